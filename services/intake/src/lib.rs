@@ -1,0 +1,16 @@
+//! The `intake` service: campaigns, nomination files, candidates, attachments, imports.
+//!
+//! It owns the `intake` schema and serves everything under `/intake`. It never depends on another
+//! service crate (checked in CI); it trusts only the identity the gateway signs.
+
+use axum::Router;
+use napoleon_web::{WebContext, health_router};
+
+/// The service's name: its URL prefix, schema and `service.name` suffix.
+pub const SERVICE: &str = "intake";
+
+/// The service's routes, all under `/intake`. Its own health endpoints are reachable through
+/// the prefix too, so the gateway can probe each service it forwards to.
+pub fn router(ctx: &WebContext) -> Router {
+    Router::new().nest("/intake", health_router(ctx.db.clone()))
+}

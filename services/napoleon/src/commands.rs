@@ -1,0 +1,349 @@
+//! The commands behind `napoleon …`.
+//!
+//! Exit codes: 0 success; 1 failure; 2 bad usage or invalid configuration; 3 the database is
+//! not fit to serve (pending migrations, wrong role); 4 `journal verify` found a broken link.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use napoleon_db::cluster::{ClusterError, ClusterOptions, Durability, LocalCluster};
+use napoleon_db::{Db, build_pool, core, journal, migrate, roles};
+use napoleon_kernel::{Secret, TenantSlug};
+use napoleon_web::{AssetsConfig, EdgeConfig, WebContext};
+use tokio::net::TcpListener;
+
+use crate::app::{self, ServiceName};
+use crate::config::{Config, Environment};
+use crate::demo;
+
+/// A command's failure, carrying its exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Bad usage or configuration (exit 2).
+    #[error("{0}")]
+    Usage(String),
+    /// The database is not fit to serve (exit 3).
+    #[error("{0}")]
+    NotReady(String),
+    /// The journal chain is broken (exit 4).
+    #[error("{0}")]
+    JournalBroken(String),
+    /// Anything else (exit 1).
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl CliError {
+    /// The process exit code.
+    #[must_use]
+    pub const fn exit_code(&self) -> u8 {
+        match self {
+            Self::Failed(_) => 1,
+            Self::Usage(_) => 2,
+            Self::NotReady(_) => 3,
+            Self::JournalBroken(_) => 4,
+        }
+    }
+}
+
+fn failed(context: &str) -> impl FnOnce(String) -> CliError + '_ {
+    move |e| CliError::Failed(format!("{context}: {e}"))
+}
+
+/// Writes a line on stdout (the commands' output, as opposed to logs on stderr).
+fn say(line: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ignored = writeln!(out, "{line}");
+}
+
+fn require<'a>(
+    value: Option<&'a Secret<String>>,
+    key: &str,
+) -> Result<&'a Secret<String>, CliError> {
+    value.ok_or_else(|| {
+        CliError::Usage(format!(
+            "database.{key} is not set (file key [database] {key}, or NAPOLEON__DATABASE__{})",
+            key.to_uppercase()
+        ))
+    })
+}
+
+/// Refuses a database a service must not run on: connected as a privileged role, or with
+/// migrations pending.
+///
+/// # Errors
+/// [`CliError::NotReady`] saying what to fix.
+pub async fn check_database(db: &Db) -> Result<(), CliError> {
+    let mut conn = db
+        .platform()
+        .await
+        .map_err(|e| CliError::NotReady(format!("cannot reach the database: {e}")))?;
+    roles::check_application_role(&mut conn)
+        .await
+        .map_err(|e| CliError::NotReady(format!("refusing to start: {e}")))?;
+    let pending = migrate::pending(&mut conn)
+        .await
+        .map_err(|e| CliError::NotReady(format!("cannot read migrations: {e}")))?;
+    if pending.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError::NotReady(format!(
+            "refusing to start: {} migration(s) pending ({}); run `napoleon migrate` first",
+            pending.len(),
+            pending.join(", ")
+        )))
+    }
+}
+
+/// Builds the application-role handle and checks it is fit to serve.
+async fn app_db(url: &Secret<String>, pool_size: usize) -> Result<Db, CliError> {
+    let db = Db::new(build_pool(url, pool_size).map_err(|e| CliError::Failed(e.to_string()))?);
+    check_database(&db).await?;
+    Ok(db)
+}
+
+fn web_context(db: Db) -> Result<WebContext, CliError> {
+    let templates = app::templates().map_err(failed("templates"))?;
+    Ok(WebContext { db, templates })
+}
+
+async fn serve_router(
+    config: &Config,
+    service: ServiceName,
+    ctx: &WebContext,
+) -> Result<(), CliError> {
+    let assets = AssetsConfig {
+        dsfr_dist: config.web.dsfr_dist.clone(),
+    };
+    let edge = EdgeConfig { tls: config.tls() };
+    let router = app::router(service, ctx, &assets, &edge);
+    let listener = TcpListener::bind(config.server.bind)
+        .await
+        .map_err(|e| CliError::Failed(format!("cannot listen on {}: {e}", config.server.bind)))?;
+    tracing::info!(service = service.as_str(), address = %config.server.bind, "serving");
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| CliError::Failed(format!("server: {e}")))
+}
+
+/// Resolves on Ctrl-C or SIGTERM (Kubernetes' stop signal).
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}
+
+/// `napoleon serve <service>`.
+///
+/// # Errors
+/// [`CliError`].
+pub async fn serve(config: &Config, service: ServiceName) -> Result<(), CliError> {
+    let url = require(config.database.url.as_ref(), "url")?;
+    let db = app_db(url, config.database.pool_size).await?;
+    let ctx = web_context(db)?;
+    serve_router(config, service, &ctx).await
+}
+
+/// `napoleon migrate`.
+///
+/// # Errors
+/// [`CliError`].
+pub async fn migrate(config: &Config) -> Result<(), CliError> {
+    let owner = require(config.database.owner_url.as_ref(), "owner_url")?;
+    let applied = migrate::run_pending(owner)
+        .await
+        .map_err(|e| CliError::Failed(e.to_string()))?;
+    if applied.is_empty() {
+        say("migrations: up to date");
+    } else {
+        say(&format!("migrations: applied {}", applied.join(", ")));
+    }
+    Ok(())
+}
+
+/// `napoleon config check`.
+///
+/// # Errors
+/// [`CliError::Usage`] if the configuration cannot be printed.
+pub fn config_check(config: &Config) -> Result<(), CliError> {
+    let text = config
+        .to_masked_toml()
+        .map_err(|e| CliError::Usage(e.to_string()))?;
+    say("# effective configuration (defaults < file < NAPOLEON__* environment); secrets masked");
+    say(text.trim_end());
+    Ok(())
+}
+
+/// `napoleon journal verify --tenant <slug>`.
+///
+/// # Errors
+/// [`CliError::JournalBroken`] naming the first broken link, or another [`CliError`].
+pub async fn journal_verify(config: &Config, tenant: &str) -> Result<(), CliError> {
+    let slug = TenantSlug::parse(tenant).map_err(|e| CliError::Usage(e.to_string()))?;
+    // The owner can also read the chain's head, which exposes events removed from the end.
+    let (url, as_owner) = match (&config.database.owner_url, &config.database.url) {
+        (Some(owner), _) => (owner, true),
+        (None, Some(app)) => (app, false),
+        (None, None) => (require(None, "owner_url")?, true),
+    };
+    let db = Db::new(build_pool(url, 2).map_err(|e| CliError::Failed(e.to_string()))?);
+    let found = {
+        let mut conn = db
+            .platform()
+            .await
+            .map_err(|e| CliError::Failed(e.to_string()))?;
+        core::find_tenant(&mut conn, &slug)
+            .await
+            .map_err(|e| CliError::Failed(e.to_string()))?
+    };
+    let Some(found) = found else {
+        return Err(CliError::Usage(format!("no tenant named {slug}")));
+    };
+    let mut tx = db
+        .tenant(found.id)
+        .await
+        .map_err(|e| CliError::Failed(e.to_string()))?;
+    let head = if as_owner {
+        journal::head_seq(&mut tx)
+            .await
+            .map_err(|e| CliError::Failed(e.to_string()))?
+    } else {
+        None
+    };
+    let verification = journal::verify(&mut tx, head)
+        .await
+        .map_err(|e| CliError::Failed(e.to_string()))?;
+    tx.rollback().await;
+    match verification.broken {
+        None => {
+            say(&format!(
+                "journal of {slug}: {} event(s), chain intact{}",
+                verification.events_checked,
+                if as_owner {
+                    ""
+                } else {
+                    " (head not checked: no owner_url)"
+                }
+            ));
+            Ok(())
+        }
+        Some(link) => Err(CliError::JournalBroken(format!(
+            "journal of {slug}: BROKEN at event {}: {}",
+            link.seq, link.reason
+        ))),
+    }
+}
+
+/// Options of `napoleon demo`.
+#[derive(Debug, Clone)]
+pub struct DemoOptions {
+    /// Cluster directory.
+    pub data_dir: PathBuf,
+    /// Cluster port.
+    pub port: u16,
+}
+
+/// The database the demo serves from.
+pub const DEMO_DATABASE: &str = "napoleon";
+
+async fn demo_cluster(options: &DemoOptions) -> Result<LocalCluster, CliError> {
+    let cluster_options = ClusterOptions {
+        dir: options.data_dir.clone(),
+        port: options.port,
+        durability: Durability::Durable,
+    };
+    match LocalCluster::ensure(&cluster_options).await {
+        Err(ClusterError::Unreachable(dir)) => {
+            // Running as root from a private checkout (e.g. under /root): PostgreSQL's user
+            // cannot reach it, so keep the cluster in a stable spot under /var/tmp instead.
+            let fallback = PathBuf::from("/var/tmp").join(format!(
+                "napoleon-demo-{}",
+                dir.to_string_lossy()
+                    .bytes()
+                    .fold(0_u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)))
+            ));
+            say(&format!(
+                "note: {} is not reachable by the postgres user; using {} instead",
+                dir.display(),
+                fallback.display()
+            ));
+            LocalCluster::ensure(&ClusterOptions {
+                dir: fallback,
+                ..cluster_options
+            })
+            .await
+            .map_err(|e| CliError::Failed(e.to_string()))
+        }
+        other => other.map_err(|e| CliError::Failed(e.to_string())),
+    }
+}
+
+/// `napoleon demo`: a managed local PostgreSQL, the demo tenants, every service on one port.
+///
+/// # Errors
+/// [`CliError`].
+pub async fn demo(config: &Config, options: &DemoOptions) -> Result<(), CliError> {
+    if config.environment == Environment::Production {
+        return Err(CliError::Usage(
+            "`napoleon demo` is refused when environment = production".to_owned(),
+        ));
+    }
+    say("Napoléon demo: preparing the local PostgreSQL cluster…");
+    let cluster = demo_cluster(options).await?;
+    let result = demo_on(config, &cluster).await;
+    say("stopping PostgreSQL…");
+    if let Err(e) = cluster.stop().await {
+        say(&format!("warning: could not stop PostgreSQL cleanly: {e}"));
+    }
+    result
+}
+
+async fn demo_on(config: &Config, cluster: &LocalCluster) -> Result<(), CliError> {
+    let mut admin = cluster
+        .connect_admin()
+        .await
+        .map_err(|e| CliError::Failed(e.to_string()))?;
+    roles::create_database(&mut admin, DEMO_DATABASE, None)
+        .await
+        .map_err(|e| CliError::Failed(e.to_string()))?;
+    drop(admin);
+    let applied = migrate::run_pending(&cluster.owner_url(DEMO_DATABASE))
+        .await
+        .map_err(|e| CliError::Failed(e.to_string()))?;
+    if !applied.is_empty() {
+        say(&format!("migrations applied: {}", applied.join(", ")));
+    }
+    let db = app_db(&cluster.app_url(DEMO_DATABASE), config.database.pool_size).await?;
+    let report = demo::seed(&db)
+        .await
+        .map_err(|e| CliError::Failed(e.to_string()))?;
+    if report == demo::SeedReport::default() {
+        say("demo data: already in place");
+    } else {
+        say(&format!(
+            "demo data: {} tenant(s) and {} unit(s) created",
+            report.tenants_created, report.units_created
+        ));
+    }
+    let ctx = web_context(db)?;
+    say(&format!(
+        "\nNapoléon is running at http://{}/  (PostgreSQL data in {}, port {})\nPress Ctrl-C to stop.\n",
+        config.server.bind,
+        cluster.dir().display(),
+        cluster.port()
+    ));
+    serve_router(config, ServiceName::All, &ctx).await
+}

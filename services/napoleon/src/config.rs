@@ -1,0 +1,347 @@
+//! Typed, layered configuration: built-in defaults, then an optional TOML file (`--config` or
+//! `NAPOLEON_CONFIG`), then environment variables `NAPOLEON__SECTION__KEY` (e.g.
+//! `NAPOLEON__DATABASE__POOL_SIZE=32`). Unknown keys are refused, naming the key and where it
+//! came from. Secrets are [`Secret`]s: printed masked, always.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use napoleon_kernel::Secret;
+use serde::{Deserialize, Serialize};
+
+/// The environment the process runs in. Production refuses development conveniences.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Environment {
+    /// A developer's machine or the demo.
+    #[default]
+    Development,
+    /// A real deployment.
+    Production,
+}
+
+/// Everything the binary can be told.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Development or production.
+    pub environment: Environment,
+    /// HTTP serving.
+    pub server: ServerConfig,
+    /// PostgreSQL.
+    pub database: DatabaseConfig,
+    /// Pages and assets.
+    pub web: WebConfig,
+    /// Logs.
+    pub log: LogConfig,
+    /// `napoleon demo`.
+    pub demo: DemoConfig,
+}
+
+/// HTTP serving.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address to listen on.
+    pub bind: SocketAddr,
+    /// The URL users reach the platform at; `https://` turns HSTS on.
+    pub public_url: String,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: "http://127.0.0.1:8080".to_owned(),
+        }
+    }
+}
+
+/// PostgreSQL.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// The application role's URL (services connect with it).
+    pub url: Option<Secret<String>>,
+    /// The owner role's URL (`napoleon migrate`, `journal verify`).
+    pub owner_url: Option<Secret<String>>,
+    /// Connections per process.
+    pub pool_size: usize,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            url: None,
+            owner_url: None,
+            pool_size: 16,
+        }
+    }
+}
+
+/// Pages and assets.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebConfig {
+    /// The `dist` directory of the npm package `@gouvfr/dsfr`.
+    pub dsfr_dist: PathBuf,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self {
+            dsfr_dist: PathBuf::from("node_modules/@gouvfr/dsfr/dist"),
+        }
+    }
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormatConfig {
+    /// For people.
+    #[default]
+    Pretty,
+    /// JSON lines.
+    Json,
+}
+
+/// Logs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// Output format.
+    pub format: LogFormatConfig,
+    /// `tracing` filter directives (`RUST_LOG` overrides).
+    pub filter: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: LogFormatConfig::Pretty,
+            filter: "info".to_owned(),
+        }
+    }
+}
+
+/// `napoleon demo`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DemoConfig {
+    /// Where the managed PostgreSQL cluster lives.
+    pub data_dir: PathBuf,
+    /// Its TCP port on 127.0.0.1.
+    pub port: u16,
+}
+
+impl Default for DemoConfig {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from(".napoleon"),
+            port: 54329,
+        }
+    }
+}
+
+/// Why the configuration cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {0}")]
+pub struct ConfigError(String);
+
+/// One line per problem, each naming the key and where it came from: the file path, or the
+/// exact environment variable to fix.
+fn describe(error: figment::Error) -> String {
+    error
+        .into_iter()
+        .map(|e| {
+            let path: Vec<String> = e.path.iter().map(|p| p.to_lowercase()).collect();
+            let key = path.join(".");
+            let source = match &e.metadata {
+                Some(m) if m.name.contains("environment") => format!(
+                    "environment variable NAPOLEON__{}",
+                    path.iter()
+                        .map(|p| p.to_uppercase())
+                        .collect::<Vec<_>>()
+                        .join("__")
+                ),
+                Some(m) => m
+                    .source
+                    .as_ref()
+                    .map_or_else(|| m.name.to_string(), ToString::to_string),
+                None => "defaults".to_owned(),
+            };
+            format!("key `{key}` from {source}: {}", e.kind)
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl Config {
+    /// Loads defaults, then `file` (if any), then the process environment.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the offending key and its source.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::load_from(file, Env::prefixed("NAPOLEON__").split("__"))
+    }
+
+    /// As [`load`](Self::load), with the environment provider given (tests use a jail).
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the offending key and its source.
+    pub fn load_from(file: Option<&Path>, env: Env) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Self::default()));
+        if let Some(path) = file {
+            if !path.is_file() {
+                return Err(ConfigError(format!(
+                    "configuration file {} not found",
+                    path.display()
+                )));
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        figment
+            .merge(env)
+            .extract()
+            .map_err(|e| ConfigError(describe(e)))
+    }
+
+    /// The effective configuration as TOML, secrets masked.
+    ///
+    /// # Errors
+    /// [`ConfigError`] if serialization fails.
+    pub fn to_masked_toml(&self) -> Result<String, ConfigError> {
+        toml::to_string(self).map_err(|e| ConfigError(e.to_string()))
+    }
+
+    /// True when pages are served over TLS (HSTS on).
+    #[must_use]
+    pub fn tls(&self) -> bool {
+        self.server.public_url.starts_with("https://")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![expect(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::result_large_err,
+        reason = "tests; figment::Jail closures return its large error type"
+    )]
+    use super::*;
+    use figment::Jail;
+
+    #[test]
+    fn defaults_apply_without_file_or_env() {
+        Jail::expect_with(|_jail| {
+            let c = Config::load(None).expect("defaults load");
+            assert_eq!(c.server.bind.port(), 8080);
+            assert_eq!(c.database.pool_size, 16);
+            assert!(c.database.url.is_none());
+            assert_eq!(c.environment, Environment::Development);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn file_overrides_defaults_and_env_overrides_file() {
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "napoleon.toml",
+                r#"
+                environment = "production"
+                [database]
+                pool_size = 8
+                url = "postgres://napoleon_app:s3cret@db/napoleon"
+                [log]
+                format = "json"
+                "#,
+            )?;
+            jail.set_env("NAPOLEON__DATABASE__POOL_SIZE", "32");
+            jail.set_env("NAPOLEON__SERVER__BIND", "0.0.0.0:9000");
+            let c = Config::load(Some(Path::new("napoleon.toml"))).expect("layered load");
+            assert_eq!(c.environment, Environment::Production);
+            assert_eq!(c.database.pool_size, 32, "env beats file");
+            assert_eq!(c.server.bind.port(), 9000, "env beats default");
+            assert_eq!(c.log.format, LogFormatConfig::Json, "file beats default");
+            assert_eq!(c.log.filter, "info", "default kept");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_key_in_file_is_refused_with_its_name() {
+        Jail::expect_with(|jail| {
+            jail.create_file("napoleon.toml", "[database]\npool_sise = 8\n")?;
+            let err = Config::load(Some(Path::new("napoleon.toml")))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("pool_sise"), "names the key: {err}");
+            assert!(err.contains("napoleon.toml"), "names the source: {err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_key_in_env_is_refused_with_its_name() {
+        Jail::expect_with(|jail| {
+            jail.set_env("NAPOLEON__SERVER__PORT", "80");
+            let err = Config::load(None).unwrap_err().to_string();
+            assert!(err.contains("port"), "names the key: {err}");
+            assert!(
+                err.contains("NAPOLEON__SERVER__PORT"),
+                "names the variable: {err}"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_section_is_refused() {
+        Jail::expect_with(|jail| {
+            jail.set_env("NAPOLEON__DATABSE__URL", "postgres://x");
+            let err = Config::load(None).unwrap_err().to_string();
+            assert!(err.contains("databse"), "names the section: {err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn missing_file_is_reported() {
+        Jail::expect_with(|_jail| {
+            let err = Config::load(Some(Path::new("absent.toml")))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("absent.toml"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn secrets_are_masked_in_the_printed_config() {
+        Jail::expect_with(|jail| {
+            jail.set_env(
+                "NAPOLEON__DATABASE__URL",
+                "postgres://napoleon_app:hunter2@db/napoleon",
+            );
+            jail.set_env(
+                "NAPOLEON__DATABASE__OWNER_URL",
+                "postgres://owner:hunter3@db/napoleon",
+            );
+            let c = Config::load(None).unwrap();
+            assert_eq!(
+                c.database.url.as_ref().map(|u| u.expose().as_str()),
+                Some("postgres://napoleon_app:hunter2@db/napoleon")
+            );
+            let printed = c.to_masked_toml().unwrap();
+            assert!(!printed.contains("hunter"), "{printed}");
+            assert!(printed.contains("url = \"********\""), "{printed}");
+            assert!(!format!("{c:?}").contains("hunter"));
+            Ok(())
+        });
+    }
+}

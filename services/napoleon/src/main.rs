@@ -1,0 +1,123 @@
+//! `napoleon`: the one binary of the platform.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use napoleon::app::ServiceName;
+use napoleon::commands::{self, CliError, DemoOptions};
+use napoleon::config::{Config, LogFormatConfig};
+use napoleon_telemetry::LogFormat;
+
+/// Napoléon: honorary distinctions for French ministries.
+#[derive(Parser, Debug)]
+#[command(name = "napoleon", version, about, long_about = None)]
+struct Cli {
+    /// TOML configuration file (layered over the defaults; NAPOLEON__SECTION__KEY variables
+    /// override it).
+    #[arg(long, env = "NAPOLEON_CONFIG", global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serve one service, or all of them in one process.
+    Serve {
+        /// Which service to run.
+        #[arg(value_enum)]
+        service: ServiceName,
+    },
+    /// Apply pending database migrations (as the owner role: database.owner_url).
+    Migrate,
+    /// Start everything locally: a managed PostgreSQL, demo tenants, all services on one port.
+    Demo {
+        /// Directory of the managed PostgreSQL cluster [default: demo.data_dir, ./.napoleon].
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// TCP port of the managed PostgreSQL [default: demo.port, 54329].
+        #[arg(long)]
+        port: Option<u16>,
+    },
+    /// Inspect the configuration.
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+    /// Audit the journal.
+    Journal {
+        #[command(subcommand)]
+        action: JournalAction,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ConfigAction {
+    /// Validate the configuration and print the effective values, secrets masked.
+    Check,
+}
+
+#[derive(Subcommand, Debug)]
+enum JournalAction {
+    /// Recompute a tenant's hash chain and name the first broken link (exit 4 if any).
+    Verify {
+        /// The tenant's slug, e.g. `interieur`.
+        #[arg(long)]
+        tenant: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("napoleon: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), CliError> {
+    let config = Config::load(cli.config.as_deref()).map_err(|e| CliError::Usage(e.to_string()))?;
+    if let Command::Config {
+        action: ConfigAction::Check,
+    } = cli.command
+    {
+        return commands::config_check(&config);
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Failed(format!("tokio runtime: {e}")))?;
+    runtime.block_on(async move {
+        let service = match &cli.command {
+            Command::Serve { service } => service.as_str(),
+            _ => "cli",
+        };
+        let format = match config.log.format {
+            LogFormatConfig::Pretty => LogFormat::Pretty,
+            LogFormatConfig::Json => LogFormat::Json,
+        };
+        let _telemetry = napoleon_telemetry::init(service, format, &config.log.filter)
+            .map_err(|e| CliError::Usage(e.to_string()))?;
+        match cli.command {
+            Command::Serve { service } => commands::serve(&config, service).await,
+            Command::Migrate => commands::migrate(&config).await,
+            Command::Demo { data_dir, port } => {
+                let options = DemoOptions {
+                    data_dir: data_dir.unwrap_or_else(|| config.demo.data_dir.clone()),
+                    port: port.unwrap_or(config.demo.port),
+                };
+                commands::demo(&config, &options).await
+            }
+            Command::Journal {
+                action: JournalAction::Verify { tenant },
+            } => commands::journal_verify(&config, &tenant).await,
+            Command::Config {
+                action: ConfigAction::Check,
+            } => commands::config_check(&config),
+        }
+    })
+}

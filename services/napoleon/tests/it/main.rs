@@ -1,0 +1,18 @@
+//! Integration tests of the platform foundation, on real PostgreSQL: one test binary, a fresh
+//! database per test (cloned from a migrated template), so tests run in parallel.
+
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests"
+)]
+#![expect(unreachable_pub, reason = "test helpers")]
+
+mod demo_seed;
+mod isolation;
+mod journal;
+mod roles;
+mod schema;
+mod support;
+mod web;

@@ -1,0 +1,223 @@
+//! Store for the `core` schema: tenants (platform data) and their organisational units.
+
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use napoleon_kernel::{OrgUnitCode, OrgUnitId, OrgUnitKind, TenantId, TenantSlug};
+use serde::Serialize;
+
+use crate::schema::{org_units, tenants};
+use crate::{DbError, TenantConn};
+
+/// A tenant: one ministry, or a training sandbox.
+#[derive(Debug, Clone, Serialize)]
+pub struct Tenant {
+    /// Its id.
+    pub id: TenantId,
+    /// Its short name in URLs and commands.
+    pub slug: TenantSlug,
+    /// Its official name, e.g. « Ministère de l'Intérieur ».
+    pub name: String,
+    /// A training sandbox: no real dossier, freely reset.
+    pub is_sandbox: bool,
+}
+
+#[derive(Queryable)]
+struct TenantRow {
+    id: uuid::Uuid,
+    slug: String,
+    name: String,
+    is_sandbox: bool,
+}
+
+impl TenantRow {
+    fn into_tenant(self) -> Result<Tenant, DbError> {
+        Ok(Tenant {
+            id: TenantId::from_uuid(self.id),
+            // The column has a CHECK with the same rule, so this only fails on a schema drift.
+            slug: TenantSlug::parse(&self.slug).map_err(|e| {
+                DbError::Query(diesel::result::Error::DeserializationError(e.into()))
+            })?,
+            name: self.name,
+            is_sandbox: self.is_sandbox,
+        })
+    }
+}
+
+/// What a new tenant needs.
+#[derive(Debug, Clone)]
+pub struct NewTenant<'a> {
+    /// Its short name.
+    pub slug: &'a TenantSlug,
+    /// Its official name.
+    pub name: &'a str,
+    /// Whether it is a training sandbox.
+    pub is_sandbox: bool,
+}
+
+/// Every tenant, sandboxes last, then by name.
+///
+/// # Errors
+/// [`DbError`] when the query fails.
+pub async fn list_tenants(conn: &mut AsyncPgConnection) -> Result<Vec<Tenant>, DbError> {
+    let rows: Vec<TenantRow> = tenants::table
+        .order((tenants::is_sandbox, tenants::name))
+        .select((
+            tenants::id,
+            tenants::slug,
+            tenants::name,
+            tenants::is_sandbox,
+        ))
+        .load(conn)
+        .await?;
+    rows.into_iter().map(TenantRow::into_tenant).collect()
+}
+
+/// The tenant with this slug, if any.
+///
+/// # Errors
+/// [`DbError`] when the query fails.
+pub async fn find_tenant(
+    conn: &mut AsyncPgConnection,
+    slug: &TenantSlug,
+) -> Result<Option<Tenant>, DbError> {
+    let row: Option<TenantRow> = tenants::table
+        .filter(tenants::slug.eq(slug.as_str()))
+        .select((
+            tenants::id,
+            tenants::slug,
+            tenants::name,
+            tenants::is_sandbox,
+        ))
+        .first(conn)
+        .await
+        .optional()?;
+    row.map(TenantRow::into_tenant).transpose()
+}
+
+/// Creates the tenant unless one with this slug exists; returns it and whether it was created.
+///
+/// # Errors
+/// [`DbError`] when a query fails.
+pub async fn ensure_tenant(
+    conn: &mut AsyncPgConnection,
+    new: &NewTenant<'_>,
+) -> Result<(Tenant, bool), DbError> {
+    let inserted = diesel::insert_into(tenants::table)
+        .values((
+            tenants::id.eq(TenantId::new().as_uuid()),
+            tenants::slug.eq(new.slug.as_str()),
+            tenants::name.eq(new.name),
+            tenants::is_sandbox.eq(new.is_sandbox),
+        ))
+        .on_conflict(tenants::slug)
+        .do_nothing()
+        .execute(conn)
+        .await?;
+    let tenant = find_tenant(conn, new.slug)
+        .await?
+        .ok_or(DbError::Query(diesel::result::Error::NotFound))?;
+    Ok((tenant, inserted == 1))
+}
+
+/// An organisational unit of a tenant.
+#[derive(Debug, Clone, Serialize)]
+pub struct OrgUnit {
+    /// Its id.
+    pub id: OrgUnitId,
+    /// Its parent (none for the ministry itself).
+    pub parent_id: Option<OrgUnitId>,
+    /// What kind of unit.
+    pub kind: OrgUnitKind,
+    /// Official code (department number, region code) or internal code.
+    pub code: OrgUnitCode,
+    /// Its name, e.g. « Préfecture du Rhône ».
+    pub name: String,
+}
+
+type OrgUnitRow = (uuid::Uuid, Option<uuid::Uuid>, String, String, String);
+
+fn org_unit_from_row((id, parent, kind, code, name): OrgUnitRow) -> Result<OrgUnit, DbError> {
+    let drift = |e: napoleon_kernel::ParseError| {
+        DbError::Query(diesel::result::Error::DeserializationError(e.into()))
+    };
+    Ok(OrgUnit {
+        id: OrgUnitId::from_uuid(id),
+        parent_id: parent.map(OrgUnitId::from_uuid),
+        kind: OrgUnitKind::parse(&kind).map_err(drift)?,
+        code: OrgUnitCode::parse(&code).map_err(drift)?,
+        name,
+    })
+}
+
+/// What a new unit needs.
+#[derive(Debug, Clone)]
+pub struct NewOrgUnit<'a> {
+    /// Its parent (none only for the ministry).
+    pub parent_id: Option<OrgUnitId>,
+    /// What kind of unit.
+    pub kind: OrgUnitKind,
+    /// Its code, unique per kind within the tenant.
+    pub code: &'a OrgUnitCode,
+    /// Its name.
+    pub name: &'a str,
+}
+
+/// Every unit of the tenant, in tree order of kind then by code.
+///
+/// # Errors
+/// [`DbError`] when the query fails.
+pub async fn list_org_units(tx: &mut TenantConn) -> Result<Vec<OrgUnit>, DbError> {
+    let tenant = tx.tenant().as_uuid();
+    let rows: Vec<OrgUnitRow> = org_units::table
+        .filter(org_units::tenant_id.eq(tenant))
+        .order((org_units::kind, org_units::code))
+        .select((
+            org_units::id,
+            org_units::parent_id,
+            org_units::kind,
+            org_units::code,
+            org_units::name,
+        ))
+        .load(tx.pg())
+        .await?;
+    rows.into_iter().map(org_unit_from_row).collect()
+}
+
+/// Creates the unit unless one of this kind and code exists; returns it and whether it was
+/// created.
+///
+/// # Errors
+/// [`DbError`] when a query fails.
+pub async fn ensure_org_unit(
+    tx: &mut TenantConn,
+    new: &NewOrgUnit<'_>,
+) -> Result<(OrgUnit, bool), DbError> {
+    let tenant = tx.tenant().as_uuid();
+    let inserted = diesel::insert_into(org_units::table)
+        .values((
+            org_units::tenant_id.eq(tenant),
+            org_units::id.eq(OrgUnitId::new().as_uuid()),
+            org_units::parent_id.eq(new.parent_id.map(|p| p.as_uuid())),
+            org_units::kind.eq(new.kind.as_str()),
+            org_units::code.eq(new.code.as_str()),
+            org_units::name.eq(new.name),
+        ))
+        .on_conflict((org_units::tenant_id, org_units::kind, org_units::code))
+        .do_nothing()
+        .execute(tx.pg())
+        .await?;
+    let row: OrgUnitRow = org_units::table
+        .filter(org_units::tenant_id.eq(tenant))
+        .filter(org_units::kind.eq(new.kind.as_str()))
+        .filter(org_units::code.eq(new.code.as_str()))
+        .select((
+            org_units::id,
+            org_units::parent_id,
+            org_units::kind,
+            org_units::code,
+            org_units::name,
+        ))
+        .first(tx.pg())
+        .await?;
+    Ok((org_unit_from_row(row)?, inserted == 1))
+}

@@ -1,0 +1,355 @@
+//! The append-only journal: one hash chain per tenant.
+//!
+//! Events are appended in the same transaction as the change they record (they take the
+//! [`TenantConn`] of that change). The database computes `seq`, `occurred_at`, `prev_hash` and
+//! `hash` in a trigger (see the migration), so the application can neither choose nor forge a
+//! link. [`verify`] recomputes every hash here, in Rust, from the stored columns: a row edited
+//! or deleted by someone who got around the grants and triggers breaks the chain at that row.
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bytea, Text};
+use diesel_async::RunQueryDsl;
+use napoleon_kernel::{JournalSeq, OrgUnitId, TenantId};
+use sha2::{Digest, Sha256};
+
+use crate::schema::events;
+use crate::{DbError, TenantConn};
+
+/// Who did it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor {
+    /// The platform itself (seeding, migrations, scheduled work), named by its component.
+    System(&'static str),
+}
+
+impl Actor {
+    fn render(self) -> String {
+        match self {
+            Self::System(component) => format!("system:{component}"),
+        }
+    }
+}
+
+/// What the event is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    /// The tenant as a whole.
+    Tenant(TenantId),
+    /// One organisational unit.
+    OrgUnit(OrgUnitId),
+}
+
+impl Subject {
+    fn render(self) -> String {
+        match self {
+            Self::Tenant(id) => format!("tenant:{id}"),
+            Self::OrgUnit(id) => format!("org_unit:{id}"),
+        }
+    }
+}
+
+/// The kinds of event, each a stable dotted name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    /// A tenant was created.
+    TenantCreated,
+    /// An organisational unit was created.
+    OrgUnitCreated,
+}
+
+impl EventKind {
+    /// The stored name.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::TenantCreated => "tenant.created",
+            Self::OrgUnitCreated => "org_unit.created",
+        }
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = events)]
+struct NewRow {
+    tenant_id: uuid::Uuid,
+    actor: String,
+    subject: String,
+    kind: &'static str,
+    payload: serde_json::Value,
+}
+
+/// Appends one event to the tenant's chain, inside the caller's transaction.
+///
+/// # Errors
+/// [`DbError`] when the insert fails (the caller's transaction then fails as a whole).
+pub async fn append(
+    tx: &mut TenantConn,
+    actor: Actor,
+    subject: Subject,
+    kind: EventKind,
+    payload: serde_json::Value,
+) -> Result<JournalSeq, DbError> {
+    let row = NewRow {
+        tenant_id: tx.tenant().as_uuid(),
+        actor: actor.render(),
+        subject: subject.render(),
+        kind: kind.as_str(),
+        payload,
+    };
+    let seq: i64 = diesel::insert_into(events::table)
+        .values(&row)
+        .returning(events::seq)
+        .get_result(tx.pg())
+        .await?;
+    Ok(JournalSeq::new(seq))
+}
+
+/// One stored event as the verifier reads it: the payload and time in the exact text form the
+/// chaining trigger hashed.
+#[derive(QueryableByName, Debug)]
+struct StoredLink {
+    #[diesel(sql_type = Text)]
+    tenant_text: String,
+    #[diesel(sql_type = BigInt)]
+    seq: i64,
+    #[diesel(sql_type = Text)]
+    actor: String,
+    #[diesel(sql_type = Text)]
+    subject: String,
+    #[diesel(sql_type = Text)]
+    kind: String,
+    #[diesel(sql_type = Text)]
+    payload_text: String,
+    #[diesel(sql_type = BigInt)]
+    occurred_micros: i64,
+    #[diesel(sql_type = Bytea)]
+    prev_hash: Vec<u8>,
+    #[diesel(sql_type = Bytea)]
+    hash: Vec<u8>,
+}
+
+/// Mirrors `journal.link_text` in the migration, byte for byte.
+fn link_text(l: &StoredLink) -> String {
+    let field = |s: &str| format!("{}:{s}\n", s.len());
+    format!(
+        "napoleon-journal-v1\n{}\n{}\n{}{}{}{}{}",
+        l.tenant_text,
+        l.seq,
+        field(&l.actor),
+        field(&l.subject),
+        field(&l.kind),
+        field(&l.payload_text),
+        l.occurred_micros
+    )
+}
+
+/// Why a link is broken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BrokenReason {
+    /// The sequence jumps: events are missing before this one.
+    Gap {
+        /// The sequence number expected here.
+        expected: i64,
+    },
+    /// `prev_hash` is not the previous event's hash.
+    PreviousHashMismatch,
+    /// The stored hash does not match the event's contents.
+    HashMismatch,
+    /// Events were removed from the end of the chain.
+    Truncated {
+        /// The last sequence number the chain's head records.
+        head_seq: i64,
+    },
+}
+
+impl std::fmt::Display for BrokenReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Gap { expected } => write!(f, "sequence gap: expected event {expected}"),
+            Self::PreviousHashMismatch => {
+                f.write_str("previous hash does not match the previous event")
+            }
+            Self::HashMismatch => {
+                f.write_str("hash does not match the event's contents (row altered)")
+            }
+            Self::Truncated { head_seq } => {
+                write!(f, "chain truncated: head records event {head_seq}")
+            }
+        }
+    }
+}
+
+/// The first broken link of a chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrokenLink {
+    /// The first event that fails (or the missing position).
+    pub seq: i64,
+    /// What is wrong with it.
+    pub reason: BrokenReason,
+}
+
+/// The outcome of [`verify`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verification {
+    /// How many events were read.
+    pub events_checked: i64,
+    /// The first broken link, if any.
+    pub broken: Option<BrokenLink>,
+}
+
+/// How many events the verifier reads per query.
+const BATCH: i64 = 1000;
+
+/// Recomputes the tenant's whole chain and names the first broken link.
+///
+/// `head_seq`, when known (the owner role can read `journal.heads`), also detects events
+/// removed from the end.
+///
+/// # Errors
+/// [`DbError`] when reading fails.
+pub async fn verify(tx: &mut TenantConn, head_seq: Option<i64>) -> Result<Verification, DbError> {
+    let tenant = tx.tenant().as_uuid();
+    let mut expected_seq = 1_i64;
+    let mut prev_hash: Vec<u8> = Vec::new();
+    let mut checked = 0_i64;
+    loop {
+        let batch: Vec<StoredLink> = diesel::sql_query(
+            "SELECT tenant_id::text AS tenant_text, seq, actor, subject, kind, \
+                    payload::text AS payload_text, \
+                    (extract(epoch FROM occurred_at) * 1000000)::bigint AS occurred_micros, \
+                    prev_hash, hash \
+             FROM journal.events WHERE tenant_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3",
+        )
+        .bind::<diesel::sql_types::Uuid, _>(tenant)
+        .bind::<BigInt, _>(expected_seq)
+        .bind::<BigInt, _>(BATCH)
+        .load(tx.pg())
+        .await?;
+        let done = i64::try_from(batch.len()).unwrap_or(i64::MAX) < BATCH;
+        for link in &batch {
+            checked += 1;
+            let broken = |reason| Verification {
+                events_checked: checked,
+                broken: Some(BrokenLink {
+                    seq: link.seq,
+                    reason,
+                }),
+            };
+            if link.seq != expected_seq {
+                return Ok(broken(BrokenReason::Gap {
+                    expected: expected_seq,
+                }));
+            }
+            if link.prev_hash != prev_hash {
+                return Ok(broken(BrokenReason::PreviousHashMismatch));
+            }
+            let mut hasher = Sha256::new();
+            hasher.update(link_text(link).as_bytes());
+            hasher.update(&link.prev_hash);
+            if hasher.finalize().as_slice() != link.hash.as_slice() {
+                return Ok(broken(BrokenReason::HashMismatch));
+            }
+            prev_hash.clone_from(&link.hash);
+            expected_seq += 1;
+        }
+        if done {
+            break;
+        }
+    }
+    let last = expected_seq - 1;
+    if let Some(head_seq) = head_seq
+        && head_seq > last
+    {
+        return Ok(Verification {
+            events_checked: checked,
+            broken: Some(BrokenLink {
+                seq: last + 1,
+                reason: BrokenReason::Truncated { head_seq },
+            }),
+        });
+    }
+    Ok(Verification {
+        events_checked: checked,
+        broken: None,
+    })
+}
+
+#[derive(QueryableByName)]
+struct HeadRow {
+    #[diesel(sql_type = BigInt)]
+    seq: i64,
+}
+
+/// The chain head's sequence number. Only the owner role can read it.
+///
+/// # Errors
+/// [`DbError`] when reading fails (for the application role: permission denied).
+pub async fn head_seq(tx: &mut TenantConn) -> Result<Option<i64>, DbError> {
+    let rows: Vec<HeadRow> =
+        diesel::sql_query("SELECT seq FROM journal.heads WHERE tenant_id = $1")
+            .bind::<diesel::sql_types::Uuid, _>(tx.tenant().as_uuid())
+            .load(tx.pg())
+            .await?;
+    Ok(rows.into_iter().next().map(|r| r.seq))
+}
+
+/// One event as shown on a timeline.
+#[derive(Queryable, Debug, Clone)]
+pub struct EventView {
+    /// Position in the chain.
+    pub seq: i64,
+    /// Who.
+    pub actor: String,
+    /// About what.
+    pub subject: String,
+    /// What happened.
+    pub kind: String,
+    /// When.
+    pub occurred_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The most recent events of the tenant, newest first.
+///
+/// # Errors
+/// [`DbError`] when reading fails.
+pub async fn recent(tx: &mut TenantConn, limit: i64) -> Result<Vec<EventView>, DbError> {
+    let tenant = tx.tenant().as_uuid();
+    Ok(events::table
+        .filter(events::tenant_id.eq(tenant))
+        .order(events::seq.desc())
+        .limit(limit)
+        .select((
+            events::seq,
+            events::actor,
+            events::subject,
+            events::kind,
+            events::occurred_at,
+        ))
+        .load(tx.pg())
+        .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn link_text_is_length_prefixed() {
+        let l = StoredLink {
+            tenant_text: "t".into(),
+            seq: 3,
+            actor: "système".into(),
+            subject: "s".into(),
+            kind: "a.b".into(),
+            payload_text: "{}".into(),
+            occurred_micros: 42,
+            prev_hash: vec![],
+            hash: vec![],
+        };
+        // "système" is 8 bytes in UTF-8, as octet_length counts it.
+        assert_eq!(
+            link_text(&l),
+            "napoleon-journal-v1\nt\n3\n8:système\n1:s\n3:a.b\n2:{}\n42"
+        );
+    }
+}

@@ -1,0 +1,90 @@
+use std::time::Duration;
+
+use deadpool::Runtime;
+use diesel_async::AsyncPgConnection;
+use diesel_async::pooled_connection::deadpool::{Object, Pool};
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+};
+use napoleon_kernel::{Secret, TenantId};
+
+use crate::{DbError, TenantConn};
+
+/// A pool of connections, all as one role.
+pub type PgPool = Pool<AsyncPgConnection>;
+
+/// A pooled connection for platform-level tables (no tenant): `core.tenants`.
+pub type PlatformConn = Object<AsyncPgConnection>;
+
+/// Builds a pool. Connections are checked out without a ping (`RecyclingMethod::Fast`): the
+/// hot path should not pay a `SELECT 1` round trip per request; a connection left inside a
+/// transaction is reported broken by diesel and dropped instead of reused, and a dead socket
+/// surfaces as an error on first use (and on `/readyz`).
+///
+/// # Errors
+/// [`DbError::Unavailable`] when the pool cannot be configured.
+pub fn build_pool(url: &Secret<String>, max_size: usize) -> Result<PgPool, DbError> {
+    let mut config = ManagerConfig::default();
+    config.recycling_method = RecyclingMethod::Fast;
+    let manager =
+        AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url.expose(), config);
+    Pool::builder(manager)
+        .max_size(max_size)
+        .runtime(Runtime::Tokio1)
+        .wait_timeout(Some(Duration::from_secs(5)))
+        .create_timeout(Some(Duration::from_secs(5)))
+        .recycle_timeout(Some(Duration::from_secs(5)))
+        .build()
+        .map_err(|e| DbError::Unavailable(e.to_string()))
+}
+
+/// The services' handle on the database: a pool of application-role connections.
+#[derive(Clone)]
+pub struct Db {
+    pool: PgPool,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let status = self.pool.status();
+        f.debug_struct("Db")
+            .field("size", &status.size)
+            .field("available", &status.available)
+            .finish()
+    }
+}
+
+impl Db {
+    /// Wraps a pool of application-role connections.
+    #[must_use]
+    pub const fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    /// Opens a transaction confined to `tenant` (see [`TenantConn`]).
+    ///
+    /// # Errors
+    /// [`DbError`] when no connection is available or `BEGIN` fails.
+    pub async fn tenant(&self, tenant: TenantId) -> Result<TenantConn, DbError> {
+        TenantConn::begin(&self.pool, tenant).await
+    }
+
+    /// A connection for platform tables that carry no tenant. Tenant tables read through it
+    /// return no rows: row-level security sees no tenant.
+    ///
+    /// # Errors
+    /// [`DbError::Unavailable`] when no connection is available.
+    pub async fn platform(&self) -> Result<PlatformConn, DbError> {
+        self.pool
+            .get()
+            .await
+            .map_err(|e| DbError::Unavailable(e.to_string()))
+    }
+
+    /// Pool usage, for metrics: (connections open, connections idle, max size).
+    #[must_use]
+    pub fn usage(&self) -> (usize, usize, usize) {
+        let s = self.pool.status();
+        (s.size, s.available, s.max_size)
+    }
+}

@@ -1,0 +1,203 @@
+//! The two database roles and the start-up check that the services run as the right one.
+//!
+//! * [`OWNER_ROLE`] owns every object and runs migrations (`napoleon migrate`).
+//! * [`APP_ROLE`] is what the services connect as: not superuser, not owner, `NOBYPASSRLS`, so
+//!   row-level security always applies to it. Migrations grant it exactly what it needs.
+
+use diesel::QueryableByName;
+use diesel::sql_types::{Bool, Text};
+use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use napoleon_kernel::Secret;
+
+use crate::DbError;
+
+/// The owner role's name in the clusters Napoléon provisions itself.
+pub const OWNER_ROLE: &str = "napoleon_owner";
+/// The application role; migrations grant privileges to this exact name.
+pub const APP_ROLE: &str = "napoleon_app";
+
+/// Why the connected role may not run a service.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RoleCheckError {
+    /// Superusers bypass row-level security.
+    #[error("role {0} is a superuser: connect the services as the application role ({APP_ROLE})")]
+    Superuser(String),
+    /// BYPASSRLS roles skip row-level security.
+    #[error("role {0} has BYPASSRLS: the application role must be NOBYPASSRLS")]
+    BypassRls(String),
+    /// Owners (or members of the owner) can alter policies and skip grants.
+    #[error(
+        "role {0} owns (or inherits from the owner of) database objects: connect as the application role, not the owner"
+    )]
+    Owner(String),
+    /// The check itself failed.
+    #[error("role check failed: {0}")]
+    Database(String),
+}
+
+#[derive(QueryableByName, Debug)]
+struct RoleFacts {
+    #[diesel(sql_type = Text)]
+    role_name: String,
+    #[diesel(sql_type = Bool)]
+    is_super: bool,
+    #[diesel(sql_type = Bool)]
+    bypass_rls: bool,
+    #[diesel(sql_type = Bool)]
+    owns_objects: bool,
+}
+
+/// Refuses to go on unless the connection's role is a plain application role.
+///
+/// # Errors
+/// The [`RoleCheckError`] that names what is wrong.
+pub async fn check_application_role(conn: &mut AsyncPgConnection) -> Result<(), RoleCheckError> {
+    // pg_has_role(..., 'USAGE') is true for the role itself and for roles it inherits from, so
+    // an application role that is a member of the owner counts as the owner.
+    let facts: RoleFacts = diesel::sql_query(
+        "SELECT r.rolname::text AS role_name, r.rolsuper AS is_super, r.rolbypassrls AS bypass_rls, \
+            EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+                    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') \
+                      AND n.nspname NOT LIKE 'pg\\_%' \
+                      AND pg_has_role(current_user, c.relowner, 'USAGE')) \
+            OR EXISTS (SELECT 1 FROM pg_database d WHERE d.datname = current_database() \
+                      AND pg_has_role(current_user, d.datdba, 'USAGE')) AS owns_objects \
+         FROM pg_roles r WHERE r.rolname = current_user",
+    )
+    .get_result(conn)
+    .await
+    .map_err(|e| RoleCheckError::Database(e.to_string()))?;
+    if facts.is_super {
+        return Err(RoleCheckError::Superuser(facts.role_name));
+    }
+    if facts.bypass_rls {
+        return Err(RoleCheckError::BypassRls(facts.role_name));
+    }
+    if facts.owns_objects {
+        return Err(RoleCheckError::Owner(facts.role_name));
+    }
+    Ok(())
+}
+
+/// Quotes a SQL string literal (roles' passwords cannot be bind parameters).
+fn literal(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// Quotes a SQL identifier.
+#[must_use]
+pub fn ident(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+#[derive(QueryableByName)]
+struct Exists {
+    #[diesel(sql_type = Bool)]
+    exists: bool,
+}
+
+async fn role_exists(admin: &mut AsyncPgConnection, name: &str) -> Result<bool, DbError> {
+    let row: Exists =
+        diesel::sql_query("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1) AS exists")
+            .bind::<Text, _>(name)
+            .get_result(admin)
+            .await?;
+    Ok(row.exists)
+}
+
+/// Creates (or re-passwords) the owner and application roles. Needs a superuser or a role
+/// with CREATEROLE; used by the demo and the test harness, and documented for operators.
+///
+/// # Errors
+/// [`DbError`] when a statement fails.
+pub async fn provision_roles(
+    admin: &mut AsyncPgConnection,
+    owner_password: &Secret<String>,
+    app_password: &Secret<String>,
+) -> Result<(), DbError> {
+    let specs = [
+        (
+            OWNER_ROLE,
+            owner_password,
+            "NOSUPERUSER NOCREATEROLE NOBYPASSRLS",
+        ),
+        (
+            APP_ROLE,
+            app_password,
+            "NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOINHERIT",
+        ),
+    ];
+    for (name, password, attributes) in specs {
+        let verb = if role_exists(admin, name).await? {
+            "ALTER"
+        } else {
+            "CREATE"
+        };
+        admin
+            .batch_execute(&format!(
+                "{verb} ROLE {} LOGIN {attributes} PASSWORD {}",
+                ident(name),
+                literal(password.expose())
+            ))
+            .await?;
+    }
+    Ok(())
+}
+
+/// Whether database `name` exists.
+///
+/// # Errors
+/// [`DbError`] when the query fails.
+pub async fn database_exists(admin: &mut AsyncPgConnection, name: &str) -> Result<bool, DbError> {
+    let row: Exists =
+        diesel::sql_query("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS exists")
+            .bind::<Text, _>(name)
+            .get_result(admin)
+            .await?;
+    Ok(row.exists)
+}
+
+/// Creates database `name` owned by the owner role, optionally as a copy of `template`.
+/// Does nothing if it exists.
+///
+/// # Errors
+/// [`DbError`] when a statement fails.
+pub async fn create_database(
+    admin: &mut AsyncPgConnection,
+    name: &str,
+    template: Option<&str>,
+) -> Result<(), DbError> {
+    if database_exists(admin, name).await? {
+        return Ok(());
+    }
+    let template = template
+        .map(|t| format!(" TEMPLATE {}", ident(t)))
+        .unwrap_or_default();
+    admin
+        .batch_execute(&format!(
+            "CREATE DATABASE {} OWNER {}{template} ENCODING 'UTF8'",
+            ident(name),
+            ident(OWNER_ROLE)
+        ))
+        .await?;
+    // Nobody but the two roles connects; PUBLIC loses the default CONNECT/TEMP rights.
+    admin
+        .batch_execute(&format!(
+            "REVOKE ALL ON DATABASE {db} FROM PUBLIC; GRANT CONNECT ON DATABASE {db} TO {app}",
+            db = ident(name),
+            app = ident(APP_ROLE)
+        ))
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting_doubles_quotes() {
+        assert_eq!(literal("a'b"), "'a''b'");
+        assert_eq!(ident("a\"b"), "\"a\"\"b\"");
+    }
+}

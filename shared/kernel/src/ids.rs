@@ -1,0 +1,122 @@
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Declares a UUID-backed identifier that cannot be confused with another kind of id.
+macro_rules! uuid_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(Uuid);
+
+        impl $name {
+            /// A new random id (UUIDv7: time-ordered, which keeps B-tree inserts local).
+            #[must_use]
+            pub fn new() -> Self {
+                Self(Uuid::now_v7())
+            }
+
+            /// Wraps an id read from storage or a verified assertion.
+            #[must_use]
+            pub const fn from_uuid(id: Uuid) -> Self {
+                Self(id)
+            }
+
+            /// The raw UUID, for storage.
+            #[must_use]
+            pub const fn as_uuid(&self) -> Uuid {
+                self.0
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({})", stringify!($name), self.0)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Display::fmt(&self.0, f)
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = uuid::Error;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Uuid::parse_str(s).map(Self)
+            }
+        }
+    };
+}
+
+uuid_id!(
+    /// A tenant: one ministry (or its training sandbox).
+    TenantId
+);
+uuid_id!(
+    /// An organisational unit of a tenant (ministry, direction, préfecture…).
+    OrgUnitId
+);
+uuid_id!(
+    /// The id of one HTTP request, shown on error pages and carried in logs and spans.
+    RequestId
+);
+
+/// Position of an event in a tenant's journal hash chain (1-based, gapless).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct JournalSeq(i64);
+
+impl JournalSeq {
+    /// Wraps a sequence number read from storage.
+    #[must_use]
+    pub const fn new(seq: i64) -> Self {
+        Self(seq)
+    }
+
+    /// The raw number.
+    #[must_use]
+    pub const fn get(self) -> i64 {
+        self.0
+    }
+}
+
+impl fmt::Display for JournalSeq {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_of_different_kinds_print_their_kind() {
+        let id = Uuid::nil();
+        assert_eq!(
+            format!("{:?}", TenantId::from_uuid(id)),
+            "TenantId(00000000-0000-0000-0000-000000000000)"
+        );
+        assert_eq!(
+            OrgUnitId::from_uuid(id).to_string(),
+            "00000000-0000-0000-0000-000000000000"
+        );
+    }
+
+    #[test]
+    fn new_ids_are_time_ordered() {
+        let a = TenantId::new();
+        let b = TenantId::new();
+        assert!(a < b, "UUIDv7 ids should sort by creation: {a} !< {b}");
+    }
+}

@@ -1,0 +1,16 @@
+//! The vocabulary every Napoléon crate shares: typed identifiers, parsed value types, wrappers
+//! that keep secrets and personal data out of logs, and stable error codes.
+//!
+//! **Architecture invariant:** this crate performs no IO and depends on no web, database or
+//! template crate (checked in CI with `cargo tree -i`). Values here are parsed once at the edge
+//! ("parse, don't validate"): holding a [`TenantSlug`] proves the text was valid.
+
+mod code;
+mod ids;
+mod masked;
+mod org;
+
+pub use code::ErrorCode;
+pub use ids::{JournalSeq, OrgUnitId, RequestId, TenantId};
+pub use masked::{Personal, Secret};
+pub use org::{OrgUnitCode, OrgUnitKind, ParseError, TenantSlug};

@@ -1,0 +1,233 @@
+//! Test harness on real PostgreSQL (never SQLite, never a mock).
+//!
+//! * One throwaway cluster per machine and checkout, started by the first test that needs it,
+//!   with the very code `napoleon demo` uses ([`LocalCluster`]), in `$NAPOLEON_TEST_PG_DIR`
+//!   (default: the system temp dir). Test processes (nextest runs one per test) coordinate
+//!   through a lock file.
+//! * A template database migrated once per migration set (its name carries a digest of
+//!   `migrations/`), then `CREATE DATABASE … TEMPLATE` per test: every test gets its own
+//!   database in a few hundred milliseconds and tests run in parallel.
+//! * `deploy/local/test.sh` wipes the cluster before a run and stops it after.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use axum::Router;
+use axum::body::Body;
+use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+use http::{Request, Response, StatusCode};
+use http_body_util::BodyExt;
+use napoleon_db::cluster::{ClusterOptions, Durability, LocalCluster};
+use napoleon_db::roles::{self, ident};
+use napoleon_db::{Db, build_pool, migrate};
+use napoleon_kernel::Secret;
+use sha2::{Digest, Sha256};
+use tower::ServiceExt;
+
+/// Where the shared test cluster lives.
+fn cluster_dir() -> PathBuf {
+    std::env::var_os("NAPOLEON_TEST_PG_DIR").map_or_else(
+        || std::env::temp_dir().join("napoleon-test-pg"),
+        PathBuf::from,
+    )
+}
+
+/// A digest of every file under `migrations/`: a changed migration gets a new template.
+fn migrations_digest() -> anyhow::Result<String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../migrations");
+    let mut files = Vec::new();
+    let mut stack = vec![root.clone()];
+    while let Some(dir) = stack.pop() {
+        for entry in
+            std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))?
+        {
+            let path = entry?.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    let mut hasher = Sha256::new();
+    for file in files {
+        hasher.update(
+            file.strip_prefix(&root)
+                .unwrap_or(&file)
+                .to_string_lossy()
+                .as_bytes(),
+        );
+        hasher.update(std::fs::read(&file)?);
+    }
+    Ok(hex::encode(hasher.finalize()).chars().take(12).collect())
+}
+
+/// Starts (or reuses) the shared cluster and makes sure the template exists; returns the
+/// cluster and the template's name. Serialized across processes by a lock file.
+async fn shared_cluster() -> anyhow::Result<(LocalCluster, String)> {
+    let dir = cluster_dir();
+    let lock_path = dir.with_extension("lock");
+    let lock =
+        File::create(&lock_path).with_context(|| format!("creating {}", lock_path.display()))?;
+    let lock = tokio::task::spawn_blocking(move || lock.lock().map(|()| lock)).await??;
+    let cluster = LocalCluster::ensure(&ClusterOptions {
+        dir,
+        port: 0,
+        durability: Durability::Throwaway,
+    })
+    .await
+    .context("starting the test cluster")?;
+    let template = format!("napoleon_tmpl_{}", migrations_digest()?);
+    let mut admin = cluster.connect_admin().await?;
+    if !roles::database_exists(&mut admin, &template).await? {
+        // Build under a temporary name and rename when complete, so a crash mid-way never
+        // leaves a half-migrated template behind.
+        let building = format!("{template}_building");
+        admin
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {}", ident(&building)))
+            .await?;
+        roles::create_database(&mut admin, &building, None).await?;
+        migrate::run_pending(&cluster.owner_url(&building))
+            .await
+            .context("migrating the template")?;
+        admin
+            .batch_execute(&format!(
+                "ALTER DATABASE {} RENAME TO {}",
+                ident(&building),
+                ident(&template)
+            ))
+            .await?;
+    }
+    drop(lock);
+    Ok((cluster, template))
+}
+
+/// A fresh database for one test, cloned from the migrated template (or left empty).
+pub struct TestDb {
+    cluster: LocalCluster,
+    name: String,
+}
+
+impl std::fmt::Debug for TestDb {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestDb").field("name", &self.name).finish()
+    }
+}
+
+impl TestDb {
+    /// A new, migrated database.
+    ///
+    /// # Errors
+    /// When the cluster cannot start or the database cannot be created.
+    pub async fn new() -> anyhow::Result<Self> {
+        let (cluster, template) = shared_cluster().await?;
+        Self::create(cluster, Some(&template)).await
+    }
+
+    /// A new database without any migration applied.
+    ///
+    /// # Errors
+    /// When the cluster cannot start or the database cannot be created.
+    pub async fn unmigrated() -> anyhow::Result<Self> {
+        let (cluster, _template) = shared_cluster().await?;
+        Self::create(cluster, None).await
+    }
+
+    async fn create(cluster: LocalCluster, template: Option<&str>) -> anyhow::Result<Self> {
+        let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = cluster.connect_admin().await?;
+        roles::create_database(&mut admin, &name, template).await?;
+        Ok(Self { cluster, name })
+    }
+
+    /// The application role's URL.
+    #[must_use]
+    pub fn app_url(&self) -> Secret<String> {
+        self.cluster.app_url(&self.name)
+    }
+
+    /// The owner role's URL.
+    #[must_use]
+    pub fn owner_url(&self) -> Secret<String> {
+        self.cluster.owner_url(&self.name)
+    }
+
+    /// The superuser's URL.
+    #[must_use]
+    pub fn admin_url(&self) -> Secret<String> {
+        self.cluster.admin_url(&self.name)
+    }
+
+    /// A pool of application-role connections.
+    ///
+    /// # Errors
+    /// When the pool cannot be built.
+    pub fn app_db(&self) -> anyhow::Result<Db> {
+        Ok(Db::new(build_pool(&self.app_url(), 4)?))
+    }
+
+    /// A pool of owner-role connections (what `migrate` and `journal verify` use).
+    ///
+    /// # Errors
+    /// When the pool cannot be built.
+    pub fn owner_db(&self) -> anyhow::Result<Db> {
+        Ok(Db::new(build_pool(&self.owner_url(), 2)?))
+    }
+
+    /// A direct connection as `url`'s role.
+    ///
+    /// # Errors
+    /// When connecting fails.
+    pub async fn connect(url: &Secret<String>) -> anyhow::Result<AsyncPgConnection> {
+        Ok(AsyncPgConnection::establish(url.expose()).await?)
+    }
+}
+
+/// A response read whole.
+#[derive(Debug)]
+pub struct TestResponse {
+    /// Status.
+    pub status: StatusCode,
+    /// Headers.
+    pub headers: http::HeaderMap,
+    /// Body as text.
+    pub body: String,
+}
+
+impl TestResponse {
+    /// A header's value as text ("" when absent).
+    #[must_use]
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+}
+
+/// Sends one request through a router (no socket).
+///
+/// # Errors
+/// When the router fails or the body cannot be read.
+pub async fn send(router: &Router, request: Request<Body>) -> anyhow::Result<TestResponse> {
+    let response: Response<Body> = router.clone().oneshot(request).await?;
+    let (parts, body) = response.into_parts();
+    let bytes = body.collect().await?.to_bytes();
+    Ok(TestResponse {
+        status: parts.status,
+        headers: parts.headers,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    })
+}
+
+/// A GET request with an `Accept` header.
+///
+/// # Errors
+/// When the request cannot be built.
+pub fn get(uri: &str, accept: &str) -> anyhow::Result<Request<Body>> {
+    Ok(Request::get(uri)
+        .header("accept", accept)
+        .body(Body::empty())?)
+}

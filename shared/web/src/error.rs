@@ -1,0 +1,151 @@
+//! Error policy: handlers return [`WebError`]; its response carries only the status and the
+//! stable code. The edge layer ([`crate::edge_layers`]) turns every error response — ours,
+//! axum's rejections, a panic — into a French HTML page or an `application/problem+json` body,
+//! with the request id and never any internal detail. Internal causes are logged once, here.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use napoleon_kernel::ErrorCode;
+
+/// A request that cannot be served.
+#[derive(Debug, thiserror::Error)]
+pub enum WebError {
+    /// The resource does not exist (or belongs to another tenant: same answer, on purpose).
+    #[error("not found")]
+    NotFound,
+    /// The agent may not do this.
+    #[error("forbidden")]
+    Forbidden,
+    /// The request is malformed.
+    #[error("bad request")]
+    BadRequest,
+    /// The resource is not in a state that allows this.
+    #[error("conflict")]
+    Conflict,
+    /// A dependency (the database) is unavailable.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+    /// A bug or an unexpected failure. The text goes to the log only.
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+/// Handlers' result type.
+pub type WebResult<T> = Result<T, WebError>;
+
+impl ErrorCode for WebError {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::NotFound => "not_found",
+            Self::Forbidden => "forbidden",
+            Self::BadRequest => "bad_request",
+            Self::Conflict => "conflict",
+            Self::Unavailable(_) => "unavailable",
+            Self::Internal(_) => "internal",
+        }
+    }
+}
+
+impl WebError {
+    /// The HTTP status.
+    #[must_use]
+    pub const fn status(&self) -> StatusCode {
+        match self {
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::BadRequest => StatusCode::BAD_REQUEST,
+            Self::Conflict => StatusCode::CONFLICT,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl From<napoleon_db::DbError> for WebError {
+    fn from(e: napoleon_db::DbError) -> Self {
+        match e.code() {
+            "db.not_found" => Self::NotFound,
+            "db.unavailable" => Self::Unavailable(e.to_string()),
+            _ => Self::Internal(e.to_string()),
+        }
+    }
+}
+
+/// Marks a response as an error to render, with its stable code.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ErrorMarker(pub(crate) &'static str);
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        match &self {
+            Self::Internal(detail) => {
+                tracing::error!(error.code = self.code(), error.detail = %detail, "request failed")
+            }
+            Self::Unavailable(detail) => {
+                tracing::warn!(error.code = self.code(), error.detail = %detail, "dependency unavailable")
+            }
+            _ => {}
+        }
+        let mut response = self.status().into_response();
+        response.extensions_mut().insert(ErrorMarker(self.code()));
+        response
+    }
+}
+
+/// The French wording of an error, by status.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Wording {
+    pub(crate) title: &'static str,
+    pub(crate) lead: &'static str,
+    pub(crate) advice: &'static str,
+}
+
+pub(crate) fn wording(status: StatusCode) -> Wording {
+    match status.as_u16() {
+        404 | 410 => Wording {
+            title: "Page non trouvée",
+            lead: "La page que vous cherchez est introuvable. Excusez-nous pour la gêne occasionnée.",
+            advice: "Si vous avez tapé l'adresse web dans le navigateur, vérifiez qu'elle est correcte. La page n'est peut-être plus disponible, ou vous n'y avez pas accès avec ce compte.",
+        },
+        401 => Wording {
+            title: "Connexion requise",
+            lead: "Vous devez être connecté pour accéder à cette page.",
+            advice: "Connectez-vous avec votre identité ministérielle, puis réessayez.",
+        },
+        403 => Wording {
+            title: "Accès refusé",
+            lead: "Vous n'avez pas les droits nécessaires pour effectuer cette action.",
+            advice: "Si vous pensez devoir y accéder, demandez à l'administrateur ministériel de votre ministère de vous attribuer le rôle correspondant.",
+        },
+        405 => Wording {
+            title: "Action non permise",
+            lead: "Cette adresse n'accepte pas ce type de requête.",
+            advice: "Revenez à la page précédente et utilisez les boutons proposés.",
+        },
+        409 => Wording {
+            title: "Action impossible dans l'état actuel",
+            lead: "L'élément a changé d'état entre-temps et cette action n'est plus possible.",
+            advice: "Rechargez la page pour voir son état actuel.",
+        },
+        413 => Wording {
+            title: "Envoi trop volumineux",
+            lead: "Les données envoyées dépassent la taille autorisée.",
+            advice: "Réduisez la taille de l'envoi et réessayez.",
+        },
+        400..=499 => Wording {
+            title: "Requête invalide",
+            lead: "La requête envoyée n'a pas pu être comprise.",
+            advice: "Vérifiez les informations saisies et réessayez.",
+        },
+        503 => Wording {
+            title: "Service momentanément indisponible",
+            lead: "Le service est temporairement indisponible. Aucune donnée saisie n'a été enregistrée par cette requête.",
+            advice: "Réessayez dans quelques minutes.",
+        },
+        _ => Wording {
+            title: "Erreur inattendue",
+            lead: "Une erreur inattendue s'est produite. Nos équipes en sont informées.",
+            advice: "Réessayez dans quelques instants. Si le problème persiste, contactez l'assistance.",
+        },
+    }
+}

@@ -1,0 +1,206 @@
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::error::{ErrorMarker, wording};
+use crate::{Page, Templates, WebError};
+
+/// What the edge needs to know about how it is reached.
+#[derive(Debug, Clone)]
+pub struct EdgeConfig {
+    /// Served over TLS (directly or behind a TLS-terminating ingress): adds HSTS.
+    pub tls: bool,
+}
+
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; \
+frame-ancestors 'none'";
+
+static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Wraps everything a process serves, once: request ids, French error rendering, security
+/// headers, panic catching and the 404 fallback.
+pub fn edge_layers(router: Router, templates: Templates, config: &EdgeConfig) -> Router {
+    let mut router = router
+        .fallback(|| async { WebError::NotFound })
+        .layer(CatchPanicLayer::custom(|_panic| {
+            tracing::error!(error.code = "internal", "handler panicked");
+            WebError::Internal("panic".to_owned()).into_response()
+        }))
+        .layer(middleware::from_fn_with_state(templates, render_errors));
+    let headers: [(&str, &str); 6] = [
+        ("content-security-policy", CSP),
+        ("x-content-type-options", "nosniff"),
+        ("x-frame-options", "DENY"),
+        ("referrer-policy", "same-origin"),
+        ("cross-origin-opener-policy", "same-origin"),
+        (
+            "permissions-policy",
+            "camera=(), microphone=(), geolocation=(), payment=()",
+        ),
+    ];
+    for (name, value) in headers {
+        router = router.layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        ));
+    }
+    if config.tls {
+        router = router.layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=63072000; includeSubDomains"),
+        ));
+    }
+    router
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
+        .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
+}
+
+#[derive(Serialize)]
+struct ErrorView<'a> {
+    status: u16,
+    title: &'a str,
+    lead: &'a str,
+    advice: &'a str,
+    request_id: &'a str,
+}
+
+/// RFC 9457 problem details, with our stable code and the request id as extensions.
+#[derive(Serialize)]
+struct Problem<'a> {
+    #[serde(rename = "type")]
+    kind: String,
+    title: &'a str,
+    status: u16,
+    detail: &'a str,
+    code: &'a str,
+    request_id: &'a str,
+}
+
+fn wants_json(request: &Request) -> bool {
+    if request.uri().path().contains("/api/") {
+        return true;
+    }
+    let accept = request
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    accept.contains("json") && !accept.contains("text/html")
+}
+
+fn is_rendered(response: &Response) -> bool {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| {
+            ct.starts_with("text/html")
+                || ct.starts_with("application/problem+json")
+                || ct.starts_with("application/json")
+        })
+}
+
+/// Renders every error response — ours (marked), axum's rejections (plain text that may echo
+/// input), 404/405 — as a French page or problem+json. A body somebody already rendered on
+/// purpose (an HTML form page with errors, a JSON health report) passes untouched.
+async fn render_errors(
+    State(templates): State<Templates>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let json = wants_json(&request);
+    let request_id = request
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("inconnu")
+        .to_owned();
+    let response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let marker = response.extensions().get::<ErrorMarker>().copied();
+    if marker.is_none() && is_rendered(&response) {
+        return response;
+    }
+    let code = marker.map_or_else(|| generic_code(status), |m| m.0);
+    let words = wording(status);
+    let (parts, _discarded_body) = response.into_parts();
+    let mut rendered = if json {
+        let problem = Problem {
+            kind: format!("https://napoleon.numerique.gouv.fr/problemes/{code}"),
+            title: words.title,
+            status: status.as_u16(),
+            detail: words.lead,
+            code,
+            request_id: &request_id,
+        };
+        let body = serde_json::to_vec(&problem).unwrap_or_default();
+        let mut r = Response::new(Body::from(body));
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        r
+    } else {
+        let view = ErrorView {
+            status: status.as_u16(),
+            title: words.title,
+            lead: words.lead,
+            advice: words.advice,
+            request_id: &request_id,
+        };
+        match templates.render(
+            "error",
+            &Page {
+                title: words.title,
+                view: &view,
+            },
+        ) {
+            Ok(html) => html.into_response(),
+            Err(e) => {
+                tracing::error!(error.detail = %e, "error page failed to render");
+                let mut r = Response::new(Body::from(format!(
+                    "{} (erreur {}, requête {request_id})",
+                    words.title,
+                    status.as_u16()
+                )));
+                r.headers_mut().insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/plain; charset=utf-8"),
+                );
+                r
+            }
+        }
+    };
+    *rendered.status_mut() = status;
+    // Keep headers that matter to clients (Allow on 405, Retry-After), drop the old body's.
+    for name in [header::ALLOW, header::RETRY_AFTER, header::WWW_AUTHENTICATE] {
+        if let Some(value) = parts.headers.get(&name) {
+            rendered.headers_mut().insert(name, value.clone());
+        }
+    }
+    rendered
+}
+
+fn generic_code(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        404 => "not_found",
+        405 => "method_not_allowed",
+        413 => "payload_too_large",
+        415 => "unsupported_media_type",
+        422 => "unprocessable",
+        400..=499 => "bad_request",
+        503 => "unavailable",
+        _ => "internal",
+    }
+}

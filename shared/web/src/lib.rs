@@ -1,0 +1,31 @@
+//! The web edge every Napoléon service shares: the DSFR layout and pages (handlebars, strict,
+//! embedded), errors rendered in French (HTML pages or `application/problem+json`), security
+//! headers, the DSFR assets, `/healthz` and `/readyz`, and request spans and HTTP metrics.
+//!
+//! A service builds its `Router` with [`WebContext`] as state and finishes it with
+//! [`service_layers`]; the process wraps what it serves with [`edge_layers`] once.
+
+mod assets;
+mod error;
+mod health;
+mod layers;
+mod observe;
+mod templates;
+
+pub use assets::{AssetsConfig, static_router};
+pub use error::{WebError, WebResult};
+pub use health::health_router;
+pub use layers::{EdgeConfig, edge_layers};
+pub use observe::{HttpMetrics, service_layers};
+pub use templates::{Html, Page, Templates};
+
+use napoleon_db::Db;
+
+/// What every service's handlers share: the database and the page templates.
+#[derive(Clone, Debug)]
+pub struct WebContext {
+    /// Application-role connections.
+    pub db: Db,
+    /// Page templates.
+    pub templates: Templates,
+}

@@ -1,0 +1,100 @@
+use std::sync::Arc;
+
+use axum::response::IntoResponse;
+use handlebars::Handlebars;
+use rust_embed::RustEmbed;
+use serde::Serialize;
+
+use crate::WebError;
+
+#[derive(RustEmbed)]
+#[folder = "templates/"]
+#[include = "*.hbs"]
+struct SharedTemplates;
+
+/// The compiled page templates, shared by every handler.
+///
+/// Strict mode: a template that names a field its view model lacks fails to render (and a test
+/// renders every page), instead of silently printing nothing.
+#[derive(Clone)]
+pub struct Templates {
+    registry: Arc<Handlebars<'static>>,
+}
+
+impl std::fmt::Debug for Templates {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Templates")
+            .field("count", &self.registry.get_templates().len())
+            .finish()
+    }
+}
+
+/// A rendered HTML page.
+#[derive(Debug)]
+pub struct Html(pub String);
+
+impl IntoResponse for Html {
+    fn into_response(self) -> axum::response::Response {
+        axum::response::Html(self.0).into_response()
+    }
+}
+
+/// What every page passes to the layout.
+#[derive(Serialize, Debug)]
+struct LayoutView<'a> {
+    title: &'a str,
+}
+
+/// A page: its title (for `<title>` and the layout) and its own view model.
+#[derive(Debug)]
+pub struct Page<'a, V: Serialize> {
+    /// The page title, in French.
+    pub title: &'a str,
+    /// The page's view model: one type per page.
+    pub view: &'a V,
+}
+
+#[derive(Serialize)]
+struct PageContext<'a, V: Serialize> {
+    layout: LayoutView<'a>,
+    page: &'a V,
+}
+
+impl Templates {
+    /// Compiles the shared templates (layout, error, accessibility) plus a service's own,
+    /// given as `(name, source)` pairs.
+    ///
+    /// # Errors
+    /// A description of the first template that does not compile.
+    pub fn new(extra: &[(&str, &str)]) -> Result<Self, String> {
+        let mut registry = Handlebars::new();
+        registry.set_strict_mode(true);
+        registry.set_dev_mode(false);
+        registry
+            .register_embed_templates_with_extension::<SharedTemplates>(".hbs")
+            .map_err(|e| e.to_string())?;
+        for (name, source) in extra {
+            registry
+                .register_template_string(name, source)
+                .map_err(|e| format!("template {name}: {e}"))?;
+        }
+        Ok(Self {
+            registry: Arc::new(registry),
+        })
+    }
+
+    /// Renders template `name` inside the layout.
+    ///
+    /// # Errors
+    /// [`WebError::Internal`] when rendering fails (a bug: a test renders every page).
+    pub fn render<V: Serialize>(&self, name: &str, page: &Page<'_, V>) -> Result<Html, WebError> {
+        let context = PageContext {
+            layout: LayoutView { title: page.title },
+            page: page.view,
+        };
+        self.registry
+            .render(name, &context)
+            .map(Html)
+            .map_err(|e| WebError::Internal(format!("rendering {name}: {e}")))
+    }
+}
