@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Architecture invariants that a command can check (ARCHITECTURE.md, "Invariants").
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+fail=0
+
+deps() { cargo tree -q -p "$1" -e normal --prefix none 2>/dev/null | awk '{print $1}' | sort -u; }
+
+forbid() { # crate, forbidden dependency names...
+    local crate=$1; shift
+    local tree; tree=$(deps "$crate")
+    for dep in "$@"; do
+        if grep -qx "$dep" <<<"$tree"; then
+            echo "boundary violated: $crate depends on $dep" >&2
+            fail=1
+        fi
+    done
+}
+
+# 1. The kernel (and the rules engine) stay free of IO frameworks.
+forbid napoleon-kernel axum diesel diesel-async handlebars openidconnect tokio
+if cargo metadata -q --no-deps --format-version 1 | grep -q '"name":"napoleon-rules"'; then
+    forbid napoleon-rules axum diesel diesel-async handlebars openidconnect tokio
+fi
+# 2. Service crates never depend on each other; only the gateway may use openidconnect.
+services=(gateway intake instruction decisions promotion)
+for s in "${services[@]}"; do
+    others=()
+    for o in "${services[@]}"; do [ "$o" = "$s" ] || others+=("napoleon-$o"); done
+    forbid "napoleon-$s" "${others[@]}"
+    [ "$s" = gateway ] || forbid "napoleon-$s" openidconnect
+done
+# 3. SQL lives in shared/db and services' store modules: no service crate depends on diesel
+#    outside them (checked by source, since store modules will live inside service crates).
+if grep -rln --include='*.rs' -E 'diesel::|sql_query' services/*/src | grep -v '/store' | grep -v '^services/napoleon/'; then
+    echo "boundary violated: SQL outside store modules (files above)" >&2
+    fail=1
+fi
+# 4. Test support never ships: the binary's normal dependencies exclude the testkit.
+forbid napoleon napoleon-testkit
+
+if [ "$fail" -ne 0 ]; then exit 1; fi
+echo "crate boundaries: ok"

@@ -1,0 +1,49 @@
+# Shared by demo.sh and test.sh: install what is missing on a Debian/Ubuntu machine.
+# Sourced, not executed.
+
+# Runs a command as root (directly when we are root, else through sudo).
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+APT_UPDATED=0
+apt_install() {
+    local missing=()
+    for pkg in "$@"; do
+        dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    echo "==> installing system packages: ${missing[*]}"
+    if [ "$APT_UPDATED" -eq 0 ]; then
+        as_root apt-get update -q
+        APT_UPDATED=1
+    fi
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+have_postgres() {
+    command -v initdb >/dev/null 2>&1 && command -v pg_ctl >/dev/null 2>&1 && return 0
+    ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1
+}
+
+# Finds pg_ctl the way the binary does (PATH, then the newest /usr/lib/postgresql/*/bin).
+pg_ctl_path() {
+    if command -v pg_ctl >/dev/null 2>&1; then command -v pg_ctl; return; fi
+    ls -d /usr/lib/postgresql/*/bin/pg_ctl 2>/dev/null | sort -V | tail -n 1
+}
+
+ensure_tools() {
+    if ! command -v cargo >/dev/null 2>&1; then
+        echo "Rust is missing. Install it with rustup (https://rustup.rs), then re-run this command." >&2
+        exit 1
+    fi
+    have_postgres || apt_install postgresql
+    # The demo and the tests run PostgreSQL as `postgres` when started as root.
+    if [ "$(id -u)" -eq 0 ] && ! id -u postgres >/dev/null 2>&1; then apt_install postgresql; fi
+    command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+    # The DSFR is installed by npm, never copied into the repository.
+    if [ ! -f node_modules/@gouvfr/dsfr/dist/dsfr.min.css ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+        echo "==> installing front-end packages (npm ci)"
+        npm ci --no-audit --no-fund
+    fi
+}

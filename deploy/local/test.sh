@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# README command 2 (and CI): install what is missing, then formatting, lints, crate-boundary
+# invariants and the whole test suite on real PostgreSQL (a throwaway cluster the tests start).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+. deploy/local/lib.sh
+ensure_tools
+command -v cargo-nextest >/dev/null 2>&1 || cargo install --locked cargo-nextest
+
+export NAPOLEON_TEST_PG_DIR="${NAPOLEON_TEST_PG_DIR:-${TMPDIR:-/tmp}/napoleon-test-pg-$(id -u)}"
+stop_test_cluster() {
+    local pgdata="$NAPOLEON_TEST_PG_DIR/pgdata" pg_ctl
+    [ -f "$pgdata/postmaster.pid" ] || return 0
+    pg_ctl=$(pg_ctl_path)
+    if [ "$(id -u)" -eq 0 ]; then
+        runuser -u postgres -- "$pg_ctl" -D "$pgdata" -m immediate -w stop >/dev/null 2>&1 || true
+    else
+        "$pg_ctl" -D "$pgdata" -m immediate -w stop >/dev/null 2>&1 || true
+    fi
+}
+# A fresh cluster per run: no database left over from an earlier run.
+stop_test_cluster
+rm -rf "$NAPOLEON_TEST_PG_DIR" "$NAPOLEON_TEST_PG_DIR.lock"
+trap stop_test_cluster EXIT
+
+echo "==> cargo fmt --check"
+cargo fmt --all --check
+echo "==> cargo clippy"
+cargo clippy --workspace --all-targets -- -D warnings
+echo "==> crate boundaries"
+deploy/local/check-boundaries.sh
+echo "==> tests"
+cargo nextest run --workspace --no-fail-fast "$@"
