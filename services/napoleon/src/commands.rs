@@ -7,6 +7,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use napoleon_db::cluster::{ClusterError, ClusterOptions, Durability, LocalCluster};
+use napoleon_db::server::{ExternalServer, PgServer};
 use napoleon_db::{Db, build_pool, core, journal, migrate, roles};
 use napoleon_kernel::{Secret, TenantSlug};
 use napoleon_web::{AssetsConfig, EdgeConfig, WebContext};
@@ -291,7 +292,8 @@ async fn demo_cluster(options: &DemoOptions) -> Result<LocalCluster, CliError> {
     }
 }
 
-/// `napoleon demo`: a managed local PostgreSQL, the demo tenants, every service on one port.
+/// `napoleon demo`: a managed local PostgreSQL (or the server of `DATABASE_URL`, an
+/// administrative URL), the demo tenants, every service on one port.
 ///
 /// # Errors
 /// [`CliError`].
@@ -301,17 +303,31 @@ pub async fn demo(config: &Config, options: &DemoOptions) -> Result<(), CliError
             "`napoleon demo` is refused when environment = production".to_owned(),
         ));
     }
-    say("Napoléon demo: preparing the local PostgreSQL cluster…");
-    let cluster = demo_cluster(options).await?;
-    let result = demo_on(config, &cluster).await;
-    say("stopping PostgreSQL…");
-    if let Err(e) = cluster.stop().await {
-        say(&format!("warning: could not stop PostgreSQL cleanly: {e}"));
+    let admin_url = std::env::var("DATABASE_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty());
+    let server = if let Some(url) = admin_url {
+        say("Napoléon demo: using the PostgreSQL server of DATABASE_URL…");
+        PgServer::External(
+            ExternalServer::connect(&Secret::new(url), &options.data_dir)
+                .await
+                .map_err(|e| CliError::Failed(e.to_string()))?,
+        )
+    } else {
+        say("Napoléon demo: preparing the local PostgreSQL cluster…");
+        PgServer::Local(demo_cluster(options).await?)
+    };
+    let result = demo_on(config, &server).await;
+    if let PgServer::Local(cluster) = &server {
+        say("stopping PostgreSQL…");
+        if let Err(e) = cluster.stop().await {
+            say(&format!("warning: could not stop PostgreSQL cleanly: {e}"));
+        }
     }
     result
 }
 
-async fn demo_on(config: &Config, cluster: &LocalCluster) -> Result<(), CliError> {
+async fn demo_on(config: &Config, cluster: &PgServer) -> Result<(), CliError> {
     let mut admin = cluster
         .connect_admin()
         .await
@@ -339,11 +355,17 @@ async fn demo_on(config: &Config, cluster: &LocalCluster) -> Result<(), CliError
         ));
     }
     let ctx = web_context(db)?;
+    let data = match cluster {
+        PgServer::Local(c) => format!(
+            "PostgreSQL data in {}, port {}",
+            c.dir().display(),
+            c.port()
+        ),
+        PgServer::External(_) => "PostgreSQL from DATABASE_URL".to_owned(),
+    };
     say(&format!(
-        "\nNapoléon is running at http://{}/  (PostgreSQL data in {}, port {})\nPress Ctrl-C to stop.\n",
-        config.server.bind,
-        cluster.dir().display(),
-        cluster.port()
+        "\nNapoléon is running at http://{}/  ({data})\nPress Ctrl-C to stop.\n",
+        config.server.bind
     ));
     serve_router(config, ServiceName::All, &ctx).await
 }

@@ -147,7 +147,7 @@ fn is_root() -> bool {
     std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
 }
 
-fn random_secret() -> String {
+pub(crate) fn random_secret() -> String {
     // Two v4 UUIDs: 244 random bits from the OS generator, hex only (safe in SQL literals).
     format!(
         "{}{}",
@@ -370,10 +370,7 @@ impl LocalCluster {
     }
 
     fn url(&self, user: &str, password: &str, database: &str) -> Secret<String> {
-        Secret::new(format!(
-            "postgres://{user}:{password}@127.0.0.1:{}/{database}",
-            self.credentials.port
-        ))
+        crate::server::PgUrl::local(self.credentials.port).with(user, password, database)
     }
 
     /// The superuser's URL for `database`.

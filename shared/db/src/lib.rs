@@ -18,6 +18,7 @@ pub mod migrate;
 mod pool;
 pub mod roles;
 pub mod schema;
+pub mod server;
 mod tenant;
 
 pub use diesel_async::AsyncPgConnection;

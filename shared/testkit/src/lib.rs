@@ -1,9 +1,10 @@
 //! Test harness on real PostgreSQL (never SQLite, never a mock).
 //!
-//! * One throwaway cluster per machine and checkout, started by the first test that needs it,
-//!   with the very code `napoleon demo` uses ([`LocalCluster`]), in `$NAPOLEON_TEST_PG_DIR`
-//!   (default: the system temp dir). Test processes (nextest runs one per test) coordinate
-//!   through a lock file.
+//! * Without `DATABASE_URL`: one throwaway cluster per machine, started by the first test that
+//!   needs it, with the very code `napoleon demo` uses ([`LocalCluster`]), in
+//!   `$NAPOLEON_TEST_PG_DIR` (default: the system temp dir). With `DATABASE_URL` (an
+//!   administrative URL), that server instead; Napoléon's roles are created on it. Test
+//!   processes (nextest runs one per test) coordinate through a lock file.
 //! * A template database migrated once per migration set (its name carries a digest of
 //!   `migrations/`), then `CREATE DATABASE … TEMPLATE` per test: every test gets its own
 //!   database in a few hundred milliseconds and tests run in parallel.
@@ -20,6 +21,7 @@ use http::{Request, Response, StatusCode};
 use http_body_util::BodyExt;
 use napoleon_db::cluster::{ClusterOptions, Durability, LocalCluster};
 use napoleon_db::roles::{self, ident};
+use napoleon_db::server::{ExternalServer, PgServer};
 use napoleon_db::{Db, build_pool, migrate};
 use napoleon_kernel::Secret;
 use sha2::{Digest, Sha256};
@@ -66,19 +68,32 @@ fn migrations_digest() -> anyhow::Result<String> {
 
 /// Starts (or reuses) the shared cluster and makes sure the template exists; returns the
 /// cluster and the template's name. Serialized across processes by a lock file.
-async fn shared_cluster() -> anyhow::Result<(LocalCluster, String)> {
+async fn shared_cluster() -> anyhow::Result<(PgServer, String)> {
     let dir = cluster_dir();
     let lock_path = dir.with_extension("lock");
     let lock =
         File::create(&lock_path).with_context(|| format!("creating {}", lock_path.display()))?;
     let lock = tokio::task::spawn_blocking(move || lock.lock().map(|()| lock)).await??;
-    let cluster = LocalCluster::ensure(&ClusterOptions {
-        dir,
-        port: 0,
-        durability: Durability::Throwaway,
-    })
-    .await
-    .context("starting the test cluster")?;
+    let admin_url = std::env::var("DATABASE_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty());
+    let cluster = if let Some(url) = admin_url {
+        PgServer::External(
+            ExternalServer::connect(&Secret::new(url), &dir)
+                .await
+                .context("provisioning roles on DATABASE_URL's server")?,
+        )
+    } else {
+        PgServer::Local(
+            LocalCluster::ensure(&ClusterOptions {
+                dir,
+                port: 0,
+                durability: Durability::Throwaway,
+            })
+            .await
+            .context("starting the test cluster")?,
+        )
+    };
     let template = format!("napoleon_tmpl_{}", migrations_digest()?);
     let mut admin = cluster.connect_admin().await?;
     if !roles::database_exists(&mut admin, &template).await? {
@@ -106,7 +121,7 @@ async fn shared_cluster() -> anyhow::Result<(LocalCluster, String)> {
 
 /// A fresh database for one test, cloned from the migrated template (or left empty).
 pub struct TestDb {
-    cluster: LocalCluster,
+    cluster: PgServer,
     name: String,
 }
 
@@ -135,7 +150,7 @@ impl TestDb {
         Self::create(cluster, None).await
     }
 
-    async fn create(cluster: LocalCluster, template: Option<&str>) -> anyhow::Result<Self> {
+    async fn create(cluster: PgServer, template: Option<&str>) -> anyhow::Result<Self> {
         let name = format!("t_{}", uuid::Uuid::new_v4().simple());
         let mut admin = cluster.connect_admin().await?;
         roles::create_database(&mut admin, &name, template).await?;

@@ -66,3 +66,111 @@ pub async fn tenant_with_units(db: &Db, slug: &str, units: usize) -> TenantId {
     tx.commit().await.unwrap();
     tenant.id
 }
+
+use std::path::PathBuf;
+
+use axum::Router;
+use axum::body::Body;
+use http::Request;
+use napoleon::app::{self, ServiceName};
+use napoleon_testkit::{TestDb, TestResponse, get, send};
+use napoleon_web::{AssetsConfig, EdgeConfig, WebContext};
+
+/// The DSFR as `npm ci` installed it at the repository root.
+pub fn assets() -> AssetsConfig {
+    AssetsConfig {
+        dsfr_dist: PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../node_modules/@gouvfr/dsfr/dist"),
+    }
+}
+
+/// The real router of a `napoleon serve <service>` process, on its own fresh database.
+pub struct TestApp {
+    pub db: TestDb,
+    pub router: Router,
+}
+
+/// Builds a [`TestApp`]: `TestApp::builder().seeded().build().await`.
+pub struct TestAppBuilder {
+    service: ServiceName,
+    seeded: bool,
+    tls: bool,
+    migrated: bool,
+    app_db: Option<Db>,
+}
+
+impl TestApp {
+    pub fn builder() -> TestAppBuilder {
+        TestAppBuilder {
+            service: ServiceName::All,
+            seeded: false,
+            tls: false,
+            migrated: true,
+            app_db: None,
+        }
+    }
+
+    /// Sends a request through the whole stack (edge layers included).
+    pub async fn request(&self, request: Request<Body>) -> TestResponse {
+        send(&self.router, request).await.unwrap()
+    }
+
+    /// A GET with an `Accept` header.
+    pub async fn get(&self, uri: &str, accept: &str) -> TestResponse {
+        self.request(get(uri, accept).unwrap()).await
+    }
+}
+
+impl TestAppBuilder {
+    /// Serve only this service, as `napoleon serve <service>` does.
+    pub fn service(mut self, service: ServiceName) -> Self {
+        self.service = service;
+        self
+    }
+
+    /// Load the demo data.
+    pub fn seeded(mut self) -> Self {
+        self.seeded = true;
+        self
+    }
+
+    /// Served over TLS (HSTS on).
+    pub fn tls(mut self) -> Self {
+        self.tls = true;
+        self
+    }
+
+    /// A database without migrations.
+    pub fn unmigrated(mut self) -> Self {
+        self.migrated = false;
+        self
+    }
+
+    /// Serve from this pool instead of the test database's (e.g. an unreachable one).
+    pub fn with_app_db(mut self, db: Db) -> Self {
+        self.app_db = Some(db);
+        self
+    }
+
+    pub async fn build(self) -> TestApp {
+        let db = if self.migrated {
+            TestDb::new().await
+        } else {
+            TestDb::unmigrated().await
+        }
+        .unwrap();
+        let app_db = match self.app_db {
+            Some(pool) => pool,
+            None => db.app_db().unwrap(),
+        };
+        if self.seeded {
+            napoleon::demo::seed(&app_db).await.unwrap();
+        }
+        let ctx = WebContext {
+            db: app_db,
+            templates: app::templates().unwrap(),
+        };
+        let router = app::router(self.service, &ctx, &assets(), &EdgeConfig { tls: self.tls });
+        TestApp { db, router }
+    }
+}

@@ -1,46 +1,22 @@
 //! The web edge: DSFR pages in French, French error pages and problem+json with the request
 //! id, security headers, static assets, health and readiness on every service.
 
-use std::path::PathBuf;
-
-use axum::Router;
 use axum::body::Body;
 use http::{Request, StatusCode};
-use napoleon::app::{self, ServiceName};
-use napoleon::demo::seed;
+use napoleon::app::ServiceName;
 use napoleon_db::{Db, build_pool};
-use napoleon_testkit::{TestDb, get, send};
-use napoleon_web::{AssetsConfig, EdgeConfig, WebContext};
+use napoleon_kernel::Secret;
+use napoleon_testkit::TestDb;
 
-fn assets() -> AssetsConfig {
-    AssetsConfig {
-        dsfr_dist: PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../../node_modules/@gouvfr/dsfr/dist"),
-    }
-}
-
-fn router_on(db: Db, service: ServiceName, tls: bool) -> Router {
-    let ctx = WebContext {
-        db,
-        templates: app::templates().unwrap(),
-    };
-    app::router(service, &ctx, &assets(), &EdgeConfig { tls })
-}
-
-async fn seeded_app() -> (TestDb, Router) {
-    let tdb = TestDb::new().await.unwrap();
-    let db = tdb.app_db().unwrap();
-    seed(&db).await.unwrap();
-    let router = router_on(db, ServiceName::All, false);
-    (tdb, router)
-}
+use crate::support::{TestApp, assets};
 
 const HTML: &str = "text/html,application/xhtml+xml";
+const JSON: &str = "application/json";
 
 #[tokio::test(flavor = "multi_thread")]
 async fn home_page_is_a_french_dsfr_page_listing_the_ministries() {
-    let (_tdb, app) = seeded_app().await;
-    let r = send(&app, get("/", HTML).unwrap()).await.unwrap();
+    let app = TestApp::builder().seeded().build().await;
+    let r = app.get("/", HTML).await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.header("content-type").starts_with("text/html"));
     for expected in [
@@ -60,12 +36,16 @@ async fn home_page_is_a_french_dsfr_page_listing_the_ministries() {
         assert!(r.body.contains(expected), "home page lacks {expected:?}");
     }
     assert!(!r.body.contains("<script>"), "no inline script (CSP)");
+    let mut admin = TestDb::connect(&app.db.admin_url()).await.unwrap();
+    let tenants = crate::support::count(&mut admin, "SELECT count(*) AS n FROM core.tenants").await;
+    let cards = i64::try_from(r.body.matches("class=\"fr-card__title\"").count()).unwrap();
+    assert_eq!(cards, tenants, "one card per tenant");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_response_carries_the_security_headers_and_hsts_only_with_tls() {
-    let (tdb, app) = seeded_app().await;
-    let r = send(&app, get("/", HTML).unwrap()).await.unwrap();
+    let app = TestApp::builder().build().await;
+    let r = app.get("/", HTML).await;
     let csp = r.header("content-security-policy");
     assert!(
         csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
@@ -78,20 +58,22 @@ async fn every_response_carries_the_security_headers_and_hsts_only_with_tls() {
     assert_eq!(r.header("strict-transport-security"), "");
     assert!(!r.header("x-request-id").is_empty());
 
-    let tls = router_on(tdb.app_db().unwrap(), ServiceName::All, true);
-    let r = send(&tls, get("/nowhere", HTML).unwrap()).await.unwrap();
+    let tls = TestApp::builder().tls().build().await;
+    let r = tls.get("/nowhere", HTML).await;
     assert!(
         r.header("strict-transport-security")
             .starts_with("max-age=")
+    );
+    assert!(
+        !r.header("content-security-policy").is_empty(),
+        "error pages too"
     );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn unknown_pages_get_a_french_404_page_with_the_request_id() {
-    let (_tdb, app) = seeded_app().await;
-    let r = send(&app, get("/dossiers/inconnu", HTML).unwrap())
-        .await
-        .unwrap();
+    let app = TestApp::builder().build().await;
+    let r = app.get("/dossiers/inconnu", HTML).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert!(r.header("content-type").starts_with("text/html"));
     assert!(r.body.contains("Page non trouvée"));
@@ -103,13 +85,8 @@ async fn unknown_pages_get_a_french_404_page_with_the_request_id() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_json_api_answers_problem_json_without_internals() {
-    let (_tdb, app) = seeded_app().await;
-    let r = send(
-        &app,
-        get("/api/v1/dossiers/42", "application/json").unwrap(),
-    )
-    .await
-    .unwrap();
+    let app = TestApp::builder().build().await;
+    let r = app.get("/api/v1/dossiers/42", JSON).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert_eq!(r.header("content-type"), "application/problem+json");
     let mut problem: serde_json::Value = serde_json::from_str(&r.body).unwrap();
@@ -129,16 +106,15 @@ async fn the_json_api_answers_problem_json_without_internals() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_wrong_method_gets_a_french_405_that_keeps_allow() {
-    let (_tdb, app) = seeded_app().await;
-    let r = send(
-        &app,
-        Request::post("/")
-            .header("accept", HTML)
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await
-    .unwrap();
+    let app = TestApp::builder().build().await;
+    let r = app
+        .request(
+            Request::post("/")
+                .header("accept", HTML)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
     assert!(r.body.contains("Action non permise"), "{}", r.body);
     assert!(r.header("allow").contains("GET"));
@@ -152,36 +128,38 @@ async fn a_database_outage_gives_a_french_503_page_and_not_ready() {
         .app_url()
         .expose()
         .replacen("@127.0.0.1:", "@127.0.0.1:1", 1);
-    let dead = Db::new(build_pool(&napoleon_kernel::Secret::new(url), 1).unwrap());
-    let app = router_on(dead, ServiceName::All, false);
-    let r = send(&app, get("/", HTML).unwrap()).await.unwrap();
+    let dead = Db::new(build_pool(&Secret::new(url), 1).unwrap());
+    let app = TestApp::builder().with_app_db(dead).build().await;
+    let r = app.get("/", HTML).await;
     assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(r.body.contains("Service momentanément indisponible"));
     assert!(!r.body.contains("postgres"), "no internals on the page");
-    let r = send(&app, get("/readyz", "application/json").unwrap())
-        .await
-        .unwrap();
+    let r = app.get("/readyz", JSON).await;
     assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
-    assert!(r.body.contains("database_unreachable"));
+    assert_eq!(
+        r.body,
+        r#"{"status":"not_ready","reason":"database_unreachable"}"#
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn readiness_reports_pending_migrations() {
-    let tdb = TestDb::unmigrated().await.unwrap();
-    let app = router_on(tdb.app_db().unwrap(), ServiceName::All, false);
-    let r = send(&app, get("/readyz", "application/json").unwrap())
-        .await
-        .unwrap();
+    let app = TestApp::builder().unmigrated().build().await;
+    let r = app.get("/readyz", JSON).await;
     assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(
         r.body,
         r#"{"status":"not_ready","reason":"migrations_pending"}"#
     );
+    assert_eq!(
+        app.get("/healthz", JSON).await.status,
+        StatusCode::OK,
+        "alive all the same"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_service_alone_answers_health_and_readiness() {
-    let tdb = TestDb::new().await.unwrap();
     for service in [
         ServiceName::All,
         ServiceName::Gateway,
@@ -190,27 +168,25 @@ async fn every_service_alone_answers_health_and_readiness() {
         ServiceName::Decisions,
         ServiceName::Promotion,
     ] {
-        let app = router_on(tdb.app_db().unwrap(), service, false);
+        let app = TestApp::builder().service(service).build().await;
         for path in ["/healthz", "/readyz"] {
-            let r = send(&app, get(path, "application/json").unwrap())
-                .await
-                .unwrap();
+            let r = app.get(path, JSON).await;
             assert_eq!(r.status, StatusCode::OK, "{service:?} {path}: {}", r.body);
         }
         if service != ServiceName::All {
             let prefixed = format!("/{}/readyz", service.as_str());
-            let r = send(&app, get(&prefixed, "application/json").unwrap())
-                .await
-                .unwrap();
+            let r = app.get(&prefixed, JSON).await;
             assert_eq!(r.body, r#"{"status":"ready"}"#, "{prefixed}");
         }
+        // A split service serves only its own routes.
+        let home = app.get("/", HTML).await.status;
+        let expected = if matches!(service, ServiceName::All | ServiceName::Gateway) {
+            StatusCode::OK
+        } else {
+            StatusCode::NOT_FOUND
+        };
+        assert_eq!(home, expected, "{service:?} /");
     }
-    // A split service serves only its own routes.
-    let intake = router_on(tdb.app_db().unwrap(), ServiceName::Intake, false);
-    assert_eq!(
-        send(&intake, get("/", HTML).unwrap()).await.unwrap().status,
-        StatusCode::NOT_FOUND
-    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -219,44 +195,37 @@ async fn only_the_dsfr_files_pages_use_are_served() {
         assets().dsfr_installed(),
         "run `npm ci` first: the DSFR is installed by npm"
     );
-    let (_tdb, app) = seeded_app().await;
-    let css = send(&app, get("/static/dsfr/dsfr.min.css", "text/css").unwrap())
-        .await
-        .unwrap();
+    let app = TestApp::builder().build().await;
+    let css = app.get("/static/dsfr/dsfr.min.css", "text/css").await;
     assert_eq!(css.status, StatusCode::OK);
     assert!(css.header("content-type").starts_with("text/css"));
     assert!(css.body.contains("Marianne"), "the DSFR's own font");
-    let font = send(
-        &app,
-        get("/static/dsfr/fonts/Marianne-Regular.woff2", "*/*").unwrap(),
-    )
-    .await
-    .unwrap();
+    let font = app
+        .get("/static/dsfr/fonts/Marianne-Regular.woff2", "*/*")
+        .await;
     assert_eq!(font.status, StatusCode::OK);
-    let js = send(&app, get("/static/dsfr/dsfr.module.min.js", "*/*").unwrap())
-        .await
-        .unwrap();
+    let js = app.get("/static/dsfr/dsfr.module.min.js", "*/*").await;
     assert_eq!(js.status, StatusCode::OK);
     for hidden in [
         "/static/dsfr/package.json",
         "/static/dsfr/dsfr.css",
         "/static/dsfr/../package.json",
+        "/static/dsfr/component/button/button.min.css",
     ] {
-        let r = send(&app, get(hidden, "*/*").unwrap()).await.unwrap();
-        assert_eq!(r.status, StatusCode::NOT_FOUND, "{hidden}");
+        assert_eq!(
+            app.get(hidden, "*/*").await.status,
+            StatusCode::NOT_FOUND,
+            "{hidden}"
+        );
     }
-    let own = send(&app, get("/static/napoleon.css", "text/css").unwrap())
-        .await
-        .unwrap();
+    let own = app.get("/static/napoleon.css", "text/css").await;
     assert_eq!(own.status, StatusCode::OK);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_accessibility_statement_is_served() {
-    let (_tdb, app) = seeded_app().await;
-    let r = send(&app, get("/accessibilite", HTML).unwrap())
-        .await
-        .unwrap();
+    let app = TestApp::builder().build().await;
+    let r = app.get("/accessibilite", HTML).await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body.contains("Déclaration d&#x27;accessibilité"));
 }
