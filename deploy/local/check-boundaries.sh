@@ -22,6 +22,11 @@ forbid napoleon-kernel axum diesel diesel-async handlebars openidconnect tokio
 if cargo metadata -q --no-deps --format-version 1 | grep -q '"name":"napoleon-rules"'; then
     forbid napoleon-rules axum diesel diesel-async handlebars openidconnect tokio
 fi
+# The rules engine takes the assessment date as input: no clock, no IO.
+if grep -rn --include='*.rs' -E 'Utc::now|Local::now|SystemTime|std::fs|std::net|std::env' shared/rules/src shared/kernel/src; then
+    echo "boundary violated: clock or IO in a pure crate (lines above)" >&2
+    fail=1
+fi
 # 2. Service crates never depend on each other; only the gateway may use openidconnect.
 services=(gateway intake instruction decisions promotion)
 for s in "${services[@]}"; do

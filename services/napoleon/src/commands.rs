@@ -369,3 +369,77 @@ async fn demo_on(config: &Config, cluster: &PgServer) -> Result<(), CliError> {
     ));
     serve_router(config, ServiceName::All, &ctx).await
 }
+
+/// `napoleon rules check`: one JSON case in, the JSON verdict out (whatever the verdict).
+///
+/// # Errors
+/// [`CliError::Usage`] (exit 2) with the French message naming the faulty field when the case
+/// is malformed; [`CliError::Failed`] if the built-in catalogue does not load (a bug).
+pub fn rules_check(input: &str) -> Result<String, CliError> {
+    let catalogue = napoleon_rules::Catalogue::builtin()
+        .map_err(|e| CliError::Failed(format!("built-in catalogue: {e}")))?;
+    let verdict = napoleon_rules::check_json(&catalogue, input)
+        .map_err(|e| CliError::Usage(format!("{} — {e}", e.code())))?;
+    serde_json::to_string_pretty(&verdict).map_err(|e| CliError::Failed(e.to_string()))
+}
+
+/// `napoleon rules list`: the built-in catalogue, as text for people or as JSON.
+///
+/// # Errors
+/// [`CliError::Failed`] if the built-in catalogue does not load (a bug).
+pub fn rules_list(json: bool) -> Result<String, CliError> {
+    let catalogue = napoleon_rules::Catalogue::builtin()
+        .map_err(|e| CliError::Failed(format!("built-in catalogue: {e}")))?;
+    let listing = catalogue.listing();
+    if json {
+        return serde_json::to_string_pretty(&listing).map_err(|e| CliError::Failed(e.to_string()));
+    }
+    let mut out = String::new();
+    for d in &listing.distinctions {
+        let grades: Vec<&str> = d.grades.iter().map(|g| g.label.as_str()).collect();
+        out.push_str(&format!(
+            "{} — {}\n  {}\n  {} : {}\n",
+            d.code,
+            d.name,
+            d.legal_basis,
+            "grades",
+            grades.join(", ")
+        ));
+        for set in &d.rule_sets {
+            let unverified = if set.effective_from_verified {
+                ""
+            } else {
+                " [date non vérifiée]"
+            };
+            out.push_str(&format!(
+                "  règles en vigueur au {}{unverified} ({})\n",
+                set.effective_from, set.source
+            ));
+            for rule in &set.rules {
+                let flag = if rule.verified {
+                    ""
+                } else {
+                    " [valeur non vérifiée]"
+                };
+                out.push_str(&format!(
+                    "    {:<40} {:<14} {}{flag}\n",
+                    rule.code,
+                    rule.article.to_string(),
+                    rule.description
+                ));
+            }
+        }
+        out.push('\n');
+    }
+    if !listing.gap_practices.is_empty() {
+        out.push_str("Pratiques d'écart entre ordres (avertissements, jamais bloquantes)\n");
+        for g in &listing.gap_practices {
+            let state = if g.enabled { "active" } else { "désactivée" };
+            out.push_str(&format!(
+                "  {:<40} {} an(s) ({}, {state})\n",
+                g.code, g.years, g.reference
+            ));
+        }
+    }
+    Ok(out)
+}

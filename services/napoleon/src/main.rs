@@ -1,5 +1,6 @@
 //! `napoleon`: the one binary of the platform.
 
+use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -50,6 +51,24 @@ enum Command {
         #[command(subcommand)]
         action: JournalAction,
     },
+    /// The statutory eligibility engine and its catalogue (see docs/rules.md).
+    Rules {
+        #[command(subcommand)]
+        action: RulesAction,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum RulesAction {
+    /// Read one JSON case on stdin, print the JSON verdict on stdout (exit 0 whatever the
+    /// verdict; exit 2 on malformed input).
+    Check,
+    /// Print the built-in catalogue: distinctions, grades, rules with articles and dates.
+    List {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -68,6 +87,18 @@ enum JournalAction {
     },
 }
 
+/// Writes a command's output on stdout.
+fn print(text: &str) -> Result<(), CliError> {
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{}", text.trim_end()) {
+        // A reader that stopped early (`| head`) is not a failure of ours.
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(CliError::Failed(format!("stdout: {e}")))
+        }
+        _ => Ok(()),
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
@@ -80,6 +111,22 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<(), CliError> {
+    // The rules commands are pure: they need neither configuration nor a database.
+    match &cli.command {
+        Command::Rules {
+            action: RulesAction::Check,
+        } => {
+            let mut input = String::new();
+            std::io::stdin()
+                .read_to_string(&mut input)
+                .map_err(|e| CliError::Usage(format!("cannot read the case on stdin: {e}")))?;
+            return print(&commands::rules_check(&input)?);
+        }
+        Command::Rules {
+            action: RulesAction::List { json },
+        } => return print(&commands::rules_list(*json)?),
+        _ => {}
+    }
     let config = Config::load(cli.config.as_deref()).map_err(|e| CliError::Usage(e.to_string()))?;
     if let Command::Config {
         action: ConfigAction::Check,
@@ -115,9 +162,8 @@ fn run(cli: Cli) -> Result<(), CliError> {
             Command::Journal {
                 action: JournalAction::Verify { tenant },
             } => commands::journal_verify(&config, &tenant).await,
-            Command::Config {
-                action: ConfigAction::Check,
-            } => commands::config_check(&config),
+            // Handled above, before the runtime starts.
+            Command::Config { .. } | Command::Rules { .. } => Ok(()),
         }
     })
 }

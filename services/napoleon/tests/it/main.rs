@@ -13,6 +13,7 @@ mod demo_seed;
 mod isolation;
 mod journal;
 mod roles;
+mod rules_cli;
 mod schema;
 mod support;
 mod web;

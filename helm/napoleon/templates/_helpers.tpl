@@ -1,0 +1,199 @@
+{{/*
+Chart name, truncated to 63 characters: label values and DNS names are limited to that.
+*/}}
+{{- define "napoleon.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Full name prefix of every resource. The release name alone when it already contains the
+chart name, so that `helm install napoleon` gives napoleon-gateway, not napoleon-napoleon-gateway.
+Truncated to 50 so that "-<component>" suffixes (the longest, "-instruction", is 12) stay under 63.
+*/}}
+{{- define "napoleon.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 50 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 50 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 50 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "napoleon.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Labels every object carries.
+*/}}
+{{- define "napoleon.labels" -}}
+helm.sh/chart: {{ include "napoleon.chart" . }}
+{{ include "napoleon.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: napoleon
+{{- end }}
+
+{{/*
+Labels that select the release's pods, whatever their component; the default-deny
+NetworkPolicy selects with exactly these.
+*/}}
+{{- define "napoleon.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "napoleon.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{/*
+Labels of one component (a service, "migrations" or "test"). Call with
+(dict "root" $ "component" "intake").
+*/}}
+{{- define "napoleon.componentLabels" -}}
+{{ include "napoleon.labels" .root }}
+app.kubernetes.io/component: {{ .component }}
+{{- end }}
+
+{{- define "napoleon.componentSelectorLabels" -}}
+{{ include "napoleon.selectorLabels" .root }}
+app.kubernetes.io/component: {{ .component }}
+{{- end }}
+
+{{/*
+Name of a component's objects: <fullname>-<component>. Call with (dict "root" $ "component" "intake").
+*/}}
+{{- define "napoleon.componentName" -}}
+{{- printf "%s-%s" (include "napoleon.fullname" .root) .component | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "napoleon.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "napoleon.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/*
+The application image, pinned by digest when one is given.
+*/}}
+{{- define "napoleon.image" -}}
+{{- $tag := default .Chart.AppVersion .Values.image.tag }}
+{{- if .Values.image.digest }}
+{{- printf "%s:%s@%s" .Values.image.repository $tag .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository $tag }}
+{{- end }}
+{{- end }}
+
+{{/*
+Pod-level security context. Not configurable on purpose: the image runs as 10001 and needs
+nothing else, so there is no legitimate reason to weaken it per installation.
+*/}}
+{{- define "napoleon.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: 10001
+runAsGroup: 10001
+fsGroup: 10001
+seccompProfile:
+  type: RuntimeDefault
+{{- end }}
+
+{{/*
+Container-level security context; repeated from the pod level where Kubernetes allows it so
+that a Pod Security admission or a policy engine checking containers alone also passes.
+*/}}
+{{- define "napoleon.containerSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: 10001
+runAsGroup: 10001
+allowPrivilegeEscalation: false
+privileged: false
+readOnlyRootFilesystem: true
+capabilities:
+  drop:
+    - ALL
+seccompProfile:
+  type: RuntimeDefault
+{{- end }}
+
+{{/*
+secretKeyRef env entry. Call with (dict "env" "NAPOLEON__DATABASE__URL" "ref" .Values.secrets.databaseUrl).
+optional: false so that a missing Secret keeps the pod Pending with a clear event instead of
+starting a process without credentials.
+*/}}
+{{- define "napoleon.secretEnv" -}}
+- name: {{ .env }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ .ref.name }}
+      key: {{ .ref.key }}
+      optional: false
+{{- end }}
+
+{{/*
+NetworkPolicy peers for a destination given as cidrs and/or selectors
+(database, otelCollector). Renders nothing when none is set.
+*/}}
+{{- define "napoleon.peers" -}}
+{{- range .cidrs }}
+- ipBlock:
+    cidr: {{ . }}
+{{- end }}
+{{- if or .podSelector .namespaceSelector }}
+- podSelector:
+    {{- toYaml (default (dict) .podSelector) | nindent 4 }}
+  {{- with .namespaceSelector }}
+  namespaceSelector:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+Egress to the cluster DNS, which every pod needs to resolve Service and database names.
+*/}}
+{{- define "napoleon.dnsEgress" -}}
+- to:
+    - namespaceSelector:
+        {{- toYaml .Values.networkPolicy.dns.namespaceSelector | nindent 8 }}
+      podSelector:
+        {{- toYaml .Values.networkPolicy.dns.podSelector | nindent 8 }}
+  ports:
+    - protocol: UDP
+      port: 53
+    - protocol: TCP
+      port: 53
+{{- end }}
+
+{{- define "napoleon.databaseEgress" -}}
+- to:
+    {{- include "napoleon.peers" .Values.networkPolicy.database | trim | nindent 4 }}
+  ports:
+    - protocol: TCP
+      port: {{ .Values.networkPolicy.database.port }}
+{{- end }}
+
+{{/*
+Cross-field checks JSON Schema cannot express; called from every template that depends on them.
+*/}}
+{{- define "napoleon.validate" -}}
+{{- range $name, $svc := .Values.services }}
+{{- if gt (int $svc.minReplicas) (int $svc.maxReplicas) }}
+{{- fail (printf "services.%s: minReplicas (%v) must not exceed maxReplicas (%v)" $name $svc.minReplicas $svc.maxReplicas) }}
+{{- end }}
+{{- end }}
+{{- $db := .Values.networkPolicy.database }}
+{{- if and .Values.networkPolicy.enabled (not (or $db.cidrs $db.podSelector $db.namespaceSelector)) }}
+{{- fail "networkPolicy.database: set cidrs or a pod/namespace selector, or the services cannot reach PostgreSQL" }}
+{{- end }}
+{{- $otel := .Values.networkPolicy.otelCollector }}
+{{- if and .Values.networkPolicy.enabled .Values.telemetry.enabled (not (or $otel.cidrs $otel.podSelector $otel.namespaceSelector)) }}
+{{- fail "networkPolicy.otelCollector: set cidrs or a pod/namespace selector, or telemetry cannot be exported" }}
+{{- end }}
+{{- if and .Values.ingress.enabled (not (hasKey .Values.services "gateway")) }}
+{{- fail "ingress.enabled needs services.gateway" }}
+{{- end }}
+{{- end }}

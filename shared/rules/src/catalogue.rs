@@ -1,0 +1,729 @@
+//! The catalogue: distinctions, their ordered grades or échelons, and the
+//! versioned rule sets that apply to them.
+//!
+//! The catalogue is data, not code: statutory values change by decree and a
+//! tenant may need its own medals or practices. The built-in catalogue is
+//! embedded from `catalogue/*.toml`; a caller may build one from any
+//! [`CatalogueData`] (TOML, JSON, rows from a database).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::case::{Route, ServiceKind};
+use crate::codes::{Article, DistinctionCode, GradeCode};
+
+/// Embedded catalogue files, in listing order. The practices file holds the
+/// inter-order gap practices, which are tenant parameters.
+const BUILTIN_DISTINCTIONS: &[(&str, &str)] = &[
+    ("lh.toml", include_str!("../catalogue/lh.toml")),
+    ("onm.toml", include_str!("../catalogue/onm.toml")),
+    ("mhrdc.toml", include_str!("../catalogue/mhrdc.toml")),
+    ("mht.toml", include_str!("../catalogue/mht.toml")),
+    ("msi.toml", include_str!("../catalogue/msi.toml")),
+    ("acd.toml", include_str!("../catalogue/acd.toml")),
+    ("mhsp.toml", include_str!("../catalogue/mhsp.toml")),
+    ("mhpn.toml", include_str!("../catalogue/mhpn.toml")),
+    ("mjsea.toml", include_str!("../catalogue/mjsea.toml")),
+    ("pa.toml", include_str!("../catalogue/pa.toml")),
+    ("al.toml", include_str!("../catalogue/al.toml")),
+    ("ma.toml", include_str!("../catalogue/ma.toml")),
+    ("mm.toml", include_str!("../catalogue/mm.toml")),
+];
+const BUILTIN_PRACTICES: (&str, &str) = (
+    "practices.toml",
+    include_str!("../catalogue/practices.toml"),
+);
+
+fn yes() -> bool {
+    true
+}
+
+/// Errors found while loading a catalogue. Messages are in French because
+/// tenant administrators edit these files.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CatalogueError {
+    #[error("fichier de catalogue « {source_name} » illisible : {message}")]
+    Syntax {
+        source_name: String,
+        message: String,
+    },
+    #[error("distinction « {0} » définie deux fois")]
+    DuplicateDistinction(String),
+    #[error("distinction « {0} » : aucun grade ni échelon")]
+    NoGrades(String),
+    #[error("distinction « {distinction} » : grade « {grade} » défini deux fois")]
+    DuplicateGrade { distinction: String, grade: String },
+    #[error("distinction « {0} » : aucun jeu de règles")]
+    NoRuleSet(String),
+    #[error(
+        "distinction « {0} » : les jeux de règles doivent être classés par date d'effet strictement croissante"
+    )]
+    RuleSetsNotOrdered(String),
+    #[error("distinction « {distinction} » ({context}) : grade inconnu « {grade} »")]
+    UnknownGrade {
+        distinction: String,
+        grade: String,
+        context: String,
+    },
+    #[error("{context} : distinction inconnue « {code} »")]
+    UnknownDistinction { code: String, context: String },
+    #[error("distinction « {distinction} » : {message}")]
+    Invalid {
+        distinction: String,
+        message: String,
+    },
+    #[error("pratique d'écart « {0} » définie deux fois")]
+    DuplicateGap(String),
+    #[error("paramètre de locataire : pratique d'écart inconnue « {0} »")]
+    UnknownGap(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DistinctionKind {
+    NationalOrder,
+    MinisterialOrder,
+    Medal,
+}
+
+/// National orders are common to every tenant; the others are opted into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    Common,
+    Tenant,
+}
+
+/// Whether levels are called grades (orders) or échelons (medals); only
+/// used to word messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LevelNoun {
+    Grade,
+    Echelon,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GradeData {
+    pub code: GradeCode,
+    pub label: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProgressionMode {
+    /// One level at a time, from the first (orders, MHRDC, MJSEA).
+    Successive,
+    /// Any level whose service years are met, several in one promotion (MHT).
+    ByService,
+    /// Level chosen on the merits of one act or career (MSI, ACD).
+    Free,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Progression {
+    pub mode: ProgressionMode,
+    pub article: Article,
+    #[serde(default = "yes")]
+    pub verified: bool,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NationalityRule {
+    pub article: Article,
+    /// Where foreigners are handled instead (they are not members).
+    pub foreigners_article: Article,
+    #[serde(default = "yes")]
+    pub verified: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeceasedPolicy {
+    /// No posthumous award outside the posthumous route.
+    Forbidden,
+    /// Posthumous award on the normal route within `years` of death, with
+    /// durations counted up to death.
+    WithinYears,
+    Allowed,
+    /// The sources say nothing: flag for a human.
+    Unknown,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeceasedRule {
+    pub policy: DeceasedPolicy,
+    #[serde(default)]
+    pub years: Option<u32>,
+    pub article: Article,
+    #[serde(default = "yes")]
+    pub verified: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParliamentRule {
+    pub article: Article,
+    /// Months after the end of the mandate during which the bar still holds.
+    #[serde(default)]
+    pub months_after_end: u32,
+    #[serde(default = "yes")]
+    pub verified: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CriminalRecordRule {
+    pub article: Article,
+    pub max_age_months: u32,
+    #[serde(default = "yes")]
+    pub verified: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArticleRef {
+    pub article: Article,
+    #[serde(default = "yes")]
+    pub verified: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceCounting {
+    /// Kinds of service that count; mandates count when `elected` is listed.
+    #[serde(default)]
+    pub kinds: Vec<ServiceKind>,
+    /// When set, services count only from the acquisition of French
+    /// nationality (LH, R24).
+    #[serde(default)]
+    pub from_nationality: Option<Article>,
+}
+
+/// A minimum number of years attached to a target grade.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct YearsRule {
+    pub grade: GradeCode,
+    pub years: u32,
+    pub article: Article,
+    #[serde(default = "yes")]
+    pub verified: bool,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteRule {
+    pub route: Route,
+    pub article: Article,
+    #[serde(default)]
+    pub waives_durations: bool,
+    #[serde(default)]
+    pub waives_age: bool,
+    /// Grades open on this route (all if absent).
+    #[serde(default)]
+    pub grades: Option<Vec<GradeCode>>,
+    /// Whether the open grades may be reached without the lower ones
+    /// (direct nominations, MHT grand or after a fatal accident).
+    #[serde(default)]
+    pub skips_allowed: bool,
+    /// Posthumous route: the award must come within this delay after death.
+    #[serde(default)]
+    pub within_years_of_death: Option<u32>,
+    #[serde(default = "yes")]
+    pub verified: bool,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Nomination or promotion at a level tied to one held in another order,
+/// e.g. LH members in the ONM one grade above their LH grade (R173 al. 2),
+/// without the intermediate levels of this distinction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CrossEntry {
+    pub from: DistinctionCode,
+    /// Target level index = level index held in `from` + offset.
+    pub grade_offset: u32,
+    #[serde(default)]
+    pub from_grades: Option<Vec<GradeCode>>,
+    pub article: Article,
+    #[serde(default = "yes")]
+    pub verified: bool,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSet {
+    pub effective_from: NaiveDate,
+    #[serde(default = "yes")]
+    pub effective_from_verified: bool,
+    pub source: String,
+    pub progression: Progression,
+    #[serde(default)]
+    pub nationality: Option<NationalityRule>,
+    pub deceased: DeceasedRule,
+    #[serde(default)]
+    pub parliament: Option<ParliamentRule>,
+    #[serde(default)]
+    pub criminal_record: Option<CriminalRecordRule>,
+    #[serde(default)]
+    pub new_merits: Option<ArticleRef>,
+    #[serde(default)]
+    pub service_counting: ServiceCounting,
+    #[serde(default)]
+    pub service_years: Vec<YearsRule>,
+    #[serde(default)]
+    pub time_in_grade: Vec<YearsRule>,
+    #[serde(default)]
+    pub min_age: Vec<YearsRule>,
+    #[serde(default)]
+    pub routes: Vec<RouteRule>,
+    #[serde(default)]
+    pub cross_entry: Vec<CrossEntry>,
+}
+
+impl RuleSet {
+    pub fn route(&self, route: Route) -> Option<&RouteRule> {
+        self.routes.iter().find(|r| r.route == route)
+    }
+
+    pub fn service_years_for(&self, grade: &GradeCode) -> Option<&YearsRule> {
+        self.service_years.iter().find(|r| &r.grade == grade)
+    }
+
+    pub fn time_in_grade_for(&self, grade: &GradeCode) -> Option<&YearsRule> {
+        self.time_in_grade.iter().find(|r| &r.grade == grade)
+    }
+
+    pub fn min_age_for(&self, grade: &GradeCode) -> Option<&YearsRule> {
+        self.min_age.iter().find(|r| &r.grade == grade)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DistinctionData {
+    pub code: DistinctionCode,
+    pub name: String,
+    pub kind: DistinctionKind,
+    pub scope: Scope,
+    pub legal_basis: String,
+    pub level_noun: LevelNoun,
+    /// Lowest first.
+    pub grades: Vec<GradeData>,
+    /// Oldest first; each applies from its date until the next one's.
+    pub rule_sets: Vec<RuleSet>,
+}
+
+impl DistinctionData {
+    pub fn grade_index(&self, grade: &GradeCode) -> Option<usize> {
+        self.grades.iter().position(|g| &g.code == grade)
+    }
+
+    pub fn grade_at(&self, index: usize) -> Option<&GradeData> {
+        self.grades.get(index)
+    }
+
+    pub fn label(&self, grade: &GradeCode) -> String {
+        self.grades
+            .iter()
+            .find(|g| &g.code == grade)
+            .map_or_else(|| grade.to_string(), |g| g.label.clone())
+    }
+
+    /// Rule set in force on `date`: the latest whose effective date is not
+    /// after it.
+    pub fn rule_set_at(&self, date: NaiveDate) -> Option<&RuleSet> {
+        self.rule_sets
+            .iter()
+            .rev()
+            .find(|rs| rs.effective_from <= date)
+    }
+}
+
+/// An inter-order gap practice (§4 of the domain reference): administrative
+/// practice, not law, hence only ever a warning, and a tenant parameter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GapPractice {
+    /// Stable identifier, used in the reason code `gap.<id>`.
+    pub id: GradeCode,
+    /// Distinctions whose réception starts the gap.
+    pub after: Vec<DistinctionCode>,
+    /// Distinctions proposed that the gap applies to.
+    pub before: Vec<DistinctionCode>,
+    pub years: u32,
+    pub reference: Article,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    #[serde(default = "yes")]
+    pub verified: bool,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// The raw, serialisable form of a catalogue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogueData {
+    #[serde(default)]
+    pub distinctions: Vec<DistinctionData>,
+    #[serde(default)]
+    pub gaps: Vec<GapPractice>,
+}
+
+/// Practices file layout (`[[gaps]]` only).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PracticesFile {
+    #[serde(default)]
+    gaps: Vec<GapPractice>,
+}
+
+/// Tenant overrides of the configurable practices.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct TenantParameters {
+    #[serde(default)]
+    pub gaps: BTreeMap<String, GapOverride>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct GapOverride {
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    #[serde(default)]
+    pub years: Option<u32>,
+}
+
+/// A validated catalogue: every grade a rule mentions exists, rule sets are
+/// ordered, every referenced distinction exists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Catalogue {
+    data: CatalogueData,
+}
+
+impl Catalogue {
+    /// The catalogue shipped with the crate.
+    pub fn builtin() -> Result<Self, CatalogueError> {
+        Self::from_toml_parts(BUILTIN_DISTINCTIONS, Some(BUILTIN_PRACTICES))
+    }
+
+    /// One TOML document holding `[[distinctions]]` and `[[gaps]]`.
+    pub fn from_toml_str(doc: &str) -> Result<Self, CatalogueError> {
+        let data: CatalogueData = toml::from_str(doc).map_err(|e| syntax("catalogue", &e))?;
+        Self::from_data(data)
+    }
+
+    /// One TOML document per distinction (the layout of `catalogue/`), plus
+    /// an optional practices document, each given as `(name, text)`.
+    pub fn from_toml_parts(
+        distinctions: &[(&str, &str)],
+        practices: Option<(&str, &str)>,
+    ) -> Result<Self, CatalogueError> {
+        let mut data = CatalogueData::default();
+        for (name, text) in distinctions {
+            let d: DistinctionData = toml::from_str(text).map_err(|e| syntax(name, &e))?;
+            data.distinctions.push(d);
+        }
+        if let Some((name, text)) = practices {
+            let p: PracticesFile = toml::from_str(text).map_err(|e| syntax(name, &e))?;
+            data.gaps = p.gaps;
+        }
+        Self::from_data(data)
+    }
+
+    /// Validates data obtained elsewhere (e.g. a tenant's database).
+    pub fn from_data(data: CatalogueData) -> Result<Self, CatalogueError> {
+        validate(&data)?;
+        Ok(Self { data })
+    }
+
+    /// A copy with the tenant's practice parameters applied.
+    pub fn with_tenant_parameters(
+        &self,
+        params: &TenantParameters,
+    ) -> Result<Self, CatalogueError> {
+        let mut data = self.data.clone();
+        for (id, o) in &params.gaps {
+            let gap = data
+                .gaps
+                .iter_mut()
+                .find(|g| g.id.as_str() == id)
+                .ok_or_else(|| CatalogueError::UnknownGap(id.clone()))?;
+            if let Some(enabled) = o.enabled {
+                gap.enabled = enabled;
+            }
+            if let Some(years) = o.years {
+                gap.years = years;
+            }
+        }
+        Self::from_data(data)
+    }
+
+    pub fn data(&self) -> &CatalogueData {
+        &self.data
+    }
+
+    pub fn distinctions(&self) -> &[DistinctionData] {
+        &self.data.distinctions
+    }
+
+    pub fn distinction(&self, code: &DistinctionCode) -> Option<&DistinctionData> {
+        self.data.distinctions.iter().find(|d| &d.code == code)
+    }
+
+    pub fn gaps(&self) -> &[GapPractice] {
+        &self.data.gaps
+    }
+}
+
+fn syntax(name: &str, e: &toml::de::Error) -> CatalogueError {
+    // The Display form carries the line, column and offending snippet.
+    CatalogueError::Syntax {
+        source_name: name.to_owned(),
+        message: e.to_string().trim().to_owned(),
+    }
+}
+
+fn validate(data: &CatalogueData) -> Result<(), CatalogueError> {
+    let mut seen = BTreeSet::new();
+    for d in &data.distinctions {
+        if !seen.insert(d.code.clone()) {
+            return Err(CatalogueError::DuplicateDistinction(d.code.to_string()));
+        }
+    }
+    for d in &data.distinctions {
+        validate_distinction(d, &seen)?;
+    }
+    let mut gap_ids = BTreeSet::new();
+    for g in &data.gaps {
+        if !gap_ids.insert(g.id.clone()) {
+            return Err(CatalogueError::DuplicateGap(g.id.to_string()));
+        }
+        for code in g.after.iter().chain(&g.before) {
+            if !seen.contains(code) {
+                return Err(CatalogueError::UnknownDistinction {
+                    code: code.to_string(),
+                    context: format!("pratique d'écart « {} »", g.id),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+fn validate_distinction(
+    d: &DistinctionData,
+    known: &BTreeSet<DistinctionCode>,
+) -> Result<(), CatalogueError> {
+    let name = d.code.to_string();
+    if d.grades.is_empty() {
+        return Err(CatalogueError::NoGrades(name));
+    }
+    let mut grades = BTreeSet::new();
+    for g in &d.grades {
+        if !grades.insert(g.code.clone()) {
+            return Err(CatalogueError::DuplicateGrade {
+                distinction: name,
+                grade: g.code.to_string(),
+            });
+        }
+    }
+    if d.rule_sets.is_empty() {
+        return Err(CatalogueError::NoRuleSet(name));
+    }
+    if d.rule_sets
+        .windows(2)
+        .any(|w| matches!(w, [a, b] if a.effective_from >= b.effective_from))
+    {
+        return Err(CatalogueError::RuleSetsNotOrdered(name));
+    }
+    let check_grade = |g: &GradeCode, context: &str| {
+        if grades.contains(g) {
+            Ok(())
+        } else {
+            Err(CatalogueError::UnknownGrade {
+                distinction: d.code.to_string(),
+                grade: g.to_string(),
+                context: context.to_owned(),
+            })
+        }
+    };
+    for rs in &d.rule_sets {
+        let ctx = |what: &str| format!("{what}, règles du {}", rs.effective_from);
+        for r in &rs.service_years {
+            check_grade(&r.grade, &ctx("service_years"))?;
+        }
+        for r in &rs.time_in_grade {
+            check_grade(&r.grade, &ctx("time_in_grade"))?;
+            if d.grade_index(&r.grade) == Some(0) {
+                return Err(CatalogueError::Invalid {
+                    distinction: d.code.to_string(),
+                    message: format!(
+                        "time_in_grade sur le premier niveau « {} » : il n'y a pas de niveau précédent",
+                        r.grade
+                    ),
+                });
+            }
+        }
+        for r in &rs.min_age {
+            check_grade(&r.grade, &ctx("min_age"))?;
+        }
+        let mut routes = BTreeSet::new();
+        for r in &rs.routes {
+            if !routes.insert(r.route) {
+                return Err(CatalogueError::Invalid {
+                    distinction: d.code.to_string(),
+                    message: format!("voie « {} » définie deux fois", r.route.as_str()),
+                });
+            }
+            for g in r.grades.iter().flatten() {
+                check_grade(g, &ctx("routes"))?;
+            }
+        }
+        for c in &rs.cross_entry {
+            if !known.contains(&c.from) {
+                return Err(CatalogueError::UnknownDistinction {
+                    code: c.from.to_string(),
+                    context: format!("distinction « {} », cross_entry", d.code),
+                });
+            }
+        }
+        if rs.deceased.policy == DeceasedPolicy::WithinYears && rs.deceased.years.is_none() {
+            return Err(CatalogueError::Invalid {
+                distinction: d.code.to_string(),
+                message: "deceased.policy = \"within_years\" exige « years »".to_owned(),
+            });
+        }
+        if let Some(cr) = &rs.criminal_record
+            && cr.max_age_months == 0
+        {
+            return Err(CatalogueError::Invalid {
+                distinction: d.code.to_string(),
+                message: "criminal_record.max_age_months doit être positif".to_owned(),
+            });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[expect(clippy::unwrap_used, reason = "tests")]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_catalogue_parses_and_validates() {
+        let cat = Catalogue::builtin().unwrap();
+        let codes: Vec<&str> = cat.distinctions().iter().map(|d| d.code.as_str()).collect();
+        assert_eq!(
+            codes,
+            [
+                "LH", "ONM", "MHRDC", "MHT", "MSI", "ACD", "MHSP", "MHPN", "MJSEA", "PA", "AL",
+                "MA", "MM"
+            ]
+        );
+        let acd = cat
+            .distinction(&DistinctionCode::parse("ACD").unwrap())
+            .unwrap();
+        assert_eq!(acd.grades.len(), 7);
+        for d in cat.distinctions() {
+            let national = matches!(d.code.as_str(), "LH" | "ONM");
+            assert_eq!(d.scope == Scope::Common, national, "{}", d.code);
+        }
+        assert!(!cat.gaps().is_empty());
+    }
+
+    #[test]
+    fn catalogue_round_trips_through_toml_and_json() {
+        let cat = Catalogue::builtin().unwrap();
+        let toml_text = toml::to_string(cat.data()).unwrap();
+        assert_eq!(Catalogue::from_toml_str(&toml_text).unwrap(), cat);
+        let json = serde_json::to_string(cat.data()).unwrap();
+        let data: CatalogueData = serde_json::from_str(&json).unwrap();
+        assert_eq!(Catalogue::from_data(data).unwrap(), cat);
+    }
+
+    #[test]
+    fn rule_set_selection_follows_effective_dates() {
+        let cat = Catalogue::builtin().unwrap();
+        let ma = cat
+            .distinction(&DistinctionCode::parse("MA").unwrap())
+            .unwrap();
+        assert!(ma.rule_sets.len() >= 2);
+        let [old, new, ..] = ma.rule_sets.as_slice() else {
+            unreachable!("checked above")
+        };
+        let day_before = new.effective_from.pred_opt().unwrap();
+        assert_eq!(ma.rule_set_at(day_before), Some(old));
+        assert_eq!(ma.rule_set_at(new.effective_from), Some(new));
+        assert_eq!(ma.rule_set_at(NaiveDate::MIN), None);
+    }
+
+    #[test]
+    fn invalid_catalogues_are_refused_with_french_messages() {
+        let cat = Catalogue::builtin().unwrap();
+        let mut data = cat.data().clone();
+        let first = data.distinctions.first().cloned().unwrap();
+        data.distinctions.push(first);
+        let err = Catalogue::from_data(data).unwrap_err();
+        assert_eq!(err, CatalogueError::DuplicateDistinction("LH".into()));
+        assert!(err.to_string().contains("définie deux fois"));
+
+        let mut data = cat.data().clone();
+        if let Some(rs) = data
+            .distinctions
+            .first_mut()
+            .and_then(|d| d.rule_sets.first_mut())
+        {
+            rs.service_years.push(YearsRule {
+                grade: GradeCode::parse("baron").unwrap(),
+                years: 1,
+                article: Article::parse("R1").unwrap(),
+                verified: true,
+                note: None,
+            });
+        }
+        let err = Catalogue::from_data(data).unwrap_err();
+        assert!(matches!(err, CatalogueError::UnknownGrade { ref grade, .. } if grade == "baron"));
+
+        let err = Catalogue::from_toml_str("distinctions = 3").unwrap_err();
+        assert!(matches!(err, CatalogueError::Syntax { .. }));
+    }
+
+    #[test]
+    fn tenant_parameters_override_gap_practices() {
+        let cat = Catalogue::builtin().unwrap();
+        let id = cat.gaps().first().unwrap().id.to_string();
+        let params: TenantParameters = serde_json::from_value(serde_json::json!({
+            "gaps": { id.clone(): { "enabled": false, "years": 4 } }
+        }))
+        .unwrap();
+        let tuned = cat.with_tenant_parameters(&params).unwrap();
+        let gap = tuned.gaps().first().unwrap();
+        assert!(!gap.enabled);
+        assert_eq!(gap.years, 4);
+        let bad = TenantParameters {
+            gaps: BTreeMap::from([("nope".to_owned(), GapOverride::default())]),
+        };
+        assert_eq!(
+            cat.with_tenant_parameters(&bad).unwrap_err(),
+            CatalogueError::UnknownGap("nope".into())
+        );
+    }
+}
