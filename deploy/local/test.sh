@@ -29,5 +29,7 @@ echo "==> cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 echo "==> crate boundaries"
 deploy/local/check-boundaries.sh
+echo "==> Helm chart (rendered, linted and validated offline)"
+deploy/k8s/check-chart.sh
 echo "==> tests"
 cargo nextest run --workspace --no-fail-fast "$@"

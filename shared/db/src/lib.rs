@@ -13,15 +13,18 @@
 pub mod cluster;
 pub mod core;
 mod error;
+pub mod identity;
 pub mod journal;
 pub mod migrate;
+pub mod policy;
 mod pool;
 pub mod roles;
 pub mod schema;
+mod scoped;
 pub mod server;
-mod tenant;
+pub mod sessions;
 
 pub use diesel_async::AsyncPgConnection;
 pub use error::DbError;
 pub use pool::{Db, PgPool, PlatformConn, build_pool};
-pub use tenant::TenantConn;
+pub use scoped::{IdentityConn, Scoped, TenantConn};

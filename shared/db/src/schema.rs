@@ -8,6 +8,73 @@ diesel::table! {
         name -> Text,
         is_sandbox -> Bool,
         created_at -> Timestamptz,
+        required_acr -> Array<Text>,
+    }
+}
+
+diesel::table! {
+    core.agents (id) {
+        id -> Uuid,
+        issuer -> Text,
+        subject -> Text,
+        email -> Text,
+        given_name -> Text,
+        usual_name -> Text,
+        idp_id -> Nullable<Text>,
+        created_at -> Timestamptz,
+        last_login_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    core.memberships (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        email -> Text,
+        agent_id -> Nullable<Uuid>,
+        unit_id -> Uuid,
+        role -> Nullable<Text>,
+        granted_by -> Text,
+        granted_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    core.admission_rules (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        kind -> Text,
+        value -> Text,
+    }
+}
+
+diesel::table! {
+    core.sessions (id) {
+        id -> Text,
+        agent_id -> Nullable<Uuid>,
+        data -> Jsonb,
+        expires_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    authz.policy_rules (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        ptype -> Text,
+        v0 -> Text,
+        v1 -> Text,
+        v2 -> Text,
+        v3 -> Text,
+        v4 -> Text,
+        v5 -> Text,
+    }
+}
+
+diesel::table! {
+    authz.policy_versions (tenant_id) {
+        tenant_id -> Uuid,
+        version -> Int8,
     }
 }
 
@@ -37,4 +104,5 @@ diesel::table! {
     }
 }
 
-diesel::allow_tables_to_appear_in_same_query!(tenants, org_units);
+diesel::allow_tables_to_appear_in_same_query!(tenants, org_units, agents, memberships);
+diesel::joinable!(memberships -> agents (agent_id));

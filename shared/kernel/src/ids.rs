@@ -67,6 +67,14 @@ uuid_id!(
     OrgUnitId
 );
 uuid_id!(
+    /// An agent: a person who logs in (through ProConnect), in one or more tenants.
+    AgentId
+);
+uuid_id!(
+    /// One grant of a role to an agent (or an email) at a unit.
+    MembershipId
+);
+uuid_id!(
     /// The id of one HTTP request, shown on error pages and carried in logs and spans.
     RequestId
 );

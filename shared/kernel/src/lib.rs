@@ -6,11 +6,15 @@
 //! ("parse, don't validate"): holding a [`TenantSlug`] proves the text was valid.
 
 mod code;
+mod email;
 mod ids;
 mod masked;
 mod org;
+mod role;
 
 pub use code::ErrorCode;
-pub use ids::{JournalSeq, OrgUnitId, RequestId, TenantId};
+pub use email::Email;
+pub use ids::{AgentId, JournalSeq, MembershipId, OrgUnitId, RequestId, TenantId};
 pub use masked::{Personal, Secret};
 pub use org::{OrgUnitCode, OrgUnitKind, ParseError, TenantSlug};
+pub use role::Role;

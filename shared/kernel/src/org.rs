@@ -18,6 +18,12 @@ pub enum ParseError {
     /// Unknown org-unit kind.
     #[error("type d'unité inconnu « {0} »")]
     OrgUnitKind(String),
+    /// Unknown role.
+    #[error("rôle inconnu « {0} »")]
+    Role(String),
+    /// Not an email address.
+    #[error("adresse électronique invalide « {0} »")]
+    Email(String),
 }
 
 /// The short, stable, URL-safe name of a tenant, e.g. `interieur`.

@@ -28,7 +28,12 @@ struct TableFacts {
 
 /// Platform tables that legitimately carry no tenant. Adding one here is a design decision:
 /// say why in ARCHITECTURE.md.
-const PLATFORM_TABLES: [&str; 2] = ["core.tenants", "public.__diesel_schema_migrations"];
+const PLATFORM_TABLES: [&str; 4] = [
+    "core.agents",
+    "core.sessions",
+    "core.tenants",
+    "public.__diesel_schema_migrations",
+];
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_tenant_table_has_forced_rls_a_policy_and_tenant_leading_indexes() {

@@ -1,0 +1,184 @@
+use async_trait::async_trait;
+use casbin::error::AdapterError;
+use casbin::{Adapter, Filter, Model};
+use napoleon_db::policy::{self, PolicyRule};
+use napoleon_db::{PgPool, TenantConn};
+use napoleon_kernel::TenantId;
+
+/// casbin's storage for one tenant's policy: `authz.policy_rules` through diesel-async, each
+/// operation in its own tenant-scoped transaction (row-level security applies).
+///
+/// Changes an administrator makes go through the store directly, together with their journal
+/// event in one transaction; this adapter loads policies and writes whole ones (seeding).
+pub struct PgPolicyAdapter {
+    pool: PgPool,
+    tenant: TenantId,
+}
+
+impl PgPolicyAdapter {
+    /// The adapter of `tenant`'s policy.
+    #[must_use]
+    pub const fn new(pool: PgPool, tenant: TenantId) -> Self {
+        Self { pool, tenant }
+    }
+
+    async fn run<T>(
+        &self,
+        f: impl for<'c> FnOnce(
+            &'c mut TenantConn,
+        ) -> std::pin::Pin<
+            Box<dyn Future<Output = Result<T, napoleon_db::DbError>> + Send + 'c>,
+        >,
+    ) -> casbin::Result<T> {
+        let mut tx = TenantConn::begin(&self.pool, self.tenant)
+            .await
+            .map_err(adapter_error)?;
+        let value = f(&mut tx).await.map_err(adapter_error)?;
+        tx.commit().await.map_err(adapter_error)?;
+        Ok(value)
+    }
+}
+
+impl std::fmt::Debug for PgPolicyAdapter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgPolicyAdapter")
+            .field("tenant", &self.tenant)
+            .finish_non_exhaustive()
+    }
+}
+
+fn adapter_error(e: napoleon_db::DbError) -> casbin::Error {
+    casbin::Error::AdapterError(AdapterError(Box::new(e)))
+}
+
+fn rule(ptype: &str, values: Vec<String>) -> PolicyRule {
+    PolicyRule {
+        ptype: ptype.to_owned(),
+        values,
+    }
+}
+
+fn section(ptype: &str) -> &'static str {
+    if ptype.starts_with('g') { "g" } else { "p" }
+}
+
+#[async_trait]
+impl Adapter for PgPolicyAdapter {
+    async fn load_policy(&mut self, m: &mut dyn Model) -> casbin::Result<()> {
+        let rules = self.run(|tx| Box::pin(policy::load(tx))).await?;
+        for r in rules {
+            m.add_policy(section(&r.ptype), &r.ptype, r.values);
+        }
+        Ok(())
+    }
+
+    async fn load_filtered_policy<'a>(
+        &mut self,
+        m: &mut dyn Model,
+        _f: Filter<'a>,
+    ) -> casbin::Result<()> {
+        // A tenant's policy is small and already filtered by tenant: load it whole.
+        self.load_policy(m).await
+    }
+
+    async fn save_policy(&mut self, m: &mut dyn Model) -> casbin::Result<()> {
+        let mut rules = Vec::new();
+        for (sec, ptype) in [("p", "p"), ("g", "g")] {
+            rules.extend(
+                m.get_policy(sec, ptype)
+                    .into_iter()
+                    .map(|values| rule(ptype, values)),
+            );
+        }
+        self.run(move |tx| Box::pin(async move { policy::replace(tx, &rules).await }))
+            .await
+    }
+
+    async fn clear_policy(&mut self) -> casbin::Result<()> {
+        self.run(|tx| Box::pin(async move { policy::replace(tx, &[]).await }))
+            .await
+    }
+
+    fn is_filtered(&self) -> bool {
+        false
+    }
+
+    async fn add_policy(
+        &mut self,
+        _sec: &str,
+        ptype: &str,
+        values: Vec<String>,
+    ) -> casbin::Result<bool> {
+        let rules = vec![rule(ptype, values)];
+        let added = self
+            .run(move |tx| Box::pin(async move { policy::add(tx, &rules).await }))
+            .await?;
+        Ok(added > 0)
+    }
+
+    async fn add_policies(
+        &mut self,
+        _sec: &str,
+        ptype: &str,
+        values: Vec<Vec<String>>,
+    ) -> casbin::Result<bool> {
+        let rules: Vec<PolicyRule> = values.into_iter().map(|v| rule(ptype, v)).collect();
+        let added = self
+            .run(move |tx| Box::pin(async move { policy::add(tx, &rules).await }))
+            .await?;
+        Ok(added > 0)
+    }
+
+    async fn remove_policy(
+        &mut self,
+        _sec: &str,
+        ptype: &str,
+        values: Vec<String>,
+    ) -> casbin::Result<bool> {
+        let rules = vec![rule(ptype, values)];
+        let removed = self
+            .run(move |tx| Box::pin(async move { policy::remove(tx, &rules).await }))
+            .await?;
+        Ok(removed > 0)
+    }
+
+    async fn remove_policies(
+        &mut self,
+        _sec: &str,
+        ptype: &str,
+        values: Vec<Vec<String>>,
+    ) -> casbin::Result<bool> {
+        let rules: Vec<PolicyRule> = values.into_iter().map(|v| rule(ptype, v)).collect();
+        let removed = self
+            .run(move |tx| Box::pin(async move { policy::remove(tx, &rules).await }))
+            .await?;
+        Ok(removed > 0)
+    }
+
+    async fn remove_filtered_policy(
+        &mut self,
+        _sec: &str,
+        ptype: &str,
+        field_index: usize,
+        field_values: Vec<String>,
+    ) -> casbin::Result<bool> {
+        let ptype = ptype.to_owned();
+        self.run(move |tx| {
+            Box::pin(async move {
+                let matching: Vec<PolicyRule> = policy::load(tx)
+                    .await?
+                    .into_iter()
+                    .filter(|r| {
+                        r.ptype == ptype
+                            && field_values.iter().enumerate().all(|(i, v)| {
+                                v.is_empty()
+                                    || r.values.get(field_index + i).is_some_and(|x| x == v)
+                            })
+                    })
+                    .collect();
+                Ok(policy::remove(tx, &matching).await? > 0)
+            })
+        })
+        .await
+    }
+}

@@ -1,0 +1,281 @@
+//! Authorization for every Napoléon route.
+//!
+//! A route declares a [`Permission`] — a typed [`Resource`] and [`Action`], never a string in
+//! a handler. An agent holds [`Role`]s at units of a tenant; casbin (RBAC with domains, the
+//! domain being the tenant) decides which role may do what, from the tenant's own policy,
+//! stored in PostgreSQL (`authz.policy_rules`) and seeded from a versioned default file
+//! (`policy/default-v1.csv`). Deny by default: no rule, no access.
+//!
+//! Every instance caches each tenant's enforcer with the policy version it was loaded at, and
+//! compares that version (one indexed read in the request's own transaction) before use: a
+//! change made through any instance applies everywhere at the next request.
+
+mod adapter;
+mod permission;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use casbin::{CoreApi, DefaultModel, Enforcer, MemoryAdapter};
+use napoleon_db::policy::{self, PolicyRule};
+use napoleon_db::{DbError, PgPool, TenantConn};
+use napoleon_kernel::{Role, TenantId};
+use tokio::sync::Mutex;
+
+pub use adapter::PgPolicyAdapter;
+pub use permission::{Action, Permission, Resource};
+
+/// The casbin model.
+pub const MODEL: &str = include_str!("../policy/model.conf");
+
+/// The default policy every tenant starts from.
+pub const DEFAULT_POLICY: &str = include_str!("../policy/default-v1.csv");
+
+/// Why an authorization decision could not be made (never "denied": that is `Ok(false)`).
+#[derive(Debug, thiserror::Error)]
+pub enum AuthzError {
+    /// The policy could not be read.
+    #[error(transparent)]
+    Db(#[from] DbError),
+    /// casbin refused the model or the policy.
+    #[error("policy engine: {0}")]
+    Casbin(String),
+    /// The default policy file is malformed (a bug: a test parses it).
+    #[error("default policy line {line}: {detail}")]
+    DefaultPolicy {
+        /// 1-based line.
+        line: usize,
+        /// What is wrong.
+        detail: String,
+    },
+}
+
+/// The default policy's rules for `tenant`: `p, role, resource, action` becomes
+/// `[role, tenant, resource, action]`.
+///
+/// # Errors
+/// [`AuthzError::DefaultPolicy`] naming the bad line.
+pub fn default_rules(tenant: TenantId) -> Result<Vec<PolicyRule>, AuthzError> {
+    let mut rules = Vec::new();
+    for (i, line) in DEFAULT_POLICY.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let fields: Vec<&str> = line.split(',').map(str::trim).collect();
+        let bad = |detail: &str| AuthzError::DefaultPolicy {
+            line: i + 1,
+            detail: detail.to_owned(),
+        };
+        let [ptype, role, resource, action] = fields.as_slice() else {
+            return Err(bad("expected: p, role, resource, action"));
+        };
+        if *ptype != "p" {
+            return Err(bad("only p rules are expected"));
+        }
+        Role::parse(role).map_err(|e| bad(&e.to_string()))?;
+        let permission =
+            Permission::parse(resource, action).ok_or_else(|| bad("unknown resource or action"))?;
+        rules.push(PolicyRule {
+            ptype: "p".to_owned(),
+            values: vec![
+                (*role).to_owned(),
+                tenant.to_string(),
+                permission.resource.as_str().to_owned(),
+                permission.action.as_str().to_owned(),
+            ],
+        });
+    }
+    Ok(rules)
+}
+
+/// Seeds the default policy into the transaction's tenant (idempotent); returns how many rules
+/// were added.
+///
+/// # Errors
+/// [`AuthzError`].
+pub async fn seed_default_policy(tx: &mut TenantConn) -> Result<usize, AuthzError> {
+    let rules = default_rules(tx.tenant())?;
+    Ok(policy::add(tx, &rules).await?)
+}
+
+async fn enforcer_from(
+    model: &str,
+    adapter: impl casbin::Adapter + 'static,
+) -> Result<Enforcer, AuthzError> {
+    let model = DefaultModel::from_str(model)
+        .await
+        .map_err(|e| AuthzError::Casbin(e.to_string()))?;
+    Enforcer::new(model, adapter)
+        .await
+        .map_err(|e| AuthzError::Casbin(e.to_string()))
+}
+
+/// An enforcer over the default policy alone, without a database (for the policy matrix and
+/// for checks of the default file).
+///
+/// # Errors
+/// [`AuthzError`].
+pub async fn default_enforcer(tenant: TenantId) -> Result<Enforcer, AuthzError> {
+    let mut enforcer = enforcer_from(MODEL, MemoryAdapter::default()).await?;
+    for rule in default_rules(tenant)? {
+        casbin::MgmtApi::add_policy(&mut enforcer, rule.values)
+            .await
+            .map_err(|e| AuthzError::Casbin(e.to_string()))?;
+    }
+    Ok(enforcer)
+}
+
+/// Whether any of `roles` may do `permission` in `tenant`, according to `enforcer`.
+///
+/// # Errors
+/// [`AuthzError::Casbin`] if casbin fails to evaluate.
+pub fn allows(
+    enforcer: &Enforcer,
+    tenant: TenantId,
+    roles: &[Role],
+    permission: Permission,
+) -> Result<bool, AuthzError> {
+    let tenant = tenant.to_string();
+    for role in roles {
+        let allowed = enforcer
+            .enforce((
+                role.as_str(),
+                tenant.as_str(),
+                permission.resource.as_str(),
+                permission.action.as_str(),
+            ))
+            .map_err(|e| AuthzError::Casbin(e.to_string()))?;
+        if allowed {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// A tenant's enforcer and the policy version it was loaded at.
+type Cached = (i64, Arc<Enforcer>);
+
+/// Per-tenant enforcers, cached with their policy version.
+#[derive(Clone)]
+pub struct Authorizer {
+    pool: PgPool,
+    cache: Arc<Mutex<HashMap<TenantId, Cached>>>,
+}
+
+impl std::fmt::Debug for Authorizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authorizer").finish_non_exhaustive()
+    }
+}
+
+impl Authorizer {
+    /// An authorizer loading policies through `pool` (application role).
+    #[must_use]
+    pub fn new(pool: PgPool) -> Self {
+        Self {
+            pool,
+            cache: Arc::new(Mutex::new(HashMap::new())),
+        }
+    }
+
+    /// Whether any of `roles` may do `permission` in the transaction's tenant.
+    ///
+    /// # Errors
+    /// [`AuthzError`] when the policy cannot be read.
+    pub async fn allows(
+        &self,
+        tx: &mut TenantConn,
+        roles: &[Role],
+        permission: Permission,
+    ) -> Result<bool, AuthzError> {
+        if roles.is_empty() {
+            return Ok(false);
+        }
+        let tenant = tx.tenant();
+        let version = policy::version(tx).await?;
+        let cached = self
+            .cache
+            .lock()
+            .await
+            .get(&tenant)
+            .filter(|(v, _)| *v == version)
+            .map(|(_, e)| Arc::clone(e));
+        let enforcer = match cached {
+            Some(enforcer) => enforcer,
+            None => {
+                let enforcer = Arc::new(
+                    enforcer_from(MODEL, PgPolicyAdapter::new(self.pool.clone(), tenant)).await?,
+                );
+                self.cache
+                    .lock()
+                    .await
+                    .insert(tenant, (version, Arc::clone(&enforcer)));
+                tracing::debug!(tenant.id = %tenant, policy.version = version, "policy loaded");
+                enforcer
+            }
+        };
+        allows(&enforcer, tenant, roles, permission)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![expect(clippy::unwrap_used, reason = "tests")]
+    use super::*;
+
+    #[test]
+    fn the_default_policy_parses_and_names_only_known_roles_and_permissions() {
+        let rules = default_rules(TenantId::new()).unwrap();
+        assert!(rules.len() > 40);
+        assert!(rules.iter().all(|r| r.values.len() == 4));
+    }
+
+    /// The policy matrix: which role may do what by default. Reviewing a change to the
+    /// default policy means reviewing this snapshot.
+    #[tokio::test]
+    async fn default_policy_matrix() {
+        let tenant = TenantId::new();
+        let enforcer = default_enforcer(tenant).await.unwrap();
+        let mut matrix = String::new();
+        let roles: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+        matrix.push_str(&format!(
+            "{:<24}{}\n",
+            "",
+            roles
+                .iter()
+                .map(|r| format!("{:<5}", &r[..4]))
+                .collect::<String>()
+        ));
+        for permission in Permission::ALL {
+            let mut line = format!(
+                "{:<24}",
+                format!(
+                    "{}:{}",
+                    permission.resource.as_str(),
+                    permission.action.as_str()
+                )
+            );
+            for role in Role::ALL {
+                let allowed = allows(&enforcer, tenant, &[role], permission).unwrap();
+                line.push_str(if allowed { "x    " } else { ".    " });
+            }
+            matrix.push_str(line.trim_end());
+            matrix.push('\n');
+        }
+        insta::assert_snapshot!("default_policy_matrix", matrix);
+    }
+
+    #[tokio::test]
+    async fn no_role_and_other_tenants_are_denied() {
+        let tenant = TenantId::new();
+        let enforcer = default_enforcer(tenant).await.unwrap();
+        let read = Permission::new(Resource::Home, Action::Read);
+        assert!(!allows(&enforcer, tenant, &[], read).unwrap());
+        assert!(allows(&enforcer, tenant, &[Role::Auditeur], read).unwrap());
+        assert!(
+            !allows(&enforcer, TenantId::new(), &[Role::Auditeur], read).unwrap(),
+            "another tenant's domain"
+        );
+    }
+}

@@ -1,0 +1,359 @@
+//! Store for agents, memberships and admission rules: what login and the members' admin page
+//! read and write.
+
+use diesel::prelude::*;
+use diesel::sql_types::Bool;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use napoleon_kernel::{AgentId, Email, MembershipId, OrgUnitId, Personal, Role, TenantId};
+
+use crate::schema::{admission_rules, agents, memberships, org_units};
+use crate::{DbError, IdentityConn, TenantConn};
+
+fn drift(e: impl std::error::Error + Send + Sync + 'static) -> DbError {
+    DbError::Query(diesel::result::Error::DeserializationError(Box::new(e)))
+}
+
+/// What the identity provider asserted about an agent (already verified by the gateway).
+#[derive(Debug, Clone)]
+pub struct VerifiedClaims<'a> {
+    /// Issuer URL.
+    pub issuer: &'a str,
+    /// Subject at that issuer.
+    pub subject: &'a str,
+    /// Email.
+    pub email: &'a Email,
+    /// First names.
+    pub given_name: &'a Personal<String>,
+    /// Usage name (ProConnect's `usual_name`).
+    pub usual_name: &'a Personal<String>,
+    /// ProConnect's identity provider id.
+    pub idp_id: Option<&'a str>,
+}
+
+/// An agent.
+#[derive(Debug, Clone)]
+pub struct Agent {
+    /// Id.
+    pub id: AgentId,
+    /// Email.
+    pub email: Email,
+    /// First names.
+    pub given_name: Personal<String>,
+    /// Usage name.
+    pub usual_name: Personal<String>,
+    /// ProConnect's identity provider id.
+    pub idp_id: Option<String>,
+}
+
+#[derive(QueryableByName)]
+struct Upserted {
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    id: uuid::Uuid,
+    #[diesel(sql_type = Bool)]
+    created: bool,
+}
+
+/// Creates the agent at first login, refreshes names and email at every later one.
+///
+/// # Errors
+/// [`DbError`].
+pub async fn upsert_agent(
+    conn: &mut AsyncPgConnection,
+    claims: &VerifiedClaims<'_>,
+) -> Result<(Agent, bool), DbError> {
+    use diesel::sql_types::{Nullable, Text};
+    let row: Upserted = diesel::sql_query(
+        "INSERT INTO core.agents (id, issuer, subject, email, given_name, usual_name, idp_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         ON CONFLICT (issuer, subject) DO UPDATE SET email = EXCLUDED.email, \
+           given_name = EXCLUDED.given_name, usual_name = EXCLUDED.usual_name, \
+           idp_id = EXCLUDED.idp_id, last_login_at = now() \
+         RETURNING id, (xmax = 0) AS created",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(AgentId::new().as_uuid())
+    .bind::<Text, _>(claims.issuer)
+    .bind::<Text, _>(claims.subject)
+    .bind::<Text, _>(claims.email.expose())
+    .bind::<Text, _>(claims.given_name.expose())
+    .bind::<Text, _>(claims.usual_name.expose())
+    .bind::<Nullable<Text>, _>(claims.idp_id)
+    .get_result(conn)
+    .await?;
+    Ok((
+        Agent {
+            id: AgentId::from_uuid(row.id),
+            email: claims.email.clone(),
+            given_name: claims.given_name.clone(),
+            usual_name: claims.usual_name.clone(),
+            idp_id: claims.idp_id.map(str::to_owned),
+        },
+        row.created,
+    ))
+}
+
+/// The agent with this id.
+///
+/// # Errors
+/// [`DbError`] (not found included).
+pub async fn find_agent(conn: &mut AsyncPgConnection, id: AgentId) -> Result<Agent, DbError> {
+    let (email, given, usual, idp): (String, String, String, Option<String>) = agents::table
+        .find(id.as_uuid())
+        .select((
+            agents::email,
+            agents::given_name,
+            agents::usual_name,
+            agents::idp_id,
+        ))
+        .first(conn)
+        .await?;
+    Ok(Agent {
+        id,
+        email: Email::parse(&email).map_err(drift)?,
+        given_name: Personal::new(given),
+        usual_name: Personal::new(usual),
+        idp_id: idp,
+    })
+}
+
+/// One grant seen at login.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Grant {
+    /// In which tenant.
+    pub tenant_id: TenantId,
+    /// At which unit.
+    pub unit_id: OrgUnitId,
+    /// Which role (none: admitted, waiting for a role).
+    pub role: Option<Role>,
+}
+
+fn grant_from(
+    (tenant, unit, role): (uuid::Uuid, uuid::Uuid, Option<String>),
+) -> Result<Grant, DbError> {
+    Ok(Grant {
+        tenant_id: TenantId::from_uuid(tenant),
+        unit_id: OrgUnitId::from_uuid(unit),
+        role: role.map(|r| Role::parse(&r)).transpose().map_err(drift)?,
+    })
+}
+
+/// Links the grants made to the agent's email before its first login, then lists all the
+/// agent's grants in every tenant.
+///
+/// # Errors
+/// [`DbError`].
+pub async fn claim_and_list_grants(ic: &mut IdentityConn) -> Result<Vec<Grant>, DbError> {
+    let agent = ic.agent().as_uuid();
+    // Row-level security limits both statements to this agent's (or its email's) rows.
+    diesel::update(memberships::table.filter(memberships::agent_id.is_null()))
+        .set(memberships::agent_id.eq(agent))
+        .execute(ic.pg())
+        .await?;
+    let rows: Vec<(uuid::Uuid, uuid::Uuid, Option<String>)> = memberships::table
+        .filter(memberships::agent_id.eq(agent))
+        .select((
+            memberships::tenant_id,
+            memberships::unit_id,
+            memberships::role,
+        ))
+        .load(ic.pg())
+        .await?;
+    rows.into_iter().map(grant_from).collect()
+}
+
+/// The tenants whose admission rules admit this agent (email domain or idp).
+///
+/// # Errors
+/// [`DbError`].
+pub async fn admitting_tenants(ic: &mut IdentityConn) -> Result<Vec<TenantId>, DbError> {
+    let rows: Vec<uuid::Uuid> = admission_rules::table
+        .select(admission_rules::tenant_id)
+        .distinct()
+        .load(ic.pg())
+        .await?;
+    Ok(rows.into_iter().map(TenantId::from_uuid).collect())
+}
+
+/// The agent's grants in the transaction's tenant (read at every request, so a role granted
+/// or withdrawn applies at once).
+///
+/// # Errors
+/// [`DbError`].
+pub async fn grants_in_tenant(tx: &mut TenantConn, agent: AgentId) -> Result<Vec<Grant>, DbError> {
+    let tenant = tx.tenant().as_uuid();
+    let rows: Vec<(uuid::Uuid, uuid::Uuid, Option<String>)> = memberships::table
+        .filter(memberships::tenant_id.eq(tenant))
+        .filter(memberships::agent_id.eq(agent.as_uuid()))
+        .select((
+            memberships::tenant_id,
+            memberships::unit_id,
+            memberships::role,
+        ))
+        .load(tx.pg())
+        .await?;
+    rows.into_iter().map(grant_from).collect()
+}
+
+/// Grants `role` (or plain admission, `None`) to `email` at `unit`. Returns the membership and
+/// whether it was created.
+///
+/// # Errors
+/// [`DbError`] (a unit of another tenant is not found: foreign key under RLS).
+pub async fn grant(
+    tx: &mut TenantConn,
+    email: &Email,
+    unit: OrgUnitId,
+    role: Option<Role>,
+    granted_by: &str,
+) -> Result<(MembershipId, bool), DbError> {
+    let tenant = tx.tenant().as_uuid();
+    let existing: Option<uuid::Uuid> = memberships::table
+        .filter(memberships::tenant_id.eq(tenant))
+        .filter(memberships::email.eq(email.expose()))
+        .filter(memberships::unit_id.eq(unit.as_uuid()))
+        .filter(memberships::role.is_not_distinct_from(role.map(Role::as_str)))
+        .select(memberships::id)
+        .first(tx.pg())
+        .await
+        .optional()?;
+    if let Some(id) = existing {
+        return Ok((MembershipId::from_uuid(id), false));
+    }
+    // A known agent with this email gets the grant linked at once.
+    let agent: Option<uuid::Uuid> = agents::table
+        .filter(agents::email.eq(email.expose()))
+        .select(agents::id)
+        .first(tx.pg())
+        .await
+        .optional()?;
+    let id = MembershipId::new();
+    diesel::insert_into(memberships::table)
+        .values((
+            memberships::tenant_id.eq(tenant),
+            memberships::id.eq(id.as_uuid()),
+            memberships::email.eq(email.expose()),
+            memberships::agent_id.eq(agent),
+            memberships::unit_id.eq(unit.as_uuid()),
+            memberships::role.eq(role.map(Role::as_str)),
+            memberships::granted_by.eq(granted_by),
+        ))
+        .execute(tx.pg())
+        .await?;
+    Ok((id, true))
+}
+
+/// Withdraws a grant; returns the agent who held it (whose sessions must end), if any.
+///
+/// # Errors
+/// [`DbError`] (not found for another tenant's id).
+pub async fn revoke(tx: &mut TenantConn, id: MembershipId) -> Result<Option<AgentId>, DbError> {
+    let tenant = tx.tenant().as_uuid();
+    let agent: Option<uuid::Uuid> = diesel::delete(
+        memberships::table
+            .filter(memberships::tenant_id.eq(tenant))
+            .filter(memberships::id.eq(id.as_uuid())),
+    )
+    .returning(memberships::agent_id)
+    .get_result(tx.pg())
+    .await?;
+    Ok(agent.map(AgentId::from_uuid))
+}
+
+/// One line of the members' page.
+#[derive(Debug, Clone)]
+pub struct Member {
+    /// The grant.
+    pub id: MembershipId,
+    /// To whom.
+    pub email: Email,
+    /// Names once the agent has logged in.
+    pub names: Option<(Personal<String>, Personal<String>)>,
+    /// At which unit.
+    pub unit_id: OrgUnitId,
+    /// The unit's name.
+    pub unit_name: String,
+    /// Which role.
+    pub role: Option<Role>,
+}
+
+/// Every grant of the tenant, by email then unit.
+///
+/// # Errors
+/// [`DbError`].
+pub async fn list_members(tx: &mut TenantConn) -> Result<Vec<Member>, DbError> {
+    let tenant = tx.tenant().as_uuid();
+    type Row = (
+        uuid::Uuid,
+        String,
+        Option<(String, String)>,
+        uuid::Uuid,
+        String,
+        Option<String>,
+    );
+    let rows: Vec<Row> = memberships::table
+        .left_join(agents::table)
+        .inner_join(
+            org_units::table.on(org_units::tenant_id
+                .eq(memberships::tenant_id)
+                .and(org_units::id.eq(memberships::unit_id))),
+        )
+        .filter(memberships::tenant_id.eq(tenant))
+        .order((memberships::email, org_units::code, memberships::role))
+        .select((
+            memberships::id,
+            memberships::email,
+            (agents::given_name, agents::usual_name).nullable(),
+            memberships::unit_id,
+            org_units::name,
+            memberships::role,
+        ))
+        .load(tx.pg())
+        .await?;
+    rows.into_iter()
+        .map(|(id, email, names, unit, unit_name, role)| {
+            Ok(Member {
+                id: MembershipId::from_uuid(id),
+                email: Email::parse(&email).map_err(drift)?,
+                names: names.map(|(g, u)| (Personal::new(g), Personal::new(u))),
+                unit_id: OrgUnitId::from_uuid(unit),
+                unit_name,
+                role: role.map(|r| Role::parse(&r)).transpose().map_err(drift)?,
+            })
+        })
+        .collect()
+}
+
+/// How an admission rule matches agents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdmissionKind {
+    /// By the domain of the email.
+    EmailDomain,
+    /// By ProConnect's `idp_id`.
+    IdpId,
+}
+
+/// Adds an admission rule to the tenant.
+///
+/// # Errors
+/// [`DbError`].
+pub async fn add_admission_rule(
+    tx: &mut TenantConn,
+    kind: AdmissionKind,
+    value: &str,
+) -> Result<(), DbError> {
+    let tenant = tx.tenant().as_uuid();
+    let kind = match kind {
+        AdmissionKind::EmailDomain => "email_domain",
+        AdmissionKind::IdpId => "idp_id",
+    };
+    diesel::insert_into(admission_rules::table)
+        .values((
+            admission_rules::tenant_id.eq(tenant),
+            admission_rules::id.eq(uuid::Uuid::now_v7()),
+            admission_rules::kind.eq(kind),
+            admission_rules::value.eq(value.to_lowercase()),
+        ))
+        .on_conflict_do_nothing()
+        .execute(tx.pg())
+        .await?;
+    Ok(())
+}

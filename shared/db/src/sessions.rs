@@ -1,0 +1,126 @@
+//! Server-side sessions (`core.sessions`). The cookie carries only a random id; everything
+//! else stays here. Sessions are platform data: one exists before any tenant is chosen.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use napoleon_kernel::AgentId;
+
+use crate::DbError;
+use crate::schema::sessions;
+
+/// A stored session.
+#[derive(Debug, Clone)]
+pub struct StoredSession {
+    /// Its data (tower-sessions' record, as JSON).
+    pub data: serde_json::Value,
+    /// When it expires.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Loads an unexpired session.
+///
+/// # Errors
+/// [`DbError`].
+pub async fn load(
+    conn: &mut AsyncPgConnection,
+    id: &str,
+) -> Result<Option<StoredSession>, DbError> {
+    let row: Option<(serde_json::Value, DateTime<Utc>)> = sessions::table
+        .filter(sessions::id.eq(id))
+        .filter(sessions::expires_at.gt(Utc::now()))
+        .select((sessions::data, sessions::expires_at))
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(row.map(|(data, expires_at)| StoredSession { data, expires_at }))
+}
+
+/// Creates a session; false if the id is taken (the caller draws another).
+///
+/// # Errors
+/// [`DbError`].
+pub async fn create(
+    conn: &mut AsyncPgConnection,
+    id: &str,
+    agent: Option<AgentId>,
+    data: &serde_json::Value,
+    expires_at: DateTime<Utc>,
+) -> Result<bool, DbError> {
+    let inserted = diesel::insert_into(sessions::table)
+        .values((
+            sessions::id.eq(id),
+            sessions::agent_id.eq(agent.map(|a| a.as_uuid())),
+            sessions::data.eq(data),
+            sessions::expires_at.eq(expires_at),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await?;
+    Ok(inserted == 1)
+}
+
+/// Saves (upserts) a session.
+///
+/// # Errors
+/// [`DbError`].
+pub async fn save(
+    conn: &mut AsyncPgConnection,
+    id: &str,
+    agent: Option<AgentId>,
+    data: &serde_json::Value,
+    expires_at: DateTime<Utc>,
+) -> Result<(), DbError> {
+    diesel::insert_into(sessions::table)
+        .values((
+            sessions::id.eq(id),
+            sessions::agent_id.eq(agent.map(|a| a.as_uuid())),
+            sessions::data.eq(data),
+            sessions::expires_at.eq(expires_at),
+        ))
+        .on_conflict(sessions::id)
+        .do_update()
+        .set((
+            sessions::agent_id.eq(agent.map(|a| a.as_uuid())),
+            sessions::data.eq(data),
+            sessions::expires_at.eq(expires_at),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Deletes a session.
+///
+/// # Errors
+/// [`DbError`].
+pub async fn delete(conn: &mut AsyncPgConnection, id: &str) -> Result<(), DbError> {
+    diesel::delete(sessions::table.filter(sessions::id.eq(id)))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Ends every session of an agent (a role was withdrawn); returns how many.
+///
+/// # Errors
+/// [`DbError`].
+pub async fn end_for_agent(conn: &mut AsyncPgConnection, agent: AgentId) -> Result<usize, DbError> {
+    Ok(
+        diesel::delete(sessions::table.filter(sessions::agent_id.eq(agent.as_uuid())))
+            .execute(conn)
+            .await?,
+    )
+}
+
+/// Deletes expired sessions; returns how many.
+///
+/// # Errors
+/// [`DbError`].
+pub async fn purge_expired(conn: &mut AsyncPgConnection) -> Result<usize, DbError> {
+    Ok(
+        diesel::delete(sessions::table.filter(sessions::expires_at.le(Utc::now())))
+            .execute(conn)
+            .await?,
+    )
+}

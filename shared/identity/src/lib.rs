@@ -1,0 +1,384 @@
+//! The identity assertion: what the gateway tells a service about the request's agent.
+//!
+//! The gateway authenticates the agent (ProConnect session), resolves the tenant and the
+//! agent's roles there, and signs a short-lived assertion carried in the
+//! [`ASSERTION_HEADER`]. Services trust nothing else: [`require_identity`] refuses any request
+//! without a valid assertion (401), in process as over HTTP, and hands handlers an
+//! [`Identity`] whose tenant is the only tenant they may use.
+//!
+//! Format: `v1.<kid>.<base64url(JSON claims)>.<base64url(Ed25519 signature)>`, the signature
+//! covering `v1.<kid>.<claims>`. Keys are named by `kid`: the gateway signs with its current
+//! key; services accept every key listed, so keys rotate by adding the new one everywhere,
+//! switching the signer, then removing the old one.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
+use napoleon_kernel::{AgentId, OrgUnitId, Role, TenantId};
+use serde::{Deserialize, Serialize};
+
+/// The header carrying the assertion from the gateway to a service.
+pub const ASSERTION_HEADER: &str = "x-napoleon-identity";
+
+/// How long an assertion is valid: one request's journey, with clock skew.
+pub const LIFETIME_SECONDS: i64 = 60;
+
+/// Tolerated clock difference between gateway and service.
+const LEEWAY_SECONDS: i64 = 5;
+
+/// One role the agent holds, at a unit (its scope is that unit's subtree).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleGrant {
+    /// The role.
+    pub role: Role,
+    /// Where it applies.
+    pub unit: OrgUnitId,
+}
+
+/// The request's identity, as the gateway asserted it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Identity {
+    /// Who.
+    pub agent: AgentId,
+    /// In which tenant: the only tenant the service may touch for this request.
+    pub tenant: TenantId,
+    /// The agent's roles in that tenant.
+    pub roles: Vec<RoleGrant>,
+    /// The request id, for logs across services.
+    pub request_id: String,
+    /// Issued at (Unix seconds).
+    pub iat: i64,
+    /// Expires at (Unix seconds).
+    pub exp: i64,
+}
+
+/// Why an assertion was refused (logged; the client sees a plain 401).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AssertionError {
+    /// No header.
+    #[error("no identity assertion")]
+    Missing,
+    /// Not of the expected shape.
+    #[error("malformed identity assertion")]
+    Malformed,
+    /// Signed with a key this service does not know.
+    #[error("unknown assertion key {0}")]
+    UnknownKey(String),
+    /// Bad signature.
+    #[error("bad assertion signature")]
+    BadSignature,
+    /// Expired or issued in the future.
+    #[error("assertion expired or not yet valid")]
+    Expired,
+    /// A key could not be read.
+    #[error("invalid assertion key: {0}")]
+    InvalidKey(String),
+}
+
+/// The gateway's signing key, named by its `kid`.
+#[derive(Clone)]
+pub struct AssertionSigner {
+    kid: String,
+    key: SigningKey,
+}
+
+impl std::fmt::Debug for AssertionSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AssertionSigner")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AssertionSigner {
+    /// A fresh random key (for `serve all` and tests, where the signer and the verifier share
+    /// a process and nothing must survive it).
+    ///
+    /// # Errors
+    /// [`AssertionError::InvalidKey`] if the OS has no randomness to give.
+    pub fn generate(kid: &str) -> Result<Self, AssertionError> {
+        let mut seed = [0_u8; 32];
+        getrandom::fill(&mut seed).map_err(|e| AssertionError::InvalidKey(e.to_string()))?;
+        Ok(Self {
+            kid: kid.to_owned(),
+            key: SigningKey::from_bytes(&seed),
+        })
+    }
+
+    /// Reads `kid:base64url(32-byte seed)` (the configuration format).
+    ///
+    /// # Errors
+    /// [`AssertionError::InvalidKey`].
+    pub fn from_config(text: &str) -> Result<Self, AssertionError> {
+        let (kid, seed) = text
+            .split_once(':')
+            .ok_or_else(|| AssertionError::InvalidKey("expected kid:base64url-seed".to_owned()))?;
+        let seed: [u8; 32] = B64
+            .decode(seed.trim())
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| {
+                AssertionError::InvalidKey(format!("{kid}: the seed must be 32 bytes, base64url"))
+            })?;
+        Ok(Self {
+            kid: kid.to_owned(),
+            key: SigningKey::from_bytes(&seed),
+        })
+    }
+
+    /// The matching public key as `kid:base64url(public key)` (what services are given).
+    #[must_use]
+    pub fn public_config(&self) -> String {
+        format!(
+            "{}:{}",
+            self.kid,
+            B64.encode(self.key.verifying_key().as_bytes())
+        )
+    }
+
+    /// A verifier that accepts exactly this signer's key.
+    #[must_use]
+    pub fn verifier(&self) -> AssertionVerifier {
+        let mut keys = HashMap::new();
+        keys.insert(self.kid.clone(), self.key.verifying_key());
+        AssertionVerifier {
+            keys: Arc::new(keys),
+        }
+    }
+
+    /// Signs an identity valid from `now` for [`LIFETIME_SECONDS`].
+    #[must_use]
+    pub fn sign(
+        &self,
+        agent: AgentId,
+        tenant: TenantId,
+        roles: Vec<RoleGrant>,
+        request_id: &str,
+        now: i64,
+    ) -> String {
+        let identity = Identity {
+            agent,
+            tenant,
+            roles,
+            request_id: request_id.to_owned(),
+            iat: now,
+            exp: now + LIFETIME_SECONDS,
+        };
+        // Serializing our own plain struct cannot fail.
+        let claims = B64.encode(serde_json::to_vec(&identity).unwrap_or_default());
+        let signed = format!("v1.{}.{claims}", self.kid);
+        let signature = self.key.sign(signed.as_bytes());
+        format!("{signed}.{}", B64.encode(signature.to_bytes()))
+    }
+}
+
+/// The services' set of accepted public keys.
+#[derive(Clone, Debug)]
+pub struct AssertionVerifier {
+    keys: Arc<HashMap<String, VerifyingKey>>,
+}
+
+impl AssertionVerifier {
+    /// Reads keys given as `kid:base64url(public key)`.
+    ///
+    /// # Errors
+    /// [`AssertionError::InvalidKey`].
+    pub fn from_config<'a>(
+        keys: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Self, AssertionError> {
+        let mut map = HashMap::new();
+        for text in keys {
+            let (kid, key) = text.split_once(':').ok_or_else(|| {
+                AssertionError::InvalidKey("expected kid:base64url-key".to_owned())
+            })?;
+            let bytes: [u8; 32] = B64
+                .decode(key.trim())
+                .ok()
+                .and_then(|b| b.try_into().ok())
+                .ok_or_else(|| AssertionError::InvalidKey(format!("{kid}: 32 bytes, base64url")))?;
+            let key = VerifyingKey::from_bytes(&bytes)
+                .map_err(|e| AssertionError::InvalidKey(e.to_string()))?;
+            map.insert(kid.to_owned(), key);
+        }
+        Ok(Self {
+            keys: Arc::new(map),
+        })
+    }
+
+    /// Verifies an assertion at time `now` (Unix seconds).
+    ///
+    /// # Errors
+    /// The [`AssertionError`] saying why it is refused.
+    pub fn verify(&self, token: &str, now: i64) -> Result<Identity, AssertionError> {
+        let mut parts = token.split('.');
+        let (Some("v1"), Some(kid), Some(claims), Some(signature), None) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
+            return Err(AssertionError::Malformed);
+        };
+        let key = self
+            .keys
+            .get(kid)
+            .ok_or_else(|| AssertionError::UnknownKey(kid.to_owned()))?;
+        let signature: [u8; 64] = B64
+            .decode(signature)
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or(AssertionError::Malformed)?;
+        let signed = format!("v1.{kid}.{claims}");
+        key.verify_strict(signed.as_bytes(), &Signature::from_bytes(&signature))
+            .map_err(|_| AssertionError::BadSignature)?;
+        let identity: Identity = B64
+            .decode(claims)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .ok_or(AssertionError::Malformed)?;
+        if identity.exp + LEEWAY_SECONDS < now || identity.iat - LEEWAY_SECONDS > now {
+            return Err(AssertionError::Expired);
+        }
+        Ok(identity)
+    }
+}
+
+/// Middleware for every service route but health: verifies the assertion, records the tenant
+/// on the request span, and puts the [`Identity`] in the request's extensions. Anything else
+/// is a 401, whatever the route: deny by default.
+pub async fn require_identity(
+    State(verifier): State<AssertionVerifier>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let token = request
+        .headers()
+        .get(ASSERTION_HEADER)
+        .and_then(|v| v.to_str().ok());
+    let verified = token
+        .ok_or(AssertionError::Missing)
+        .and_then(|t| verifier.verify(t, chrono::Utc::now().timestamp()));
+    match verified {
+        Ok(identity) => {
+            tracing::Span::current().record("tenant.id", tracing::field::display(identity.tenant));
+            request.extensions_mut().insert(identity);
+            next.run(request).await
+        }
+        Err(reason) => {
+            tracing::warn!(%reason, "request refused: no valid identity assertion");
+            axum::http::StatusCode::UNAUTHORIZED.into_response()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![expect(clippy::unwrap_used, reason = "tests")]
+    use super::*;
+
+    fn identity_parts() -> (AgentId, TenantId, Vec<RoleGrant>) {
+        (
+            AgentId::new(),
+            TenantId::new(),
+            vec![RoleGrant {
+                role: Role::Instructeur,
+                unit: OrgUnitId::new(),
+            }],
+        )
+    }
+
+    #[test]
+    fn a_signed_assertion_verifies_and_round_trips() {
+        let signer = AssertionSigner::generate("k1").unwrap();
+        let (agent, tenant, roles) = identity_parts();
+        let token = signer.sign(agent, tenant, roles.clone(), "req-1", 1_000);
+        let identity = signer.verifier().verify(&token, 1_030).unwrap();
+        assert_eq!(
+            (identity.agent, identity.tenant, identity.roles),
+            (agent, tenant, roles)
+        );
+        assert_eq!(identity.request_id, "req-1");
+    }
+
+    #[test]
+    fn expired_future_tampered_and_foreign_assertions_are_refused() {
+        let signer = AssertionSigner::generate("k1").unwrap();
+        let verifier = signer.verifier();
+        let (agent, tenant, roles) = identity_parts();
+        let token = signer.sign(agent, tenant, roles, "r", 1_000);
+        assert_eq!(
+            verifier.verify(&token, 1_000 + LIFETIME_SECONDS + LEEWAY_SECONDS + 1),
+            Err(AssertionError::Expired)
+        );
+        assert_eq!(
+            verifier.verify(&token, 1_000 - LEEWAY_SECONDS - 1),
+            Err(AssertionError::Expired)
+        );
+
+        // Another tenant's id spliced into the claims: the signature no longer matches.
+        let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
+        let mut claims: Identity = serde_json::from_slice(&B64.decode(&parts[2]).unwrap()).unwrap();
+        claims.tenant = TenantId::new();
+        parts[2] = B64.encode(serde_json::to_vec(&claims).unwrap());
+        assert_eq!(
+            verifier.verify(&parts.join("."), 1_000),
+            Err(AssertionError::BadSignature)
+        );
+
+        let stranger = AssertionSigner::generate("k1").unwrap();
+        let forged = stranger.sign(agent, tenant, vec![], "r", 1_000);
+        assert_eq!(
+            verifier.verify(&forged, 1_000),
+            Err(AssertionError::BadSignature)
+        );
+        let unknown =
+            AssertionSigner::generate("k9")
+                .unwrap()
+                .sign(agent, tenant, vec![], "r", 1_000);
+        assert_eq!(
+            verifier.verify(&unknown, 1_000),
+            Err(AssertionError::UnknownKey("k9".into()))
+        );
+        for junk in [
+            "",
+            "v1",
+            "v2.k1.e30.AA",
+            "v1.k1.e30.AA.extra",
+            "v1.k1.!!!.AA",
+        ] {
+            assert!(verifier.verify(junk, 1_000).is_err(), "{junk}");
+        }
+    }
+
+    #[test]
+    fn keys_rotate_through_configuration() {
+        let old = AssertionSigner::generate("2026-01").unwrap();
+        let new = AssertionSigner::generate("2026-07").unwrap();
+        let both = AssertionVerifier::from_config([
+            old.public_config().as_str(),
+            new.public_config().as_str(),
+        ])
+        .unwrap();
+        let (agent, tenant, _) = identity_parts();
+        assert!(
+            both.verify(&old.sign(agent, tenant, vec![], "r", 10), 10)
+                .is_ok()
+        );
+        assert!(
+            both.verify(&new.sign(agent, tenant, vec![], "r", 10), 10)
+                .is_ok()
+        );
+        let seed = B64.encode([7_u8; 32]);
+        let configured = AssertionSigner::from_config(&format!("k:{seed}")).unwrap();
+        assert!(configured.public_config().starts_with("k:"));
+        assert!(AssertionSigner::from_config("k:short").is_err());
+        assert!(AssertionVerifier::from_config(["nokid"]).is_err());
+    }
+}
