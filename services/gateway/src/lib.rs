@@ -1,77 +1,288 @@
-//! The gateway: the only service exposed to browsers. Today it serves the home page, the
-//! accessibility statement and the static assets; it will carry the ProConnect relying party,
-//! sessions, memberships and the routing of `/<service>/…` to the other services.
+//! The gateway: the only service exposed to browsers.
+//!
+//! It is the ProConnect relying party ([`oidc`]), keeps server-side sessions
+//! ([`session_store`]), resolves the agent's tenant and roles at every request
+//! ([`agent`]), serves the login, tenant-choice and members' pages, and hands every
+//! `/<service>/…` request to its service with a signed identity assertion ([`forward`]), in
+//! process under `serve all` or over HTTP when services run apart.
+//!
+//! Every route declares its [`Access`] in [`route_table`]; the router is built from that
+//! table, so no route exists without a declaration (deny by default).
+
+mod admin;
+pub mod agent;
+mod auth;
+mod csrf;
+pub mod forward;
+pub mod oidc;
+mod pages;
+pub mod session_store;
+
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
-use axum::extract::State;
-use axum::routing::get;
-use napoleon_db::core::{self, Tenant};
-use napoleon_web::{Html, Page, Templates, WebContext, WebResult, health_router};
-use serde::Serialize;
+use axum::extract::{Request, State};
+use axum::http::{Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{MethodRouter, get, post};
+use napoleon_authz::{Action, Authorizer, Permission, Resource};
+use napoleon_identity::AssertionSigner;
+use napoleon_web::{WebContext, WebError, health_router};
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+pub use agent::RequestAgent;
+pub use forward::{Target, Targets};
+pub use oidc::{ProviderConfig, Providers};
+pub use session_store::PgSessionStore;
 
 /// The service's name.
 pub const SERVICE: &str = "gateway";
 
 /// The gateway's own templates, registered alongside the shared ones.
-pub const TEMPLATES: &[(&str, &str)] = &[("home", include_str!("../templates/home.hbs"))];
+pub const TEMPLATES: &[(&str, &str)] = &[
+    ("home", include_str!("../templates/home.hbs")),
+    ("login", include_str!("../templates/login.hbs")),
+    ("login_error", include_str!("../templates/login_error.hbs")),
+    ("logged_out", include_str!("../templates/logged_out.hbs")),
+    (
+        "tenant_picker",
+        include_str!("../templates/tenant_picker.hbs"),
+    ),
+    ("no_access", include_str!("../templates/no_access.hbs")),
+    ("members", include_str!("../templates/members.hbs")),
+];
 
-/// The gateway's routes (pages at the root, its health under `/gateway`).
-pub fn router(ctx: &WebContext) -> Router {
-    Router::new()
-        .route("/", get(home))
-        .route("/accessibilite", get(accessibility))
-        .with_state(ctx.clone())
-        .nest("/gateway", health_router(ctx.db.clone()))
+/// Session lifetimes.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionSettings {
+    /// Ends after this long without a request.
+    pub idle: Duration,
+    /// Ends this long after login, whatever the activity.
+    pub absolute: Duration,
+    /// Sets `Secure` on the cookie (off only for plain-HTTP localhost).
+    pub secure_cookie: bool,
 }
 
-#[derive(Serialize, Debug)]
-struct TenantCard {
-    name: String,
-    slug: String,
-    is_sandbox: bool,
+/// What the gateway needs beyond the shared web context.
+#[derive(Debug)]
+pub struct GatewayConfig {
+    /// Identity providers.
+    pub providers: Providers,
+    /// Signs identity assertions for the services.
+    pub signer: AssertionSigner,
+    /// Where each service is.
+    pub targets: Targets,
+    /// Session lifetimes.
+    pub session: SessionSettings,
+    /// Authorization decisions.
+    pub authorizer: Authorizer,
 }
 
-#[derive(Serialize, Debug)]
-struct HomeView {
-    tenants: Vec<TenantCard>,
+/// Handlers' state.
+#[derive(Clone, Debug)]
+pub struct GatewayState {
+    ctx: WebContext,
+    cfg: Arc<GatewayConfig>,
 }
 
-impl From<Tenant> for TenantCard {
-    fn from(t: Tenant) -> Self {
-        Self {
-            name: t.name,
-            slug: t.slug.to_string(),
-            is_sandbox: t.is_sandbox,
-        }
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone (pages that explain, login itself, health).
+    Public,
+    /// A logged-in agent, tenant chosen or not.
+    Authenticated,
+    /// A logged-in agent working in a tenant (services check their own permissions).
+    Tenant,
+    /// A logged-in agent whose roles in the current tenant allow this.
+    Permission(Permission),
+}
+
+/// One declared route.
+#[derive(Debug, Clone)]
+pub struct RouteSpec {
+    /// Method.
+    pub method: Method,
+    /// Path (axum syntax).
+    pub path: &'static str,
+    /// Who may call it.
+    pub access: Access,
+}
+
+fn spec(method: Method, path: &'static str, access: Access) -> RouteSpec {
+    RouteSpec {
+        method,
+        path,
+        access,
     }
 }
 
-async fn home(State(ctx): State<WebContext>) -> WebResult<Html> {
-    let mut conn = ctx.db.platform().await?;
-    let tenants = core::list_tenants(&mut conn).await?;
-    let view = HomeView {
-        tenants: tenants.into_iter().map(TenantCard::from).collect(),
+/// Every route of the gateway with its access rule. Forwarded service prefixes are declared
+/// too (`Tenant`); services then check the permission of each of their routes.
+#[must_use]
+pub fn route_table() -> Vec<RouteSpec> {
+    use Access::{Authenticated, Public, Tenant};
+    let members_read = Access::Permission(Permission::new(Resource::Members, Action::Read));
+    let members_manage = Access::Permission(Permission::new(Resource::Members, Action::Manage));
+    let mut table = vec![
+        spec(Method::GET, "/", Public),
+        spec(Method::GET, "/accessibilite", Public),
+        spec(Method::GET, "/connexion", Public),
+        spec(Method::GET, "/connexion/{provider}", Public),
+        spec(Method::GET, "/connexion/retour", Public),
+        spec(Method::GET, "/deconnexion/retour", Public),
+        spec(Method::POST, "/deconnexion", Authenticated),
+        spec(Method::GET, "/choisir-ministere", Authenticated),
+        spec(Method::POST, "/choisir-ministere", Authenticated),
+        spec(Method::GET, "/acces-non-accorde", Authenticated),
+        spec(Method::GET, "/administration/membres", members_read),
+        spec(Method::POST, "/administration/membres", members_manage),
+        spec(
+            Method::POST,
+            "/administration/membres/{id}/retrait",
+            members_manage,
+        ),
+    ];
+    for service in forward::SERVICES {
+        for method in [
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ] {
+            table.push(spec(method, service.1, Tenant));
+        }
+    }
+    table
+}
+
+fn handler(method: &Method, path: &str) -> Option<MethodRouter<GatewayState>> {
+    Some(match (method.as_str(), path) {
+        ("GET", "/") => get(pages::home),
+        ("GET", "/accessibilite") => get(pages::accessibility),
+        ("GET", "/connexion") => get(auth::login_page),
+        ("GET", "/connexion/{provider}") => get(auth::login_start),
+        ("GET", "/connexion/retour") => get(auth::callback),
+        ("GET", "/deconnexion/retour") => get(auth::logout_return),
+        ("POST", "/deconnexion") => post(auth::logout),
+        ("GET", "/choisir-ministere") => get(pages::tenant_picker),
+        ("POST", "/choisir-ministere") => post(pages::choose_tenant),
+        ("GET", "/acces-non-accorde") => get(pages::no_access),
+        ("GET", "/administration/membres") => get(admin::members),
+        ("POST", "/administration/membres") => post(admin::grant),
+        ("POST", "/administration/membres/{id}/retrait") => post(admin::revoke),
+        (m, p) if forward::SERVICES.iter().any(|s| s.1 == p) => match m {
+            "GET" => get(forward::forward),
+            "POST" => post(forward::forward),
+            "PUT" => axum::routing::put(forward::forward),
+            "PATCH" => axum::routing::patch(forward::forward),
+            "DELETE" => axum::routing::delete(forward::forward),
+            _ => return None,
+        },
+        _ => return None,
+    })
+}
+
+/// The gateway's routes. Panics at start-up (a programming error, caught by every test) if a
+/// declared route has no handler.
+///
+/// # Panics
+/// When [`route_table`] and the handlers disagree.
+#[expect(
+    clippy::panic,
+    reason = "a route table without its handler is a build-time bug; every test builds the router"
+)]
+pub fn router(ctx: &WebContext, config: GatewayConfig) -> Router {
+    let session = config.session;
+    let state = GatewayState {
+        ctx: ctx.clone(),
+        cfg: Arc::new(config),
     };
-    render(&ctx.templates, "home", "Accueil", &view)
+    let mut router: Router<GatewayState> = Router::new();
+    for route in route_table() {
+        let Some(method_router) = handler(&route.method, route.path) else {
+            panic!(
+                "route {} {} is declared but has no handler",
+                route.method, route.path
+            );
+        };
+        router = router.route(
+            route.path,
+            method_router.layer(middleware::from_fn_with_state(
+                (state.clone(), route.access),
+                enforce_access,
+            )),
+        );
+    }
+    let sessions = SessionManagerLayer::new(PgSessionStore::new(ctx.db.clone()))
+        .with_name("napoleon_session")
+        .with_http_only(true)
+        .with_secure(session.secure_cookie)
+        .with_same_site(SameSite::Lax)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(time::Duration::seconds(
+            i64::try_from(session.idle.as_secs()).unwrap_or(1800),
+        )));
+    router
+        .layer(middleware::from_fn_with_state(state.clone(), csrf::verify))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            agent::resolve,
+        ))
+        .layer(sessions)
+        .with_state(state)
+        .nest("/gateway", health_router(ctx.db.clone()))
 }
 
-#[derive(Serialize, Debug)]
-struct Empty {}
-
-async fn accessibility(State(ctx): State<WebContext>) -> WebResult<Html> {
-    render(
-        &ctx.templates,
-        "accessibility",
-        "Déclaration d'accessibilité",
-        &Empty {},
-    )
-}
-
-fn render<V: Serialize>(
-    templates: &Templates,
-    name: &str,
-    title: &str,
-    view: &V,
-) -> WebResult<Html> {
-    templates.render(name, &Page { title, view })
+/// Checks a route's declared access against the request's agent.
+async fn enforce_access(
+    State((state, access)): State<(GatewayState, Access)>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let agent = request.extensions().get::<RequestAgent>().cloned();
+    let wants_html = !request.uri().path().contains("/api/");
+    match (access, agent) {
+        (Access::Public, _) => next.run(request).await,
+        (_, None) => {
+            if wants_html && request.method() == Method::GET {
+                Redirect::to("/connexion").into_response()
+            } else {
+                StatusCode::UNAUTHORIZED.into_response()
+            }
+        }
+        (Access::Authenticated, Some(_)) => next.run(request).await,
+        (Access::Tenant, Some(agent)) => {
+            if agent.tenant.is_some() {
+                next.run(request).await
+            } else {
+                Redirect::to("/choisir-ministere").into_response()
+            }
+        }
+        (Access::Permission(permission), Some(agent)) => {
+            let Some(tenant) = &agent.tenant else {
+                return Redirect::to("/choisir-ministere").into_response();
+            };
+            let roles = agent.roles();
+            let decision = async {
+                let mut tx = state.ctx.db.tenant(tenant.id).await?;
+                let allowed = state
+                    .cfg
+                    .authorizer
+                    .allows(&mut tx, &roles, permission)
+                    .await;
+                tx.rollback().await;
+                allowed.map_err(|e| WebError::Internal(e.to_string()))
+            };
+            match decision.await {
+                Ok(true) => next.run(request).await,
+                Ok(false) => WebError::Forbidden.into_response(),
+                Err(e) => e.into_response(),
+            }
+        }
+    }
 }

@@ -1,10 +1,17 @@
 //! Composition: which routers a process serves, wrapped in the shared edge layers.
 
+use std::time::Duration;
+
 use axum::Router;
+use napoleon_authz::Authorizer;
+use napoleon_gateway::{GatewayConfig, Providers, SessionSettings, Target, Targets};
+use napoleon_identity::{AssertionSigner, AssertionVerifier};
 use napoleon_web::{
     AssetsConfig, EdgeConfig, HttpMetrics, Templates, WebContext, edge_layers, health_router,
     service_layers, static_router,
 };
+
+use crate::config::Config;
 
 /// What `napoleon serve` can run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -46,34 +53,122 @@ pub fn templates() -> Result<Templates, String> {
     Templates::new(napoleon_gateway::TEMPLATES)
 }
 
-/// The complete router of a process serving `service`.
+/// The assertion keys of a process: the gateway's signer, and what services accept.
+///
+/// # Errors
+/// A message when a configured key is invalid, or when a split process lacks the keys it
+/// must share with the others.
+pub fn assertion_keys(
+    config: &Config,
+    service: ServiceName,
+) -> Result<(AssertionSigner, AssertionVerifier), String> {
+    let signer = match &config.assertion.signing_key {
+        Some(key) => AssertionSigner::from_config(key.expose()).map_err(|e| e.to_string())?,
+        None if service == ServiceName::All => {
+            AssertionSigner::generate("ephemeral").map_err(|e| e.to_string())?
+        }
+        None if service == ServiceName::Gateway || config.assertion.verify_keys.is_empty() => {
+            return Err(format!(
+                "`serve {}` runs apart from the other services: set assertion.signing_key \
+                 (NAPOLEON__ASSERTION__SIGNING_KEY) on the gateway and assertion.verify_keys on the services",
+                service.as_str()
+            ));
+        }
+        // A service with verify keys only: the signer is never used.
+        None => AssertionSigner::generate("unused").map_err(|e| e.to_string())?,
+    };
+    let mut keys: Vec<String> = config.assertion.verify_keys.clone();
+    if config.assertion.signing_key.is_some() || service == ServiceName::All {
+        keys.push(signer.public_config());
+    }
+    let verifier = AssertionVerifier::from_config(keys.iter().map(String::as_str))
+        .map_err(|e| e.to_string())?;
+    Ok((signer, verifier))
+}
+
+fn service_router(service: ServiceName, ctx: &WebContext) -> Option<Router> {
+    match service {
+        ServiceName::Intake => Some(napoleon_intake::router(ctx)),
+        ServiceName::Instruction => Some(napoleon_instruction::router(ctx)),
+        ServiceName::Decisions => Some(napoleon_decisions::router(ctx)),
+        ServiceName::Promotion => Some(napoleon_promotion::router(ctx)),
+        ServiceName::All | ServiceName::Gateway => None,
+    }
+}
+
+const BEHIND_GATEWAY: [ServiceName; 4] = [
+    ServiceName::Intake,
+    ServiceName::Instruction,
+    ServiceName::Decisions,
+    ServiceName::Promotion,
+];
+
+/// The gateway's configuration for this process: services in process under `all`, over HTTP
+/// at the configured targets under `gateway`.
+///
+/// # Errors
+/// A message when providers or targets are misconfigured.
+pub fn gateway_config(
+    config: &Config,
+    service: ServiceName,
+    ctx: &WebContext,
+    signer: AssertionSigner,
+    providers: Vec<napoleon_gateway::ProviderConfig>,
+) -> Result<GatewayConfig, String> {
+    let mut targets = Targets::new();
+    for s in BEHIND_GATEWAY {
+        let target = if service == ServiceName::All {
+            service_router(s, ctx).map(Target::InProcess)
+        } else {
+            config
+                .gateway
+                .targets
+                .get(s.as_str())
+                .map(|url| Target::Remote(url.clone()))
+        };
+        match target {
+            Some(t) => targets = targets.with(s.as_str(), t)?,
+            None => tracing::warn!(
+                service = s.as_str(),
+                "no target configured: its routes answer 404"
+            ),
+        }
+    }
+    Ok(GatewayConfig {
+        providers: Providers::new(providers, &config.server.public_url)?,
+        signer,
+        targets,
+        session: SessionSettings {
+            idle: Duration::from_secs(config.session.idle_minutes.saturating_mul(60)),
+            absolute: Duration::from_secs(config.session.absolute_hours.saturating_mul(3600)),
+            secure_cookie: config.tls(),
+        },
+        authorizer: Authorizer::new(ctx.db.pool().clone()),
+    })
+}
+
+/// The complete router of a process serving `service`. `gateway` is required for `all` and
+/// `gateway`; `extra` is merged at the top (the demo's identity provider).
 pub fn router(
     service: ServiceName,
     ctx: &WebContext,
     assets: &AssetsConfig,
     edge: &EdgeConfig,
+    gateway: Option<GatewayConfig>,
+    extra: Option<Router>,
 ) -> Router {
     let metrics = HttpMetrics::new();
-    let mut routers: Vec<Router> = Vec::new();
-    let include = |s: ServiceName| service == ServiceName::All || service == s;
-    if include(ServiceName::Gateway) {
-        routers.push(napoleon_gateway::router(ctx));
-        routers.push(static_router(assets));
+    let mut app = health_router(ctx.db.clone());
+    if let Some(gateway) = gateway {
+        app = app
+            .merge(napoleon_gateway::router(ctx, gateway))
+            .merge(static_router(assets));
     }
-    if include(ServiceName::Intake) {
-        routers.push(napoleon_intake::router(ctx));
+    if let Some(own) = service_router(service, ctx) {
+        app = app.merge(own);
     }
-    if include(ServiceName::Instruction) {
-        routers.push(napoleon_instruction::router(ctx));
+    if let Some(extra) = extra {
+        app = app.merge(extra);
     }
-    if include(ServiceName::Decisions) {
-        routers.push(napoleon_decisions::router(ctx));
-    }
-    if include(ServiceName::Promotion) {
-        routers.push(napoleon_promotion::router(ctx));
-    }
-    let app = routers
-        .into_iter()
-        .fold(health_router(ctx.db.clone()), Router::merge);
     edge_layers(service_layers(app, metrics), ctx.templates.clone(), edge)
 }

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use napoleon_db::cluster::{ClusterError, ClusterOptions, Durability, LocalCluster};
 use napoleon_db::server::{ExternalServer, PgServer};
 use napoleon_db::{Db, build_pool, core, journal, migrate, roles};
+use napoleon_identity::AssertionVerifier;
 use napoleon_kernel::{Secret, TenantSlug};
 use napoleon_web::{AssetsConfig, EdgeConfig, WebContext};
 use tokio::net::TcpListener;
@@ -103,21 +104,27 @@ async fn app_db(url: &Secret<String>, pool_size: usize) -> Result<Db, CliError> 
     Ok(db)
 }
 
-fn web_context(db: Db) -> Result<WebContext, CliError> {
+fn web_context(db: Db, identity: AssertionVerifier) -> Result<WebContext, CliError> {
     let templates = app::templates().map_err(failed("templates"))?;
-    Ok(WebContext { db, templates })
+    Ok(WebContext {
+        db,
+        templates,
+        identity,
+    })
 }
 
 async fn serve_router(
     config: &Config,
     service: ServiceName,
     ctx: &WebContext,
+    gateway: Option<napoleon_gateway::GatewayConfig>,
+    extra: Option<axum::Router>,
 ) -> Result<(), CliError> {
     let assets = AssetsConfig {
         dsfr_dist: config.web.dsfr_dist.clone(),
     };
     let edge = EdgeConfig { tls: config.tls() };
-    let router = app::router(service, ctx, &assets, &edge);
+    let router = app::router(service, ctx, &assets, &edge, gateway, extra);
     let listener = TcpListener::bind(config.server.bind)
         .await
         .map_err(|e| CliError::Failed(format!("cannot listen on {}: {e}", config.server.bind)))?;
@@ -154,8 +161,17 @@ async fn shutdown_signal() {
 pub async fn serve(config: &Config, service: ServiceName) -> Result<(), CliError> {
     let url = require(config.database.url.as_ref(), "url")?;
     let db = app_db(url, config.database.pool_size).await?;
-    let ctx = web_context(db)?;
-    serve_router(config, service, &ctx).await
+    let (signer, verifier) = app::assertion_keys(config, service).map_err(CliError::Usage)?;
+    let ctx = web_context(db, verifier)?;
+    let gateway = if matches!(service, ServiceName::All | ServiceName::Gateway) {
+        Some(
+            app::gateway_config(config, service, &ctx, signer, config.oidc.providers.clone())
+                .map_err(CliError::Usage)?,
+        )
+    } else {
+        None
+    };
+    serve_router(config, service, &ctx, gateway, None).await
 }
 
 /// `napoleon migrate`.
@@ -354,7 +370,26 @@ async fn demo_on(config: &Config, cluster: &PgServer) -> Result<(), CliError> {
             report.tenants_created, report.units_created
         ));
     }
-    let ctx = web_context(db)?;
+    let (signer, verifier) =
+        app::assertion_keys(config, ServiceName::All).map_err(CliError::Usage)?;
+    let ctx = web_context(db, verifier)?;
+    // The development identity provider, served by this very process: the demo logs in
+    // through exactly the relying-party code that talks to ProConnect.
+    let client_secret = demo::random_secret();
+    let idp = demo::dev_idp(&config.server.public_url, &client_secret);
+    let mut providers = vec![napoleon_gateway::ProviderConfig {
+        name: "demo".to_owned(),
+        label: "ProConnect (démonstration)".to_owned(),
+        issuer: idp.issuer.clone(),
+        client_id: demo::DEMO_CLIENT_ID.to_owned(),
+        client_secret: Secret::new(client_secret),
+        scopes: Vec::new(),
+    }];
+    providers.extend(config.oidc.providers.iter().cloned());
+    let idp_router = napoleon_devidp::router(idp)
+        .map_err(|e| CliError::Failed(format!("development identity provider: {e}")))?;
+    let gateway = app::gateway_config(config, ServiceName::All, &ctx, signer, providers)
+        .map_err(CliError::Usage)?;
     let data = match cluster {
         PgServer::Local(c) => format!(
             "PostgreSQL data in {}, port {}",
@@ -367,7 +402,14 @@ async fn demo_on(config: &Config, cluster: &PgServer) -> Result<(), CliError> {
         "\nNapoléon is running at http://{}/  ({data})\nPress Ctrl-C to stop.\n",
         config.server.bind
     ));
-    serve_router(config, ServiceName::All, &ctx).await
+    serve_router(
+        config,
+        ServiceName::All,
+        &ctx,
+        Some(gateway),
+        Some(axum::Router::new().nest(demo::DEV_IDP_PATH, idp_router)),
+    )
+    .await
 }
 
 /// `napoleon rules check`: one JSON case in, the JSON verdict out (whatever the verdict).

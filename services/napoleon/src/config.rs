@@ -38,6 +38,61 @@ pub struct Config {
     pub log: LogConfig,
     /// `napoleon demo`.
     pub demo: DemoConfig,
+    /// Identity providers (ProConnect).
+    pub oidc: OidcConfig,
+    /// Sessions.
+    pub session: SessionConfig,
+    /// The identity assertion between the gateway and the services.
+    pub assertion: AssertionConfig,
+    /// Where the gateway finds the services when they run apart.
+    pub gateway: GatewayConfig,
+}
+
+/// Identity providers.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct OidcConfig {
+    /// Each provider: name, label, issuer, client_id, client_secret, scopes (optional).
+    /// In the environment: `NAPOLEON__OIDC__PROVIDERS='[{name="proconnect", …}]'`.
+    pub providers: Vec<napoleon_gateway::ProviderConfig>,
+}
+
+/// Sessions.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionConfig {
+    /// A session ends after this many minutes without a request.
+    pub idle_minutes: u64,
+    /// A session ends this many hours after login, whatever the activity.
+    pub absolute_hours: u64,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self {
+            idle_minutes: 30,
+            absolute_hours: 12,
+        }
+    }
+}
+
+/// Keys of the identity assertion.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct AssertionConfig {
+    /// The gateway's signing key, `kid:base64url(32-byte seed)`. Without it, `serve all`
+    /// and the demo use a key generated at start; split services need it.
+    pub signing_key: Option<Secret<String>>,
+    /// Public keys the services accept, `kid:base64url(key)` (the signing key's own is added).
+    pub verify_keys: Vec<String>,
+}
+
+/// Where the gateway finds the services when they run apart.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct GatewayConfig {
+    /// Service name → base URL, e.g. `intake = "http://napoleon-intake:8080"`.
+    pub targets: std::collections::BTreeMap<String, String>,
 }
 
 /// HTTP serving.

@@ -2,10 +2,187 @@
 //! again creates nothing and journals nothing.
 
 use napoleon_db::core::{self, NewOrgUnit, NewTenant};
+use napoleon_db::identity;
 use napoleon_db::journal::{self, Actor, EventKind, Subject};
 use napoleon_db::{Db, DbError};
-use napoleon_kernel::{OrgUnitCode, OrgUnitId, OrgUnitKind, ParseError, TenantSlug};
+use napoleon_devidp::{DevAgent, DevClient, DevIdpConfig};
+use napoleon_kernel::{Email, OrgUnitCode, OrgUnitId, OrgUnitKind, ParseError, Role, TenantSlug};
 use serde_json::json;
+
+/// Where the demo's identity provider is mounted.
+pub const DEV_IDP_PATH: &str = "/dev-idp";
+
+/// The gateway's client id at the demo's identity provider.
+pub const DEMO_CLIENT_ID: &str = "napoleon-demo";
+
+/// A demo agent: who they are at the identity provider, and the grants the seed gives their
+/// email (`tenant slug`, `unit kind`, `unit code`, role).
+struct DemoAgent {
+    email: &'static str,
+    given_name: &'static str,
+    usual_name: &'static str,
+    acr: &'static str,
+    grants: &'static [(&'static str, OrgUnitKind, &'static str, Role)],
+    /// What the identity provider's page says of them.
+    tenant_label: &'static str,
+    unit_label: &'static str,
+    role_label: &'static str,
+}
+
+const DEMO_AGENTS: &[DemoAgent] = &[
+    DemoAgent {
+        email: "claire.martin@interieur.gouv.fr",
+        given_name: "Claire",
+        usual_name: "Martin",
+        acr: "eidas1",
+        grants: &[(
+            "interieur",
+            OrgUnitKind::PrefectureDepartement,
+            "69",
+            Role::Instructeur,
+        )],
+        tenant_label: "Ministère de l'Intérieur",
+        unit_label: "Préfecture du Rhône",
+        role_label: "Instructrice",
+    },
+    DemoAgent {
+        email: "paul.bernard@interieur.gouv.fr",
+        given_name: "Paul",
+        usual_name: "Bernard",
+        acr: "eidas1",
+        grants: &[(
+            "interieur",
+            OrgUnitKind::PrefectureDepartement,
+            "69",
+            Role::Redacteur,
+        )],
+        tenant_label: "Ministère de l'Intérieur",
+        unit_label: "Préfecture du Rhône",
+        role_label: "Rédacteur",
+    },
+    DemoAgent {
+        email: "hugo.leroy@interieur.gouv.fr",
+        given_name: "Hugo",
+        usual_name: "Leroy",
+        acr: "eidas1",
+        grants: &[(
+            "interieur",
+            OrgUnitKind::PrefectureDepartement,
+            "69",
+            Role::Valideur,
+        )],
+        tenant_label: "Ministère de l'Intérieur",
+        unit_label: "Préfecture du Rhône",
+        role_label: "Valideur",
+    },
+    DemoAgent {
+        email: "sophie.petit@interieur.gouv.fr",
+        given_name: "Sophie",
+        usual_name: "Petit",
+        acr: "eidas1",
+        grants: &[(
+            "interieur",
+            OrgUnitKind::Direction,
+            "BCD",
+            Role::Integrateur,
+        )],
+        tenant_label: "Ministère de l'Intérieur",
+        unit_label: "Bureau central des distinctions",
+        role_label: "Intégratrice",
+    },
+    DemoAgent {
+        email: "anne.durand@interieur.gouv.fr",
+        given_name: "Anne",
+        usual_name: "Durand",
+        acr: "eidas2",
+        grants: &[(
+            "interieur",
+            OrgUnitKind::Ministere,
+            "MI",
+            Role::Administrateur,
+        )],
+        tenant_label: "Ministère de l'Intérieur",
+        unit_label: "Ministère (tout le ministère)",
+        role_label: "Administratrice ministérielle",
+    },
+    DemoAgent {
+        email: "lucie.moreau@culture.gouv.fr",
+        given_name: "Lucie",
+        usual_name: "Moreau",
+        acr: "eidas1",
+        grants: &[("culture", OrgUnitKind::Direction, "BDH", Role::Instructeur)],
+        tenant_label: "Ministère de la Culture",
+        unit_label: "Bureau des distinctions honorifiques",
+        role_label: "Instructrice",
+    },
+    DemoAgent {
+        email: "marc.fournier@interieur.gouv.fr",
+        given_name: "Marc",
+        usual_name: "Fournier",
+        acr: "eidas1",
+        grants: &[
+            ("interieur", OrgUnitKind::Ministere, "MI", Role::Auditeur),
+            ("culture", OrgUnitKind::Ministere, "MC", Role::Auditeur),
+        ],
+        tenant_label: "Intérieur et Culture",
+        unit_label: "Ministères",
+        role_label: "Auditeur",
+    },
+    DemoAgent {
+        email: "nina.roux@exemple.gouv.fr",
+        given_name: "Nina",
+        usual_name: "Roux",
+        acr: "eidas1",
+        grants: &[],
+        tenant_label: "Aucun ministère",
+        unit_label: "—",
+        role_label: "Aucun rôle (page « aucun accès »)",
+    },
+];
+
+/// 32 random bytes as hex (a client secret that lives as long as the demo process).
+#[must_use]
+pub fn random_secret() -> String {
+    format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    )
+}
+
+/// The demo's identity provider: every demo agent, one client (the gateway).
+#[must_use]
+pub fn dev_idp(public_url: &str, client_secret: &str) -> DevIdpConfig {
+    let base = public_url.trim_end_matches('/');
+    DevIdpConfig {
+        issuer: format!("{base}{DEV_IDP_PATH}"),
+        clients: vec![DevClient {
+            client_id: DEMO_CLIENT_ID.to_owned(),
+            client_secret: client_secret.to_owned(),
+            redirect_uris: vec![format!("{base}/connexion/retour")],
+            post_logout_redirect_uris: vec![format!("{base}/deconnexion/retour")],
+        }],
+        agents: DEMO_AGENTS
+            .iter()
+            .map(|a| DevAgent {
+                sub: format!("demo-{}", a.email.split('@').next().unwrap_or(a.email)),
+                email: a.email.to_owned(),
+                given_name: a.given_name.to_owned(),
+                usual_name: a.usual_name.to_owned(),
+                uid: a.email.split('@').next().unwrap_or(a.email).to_owned(),
+                siret: "11000201100044".to_owned(),
+                idp_id: "demo-idp".to_owned(),
+                organizational_unit: a.unit_label.to_owned(),
+                belonging_population: "agent-public".to_owned(),
+                acr: a.acr.to_owned(),
+                tenant_label: a.tenant_label.to_owned(),
+                unit_label: a.unit_label.to_owned(),
+                role_label: a.role_label.to_owned(),
+            })
+            .collect(),
+        signing_key_pem: None,
+    }
+}
 
 /// One unit of the seed tree: kind, code, name, children.
 struct UnitSeed {
@@ -141,6 +318,9 @@ pub enum SeedError {
     /// The database refused.
     #[error(transparent)]
     Db(#[from] DbError),
+    /// The default policy could not be seeded.
+    #[error("default policy: {0}")]
+    Policy(String),
 }
 
 /// What seeding did.
@@ -150,12 +330,15 @@ pub struct SeedReport {
     pub tenants_created: usize,
     /// Units created.
     pub units_created: usize,
+    /// Grants created.
+    pub grants_created: usize,
 }
 
 const ACTOR: Actor = Actor::System("demo-seed");
 
-/// Seeds the demo tenants and their units through the application role, journaling what it
-/// creates in the same transactions.
+/// Seeds the demo tenants, their units, their default authorization policy and the demo
+/// agents' grants, through the application role, journaling what it creates in the same
+/// transactions.
 ///
 /// # Errors
 /// [`SeedError`].
@@ -213,6 +396,46 @@ pub async fn seed(db: &Db) -> Result<SeedReport, SeedError> {
                 .await?;
             }
             stack.extend(seed.children.iter().rev().map(|c| (Some(unit.id), c)));
+        }
+        let added = napoleon_authz::seed_default_policy(&mut tx)
+            .await
+            .map_err(|e| SeedError::Policy(e.to_string()))?;
+        if added > 0 {
+            journal::append(
+                &mut tx,
+                ACTOR,
+                Subject::Policy,
+                EventKind::PolicyRulesAdded,
+                json!({ "source": "default-v1", "rules": added }),
+            )
+            .await?;
+        }
+        let units = core::list_org_units(&mut tx).await?;
+        for agent in DEMO_AGENTS {
+            for (slug, kind, code, role) in agent.grants.iter().filter(|g| g.0 == t.slug) {
+                let _ = slug;
+                let Some(unit) = units
+                    .iter()
+                    .find(|u| u.kind == *kind && u.code.as_str() == *code)
+                else {
+                    continue;
+                };
+                let email = Email::parse(agent.email)?;
+                let (membership, created) =
+                    identity::grant(&mut tx, &email, unit.id, Some(*role), "system:demo-seed")
+                        .await?;
+                if created {
+                    report.grants_created += 1;
+                    journal::append(
+                        &mut tx,
+                        ACTOR,
+                        Subject::Membership(membership),
+                        EventKind::MembershipGranted,
+                        json!({ "unit": unit.id, "role": role.as_str() }),
+                    )
+                    .await?;
+                }
+            }
         }
         tx.commit().await?;
     }

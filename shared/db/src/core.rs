@@ -19,6 +19,8 @@ pub struct Tenant {
     pub name: String,
     /// A training sandbox: no real dossier, freely reset.
     pub is_sandbox: bool,
+    /// Authentication levels (`acr`) a login must reach to work in this tenant; empty: any.
+    pub required_acr: Vec<String>,
 }
 
 #[derive(Queryable)]
@@ -27,6 +29,7 @@ struct TenantRow {
     slug: String,
     name: String,
     is_sandbox: bool,
+    required_acr: Vec<String>,
 }
 
 impl TenantRow {
@@ -39,8 +42,56 @@ impl TenantRow {
             })?,
             name: self.name,
             is_sandbox: self.is_sandbox,
+            required_acr: self.required_acr,
         })
     }
+}
+
+const TENANT_COLUMNS: (
+    tenants::id,
+    tenants::slug,
+    tenants::name,
+    tenants::is_sandbox,
+    tenants::required_acr,
+) = (
+    tenants::id,
+    tenants::slug,
+    tenants::name,
+    tenants::is_sandbox,
+    tenants::required_acr,
+);
+
+/// The tenant with this id, if any.
+///
+/// # Errors
+/// [`DbError`] when the query fails.
+pub async fn tenant_by_id(
+    conn: &mut AsyncPgConnection,
+    id: TenantId,
+) -> Result<Option<Tenant>, DbError> {
+    let row: Option<TenantRow> = tenants::table
+        .find(id.as_uuid())
+        .select(TENANT_COLUMNS)
+        .first(conn)
+        .await
+        .optional()?;
+    row.map(TenantRow::into_tenant).transpose()
+}
+
+/// Sets the authentication levels a tenant requires (empty: any).
+///
+/// # Errors
+/// [`DbError`] when the update fails.
+pub async fn set_required_acr(
+    conn: &mut AsyncPgConnection,
+    id: TenantId,
+    acr: &[String],
+) -> Result<(), DbError> {
+    diesel::update(tenants::table.find(id.as_uuid()))
+        .set(tenants::required_acr.eq(acr))
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// What a new tenant needs.
@@ -61,12 +112,7 @@ pub struct NewTenant<'a> {
 pub async fn list_tenants(conn: &mut AsyncPgConnection) -> Result<Vec<Tenant>, DbError> {
     let rows: Vec<TenantRow> = tenants::table
         .order((tenants::is_sandbox, tenants::name))
-        .select((
-            tenants::id,
-            tenants::slug,
-            tenants::name,
-            tenants::is_sandbox,
-        ))
+        .select(TENANT_COLUMNS)
         .load(conn)
         .await?;
     rows.into_iter().map(TenantRow::into_tenant).collect()
@@ -82,12 +128,7 @@ pub async fn find_tenant(
 ) -> Result<Option<Tenant>, DbError> {
     let row: Option<TenantRow> = tenants::table
         .filter(tenants::slug.eq(slug.as_str()))
-        .select((
-            tenants::id,
-            tenants::slug,
-            tenants::name,
-            tenants::is_sandbox,
-        ))
+        .select(TENANT_COLUMNS)
         .first(conn)
         .await
         .optional()?;

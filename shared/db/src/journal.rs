@@ -9,7 +9,7 @@
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bytea, Text};
 use diesel_async::RunQueryDsl;
-use napoleon_kernel::{JournalSeq, OrgUnitId, TenantId};
+use napoleon_kernel::{AgentId, JournalSeq, MembershipId, OrgUnitId, TenantId};
 use sha2::{Digest, Sha256};
 
 use crate::schema::events;
@@ -20,12 +20,15 @@ use crate::{DbError, TenantConn};
 pub enum Actor {
     /// The platform itself (seeding, migrations, scheduled work), named by its component.
     System(&'static str),
+    /// An agent.
+    Agent(AgentId),
 }
 
 impl Actor {
     fn render(self) -> String {
         match self {
             Self::System(component) => format!("system:{component}"),
+            Self::Agent(id) => format!("agent:{id}"),
         }
     }
 }
@@ -37,6 +40,10 @@ pub enum Subject {
     Tenant(TenantId),
     /// One organisational unit.
     OrgUnit(OrgUnitId),
+    /// One membership (a role granted at a unit).
+    Membership(MembershipId),
+    /// The tenant's authorization policy.
+    Policy,
 }
 
 impl Subject {
@@ -44,6 +51,8 @@ impl Subject {
         match self {
             Self::Tenant(id) => format!("tenant:{id}"),
             Self::OrgUnit(id) => format!("org_unit:{id}"),
+            Self::Membership(id) => format!("membership:{id}"),
+            Self::Policy => "policy".to_owned(),
         }
     }
 }
@@ -55,6 +64,12 @@ pub enum EventKind {
     TenantCreated,
     /// An organisational unit was created.
     OrgUnitCreated,
+    /// A role was granted (or an agent admitted without role).
+    MembershipGranted,
+    /// A grant was withdrawn.
+    MembershipRevoked,
+    /// Rules were added to the authorization policy.
+    PolicyRulesAdded,
 }
 
 impl EventKind {
@@ -64,6 +79,9 @@ impl EventKind {
         match self {
             Self::TenantCreated => "tenant.created",
             Self::OrgUnitCreated => "org_unit.created",
+            Self::MembershipGranted => "membership.granted",
+            Self::MembershipRevoked => "membership.revoked",
+            Self::PolicyRulesAdded => "policy.rules_added",
         }
     }
 }

@@ -61,6 +61,13 @@ impl Db {
         Self { pool }
     }
 
+    /// The pool itself, for scoped transactions other than a tenant's (login's identity
+    /// transaction) and for components that open their own (the policy adapter).
+    #[must_use]
+    pub const fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
     /// Opens a transaction confined to `tenant` (see [`TenantConn`]).
     ///
     /// # Errors

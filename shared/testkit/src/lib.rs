@@ -35,6 +35,17 @@ fn cluster_dir() -> PathBuf {
     )
 }
 
+fn migration_dirs() -> anyhow::Result<usize> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../migrations");
+    Ok(std::fs::read_dir(root)?
+        .filter(|e| e.as_ref().is_ok_and(|e| e.path().is_dir()))
+        .count())
+}
+
+async fn count_applied(conn: &mut AsyncPgConnection) -> anyhow::Result<usize> {
+    Ok(migrate::embedded_versions()?.len() - migrate::pending(conn).await?.len())
+}
+
 /// A digest of every file under `migrations/`: a changed migration gets a new template.
 fn migrations_digest() -> anyhow::Result<String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../migrations");
@@ -107,6 +118,16 @@ async fn shared_cluster() -> anyhow::Result<(PgServer, String)> {
         migrate::run_pending(&cluster.owner_url(&building))
             .await
             .context("migrating the template")?;
+        // The digest reads the directory; the binary embeds what it was compiled with. They
+        // must agree, or every test would run on a schema the name does not describe.
+        let mut check = TestDb::connect(&cluster.owner_url(&building)).await?;
+        let pending = migrate::pending(&mut check).await?;
+        let applied = count_applied(&mut check).await?;
+        drop(check);
+        anyhow::ensure!(
+            pending.is_empty() && applied == migration_dirs()?,
+            "the compiled migrations ({applied}) differ from migrations/ on disk: rebuild napoleon-db"
+        );
         admin
             .batch_execute(&format!(
                 "ALTER DATABASE {} RENAME TO {}",

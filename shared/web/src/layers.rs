@@ -164,6 +164,7 @@ async fn render_errors(
             &Page {
                 title: words.title,
                 view: &view,
+                user: None,
             },
         ) {
             Ok(html) => html.into_response(),

@@ -17,15 +17,18 @@ pub use error::{WebError, WebResult};
 pub use health::health_router;
 pub use layers::{EdgeConfig, edge_layers};
 pub use observe::{HttpMetrics, service_layers};
-pub use templates::{Html, Page, Templates};
+pub use templates::{Html, LayoutUser, Page, Templates};
 
 use napoleon_db::Db;
 
-/// What every service's handlers share: the database and the page templates.
+/// What every service's handlers share: the database, the page templates, and the keys that
+/// verify the gateway's identity assertions.
 #[derive(Clone, Debug)]
 pub struct WebContext {
     /// Application-role connections.
     pub db: Db,
     /// Page templates.
     pub templates: Templates,
+    /// Verifies the gateway's identity assertions.
+    pub identity: napoleon_identity::AssertionVerifier,
 }

@@ -43,15 +43,34 @@ impl IntoResponse for Html {
 #[derive(Serialize, Debug)]
 struct LayoutView<'a> {
     title: &'a str,
+    user: Option<&'a LayoutUser>,
 }
 
-/// A page: its title (for `<title>` and the layout) and its own view model.
+/// The connected agent, as the header shows them (to themselves).
+#[derive(Serialize, Debug, Clone)]
+pub struct LayoutUser {
+    /// « Prénom Nom ».
+    pub name: String,
+    /// The current tenant's name, once chosen.
+    pub tenant: Option<String>,
+    /// The agent's unit(s) in that tenant, e.g. « Préfecture du Rhône ».
+    pub unit: Option<String>,
+    /// Whether the agent may switch tenants (several memberships).
+    pub can_switch: bool,
+    /// The session's CSRF token, for the header's logout form.
+    pub csrf: String,
+}
+
+/// A page: its title (for `<title>` and the layout), its own view model, and the connected
+/// agent if any.
 #[derive(Debug)]
 pub struct Page<'a, V: Serialize> {
     /// The page title, in French.
     pub title: &'a str,
     /// The page's view model: one type per page.
     pub view: &'a V,
+    /// The connected agent, for the header.
+    pub user: Option<&'a LayoutUser>,
 }
 
 #[derive(Serialize)]
@@ -89,7 +108,10 @@ impl Templates {
     /// [`WebError::Internal`] when rendering fails (a bug: a test renders every page).
     pub fn render<V: Serialize>(&self, name: &str, page: &Page<'_, V>) -> Result<Html, WebError> {
         let context = PageContext {
-            layout: LayoutView { title: page.title },
+            layout: LayoutView {
+                title: page.title,
+                user: page.user,
+            },
             page: page.view,
         };
         self.registry

@@ -18,13 +18,18 @@ async fn seeding_twice_creates_and_journals_nothing_the_second_time() {
         first,
         SeedReport {
             tenants_created: 3,
-            units_created: 16
+            units_created: 16,
+            grants_created: 8,
         }
     );
     let mut admin = TestDb::connect(&tdb.admin_url()).await.unwrap();
     let events = count(&mut admin, "SELECT count(*) AS n FROM journal.events").await;
     let units = count(&mut admin, "SELECT count(*) AS n FROM core.org_units").await;
-    assert_eq!(events, 19, "one event per tenant and per unit created");
+    assert_eq!(
+        events,
+        19 + 8 + 3,
+        "one event per tenant, unit and grant created, one per policy seeded"
+    );
 
     let second = seed(&db).await.unwrap();
     assert_eq!(second, SeedReport::default());
@@ -81,5 +86,9 @@ async fn the_interieur_tree_has_its_prefectures_under_their_regions() {
     );
     let v = journal::verify(&mut tx, None).await.unwrap();
     assert_eq!(v.broken, None);
-    assert_eq!(v.events_checked, 9, "the tenant and its 8 units");
+    assert_eq!(
+        v.events_checked,
+        9 + 1 + 6,
+        "the tenant, its 8 units, its policy, its 6 grants"
+    );
 }

@@ -9,9 +9,12 @@
 )]
 #![expect(unreachable_pub, reason = "test helpers")]
 
+mod access;
+mod browser;
 mod demo_seed;
 mod isolation;
 mod journal;
+mod login;
 mod roles;
 mod rules_cli;
 mod schema;

@@ -88,6 +88,8 @@ pub fn assets() -> AssetsConfig {
 pub struct TestApp {
     pub db: TestDb,
     pub router: Router,
+    /// The key the gateway signs assertions with (tests forge or check assertions with it).
+    pub signer: napoleon_identity::AssertionSigner,
 }
 
 /// Builds a [`TestApp`]: `TestApp::builder().seeded().build().await`.
@@ -97,6 +99,9 @@ pub struct TestAppBuilder {
     tls: bool,
     migrated: bool,
     app_db: Option<Db>,
+    providers: Vec<napoleon_gateway::ProviderConfig>,
+    public_url: String,
+    extra: Option<Router>,
 }
 
 impl TestApp {
@@ -107,6 +112,9 @@ impl TestApp {
             tls: false,
             migrated: true,
             app_db: None,
+            providers: Vec::new(),
+            public_url: "http://127.0.0.1:8080".to_owned(),
+            extra: None,
         }
     }
 
@@ -152,6 +160,24 @@ impl TestAppBuilder {
         self
     }
 
+    /// An identity provider the gateway offers.
+    pub fn with_provider(mut self, provider: napoleon_gateway::ProviderConfig) -> Self {
+        self.providers.push(provider);
+        self
+    }
+
+    /// The URL the platform is reached at (callback URLs derive from it).
+    pub fn public_url(mut self, url: &str) -> Self {
+        url.clone_into(&mut self.public_url);
+        self
+    }
+
+    /// A router merged at the top (e.g. the development identity provider).
+    pub fn with_extra(mut self, router: Router) -> Self {
+        self.extra = Some(router);
+        self
+    }
+
     pub async fn build(self) -> TestApp {
         let db = if self.migrated {
             TestDb::new().await
@@ -166,11 +192,32 @@ impl TestAppBuilder {
         if self.seeded {
             napoleon::demo::seed(&app_db).await.unwrap();
         }
+        let mut config = napoleon::config::Config::default();
+        config.server.public_url.clone_from(&self.public_url);
+        let (signer, verifier) = app::assertion_keys(&config, ServiceName::All).unwrap();
         let ctx = WebContext {
             db: app_db,
             templates: app::templates().unwrap(),
+            identity: verifier,
         };
-        let router = app::router(self.service, &ctx, &assets(), &EdgeConfig { tls: self.tls });
-        TestApp { db, router }
+        let gateway = matches!(self.service, ServiceName::All | ServiceName::Gateway).then(|| {
+            app::gateway_config(
+                &config,
+                ServiceName::All,
+                &ctx,
+                signer.clone(),
+                self.providers.clone(),
+            )
+            .unwrap()
+        });
+        let router = app::router(
+            self.service,
+            &ctx,
+            &assets(),
+            &EdgeConfig { tls: self.tls },
+            gateway,
+            self.extra,
+        );
+        TestApp { db, router, signer }
     }
 }

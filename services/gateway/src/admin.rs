@@ -1,0 +1,200 @@
+//! The tenant administrator's members page: who holds which role at which unit; grant by
+//! email (before or after the agent's first login), withdraw. Every change is journaled in its
+//! transaction; a withdrawal ends the agent's sessions.
+
+use axum::Extension;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use napoleon_db::identity::{self, Member};
+use napoleon_db::journal::{self, Actor, EventKind, Subject};
+use napoleon_db::sessions;
+use napoleon_kernel::{Email, MembershipId, OrgUnitId, Role};
+use napoleon_web::{WebError, WebResult};
+use serde::{Deserialize, Serialize};
+
+use crate::pages::render;
+use crate::{GatewayState, RequestAgent};
+
+#[derive(Serialize, Debug)]
+struct MemberLine {
+    id: String,
+    email: String,
+    name: Option<String>,
+    unit: String,
+    role: String,
+}
+
+impl From<Member> for MemberLine {
+    fn from(m: Member) -> Self {
+        Self {
+            id: m.id.to_string(),
+            email: m.email.expose().to_owned(),
+            name: m
+                .names
+                .map(|(g, u)| format!("{} {}", g.expose(), u.expose())),
+            unit: m.unit_name,
+            role: m.role.map_or("Admis, sans rôle", Role::label).to_owned(),
+        }
+    }
+}
+
+#[derive(Serialize, Debug)]
+struct Option_ {
+    value: String,
+    label: String,
+    selected: bool,
+}
+
+#[derive(Serialize, Debug, Default)]
+struct FieldErrors {
+    email: Option<&'static str>,
+    unit: Option<&'static str>,
+    role: Option<&'static str>,
+}
+
+#[derive(Serialize, Debug)]
+struct MembersView {
+    members: Vec<MemberLine>,
+    units: Vec<Option_>,
+    roles: Vec<Option_>,
+    email: String,
+    errors: Option<FieldErrors>,
+    csrf: String,
+}
+
+#[derive(Deserialize, Debug, Default)]
+pub(crate) struct GrantForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    unit: String,
+    #[serde(default)]
+    role: String,
+}
+
+async fn page(
+    state: &GatewayState,
+    agent: &RequestAgent,
+    form: &GrantForm,
+    errors: Option<FieldErrors>,
+) -> WebResult<Response> {
+    let tenant = agent.tenant.as_ref().ok_or(WebError::Forbidden)?;
+    let mut tx = state.ctx.db.tenant(tenant.id).await?;
+    let members = identity::list_members(&mut tx).await?;
+    tx.rollback().await;
+    let status = if errors.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let view = MembersView {
+        members: members.into_iter().map(MemberLine::from).collect(),
+        units: tenant
+            .units
+            .iter()
+            .map(|u| Option_ {
+                value: u.id.to_string(),
+                label: u.name.clone(),
+                selected: u.id.to_string() == form.unit,
+            })
+            .collect(),
+        roles: Role::ALL
+            .iter()
+            .map(|r| Option_ {
+                value: r.as_str().to_owned(),
+                label: r.label().to_owned(),
+                selected: r.as_str() == form.role,
+            })
+            .collect(),
+        email: form.email.clone(),
+        errors,
+        csrf: agent.csrf.clone(),
+    };
+    let mut response =
+        render(state, "members", "Membres et rôles", &view, Some(agent))?.into_response();
+    *response.status_mut() = status;
+    Ok(response)
+}
+
+pub(crate) async fn members(
+    State(state): State<GatewayState>,
+    Extension(agent): Extension<RequestAgent>,
+) -> WebResult<Response> {
+    page(&state, &agent, &GrantForm::default(), None).await
+}
+
+pub(crate) async fn grant(
+    State(state): State<GatewayState>,
+    Extension(agent): Extension<RequestAgent>,
+    Form(form): Form<GrantForm>,
+) -> WebResult<Response> {
+    let tenant = agent.tenant.as_ref().ok_or(WebError::Forbidden)?;
+    let email = Email::parse(&form.email);
+    let unit = form
+        .unit
+        .parse::<OrgUnitId>()
+        .ok()
+        .filter(|u| tenant.units.iter().any(|x| x.id == *u));
+    let role = Role::parse(&form.role);
+    let (Ok(email), Some(unit), Ok(role)) = (&email, unit, &role) else {
+        let errors = FieldErrors {
+            email: email.is_err().then_some("Saisissez une adresse électronique valide, par exemple prenom.nom@interieur.gouv.fr."),
+            unit: unit.is_none().then_some("Choisissez l'unité où le rôle s'applique."),
+            role: role.is_err().then_some("Choisissez un rôle."),
+        };
+        return page(&state, &agent, &form, Some(errors)).await;
+    };
+    let mut tx = state.ctx.db.tenant(tenant.id).await?;
+    let (membership, created) = identity::grant(
+        &mut tx,
+        email,
+        unit,
+        Some(*role),
+        &format!("agent:{}", agent.agent),
+    )
+    .await?;
+    if created {
+        journal::append(
+            &mut tx,
+            Actor::Agent(agent.agent),
+            Subject::Membership(membership),
+            EventKind::MembershipGranted,
+            serde_json::json!({ "unit": unit, "role": role.as_str() }),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(Redirect::to("/administration/membres").into_response())
+}
+
+pub(crate) async fn revoke(
+    State(state): State<GatewayState>,
+    Extension(agent): Extension<RequestAgent>,
+    Path(id): Path<String>,
+) -> WebResult<Response> {
+    let tenant = agent.tenant.as_ref().ok_or(WebError::Forbidden)?;
+    let id: MembershipId = id.parse().map_err(|_| WebError::NotFound)?;
+    let mut tx = state.ctx.db.tenant(tenant.id).await?;
+    // Another tenant's id is invisible here, hence not found (404), like an unknown one.
+    let holder = identity::revoke(&mut tx, id).await?;
+    journal::append(
+        &mut tx,
+        Actor::Agent(agent.agent),
+        Subject::Membership(id),
+        EventKind::MembershipRevoked,
+        serde_json::json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    if let Some(holder) = holder {
+        let mut conn = state.ctx.db.platform().await?;
+        let ended = sessions::end_for_agent(&mut conn, holder).await?;
+        tracing::info!(
+            sessions.ended = ended,
+            "role withdrawn: the holder's sessions ended"
+        );
+    }
+    Ok(Redirect::to("/administration/membres").into_response())
+}

@@ -1,0 +1,171 @@
+//! Who is calling: resolved at every request from the session, with the agent's grants in the
+//! current tenant read fresh from the database, so a role granted or withdrawn applies at once.
+
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use napoleon_db::core::{self, OrgUnit};
+use napoleon_db::identity::{self, Grant};
+use napoleon_kernel::{AgentId, Role, TenantId};
+use napoleon_web::{LayoutUser, WebError};
+use serde::{Deserialize, Serialize};
+use tower_sessions::Session;
+
+use crate::GatewayState;
+
+/// The session key of [`SessionAuth`].
+pub(crate) const AUTH_KEY: &str = "auth";
+
+/// What the session knows once the agent has logged in.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct SessionAuth {
+    pub(crate) agent: AgentId,
+    pub(crate) name: String,
+    pub(crate) provider: String,
+    pub(crate) id_token: String,
+    pub(crate) acr: Option<String>,
+    pub(crate) login_at: i64,
+    pub(crate) tenants: Vec<TenantId>,
+    pub(crate) tenant: Option<TenantId>,
+    pub(crate) csrf: String,
+}
+
+/// The current tenant of a request.
+#[derive(Debug, Clone)]
+pub struct CurrentTenant {
+    /// Its id.
+    pub id: TenantId,
+    /// Its name.
+    pub name: String,
+    /// Its units (names for the header and forms).
+    pub units: Vec<OrgUnit>,
+}
+
+/// The agent behind a request, with their grants in the current tenant.
+#[derive(Debug, Clone)]
+pub struct RequestAgent {
+    /// Who.
+    pub agent: AgentId,
+    /// « Prénom Nom », for the header.
+    pub name: String,
+    /// The tenant they work in now, if chosen.
+    pub tenant: Option<CurrentTenant>,
+    /// Their grants in that tenant.
+    pub grants: Vec<Grant>,
+    /// How many tenants they belong to.
+    pub tenant_count: usize,
+    /// The session's CSRF token.
+    pub csrf: String,
+}
+
+impl RequestAgent {
+    /// The roles held in the current tenant (at any unit).
+    #[must_use]
+    pub fn roles(&self) -> Vec<Role> {
+        let mut roles: Vec<Role> = self.grants.iter().filter_map(|g| g.role).collect();
+        roles.sort();
+        roles.dedup();
+        roles
+    }
+
+    /// The header's view of this agent.
+    #[must_use]
+    pub fn layout_user(&self) -> LayoutUser {
+        let unit = self.tenant.as_ref().and_then(|t| {
+            let names: Vec<&str> = self
+                .grants
+                .iter()
+                .filter_map(|g| {
+                    t.units
+                        .iter()
+                        .find(|u| u.id == g.unit_id)
+                        .map(|u| u.name.as_str())
+                })
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            (!names.is_empty()).then(|| names.join(", "))
+        });
+        LayoutUser {
+            name: self.name.clone(),
+            tenant: self.tenant.as_ref().map(|t| t.name.clone()),
+            unit,
+            can_switch: self.tenant_count > 1,
+            csrf: self.csrf.clone(),
+        }
+    }
+}
+
+/// Resolves the session into a [`RequestAgent`] (request extension) and enforces the
+/// absolute session lifetime.
+pub(crate) async fn resolve(
+    State(state): State<GatewayState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let Some(session) = request.extensions().get::<Session>().cloned() else {
+        return next.run(request).await;
+    };
+    let auth = match session.get::<SessionAuth>(AUTH_KEY).await {
+        Ok(auth) => auth,
+        Err(e) => return WebError::Unavailable(e.to_string()).into_response(),
+    };
+    if let Some(mut auth) = auth {
+        let now = chrono::Utc::now().timestamp();
+        let absolute = i64::try_from(state.cfg.session.absolute.as_secs()).unwrap_or(i64::MAX);
+        if now - auth.login_at > absolute {
+            // Past the absolute lifetime: log out locally, whatever the activity.
+            let _ignored = session.flush().await;
+        } else {
+            match load(&state, &mut auth).await {
+                Ok(agent) => {
+                    if let Some(t) = &agent.tenant {
+                        tracing::Span::current().record("tenant.id", tracing::field::display(t.id));
+                    }
+                    if auth.tenant.is_none() && agent.tenant.is_none() {
+                        // Keep the session in step when a withdrawn grant removed the tenant.
+                        let _ignored = session.insert(AUTH_KEY, &auth).await;
+                    }
+                    request.extensions_mut().insert(agent);
+                }
+                Err(e) => return e.into_response(),
+            }
+        }
+    }
+    next.run(request).await
+}
+
+async fn load(state: &GatewayState, auth: &mut SessionAuth) -> Result<RequestAgent, WebError> {
+    let mut tenant = None;
+    let mut grants = Vec::new();
+    if let Some(tenant_id) = auth.tenant {
+        let mut tx = state.ctx.db.tenant(tenant_id).await?;
+        grants = identity::grants_in_tenant(&mut tx, auth.agent).await?;
+        let units = core::list_org_units(&mut tx).await?;
+        tx.rollback().await;
+        if grants.is_empty() {
+            // Every grant in this tenant was withdrawn: back to choosing.
+            auth.tenant = None;
+            auth.tenants.retain(|t| *t != tenant_id);
+        } else {
+            let mut conn = state.ctx.db.platform().await?;
+            let name = core::tenant_by_id(&mut conn, tenant_id)
+                .await?
+                .map(|t| t.name)
+                .unwrap_or_default();
+            tenant = Some(CurrentTenant {
+                id: tenant_id,
+                name,
+                units,
+            });
+        }
+    }
+    Ok(RequestAgent {
+        agent: auth.agent,
+        name: auth.name.clone(),
+        tenant,
+        grants,
+        tenant_count: auth.tenants.len(),
+        csrf: auth.csrf.clone(),
+    })
+}

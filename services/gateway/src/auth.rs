@@ -1,0 +1,397 @@
+//! Login through the identity provider, callback, and logout (RP-initiated).
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use napoleon_db::IdentityConn;
+use napoleon_db::core;
+use napoleon_db::identity::{self, VerifiedClaims};
+use napoleon_db::journal::{self, Actor, EventKind, Subject};
+use napoleon_kernel::{Email, Personal, TenantId};
+use napoleon_web::WebError;
+use serde::{Deserialize, Serialize};
+use tower_sessions::Session;
+
+use crate::agent::{AUTH_KEY, SessionAuth};
+use crate::oidc::{LoginError, PENDING_LOGIN_SECONDS, PendingLogin, VerifiedLogin};
+use crate::pages::{render, request_id};
+use crate::session_store::AGENT_KEY;
+use crate::{GatewayState, RequestAgent};
+
+const PENDING_KEY: &str = "pending_login";
+const LOGOUT_STATE_KEY: &str = "logout_state";
+
+/// 32 random bytes from the OS, base64url: CSRF tokens and logout states.
+pub(crate) fn random_token() -> String {
+    let mut bytes = [0_u8; 32];
+    if getrandom::fill(&mut bytes).is_err() {
+        // Linux's generator does not fail once booted; if it ever did, two v4 UUIDs (from
+        // the same source, but through uuid's own fallback) still give an unguessable token.
+        return format!(
+            "{}{}",
+            uuid::Uuid::new_v4().simple(),
+            uuid::Uuid::new_v4().simple()
+        );
+    }
+    B64.encode(bytes)
+}
+
+#[derive(Serialize, Debug)]
+struct ProviderButton {
+    name: String,
+    label: String,
+}
+
+#[derive(Serialize, Debug)]
+struct LoginView {
+    providers: Vec<ProviderButton>,
+}
+
+pub(crate) async fn login_page(
+    State(state): State<GatewayState>,
+    agent: Option<axum::Extension<RequestAgent>>,
+) -> Response {
+    if agent.is_some() {
+        return Redirect::to("/").into_response();
+    }
+    let providers = state
+        .cfg
+        .providers
+        .list()
+        .into_iter()
+        .map(|(name, label)| ProviderButton { name, label })
+        .collect();
+    render(&state, "login", "Connexion", &LoginView { providers }, None).into_response()
+}
+
+#[derive(Deserialize, Debug)]
+pub(crate) struct LoginQuery {
+    /// Authentication levels to require (a tenant's policy asked for them).
+    acr: Option<String>,
+}
+
+pub(crate) async fn login_start(
+    State(state): State<GatewayState>,
+    session: Session,
+    headers: HeaderMap,
+    Path(provider): Path<String>,
+    Query(query): Query<LoginQuery>,
+) -> Response {
+    let acr: Vec<String> = query
+        .acr
+        .map(|a| a.split_whitespace().map(str::to_owned).collect())
+        .unwrap_or_default();
+    match state
+        .cfg
+        .providers
+        .authorize(&provider, &acr, chrono::Utc::now().timestamp())
+        .await
+    {
+        Ok((url, pending)) => {
+            if let Err(e) = session.insert(PENDING_KEY, &pending).await {
+                return WebError::Unavailable(e.to_string()).into_response();
+            }
+            Redirect::to(&url).into_response()
+        }
+        Err(e) => login_error(&state, &headers, &e),
+    }
+}
+
+#[derive(Deserialize, Debug)]
+pub(crate) struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+pub(crate) async fn callback(
+    State(state): State<GatewayState>,
+    session: Session,
+    headers: HeaderMap,
+    Query(query): Query<CallbackQuery>,
+) -> Response {
+    // Single use: whatever happens next, this pending login is gone.
+    let pending: Option<PendingLogin> = session.remove(PENDING_KEY).await.ok().flatten();
+    match complete(&state, &session, pending, query).await {
+        Ok(target) => Redirect::to(target).into_response(),
+        Err(e) => {
+            tracing::warn!(reason = e.code(), detail = %e, "login refused");
+            login_error(&state, &headers, &e)
+        }
+    }
+}
+
+async fn complete(
+    state: &GatewayState,
+    session: &Session,
+    pending: Option<PendingLogin>,
+    query: CallbackQuery,
+) -> Result<&'static str, LoginError> {
+    if let Some(error) = query.error {
+        let detail = query.error_description.unwrap_or_default();
+        return Err(LoginError::ProviderRefused(format!("{error}: {detail}")));
+    }
+    let now = chrono::Utc::now().timestamp();
+    let pending = pending.ok_or(LoginError::State)?;
+    let state_ok = query.state.as_deref().is_some_and(|s| s == pending.state);
+    if !state_ok || now - pending.issued_at > PENDING_LOGIN_SECONDS {
+        return Err(LoginError::State);
+    }
+    let code = query.code.ok_or(LoginError::Claim("code"))?;
+    let login = state.cfg.providers.complete(&pending, &code, now).await?;
+    let tenants = record_login(state, &login).await?;
+    let agent = tenants.0;
+    // A new session id at login: a session fixed before login is worthless after it.
+    session
+        .cycle_id()
+        .await
+        .map_err(|e| LoginError::Unreachable(e.to_string()))?;
+    let mut auth = SessionAuth {
+        agent,
+        name: format!("{} {}", login.given_name, login.usual_name),
+        provider: pending.provider,
+        id_token: login.id_token.clone(),
+        acr: login.acr.clone(),
+        login_at: now,
+        tenants: tenants.1.clone(),
+        tenant: None,
+        csrf: random_token(),
+    };
+    let target = match tenants.1.as_slice() {
+        [] => "/acces-non-accorde",
+        [only] if acr_satisfied(state, *only, login.acr.as_deref()).await? => {
+            auth.tenant = Some(*only);
+            "/"
+        }
+        // Several tenants, or one whose acr policy this login does not meet: choosing it
+        // explains what is required.
+        _ => "/choisir-ministere",
+    };
+    session
+        .insert(AGENT_KEY, agent)
+        .await
+        .map_err(|e| LoginError::Unreachable(e.to_string()))?;
+    session
+        .insert(AUTH_KEY, &auth)
+        .await
+        .map_err(|e| LoginError::Unreachable(e.to_string()))?;
+    Ok(target)
+}
+
+/// Whether a login that reached `acr` may work in `tenant`.
+async fn acr_satisfied(
+    state: &GatewayState,
+    tenant: TenantId,
+    acr: Option<&str>,
+) -> Result<bool, LoginError> {
+    let db_err = |e: napoleon_db::DbError| LoginError::Unreachable(e.to_string());
+    let mut conn = state.ctx.db.platform().await.map_err(db_err)?;
+    let tenant = core::tenant_by_id(&mut conn, tenant)
+        .await
+        .map_err(db_err)?;
+    Ok(tenant.is_some_and(|t| {
+        t.required_acr.is_empty() || acr.is_some_and(|a| t.required_acr.iter().any(|r| r == a))
+    }))
+}
+
+/// Creates or refreshes the agent, links grants made to its email, admits it where an
+/// admission rule says so; returns the agent and its tenants.
+async fn record_login(
+    state: &GatewayState,
+    login: &VerifiedLogin,
+) -> Result<(napoleon_kernel::AgentId, Vec<TenantId>), LoginError> {
+    let db_err = |e: napoleon_db::DbError| LoginError::Unreachable(e.to_string());
+    let email = Email::parse(&login.email).map_err(|_| LoginError::Claim("email"))?;
+    let given = Personal::new(login.given_name.clone());
+    let usual = Personal::new(login.usual_name.clone());
+    let claims = VerifiedClaims {
+        issuer: &login.issuer,
+        subject: &login.subject,
+        email: &email,
+        given_name: &given,
+        usual_name: &usual,
+        idp_id: login.idp_id.as_deref(),
+    };
+    let (agent, _created) = {
+        let mut conn = state.ctx.db.platform().await.map_err(db_err)?;
+        identity::upsert_agent(&mut conn, &claims)
+            .await
+            .map_err(db_err)?
+    };
+    let mut ic = IdentityConn::begin(
+        state.ctx.db.pool(),
+        agent.id,
+        &email,
+        login.idp_id.as_deref(),
+    )
+    .await
+    .map_err(db_err)?;
+    let grants = identity::claim_and_list_grants(&mut ic)
+        .await
+        .map_err(db_err)?;
+    let admitting = identity::admitting_tenants(&mut ic).await.map_err(db_err)?;
+    ic.commit().await.map_err(db_err)?;
+    let mut tenants: Vec<TenantId> = grants.iter().map(|g| g.tenant_id).collect();
+    for tenant in admitting {
+        if tenants.contains(&tenant) {
+            continue;
+        }
+        // Admitted by rule: a membership without role at the ministry, until one is granted.
+        let mut tx = state.ctx.db.tenant(tenant).await.map_err(db_err)?;
+        let units = core::list_org_units(&mut tx).await.map_err(db_err)?;
+        if let Some(root) = units.iter().find(|u| u.parent_id.is_none()) {
+            let (membership, created) =
+                identity::grant(&mut tx, &email, root.id, None, "admission")
+                    .await
+                    .map_err(db_err)?;
+            if created {
+                journal::append(
+                    &mut tx,
+                    Actor::System("admission"),
+                    Subject::Membership(membership),
+                    EventKind::MembershipGranted,
+                    serde_json::json!({ "agent": agent.id, "unit": root.id, "role": null }),
+                )
+                .await
+                .map_err(db_err)?;
+            }
+            tenants.push(tenant);
+        }
+        tx.commit().await.map_err(db_err)?;
+    }
+    tenants.sort();
+    tenants.dedup();
+    Ok((agent.id, tenants))
+}
+
+#[derive(Serialize, Debug)]
+struct LoginErrorView {
+    title: &'static str,
+    lead: &'static str,
+    advice: &'static str,
+    request_id: String,
+}
+
+fn login_error(state: &GatewayState, headers: &HeaderMap, error: &LoginError) -> Response {
+    let (status, title, lead, advice) = match error {
+        LoginError::UnknownProvider => (
+            StatusCode::NOT_FOUND,
+            "Fournisseur d'identité inconnu",
+            "Ce moyen de connexion n'existe pas.",
+            "Revenez à la page de connexion et choisissez un des moyens proposés.",
+        ),
+        LoginError::Unreachable(_) => (
+            StatusCode::BAD_GATEWAY,
+            "Service de connexion indisponible",
+            "Le service d'authentification ne répond pas pour le moment.",
+            "Réessayez dans quelques minutes. Si le problème persiste, contactez l'assistance.",
+        ),
+        LoginError::ProviderRefused(_) => (
+            StatusCode::FORBIDDEN,
+            "Connexion refusée",
+            "Le fournisseur d'identité a refusé ou interrompu la connexion.",
+            "Vous pouvez réessayer. Si vous avez annulé la connexion, aucune donnée n'a été enregistrée.",
+        ),
+        LoginError::State => (
+            StatusCode::BAD_REQUEST,
+            "Connexion expirée",
+            "Cette tentative de connexion n'est plus valable (délai dépassé, page rechargée ou lien réutilisé).",
+            "Recommencez la connexion depuis la page d'accueil.",
+        ),
+        LoginError::Exchange(_)
+        | LoginError::IdToken(_)
+        | LoginError::UserInfo(_)
+        | LoginError::Claim(_) => (
+            StatusCode::FORBIDDEN,
+            "Connexion refusée",
+            "Les informations d'identité reçues n'ont pas pu être vérifiées. Par sécurité, la connexion est refusée.",
+            "Réessayez. Si le problème persiste, contactez l'assistance en indiquant l'identifiant ci-dessous.",
+        ),
+    };
+    let view = LoginErrorView {
+        title,
+        lead,
+        advice,
+        request_id: request_id(headers),
+    };
+    let mut response = render(state, "login_error", title, &view, None).into_response();
+    *response.status_mut() = status;
+    response
+}
+
+/// POST /deconnexion: ends the local session, then sends the browser to the provider.
+pub(crate) async fn logout(
+    State(state): State<GatewayState>,
+    session: Session,
+    headers: HeaderMap,
+) -> Response {
+    let auth: Option<SessionAuth> = session.get(AUTH_KEY).await.ok().flatten();
+    // The local session ends first, whatever the provider says: a new id, no identity left.
+    let _ignored = session.remove::<SessionAuth>(AUTH_KEY).await;
+    let _ignored = session.remove::<serde_json::Value>(AGENT_KEY).await;
+    let _ignored = session.cycle_id().await;
+    let Some(auth) = auth else {
+        return Redirect::to("/").into_response();
+    };
+    let logout_state = random_token();
+    if session
+        .insert(LOGOUT_STATE_KEY, &logout_state)
+        .await
+        .is_err()
+    {
+        return Redirect::to("/deconnexion/retour").into_response();
+    }
+    match state
+        .cfg
+        .providers
+        .logout_url(&auth.provider, &auth.id_token, &logout_state)
+        .await
+    {
+        Ok(Some(url)) => Redirect::to(&url).into_response(),
+        Ok(None) => {
+            Redirect::to(&format!("/deconnexion/retour?state={logout_state}")).into_response()
+        }
+        Err(e) => login_error(&state, &headers, &e),
+    }
+}
+
+#[derive(Deserialize, Debug)]
+pub(crate) struct LogoutReturn {
+    state: Option<String>,
+}
+
+#[derive(Serialize, Debug)]
+struct LoggedOutView {
+    confirmed: bool,
+}
+
+/// GET /deconnexion/retour: the provider sends the browser back with our state.
+pub(crate) async fn logout_return(
+    State(state): State<GatewayState>,
+    session: Session,
+    Query(query): Query<LogoutReturn>,
+) -> Response {
+    let expected: Option<String> = session.remove(LOGOUT_STATE_KEY).await.ok().flatten();
+    let confirmed = matches!((&expected, &query.state), (Some(e), Some(s)) if e == s);
+    if !confirmed {
+        tracing::warn!("logout return with an unknown state");
+    }
+    let status = if confirmed {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    let mut response = render(
+        &state,
+        "logged_out",
+        "Déconnexion",
+        &LoggedOutView { confirmed },
+        None,
+    )
+    .into_response();
+    *response.status_mut() = status;
+    response
+}

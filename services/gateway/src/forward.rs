@@ -1,0 +1,170 @@
+//! Hands `/<service>/…` requests to the service, with a signed identity assertion: in
+//! process (`serve all`) or over HTTP (services in their own processes). Any assertion header
+//! sent by the client is dropped first: only the gateway speaks for the agent.
+
+use std::collections::HashMap;
+
+use axum::Router;
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use napoleon_identity::{ASSERTION_HEADER, RoleGrant};
+use napoleon_web::WebError;
+use tower::ServiceExt;
+
+use crate::{GatewayState, RequestAgent};
+
+/// The services behind the gateway, with the route pattern that forwards to each.
+pub const SERVICES: [(&str, &str); 4] = [
+    ("intake", "/intake/{*rest}"),
+    ("instruction", "/instruction/{*rest}"),
+    ("decisions", "/decisions/{*rest}"),
+    ("promotion", "/promotion/{*rest}"),
+];
+
+/// Where a service is.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// In this process (`serve all`).
+    InProcess(Router),
+    /// Over HTTP at this base URL (e.g. `http://napoleon-intake:8080`).
+    Remote(String),
+}
+
+/// Where every service is.
+#[derive(Debug, Clone, Default)]
+pub struct Targets {
+    targets: HashMap<String, Target>,
+    http: Option<openidconnect::reqwest::Client>,
+}
+
+/// Bodies forwarded to services are bounded (attachments will have their own path).
+const BODY_LIMIT: usize = 10 * 1024 * 1024;
+
+impl Targets {
+    /// No service yet.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a service's location.
+    ///
+    /// # Errors
+    /// A message if the HTTP client cannot be built.
+    pub fn with(mut self, service: &str, target: Target) -> Result<Self, String> {
+        if matches!(target, Target::Remote(_)) && self.http.is_none() {
+            self.http = Some(
+                openidconnect::reqwest::ClientBuilder::new()
+                    .redirect(openidconnect::reqwest::redirect::Policy::none())
+                    .timeout(std::time::Duration::from_secs(30))
+                    .build()
+                    .map_err(|e| e.to_string())?,
+            );
+        }
+        self.targets.insert(service.to_owned(), target);
+        Ok(self)
+    }
+}
+
+pub(crate) async fn forward(State(state): State<GatewayState>, mut request: Request) -> Response {
+    let Some(agent) = request.extensions().get::<RequestAgent>().cloned() else {
+        return StatusCode::UNAUTHORIZED.into_response();
+    };
+    let Some(tenant) = &agent.tenant else {
+        return StatusCode::UNAUTHORIZED.into_response();
+    };
+    let service = request
+        .uri()
+        .path()
+        .trim_start_matches('/')
+        .split('/')
+        .next()
+        .unwrap_or("")
+        .to_owned();
+    let Some(target) = state.cfg.targets.targets.get(&service) else {
+        return WebError::NotFound.into_response();
+    };
+    let request_id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let roles: Vec<RoleGrant> = agent
+        .grants
+        .iter()
+        .filter_map(|g| {
+            g.role.map(|role| RoleGrant {
+                role,
+                unit: g.unit_id,
+            })
+        })
+        .collect();
+    let assertion = state.cfg.signer.sign(
+        agent.agent,
+        tenant.id,
+        roles,
+        &request_id,
+        chrono::Utc::now().timestamp(),
+    );
+    let Ok(assertion) = HeaderValue::from_str(&assertion) else {
+        return WebError::Internal("assertion is not a header value".to_owned()).into_response();
+    };
+    let headers = request.headers_mut();
+    headers.remove(ASSERTION_HEADER);
+    headers.remove("cookie");
+    headers.insert(ASSERTION_HEADER, assertion);
+    match target {
+        Target::InProcess(router) => match router.clone().oneshot(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        },
+        Target::Remote(base) => remote(&state, base, request).await,
+    }
+}
+
+async fn remote(state: &GatewayState, base: &str, request: Request) -> Response {
+    let Some(http) = &state.cfg.targets.http else {
+        return WebError::Internal("no HTTP client for remote services".to_owned()).into_response();
+    };
+    let (parts, body) = request.into_parts();
+    let Ok(body) = to_bytes(body, BODY_LIMIT).await else {
+        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    };
+    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let url = format!("{}{path}", base.trim_end_matches('/'));
+    let mut outgoing = http.request(parts.method.clone(), &url).body(body);
+    for name in [
+        "content-type",
+        "accept",
+        "x-request-id",
+        ASSERTION_HEADER,
+        "x-csrf-token",
+    ] {
+        if let Some(value) = parts.headers.get(name) {
+            outgoing = outgoing.header(name, value.as_bytes());
+        }
+    }
+    let response = match outgoing.send().await {
+        Ok(r) => r,
+        Err(e) => return WebError::Unavailable(format!("service at {base}: {e}")).into_response(),
+    };
+    let status = response.status();
+    let content_type = response.headers().get("content-type").cloned();
+    let location = response.headers().get("location").cloned();
+    let bytes = match response.bytes().await {
+        Ok(b) => b,
+        Err(e) => return WebError::Unavailable(format!("service at {base}: {e}")).into_response(),
+    };
+    let mut out = Response::new(Body::from(bytes));
+    *out.status_mut() = StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+    if let Some(ct) = content_type.and_then(|v| HeaderValue::from_bytes(v.as_bytes()).ok()) {
+        out.headers_mut().insert("content-type", ct);
+    }
+    if let Some(l) = location.and_then(|v| HeaderValue::from_bytes(v.as_bytes()).ok()) {
+        out.headers_mut().insert("location", l);
+    }
+    out
+}

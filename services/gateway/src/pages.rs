@@ -1,0 +1,294 @@
+//! The gateway's pages: home, accessibility, tenant choice, no access.
+
+use axum::Extension;
+use axum::Form;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use napoleon_db::core::{self, Tenant};
+use napoleon_kernel::TenantId;
+use napoleon_web::{Html, Page, WebError, WebResult};
+use serde::{Deserialize, Serialize};
+use tower_sessions::Session;
+
+use crate::agent::{AUTH_KEY, SessionAuth};
+use crate::{GatewayState, RequestAgent};
+
+/// Renders a gateway page inside the layout, with the agent in the header when known.
+pub(crate) fn render<V: Serialize>(
+    state: &GatewayState,
+    name: &str,
+    title: &str,
+    view: &V,
+    agent: Option<&RequestAgent>,
+) -> WebResult<Html> {
+    let user = agent.map(RequestAgent::layout_user);
+    state.ctx.templates.render(
+        name,
+        &Page {
+            title,
+            view,
+            user: user.as_ref(),
+        },
+    )
+}
+
+/// The request id the edge assigned (shown on error pages).
+pub(crate) fn request_id(headers: &HeaderMap) -> String {
+    headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("inconnu")
+        .to_owned()
+}
+
+#[derive(Serialize, Debug)]
+struct TenantCard {
+    name: String,
+    slug: String,
+    is_sandbox: bool,
+}
+
+impl From<Tenant> for TenantCard {
+    fn from(t: Tenant) -> Self {
+        Self {
+            name: t.name,
+            slug: t.slug.to_string(),
+            is_sandbox: t.is_sandbox,
+        }
+    }
+}
+
+#[derive(Serialize, Debug)]
+struct RoleLine {
+    role: &'static str,
+    unit: String,
+}
+
+#[derive(Serialize, Debug)]
+struct HomeView {
+    connected: bool,
+    tenants: Vec<TenantCard>,
+    tenant_name: Option<String>,
+    roles: Vec<RoleLine>,
+    awaiting_role: bool,
+    can_manage_members: bool,
+}
+
+pub(crate) async fn home(
+    State(state): State<GatewayState>,
+    agent: Option<Extension<RequestAgent>>,
+) -> WebResult<Response> {
+    let agent = agent.map(|Extension(a)| a);
+    if let Some(a) = &agent
+        && a.tenant.is_none()
+    {
+        return Ok(Redirect::to(if a.tenant_count == 0 {
+            "/acces-non-accorde"
+        } else {
+            "/choisir-ministere"
+        })
+        .into_response());
+    }
+    let view = match &agent {
+        None => {
+            let mut conn = state.ctx.db.platform().await?;
+            let tenants = core::list_tenants(&mut conn).await?;
+            HomeView {
+                connected: false,
+                tenants: tenants.into_iter().map(TenantCard::from).collect(),
+                tenant_name: None,
+                roles: Vec::new(),
+                awaiting_role: false,
+                can_manage_members: false,
+            }
+        }
+        Some(a) => {
+            let tenant = a.tenant.as_ref();
+            let roles: Vec<RoleLine> = a
+                .grants
+                .iter()
+                .filter_map(|g| {
+                    let role = g.role?;
+                    let unit = tenant
+                        .and_then(|t| t.units.iter().find(|u| u.id == g.unit_id))
+                        .map(|u| u.name.clone())
+                        .unwrap_or_default();
+                    Some(RoleLine {
+                        role: role.label(),
+                        unit,
+                    })
+                })
+                .collect();
+            HomeView {
+                connected: true,
+                tenants: Vec::new(),
+                tenant_name: tenant.map(|t| t.name.clone()),
+                awaiting_role: roles.is_empty(),
+                can_manage_members: a.roles().contains(&napoleon_kernel::Role::Administrateur),
+                roles,
+            }
+        }
+    };
+    Ok(render(&state, "home", "Accueil", &view, agent.as_ref())?.into_response())
+}
+
+#[derive(Serialize, Debug)]
+struct Empty {}
+
+pub(crate) async fn accessibility(
+    State(state): State<GatewayState>,
+    agent: Option<Extension<RequestAgent>>,
+) -> WebResult<Html> {
+    let agent = agent.map(|Extension(a)| a);
+    render(
+        &state,
+        "accessibility",
+        "Déclaration d'accessibilité",
+        &Empty {},
+        agent.as_ref(),
+    )
+}
+
+#[derive(Serialize, Debug)]
+struct Choice {
+    id: String,
+    name: String,
+    is_sandbox: bool,
+    current: bool,
+}
+
+#[derive(Serialize, Debug)]
+struct PickerView {
+    choices: Vec<Choice>,
+    csrf: String,
+}
+
+pub(crate) async fn tenant_picker(
+    State(state): State<GatewayState>,
+    session: Session,
+    Extension(agent): Extension<RequestAgent>,
+) -> WebResult<Response> {
+    let auth: SessionAuth = session
+        .get(AUTH_KEY)
+        .await
+        .ok()
+        .flatten()
+        .ok_or(WebError::Forbidden)?;
+    if auth.tenants.is_empty() {
+        return Ok(Redirect::to("/acces-non-accorde").into_response());
+    }
+    let mut conn = state.ctx.db.platform().await?;
+    let mut choices = Vec::new();
+    for id in &auth.tenants {
+        if let Some(t) = core::tenant_by_id(&mut conn, *id).await? {
+            choices.push(Choice {
+                id: t.id.to_string(),
+                name: t.name,
+                is_sandbox: t.is_sandbox,
+                current: auth.tenant == Some(t.id),
+            });
+        }
+    }
+    let view = PickerView {
+        choices,
+        csrf: agent.csrf.clone(),
+    };
+    Ok(render(
+        &state,
+        "tenant_picker",
+        "Choisir un ministère",
+        &view,
+        Some(&agent),
+    )?
+    .into_response())
+}
+
+#[derive(Deserialize, Debug)]
+pub(crate) struct ChooseForm {
+    tenant: String,
+}
+
+#[derive(Serialize, Debug)]
+struct AcrView {
+    tenant: String,
+    provider: String,
+    acr: String,
+}
+
+pub(crate) async fn choose_tenant(
+    State(state): State<GatewayState>,
+    session: Session,
+    Extension(agent): Extension<RequestAgent>,
+    Form(form): Form<ChooseForm>,
+) -> WebResult<Response> {
+    let mut auth: SessionAuth = session
+        .get(AUTH_KEY)
+        .await
+        .ok()
+        .flatten()
+        .ok_or(WebError::Forbidden)?;
+    // Only a tenant the agent belongs to; any other id is simply not found.
+    let tenant_id: TenantId = form.tenant.parse().map_err(|_| WebError::NotFound)?;
+    if !auth.tenants.contains(&tenant_id) {
+        return Err(WebError::NotFound);
+    }
+    let mut conn = state.ctx.db.platform().await?;
+    let tenant = core::tenant_by_id(&mut conn, tenant_id)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    let reached = auth.acr.as_deref().unwrap_or("");
+    if !tenant.required_acr.is_empty() && !tenant.required_acr.iter().any(|a| a == reached) {
+        let view = AcrView {
+            tenant: tenant.name,
+            provider: auth.provider.clone(),
+            acr: tenant.required_acr.join(" "),
+        };
+        let mut response = render(
+            &state,
+            "no_access",
+            "Authentification renforcée requise",
+            &NoAccessView::acr(view),
+            Some(&agent),
+        )?
+        .into_response();
+        *response.status_mut() = StatusCode::FORBIDDEN;
+        return Ok(response);
+    }
+    auth.tenant = Some(tenant_id);
+    session
+        .insert(AUTH_KEY, &auth)
+        .await
+        .map_err(|e| WebError::Unavailable(e.to_string()))?;
+    Ok(Redirect::to("/").into_response())
+}
+
+#[derive(Serialize, Debug)]
+pub(crate) struct NoAccessView {
+    acr: Option<AcrView>,
+}
+
+impl NoAccessView {
+    fn acr(view: AcrView) -> Self {
+        Self { acr: Some(view) }
+    }
+}
+
+pub(crate) async fn no_access(
+    State(state): State<GatewayState>,
+    Extension(agent): Extension<RequestAgent>,
+) -> WebResult<Response> {
+    if agent.tenant_count > 0 {
+        return Ok(Redirect::to("/").into_response());
+    }
+    let mut response = render(
+        &state,
+        "no_access",
+        "Aucun accès accordé",
+        &NoAccessView { acr: None },
+        Some(&agent),
+    )?
+    .into_response();
+    *response.status_mut() = StatusCode::FORBIDDEN;
+    Ok(response)
+}

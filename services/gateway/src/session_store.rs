@@ -1,0 +1,106 @@
+//! tower-sessions' store over `core.sessions` (diesel-async; no maintained store matches
+//! tower-sessions 0.15). The agent id is copied out of the data into its own column so every
+//! session of an agent can be ended when a role is withdrawn.
+
+use async_trait::async_trait;
+use napoleon_db::{Db, sessions};
+use napoleon_kernel::AgentId;
+use time::OffsetDateTime;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{self, SessionStore};
+
+/// Sessions in PostgreSQL.
+#[derive(Clone, Debug)]
+pub struct PgSessionStore {
+    db: Db,
+}
+
+impl PgSessionStore {
+    /// A store using the application role's pool.
+    #[must_use]
+    pub const fn new(db: Db) -> Self {
+        Self { db }
+    }
+}
+
+/// The data key holding the authenticated agent's id.
+pub(crate) const AGENT_KEY: &str = "agent_id";
+
+fn backend(e: impl std::fmt::Display) -> session_store::Error {
+    session_store::Error::Backend(e.to_string())
+}
+
+fn agent_of(record: &Record) -> Option<AgentId> {
+    record
+        .data
+        .get(AGENT_KEY)
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+}
+
+fn expiry(record: &Record) -> Result<chrono::DateTime<chrono::Utc>, session_store::Error> {
+    chrono::DateTime::from_timestamp(record.expiry_date.unix_timestamp(), 0)
+        .ok_or_else(|| backend("expiry out of range"))
+}
+
+#[async_trait]
+impl SessionStore for PgSessionStore {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        let mut conn = self.db.platform().await.map_err(backend)?;
+        let data = serde_json::to_value(&record.data).map_err(backend)?;
+        // Ids are 128 random bits; a collision is astronomically rare, but never overwrite.
+        loop {
+            let created = sessions::create(
+                &mut conn,
+                &record.id.to_string(),
+                agent_of(record),
+                &data,
+                expiry(record)?,
+            )
+            .await
+            .map_err(backend)?;
+            if created {
+                return Ok(());
+            }
+            record.id = Id::default();
+        }
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        let mut conn = self.db.platform().await.map_err(backend)?;
+        let data = serde_json::to_value(&record.data).map_err(backend)?;
+        sessions::save(
+            &mut conn,
+            &record.id.to_string(),
+            agent_of(record),
+            &data,
+            expiry(record)?,
+        )
+        .await
+        .map_err(backend)
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let mut conn = self.db.platform().await.map_err(backend)?;
+        let Some(stored) = sessions::load(&mut conn, &id.to_string())
+            .await
+            .map_err(backend)?
+        else {
+            return Ok(None);
+        };
+        let data = serde_json::from_value(stored.data).map_err(backend)?;
+        let expiry_date =
+            OffsetDateTime::from_unix_timestamp(stored.expires_at.timestamp()).map_err(backend)?;
+        Ok(Some(Record {
+            id: *id,
+            data,
+            expiry_date,
+        }))
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        let mut conn = self.db.platform().await.map_err(backend)?;
+        sessions::delete(&mut conn, &id.to_string())
+            .await
+            .map_err(backend)
+    }
+}

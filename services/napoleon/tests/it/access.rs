@@ -1,0 +1,144 @@
+//! Deny by default: every route declares its access; services accept only the gateway's
+//! signed assertion, in process as apart; a client cannot speak for the gateway.
+
+use axum::body::Body;
+use http::{Method, Request, StatusCode};
+use napoleon::app::ServiceName;
+use napoleon_gateway::{Access, route_table};
+use napoleon_identity::{ASSERTION_HEADER, AssertionSigner, RoleGrant};
+use napoleon_kernel::{AgentId, OrgUnitId, Role, TenantId};
+
+use crate::browser::Browser;
+use crate::login::LiveApp;
+use crate::support::TestApp;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_non_public_route_refuses_an_anonymous_request() {
+    let app = TestApp::builder().seeded().build().await;
+    let public: Vec<&str> = [
+        "/",
+        "/accessibilite",
+        "/connexion",
+        "/connexion/{provider}",
+        "/connexion/retour",
+        "/deconnexion/retour",
+    ]
+    .into();
+    for route in route_table() {
+        if route.access == Access::Public {
+            assert!(
+                public.contains(&route.path),
+                "{} {} is public: is that intended?",
+                route.method,
+                route.path
+            );
+            continue;
+        }
+        let path = route
+            .path
+            .replace("{*rest}", "api/v1/identity")
+            .replace("{id}", &uuid::Uuid::new_v4().to_string());
+        let request = Request::builder()
+            .method(route.method.clone())
+            .uri(&path)
+            .header("accept", "text/html")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::empty())
+            .unwrap();
+        let r = app.request(request).await;
+        let refused = r.status == StatusCode::UNAUTHORIZED
+            || (route.method == Method::GET
+                && r.status == StatusCode::SEE_OTHER
+                && r.header("location") == "/connexion");
+        assert!(
+            refused,
+            "{} {path}: anonymous request answered {}",
+            route.method, r.status
+        );
+    }
+}
+
+fn identity_request(token: Option<&str>) -> Request<Body> {
+    let mut builder = Request::get("/intake/api/v1/identity").header("accept", "application/json");
+    if let Some(token) = token {
+        builder = builder.header(ASSERTION_HEADER, token);
+    }
+    builder.body(Body::empty()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_service_refuses_requests_without_a_valid_assertion() {
+    let app = TestApp::builder()
+        .service(ServiceName::Intake)
+        .build()
+        .await;
+    let now = chrono::Utc::now().timestamp();
+    let (agent, tenant) = (AgentId::new(), TenantId::new());
+    let roles = vec![RoleGrant {
+        role: Role::Instructeur,
+        unit: OrgUnitId::new(),
+    }];
+
+    assert_eq!(
+        app.request(identity_request(None)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let stranger = AssertionSigner::generate("ephemeral").unwrap();
+    let forged = stranger.sign(agent, tenant, roles.clone(), "r", now);
+    assert_eq!(
+        app.request(identity_request(Some(&forged))).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let expired = app
+        .signer
+        .sign(agent, tenant, roles.clone(), "r", now - 3600);
+    assert_eq!(
+        app.request(identity_request(Some(&expired))).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    // Health stays open for probes.
+    assert_eq!(
+        app.get("/intake/healthz", "application/json").await.status,
+        StatusCode::OK
+    );
+
+    let valid = app.signer.sign(agent, tenant, roles, "r", now);
+    let r = app.request(identity_request(Some(&valid))).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let body: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(body["tenant"], tenant.to_string());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_client_cannot_speak_for_the_gateway() {
+    let live = LiveApp::start().await;
+    let mut browser = Browser::new();
+    live.login(&mut browser, "demo-claire.martin").await;
+    // Claire forges an assertion for the Culture tenant, signed with the gateway's own key
+    // even: the gateway drops whatever assertion header a client sends and signs its own.
+    let culture = live.tenant_id("culture").await;
+    let forged = live.app.signer.sign(
+        AgentId::new(),
+        culture,
+        vec![],
+        "r",
+        chrono::Utc::now().timestamp(),
+    );
+    let cookie = format!(
+        "napoleon_session={}",
+        browser.cookie(&live.base, "napoleon_session").unwrap()
+    );
+    let response = openidconnect::reqwest::Client::new()
+        .get(live.url("/intake/api/v1/identity"))
+        .header("cookie", cookie)
+        .header(ASSERTION_HEADER, forged)
+        .send()
+        .await
+        .unwrap();
+    let identity: serde_json::Value =
+        serde_json::from_str(&response.text().await.unwrap()).unwrap();
+    assert_eq!(
+        identity["tenant"],
+        live.tenant_id("interieur").await.to_string()
+    );
+}

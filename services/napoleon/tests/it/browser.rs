@@ -1,0 +1,144 @@
+//! A scripted browser for login flows: real HTTP, no redirect following (each hop is
+//! checked), and a cookie jar per host:port.
+
+use std::collections::HashMap;
+
+use openidconnect::reqwest;
+
+pub struct Browser {
+    http: reqwest::Client,
+    jar: HashMap<String, HashMap<String, String>>,
+}
+
+pub struct Page {
+    pub status: u16,
+    pub location: Option<String>,
+    pub body: String,
+    pub url: String,
+}
+
+impl Page {
+    /// The absolute URL the response redirects to.
+    pub fn next(&self) -> String {
+        let location = self
+            .location
+            .clone()
+            .unwrap_or_else(|| panic!("{} {}: no Location\n{}", self.status, self.url, self.body));
+        if location.starts_with("http") {
+            location
+        } else {
+            let origin: String = self
+                .url
+                .splitn(4, '/')
+                .take(3)
+                .collect::<Vec<_>>()
+                .join("/");
+            format!("{origin}{location}")
+        }
+    }
+
+    /// The value of the first hidden input named `name`.
+    pub fn hidden(&self, name: &str) -> String {
+        let marker = format!("name=\"{name}\" value=\"");
+        let start = self
+            .body
+            .find(&marker)
+            .unwrap_or_else(|| panic!("no {name} in {}", self.body))
+            + marker.len();
+        let end = self.body[start..].find('"').unwrap();
+        self.body[start..start + end].replace("&amp;", "&")
+    }
+}
+
+fn host_of(url: &str) -> String {
+    url.split('/').nth(2).unwrap_or("").to_owned()
+}
+
+impl Browser {
+    pub fn new() -> Self {
+        Self {
+            http: reqwest::ClientBuilder::new()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            jar: HashMap::new(),
+        }
+    }
+
+    /// The value of a cookie set by `host` (e.g. the session id).
+    pub fn cookie(&self, host_url: &str, name: &str) -> Option<String> {
+        self.jar
+            .get(&host_of(host_url))
+            .and_then(|c| c.get(name))
+            .cloned()
+    }
+
+    /// Replaces a cookie (to play an attacker fixing a session id).
+    pub fn set_cookie(&mut self, host_url: &str, name: &str, value: &str) {
+        self.jar
+            .entry(host_of(host_url))
+            .or_default()
+            .insert(name.to_owned(), value.to_owned());
+    }
+
+    async fn send(&mut self, url: &str, request: reqwest::RequestBuilder) -> Page {
+        let host = host_of(url);
+        let cookies: Vec<String> = self
+            .jar
+            .get(&host)
+            .map(|c| c.iter().map(|(k, v)| format!("{k}={v}")).collect())
+            .unwrap_or_default();
+        let request = if cookies.is_empty() {
+            request
+        } else {
+            request.header("cookie", cookies.join("; "))
+        };
+        let response = request.header("accept", "text/html").send().await.unwrap();
+        for set in response.headers().get_all("set-cookie") {
+            let text = set.to_str().unwrap();
+            let pair = text.split(';').next().unwrap();
+            let (name, value) = pair.split_once('=').unwrap();
+            let expired = text.to_ascii_lowercase().contains("max-age=0");
+            let jar = self.jar.entry(host.clone()).or_default();
+            if expired || value.is_empty() {
+                jar.remove(name);
+            } else {
+                jar.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        Page {
+            status: response.status().as_u16(),
+            location: response
+                .headers()
+                .get("location")
+                .map(|l| l.to_str().unwrap().to_owned()),
+            url: url.to_owned(),
+            body: response.text().await.unwrap(),
+        }
+    }
+
+    pub async fn get(&mut self, url: &str) -> Page {
+        let request = self.http.get(url);
+        self.send(url, request).await
+    }
+
+    pub async fn post(&mut self, url: &str, form: &[(&str, &str)]) -> Page {
+        let body: String = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        let request = self
+            .http
+            .post(url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        self.send(url, request).await
+    }
+
+    pub async fn get_json(&mut self, url: &str) -> (u16, serde_json::Value) {
+        let page = self.get(url).await;
+        (
+            page.status,
+            serde_json::from_str(&page.body).unwrap_or(serde_json::Value::Null),
+        )
+    }
+}

@@ -1,0 +1,554 @@
+//! Login, tenants and access, end to end over real HTTP: the gateway's relying party against
+//! the development OpenID provider (what `napoleon demo` runs), with the demo data.
+
+use axum::Router;
+use napoleon::demo;
+use napoleon_db::core;
+use napoleon_gateway::ProviderConfig;
+use napoleon_kernel::{Secret, TenantSlug};
+use napoleon_testkit::TestDb;
+
+use crate::browser::{Browser, Page};
+use crate::support::{TestApp, count};
+
+pub struct LiveApp {
+    pub base: String,
+    pub app: TestApp,
+}
+
+impl LiveApp {
+    pub async fn start() -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let secret = demo::random_secret();
+        let idp = demo::dev_idp(&base, &secret);
+        let provider = ProviderConfig {
+            name: "demo".to_owned(),
+            label: "ProConnect (démonstration)".to_owned(),
+            issuer: idp.issuer.clone(),
+            client_id: demo::DEMO_CLIENT_ID.to_owned(),
+            client_secret: Secret::new(secret),
+            scopes: Vec::new(),
+        };
+        let app = TestApp::builder()
+            .seeded()
+            .public_url(&base)
+            .with_provider(provider)
+            .with_extra(
+                Router::new().nest(demo::DEV_IDP_PATH, napoleon_devidp::router(idp).unwrap()),
+            )
+            .build()
+            .await;
+        let router = app.router.clone();
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        Self { base, app }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Walks the provider's pages as `sub` and returns the gateway's answer to the callback.
+    pub async fn login(&self, browser: &mut Browser, sub: &str) -> Page {
+        let start = browser.get(&self.url("/connexion/demo")).await;
+        assert_eq!(start.status, 303, "{}", start.body);
+        let authorize = browser.get(&start.next()).await;
+        assert_eq!(authorize.status, 200, "{}", authorize.body);
+        let pending = authorize.hidden("pending");
+        let chosen = browser
+            .post(
+                &self.url("/dev-idp/authorize"),
+                &[("pending", pending.as_str()), ("sub", sub)],
+            )
+            .await;
+        assert_eq!(chosen.status, 303, "{}", chosen.body);
+        browser.get(&chosen.next()).await
+    }
+
+    pub async fn admin(&self) -> diesel_async::AsyncPgConnection {
+        TestDb::connect(&self.app.db.admin_url()).await.unwrap()
+    }
+
+    pub async fn tenant_id(&self, slug: &str) -> napoleon_kernel::TenantId {
+        let mut conn = TestDb::connect(&self.app.db.app_url()).await.unwrap();
+        core::find_tenant(&mut conn, &TenantSlug::parse(slug).unwrap())
+            .await
+            .unwrap()
+            .unwrap()
+            .id
+    }
+}
+
+const CLAIRE: &str = "demo-claire.martin";
+const PAUL: &str = "demo-paul.bernard";
+const ANNE: &str = "demo-anne.durand";
+const LUCIE: &str = "demo-lucie.moreau";
+const MARC: &str = "demo-marc.fournier";
+const NINA: &str = "demo-nina.roux";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_instructeur_logs_in_sees_tenant_and_unit_and_reaches_a_service() {
+    let live = LiveApp::start().await;
+    let mut browser = Browser::new();
+    let before = browser.get(&live.url("/connexion/demo")).await;
+    assert_eq!(before.status, 303);
+    let pre_login_session = browser.cookie(&live.base, "napoleon_session").unwrap();
+
+    let callback = live.login(&mut browser, CLAIRE).await;
+    assert_eq!(
+        (callback.status, callback.location.as_deref()),
+        (303, Some("/")),
+        "{}",
+        callback.body
+    );
+    let session = browser.cookie(&live.base, "napoleon_session").unwrap();
+    assert_ne!(
+        session, pre_login_session,
+        "the session id changes at login"
+    );
+
+    let home = browser.get(&live.url("/")).await;
+    assert_eq!(home.status, 200);
+    assert!(home.body.contains("Claire Martin"), "{}", home.body);
+    assert!(
+        home.body
+            .contains("Ministère de l&#x27;Intérieur — Préfecture du Rhône"),
+        "tenant and unit in the header"
+    );
+    assert!(
+        home.body
+            .contains("<strong>Instructeur</strong> — Préfecture du Rhône")
+    );
+
+    let (status, identity) = browser.get_json(&live.url("/intake/api/v1/identity")).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        identity["tenant"],
+        live.tenant_id("interieur").await.to_string()
+    );
+    assert!(
+        identity["roles"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("instructeur@"),
+        "{identity}"
+    );
+
+    let mut admin = live.admin().await;
+    assert_eq!(
+        count(
+            &mut admin,
+            "SELECT count(*) AS n FROM core.agents WHERE email = 'claire.martin@interieur.gouv.fr'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(&mut admin, "SELECT count(*) AS n FROM core.memberships m JOIN core.agents a ON a.id = m.agent_id WHERE a.email = 'claire.martin@interieur.gouv.fr'").await,
+        1,
+        "the grant made to her email before her first login is now hers"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn logout_ends_the_local_and_the_provider_sessions() {
+    let live = LiveApp::start().await;
+    let mut browser = Browser::new();
+    live.login(&mut browser, CLAIRE).await;
+    let home = browser.get(&live.url("/")).await;
+    let csrf = home.hidden("_csrf");
+    let logout = browser
+        .post(&live.url("/deconnexion"), &[("_csrf", csrf.as_str())])
+        .await;
+    assert_eq!(logout.status, 303, "{}", logout.body);
+    let end_session = logout.next();
+    assert!(
+        end_session.contains("/dev-idp/session/end?") && end_session.contains("id_token_hint="),
+        "{end_session}"
+    );
+    let back = browser.get(&end_session).await;
+    let returned = browser.get(&back.next()).await;
+    assert_eq!(returned.status, 200, "{}", returned.body);
+    assert!(returned.body.contains("Vous êtes déconnecté"));
+
+    let home = browser.get(&live.url("/")).await;
+    assert!(home.body.contains("href=\"/connexion\""), "anonymous again");
+    assert!(!home.body.contains("Claire Martin"));
+    assert_ne!(
+        browser
+            .get(&live.url("/intake/api/v1/identity"))
+            .await
+            .status,
+        200
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn state_changing_requests_need_the_csrf_token() {
+    let live = LiveApp::start().await;
+    let mut browser = Browser::new();
+    live.login(&mut browser, CLAIRE).await;
+    assert_eq!(
+        browser.post(&live.url("/deconnexion"), &[]).await.status,
+        403
+    );
+    assert_eq!(
+        browser
+            .post(&live.url("/deconnexion"), &[("_csrf", "forged")])
+            .await
+            .status,
+        403
+    );
+    let home = browser.get(&live.url("/")).await;
+    assert!(home.body.contains("Claire Martin"), "still logged in");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_session_id_fixed_before_login_is_worthless_after_it() {
+    let live = LiveApp::start().await;
+    let mut attacker = Browser::new();
+    attacker.get(&live.url("/connexion/demo")).await;
+    let planted = attacker.cookie(&live.base, "napoleon_session").unwrap();
+
+    let mut victim = Browser::new();
+    victim.set_cookie(&live.base, "napoleon_session", &planted);
+    let callback = live.login(&mut victim, CLAIRE).await;
+    assert_eq!(callback.status, 303);
+    assert_ne!(
+        victim.cookie(&live.base, "napoleon_session").unwrap(),
+        planted
+    );
+
+    let home = attacker.get(&live.url("/")).await;
+    assert!(
+        !home.body.contains("Claire Martin"),
+        "the planted id does not carry the victim's login"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_culture_agent_sees_only_culture() {
+    let live = LiveApp::start().await;
+    let mut browser = Browser::new();
+    live.login(&mut browser, LUCIE).await;
+    let home = browser.get(&live.url("/")).await;
+    assert!(home.body.contains("Ministère de la Culture"));
+    assert!(!home.body.contains("Intérieur"));
+    let (_, identity) = browser
+        .get_json(&live.url("/instruction/api/v1/identity"))
+        .await;
+    assert_eq!(
+        identity["tenant"],
+        live.tenant_id("culture").await.to_string()
+    );
+    assert_eq!(
+        browser
+            .get(&live.url("/administration/membres"))
+            .await
+            .status,
+        403,
+        "not an administrator"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_agent_without_membership_is_told_whom_to_ask_and_nothing_more() {
+    let live = LiveApp::start().await;
+    let mut browser = Browser::new();
+    let callback = live.login(&mut browser, NINA).await;
+    assert_eq!(callback.location.as_deref(), Some("/acces-non-accorde"));
+    let page = browser.get(&live.url("/acces-non-accorde")).await;
+    assert_eq!(page.status, 403);
+    assert!(
+        page.body.contains("Aucun accès accordé")
+            && page.body.contains("administrateur ministériel")
+    );
+    assert_ne!(
+        browser
+            .get(&live.url("/intake/api/v1/identity"))
+            .await
+            .status,
+        200
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_agent_of_two_tenants_picks_one_and_can_switch() {
+    let live = LiveApp::start().await;
+    let mut browser = Browser::new();
+    let callback = live.login(&mut browser, MARC).await;
+    assert_eq!(callback.location.as_deref(), Some("/choisir-ministere"));
+    let picker = browser.get(&live.url("/choisir-ministere")).await;
+    assert!(
+        picker.body.contains("Ministère de l&#x27;Intérieur")
+            && picker.body.contains("Ministère de la Culture")
+    );
+    let culture = live.tenant_id("culture").await.to_string();
+    let csrf = picker.hidden("_csrf");
+    let chosen = browser
+        .post(
+            &live.url("/choisir-ministere"),
+            &[("_csrf", csrf.as_str()), ("tenant", culture.as_str())],
+        )
+        .await;
+    assert_eq!(chosen.location.as_deref(), Some("/"));
+    let home = browser.get(&live.url("/")).await;
+    assert!(home.body.contains("Changer de ministère"));
+    assert!(home.body.contains("<strong>Auditeur</strong>"));
+    // A tenant he does not belong to is simply not found.
+    let sandbox = live.tenant_id("interieur-formation").await.to_string();
+    let refused = browser
+        .post(
+            &live.url("/choisir-ministere"),
+            &[("_csrf", csrf.as_str()), ("tenant", sandbox.as_str())],
+        )
+        .await;
+    assert_eq!(refused.status, 404);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_login_below_the_tenants_acr_policy_gets_a_page_saying_why() {
+    let live = LiveApp::start().await;
+    let culture = live.tenant_id("culture").await;
+    {
+        // Tenant settings are the operators' (owner role): the application role cannot change them.
+        let mut app = TestDb::connect(&live.app.db.app_url()).await.unwrap();
+        assert!(
+            core::set_required_acr(&mut app, culture, &["eidas2".to_owned()])
+                .await
+                .is_err()
+        );
+        let mut owner = TestDb::connect(&live.app.db.owner_url()).await.unwrap();
+        core::set_required_acr(&mut owner, culture, &["eidas2".to_owned()])
+            .await
+            .unwrap();
+    }
+    let mut browser = Browser::new();
+    let callback = live.login(&mut browser, LUCIE).await;
+    assert_eq!(
+        callback.location.as_deref(),
+        Some("/choisir-ministere"),
+        "not let in automatically"
+    );
+    let picker = browser.get(&live.url("/choisir-ministere")).await;
+    let csrf = picker.hidden("_csrf");
+    let culture = culture.to_string();
+    let refused = browser
+        .post(
+            &live.url("/choisir-ministere"),
+            &[("_csrf", csrf.as_str()), ("tenant", culture.as_str())],
+        )
+        .await;
+    assert_eq!(refused.status, 403);
+    assert!(refused.body.contains("Authentification renforcée requise"));
+    assert!(refused.body.contains("/connexion/demo?acr=eidas2"));
+    assert_ne!(
+        browser
+            .get(&live.url("/intake/api/v1/identity"))
+            .await
+            .status,
+        200
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_replayed_or_forged_callback_is_refused_and_stores_nothing() {
+    let live = LiveApp::start().await;
+    let mut browser = Browser::new();
+    let start = browser.get(&live.url("/connexion/demo")).await;
+    let authorize = browser.get(&start.next()).await;
+    let pending = authorize.hidden("pending");
+    let chosen = browser
+        .post(
+            &live.url("/dev-idp/authorize"),
+            &[("pending", pending.as_str()), ("sub", NINA)],
+        )
+        .await;
+    let callback_url = chosen.next();
+    // A state that is not the one issued.
+    let forged = callback_url.replacen("state=", "state=x", 1);
+    let refused = browser.get(&forged).await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(refused.body.contains("Connexion expirée"));
+    // The genuine callback after that is a replay too: the pending login was used once.
+    let replay = browser.get(&callback_url).await;
+    assert_eq!(replay.status, 400);
+    let mut admin = live.admin().await;
+    assert_eq!(
+        count(&mut admin, "SELECT count(*) AS n FROM core.agents").await,
+        0,
+        "nothing stored"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_provider_error_is_shown_in_french_and_stores_nothing() {
+    let live = LiveApp::start().await;
+    let mut browser = Browser::new();
+    let start = browser.get(&live.url("/connexion/demo")).await;
+    let authorize = browser.get(&start.next()).await;
+    let pending = authorize.hidden("pending");
+    let cancelled = browser
+        .post(
+            &live.url("/dev-idp/authorize"),
+            &[("pending", pending.as_str()), ("cancel", "1")],
+        )
+        .await;
+    assert!(cancelled.next().contains("error=access_denied"));
+    let page = browser.get(&cancelled.next()).await;
+    assert_eq!(page.status, 403);
+    assert!(
+        page.body.contains("Connexion refusée") && page.body.contains("Identifiant de requête")
+    );
+    let mut admin = live.admin().await;
+    assert_eq!(
+        count(&mut admin, "SELECT count(*) AS n FROM core.agents").await,
+        0
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_granted_role_applies_at_once_and_a_withdrawal_ends_the_holders_sessions() {
+    let live = LiveApp::start().await;
+    let mut paul = Browser::new();
+    live.login(&mut paul, PAUL).await;
+    assert_eq!(
+        paul.get(&live.url("/administration/membres")).await.status,
+        403
+    );
+
+    let mut anne = Browser::new();
+    live.login(&mut anne, ANNE).await;
+    let members = anne.get(&live.url("/administration/membres")).await;
+    assert_eq!(members.status, 200, "{}", members.body);
+    let csrf = members.hidden("_csrf");
+    let ministry_unit = option_value(&members.body, "Ministère de l&#x27;Intérieur");
+
+    // A malformed grant keeps what was typed and says what is wrong.
+    let invalid = anne
+        .post(
+            &live.url("/administration/membres"),
+            &[
+                ("_csrf", csrf.as_str()),
+                ("email", "paul.bernard"),
+                ("unit", ministry_unit.as_str()),
+                ("role", "administrateur"),
+            ],
+        )
+        .await;
+    assert_eq!(invalid.status, 400);
+    assert!(
+        invalid.body.contains("Le formulaire contient des erreurs")
+            && invalid.body.contains("value=\"paul.bernard\"")
+    );
+
+    let granted = anne
+        .post(
+            &live.url("/administration/membres"),
+            &[
+                ("_csrf", csrf.as_str()),
+                ("email", "paul.bernard@interieur.gouv.fr"),
+                ("unit", ministry_unit.as_str()),
+                ("role", "administrateur"),
+            ],
+        )
+        .await;
+    assert_eq!(granted.status, 303, "{}", granted.body);
+    assert_eq!(
+        paul.get(&live.url("/administration/membres")).await.status,
+        200,
+        "usable at once"
+    );
+
+    let members = anne.get(&live.url("/administration/membres")).await;
+    let membership = revoke_form_id(
+        &members.body,
+        "paul.bernard@interieur.gouv.fr",
+        "Administrateur ministériel",
+    );
+    let revoked = anne
+        .post(
+            &live.url(&format!("/administration/membres/{membership}/retrait")),
+            &[("_csrf", csrf.as_str())],
+        )
+        .await;
+    assert_eq!(revoked.status, 303);
+    let after = paul.get(&live.url("/administration/membres")).await;
+    assert_eq!(
+        (after.status, after.location.as_deref()),
+        (303, Some("/connexion")),
+        "his session ended"
+    );
+
+    let mut admin = live.admin().await;
+    assert_eq!(
+        count(&mut admin, "SELECT count(*) AS n FROM journal.events WHERE kind IN ('membership.granted', 'membership.revoked') AND actor LIKE 'agent:%'").await,
+        2,
+        "both changes journaled"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn another_tenants_membership_id_is_not_found() {
+    let live = LiveApp::start().await;
+    let mut anne = Browser::new();
+    live.login(&mut anne, ANNE).await;
+    let members = anne.get(&live.url("/administration/membres")).await;
+    let csrf = members.hidden("_csrf");
+    let mut admin = live.admin().await;
+    let culture = live.tenant_id("culture").await;
+    let culture_membership: String = {
+        use diesel_async::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct Id {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            id: String,
+        }
+        diesel::sql_query(format!(
+            "SELECT id::text AS id FROM core.memberships WHERE tenant_id = '{culture}' LIMIT 1"
+        ))
+        .get_result::<Id>(&mut admin)
+        .await
+        .unwrap()
+        .id
+    };
+    let refused = anne
+        .post(
+            &live.url(&format!(
+                "/administration/membres/{culture_membership}/retrait"
+            )),
+            &[("_csrf", csrf.as_str())],
+        )
+        .await;
+    assert_eq!(refused.status, 404);
+    assert_eq!(
+        count(
+            &mut admin,
+            &format!(
+                "SELECT count(*) AS n FROM core.memberships WHERE id = '{culture_membership}'"
+            )
+        )
+        .await,
+        1,
+        "untouched"
+    );
+}
+
+/// The `value` of the `<option>` whose label is `label`.
+fn option_value(body: &str, label: &str) -> String {
+    let end = body
+        .find(&format!(">{label}</option>"))
+        .unwrap_or_else(|| panic!("no option {label}"));
+    let start = body[..end].rfind("value=\"").unwrap() + 7;
+    body[start..].split('"').next().unwrap().to_owned()
+}
+
+/// The membership id in the withdrawal form of the row holding `email` and `role`.
+fn revoke_form_id(body: &str, email: &str, role: &str) -> String {
+    let row = body
+        .split("<tr>")
+        .find(|r| r.contains(email) && r.contains(&format!("<td>{role}</td>")))
+        .unwrap_or_else(|| panic!("no row for {email} {role}"));
+    let start = row.find("/administration/membres/").unwrap() + "/administration/membres/".len();
+    row[start..].split('/').next().unwrap().to_owned()
+}
