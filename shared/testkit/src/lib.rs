@@ -267,3 +267,57 @@ pub fn get(uri: &str, accept: &str) -> anyhow::Result<Request<Body>> {
         .header("accept", accept)
         .body(Body::empty())?)
 }
+
+/// A protocol peer written for Node (an OpenID provider…) started for one test, stopped when
+/// dropped. The script prints `listening <port>` once ready.
+#[derive(Debug)]
+pub struct NodePeer {
+    _child: tokio::process::Child,
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
+}
+
+impl NodePeer {
+    /// Starts `shared/testkit/peers/<script>` with `args`; its npm dependencies come from the
+    /// repository's `node_modules` (`npm ci`).
+    ///
+    /// # Errors
+    /// When Node is missing, the script fails, or it does not listen within 30 seconds.
+    pub async fn start(script: &str, args: &[&str]) -> anyhow::Result<Self> {
+        use tokio::io::AsyncBufReadExt;
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("peers")
+            .join(script);
+        let mut child = tokio::process::Command::new("node")
+            .arg(&path)
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| {
+                format!(
+                    "starting node {} (is Node.js installed? npm ci run?)",
+                    path.display()
+                )
+            })?;
+        let stdout = child.stdout.take().context("no stdout")?;
+        let mut lines = tokio::io::BufReader::new(stdout).lines();
+        let port = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+            while let Some(line) = lines.next_line().await? {
+                if let Some(port) = line.strip_prefix("listening ") {
+                    return Ok::<_, anyhow::Error>(port.trim().to_owned());
+                }
+            }
+            anyhow::bail!("{script} exited before listening")
+        })
+        .await
+        .with_context(|| format!("{script} did not listen within 30 s"))??;
+        // Keep draining stdout so the peer never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Ok(Self {
+            _child: child,
+            base: format!("http://127.0.0.1:{port}"),
+        })
+    }
+}

@@ -18,8 +18,23 @@ pub struct LiveApp {
 
 impl LiveApp {
     pub async fn start() -> Self {
+        let (listener, base) = Self::bind().await;
+        Self::serve(listener, base, Vec::new()).await
+    }
+
+    /// Reserves the app's address first: providers need its callback URL before it serves.
+    pub async fn bind() -> (tokio::net::TcpListener, String) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
+        (listener, base)
+    }
+
+    /// Serves the seeded app with the demo provider plus `providers`.
+    pub async fn serve(
+        listener: tokio::net::TcpListener,
+        base: String,
+        providers: Vec<ProviderConfig>,
+    ) -> Self {
         let secret = demo::random_secret();
         let idp = demo::dev_idp(&base, &secret);
         let provider = ProviderConfig {
@@ -30,10 +45,14 @@ impl LiveApp {
             client_secret: Secret::new(secret),
             scopes: Vec::new(),
         };
-        let app = TestApp::builder()
+        let mut builder = TestApp::builder()
             .seeded()
             .public_url(&base)
-            .with_provider(provider)
+            .with_provider(provider);
+        for p in providers {
+            builder = builder.with_provider(p);
+        }
+        let app = builder
             .with_extra(
                 Router::new().nest(demo::DEV_IDP_PATH, napoleon_devidp::router(idp).unwrap()),
             )

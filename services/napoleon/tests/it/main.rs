@@ -15,6 +15,7 @@ mod demo_seed;
 mod isolation;
 mod journal;
 mod login;
+mod proconnect;
 mod roles;
 mod rules_cli;
 mod schema;
