@@ -16,6 +16,7 @@ mod csrf;
 pub mod forward;
 pub mod oidc;
 mod pages;
+mod policy_page;
 pub mod session_store;
 
 use std::sync::Arc;
@@ -53,6 +54,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("no_access", include_str!("../templates/no_access.hbs")),
     ("members", include_str!("../templates/members.hbs")),
+    ("policy", include_str!("../templates/policy.hbs")),
 ];
 
 /// Session lifetimes.
@@ -127,6 +129,8 @@ pub fn route_table() -> Vec<RouteSpec> {
     use Access::{Authenticated, Public, Tenant};
     let members_read = Access::Permission(Permission::new(Resource::Members, Action::Read));
     let members_manage = Access::Permission(Permission::new(Resource::Members, Action::Manage));
+    let policy_read = Access::Permission(Permission::new(Resource::Policy, Action::Read));
+    let policy_manage = Access::Permission(Permission::new(Resource::Policy, Action::Manage));
     let mut table = vec![
         spec(Method::GET, "/", Public),
         spec(Method::GET, "/accessibilite", Public),
@@ -145,6 +149,8 @@ pub fn route_table() -> Vec<RouteSpec> {
             "/administration/membres/{id}/retrait",
             members_manage,
         ),
+        spec(Method::GET, "/administration/politique", policy_read),
+        spec(Method::POST, "/administration/politique", policy_manage),
     ];
     for service in forward::SERVICES {
         for method in [
@@ -175,6 +181,8 @@ fn handler(method: &Method, path: &str) -> Option<MethodRouter<GatewayState>> {
         ("GET", "/administration/membres") => get(admin::members),
         ("POST", "/administration/membres") => post(admin::grant),
         ("POST", "/administration/membres/{id}/retrait") => post(admin::revoke),
+        ("GET", "/administration/politique") => get(policy_page::show),
+        ("POST", "/administration/politique") => post(policy_page::save),
         (m, p) if forward::SERVICES.iter().any(|s| s.1 == p) => match m {
             "GET" => get(forward::forward),
             "POST" => post(forward::forward),

@@ -70,6 +70,8 @@ pub enum EventKind {
     MembershipRevoked,
     /// Rules were added to the authorization policy.
     PolicyRulesAdded,
+    /// Rules were removed from the authorization policy.
+    PolicyRulesRemoved,
 }
 
 impl EventKind {
@@ -82,6 +84,7 @@ impl EventKind {
             Self::MembershipGranted => "membership.granted",
             Self::MembershipRevoked => "membership.revoked",
             Self::PolicyRulesAdded => "policy.rules_added",
+            Self::PolicyRulesRemoved => "policy.rules_removed",
         }
     }
 }

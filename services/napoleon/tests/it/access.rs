@@ -142,3 +142,54 @@ async fn a_client_cannot_speak_for_the_gateway() {
         live.tenant_id("interieur").await.to_string()
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_instance_picks_up_a_policy_change_at_its_next_decision() {
+    use napoleon_authz::{Action, Authorizer, Permission, Resource};
+    use napoleon_db::policy::{self, PolicyRule};
+
+    let tdb = napoleon_testkit::TestDb::new().await.unwrap();
+    let db = tdb.app_db().unwrap();
+    let tenant = crate::support::tenant_with_units(&db, "tenant-a", 1).await;
+    let mut tx = db.tenant(tenant).await.unwrap();
+    napoleon_authz::seed_default_policy(&mut tx).await.unwrap();
+    tx.commit().await.unwrap();
+    // Two gateway instances, each with its own cache.
+    let (first, second) = (
+        Authorizer::new(db.pool().clone()),
+        Authorizer::new(db.pool().clone()),
+    );
+    let read_members = Permission::new(Resource::Members, Action::Read);
+    for instance in [&first, &second] {
+        let mut tx = db.tenant(tenant).await.unwrap();
+        assert!(
+            instance
+                .allows(&mut tx, &[Role::Auditeur], read_members)
+                .await
+                .unwrap()
+        );
+        tx.rollback().await;
+    }
+    let mut tx = db.tenant(tenant).await.unwrap();
+    let rule = PolicyRule {
+        ptype: "p".to_owned(),
+        values: vec![
+            "auditeur".to_owned(),
+            tenant.to_string(),
+            "members".to_owned(),
+            "read".to_owned(),
+        ],
+    };
+    assert_eq!(policy::remove(&mut tx, &[rule]).await.unwrap(), 1);
+    tx.commit().await.unwrap();
+    for instance in [&first, &second] {
+        let mut tx = db.tenant(tenant).await.unwrap();
+        assert!(
+            !instance
+                .allows(&mut tx, &[Role::Auditeur], read_members)
+                .await
+                .unwrap()
+        );
+        tx.rollback().await;
+    }
+}

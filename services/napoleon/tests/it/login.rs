@@ -571,3 +571,189 @@ fn revoke_form_id(body: &str, email: &str, role: &str) -> String {
     let start = row.find("/administration/membres/").unwrap() + "/administration/membres/".len();
     row[start..].split('/').next().unwrap().to_owned()
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_admission_rule_admits_an_agent_without_role_until_one_is_granted() {
+    let live = LiveApp::start().await;
+    let culture = live.tenant_id("culture").await;
+    {
+        let db = live.app.db.app_db().unwrap();
+        let mut tx = db.tenant(culture).await.unwrap();
+        napoleon_db::identity::add_admission_rule(
+            &mut tx,
+            napoleon_db::identity::AdmissionKind::EmailDomain,
+            "exemple.gouv.fr",
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+    }
+    let mut nina = Browser::new();
+    let callback = live.login(&mut nina, NINA).await;
+    assert_eq!(
+        callback.location.as_deref(),
+        Some("/"),
+        "admitted to Culture by her email's domain"
+    );
+    let home = nina.get(&live.url("/")).await;
+    assert!(
+        home.body.contains("Ministère de la Culture") && home.body.contains("en attente d'un rôle"),
+        "{}",
+        home.body
+    );
+    assert_eq!(
+        nina.get(&live.url("/administration/membres")).await.status,
+        403,
+        "no role, no permission"
+    );
+}
+
+/// Every route that requires a permission, for every role: allowed exactly where the
+/// default policy says so (the policy matrix snapshot in shared/authz), over real HTTP.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_permissioned_route_answers_every_role_as_the_policy_says() {
+    use napoleon_authz::{Permission, allows, default_enforcer};
+    use napoleon_gateway::{Access, route_table};
+    use napoleon_kernel::Role;
+
+    let live = LiveApp::start().await;
+    let interieur = live.tenant_id("interieur").await;
+    let enforcer = default_enforcer(interieur).await.unwrap();
+    let routes: Vec<(http::Method, &str, Permission)> = route_table()
+        .into_iter()
+        .filter_map(|r| match r.access {
+            Access::Permission(p) => Some((r.method, r.path, p)),
+            _ => None,
+        })
+        .collect();
+    assert!(!routes.is_empty());
+    let db = live.app.db.app_db().unwrap();
+    let email = napoleon_kernel::Email::parse("paul.bernard@interieur.gouv.fr").unwrap();
+    let mut paul = Browser::new();
+    live.login(&mut paul, PAUL).await;
+    for role in Role::ALL {
+        // Paul holds exactly this role at the ministry (and his rédacteur role at the Rhône).
+        let membership = {
+            let mut tx = db.tenant(interieur).await.unwrap();
+            let units = core::list_org_units(&mut tx).await.unwrap();
+            let root = units.iter().find(|u| u.parent_id.is_none()).unwrap().id;
+            let (id, _) = napoleon_db::identity::grant(&mut tx, &email, root, Some(role), "test")
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            id
+        };
+        let csrf = paul.get(&live.url("/")).await.hidden("_csrf");
+        for (method, path, permission) in &routes {
+            let expected =
+                allows(&enforcer, interieur, &[role, Role::Redacteur], *permission).unwrap();
+            let url = live.url(&path.replace("{id}", &uuid::Uuid::new_v4().to_string()));
+            let page = if *method == http::Method::GET {
+                paul.get(&url).await
+            } else {
+                paul.post(&url, &[("_csrf", csrf.as_str())]).await
+            };
+            if expected {
+                assert_ne!(
+                    page.status, 403,
+                    "{role:?} {method} {path} should be allowed"
+                );
+            } else {
+                assert_eq!(
+                    page.status, 403,
+                    "{role:?} {method} {path} should be refused"
+                );
+            }
+        }
+        let mut tx = db.tenant(interieur).await.unwrap();
+        napoleon_db::identity::revoke(&mut tx, membership)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_administrator_adjusts_the_policy_and_it_applies_at_once() {
+    let live = LiveApp::start().await;
+    let mut marc = Browser::new();
+    live.login(&mut marc, MARC).await;
+    let picker = marc.get(&live.url("/choisir-ministere")).await;
+    let interieur = live.tenant_id("interieur").await.to_string();
+    marc.post(
+        &live.url("/choisir-ministere"),
+        &[
+            ("_csrf", picker.hidden("_csrf").as_str()),
+            ("tenant", interieur.as_str()),
+        ],
+    )
+    .await;
+    assert_eq!(
+        marc.get(&live.url("/administration/membres")).await.status,
+        200,
+        "auditors read members by default"
+    );
+
+    let mut anne = Browser::new();
+    live.login(&mut anne, ANNE).await;
+    let policy = anne.get(&live.url("/administration/politique")).await;
+    assert_eq!(policy.status, 200);
+    let csrf = policy.hidden("_csrf");
+    let checked: Vec<String> = policy
+        .body
+        .split("<input type=\"checkbox\"")
+        .skip(1)
+        .filter(|tag| tag[..tag.find('>').unwrap()].contains(" checked"))
+        .map(|tag| {
+            tag.split("value=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert!(checked.contains(&"auditeur:members:read".to_owned()));
+
+    // Removing the administrator's own management rights is refused, and nothing changes.
+    let mut form: Vec<(&str, &str)> = vec![("_csrf", csrf.as_str())];
+    form.extend(
+        checked
+            .iter()
+            .filter(|k| *k != "administrateur:policy:manage")
+            .map(|k| ("r", k.as_str())),
+    );
+    let refused = anne
+        .post(&live.url("/administration/politique"), &form)
+        .await;
+    assert_eq!(refused.status, 400);
+    assert!(refused.body.contains("Modification refusée"));
+
+    let mut form: Vec<(&str, &str)> = vec![("_csrf", csrf.as_str())];
+    form.extend(
+        checked
+            .iter()
+            .filter(|k| *k != "auditeur:members:read")
+            .map(|k| ("r", k.as_str())),
+    );
+    let saved = anne
+        .post(&live.url("/administration/politique"), &form)
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    assert_eq!(
+        marc.get(&live.url("/administration/membres")).await.status,
+        403,
+        "applies at once"
+    );
+
+    let mut admin = live.admin().await;
+    assert_eq!(
+        count(
+            &mut admin,
+            "SELECT count(*) AS n FROM journal.events WHERE kind = 'policy.rules_removed'"
+        )
+        .await,
+        1
+    );
+}
