@@ -68,13 +68,8 @@ impl Targets {
     }
 }
 
-pub(crate) async fn forward(State(state): State<GatewayState>, mut request: Request) -> Response {
-    let Some(agent) = request.extensions().get::<RequestAgent>().cloned() else {
-        return StatusCode::UNAUTHORIZED.into_response();
-    };
-    let Some(tenant) = &agent.tenant else {
-        return StatusCode::UNAUTHORIZED.into_response();
-    };
+/// `/<service>/…`: to that service, path unchanged.
+pub(crate) async fn forward(State(state): State<GatewayState>, request: Request) -> Response {
     let service = request
         .uri()
         .path()
@@ -83,7 +78,34 @@ pub(crate) async fn forward(State(state): State<GatewayState>, mut request: Requ
         .next()
         .unwrap_or("")
         .to_owned();
-    let Some(target) = state.cfg.targets.targets.get(&service) else {
+    dispatch(&state, request, &service).await
+}
+
+/// `/api/v1/eligibility`: the public path of intake's eligibility check.
+pub(crate) async fn eligibility(
+    State(state): State<GatewayState>,
+    mut request: Request,
+) -> Response {
+    let query = request
+        .uri()
+        .query()
+        .map(|q| format!("?{q}"))
+        .unwrap_or_default();
+    match format!("/intake/api/v1/eligibility{query}").parse() {
+        Ok(uri) => *request.uri_mut() = uri,
+        Err(_) => return WebError::BadRequest.into_response(),
+    }
+    dispatch(&state, request, "intake").await
+}
+
+async fn dispatch(state: &GatewayState, mut request: Request, service: &str) -> Response {
+    let Some(agent) = request.extensions().get::<RequestAgent>().cloned() else {
+        return StatusCode::UNAUTHORIZED.into_response();
+    };
+    let Some(tenant) = &agent.tenant else {
+        return StatusCode::UNAUTHORIZED.into_response();
+    };
+    let Some(target) = state.cfg.targets.targets.get(service) else {
         return WebError::NotFound.into_response();
     };
     let request_id = request
@@ -121,7 +143,7 @@ pub(crate) async fn forward(State(state): State<GatewayState>, mut request: Requ
             Ok(response) => response,
             Err(never) => match never {},
         },
-        Target::Remote(base) => remote(&state, base, request).await,
+        Target::Remote(base) => remote(state, base, request).await,
     }
 }
 

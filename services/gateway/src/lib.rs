@@ -149,6 +149,7 @@ pub fn route_table() -> Vec<RouteSpec> {
             "/administration/membres/{id}/retrait",
             members_manage,
         ),
+        spec(Method::POST, "/api/v1/eligibility", Tenant),
         spec(Method::GET, "/administration/politique", policy_read),
         spec(Method::POST, "/administration/politique", policy_manage),
     ];
@@ -181,6 +182,7 @@ fn handler(method: &Method, path: &str) -> Option<MethodRouter<GatewayState>> {
         ("GET", "/administration/membres") => get(admin::members),
         ("POST", "/administration/membres") => post(admin::grant),
         ("POST", "/administration/membres/{id}/retrait") => post(admin::revoke),
+        ("POST", "/api/v1/eligibility") => post(forward::eligibility),
         ("GET", "/administration/politique") => get(policy_page::show),
         ("POST", "/administration/politique") => post(policy_page::save),
         (m, p) if forward::SERVICES.iter().any(|s| s.1 == p) => match m {

@@ -1,10 +1,14 @@
-//! The `intake` service.
+//! The `intake` service: campaigns, nomination files, and the eligibility check agents run
+//! before submitting.
 //!
-//! It owns the `intake` schema and serves everything under `/intake`. It never depends on another
-//! service crate (checked in CI) and trusts only the identity the gateway signs: every route
-//! but health is behind [`require_identity`], so a request without a valid assertion is a 401.
+//! It owns the `intake` schema and serves everything under `/intake`. It never depends on
+//! another service crate (checked in CI) and trusts only the identity the gateway signs: every
+//! route but health is behind [`require_identity`], so a request without a valid assertion is
+//! a 401, and each route checks its own permission with the tenant's policy.
 
-use axum::routing::get;
+mod eligibility;
+
+use axum::routing::{get, post};
 use axum::{Extension, Json, Router, middleware};
 use napoleon_identity::{Identity, require_identity};
 use napoleon_web::{WebContext, health_router};
@@ -13,11 +17,12 @@ use serde::Serialize;
 /// The service's name: its URL prefix, schema and `service.name` suffix.
 pub const SERVICE: &str = "intake";
 
-/// The service's routes, all under `/intake`. Its own health endpoints are reachable through
-/// the prefix too, so the gateway can probe each service it forwards to.
+/// The service's routes, all under `/intake`.
 pub fn router(ctx: &WebContext) -> Router {
     let protected = Router::new()
         .route("/api/v1/identity", get(identity))
+        .route("/api/v1/eligibility", post(eligibility::check))
+        .with_state(ctx.clone())
         .layer(middleware::from_fn_with_state(
             ctx.identity.clone(),
             require_identity,

@@ -3,7 +3,6 @@
 use std::time::Duration;
 
 use axum::Router;
-use napoleon_authz::Authorizer;
 use napoleon_gateway::{GatewayConfig, Providers, SessionSettings, Target, Targets};
 use napoleon_identity::{AssertionSigner, AssertionVerifier};
 use napoleon_web::{
@@ -143,7 +142,7 @@ pub fn gateway_config(
             absolute: Duration::from_secs(config.session.absolute_hours.saturating_mul(3600)),
             secure_cookie: config.tls(),
         },
-        authorizer: Authorizer::new(ctx.db.pool().clone()),
+        authorizer: ctx.authorizer.clone(),
     })
 }
 

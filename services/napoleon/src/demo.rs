@@ -211,7 +211,24 @@ struct TenantSeed {
     name: &'static str,
     is_sandbox: bool,
     root: UnitSeed,
+    /// The catalogue files of the distinctions this tenant handles (national orders always).
+    distinctions: &'static [&'static str],
 }
+
+/// What the Interior ministry and its préfectures handle.
+const INTERIEUR_CATALOGUE: &[&str] = &[
+    "lh.toml",
+    "onm.toml",
+    "mhrdc.toml",
+    "mht.toml",
+    "msi.toml",
+    "acd.toml",
+    "mhsp.toml",
+    "mhpn.toml",
+    "mjsea.toml",
+];
+/// What the Culture ministry handles.
+const CULTURE_CATALOGUE: &[&str] = &["lh.toml", "onm.toml", "al.toml"];
 
 fn prefectures(
     region: (&'static str, &'static str),
@@ -258,6 +275,7 @@ fn seeds() -> Vec<TenantSeed> {
                     ),
                 ],
             ),
+            distinctions: INTERIEUR_CATALOGUE,
         },
         TenantSeed {
             slug: "culture",
@@ -288,6 +306,7 @@ fn seeds() -> Vec<TenantSeed> {
                     ),
                 ],
             ),
+            distinctions: CULTURE_CATALOGUE,
         },
         TenantSeed {
             slug: "interieur-formation",
@@ -305,6 +324,7 @@ fn seeds() -> Vec<TenantSeed> {
                     ),
                 ],
             ),
+            distinctions: INTERIEUR_CATALOGUE,
         },
     ]
 }
@@ -409,6 +429,17 @@ pub async fn seed(db: &Db) -> Result<SeedReport, SeedError> {
                 json!({ "source": "default-v1", "rules": added }),
             )
             .await?;
+        }
+        let files: Vec<(&str, &str)> = napoleon_rules::BUILTIN_DISTINCTIONS
+            .iter()
+            .filter(|(file, _)| t.distinctions.contains(file))
+            .copied()
+            .chain(std::iter::once(napoleon_rules::BUILTIN_PRACTICES))
+            .collect();
+        let loaded = napoleon_db::catalogue::add_missing(&mut tx, &files, "builtin").await?;
+        if loaded > 0 {
+            journal::append(&mut tx, ACTOR, Subject::Catalogue, EventKind::CatalogueLoaded,
+                json!({ "files": files.iter().map(|(f, _)| *f).collect::<Vec<_>>(), "origin": "builtin" })).await?;
         }
         let units = core::list_org_units(&mut tx).await?;
         for agent in DEMO_AGENTS {

@@ -44,6 +44,8 @@ pub enum Subject {
     Membership(MembershipId),
     /// The tenant's authorization policy.
     Policy,
+    /// The tenant's catalogue of distinctions.
+    Catalogue,
 }
 
 impl Subject {
@@ -53,6 +55,7 @@ impl Subject {
             Self::OrgUnit(id) => format!("org_unit:{id}"),
             Self::Membership(id) => format!("membership:{id}"),
             Self::Policy => "policy".to_owned(),
+            Self::Catalogue => "catalogue".to_owned(),
         }
     }
 }
@@ -72,6 +75,8 @@ pub enum EventKind {
     PolicyRulesAdded,
     /// Rules were removed from the authorization policy.
     PolicyRulesRemoved,
+    /// Distinctions were added to the tenant's catalogue.
+    CatalogueLoaded,
 }
 
 impl EventKind {
@@ -85,6 +90,7 @@ impl EventKind {
             Self::MembershipRevoked => "membership.revoked",
             Self::PolicyRulesAdded => "policy.rules_added",
             Self::PolicyRulesRemoved => "policy.rules_removed",
+            Self::CatalogueLoaded => "catalogue.loaded",
         }
     }
 }

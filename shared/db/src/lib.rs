@@ -10,6 +10,7 @@
 //! hash-chained journal ([`journal`]), the core store ([`core`]) and the local cluster that the
 //! demo and the tests start ([`cluster`]).
 
+pub mod catalogue;
 pub mod cluster;
 pub mod core;
 mod error;

@@ -106,3 +106,13 @@ diesel::table! {
 
 diesel::allow_tables_to_appear_in_same_query!(tenants, org_units, agents, memberships);
 diesel::joinable!(memberships -> agents (agent_id));
+
+diesel::table! {
+    catalogue.distinctions (tenant_id, file) {
+        tenant_id -> Uuid,
+        file -> Text,
+        source -> Text,
+        origin -> Text,
+        updated_at -> Timestamptz,
+    }
+}

@@ -16,7 +16,10 @@ use crate::codes::{Article, DistinctionCode, GradeCode};
 
 /// Embedded catalogue files, in listing order. The practices file holds the
 /// inter-order gap practices, which are tenant parameters.
-const BUILTIN_DISTINCTIONS: &[(&str, &str)] = &[
+/// The versioned catalogue files shipped with the engine, `(file name, TOML)`: what each
+/// tenant's catalogue is loaded from (national orders for every tenant, medals for the tenants
+/// that use them).
+pub const BUILTIN_DISTINCTIONS: &[(&str, &str)] = &[
     ("lh.toml", include_str!("../catalogue/lh.toml")),
     ("onm.toml", include_str!("../catalogue/onm.toml")),
     ("mhrdc.toml", include_str!("../catalogue/mhrdc.toml")),
@@ -31,7 +34,8 @@ const BUILTIN_DISTINCTIONS: &[(&str, &str)] = &[
     ("ma.toml", include_str!("../catalogue/ma.toml")),
     ("mm.toml", include_str!("../catalogue/mm.toml")),
 ];
-const BUILTIN_PRACTICES: (&str, &str) = (
+/// The gap practices between orders shipped with the engine, `(file name, TOML)`.
+pub const BUILTIN_PRACTICES: (&str, &str) = (
     "practices.toml",
     include_str!("../catalogue/practices.toml"),
 );

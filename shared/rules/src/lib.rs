@@ -66,10 +66,10 @@ pub use case::{
     Proposal, Route, Service, ServiceKind, check_codes, parse_case,
 };
 pub use catalogue::{
-    ArticleRef, Catalogue, CatalogueData, CatalogueError, CriminalRecordRule, CrossEntry,
-    DeceasedPolicy, DeceasedRule, DistinctionData, DistinctionKind, GapOverride, GapPractice,
-    GradeData, LevelNoun, NationalityRule, ParliamentRule, Progression, ProgressionMode, RouteRule,
-    RuleSet, Scope, ServiceCounting, TenantParameters, YearsRule,
+    ArticleRef, BUILTIN_DISTINCTIONS, BUILTIN_PRACTICES, Catalogue, CatalogueData, CatalogueError,
+    CriminalRecordRule, CrossEntry, DeceasedPolicy, DeceasedRule, DistinctionData, DistinctionKind,
+    GapOverride, GapPractice, GradeData, LevelNoun, NationalityRule, ParliamentRule, Progression,
+    ProgressionMode, RouteRule, RuleSet, Scope, ServiceCounting, TenantParameters, YearsRule,
 };
 pub use codes::{Article, CodeError, CountryCode, DistinctionCode, GradeCode, ReasonCode};
 pub use dates::{Ymd, add_months, add_years, fr_date, fr_ymd};

@@ -31,4 +31,7 @@ pub struct WebContext {
     pub templates: Templates,
     /// Verifies the gateway's identity assertions.
     pub identity: napoleon_identity::AssertionVerifier,
+    /// Authorization decisions: services check the permission of each of their routes
+    /// themselves, from the roles in the assertion (the gateway checks its own routes).
+    pub authorizer: napoleon_authz::Authorizer,
 }

@@ -134,6 +134,19 @@ impl Browser {
         self.send(url, request).await
     }
 
+    /// POSTs JSON with the session's CSRF token in `X-CSRF-Token` (when given).
+    pub async fn post_json(&mut self, url: &str, body: &str, csrf: Option<&str>) -> Page {
+        let mut request = self
+            .http
+            .post(url)
+            .header("content-type", "application/json")
+            .body(body.to_owned());
+        if let Some(token) = csrf {
+            request = request.header("x-csrf-token", token);
+        }
+        self.send(url, request).await
+    }
+
     pub async fn get_json(&mut self, url: &str) -> (u16, serde_json::Value) {
         let page = self.get(url).await;
         (

@@ -27,8 +27,8 @@ async fn seeding_twice_creates_and_journals_nothing_the_second_time() {
     let units = count(&mut admin, "SELECT count(*) AS n FROM core.org_units").await;
     assert_eq!(
         events,
-        19 + 8 + 3,
-        "one event per tenant, unit and grant created, one per policy seeded"
+        19 + 8 + 3 + 3,
+        "one event per tenant, unit and grant created, one per policy and catalogue seeded"
     );
 
     let second = seed(&db).await.unwrap();
@@ -88,7 +88,7 @@ async fn the_interieur_tree_has_its_prefectures_under_their_regions() {
     assert_eq!(v.broken, None);
     assert_eq!(
         v.events_checked,
-        9 + 1 + 6,
-        "the tenant, its 8 units, its policy, its 6 grants"
+        9 + 1 + 1 + 6,
+        "the tenant, its 8 units, its policy, its catalogue, its 6 grants"
     );
 }

@@ -12,6 +12,7 @@
 mod access;
 mod browser;
 mod demo_seed;
+mod eligibility;
 mod isolation;
 mod journal;
 mod login;

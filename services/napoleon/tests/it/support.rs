@@ -196,6 +196,7 @@ impl TestAppBuilder {
         config.server.public_url.clone_from(&self.public_url);
         let (signer, verifier) = app::assertion_keys(&config, ServiceName::All).unwrap();
         let ctx = WebContext {
+            authorizer: napoleon_authz::Authorizer::new(app_db.pool().clone()),
             db: app_db,
             templates: app::templates().unwrap(),
             identity: verifier,

@@ -1,0 +1,107 @@
+//! `POST /intake/api/v1/eligibility` (also `POST /api/v1/eligibility` at the gateway): the
+//! eligibility engine over HTTP, with the tenant's own catalogue. Same case and verdict JSON
+//! as `napoleon rules check` (docs/rules.md); a malformed case is a 422 problem+json naming
+//! the field, in French.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use napoleon_authz::{Action, Permission, Resource};
+use napoleon_db::catalogue;
+use napoleon_identity::Identity;
+use napoleon_rules::Catalogue;
+use napoleon_web::{WebContext, WebError, WebResult};
+
+const PERMISSION: Permission = Permission::new(Resource::Eligibility, Action::Check);
+
+pub(crate) async fn check(
+    State(ctx): State<WebContext>,
+    Extension(identity): Extension<Identity>,
+    body: Bytes,
+) -> WebResult<Response> {
+    let roles: Vec<_> = identity.roles.iter().map(|g| g.role).collect();
+    let mut tx = ctx.db.tenant(identity.tenant).await?;
+    let allowed = ctx
+        .authorizer
+        .allows(&mut tx, &roles, PERMISSION)
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))?;
+    if !allowed {
+        tx.rollback().await;
+        return Err(WebError::Forbidden);
+    }
+    let files = catalogue::load(&mut tx).await?;
+    tx.rollback().await;
+    let input = std::str::from_utf8(&body).unwrap_or("");
+    // Only the tenant's distinctions may be proposed here; but a candidate's awards and the
+    // rules between orders may name any distinction, so the engine sees the whole catalogue,
+    // with the tenant's own (possibly adjusted) documents in place of the built-in ones.
+    if let Some(code) = target_distinction(input)
+        && !files.iter().any(|(file, _)| file_code(file) == code)
+    {
+        return Ok(problem(
+            "case.distinction_not_in_catalogue",
+            Some("distinction"),
+            &format!(
+                "champ « distinction » : la distinction « {code} » n'est pas au catalogue de ce ministère"
+            ),
+        ));
+    }
+    let mut parts: Vec<(&str, &str)> = files
+        .iter()
+        .filter(|(f, _)| f != "practices.toml")
+        .map(|(f, s)| (f.as_str(), s.as_str()))
+        .collect();
+    for (file, source) in napoleon_rules::BUILTIN_DISTINCTIONS {
+        if !parts.iter().any(|(f, _)| f == file) {
+            parts.push((file, source));
+        }
+    }
+    let practices = files
+        .iter()
+        .find(|(f, _)| f == "practices.toml")
+        .map_or(napoleon_rules::BUILTIN_PRACTICES, |(f, s)| {
+            (f.as_str(), s.as_str())
+        });
+    let catalogue = Catalogue::from_toml_parts(&parts, Some(practices))
+        .map_err(|e| WebError::Internal(format!("tenant catalogue: {e}")))?;
+    match napoleon_rules::check_json(&catalogue, input) {
+        Ok(verdict) => Ok(Json(verdict).into_response()),
+        Err(e) => {
+            let error = e.body();
+            Ok(problem(error.error, error.field.as_deref(), &error.message))
+        }
+    }
+}
+
+/// `lh.toml` → `LH`.
+fn file_code(file: &str) -> String {
+    file.trim_end_matches(".toml").to_uppercase()
+}
+
+/// The case's target distinction, if the input says one (malformed input is left to the
+/// engine, which names what is wrong).
+fn target_distinction(input: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(input).ok()?;
+    value.get("distinction")?.as_str().map(str::to_owned)
+}
+
+/// A 422 problem+json in French with the engine's stable code and the faulty field.
+fn problem(code: &str, field: Option<&str>, message: &str) -> Response {
+    let body = serde_json::json!({
+        "type": format!("https://napoleon.numerique.gouv.fr/problemes/{code}"),
+        "title": "Dossier d'éligibilité invalide",
+        "status": 422,
+        "detail": message,
+        "code": code,
+        "field": field,
+    });
+    let mut response = (StatusCode::UNPROCESSABLE_ENTITY, body.to_string()).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
+    response
+}

@@ -1,0 +1,160 @@
+//! `POST /api/v1/eligibility`: the HTTP twin of `napoleon rules check`, authenticated, with the
+//! tenant's own catalogue.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use crate::browser::Browser;
+use crate::login::LiveApp;
+
+const ONM_CASE: &str = r#"{"distinction":"ONM","grade":"chevalier","assessed_on":"2027-05-15",
+ "candidate":{"birth_date":"1975-02-11","nationality":"FR","french_since":null,"deceased_on":null,
+   "services":[{"from":"2010-09-01","to":null,"kind":"public"}],
+   "awards":[{"distinction":"MSI","grade":"bronze","decreed_on":"2019-12-20","received_on":"2020-02-03"}],
+   "mandates":[]},
+ "proposal":{"route":"normal","criminal_record_issued_on":"2027-03-02"}}"#;
+
+fn cli_verdict(case: &str) -> serde_json::Value {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_napoleon"))
+        .args(["rules", "check"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(case.as_bytes())
+        .unwrap();
+    serde_json::from_slice(&child.wait_with_output().unwrap().stdout).unwrap()
+}
+
+async fn logged_in(live: &LiveApp, sub: &str) -> (Browser, String) {
+    let mut browser = Browser::new();
+    live.login(&mut browser, sub).await;
+    let csrf = browser.get(&live.url("/")).await.hidden("_csrf");
+    (browser, csrf)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_http_twin_answers_what_the_cli_answers() {
+    let live = LiveApp::start().await;
+    let (mut claire, csrf) = logged_in(&live, "demo-claire.martin").await;
+    for case in [
+        ONM_CASE.to_owned(),
+        ONM_CASE.replace("2010-09-01", "2020-09-01"),
+        ONM_CASE.replace("\"ONM\"", "\"LH\""),
+    ] {
+        let page = claire
+            .post_json(&live.url("/api/v1/eligibility"), &case, Some(&csrf))
+            .await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        let http: serde_json::Value = serde_json::from_str(&page.body).unwrap();
+        assert_eq!(http, cli_verdict(&case));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_malformed_case_is_a_422_naming_the_field_in_french() {
+    let live = LiveApp::start().await;
+    let (mut claire, csrf) = logged_in(&live, "demo-claire.martin").await;
+    let page = claire
+        .post_json(
+            &live.url("/api/v1/eligibility"),
+            &ONM_CASE.replace("2027-05-15", "2027-02-30"),
+            Some(&csrf),
+        )
+        .await;
+    assert_eq!(page.status, 422);
+    let problem: serde_json::Value = serde_json::from_str(&page.body).unwrap();
+    assert_eq!(problem["code"], "case.invalid_date");
+    assert_eq!(problem["field"], "assessed_on");
+    assert!(problem["detail"].as_str().unwrap().contains("assessed_on"));
+    let page = claire
+        .post_json(
+            &live.url("/api/v1/eligibility"),
+            "{ pas du json",
+            Some(&csrf),
+        )
+        .await;
+    assert_eq!(
+        (page.status, page.body.contains("case.malformed_json")),
+        (422, true)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_tenant_uses_its_own_catalogue() {
+    let live = LiveApp::start().await;
+    let arts_et_lettres = ONM_CASE.replace("\"ONM\"", "\"AL\"");
+    let (mut lucie, csrf) = logged_in(&live, "demo-lucie.moreau").await;
+    let culture = lucie
+        .post_json(
+            &live.url("/api/v1/eligibility"),
+            &arts_et_lettres,
+            Some(&csrf),
+        )
+        .await;
+    assert_eq!(
+        culture.status, 200,
+        "Arts et Lettres is in Culture's catalogue: {}",
+        culture.body
+    );
+    let (mut claire, csrf) = logged_in(&live, "demo-claire.martin").await;
+    let interieur = claire
+        .post_json(
+            &live.url("/api/v1/eligibility"),
+            &arts_et_lettres,
+            Some(&csrf),
+        )
+        .await;
+    assert_eq!(
+        interieur.status, 422,
+        "not in the Interior's: {}",
+        interieur.body
+    );
+    assert!(
+        interieur.body.contains("case.distinction_not_in_catalogue")
+            && interieur.body.contains("au catalogue de ce ministère")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn only_authenticated_agents_with_the_permission_and_the_csrf_token() {
+    let live = LiveApp::start().await;
+    let mut anonymous = Browser::new();
+    assert_eq!(
+        anonymous
+            .post_json(&live.url("/api/v1/eligibility"), ONM_CASE, None)
+            .await
+            .status,
+        401
+    );
+    let (mut anne, csrf) = logged_in(&live, "demo-anne.durand").await;
+    let refused = anne
+        .post_json(&live.url("/api/v1/eligibility"), ONM_CASE, Some(&csrf))
+        .await;
+    assert_eq!(
+        refused.status, 403,
+        "administrators do not check eligibility by default"
+    );
+    // Through the generic forwarding too: the service checks the permission itself.
+    let refused = anne
+        .post_json(
+            &live.url("/intake/api/v1/eligibility"),
+            ONM_CASE,
+            Some(&csrf),
+        )
+        .await;
+    assert_eq!(refused.status, 403);
+    let (mut claire, _) = logged_in(&live, "demo-claire.martin").await;
+    assert_eq!(
+        claire
+            .post_json(&live.url("/api/v1/eligibility"), ONM_CASE, None)
+            .await
+            .status,
+        403,
+        "no CSRF token"
+    );
+}
