@@ -171,9 +171,12 @@ def check_app_pods(c: Checks, label: str, objects: list[Obj], values: Obj) -> No
                     json.dumps(env.get("NAPOLEON__DATABASE__URL")))
             c.check(f"{where}: never gets the owner DB URL",
                     "NAPOLEON__DATABASE__OWNER_URL" not in env)
-            oidc = "NAPOLEON__OIDC__CLIENT_SECRET" in env
+            oidc = "NAPOLEON__OIDC__PROVIDERS" in env
             want_oidc = svc == "gateway" and values["secrets"]["oidcClientSecret"]["enabled"]
             c.check(f"{where}: OIDC client secret only where expected", oidc == want_oidc)
+            signing = "NAPOLEON__ASSERTION__SIGNING_KEY" in env
+            want_signing = svc == "gateway" and values["secrets"]["assertionSigningKey"]["enabled"]
+            c.check(f"{where}: assertion signing key only on the gateway", signing == want_signing)
             autoscaled = values["autoscaling"]["enabled"]
             c.check(f"{where}: replicas left to the HPA" if autoscaled else f"{where}: replicas set",
                     ("replicas" not in dep["spec"]) if autoscaled
@@ -318,6 +321,10 @@ def check_config_and_secrets(c: Checks, label: str, objects: list[Obj], values: 
         c.check(f"{label}: ConfigMap {cm['metadata']['name']} holds no secret", not bad, str(bad))
     common = [cm for cm in cms if cm["metadata"]["name"] == f"{RELEASE}-config"]
     if c.check(f"{label}: common ConfigMap present", len(common) == 1):
+        verify = common[0].get("data", {}).get("NAPOLEON__ASSERTION__VERIFY_KEYS")
+        keys = values["assertion"]["verifyKeys"]
+        c.check(f"{label}: services get the assertion's public keys",
+                (json.loads(verify) == keys) if keys else verify is None, str(verify))
         data = common[0]["data"]
         c.check(f"{label}: ConfigMap has the NAPOLEON__ settings",
                 data.get("NAPOLEON__SERVER__BIND") == f"0.0.0.0:{values['config']['port']}"
