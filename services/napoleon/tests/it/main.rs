@@ -20,5 +20,6 @@ mod proconnect;
 mod roles;
 mod rules_cli;
 mod schema;
+mod split;
 mod support;
 mod web;

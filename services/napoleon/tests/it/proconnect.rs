@@ -12,7 +12,7 @@ use crate::support::count;
 
 const CLIENT_SECRET: &str = "a-client-secret-of-more-than-32-characters";
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -21,7 +21,7 @@ fn free_port() -> u16 {
 }
 
 /// Starts oidc-provider for the app at `base`; returns it and the gateway's provider entry.
-async fn proconnect_like(base: &str) -> (NodePeer, ProviderConfig, tempdir::Dir) {
+pub async fn proconnect_like(base: &str) -> (NodePeer, ProviderConfig, tempdir::Dir) {
     let issuer = format!("http://127.0.0.1:{}", free_port());
     let config = serde_json::json!({
         "issuer": issuer,
@@ -55,7 +55,7 @@ async fn proconnect_like(base: &str) -> (NodePeer, ProviderConfig, tempdir::Dir)
 }
 
 /// A throwaway directory (the provider's configuration file), removed when dropped.
-mod tempdir {
+pub mod tempdir {
     pub struct Dir {
         pub path: std::path::PathBuf,
     }
@@ -130,7 +130,7 @@ async fn submit_form(browser: &mut Browser, page: &Page, extra: &[(&str, &str)])
 
 /// Follows the provider's pages (redirects, login and consent forms) until it sends the
 /// browser back to the app; returns that last redirect's target.
-async fn through_provider(
+pub async fn through_provider(
     browser: &mut Browser,
     start: Page,
     app_base: &str,

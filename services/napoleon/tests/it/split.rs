@@ -1,0 +1,167 @@
+//! Split mode: the gateway and every service as separate `napoleon serve <service>`
+//! processes, two gateways and two intake instances. A login made through one gateway works
+//! through the other, reaching the other intake instance: sessions live in PostgreSQL and
+//! services keep no local state.
+
+use std::time::Duration;
+
+use base64::Engine as _;
+use napoleon_identity::AssertionSigner;
+use napoleon_testkit::TestDb;
+use tokio::process::{Child, Command};
+
+use crate::browser::Browser;
+use crate::proconnect::{free_port, proconnect_like, through_provider};
+
+struct Process {
+    _child: Child,
+    base: String,
+}
+
+async fn serve(service: &str, db: &TestDb, env: &[(&str, String)]) -> Process {
+    start(service, db, env, free_port()).await
+}
+
+/// Starts `napoleon serve <service>` on `port` and waits until it is ready.
+async fn start(service: &str, db: &TestDb, env: &[(&str, String)], port: u16) -> Process {
+    let base = format!("http://127.0.0.1:{port}");
+    let dsfr = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../node_modules/@gouvfr/dsfr/dist");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_napoleon"));
+    command
+        .args(["serve", service])
+        .env_remove("NAPOLEON_CONFIG")
+        .env("NAPOLEON__DATABASE__URL", db.app_url().expose())
+        .env("NAPOLEON__DATABASE__POOL_SIZE", "2")
+        .env("NAPOLEON__SERVER__BIND", format!("127.0.0.1:{port}"))
+        .env("NAPOLEON__WEB__DSFR_DIST", dsfr)
+        .env("NAPOLEON__LOG__FILTER", "warn")
+        .env("OTEL_SDK_DISABLED", "true")
+        .kill_on_drop(true);
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let child = command.spawn().unwrap();
+    let client = openidconnect::reqwest::Client::new();
+    for _ in 0..120 {
+        if let Ok(r) = client.get(format!("{base}/readyz")).send().await
+            && r.status().as_u16() == 200
+        {
+            return Process {
+                _child: child,
+                base,
+            };
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    panic!("napoleon serve {service} did not become ready");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn gateways_and_services_in_separate_processes_share_nothing_but_the_database() {
+    let db = TestDb::new().await.unwrap();
+    napoleon::demo::seed(&db.app_db().unwrap()).await.unwrap();
+
+    let mut seed = [0_u8; 32];
+    getrandom::fill(&mut seed).unwrap();
+    let signing_key = format!(
+        "split:{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(seed)
+    );
+    let verify_keys = format!(
+        "[\"{}\"]",
+        AssertionSigner::from_config(&signing_key)
+            .unwrap()
+            .public_config()
+    );
+    let services_env = [("NAPOLEON__ASSERTION__VERIFY_KEYS", verify_keys)];
+
+    let intake_a = serve("intake", &db, &services_env).await;
+    let intake_b = serve("intake", &db, &services_env).await;
+    let instruction = serve("instruction", &db, &services_env).await;
+    let decisions = serve("decisions", &db, &services_env).await;
+    let promotion = serve("promotion", &db, &services_env).await;
+
+    // Both gateways answer at the same public URL as far as the provider knows (the first's);
+    // the session cookie is then replayed against the second, as a load balancer would.
+    let public_port = free_port();
+    let public = format!("http://127.0.0.1:{public_port}");
+    let (_provider, provider, _dir) = proconnect_like(&public).await;
+    let providers = format!(
+        "[{{name=\"proconnect\", label=\"ProConnect\", issuer=\"{}\", client_id=\"{}\", client_secret=\"{}\"}}]",
+        provider.issuer,
+        provider.client_id,
+        provider.client_secret.expose()
+    );
+    let gateway_env = |intake: &Process| {
+        vec![
+            ("NAPOLEON__SERVER__PUBLIC_URL", public.clone()),
+            ("NAPOLEON__OIDC__PROVIDERS", providers.clone()),
+            ("NAPOLEON__ASSERTION__SIGNING_KEY", signing_key.clone()),
+            ("NAPOLEON__GATEWAY__TARGETS__INTAKE", intake.base.clone()),
+            (
+                "NAPOLEON__GATEWAY__TARGETS__INSTRUCTION",
+                instruction.base.clone(),
+            ),
+            (
+                "NAPOLEON__GATEWAY__TARGETS__DECISIONS",
+                decisions.base.clone(),
+            ),
+            (
+                "NAPOLEON__GATEWAY__TARGETS__PROMOTION",
+                promotion.base.clone(),
+            ),
+        ]
+    };
+    // The first gateway listens on the public port itself.
+    let gateway_a = start("gateway", &db, &gateway_env(&intake_a), public_port).await;
+    let gateway_b = serve("gateway", &db, &gateway_env(&intake_b)).await;
+
+    let mut browser = Browser::new();
+    let start = browser
+        .get(&format!("{}/connexion/proconnect", gateway_a.base))
+        .await;
+    let callback = through_provider(&mut browser, start, &gateway_a.base, "agent-claire").await;
+    let landed = browser.get(&callback).await;
+    assert_eq!(landed.location.as_deref(), Some("/"), "{}", landed.body);
+
+    let (status, through_a) = browser
+        .get_json(&format!("{}/intake/api/v1/identity", gateway_a.base))
+        .await;
+    assert_eq!(status, 200, "{through_a}");
+    let session = browser.cookie(&gateway_a.base, "napoleon_session").unwrap();
+    browser.set_cookie(&gateway_b.base, "napoleon_session", &session);
+    let (status, through_b) = browser
+        .get_json(&format!("{}/intake/api/v1/identity", gateway_b.base))
+        .await;
+    assert_eq!(status, 200, "{through_b}");
+    assert_eq!(through_a["agent"], through_b["agent"]);
+    assert_eq!(through_a["tenant"], through_b["tenant"]);
+    for service in ["instruction", "decisions", "promotion"] {
+        let (status, identity) = browser
+            .get_json(&format!("{}/{service}/api/v1/identity", gateway_b.base))
+            .await;
+        assert_eq!((status, identity["service"].as_str()), (200, Some(service)));
+    }
+
+    // A service reached directly, without the gateway, refuses.
+    let direct = openidconnect::reqwest::Client::new()
+        .get(format!("{}/intake/api/v1/identity", intake_b.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(direct.status().as_u16(), 401);
+
+    // A state-changing call through the second gateway, with the first gateway's session.
+    let home = browser.get(&format!("{}/", gateway_b.base)).await;
+    let csrf = home.hidden("_csrf");
+    let case = r#"{"distinction":"LH","grade":"chevalier","assessed_on":"2027-07-14","candidate":{"birth_date":"1970-01-01","nationality":"FR","services":[{"from":"2000-01-01","to":null,"kind":"public"}],"awards":[],"mandates":[]}}"#;
+    let checked = browser
+        .post_json(
+            &format!("{}/api/v1/eligibility", gateway_b.base),
+            case,
+            Some(&csrf),
+        )
+        .await;
+    assert_eq!(checked.status, 200, "{}", checked.body);
+}
