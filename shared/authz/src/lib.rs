@@ -19,7 +19,7 @@ use std::sync::Arc;
 use casbin::{CoreApi, DefaultModel, Enforcer, MemoryAdapter};
 use napoleon_db::policy::{self, PolicyRule};
 use napoleon_db::{DbError, PgPool, TenantConn};
-use napoleon_kernel::{Role, TenantId};
+use napoleon_kernel::{OrgUnitId, Role, TenantId};
 use tokio::sync::Mutex;
 
 pub use adapter::PgPolicyAdapter;
@@ -177,6 +177,28 @@ impl Authorizer {
             pool,
             cache: Arc::new(Mutex::new(HashMap::new())),
         }
+    }
+
+    /// Whether the agent may do `permission` on a resource held by `unit`: only the roles
+    /// granted at that unit or above it count (a role's scope is its unit's subtree; at the
+    /// ministry, the whole tenant).
+    ///
+    /// # Errors
+    /// [`AuthzError`] when the policy or the unit tree cannot be read.
+    pub async fn allows_at(
+        &self,
+        tx: &mut TenantConn,
+        grants: &[(Role, OrgUnitId)],
+        permission: Permission,
+        unit: OrgUnitId,
+    ) -> Result<bool, AuthzError> {
+        let covering = napoleon_db::core::ancestors_or_self(tx, unit).await?;
+        let roles: Vec<Role> = grants
+            .iter()
+            .filter(|(_, at)| covering.contains(at))
+            .map(|(role, _)| *role)
+            .collect();
+        self.allows(tx, &roles, permission).await
     }
 
     /// Whether any of `roles` may do `permission` in the transaction's tenant.

@@ -193,3 +193,85 @@ async fn every_instance_picks_up_a_policy_change_at_its_next_decision() {
         tx.rollback().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_role_covers_its_units_subtree_and_nothing_else() {
+    use napoleon_authz::{Action, Authorizer, Permission, Resource};
+    use napoleon_kernel::{OrgUnitKind, TenantSlug};
+
+    let tdb = napoleon_testkit::TestDb::new().await.unwrap();
+    let db = tdb.app_db().unwrap();
+    napoleon::demo::seed(&db).await.unwrap();
+    let tenant = {
+        let mut conn = db.platform().await.unwrap();
+        napoleon_db::core::find_tenant(&mut conn, &TenantSlug::parse("interieur").unwrap())
+            .await
+            .unwrap()
+            .unwrap()
+            .id
+    };
+    let mut tx = db.tenant(tenant).await.unwrap();
+    let units = napoleon_db::core::list_org_units(&mut tx).await.unwrap();
+    let unit = |kind, code: &str| {
+        units
+            .iter()
+            .find(|u| u.kind == kind && u.code.as_str() == code)
+            .unwrap()
+            .id
+    };
+    let (rhone, gironde, region, ministry) = (
+        unit(OrgUnitKind::PrefectureDepartement, "69"),
+        unit(OrgUnitKind::PrefectureDepartement, "33"),
+        unit(OrgUnitKind::PrefectureRegion, "84"),
+        unit(OrgUnitKind::Ministere, "MI"),
+    );
+    let authorizer = Authorizer::new(db.pool().clone());
+    let read = Permission::new(Resource::Nomination, Action::Read);
+    let at_rhone = [(Role::Instructeur, rhone)];
+    assert!(
+        authorizer
+            .allows_at(&mut tx, &at_rhone, read, rhone)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !authorizer
+            .allows_at(&mut tx, &at_rhone, read, gironde)
+            .await
+            .unwrap(),
+        "another préfecture"
+    );
+    assert!(
+        !authorizer
+            .allows_at(&mut tx, &at_rhone, read, region)
+            .await
+            .unwrap(),
+        "not upwards"
+    );
+    let at_region = [(Role::Instructeur, region)];
+    assert!(
+        authorizer
+            .allows_at(&mut tx, &at_region, read, rhone)
+            .await
+            .unwrap(),
+        "the region covers its départements"
+    );
+    let at_ministry = [(Role::Auditeur, ministry)];
+    for u in [rhone, gironde, region, ministry] {
+        assert!(
+            authorizer
+                .allows_at(&mut tx, &at_ministry, read, u)
+                .await
+                .unwrap(),
+            "the ministry covers all"
+        );
+    }
+    // Another tenant's unit is outside every subtree.
+    assert!(
+        !authorizer
+            .allows_at(&mut tx, &at_ministry, read, OrgUnitId::new())
+            .await
+            .unwrap()
+    );
+    tx.rollback().await;
+}
