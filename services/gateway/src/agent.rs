@@ -28,6 +28,8 @@ pub(crate) struct SessionAuth {
     pub(crate) tenants: Vec<TenantId>,
     pub(crate) tenant: Option<TenantId>,
     pub(crate) csrf: String,
+    #[serde(default)]
+    pub(crate) operator: bool,
 }
 
 /// The current tenant of a request.
@@ -56,6 +58,8 @@ pub struct RequestAgent {
     pub tenant_count: usize,
     /// The session's CSRF token.
     pub csrf: String,
+    /// A platform operator.
+    pub operator: bool,
 }
 
 impl RequestAgent {
@@ -91,6 +95,7 @@ impl RequestAgent {
             tenant: self.tenant.as_ref().map(|t| t.name.clone()),
             unit,
             can_switch: self.tenant_count > 1,
+            operator: self.operator,
             csrf: self.csrf.clone(),
         }
     }
@@ -167,5 +172,6 @@ async fn load(state: &GatewayState, auth: &mut SessionAuth) -> Result<RequestAge
         grants,
         tenant_count: auth.tenants.len(),
         csrf: auth.csrf.clone(),
+        operator: auth.operator,
     })
 }

@@ -159,8 +159,14 @@ async fn complete(
         tenants: tenants.1.clone(),
         tenant: None,
         csrf: random_token(),
+        operator: state
+            .cfg
+            .operators
+            .iter()
+            .any(|o| o.expose() == login.email.to_lowercase()),
     };
     let target = match tenants.1.as_slice() {
+        [] if auth.operator => "/exploitation",
         [] => "/acces-non-accorde",
         [only] if acr_satisfied(state, *only, login.acr.as_deref()).await? => {
             auth.tenant = Some(*only);

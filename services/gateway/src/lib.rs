@@ -15,6 +15,7 @@ mod auth;
 mod csrf;
 pub mod forward;
 pub mod oidc;
+mod operator;
 mod pages;
 mod policy_page;
 pub mod session_store;
@@ -55,6 +56,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("no_access", include_str!("../templates/no_access.hbs")),
     ("members", include_str!("../templates/members.hbs")),
     ("policy", include_str!("../templates/policy.hbs")),
+    ("operator", include_str!("../templates/operator.hbs")),
 ];
 
 /// Session lifetimes.
@@ -81,6 +83,9 @@ pub struct GatewayConfig {
     pub session: SessionSettings,
     /// Authorization decisions.
     pub authorizer: Authorizer,
+    /// Platform operators' emails: they create tenants and watch health, and hold no tenant
+    /// role by being operators (they never see dossier contents).
+    pub operators: Vec<napoleon_kernel::Email>,
 }
 
 /// Handlers' state.
@@ -101,6 +106,8 @@ pub enum Access {
     Tenant,
     /// A logged-in agent whose roles in the current tenant allow this.
     Permission(Permission),
+    /// A platform operator.
+    Operator,
 }
 
 /// One declared route.
@@ -150,6 +157,14 @@ pub fn route_table() -> Vec<RouteSpec> {
             members_manage,
         ),
         spec(Method::POST, "/api/v1/eligibility", Tenant),
+        spec(Method::GET, "/exploitation", Access::Operator),
+        spec(Method::POST, "/exploitation/ministeres", Access::Operator),
+        spec(Method::POST, "/administration/admissions", members_manage),
+        spec(
+            Method::POST,
+            "/administration/admissions/{id}/retrait",
+            members_manage,
+        ),
         spec(Method::GET, "/administration/politique", policy_read),
         spec(Method::POST, "/administration/politique", policy_manage),
     ];
@@ -183,6 +198,10 @@ fn handler(method: &Method, path: &str) -> Option<MethodRouter<GatewayState>> {
         ("POST", "/administration/membres") => post(admin::grant),
         ("POST", "/administration/membres/{id}/retrait") => post(admin::revoke),
         ("POST", "/api/v1/eligibility") => post(forward::eligibility),
+        ("GET", "/exploitation") => get(operator::overview),
+        ("POST", "/exploitation/ministeres") => post(operator::create_tenant),
+        ("POST", "/administration/admissions") => post(admin::add_admission),
+        ("POST", "/administration/admissions/{id}/retrait") => post(admin::remove_admission),
         ("GET", "/administration/politique") => get(policy_page::show),
         ("POST", "/administration/politique") => post(policy_page::save),
         (m, p) if forward::SERVICES.iter().any(|s| s.1 == p) => match m {
@@ -266,6 +285,13 @@ async fn enforce_access(
             }
         }
         (Access::Authenticated, Some(_)) => next.run(request).await,
+        (Access::Operator, Some(agent)) => {
+            if agent.operator {
+                next.run(request).await
+            } else {
+                WebError::Forbidden.into_response()
+            }
+        }
         (Access::Tenant, Some(agent)) => {
             if agent.tenant.is_some() {
                 next.run(request).await

@@ -83,12 +83,12 @@ pub(crate) async fn home(
     if let Some(a) = &agent
         && a.tenant.is_none()
     {
-        return Ok(Redirect::to(if a.tenant_count == 0 {
-            "/acces-non-accorde"
-        } else {
-            "/choisir-ministere"
-        })
-        .into_response());
+        let target = match (a.tenant_count, a.operator) {
+            (0, true) => "/exploitation",
+            (0, false) => "/acces-non-accorde",
+            _ => "/choisir-ministere",
+        };
+        return Ok(Redirect::to(target).into_response());
     }
     let view = match &agent {
         None => {
@@ -278,7 +278,7 @@ pub(crate) async fn no_access(
     State(state): State<GatewayState>,
     Extension(agent): Extension<RequestAgent>,
 ) -> WebResult<Response> {
-    if agent.tenant_count > 0 {
+    if agent.tenant_count > 0 || agent.operator {
         return Ok(Redirect::to("/").into_response());
     }
     let mut response = render(

@@ -46,6 +46,16 @@ pub struct Config {
     pub assertion: AssertionConfig,
     /// Where the gateway finds the services when they run apart.
     pub gateway: GatewayConfig,
+    /// The platform itself.
+    pub platform: PlatformConfig,
+}
+
+/// The platform itself.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct PlatformConfig {
+    /// Emails of the platform operators (create tenants, watch health; no tenant data).
+    pub operators: Vec<String>,
 }
 
 /// Identity providers.

@@ -129,6 +129,16 @@ const DEMO_AGENTS: &[DemoAgent] = &[
         role_label: "Auditeur",
     },
     DemoAgent {
+        email: "olivier.garnier@numerique.gouv.fr",
+        given_name: "Olivier",
+        usual_name: "Garnier",
+        acr: "eidas2",
+        grants: &[],
+        tenant_label: "Plateforme",
+        unit_label: "Exploitation",
+        role_label: "Opérateur de la plateforme",
+    },
+    DemoAgent {
         email: "nina.roux@exemple.gouv.fr",
         given_name: "Nina",
         usual_name: "Roux",
@@ -139,6 +149,9 @@ const DEMO_AGENTS: &[DemoAgent] = &[
         role_label: "Aucun rôle (page « aucun accès »)",
     },
 ];
+
+/// The demo's platform operator.
+pub const DEMO_OPERATOR: &str = "olivier.garnier@numerique.gouv.fr";
 
 /// 32 random bytes as hex (a client secret that lives as long as the demo process).
 #[must_use]

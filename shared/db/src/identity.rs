@@ -331,6 +331,63 @@ pub enum AdmissionKind {
     IdpId,
 }
 
+/// One admission rule.
+#[derive(Debug, Clone)]
+pub struct AdmissionRule {
+    /// Its id (for removal).
+    pub id: uuid::Uuid,
+    /// How it matches.
+    pub kind: AdmissionKind,
+    /// The domain or idp id.
+    pub value: String,
+}
+
+/// The tenant's admission rules.
+///
+/// # Errors
+/// [`DbError`].
+pub async fn list_admission_rules(tx: &mut TenantConn) -> Result<Vec<AdmissionRule>, DbError> {
+    let tenant = tx.tenant().as_uuid();
+    let rows: Vec<(uuid::Uuid, String, String)> = admission_rules::table
+        .filter(admission_rules::tenant_id.eq(tenant))
+        .order((admission_rules::kind, admission_rules::value))
+        .select((
+            admission_rules::id,
+            admission_rules::kind,
+            admission_rules::value,
+        ))
+        .load(tx.pg())
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, kind, value)| AdmissionRule {
+            id,
+            kind: if kind == "idp_id" {
+                AdmissionKind::IdpId
+            } else {
+                AdmissionKind::EmailDomain
+            },
+            value,
+        })
+        .collect())
+}
+
+/// Removes an admission rule; false if there was none with this id in the tenant.
+///
+/// # Errors
+/// [`DbError`].
+pub async fn remove_admission_rule(tx: &mut TenantConn, id: uuid::Uuid) -> Result<bool, DbError> {
+    let tenant = tx.tenant().as_uuid();
+    Ok(diesel::delete(
+        admission_rules::table
+            .filter(admission_rules::tenant_id.eq(tenant))
+            .filter(admission_rules::id.eq(id)),
+    )
+    .execute(tx.pg())
+    .await?
+        == 1)
+}
+
 /// Adds an admission rule to the tenant.
 ///
 /// # Errors

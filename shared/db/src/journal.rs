@@ -77,6 +77,10 @@ pub enum EventKind {
     PolicyRulesRemoved,
     /// Distinctions were added to the tenant's catalogue.
     CatalogueLoaded,
+    /// An admission rule was added.
+    AdmissionRuleAdded,
+    /// An admission rule was removed.
+    AdmissionRuleRemoved,
 }
 
 impl EventKind {
@@ -91,6 +95,8 @@ impl EventKind {
             Self::PolicyRulesAdded => "policy.rules_added",
             Self::PolicyRulesRemoved => "policy.rules_removed",
             Self::CatalogueLoaded => "catalogue.loaded",
+            Self::AdmissionRuleAdded => "admission_rule.added",
+            Self::AdmissionRuleRemoved => "admission_rule.removed",
         }
     }
 }

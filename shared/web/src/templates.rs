@@ -57,6 +57,8 @@ pub struct LayoutUser {
     pub unit: Option<String>,
     /// Whether the agent may switch tenants (several memberships).
     pub can_switch: bool,
+    /// A platform operator (the header links to the operators' page).
+    pub operator: bool,
     /// The session's CSRF token, for the header's logout form.
     pub csrf: String,
 }

@@ -48,7 +48,8 @@ impl LiveApp {
         let mut builder = TestApp::builder()
             .seeded()
             .public_url(&base)
-            .with_provider(provider);
+            .with_provider(provider)
+            .with_operator(demo::DEMO_OPERATOR);
         for p in providers {
             builder = builder.with_provider(p);
         }
@@ -756,4 +757,115 @@ async fn the_administrator_adjusts_the_policy_and_it_applies_at_once() {
         .await,
         1
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_operator_creates_a_tenant_and_sees_health_but_no_tenant_data() {
+    let live = LiveApp::start().await;
+    let mut olivier = Browser::new();
+    let callback = live.login(&mut olivier, "demo-olivier.garnier").await;
+    assert_eq!(callback.location.as_deref(), Some("/exploitation"));
+    let page = olivier.get(&live.url("/exploitation")).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("Base de données joignable")
+            && page.body.contains("Ministère de la Culture")
+    );
+    let csrf = page.hidden("_csrf");
+
+    let invalid = olivier
+        .post(
+            &live.url("/exploitation/ministeres"),
+            &[
+                ("_csrf", csrf.as_str()),
+                ("name", "Ministère de la Justice"),
+                ("slug", "Justice!"),
+                ("code", "MJ"),
+                ("admin", "chloe.blanc@justice.gouv.fr"),
+            ],
+        )
+        .await;
+    assert_eq!(invalid.status, 400);
+    assert!(
+        invalid.body.contains("value=\"Ministère de la Justice\""),
+        "what was typed is kept"
+    );
+    let created = olivier
+        .post(
+            &live.url("/exploitation/ministeres"),
+            &[
+                ("_csrf", csrf.as_str()),
+                ("name", "Ministère de la Justice"),
+                ("slug", "justice"),
+                ("code", "MJ"),
+                ("admin", "chloe.blanc@justice.gouv.fr"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, 303, "{}", created.body);
+    assert!(
+        olivier
+            .get(&live.url("/exploitation"))
+            .await
+            .body
+            .contains("<code>justice</code>")
+    );
+    let taken = olivier
+        .post(
+            &live.url("/exploitation/ministeres"),
+            &[
+                ("_csrf", csrf.as_str()),
+                ("name", "Autre"),
+                ("slug", "justice"),
+                ("code", "MJ"),
+                ("admin", "x@justice.gouv.fr"),
+            ],
+        )
+        .await;
+    assert!(taken.body.contains("déjà utilisé"));
+
+    let mut admin = live.admin().await;
+    let justice = live.tenant_id("justice").await;
+    assert_eq!(
+        count(&mut admin, &format!("SELECT count(*) AS n FROM core.memberships WHERE tenant_id = '{justice}' AND email = 'chloe.blanc@justice.gouv.fr' AND role = 'administrateur'")).await,
+        1,
+        "the first administrator"
+    );
+    let rules = count(
+        &mut admin,
+        &format!("SELECT count(*) AS n FROM authz.policy_rules WHERE tenant_id = '{justice}'"),
+    )
+    .await;
+    assert!(rules > 40, "the default policy: {rules} rules");
+    assert_eq!(
+        count(
+            &mut admin,
+            &format!(
+                "SELECT count(*) AS n FROM catalogue.distinctions WHERE tenant_id = '{justice}'"
+            )
+        )
+        .await,
+        3
+    );
+
+    // No tenant data: an operator holds no role anywhere.
+    assert_eq!(
+        olivier
+            .get(&live.url("/administration/membres"))
+            .await
+            .location
+            .as_deref(),
+        Some("/choisir-ministere")
+    );
+    assert_ne!(
+        olivier
+            .get(&live.url("/intake/api/v1/identity"))
+            .await
+            .status,
+        200
+    );
+    // And agents are not operators.
+    let mut anne = Browser::new();
+    live.login(&mut anne, ANNE).await;
+    assert_eq!(anne.get(&live.url("/exploitation")).await.status, 403);
 }

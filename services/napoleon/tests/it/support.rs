@@ -102,6 +102,7 @@ pub struct TestAppBuilder {
     providers: Vec<napoleon_gateway::ProviderConfig>,
     public_url: String,
     extra: Option<Router>,
+    operators: Vec<String>,
 }
 
 impl TestApp {
@@ -115,6 +116,7 @@ impl TestApp {
             providers: Vec::new(),
             public_url: "http://127.0.0.1:8080".to_owned(),
             extra: None,
+            operators: Vec::new(),
         }
     }
 
@@ -172,6 +174,12 @@ impl TestAppBuilder {
         self
     }
 
+    /// Platform operators' emails.
+    pub fn with_operator(mut self, email: &str) -> Self {
+        self.operators.push(email.to_owned());
+        self
+    }
+
     /// A router merged at the top (e.g. the development identity provider).
     pub fn with_extra(mut self, router: Router) -> Self {
         self.extra = Some(router);
@@ -194,6 +202,7 @@ impl TestAppBuilder {
         }
         let mut config = napoleon::config::Config::default();
         config.server.public_url.clone_from(&self.public_url);
+        config.platform.operators.clone_from(&self.operators);
         let (signer, verifier) = app::assertion_keys(&config, ServiceName::All).unwrap();
         let ctx = WebContext {
             authorizer: napoleon_authz::Authorizer::new(app_db.pool().clone()),
