@@ -12,6 +12,7 @@
 mod admin;
 pub mod agent;
 mod auth;
+mod catalogue_page;
 mod csrf;
 pub mod forward;
 pub mod oidc;
@@ -57,6 +58,11 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("members", include_str!("../templates/members.hbs")),
     ("policy", include_str!("../templates/policy.hbs")),
     ("operator", include_str!("../templates/operator.hbs")),
+    ("catalogue", include_str!("../templates/catalogue.hbs")),
+    (
+        "catalogue_edit",
+        include_str!("../templates/catalogue_edit.hbs"),
+    ),
 ];
 
 /// Session lifetimes.
@@ -138,6 +144,8 @@ pub fn route_table() -> Vec<RouteSpec> {
     let members_manage = Access::Permission(Permission::new(Resource::Members, Action::Manage));
     let policy_read = Access::Permission(Permission::new(Resource::Policy, Action::Read));
     let policy_manage = Access::Permission(Permission::new(Resource::Policy, Action::Manage));
+    let catalogue_read = Access::Permission(Permission::new(Resource::Catalogue, Action::Read));
+    let catalogue_manage = Access::Permission(Permission::new(Resource::Catalogue, Action::Manage));
     let mut table = vec![
         spec(Method::GET, "/", Public),
         spec(Method::GET, "/accessibilite", Public),
@@ -164,6 +172,18 @@ pub fn route_table() -> Vec<RouteSpec> {
             Method::POST,
             "/administration/admissions/{id}/retrait",
             members_manage,
+        ),
+        spec(Method::GET, "/administration/catalogue", catalogue_read),
+        spec(Method::POST, "/administration/catalogue", catalogue_manage),
+        spec(
+            Method::GET,
+            "/administration/catalogue/{file}",
+            catalogue_read,
+        ),
+        spec(
+            Method::POST,
+            "/administration/catalogue/{file}",
+            catalogue_manage,
         ),
         spec(Method::GET, "/administration/politique", policy_read),
         spec(Method::POST, "/administration/politique", policy_manage),
@@ -202,6 +222,10 @@ fn handler(method: &Method, path: &str) -> Option<MethodRouter<GatewayState>> {
         ("POST", "/exploitation/ministeres") => post(operator::create_tenant),
         ("POST", "/administration/admissions") => post(admin::add_admission),
         ("POST", "/administration/admissions/{id}/retrait") => post(admin::remove_admission),
+        ("GET", "/administration/catalogue") => get(catalogue_page::overview),
+        ("POST", "/administration/catalogue") => post(catalogue_page::add),
+        ("GET", "/administration/catalogue/{file}") => get(catalogue_page::edit),
+        ("POST", "/administration/catalogue/{file}") => post(catalogue_page::update),
         ("GET", "/administration/politique") => get(policy_page::show),
         ("POST", "/administration/politique") => post(policy_page::save),
         (m, p) if forward::SERVICES.iter().any(|s| s.1 == p) => match m {

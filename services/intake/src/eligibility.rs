@@ -49,23 +49,11 @@ pub(crate) async fn check(
             ),
         ));
     }
-    let mut parts: Vec<(&str, &str)> = files
+    let parts: Vec<(&str, &str)> = files
         .iter()
-        .filter(|(f, _)| f != "practices.toml")
         .map(|(f, s)| (f.as_str(), s.as_str()))
         .collect();
-    for (file, source) in napoleon_rules::BUILTIN_DISTINCTIONS {
-        if !parts.iter().any(|(f, _)| f == file) {
-            parts.push((file, source));
-        }
-    }
-    let practices = files
-        .iter()
-        .find(|(f, _)| f == "practices.toml")
-        .map_or(napoleon_rules::BUILTIN_PRACTICES, |(f, s)| {
-            (f.as_str(), s.as_str())
-        });
-    let catalogue = Catalogue::from_toml_parts(&parts, Some(practices))
+    let catalogue = Catalogue::for_tenant(&parts)
         .map_err(|e| WebError::Internal(format!("tenant catalogue: {e}")))?;
     match napoleon_rules::check_json(&catalogue, input) {
         Ok(verdict) => Ok(Json(verdict).into_response()),

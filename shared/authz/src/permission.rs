@@ -25,6 +25,8 @@ pub enum Resource {
     Units,
     /// The journal.
     Journal,
+    /// The tenant's catalogue of distinctions.
+    Catalogue,
 }
 
 /// What a route does.
@@ -75,7 +77,7 @@ pub struct Permission {
 
 impl Resource {
     /// Every resource.
-    pub const ALL: [Self; 12] = [
+    pub const ALL: [Self; 13] = [
         Self::Home,
         Self::Campaign,
         Self::Nomination,
@@ -88,6 +90,7 @@ impl Resource {
         Self::Policy,
         Self::Units,
         Self::Journal,
+        Self::Catalogue,
     ];
 
     /// The policy name.
@@ -106,6 +109,7 @@ impl Resource {
             Self::Policy => "policy",
             Self::Units => "units",
             Self::Journal => "journal",
+            Self::Catalogue => "catalogue",
         }
     }
 }
@@ -157,7 +161,7 @@ impl Action {
 
 impl Permission {
     /// The permissions routes use (the policy matrix lists these).
-    pub const ALL: [Self; 27] = [
+    pub const ALL: [Self; 29] = [
         Self::new(Resource::Home, Action::Read),
         Self::new(Resource::Campaign, Action::Read),
         Self::new(Resource::Campaign, Action::Manage),
@@ -185,6 +189,8 @@ impl Permission {
         Self::new(Resource::Policy, Action::Manage),
         Self::new(Resource::Units, Action::Manage),
         Self::new(Resource::Journal, Action::Read),
+        Self::new(Resource::Catalogue, Action::Read),
+        Self::new(Resource::Catalogue, Action::Manage),
     ];
 
     /// A permission.

@@ -47,3 +47,40 @@ pub async fn add_missing(
     }
     Ok(added)
 }
+
+/// Creates or replaces one catalogue file; returns true when it was created.
+///
+/// # Errors
+/// [`DbError`].
+pub async fn upsert(
+    tx: &mut TenantConn,
+    file: &str,
+    source: &str,
+    origin: &str,
+) -> Result<bool, DbError> {
+    let tenant = tx.tenant().as_uuid();
+    let existed = distinctions::table
+        .filter(distinctions::tenant_id.eq(tenant))
+        .filter(distinctions::file.eq(file))
+        .count()
+        .get_result::<i64>(tx.pg())
+        .await?
+        > 0;
+    diesel::insert_into(distinctions::table)
+        .values((
+            distinctions::tenant_id.eq(tenant),
+            distinctions::file.eq(file),
+            distinctions::source.eq(source),
+            distinctions::origin.eq(origin),
+        ))
+        .on_conflict((distinctions::tenant_id, distinctions::file))
+        .do_update()
+        .set((
+            distinctions::source.eq(source),
+            distinctions::origin.eq(origin),
+            distinctions::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(tx.pg())
+        .await?;
+    Ok(!existed)
+}

@@ -77,6 +77,8 @@ pub enum EventKind {
     PolicyRulesRemoved,
     /// Distinctions were added to the tenant's catalogue.
     CatalogueLoaded,
+    /// A catalogue document was added or changed by the tenant.
+    CatalogueUpdated,
     /// An admission rule was added.
     AdmissionRuleAdded,
     /// An admission rule was removed.
@@ -95,6 +97,7 @@ impl EventKind {
             Self::PolicyRulesAdded => "policy.rules_added",
             Self::PolicyRulesRemoved => "policy.rules_removed",
             Self::CatalogueLoaded => "catalogue.loaded",
+            Self::CatalogueUpdated => "catalogue.updated",
             Self::AdmissionRuleAdded => "admission_rule.added",
             Self::AdmissionRuleRemoved => "admission_rule.removed",
         }

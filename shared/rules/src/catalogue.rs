@@ -423,6 +423,32 @@ pub struct Catalogue {
 
 impl Catalogue {
     /// The catalogue shipped with the crate.
+    /// A tenant's effective catalogue: the tenant's own documents (its distinctions, possibly
+    /// adjusted, its own medals, its `practices.toml`) and, for every other built-in
+    /// distinction, the built-in document — a candidate's awards and the rules between
+    /// orders may name any distinction, even one the tenant does not propose.
+    ///
+    /// # Errors
+    /// [`CatalogueError`] naming the document that does not hold together.
+    pub fn for_tenant(files: &[(&str, &str)]) -> Result<Self, CatalogueError> {
+        let mut parts: Vec<(&str, &str)> = files
+            .iter()
+            .filter(|(file, _)| *file != BUILTIN_PRACTICES.0)
+            .copied()
+            .collect();
+        for builtin in BUILTIN_DISTINCTIONS {
+            if !parts.iter().any(|(file, _)| *file == builtin.0) {
+                parts.push(*builtin);
+            }
+        }
+        let practices = files
+            .iter()
+            .find(|(file, _)| *file == BUILTIN_PRACTICES.0)
+            .copied()
+            .unwrap_or(BUILTIN_PRACTICES);
+        Self::from_toml_parts(&parts, Some(practices))
+    }
+
     pub fn builtin() -> Result<Self, CatalogueError> {
         Self::from_toml_parts(BUILTIN_DISTINCTIONS, Some(BUILTIN_PRACTICES))
     }

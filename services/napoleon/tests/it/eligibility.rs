@@ -158,3 +158,113 @@ async fn only_authenticated_agents_with_the_permission_and_the_csrf_token() {
         "no CSRF token"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_administrator_adds_distinctions_and_adjusts_the_catalogue_safely() {
+    let live = LiveApp::start().await;
+    let arts_et_lettres = ONM_CASE.replace("\"ONM\"", "\"AL\"");
+    let (mut claire, claire_csrf) = logged_in(&live, "demo-claire.martin").await;
+    let before = claire
+        .post_json(
+            &live.url("/api/v1/eligibility"),
+            &arts_et_lettres,
+            Some(&claire_csrf),
+        )
+        .await;
+    assert_eq!(before.status, 422);
+
+    let (mut anne, csrf) = logged_in(&live, "demo-anne.durand").await;
+    let page = anne.get(&live.url("/administration/catalogue")).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("<code>lh.toml</code>")
+            && page.body.contains("<option value=\"al.toml\">")
+    );
+    let added = anne
+        .post(
+            &live.url("/administration/catalogue"),
+            &[("_csrf", csrf.as_str()), ("builtin", "al.toml")],
+        )
+        .await;
+    assert_eq!(added.status, 303, "{}", added.body);
+    let after = claire
+        .post_json(
+            &live.url("/api/v1/eligibility"),
+            &arts_et_lettres,
+            Some(&claire_csrf),
+        )
+        .await;
+    assert_eq!(
+        after.status, 200,
+        "now in the Interior's catalogue: {}",
+        after.body
+    );
+
+    // A broken document is refused with the engine's explanation; what was typed is kept;
+    // the catalogue is unchanged.
+    let broken = anne
+        .post(
+            &live.url("/administration/catalogue/practices.toml"),
+            &[("_csrf", csrf.as_str()), ("source", "[[gaps]]\nid = 3")],
+        )
+        .await;
+    assert_eq!(broken.status, 400);
+    assert!(
+        broken.body.contains("Le document n&#x27;est pas valide")
+            || broken.body.contains("Le document n'est pas valide")
+    );
+    assert!(broken.body.contains("[[gaps]]"), "what was typed is kept");
+    let still = claire
+        .post_json(
+            &live.url("/api/v1/eligibility"),
+            ONM_CASE,
+            Some(&claire_csrf),
+        )
+        .await;
+    assert_eq!(still.status, 200);
+
+    // The ministry's own medal.
+    let own = include_str!("../../../../shared/rules/catalogue/mm.toml")
+        .replace("code = \"MM\"", "code = \"MDI\"")
+        .replace(
+            "Ordre du Mérite maritime",
+            "Médaille de démonstration de l'Intérieur",
+        );
+    let created = anne
+        .post(
+            &live.url("/administration/catalogue"),
+            &[
+                ("_csrf", csrf.as_str()),
+                ("file", "mdi.toml"),
+                ("source", own.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, 303, "{}", created.body);
+    let mdi = claire
+        .post_json(
+            &live.url("/api/v1/eligibility"),
+            &ONM_CASE.replace("\"ONM\"", "\"MDI\""),
+            Some(&claire_csrf),
+        )
+        .await;
+    assert_eq!(mdi.status, 200, "{}", mdi.body);
+
+    // Instructors read nothing of this page, let alone change it.
+    assert_eq!(
+        claire
+            .get(&live.url("/administration/catalogue"))
+            .await
+            .status,
+        403
+    );
+    let mut admin = live.admin().await;
+    assert_eq!(
+        crate::support::count(
+            &mut admin,
+            "SELECT count(*) AS n FROM journal.events WHERE kind = 'catalogue.updated'"
+        )
+        .await,
+        2
+    );
+}
