@@ -22,6 +22,12 @@ impl LiveApp {
         Self::serve(listener, base, Vec::new()).await
     }
 
+    /// As [`start`](Self::start), with short session lifetimes.
+    pub async fn with_sessions(idle: std::time::Duration, absolute: std::time::Duration) -> Self {
+        let (listener, base) = Self::bind().await;
+        Self::serve_with(listener, base, Vec::new(), Some((idle, absolute))).await
+    }
+
     /// Reserves the app's address first: providers need its callback URL before it serves.
     pub async fn bind() -> (tokio::net::TcpListener, String) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -34,6 +40,15 @@ impl LiveApp {
         listener: tokio::net::TcpListener,
         base: String,
         providers: Vec<ProviderConfig>,
+    ) -> Self {
+        Self::serve_with(listener, base, providers, None).await
+    }
+
+    async fn serve_with(
+        listener: tokio::net::TcpListener,
+        base: String,
+        providers: Vec<ProviderConfig>,
+        session: Option<(std::time::Duration, std::time::Duration)>,
     ) -> Self {
         let secret = demo::random_secret();
         let idp = demo::dev_idp(&base, &secret);
@@ -52,6 +67,9 @@ impl LiveApp {
             .with_operator(demo::DEMO_OPERATOR);
         for p in providers {
             builder = builder.with_provider(p);
+        }
+        if let Some((idle, absolute)) = session {
+            builder = builder.session_lifetimes(idle, absolute);
         }
         let app = builder
             .with_extra(
@@ -868,4 +886,67 @@ async fn an_operator_creates_a_tenant_and_sees_health_but_no_tenant_data() {
     let mut anne = Browser::new();
     live.login(&mut anne, ANNE).await;
     assert_eq!(anne.get(&live.url("/exploitation")).await.status, 403);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_session_ends_after_its_idle_time() {
+    let live = LiveApp::with_sessions(
+        std::time::Duration::from_secs(2),
+        std::time::Duration::from_secs(3600),
+    )
+    .await;
+    let mut browser = Browser::new();
+    live.login(&mut browser, CLAIRE).await;
+    assert!(
+        browser
+            .get(&live.url("/"))
+            .await
+            .body
+            .contains("Claire Martin")
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    assert!(
+        browser
+            .get(&live.url("/"))
+            .await
+            .body
+            .contains("Claire Martin"),
+        "activity extends the session"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(3200)).await;
+    assert!(
+        !browser
+            .get(&live.url("/"))
+            .await
+            .body
+            .contains("Claire Martin"),
+        "idle too long"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_session_ends_at_its_absolute_lifetime_whatever_the_activity() {
+    let live = LiveApp::with_sessions(
+        std::time::Duration::from_secs(3600),
+        std::time::Duration::from_secs(2),
+    )
+    .await;
+    let mut browser = Browser::new();
+    live.login(&mut browser, CLAIRE).await;
+    for _ in 0..2 {
+        assert!(
+            browser
+                .get(&live.url("/"))
+                .await
+                .body
+                .contains("Claire Martin")
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(2000)).await;
+    let page = browser.get(&live.url("/")).await;
+    assert!(
+        !page.body.contains("Claire Martin"),
+        "past the absolute lifetime"
+    );
 }

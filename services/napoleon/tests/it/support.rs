@@ -103,6 +103,7 @@ pub struct TestAppBuilder {
     public_url: String,
     extra: Option<Router>,
     operators: Vec<String>,
+    session: Option<(std::time::Duration, std::time::Duration)>,
 }
 
 impl TestApp {
@@ -117,6 +118,7 @@ impl TestApp {
             public_url: "http://127.0.0.1:8080".to_owned(),
             extra: None,
             operators: Vec::new(),
+            session: None,
         }
     }
 
@@ -174,6 +176,16 @@ impl TestAppBuilder {
         self
     }
 
+    /// Session lifetimes (idle, absolute), instead of the configured minutes and hours.
+    pub fn session_lifetimes(
+        mut self,
+        idle: std::time::Duration,
+        absolute: std::time::Duration,
+    ) -> Self {
+        self.session = Some((idle, absolute));
+        self
+    }
+
     /// Platform operators' emails.
     pub fn with_operator(mut self, email: &str) -> Self {
         self.operators.push(email.to_owned());
@@ -210,15 +222,21 @@ impl TestAppBuilder {
             templates: app::templates().unwrap(),
             identity: verifier,
         };
+        let session = self.session;
         let gateway = matches!(self.service, ServiceName::All | ServiceName::Gateway).then(|| {
-            app::gateway_config(
+            let mut gateway = app::gateway_config(
                 &config,
                 ServiceName::All,
                 &ctx,
                 signer.clone(),
                 self.providers.clone(),
             )
-            .unwrap()
+            .unwrap();
+            if let Some((idle, absolute)) = session {
+                gateway.session.idle = idle;
+                gateway.session.absolute = absolute;
+            }
+            gateway
         });
         let router = app::router(
             self.service,
