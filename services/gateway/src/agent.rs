@@ -124,8 +124,11 @@ pub(crate) async fn resolve(
         } else {
             match load(&state, &mut auth).await {
                 Ok(agent) => {
-                    if let Some(t) = &agent.tenant {
-                        tracing::Span::current().record("tenant.id", tracing::field::display(t.id));
+                    if let (Some(t), Some(span)) = (
+                        &agent.tenant,
+                        request.extensions().get::<napoleon_identity::RequestSpan>(),
+                    ) {
+                        span.record_tenant(t.id);
                     }
                     if auth.tenant.is_none() && agent.tenant.is_none() {
                         // Keep the session in step when a withdrawn grant removed the tenant.

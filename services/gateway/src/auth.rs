@@ -116,12 +116,33 @@ pub(crate) async fn callback(
     // Single use: whatever happens next, this pending login is gone.
     let pending: Option<PendingLogin> = session.remove(PENDING_KEY).await.ok().flatten();
     match complete(&state, &session, pending, query).await {
-        Ok(target) => Redirect::to(target).into_response(),
+        Ok(target) => {
+            logins().add(1, &[opentelemetry::KeyValue::new("outcome", "success")]);
+            Redirect::to(target).into_response()
+        }
         Err(e) => {
             tracing::warn!(reason = e.code(), detail = %e, "login refused");
+            logins().add(
+                1,
+                &[
+                    opentelemetry::KeyValue::new("outcome", "refused"),
+                    opentelemetry::KeyValue::new("reason", e.code()),
+                ],
+            );
             login_error(&state, &headers, &e)
         }
     }
+}
+
+fn logins() -> &'static opentelemetry::metrics::Counter<u64> {
+    static COUNTER: std::sync::OnceLock<opentelemetry::metrics::Counter<u64>> =
+        std::sync::OnceLock::new();
+    COUNTER.get_or_init(|| {
+        opentelemetry::global::meter("napoleon-gateway")
+            .u64_counter("napoleon.logins")
+            .with_description("Login callbacks, by outcome and refusal reason.")
+            .build()
+    })
 }
 
 async fn complete(

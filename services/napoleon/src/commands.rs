@@ -126,6 +126,30 @@ async fn serve_router(
     };
     let edge = EdgeConfig { tls: config.tls() };
     let router = app::router(service, ctx, &assets, &edge, gateway, extra);
+    // Pool usage for operators (OTel semantic conventions: connections by state).
+    let pool = ctx.db.clone();
+    let _pool_gauge = opentelemetry::global::meter("napoleon")
+        .i64_observable_gauge("db.client.connection.count")
+        .with_description("Database connections of this process, by state.")
+        .with_callback(move |observer| {
+            let (open, idle, _max) = pool.usage();
+            let used = open.saturating_sub(idle);
+            observer.observe(
+                i64::try_from(idle).unwrap_or(i64::MAX),
+                &[opentelemetry::KeyValue::new(
+                    "db.client.connection.state",
+                    "idle",
+                )],
+            );
+            observer.observe(
+                i64::try_from(used).unwrap_or(i64::MAX),
+                &[opentelemetry::KeyValue::new(
+                    "db.client.connection.state",
+                    "used",
+                )],
+            );
+        })
+        .build();
     let listener = TcpListener::bind(config.server.bind)
         .await
         .map_err(|e| CliError::Failed(format!("cannot listen on {}: {e}", config.server.bind)))?;

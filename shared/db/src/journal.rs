@@ -137,7 +137,21 @@ pub async fn append(
         .returning(events::seq)
         .get_result(tx.pg())
         .await?;
+    // Counted when appended (the transaction may still roll back: the metric watches load,
+    // the journal itself is the record).
+    appends().add(1, &[opentelemetry::KeyValue::new("kind", kind.as_str())]);
     Ok(JournalSeq::new(seq))
+}
+
+fn appends() -> &'static opentelemetry::metrics::Counter<u64> {
+    static COUNTER: std::sync::OnceLock<opentelemetry::metrics::Counter<u64>> =
+        std::sync::OnceLock::new();
+    COUNTER.get_or_init(|| {
+        opentelemetry::global::meter("napoleon-db")
+            .u64_counter("napoleon.journal.appends")
+            .with_description("Journal events appended, by kind.")
+            .build()
+    })
 }
 
 /// One stored event as the verifier reads it: the payload and time in the exact text form the

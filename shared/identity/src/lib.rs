@@ -23,6 +23,18 @@ use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 use napoleon_kernel::{AgentId, OrgUnitId, Role, TenantId};
 use serde::{Deserialize, Serialize};
 
+/// The span of the HTTP request, carried in the request's extensions so that layers deeper
+/// in the stack record on it (e.g. `tenant.id`) even when another span is current.
+#[derive(Clone, Debug)]
+pub struct RequestSpan(pub tracing::Span);
+
+impl RequestSpan {
+    /// Records the request's tenant (an id, never personal data).
+    pub fn record_tenant(&self, tenant: TenantId) {
+        self.0.record("tenant.id", tracing::field::display(tenant));
+    }
+}
+
 /// The header carrying the assertion from the gateway to a service.
 pub const ASSERTION_HEADER: &str = "x-napoleon-identity";
 
@@ -267,7 +279,9 @@ pub async fn require_identity(
         .and_then(|t| verifier.verify(t, chrono::Utc::now().timestamp()));
     match verified {
         Ok(identity) => {
-            tracing::Span::current().record("tenant.id", tracing::field::display(identity.tenant));
+            if let Some(span) = request.extensions().get::<RequestSpan>() {
+                span.record_tenant(identity.tenant);
+            }
             request.extensions_mut().insert(identity);
             next.run(request).await
         }

@@ -52,7 +52,7 @@ pub fn service_layers(router: Router, metrics: HttpMetrics) -> Router {
     router.layer(middleware::from_fn_with_state(metrics, observe))
 }
 
-async fn observe(State(metrics): State<HttpMetrics>, request: Request, next: Next) -> Response {
+async fn observe(State(metrics): State<HttpMetrics>, mut request: Request, next: Next) -> Response {
     let method = request.method().as_str().to_owned();
     let route = request
         .extensions()
@@ -74,6 +74,9 @@ async fn observe(State(metrics): State<HttpMetrics>, request: Request, next: Nex
         request.id = %request_id,
         tenant.id = Empty,
     );
+    request
+        .extensions_mut()
+        .insert(napoleon_identity::RequestSpan(span.clone()));
     let start = Instant::now();
     let response = next.run(request).instrument(span.clone()).await;
     let status = response.status().as_u16();

@@ -22,4 +22,5 @@ mod rules_cli;
 mod schema;
 mod split;
 mod support;
+mod telemetry;
 mod web;

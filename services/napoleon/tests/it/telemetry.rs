@@ -1,0 +1,224 @@
+//! Telemetry over OTLP: the real binary exports to a real OTLP/gRPC receiver started here;
+//! spans carry `service.name`, `http.route` and `tenant.id` and no personal data; metrics
+//! arrive (HTTP server duration, logins, database pool).
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use napoleon_testkit::TestDb;
+use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::{
+    MetricsService, MetricsServiceServer,
+};
+use opentelemetry_proto::tonic::collector::metrics::v1::{
+    ExportMetricsServiceRequest, ExportMetricsServiceResponse,
+};
+use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
+    TraceService, TraceServiceServer,
+};
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
+use opentelemetry_proto::tonic::common::v1::KeyValue;
+use opentelemetry_proto::tonic::common::v1::any_value::Value;
+use tokio::process::Command;
+
+use crate::browser::Browser;
+use crate::proconnect::{free_port, proconnect_like, through_provider};
+
+#[derive(Clone, Default)]
+struct Receiver {
+    traces: Arc<Mutex<Vec<ExportTraceServiceRequest>>>,
+    metrics: Arc<Mutex<Vec<ExportMetricsServiceRequest>>>,
+}
+
+#[tonic::async_trait]
+impl TraceService for Receiver {
+    async fn export(
+        &self,
+        request: tonic::Request<ExportTraceServiceRequest>,
+    ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
+        self.traces.lock().unwrap().push(request.into_inner());
+        Ok(tonic::Response::new(ExportTraceServiceResponse {
+            partial_success: None,
+        }))
+    }
+}
+
+#[tonic::async_trait]
+impl MetricsService for Receiver {
+    async fn export(
+        &self,
+        request: tonic::Request<ExportMetricsServiceRequest>,
+    ) -> Result<tonic::Response<ExportMetricsServiceResponse>, tonic::Status> {
+        self.metrics.lock().unwrap().push(request.into_inner());
+        Ok(tonic::Response::new(ExportMetricsServiceResponse {
+            partial_success: None,
+        }))
+    }
+}
+
+fn text(attributes: &[KeyValue], key: &str) -> Option<String> {
+    attributes.iter().find(|kv| kv.key == key).and_then(|kv| {
+        match kv.value.as_ref()?.value.as_ref()? {
+            Value::StringValue(s) => Some(s.clone()),
+            Value::IntValue(i) => Some(i.to_string()),
+            _ => None,
+        }
+    })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn spans_and_metrics_reach_an_otlp_receiver_without_personal_data() {
+    let receiver = Receiver::default();
+    let otlp_port = free_port();
+    let server = tonic::transport::Server::builder()
+        .add_service(TraceServiceServer::new(receiver.clone()))
+        .add_service(MetricsServiceServer::new(receiver.clone()))
+        .serve(format!("127.0.0.1:{otlp_port}").parse().unwrap());
+    tokio::spawn(server);
+
+    let db = TestDb::new().await.unwrap();
+    napoleon::demo::seed(&db.app_db().unwrap()).await.unwrap();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let (_peer, provider, _dir) = proconnect_like(&base).await;
+    let providers = format!(
+        "[{{name=\"proconnect\", label=\"ProConnect\", issuer=\"{}\", client_id=\"{}\", client_secret=\"{}\"}}]",
+        provider.issuer,
+        provider.client_id,
+        provider.client_secret.expose()
+    );
+    let _napoleon = Command::new(env!("CARGO_BIN_EXE_napoleon"))
+        .args(["serve", "all"])
+        .env_remove("NAPOLEON_CONFIG")
+        .env_remove("OTEL_SDK_DISABLED")
+        .env("NAPOLEON__DATABASE__URL", db.app_url().expose())
+        .env("NAPOLEON__SERVER__BIND", format!("127.0.0.1:{port}"))
+        .env("NAPOLEON__SERVER__PUBLIC_URL", &base)
+        .env("NAPOLEON__OIDC__PROVIDERS", providers)
+        .env("NAPOLEON__LOG__FILTER", "info")
+        .env(
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            format!("http://127.0.0.1:{otlp_port}"),
+        )
+        .env("OTEL_BSP_SCHEDULE_DELAY", "200")
+        .env("OTEL_METRIC_EXPORT_INTERVAL", "500")
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let client = openidconnect::reqwest::Client::new();
+    for _ in 0..120 {
+        if client
+            .get(format!("{base}/readyz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().as_u16() == 200)
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+
+    let mut browser = Browser::new();
+    let start = browser.get(&format!("{base}/connexion/proconnect")).await;
+    let callback = through_provider(&mut browser, start, &base, "agent-claire").await;
+    assert_eq!(browser.get(&callback).await.status, 303);
+    let (status, identity) = browser
+        .get_json(&format!("{base}/intake/api/v1/identity"))
+        .await;
+    assert_eq!(status, 200);
+    let tenant = identity["tenant"].as_str().unwrap().to_owned();
+
+    // Wait for the batch exporters.
+    let mut found = false;
+    for _ in 0..60 {
+        let traces = receiver.traces.lock().unwrap().clone();
+        let metrics = receiver.metrics.lock().unwrap().clone();
+        let spans: Vec<_> = traces
+            .iter()
+            .flat_map(|r| r.resource_spans.iter())
+            .flat_map(|rs| {
+                let service = rs
+                    .resource
+                    .as_ref()
+                    .and_then(|r| text(&r.attributes, "service.name"));
+                rs.scope_spans
+                    .iter()
+                    .flat_map(|ss| ss.spans.iter())
+                    .map(move |s| (service.clone(), s.clone()))
+            })
+            .collect();
+        let metric_names: Vec<String> = metrics
+            .iter()
+            .flat_map(|r| r.resource_metrics.iter())
+            .flat_map(|rm| rm.scope_metrics.iter())
+            .flat_map(|sm| sm.metrics.iter())
+            .map(|m| m.name.clone())
+            .collect();
+        let request_span = spans.iter().find(|(_, s)| {
+            text(&s.attributes, "http.route").as_deref() == Some("/intake/{*rest}")
+                && text(&s.attributes, "tenant.id").as_deref() == Some(tenant.as_str())
+        });
+        let wanted_metrics = [
+            "http.server.request.duration",
+            "napoleon.logins",
+            "db.client.connection.count",
+        ];
+        if let Some((service, span)) = request_span
+            && wanted_metrics
+                .iter()
+                .all(|m| metric_names.iter().any(|n| n == m))
+        {
+            assert_eq!(service.as_deref(), Some("napoleon-all"));
+            assert_eq!(
+                text(&span.attributes, "http.response.status_code").as_deref(),
+                Some("200")
+            );
+            // No personal data in any attribute of any span.
+            for (_, s) in &spans {
+                for kv in &s.attributes {
+                    let value = text(std::slice::from_ref(kv), &kv.key)
+                        .unwrap_or_default()
+                        .to_lowercase();
+                    assert!(
+                        !value.contains("claire")
+                            && !value.contains("martin")
+                            && !value.contains('@'),
+                        "{}={value}",
+                        kv.key
+                    );
+                }
+            }
+            found = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    if !found {
+        let traces = receiver.traces.lock().unwrap().clone();
+        let metrics = receiver.metrics.lock().unwrap().clone();
+        let seen: Vec<String> = traces
+            .iter()
+            .flat_map(|r| r.resource_spans.iter())
+            .flat_map(|rs| rs.scope_spans.iter().flat_map(|ss| ss.spans.iter()))
+            .map(|s| {
+                format!(
+                    "{} route={:?} tenant={:?}",
+                    s.name,
+                    text(&s.attributes, "http.route"),
+                    text(&s.attributes, "tenant.id")
+                )
+            })
+            .collect();
+        let names: Vec<String> = metrics
+            .iter()
+            .flat_map(|r| r.resource_metrics.iter())
+            .flat_map(|rm| rm.scope_metrics.iter())
+            .flat_map(|sm| sm.metrics.iter())
+            .map(|m| m.name.clone())
+            .collect();
+        panic!(
+            "expected spans and metrics did not arrive; spans: {seen:#?}; metrics: {names:?}; tenant {tenant}"
+        );
+    }
+}
