@@ -8,11 +8,10 @@
 
 mod eligibility;
 
-use axum::routing::{get, post};
-use axum::{Extension, Json, Router, middleware};
-use napoleon_identity::{Identity, require_identity};
-use napoleon_web::{WebContext, health_router};
-use serde::Serialize;
+use axum::routing::post;
+use axum::{Router, middleware};
+use napoleon_identity::require_identity;
+use napoleon_web::{WebContext, health_router, identity_route};
 
 /// The service's name: its URL prefix, schema and `service.name` suffix.
 pub const SERVICE: &str = "intake";
@@ -20,7 +19,7 @@ pub const SERVICE: &str = "intake";
 /// The service's routes, all under `/intake`.
 pub fn router(ctx: &WebContext) -> Router {
     let protected = Router::new()
-        .route("/api/v1/identity", get(identity))
+        .route("/api/v1/identity", identity_route(SERVICE))
         .route("/api/v1/eligibility", post(eligibility::check))
         .with_state(ctx.clone())
         .layer(middleware::from_fn_with_state(
@@ -28,27 +27,4 @@ pub fn router(ctx: &WebContext) -> Router {
             require_identity,
         ));
     Router::new().nest("/intake", health_router(ctx.db.clone()).merge(protected))
-}
-
-#[derive(Serialize, Debug)]
-struct IdentityView {
-    service: &'static str,
-    agent: String,
-    tenant: String,
-    roles: Vec<String>,
-}
-
-/// The identity this service received from the gateway: a diagnostic for operators and the
-/// proof, in tests, that the hand-off works in both deployment modes.
-async fn identity(Extension(identity): Extension<Identity>) -> Json<IdentityView> {
-    Json(IdentityView {
-        service: SERVICE,
-        agent: identity.agent.to_string(),
-        tenant: identity.tenant.to_string(),
-        roles: identity
-            .roles
-            .iter()
-            .map(|g| format!("{}@{}", g.role.as_str(), g.unit))
-            .collect(),
-    })
 }

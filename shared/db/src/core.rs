@@ -177,6 +177,20 @@ pub struct OrgUnit {
 
 type OrgUnitRow = (uuid::Uuid, Option<uuid::Uuid>, String, String, String);
 
+const ORG_UNIT_COLUMNS: (
+    org_units::id,
+    org_units::parent_id,
+    org_units::kind,
+    org_units::code,
+    org_units::name,
+) = (
+    org_units::id,
+    org_units::parent_id,
+    org_units::kind,
+    org_units::code,
+    org_units::name,
+);
+
 fn org_unit_from_row((id, parent, kind, code, name): OrgUnitRow) -> Result<OrgUnit, DbError> {
     let drift = |e: napoleon_kernel::ParseError| {
         DbError::Query(diesel::result::Error::DeserializationError(e.into()))
@@ -212,13 +226,7 @@ pub async fn list_org_units(tx: &mut TenantConn) -> Result<Vec<OrgUnit>, DbError
     let rows: Vec<OrgUnitRow> = org_units::table
         .filter(org_units::tenant_id.eq(tenant))
         .order((org_units::kind, org_units::code))
-        .select((
-            org_units::id,
-            org_units::parent_id,
-            org_units::kind,
-            org_units::code,
-            org_units::name,
-        ))
+        .select(ORG_UNIT_COLUMNS)
         .load(tx.pg())
         .await?;
     rows.into_iter().map(org_unit_from_row).collect()
@@ -251,13 +259,7 @@ pub async fn ensure_org_unit(
         .filter(org_units::tenant_id.eq(tenant))
         .filter(org_units::kind.eq(new.kind.as_str()))
         .filter(org_units::code.eq(new.code.as_str()))
-        .select((
-            org_units::id,
-            org_units::parent_id,
-            org_units::kind,
-            org_units::code,
-            org_units::name,
-        ))
+        .select(ORG_UNIT_COLUMNS)
         .first(tx.pg())
         .await?;
     Ok((org_unit_from_row(row)?, inserted == 1))

@@ -6,6 +6,7 @@
 //! [`service_layers`]; the process wraps what it serves with [`edge_layers`] once.
 
 mod assets;
+mod diagnostics;
 mod error;
 mod health;
 mod layers;
@@ -13,6 +14,7 @@ mod observe;
 mod templates;
 
 pub use assets::{AssetsConfig, static_router};
+pub use diagnostics::identity_route;
 pub use error::{WebError, WebResult};
 pub use health::health_router;
 pub use layers::{EdgeConfig, edge_layers};

@@ -1,9 +1,6 @@
 //! `POST /api/v1/eligibility`: the HTTP twin of `napoleon rules check`, authenticated, with the
 //! tenant's own catalogue.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
 use crate::browser::Browser;
 use crate::login::LiveApp;
 
@@ -15,19 +12,7 @@ const ONM_CASE: &str = r#"{"distinction":"ONM","grade":"chevalier","assessed_on"
  "proposal":{"route":"normal","criminal_record_issued_on":"2027-03-02"}}"#;
 
 fn cli_verdict(case: &str) -> serde_json::Value {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_napoleon"))
-        .args(["rules", "check"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(case.as_bytes())
-        .unwrap();
-    serde_json::from_slice(&child.wait_with_output().unwrap().stdout).unwrap()
+    serde_json::from_slice(&crate::rules_cli::napoleon(&["rules", "check"], case).stdout).unwrap()
 }
 
 async fn logged_in(live: &LiveApp, sub: &str) -> (Browser, String) {

@@ -4,7 +4,8 @@
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
-fn napoleon(args: &[&str], stdin: &str) -> Output {
+/// Runs the real binary with `stdin`; returns its output.
+pub fn napoleon(args: &[&str], stdin: &str) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_napoleon"))
         .args(args)
         .env_remove("NAPOLEON_CONFIG")
