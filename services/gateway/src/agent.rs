@@ -30,6 +30,9 @@ pub(crate) struct SessionAuth {
     pub(crate) csrf: String,
     #[serde(default)]
     pub(crate) operator: bool,
+    /// When the session's expiry was last pushed back (Unix seconds).
+    #[serde(default)]
+    pub(crate) seen_at: i64,
 }
 
 /// The current tenant of a request.
@@ -122,16 +125,30 @@ pub(crate) async fn resolve(
             // Past the absolute lifetime: log out locally, whatever the activity.
             let _ignored = session.flush().await;
         } else {
+            // The store only learns a new expiry when the session changes: refresh a stamp
+            // every so often so that activity keeps the session alive (idle timeout), without
+            // a write per request.
+            let idle = i64::try_from(state.cfg.session.idle.as_secs()).unwrap_or(i64::MAX);
+            let refresh_every = (idle / 4).clamp(1, 60);
+            let stale = now - auth.seen_at >= refresh_every;
+            if stale {
+                auth.seen_at = now;
+            }
+            let had_tenant = auth.tenant.is_some();
             match load(&state, &mut auth).await {
                 Ok(agent) => {
+                    if stale && let Err(e) = session.insert(AUTH_KEY, &auth).await {
+                        return WebError::Unavailable(e.to_string()).into_response();
+                    }
                     if let (Some(t), Some(span)) = (
                         &agent.tenant,
                         request.extensions().get::<napoleon_identity::RequestSpan>(),
                     ) {
                         span.record_tenant(t.id);
                     }
-                    if auth.tenant.is_none() && agent.tenant.is_none() {
-                        // Keep the session in step when a withdrawn grant removed the tenant.
+                    if had_tenant && auth.tenant.is_none() && !stale {
+                        // Keep the session in step when a withdrawn grant removed the tenant
+                        // (a stale stamp already saved it above).
                         let _ignored = session.insert(AUTH_KEY, &auth).await;
                     }
                     request.extensions_mut().insert(agent);

@@ -177,6 +177,7 @@ async fn complete(
         id_token: login.id_token.clone(),
         acr: login.acr.clone(),
         login_at: now,
+        seen_at: now,
         tenants: tenants.1.clone(),
         tenant: None,
         csrf: random_token(),
