@@ -121,7 +121,11 @@ pub(crate) async fn callback(
             Redirect::to(target).into_response()
         }
         Err(e) => {
-            tracing::warn!(reason = e.code(), detail = %e, "login refused");
+            // The provider's error_description comes from the callback URL (anyone can craft
+            // it) and claims' parse errors may quote personal data: log the stable code only,
+            // and the detail at debug level for a developer's machine.
+            tracing::warn!(reason = e.code(), "login refused");
+            tracing::debug!(reason = e.code(), detail = %e, "login refused (detail)");
             logins().add(
                 1,
                 &[

@@ -327,13 +327,29 @@ async fn enforce_access(
             let Some(tenant) = &agent.tenant else {
                 return Redirect::to("/choisir-ministere").into_response();
             };
-            let roles = agent.roles();
+            // The gateway's own permissioned routes administer the whole tenant (members,
+            // policy, catalogue): only roles held at the ministry itself count. A role at a
+            // préfecture covers that préfecture's resources, which services check with
+            // `allows_at` on each resource's unit.
+            let Some(root) = tenant
+                .units
+                .iter()
+                .find(|u| u.parent_id.is_none())
+                .map(|u| u.id)
+            else {
+                return WebError::Forbidden.into_response();
+            };
+            let grants: Vec<_> = agent
+                .grants
+                .iter()
+                .filter_map(|g| g.role.map(|r| (r, g.unit_id)))
+                .collect();
             let decision = async {
                 let mut tx = state.ctx.db.tenant(tenant.id).await?;
                 let allowed = state
                     .cfg
                     .authorizer
-                    .allows(&mut tx, &roles, permission)
+                    .allows_at(&mut tx, &grants, permission, root)
                     .await;
                 tx.rollback().await;
                 allowed.map_err(|e| WebError::Internal(e.to_string()))

@@ -60,7 +60,8 @@ pub async fn create(
     Ok(inserted == 1)
 }
 
-/// Saves (upserts) a session.
+/// Saves an existing session. Update only: a session ended meanwhile (role withdrawn,
+/// logout elsewhere) stays ended even if a request that was in flight saves it afterwards.
 ///
 /// # Errors
 /// [`DbError`].
@@ -71,15 +72,7 @@ pub async fn save(
     data: &serde_json::Value,
     expires_at: DateTime<Utc>,
 ) -> Result<(), DbError> {
-    diesel::insert_into(sessions::table)
-        .values((
-            sessions::id.eq(id),
-            sessions::agent_id.eq(agent.map(|a| a.as_uuid())),
-            sessions::data.eq(data),
-            sessions::expires_at.eq(expires_at),
-        ))
-        .on_conflict(sessions::id)
-        .do_update()
+    diesel::update(sessions::table.filter(sessions::id.eq(id)))
         .set((
             sessions::agent_id.eq(agent.map(|a| a.as_uuid())),
             sessions::data.eq(data),

@@ -29,7 +29,7 @@ impl Email {
         if ok {
             Ok(Self(s))
         } else {
-            Err(ParseError::Email(s))
+            Err(ParseError::Email)
         }
     }
 

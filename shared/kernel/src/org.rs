@@ -21,9 +21,10 @@ pub enum ParseError {
     /// Unknown role.
     #[error("rôle inconnu « {0} »")]
     Role(String),
-    /// Not an email address.
-    #[error("adresse électronique invalide « {0} »")]
-    Email(String),
+    /// Not an email address. The text is not kept: it may be personal data and error
+    /// messages reach logs.
+    #[error("adresse électronique invalide")]
+    Email,
 }
 
 /// The short, stable, URL-safe name of a tenant, e.g. `interieur`.

@@ -439,7 +439,16 @@ impl Eval<'_> {
             .is_some_and(|r| r.skips_allowed && self.route_opens_target(r));
         match held {
             None if self.target == 0 => None,
-            Some((h, since)) if h + 1 == self.target => Some((h, since)),
+            // A right to enter directly (e.g. ONM through the LH, R173 al. 2: « nommés ou
+            // promus ») also spares the time in the grade below: holding that grade as well
+            // must not withdraw the right.
+            Some((h, since)) if h + 1 == self.target => {
+                if self.cross_entry() {
+                    None
+                } else {
+                    Some((h, since))
+                }
+            }
             _ if route_skip => None,
             None => {
                 if !self.cross_entry() {

@@ -131,6 +131,10 @@ proptest! {
         a in 14_000u32..18_000,
         step in 0u32..4_000,
     ) {
+        // Monotonic with the facts held fixed: an award received between the two dates
+        // changes the candidate (they may then hold the very grade assessed).
+        let (from, to) = (day(a), day(a + step));
+        prop_assume!(!c.awards.iter().any(|w| w.received_on > from && w.received_on <= to));
         let cat = Catalogue::builtin().unwrap();
         let (dist, grades) = LADDERS.get(ladder).copied().unwrap();
         let grade = grades.get(g % grades.len()).copied().unwrap();

@@ -899,3 +899,33 @@ fn listing_covers_every_distinction_with_articles() {
             .any(|r| !r.verified)
     );
 }
+
+/// R173 al. 2 (« nommés ou promus »): an LH member holding ONM chevalier for less than the
+/// usual 5 years may still reach ONM officier directly; holding the lower ONM grade must not
+/// withdraw that right (found by the property « adding an award never lowers the level »).
+#[test]
+fn lh_membership_opens_onm_officier_also_to_a_recent_onm_chevalier() {
+    let candidate = json!({
+        "birth_date": "1980-01-01", "nationality": "FR", "services": [], "mandates": [],
+        "awards": [
+            {"distinction": "LH", "grade": "chevalier", "received_on": "1980-01-01"},
+            {"distinction": "ONM", "grade": "chevalier", "received_on": "2016-11-20"}
+        ]
+    });
+    let v = run(
+        &cat(),
+        &case(
+            "ONM",
+            "officier",
+            "2018-11-21",
+            candidate,
+            json!({"route": "normal"}),
+        ),
+    );
+    assert_ne!(v.verdict, VerdictKind::Ineligible, "{v:?}");
+    assert!(v.reason("onm.progression.cross_entry").is_some(), "{v:?}");
+    assert!(
+        v.reason("onm.grade.time_in_previous")
+            .is_none_or(|r| r.severity != Severity::Blocking)
+    );
+}

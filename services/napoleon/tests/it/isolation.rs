@@ -203,3 +203,45 @@ async fn tenant_conn_reads_only_its_tenant_and_an_abandoned_one_never_returns_to
         0
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_login_may_claim_its_grants_but_change_nothing_else_in_them() {
+    let tdb = TestDb::new().await.unwrap();
+    let db = tdb.app_db().unwrap();
+    let tenant = tenant_with_units(&db, "tenant-a", 1).await;
+    let email = napoleon_kernel::Email::parse("agent@exemple.gouv.fr").unwrap();
+    let mut tx = db.tenant(tenant).await.unwrap();
+    let root = core::list_org_units(&mut tx)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| u.parent_id.is_none())
+        .unwrap()
+        .id;
+    napoleon_db::identity::grant(
+        &mut tx,
+        &email,
+        root,
+        Some(napoleon_kernel::Role::Redacteur),
+        "test",
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    let agent = napoleon_kernel::AgentId::new();
+    let mut conn = TestDb::connect(&tdb.app_url()).await.unwrap();
+    let begin = format!(
+        "BEGIN; SELECT set_config('napoleon.agent_id', '{agent}', true), set_config('napoleon.agent_email', 'agent@exemple.gouv.fr', true);"
+    );
+    conn.batch_execute(&begin).await.unwrap();
+    let escalate = conn.batch_execute("UPDATE core.memberships SET role = 'administrateur' WHERE email = 'agent@exemple.gouv.fr'").await;
+    assert!(
+        escalate
+            .unwrap_err()
+            .to_string()
+            .contains("permission denied"),
+        "only agent_id may change"
+    );
+    conn.batch_execute("ROLLBACK").await.unwrap();
+}

@@ -941,3 +941,52 @@ async fn a_session_ends_at_its_absolute_lifetime_whatever_the_activity() {
         "past the absolute lifetime"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_administrator_of_a_prefecture_cannot_administer_the_ministry() {
+    let live = LiveApp::start().await;
+    let interieur = live.tenant_id("interieur").await;
+    let db = live.app.db.app_db().unwrap();
+    {
+        let mut tx = db.tenant(interieur).await.unwrap();
+        let units = core::list_org_units(&mut tx).await.unwrap();
+        let rhone = units.iter().find(|u| u.code.as_str() == "69").unwrap().id;
+        let email = napoleon_kernel::Email::parse("paul.bernard@interieur.gouv.fr").unwrap();
+        napoleon_db::identity::grant(
+            &mut tx,
+            &email,
+            rhone,
+            Some(napoleon_kernel::Role::Administrateur),
+            "test",
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+    }
+    let mut paul = Browser::new();
+    live.login(&mut paul, PAUL).await;
+    let csrf = paul.get(&live.url("/")).await.hidden("_csrf");
+    assert_eq!(
+        paul.get(&live.url("/administration/membres")).await.status,
+        403,
+        "a role at the Rhône is not the ministry's"
+    );
+    let escalate = paul
+        .post(
+            &live.url("/administration/membres"),
+            &[
+                ("_csrf", csrf.as_str()),
+                ("email", "paul.bernard@interieur.gouv.fr"),
+                ("unit", "x"),
+                ("role", "administrateur"),
+            ],
+        )
+        .await;
+    assert_eq!(escalate.status, 403);
+    assert_eq!(
+        paul.get(&live.url("/administration/politique"))
+            .await
+            .status,
+        403
+    );
+}
