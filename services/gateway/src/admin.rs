@@ -7,7 +7,7 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use napoleon_db::identity::{self, AdmissionKind, Member};
+use napoleon_db::identity::{self, Member};
 use napoleon_db::journal::{self, Actor, EventKind, Subject};
 use napoleon_db::sessions;
 use napoleon_kernel::{Email, MembershipId, OrgUnitId, Role};
@@ -113,10 +113,7 @@ async fn page_with(
             .into_iter()
             .map(|a| AdmissionLine {
                 id: a.id.to_string(),
-                label: match a.kind {
-                    AdmissionKind::EmailDomain => format!("Adresses en @{}", a.value),
-                    AdmissionKind::IdpId => format!("Fournisseur d'identité {}", a.value),
-                },
+                label: crate::operator::admission_label(&a),
             })
             .collect(),
         admission_error,
@@ -226,81 +223,5 @@ pub(crate) async fn revoke(
             "role withdrawn: the holder's sessions ended"
         );
     }
-    Ok(Redirect::to("/administration/membres").into_response())
-}
-
-#[derive(Deserialize, Debug, Default)]
-pub(crate) struct AdmissionForm {
-    #[serde(default)]
-    kind: String,
-    #[serde(default)]
-    value: String,
-}
-
-/// A domain (`justice.gouv.fr`) or a ProConnect idp id: letters, digits, `.`, `-`, `_`.
-fn valid_admission_value(value: &str) -> bool {
-    (3..=200).contains(&value.len())
-        && value
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
-}
-
-pub(crate) async fn add_admission(
-    State(state): State<GatewayState>,
-    Extension(agent): Extension<RequestAgent>,
-    Form(form): Form<AdmissionForm>,
-) -> WebResult<Response> {
-    let tenant = agent.tenant.as_ref().ok_or(WebError::Forbidden)?;
-    let kind = match form.kind.as_str() {
-        "email_domain" => Some(AdmissionKind::EmailDomain),
-        "idp_id" => Some(AdmissionKind::IdpId),
-        _ => None,
-    };
-    let value = form.value.trim().trim_start_matches('@').to_lowercase();
-    let Some(kind) = kind.filter(|_| valid_admission_value(&value)) else {
-        return page_with(
-            &state,
-            &agent,
-            &GrantForm::default(),
-            None,
-            Some("Choisissez le type de règle et saisissez un domaine (par exemple justice.gouv.fr) ou un identifiant de fournisseur d'identité."),
-        )
-        .await;
-    };
-    let mut tx = state.ctx.db.tenant(tenant.id).await?;
-    identity::add_admission_rule(&mut tx, kind, &value).await?;
-    journal::append(
-        &mut tx,
-        Actor::Agent(agent.agent),
-        Subject::Tenant(tenant.id),
-        EventKind::AdmissionRuleAdded,
-        serde_json::json!({ "kind": form.kind, "value": value }),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Redirect::to("/administration/membres").into_response())
-}
-
-pub(crate) async fn remove_admission(
-    State(state): State<GatewayState>,
-    Extension(agent): Extension<RequestAgent>,
-    Path(id): Path<String>,
-) -> WebResult<Response> {
-    let tenant = agent.tenant.as_ref().ok_or(WebError::Forbidden)?;
-    let id: uuid::Uuid = id.parse().map_err(|_| WebError::NotFound)?;
-    let mut tx = state.ctx.db.tenant(tenant.id).await?;
-    if !identity::remove_admission_rule(&mut tx, id).await? {
-        tx.rollback().await;
-        return Err(WebError::NotFound);
-    }
-    journal::append(
-        &mut tx,
-        Actor::Agent(agent.agent),
-        Subject::Tenant(tenant.id),
-        EventKind::AdmissionRuleRemoved,
-        serde_json::json!({ "rule": id }),
-    )
-    .await?;
-    tx.commit().await?;
     Ok(Redirect::to("/administration/membres").into_response())
 }

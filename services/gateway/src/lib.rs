@@ -167,11 +167,11 @@ pub fn route_table() -> Vec<RouteSpec> {
         spec(Method::POST, "/api/v1/eligibility", Tenant),
         spec(Method::GET, "/exploitation", Access::Operator),
         spec(Method::POST, "/exploitation/ministeres", Access::Operator),
-        spec(Method::POST, "/administration/admissions", members_manage),
+        spec(Method::POST, "/exploitation/admissions", Access::Operator),
         spec(
             Method::POST,
-            "/administration/admissions/{id}/retrait",
-            members_manage,
+            "/exploitation/admissions/{tenant}/{id}/retrait",
+            Access::Operator,
         ),
         spec(Method::GET, "/administration/catalogue", catalogue_read),
         spec(Method::POST, "/administration/catalogue", catalogue_manage),
@@ -220,8 +220,10 @@ fn handler(method: &Method, path: &str) -> Option<MethodRouter<GatewayState>> {
         ("POST", "/api/v1/eligibility") => post(forward::eligibility),
         ("GET", "/exploitation") => get(operator::overview),
         ("POST", "/exploitation/ministeres") => post(operator::create_tenant),
-        ("POST", "/administration/admissions") => post(admin::add_admission),
-        ("POST", "/administration/admissions/{id}/retrait") => post(admin::remove_admission),
+        ("POST", "/exploitation/admissions") => post(operator::add_admission),
+        ("POST", "/exploitation/admissions/{tenant}/{id}/retrait") => {
+            post(operator::remove_admission)
+        }
         ("GET", "/administration/catalogue") => get(catalogue_page::overview),
         ("POST", "/administration/catalogue") => post(catalogue_page::add),
         ("GET", "/administration/catalogue/{file}") => get(catalogue_page::edit),

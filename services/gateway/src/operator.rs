@@ -4,7 +4,7 @@
 
 use axum::Extension;
 use axum::Form;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use napoleon_db::core::{self, NewOrgUnit, NewTenant};
@@ -12,7 +12,7 @@ use napoleon_db::identity;
 use napoleon_db::journal::{self, Actor, EventKind, Subject};
 use napoleon_db::migrate::{self, Readiness};
 use napoleon_kernel::{Email, OrgUnitCode, OrgUnitKind, Role, TenantSlug};
-use napoleon_web::WebResult;
+use napoleon_web::{WebError, WebResult};
 use serde::{Deserialize, Serialize};
 
 use crate::pages::render;
@@ -22,10 +22,18 @@ use crate::{GatewayState, RequestAgent};
 const NATIONAL_CATALOGUE: [&str; 2] = ["lh.toml", "onm.toml"];
 
 #[derive(Serialize, Debug)]
+struct AdmissionLine {
+    id: String,
+    label: String,
+}
+
+#[derive(Serialize, Debug)]
 struct TenantLine {
+    id: String,
     name: String,
     slug: String,
     is_sandbox: bool,
+    admissions: Vec<AdmissionLine>,
 }
 
 #[derive(Serialize, Debug, Default)]
@@ -35,6 +43,7 @@ struct FormErrors {
     code: Option<&'static str>,
     admin: Option<&'static str>,
     taken: bool,
+    admission: bool,
 }
 
 #[derive(Serialize, Debug)]
@@ -73,15 +82,27 @@ async fn page(
     let readiness = migrate::readiness(&state.ctx.db).await;
     let (pool_open, pool_idle, pool_max) = state.ctx.db.usage();
     let mut conn = state.ctx.db.platform().await?;
-    let tenants = core::list_tenants(&mut conn)
-        .await?
-        .into_iter()
-        .map(|t| TenantLine {
+    let mut tenants = Vec::new();
+    for t in core::list_tenants(&mut conn).await? {
+        // Admission rules are platform settings kept in each tenant: read them tenant by
+        // tenant, nothing else of the tenant.
+        let mut tx = state.ctx.db.tenant(t.id).await?;
+        let rules = identity::list_admission_rules(&mut tx).await?;
+        tx.rollback().await;
+        tenants.push(TenantLine {
+            id: t.id.to_string(),
             name: t.name,
             slug: t.slug.to_string(),
             is_sandbox: t.is_sandbox,
-        })
-        .collect();
+            admissions: rules
+                .iter()
+                .map(|r| AdmissionLine {
+                    id: r.id.to_string(),
+                    label: admission_label(r),
+                })
+                .collect(),
+        });
+    }
     let status = if errors.is_some() {
         StatusCode::BAD_REQUEST
     } else {
@@ -135,6 +156,7 @@ pub(crate) async fn create_tenant(
             code: code.is_err().then_some("Code : 1 à 20 caractères parmi A-Z, 0-9 et « - », par exemple « MJ »."),
             admin: admin.is_err().then_some("Saisissez l'adresse électronique professionnelle du premier administrateur ministériel."),
             taken: false,
+            admission: false,
         };
         return page(&state, &agent, form, Some(errors)).await;
     };
@@ -220,6 +242,14 @@ pub(crate) async fn create_tenant(
     Ok(Redirect::to("/exploitation").into_response())
 }
 
+/// How a rule reads on screen.
+pub(crate) fn admission_label(rule: &identity::AdmissionRule) -> String {
+    match rule.kind {
+        identity::AdmissionKind::EmailDomain => format!("Adresses en @{}", rule.value),
+        identity::AdmissionKind::IdpId => format!("Fournisseur d'identité {}", rule.value),
+    }
+}
+
 /// The national orders' catalogue files and the gap practices, from the engine's own.
 fn napoleon_rules_files() -> Vec<(&'static str, &'static str)> {
     napoleon_rules::BUILTIN_DISTINCTIONS
@@ -228,4 +258,89 @@ fn napoleon_rules_files() -> Vec<(&'static str, &'static str)> {
         .copied()
         .chain(std::iter::once(napoleon_rules::BUILTIN_PRACTICES))
         .collect()
+}
+
+#[derive(Deserialize, Debug, Default)]
+pub(crate) struct AdmissionForm {
+    #[serde(default)]
+    tenant: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    value: String,
+}
+
+/// A domain (`justice.gouv.fr`) or a ProConnect idp id: letters, digits, `.`, `-`, `_`.
+fn valid_admission_value(value: &str) -> bool {
+    (3..=200).contains(&value.len())
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+}
+
+/// Admission rules are set by operators, not by tenant administrators: a rule admits every
+/// agent of a domain or identity provider, so a ministry could otherwise enrol another's
+/// agents (and see their names). Operators know which ministry owns which domain.
+pub(crate) async fn add_admission(
+    State(state): State<GatewayState>,
+    Extension(agent): Extension<RequestAgent>,
+    Form(form): Form<AdmissionForm>,
+) -> WebResult<Response> {
+    let kind = match form.kind.as_str() {
+        "email_domain" => Some(identity::AdmissionKind::EmailDomain),
+        "idp_id" => Some(identity::AdmissionKind::IdpId),
+        _ => None,
+    };
+    let value = form.value.trim().trim_start_matches('@').to_lowercase();
+    let tenant = match TenantSlug::parse(form.tenant.trim()) {
+        Ok(slug) => {
+            let mut conn = state.ctx.db.platform().await?;
+            core::find_tenant(&mut conn, &slug).await?
+        }
+        Err(_) => None,
+    };
+    let (Some(kind), Some(tenant)) = (kind.filter(|_| valid_admission_value(&value)), tenant)
+    else {
+        let errors = FormErrors {
+            admission: true,
+            ..FormErrors::default()
+        };
+        return page(&state, &agent, TenantForm::default(), Some(errors)).await;
+    };
+    let mut tx = state.ctx.db.tenant(tenant.id).await?;
+    identity::add_admission_rule(&mut tx, kind, &value).await?;
+    journal::append(
+        &mut tx,
+        Actor::Agent(agent.agent),
+        Subject::Tenant(tenant.id),
+        EventKind::AdmissionRuleAdded,
+        serde_json::json!({ "kind": form.kind, "value": value }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to("/exploitation").into_response())
+}
+
+pub(crate) async fn remove_admission(
+    State(state): State<GatewayState>,
+    Extension(agent): Extension<RequestAgent>,
+    Path((tenant, id)): Path<(String, String)>,
+) -> WebResult<Response> {
+    let tenant: napoleon_kernel::TenantId = tenant.parse().map_err(|_| WebError::NotFound)?;
+    let id: uuid::Uuid = id.parse().map_err(|_| WebError::NotFound)?;
+    let mut tx = state.ctx.db.tenant(tenant).await?;
+    if !identity::remove_admission_rule(&mut tx, id).await? {
+        tx.rollback().await;
+        return Err(WebError::NotFound);
+    }
+    journal::append(
+        &mut tx,
+        Actor::Agent(agent.agent),
+        Subject::Tenant(tenant),
+        EventKind::AdmissionRuleRemoved,
+        serde_json::json!({ "rule": id }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to("/exploitation").into_response())
 }

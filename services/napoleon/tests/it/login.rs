@@ -596,29 +596,70 @@ fn revoke_form_id(body: &str, email: &str, role: &str) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_admission_rule_admits_an_agent_without_role_until_one_is_granted() {
     let live = LiveApp::start().await;
-    let culture = live.tenant_id("culture").await;
-    {
-        let db = live.app.db.app_db().unwrap();
-        let mut tx = db.tenant(culture).await.unwrap();
-        napoleon_db::identity::add_admission_rule(
-            &mut tx,
-            napoleon_db::identity::AdmissionKind::EmailDomain,
-            "exemple.gouv.fr",
+    // Admission rules are the operators' (an administrator could otherwise enrol another
+    // ministry's agents): Anne, the Interior's administrator, cannot add one.
+    let mut anne = Browser::new();
+    live.login(&mut anne, ANNE).await;
+    let anne_csrf = anne.get(&live.url("/")).await.hidden("_csrf");
+    let refused = anne
+        .post(
+            &live.url("/exploitation/admissions"),
+            &[
+                ("_csrf", anne_csrf.as_str()),
+                ("tenant", "interieur"),
+                ("kind", "email_domain"),
+                ("value", "exemple.gouv.fr"),
+            ],
         )
+        .await;
+    assert_eq!(refused.status, 403);
+    let mut olivier = Browser::new();
+    live.login(&mut olivier, "demo-olivier.garnier").await;
+    let csrf = olivier
+        .get(&live.url("/exploitation"))
         .await
-        .unwrap();
-        tx.commit().await.unwrap();
-    }
+        .hidden("_csrf");
+    let invalid = olivier
+        .post(
+            &live.url("/exploitation/admissions"),
+            &[
+                ("_csrf", csrf.as_str()),
+                ("tenant", "interieur"),
+                ("kind", "email_domain"),
+                ("value", "pas un domaine !"),
+            ],
+        )
+        .await;
+    assert_eq!(invalid.status, 400);
+    let added = olivier
+        .post(
+            &live.url("/exploitation/admissions"),
+            &[
+                ("_csrf", csrf.as_str()),
+                ("tenant", "interieur"),
+                ("kind", "email_domain"),
+                ("value", "@exemple.gouv.fr"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, 303, "{}", added.body);
+    let members = anne.get(&live.url("/administration/membres")).await;
+    assert!(
+        members.body.contains("Adresses en @exemple.gouv.fr"),
+        "shown to the administrator"
+    );
+
     let mut nina = Browser::new();
     let callback = live.login(&mut nina, NINA).await;
     assert_eq!(
         callback.location.as_deref(),
         Some("/"),
-        "admitted to Culture by her email's domain"
+        "admitted by her email's domain"
     );
     let home = nina.get(&live.url("/")).await;
     assert!(
-        home.body.contains("Ministère de la Culture") && home.body.contains("en attente d'un rôle"),
+        home.body.contains("Ministère de l&#x27;Intérieur")
+            && home.body.contains("en attente d'un rôle"),
         "{}",
         home.body
     );
