@@ -5,7 +5,7 @@
 //! but health is behind [`require_identity`], so a request without a valid assertion is a 401.
 
 use axum::{Router, middleware};
-use napoleon_identity::require_identity;
+use napoleon_identity::{ServiceIdentity, require_identity};
 use napoleon_web::{WebContext, health_router, identity_route};
 
 /// The service's name: its URL prefix, schema and `service.name` suffix.
@@ -17,7 +17,10 @@ pub fn router(ctx: &WebContext) -> Router {
     let protected = Router::new()
         .route("/api/v1/identity", identity_route(SERVICE))
         .layer(middleware::from_fn_with_state(
-            ctx.identity.clone(),
+            ServiceIdentity {
+                verifier: ctx.identity.clone(),
+                service: SERVICE,
+            },
             require_identity,
         ));
     Router::new().nest("/decisions", health_router(ctx.db.clone()).merge(protected))

@@ -68,6 +68,26 @@ impl Targets {
     }
 }
 
+/// Paths go to services as they are: refuse, before anything else, what an HTTP client or a
+/// proxy could normalise into another path (`..`, `.`, encoded `.`, `/` or `\`).
+pub(crate) async fn refuse_ambiguous_paths(
+    request: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let raw = request.uri().path().to_ascii_lowercase();
+    let ambiguous = raw
+        .split('/')
+        .any(|segment| segment == ".." || segment == ".")
+        || ["%2e", "%2f", "%5c"]
+            .iter()
+            .any(|encoded| raw.contains(encoded));
+    if ambiguous {
+        WebError::BadRequest.into_response()
+    } else {
+        next.run(request).await
+    }
+}
+
 /// `/<service>/…`: to that service, path unchanged.
 pub(crate) async fn forward(State(state): State<GatewayState>, request: Request) -> Response {
     let service = request
@@ -125,6 +145,7 @@ async fn dispatch(state: &GatewayState, mut request: Request, service: &str) -> 
         })
         .collect();
     let assertion = state.cfg.signer.sign(
+        service,
         agent.agent,
         tenant.id,
         roles,

@@ -289,6 +289,7 @@ pub fn router(ctx: &WebContext, config: GatewayConfig) -> Router {
             agent::resolve,
         ))
         .layer(sessions)
+        .layer(middleware::from_fn(forward::refuse_ambiguous_paths))
         .with_state(state)
         .nest("/gateway", health_router(ctx.db.clone()))
 }

@@ -10,7 +10,7 @@ mod eligibility;
 
 use axum::routing::post;
 use axum::{Router, middleware};
-use napoleon_identity::require_identity;
+use napoleon_identity::{ServiceIdentity, require_identity};
 use napoleon_web::{WebContext, health_router, identity_route};
 
 /// The service's name: its URL prefix, schema and `service.name` suffix.
@@ -23,7 +23,10 @@ pub fn router(ctx: &WebContext) -> Router {
         .route("/api/v1/eligibility", post(eligibility::check))
         .with_state(ctx.clone())
         .layer(middleware::from_fn_with_state(
-            ctx.identity.clone(),
+            ServiceIdentity {
+                verifier: ctx.identity.clone(),
+                service: SERVICE,
+            },
             require_identity,
         ));
     Router::new().nest("/intake", health_router(ctx.db.clone()).merge(protected))

@@ -64,6 +64,8 @@ pub struct Identity {
     pub roles: Vec<RoleGrant>,
     /// The request id, for logs across services.
     pub request_id: String,
+    /// The one service this assertion is for: a service refuses another's.
+    pub aud: String,
     /// Issued at (Unix seconds).
     pub iat: i64,
     /// Expires at (Unix seconds).
@@ -88,6 +90,9 @@ pub enum AssertionError {
     /// Expired or issued in the future.
     #[error("assertion expired or not yet valid")]
     Expired,
+    /// Meant for another service.
+    #[error("assertion for another service ({0})")]
+    WrongAudience(String),
     /// A key could not be read.
     #[error("invalid assertion key: {0}")]
     InvalidKey(String),
@@ -164,10 +169,11 @@ impl AssertionSigner {
         }
     }
 
-    /// Signs an identity valid from `now` for [`LIFETIME_SECONDS`].
+    /// Signs an identity for service `audience`, valid from `now` for [`LIFETIME_SECONDS`].
     #[must_use]
     pub fn sign(
         &self,
+        audience: &str,
         agent: AgentId,
         tenant: TenantId,
         roles: Vec<RoleGrant>,
@@ -179,6 +185,7 @@ impl AssertionSigner {
             tenant,
             roles,
             request_id: request_id.to_owned(),
+            aud: audience.to_owned(),
             iat: now,
             exp: now + LIFETIME_SECONDS,
         };
@@ -223,11 +230,16 @@ impl AssertionVerifier {
         })
     }
 
-    /// Verifies an assertion at time `now` (Unix seconds).
+    /// Verifies an assertion meant for service `audience` at time `now` (Unix seconds).
     ///
     /// # Errors
     /// The [`AssertionError`] saying why it is refused.
-    pub fn verify(&self, token: &str, now: i64) -> Result<Identity, AssertionError> {
+    pub fn verify(
+        &self,
+        token: &str,
+        audience: &str,
+        now: i64,
+    ) -> Result<Identity, AssertionError> {
         let mut parts = token.split('.');
         let (Some("v1"), Some(kid), Some(claims), Some(signature), None) = (
             parts.next(),
@@ -258,15 +270,28 @@ impl AssertionVerifier {
         if identity.exp + LEEWAY_SECONDS < now || identity.iat - LEEWAY_SECONDS > now {
             return Err(AssertionError::Expired);
         }
+        if identity.aud != audience {
+            return Err(AssertionError::WrongAudience(identity.aud));
+        }
         Ok(identity)
     }
+}
+
+/// What a service's [`require_identity`] layer needs: the keys and the service's own name
+/// (the audience it accepts).
+#[derive(Clone, Debug)]
+pub struct ServiceIdentity {
+    /// Accepted keys.
+    pub verifier: AssertionVerifier,
+    /// This service's name.
+    pub service: &'static str,
 }
 
 /// Middleware for every service route but health: verifies the assertion, records the tenant
 /// on the request span, and puts the [`Identity`] in the request's extensions. Anything else
 /// is a 401, whatever the route: deny by default.
 pub async fn require_identity(
-    State(verifier): State<AssertionVerifier>,
+    State(ServiceIdentity { verifier, service }): State<ServiceIdentity>,
     mut request: Request,
     next: Next,
 ) -> Response {
@@ -276,7 +301,7 @@ pub async fn require_identity(
         .and_then(|v| v.to_str().ok());
     let verified = token
         .ok_or(AssertionError::Missing)
-        .and_then(|t| verifier.verify(t, chrono::Utc::now().timestamp()));
+        .and_then(|t| verifier.verify(t, service, chrono::Utc::now().timestamp()));
     match verified {
         Ok(identity) => {
             if let Some(span) = request.extensions().get::<RequestSpan>() {
@@ -312,8 +337,8 @@ mod tests {
     fn a_signed_assertion_verifies_and_round_trips() {
         let signer = AssertionSigner::generate("k1").unwrap();
         let (agent, tenant, roles) = identity_parts();
-        let token = signer.sign(agent, tenant, roles.clone(), "req-1", 1_000);
-        let identity = signer.verifier().verify(&token, 1_030).unwrap();
+        let token = signer.sign("intake", agent, tenant, roles.clone(), "req-1", 1_000);
+        let identity = signer.verifier().verify(&token, "intake", 1_030).unwrap();
         assert_eq!(
             (identity.agent, identity.tenant, identity.roles),
             (agent, tenant, roles)
@@ -326,13 +351,21 @@ mod tests {
         let signer = AssertionSigner::generate("k1").unwrap();
         let verifier = signer.verifier();
         let (agent, tenant, roles) = identity_parts();
-        let token = signer.sign(agent, tenant, roles, "r", 1_000);
+        let token = signer.sign("intake", agent, tenant, roles, "r", 1_000);
         assert_eq!(
-            verifier.verify(&token, 1_000 + LIFETIME_SECONDS + LEEWAY_SECONDS + 1),
+            verifier.verify(
+                &token,
+                "intake",
+                1_000 + LIFETIME_SECONDS + LEEWAY_SECONDS + 1
+            ),
             Err(AssertionError::Expired)
         );
         assert_eq!(
-            verifier.verify(&token, 1_000 - LEEWAY_SECONDS - 1),
+            verifier.verify(&token, "decisions", 1_000),
+            Err(AssertionError::WrongAudience("intake".into()))
+        );
+        assert_eq!(
+            verifier.verify(&token, "intake", 1_000 - LEEWAY_SECONDS - 1),
             Err(AssertionError::Expired)
         );
 
@@ -342,22 +375,26 @@ mod tests {
         claims.tenant = TenantId::new();
         parts[2] = B64.encode(serde_json::to_vec(&claims).unwrap());
         assert_eq!(
-            verifier.verify(&parts.join("."), 1_000),
+            verifier.verify(&parts.join("."), "intake", 1_000),
             Err(AssertionError::BadSignature)
         );
 
         let stranger = AssertionSigner::generate("k1").unwrap();
-        let forged = stranger.sign(agent, tenant, vec![], "r", 1_000);
+        let forged = stranger.sign("intake", agent, tenant, vec![], "r", 1_000);
         assert_eq!(
-            verifier.verify(&forged, 1_000),
+            verifier.verify(&forged, "intake", 1_000),
             Err(AssertionError::BadSignature)
         );
-        let unknown =
-            AssertionSigner::generate("k9")
-                .unwrap()
-                .sign(agent, tenant, vec![], "r", 1_000);
+        let unknown = AssertionSigner::generate("k9").unwrap().sign(
+            "intake",
+            agent,
+            tenant,
+            vec![],
+            "r",
+            1_000,
+        );
         assert_eq!(
-            verifier.verify(&unknown, 1_000),
+            verifier.verify(&unknown, "intake", 1_000),
             Err(AssertionError::UnknownKey("k9".into()))
         );
         for junk in [
@@ -367,7 +404,7 @@ mod tests {
             "v1.k1.e30.AA.extra",
             "v1.k1.!!!.AA",
         ] {
-            assert!(verifier.verify(junk, 1_000).is_err(), "{junk}");
+            assert!(verifier.verify(junk, "intake", 1_000).is_err(), "{junk}");
         }
     }
 
@@ -382,12 +419,20 @@ mod tests {
         .unwrap();
         let (agent, tenant, _) = identity_parts();
         assert!(
-            both.verify(&old.sign(agent, tenant, vec![], "r", 10), 10)
-                .is_ok()
+            both.verify(
+                &old.sign("intake", agent, tenant, vec![], "r", 10),
+                "intake",
+                10
+            )
+            .is_ok()
         );
         assert!(
-            both.verify(&new.sign(agent, tenant, vec![], "r", 10), 10)
-                .is_ok()
+            both.verify(
+                &new.sign("intake", agent, tenant, vec![], "r", 10),
+                "intake",
+                10
+            )
+            .is_ok()
         );
         let seed = B64.encode([7_u8; 32]);
         let configured = AssertionSigner::from_config(&format!("k:{seed}")).unwrap();

@@ -84,14 +84,14 @@ async fn a_service_refuses_requests_without_a_valid_assertion() {
         StatusCode::UNAUTHORIZED
     );
     let stranger = AssertionSigner::generate("ephemeral").unwrap();
-    let forged = stranger.sign(agent, tenant, roles.clone(), "r", now);
+    let forged = stranger.sign("intake", agent, tenant, roles.clone(), "r", now);
     assert_eq!(
         app.request(identity_request(Some(&forged))).await.status,
         StatusCode::UNAUTHORIZED
     );
     let expired = app
         .signer
-        .sign(agent, tenant, roles.clone(), "r", now - 3600);
+        .sign("intake", agent, tenant, roles.clone(), "r", now - 3600);
     assert_eq!(
         app.request(identity_request(Some(&expired))).await.status,
         StatusCode::UNAUTHORIZED
@@ -102,7 +102,17 @@ async fn a_service_refuses_requests_without_a_valid_assertion() {
         StatusCode::OK
     );
 
-    let valid = app.signer.sign(agent, tenant, roles, "r", now);
+    // Signed by the gateway's key, but for another service: refused.
+    let for_decisions = app
+        .signer
+        .sign("decisions", agent, tenant, roles.clone(), "r", now);
+    assert_eq!(
+        app.request(identity_request(Some(&for_decisions)))
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    let valid = app.signer.sign("intake", agent, tenant, roles, "r", now);
     let r = app.request(identity_request(Some(&valid))).await;
     assert_eq!(r.status, StatusCode::OK);
     let body: serde_json::Value = serde_json::from_str(&r.body).unwrap();
@@ -118,6 +128,7 @@ async fn a_client_cannot_speak_for_the_gateway() {
     // even: the gateway drops whatever assertion header a client sends and signs its own.
     let culture = live.tenant_id("culture").await;
     let forged = live.app.signer.sign(
+        "intake",
         AgentId::new(),
         culture,
         vec![],
@@ -274,4 +285,32 @@ async fn a_role_covers_its_units_subtree_and_nothing_else() {
             .unwrap()
     );
     tx.rollback().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn paths_a_proxy_could_normalise_into_another_service_are_refused() {
+    // Sent raw, in process: HTTP clients would normalise these before sending.
+    let app = TestApp::builder().build().await;
+    for path in [
+        "/intake/%2e%2e/decisions/api/v1/identity",
+        "/intake/api/%2Fv1/identity",
+        "/intake/./api/v1/identity",
+        "/intake/../decisions/api/v1/identity",
+    ] {
+        let r = app
+            .request(
+                Request::get(path)
+                    .header("accept", "application/json")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{path}");
+    }
+    let plain = app.get("/intake/api/v1/identity", "application/json").await;
+    assert_eq!(
+        plain.status,
+        StatusCode::UNAUTHORIZED,
+        "a plain path reaches the access check"
+    );
 }
