@@ -413,6 +413,7 @@ async fn demo_on(config: &Config, cluster: &PgServer) -> Result<(), CliError> {
     providers.extend(config.oidc.providers.iter().cloned());
     let idp_router = napoleon_devidp::router(idp)
         .map_err(|e| CliError::Failed(format!("development identity provider: {e}")))?;
+    let config = &demo_config(config);
     let gateway = app::gateway_config(config, ServiceName::All, &ctx, signer, providers)
         .map_err(CliError::Usage)?;
     let data = match cluster {
@@ -435,6 +436,24 @@ async fn demo_on(config: &Config, cluster: &PgServer) -> Result<(), CliError> {
         Some(axum::Router::new().nest(demo::DEV_IDP_PATH, idp_router)),
     )
     .await
+}
+
+/// The demo's configuration: the configured one, plus the demo's platform operator.
+#[must_use]
+pub fn demo_config(config: &Config) -> Config {
+    let mut config = config.clone();
+    if !config
+        .platform
+        .operators
+        .iter()
+        .any(|o| o == demo::DEMO_OPERATOR)
+    {
+        config
+            .platform
+            .operators
+            .push(demo::DEMO_OPERATOR.to_owned());
+    }
+    config
 }
 
 /// `napoleon rules check`: one JSON case in, the JSON verdict out (whatever the verdict).
@@ -509,4 +528,27 @@ pub fn rules_list(json: bool) -> Result<String, CliError> {
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_adds_its_operator_to_the_configured_ones() {
+        let mut config = Config::default();
+        config
+            .platform
+            .operators
+            .push("chef@numerique.gouv.fr".to_owned());
+        let demo = demo_config(&config);
+        assert_eq!(
+            demo.platform.operators,
+            vec![
+                "chef@numerique.gouv.fr".to_owned(),
+                demo::DEMO_OPERATOR.to_owned()
+            ]
+        );
+        assert_eq!(demo_config(&demo).platform.operators.len(), 2, "idempotent");
+    }
 }

@@ -66,7 +66,14 @@ impl LiveApp {
             .seeded()
             .public_url(&base)
             .with_provider(provider)
-            .with_operator(demo::DEMO_OPERATOR);
+            .with_operator(
+                // What `napoleon demo` configures.
+                napoleon::commands::demo_config(&napoleon::config::Config::default())
+                    .platform
+                    .operators
+                    .first()
+                    .map_or(demo::DEMO_OPERATOR, String::as_str),
+            );
         for p in providers {
             builder = builder.with_provider(p);
         }
