@@ -88,6 +88,8 @@ impl RequestAgent {
                         .find(|u| u.id == g.unit_id)
                         .map(|u| u.name.as_str())
                 })
+                // A role at the ministry itself: the tenant's name already says it.
+                .filter(|name| *name != t.name)
                 .collect::<std::collections::BTreeSet<_>>()
                 .into_iter()
                 .collect();

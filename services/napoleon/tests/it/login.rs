@@ -675,6 +675,11 @@ async fn an_admission_rule_admits_an_agent_without_role_until_one_is_granted() {
         403,
         "no role, no permission"
     );
+    assert!(
+        home.body
+            .contains("id=\"ministere-courant\">Ministère de l&#x27;Intérieur</span>"),
+        "a ministry-level membership shows the ministry once"
+    );
 }
 
 /// Every route that requires a permission, for every role: allowed exactly where the
