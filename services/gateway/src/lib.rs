@@ -19,6 +19,7 @@ pub mod oidc;
 mod operator;
 mod pages;
 mod policy_page;
+pub mod provisioning;
 pub mod session_store;
 
 use std::sync::Arc;

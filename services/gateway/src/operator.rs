@@ -18,9 +18,6 @@ use serde::{Deserialize, Serialize};
 use crate::pages::render;
 use crate::{GatewayState, RequestAgent};
 
-/// The national orders every tenant's catalogue starts with.
-const NATIONAL_CATALOGUE: [&str; 2] = ["lh.toml", "onm.toml"];
-
 #[derive(Serialize, Debug)]
 struct AdmissionLine {
     id: String,
@@ -207,21 +204,16 @@ pub(crate) async fn create_tenant(
         serde_json::json!({ "kind": "ministere", "code": code.as_str(), "name": name }),
     )
     .await?;
-    let rules = napoleon_authz::seed_default_policy(&mut tx)
-        .await
-        .map_err(|e| napoleon_web::WebError::Internal(e.to_string()))?;
-    journal::append(
+    crate::provisioning::seed_tenant_defaults(
         &mut tx,
         actor,
-        Subject::Policy,
-        EventKind::PolicyRulesAdded,
-        serde_json::json!({ "source": "default-v1", "rules": rules }),
+        &crate::provisioning::NATIONAL_CATALOGUE,
     )
-    .await?;
-    let files: Vec<(&str, &str)> = napoleon_rules_files();
-    napoleon_db::catalogue::add_missing(&mut tx, &files, "builtin").await?;
-    journal::append(&mut tx, actor, Subject::Catalogue, EventKind::CatalogueLoaded,
-        serde_json::json!({ "files": files.iter().map(|(f, _)| *f).collect::<Vec<_>>(), "origin": "builtin" })).await?;
+    .await
+    .map_err(|e| match e {
+        crate::provisioning::ProvisionError::Db(db) => WebError::from(db),
+        other => WebError::Internal(other.to_string()),
+    })?;
     let (membership, _) = identity::grant(
         &mut tx,
         admin,
@@ -248,16 +240,6 @@ pub(crate) fn admission_label(rule: &identity::AdmissionRule) -> String {
         identity::AdmissionKind::EmailDomain => format!("Adresses en @{}", rule.value),
         identity::AdmissionKind::IdpId => format!("Fournisseur d'identité {}", rule.value),
     }
-}
-
-/// The national orders' catalogue files and the gap practices, from the engine's own.
-fn napoleon_rules_files() -> Vec<(&'static str, &'static str)> {
-    napoleon_rules::BUILTIN_DISTINCTIONS
-        .iter()
-        .filter(|(file, _)| NATIONAL_CATALOGUE.contains(file))
-        .copied()
-        .chain(std::iter::once(napoleon_rules::BUILTIN_PRACTICES))
-        .collect()
 }
 
 #[derive(Deserialize, Debug, Default)]

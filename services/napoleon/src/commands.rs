@@ -106,12 +106,7 @@ async fn app_db(url: &Secret<String>, pool_size: usize) -> Result<Db, CliError> 
 
 fn web_context(db: Db, identity: AssertionVerifier) -> Result<WebContext, CliError> {
     let templates = app::templates().map_err(failed("templates"))?;
-    Ok(WebContext {
-        authorizer: napoleon_authz::Authorizer::new(db.pool().clone()),
-        db,
-        templates,
-        identity,
-    })
+    Ok(WebContext::new(db, templates, identity))
 }
 
 async fn serve_router(

@@ -351,9 +351,9 @@ pub enum SeedError {
     /// The database refused.
     #[error(transparent)]
     Db(#[from] DbError),
-    /// The default policy could not be seeded.
-    #[error("default policy: {0}")]
-    Policy(String),
+    /// The tenant's default policy or catalogue could not be seeded.
+    #[error(transparent)]
+    Provision(#[from] napoleon_gateway::provisioning::ProvisionError),
 }
 
 /// What seeding did.
@@ -430,34 +430,11 @@ pub async fn seed(db: &Db) -> Result<SeedReport, SeedError> {
             }
             stack.extend(seed.children.iter().rev().map(|c| (Some(unit.id), c)));
         }
-        let added = napoleon_authz::seed_default_policy(&mut tx)
-            .await
-            .map_err(|e| SeedError::Policy(e.to_string()))?;
-        if added > 0 {
-            journal::append(
-                &mut tx,
-                ACTOR,
-                Subject::Policy,
-                EventKind::PolicyRulesAdded,
-                json!({ "source": "default-v1", "rules": added }),
-            )
+        napoleon_gateway::provisioning::seed_tenant_defaults(&mut tx, ACTOR, t.distinctions)
             .await?;
-        }
-        let files: Vec<(&str, &str)> = napoleon_rules::BUILTIN_DISTINCTIONS
-            .iter()
-            .filter(|(file, _)| t.distinctions.contains(file))
-            .copied()
-            .chain(std::iter::once(napoleon_rules::BUILTIN_PRACTICES))
-            .collect();
-        let loaded = napoleon_db::catalogue::add_missing(&mut tx, &files, "builtin").await?;
-        if loaded > 0 {
-            journal::append(&mut tx, ACTOR, Subject::Catalogue, EventKind::CatalogueLoaded,
-                json!({ "files": files.iter().map(|(f, _)| *f).collect::<Vec<_>>(), "origin": "builtin" })).await?;
-        }
         let units = core::list_org_units(&mut tx).await?;
         for agent in DEMO_AGENTS {
-            for (slug, kind, code, role) in agent.grants.iter().filter(|g| g.0 == t.slug) {
-                let _ = slug;
+            for (_, kind, code, role) in agent.grants.iter().filter(|g| g.0 == t.slug) {
                 let Some(unit) = units
                     .iter()
                     .find(|u| u.kind == *kind && u.code.as_str() == *code)

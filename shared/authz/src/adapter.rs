@@ -105,15 +105,11 @@ impl Adapter for PgPolicyAdapter {
 
     async fn add_policy(
         &mut self,
-        _sec: &str,
+        sec: &str,
         ptype: &str,
         values: Vec<String>,
     ) -> casbin::Result<bool> {
-        let rules = vec![rule(ptype, values)];
-        let added = self
-            .run(move |tx| Box::pin(async move { policy::add(tx, &rules).await }))
-            .await?;
-        Ok(added > 0)
+        self.add_policies(sec, ptype, vec![values]).await
     }
 
     async fn add_policies(
@@ -131,15 +127,11 @@ impl Adapter for PgPolicyAdapter {
 
     async fn remove_policy(
         &mut self,
-        _sec: &str,
+        sec: &str,
         ptype: &str,
         values: Vec<String>,
     ) -> casbin::Result<bool> {
-        let rules = vec![rule(ptype, values)];
-        let removed = self
-            .run(move |tx| Box::pin(async move { policy::remove(tx, &rules).await }))
-            .await?;
-        Ok(removed > 0)
+        self.remove_policies(sec, ptype, vec![values]).await
     }
 
     async fn remove_policies(

@@ -37,3 +37,20 @@ pub struct WebContext {
     /// themselves, from the roles in the assertion (the gateway checks its own routes).
     pub authorizer: napoleon_authz::Authorizer,
 }
+
+impl WebContext {
+    /// The context of a process: its authorizer loads policies through the same pool.
+    #[must_use]
+    pub fn new(
+        db: Db,
+        templates: Templates,
+        identity: napoleon_identity::AssertionVerifier,
+    ) -> Self {
+        Self {
+            authorizer: napoleon_authz::Authorizer::new(db.pool().clone()),
+            db,
+            templates,
+            identity,
+        }
+    }
+}
