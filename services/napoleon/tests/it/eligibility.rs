@@ -15,17 +15,10 @@ fn cli_verdict(case: &str) -> serde_json::Value {
     serde_json::from_slice(&crate::rules_cli::napoleon(&["rules", "check"], case).stdout).unwrap()
 }
 
-async fn logged_in(live: &LiveApp, sub: &str) -> (Browser, String) {
-    let mut browser = Browser::new();
-    live.login(&mut browser, sub).await;
-    let csrf = browser.get(&live.url("/")).await.hidden("_csrf");
-    (browser, csrf)
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn the_http_twin_answers_what_the_cli_answers() {
     let live = LiveApp::start().await;
-    let (mut claire, csrf) = logged_in(&live, "demo-claire.martin").await;
+    let (mut claire, csrf) = live.logged_in("demo-claire.martin").await;
     for case in [
         ONM_CASE.to_owned(),
         ONM_CASE.replace("2010-09-01", "2020-09-01"),
@@ -43,7 +36,7 @@ async fn the_http_twin_answers_what_the_cli_answers() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_malformed_case_is_a_422_naming_the_field_in_french() {
     let live = LiveApp::start().await;
-    let (mut claire, csrf) = logged_in(&live, "demo-claire.martin").await;
+    let (mut claire, csrf) = live.logged_in("demo-claire.martin").await;
     let page = claire
         .post_json(
             &live.url("/api/v1/eligibility"),
@@ -73,7 +66,7 @@ async fn a_malformed_case_is_a_422_naming_the_field_in_french() {
 async fn each_tenant_uses_its_own_catalogue() {
     let live = LiveApp::start().await;
     let arts_et_lettres = ONM_CASE.replace("\"ONM\"", "\"AL\"");
-    let (mut lucie, csrf) = logged_in(&live, "demo-lucie.moreau").await;
+    let (mut lucie, csrf) = live.logged_in("demo-lucie.moreau").await;
     let culture = lucie
         .post_json(
             &live.url("/api/v1/eligibility"),
@@ -86,7 +79,7 @@ async fn each_tenant_uses_its_own_catalogue() {
         "Arts et Lettres is in Culture's catalogue: {}",
         culture.body
     );
-    let (mut claire, csrf) = logged_in(&live, "demo-claire.martin").await;
+    let (mut claire, csrf) = live.logged_in("demo-claire.martin").await;
     let interieur = claire
         .post_json(
             &live.url("/api/v1/eligibility"),
@@ -116,7 +109,7 @@ async fn only_authenticated_agents_with_the_permission_and_the_csrf_token() {
             .status,
         401
     );
-    let (mut anne, csrf) = logged_in(&live, "demo-anne.durand").await;
+    let (mut anne, csrf) = live.logged_in("demo-anne.durand").await;
     let refused = anne
         .post_json(&live.url("/api/v1/eligibility"), ONM_CASE, Some(&csrf))
         .await;
@@ -133,7 +126,7 @@ async fn only_authenticated_agents_with_the_permission_and_the_csrf_token() {
         )
         .await;
     assert_eq!(refused.status, 403);
-    let (mut claire, _) = logged_in(&live, "demo-claire.martin").await;
+    let (mut claire, _) = live.logged_in("demo-claire.martin").await;
     assert_eq!(
         claire
             .post_json(&live.url("/api/v1/eligibility"), ONM_CASE, None)
@@ -148,7 +141,7 @@ async fn only_authenticated_agents_with_the_permission_and_the_csrf_token() {
 async fn the_administrator_adds_distinctions_and_adjusts_the_catalogue_safely() {
     let live = LiveApp::start().await;
     let arts_et_lettres = ONM_CASE.replace("\"ONM\"", "\"AL\"");
-    let (mut claire, claire_csrf) = logged_in(&live, "demo-claire.martin").await;
+    let (mut claire, claire_csrf) = live.logged_in("demo-claire.martin").await;
     let before = claire
         .post_json(
             &live.url("/api/v1/eligibility"),
@@ -158,7 +151,7 @@ async fn the_administrator_adds_distinctions_and_adjusts_the_catalogue_safely() 
         .await;
     assert_eq!(before.status, 422);
 
-    let (mut anne, csrf) = logged_in(&live, "demo-anne.durand").await;
+    let (mut anne, csrf) = live.logged_in("demo-anne.durand").await;
     let page = anne.get(&live.url("/administration/catalogue")).await;
     assert_eq!(page.status, 200);
     assert!(

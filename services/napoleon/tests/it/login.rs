@@ -95,6 +95,14 @@ impl LiveApp {
         format!("{}{path}", self.base)
     }
 
+    /// A new browser logged in as `sub`, with its session's CSRF token.
+    pub async fn logged_in(&self, sub: &str) -> (Browser, String) {
+        let mut browser = Browser::new();
+        self.login(&mut browser, sub).await;
+        let csrf = browser.get(&self.url("/")).await.hidden("_csrf");
+        (browser, csrf)
+    }
+
     /// Walks the provider's pages as `sub` and returns the gateway's answer to the callback.
     pub async fn login(&self, browser: &mut Browser, sub: &str) -> Page {
         let start = browser.get(&self.url("/connexion/demo")).await;
@@ -605,9 +613,7 @@ async fn an_admission_rule_admits_an_agent_without_role_until_one_is_granted() {
     let live = LiveApp::start().await;
     // Admission rules are the operators' (an administrator could otherwise enrol another
     // ministry's agents): Anne, the Interior's administrator, cannot add one.
-    let mut anne = Browser::new();
-    live.login(&mut anne, ANNE).await;
-    let anne_csrf = anne.get(&live.url("/")).await.hidden("_csrf");
+    let (mut anne, anne_csrf) = live.logged_in(ANNE).await;
     let refused = anne
         .post(
             &live.url("/exploitation/admissions"),
@@ -1016,9 +1022,7 @@ async fn an_administrator_of_a_prefecture_cannot_administer_the_ministry() {
         .unwrap();
         tx.commit().await.unwrap();
     }
-    let mut paul = Browser::new();
-    live.login(&mut paul, PAUL).await;
-    let csrf = paul.get(&live.url("/")).await.hidden("_csrf");
+    let (mut paul, csrf) = live.logged_in(PAUL).await;
     assert_eq!(
         paul.get(&live.url("/administration/membres")).await.status,
         403,

@@ -20,6 +20,18 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// The provider as `NAPOLEON__OIDC__PROVIDERS` gives it to a `napoleon` process.
+pub fn providers_env(provider: &ProviderConfig) -> String {
+    format!(
+        "[{{name=\"{}\", label=\"{}\", issuer=\"{}\", client_id=\"{}\", client_secret=\"{}\"}}]",
+        provider.name,
+        provider.label,
+        provider.issuer,
+        provider.client_id,
+        provider.client_secret.expose()
+    )
+}
+
 /// Starts oidc-provider for the app at `base`; returns it and the gateway's provider entry.
 pub async fn proconnect_like(base: &str) -> (NodePeer, ProviderConfig, tempdir::Dir) {
     let issuer = format!("http://127.0.0.1:{}", free_port());

@@ -11,19 +11,20 @@ use napoleon_testkit::TestDb;
 use tokio::process::{Child, Command};
 
 use crate::browser::Browser;
-use crate::proconnect::{free_port, proconnect_like, through_provider};
+use crate::proconnect::{free_port, proconnect_like, providers_env, through_provider};
 
-struct Process {
+pub struct Process {
     _child: Child,
-    base: String,
+    pub base: String,
 }
 
 async fn serve(service: &str, db: &TestDb, env: &[(&str, String)]) -> Process {
     start(service, db, env, free_port()).await
 }
 
-/// Starts `napoleon serve <service>` on `port` and waits until it is ready.
-async fn start(service: &str, db: &TestDb, env: &[(&str, String)], port: u16) -> Process {
+/// Starts `napoleon serve <service>` on `port` and waits until it is ready. `env` is applied
+/// last, so it may override the defaults set here (e.g. turn OTLP export back on).
+pub async fn start(service: &str, db: &TestDb, env: &[(&str, String)], port: u16) -> Process {
     let base = format!("http://127.0.0.1:{port}");
     let dsfr = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../node_modules/@gouvfr/dsfr/dist");
@@ -87,12 +88,7 @@ async fn gateways_and_services_in_separate_processes_share_nothing_but_the_datab
     let public_port = free_port();
     let public = format!("http://127.0.0.1:{public_port}");
     let (_provider, provider, _dir) = proconnect_like(&public).await;
-    let providers = format!(
-        "[{{name=\"proconnect\", label=\"ProConnect\", issuer=\"{}\", client_id=\"{}\", client_secret=\"{}\"}}]",
-        provider.issuer,
-        provider.client_id,
-        provider.client_secret.expose()
-    );
+    let providers = providers_env(&provider);
     let gateway_env = |intake: &Process| {
         vec![
             ("NAPOLEON__SERVER__PUBLIC_URL", public.clone()),

@@ -216,12 +216,7 @@ impl TestAppBuilder {
         config.server.public_url.clone_from(&self.public_url);
         config.platform.operators.clone_from(&self.operators);
         let (signer, verifier) = app::assertion_keys(&config, ServiceName::All).unwrap();
-        let ctx = WebContext {
-            authorizer: napoleon_authz::Authorizer::new(app_db.pool().clone()),
-            db: app_db,
-            templates: app::templates().unwrap(),
-            identity: verifier,
-        };
+        let ctx = WebContext::new(app_db, app::templates().unwrap(), verifier);
         let session = self.session;
         let gateway = matches!(self.service, ServiceName::All | ServiceName::Gateway).then(|| {
             let mut gateway = app::gateway_config(

@@ -20,10 +20,9 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
 };
 use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
-use tokio::process::Command;
 
 use crate::browser::Browser;
-use crate::proconnect::{free_port, proconnect_like, through_provider};
+use crate::proconnect::{free_port, proconnect_like, providers_env, through_provider};
 
 #[derive(Clone, Default)]
 struct Receiver {
@@ -82,42 +81,24 @@ async fn spans_and_metrics_reach_an_otlp_receiver_without_personal_data() {
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let (_peer, provider, _dir) = proconnect_like(&base).await;
-    let providers = format!(
-        "[{{name=\"proconnect\", label=\"ProConnect\", issuer=\"{}\", client_id=\"{}\", client_secret=\"{}\"}}]",
-        provider.issuer,
-        provider.client_id,
-        provider.client_secret.expose()
-    );
-    let _napoleon = Command::new(env!("CARGO_BIN_EXE_napoleon"))
-        .args(["serve", "all"])
-        .env_remove("NAPOLEON_CONFIG")
-        .env_remove("OTEL_SDK_DISABLED")
-        .env("NAPOLEON__DATABASE__URL", db.app_url().expose())
-        .env("NAPOLEON__SERVER__BIND", format!("127.0.0.1:{port}"))
-        .env("NAPOLEON__SERVER__PUBLIC_URL", &base)
-        .env("NAPOLEON__OIDC__PROVIDERS", providers)
-        .env("NAPOLEON__LOG__FILTER", "info")
-        .env(
-            "OTEL_EXPORTER_OTLP_ENDPOINT",
-            format!("http://127.0.0.1:{otlp_port}"),
-        )
-        .env("OTEL_BSP_SCHEDULE_DELAY", "200")
-        .env("OTEL_METRIC_EXPORT_INTERVAL", "500")
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let client = openidconnect::reqwest::Client::new();
-    for _ in 0..120 {
-        if client
-            .get(format!("{base}/readyz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().as_u16() == 200)
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+    let _napoleon = crate::split::start(
+        "all",
+        &db,
+        &[
+            ("NAPOLEON__SERVER__PUBLIC_URL", base.clone()),
+            ("NAPOLEON__OIDC__PROVIDERS", providers_env(&provider)),
+            ("NAPOLEON__LOG__FILTER", "info".to_owned()),
+            ("OTEL_SDK_DISABLED", "false".to_owned()),
+            (
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
+                format!("http://127.0.0.1:{otlp_port}"),
+            ),
+            ("OTEL_BSP_SCHEDULE_DELAY", "200".to_owned()),
+            ("OTEL_METRIC_EXPORT_INTERVAL", "500".to_owned()),
+        ],
+        port,
+    )
+    .await;
 
     let mut browser = Browser::new();
     let start = browser.get(&format!("{base}/connexion/proconnect")).await;
