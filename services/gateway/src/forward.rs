@@ -144,13 +144,14 @@ async fn dispatch(state: &GatewayState, mut request: Request, service: &str) -> 
             })
         })
         .collect();
-    let assertion = state.cfg.signer.sign(
+    let assertion = state.cfg.signer.sign_with_page(
         service,
         agent.agent,
         tenant.id,
         roles,
         &request_id,
         chrono::Utc::now().timestamp(),
+        Some(agent.layout_user()),
     );
     let Ok(assertion) = HeaderValue::from_str(&assertion) else {
         return WebError::Internal("assertion is not a header value".to_owned()).into_response();

@@ -6,9 +6,14 @@
 //! route but health is behind [`require_identity`], so a request without a valid assertion is
 //! a 401, and each route checks its own permission with the tenant's policy.
 
+mod api;
+pub mod content;
+mod domain;
 mod eligibility;
+mod http;
+mod store;
 
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Router, middleware};
 use napoleon_identity::{ServiceIdentity, require_identity};
 use napoleon_web::{WebContext, health_router, identity_route};
@@ -16,11 +21,46 @@ use napoleon_web::{WebContext, health_router, identity_route};
 /// The service's name: its URL prefix, schema and `service.name` suffix.
 pub const SERVICE: &str = "intake";
 
+/// The service's page templates, registered with the shared ones.
+pub const TEMPLATES: &[(&str, &str)] = &[
+    ("intake/campaigns", include_str!("../templates/campaigns.hbs")),
+    ("intake/campaign_new", include_str!("../templates/campaign_new.hbs")),
+    ("intake/dossiers", include_str!("../templates/dossiers.hbs")),
+    ("intake/step", include_str!("../templates/step.hbs")),
+    ("intake/field", include_str!("../templates/field.hbs")),
+    ("intake/select", include_str!("../templates/select.hbs")),
+    ("intake/receipt", include_str!("../templates/receipt.hbs")),
+];
+
 /// The service's routes, all under `/intake`.
 pub fn router(ctx: &WebContext) -> Router {
     let protected = Router::new()
         .route("/api/v1/identity", identity_route(SERVICE))
         .route("/api/v1/eligibility", post(eligibility::check))
+        .route("/api/v1/openapi.json", get(api::openapi))
+        .route(
+            "/api/v1/campaigns",
+            get(api::list_campaigns).post(api::create_campaign),
+        )
+        .route("/api/v1/dossiers", post(api::create_dossier))
+        .route(
+            "/api/v1/dossiers/{id}",
+            get(api::get_dossier).put(api::update_dossier),
+        )
+        .route("/api/v1/dossiers/{id}/submit", post(api::submit_dossier))
+        .route("/api/v1/proposals", post(api::propose))
+        .route(
+            "/campagnes",
+            get(http::campaigns).post(http::create_campaign),
+        )
+        .route("/campagnes/nouvelle", get(http::new_campaign))
+        .route("/dossiers", get(http::dossiers).post(http::create_dossier))
+        .route(
+            "/dossiers/{id}/etape/{n}",
+            get(http::step).post(http::save_step),
+        )
+        .route("/dossiers/{id}/recepisse", get(http::receipt))
+        .route("/propositions", post(http::propose))
         .with_state(ctx.clone())
         .layer(middleware::from_fn_with_state(
             ServiceIdentity {

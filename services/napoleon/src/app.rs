@@ -49,7 +49,16 @@ impl ServiceName {
 /// # Errors
 /// The first template that does not compile.
 pub fn templates() -> Result<Templates, String> {
-    Templates::new(napoleon_gateway::TEMPLATES)
+    Templates::new(
+        &[
+            napoleon_gateway::TEMPLATES,
+            napoleon_intake::TEMPLATES,
+            napoleon_instruction::TEMPLATES,
+            napoleon_decisions::TEMPLATES,
+            napoleon_promotion::TEMPLATES,
+        ]
+        .concat(),
+    )
 }
 
 /// The assertion keys of a process: the gateway's signer, and what services accept.

@@ -11,6 +11,9 @@ use napoleon_web::{WebContext, health_router, identity_route};
 /// The service's name: its URL prefix, schema and `service.name` suffix.
 pub const SERVICE: &str = "promotion";
 
+/// The service's page templates, registered with the shared ones.
+pub const TEMPLATES: &[(&str, &str)] = &[];
+
 /// The service's routes, all under `/promotion`. Its own health endpoints are reachable through
 /// the prefix too, so the gateway can probe each service it forwards to.
 pub fn router(ctx: &WebContext) -> Router {

@@ -9,7 +9,9 @@
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bytea, Text};
 use diesel_async::RunQueryDsl;
-use napoleon_kernel::{AgentId, JournalSeq, MembershipId, OrgUnitId, TenantId};
+use napoleon_kernel::{
+    AgentId, AwardId, CampaignId, DossierId, JournalSeq, MembershipId, OrgUnitId, TenantId,
+};
 use sha2::{Digest, Sha256};
 
 use crate::schema::events;
@@ -46,6 +48,12 @@ pub enum Subject {
     Policy,
     /// The tenant's catalogue of distinctions.
     Catalogue,
+    /// A campaign (and its list of decisions).
+    Campaign(CampaignId),
+    /// A nomination dossier.
+    Dossier(DossierId),
+    /// An award of the laureate registry not linked to a dossier.
+    Award(AwardId),
 }
 
 impl Subject {
@@ -56,6 +64,9 @@ impl Subject {
             Self::Membership(id) => format!("membership:{id}"),
             Self::Policy => "policy".to_owned(),
             Self::Catalogue => "catalogue".to_owned(),
+            Self::Campaign(id) => format!("campaign:{id}"),
+            Self::Dossier(id) => format!("dossier:{id}"),
+            Self::Award(id) => format!("award:{id}"),
         }
     }
 }
@@ -83,6 +94,34 @@ pub enum EventKind {
     AdmissionRuleAdded,
     /// An admission rule was removed.
     AdmissionRuleRemoved,
+    /// A campaign was created.
+    CampaignCreated,
+    /// A draft dossier was created.
+    DossierCreated,
+    /// A draft (or a dossier under complement) was saved.
+    DossierSaved,
+    /// The filing unit submitted the dossier.
+    DossierSubmitted,
+    /// An instructor took the dossier.
+    DossierTaken,
+    /// An instructor recorded an opinion.
+    DossierOpinionGiven,
+    /// The level was validated and the dossier transmitted to the ministry's bureau.
+    DossierTransmitted,
+    /// The dossier was returned to the filing unit for a complement.
+    DossierReturned,
+    /// The bureau changed the dossier's rank.
+    DossierRanked,
+    /// The bureau decided (retained, deferred, refused).
+    DossierDecided,
+    /// The campaign's list was closed (frozen).
+    ListClosed,
+    /// The decree was published: the retained dossier became an award.
+    DossierPublished,
+    /// The laureate's réception (prise de rang) was recorded.
+    AwardReceived,
+    /// A draft was created to propose a laureate for the next grade.
+    DossierProposedForPromotion,
 }
 
 impl EventKind {
@@ -100,6 +139,20 @@ impl EventKind {
             Self::CatalogueUpdated => "catalogue.updated",
             Self::AdmissionRuleAdded => "admission_rule.added",
             Self::AdmissionRuleRemoved => "admission_rule.removed",
+            Self::CampaignCreated => "campaign.created",
+            Self::DossierCreated => "dossier.created",
+            Self::DossierSaved => "dossier.saved",
+            Self::DossierSubmitted => "dossier.submitted",
+            Self::DossierTaken => "dossier.taken",
+            Self::DossierOpinionGiven => "dossier.opinion_given",
+            Self::DossierTransmitted => "dossier.transmitted",
+            Self::DossierReturned => "dossier.returned",
+            Self::DossierRanked => "dossier.ranked",
+            Self::DossierDecided => "dossier.decided",
+            Self::ListClosed => "campaign.list_closed",
+            Self::DossierPublished => "dossier.published",
+            Self::AwardReceived => "award.received",
+            Self::DossierProposedForPromotion => "dossier.proposed_for_promotion",
         }
     }
 }
@@ -152,6 +205,80 @@ fn appends() -> &'static opentelemetry::metrics::Counter<u64> {
             .with_description("Journal events appended, by kind.")
             .build()
     })
+}
+
+/// One event of a subject's history, as the dossier page shows it.
+#[derive(Debug, Clone)]
+pub struct TimelineEntry {
+    /// Its place in the tenant's chain.
+    pub seq: i64,
+    /// When.
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// Who: the agent's display name, or the system component.
+    pub actor: napoleon_kernel::Personal<String>,
+    /// The event's stored kind (`dossier.submitted`…).
+    pub kind: String,
+    /// What the event recorded.
+    pub payload: serde_json::Value,
+}
+
+#[derive(QueryableByName)]
+struct TimelineRow {
+    #[diesel(sql_type = BigInt)]
+    seq: i64,
+    #[diesel(sql_type = diesel::sql_types::Timestamptz)]
+    occurred_at: chrono::DateTime<chrono::Utc>,
+    #[diesel(sql_type = Text)]
+    actor_name: String,
+    #[diesel(sql_type = Text)]
+    kind: String,
+    #[diesel(sql_type = diesel::sql_types::Jsonb)]
+    payload: serde_json::Value,
+}
+
+/// Every event about `subject`, oldest first, with the actors' names.
+///
+/// # Errors
+/// [`DbError`].
+pub async fn timeline(tx: &mut TenantConn, subject: Subject) -> Result<Vec<TimelineEntry>, DbError> {
+    let rows: Vec<TimelineRow> = diesel::sql_query(
+        "SELECT e.seq, e.occurred_at, \
+                coalesce(a.given_name || ' ' || a.usual_name, e.actor) AS actor_name, \
+                e.kind, e.payload \
+         FROM journal.events e \
+         LEFT JOIN core.agents a ON e.actor = 'agent:' || a.id::text \
+         WHERE e.tenant_id = $1 AND e.subject = $2 \
+         ORDER BY e.seq",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(tx.tenant().as_uuid())
+    .bind::<Text, _>(subject.render())
+    .load(tx.pg())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| TimelineEntry {
+            seq: r.seq,
+            at: r.occurred_at,
+            actor: napoleon_kernel::Personal::new(r.actor_name),
+            kind: r.kind,
+            payload: r.payload,
+        })
+        .collect())
+}
+
+/// How many events of `kind` the tenant's journal holds (tests assert that refused requests
+/// wrote nothing).
+///
+/// # Errors
+/// [`DbError`].
+pub async fn count_kind(tx: &mut TenantConn, kind: EventKind) -> Result<i64, DbError> {
+    let tenant = tx.tenant().as_uuid();
+    Ok(events::table
+        .filter(events::tenant_id.eq(tenant))
+        .filter(events::kind.eq(kind.as_str()))
+        .count()
+        .get_result(tx.pg())
+        .await?)
 }
 
 /// One stored event as the verifier reads it: the payload and time in the exact text form the

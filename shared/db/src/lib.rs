@@ -12,6 +12,7 @@
 
 pub mod catalogue;
 pub mod cluster;
+pub mod contracts;
 pub mod core;
 mod error;
 pub mod identity;

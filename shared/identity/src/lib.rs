@@ -70,6 +70,52 @@ pub struct Identity {
     pub iat: i64,
     /// Expires at (Unix seconds).
     pub exp: i64,
+    /// What the page header shows, for services that render pages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<LayoutUser>,
+}
+
+impl Identity {
+    /// The agent's roles with the units where they hold them.
+    #[must_use]
+    pub fn grants(&self) -> Vec<(Role, OrgUnitId)> {
+        self.roles.iter().map(|g| (g.role, g.unit)).collect()
+    }
+
+    /// The agent's roles, wherever held.
+    #[must_use]
+    pub fn role_list(&self) -> Vec<Role> {
+        self.roles.iter().map(|g| g.role).collect()
+    }
+}
+
+/// The connected agent, as the page header shows them (to themselves). The gateway fills it
+/// from the session; services receive it in the assertion so their pages carry the same
+/// header.
+#[derive(Serialize, Deserialize, Clone, PartialEq, Eq)]
+pub struct LayoutUser {
+    /// « Prénom Nom ».
+    pub name: String,
+    /// The current tenant's name, once chosen.
+    pub tenant: Option<String>,
+    /// The agent's unit(s) in that tenant, e.g. « Préfecture du Rhône ».
+    pub unit: Option<String>,
+    /// Whether the agent may switch tenants (several memberships).
+    pub can_switch: bool,
+    /// A platform operator (the header links to the operators' page).
+    pub operator: bool,
+    /// The session's CSRF token, for the pages' forms.
+    pub csrf: String,
+}
+
+impl std::fmt::Debug for LayoutUser {
+    // The name is personal data and the token a secret: neither reaches logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LayoutUser")
+            .field("tenant", &self.tenant)
+            .field("unit", &self.unit)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Why an assertion was refused (logged; the client sees a plain 401).
@@ -180,7 +226,24 @@ impl AssertionSigner {
         request_id: &str,
         now: i64,
     ) -> String {
+        self.sign_with_page(audience, agent, tenant, roles, request_id, now, None)
+    }
+
+    /// [`Self::sign`], with the header the service's pages show.
+    #[must_use]
+    #[expect(clippy::too_many_arguments, reason = "the assertion's claims, each typed")]
+    pub fn sign_with_page(
+        &self,
+        audience: &str,
+        agent: AgentId,
+        tenant: TenantId,
+        roles: Vec<RoleGrant>,
+        request_id: &str,
+        now: i64,
+        page: Option<LayoutUser>,
+    ) -> String {
         let identity = Identity {
+            page,
             agent,
             tenant,
             roles,

@@ -75,6 +75,22 @@ uuid_id!(
     MembershipId
 );
 uuid_id!(
+    /// A campaign (« Légion d'honneur — promotion du 14 juillet 2027 »).
+    CampaignId
+);
+uuid_id!(
+    /// A nomination dossier.
+    DossierId
+);
+uuid_id!(
+    /// A person in the laureate registry.
+    LaureateId
+);
+uuid_id!(
+    /// One award of the laureate registry (a distinction at a grade, for one person).
+    AwardId
+);
+uuid_id!(
     /// The id of one HTTP request, shown on error pages and carried in logs and spans.
     RequestId
 );

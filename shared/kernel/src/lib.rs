@@ -14,7 +14,10 @@ mod role;
 
 pub use code::ErrorCode;
 pub use email::Email;
-pub use ids::{AgentId, JournalSeq, MembershipId, OrgUnitId, RequestId, TenantId};
+pub use ids::{
+    AgentId, AwardId, CampaignId, DossierId, JournalSeq, LaureateId, MembershipId, OrgUnitId,
+    RequestId, TenantId,
+};
 pub use masked::{Personal, Secret};
 pub use org::{OrgUnitCode, OrgUnitKind, ParseError, TenantSlug};
 pub use role::Role;

@@ -12,6 +12,7 @@
 //!   the offending field.
 //! * [`next_grades`]: for a laureate, the next level in each distinction
 //!   held and when durations make it reachable.
+//! * [`dossier`]: the nomination dossier's state machine.
 //! * [`Catalogue::listing`]: a serialisable view for `napoleon rules list`.
 //!
 //! # Date arithmetic
@@ -56,6 +57,7 @@ mod case;
 mod catalogue;
 mod codes;
 mod dates;
+pub mod dossier;
 mod eval;
 mod listing;
 mod next;

@@ -5,6 +5,7 @@
 //! A service builds its `Router` with [`WebContext`] as state and finishes it with
 //! [`service_layers`]; the process wraps what it serves with [`edge_layers`] once.
 
+mod action;
 mod assets;
 mod diagnostics;
 mod error;
@@ -13,6 +14,7 @@ mod layers;
 mod observe;
 mod templates;
 
+pub use action::{ActionError, ActionResult, FieldError, problem};
 pub use assets::{AssetsConfig, static_router};
 pub use diagnostics::identity_route;
 pub use error::{WebError, WebResult};

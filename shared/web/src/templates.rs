@@ -46,22 +46,7 @@ struct LayoutView<'a> {
     user: Option<&'a LayoutUser>,
 }
 
-/// The connected agent, as the header shows them (to themselves).
-#[derive(Serialize, Debug, Clone)]
-pub struct LayoutUser {
-    /// « Prénom Nom ».
-    pub name: String,
-    /// The current tenant's name, once chosen.
-    pub tenant: Option<String>,
-    /// The agent's unit(s) in that tenant, e.g. « Préfecture du Rhône ».
-    pub unit: Option<String>,
-    /// Whether the agent may switch tenants (several memberships).
-    pub can_switch: bool,
-    /// A platform operator (the header links to the operators' page).
-    pub operator: bool,
-    /// The session's CSRF token, for the header's logout form.
-    pub csrf: String,
-}
+pub use napoleon_identity::LayoutUser;
 
 /// A page: its title (for `<title>` and the layout), its own view model, and the connected
 /// agent if any.

@@ -1,0 +1,15 @@
+DROP FUNCTION intake.move_dossier(uuid, text[], text, uuid);
+DROP VIEW registry.awards_v1;
+DROP VIEW intake.dossiers_v1;
+DROP VIEW intake.campaigns_v1;
+DROP TABLE registry.awards;
+DROP TABLE registry.laureates;
+DROP SCHEMA registry;
+DROP TABLE decisions.lists;
+DROP TABLE decisions.rankings;
+DROP TABLE instruction.messages;
+DROP TABLE instruction.opinions;
+DROP TABLE instruction.assignments;
+DROP TABLE intake.dossiers;
+DROP TABLE intake.campaign_counters;
+DROP TABLE intake.campaigns;

@@ -1,0 +1,274 @@
+//! Intake's JSON API (`/intake/api/v1`, also reached as `/api/v1/...` through the gateway's
+//! service prefix), described by OpenAPI at `/intake/api/v1/openapi.json`. The same use cases
+//! as the pages; refusals are `application/problem+json` in French.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use napoleon_db::contracts;
+use napoleon_identity::Identity;
+use napoleon_kernel::{AwardId, CampaignId, DossierId};
+use napoleon_web::{ActionError, WebContext};
+use serde::{Deserialize, Serialize};
+use utoipa::{OpenApi, ToSchema};
+
+use crate::content::Content;
+use crate::domain::{self, CampaignInput};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Napoléon — intake", version = "1"),
+    paths(list_campaigns, create_campaign, create_dossier, get_dossier, update_dossier, submit_dossier, propose),
+    components(schemas(CampaignInput, Content, NewDossier, DossierUpdate, DossierOut, Created, Submitted, Proposal, CampaignOut))
+)]
+pub(crate) struct Doc;
+
+pub(crate) async fn openapi() -> Response {
+    Json(Doc::openapi()).into_response()
+}
+
+fn refused(e: ActionError) -> Response {
+    e.into_api()
+}
+
+/// A campaign.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct CampaignOut {
+    id: String,
+    distinction: String,
+    label: String,
+    promotion_date: String,
+    opens_on: String,
+    closes_on: String,
+    bureau_unit_id: String,
+    contingents: std::collections::BTreeMap<String, u32>,
+}
+
+/// The tenant's campaigns.
+#[utoipa::path(get, path = "/intake/api/v1/campaigns", responses((status = 200, body = [CampaignOut])))]
+pub(crate) async fn list_campaigns(
+    State(ctx): State<WebContext>,
+    Extension(identity): Extension<Identity>,
+) -> Response {
+    let result = async {
+        let mut tx = ctx.begin(&identity).await?;
+        ctx.require(
+            &mut tx,
+            &identity,
+            napoleon_authz::Permission::new(napoleon_authz::Resource::Campaign, napoleon_authz::Action::Read),
+            None,
+        )
+        .await?;
+        let list = contracts::campaigns(&mut tx).await?;
+        tx.rollback().await;
+        Ok::<_, ActionError>(list)
+    }
+    .await;
+    match result {
+        Ok(list) => Json(
+            list.into_iter()
+                .map(|c| CampaignOut {
+                    id: c.id.to_string(),
+                    distinction: c.distinction,
+                    label: c.label,
+                    promotion_date: c.promotion_date.to_string(),
+                    opens_on: c.opens_on.to_string(),
+                    closes_on: c.closes_on.to_string(),
+                    bureau_unit_id: c.bureau_unit_id.to_string(),
+                    contingents: c.contingents,
+                })
+                .collect::<Vec<_>>(),
+        )
+        .into_response(),
+        Err(e) => refused(e),
+    }
+}
+
+/// Something created.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Created {
+    id: String,
+}
+
+/// Creates a campaign (tenant administrators).
+#[utoipa::path(post, path = "/intake/api/v1/campaigns", request_body = CampaignInput,
+    responses((status = 201, body = Created), (status = 403), (status = 422)))]
+pub(crate) async fn create_campaign(
+    State(ctx): State<WebContext>,
+    Extension(identity): Extension<Identity>,
+    Json(input): Json<CampaignInput>,
+) -> Response {
+    match domain::create_campaign(&ctx, &identity, &input).await {
+        Ok(id) => (StatusCode::CREATED, Json(Created { id: id.to_string() })).into_response(),
+        Err(e) => refused(e),
+    }
+}
+
+/// A new draft.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NewDossier {
+    campaign_id: uuid::Uuid,
+    #[serde(default)]
+    unit_id: Option<uuid::Uuid>,
+    #[serde(default)]
+    content: Content,
+}
+
+/// Creates a draft for the agent's unit (or `unit_id`).
+#[utoipa::path(post, path = "/intake/api/v1/dossiers", request_body = NewDossier,
+    responses((status = 201, body = Created), (status = 403), (status = 409), (status = 422)))]
+pub(crate) async fn create_dossier(
+    State(ctx): State<WebContext>,
+    Extension(identity): Extension<Identity>,
+    Json(new): Json<NewDossier>,
+) -> Response {
+    match domain::create_draft(
+        &ctx,
+        &identity,
+        CampaignId::from_uuid(new.campaign_id),
+        new.unit_id.map(napoleon_kernel::OrgUnitId::from_uuid),
+        &new.content,
+    )
+    .await
+    {
+        Ok(id) => (StatusCode::CREATED, Json(Created { id: id.to_string() })).into_response(),
+        Err(e) => refused(e),
+    }
+}
+
+/// A dossier with its eligibility verdict.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct DossierOut {
+    id: String,
+    campaign_id: String,
+    number: Option<String>,
+    state: String,
+    target_grade: String,
+    /// The registry laureate this dossier proposes for the next grade.
+    laureate_id: Option<String>,
+    content: Content,
+    /// The rules engine's verdict (`docs/rules.md`), or its input error.
+    #[schema(value_type = Object)]
+    eligibility: serde_json::Value,
+    /// What submission would refuse.
+    #[schema(value_type = Object)]
+    errors: serde_json::Value,
+}
+
+/// One dossier.
+#[utoipa::path(get, path = "/intake/api/v1/dossiers/{id}", responses((status = 200, body = DossierOut), (status = 404)))]
+pub(crate) async fn get_dossier(
+    State(ctx): State<WebContext>,
+    Extension(identity): Extension<Identity>,
+    Path(id): Path<uuid::Uuid>,
+) -> Response {
+    match domain::review(&ctx, &identity, DossierId::from_uuid(id)).await {
+        Ok(r) => {
+            let eligibility = match &r.verdict {
+                Ok(v) => serde_json::to_value(v).unwrap_or_default(),
+                Err(e) => serde_json::to_value(e.body()).unwrap_or_default(),
+            };
+            Json(DossierOut {
+                id: r.dossier.id.to_string(),
+                campaign_id: r.dossier.campaign_id.to_string(),
+                number: r.dossier.number.clone(),
+                state: r.dossier.state.clone(),
+                target_grade: r.dossier.target_grade.clone(),
+                laureate_id: r.dossier.laureate_id.map(|l| l.to_string()),
+                content: r.dossier.content.expose().clone(),
+                eligibility,
+                errors: serde_json::to_value(&r.errors).unwrap_or_default(),
+            })
+            .into_response()
+        }
+        Err(e) => refused(e),
+    }
+}
+
+/// A draft's new content (saved whatever its validity).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DossierUpdate {
+    #[serde(default)]
+    target_grade: Option<String>,
+    content: Content,
+}
+
+/// Saves a draft (or a dossier under complement).
+#[utoipa::path(put, path = "/intake/api/v1/dossiers/{id}", request_body = DossierUpdate,
+    responses((status = 204), (status = 403), (status = 404), (status = 409), (status = 422)))]
+pub(crate) async fn update_dossier(
+    State(ctx): State<WebContext>,
+    Extension(identity): Extension<Identity>,
+    Path(id): Path<uuid::Uuid>,
+    Json(update): Json<DossierUpdate>,
+) -> Response {
+    match domain::save(
+        &ctx,
+        &identity,
+        DossierId::from_uuid(id),
+        update.target_grade.as_deref(),
+        &update.content,
+    )
+    .await
+    {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => refused(e),
+    }
+}
+
+/// A submitted dossier's number.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Submitted {
+    number: String,
+    state: &'static str,
+}
+
+/// Submits the dossier: it gets its number and the state « déposé ».
+#[utoipa::path(post, path = "/intake/api/v1/dossiers/{id}/submit",
+    responses((status = 200, body = Submitted), (status = 403), (status = 404), (status = 409), (status = 422)))]
+pub(crate) async fn submit_dossier(
+    State(ctx): State<WebContext>,
+    Extension(identity): Extension<Identity>,
+    Path(id): Path<uuid::Uuid>,
+) -> Response {
+    match domain::submit(&ctx, &identity, DossierId::from_uuid(id)).await {
+        Ok(number) => Json(Submitted {
+            number,
+            state: "depose",
+        })
+        .into_response(),
+        Err(e) => refused(e),
+    }
+}
+
+/// A proposal for the next grade.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Proposal {
+    award_id: uuid::Uuid,
+    campaign_id: uuid::Uuid,
+}
+
+/// Creates a prefilled draft proposing a registry laureate for the next grade.
+#[utoipa::path(post, path = "/intake/api/v1/proposals", request_body = Proposal,
+    responses((status = 201, body = Created), (status = 403), (status = 404), (status = 409), (status = 422)))]
+pub(crate) async fn propose(
+    State(ctx): State<WebContext>,
+    Extension(identity): Extension<Identity>,
+    Json(p): Json<Proposal>,
+) -> Response {
+    match domain::propose(
+        &ctx,
+        &identity,
+        AwardId::from_uuid(p.award_id),
+        CampaignId::from_uuid(p.campaign_id),
+    )
+    .await
+    {
+        Ok(id) => (StatusCode::CREATED, Json(Created { id: id.to_string() })).into_response(),
+        Err(e) => refused(e),
+    }
+}

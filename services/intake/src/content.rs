@@ -1,0 +1,466 @@
+//! A nomination dossier's content: what the rédacteur types, kept exactly as typed (a draft
+//! may be incomplete or wrong: nothing typed is ever lost), and its parsing into checked
+//! values step by step, with French messages naming each faulty field.
+//!
+//! The stored JSON (`intake.dossiers.content`, read by other services through
+//! `intake.dossiers_v1`) is this module's [`Content`]; its field names are the contract.
+
+use chrono::NaiveDate;
+use napoleon_web::FieldError;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Everything the dossier says about the candidate and the proposal.
+#[derive(Serialize, Deserialize, Clone, Default, PartialEq, Eq, ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct Content {
+    /// Identity.
+    pub candidate: Candidate,
+    /// Career periods, most recent first or in any order.
+    pub career: Vec<CareerPeriod>,
+    /// Distinctions already held.
+    pub distinctions: Vec<HeldDistinction>,
+    /// Exposé des motifs.
+    pub motifs: String,
+    /// Date of the bulletin n° 2 extract of the criminal record (R29), `YYYY-MM-DD`.
+    pub criminal_record_issued_on: String,
+}
+
+/// The candidate's identity (personal data: never logged).
+#[derive(Serialize, Deserialize, Clone, Default, PartialEq, Eq, ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct Candidate {
+    /// Nom de naissance.
+    pub birth_name: String,
+    /// Nom d'usage (may be empty).
+    pub usual_name: String,
+    /// Prénoms, in civil-status order.
+    pub given_names: String,
+    /// `F` or `M`, as in civil status.
+    pub sex: String,
+    /// `YYYY-MM-DD`.
+    pub birth_date: String,
+    /// Commune (and country when abroad).
+    pub birth_place: String,
+    /// ISO 3166-1 alpha-2 code (`FR`).
+    pub nationality: String,
+    /// `YYYY-MM-DD`, for those who acquired French nationality (years count from it, R24).
+    pub french_since: String,
+    /// Département de résidence (`69`, `2A`, `974`…): it decides the competent préfecture.
+    pub residence_department: String,
+}
+
+/// One period of the career.
+#[derive(Serialize, Deserialize, Clone, Default, PartialEq, Eq, ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct CareerPeriod {
+    /// `YYYY-MM-DD`.
+    pub from: String,
+    /// `YYYY-MM-DD`, empty while ongoing.
+    pub to: String,
+    /// `public`, `private`, `elected`, `volunteer` or `military`.
+    pub kind: String,
+    /// Fonction et employeur.
+    pub position: String,
+}
+
+/// One distinction the candidate holds.
+#[derive(Serialize, Deserialize, Clone, Default, PartialEq, Eq, ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct HeldDistinction {
+    /// Catalogue code (`ONM`).
+    pub distinction: String,
+    /// Grade code (`chevalier`).
+    pub grade: String,
+    /// Decree date, `YYYY-MM-DD` (optional).
+    pub decreed_on: String,
+    /// Réception (prise de rang), `YYYY-MM-DD`: durations count from it (R33, R48).
+    pub received_on: String,
+}
+
+// Personal data: `Debug` never shows it (architecture invariant 7).
+macro_rules! masked_debug {
+    ($($t:ty),*) => {$(
+        impl std::fmt::Debug for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(concat!(stringify!($t), "(********)"))
+            }
+        }
+    )*};
+}
+masked_debug!(Content, Candidate, CareerPeriod, HeldDistinction);
+
+impl CareerPeriod {
+    fn is_blank(&self) -> bool {
+        self.from.trim().is_empty()
+            && self.to.trim().is_empty()
+            && self.position.trim().is_empty()
+    }
+}
+
+impl HeldDistinction {
+    fn is_blank(&self) -> bool {
+        self.distinction.trim().is_empty()
+            && self.grade.trim().is_empty()
+            && self.decreed_on.trim().is_empty()
+            && self.received_on.trim().is_empty()
+    }
+}
+
+/// The form's steps, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// « Candidat ».
+    Candidate,
+    /// « Carrière ».
+    Career,
+    /// « Distinctions détenues ».
+    Distinctions,
+    /// « Proposition » (grade and motifs).
+    Proposal,
+    /// « Vérification et dépôt ».
+    Review,
+}
+
+impl Step {
+    /// Every step.
+    pub const ALL: [Self; 5] = [
+        Self::Candidate,
+        Self::Career,
+        Self::Distinctions,
+        Self::Proposal,
+        Self::Review,
+    ];
+
+    /// 1-based number, as in the URL.
+    #[must_use]
+    pub fn number(self) -> usize {
+        Self::ALL.iter().position(|s| *s == self).unwrap_or(0) + 1
+    }
+
+    /// From the URL's number.
+    #[must_use]
+    pub fn from_number(n: usize) -> Option<Self> {
+        n.checked_sub(1).and_then(|i| Self::ALL.get(i).copied())
+    }
+
+    /// The step's title.
+    #[must_use]
+    pub const fn title(self) -> &'static str {
+        match self {
+            Self::Candidate => "Candidat",
+            Self::Career => "Carrière",
+            Self::Distinctions => "Distinctions détenues",
+            Self::Proposal => "Proposition",
+            Self::Review => "Vérification et dépôt",
+        }
+    }
+}
+
+/// The kinds of career period, with their French labels (the rules engine's `ServiceKind`).
+pub const CAREER_KINDS: [(&str, &str); 5] = [
+    ("public", "Service public"),
+    ("private", "Activité privée"),
+    ("elected", "Mandat électif"),
+    ("volunteer", "Bénévolat"),
+    ("military", "Service militaire"),
+];
+
+fn date(
+    errors: &mut Vec<FieldError>,
+    field: &str,
+    label: &str,
+    value: &str,
+    required: bool,
+) -> Option<NaiveDate> {
+    let value = value.trim();
+    if value.is_empty() {
+        if required {
+            errors.push(FieldError::new(
+                field,
+                format!("{label} : saisissez une date (jj/mm/aaaa)."),
+            ));
+        }
+        return None;
+    }
+    let parsed = NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(value, "%d/%m/%Y"));
+    if parsed.is_err() {
+        errors.push(FieldError::new(
+            field,
+            format!("{label} : « {value} » n'est pas une date valide (jj/mm/aaaa)."),
+        ));
+    }
+    parsed.ok()
+}
+
+fn required(errors: &mut Vec<FieldError>, field: &str, label: &str, value: &str) {
+    if value.trim().is_empty() {
+        errors.push(FieldError::new(field, format!("{label} : ce champ est obligatoire.")));
+    }
+}
+
+/// Checks one step; the messages name the fields as the form does.
+#[must_use]
+pub fn check_step(content: &Content, step: Step, today: NaiveDate) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    match step {
+        Step::Candidate => {
+            let c = &content.candidate;
+            required(&mut errors, "birth_name", "Nom de naissance", &c.birth_name);
+            required(&mut errors, "given_names", "Prénoms", &c.given_names);
+            if !matches!(c.sex.as_str(), "F" | "M") {
+                errors.push(FieldError::new("sex", "Sexe : choisissez « Femme » ou « Homme »."));
+            }
+            if let Some(born) = date(&mut errors, "birth_date", "Date de naissance", &c.birth_date, true)
+                && born >= today
+            {
+                errors.push(FieldError::new(
+                    "birth_date",
+                    "Date de naissance : elle doit être passée.",
+                ));
+            }
+            required(&mut errors, "birth_place", "Lieu de naissance", &c.birth_place);
+            let nationality = c.nationality.trim();
+            if nationality.len() != 2 || !nationality.chars().all(|ch| ch.is_ascii_uppercase()) {
+                errors.push(FieldError::new(
+                    "nationality",
+                    "Nationalité : saisissez le code pays en deux lettres majuscules (FR).",
+                ));
+            }
+            date(&mut errors, "french_since", "Date d'acquisition de la nationalité française", &c.french_since, false);
+            let dept = c.residence_department.trim();
+            let valid_dept = matches!(dept.len(), 2 | 3)
+                && (dept.chars().all(|ch| ch.is_ascii_digit()) || dept == "2A" || dept == "2B");
+            if !valid_dept {
+                errors.push(FieldError::new(
+                    "residence_department",
+                    "Département de résidence : saisissez son numéro (69, 2A, 974).",
+                ));
+            }
+        }
+        Step::Career => {
+            let periods: Vec<_> = content.career.iter().filter(|p| !p.is_blank()).collect();
+            if periods.is_empty() {
+                errors.push(FieldError::new(
+                    "career-0-from",
+                    "Carrière : décrivez au moins une période (date de début, nature et fonction).",
+                ));
+            }
+            for (i, p) in content.career.iter().enumerate() {
+                if p.is_blank() {
+                    continue;
+                }
+                let n = i + 1;
+                let from = date(&mut errors, &format!("career-{i}-from"), &format!("Période {n}, début"), &p.from, true);
+                let to = date(&mut errors, &format!("career-{i}-to"), &format!("Période {n}, fin"), &p.to, false);
+                if let (Some(from), Some(to)) = (from, to)
+                    && to < from
+                {
+                    errors.push(FieldError::new(
+                        format!("career-{i}-to"),
+                        format!("Période {n}, fin : elle précède le début."),
+                    ));
+                }
+                if !CAREER_KINDS.iter().any(|(k, _)| *k == p.kind) {
+                    errors.push(FieldError::new(
+                        format!("career-{i}-kind"),
+                        format!("Période {n}, nature : choisissez une nature de service."),
+                    ));
+                }
+                required(&mut errors, &format!("career-{i}-position"), &format!("Période {n}, fonction et employeur"), &p.position);
+            }
+        }
+        Step::Distinctions => {
+            for (i, d) in content.distinctions.iter().enumerate() {
+                if d.is_blank() {
+                    continue;
+                }
+                let n = i + 1;
+                required(&mut errors, &format!("distinctions-{i}-distinction"), &format!("Distinction {n}"), &d.distinction);
+                required(&mut errors, &format!("distinctions-{i}-grade"), &format!("Distinction {n}, grade"), &d.grade);
+                date(&mut errors, &format!("distinctions-{i}-decreed_on"), &format!("Distinction {n}, date du décret"), &d.decreed_on, false);
+                date(&mut errors, &format!("distinctions-{i}-received_on"), &format!("Distinction {n}, date de réception"), &d.received_on, true);
+            }
+        }
+        Step::Proposal => {
+            let motifs = content.motifs.trim();
+            if motifs.chars().count() < 20 {
+                errors.push(FieldError::new(
+                    "motifs",
+                    "Exposé des motifs : décrivez les mérites du candidat (20 caractères au moins).",
+                ));
+            }
+            if motifs.chars().count() > 10_000 {
+                errors.push(FieldError::new(
+                    "motifs",
+                    "Exposé des motifs : 10 000 caractères au plus.",
+                ));
+            }
+            date(&mut errors, "criminal_record_issued_on", "Date de l'extrait de casier judiciaire (bulletin n° 2)", &content.criminal_record_issued_on, true);
+        }
+        Step::Review => {}
+    }
+    errors
+}
+
+/// Every step's errors, in order (submission needs none).
+#[must_use]
+pub fn check_all(content: &Content, today: NaiveDate) -> Vec<FieldError> {
+    Step::ALL
+        .into_iter()
+        .flat_map(|s| check_step(content, s, today))
+        .collect()
+}
+
+/// The first step with an error on `field` (to link the summary to it).
+#[must_use]
+pub fn step_of(field: &str) -> Step {
+    if field.starts_with("career") {
+        Step::Career
+    } else if field.starts_with("distinctions") {
+        Step::Distinctions
+    } else if matches!(field, "motifs" | "criminal_record_issued_on" | "target_grade") {
+        Step::Proposal
+    } else {
+        Step::Candidate
+    }
+}
+
+fn iso(value: &str) -> Option<String> {
+    let value = value.trim();
+    NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(value, "%d/%m/%Y"))
+        .ok()
+        .map(|d| d.format("%Y-%m-%d").to_string())
+}
+
+/// The eligibility case (`docs/rules.md`) for this content: valid parts only (the engine says
+/// what is missing).
+#[must_use]
+pub fn case_json(
+    content: &Content,
+    distinction: &str,
+    grade: &str,
+    promotion_date: NaiveDate,
+) -> serde_json::Value {
+    let c = &content.candidate;
+    let services: Vec<_> = content
+        .career
+        .iter()
+        .filter(|p| !p.is_blank() && CAREER_KINDS.iter().any(|(k, _)| *k == p.kind))
+        .filter_map(|p| {
+            Some(serde_json::json!({"from": iso(&p.from)?, "to": iso(&p.to), "kind": p.kind}))
+        })
+        .collect();
+    let awards: Vec<_> = content
+        .distinctions
+        .iter()
+        .filter(|d| !d.is_blank())
+        .filter_map(|d| {
+            Some(serde_json::json!({
+                "distinction": d.distinction.trim().to_uppercase(),
+                "grade": d.grade.trim(),
+                "decreed_on": iso(&d.decreed_on),
+                "received_on": iso(&d.received_on)?,
+            }))
+        })
+        .collect();
+    let nationality = c.nationality.trim();
+    serde_json::json!({
+        "distinction": distinction,
+        "grade": grade,
+        "assessed_on": promotion_date.format("%Y-%m-%d").to_string(),
+        "candidate": {
+            "birth_date": iso(&c.birth_date),
+            "nationality": (nationality.len() == 2).then(|| nationality.to_owned()),
+            "french_since": iso(&c.french_since),
+            "deceased_on": null,
+            "services": services,
+            "awards": awards,
+            "mandates": [],
+        },
+        "proposal": {
+            "route": "normal",
+            "criminal_record_issued_on": iso(&content.criminal_record_issued_on),
+        },
+    })
+}
+
+impl Content {
+    /// « NOM Prénoms » for lists (usual name first when given).
+    #[must_use]
+    pub fn display_name(&self) -> String {
+        let c = &self.candidate;
+        let name = if c.usual_name.trim().is_empty() {
+            c.birth_name.trim()
+        } else {
+            c.usual_name.trim()
+        };
+        format!("{} {}", name.to_uppercase(), c.given_names.trim())
+            .trim()
+            .to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2027, 1, 10).unwrap_or_default()
+    }
+
+    #[test]
+    fn an_empty_draft_names_every_required_field_of_the_first_step() {
+        let errors = check_step(&Content::default(), Step::Candidate, today());
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "birth_name",
+                "given_names",
+                "sex",
+                "birth_date",
+                "birth_place",
+                "nationality",
+                "residence_department"
+            ]
+        );
+    }
+
+    #[test]
+    fn dates_are_read_in_both_forms_and_bad_ones_are_quoted() {
+        let mut content = Content::default();
+        content.career.push(CareerPeriod {
+            from: "01/09/1990".to_owned(),
+            to: "2031-02-30".to_owned(),
+            kind: "public".to_owned(),
+            position: "Professeur".to_owned(),
+        });
+        let errors = check_step(&content, Step::Career, today());
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].field, "career-0-to");
+        assert!(errors[0].message.contains("« 2031-02-30 »"), "{}", errors[0].message);
+    }
+
+    #[test]
+    fn blank_rows_are_ignored_and_the_case_carries_only_valid_parts() {
+        let mut content = Content::default();
+        content.career.push(CareerPeriod::default());
+        content.career.push(CareerPeriod {
+            from: "1990-09-01".to_owned(),
+            kind: "public".to_owned(),
+            position: "Professeur".to_owned(),
+            ..CareerPeriod::default()
+        });
+        let case = case_json(
+            &content,
+            "LH",
+            "chevalier",
+            NaiveDate::from_ymd_opt(2027, 7, 14).unwrap_or_default(),
+        );
+        assert_eq!(case["candidate"]["services"][0]["from"], "1990-09-01");
+        assert_eq!(case["candidate"]["services"].as_array().map(Vec::len), Some(1));
+    }
+}

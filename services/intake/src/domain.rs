@@ -1,0 +1,507 @@
+//! Intake's use cases. Each one opens the request's tenant transaction, checks the
+//! permission (on the dossier's unit where there is one), checks the state and the input,
+//! changes, journals, and commits; any refusal rolls back with nothing written.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use napoleon_authz::{Action, Permission, Resource};
+use napoleon_db::journal::{self, Actor, EventKind, Subject};
+use napoleon_db::{TenantConn, catalogue, contracts, core};
+use napoleon_identity::Identity;
+use napoleon_kernel::{AwardId, CampaignId, DossierId, OrgUnitId, Role};
+use napoleon_rules::dossier::{DossierEvent, DossierState};
+use napoleon_rules::{Catalogue, DistinctionCode, GradeCode, Verdict, VerdictKind};
+use napoleon_web::{ActionError, ActionResult, FieldError, WebContext, WebError};
+use serde_json::json;
+
+use crate::content::{self, Candidate, Content, HeldDistinction};
+use crate::store::{self, Dossier, NewCampaign, NewDossier};
+
+fn perm(resource: Resource, action: Action) -> Permission {
+    Permission::new(resource, action)
+}
+
+/// Today, for filing windows and dates of birth.
+pub(crate) fn today() -> NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
+/// The tenant's catalogue, as the rules engine reads it.
+pub(crate) async fn tenant_catalogue(tx: &mut TenantConn) -> ActionResult<Catalogue> {
+    let files = catalogue::load(tx).await?;
+    let parts: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(f, s)| (f.as_str(), s.as_str()))
+        .collect();
+    Catalogue::for_tenant(&parts)
+        .map_err(|e| ActionError::Web(WebError::Internal(format!("tenant catalogue: {e}"))))
+}
+
+/// Campaign input, as typed.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub(crate) struct CampaignInput {
+    /// Distinction code (`LH`).
+    pub(crate) distinction: String,
+    /// Label; when empty, « <distinction> — promotion du <date> ».
+    pub(crate) label: String,
+    /// `YYYY-MM-DD`.
+    pub(crate) promotion_date: String,
+    /// `YYYY-MM-DD`.
+    pub(crate) opens_on: String,
+    /// `YYYY-MM-DD`.
+    pub(crate) closes_on: String,
+    /// The unit that receives transmitted dossiers (its id).
+    pub(crate) bureau_unit_id: String,
+    /// Places per grade code.
+    pub(crate) contingents: BTreeMap<String, String>,
+}
+
+fn parse_date(errors: &mut Vec<FieldError>, field: &str, label: &str, value: &str) -> Option<NaiveDate> {
+    let parsed = NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(value.trim(), "%d/%m/%Y"))
+        .ok();
+    if parsed.is_none() {
+        errors.push(FieldError::new(field, format!("{label} : saisissez une date valide (jj/mm/aaaa).")));
+    }
+    parsed
+}
+
+/// Creates a campaign (tenant administrators).
+pub(crate) async fn create_campaign(
+    ctx: &WebContext,
+    identity: &Identity,
+    input: &CampaignInput,
+) -> ActionResult<CampaignId> {
+    let mut tx = ctx.begin(identity).await?;
+    ctx.require(&mut tx, identity, perm(Resource::Campaign, Action::Manage), None)
+        .await?;
+    let catalogue = tenant_catalogue(&mut tx).await?;
+    let units = core::list_org_units(&mut tx).await?;
+    let mut errors = Vec::new();
+    let distinction = DistinctionCode::parse(input.distinction.trim())
+        .ok()
+        .and_then(|code| catalogue.distinction(&code).cloned());
+    if distinction.is_none() {
+        errors.push(FieldError::new("distinction", "Distinction : choisissez une distinction du catalogue."));
+    }
+    let promotion = parse_date(&mut errors, "promotion_date", "Date de la promotion", &input.promotion_date);
+    let opens = parse_date(&mut errors, "opens_on", "Ouverture du dépôt", &input.opens_on);
+    let closes = parse_date(&mut errors, "closes_on", "Clôture du dépôt", &input.closes_on);
+    if let (Some(o), Some(c)) = (opens, closes)
+        && c < o
+    {
+        errors.push(FieldError::new("closes_on", "Clôture du dépôt : elle doit suivre l'ouverture."));
+    }
+    if let (Some(c), Some(p)) = (closes, promotion)
+        && p < c
+    {
+        errors.push(FieldError::new("promotion_date", "Date de la promotion : elle doit suivre la clôture du dépôt."));
+    }
+    let bureau = uuid::Uuid::parse_str(input.bureau_unit_id.trim())
+        .ok()
+        .map(OrgUnitId::from_uuid)
+        .filter(|id| units.iter().any(|u| u.id == *id));
+    if bureau.is_none() {
+        errors.push(FieldError::new("bureau_unit_id", "Bureau instructeur : choisissez une unité du ministère."));
+    }
+    let mut contingents = BTreeMap::new();
+    if let Some(d) = &distinction {
+        for (grade, places) in &input.contingents {
+            let places = places.trim();
+            if places.is_empty() {
+                continue;
+            }
+            let known = GradeCode::parse(grade).ok().and_then(|g| d.grade_index(&g)).is_some();
+            match places.parse::<u32>() {
+                Ok(n) if known => {
+                    contingents.insert(grade.clone(), n);
+                }
+                _ => errors.push(FieldError::new(
+                    format!("contingent-{grade}"),
+                    format!("Contingent « {grade} » : saisissez un nombre entier de places."),
+                )),
+            }
+        }
+    }
+    let label = if input.label.trim().is_empty() {
+        match (&distinction, promotion) {
+            (Some(d), Some(p)) => format!("{} — promotion du {}", d.name, napoleon_rules::fr_date(p)),
+            _ => String::new(),
+        }
+    } else {
+        input.label.trim().to_owned()
+    };
+    if !(3..=200).contains(&label.chars().count()) && errors.is_empty() {
+        errors.push(FieldError::new("label", "Intitulé : entre 3 et 200 caractères."));
+    }
+    let (Some(d), Some(promotion_date), Some(opens_on), Some(closes_on), Some(bureau), true) =
+        (distinction, promotion, opens, closes, bureau, errors.is_empty())
+    else {
+        tx.rollback().await;
+        return Err(ActionError::Invalid(errors));
+    };
+    let new = NewCampaign {
+        distinction: d.code.as_str().to_owned(),
+        label,
+        promotion_date,
+        opens_on,
+        closes_on,
+        bureau,
+        contingents,
+    };
+    let id = store::insert_campaign(&mut tx, &new, identity.agent).await?;
+    journal::append(
+        &mut tx,
+        Actor::Agent(identity.agent),
+        Subject::Campaign(id),
+        EventKind::CampaignCreated,
+        json!({"distinction": new.distinction, "label": new.label,
+               "promotion_date": new.promotion_date, "contingents": new.contingents}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// The units where the agent may file dossiers (their rédacteur grants).
+pub(crate) fn filing_units(identity: &Identity) -> Vec<OrgUnitId> {
+    identity
+        .roles
+        .iter()
+        .filter(|g| g.role == Role::Redacteur)
+        .map(|g| g.unit)
+        .collect()
+}
+
+/// The campaign's window must be open today.
+fn window_open(campaign: &contracts::CampaignView) -> ActionResult<()> {
+    let today = today();
+    if today < campaign.opens_on || today > campaign.closes_on {
+        return Err(ActionError::conflict(
+            "campaign.closed",
+            format!(
+                "Le dépôt pour « {} » est ouvert du {} au {}.",
+                campaign.label,
+                napoleon_rules::fr_date(campaign.opens_on),
+                napoleon_rules::fr_date(campaign.closes_on)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Creates a draft in `campaign` for `unit` (default: the agent's filing unit).
+pub(crate) async fn create_draft(
+    ctx: &WebContext,
+    identity: &Identity,
+    campaign: CampaignId,
+    unit: Option<OrgUnitId>,
+    content: &Content,
+) -> ActionResult<DossierId> {
+    let mut tx = ctx.begin(identity).await?;
+    let unit = match unit.or_else(|| filing_units(identity).first().copied()) {
+        Some(u) => u,
+        None => return Err(ActionError::Forbidden),
+    };
+    ctx.require(&mut tx, identity, perm(Resource::Nomination, Action::Create), Some(unit))
+        .await?;
+    let campaign = match contracts::campaign_by_id(&mut tx, campaign).await {
+        Ok(c) => c,
+        Err(e) if e.is_not_found() => {
+            return Err(ActionError::Invalid(vec![FieldError::new(
+                "campaign_id",
+                "Campagne : choisissez une campagne ouverte.",
+            )]));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    window_open(&campaign)?;
+    let catalogue = tenant_catalogue(&mut tx).await?;
+    let grade = first_grade(&catalogue, &campaign.distinction);
+    let id = store::insert_draft(
+        &mut tx,
+        &NewDossier {
+            campaign: campaign.id,
+            unit,
+            target_grade: &grade,
+            content,
+            laureate: None,
+        },
+        identity.agent,
+    )
+    .await?;
+    journal::append(
+        &mut tx,
+        Actor::Agent(identity.agent),
+        Subject::Dossier(id),
+        EventKind::DossierCreated,
+        json!({"campaign": campaign.id, "unit": unit}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+fn first_grade(catalogue: &Catalogue, distinction: &str) -> String {
+    DistinctionCode::parse(distinction)
+        .ok()
+        .and_then(|c| catalogue.distinction(&c).and_then(|d| d.grade_at(0)).map(|g| g.code.as_str().to_owned()))
+        .unwrap_or_else(|| "chevalier".to_owned())
+}
+
+/// Loads a dossier the agent may read (filing unit or current level), or 404/403.
+pub(crate) async fn readable(
+    ctx: &WebContext,
+    tx: &mut TenantConn,
+    identity: &Identity,
+    id: DossierId,
+) -> ActionResult<Dossier> {
+    let dossier = store::dossier(tx, id).await?;
+    let read = perm(Resource::Nomination, Action::Read);
+    if ctx.may(tx, identity, read, Some(dossier.unit_id)).await?
+        || ctx.may(tx, identity, read, Some(dossier.level_unit_id)).await?
+    {
+        Ok(dossier)
+    } else {
+        Err(ActionError::Forbidden)
+    }
+}
+
+fn editable(dossier: &Dossier) -> ActionResult<DossierState> {
+    let state = DossierState::parse(&dossier.state).unwrap_or(DossierState::Published);
+    if state.editable() {
+        Ok(state)
+    } else {
+        Err(ActionError::conflict(
+            "dossier.not_editable",
+            format!(
+                "Ce dossier est « {} » : il ne peut plus être modifié par le service rédacteur.",
+                state.label_fr()
+            ),
+        ))
+    }
+}
+
+/// Saves what was typed, whatever its validity (a draft keeps everything).
+pub(crate) async fn save(
+    ctx: &WebContext,
+    identity: &Identity,
+    id: DossierId,
+    target_grade: Option<&str>,
+    content: &Content,
+) -> ActionResult<()> {
+    let mut tx = ctx.begin(identity).await?;
+    let dossier = store::dossier(&mut tx, id).await?;
+    ctx.require(&mut tx, identity, perm(Resource::Nomination, Action::Update), Some(dossier.unit_id))
+        .await?;
+    editable(&dossier)?;
+    let grade = match target_grade {
+        Some(g) => {
+            let g = g.trim();
+            if GradeCode::parse(g).is_err() {
+                return Err(ActionError::Invalid(vec![FieldError::new(
+                    "target_grade",
+                    "Grade proposé : choisissez un grade de la distinction.",
+                )]));
+            }
+            g.to_owned()
+        }
+        None => dossier.target_grade.clone(),
+    };
+    if grade == dossier.target_grade && content == dossier.content.expose() {
+        // Nothing changed: no write, no journal event.
+        tx.rollback().await;
+        return Ok(());
+    }
+    store::save_content(&mut tx, id, &grade, content).await?;
+    journal::append(
+        &mut tx,
+        Actor::Agent(identity.agent),
+        Subject::Dossier(id),
+        EventKind::DossierSaved,
+        json!({"target_grade": grade}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The eligibility verdict for the dossier as it stands, or the engine's input error.
+pub(crate) fn verdict(
+    catalogue: &Catalogue,
+    campaign: &contracts::CampaignView,
+    dossier: &Dossier,
+) -> Result<Verdict, napoleon_rules::CaseError> {
+    let case = content::case_json(
+        dossier.content.expose(),
+        &campaign.distinction,
+        &dossier.target_grade,
+        campaign.promotion_date,
+    );
+    napoleon_rules::check_json(catalogue, &case.to_string())
+}
+
+/// Everything the review step shows.
+pub(crate) struct Review {
+    pub(crate) dossier: Dossier,
+    pub(crate) campaign: contracts::CampaignView,
+    pub(crate) catalogue: Catalogue,
+    pub(crate) verdict: Result<Verdict, napoleon_rules::CaseError>,
+    pub(crate) errors: Vec<FieldError>,
+    pub(crate) may_edit: bool,
+}
+
+/// Loads a dossier with its campaign and eligibility, for reading.
+pub(crate) async fn review(ctx: &WebContext, identity: &Identity, id: DossierId) -> ActionResult<Review> {
+    let mut tx = ctx.begin(identity).await?;
+    let dossier = readable(ctx, &mut tx, identity, id).await?;
+    let may_edit = ctx
+        .may(&mut tx, identity, perm(Resource::Nomination, Action::Update), Some(dossier.unit_id))
+        .await?
+        && DossierState::parse(&dossier.state).is_some_and(DossierState::editable);
+    let campaign = contracts::campaign_by_id(&mut tx, dossier.campaign_id).await?;
+    let catalogue = tenant_catalogue(&mut tx).await?;
+    tx.rollback().await;
+    let verdict = verdict(&catalogue, &campaign, &dossier);
+    let errors = content::check_all(dossier.content.expose(), today());
+    Ok(Review {
+        dossier,
+        campaign,
+        catalogue,
+        verdict,
+        errors,
+        may_edit,
+    })
+}
+
+/// Submits the dossier: complete, not ineligible, within the window. Returns its number.
+pub(crate) async fn submit(ctx: &WebContext, identity: &Identity, id: DossierId) -> ActionResult<String> {
+    let mut tx = ctx.begin(identity).await?;
+    let dossier = store::dossier(&mut tx, id).await?;
+    ctx.require(&mut tx, identity, perm(Resource::Nomination, Action::Submit), Some(dossier.unit_id))
+        .await?;
+    let from = editable(&dossier)?;
+    from.apply(DossierEvent::Submit)
+        .map_err(|_| ActionError::conflict("dossier.wrong_state", "Ce dossier ne peut pas être déposé."))?;
+    let errors = content::check_all(dossier.content.expose(), today());
+    if !errors.is_empty() {
+        return Err(ActionError::Invalid(errors));
+    }
+    let campaign = contracts::campaign_by_id(&mut tx, dossier.campaign_id).await?;
+    if from == DossierState::Draft {
+        window_open(&campaign)?;
+    }
+    let catalogue = tenant_catalogue(&mut tx).await?;
+    match verdict(&catalogue, &campaign, &dossier) {
+        Ok(v) if v.verdict == VerdictKind::Ineligible => {
+            return Err(ActionError::conflict(
+                "dossier.ineligible",
+                "Le candidat ne remplit pas les conditions statutaires à la date de la promotion : voir les motifs à l'étape « Vérification et dépôt ».",
+            ));
+        }
+        Ok(_) => {}
+        Err(e) => {
+            return Err(ActionError::Invalid(vec![FieldError::new(
+                e.field().unwrap_or("target_grade").to_owned(),
+                e.body().message,
+            )]));
+        }
+    }
+    let prefix = format!(
+        "{}-{}",
+        campaign.distinction,
+        campaign.promotion_date.format("%Y-%m")
+    );
+    let number = store::number_and_submit(&mut tx, &dossier, &prefix).await?;
+    journal::append(
+        &mut tx,
+        Actor::Agent(identity.agent),
+        Subject::Dossier(id),
+        EventKind::DossierSubmitted,
+        json!({"number": number, "resubmission": from == DossierState::ComplementRequested}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(number)
+}
+
+/// Creates a draft proposing a registry laureate for the next grade, prefilled from the
+/// registry, in `campaign` (which must be for the same distinction).
+pub(crate) async fn propose(
+    ctx: &WebContext,
+    identity: &Identity,
+    award: AwardId,
+    campaign: CampaignId,
+) -> ActionResult<DossierId> {
+    let mut tx = ctx.begin(identity).await?;
+    ctx.require(&mut tx, identity, perm(Resource::Radar, Action::Propose), None)
+        .await?;
+    let awards = contracts::awards(&mut tx).await?;
+    let Some(award) = awards.iter().find(|a| a.id == award).cloned() else {
+        return Err(ActionError::NotFound);
+    };
+    let campaign = match contracts::campaign_by_id(&mut tx, campaign).await {
+        Ok(c) => c,
+        Err(e) if e.is_not_found() => {
+            return Err(ActionError::Invalid(vec![FieldError::new("campaign_id", "Campagne : choisissez une campagne.")]));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if campaign.distinction != award.distinction {
+        return Err(ActionError::Invalid(vec![FieldError::new(
+            "campaign_id",
+            format!("Campagne : choisissez une campagne de la même distinction ({}).", award.distinction),
+        )]));
+    }
+    window_open(&campaign)?;
+    let catalogue = tenant_catalogue(&mut tx).await?;
+    let next = DistinctionCode::parse(&award.distinction).ok().and_then(|code| {
+        let d = catalogue.distinction(&code)?;
+        let i = d.grade_index(&GradeCode::parse(&award.grade).ok()?)?;
+        d.grade_at(i + 1).map(|g| g.code.as_str().to_owned())
+    });
+    let Some(next) = next else {
+        return Err(ActionError::conflict("award.no_next_grade", "Ce lauréat détient déjà le grade le plus élevé de cette distinction."));
+    };
+    let candidate: Candidate = serde_json::from_value(award.identity.expose().clone()).unwrap_or_default();
+    let distinctions = awards
+        .iter()
+        .filter(|a| a.laureate_id == award.laureate_id)
+        .map(|a| HeldDistinction {
+            distinction: a.distinction.clone(),
+            grade: a.grade.clone(),
+            decreed_on: a.decree_date.format("%Y-%m-%d").to_string(),
+            received_on: a.reception_date.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default(),
+        })
+        .collect();
+    let content = Content {
+        candidate,
+        distinctions,
+        ..Content::default()
+    };
+    let unit = award.unit_id.unwrap_or(campaign.bureau_unit_id);
+    let id = store::insert_draft(
+        &mut tx,
+        &NewDossier {
+            campaign: campaign.id,
+            unit,
+            target_grade: &next,
+            content: &content,
+            laureate: Some(award.laureate_id),
+        },
+        identity.agent,
+    )
+    .await?;
+    journal::append(
+        &mut tx,
+        Actor::Agent(identity.agent),
+        Subject::Dossier(id),
+        EventKind::DossierProposedForPromotion,
+        json!({"award": award.id, "laureate": award.laureate_id, "campaign": campaign.id, "grade": next}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}

@@ -1,0 +1,276 @@
+//! Intake's queries, over its own schema (`intake.*`), each on the request's tenant
+//! transaction. Reads of other services' data go through `napoleon_db::contracts`.
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use napoleon_db::{DbError, TenantConn};
+use napoleon_kernel::{AgentId, CampaignId, DossierId, LaureateId, OrgUnitId, Personal};
+
+use crate::content::Content;
+
+diesel::table! {
+    intake.campaigns (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        distinction -> Text,
+        label -> Text,
+        promotion_date -> Date,
+        opens_on -> Date,
+        closes_on -> Date,
+        bureau_unit_id -> Uuid,
+        contingents -> Jsonb,
+        created_by -> Uuid,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    intake.campaign_counters (tenant_id, campaign_id) {
+        tenant_id -> Uuid,
+        campaign_id -> Uuid,
+        last_number -> Int4,
+    }
+}
+
+diesel::table! {
+    intake.dossiers (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        campaign_id -> Uuid,
+        unit_id -> Uuid,
+        level_unit_id -> Uuid,
+        state -> Text,
+        number -> Nullable<Text>,
+        target_grade -> Text,
+        content -> Jsonb,
+        laureate_id -> Nullable<Uuid>,
+        created_by -> Uuid,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        submitted_at -> Nullable<Timestamptz>,
+    }
+}
+
+/// A new campaign, checked.
+#[derive(Debug, Clone)]
+pub(crate) struct NewCampaign {
+    pub(crate) distinction: String,
+    pub(crate) label: String,
+    pub(crate) promotion_date: NaiveDate,
+    pub(crate) opens_on: NaiveDate,
+    pub(crate) closes_on: NaiveDate,
+    pub(crate) bureau: OrgUnitId,
+    pub(crate) contingents: std::collections::BTreeMap<String, u32>,
+}
+
+pub(crate) async fn insert_campaign(
+    tx: &mut TenantConn,
+    new: &NewCampaign,
+    by: AgentId,
+) -> Result<CampaignId, DbError> {
+    let id = CampaignId::new();
+    let tenant = tx.tenant().as_uuid();
+    diesel::insert_into(campaigns::table)
+        .values((
+            campaigns::tenant_id.eq(tenant),
+            campaigns::id.eq(id.as_uuid()),
+            campaigns::distinction.eq(&new.distinction),
+            campaigns::label.eq(&new.label),
+            campaigns::promotion_date.eq(new.promotion_date),
+            campaigns::opens_on.eq(new.opens_on),
+            campaigns::closes_on.eq(new.closes_on),
+            campaigns::bureau_unit_id.eq(new.bureau.as_uuid()),
+            campaigns::contingents.eq(serde_json::to_value(&new.contingents).unwrap_or_default()),
+            campaigns::created_by.eq(by.as_uuid()),
+        ))
+        .execute(tx.pg())
+        .await?;
+    diesel::insert_into(campaign_counters::table)
+        .values((
+            campaign_counters::tenant_id.eq(tenant),
+            campaign_counters::campaign_id.eq(id.as_uuid()),
+        ))
+        .execute(tx.pg())
+        .await?;
+    Ok(id)
+}
+
+/// A dossier as intake holds it.
+#[derive(Clone)]
+pub(crate) struct Dossier {
+    pub(crate) id: DossierId,
+    pub(crate) campaign_id: CampaignId,
+    pub(crate) unit_id: OrgUnitId,
+    pub(crate) level_unit_id: OrgUnitId,
+    pub(crate) state: String,
+    pub(crate) number: Option<String>,
+    pub(crate) target_grade: String,
+    pub(crate) content: Personal<Content>,
+    pub(crate) laureate_id: Option<LaureateId>,
+}
+
+type DossierRow = (
+    uuid::Uuid,
+    uuid::Uuid,
+    uuid::Uuid,
+    uuid::Uuid,
+    String,
+    Option<String>,
+    String,
+    serde_json::Value,
+    Option<uuid::Uuid>,
+);
+
+pub(crate) async fn dossier(tx: &mut TenantConn, id: DossierId) -> Result<Dossier, DbError> {
+    let tenant = tx.tenant().as_uuid();
+    let (id, campaign, unit, level, state, number, grade, content, laureate): DossierRow =
+        dossiers::table
+            .filter(dossiers::tenant_id.eq(tenant))
+            .filter(dossiers::id.eq(id.as_uuid()))
+            .select((
+                dossiers::id,
+                dossiers::campaign_id,
+                dossiers::unit_id,
+                dossiers::level_unit_id,
+                dossiers::state,
+                dossiers::number,
+                dossiers::target_grade,
+                dossiers::content,
+                dossiers::laureate_id,
+            ))
+            // Two agents saving the same draft: the second waits, then sees the first's state.
+            .for_update()
+            .first(tx.pg())
+            .await?;
+    Ok(Dossier {
+        id: DossierId::from_uuid(id),
+        campaign_id: CampaignId::from_uuid(campaign),
+        unit_id: OrgUnitId::from_uuid(unit),
+        level_unit_id: OrgUnitId::from_uuid(level),
+        state,
+        number,
+        target_grade: grade,
+        // Written only from `Content`; a row that no longer parses shows as empty rather than
+        // failing the page, and its raw JSON stays in the database.
+        content: Personal::new(serde_json::from_value(content).unwrap_or_default()),
+        laureate_id: laureate.map(LaureateId::from_uuid),
+    })
+}
+
+/// A draft to create.
+pub(crate) struct NewDossier<'a> {
+    pub(crate) campaign: CampaignId,
+    pub(crate) unit: OrgUnitId,
+    pub(crate) target_grade: &'a str,
+    pub(crate) content: &'a Content,
+    pub(crate) laureate: Option<LaureateId>,
+}
+
+pub(crate) async fn insert_draft(
+    tx: &mut TenantConn,
+    new: &NewDossier<'_>,
+    by: AgentId,
+) -> Result<DossierId, DbError> {
+    let id = DossierId::new();
+    diesel::insert_into(dossiers::table)
+        .values((
+            dossiers::tenant_id.eq(tx.tenant().as_uuid()),
+            dossiers::id.eq(id.as_uuid()),
+            dossiers::campaign_id.eq(new.campaign.as_uuid()),
+            dossiers::unit_id.eq(new.unit.as_uuid()),
+            dossiers::level_unit_id.eq(new.unit.as_uuid()),
+            dossiers::state.eq("brouillon"),
+            dossiers::target_grade.eq(new.target_grade),
+            dossiers::content.eq(serde_json::to_value(new.content).unwrap_or_default()),
+            dossiers::laureate_id.eq(new.laureate.map(|l| l.as_uuid())),
+            dossiers::created_by.eq(by.as_uuid()),
+        ))
+        .execute(tx.pg())
+        .await?;
+    Ok(id)
+}
+
+pub(crate) async fn save_content(
+    tx: &mut TenantConn,
+    id: DossierId,
+    target_grade: &str,
+    content: &Content,
+) -> Result<(), DbError> {
+    diesel::update(
+        dossiers::table
+            .filter(dossiers::tenant_id.eq(tx.tenant().as_uuid()))
+            .filter(dossiers::id.eq(id.as_uuid())),
+    )
+    .set((
+        dossiers::content.eq(serde_json::to_value(content).unwrap_or_default()),
+        dossiers::target_grade.eq(target_grade),
+        dossiers::updated_at.eq(diesel::dsl::now),
+    ))
+    .execute(tx.pg())
+    .await?;
+    Ok(())
+}
+
+/// Gives the dossier its number (first submission only) and marks it submitted.
+pub(crate) async fn number_and_submit(
+    tx: &mut TenantConn,
+    dossier: &Dossier,
+    prefix: &str,
+) -> Result<String, DbError> {
+    let tenant = tx.tenant().as_uuid();
+    let number = if let Some(number) = &dossier.number {
+        number.clone()
+    } else {
+        // The counter row is locked by the update until commit: numbers are gapless and
+        // unique per campaign.
+        let n: i32 = diesel::update(
+            campaign_counters::table
+                .filter(campaign_counters::tenant_id.eq(tenant))
+                .filter(campaign_counters::campaign_id.eq(dossier.campaign_id.as_uuid())),
+        )
+        .set(campaign_counters::last_number.eq(campaign_counters::last_number + 1))
+        .returning(campaign_counters::last_number)
+        .get_result(tx.pg())
+        .await?;
+        format!("{prefix}-{n:04}")
+    };
+    diesel::update(
+        dossiers::table
+            .filter(dossiers::tenant_id.eq(tenant))
+            .filter(dossiers::id.eq(dossier.id.as_uuid())),
+    )
+    .set((
+        dossiers::state.eq("depose"),
+        dossiers::number.eq(&number),
+        // The first submission's time stays when a complemented dossier is resubmitted.
+        dossiers::submitted_at.eq(diesel::dsl::sql::<
+            diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>,
+        >("coalesce(submitted_at, now())")),
+        dossiers::updated_at.eq(diesel::dsl::now),
+    ))
+    .execute(tx.pg())
+    .await?;
+    Ok(number)
+}
+
+/// Drafts and dossiers under complement of the given units, latest first.
+pub(crate) async fn editable_of(
+    tx: &mut TenantConn,
+    units: &[OrgUnitId],
+) -> Result<Vec<Dossier>, DbError> {
+    let tenant = tx.tenant().as_uuid();
+    let ids: Vec<uuid::Uuid> = dossiers::table
+        .filter(dossiers::tenant_id.eq(tenant))
+        .filter(dossiers::unit_id.eq_any(units.iter().map(OrgUnitId::as_uuid).collect::<Vec<_>>()))
+        .filter(dossiers::state.eq_any(["brouillon", "complement_demande"]))
+        .order(dossiers::updated_at.desc())
+        .select(dossiers::id)
+        .load(tx.pg())
+        .await?;
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        out.push(dossier(tx, DossierId::from_uuid(id)).await?);
+    }
+    Ok(out)
+}

@@ -1,0 +1,471 @@
+//! The cross-service contracts in the database: the `_v1` views a service reads from another
+//! service's schema, and `intake.move_dossier`, the one function by which instruction and
+//! decisions move a dossier (ARCHITECTURE.md, "Cross-service contracts"). Views are
+//! `security_invoker`: row-level security applies to the reader's tenant.
+
+use diesel::prelude::*;
+use diesel::sql_types::{Array, Integer, Nullable, Text, Uuid as SqlUuid};
+use diesel_async::RunQueryDsl;
+use napoleon_kernel::{CampaignId, DossierId, LaureateId, OrgUnitId, Personal};
+
+use crate::{DbError, TenantConn};
+
+diesel::table! {
+    /// `intake.campaigns_v1`.
+    intake.campaigns_v1 (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        distinction -> Text,
+        label -> Text,
+        promotion_date -> Date,
+        opens_on -> Date,
+        closes_on -> Date,
+        bureau_unit_id -> Uuid,
+        contingents -> Jsonb,
+    }
+}
+
+diesel::table! {
+    /// `intake.dossiers_v1`.
+    intake.dossiers_v1 (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        campaign_id -> Uuid,
+        distinction -> Text,
+        unit_id -> Uuid,
+        level_unit_id -> Uuid,
+        state -> Text,
+        number -> Nullable<Text>,
+        target_grade -> Text,
+        content -> Jsonb,
+        laureate_id -> Nullable<Uuid>,
+        submitted_at -> Nullable<Timestamptz>,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    /// `registry.awards_v1`.
+    registry.awards_v1 (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        laureate_id -> Uuid,
+        identity -> Jsonb,
+        distinction -> Text,
+        grade -> Text,
+        decree_date -> Date,
+        jo_reference -> Text,
+        reception_date -> Nullable<Date>,
+        dossier_id -> Nullable<Uuid>,
+        unit_id -> Nullable<Uuid>,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(campaigns_v1, dossiers_v1);
+
+/// A campaign as other services see it.
+#[derive(Debug, Clone)]
+pub struct CampaignView {
+    /// Its id.
+    pub id: CampaignId,
+    /// Distinction code (`LH`).
+    pub distinction: String,
+    /// « Légion d'honneur — promotion du 14 juillet 2027 ».
+    pub label: String,
+    /// The promotion date (eligibility is assessed on it).
+    pub promotion_date: chrono::NaiveDate,
+    /// Filing window.
+    pub opens_on: chrono::NaiveDate,
+    /// Filing window.
+    pub closes_on: chrono::NaiveDate,
+    /// The bureau that receives transmitted dossiers and decides.
+    pub bureau_unit_id: OrgUnitId,
+    /// Places per grade.
+    pub contingents: std::collections::BTreeMap<String, u32>,
+}
+
+type CampaignRow = (
+    uuid::Uuid,
+    String,
+    String,
+    chrono::NaiveDate,
+    chrono::NaiveDate,
+    chrono::NaiveDate,
+    uuid::Uuid,
+    serde_json::Value,
+);
+
+fn campaign(row: CampaignRow) -> CampaignView {
+    let (id, distinction, label, promotion_date, opens_on, closes_on, bureau, contingents) = row;
+    CampaignView {
+        id: CampaignId::from_uuid(id),
+        distinction,
+        label,
+        promotion_date,
+        opens_on,
+        closes_on,
+        bureau_unit_id: OrgUnitId::from_uuid(bureau),
+        // Written only by intake from typed input: a drifted value reads as no contingent.
+        contingents: serde_json::from_value(contingents).unwrap_or_default(),
+    }
+}
+
+const CAMPAIGN_COLUMNS: (
+    campaigns_v1::id,
+    campaigns_v1::distinction,
+    campaigns_v1::label,
+    campaigns_v1::promotion_date,
+    campaigns_v1::opens_on,
+    campaigns_v1::closes_on,
+    campaigns_v1::bureau_unit_id,
+    campaigns_v1::contingents,
+) = (
+    campaigns_v1::id,
+    campaigns_v1::distinction,
+    campaigns_v1::label,
+    campaigns_v1::promotion_date,
+    campaigns_v1::opens_on,
+    campaigns_v1::closes_on,
+    campaigns_v1::bureau_unit_id,
+    campaigns_v1::contingents,
+);
+
+/// The tenant's campaigns, latest promotion first.
+///
+/// # Errors
+/// [`DbError`].
+pub async fn campaigns(tx: &mut TenantConn) -> Result<Vec<CampaignView>, DbError> {
+    let tenant = tx.tenant().as_uuid();
+    let rows: Vec<CampaignRow> = campaigns_v1::table
+        .filter(campaigns_v1::tenant_id.eq(tenant))
+        .order((campaigns_v1::promotion_date.desc(), campaigns_v1::label))
+        .select(CAMPAIGN_COLUMNS)
+        .load(tx.pg())
+        .await?;
+    Ok(rows.into_iter().map(campaign).collect())
+}
+
+/// One campaign of the tenant ([`DbError::is_not_found`] otherwise).
+///
+/// # Errors
+/// [`DbError`].
+pub async fn campaign_by_id(tx: &mut TenantConn, id: CampaignId) -> Result<CampaignView, DbError> {
+    let tenant = tx.tenant().as_uuid();
+    let row: CampaignRow = campaigns_v1::table
+        .filter(campaigns_v1::tenant_id.eq(tenant))
+        .filter(campaigns_v1::id.eq(id.as_uuid()))
+        .select(CAMPAIGN_COLUMNS)
+        .first(tx.pg())
+        .await?;
+    Ok(campaign(row))
+}
+
+/// A dossier as other services see it.
+#[derive(Debug, Clone)]
+pub struct DossierView {
+    /// Its id.
+    pub id: DossierId,
+    /// Its campaign.
+    pub campaign_id: CampaignId,
+    /// The campaign's distinction.
+    pub distinction: String,
+    /// The filing unit.
+    pub unit_id: OrgUnitId,
+    /// Where it is instructed now.
+    pub level_unit_id: OrgUnitId,
+    /// Stored state name (`napoleon_rules::dossier::DossierState`).
+    pub state: String,
+    /// Its number, once submitted.
+    pub number: Option<String>,
+    /// Proposed grade.
+    pub target_grade: String,
+    /// The dossier's content (`napoleon_intake` documents its shape).
+    pub content: Personal<serde_json::Value>,
+    /// The registry laureate it proposes for promotion, if any.
+    pub laureate_id: Option<LaureateId>,
+    /// When first submitted.
+    pub submitted_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+type DossierRow = (
+    uuid::Uuid,
+    uuid::Uuid,
+    String,
+    uuid::Uuid,
+    uuid::Uuid,
+    String,
+    Option<String>,
+    String,
+    serde_json::Value,
+    Option<uuid::Uuid>,
+    Option<chrono::DateTime<chrono::Utc>>,
+);
+
+const DOSSIER_COLUMNS: (
+    dossiers_v1::id,
+    dossiers_v1::campaign_id,
+    dossiers_v1::distinction,
+    dossiers_v1::unit_id,
+    dossiers_v1::level_unit_id,
+    dossiers_v1::state,
+    dossiers_v1::number,
+    dossiers_v1::target_grade,
+    dossiers_v1::content,
+    dossiers_v1::laureate_id,
+    dossiers_v1::submitted_at,
+) = (
+    dossiers_v1::id,
+    dossiers_v1::campaign_id,
+    dossiers_v1::distinction,
+    dossiers_v1::unit_id,
+    dossiers_v1::level_unit_id,
+    dossiers_v1::state,
+    dossiers_v1::number,
+    dossiers_v1::target_grade,
+    dossiers_v1::content,
+    dossiers_v1::laureate_id,
+    dossiers_v1::submitted_at,
+);
+
+fn dossier(row: DossierRow) -> DossierView {
+    let (id, campaign, distinction, unit, level, state, number, grade, content, laureate, at) =
+        row;
+    DossierView {
+        id: DossierId::from_uuid(id),
+        campaign_id: CampaignId::from_uuid(campaign),
+        distinction,
+        unit_id: OrgUnitId::from_uuid(unit),
+        level_unit_id: OrgUnitId::from_uuid(level),
+        state,
+        number,
+        target_grade: grade,
+        content: Personal::new(content),
+        laureate_id: laureate.map(LaureateId::from_uuid),
+        submitted_at: at,
+    }
+}
+
+/// One dossier of the tenant ([`DbError::is_not_found`] otherwise).
+///
+/// # Errors
+/// [`DbError`].
+pub async fn dossier_by_id(tx: &mut TenantConn, id: DossierId) -> Result<DossierView, DbError> {
+    let tenant = tx.tenant().as_uuid();
+    let row: DossierRow = dossiers_v1::table
+        .filter(dossiers_v1::tenant_id.eq(tenant))
+        .filter(dossiers_v1::id.eq(id.as_uuid()))
+        .select(DOSSIER_COLUMNS)
+        .first(tx.pg())
+        .await?;
+    Ok(dossier(row))
+}
+
+/// The dossiers whose current level is one of `levels`, in one of `states` (all states when
+/// empty), oldest submission first.
+///
+/// # Errors
+/// [`DbError`].
+pub async fn dossiers_at(
+    tx: &mut TenantConn,
+    levels: &[OrgUnitId],
+    states: &[&str],
+) -> Result<Vec<DossierView>, DbError> {
+    let tenant = tx.tenant().as_uuid();
+    let levels: Vec<uuid::Uuid> = levels.iter().map(OrgUnitId::as_uuid).collect();
+    let mut query = dossiers_v1::table
+        .filter(dossiers_v1::tenant_id.eq(tenant))
+        .filter(dossiers_v1::level_unit_id.eq_any(levels))
+        .filter(dossiers_v1::state.ne("brouillon"))
+        .into_boxed();
+    if !states.is_empty() {
+        query = query.filter(dossiers_v1::state.eq_any(states.to_vec()));
+    }
+    let rows: Vec<DossierRow> = query
+        .order((dossiers_v1::submitted_at.asc(), dossiers_v1::id))
+        .select(DOSSIER_COLUMNS)
+        .load(tx.pg())
+        .await?;
+    Ok(rows.into_iter().map(dossier).collect())
+}
+
+/// The dossiers filed by one of `units` (any state but draft), latest first.
+///
+/// # Errors
+/// [`DbError`].
+pub async fn dossiers_filed_by(
+    tx: &mut TenantConn,
+    units: &[OrgUnitId],
+) -> Result<Vec<DossierView>, DbError> {
+    let tenant = tx.tenant().as_uuid();
+    let units: Vec<uuid::Uuid> = units.iter().map(OrgUnitId::as_uuid).collect();
+    let rows: Vec<DossierRow> = dossiers_v1::table
+        .filter(dossiers_v1::tenant_id.eq(tenant))
+        .filter(dossiers_v1::unit_id.eq_any(units))
+        .filter(dossiers_v1::state.ne("brouillon"))
+        .order(dossiers_v1::updated_at.desc())
+        .select(DOSSIER_COLUMNS)
+        .load(tx.pg())
+        .await?;
+    Ok(rows.into_iter().map(dossier).collect())
+}
+
+/// A campaign's dossiers in one of `states`.
+///
+/// # Errors
+/// [`DbError`].
+pub async fn campaign_dossiers(
+    tx: &mut TenantConn,
+    campaign: CampaignId,
+    states: &[&str],
+) -> Result<Vec<DossierView>, DbError> {
+    let tenant = tx.tenant().as_uuid();
+    let rows: Vec<DossierRow> = dossiers_v1::table
+        .filter(dossiers_v1::tenant_id.eq(tenant))
+        .filter(dossiers_v1::campaign_id.eq(campaign.as_uuid()))
+        .filter(dossiers_v1::state.eq_any(states.to_vec()))
+        .order(dossiers_v1::submitted_at.asc())
+        .select(DOSSIER_COLUMNS)
+        .load(tx.pg())
+        .await?;
+    Ok(rows.into_iter().map(dossier).collect())
+}
+
+/// How many dossiers are in each state, among those filed by or sitting at one of `units`
+/// (every unit of the tenant when `units` is `None`).
+///
+/// # Errors
+/// [`DbError`].
+pub async fn state_counts(
+    tx: &mut TenantConn,
+    units: Option<&[OrgUnitId]>,
+) -> Result<Vec<(String, i64)>, DbError> {
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = Text)]
+        state: String,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let units: Option<Vec<uuid::Uuid>> =
+        units.map(|u| u.iter().map(OrgUnitId::as_uuid).collect());
+    let rows: Vec<Count> = diesel::sql_query(
+        "SELECT state, count(*) AS n FROM intake.dossiers_v1 \
+         WHERE tenant_id = $1 \
+           AND ($2::uuid[] IS NULL OR unit_id = ANY ($2) OR level_unit_id = ANY ($2)) \
+         GROUP BY state",
+    )
+    .bind::<SqlUuid, _>(tx.tenant().as_uuid())
+    .bind::<Nullable<Array<SqlUuid>>, _>(units)
+    .load(tx.pg())
+    .await?;
+    Ok(rows.into_iter().map(|c| (c.state, c.n)).collect())
+}
+
+/// Moves a dossier from one of `from` to `to` (and to `level`, when given), as one
+/// compare-and-set. Returns false when the dossier was not in an expected state.
+///
+/// # Errors
+/// [`DbError`].
+pub async fn move_dossier(
+    tx: &mut TenantConn,
+    dossier: DossierId,
+    from: &[&str],
+    to: &str,
+    level: Option<OrgUnitId>,
+) -> Result<bool, DbError> {
+    #[derive(QueryableByName)]
+    struct Moved {
+        #[diesel(sql_type = Integer)]
+        moved: i32,
+    }
+    let row: Moved = diesel::sql_query("SELECT intake.move_dossier($1, $2, $3, $4) AS moved")
+        .bind::<SqlUuid, _>(dossier.as_uuid())
+        .bind::<Array<Text>, _>(from.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>())
+        .bind::<Text, _>(to)
+        .bind::<Nullable<SqlUuid>, _>(level.map(|l| l.as_uuid()))
+        .get_result(tx.pg())
+        .await?;
+    Ok(row.moved == 1)
+}
+
+/// One award of the registry, as other services see it.
+#[derive(Debug, Clone)]
+pub struct AwardView {
+    /// Its id.
+    pub id: napoleon_kernel::AwardId,
+    /// The laureate.
+    pub laureate_id: LaureateId,
+    /// The laureate's identity (shape: intake's `Candidate`).
+    pub identity: Personal<serde_json::Value>,
+    /// Distinction code.
+    pub distinction: String,
+    /// Grade code.
+    pub grade: String,
+    /// Decree date.
+    pub decree_date: chrono::NaiveDate,
+    /// Journal officiel reference.
+    pub jo_reference: String,
+    /// Réception (prise de rang), once recorded.
+    pub reception_date: Option<chrono::NaiveDate>,
+    /// The dossier it came from.
+    pub dossier_id: Option<DossierId>,
+    /// The unit that filed that dossier.
+    pub unit_id: Option<OrgUnitId>,
+}
+
+type AwardRow = (
+    uuid::Uuid,
+    uuid::Uuid,
+    serde_json::Value,
+    String,
+    String,
+    chrono::NaiveDate,
+    String,
+    Option<chrono::NaiveDate>,
+    Option<uuid::Uuid>,
+    Option<uuid::Uuid>,
+);
+
+/// Every award of the tenant's registry, by laureate.
+///
+/// # Errors
+/// [`DbError`].
+pub async fn awards(tx: &mut TenantConn) -> Result<Vec<AwardView>, DbError> {
+    let tenant = tx.tenant().as_uuid();
+    let rows: Vec<AwardRow> = awards_v1::table
+        .filter(awards_v1::tenant_id.eq(tenant))
+        .order((awards_v1::laureate_id, awards_v1::decree_date))
+        .select((
+            awards_v1::id,
+            awards_v1::laureate_id,
+            awards_v1::identity,
+            awards_v1::distinction,
+            awards_v1::grade,
+            awards_v1::decree_date,
+            awards_v1::jo_reference,
+            awards_v1::reception_date,
+            awards_v1::dossier_id,
+            awards_v1::unit_id,
+        ))
+        .load(tx.pg())
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, laureate, identity, distinction, grade, decree, jo, reception, dossier, unit)| {
+                AwardView {
+                    id: napoleon_kernel::AwardId::from_uuid(id),
+                    laureate_id: LaureateId::from_uuid(laureate),
+                    identity: Personal::new(identity),
+                    distinction,
+                    grade,
+                    decree_date: decree,
+                    jo_reference: jo,
+                    reception_date: reception,
+                    dossier_id: dossier.map(DossierId::from_uuid),
+                    unit_id: unit.map(OrgUnitId::from_uuid),
+                }
+            },
+        )
+        .collect())
+}

@@ -1,0 +1,255 @@
+//! What the services' use cases share: the refusal they answer with ([`ActionError`]), its two
+//! renderings (a French page through [`WebError`], or `application/problem+json` for the JSON
+//! API), and the permission check every action starts with.
+//!
+//! Every refusal happens before anything is written: use cases check, then change, then
+//! journal, in one tenant transaction that is rolled back on any refusal.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use napoleon_authz::Permission;
+use napoleon_db::TenantConn;
+use napoleon_identity::Identity;
+use napoleon_kernel::{ErrorCode, OrgUnitId};
+use serde::Serialize;
+
+use crate::{WebContext, WebError};
+
+/// One invalid field, in French, named as the form and the JSON API name it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    /// The field's name (`candidate.birth_date`, `career[1].from`…).
+    pub field: String,
+    /// What is wrong and how to fix it, in French.
+    pub message: String,
+}
+
+impl FieldError {
+    /// A field error.
+    #[must_use]
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Why an action was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ActionError {
+    /// Unknown here, or another tenant's (the same answer, on purpose).
+    #[error("not found")]
+    NotFound,
+    /// The agent's roles do not allow it (here, on this unit).
+    #[error("forbidden")]
+    Forbidden,
+    /// Not allowed in the resource's current state (or by the four-eyes rule).
+    #[error("conflict: {code}")]
+    Conflict {
+        /// Stable machine code, e.g. `dossier.wrong_state`.
+        code: &'static str,
+        /// French explanation.
+        message: String,
+    },
+    /// The input is invalid; nothing was changed.
+    #[error("invalid input ({} fields)", .0.len())]
+    Invalid(Vec<FieldError>),
+    /// The database or the policy failed.
+    #[error(transparent)]
+    Web(#[from] WebError),
+}
+
+/// Use cases' result type.
+pub type ActionResult<T> = Result<T, ActionError>;
+
+impl From<napoleon_db::DbError> for ActionError {
+    fn from(e: napoleon_db::DbError) -> Self {
+        if e.is_not_found() {
+            Self::NotFound
+        } else {
+            Self::Web(e.into())
+        }
+    }
+}
+
+impl From<napoleon_authz::AuthzError> for ActionError {
+    fn from(e: napoleon_authz::AuthzError) -> Self {
+        Self::Web(WebError::Internal(e.to_string()))
+    }
+}
+
+impl ActionError {
+    /// A state conflict.
+    #[must_use]
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Conflict {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// The stable code.
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NotFound => "not_found",
+            Self::Forbidden => "forbidden",
+            Self::Conflict { code, .. } => code,
+            Self::Invalid(_) => "invalid_input",
+            Self::Web(e) => e.code(),
+        }
+    }
+
+    /// The JSON API's answer: `application/problem+json` in French, with the stable code and,
+    /// for invalid input, every faulty field.
+    #[must_use]
+    pub fn into_api(self) -> Response {
+        let (status, title, detail, errors) = match &self {
+            Self::NotFound => (StatusCode::NOT_FOUND, "Introuvable", String::new(), vec![]),
+            Self::Forbidden => (
+                StatusCode::FORBIDDEN,
+                "Accès refusé",
+                "Vos rôles ne permettent pas cette action.".to_owned(),
+                vec![],
+            ),
+            Self::Conflict { message, .. } => (
+                StatusCode::CONFLICT,
+                "Action impossible dans l'état actuel",
+                message.clone(),
+                vec![],
+            ),
+            Self::Invalid(fields) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Données invalides",
+                fields
+                    .iter()
+                    .map(|f| f.message.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ; "),
+                fields.clone(),
+            ),
+            // The edge renders it (and the cause is logged once, there).
+            Self::Web(_) => {
+                return match self {
+                    Self::Web(e) => e.into_response(),
+                    _ => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+                };
+            }
+        };
+        problem(status, self.code(), title, &detail, &errors)
+    }
+
+    /// A page's answer: the edge renders the French error page (invalid input is handled by
+    /// the page itself, which shows the form again).
+    #[must_use]
+    pub fn into_web(self) -> WebError {
+        match self {
+            Self::NotFound => WebError::NotFound,
+            Self::Forbidden => WebError::Forbidden,
+            Self::Conflict { .. } => WebError::Conflict,
+            Self::Invalid(_) => WebError::BadRequest,
+            Self::Web(e) => e,
+        }
+    }
+}
+
+/// An RFC 9457 problem in French, with our stable `code` and the faulty fields.
+#[must_use]
+pub fn problem(
+    status: StatusCode,
+    code: &str,
+    title: &str,
+    detail: &str,
+    fields: &[FieldError],
+) -> Response {
+    let body = serde_json::json!({
+        "type": format!("https://napoleon.numerique.gouv.fr/problemes/{code}"),
+        "title": title,
+        "status": status.as_u16(),
+        "detail": detail,
+        "code": code,
+        "errors": fields,
+    });
+    let mut response = (status, body.to_string()).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
+    response
+}
+
+impl WebContext {
+    /// Opens the request's tenant transaction.
+    ///
+    /// # Errors
+    /// [`ActionError::Web`] when the database is unavailable.
+    pub async fn begin(&self, identity: &Identity) -> ActionResult<TenantConn> {
+        Ok(self.db.tenant(identity.tenant).await?)
+    }
+
+    /// Whether the agent's roles allow `permission` anywhere in the tenant (`at` = `None`) or
+    /// on a resource held by unit `at` (only roles at that unit or above count).
+    ///
+    /// # Errors
+    /// [`ActionError::Web`] when the policy cannot be read.
+    pub async fn may(
+        &self,
+        tx: &mut TenantConn,
+        identity: &Identity,
+        permission: Permission,
+        at: Option<OrgUnitId>,
+    ) -> ActionResult<bool> {
+        Ok(match at {
+            None => {
+                self.authorizer
+                    .allows(tx, &identity.role_list(), permission)
+                    .await?
+            }
+            Some(unit) => {
+                self.authorizer
+                    .allows_at(tx, &identity.grants(), permission, unit)
+                    .await?
+            }
+        })
+    }
+
+    /// [`Self::may`], refusing with [`ActionError::Forbidden`].
+    ///
+    /// # Errors
+    /// [`ActionError::Forbidden`], or [`ActionError::Web`] when the policy cannot be read.
+    pub async fn require(
+        &self,
+        tx: &mut TenantConn,
+        identity: &Identity,
+        permission: Permission,
+        at: Option<OrgUnitId>,
+    ) -> ActionResult<()> {
+        if self.may(tx, identity, permission, at).await? {
+            Ok(())
+        } else {
+            Err(ActionError::Forbidden)
+        }
+    }
+
+    /// Renders one of the service's pages with the header the gateway asserted.
+    ///
+    /// # Errors
+    /// [`WebError::Internal`] when the template fails.
+    pub fn page<V: Serialize>(
+        &self,
+        identity: &Identity,
+        template: &str,
+        title: &str,
+        view: &V,
+    ) -> Result<crate::Html, WebError> {
+        self.templates.render(
+            template,
+            &crate::Page {
+                title,
+                view,
+                user: identity.page.as_ref(),
+            },
+        )
+    }
+}
