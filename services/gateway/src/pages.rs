@@ -73,6 +73,81 @@ struct HomeView {
     roles: Vec<RoleLine>,
     awaiting_role: bool,
     can_manage_members: bool,
+    waiting: Vec<Waiting>,
+    links: Vec<Link>,
+}
+
+/// One line of « ce qui vous attend »: a state, how many dossiers are in it, where to act.
+#[derive(Serialize, Debug)]
+struct Waiting {
+    label: &'static str,
+    count: i64,
+    href: &'static str,
+}
+
+#[derive(Serialize, Debug)]
+struct Link {
+    label: &'static str,
+    href: &'static str,
+}
+
+/// What waits for the agent, by role: counts of dossiers per state among those filed by or
+/// sitting at the agent's units (and below), and the pages where each role acts.
+async fn waiting_for(
+    state: &GatewayState,
+    agent: &RequestAgent,
+) -> WebResult<(Vec<Waiting>, Vec<Link>)> {
+    use napoleon_kernel::Role;
+    let Some(tenant) = &agent.tenant else {
+        return Ok((Vec::new(), Vec::new()));
+    };
+    let roles = agent.roles();
+    let mut units: Vec<napoleon_kernel::OrgUnitId> = agent.grants.iter().map(|g| g.unit_id).collect();
+    let mut i = 0;
+    while i < units.len() {
+        let parent = units[i];
+        for u in &tenant.units {
+            if u.parent_id == Some(parent) && !units.contains(&u.id) {
+                units.push(u.id);
+            }
+        }
+        i += 1;
+    }
+    let mut tx = state.ctx.db.tenant(tenant.id).await?;
+    let counts = napoleon_db::contracts::state_counts(&mut tx, Some(&units)).await?;
+    tx.rollback().await;
+    let count = |s: &str| counts.iter().find(|(k, _)| k == s).map_or(0, |(_, n)| *n);
+    let mut waiting = Vec::new();
+    let mut links = Vec::new();
+    let mut add = |label, state: &str, href| waiting.push(Waiting { label, count: count(state), href });
+    if roles.contains(&Role::Redacteur) {
+        add("Brouillons à terminer", "brouillon", "/intake/dossiers");
+        add("Compléments demandés", "complement_demande", "/intake/dossiers");
+    }
+    if roles.contains(&Role::Instructeur) || roles.contains(&Role::Valideur) {
+        add("Dossiers déposés à prendre en charge", "depose", "/instruction/dossiers?onglet=a-traiter");
+        add("Dossiers en instruction", "en_instruction", "/instruction/dossiers?onglet=suivis");
+        add("Avis à valider et transmettre", "avis_rendu", "/instruction/dossiers?onglet=a-traiter");
+    }
+    if roles.contains(&Role::Integrateur) {
+        add("Dossiers transmis à classer et décider", "transmis", "/decisions/campagnes");
+        add("Dossiers retenus (avant publication)", "retenu", "/decisions/campagnes");
+    }
+    if roles.contains(&Role::Redacteur) {
+        links.push(Link { label: "Mes dossiers de proposition", href: "/intake/dossiers" });
+    }
+    if roles.contains(&Role::Instructeur) || roles.contains(&Role::Valideur) {
+        links.push(Link { label: "Dossiers à instruire", href: "/instruction/dossiers" });
+    }
+    if roles.contains(&Role::Integrateur) {
+        links.push(Link { label: "Décisions par campagne", href: "/decisions/campagnes" });
+        links.push(Link { label: "Registre des lauréats", href: "/promotion/registre" });
+        links.push(Link { label: "Radar des promotions", href: "/promotion/radar" });
+    }
+    if !roles.is_empty() {
+        links.push(Link { label: "Campagnes", href: "/intake/campagnes" });
+    }
+    Ok((waiting, links))
 }
 
 pub(crate) async fn home(
@@ -101,9 +176,12 @@ pub(crate) async fn home(
                 roles: Vec::new(),
                 awaiting_role: false,
                 can_manage_members: false,
+                waiting: Vec::new(),
+                links: Vec::new(),
             }
         }
         Some(a) => {
+            let (waiting, links) = waiting_for(&state, a).await?;
             let tenant = a.tenant.as_ref();
             let roles: Vec<RoleLine> = a
                 .grants
@@ -127,6 +205,8 @@ pub(crate) async fn home(
                 awaiting_role: roles.is_empty(),
                 can_manage_members: a.roles().contains(&napoleon_kernel::Role::Administrateur),
                 roles,
+                waiting,
+                links,
             }
         }
     };

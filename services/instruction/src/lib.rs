@@ -1,9 +1,19 @@
-//! The `instruction` service.
+//! The `instruction` service: the review circuit of a nomination dossier — the queue of each
+//! unit, taking a dossier, the opinion (avis), validation and transmission to the ministry's
+//! bureau under the four-eyes rule, and requests for complements.
 //!
-//! It owns the `instruction` schema and serves everything under `/instruction`. It never depends on another
-//! service crate (checked in CI) and trusts only the identity the gateway signs: every route
-//! but health is behind [`require_identity`], so a request without a valid assertion is a 401.
+//! It owns the `instruction` schema and serves everything under `/instruction`. It never
+//! depends on another service crate (checked in CI) and trusts only the identity the gateway
+//! signs: every route but health is behind [`require_identity`], so a request without a valid
+//! assertion is a 401. Dossiers are read and moved through the contracts of
+//! `napoleon_db::contracts` (ARCHITECTURE.md).
 
+mod api;
+mod domain;
+mod http;
+mod store;
+
+use axum::routing::{get, post};
 use axum::{Router, middleware};
 use napoleon_identity::{ServiceIdentity, require_identity};
 use napoleon_web::{WebContext, health_router, identity_route};
@@ -12,13 +22,29 @@ use napoleon_web::{WebContext, health_router, identity_route};
 pub const SERVICE: &str = "instruction";
 
 /// The service's page templates, registered with the shared ones.
-pub const TEMPLATES: &[(&str, &str)] = &[];
+pub const TEMPLATES: &[(&str, &str)] = &[
+    ("instruction/queue", include_str!("../templates/queue.hbs")),
+    ("instruction/dossier", include_str!("../templates/dossier.hbs")),
+];
 
-/// The service's routes, all under `/instruction`. Its own health endpoints are reachable through
-/// the prefix too, so the gateway can probe each service it forwards to.
+/// The service's routes, all under `/instruction`. Its own health endpoints are reachable
+/// through the prefix too, so the gateway can probe each service it forwards to.
 pub fn router(ctx: &WebContext) -> Router {
     let protected = Router::new()
         .route("/api/v1/identity", identity_route(SERVICE))
+        .route("/api/v1/openapi.json", get(api::openapi))
+        .route("/api/v1/queue", get(api::queue))
+        .route("/api/v1/dossiers/{id}/take", post(api::take))
+        .route("/api/v1/dossiers/{id}/opinion", post(api::opinion))
+        .route("/api/v1/dossiers/{id}/transmit", post(api::transmit))
+        .route("/api/v1/dossiers/{id}/return", post(api::give_back))
+        .route("/dossiers", get(http::queue))
+        .route("/dossiers/{id}", get(http::dossier))
+        .route("/dossiers/{id}/prise-en-charge", post(http::take))
+        .route("/dossiers/{id}/avis", post(http::opine))
+        .route("/dossiers/{id}/transmission", post(http::transmit))
+        .route("/dossiers/{id}/renvoi", post(http::give_back))
+        .with_state(ctx.clone())
         .layer(middleware::from_fn_with_state(
             ServiceIdentity {
                 verifier: ctx.identity.clone(),

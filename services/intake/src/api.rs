@@ -13,14 +13,14 @@ use napoleon_web::{ActionError, WebContext};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
-use crate::content::Content;
+use napoleon_rules::content::Content;
 use crate::domain::{self, CampaignInput};
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Napoléon — intake", version = "1"),
     paths(list_campaigns, create_campaign, create_dossier, get_dossier, update_dossier, submit_dossier, propose),
-    components(schemas(CampaignInput, Content, NewDossier, DossierUpdate, DossierOut, Created, Submitted, Proposal, CampaignOut))
+    components(schemas(CampaignInput, NewDossier, DossierUpdate, DossierOut, Created, Submitted, Proposal, CampaignOut))
 )]
 pub(crate) struct Doc;
 
@@ -112,7 +112,9 @@ pub(crate) struct NewDossier {
     campaign_id: uuid::Uuid,
     #[serde(default)]
     unit_id: Option<uuid::Uuid>,
+    /// The dossier's content (shape: `napoleon_rules::content::Content`, docs/api.md).
     #[serde(default)]
+    #[schema(value_type = Object)]
     content: Content,
 }
 
@@ -148,6 +150,7 @@ pub(crate) struct DossierOut {
     target_grade: String,
     /// The registry laureate this dossier proposes for the next grade.
     laureate_id: Option<String>,
+    #[schema(value_type = Object)]
     content: Content,
     /// The rules engine's verdict (`docs/rules.md`), or its input error.
     #[schema(value_type = Object)]
@@ -193,6 +196,7 @@ pub(crate) async fn get_dossier(
 pub(crate) struct DossierUpdate {
     #[serde(default)]
     target_grade: Option<String>,
+    #[schema(value_type = Object)]
     content: Content,
 }
 

@@ -15,11 +15,19 @@ use napoleon_rules::{Catalogue, DistinctionCode, GradeCode, Verdict, VerdictKind
 use napoleon_web::{ActionError, ActionResult, FieldError, WebContext, WebError};
 use serde_json::json;
 
-use crate::content::{self, Candidate, Content, HeldDistinction};
+use napoleon_rules::content::{self, Candidate, Content, HeldDistinction};
 use crate::store::{self, Dossier, NewCampaign, NewDossier};
 
 fn perm(resource: Resource, action: Action) -> Permission {
     Permission::new(resource, action)
+}
+
+/// The form's field errors, as the web edge shows them.
+pub(crate) fn fields(errors: Vec<content::FieldError>) -> Vec<FieldError> {
+    errors
+        .into_iter()
+        .map(|e| FieldError::new(e.field, e.message))
+        .collect()
 }
 
 /// Today, for filing windows and dates of birth.
@@ -365,7 +373,7 @@ pub(crate) async fn review(ctx: &WebContext, identity: &Identity, id: DossierId)
     let catalogue = tenant_catalogue(&mut tx).await?;
     tx.rollback().await;
     let verdict = verdict(&catalogue, &campaign, &dossier);
-    let errors = content::check_all(dossier.content.expose(), today());
+    let errors = fields(content::check_all(dossier.content.expose(), today()));
     Ok(Review {
         dossier,
         campaign,
@@ -387,7 +395,7 @@ pub(crate) async fn submit(ctx: &WebContext, identity: &Identity, id: DossierId)
         .map_err(|_| ActionError::conflict("dossier.wrong_state", "Ce dossier ne peut pas être déposé."))?;
     let errors = content::check_all(dossier.content.expose(), today());
     if !errors.is_empty() {
-        return Err(ActionError::Invalid(errors));
+        return Err(ActionError::Invalid(fields(errors)));
     }
     let campaign = contracts::campaign_by_id(&mut tx, dossier.campaign_id).await?;
     if from == DossierState::Draft {

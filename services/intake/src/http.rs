@@ -13,7 +13,7 @@ use napoleon_rules::{Severity, VerdictKind, fr_date};
 use napoleon_web::{ActionError, FieldError, WebContext, WebError, WebResult};
 use serde::Serialize;
 
-use crate::content::{self, CAREER_KINDS, CareerPeriod, Content, HeldDistinction, Step};
+use napoleon_rules::content::{self, CAREER_KINDS, CareerPeriod, Content, HeldDistinction, Step};
 use crate::domain::{self, CampaignInput};
 
 type Pairs = Form<Vec<(String, String)>>;
@@ -875,7 +875,7 @@ pub(crate) async fn save_step(
     let here = format!("/intake/dossiers/{id}/etape/{n}");
     match action.as_str() {
         "continuer" => {
-            let errors = content::check_step(&content, step, domain::today());
+            let errors = domain::fields(content::check_step(&content, step, domain::today()));
             if errors.is_empty() {
                 Ok(Redirect::to(&format!("/intake/dossiers/{id}/etape/{}", n + 1)).into_response())
             } else {

@@ -7,7 +7,6 @@
 //! a 401, and each route checks its own permission with the tenant's policy.
 
 mod api;
-pub mod content;
 mod domain;
 mod eligibility;
 mod http;

@@ -7,7 +7,7 @@ use diesel_async::RunQueryDsl;
 use napoleon_db::{DbError, TenantConn};
 use napoleon_kernel::{AgentId, CampaignId, DossierId, LaureateId, OrgUnitId, Personal};
 
-use crate::content::Content;
+use napoleon_rules::content::Content;
 
 diesel::table! {
     intake.campaigns (tenant_id, id) {

@@ -16,7 +16,7 @@ use tokio::net::TcpListener;
 
 use crate::app::{self, ServiceName};
 use crate::config::{Config, Environment};
-use crate::demo;
+use crate::{demo, demo_activity};
 
 /// A command's failure, carrying its exit code.
 #[derive(Debug, thiserror::Error)]
@@ -397,6 +397,15 @@ async fn demo_on(config: &Config, cluster: &PgServer) -> Result<(), CliError> {
     // through exactly the relying-party code that talks to ProConnect.
     let client_secret = demo::random_secret();
     let idp = demo::dev_idp(&config.server.public_url, &client_secret);
+    let activity = demo_activity::seed_activity(&ctx, &signer, &idp.issuer)
+        .await
+        .map_err(CliError::Failed)?;
+    if activity != demo_activity::ActivityReport::default() {
+        say(&format!(
+            "demo activity: {} campaign(s), {} dossier(s), {} laureate(s) in the registry",
+            activity.campaigns, activity.dossiers, activity.laureates
+        ));
+    }
     let mut providers = vec![napoleon_gateway::ProviderConfig {
         name: "demo".to_owned(),
         label: "ProConnect (démonstration)".to_owned(),

@@ -150,6 +150,14 @@ const DEMO_AGENTS: &[DemoAgent] = &[
     },
 ];
 
+/// A demo agent's email and names, by the first name in their email (`anne`, `paul`…).
+pub(crate) fn demo_person(first: &str) -> Option<(&'static str, &'static str, &'static str)> {
+    DEMO_AGENTS
+        .iter()
+        .find(|a| a.email.split('.').next() == Some(first))
+        .map(|a| (a.email, a.given_name, a.usual_name))
+}
+
 /// The demo's platform operator.
 pub const DEMO_OPERATOR: &str = "olivier.garnier@numerique.gouv.fr";
 

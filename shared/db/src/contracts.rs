@@ -469,3 +469,62 @@ pub async fn awards(tx: &mut TenantConn) -> Result<Vec<AwardView>, DbError> {
         )
         .collect())
 }
+
+/// One award to import into the registry (a laureate decorated before Napoléon).
+#[derive(Debug, Clone)]
+pub struct ImportedAward<'a> {
+    /// Distinction code.
+    pub distinction: &'a str,
+    /// Grade code.
+    pub grade: &'a str,
+    /// Decree date.
+    pub decree_date: chrono::NaiveDate,
+    /// Journal officiel reference.
+    pub jo_reference: &'a str,
+    /// Réception (prise de rang), when known.
+    pub reception_date: Option<chrono::NaiveDate>,
+    /// The unit that had proposed the laureate, when known (a promotion draft goes there).
+    pub unit_id: Option<OrgUnitId>,
+}
+
+/// The registry's import contract (the registry is written by decisions and by imports):
+/// creates a laureate with their awards. Journaling is the importer's.
+///
+/// # Errors
+/// [`DbError`].
+pub async fn import_laureate(
+    tx: &mut TenantConn,
+    identity: &Personal<serde_json::Value>,
+    awards: &[ImportedAward<'_>],
+) -> Result<(LaureateId, Vec<napoleon_kernel::AwardId>), DbError> {
+    let tenant = tx.tenant().as_uuid();
+    let laureate = LaureateId::new();
+    diesel::sql_query("INSERT INTO registry.laureates (tenant_id, id, identity) VALUES ($1, $2, $3)")
+        .bind::<SqlUuid, _>(tenant)
+        .bind::<SqlUuid, _>(laureate.as_uuid())
+        .bind::<diesel::sql_types::Jsonb, _>(identity.expose())
+        .execute(tx.pg())
+        .await?;
+    let mut ids = Vec::with_capacity(awards.len());
+    for a in awards {
+        let id = napoleon_kernel::AwardId::new();
+        diesel::sql_query(
+            "INSERT INTO registry.awards (tenant_id, id, laureate_id, distinction, grade, \
+               decree_date, jo_reference, reception_date, unit_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind::<SqlUuid, _>(tenant)
+        .bind::<SqlUuid, _>(id.as_uuid())
+        .bind::<SqlUuid, _>(laureate.as_uuid())
+        .bind::<Text, _>(a.distinction)
+        .bind::<Text, _>(a.grade)
+        .bind::<diesel::sql_types::Date, _>(a.decree_date)
+        .bind::<Text, _>(a.jo_reference)
+        .bind::<Nullable<diesel::sql_types::Date>, _>(a.reception_date)
+        .bind::<Nullable<SqlUuid>, _>(a.unit_id.map(|u| u.as_uuid()))
+        .execute(tx.pg())
+        .await?;
+        ids.push(id);
+    }
+    Ok((laureate, ids))
+}

@@ -56,6 +56,7 @@
 mod case;
 mod catalogue;
 mod codes;
+pub mod content;
 mod dates;
 pub mod dossier;
 mod eval;

@@ -3,15 +3,33 @@
 //! values step by step, with French messages naming each faulty field.
 //!
 //! The stored JSON (`intake.dossiers.content`, read by other services through
-//! `intake.dossiers_v1`) is this module's [`Content`]; its field names are the contract.
+//! `intake.dossiers_v1`) is this module's [`Content`]; its field names are the contract. It
+//! lives with the rules because every service that shows a dossier also shows its
+//! eligibility, from the same mapping ([`case_json`]).
 
 use chrono::NaiveDate;
-use napoleon_web::FieldError;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+
+/// One invalid field of the form, in French.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    /// The field's name (`birth_date`, `career-1-from`…).
+    pub field: String,
+    /// What is wrong and how to fix it.
+    pub message: String,
+}
+
+impl FieldError {
+    fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
 
 /// Everything the dossier says about the candidate and the proposal.
-#[derive(Serialize, Deserialize, Clone, Default, PartialEq, Eq, ToSchema)]
+#[derive(Serialize, Deserialize, Clone, Default, PartialEq, Eq)]
 #[serde(default, deny_unknown_fields)]
 pub struct Content {
     /// Identity.
@@ -27,7 +45,7 @@ pub struct Content {
 }
 
 /// The candidate's identity (personal data: never logged).
-#[derive(Serialize, Deserialize, Clone, Default, PartialEq, Eq, ToSchema)]
+#[derive(Serialize, Deserialize, Clone, Default, PartialEq, Eq)]
 #[serde(default, deny_unknown_fields)]
 pub struct Candidate {
     /// Nom de naissance.
@@ -51,7 +69,7 @@ pub struct Candidate {
 }
 
 /// One period of the career.
-#[derive(Serialize, Deserialize, Clone, Default, PartialEq, Eq, ToSchema)]
+#[derive(Serialize, Deserialize, Clone, Default, PartialEq, Eq)]
 #[serde(default, deny_unknown_fields)]
 pub struct CareerPeriod {
     /// `YYYY-MM-DD`.
@@ -65,7 +83,7 @@ pub struct CareerPeriod {
 }
 
 /// One distinction the candidate holds.
-#[derive(Serialize, Deserialize, Clone, Default, PartialEq, Eq, ToSchema)]
+#[derive(Serialize, Deserialize, Clone, Default, PartialEq, Eq)]
 #[serde(default, deny_unknown_fields)]
 pub struct HeldDistinction {
     /// Catalogue code (`ONM`).

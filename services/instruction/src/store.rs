@@ -1,0 +1,181 @@
+//! Instruction's queries, over its own schema (`instruction.*`), on the request's tenant
+//! transaction. Dossiers are read and moved through `napoleon_db::contracts`.
+
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use napoleon_db::{DbError, TenantConn};
+use napoleon_kernel::{AgentId, DossierId, OrgUnitId};
+
+diesel::table! {
+    instruction.assignments (tenant_id, dossier_id, level_unit_id) {
+        tenant_id -> Uuid,
+        dossier_id -> Uuid,
+        level_unit_id -> Uuid,
+        agent_id -> Uuid,
+        taken_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    instruction.opinions (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        dossier_id -> Uuid,
+        level_unit_id -> Uuid,
+        agent_id -> Uuid,
+        verdict -> Text,
+        motivation -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    instruction.messages (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        dossier_id -> Uuid,
+        agent_id -> Uuid,
+        body -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+/// Who holds the dossier at `level`, if anyone.
+pub(crate) async fn assignee(
+    tx: &mut TenantConn,
+    dossier: DossierId,
+    level: OrgUnitId,
+) -> Result<Option<AgentId>, DbError> {
+    let tenant = tx.tenant().as_uuid();
+    Ok(assignments::table
+        .filter(assignments::tenant_id.eq(tenant))
+        .filter(assignments::dossier_id.eq(dossier.as_uuid()))
+        .filter(assignments::level_unit_id.eq(level.as_uuid()))
+        .select(assignments::agent_id)
+        .first::<uuid::Uuid>(tx.pg())
+        .await
+        .optional()?
+        .map(AgentId::from_uuid))
+}
+
+/// The dossiers `agent` holds, at any level.
+pub(crate) async fn held_by(tx: &mut TenantConn, agent: AgentId) -> Result<Vec<DossierId>, DbError> {
+    let tenant = tx.tenant().as_uuid();
+    let ids: Vec<uuid::Uuid> = assignments::table
+        .filter(assignments::tenant_id.eq(tenant))
+        .filter(assignments::agent_id.eq(agent.as_uuid()))
+        .select(assignments::dossier_id)
+        .load(tx.pg())
+        .await?;
+    Ok(ids.into_iter().map(DossierId::from_uuid).collect())
+}
+
+/// Records (or, after a resubmission, renews) who takes the dossier at `level`.
+pub(crate) async fn assign(
+    tx: &mut TenantConn,
+    dossier: DossierId,
+    level: OrgUnitId,
+    agent: AgentId,
+) -> Result<(), DbError> {
+    diesel::insert_into(assignments::table)
+        .values((
+            assignments::tenant_id.eq(tx.tenant().as_uuid()),
+            assignments::dossier_id.eq(dossier.as_uuid()),
+            assignments::level_unit_id.eq(level.as_uuid()),
+            assignments::agent_id.eq(agent.as_uuid()),
+        ))
+        .on_conflict((
+            assignments::tenant_id,
+            assignments::dossier_id,
+            assignments::level_unit_id,
+        ))
+        .do_update()
+        .set((
+            assignments::agent_id.eq(agent.as_uuid()),
+            assignments::taken_at.eq(diesel::dsl::now),
+        ))
+        .execute(tx.pg())
+        .await?;
+    Ok(())
+}
+
+/// One opinion.
+#[derive(Debug, Clone)]
+pub(crate) struct Opinion {
+    pub(crate) level: OrgUnitId,
+    pub(crate) agent: AgentId,
+    pub(crate) verdict: String,
+    pub(crate) motivation: String,
+    pub(crate) at: chrono::DateTime<chrono::Utc>,
+}
+
+pub(crate) async fn add_opinion(
+    tx: &mut TenantConn,
+    dossier: DossierId,
+    level: OrgUnitId,
+    agent: AgentId,
+    verdict: &str,
+    motivation: &str,
+) -> Result<(), DbError> {
+    diesel::insert_into(opinions::table)
+        .values((
+            opinions::tenant_id.eq(tx.tenant().as_uuid()),
+            opinions::id.eq(uuid::Uuid::now_v7()),
+            opinions::dossier_id.eq(dossier.as_uuid()),
+            opinions::level_unit_id.eq(level.as_uuid()),
+            opinions::agent_id.eq(agent.as_uuid()),
+            opinions::verdict.eq(verdict),
+            opinions::motivation.eq(motivation),
+        ))
+        .execute(tx.pg())
+        .await?;
+    Ok(())
+}
+
+/// The dossier's opinions, oldest first.
+pub(crate) async fn opinions(tx: &mut TenantConn, dossier: DossierId) -> Result<Vec<Opinion>, DbError> {
+    let tenant = tx.tenant().as_uuid();
+    let rows: Vec<(uuid::Uuid, uuid::Uuid, String, String, chrono::DateTime<chrono::Utc>)> =
+        opinions::table
+            .filter(opinions::tenant_id.eq(tenant))
+            .filter(opinions::dossier_id.eq(dossier.as_uuid()))
+            .order(opinions::created_at)
+            .select((
+                opinions::level_unit_id,
+                opinions::agent_id,
+                opinions::verdict,
+                opinions::motivation,
+                opinions::created_at,
+            ))
+            .load(tx.pg())
+            .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(level, agent, verdict, motivation, at)| Opinion {
+            level: OrgUnitId::from_uuid(level),
+            agent: AgentId::from_uuid(agent),
+            verdict,
+            motivation,
+            at,
+        })
+        .collect())
+}
+
+pub(crate) async fn add_message(
+    tx: &mut TenantConn,
+    dossier: DossierId,
+    agent: AgentId,
+    body: &str,
+) -> Result<(), DbError> {
+    diesel::insert_into(messages::table)
+        .values((
+            messages::tenant_id.eq(tx.tenant().as_uuid()),
+            messages::id.eq(uuid::Uuid::now_v7()),
+            messages::dossier_id.eq(dossier.as_uuid()),
+            messages::agent_id.eq(agent.as_uuid()),
+            messages::body.eq(body),
+        ))
+        .execute(tx.pg())
+        .await?;
+    Ok(())
+}

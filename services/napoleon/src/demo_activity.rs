@@ -1,0 +1,300 @@
+//! Demo activity: an open campaign, dossiers at various states and a registry with laureates
+//! near their promotion date, so a newcomer can walk the whole path at once.
+//!
+//! Dossiers are created the way agents create them: through the services' JSON API, in
+//! process, with identity assertions signed for the demo agents (so every step is checked,
+//! journaled and numbered as in real use). Historical laureates come in through the
+//! registry's import contract. Idempotent: nothing happens once the tenant has a campaign.
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Method, Request};
+use chrono::{Datelike, Duration, NaiveDate};
+use napoleon_db::contracts::{self, ImportedAward};
+use napoleon_db::journal::{self, Actor, EventKind, Subject};
+use napoleon_db::{core, identity};
+use napoleon_identity::{ASSERTION_HEADER, AssertionSigner, RoleGrant};
+use napoleon_kernel::{AgentId, Email, OrgUnitKind, Personal, Role, TenantId, TenantSlug};
+use napoleon_web::WebContext;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+/// What the activity seed did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ActivityReport {
+    /// Campaigns created.
+    pub campaigns: usize,
+    /// Dossiers created.
+    pub dossiers: usize,
+    /// Laureates imported into the registry.
+    pub laureates: usize,
+}
+
+/// A demo agent acting in the seed.
+struct Actor2 {
+    agent: AgentId,
+    roles: Vec<RoleGrant>,
+}
+
+struct Seeder<'a> {
+    router: Router,
+    signer: &'a AssertionSigner,
+    tenant: TenantId,
+}
+
+impl Seeder<'_> {
+    /// One API call as `who`; the answer's JSON (or an error naming the call).
+    async fn call(&self, who: &Actor2, method: Method, path: &str, body: Value) -> Result<Value, String> {
+        let service = path.trim_start_matches('/').split('/').next().unwrap_or("");
+        let assertion = self.signer.sign(
+            service,
+            who.agent,
+            self.tenant,
+            who.roles.clone(),
+            "demo-seed",
+            chrono::Utc::now().timestamp(),
+        );
+        let request = Request::builder()
+            .method(method.clone())
+            .uri(path)
+            .header(ASSERTION_HEADER, assertion)
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_string()))
+            .map_err(|e| e.to_string())?;
+        let response = match self.router.clone().oneshot(request).await {
+            Ok(r) => r,
+            Err(never) => match never {},
+        };
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), 1024 * 1024)
+            .await
+            .map_err(|e| e.to_string())?;
+        if !status.is_success() {
+            return Err(format!(
+                "demo seed: {method} {path} answered {status}: {}",
+                String::from_utf8_lossy(&bytes)
+            ));
+        }
+        Ok(serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    }
+}
+
+fn candidate(
+    birth_name: &str,
+    given: &str,
+    sex: &str,
+    born: &str,
+    place: &str,
+    dept: &str,
+) -> Value {
+    json!({"birth_name": birth_name, "usual_name": "", "given_names": given, "sex": sex,
+           "birth_date": born, "birth_place": place, "nationality": "FR", "french_since": "",
+           "residence_department": dept})
+}
+
+/// The next 14 July at least `after` days from today.
+fn next_july_14(today: NaiveDate, after: i64) -> NaiveDate {
+    let floor = today + Duration::days(after);
+    let this_year = NaiveDate::from_ymd_opt(floor.year(), 7, 14).unwrap_or(floor);
+    if this_year >= floor {
+        this_year
+    } else {
+        NaiveDate::from_ymd_opt(floor.year() + 1, 7, 14).unwrap_or(floor)
+    }
+}
+
+/// Seeds the Interior ministry's activity, as the demo agents, for a development provider at
+/// `issuer` (the agents are created as that provider's logins will find them).
+///
+/// # Errors
+/// A message naming the step that failed.
+pub async fn seed_activity(
+    ctx: &WebContext,
+    signer: &AssertionSigner,
+    issuer: &str,
+) -> Result<ActivityReport, String> {
+    let mut report = ActivityReport::default();
+    let slug = TenantSlug::parse("interieur").map_err(|e| e.to_string())?;
+    let db = &ctx.db;
+    let tenant = {
+        let mut conn = db.platform().await.map_err(|e| e.to_string())?;
+        match core::find_tenant(&mut conn, &slug).await.map_err(|e| e.to_string())? {
+            Some(t) => t,
+            None => return Ok(report),
+        }
+    };
+    let mut tx = db.tenant(tenant.id).await.map_err(|e| e.to_string())?;
+    if !contracts::campaigns(&mut tx).await.map_err(|e| e.to_string())?.is_empty() {
+        tx.rollback().await;
+        return Ok(report);
+    }
+    let units = core::list_org_units(&mut tx).await.map_err(|e| e.to_string())?;
+    tx.rollback().await;
+    let unit = |kind: OrgUnitKind, code: &str| {
+        units
+            .iter()
+            .find(|u| u.kind == kind && u.code.as_str() == code)
+            .map(|u| u.id)
+            .ok_or_else(|| format!("demo seed: no unit {code}"))
+    };
+    let rhone = unit(OrgUnitKind::PrefectureDepartement, "69")?;
+    let bureau = unit(OrgUnitKind::Direction, "BCD")?;
+    let ministry = unit(OrgUnitKind::Ministere, "MI")?;
+
+    // The demo agents, as their first login through the development provider creates them.
+    let mut conn = db.platform().await.map_err(|e| e.to_string())?;
+    let mut agent = async |first: &str| -> Result<AgentId, String> {
+        let (email, given, usual) = crate::demo::demo_person(first)
+            .ok_or_else(|| format!("demo seed: no demo agent {first}"))?;
+        let parsed = Email::parse(email).map_err(|e| e.to_string())?;
+        let subject = format!("demo-{}", email.split('@').next().unwrap_or(email));
+        let (a, _) = identity::upsert_agent(
+            &mut conn,
+            &identity::VerifiedClaims {
+                issuer,
+                subject: &subject,
+                email: &parsed,
+                given_name: &Personal::new(given.to_owned()),
+                usual_name: &Personal::new(usual.to_owned()),
+                idp_id: Some("demo-idp"),
+            },
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        Ok(a.id)
+    };
+    let grant = |role, unit| vec![RoleGrant { role, unit }];
+    let anne = Actor2 {
+        agent: agent("anne").await?,
+        roles: grant(Role::Administrateur, ministry),
+    };
+    let paul = Actor2 {
+        agent: agent("paul").await?,
+        roles: grant(Role::Redacteur, rhone),
+    };
+    let claire = Actor2 {
+        agent: agent("claire").await?,
+        roles: grant(Role::Instructeur, rhone),
+    };
+    let hugo = Actor2 {
+        agent: agent("hugo").await?,
+        roles: grant(Role::Valideur, rhone),
+    };
+    drop(conn);
+
+    let seeder = Seeder {
+        router: napoleon_intake::router(ctx).merge(napoleon_instruction::router(ctx)),
+        signer,
+        tenant: tenant.id,
+    };
+    let today = chrono::Utc::now().date_naive();
+    let promotion = next_july_14(today, 120);
+    let campaign = seeder
+        .call(
+            &anne,
+            Method::POST,
+            "/intake/api/v1/campaigns",
+            json!({
+                "distinction": "LH",
+                "label": format!("Légion d'honneur — promotion du 14 juillet {}", promotion.year()),
+                "promotion_date": promotion.to_string(),
+                "opens_on": (today - Duration::days(30)).to_string(),
+                "closes_on": (promotion - Duration::days(60)).to_string(),
+                "bureau_unit_id": bureau.to_string(),
+                "contingents": {"chevalier": "3", "officier": "1"},
+            }),
+        )
+        .await?;
+    report.campaigns += 1;
+    let campaign_id = campaign["id"].as_str().unwrap_or_default().to_owned();
+    let b2 = (today - Duration::days(10)).to_string();
+    let people = [
+        candidate("Lambert", "Jeanne Marie", "F", "1961-03-12", "Lyon (Rhône)", "69"),
+        candidate("Rousseau", "Pierre", "M", "1958-10-02", "Villeurbanne (Rhône)", "69"),
+        candidate("Girard", "Hélène", "F", "1965-06-21", "Vienne (Isère)", "69"),
+        candidate("Morel", "Jacques", "M", "1963-01-30", "Givors (Rhône)", "69"),
+        candidate("Fontaine", "Sophie", "F", "1970-09-09", "Tarare (Rhône)", "69"),
+    ];
+    let mut ids = Vec::new();
+    for (i, person) in people.iter().enumerate() {
+        let content = json!({
+            "candidate": person,
+            "career": [{"from": format!("{}-09-01", 1984 + i), "to": "", "kind": "public",
+                        "position": "Fonctionnaire territorial, puis directeur des services"}],
+            "distinctions": [{"distinction": "ONM", "grade": "chevalier",
+                              "decreed_on": "2012-11-14", "received_on": "2013-02-01"}],
+            "motifs": "Plus de trente ans au service des habitants du Rhône, dont dix à la tête des services de la commune ; engagement constant lors des crises sanitaires et des inondations.",
+            "criminal_record_issued_on": b2,
+        });
+        let created = seeder
+            .call(&paul, Method::POST, "/intake/api/v1/dossiers",
+                  json!({"campaign_id": campaign_id, "content": content}))
+            .await?;
+        ids.push(created["id"].as_str().unwrap_or_default().to_owned());
+        report.dossiers += 1;
+    }
+    // Dossier 5 stays a draft; the others are submitted.
+    for id in &ids[..4] {
+        seeder
+            .call(&paul, Method::POST, &format!("/intake/api/v1/dossiers/{id}/submit"), json!({}))
+            .await?;
+    }
+    // 1: instructed, opinion given by Claire, validated and transmitted by Hugo (four eyes).
+    let path = |id: &str, what: &str| format!("/instruction/api/v1/dossiers/{id}/{what}");
+    seeder.call(&claire, Method::POST, &path(&ids[0], "take"), json!({})).await?;
+    seeder
+        .call(&claire, Method::POST, &path(&ids[0], "opinion"),
+              json!({"verdict": "favorable", "motivation": "Parcours exemplaire, avis très favorable du maire et du sous-préfet."}))
+        .await?;
+    seeder.call(&hugo, Method::POST, &path(&ids[0], "transmit"), json!({})).await?;
+    // 2: taken by Claire, in instruction.
+    seeder.call(&claire, Method::POST, &path(&ids[1], "take"), json!({})).await?;
+    // 3: returned to the rédacteur for a complement.
+    seeder.call(&claire, Method::POST, &path(&ids[2], "take"), json!({})).await?;
+    seeder
+        .call(&claire, Method::POST, &path(&ids[2], "return"),
+              json!({"message": "Merci de préciser les fonctions exercées entre 1990 et 2000 et de joindre l'avis du maire."}))
+        .await?;
+    // 4 stays « déposé », waiting for an instructor.
+
+    // The registry: laureates decorated before Napoléon, some near their promotion date.
+    let mut tx = db.tenant(tenant.id).await.map_err(|e| e.to_string())?;
+    let laureates = [
+        (candidate("Chevalier", "Marc", "M", "1960-04-18", "Lyon (Rhône)", "69"),
+         "LH", "chevalier", today - Duration::days(8 * 365 + 60), today - Duration::days(8 * 365 - 20)),
+        (candidate("Perrin", "Claudine", "F", "1959-12-01", "Bron (Rhône)", "69"),
+         "LH", "chevalier", today - Duration::days(8 * 365 + 200), today - Duration::days(8 * 365 + 120)),
+        (candidate("Faure", "Nadia", "F", "1972-07-07", "Écully (Rhône)", "69"),
+         "ONM", "chevalier", today - Duration::days(5 * 365 + 30), today - Duration::days(5 * 365 - 40)),
+    ];
+    for (identity, distinction, grade, decree, reception) in &laureates {
+        let (laureate, awards) = contracts::import_laureate(
+            &mut tx,
+            &Personal::new(identity.clone()),
+            &[ImportedAward {
+                distinction,
+                grade,
+                decree_date: *decree,
+                jo_reference: "JORF (import de démonstration)",
+                reception_date: Some(*reception),
+                unit_id: Some(rhone),
+            }],
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        for award in awards {
+            journal::append(
+                &mut tx,
+                Actor::System("demo"),
+                Subject::Award(award),
+                EventKind::AwardReceived,
+                json!({"laureate": laureate, "imported": true, "reception_date": reception}),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        }
+        report.laureates += 1;
+    }
+    tx.commit().await.map_err(|e| e.to_string())?;
+    Ok(report)
+}
