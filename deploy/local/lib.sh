@@ -41,6 +41,9 @@ ensure_tools() {
     # The demo and the tests run PostgreSQL as `postgres` when started as root.
     if [ "$(id -u)" -eq 0 ] && ! id -u postgres >/dev/null 2>&1; then apt_install postgresql; fi
     command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+    # The browser walk (services/napoleon/tests/browser) drives Debian's Chromium, never a
+    # browser build downloaded by Playwright.
+    [ -x /usr/bin/chromium ] || apt_install chromium
     # The chart checks run in a Python virtualenv (deploy/k8s/check-chart.sh).
     python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || apt_install python3-venv
     # The DSFR is installed by npm, never copied into the repository.

@@ -23,4 +23,5 @@ mod schema;
 mod split;
 mod support;
 mod telemetry;
+mod walk;
 mod web;

@@ -1,0 +1,105 @@
+//! The platform's pages in a real browser: headless Chromium (Debian's `chromium`) driven by
+//! npm `playwright-core` walks them as the demo agents, runs axe-core on every page and keeps
+//! screenshots (`services/napoleon/tests/browser/walk.mjs`).
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use crate::login::LiveApp;
+
+/// The whole walk, Chromium start-up included.
+const WALK_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// The repository root (the `node_modules` the scripts import from live there).
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Where Chromium is: `CHROMIUM`, else Debian's.
+fn chromium() -> PathBuf {
+    std::env::var_os("CHROMIUM").map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from)
+}
+
+/// Screenshots go beside Cargo's build output, one directory per test, emptied first.
+fn screenshot_dir(test: &str) -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| repo_root().join("target"), PathBuf::from);
+    let dir = target.join("napoleon-screenshots").join(test);
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Fails (never skips) when what the walk needs is missing, saying how to install it.
+fn require_tools(root: &Path) {
+    let chromium = chromium();
+    assert!(
+        chromium.is_file(),
+        "{} is missing: install Debian's Chromium (`apt-get install chromium`, which \
+         deploy/local/test.sh does), or point CHROMIUM at a Chromium binary",
+        chromium.display()
+    );
+    let node = std::process::Command::new("node").arg("--version").output();
+    assert!(
+        node.as_ref().is_ok_and(|o| o.status.success()),
+        "Node.js is missing: install it (`apt-get install nodejs npm`, which deploy/local/test.sh \
+         does): {node:?}"
+    );
+    for module in ["playwright-core/package.json", "axe-core/axe.min.js"] {
+        assert!(
+            root.join("node_modules").join(module).is_file(),
+            "node_modules/{module} is missing: run `npm ci` at the repository root"
+        );
+    }
+}
+
+/// Runs `walk.mjs` against the live app; panics with its output unless it succeeds.
+async fn walk(live: &LiveApp, test: &str) {
+    let root = repo_root();
+    require_tools(&root);
+    let script = root.join("services/napoleon/tests/browser/walk.mjs");
+    let screenshots = screenshot_dir(test);
+    // The workspace lints keep stdout for results: the walk's log goes to stderr.
+    eprintln!("screenshots: {}", screenshots.display());
+    let child = tokio::process::Command::new("node")
+        .arg(&script)
+        .arg(&live.base)
+        .current_dir(&root)
+        .env("NAPOLEON_SCREENSHOTS", &screenshots)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap_or_else(|e| panic!("starting node {}: {e}", script.display()));
+    let output = tokio::time::timeout(WALK_TIMEOUT, child.wait_with_output())
+        .await
+        .unwrap_or_else(|_| {
+            panic!(
+                "the browser walk did not finish within {} s (screenshots so far: {})",
+                WALK_TIMEOUT.as_secs(),
+                screenshots.display()
+            )
+        })
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if output.status.success() {
+        eprintln!("{stdout}{stderr}");
+    }
+    assert!(
+        output.status.success(),
+        "the browser walk failed ({}); screenshots: {}\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
+        output.status,
+        screenshots.display()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_demo_agents_walk_the_pages_accessibly_in_chromium() {
+    let live = LiveApp::start().await;
+    walk(&live, "demo_agents_walk").await;
+}
