@@ -1,9 +1,20 @@
-//! The `promotion` service.
+//! The `promotion` service: the laureate registry and the promotion radar.
 //!
-//! It owns the `promotion` schema and serves everything under `/promotion`. It never depends on another
-//! service crate (checked in CI) and trusts only the identity the gateway signs: every route
-//! but health is behind [`require_identity`], so a request without a valid assertion is a 401.
+//! It owns the `promotion` schema and serves everything under `/promotion`. It never depends on
+//! another service crate (checked in CI) and trusts only the identity the gateway signs: every
+//! route but health is behind [`require_identity`], so a request without a valid assertion is
+//! a 401, and each route checks its own permission with the tenant's policy.
+//!
+//! It reads the registry through the `registry.awards_v1` contract view and the campaigns
+//! through `intake.campaigns_v1`. Proposing a laureate for the next grade belongs to intake:
+//! the radar's forms post to `POST /intake/propositions`, and API clients call
+//! `POST /intake/api/v1/proposals` (see this service's OpenAPI description).
 
+mod api;
+mod domain;
+mod http;
+
+use axum::routing::get;
 use axum::{Router, middleware};
 use napoleon_identity::{ServiceIdentity, require_identity};
 use napoleon_web::{WebContext, health_router, identity_route};
@@ -12,13 +23,25 @@ use napoleon_web::{WebContext, health_router, identity_route};
 pub const SERVICE: &str = "promotion";
 
 /// The service's page templates, registered with the shared ones.
-pub const TEMPLATES: &[(&str, &str)] = &[];
+pub const TEMPLATES: &[(&str, &str)] = &[
+    (
+        "promotion/registry",
+        include_str!("../templates/registry.hbs"),
+    ),
+    ("promotion/radar", include_str!("../templates/radar.hbs")),
+];
 
 /// The service's routes, all under `/promotion`. Its own health endpoints are reachable through
 /// the prefix too, so the gateway can probe each service it forwards to.
 pub fn router(ctx: &WebContext) -> Router {
     let protected = Router::new()
         .route("/api/v1/identity", identity_route(SERVICE))
+        .route("/api/v1/openapi.json", get(api::openapi))
+        .route("/api/v1/registry", get(api::registry))
+        .route("/api/v1/radar", get(api::radar))
+        .route("/registre", get(http::registry))
+        .route("/radar", get(http::radar))
+        .with_state(ctx.clone())
         .layer(middleware::from_fn_with_state(
             ServiceIdentity {
                 verifier: ctx.identity.clone(),

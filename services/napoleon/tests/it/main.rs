@@ -16,6 +16,7 @@ mod eligibility;
 mod isolation;
 mod journal;
 mod login;
+mod nomination;
 mod proconnect;
 mod roles;
 mod rules_cli;

@@ -1,0 +1,429 @@
+//! One nomination end to end through the services' JSON API, on real PostgreSQL with the demo
+//! tenants: every transition, and the forbidden ones (wrong role → 403, wrong state → 409,
+//! another tenant → 404), each leaving the dossier and the journal untouched.
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Method, Request};
+use napoleon::app;
+use napoleon_db::{core, identity};
+use napoleon_identity::{ASSERTION_HEADER, AssertionSigner, RoleGrant};
+use napoleon_kernel::{AgentId, Email, OrgUnitId, OrgUnitKind, Personal, Role, TenantId, TenantSlug};
+use napoleon_testkit::TestDb;
+use napoleon_web::WebContext;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+use crate::support::count;
+
+/// The four services in process, without the gateway: requests carry assertions signed here,
+/// as the gateway would sign them.
+pub struct Slice {
+    pub db: TestDb,
+    pub ctx: WebContext,
+    pub signer: AssertionSigner,
+    router: Router,
+}
+
+/// Someone acting: an agent with roles in a tenant.
+#[derive(Clone)]
+pub struct Who {
+    pub agent: AgentId,
+    pub tenant: TenantId,
+    pub roles: Vec<RoleGrant>,
+}
+
+pub struct Answer {
+    pub status: u16,
+    pub json: Value,
+}
+
+impl Slice {
+    pub async fn start() -> Self {
+        let db = TestDb::new().await.unwrap();
+        let app_db = db.app_db().unwrap();
+        napoleon::demo::seed(&app_db).await.unwrap();
+        let config = napoleon::config::Config::default();
+        let (signer, verifier) = app::assertion_keys(&config, app::ServiceName::All).unwrap();
+        let ctx = WebContext::new(app_db, app::templates().unwrap(), verifier);
+        let router = napoleon_intake::router(&ctx)
+            .merge(napoleon_instruction::router(&ctx))
+            .merge(napoleon_decisions::router(&ctx))
+            .merge(napoleon_promotion::router(&ctx));
+        Self {
+            db,
+            ctx,
+            signer,
+            router,
+        }
+    }
+
+    pub async fn tenant(&self, slug: &str) -> TenantId {
+        let mut conn = self.ctx.db.platform().await.unwrap();
+        core::find_tenant(&mut conn, &TenantSlug::parse(slug).unwrap())
+            .await
+            .unwrap()
+            .unwrap()
+            .id
+    }
+
+    pub async fn unit(&self, tenant: TenantId, kind: OrgUnitKind, code: &str) -> OrgUnitId {
+        let mut tx = self.ctx.db.tenant(tenant).await.unwrap();
+        let units = core::list_org_units(&mut tx).await.unwrap();
+        tx.rollback().await;
+        units
+            .iter()
+            .find(|u| u.kind == kind && u.code.as_str() == code)
+            .unwrap()
+            .id
+    }
+
+    /// An agent (created as a login would) holding `role` at `unit`.
+    pub async fn who(&self, name: &str, tenant: TenantId, role: Role, unit: OrgUnitId) -> Who {
+        let mut conn = self.ctx.db.platform().await.unwrap();
+        let email = Email::parse(&format!("{name}@interieur.gouv.fr")).unwrap();
+        let (agent, _) = identity::upsert_agent(
+            &mut conn,
+            &identity::VerifiedClaims {
+                issuer: "https://test-idp",
+                subject: name,
+                email: &email,
+                given_name: &Personal::new(name.to_owned()),
+                usual_name: &Personal::new("Test".to_owned()),
+                idp_id: None,
+            },
+        )
+        .await
+        .unwrap();
+        Who {
+            agent: agent.id,
+            tenant,
+            roles: vec![RoleGrant { role, unit }],
+        }
+    }
+
+    pub async fn call(&self, who: &Who, method: Method, path: &str, body: Value) -> Answer {
+        let service = path.trim_start_matches('/').split('/').next().unwrap();
+        let assertion = self.signer.sign(
+            service,
+            who.agent,
+            who.tenant,
+            who.roles.clone(),
+            "test",
+            chrono::Utc::now().timestamp(),
+        );
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(ASSERTION_HEADER, assertion)
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status().as_u16();
+        let bytes = axum::body::to_bytes(response.into_body(), 4 << 20)
+            .await
+            .unwrap();
+        Answer {
+            status,
+            json: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        }
+    }
+
+    pub async fn post(&self, who: &Who, path: &str, body: Value) -> Answer {
+        self.call(who, Method::POST, path, body).await
+    }
+
+    /// The dossier's state and the tenant's whole journal length: what a refused request
+    /// must leave as it was.
+    pub async fn snapshot(&self, dossier: &str) -> (String, i64) {
+        let mut conn = TestDb::connect(&self.db.admin_url()).await.unwrap();
+        let state: Vec<String> = {
+            use diesel_async::RunQueryDsl;
+            #[derive(diesel::QueryableByName)]
+            struct S {
+                #[diesel(sql_type = diesel::sql_types::Text)]
+                state: String,
+            }
+            diesel::sql_query(format!(
+                "SELECT state FROM intake.dossiers WHERE id = '{dossier}'"
+            ))
+            .load::<S>(&mut conn)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|s| s.state)
+            .collect()
+        };
+        let events = count(&mut conn, "SELECT count(*) AS n FROM journal.events").await;
+        (state.concat(), events)
+    }
+}
+
+/// The cast of the walk, in the Interior ministry's demo tree.
+pub struct Cast {
+    pub tenant: TenantId,
+    pub admin: Who,
+    pub redacteur: Who,
+    pub instructeur: Who,
+    pub valideur: Who,
+    pub integrateur: Who,
+    pub bureau: OrgUnitId,
+    pub outsider: Who,
+}
+
+pub async fn cast(slice: &Slice) -> Cast {
+    let tenant = slice.tenant("interieur").await;
+    let ministry = slice.unit(tenant, OrgUnitKind::Ministere, "MI").await;
+    let rhone = slice.unit(tenant, OrgUnitKind::PrefectureDepartement, "69").await;
+    let bureau = slice.unit(tenant, OrgUnitKind::Direction, "BCD").await;
+    let culture = slice.tenant("culture").await;
+    let bdh = slice.unit(culture, OrgUnitKind::Direction, "BDH").await;
+    Cast {
+        tenant,
+        admin: slice.who("anne", tenant, Role::Administrateur, ministry).await,
+        redacteur: slice.who("paul", tenant, Role::Redacteur, rhone).await,
+        instructeur: slice.who("claire", tenant, Role::Instructeur, rhone).await,
+        valideur: slice.who("hugo", tenant, Role::Valideur, rhone).await,
+        integrateur: slice.who("sophie", tenant, Role::Integrateur, bureau).await,
+        bureau,
+        outsider: slice.who("lucie", culture, Role::Instructeur, bdh).await,
+    }
+}
+
+pub fn today() -> chrono::NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
+/// A campaign open today, for the Légion d'honneur, promoting on the next 14 July far enough.
+pub async fn open_campaign(slice: &Slice, cast: &Cast) -> String {
+    use chrono::Datelike;
+    let today = today();
+    let promotion = chrono::NaiveDate::from_ymd_opt(today.year() + 1, 7, 14).unwrap();
+    let answer = slice
+        .post(
+            &cast.admin,
+            "/intake/api/v1/campaigns",
+            json!({
+                "distinction": "LH",
+                "promotion_date": promotion.to_string(),
+                "opens_on": (today - chrono::Duration::days(1)).to_string(),
+                "closes_on": (today + chrono::Duration::days(30)).to_string(),
+                "bureau_unit_id": cast.bureau.to_string(),
+                "contingents": {"chevalier": "2"},
+            }),
+        )
+        .await;
+    assert_eq!(answer.status, 201, "{}", answer.json);
+    answer.json["id"].as_str().unwrap().to_owned()
+}
+
+/// A complete, eligible nomination for LH chevalier.
+pub fn eligible_content(name: &str, sex: &str) -> Value {
+    json!({
+        "candidate": {"birth_name": name, "usual_name": "", "given_names": "Jeanne", "sex": sex,
+            "birth_date": "1960-05-04", "birth_place": "Lyon", "nationality": "FR",
+            "french_since": "", "residence_department": "69"},
+        "career": [{"from": "1982-09-01", "to": "", "kind": "public", "position": "Ingénieure territoriale"}],
+        "distinctions": [{"distinction": "ONM", "grade": "chevalier", "decreed_on": "2010-05-14", "received_on": "2010-09-01"}],
+        "motifs": "Quarante ans de service public au bénéfice des habitants du Rhône.",
+        "criminal_record_issued_on": (today() - chrono::Duration::days(5)).to_string(),
+    })
+}
+
+/// A dossier submitted by the rédacteur; returns (id, number).
+pub async fn submitted(slice: &Slice, cast: &Cast, campaign: &str, name: &str, sex: &str) -> (String, String) {
+    let created = slice
+        .post(
+            &cast.redacteur,
+            "/intake/api/v1/dossiers",
+            json!({"campaign_id": campaign, "content": eligible_content(name, sex)}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.json);
+    let id = created.json["id"].as_str().unwrap().to_owned();
+    let submitted = slice
+        .post(&cast.redacteur, &format!("/intake/api/v1/dossiers/{id}/submit"), json!({}))
+        .await;
+    assert_eq!(submitted.status, 200, "{}", submitted.json);
+    (id, submitted.json["number"].as_str().unwrap().to_owned())
+}
+
+/// Takes, opines (instructeur) and transmits (valideur).
+pub async fn transmitted(slice: &Slice, cast: &Cast, id: &str) {
+    let path = |what: &str| format!("/instruction/api/v1/dossiers/{id}/{what}");
+    assert_eq!(slice.post(&cast.instructeur, &path("take"), json!({})).await.status, 204);
+    let opinion = slice
+        .post(&cast.instructeur, &path("opinion"), json!({"verdict": "favorable", "motivation": "Très favorable."}))
+        .await;
+    assert_eq!(opinion.status, 204, "{}", opinion.json);
+    assert_eq!(slice.post(&cast.valideur, &path("transmit"), json!({})).await.status, 204);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dossier_goes_from_draft_to_the_ministry() {
+    let slice = Slice::start().await;
+    let cast = cast(&slice).await;
+    let campaign = open_campaign(&slice, &cast).await;
+
+    // A draft keeps whatever is typed, and says what submission still needs.
+    let draft = slice
+        .post(
+            &cast.redacteur,
+            "/intake/api/v1/dossiers",
+            json!({"campaign_id": campaign, "content": {"candidate": {"birth_name": "Lambert", "birth_date": "31/02/1960"}}}),
+        )
+        .await;
+    assert_eq!(draft.status, 201, "{}", draft.json);
+    let id = draft.json["id"].as_str().unwrap().to_owned();
+    let read = slice.call(&cast.redacteur, Method::GET, &format!("/intake/api/v1/dossiers/{id}"), json!({})).await;
+    assert_eq!(read.json["content"]["candidate"]["birth_date"], "31/02/1960");
+    assert_eq!(read.json["state"], "brouillon");
+    let incomplete = slice.post(&cast.redacteur, &format!("/intake/api/v1/dossiers/{id}/submit"), json!({})).await;
+    assert_eq!(incomplete.status, 422, "{}", incomplete.json);
+    let fields: Vec<&str> = incomplete.json["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert!(fields.contains(&"birth_date") && fields.contains(&"motifs"), "{fields:?}");
+    assert!(incomplete.json["errors"][0]["message"].as_str().unwrap().contains(':'));
+
+    // Completed, then submitted: a number and « déposé ».
+    let saved = slice
+        .call(&cast.redacteur, Method::PUT, &format!("/intake/api/v1/dossiers/{id}"),
+              json!({"content": eligible_content("Lambert", "F")}))
+        .await;
+    assert_eq!(saved.status, 204, "{}", saved.json);
+    let read = slice.call(&cast.redacteur, Method::GET, &format!("/intake/api/v1/dossiers/{id}"), json!({})).await;
+    assert_eq!(read.json["eligibility"]["verdict"], "eligible", "{}", read.json["eligibility"]);
+    let done = slice.post(&cast.redacteur, &format!("/intake/api/v1/dossiers/{id}/submit"), json!({})).await;
+    assert_eq!(done.status, 200, "{}", done.json);
+    let number = done.json["number"].as_str().unwrap();
+    assert!(
+        regex_like_number(number),
+        "a number like LH-2027-07-0001, got {number}"
+    );
+
+    // The circuit: taken, opinion, four eyes, transmitted.
+    let path = |what: &str| format!("/instruction/api/v1/dossiers/{id}/{what}");
+    assert_eq!(slice.post(&cast.instructeur, &path("take"), json!({})).await.status, 204);
+    let opinion = slice
+        .post(&cast.instructeur, &path("opinion"), json!({"verdict": "favorable", "motivation": "Mérites éminents."}))
+        .await;
+    assert_eq!(opinion.status, 204, "{}", opinion.json);
+    let before = slice.snapshot(&id).await;
+    let own = slice.post(&cast.instructeur, &path("transmit"), json!({})).await;
+    assert_eq!((own.status, own.json["code"].as_str()), (409, Some("dossier.four_eyes")));
+    assert_eq!(slice.snapshot(&id).await, before, "a refused transmission changes nothing");
+    assert_eq!(slice.post(&cast.valideur, &path("transmit"), json!({})).await.status, 204);
+    assert_eq!(slice.snapshot(&id).await.0, "transmis");
+
+    // The journal tells the story, in order, with the actors.
+    let mut conn = TestDb::connect(&slice.db.admin_url()).await.unwrap();
+    let kinds = count(
+        &mut conn,
+        &format!(
+            "SELECT count(*) AS n FROM journal.events WHERE subject = 'dossier:{id}' AND kind IN \
+             ('dossier.created','dossier.saved','dossier.submitted','dossier.taken','dossier.opinion_given','dossier.transmitted')"
+        ),
+    )
+    .await;
+    assert_eq!(kinds, 6);
+}
+
+fn regex_like_number(n: &str) -> bool {
+    let parts: Vec<&str> = n.split('-').collect();
+    parts.len() == 4
+        && parts[0] == "LH"
+        && parts[1].len() == 4
+        && parts[2] == "07"
+        && parts[3] == "0001"
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn refused_transitions_change_nothing_and_journal_nothing() {
+    let slice = Slice::start().await;
+    let cast = cast(&slice).await;
+    let campaign = open_campaign(&slice, &cast).await;
+    let (id, _) = submitted(&slice, &cast, &campaign, "Rousseau", "M").await;
+    let path = |what: &str| format!("/instruction/api/v1/dossiers/{id}/{what}");
+    let before = slice.snapshot(&id).await;
+    let cases = [
+        // Wrong role: a rédacteur cannot take, an instructeur of another unit neither.
+        (&cast.redacteur, path("take"), json!({}), 403),
+        (&cast.integrateur, path("take"), json!({}), 403),
+        // Wrong state: no opinion before taking, no transmission before an opinion.
+        (&cast.instructeur, path("opinion"), json!({"verdict": "favorable", "motivation": "x"}), 409),
+        (&cast.valideur, path("transmit"), json!({}), 409),
+        // Another tenant: the id does not exist for them.
+        (&cast.outsider, path("take"), json!({}), 404),
+        // Submitting twice.
+        (&cast.redacteur, format!("/intake/api/v1/dossiers/{id}/submit"), json!({}), 409),
+    ];
+    for (who, url, body, expected) in cases {
+        let answer = slice.post(who, &url, body).await;
+        assert_eq!(answer.status, expected, "{url}: {}", answer.json);
+        assert!(answer.json["title"].is_string(), "a French problem: {}", answer.json);
+        assert_eq!(slice.snapshot(&id).await, before, "{url} changed something");
+    }
+    // Another tenant cannot read it either, nor its content.
+    let read = slice.call(&cast.outsider, Method::GET, &format!("/intake/api/v1/dossiers/{id}"), json!({})).await;
+    assert_eq!(read.status, 404);
+    // Taken once: taking again is a 409, and an opinion needs the holder.
+    assert_eq!(slice.post(&cast.instructeur, &path("take"), json!({})).await.status, 204);
+    let before = slice.snapshot(&id).await;
+    let again = slice.post(&cast.instructeur, &path("take"), json!({})).await;
+    assert_eq!(again.status, 409);
+    let empty = slice.post(&cast.instructeur, &path("opinion"), json!({"verdict": "favorable", "motivation": "  "})).await;
+    assert_eq!((empty.status, empty.json["errors"][0]["field"].as_str()), (422, Some("motivation")));
+    assert_eq!(slice.snapshot(&id).await, before);
+    // Returned for a complement: the rédacteur may edit again, then resubmit with the same number.
+    let back = slice.post(&cast.instructeur, &path("return"), json!({"message": "Préciser la carrière."})).await;
+    assert_eq!(back.status, 204, "{}", back.json);
+    let again = slice.post(&cast.redacteur, &format!("/intake/api/v1/dossiers/{id}/submit"), json!({})).await;
+    assert_eq!(again.status, 200, "{}", again.json);
+    assert!(again.json["number"].as_str().unwrap().ends_with("-0001"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn campaigns_are_for_administrators_and_checked() {
+    let slice = Slice::start().await;
+    let cast = cast(&slice).await;
+    let refused = slice
+        .post(&cast.redacteur, "/intake/api/v1/campaigns", json!({"distinction": "LH"}))
+        .await;
+    assert_eq!(refused.status, 403);
+    let invalid = slice
+        .post(
+            &cast.admin,
+            "/intake/api/v1/campaigns",
+            json!({"distinction": "XX", "promotion_date": "2027-07-14", "opens_on": "2027-03-01",
+                   "closes_on": "2027-01-01", "bureau_unit_id": cast.bureau.to_string()}),
+        )
+        .await;
+    assert_eq!(invalid.status, 422);
+    let fields: Vec<&str> = invalid.json["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["distinction", "closes_on"]);
+    let mut conn = TestDb::connect(&slice.db.admin_url()).await.unwrap();
+    assert_eq!(count(&mut conn, "SELECT count(*) AS n FROM intake.campaigns").await, 0);
+    assert_eq!(count(&mut conn, "SELECT count(*) AS n FROM journal.events WHERE kind = 'campaign.created'").await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_demo_activity_seeds_every_state_once() {
+    let slice = Slice::start().await;
+    let signer = &slice.signer;
+    let first = napoleon::demo_activity::seed_activity(&slice.ctx, signer, "http://demo/dev-idp")
+        .await
+        .unwrap();
+    assert_eq!((first.campaigns, first.dossiers, first.laureates), (1, 5, 3));
+    let again = napoleon::demo_activity::seed_activity(&slice.ctx, signer, "http://demo/dev-idp")
+        .await
+        .unwrap();
+    assert_eq!(again, napoleon::demo_activity::ActivityReport::default());
+    let mut conn = TestDb::connect(&slice.db.admin_url()).await.unwrap();
+    for state in ["brouillon", "depose", "en_instruction", "complement_demande", "transmis"] {
+        assert_eq!(
+            count(&mut conn, &format!("SELECT count(*) AS n FROM intake.dossiers WHERE state = '{state}'")).await,
+            1,
+            "{state}"
+        );
+    }
+}

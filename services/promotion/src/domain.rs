@@ -1,0 +1,961 @@
+//! Promotion's use cases: the laureate registry and the promotion radar. Both only read: each
+//! opens the request's tenant transaction, checks the permission, reads the registry (the
+//! `registry.awards_v1` contract view), the tenant's catalogue and, for proposals, the open
+//! campaigns (`intake.campaigns_v1`), and rolls back.
+//!
+//! The radar asks the rules engine ([`napoleon_rules::next_grades`]) when each laureate's
+//! durations make the next grade reachable. Time in a grade runs from the réception (prise de
+//! rang), so an award whose réception is not recorded yet cannot count: such laureates are
+//! listed apart, « en attente de réception ».
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use napoleon_authz::{Action, Permission, Resource};
+use napoleon_db::contracts::{AwardView, CampaignView};
+use napoleon_db::{TenantConn, catalogue, contracts};
+use napoleon_identity::Identity;
+use napoleon_kernel::{AwardId, CampaignId, LaureateId};
+use napoleon_rules::{
+    Award, Candidate, Catalogue, DistinctionCode, DistinctionData, GradeCode, Reason, next_grades,
+};
+use napoleon_web::{ActionError, ActionResult, FieldError, WebContext, WebError};
+use serde::Deserialize;
+
+fn perm(resource: Resource, action: Action) -> Permission {
+    Permission::new(resource, action)
+}
+
+/// Today, for « already reachable » and filing windows.
+pub(crate) fn today() -> NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
+/// The tenant's catalogue, as the rules engine reads it.
+async fn tenant_catalogue(tx: &mut TenantConn) -> ActionResult<Catalogue> {
+    let files = catalogue::load(tx).await?;
+    let parts: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(file, source)| (file.as_str(), source.as_str()))
+        .collect();
+    Catalogue::for_tenant(&parts)
+        .map_err(|e| ActionError::Web(WebError::Internal(format!("tenant catalogue: {e}"))))
+}
+
+// Dates -------------------------------------------------------------------------------------
+
+/// A date typed as `YYYY-MM-DD` or `jj/mm/aaaa` (surrounding spaces ignored).
+pub(crate) fn parse_date(raw: &str) -> Option<NaiveDate> {
+    let raw = raw.trim();
+    NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(raw, "%d/%m/%Y"))
+        .ok()
+}
+
+/// The radar's optional date limit: empty means none; anything else must be a date, or the
+/// refusal names `field`.
+pub(crate) fn parse_limit(field: &str, raw: Option<&str>) -> Result<Option<NaiveDate>, FieldError> {
+    let raw = raw.unwrap_or_default().trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    parse_date(raw).map(Some).ok_or_else(|| {
+        FieldError::new(
+            field,
+            "Date : saisissez une date valide, au format jj/mm/aaaa (par exemple 14/07/2027).",
+        )
+    })
+}
+
+// Names and labels --------------------------------------------------------------------------
+
+/// The few fields of the registry's identity (the shape of intake's candidate) this service
+/// reads. Personal data: no `Debug`, never logged.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct LaureateIdentity {
+    birth_name: Option<String>,
+    usual_name: Option<String>,
+    given_names: Option<String>,
+    birth_date: Option<String>,
+}
+
+impl LaureateIdentity {
+    /// Reads the registry's identity JSON; a drifted value reads as an unknown identity.
+    pub(crate) fn from_json(value: &serde_json::Value) -> Self {
+        serde_json::from_value(value.clone()).unwrap_or_default()
+    }
+
+    /// « NOM Prénoms », the usual name first when given (else the birth name).
+    pub(crate) fn display_name(&self) -> String {
+        let usual = self.usual_name.as_deref().unwrap_or_default().trim();
+        let family = if usual.is_empty() {
+            self.birth_name.as_deref().unwrap_or_default().trim()
+        } else {
+            usual
+        };
+        let given = self.given_names.as_deref().unwrap_or_default().trim();
+        let name = format!("{} {given}", family.to_uppercase())
+            .trim()
+            .to_owned();
+        if name.is_empty() {
+            "(identité non renseignée)".to_owned()
+        } else {
+            name
+        }
+    }
+
+    /// The birth date, when it is a date.
+    pub(crate) fn birth_date(&self) -> Option<NaiveDate> {
+        self.birth_date.as_deref().and_then(parse_date)
+    }
+}
+
+fn distinction_data<'a>(catalogue: &'a Catalogue, code: &str) -> Option<&'a DistinctionData> {
+    DistinctionCode::parse(code)
+        .ok()
+        .and_then(|c| catalogue.distinction(&c))
+}
+
+/// The distinction's name in the catalogue, or its code when the catalogue does not know it.
+fn distinction_name(catalogue: &Catalogue, code: &str) -> String {
+    distinction_data(catalogue, code).map_or_else(|| code.to_owned(), |d| d.name.clone())
+}
+
+/// The grade's label in the catalogue, or its code.
+fn grade_label(catalogue: &Catalogue, distinction: &str, grade: &str) -> String {
+    distinction_data(catalogue, distinction)
+        .and_then(|d| {
+            let code = GradeCode::parse(grade).ok()?;
+            d.grade_index(&code).map(|_| d.label(&code))
+        })
+        .unwrap_or_else(|| grade.to_owned())
+}
+
+/// The grade's rank in its distinction's ladder (0 = lowest), when the catalogue knows both.
+fn grade_index(catalogue: &Catalogue, distinction: &str, grade: &str) -> Option<usize> {
+    let d = distinction_data(catalogue, distinction)?;
+    d.grade_index(&GradeCode::parse(grade).ok()?)
+}
+
+// Registry ----------------------------------------------------------------------------------
+
+/// One award of the registry.
+pub(crate) struct RegistryRow {
+    pub(crate) award_id: AwardId,
+    pub(crate) laureate_id: LaureateId,
+    pub(crate) name: String,
+    pub(crate) decree_date: NaiveDate,
+    pub(crate) jo_reference: String,
+    /// `None`: « en attente ».
+    pub(crate) reception_date: Option<NaiveDate>,
+}
+
+/// The awards of one grade, by name.
+pub(crate) struct RegistryGrade {
+    pub(crate) code: String,
+    pub(crate) label: String,
+    pub(crate) rows: Vec<RegistryRow>,
+}
+
+/// The awards of one distinction, highest grade first.
+pub(crate) struct RegistryDistinction {
+    pub(crate) code: String,
+    pub(crate) name: String,
+    pub(crate) grades: Vec<RegistryGrade>,
+}
+
+/// The registry page and its links.
+pub(crate) struct Registry {
+    pub(crate) distinctions: Vec<RegistryDistinction>,
+    /// Whether the agent may see the radar (for the link).
+    pub(crate) may_radar: bool,
+}
+
+/// Groups the awards by distinction (catalogue order, then unknown codes) and grade (highest
+/// first, then unknown codes), each grade's laureates by name then decree date.
+pub(crate) fn group_registry(
+    catalogue: &Catalogue,
+    awards: &[AwardView],
+) -> Vec<RegistryDistinction> {
+    type GradeKey = (usize, String);
+    let mut groups: BTreeMap<(usize, String), BTreeMap<GradeKey, Vec<RegistryRow>>> =
+        BTreeMap::new();
+    let known = catalogue.distinctions();
+    for award in awards {
+        let d_rank = known
+            .iter()
+            .position(|d| d.code.as_str() == award.distinction)
+            .unwrap_or(usize::MAX);
+        let g_rank = distinction_data(catalogue, &award.distinction)
+            .zip(grade_index(catalogue, &award.distinction, &award.grade))
+            .map_or(usize::MAX, |(d, i)| d.grades.len() - i);
+        groups
+            .entry((d_rank, award.distinction.clone()))
+            .or_default()
+            .entry((g_rank, award.grade.clone()))
+            .or_default()
+            .push(RegistryRow {
+                award_id: award.id,
+                laureate_id: award.laureate_id,
+                name: LaureateIdentity::from_json(award.identity.expose()).display_name(),
+                decree_date: award.decree_date,
+                jo_reference: award.jo_reference.clone(),
+                reception_date: award.reception_date,
+            });
+    }
+    groups
+        .into_iter()
+        .map(|((_, code), grades)| RegistryDistinction {
+            name: distinction_name(catalogue, &code),
+            grades: grades
+                .into_iter()
+                .map(|((_, grade), mut rows)| {
+                    rows.sort_by(|a, b| {
+                        (a.name.as_str(), a.decree_date).cmp(&(b.name.as_str(), b.decree_date))
+                    });
+                    RegistryGrade {
+                        label: grade_label(catalogue, &code, &grade),
+                        code: grade,
+                        rows,
+                    }
+                })
+                .collect(),
+            code,
+        })
+        .collect()
+}
+
+/// The registry, grouped by distinction and grade (`registry:read`).
+pub(crate) async fn registry(ctx: &WebContext, identity: &Identity) -> ActionResult<Registry> {
+    let mut tx = ctx.begin(identity).await?;
+    ctx.require(
+        &mut tx,
+        identity,
+        perm(Resource::Registry, Action::Read),
+        None,
+    )
+    .await?;
+    let may_radar = ctx
+        .may(&mut tx, identity, perm(Resource::Radar, Action::Read), None)
+        .await?;
+    let catalogue = tenant_catalogue(&mut tx).await?;
+    let awards = contracts::awards(&mut tx).await?;
+    tx.rollback().await;
+    Ok(Registry {
+        distinctions: group_registry(&catalogue, &awards),
+        may_radar,
+    })
+}
+
+// Radar -------------------------------------------------------------------------------------
+
+/// A campaign open to filing, offered for a proposal.
+#[derive(Clone)]
+pub(crate) struct OpenCampaign {
+    pub(crate) id: CampaignId,
+    pub(crate) label: String,
+    pub(crate) promotion_date: NaiveDate,
+}
+
+/// One laureate who has, in one distinction, a next grade.
+pub(crate) struct RadarEntry {
+    /// The award of the current grade (the one to propose from).
+    pub(crate) award_id: AwardId,
+    pub(crate) laureate_id: LaureateId,
+    pub(crate) name: String,
+    pub(crate) distinction: String,
+    pub(crate) distinction_name: String,
+    pub(crate) current_grade: String,
+    pub(crate) current_grade_label: String,
+    /// Réception (prise de rang) in the current grade.
+    pub(crate) received_on: NaiveDate,
+    pub(crate) next_grade: String,
+    pub(crate) next_grade_label: String,
+    /// When the durations are met; `None` when they cannot be computed (merit alone, or data
+    /// the registry does not hold).
+    pub(crate) reachable_on: Option<NaiveDate>,
+    /// `reachable_on` is today or before.
+    pub(crate) reachable_now: bool,
+    /// The duration conditions considered, with their articles.
+    pub(crate) conditions: Vec<Reason>,
+    /// Campaigns of the distinction open to filing today (empty without `radar:propose`).
+    pub(crate) campaigns: Vec<OpenCampaign>,
+}
+
+/// An award whose réception is not recorded yet, which keeps the radar from computing the
+/// next grade in its distinction.
+pub(crate) struct PendingAward {
+    pub(crate) award_id: AwardId,
+    pub(crate) laureate_id: LaureateId,
+    pub(crate) name: String,
+    pub(crate) distinction: String,
+    pub(crate) distinction_name: String,
+    pub(crate) grade: String,
+    pub(crate) grade_label: String,
+    pub(crate) decree_date: NaiveDate,
+    pub(crate) jo_reference: String,
+}
+
+/// The radar page and its links.
+pub(crate) struct Radar {
+    /// The limit applied, if any.
+    pub(crate) by: Option<NaiveDate>,
+    pub(crate) today: NaiveDate,
+    /// Sorted by `reachable_on` (undetermined last), then name.
+    pub(crate) entries: Vec<RadarEntry>,
+    /// By name.
+    pub(crate) pending: Vec<PendingAward>,
+    /// Whether the agent may propose (`radar:propose`).
+    pub(crate) may_propose: bool,
+    /// Whether the agent may see the registry (for the link).
+    pub(crate) may_registry: bool,
+}
+
+/// The rules engine's candidate for one laureate: the awards whose réception is recorded
+/// (durations run from it), and the birth date.
+pub(crate) fn candidate(birth_date: Option<NaiveDate>, awards: &[&AwardView]) -> Candidate {
+    Candidate {
+        birth_date,
+        awards: awards
+            .iter()
+            .filter_map(|a| {
+                Some(Award {
+                    distinction: DistinctionCode::parse(&a.distinction).ok()?,
+                    grade: GradeCode::parse(&a.grade).ok()?,
+                    decreed_on: Some(a.decree_date),
+                    received_on: a.reception_date?,
+                })
+            })
+            .collect(),
+        ..Candidate::default()
+    }
+}
+
+/// The awards without réception that are not superseded by a received award of the same
+/// distinction at the same or a higher grade.
+fn pending_of<'a>(catalogue: &Catalogue, awards: &[&'a AwardView]) -> Vec<&'a AwardView> {
+    let rank = |a: &AwardView| grade_index(catalogue, &a.distinction, &a.grade);
+    awards
+        .iter()
+        .filter(|p| p.reception_date.is_none())
+        .filter(|p| {
+            !awards.iter().any(|r| {
+                r.reception_date.is_some()
+                    && r.distinction == p.distinction
+                    && matches!((rank(r), rank(p)), (Some(r), Some(p)) if r >= p)
+            })
+        })
+        .copied()
+        .collect()
+}
+
+/// One laureate's radar entries (one per distinction with a next grade, unless an award of
+/// that distinction awaits its réception) and pending awards.
+pub(crate) fn laureate_radar(
+    catalogue: &Catalogue,
+    awards: &[&AwardView],
+    today: NaiveDate,
+) -> (Vec<RadarEntry>, Vec<PendingAward>) {
+    let Some(first) = awards.first() else {
+        return (Vec::new(), Vec::new());
+    };
+    let identity = LaureateIdentity::from_json(first.identity.expose());
+    let name = identity.display_name();
+    let pending = pending_of(catalogue, awards);
+    let entries = next_grades(catalogue, &candidate(identity.birth_date(), awards))
+        .into_iter()
+        .filter(|n| {
+            !pending
+                .iter()
+                .any(|p| p.distinction == n.distinction.as_str())
+        })
+        .filter_map(|n| {
+            let next = n.next_grade?;
+            let code = n.distinction.as_str();
+            // The award of the current grade, preferably the one whose réception the
+            // engine counted from (the earliest, should the grade be recorded twice).
+            let mut held = awards.iter().copied().filter(|a| {
+                a.distinction == code
+                    && a.grade == n.current_grade.as_str()
+                    && a.reception_date.is_some()
+            });
+            let award = held
+                .clone()
+                .find(|a| a.reception_date == Some(n.current_received_on))
+                .or_else(|| held.next())?;
+            Some(RadarEntry {
+                award_id: award.id,
+                laureate_id: award.laureate_id,
+                name: name.clone(),
+                distinction: code.to_owned(),
+                distinction_name: distinction_name(catalogue, code),
+                current_grade: n.current_grade.as_str().to_owned(),
+                current_grade_label: grade_label(catalogue, code, n.current_grade.as_str()),
+                received_on: n.current_received_on,
+                next_grade: next.as_str().to_owned(),
+                next_grade_label: grade_label(catalogue, code, next.as_str()),
+                reachable_on: n.reachable_on,
+                reachable_now: n.reachable_on.is_some_and(|d| d <= today),
+                conditions: n.conditions,
+                campaigns: Vec::new(),
+            })
+        })
+        .collect();
+    let pending = pending
+        .into_iter()
+        .map(|p| PendingAward {
+            award_id: p.id,
+            laureate_id: p.laureate_id,
+            name: name.clone(),
+            distinction: p.distinction.clone(),
+            distinction_name: distinction_name(catalogue, &p.distinction),
+            grade: p.grade.clone(),
+            grade_label: grade_label(catalogue, &p.distinction, &p.grade),
+            decree_date: p.decree_date,
+            jo_reference: p.jo_reference.clone(),
+        })
+        .collect();
+    (entries, pending)
+}
+
+/// Keeps the entries reachable by `by` (every entry when `None`), sorted by the day they are
+/// reachable (undetermined last), then name and distinction.
+pub(crate) fn select(mut entries: Vec<RadarEntry>, by: Option<NaiveDate>) -> Vec<RadarEntry> {
+    if let Some(by) = by {
+        entries.retain(|e| e.reachable_on.is_some_and(|d| d <= by));
+    }
+    entries.sort_by(|a, b| {
+        let key = |e: &RadarEntry| (e.reachable_on.is_none(), e.reachable_on);
+        key(a)
+            .cmp(&key(b))
+            .then_with(|| a.name.cmp(&b.name))
+            .then_with(|| a.distinction.cmp(&b.distinction))
+    });
+    entries
+}
+
+/// The whole registry's radar, before campaigns are attached.
+pub(crate) fn compute_radar(
+    catalogue: &Catalogue,
+    awards: &[AwardView],
+    today: NaiveDate,
+    by: Option<NaiveDate>,
+) -> (Vec<RadarEntry>, Vec<PendingAward>) {
+    let mut by_laureate: BTreeMap<LaureateId, Vec<&AwardView>> = BTreeMap::new();
+    for award in awards {
+        by_laureate
+            .entry(award.laureate_id)
+            .or_default()
+            .push(award);
+    }
+    let mut entries = Vec::new();
+    let mut pending = Vec::new();
+    for awards in by_laureate.values() {
+        let (e, p) = laureate_radar(catalogue, awards, today);
+        entries.extend(e);
+        pending.extend(p);
+    }
+    pending.sort_by(|a, b| {
+        (a.name.as_str(), a.distinction.as_str(), a.decree_date).cmp(&(
+            b.name.as_str(),
+            b.distinction.as_str(),
+            b.decree_date,
+        ))
+    });
+    (select(entries, by), pending)
+}
+
+/// The campaigns of `distinction` whose filing window includes `today`, soonest promotion
+/// first.
+pub(crate) fn open_campaigns(
+    campaigns: &[CampaignView],
+    distinction: &str,
+    today: NaiveDate,
+) -> Vec<OpenCampaign> {
+    let mut open: Vec<OpenCampaign> = campaigns
+        .iter()
+        .filter(|c| c.distinction == distinction && c.opens_on <= today && today <= c.closes_on)
+        .map(|c| OpenCampaign {
+            id: c.id,
+            label: c.label.clone(),
+            promotion_date: c.promotion_date,
+        })
+        .collect();
+    open.sort_by(|a, b| (a.promotion_date, &a.label).cmp(&(b.promotion_date, &b.label)));
+    open
+}
+
+/// The laureates eligible for their next grade, or who will be by `by` (`radar:read`), with
+/// the campaigns a proposal may go to (only with `radar:propose`).
+pub(crate) async fn radar(
+    ctx: &WebContext,
+    identity: &Identity,
+    by: Option<NaiveDate>,
+) -> ActionResult<Radar> {
+    let mut tx = ctx.begin(identity).await?;
+    ctx.require(&mut tx, identity, perm(Resource::Radar, Action::Read), None)
+        .await?;
+    let may_propose = ctx
+        .may(
+            &mut tx,
+            identity,
+            perm(Resource::Radar, Action::Propose),
+            None,
+        )
+        .await?;
+    let may_registry = ctx
+        .may(
+            &mut tx,
+            identity,
+            perm(Resource::Registry, Action::Read),
+            None,
+        )
+        .await?;
+    let catalogue = tenant_catalogue(&mut tx).await?;
+    let awards = contracts::awards(&mut tx).await?;
+    let campaigns = if may_propose {
+        contracts::campaigns(&mut tx).await?
+    } else {
+        Vec::new()
+    };
+    tx.rollback().await;
+    let today = today();
+    let (mut entries, pending) = compute_radar(&catalogue, &awards, today, by);
+    for entry in &mut entries {
+        entry.campaigns = open_campaigns(&campaigns, &entry.distinction, today);
+    }
+    Ok(Radar {
+        by,
+        today,
+        entries,
+        pending,
+        may_propose,
+        may_registry,
+    })
+}
+
+#[cfg(test)]
+#[expect(clippy::unwrap_used, reason = "tests")]
+mod tests {
+    use napoleon_kernel::{OrgUnitId, Personal};
+    use serde_json::json;
+
+    use super::*;
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    fn builtin() -> Catalogue {
+        Catalogue::builtin().unwrap()
+    }
+
+    fn award(
+        laureate: LaureateId,
+        identity: serde_json::Value,
+        distinction: &str,
+        grade: &str,
+        decree: NaiveDate,
+        reception: Option<NaiveDate>,
+    ) -> AwardView {
+        AwardView {
+            id: AwardId::new(),
+            laureate_id: laureate,
+            identity: Personal::new(identity),
+            distinction: distinction.to_owned(),
+            grade: grade.to_owned(),
+            decree_date: decree,
+            jo_reference: "JORF n° 0163 du 14 juillet 2019".to_owned(),
+            reception_date: reception,
+            dossier_id: None,
+            unit_id: None,
+        }
+    }
+
+    fn dupont() -> serde_json::Value {
+        json!({"birth_name": "Dupont", "usual_name": "", "given_names": "Jeanne Marie",
+               "sex": "F", "birth_date": "12/03/1970", "birth_place": "Lyon", "nationality": "FR"})
+    }
+
+    fn entry(name: &str, distinction: &str, reachable_on: Option<NaiveDate>) -> RadarEntry {
+        RadarEntry {
+            award_id: AwardId::new(),
+            laureate_id: LaureateId::new(),
+            name: name.to_owned(),
+            distinction: distinction.to_owned(),
+            distinction_name: distinction.to_owned(),
+            current_grade: "chevalier".to_owned(),
+            current_grade_label: "chevalier".to_owned(),
+            received_on: day(2019, 7, 14),
+            next_grade: "officier".to_owned(),
+            next_grade_label: "officier".to_owned(),
+            reachable_on,
+            reachable_now: false,
+            conditions: Vec::new(),
+            campaigns: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn dates_are_read_in_iso_or_french_form() {
+        assert_eq!(parse_date("2027-07-14"), Some(day(2027, 7, 14)));
+        assert_eq!(parse_date(" 14/07/2027 "), Some(day(2027, 7, 14)));
+        assert_eq!(parse_date("31/02/2027"), None);
+        assert_eq!(parse_date("demain"), None);
+        assert_eq!(parse_date(""), None);
+    }
+
+    #[test]
+    fn an_empty_limit_is_no_limit_and_a_wrong_one_names_the_field() {
+        assert_eq!(parse_limit("by", None), Ok(None));
+        assert_eq!(parse_limit("by", Some("  ")), Ok(None));
+        assert_eq!(
+            parse_limit("by", Some("2035-07-14")),
+            Ok(Some(day(2035, 7, 14)))
+        );
+        let error = parse_limit("date", Some("14 juillet")).unwrap_err();
+        assert_eq!(error.field, "date");
+        assert!(error.message.contains("jj/mm/aaaa"));
+    }
+
+    #[test]
+    fn names_read_family_name_in_capitals_usual_name_first() {
+        let name = |v: serde_json::Value| LaureateIdentity::from_json(&v).display_name();
+        assert_eq!(name(dupont()), "DUPONT Jeanne Marie");
+        assert_eq!(
+            name(json!({"birth_name": "Dupont", "usual_name": "Martin", "given_names": "Jeanne"})),
+            "MARTIN Jeanne"
+        );
+        assert_eq!(
+            name(json!({"birth_name": " Lefèvre ", "usual_name": null, "given_names": " Élise "})),
+            "LEFÈVRE Élise"
+        );
+        assert_eq!(name(json!({})), "(identité non renseignée)");
+        assert_eq!(name(json!("pas un objet")), "(identité non renseignée)");
+    }
+
+    #[test]
+    fn the_birth_date_is_read_when_it_is_a_date() {
+        assert_eq!(
+            LaureateIdentity::from_json(&dupont()).birth_date(),
+            Some(day(1970, 3, 12))
+        );
+        assert_eq!(
+            LaureateIdentity::from_json(&json!({"birth_date": "1970"})).birth_date(),
+            None
+        );
+    }
+
+    #[test]
+    fn the_candidate_holds_only_the_awards_received() {
+        let l = LaureateId::new();
+        let received = award(
+            l,
+            dupont(),
+            "LH",
+            "chevalier",
+            day(2019, 7, 14),
+            Some(day(2019, 10, 1)),
+        );
+        let waiting = award(l, dupont(), "ONM", "officier", day(2024, 5, 15), None);
+        let malformed = award(
+            l,
+            dupont(),
+            "lh",
+            "chevalier",
+            day(2019, 7, 14),
+            Some(day(2019, 10, 1)),
+        );
+        let c = candidate(Some(day(1970, 3, 12)), &[&received, &waiting, &malformed]);
+        assert_eq!(c.birth_date, Some(day(1970, 3, 12)));
+        assert_eq!(c.awards.len(), 1);
+        let a = &c.awards[0];
+        assert_eq!(a.distinction.as_str(), "LH");
+        assert_eq!(a.grade.as_str(), "chevalier");
+        assert_eq!(a.decreed_on, Some(day(2019, 7, 14)));
+        assert_eq!(a.received_on, day(2019, 10, 1));
+        assert!(c.services.is_empty() && c.mandates.is_empty() && c.deceased_on.is_none());
+    }
+
+    #[test]
+    fn a_chevalier_reaches_officier_eight_years_after_the_reception() {
+        let l = LaureateId::new();
+        let a = award(
+            l,
+            dupont(),
+            "LH",
+            "chevalier",
+            day(2019, 7, 14),
+            Some(day(2019, 10, 1)),
+        );
+        let (entries, pending) = laureate_radar(&builtin(), &[&a], day(2027, 10, 1));
+        assert!(pending.is_empty());
+        assert_eq!(entries.len(), 1);
+        let e = &entries[0];
+        assert_eq!(e.award_id, a.id);
+        assert_eq!(e.name, "DUPONT Jeanne Marie");
+        assert_eq!(e.distinction_name, "Légion d'honneur");
+        assert_eq!(
+            (e.current_grade.as_str(), e.next_grade.as_str()),
+            ("chevalier", "officier")
+        );
+        assert_eq!(e.received_on, day(2019, 10, 1));
+        assert_eq!(e.reachable_on, Some(day(2027, 10, 1)));
+        assert!(e.reachable_now);
+        assert!(e.conditions.iter().any(|r| r.article.as_str() == "R19"));
+
+        let (entries, _) = laureate_radar(&builtin(), &[&a], day(2027, 9, 30));
+        assert!(!entries[0].reachable_now);
+    }
+
+    #[test]
+    fn the_proposal_starts_from_the_highest_grade_received() {
+        let l = LaureateId::new();
+        let chevalier = award(
+            l,
+            dupont(),
+            "LH",
+            "chevalier",
+            day(2010, 7, 14),
+            Some(day(2010, 9, 1)),
+        );
+        let officier = award(
+            l,
+            dupont(),
+            "LH",
+            "officier",
+            day(2020, 7, 14),
+            Some(day(2020, 9, 1)),
+        );
+        let (entries, pending) =
+            laureate_radar(&builtin(), &[&chevalier, &officier], day(2026, 1, 1));
+        assert!(pending.is_empty());
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].award_id, officier.id);
+        assert_eq!(entries[0].next_grade_label, "commandeur");
+        assert_eq!(entries[0].reachable_on, Some(day(2025, 9, 1)));
+    }
+
+    #[test]
+    fn an_award_awaiting_its_reception_is_listed_apart() {
+        let l = LaureateId::new();
+        let waiting = award(l, dupont(), "LH", "chevalier", day(2025, 7, 14), None);
+        let (entries, pending) = laureate_radar(&builtin(), &[&waiting], day(2026, 1, 1));
+        assert!(entries.is_empty());
+        assert_eq!(pending.len(), 1);
+        assert_eq!(pending[0].award_id, waiting.id);
+        assert_eq!(pending[0].grade_label, "chevalier");
+        assert_eq!(pending[0].distinction_name, "Légion d'honneur");
+    }
+
+    #[test]
+    fn a_promotion_awaiting_its_reception_holds_back_the_distinction_only() {
+        let l = LaureateId::new();
+        let chevalier = award(
+            l,
+            dupont(),
+            "LH",
+            "chevalier",
+            day(2010, 7, 14),
+            Some(day(2010, 9, 1)),
+        );
+        let officier = award(l, dupont(), "LH", "officier", day(2025, 7, 14), None);
+        let onm = award(
+            l,
+            dupont(),
+            "ONM",
+            "chevalier",
+            day(2015, 5, 15),
+            Some(day(2015, 9, 1)),
+        );
+        let (entries, pending) =
+            laureate_radar(&builtin(), &[&chevalier, &officier, &onm], day(2026, 1, 1));
+        // No « officier » from the old chevalier: the promotion already happened.
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].distinction, "ONM");
+        assert_eq!(pending.len(), 1);
+        assert_eq!(pending[0].award_id, officier.id);
+    }
+
+    #[test]
+    fn a_lower_award_without_reception_is_superseded_by_a_higher_one_received() {
+        let l = LaureateId::new();
+        let chevalier = award(l, dupont(), "LH", "chevalier", day(2010, 7, 14), None);
+        let officier = award(
+            l,
+            dupont(),
+            "LH",
+            "officier",
+            day(2020, 7, 14),
+            Some(day(2020, 9, 1)),
+        );
+        let (entries, pending) =
+            laureate_radar(&builtin(), &[&chevalier, &officier], day(2026, 1, 1));
+        assert!(pending.is_empty());
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].award_id, officier.id);
+    }
+
+    #[test]
+    fn the_top_grade_has_no_entry() {
+        let l = LaureateId::new();
+        let top = award(
+            l,
+            dupont(),
+            "LH",
+            "grand_croix",
+            day(2010, 7, 14),
+            Some(day(2010, 9, 1)),
+        );
+        let (entries, pending) = laureate_radar(&builtin(), &[&top], day(2026, 1, 1));
+        assert!(entries.is_empty() && pending.is_empty());
+    }
+
+    #[test]
+    fn the_radar_keeps_what_is_reachable_by_the_date_soonest_first() {
+        let entries = || {
+            vec![
+                entry("MARTIN Paul", "LH", Some(day(2030, 1, 1))),
+                entry("BERNARD Anne", "LH", None),
+                entry("DURAND Luc", "ONM", Some(day(2027, 7, 14))),
+                entry("ARNAUD Marc", "LH", Some(day(2027, 7, 14))),
+                entry("DURAND Luc", "LH", Some(day(2027, 7, 14))),
+            ]
+        };
+        let all = select(entries(), None);
+        let order: Vec<_> = all
+            .iter()
+            .map(|e| (e.name.as_str(), e.distinction.as_str()))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                ("ARNAUD Marc", "LH"),
+                ("DURAND Luc", "LH"),
+                ("DURAND Luc", "ONM"),
+                ("MARTIN Paul", "LH"),
+                ("BERNARD Anne", "LH"),
+            ]
+        );
+        let by = select(entries(), Some(day(2027, 7, 14)));
+        assert_eq!(by.len(), 3);
+        assert!(by.iter().all(|e| e.reachable_on == Some(day(2027, 7, 14))));
+        assert!(select(entries(), Some(day(2027, 7, 13))).is_empty());
+    }
+
+    #[test]
+    fn the_whole_radar_groups_awards_by_laureate() {
+        let (a, b) = (LaureateId::new(), LaureateId::new());
+        let awards = vec![
+            award(
+                a,
+                dupont(),
+                "LH",
+                "chevalier",
+                day(2019, 7, 14),
+                Some(day(2019, 10, 1)),
+            ),
+            award(
+                b,
+                json!({"birth_name": "Arnaud", "given_names": "Marc"}),
+                "LH",
+                "chevalier",
+                day(2015, 7, 14),
+                Some(day(2015, 10, 1)),
+            ),
+            award(
+                b,
+                json!({"birth_name": "Arnaud", "given_names": "Marc"}),
+                "ONM",
+                "officier",
+                day(2025, 5, 15),
+                None,
+            ),
+        ];
+        let (entries, pending) = compute_radar(&builtin(), &awards, day(2026, 1, 1), None);
+        let names: Vec<_> = entries.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["ARNAUD Marc", "DUPONT Jeanne Marie"]);
+        assert_eq!(entries[0].reachable_on, Some(day(2023, 10, 1)));
+        assert!(entries[0].reachable_now);
+        assert_eq!(pending.len(), 1);
+        assert_eq!(pending[0].name, "ARNAUD Marc");
+        let (entries, _) =
+            compute_radar(&builtin(), &awards, day(2026, 1, 1), Some(day(2026, 1, 1)));
+        assert_eq!(entries.len(), 1);
+    }
+
+    #[test]
+    fn the_registry_groups_by_distinction_then_grade_highest_first() {
+        let (a, b) = (LaureateId::new(), LaureateId::new());
+        let awards = vec![
+            award(
+                a,
+                dupont(),
+                "ONM",
+                "chevalier",
+                day(2012, 5, 15),
+                Some(day(2012, 9, 1)),
+            ),
+            award(a, dupont(), "LH", "chevalier", day(2019, 7, 14), None),
+            award(
+                b,
+                json!({"birth_name": "Arnaud", "given_names": "Marc"}),
+                "LH",
+                "chevalier",
+                day(2015, 7, 14),
+                Some(day(2015, 10, 1)),
+            ),
+            award(
+                b,
+                json!({"birth_name": "Arnaud", "given_names": "Marc"}),
+                "LH",
+                "officier",
+                day(2024, 7, 14),
+                Some(day(2024, 10, 1)),
+            ),
+            award(b, json!({}), "XX", "inconnu", day(2024, 7, 14), None),
+        ];
+        let groups = group_registry(&builtin(), &awards);
+        let codes: Vec<_> = groups.iter().map(|g| g.code.as_str()).collect();
+        assert_eq!(codes, ["LH", "ONM", "XX"]);
+        assert_eq!(groups[0].name, "Légion d'honneur");
+        let lh: Vec<_> = groups[0].grades.iter().map(|g| g.label.as_str()).collect();
+        assert_eq!(lh, ["officier", "chevalier"]);
+        let chevaliers: Vec<_> = groups[0].grades[1]
+            .rows
+            .iter()
+            .map(|r| r.name.as_str())
+            .collect();
+        assert_eq!(chevaliers, ["ARNAUD Marc", "DUPONT Jeanne Marie"]);
+        assert_eq!(groups[0].grades[1].rows[1].reception_date, None);
+        assert_eq!(groups[2].name, "XX");
+        assert_eq!(groups[2].grades[0].label, "inconnu");
+    }
+
+    #[test]
+    fn only_campaigns_of_the_distinction_open_today_are_offered() {
+        let campaign =
+            |distinction: &str, label: &str, opens: NaiveDate, closes: NaiveDate| CampaignView {
+                id: CampaignId::new(),
+                distinction: distinction.to_owned(),
+                label: label.to_owned(),
+                promotion_date: day(2027, 7, 14),
+                opens_on: opens,
+                closes_on: closes,
+                bureau_unit_id: OrgUnitId::new(),
+                contingents: BTreeMap::new(),
+            };
+        let today = day(2027, 3, 1);
+        let campaigns = vec![
+            campaign("LH", "LH ouverte", day(2027, 1, 1), day(2027, 3, 1)),
+            campaign("LH", "LH pas encore", day(2027, 3, 2), day(2027, 4, 1)),
+            campaign("LH", "LH close", day(2026, 1, 1), day(2027, 2, 28)),
+            campaign("ONM", "ONM ouverte", day(2027, 1, 1), day(2027, 4, 1)),
+        ];
+        let open = open_campaigns(&campaigns, "LH", today);
+        let labels: Vec<_> = open.iter().map(|c| c.label.as_str()).collect();
+        assert_eq!(labels, ["LH ouverte"]);
+        assert!(open_campaigns(&campaigns, "MSI", today).is_empty());
+    }
+}

@@ -1,0 +1,497 @@
+//! Promotion's pages: the laureate registry and the promotion radar. Handlers are thin:
+//! extract, call the use case, render.
+//!
+//! The radar's « Proposer pour le grade supérieur » forms post to intake's page endpoint
+//! `POST /intake/propositions` (`_csrf`, `award_id`, `campaign_id`): intake creates the
+//! prefilled draft and redirects back here with `?propose=1`.
+
+use axum::Extension;
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
+use napoleon_identity::Identity;
+use napoleon_rules::fr_date;
+use napoleon_web::{ActionError, WebContext, WebError, WebResult};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{self, Radar, Registry};
+
+fn web(e: ActionError) -> WebError {
+    e.into_web()
+}
+
+fn plural(n: usize, singular: &str, plural: &str) -> String {
+    if n > 1 {
+        format!("{n} {plural}")
+    } else {
+        format!("{n} {singular}")
+    }
+}
+
+// Registry ----------------------------------------------------------------------------------
+
+#[derive(Serialize)]
+struct RegistryRowView {
+    name: String,
+    decree: String,
+    jo_reference: String,
+    /// « 14/07/2020 », or `None`: « en attente ».
+    reception: Option<String>,
+}
+
+#[derive(Serialize)]
+struct GradeView {
+    caption: String,
+    rows: Vec<RegistryRowView>,
+}
+
+#[derive(Serialize)]
+struct DistinctionView {
+    anchor: String,
+    name: String,
+    count: String,
+    grades: Vec<GradeView>,
+}
+
+#[derive(Serialize)]
+struct RegistryView {
+    distinctions: Vec<DistinctionView>,
+    may_radar: bool,
+}
+
+fn registry_view(registry: &Registry) -> RegistryView {
+    RegistryView {
+        distinctions: registry
+            .distinctions
+            .iter()
+            .map(|d| {
+                let count: usize = d.grades.iter().map(|g| g.rows.len()).sum();
+                DistinctionView {
+                    anchor: format!("distinction-{}", d.code.to_lowercase()),
+                    name: d.name.clone(),
+                    count: plural(
+                        count,
+                        "nomination ou promotion",
+                        "nominations ou promotions",
+                    ),
+                    grades: d
+                        .grades
+                        .iter()
+                        .map(|g| GradeView {
+                            caption: format!("{} — {} ({})", d.name, g.label, g.rows.len()),
+                            rows: g
+                                .rows
+                                .iter()
+                                .map(|r| RegistryRowView {
+                                    name: r.name.clone(),
+                                    decree: fr_date(r.decree_date),
+                                    jo_reference: r.jo_reference.clone(),
+                                    reception: r.reception_date.map(fr_date),
+                                })
+                                .collect(),
+                        })
+                        .collect(),
+                }
+            })
+            .collect(),
+        may_radar: registry.may_radar,
+    }
+}
+
+/// `GET /promotion/registre`.
+pub(crate) async fn registry(
+    State(ctx): State<WebContext>,
+    Extension(identity): Extension<Identity>,
+) -> WebResult<Response> {
+    let registry = domain::registry(&ctx, &identity).await.map_err(web)?;
+    let view = registry_view(&registry);
+    Ok(ctx
+        .page(
+            &identity,
+            "promotion/registry",
+            "Registre des lauréats",
+            &view,
+        )?
+        .into_response())
+}
+
+// Radar -------------------------------------------------------------------------------------
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct RadarQuery {
+    /// The limit, as typed (`jj/mm/aaaa` or `YYYY-MM-DD`).
+    date: Option<String>,
+    /// Present after intake created a draft.
+    propose: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Choice {
+    value: String,
+    label: String,
+}
+
+#[derive(Serialize)]
+struct ReasonView {
+    message: String,
+    article: String,
+}
+
+#[derive(Serialize)]
+struct EntryView {
+    name: String,
+    distinction: String,
+    current: String,
+    received: String,
+    next: String,
+    /// `None`: not computable (the reasons say why).
+    reachable: Option<String>,
+    reachable_now: bool,
+    reasons: Vec<ReasonView>,
+    award_id: String,
+    select_id: String,
+    campaigns: Vec<Choice>,
+}
+
+#[derive(Serialize)]
+struct PendingView {
+    name: String,
+    distinction: String,
+    grade: String,
+    decree: String,
+    jo_reference: String,
+}
+
+#[derive(Serialize)]
+struct RadarView {
+    /// The limit as typed, shown again in the field.
+    date: String,
+    date_error: Option<String>,
+    filtered: bool,
+    caption: String,
+    summary: String,
+    proposed: bool,
+    may_propose: bool,
+    may_registry: bool,
+    entries: Vec<EntryView>,
+    pending_caption: String,
+    pending: Vec<PendingView>,
+}
+
+fn radar_view(radar: &Radar, typed: &str, date_error: Option<String>, proposed: bool) -> RadarView {
+    let n = radar.entries.len();
+    let possible = plural(n, "promotion possible", "promotions possibles");
+    let (caption, summary) = match radar.by {
+        Some(by) => (
+            format!(
+                "Lauréats éligibles au grade supérieur au plus tard le {} ({n})",
+                fr_date(by)
+            ),
+            if n == 0 {
+                format!(
+                    "Aucun lauréat ne remplit les conditions de durée pour le grade supérieur au plus tard le {}.",
+                    fr_date(by)
+                )
+            } else {
+                format!(
+                    "{possible} : conditions de durée remplies au plus tard le {}.",
+                    fr_date(by)
+                )
+            },
+        ),
+        None => (
+            format!("Lauréats et grade supérieur, par date d'éligibilité ({n})"),
+            if n == 0 {
+                "Aucun lauréat du registre n'a de grade supérieur à atteindre.".to_owned()
+            } else {
+                format!(
+                    "{possible}, de la plus proche à la plus lointaine ; « déjà atteint » s'entend au {}.",
+                    fr_date(radar.today)
+                )
+            },
+        ),
+    };
+    RadarView {
+        date: typed.to_owned(),
+        date_error,
+        filtered: radar.by.is_some(),
+        caption,
+        summary,
+        proposed,
+        may_propose: radar.may_propose,
+        may_registry: radar.may_registry,
+        entries: radar
+            .entries
+            .iter()
+            .map(|e| EntryView {
+                name: e.name.clone(),
+                distinction: e.distinction_name.clone(),
+                current: e.current_grade_label.clone(),
+                received: fr_date(e.received_on),
+                next: e.next_grade_label.clone(),
+                reachable: e.reachable_on.map(fr_date),
+                reachable_now: e.reachable_now,
+                reasons: e
+                    .conditions
+                    .iter()
+                    .map(|r| ReasonView {
+                        message: r.message.clone(),
+                        article: r.article.cite(),
+                    })
+                    .collect(),
+                award_id: e.award_id.to_string(),
+                select_id: format!("campagne-{}", e.award_id),
+                campaigns: e
+                    .campaigns
+                    .iter()
+                    .map(|c| Choice {
+                        value: c.id.to_string(),
+                        label: c.label.clone(),
+                    })
+                    .collect(),
+            })
+            .collect(),
+        pending_caption: format!("Lauréats en attente de réception ({})", radar.pending.len()),
+        pending: radar
+            .pending
+            .iter()
+            .map(|p| PendingView {
+                name: p.name.clone(),
+                distinction: p.distinction_name.clone(),
+                grade: p.grade_label.clone(),
+                decree: fr_date(p.decree_date),
+                jo_reference: p.jo_reference.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// `GET /promotion/radar?date=jj/mm/aaaa`: an invalid date is shown next to the field and
+/// the list is shown unfiltered.
+pub(crate) async fn radar(
+    State(ctx): State<WebContext>,
+    Extension(identity): Extension<Identity>,
+    Query(query): Query<RadarQuery>,
+) -> WebResult<Response> {
+    let typed = query.date.as_deref().unwrap_or_default().trim();
+    let (by, date_error) = match domain::parse_limit("date", Some(typed)) {
+        Ok(by) => (by, None),
+        Err(e) => (None, Some(e.message)),
+    };
+    let radar = domain::radar(&ctx, &identity, by).await.map_err(web)?;
+    let view = radar_view(&radar, typed, date_error, query.propose.is_some());
+    let title = if view.date_error.is_some() {
+        "Erreur — Radar des promotions"
+    } else {
+        "Radar des promotions"
+    };
+    Ok(ctx
+        .page(&identity, "promotion/radar", title, &view)?
+        .into_response())
+}
+
+#[cfg(test)]
+#[expect(clippy::unwrap_used, reason = "tests")]
+mod tests {
+    use chrono::NaiveDate;
+    use napoleon_db::contracts::AwardView;
+    use napoleon_kernel::{AwardId, CampaignId, LaureateId, Personal};
+    use napoleon_web::{LayoutUser, Page, Templates};
+
+    use super::*;
+    use crate::domain::{
+        OpenCampaign, PendingAward, RadarEntry, RegistryDistinction, RegistryGrade, RegistryRow,
+    };
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    fn user() -> LayoutUser {
+        LayoutUser {
+            name: "Claire Agent".to_owned(),
+            tenant: Some("Ministère de l'Intérieur".to_owned()),
+            unit: None,
+            can_switch: false,
+            operator: false,
+            csrf: "jeton-csrf".to_owned(),
+        }
+    }
+
+    fn render<V: Serialize>(template: &str, view: &V) -> String {
+        let templates = Templates::new(crate::TEMPLATES).unwrap();
+        let user = user();
+        templates
+            .render(
+                template,
+                &Page {
+                    title: "Titre",
+                    view,
+                    user: Some(&user),
+                },
+            )
+            .unwrap()
+            .0
+    }
+
+    /// A chevalier received on 01/10/2019, as the radar computes it on 01/10/2027.
+    fn entry(campaigns: Vec<OpenCampaign>, computable: bool) -> RadarEntry {
+        let catalogue = napoleon_rules::Catalogue::builtin().unwrap();
+        let award = AwardView {
+            id: AwardId::new(),
+            laureate_id: LaureateId::new(),
+            identity: Personal::new(
+                serde_json::json!({"birth_name": "Dupont", "given_names": "Jeanne"}),
+            ),
+            distinction: "LH".to_owned(),
+            grade: "chevalier".to_owned(),
+            decree_date: day(2019, 7, 14),
+            jo_reference: String::new(),
+            reception_date: Some(day(2019, 10, 1)),
+            dossier_id: None,
+            unit_id: None,
+        };
+        let (mut entries, _) = domain::laureate_radar(&catalogue, &[&award], day(2027, 10, 1));
+        let mut entry = entries.remove(0);
+        entry.campaigns = campaigns;
+        if !computable {
+            entry.reachable_on = None;
+            entry.reachable_now = false;
+        }
+        entry
+    }
+
+    fn radar(may_propose: bool) -> Radar {
+        let open = OpenCampaign {
+            id: CampaignId::new(),
+            label: "Légion d'honneur — promotion du 14/07/2028".to_owned(),
+            promotion_date: day(2028, 7, 14),
+        };
+        Radar {
+            by: None,
+            today: day(2027, 10, 1),
+            entries: vec![
+                entry(if may_propose { vec![open] } else { Vec::new() }, true),
+                entry(Vec::new(), false),
+            ],
+            pending: vec![PendingAward {
+                award_id: AwardId::new(),
+                laureate_id: LaureateId::new(),
+                name: "ARNAUD Marc".to_owned(),
+                distinction: "LH".to_owned(),
+                distinction_name: "Légion d'honneur".to_owned(),
+                grade: "chevalier".to_owned(),
+                grade_label: "chevalier".to_owned(),
+                decree_date: day(2027, 7, 14),
+                jo_reference: "JORF n° 0163".to_owned(),
+            }],
+            may_propose,
+            may_registry: true,
+        }
+    }
+
+    #[test]
+    fn the_radar_offers_a_proposal_per_entry_naming_the_laureate() {
+        let view = radar_view(&radar(true), "", None, true);
+        let html = render("promotion/radar", &view);
+        assert!(html.contains("Le brouillon de proposition a été créé"));
+        assert!(html.contains(r#"action="/intake/propositions""#));
+        assert!(html.contains(r#"name="_csrf" value="jeton-csrf""#));
+        assert!(html.contains(r#"name="award_id""#));
+        assert!(html.contains(r#"name="campaign_id""#));
+        assert!(html.contains(
+            r#"Proposer pour le grade supérieur<span class="fr-sr-only"> : DUPONT Jeanne pour officier (Légion d&#x27;honneur)</span>"#
+        ));
+        assert!(html.contains("Aucune campagne de cette distinction n'est ouverte"));
+        assert!(html.contains("01/10/2027"));
+        assert!(html.contains("art. R19"));
+        assert!(html.contains("en attente"));
+        assert!(html.contains("ARNAUD Marc"));
+        assert!(html.contains(r#"inputmode="numeric""#));
+    }
+
+    #[test]
+    fn the_templates_carry_no_inline_script_or_style() {
+        for (name, source) in crate::TEMPLATES {
+            assert!(name.starts_with("promotion/"));
+            assert!(!source.contains("<script"), "{name}");
+            assert!(!source.contains("style"), "{name}");
+            // No event handler attribute (` onclick=`…).
+            let handler = source.split(" on").skip(1).any(|rest| {
+                let word: String = rest.chars().take_while(char::is_ascii_alphabetic).collect();
+                !word.is_empty() && rest[word.len()..].starts_with('=')
+            });
+            assert!(!handler, "{name}");
+        }
+    }
+
+    #[test]
+    fn without_the_proposal_right_the_radar_has_no_form() {
+        let view = radar_view(&radar(false), "", None, false);
+        let html = render("promotion/radar", &view);
+        assert!(!html.contains("/intake/propositions"));
+        assert!(!html.contains("Le brouillon de proposition a été créé"));
+        assert!(html.contains("DUPONT Jeanne"));
+    }
+
+    #[test]
+    fn a_wrong_date_is_shown_next_to_the_field() {
+        let view = radar_view(
+            &radar(true),
+            "14 juillet",
+            Some("Date : saisissez une date valide.".to_owned()),
+            false,
+        );
+        let html = render("promotion/radar", &view);
+        assert!(html.contains(r#"value="14 juillet""#));
+        assert!(html.contains(r#"aria-describedby="date-erreur""#));
+        assert!(html.contains(r#"id="date-erreur""#));
+    }
+
+    #[test]
+    fn the_registry_shows_each_grade_as_a_captioned_table() {
+        let registry = Registry {
+            distinctions: vec![RegistryDistinction {
+                code: "LH".to_owned(),
+                name: "Légion d'honneur".to_owned(),
+                grades: vec![RegistryGrade {
+                    code: "chevalier".to_owned(),
+                    label: "chevalier".to_owned(),
+                    rows: vec![
+                        RegistryRow {
+                            award_id: AwardId::new(),
+                            laureate_id: LaureateId::new(),
+                            name: "DUPONT Jeanne".to_owned(),
+                            decree_date: day(2019, 7, 14),
+                            jo_reference: "JORF n° 0163 du 14 juillet 2019".to_owned(),
+                            reception_date: Some(day(2019, 10, 1)),
+                        },
+                        RegistryRow {
+                            award_id: AwardId::new(),
+                            laureate_id: LaureateId::new(),
+                            name: "ARNAUD Marc".to_owned(),
+                            decree_date: day(2025, 7, 14),
+                            jo_reference: "JORF n° 0160".to_owned(),
+                            reception_date: None,
+                        },
+                    ],
+                }],
+            }],
+            may_radar: true,
+        };
+        let html = render("promotion/registry", &registry_view(&registry));
+        assert!(html.contains("<caption>Légion d&#x27;honneur — chevalier (2)</caption>"));
+        assert!(html.contains("14/07/2019"));
+        assert!(html.contains("01/10/2019"));
+        assert!(html.contains("en attente"));
+        assert!(html.contains(r#"href="/promotion/radar""#));
+        let empty = render(
+            "promotion/registry",
+            &registry_view(&Registry {
+                distinctions: Vec::new(),
+                may_radar: false,
+            }),
+        );
+        assert!(empty.contains("Le registre ne compte encore aucun lauréat."));
+    }
+}
