@@ -1,9 +1,22 @@
-//! The `decisions` service.
+//! The `decisions` service: the ministry's bureau ranks the dossiers transmitted for a
+//! campaign within its contingents, decides (retenu, ajourné, refusé), closes the list, records
+//! the decree's publication — which turns every retained dossier into an award of the laureate
+//! registry — and then each laureate's réception (prise de rang).
 //!
-//! It owns the `decisions` schema and serves everything under `/decisions`. It never depends on another
-//! service crate (checked in CI) and trusts only the identity the gateway signs: every route
-//! but health is behind [`require_identity`], so a request without a valid assertion is a 401.
+//! It owns the `decisions` schema, writes the `registry` schema, and serves everything under
+//! `/decisions`. It never depends on another service crate (checked in CI): it reads
+//! campaigns and dossiers through `napoleon_db::contracts` and moves dossiers with
+//! `intake.move_dossier`. It trusts only the identity the gateway signs: every route but health
+//! is behind [`require_identity`], so a request without a valid assertion is a 401, and each
+//! use case checks its permission at the campaign's bureau unit.
 
+mod api;
+mod domain;
+mod http;
+mod store;
+mod tally;
+
+use axum::routing::{get, post};
 use axum::{Router, middleware};
 use napoleon_identity::{ServiceIdentity, require_identity};
 use napoleon_web::{WebContext, health_router, identity_route};
@@ -12,13 +25,35 @@ use napoleon_web::{WebContext, health_router, identity_route};
 pub const SERVICE: &str = "decisions";
 
 /// The service's page templates, registered with the shared ones.
-pub const TEMPLATES: &[(&str, &str)] = &[];
+pub const TEMPLATES: &[(&str, &str)] = &[
+    (
+        "decisions/campaigns",
+        include_str!("../templates/campaigns.hbs"),
+    ),
+    ("decisions/board", include_str!("../templates/board.hbs")),
+];
 
 /// The service's routes, all under `/decisions`. Its own health endpoints are reachable through
 /// the prefix too, so the gateway can probe each service it forwards to.
 pub fn router(ctx: &WebContext) -> Router {
     let protected = Router::new()
         .route("/api/v1/identity", identity_route(SERVICE))
+        .route("/api/v1/openapi.json", get(api::openapi))
+        .route("/api/v1/campaigns", get(api::list_campaigns))
+        .route("/api/v1/campaigns/{id}/board", get(api::board))
+        .route("/api/v1/campaigns/{id}/close", post(api::close))
+        .route("/api/v1/campaigns/{id}/publish", post(api::publish))
+        .route("/api/v1/dossiers/{id}/rank", post(api::rank))
+        .route("/api/v1/dossiers/{id}/decision", post(api::decide))
+        .route("/api/v1/awards/{id}/reception", post(api::receive))
+        .route("/campagnes", get(http::campaigns))
+        .route("/campagnes/{id}", get(http::board))
+        .route("/campagnes/{id}/cloture", post(http::close))
+        .route("/campagnes/{id}/publication", post(http::publish))
+        .route("/dossiers/{id}/rang", post(http::rank))
+        .route("/dossiers/{id}/decision", post(http::decide))
+        .route("/recompenses/{id}/reception", post(http::receive))
+        .with_state(ctx.clone())
         .layer(middleware::from_fn_with_state(
             ServiceIdentity {
                 verifier: ctx.identity.clone(),

@@ -1,0 +1,497 @@
+//! Decisions' queries, over its own schema (`decisions.*`) and the laureate registry it writes
+//! (`registry.*`), each on the request's tenant transaction. Dossiers and campaigns are read
+//! through `napoleon_db::contracts` (and one count over `intake.dossiers_v1`, below).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text, Uuid as SqlUuid};
+use diesel_async::RunQueryDsl;
+use napoleon_db::{DbError, TenantConn};
+use napoleon_kernel::{AgentId, AwardId, CampaignId, DossierId, LaureateId, OrgUnitId};
+
+diesel::table! {
+    decisions.rankings (tenant_id, dossier_id) {
+        tenant_id -> Uuid,
+        dossier_id -> Uuid,
+        campaign_id -> Uuid,
+        rank -> Int4,
+        decision -> Nullable<Text>,
+        motivation -> Nullable<Text>,
+        decided_by -> Nullable<Uuid>,
+        decided_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    decisions.lists (tenant_id, campaign_id) {
+        tenant_id -> Uuid,
+        campaign_id -> Uuid,
+        closed_at -> Timestamptz,
+        closed_by -> Uuid,
+        decree_date -> Nullable<Date>,
+        jo_reference -> Nullable<Text>,
+        published_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    registry.laureates (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        identity -> Jsonb,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    registry.awards (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        laureate_id -> Uuid,
+        distinction -> Text,
+        grade -> Text,
+        decree_date -> Date,
+        jo_reference -> Text,
+        reception_date -> Nullable<Date>,
+        dossier_id -> Nullable<Uuid>,
+        unit_id -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+    }
+}
+
+/// Serialises every change to one campaign's list (ranks, decisions, closing, publication)
+/// until the transaction ends: two agents working on the same list wait for each other, so a
+/// swap, a closing and a decision never interleave.
+pub(crate) async fn lock_campaign(
+    tx: &mut TenantConn,
+    campaign: CampaignId,
+) -> Result<(), DbError> {
+    diesel::sql_query(
+        "SELECT pg_advisory_xact_lock(hashtextextended('napoleon.decisions.list:' || $1::text, 0))",
+    )
+    .bind::<SqlUuid, _>(campaign.as_uuid())
+    .execute(tx.pg())
+    .await?;
+    Ok(())
+}
+
+// Rankings ---------------------------------------------------------------------------------
+
+/// A dossier's row of the list: its stored rank and the bureau's decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Ranking {
+    pub(crate) dossier_id: DossierId,
+    pub(crate) rank: i32,
+    pub(crate) decision: Option<String>,
+    pub(crate) motivation: Option<String>,
+    pub(crate) decided_by: Option<AgentId>,
+    pub(crate) decided_at: Option<DateTime<Utc>>,
+}
+
+type RankingRow = (
+    uuid::Uuid,
+    i32,
+    Option<String>,
+    Option<String>,
+    Option<uuid::Uuid>,
+    Option<DateTime<Utc>>,
+);
+
+/// The campaign's stored rankings, by rank.
+pub(crate) async fn rankings(
+    tx: &mut TenantConn,
+    campaign: CampaignId,
+) -> Result<Vec<Ranking>, DbError> {
+    let rows: Vec<RankingRow> = rankings::table
+        .filter(rankings::tenant_id.eq(tx.tenant().as_uuid()))
+        .filter(rankings::campaign_id.eq(campaign.as_uuid()))
+        .order((rankings::rank, rankings::dossier_id))
+        .select((
+            rankings::dossier_id,
+            rankings::rank,
+            rankings::decision,
+            rankings::motivation,
+            rankings::decided_by,
+            rankings::decided_at,
+        ))
+        .load(tx.pg())
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(dossier, rank, decision, motivation, by, at)| Ranking {
+            dossier_id: DossierId::from_uuid(dossier),
+            rank,
+            decision,
+            motivation,
+            decided_by: by.map(AgentId::from_uuid),
+            decided_at: at,
+        })
+        .collect())
+}
+
+/// Gives a dossier its first rank.
+pub(crate) async fn insert_ranking(
+    tx: &mut TenantConn,
+    dossier: DossierId,
+    campaign: CampaignId,
+    rank: i32,
+) -> Result<(), DbError> {
+    diesel::insert_into(rankings::table)
+        .values((
+            rankings::tenant_id.eq(tx.tenant().as_uuid()),
+            rankings::dossier_id.eq(dossier.as_uuid()),
+            rankings::campaign_id.eq(campaign.as_uuid()),
+            rankings::rank.eq(rank),
+        ))
+        .execute(tx.pg())
+        .await?;
+    Ok(())
+}
+
+/// Changes a dossier's rank.
+pub(crate) async fn set_rank(
+    tx: &mut TenantConn,
+    dossier: DossierId,
+    rank: i32,
+) -> Result<(), DbError> {
+    diesel::update(
+        rankings::table
+            .filter(rankings::tenant_id.eq(tx.tenant().as_uuid()))
+            .filter(rankings::dossier_id.eq(dossier.as_uuid())),
+    )
+    .set(rankings::rank.eq(rank))
+    .execute(tx.pg())
+    .await?;
+    Ok(())
+}
+
+/// Records the bureau's decision on a ranked dossier.
+pub(crate) async fn set_decision(
+    tx: &mut TenantConn,
+    dossier: DossierId,
+    decision: &str,
+    motivation: &str,
+    by: AgentId,
+) -> Result<(), DbError> {
+    diesel::update(
+        rankings::table
+            .filter(rankings::tenant_id.eq(tx.tenant().as_uuid()))
+            .filter(rankings::dossier_id.eq(dossier.as_uuid())),
+    )
+    .set((
+        rankings::decision.eq(decision),
+        rankings::motivation.eq(motivation),
+        rankings::decided_by.eq(by.as_uuid()),
+        rankings::decided_at.eq(diesel::dsl::now),
+    ))
+    .execute(tx.pg())
+    .await?;
+    Ok(())
+}
+
+// Lists ------------------------------------------------------------------------------------
+
+/// A campaign's closed list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct List {
+    pub(crate) campaign_id: CampaignId,
+    pub(crate) closed_at: DateTime<Utc>,
+    pub(crate) closed_by: AgentId,
+    pub(crate) decree_date: Option<NaiveDate>,
+    pub(crate) jo_reference: Option<String>,
+    pub(crate) published_at: Option<DateTime<Utc>>,
+}
+
+type ListRow = (
+    uuid::Uuid,
+    DateTime<Utc>,
+    uuid::Uuid,
+    Option<NaiveDate>,
+    Option<String>,
+    Option<DateTime<Utc>>,
+);
+
+const LIST_COLUMNS: (
+    lists::campaign_id,
+    lists::closed_at,
+    lists::closed_by,
+    lists::decree_date,
+    lists::jo_reference,
+    lists::published_at,
+) = (
+    lists::campaign_id,
+    lists::closed_at,
+    lists::closed_by,
+    lists::decree_date,
+    lists::jo_reference,
+    lists::published_at,
+);
+
+fn list_of(row: ListRow) -> List {
+    let (campaign, closed_at, closed_by, decree_date, jo_reference, published_at) = row;
+    List {
+        campaign_id: CampaignId::from_uuid(campaign),
+        closed_at,
+        closed_by: AgentId::from_uuid(closed_by),
+        decree_date,
+        jo_reference,
+        published_at,
+    }
+}
+
+/// The campaign's list, once closed.
+pub(crate) async fn list(
+    tx: &mut TenantConn,
+    campaign: CampaignId,
+) -> Result<Option<List>, DbError> {
+    let row: Option<ListRow> = lists::table
+        .filter(lists::tenant_id.eq(tx.tenant().as_uuid()))
+        .filter(lists::campaign_id.eq(campaign.as_uuid()))
+        .select(LIST_COLUMNS)
+        .first(tx.pg())
+        .await
+        .optional()?;
+    Ok(row.map(list_of))
+}
+
+/// Every closed list of the tenant.
+pub(crate) async fn lists(tx: &mut TenantConn) -> Result<Vec<List>, DbError> {
+    let rows: Vec<ListRow> = lists::table
+        .filter(lists::tenant_id.eq(tx.tenant().as_uuid()))
+        .select(LIST_COLUMNS)
+        .load(tx.pg())
+        .await?;
+    Ok(rows.into_iter().map(list_of).collect())
+}
+
+/// Closes (freezes) the campaign's list.
+pub(crate) async fn insert_list(
+    tx: &mut TenantConn,
+    campaign: CampaignId,
+    by: AgentId,
+) -> Result<DateTime<Utc>, DbError> {
+    Ok(diesel::insert_into(lists::table)
+        .values((
+            lists::tenant_id.eq(tx.tenant().as_uuid()),
+            lists::campaign_id.eq(campaign.as_uuid()),
+            lists::closed_by.eq(by.as_uuid()),
+        ))
+        .returning(lists::closed_at)
+        .get_result(tx.pg())
+        .await?)
+}
+
+/// Records the publication of the campaign's closed list.
+pub(crate) async fn publish_list(
+    tx: &mut TenantConn,
+    campaign: CampaignId,
+    decree_date: NaiveDate,
+    jo_reference: &str,
+) -> Result<(), DbError> {
+    diesel::update(
+        lists::table
+            .filter(lists::tenant_id.eq(tx.tenant().as_uuid()))
+            .filter(lists::campaign_id.eq(campaign.as_uuid())),
+    )
+    .set((
+        lists::decree_date.eq(decree_date),
+        lists::jo_reference.eq(jo_reference),
+        lists::published_at.eq(diesel::dsl::now),
+    ))
+    .execute(tx.pg())
+    .await?;
+    Ok(())
+}
+
+// Registry ---------------------------------------------------------------------------------
+
+/// Whether the laureate is in the tenant's registry.
+pub(crate) async fn laureate_exists(tx: &mut TenantConn, id: LaureateId) -> Result<bool, DbError> {
+    let n: i64 = laureates::table
+        .filter(laureates::tenant_id.eq(tx.tenant().as_uuid()))
+        .filter(laureates::id.eq(id.as_uuid()))
+        .count()
+        .get_result(tx.pg())
+        .await?;
+    Ok(n > 0)
+}
+
+/// Adds a person to the registry (`identity`: the dossier's candidate object, as typed).
+pub(crate) async fn insert_laureate(
+    tx: &mut TenantConn,
+    identity: &serde_json::Value,
+) -> Result<LaureateId, DbError> {
+    let id = LaureateId::new();
+    diesel::insert_into(laureates::table)
+        .values((
+            laureates::tenant_id.eq(tx.tenant().as_uuid()),
+            laureates::id.eq(id.as_uuid()),
+            laureates::identity.eq(identity),
+        ))
+        .execute(tx.pg())
+        .await?;
+    Ok(id)
+}
+
+/// An award to create.
+#[derive(Debug, Clone)]
+pub(crate) struct NewAward<'a> {
+    pub(crate) laureate: LaureateId,
+    pub(crate) distinction: &'a str,
+    pub(crate) grade: &'a str,
+    pub(crate) decree_date: NaiveDate,
+    pub(crate) jo_reference: &'a str,
+    pub(crate) dossier: DossierId,
+    pub(crate) unit: OrgUnitId,
+}
+
+pub(crate) async fn insert_award(
+    tx: &mut TenantConn,
+    new: &NewAward<'_>,
+) -> Result<AwardId, DbError> {
+    let id = AwardId::new();
+    diesel::insert_into(awards::table)
+        .values((
+            awards::tenant_id.eq(tx.tenant().as_uuid()),
+            awards::id.eq(id.as_uuid()),
+            awards::laureate_id.eq(new.laureate.as_uuid()),
+            awards::distinction.eq(new.distinction),
+            awards::grade.eq(new.grade),
+            awards::decree_date.eq(new.decree_date),
+            awards::jo_reference.eq(new.jo_reference),
+            awards::dossier_id.eq(new.dossier.as_uuid()),
+            awards::unit_id.eq(new.unit.as_uuid()),
+        ))
+        .execute(tx.pg())
+        .await?;
+    Ok(id)
+}
+
+/// An award of the registry, as decisions reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Award {
+    pub(crate) id: AwardId,
+    pub(crate) laureate_id: LaureateId,
+    pub(crate) grade: String,
+    pub(crate) decree_date: NaiveDate,
+    pub(crate) jo_reference: String,
+    pub(crate) reception_date: Option<NaiveDate>,
+    pub(crate) dossier_id: Option<DossierId>,
+}
+
+type AwardRow = (
+    uuid::Uuid,
+    uuid::Uuid,
+    String,
+    NaiveDate,
+    String,
+    Option<NaiveDate>,
+    Option<uuid::Uuid>,
+);
+
+const AWARD_COLUMNS: (
+    awards::id,
+    awards::laureate_id,
+    awards::grade,
+    awards::decree_date,
+    awards::jo_reference,
+    awards::reception_date,
+    awards::dossier_id,
+) = (
+    awards::id,
+    awards::laureate_id,
+    awards::grade,
+    awards::decree_date,
+    awards::jo_reference,
+    awards::reception_date,
+    awards::dossier_id,
+);
+
+fn award_of(row: AwardRow) -> Award {
+    let (id, laureate, grade, decree_date, jo_reference, reception_date, dossier) = row;
+    Award {
+        id: AwardId::from_uuid(id),
+        laureate_id: LaureateId::from_uuid(laureate),
+        grade,
+        decree_date,
+        jo_reference,
+        reception_date,
+        dossier_id: dossier.map(DossierId::from_uuid),
+    }
+}
+
+/// One award, locked until the transaction ends ([`DbError::is_not_found`] otherwise).
+pub(crate) async fn award_for_update(tx: &mut TenantConn, id: AwardId) -> Result<Award, DbError> {
+    let row: AwardRow = awards::table
+        .filter(awards::tenant_id.eq(tx.tenant().as_uuid()))
+        .filter(awards::id.eq(id.as_uuid()))
+        .select(AWARD_COLUMNS)
+        .for_update()
+        .first(tx.pg())
+        .await?;
+    Ok(award_of(row))
+}
+
+/// The awards that came from these dossiers.
+pub(crate) async fn awards_of(
+    tx: &mut TenantConn,
+    dossiers: &[DossierId],
+) -> Result<Vec<Award>, DbError> {
+    let ids: Vec<uuid::Uuid> = dossiers.iter().map(DossierId::as_uuid).collect();
+    let rows: Vec<AwardRow> = awards::table
+        .filter(awards::tenant_id.eq(tx.tenant().as_uuid()))
+        .filter(awards::dossier_id.eq_any(ids))
+        .select(AWARD_COLUMNS)
+        .load(tx.pg())
+        .await?;
+    Ok(rows.into_iter().map(award_of).collect())
+}
+
+/// Records the laureate's réception (prise de rang).
+pub(crate) async fn set_reception(
+    tx: &mut TenantConn,
+    id: AwardId,
+    date: NaiveDate,
+) -> Result<(), DbError> {
+    diesel::update(
+        awards::table
+            .filter(awards::tenant_id.eq(tx.tenant().as_uuid()))
+            .filter(awards::id.eq(id.as_uuid())),
+    )
+    .set(awards::reception_date.eq(date))
+    .execute(tx.pg())
+    .await?;
+    Ok(())
+}
+
+// Counts over intake's contract view ---------------------------------------------------------
+
+/// How many dossiers each campaign has in each of `states` (read through `intake.dossiers_v1`).
+pub(crate) async fn campaign_state_counts(
+    tx: &mut TenantConn,
+    states: &[&str],
+) -> Result<Vec<(CampaignId, String, i64)>, DbError> {
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = SqlUuid)]
+        campaign_id: uuid::Uuid,
+        #[diesel(sql_type = Text)]
+        state: String,
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let rows: Vec<Count> = diesel::sql_query(
+        "SELECT campaign_id, state, count(*) AS n FROM intake.dossiers_v1 \
+         WHERE tenant_id = $1 AND state = ANY ($2) GROUP BY campaign_id, state",
+    )
+    .bind::<SqlUuid, _>(tx.tenant().as_uuid())
+    .bind::<diesel::sql_types::Array<Text>, _>(
+        states.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>(),
+    )
+    .load(tx.pg())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|c| (CampaignId::from_uuid(c.campaign_id), c.state, c.n))
+        .collect())
+}
