@@ -161,12 +161,29 @@ async fn dispatch(state: &GatewayState, mut request: Request, service: &str) -> 
     headers.remove("cookie");
     headers.insert(ASSERTION_HEADER, assertion);
     match target {
-        Target::InProcess(router) => match router.clone().oneshot(request).await {
+        Target::InProcess(router) => match router.clone().oneshot(fresh(request)).await {
             Ok(response) => response,
             Err(never) => match never {},
         },
         Target::Remote(base) => remote(state, base, request).await,
     }
+}
+
+/// The request as a service receives it over HTTP: method, URI, headers and body, with none of
+/// the gateway's extensions (its matched path parameters would otherwise add to the
+/// service's own), but the request span, so the service's records join the request's.
+fn fresh(request: Request) -> Request {
+    let (parts, body) = request.into_parts();
+    let span = parts.extensions.get::<napoleon_identity::RequestSpan>().cloned();
+    let mut out = Request::new(body);
+    *out.method_mut() = parts.method;
+    *out.uri_mut() = parts.uri;
+    *out.version_mut() = parts.version;
+    *out.headers_mut() = parts.headers;
+    if let Some(span) = span {
+        out.extensions_mut().insert(span);
+    }
+    out
 }
 
 async fn remote(state: &GatewayState, base: &str, request: Request) -> Response {

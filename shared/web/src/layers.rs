@@ -19,7 +19,10 @@ pub struct EdgeConfig {
     pub tls: bool,
 }
 
-const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+// The DSFR's scripts set `style` attributes on the elements they animate (collapses, modals):
+// `style-src-attr` allows those attributes only. Scripts and style sheets stay same-origin.
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+style-src-attr 'unsafe-inline'; img-src 'self' data:; \
 font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; \
 frame-ancestors 'none'";
 

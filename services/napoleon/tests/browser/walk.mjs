@@ -12,6 +12,7 @@
 
 import {
   check,
+  chooseRadio,
   launch,
   login,
   logout,
@@ -29,7 +30,36 @@ import {
 const AGENTS = {
   redacteur: { email: 'paul.bernard@interieur.gouv.fr', name: 'Paul Bernard' },
   administratrice: { email: 'anne.durand@interieur.gouv.fr', name: 'Anne Durand' },
+  instructrice: { email: 'claire.martin@interieur.gouv.fr', name: 'Claire Martin' },
+  valideur: { email: 'hugo.leroy@interieur.gouv.fr', name: 'Hugo Leroy' },
+  integratrice: { email: 'sophie.petit@interieur.gouv.fr', name: 'Sophie Petit' },
 };
+
+/** jj/mm/aaaa, `days` from today. */
+function frDate(days = 0) {
+  const d = new Date(Date.now() + days * 86400000);
+  return `${String(d.getUTCDate()).padStart(2, '0')}/${String(d.getUTCMonth() + 1).padStart(2, '0')}/${d.getUTCFullYear()}`;
+}
+
+/** What the walk learns on the way (the new dossier's number and page). */
+const memo = {};
+
+/** Labels carry « * » for required fields: match on their start. */
+const label = (text) => new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`);
+
+/** Fails unless the dossier's state badge says `state` (badges are upper-cased by CSS). */
+async function expectState(page, state) {
+  const shown = (await page.locator('#etat-dossier').textContent())?.trim();
+  if (shown !== state) throw new Error(`état affiché « ${shown} » au lieu de « ${state} »`);
+}
+
+/** Fails unless the page's path is `path`. */
+function expectPath(page, path) {
+  const actual = new URL(page.url()).pathname;
+  if (!(path instanceof RegExp ? path.test(actual) : actual === path)) {
+    throw new Error(`page attendue ${path}, obtenue ${page.url()}`);
+  }
+}
 
 /** The agent the administrator gives a role to, from the keyboard. */
 const NEW_MEMBER = 'camille.nouvel@interieur.gouv.fr';
@@ -134,6 +164,113 @@ const STEPS = [
   ['déconnexion de l’administratrice', async ({ page }) => {
     await logout(page);
     await expectText(page, 'Vous êtes déconnecté');
+  }],
+  // One nomination end to end -------------------------------------------------------------
+  ['le rédacteur ouvre ses dossiers depuis l’accueil', async ({ page, base }) => {
+    await login(page, base, AGENTS.redacteur.email);
+    await expectText(page, 'Ce qui vous attend');
+    await pressButton(page, 'Mes dossiers de proposition');
+    expectPath(page, '/intake/dossiers');
+    await check(page, 'mes-dossiers');
+  }],
+  ['création d’un dossier dans la campagne ouverte', async ({ page }) => {
+    await pressButton(page, 'Créer un dossier');
+    expectPath(page, /^\/intake\/dossiers\/[0-9a-f-]+\/etape\/1$/);
+    memo.draft = new URL(page.url()).pathname.replace(/\/etape\/1$/, '');
+    await check(page, 'etape-1-candidat');
+  }],
+  ['étape 1 au clavier, avec une date invalide : erreurs annoncées, rien de perdu', async ({ page }) => {
+    await typeField(page, label('Nom de naissance'), 'Lambert');
+    await typeField(page, label('Prénoms'), 'Jeanne Marie');
+    await selectOption(page, label('Sexe'), 'Femme');
+    await typeField(page, label('Date de naissance'), '31/02/1962');
+    await typeField(page, label('Lieu de naissance'), 'Lyon (Rhône)');
+    await typeField(page, label('Nationalité'), 'FR');
+    await typeField(page, label('Département de résidence'), '69');
+    await pressButton(page, 'Continuer');
+    await expectText(page, 'Le formulaire contient 1 erreur(s)');
+    await expectText(page, '« 31/02/1962 » n\'est pas une date valide');
+    const kept = await page.inputValue('#birth_name');
+    if (kept !== 'Lambert') throw new Error(`le nom saisi est perdu : « ${kept} »`);
+    await check(page, 'etape-1-erreurs');
+  }],
+  ['étape 1 corrigée', async ({ page }) => {
+    await typeField(page, label('Date de naissance'), '28/02/1962');
+    await pressButton(page, 'Continuer');
+    expectPath(page, `${memo.draft}/etape/2`);
+    await check(page, 'etape-2-carriere');
+  }],
+  ['étape 2 : carrière', async ({ page }) => {
+    await typeField(page, label('Début'), '01/09/1984');
+    await selectOption(page, label('Nature'), 'Service public');
+    await typeField(page, label('Fonction et employeur'), 'Ingénieure, puis directrice des services techniques de la ville de Lyon');
+    await pressButton(page, 'Continuer');
+    expectPath(page, `${memo.draft}/etape/3`);
+    await check(page, 'etape-3-distinctions');
+  }],
+  ['étape 3 : distinctions détenues', async ({ page }) => {
+    await selectOption(page, label('Distinction'), 'Ordre national du Mérite');
+    await selectOption(page, label('Grade ou échelon'), 'chevalier');
+    await typeField(page, label('Date du décret'), '14/11/2008');
+    await typeField(page, label('Date de réception'), '02/02/2009');
+    await pressButton(page, 'Continuer');
+    expectPath(page, `${memo.draft}/etape/4`);
+    await check(page, 'etape-4-proposition');
+  }],
+  ['étape 4 : grade proposé et exposé des motifs', async ({ page }) => {
+    await selectOption(page, label('Grade proposé'), 'chevalier');
+    await typeField(page, label("Date de l'extrait de casier judiciaire"), frDate(-5));
+    await typeField(page, label('Exposé des motifs'), 'Quarante ans au service des habitants de Lyon ; pilotage des travaux après les inondations de 2003.');
+    await pressButton(page, 'Continuer');
+    expectPath(page, `${memo.draft}/etape/5`);
+  }],
+  ['étape 5 : éligibilité vérifiée avant le dépôt', async ({ page }) => {
+    await expectText(page, 'Conditions statutaires remplies');
+    await check(page, 'etape-5-verification');
+  }],
+  ['dépôt : numéro et récépissé', async ({ page }) => {
+    await pressButton(page, 'Déposer le dossier');
+    expectPath(page, `${memo.draft}/recepisse`);
+    memo.number = (await page.locator('#numero-dossier').textContent()).trim();
+    if (!/^LH-\d{4}-07-\d{4}$/.test(memo.number)) throw new Error(`numéro inattendu : ${memo.number}`);
+    memo.id = memo.draft.split('/').pop();
+    await expectText(page, 'Déposé');
+    await check(page, 'recepisse');
+    await logout(page);
+  }],
+  ['l’instructrice prend en charge le dossier depuis sa file', async ({ page, base }) => {
+    await login(page, base, AGENTS.instructrice.email);
+    await pressButton(page, 'Dossiers à instruire');
+    await check(page, 'file-a-traiter');
+    await pressButton(page, memo.number);
+    expectPath(page, `/instruction/dossiers/${memo.id}`);
+    await expectText(page, 'Conditions statutaires remplies');
+    await check(page, 'dossier-depose');
+    await pressButton(page, 'Prendre en charge');
+    await expectText(page, 'Vous avez pris en charge ce dossier');
+  }],
+  ['l’instructrice rend un avis favorable', async ({ page }) => {
+    await chooseRadio(page, label('Avis'), 'Favorable');
+    await typeField(page, label("Motivation de l'avis"), 'Mérites éminents, avis favorable du maire.');
+    await pressButton(page, "Enregistrer l'avis");
+    await expectText(page, 'Votre avis est enregistré');
+    await expectText(page, 'Avis rendu');
+    // Four eyes: she cannot validate her own opinion.
+    if (await page.getByRole('button', { name: 'Valider et transmettre au ministère' }).count()) {
+      throw new Error('l’auteure de l’avis se voit proposer la validation de son propre avis');
+    }
+    await check(page, 'dossier-avis-rendu');
+    await logout(page);
+  }],
+  ['le valideur valide et transmet au ministère', async ({ page, base }) => {
+    await login(page, base, AGENTS.valideur.email);
+    await visit(page, `${base}/instruction/dossiers?onglet=a-traiter`);
+    await pressButton(page, memo.number);
+    await pressButton(page, 'Valider et transmettre au ministère');
+    await expectState(page, 'Transmis au ministère');
+    await expectText(page, 'Validé et transmis au ministère');
+    await check(page, 'dossier-transmis');
+    await logout(page);
   }],
   ['contrôle de l’outil : axe signale une violation introduite exprès', async ({ page, base }) => {
     // Guards against a check that passes because axe did not run.

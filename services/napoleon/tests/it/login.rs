@@ -80,12 +80,22 @@ impl LiveApp {
         if let Some((idle, absolute)) = session {
             builder = builder.session_lifetimes(idle, absolute);
         }
+        let issuer = idp.issuer.clone();
         let app = builder
             .with_extra(
                 Router::new().nest(demo::DEV_IDP_PATH, napoleon_devidp::router(idp).unwrap()),
             )
             .build()
             .await;
+        // What `napoleon demo` adds: an open campaign, dossiers at every state, laureates.
+        let ctx = napoleon_web::WebContext::new(
+            app.db.app_db().unwrap(),
+            napoleon::app::templates().unwrap(),
+            app.signer.verifier(),
+        );
+        napoleon::demo_activity::seed_activity(&ctx, &app.signer, &issuer)
+            .await
+            .unwrap();
         let router = app.router.clone();
         tokio::spawn(async move { axum::serve(listener, router).await });
         Self { base, app }
