@@ -272,6 +272,82 @@ const STEPS = [
     await check(page, 'dossier-transmis');
     await logout(page);
   }],
+  ['l’intégratrice ouvre la liste de la campagne', async ({ page, base }) => {
+    await login(page, base, AGENTS.integratrice.email);
+    await pressButton(page, 'Décisions par campagne');
+    expectPath(page, '/decisions/campagnes');
+    await check(page, 'decisions-campagnes');
+    await pressButton(page, /^Légion d'honneur — promotion du 14 juillet/);
+    expectPath(page, /^\/decisions\/campagnes\/[0-9a-f-]+$/);
+    memo.board = new URL(page.url()).pathname;
+    await expectText(page, memo.number);
+    await check(page, 'decisions-liste');
+  }],
+  ['classement et décisions, au clavier', async ({ page, base }) => {
+    const table = await page.locator('table', { hasText: memo.number }).innerText();
+    const others = [...new Set(table.match(/LH-\d{4}-07-\d{4}/g))].filter((n) => n !== memo.number);
+    await selectOption(page, label(`Décision sur le dossier ${memo.number}`), 'Retenu');
+    await typeField(page, label(`Motivation de la décision sur le dossier ${memo.number}`), 'Retenue dans le contingent : parcours exemplaire.');
+    await pressButton(page, label(`Enregistrer la décision sur le dossier ${memo.number}`));
+    for (const other of others) {
+      await selectOption(page, label(`Décision sur le dossier ${other}`), 'Ajourné');
+      await typeField(page, label(`Motivation de la décision sur le dossier ${other}`), 'À représenter à la prochaine promotion.');
+      await pressButton(page, label(`Enregistrer la décision sur le dossier ${other}`));
+    }
+    await expectText(page, '100 % de femmes parmi les retenus');
+    await check(page, 'decisions-decidees');
+  }],
+  ['clôture de la liste puis publication au Journal officiel', async ({ page }) => {
+    await pressButton(page, 'Clôturer la liste');
+    await typeField(page, label('Date du décret'), frDate(0));
+    await typeField(page, label('Référence au Journal officiel'), 'JORF n° 0163 du 15 juillet');
+    await pressButton(page, 'Enregistrer la publication');
+    await expectText(page, 'Lauréats inscrits au registre par cette publication');
+    await check(page, 'decisions-publiees');
+  }],
+  ['réception (prise de rang) du nouveau lauréat', async ({ page }) => {
+    await typeField(page, label('Date de réception (prise de rang)'), frDate(0));
+    await pressButton(page, label('Enregistrer la réception'));
+    await check(page, 'decisions-reception');
+  }],
+  ['le registre montre la nouvelle chevalière', async ({ page, base }) => {
+    await visit(page, `${base}/promotion/registre`);
+    await expectText(page, 'LAMBERT Jeanne Marie');
+    await check(page, 'registre');
+  }],
+  ['le radar donne la date de la promotion au grade d’officier', async ({ page, base }) => {
+    await visit(page, `${base}/promotion/radar`);
+    const d = new Date();
+    const officer = `${String(d.getUTCDate()).padStart(2, '0')}/${String(d.getUTCMonth() + 1).padStart(2, '0')}/${d.getUTCFullYear() + 8}`;
+    await typeField(page, label('Éligibles au plus tard le'), officer);
+    await pressButton(page, 'Filtrer');
+    const row = page.locator('tbody tr', { hasText: 'LAMBERT Jeanne Marie' });
+    if ((await row.count()) !== 1) throw new Error('la nouvelle lauréate est absente du radar');
+    const text = await row.innerText();
+    if (!text.includes(officer) || !/officier/i.test(text)) {
+      throw new Error(`le radar devrait la montrer éligible au grade d'officier le ${officer} : ${text}`);
+    }
+    await check(page, 'radar');
+  }],
+  ['« Proposer pour le grade supérieur » crée un brouillon prérempli', async ({ page }) => {
+    await pressButton(page, /^Proposer pour le grade supérieur : LAMBERT Jeanne Marie/);
+    await expectText(page, 'Le brouillon de proposition a été créé');
+    await check(page, 'radar-proposition-creee');
+    await logout(page);
+  }],
+  ['le rédacteur retrouve le brouillon prérempli pour officier', async ({ page, base }) => {
+    await login(page, base, AGENTS.redacteur.email);
+    await visit(page, `${base}/intake/dossiers`);
+    const row = page.locator('tbody tr', { hasText: 'LAMBERT Jeanne Marie' }).filter({ hasText: 'Brouillon' });
+    if ((await row.count()) !== 1) throw new Error('le brouillon de promotion est absent de « Mes dossiers »');
+    await pressButton(page, 'LAMBERT Jeanne Marie');
+    const prefilled = await page.inputValue('#birth_name');
+    if (prefilled !== 'Lambert') throw new Error(`identité non préremplie : « ${prefilled} »`);
+    await pressButton(page, /^5\. Vérification/);
+    await expectText(page, 'officier');
+    await check(page, 'brouillon-promotion');
+    await logout(page);
+  }],
   ['contrôle de l’outil : axe signale une violation introduite exprès', async ({ page, base }) => {
     // Guards against a check that passes because axe did not run.
     await visit(page, `${base}/accessibilite`);
