@@ -174,7 +174,10 @@ async fn dispatch(state: &GatewayState, mut request: Request, service: &str) -> 
 /// service's own), but the request span, so the service's records join the request's.
 fn fresh(request: Request) -> Request {
     let (parts, body) = request.into_parts();
-    let span = parts.extensions.get::<napoleon_identity::RequestSpan>().cloned();
+    let span = parts
+        .extensions
+        .get::<napoleon_identity::RequestSpan>()
+        .cloned();
     let mut out = Request::new(body);
     *out.method_mut() = parts.method;
     *out.uri_mut() = parts.uri;

@@ -102,7 +102,8 @@ async fn waiting_for(
         return Ok((Vec::new(), Vec::new()));
     };
     let roles = agent.roles();
-    let mut units: Vec<napoleon_kernel::OrgUnitId> = agent.grants.iter().map(|g| g.unit_id).collect();
+    let mut units: Vec<napoleon_kernel::OrgUnitId> =
+        agent.grants.iter().map(|g| g.unit_id).collect();
     let mut i = 0;
     while i < units.len() {
         let parent = units[i];
@@ -119,33 +120,81 @@ async fn waiting_for(
     let count = |s: &str| counts.iter().find(|(k, _)| k == s).map_or(0, |(_, n)| *n);
     let mut waiting = Vec::new();
     let mut links = Vec::new();
-    let mut add = |label, state: &str, href| waiting.push(Waiting { label, count: count(state), href });
+    let mut add = |label, state: &str, href| {
+        waiting.push(Waiting {
+            label,
+            count: count(state),
+            href,
+        })
+    };
     if roles.contains(&Role::Redacteur) {
         add("Brouillons à terminer", "brouillon", "/intake/dossiers");
-        add("Compléments demandés", "complement_demande", "/intake/dossiers");
+        add(
+            "Compléments demandés",
+            "complement_demande",
+            "/intake/dossiers",
+        );
     }
     if roles.contains(&Role::Instructeur) || roles.contains(&Role::Valideur) {
-        add("Dossiers déposés à prendre en charge", "depose", "/instruction/dossiers?onglet=a-traiter");
-        add("Dossiers en instruction", "en_instruction", "/instruction/dossiers?onglet=suivis");
-        add("Avis à valider et transmettre", "avis_rendu", "/instruction/dossiers?onglet=a-traiter");
+        add(
+            "Dossiers déposés à prendre en charge",
+            "depose",
+            "/instruction/dossiers?onglet=a-traiter",
+        );
+        add(
+            "Dossiers en instruction",
+            "en_instruction",
+            "/instruction/dossiers?onglet=suivis",
+        );
+        add(
+            "Avis à valider et transmettre",
+            "avis_rendu",
+            "/instruction/dossiers?onglet=a-traiter",
+        );
     }
     if roles.contains(&Role::Integrateur) {
-        add("Dossiers transmis à classer et décider", "transmis", "/decisions/campagnes");
-        add("Dossiers retenus (avant publication)", "retenu", "/decisions/campagnes");
+        add(
+            "Dossiers transmis à classer et décider",
+            "transmis",
+            "/decisions/campagnes",
+        );
+        add(
+            "Dossiers retenus (avant publication)",
+            "retenu",
+            "/decisions/campagnes",
+        );
     }
     if roles.contains(&Role::Redacteur) {
-        links.push(Link { label: "Mes dossiers de proposition", href: "/intake/dossiers" });
+        links.push(Link {
+            label: "Mes dossiers de proposition",
+            href: "/intake/dossiers",
+        });
     }
     if roles.contains(&Role::Instructeur) || roles.contains(&Role::Valideur) {
-        links.push(Link { label: "Dossiers à instruire", href: "/instruction/dossiers" });
+        links.push(Link {
+            label: "Dossiers à instruire",
+            href: "/instruction/dossiers",
+        });
     }
     if roles.contains(&Role::Integrateur) {
-        links.push(Link { label: "Décisions par campagne", href: "/decisions/campagnes" });
-        links.push(Link { label: "Registre des lauréats", href: "/promotion/registre" });
-        links.push(Link { label: "Radar des promotions", href: "/promotion/radar" });
+        links.push(Link {
+            label: "Décisions par campagne",
+            href: "/decisions/campagnes",
+        });
+        links.push(Link {
+            label: "Registre des lauréats",
+            href: "/promotion/registre",
+        });
+        links.push(Link {
+            label: "Radar des promotions",
+            href: "/promotion/radar",
+        });
     }
     if !roles.is_empty() {
-        links.push(Link { label: "Campagnes", href: "/intake/campagnes" });
+        links.push(Link {
+            label: "Campagnes",
+            href: "/intake/campagnes",
+        });
     }
     Ok((waiting, links))
 }

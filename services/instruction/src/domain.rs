@@ -73,8 +73,13 @@ pub(crate) async fn queue(
     tab: Tab,
 ) -> ActionResult<Vec<DossierView>> {
     let mut tx = ctx.begin(identity).await?;
-    ctx.require(&mut tx, identity, Permission::new(Resource::Nomination, Action::Read), None)
-        .await?;
+    ctx.require(
+        &mut tx,
+        identity,
+        Permission::new(Resource::Nomination, Action::Read),
+        None,
+    )
+    .await?;
     let units = my_units(&mut tx, identity).await?;
     let held = store::held_by(&mut tx, identity.agent).await?;
     let list = match tab {
@@ -161,7 +166,9 @@ async fn load_readable(
     let read = Permission::new(Resource::Nomination, Action::Read);
     let draft = dossier.state == DossierState::Draft.as_str();
     if !draft
-        && (ctx.may(tx, identity, read, Some(dossier.level_unit_id)).await?
+        && (ctx
+            .may(tx, identity, read, Some(dossier.level_unit_id))
+            .await?
             || ctx.may(tx, identity, read, Some(dossier.unit_id)).await?)
     {
         Ok(dossier)
@@ -208,18 +215,29 @@ pub(crate) async fn file(
     let holder = store::assignee(&mut tx, id, dossier.level_unit_id).await?;
     let state = DossierState::parse(&dossier.state);
     let level = Some(dossier.level_unit_id);
-    let last = opinions.iter().rev().find(|o| o.level == dossier.level_unit_id);
+    let last = opinions
+        .iter()
+        .rev()
+        .find(|o| o.level == dossier.level_unit_id);
     let may = Allowed {
         take: state == Some(DossierState::Submitted)
-            && ctx.may(&mut tx, identity, perm(Action::Take), level).await?,
+            && ctx
+                .may(&mut tx, identity, perm(Action::Take), level)
+                .await?,
         opine: state == Some(DossierState::InInstruction)
             && holder == Some(identity.agent)
-            && ctx.may(&mut tx, identity, perm(Action::Opine), level).await?,
+            && ctx
+                .may(&mut tx, identity, perm(Action::Opine), level)
+                .await?,
         transmit: state == Some(DossierState::OpinionGiven)
             && last.is_none_or(|o| o.agent != identity.agent)
-            && ctx.may(&mut tx, identity, perm(Action::Transmit), level).await?,
+            && ctx
+                .may(&mut tx, identity, perm(Action::Transmit), level)
+                .await?,
         give_back: state.is_some_and(|s| s.apply(DossierEvent::Return).is_ok())
-            && ctx.may(&mut tx, identity, perm(Action::Return), level).await?,
+            && ctx
+                .may(&mut tx, identity, perm(Action::Return), level)
+                .await?,
     };
     tx.rollback().await;
     Ok(DossierFile {
@@ -267,8 +285,14 @@ async fn moved(
     to: DossierState,
     level: Option<OrgUnitId>,
 ) -> ActionResult<()> {
-    if contracts::move_dossier(tx, dossier.id, &[dossier.state.as_str()], to.as_str(), level)
-        .await?
+    if contracts::move_dossier(
+        tx,
+        dossier.id,
+        &[dossier.state.as_str()],
+        to.as_str(),
+        level,
+    )
+    .await?
     {
         Ok(())
     } else {
@@ -316,8 +340,15 @@ pub(crate) async fn opine(
     input: &OpinionInput,
 ) -> ActionResult<()> {
     let mut tx = ctx.begin(identity).await?;
-    let (dossier, to) =
-        for_move(ctx, &mut tx, identity, id, Action::Opine, DossierEvent::GiveOpinion).await?;
+    let (dossier, to) = for_move(
+        ctx,
+        &mut tx,
+        identity,
+        id,
+        Action::Opine,
+        DossierEvent::GiveOpinion,
+    )
+    .await?;
     if store::assignee(&mut tx, id, dossier.level_unit_id).await? != Some(identity.agent) {
         return Err(ActionError::conflict(
             "dossier.not_holder",
@@ -326,18 +357,31 @@ pub(crate) async fn opine(
     }
     let mut errors = Vec::new();
     if !matches!(input.verdict.as_str(), "favorable" | "defavorable") {
-        errors.push(FieldError::new("verdict", "Avis : choisissez « Favorable » ou « Défavorable »."));
+        errors.push(FieldError::new(
+            "verdict",
+            "Avis : choisissez « Favorable » ou « Défavorable ».",
+        ));
     }
     let motivation = input.motivation.trim();
     if motivation.is_empty() || motivation.chars().count() > 5000 {
-        errors.push(FieldError::new("motivation", "Motivation : expliquez l'avis (5 000 caractères au plus)."));
+        errors.push(FieldError::new(
+            "motivation",
+            "Motivation : expliquez l'avis (5 000 caractères au plus).",
+        ));
     }
     if !errors.is_empty() {
         return Err(ActionError::Invalid(errors));
     }
     moved(&mut tx, &dossier, to, None).await?;
-    store::add_opinion(&mut tx, id, dossier.level_unit_id, identity.agent, &input.verdict, motivation)
-        .await?;
+    store::add_opinion(
+        &mut tx,
+        id,
+        dossier.level_unit_id,
+        identity.agent,
+        &input.verdict,
+        motivation,
+    )
+    .await?;
     journal::append(
         &mut tx,
         Actor::Agent(identity.agent),
@@ -352,10 +396,21 @@ pub(crate) async fn opine(
 
 /// Validates the level and transmits to the campaign's bureau. Four eyes: the author of the
 /// level's opinion may not validate it.
-pub(crate) async fn transmit(ctx: &WebContext, identity: &Identity, id: DossierId) -> ActionResult<()> {
+pub(crate) async fn transmit(
+    ctx: &WebContext,
+    identity: &Identity,
+    id: DossierId,
+) -> ActionResult<()> {
     let mut tx = ctx.begin(identity).await?;
-    let (dossier, to) =
-        for_move(ctx, &mut tx, identity, id, Action::Transmit, DossierEvent::Transmit).await?;
+    let (dossier, to) = for_move(
+        ctx,
+        &mut tx,
+        identity,
+        id,
+        Action::Transmit,
+        DossierEvent::Transmit,
+    )
+    .await?;
     let author = last_opinion_at(&mut tx, id, dossier.level_unit_id).await?;
     if author.as_ref().is_some_and(|o| o.agent == identity.agent) {
         return Err(ActionError::conflict(
@@ -385,8 +440,15 @@ pub(crate) async fn give_back(
     message: &str,
 ) -> ActionResult<()> {
     let mut tx = ctx.begin(identity).await?;
-    let (dossier, to) =
-        for_move(ctx, &mut tx, identity, id, Action::Return, DossierEvent::Return).await?;
+    let (dossier, to) = for_move(
+        ctx,
+        &mut tx,
+        identity,
+        id,
+        Action::Return,
+        DossierEvent::Return,
+    )
+    .await?;
     let message = message.trim();
     if message.is_empty() || message.chars().count() > 5000 {
         return Err(ActionError::Invalid(vec![FieldError::new(

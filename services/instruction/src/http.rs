@@ -72,8 +72,16 @@ pub(crate) async fn queue(
     let tab = Tab::parse(&q.onglet);
     let list = domain::queue(&ctx, &identity, tab).await.map_err(web)?;
     let tabs = [
-        (Tab::ToDo, "À traiter", "/instruction/dossiers?onglet=a-traiter"),
-        (Tab::Followed, "Suivis", "/instruction/dossiers?onglet=suivis"),
+        (
+            Tab::ToDo,
+            "À traiter",
+            "/instruction/dossiers?onglet=a-traiter",
+        ),
+        (
+            Tab::Followed,
+            "Suivis",
+            "/instruction/dossiers?onglet=suivis",
+        ),
         (Tab::Done, "Traités", "/instruction/dossiers?onglet=traites"),
     ];
     let view = QueueView {
@@ -102,7 +110,12 @@ pub(crate) async fn queue(
             .collect(),
     };
     Ok(ctx
-        .page(&identity, "instruction/queue", "Dossiers à instruire", &view)?
+        .page(
+            &identity,
+            "instruction/queue",
+            "Dossiers à instruire",
+            &view,
+        )?
         .into_response())
 }
 
@@ -189,17 +202,31 @@ fn event_label(kind: &str) -> &'static str {
 }
 
 fn event_detail(kind: &str, payload: &serde_json::Value) -> String {
-    let text = |k: &str| payload.get(k).and_then(|v| v.as_str()).unwrap_or("").to_owned();
+    let text = |k: &str| {
+        payload
+            .get(k)
+            .and_then(|v| v.as_str())
+            .unwrap_or("")
+            .to_owned()
+    };
     match kind {
         "dossier.submitted" => format!("n° {}", text("number")),
         "dossier.opinion_given" => format!(
             "{} : {}",
-            if text("verdict") == "favorable" { "favorable" } else { "défavorable" },
+            if text("verdict") == "favorable" {
+                "favorable"
+            } else {
+                "défavorable"
+            },
             text("motivation")
         ),
         "dossier.returned" => text("message"),
         "dossier.decided" => format!("{} : {}", text("decision"), text("motivation")),
-        "dossier.published" => format!("décret du {}, {}", text("decree_date"), text("jo_reference")),
+        "dossier.published" => format!(
+            "décret du {}, {}",
+            text("decree_date"),
+            text("jo_reference")
+        ),
         "award.received" => text("reception_date"),
         _ => String::new(),
     }
@@ -225,7 +252,9 @@ fn file_view(
             v.verdict == VerdictKind::Ineligible,
             match v.verdict {
                 VerdictKind::Eligible => "Conditions statutaires remplies".to_owned(),
-                VerdictKind::Warning => "Conditions remplies, avec des points d'attention".to_owned(),
+                VerdictKind::Warning => {
+                    "Conditions remplies, avec des points d'attention".to_owned()
+                }
                 VerdictKind::Ineligible => format!(
                     "Conditions statutaires non remplies{}",
                     v.eligible_from
@@ -242,7 +271,12 @@ fn file_view(
                 })
                 .collect(),
         ),
-        Err(e) => (false, false, format!("Vérification incomplète : {}", e.body().message), vec![]),
+        Err(e) => (
+            false,
+            false,
+            format!("Vérification incomplète : {}", e.body().message),
+            vec![],
+        ),
     };
     let grade_label = napoleon_rules::DistinctionCode::parse(&f.campaign.distinction)
         .ok()
@@ -254,7 +288,12 @@ fn file_view(
                 .map(|g| format!("{} — {}", d.name, g.label))
         })
         .unwrap_or_else(|| f.dossier.target_grade.clone());
-    let error = |field: &str| errors.iter().find(|e| e.field == field).map(|e| e.message.clone());
+    let error = |field: &str| {
+        errors
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.clone())
+    };
     FileView {
         id: f.dossier.id.to_string(),
         number: f.dossier.number.clone().unwrap_or_default(),
@@ -264,9 +303,18 @@ fn file_view(
         level: unit(f.dossier.level_unit_id),
         grade: grade_label,
         identity: vec![
-            Pair { label: "Nom de naissance", value: c.candidate.birth_name.clone() },
-            Pair { label: "Nom d'usage", value: c.candidate.usual_name.clone() },
-            Pair { label: "Prénoms", value: c.candidate.given_names.clone() },
+            Pair {
+                label: "Nom de naissance",
+                value: c.candidate.birth_name.clone(),
+            },
+            Pair {
+                label: "Nom d'usage",
+                value: c.candidate.usual_name.clone(),
+            },
+            Pair {
+                label: "Prénoms",
+                value: c.candidate.given_names.clone(),
+            },
             Pair {
                 label: "Sexe",
                 value: match c.candidate.sex.as_str() {
@@ -275,17 +323,35 @@ fn file_view(
                     _ => String::new(),
                 },
             },
-            Pair { label: "Date de naissance", value: c.candidate.birth_date.clone() },
-            Pair { label: "Lieu de naissance", value: c.candidate.birth_place.clone() },
-            Pair { label: "Nationalité", value: c.candidate.nationality.clone() },
-            Pair { label: "Département de résidence", value: c.candidate.residence_department.clone() },
-            Pair { label: "Service déposant", value: unit(f.dossier.unit_id) },
+            Pair {
+                label: "Date de naissance",
+                value: c.candidate.birth_date.clone(),
+            },
+            Pair {
+                label: "Lieu de naissance",
+                value: c.candidate.birth_place.clone(),
+            },
+            Pair {
+                label: "Nationalité",
+                value: c.candidate.nationality.clone(),
+            },
+            Pair {
+                label: "Département de résidence",
+                value: c.candidate.residence_department.clone(),
+            },
+            Pair {
+                label: "Service déposant",
+                value: unit(f.dossier.unit_id),
+            },
         ],
         career: c
             .career
             .iter()
             .map(|p| {
-                let kind = CAREER_KINDS.iter().find(|(k, _)| *k == p.kind).map_or("", |(_, l)| l);
+                let kind = CAREER_KINDS
+                    .iter()
+                    .find(|(k, _)| *k == p.kind)
+                    .map_or("", |(_, l)| l);
                 format!(
                     "{} → {} : {} ({kind})",
                     p.from,
@@ -297,7 +363,12 @@ fn file_view(
         distinctions: c
             .distinctions
             .iter()
-            .map(|d| format!("{} {} — réception le {}", d.distinction, d.grade, d.received_on))
+            .map(|d| {
+                format!(
+                    "{} {} — réception le {}",
+                    d.distinction, d.grade, d.received_on
+                )
+            })
             .collect(),
         motifs: c.motifs.clone(),
         eligible,
@@ -308,7 +379,11 @@ fn file_view(
             .opinions
             .iter()
             .map(|o| OpinionView {
-                verdict: if o.verdict == "favorable" { "Favorable" } else { "Défavorable" },
+                verdict: if o.verdict == "favorable" {
+                    "Favorable"
+                } else {
+                    "Défavorable"
+                },
                 favorable: o.verdict == "favorable",
                 motivation: o.motivation.clone(),
                 level: unit(o.level),
@@ -375,7 +450,9 @@ fn render(
 ) -> WebResult<Response> {
     let view = file_view(identity, f, errors, input, notice);
     let title = format!("Dossier {}", view.number);
-    Ok(ctx.page(identity, "instruction/dossier", &title, &view)?.into_response())
+    Ok(ctx
+        .page(identity, "instruction/dossier", &title, &view)?
+        .into_response())
 }
 
 /// After a move: back to the dossier, or the form again with the errors (typed values kept).
@@ -388,14 +465,23 @@ async fn after(
     input: (&str, &str, &str),
 ) -> WebResult<Response> {
     match result {
-        Ok(()) => Ok(Redirect::to(&format!("/instruction/dossiers/{id}?fait={done}")).into_response()),
+        Ok(()) => {
+            Ok(Redirect::to(&format!("/instruction/dossiers/{id}?fait={done}")).into_response())
+        }
         Err(ActionError::Invalid(errors)) => {
             let f = domain::file(ctx, identity, id).await.map_err(web)?;
             render(ctx, identity, &f, errors, input, None)
         }
         Err(ActionError::Conflict { message, .. }) => {
             let f = domain::file(ctx, identity, id).await.map_err(web)?;
-            render(ctx, identity, &f, vec![FieldError::new("action", message)], input, None)
+            render(
+                ctx,
+                identity,
+                &f,
+                vec![FieldError::new("action", message)],
+                input,
+                None,
+            )
         }
         Err(e) => Err(web(e)),
     }
@@ -430,7 +516,15 @@ pub(crate) async fn opine(
         motivation: form.motivation.clone(),
     };
     let result = domain::opine(&ctx, &identity, id, &input).await;
-    after(&ctx, &identity, id, result, "avis", (&form.verdict, &form.motivation, "")).await
+    after(
+        &ctx,
+        &identity,
+        id,
+        result,
+        "avis",
+        (&form.verdict, &form.motivation, ""),
+    )
+    .await
 }
 
 pub(crate) async fn transmit(
@@ -457,5 +551,13 @@ pub(crate) async fn give_back(
 ) -> WebResult<Response> {
     let id = dossier_id(&id)?;
     let result = domain::give_back(&ctx, &identity, id, &form.message).await;
-    after(&ctx, &identity, id, result, "renvoye", ("", "", &form.message)).await
+    after(
+        &ctx,
+        &identity,
+        id,
+        result,
+        "renvoye",
+        ("", "", &form.message),
+    )
+    .await
 }

@@ -24,7 +24,10 @@ pub const SERVICE: &str = "instruction";
 /// The service's page templates, registered with the shared ones.
 pub const TEMPLATES: &[(&str, &str)] = &[
     ("instruction/queue", include_str!("../templates/queue.hbs")),
-    ("instruction/dossier", include_str!("../templates/dossier.hbs")),
+    (
+        "instruction/dossier",
+        include_str!("../templates/dossier.hbs"),
+    ),
 ];
 
 /// The service's routes, all under `/instruction`. Its own health endpoints are reachable

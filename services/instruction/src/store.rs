@@ -59,7 +59,10 @@ pub(crate) async fn assignee(
 }
 
 /// The dossiers `agent` holds, at any level.
-pub(crate) async fn held_by(tx: &mut TenantConn, agent: AgentId) -> Result<Vec<DossierId>, DbError> {
+pub(crate) async fn held_by(
+    tx: &mut TenantConn,
+    agent: AgentId,
+) -> Result<Vec<DossierId>, DbError> {
     let tenant = tx.tenant().as_uuid();
     let ids: Vec<uuid::Uuid> = assignments::table
         .filter(assignments::tenant_id.eq(tenant))
@@ -133,22 +136,30 @@ pub(crate) async fn add_opinion(
 }
 
 /// The dossier's opinions, oldest first.
-pub(crate) async fn opinions(tx: &mut TenantConn, dossier: DossierId) -> Result<Vec<Opinion>, DbError> {
+pub(crate) async fn opinions(
+    tx: &mut TenantConn,
+    dossier: DossierId,
+) -> Result<Vec<Opinion>, DbError> {
     let tenant = tx.tenant().as_uuid();
-    let rows: Vec<(uuid::Uuid, uuid::Uuid, String, String, chrono::DateTime<chrono::Utc>)> =
-        opinions::table
-            .filter(opinions::tenant_id.eq(tenant))
-            .filter(opinions::dossier_id.eq(dossier.as_uuid()))
-            .order(opinions::created_at)
-            .select((
-                opinions::level_unit_id,
-                opinions::agent_id,
-                opinions::verdict,
-                opinions::motivation,
-                opinions::created_at,
-            ))
-            .load(tx.pg())
-            .await?;
+    let rows: Vec<(
+        uuid::Uuid,
+        uuid::Uuid,
+        String,
+        String,
+        chrono::DateTime<chrono::Utc>,
+    )> = opinions::table
+        .filter(opinions::tenant_id.eq(tenant))
+        .filter(opinions::dossier_id.eq(dossier.as_uuid()))
+        .order(opinions::created_at)
+        .select((
+            opinions::level_unit_id,
+            opinions::agent_id,
+            opinions::verdict,
+            opinions::motivation,
+            opinions::created_at,
+        ))
+        .load(tx.pg())
+        .await?;
     Ok(rows
         .into_iter()
         .map(|(level, agent, verdict, motivation, at)| Opinion {

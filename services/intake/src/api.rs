@@ -13,14 +13,31 @@ use napoleon_web::{ActionError, WebContext};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
-use napoleon_rules::content::Content;
 use crate::domain::{self, CampaignInput};
+use napoleon_rules::content::Content;
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Napoléon — intake", version = "1"),
-    paths(list_campaigns, create_campaign, create_dossier, get_dossier, update_dossier, submit_dossier, propose),
-    components(schemas(CampaignInput, NewDossier, DossierUpdate, DossierOut, Created, Submitted, Proposal, CampaignOut))
+    paths(
+        list_campaigns,
+        create_campaign,
+        create_dossier,
+        get_dossier,
+        update_dossier,
+        submit_dossier,
+        propose
+    ),
+    components(schemas(
+        CampaignInput,
+        NewDossier,
+        DossierUpdate,
+        DossierOut,
+        Created,
+        Submitted,
+        Proposal,
+        CampaignOut
+    ))
 )]
 pub(crate) struct Doc;
 
@@ -56,7 +73,10 @@ pub(crate) async fn list_campaigns(
         ctx.require(
             &mut tx,
             &identity,
-            napoleon_authz::Permission::new(napoleon_authz::Resource::Campaign, napoleon_authz::Action::Read),
+            napoleon_authz::Permission::new(
+                napoleon_authz::Resource::Campaign,
+                napoleon_authz::Action::Read,
+            ),
             None,
         )
         .await?;

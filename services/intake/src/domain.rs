@@ -15,8 +15,8 @@ use napoleon_rules::{Catalogue, DistinctionCode, GradeCode, Verdict, VerdictKind
 use napoleon_web::{ActionError, ActionResult, FieldError, WebContext, WebError};
 use serde_json::json;
 
-use napoleon_rules::content::{self, Candidate, Content, HeldDistinction};
 use crate::store::{self, Dossier, NewCampaign, NewDossier};
+use napoleon_rules::content::{self, Candidate, Content, HeldDistinction};
 
 fn perm(resource: Resource, action: Action) -> Permission {
     Permission::new(resource, action)
@@ -66,12 +66,20 @@ pub(crate) struct CampaignInput {
     pub(crate) contingents: BTreeMap<String, String>,
 }
 
-fn parse_date(errors: &mut Vec<FieldError>, field: &str, label: &str, value: &str) -> Option<NaiveDate> {
+fn parse_date(
+    errors: &mut Vec<FieldError>,
+    field: &str,
+    label: &str,
+    value: &str,
+) -> Option<NaiveDate> {
     let parsed = NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
         .or_else(|_| NaiveDate::parse_from_str(value.trim(), "%d/%m/%Y"))
         .ok();
     if parsed.is_none() {
-        errors.push(FieldError::new(field, format!("{label} : saisissez une date valide (jj/mm/aaaa).")));
+        errors.push(FieldError::new(
+            field,
+            format!("{label} : saisissez une date valide (jj/mm/aaaa)."),
+        ));
     }
     parsed
 }
@@ -83,8 +91,13 @@ pub(crate) async fn create_campaign(
     input: &CampaignInput,
 ) -> ActionResult<CampaignId> {
     let mut tx = ctx.begin(identity).await?;
-    ctx.require(&mut tx, identity, perm(Resource::Campaign, Action::Manage), None)
-        .await?;
+    ctx.require(
+        &mut tx,
+        identity,
+        perm(Resource::Campaign, Action::Manage),
+        None,
+    )
+    .await?;
     let catalogue = tenant_catalogue(&mut tx).await?;
     let units = core::list_org_units(&mut tx).await?;
     let mut errors = Vec::new();
@@ -92,27 +105,54 @@ pub(crate) async fn create_campaign(
         .ok()
         .and_then(|code| catalogue.distinction(&code).cloned());
     if distinction.is_none() {
-        errors.push(FieldError::new("distinction", "Distinction : choisissez une distinction du catalogue."));
+        errors.push(FieldError::new(
+            "distinction",
+            "Distinction : choisissez une distinction du catalogue.",
+        ));
     }
-    let promotion = parse_date(&mut errors, "promotion_date", "Date de la promotion", &input.promotion_date);
-    let opens = parse_date(&mut errors, "opens_on", "Ouverture du dépôt", &input.opens_on);
-    let closes = parse_date(&mut errors, "closes_on", "Clôture du dépôt", &input.closes_on);
+    let promotion = parse_date(
+        &mut errors,
+        "promotion_date",
+        "Date de la promotion",
+        &input.promotion_date,
+    );
+    let opens = parse_date(
+        &mut errors,
+        "opens_on",
+        "Ouverture du dépôt",
+        &input.opens_on,
+    );
+    let closes = parse_date(
+        &mut errors,
+        "closes_on",
+        "Clôture du dépôt",
+        &input.closes_on,
+    );
     if let (Some(o), Some(c)) = (opens, closes)
         && c < o
     {
-        errors.push(FieldError::new("closes_on", "Clôture du dépôt : elle doit suivre l'ouverture."));
+        errors.push(FieldError::new(
+            "closes_on",
+            "Clôture du dépôt : elle doit suivre l'ouverture.",
+        ));
     }
     if let (Some(c), Some(p)) = (closes, promotion)
         && p < c
     {
-        errors.push(FieldError::new("promotion_date", "Date de la promotion : elle doit suivre la clôture du dépôt."));
+        errors.push(FieldError::new(
+            "promotion_date",
+            "Date de la promotion : elle doit suivre la clôture du dépôt.",
+        ));
     }
     let bureau = uuid::Uuid::parse_str(input.bureau_unit_id.trim())
         .ok()
         .map(OrgUnitId::from_uuid)
         .filter(|id| units.iter().any(|u| u.id == *id));
     if bureau.is_none() {
-        errors.push(FieldError::new("bureau_unit_id", "Bureau instructeur : choisissez une unité du ministère."));
+        errors.push(FieldError::new(
+            "bureau_unit_id",
+            "Bureau instructeur : choisissez une unité du ministère.",
+        ));
     }
     let mut contingents = BTreeMap::new();
     if let Some(d) = &distinction {
@@ -121,7 +161,10 @@ pub(crate) async fn create_campaign(
             if places.is_empty() {
                 continue;
             }
-            let known = GradeCode::parse(grade).ok().and_then(|g| d.grade_index(&g)).is_some();
+            let known = GradeCode::parse(grade)
+                .ok()
+                .and_then(|g| d.grade_index(&g))
+                .is_some();
             match places.parse::<u32>() {
                 Ok(n) if known => {
                     contingents.insert(grade.clone(), n);
@@ -135,18 +178,28 @@ pub(crate) async fn create_campaign(
     }
     let label = if input.label.trim().is_empty() {
         match (&distinction, promotion) {
-            (Some(d), Some(p)) => format!("{} — promotion du {}", d.name, napoleon_rules::fr_date(p)),
+            (Some(d), Some(p)) => {
+                format!("{} — promotion du {}", d.name, napoleon_rules::fr_date(p))
+            }
             _ => String::new(),
         }
     } else {
         input.label.trim().to_owned()
     };
     if !(3..=200).contains(&label.chars().count()) && errors.is_empty() {
-        errors.push(FieldError::new("label", "Intitulé : entre 3 et 200 caractères."));
+        errors.push(FieldError::new(
+            "label",
+            "Intitulé : entre 3 et 200 caractères.",
+        ));
     }
-    let (Some(d), Some(promotion_date), Some(opens_on), Some(closes_on), Some(bureau), true) =
-        (distinction, promotion, opens, closes, bureau, errors.is_empty())
-    else {
+    let (Some(d), Some(promotion_date), Some(opens_on), Some(closes_on), Some(bureau), true) = (
+        distinction,
+        promotion,
+        opens,
+        closes,
+        bureau,
+        errors.is_empty(),
+    ) else {
         tx.rollback().await;
         return Err(ActionError::Invalid(errors));
     };
@@ -213,8 +266,13 @@ pub(crate) async fn create_draft(
         Some(u) => u,
         None => return Err(ActionError::Forbidden),
     };
-    ctx.require(&mut tx, identity, perm(Resource::Nomination, Action::Create), Some(unit))
-        .await?;
+    ctx.require(
+        &mut tx,
+        identity,
+        perm(Resource::Nomination, Action::Create),
+        Some(unit),
+    )
+    .await?;
     let campaign = match contracts::campaign_by_id(&mut tx, campaign).await {
         Ok(c) => c,
         Err(e) if e.is_not_found() => {
@@ -255,7 +313,12 @@ pub(crate) async fn create_draft(
 fn first_grade(catalogue: &Catalogue, distinction: &str) -> String {
     DistinctionCode::parse(distinction)
         .ok()
-        .and_then(|c| catalogue.distinction(&c).and_then(|d| d.grade_at(0)).map(|g| g.code.as_str().to_owned()))
+        .and_then(|c| {
+            catalogue
+                .distinction(&c)
+                .and_then(|d| d.grade_at(0))
+                .map(|g| g.code.as_str().to_owned())
+        })
         .unwrap_or_else(|| "chevalier".to_owned())
 }
 
@@ -269,7 +332,9 @@ pub(crate) async fn readable(
     let dossier = store::dossier(tx, id).await?;
     let read = perm(Resource::Nomination, Action::Read);
     if ctx.may(tx, identity, read, Some(dossier.unit_id)).await?
-        || ctx.may(tx, identity, read, Some(dossier.level_unit_id)).await?
+        || ctx
+            .may(tx, identity, read, Some(dossier.level_unit_id))
+            .await?
     {
         Ok(dossier)
     } else {
@@ -302,8 +367,13 @@ pub(crate) async fn save(
 ) -> ActionResult<()> {
     let mut tx = ctx.begin(identity).await?;
     let dossier = store::dossier(&mut tx, id).await?;
-    ctx.require(&mut tx, identity, perm(Resource::Nomination, Action::Update), Some(dossier.unit_id))
-        .await?;
+    ctx.require(
+        &mut tx,
+        identity,
+        perm(Resource::Nomination, Action::Update),
+        Some(dossier.unit_id),
+    )
+    .await?;
     editable(&dossier)?;
     let grade = match target_grade {
         Some(g) => {
@@ -362,11 +432,20 @@ pub(crate) struct Review {
 }
 
 /// Loads a dossier with its campaign and eligibility, for reading.
-pub(crate) async fn review(ctx: &WebContext, identity: &Identity, id: DossierId) -> ActionResult<Review> {
+pub(crate) async fn review(
+    ctx: &WebContext,
+    identity: &Identity,
+    id: DossierId,
+) -> ActionResult<Review> {
     let mut tx = ctx.begin(identity).await?;
     let dossier = readable(ctx, &mut tx, identity, id).await?;
     let may_edit = ctx
-        .may(&mut tx, identity, perm(Resource::Nomination, Action::Update), Some(dossier.unit_id))
+        .may(
+            &mut tx,
+            identity,
+            perm(Resource::Nomination, Action::Update),
+            Some(dossier.unit_id),
+        )
         .await?
         && DossierState::parse(&dossier.state).is_some_and(DossierState::editable);
     let campaign = contracts::campaign_by_id(&mut tx, dossier.campaign_id).await?;
@@ -385,14 +464,24 @@ pub(crate) async fn review(ctx: &WebContext, identity: &Identity, id: DossierId)
 }
 
 /// Submits the dossier: complete, not ineligible, within the window. Returns its number.
-pub(crate) async fn submit(ctx: &WebContext, identity: &Identity, id: DossierId) -> ActionResult<String> {
+pub(crate) async fn submit(
+    ctx: &WebContext,
+    identity: &Identity,
+    id: DossierId,
+) -> ActionResult<String> {
     let mut tx = ctx.begin(identity).await?;
     let dossier = store::dossier(&mut tx, id).await?;
-    ctx.require(&mut tx, identity, perm(Resource::Nomination, Action::Submit), Some(dossier.unit_id))
-        .await?;
+    ctx.require(
+        &mut tx,
+        identity,
+        perm(Resource::Nomination, Action::Submit),
+        Some(dossier.unit_id),
+    )
+    .await?;
     let from = editable(&dossier)?;
-    from.apply(DossierEvent::Submit)
-        .map_err(|_| ActionError::conflict("dossier.wrong_state", "Ce dossier ne peut pas être déposé."))?;
+    from.apply(DossierEvent::Submit).map_err(|_| {
+        ActionError::conflict("dossier.wrong_state", "Ce dossier ne peut pas être déposé.")
+    })?;
     let errors = content::check_all(dossier.content.expose(), today());
     if !errors.is_empty() {
         return Err(ActionError::Invalid(fields(errors)));
@@ -444,8 +533,13 @@ pub(crate) async fn propose(
     campaign: CampaignId,
 ) -> ActionResult<DossierId> {
     let mut tx = ctx.begin(identity).await?;
-    ctx.require(&mut tx, identity, perm(Resource::Radar, Action::Propose), None)
-        .await?;
+    ctx.require(
+        &mut tx,
+        identity,
+        perm(Resource::Radar, Action::Propose),
+        None,
+    )
+    .await?;
     let awards = contracts::awards(&mut tx).await?;
     let Some(award) = awards.iter().find(|a| a.id == award).cloned() else {
         return Err(ActionError::NotFound);
@@ -453,27 +547,39 @@ pub(crate) async fn propose(
     let campaign = match contracts::campaign_by_id(&mut tx, campaign).await {
         Ok(c) => c,
         Err(e) if e.is_not_found() => {
-            return Err(ActionError::Invalid(vec![FieldError::new("campaign_id", "Campagne : choisissez une campagne.")]));
+            return Err(ActionError::Invalid(vec![FieldError::new(
+                "campaign_id",
+                "Campagne : choisissez une campagne.",
+            )]));
         }
         Err(e) => return Err(e.into()),
     };
     if campaign.distinction != award.distinction {
         return Err(ActionError::Invalid(vec![FieldError::new(
             "campaign_id",
-            format!("Campagne : choisissez une campagne de la même distinction ({}).", award.distinction),
+            format!(
+                "Campagne : choisissez une campagne de la même distinction ({}).",
+                award.distinction
+            ),
         )]));
     }
     window_open(&campaign)?;
     let catalogue = tenant_catalogue(&mut tx).await?;
-    let next = DistinctionCode::parse(&award.distinction).ok().and_then(|code| {
-        let d = catalogue.distinction(&code)?;
-        let i = d.grade_index(&GradeCode::parse(&award.grade).ok()?)?;
-        d.grade_at(i + 1).map(|g| g.code.as_str().to_owned())
-    });
+    let next = DistinctionCode::parse(&award.distinction)
+        .ok()
+        .and_then(|code| {
+            let d = catalogue.distinction(&code)?;
+            let i = d.grade_index(&GradeCode::parse(&award.grade).ok()?)?;
+            d.grade_at(i + 1).map(|g| g.code.as_str().to_owned())
+        });
     let Some(next) = next else {
-        return Err(ActionError::conflict("award.no_next_grade", "Ce lauréat détient déjà le grade le plus élevé de cette distinction."));
+        return Err(ActionError::conflict(
+            "award.no_next_grade",
+            "Ce lauréat détient déjà le grade le plus élevé de cette distinction.",
+        ));
     };
-    let candidate: Candidate = serde_json::from_value(award.identity.expose().clone()).unwrap_or_default();
+    let candidate: Candidate =
+        serde_json::from_value(award.identity.expose().clone()).unwrap_or_default();
     let distinctions = awards
         .iter()
         .filter(|a| a.laureate_id == award.laureate_id)
@@ -481,7 +587,10 @@ pub(crate) async fn propose(
             distinction: a.distinction.clone(),
             grade: a.grade.clone(),
             decreed_on: a.decree_date.format("%Y-%m-%d").to_string(),
-            received_on: a.reception_date.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default(),
+            received_on: a
+                .reception_date
+                .map(|d| d.format("%Y-%m-%d").to_string())
+                .unwrap_or_default(),
         })
         .collect();
     let content = Content {

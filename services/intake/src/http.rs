@@ -13,8 +13,8 @@ use napoleon_rules::{Severity, VerdictKind, fr_date};
 use napoleon_web::{ActionError, FieldError, WebContext, WebError, WebResult};
 use serde::Serialize;
 
-use napoleon_rules::content::{self, CAREER_KINDS, CareerPeriod, Content, HeldDistinction, Step};
 use crate::domain::{self, CampaignInput};
+use napoleon_rules::content::{self, CAREER_KINDS, CareerPeriod, Content, HeldDistinction, Step};
 
 type Pairs = Form<Vec<(String, String)>>;
 
@@ -80,11 +80,21 @@ pub(crate) async fn campaigns(
     Query(notice): Query<Notice>,
 ) -> WebResult<Response> {
     let mut tx = ctx.begin(&identity).await.map_err(web)?;
-    ctx.require(&mut tx, &identity, Permission::new(Resource::Campaign, Action::Read), None)
-        .await
-        .map_err(web)?;
+    ctx.require(
+        &mut tx,
+        &identity,
+        Permission::new(Resource::Campaign, Action::Read),
+        None,
+    )
+    .await
+    .map_err(web)?;
     let may_manage = ctx
-        .may(&mut tx, &identity, Permission::new(Resource::Campaign, Action::Manage), None)
+        .may(
+            &mut tx,
+            &identity,
+            Permission::new(Resource::Campaign, Action::Manage),
+            None,
+        )
         .await
         .map_err(web)?;
     let may_file = !domain::filing_units(&identity).is_empty();
@@ -143,9 +153,14 @@ async fn campaign_form(
     errors: Vec<FieldError>,
 ) -> WebResult<Response> {
     let mut tx = ctx.begin(identity).await.map_err(web)?;
-    ctx.require(&mut tx, identity, Permission::new(Resource::Campaign, Action::Manage), None)
-        .await
-        .map_err(web)?;
+    ctx.require(
+        &mut tx,
+        identity,
+        Permission::new(Resource::Campaign, Action::Manage),
+        None,
+    )
+    .await
+    .map_err(web)?;
     let catalogue = domain::tenant_catalogue(&mut tx).await.map_err(web)?;
     let units = core::list_org_units(&mut tx).await?;
     tx.rollback().await;
@@ -296,9 +311,14 @@ pub(crate) async fn dossiers(
 ) -> WebResult<Response> {
     let units = domain::filing_units(&identity);
     let mut tx = ctx.begin(&identity).await.map_err(web)?;
-    ctx.require(&mut tx, &identity, Permission::new(Resource::Nomination, Action::Read), None)
-        .await
-        .map_err(web)?;
+    ctx.require(
+        &mut tx,
+        &identity,
+        Permission::new(Resource::Nomination, Action::Read),
+        None,
+    )
+    .await
+    .map_err(web)?;
     let campaigns = contracts::campaigns(&mut tx).await?;
     let label_of = |id: CampaignId| {
         campaigns
@@ -489,6 +509,10 @@ struct StepView {
     previous: Option<String>,
 }
 
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one form field's attributes, each named at the call"
+)]
 fn field(
     id: &str,
     label: &str,
@@ -570,16 +594,17 @@ fn step_view(
             }
         }
     }
-    let own_grades: Vec<(String, String)> = napoleon_rules::DistinctionCode::parse(&review.campaign.distinction)
-        .ok()
-        .and_then(|code| review.catalogue.distinction(&code).cloned())
-        .map(|x| {
-            x.grades
-                .iter()
-                .map(|g| (g.code.as_str().to_owned(), g.label.clone()))
-                .collect()
-        })
-        .unwrap_or_default();
+    let own_grades: Vec<(String, String)> =
+        napoleon_rules::DistinctionCode::parse(&review.campaign.distinction)
+            .ok()
+            .and_then(|code| review.catalogue.distinction(&code).cloned())
+            .map(|x| {
+                x.grades
+                    .iter()
+                    .map(|g| (g.code.as_str().to_owned(), g.label.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
     let kinds: Vec<(String, String)> = CAREER_KINDS
         .iter()
         .map(|(k, l)| ((*k).to_owned(), (*l).to_owned()))
@@ -618,7 +643,10 @@ fn step_view(
     };
     let summary = Summary {
         identity: vec![
-            ("Nom de naissance".to_owned(), c.candidate.birth_name.clone()),
+            (
+                "Nom de naissance".to_owned(),
+                c.candidate.birth_name.clone(),
+            ),
             ("Nom d'usage".to_owned(), c.candidate.usual_name.clone()),
             ("Prénoms".to_owned(), c.candidate.given_names.clone()),
             (
@@ -629,8 +657,14 @@ fn step_view(
                     _ => String::new(),
                 },
             ),
-            ("Date de naissance".to_owned(), c.candidate.birth_date.clone()),
-            ("Lieu de naissance".to_owned(), c.candidate.birth_place.clone()),
+            (
+                "Date de naissance".to_owned(),
+                c.candidate.birth_date.clone(),
+            ),
+            (
+                "Lieu de naissance".to_owned(),
+                c.candidate.birth_place.clone(),
+            ),
             ("Nationalité".to_owned(), c.candidate.nationality.clone()),
             (
                 "Nationalité française acquise le".to_owned(),
@@ -704,20 +738,95 @@ fn step_view(
         proposal: step == Step::Proposal,
         review: step == Step::Review,
         fields: vec![
-            field("birth_name", "Nom de naissance", "", &c.candidate.birth_name, e, "text", "family-name", true),
-            field("usual_name", "Nom d'usage", "Facultatif", &c.candidate.usual_name, e, "text", "off", false),
-            field("given_names", "Prénoms", "Dans l'ordre de l'état civil", &c.candidate.given_names, e, "text", "given-name", true),
-            field("birth_date", "Date de naissance", DATE_HINT, &c.candidate.birth_date, e, "date", "bday", true),
-            field("birth_place", "Lieu de naissance", "Commune, et pays si à l'étranger", &c.candidate.birth_place, e, "text", "off", true),
-            field("nationality", "Nationalité", "Code pays en deux lettres, par exemple FR", &c.candidate.nationality, e, "text", "off", true),
-            field("french_since", "Date d'acquisition de la nationalité française", "Seulement si elle a été acquise ; jj/mm/aaaa", &c.candidate.french_since, e, "date", "off", false),
-            field("residence_department", "Département de résidence", "Numéro : 69, 2A, 974", &c.candidate.residence_department, e, "text", "off", true),
+            field(
+                "birth_name",
+                "Nom de naissance",
+                "",
+                &c.candidate.birth_name,
+                e,
+                "text",
+                "family-name",
+                true,
+            ),
+            field(
+                "usual_name",
+                "Nom d'usage",
+                "Facultatif",
+                &c.candidate.usual_name,
+                e,
+                "text",
+                "off",
+                false,
+            ),
+            field(
+                "given_names",
+                "Prénoms",
+                "Dans l'ordre de l'état civil",
+                &c.candidate.given_names,
+                e,
+                "text",
+                "given-name",
+                true,
+            ),
+            field(
+                "birth_date",
+                "Date de naissance",
+                DATE_HINT,
+                &c.candidate.birth_date,
+                e,
+                "date",
+                "bday",
+                true,
+            ),
+            field(
+                "birth_place",
+                "Lieu de naissance",
+                "Commune, et pays si à l'étranger",
+                &c.candidate.birth_place,
+                e,
+                "text",
+                "off",
+                true,
+            ),
+            field(
+                "nationality",
+                "Nationalité",
+                "Code pays en deux lettres, par exemple FR",
+                &c.candidate.nationality,
+                e,
+                "text",
+                "off",
+                true,
+            ),
+            field(
+                "french_since",
+                "Date d'acquisition de la nationalité française",
+                "Seulement si elle a été acquise ; jj/mm/aaaa",
+                &c.candidate.french_since,
+                e,
+                "date",
+                "off",
+                false,
+            ),
+            field(
+                "residence_department",
+                "Département de résidence",
+                "Numéro : 69, 2A, 974",
+                &c.candidate.residence_department,
+                e,
+                "text",
+                "off",
+                true,
+            ),
         ],
         sex: select(
             "sex",
             "Sexe",
             &c.candidate.sex,
-            &[("F".to_owned(), "Femme".to_owned()), ("M".to_owned(), "Homme".to_owned())],
+            &[
+                ("F".to_owned(), "Femme".to_owned()),
+                ("M".to_owned(), "Homme".to_owned()),
+            ],
             e,
             true,
         ),
@@ -726,10 +835,44 @@ fn step_view(
             .enumerate()
             .map(|(i, p)| CareerRowView {
                 n: i + 1,
-                from: field(&format!("career-{i}-from"), "Début", DATE_HINT, &p.from, e, "date", "off", true),
-                to: field(&format!("career-{i}-to"), "Fin", "Vide si en cours", &p.to, e, "date", "off", false),
-                kind: select(&format!("career-{i}-kind"), "Nature", &p.kind, &kinds, e, true),
-                position: field(&format!("career-{i}-position"), "Fonction et employeur", "", &p.position, e, "text", "organization-title", true),
+                from: field(
+                    &format!("career-{i}-from"),
+                    "Début",
+                    DATE_HINT,
+                    &p.from,
+                    e,
+                    "date",
+                    "off",
+                    true,
+                ),
+                to: field(
+                    &format!("career-{i}-to"),
+                    "Fin",
+                    "Vide si en cours",
+                    &p.to,
+                    e,
+                    "date",
+                    "off",
+                    false,
+                ),
+                kind: select(
+                    &format!("career-{i}-kind"),
+                    "Nature",
+                    &p.kind,
+                    &kinds,
+                    e,
+                    true,
+                ),
+                position: field(
+                    &format!("career-{i}-position"),
+                    "Fonction et employeur",
+                    "",
+                    &p.position,
+                    e,
+                    "text",
+                    "organization-title",
+                    true,
+                ),
             })
             .collect(),
         held_rows: held
@@ -737,20 +880,77 @@ fn step_view(
             .enumerate()
             .map(|(i, x)| HeldRowView {
                 n: i + 1,
-                distinction: select(&format!("distinctions-{i}-distinction"), "Distinction", &x.distinction, &distinctions, e, false),
-                grade: select(&format!("distinctions-{i}-grade"), "Grade ou échelon", &x.grade, &grades, e, false),
-                decreed_on: field(&format!("distinctions-{i}-decreed_on"), "Date du décret", DATE_HINT, &x.decreed_on, e, "date", "off", false),
-                received_on: field(&format!("distinctions-{i}-received_on"), "Date de réception (prise de rang)", "Les durées courent de cette date", &x.received_on, e, "date", "off", false),
+                distinction: select(
+                    &format!("distinctions-{i}-distinction"),
+                    "Distinction",
+                    &x.distinction,
+                    &distinctions,
+                    e,
+                    false,
+                ),
+                grade: select(
+                    &format!("distinctions-{i}-grade"),
+                    "Grade ou échelon",
+                    &x.grade,
+                    &grades,
+                    e,
+                    false,
+                ),
+                decreed_on: field(
+                    &format!("distinctions-{i}-decreed_on"),
+                    "Date du décret",
+                    DATE_HINT,
+                    &x.decreed_on,
+                    e,
+                    "date",
+                    "off",
+                    false,
+                ),
+                received_on: field(
+                    &format!("distinctions-{i}-received_on"),
+                    "Date de réception (prise de rang)",
+                    "Les durées courent de cette date",
+                    &x.received_on,
+                    e,
+                    "date",
+                    "off",
+                    false,
+                ),
             })
             .collect(),
-        target_grade: select("target_grade", "Grade proposé", &d.target_grade, &own_grades, e, true),
-        motifs: field("motifs", "Exposé des motifs", "Les mérites éminents ou distingués du candidat, avec les faits et les dates", &c.motifs, e, "textarea", "off", true),
+        target_grade: select(
+            "target_grade",
+            "Grade proposé",
+            &d.target_grade,
+            &own_grades,
+            e,
+            true,
+        ),
+        motifs: field(
+            "motifs",
+            "Exposé des motifs",
+            "Les mérites éminents ou distingués du candidat, avec les faits et les dates",
+            &c.motifs,
+            e,
+            "textarea",
+            "off",
+            true,
+        ),
         verdict,
         summary,
         complement: state == Some(DossierState::ComplementRequested),
         previous: Step::from_number(n.saturating_sub(1))
             .map(|s| format!("/intake/dossiers/{id}/etape/{}", s.number())),
-        criminal_record: field("criminal_record_issued_on", "Date de l'extrait de casier judiciaire (bulletin n° 2)", "Il doit dater de moins de deux mois à la transmission (art. R29) ; jj/mm/aaaa", &c.criminal_record_issued_on, e, "date", "off", true),
+        criminal_record: field(
+            "criminal_record_issued_on",
+            "Date de l'extrait de casier judiciaire (bulletin n° 2)",
+            "Il doit dater de moins de deux mois à la transmission (art. R29) ; jj/mm/aaaa",
+            &c.criminal_record_issued_on,
+            e,
+            "date",
+            "off",
+            true,
+        ),
         errors,
     }
 }
@@ -764,7 +964,14 @@ pub(crate) async fn step(
     let id = id_of(&id, DossierId::from_uuid)?;
     let step = Step::from_number(n).ok_or(WebError::NotFound)?;
     let review = domain::review(&ctx, &identity, id).await.map_err(web)?;
-    render_step(&ctx, &identity, &review, step, Vec::new(), notice.enregistre.is_some())
+    render_step(
+        &ctx,
+        &identity,
+        &review,
+        step,
+        Vec::new(),
+        notice.enregistre.is_some(),
+    )
 }
 
 fn render_step(
@@ -783,7 +990,9 @@ fn render_step(
     };
     let title = format!("Dossier — {}", step.title());
     let view = step_view(review, step, errors, saved);
-    Ok(ctx.page(identity, "intake/step", &title, &view)?.into_response())
+    Ok(ctx
+        .page(identity, "intake/step", &title, &view)?
+        .into_response())
 }
 
 /// Folds the step's form fields into the stored content (other steps' fields are kept).
@@ -823,7 +1032,9 @@ fn merge(content: &mut Content, step: Step, pairs: &[(String, String)]) {
                     position: get(pairs, &format!("career-{i}-position")).to_owned(),
                 })
                 .collect();
-            while content.career.len() > 1 && content.career.last() == Some(&CareerPeriod::default()) {
+            while content.career.len() > 1
+                && content.career.last() == Some(&CareerPeriod::default())
+            {
                 content.career.pop();
             }
         }
@@ -871,7 +1082,9 @@ pub(crate) async fn save_step(
     }
     let grade = (step == Step::Proposal).then(|| get(&pairs, "target_grade"));
     // Saved first, whatever its validity: nothing typed is lost.
-    domain::save(&ctx, &identity, id, grade, &content).await.map_err(web)?;
+    domain::save(&ctx, &identity, id, grade, &content)
+        .await
+        .map_err(web)?;
     let here = format!("/intake/dossiers/{id}/etape/{n}");
     match action.as_str() {
         "continuer" => {

@@ -22,8 +22,14 @@ pub const SERVICE: &str = "intake";
 
 /// The service's page templates, registered with the shared ones.
 pub const TEMPLATES: &[(&str, &str)] = &[
-    ("intake/campaigns", include_str!("../templates/campaigns.hbs")),
-    ("intake/campaign_new", include_str!("../templates/campaign_new.hbs")),
+    (
+        "intake/campaigns",
+        include_str!("../templates/campaigns.hbs"),
+    ),
+    (
+        "intake/campaign_new",
+        include_str!("../templates/campaign_new.hbs"),
+    ),
     ("intake/dossiers", include_str!("../templates/dossiers.hbs")),
     ("intake/step", include_str!("../templates/step.hbs")),
     ("intake/field", include_str!("../templates/field.hbs")),

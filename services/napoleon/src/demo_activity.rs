@@ -44,7 +44,13 @@ struct Seeder<'a> {
 
 impl Seeder<'_> {
     /// One API call as `who`; the answer's JSON (or an error naming the call).
-    async fn call(&self, who: &Actor2, method: Method, path: &str, body: Value) -> Result<Value, String> {
+    async fn call(
+        &self,
+        who: &Actor2,
+        method: Method,
+        path: &str,
+        body: Value,
+    ) -> Result<Value, String> {
         let service = path.trim_start_matches('/').split('/').next().unwrap_or("");
         let assertion = self.signer.sign(
             service,
@@ -118,17 +124,26 @@ pub async fn seed_activity(
     let db = &ctx.db;
     let tenant = {
         let mut conn = db.platform().await.map_err(|e| e.to_string())?;
-        match core::find_tenant(&mut conn, &slug).await.map_err(|e| e.to_string())? {
+        match core::find_tenant(&mut conn, &slug)
+            .await
+            .map_err(|e| e.to_string())?
+        {
             Some(t) => t,
             None => return Ok(report),
         }
     };
     let mut tx = db.tenant(tenant.id).await.map_err(|e| e.to_string())?;
-    if !contracts::campaigns(&mut tx).await.map_err(|e| e.to_string())?.is_empty() {
+    if !contracts::campaigns(&mut tx)
+        .await
+        .map_err(|e| e.to_string())?
+        .is_empty()
+    {
         tx.rollback().await;
         return Ok(report);
     }
-    let units = core::list_org_units(&mut tx).await.map_err(|e| e.to_string())?;
+    let units = core::list_org_units(&mut tx)
+        .await
+        .map_err(|e| e.to_string())?;
     tx.rollback().await;
     let unit = |kind: OrgUnitKind, code: &str| {
         units
@@ -209,11 +224,46 @@ pub async fn seed_activity(
     let campaign_id = campaign["id"].as_str().unwrap_or_default().to_owned();
     let b2 = (today - Duration::days(10)).to_string();
     let people = [
-        candidate("Lambert", "Jeanne Marie", "F", "1961-03-12", "Lyon (Rhône)", "69"),
-        candidate("Rousseau", "Pierre", "M", "1958-10-02", "Villeurbanne (Rhône)", "69"),
-        candidate("Girard", "Hélène", "F", "1965-06-21", "Vienne (Isère)", "69"),
-        candidate("Morel", "Jacques", "M", "1963-01-30", "Givors (Rhône)", "69"),
-        candidate("Fontaine", "Sophie", "F", "1970-09-09", "Tarare (Rhône)", "69"),
+        candidate(
+            "Lambert",
+            "Jeanne Marie",
+            "F",
+            "1961-03-12",
+            "Lyon (Rhône)",
+            "69",
+        ),
+        candidate(
+            "Rousseau",
+            "Pierre",
+            "M",
+            "1958-10-02",
+            "Villeurbanne (Rhône)",
+            "69",
+        ),
+        candidate(
+            "Girard",
+            "Hélène",
+            "F",
+            "1965-06-21",
+            "Vienne (Isère)",
+            "69",
+        ),
+        candidate(
+            "Morel",
+            "Jacques",
+            "M",
+            "1963-01-30",
+            "Givors (Rhône)",
+            "69",
+        ),
+        candidate(
+            "Fontaine",
+            "Sophie",
+            "F",
+            "1970-09-09",
+            "Tarare (Rhône)",
+            "69",
+        ),
     ];
     let mut ids = Vec::new();
     for (i, person) in people.iter().enumerate() {
@@ -227,8 +277,12 @@ pub async fn seed_activity(
             "criminal_record_issued_on": b2,
         });
         let created = seeder
-            .call(&paul, Method::POST, "/intake/api/v1/dossiers",
-                  json!({"campaign_id": campaign_id, "content": content}))
+            .call(
+                &paul,
+                Method::POST,
+                "/intake/api/v1/dossiers",
+                json!({"campaign_id": campaign_id, "content": content}),
+            )
             .await?;
         ids.push(created["id"].as_str().unwrap_or_default().to_owned());
         report.dossiers += 1;
@@ -236,21 +290,34 @@ pub async fn seed_activity(
     // Dossier 5 stays a draft; the others are submitted.
     for id in &ids[..4] {
         seeder
-            .call(&paul, Method::POST, &format!("/intake/api/v1/dossiers/{id}/submit"), json!({}))
+            .call(
+                &paul,
+                Method::POST,
+                &format!("/intake/api/v1/dossiers/{id}/submit"),
+                json!({}),
+            )
             .await?;
     }
     // 1: instructed, opinion given by Claire, validated and transmitted by Hugo (four eyes).
     let path = |id: &str, what: &str| format!("/instruction/api/v1/dossiers/{id}/{what}");
-    seeder.call(&claire, Method::POST, &path(&ids[0], "take"), json!({})).await?;
+    seeder
+        .call(&claire, Method::POST, &path(&ids[0], "take"), json!({}))
+        .await?;
     seeder
         .call(&claire, Method::POST, &path(&ids[0], "opinion"),
               json!({"verdict": "favorable", "motivation": "Parcours exemplaire, avis très favorable du maire et du sous-préfet."}))
         .await?;
-    seeder.call(&hugo, Method::POST, &path(&ids[0], "transmit"), json!({})).await?;
+    seeder
+        .call(&hugo, Method::POST, &path(&ids[0], "transmit"), json!({}))
+        .await?;
     // 2: taken by Claire, in instruction.
-    seeder.call(&claire, Method::POST, &path(&ids[1], "take"), json!({})).await?;
+    seeder
+        .call(&claire, Method::POST, &path(&ids[1], "take"), json!({}))
+        .await?;
     // 3: returned to the rédacteur for a complement.
-    seeder.call(&claire, Method::POST, &path(&ids[2], "take"), json!({})).await?;
+    seeder
+        .call(&claire, Method::POST, &path(&ids[2], "take"), json!({}))
+        .await?;
     seeder
         .call(&claire, Method::POST, &path(&ids[2], "return"),
               json!({"message": "Merci de préciser les fonctions exercées entre 1990 et 2000 et de joindre l'avis du maire."}))
@@ -260,12 +327,34 @@ pub async fn seed_activity(
     // The registry: laureates decorated before Napoléon, some near their promotion date.
     let mut tx = db.tenant(tenant.id).await.map_err(|e| e.to_string())?;
     let laureates = [
-        (candidate("Chevalier", "Marc", "M", "1960-04-18", "Lyon (Rhône)", "69"),
-         "LH", "chevalier", today - Duration::days(8 * 365 + 60), today - Duration::days(8 * 365 - 20)),
-        (candidate("Perrin", "Claudine", "F", "1959-12-01", "Bron (Rhône)", "69"),
-         "LH", "chevalier", today - Duration::days(8 * 365 + 200), today - Duration::days(8 * 365 + 120)),
-        (candidate("Faure", "Nadia", "F", "1972-07-07", "Écully (Rhône)", "69"),
-         "ONM", "chevalier", today - Duration::days(5 * 365 + 30), today - Duration::days(5 * 365 - 40)),
+        (
+            candidate("Chevalier", "Marc", "M", "1960-04-18", "Lyon (Rhône)", "69"),
+            "LH",
+            "chevalier",
+            today - Duration::days(8 * 365 + 60),
+            today - Duration::days(8 * 365 - 20),
+        ),
+        (
+            candidate(
+                "Perrin",
+                "Claudine",
+                "F",
+                "1959-12-01",
+                "Bron (Rhône)",
+                "69",
+            ),
+            "LH",
+            "chevalier",
+            today - Duration::days(8 * 365 + 200),
+            today - Duration::days(8 * 365 + 120),
+        ),
+        (
+            candidate("Faure", "Nadia", "F", "1972-07-07", "Écully (Rhône)", "69"),
+            "ONM",
+            "chevalier",
+            today - Duration::days(5 * 365 + 30),
+            today - Duration::days(5 * 365 - 40),
+        ),
     ];
     for (identity, distinction, grade, decree, reception) in &laureates {
         let (laureate, awards) = contracts::import_laureate(

@@ -228,8 +228,7 @@ const DOSSIER_COLUMNS: (
 );
 
 fn dossier(row: DossierRow) -> DossierView {
-    let (id, campaign, distinction, unit, level, state, number, grade, content, laureate, at) =
-        row;
+    let (id, campaign, distinction, unit, level, state, number, grade, content, laureate, at) = row;
     DossierView {
         id: DossierId::from_uuid(id),
         campaign_id: CampaignId::from_uuid(campaign),
@@ -346,8 +345,7 @@ pub async fn state_counts(
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         n: i64,
     }
-    let units: Option<Vec<uuid::Uuid>> =
-        units.map(|u| u.iter().map(OrgUnitId::as_uuid).collect());
+    let units: Option<Vec<uuid::Uuid>> = units.map(|u| u.iter().map(OrgUnitId::as_uuid).collect());
     let rows: Vec<Count> = diesel::sql_query(
         "SELECT state, count(*) AS n FROM intake.dossiers_v1 \
          WHERE tenant_id = $1 \
@@ -499,12 +497,14 @@ pub async fn import_laureate(
 ) -> Result<(LaureateId, Vec<napoleon_kernel::AwardId>), DbError> {
     let tenant = tx.tenant().as_uuid();
     let laureate = LaureateId::new();
-    diesel::sql_query("INSERT INTO registry.laureates (tenant_id, id, identity) VALUES ($1, $2, $3)")
-        .bind::<SqlUuid, _>(tenant)
-        .bind::<SqlUuid, _>(laureate.as_uuid())
-        .bind::<diesel::sql_types::Jsonb, _>(identity.expose())
-        .execute(tx.pg())
-        .await?;
+    diesel::sql_query(
+        "INSERT INTO registry.laureates (tenant_id, id, identity) VALUES ($1, $2, $3)",
+    )
+    .bind::<SqlUuid, _>(tenant)
+    .bind::<SqlUuid, _>(laureate.as_uuid())
+    .bind::<diesel::sql_types::Jsonb, _>(identity.expose())
+    .execute(tx.pg())
+    .await?;
     let mut ids = Vec::with_capacity(awards.len());
     for a in awards {
         let id = napoleon_kernel::AwardId::new();

@@ -240,7 +240,10 @@ struct TimelineRow {
 ///
 /// # Errors
 /// [`DbError`].
-pub async fn timeline(tx: &mut TenantConn, subject: Subject) -> Result<Vec<TimelineEntry>, DbError> {
+pub async fn timeline(
+    tx: &mut TenantConn,
+    subject: Subject,
+) -> Result<Vec<TimelineEntry>, DbError> {
     let rows: Vec<TimelineRow> = diesel::sql_query(
         "SELECT e.seq, e.occurred_at, \
                 coalesce(a.given_name || ' ' || a.usual_name, e.actor) AS actor_name, \

@@ -231,7 +231,10 @@ impl AssertionSigner {
 
     /// [`Self::sign`], with the header the service's pages show.
     #[must_use]
-    #[expect(clippy::too_many_arguments, reason = "the assertion's claims, each typed")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the assertion's claims, each typed"
+    )]
     pub fn sign_with_page(
         &self,
         audience: &str,

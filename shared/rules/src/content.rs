@@ -110,9 +110,7 @@ masked_debug!(Content, Candidate, CareerPeriod, HeldDistinction);
 
 impl CareerPeriod {
     fn is_blank(&self) -> bool {
-        self.from.trim().is_empty()
-            && self.to.trim().is_empty()
-            && self.position.trim().is_empty()
+        self.from.trim().is_empty() && self.to.trim().is_empty() && self.position.trim().is_empty()
     }
 }
 
@@ -214,7 +212,10 @@ fn date(
 
 fn required(errors: &mut Vec<FieldError>, field: &str, label: &str, value: &str) {
     if value.trim().is_empty() {
-        errors.push(FieldError::new(field, format!("{label} : ce champ est obligatoire.")));
+        errors.push(FieldError::new(
+            field,
+            format!("{label} : ce champ est obligatoire."),
+        ));
     }
 }
 
@@ -228,17 +229,30 @@ pub fn check_step(content: &Content, step: Step, today: NaiveDate) -> Vec<FieldE
             required(&mut errors, "birth_name", "Nom de naissance", &c.birth_name);
             required(&mut errors, "given_names", "Prénoms", &c.given_names);
             if !matches!(c.sex.as_str(), "F" | "M") {
-                errors.push(FieldError::new("sex", "Sexe : choisissez « Femme » ou « Homme »."));
+                errors.push(FieldError::new(
+                    "sex",
+                    "Sexe : choisissez « Femme » ou « Homme ».",
+                ));
             }
-            if let Some(born) = date(&mut errors, "birth_date", "Date de naissance", &c.birth_date, true)
-                && born >= today
+            if let Some(born) = date(
+                &mut errors,
+                "birth_date",
+                "Date de naissance",
+                &c.birth_date,
+                true,
+            ) && born >= today
             {
                 errors.push(FieldError::new(
                     "birth_date",
                     "Date de naissance : elle doit être passée.",
                 ));
             }
-            required(&mut errors, "birth_place", "Lieu de naissance", &c.birth_place);
+            required(
+                &mut errors,
+                "birth_place",
+                "Lieu de naissance",
+                &c.birth_place,
+            );
             let nationality = c.nationality.trim();
             if nationality.len() != 2 || !nationality.chars().all(|ch| ch.is_ascii_uppercase()) {
                 errors.push(FieldError::new(
@@ -246,7 +260,13 @@ pub fn check_step(content: &Content, step: Step, today: NaiveDate) -> Vec<FieldE
                     "Nationalité : saisissez le code pays en deux lettres majuscules (FR).",
                 ));
             }
-            date(&mut errors, "french_since", "Date d'acquisition de la nationalité française", &c.french_since, false);
+            date(
+                &mut errors,
+                "french_since",
+                "Date d'acquisition de la nationalité française",
+                &c.french_since,
+                false,
+            );
             let dept = c.residence_department.trim();
             let valid_dept = matches!(dept.len(), 2 | 3)
                 && (dept.chars().all(|ch| ch.is_ascii_digit()) || dept == "2A" || dept == "2B");
@@ -270,8 +290,20 @@ pub fn check_step(content: &Content, step: Step, today: NaiveDate) -> Vec<FieldE
                     continue;
                 }
                 let n = i + 1;
-                let from = date(&mut errors, &format!("career-{i}-from"), &format!("Période {n}, début"), &p.from, true);
-                let to = date(&mut errors, &format!("career-{i}-to"), &format!("Période {n}, fin"), &p.to, false);
+                let from = date(
+                    &mut errors,
+                    &format!("career-{i}-from"),
+                    &format!("Période {n}, début"),
+                    &p.from,
+                    true,
+                );
+                let to = date(
+                    &mut errors,
+                    &format!("career-{i}-to"),
+                    &format!("Période {n}, fin"),
+                    &p.to,
+                    false,
+                );
                 if let (Some(from), Some(to)) = (from, to)
                     && to < from
                 {
@@ -286,7 +318,12 @@ pub fn check_step(content: &Content, step: Step, today: NaiveDate) -> Vec<FieldE
                         format!("Période {n}, nature : choisissez une nature de service."),
                     ));
                 }
-                required(&mut errors, &format!("career-{i}-position"), &format!("Période {n}, fonction et employeur"), &p.position);
+                required(
+                    &mut errors,
+                    &format!("career-{i}-position"),
+                    &format!("Période {n}, fonction et employeur"),
+                    &p.position,
+                );
             }
         }
         Step::Distinctions => {
@@ -295,10 +332,32 @@ pub fn check_step(content: &Content, step: Step, today: NaiveDate) -> Vec<FieldE
                     continue;
                 }
                 let n = i + 1;
-                required(&mut errors, &format!("distinctions-{i}-distinction"), &format!("Distinction {n}"), &d.distinction);
-                required(&mut errors, &format!("distinctions-{i}-grade"), &format!("Distinction {n}, grade"), &d.grade);
-                date(&mut errors, &format!("distinctions-{i}-decreed_on"), &format!("Distinction {n}, date du décret"), &d.decreed_on, false);
-                date(&mut errors, &format!("distinctions-{i}-received_on"), &format!("Distinction {n}, date de réception"), &d.received_on, true);
+                required(
+                    &mut errors,
+                    &format!("distinctions-{i}-distinction"),
+                    &format!("Distinction {n}"),
+                    &d.distinction,
+                );
+                required(
+                    &mut errors,
+                    &format!("distinctions-{i}-grade"),
+                    &format!("Distinction {n}, grade"),
+                    &d.grade,
+                );
+                date(
+                    &mut errors,
+                    &format!("distinctions-{i}-decreed_on"),
+                    &format!("Distinction {n}, date du décret"),
+                    &d.decreed_on,
+                    false,
+                );
+                date(
+                    &mut errors,
+                    &format!("distinctions-{i}-received_on"),
+                    &format!("Distinction {n}, date de réception"),
+                    &d.received_on,
+                    true,
+                );
             }
         }
         Step::Proposal => {
@@ -315,7 +374,13 @@ pub fn check_step(content: &Content, step: Step, today: NaiveDate) -> Vec<FieldE
                     "Exposé des motifs : 10 000 caractères au plus.",
                 ));
             }
-            date(&mut errors, "criminal_record_issued_on", "Date de l'extrait de casier judiciaire (bulletin n° 2)", &content.criminal_record_issued_on, true);
+            date(
+                &mut errors,
+                "criminal_record_issued_on",
+                "Date de l'extrait de casier judiciaire (bulletin n° 2)",
+                &content.criminal_record_issued_on,
+                true,
+            );
         }
         Step::Review => {}
     }
@@ -338,7 +403,10 @@ pub fn step_of(field: &str) -> Step {
         Step::Career
     } else if field.starts_with("distinctions") {
         Step::Distinctions
-    } else if matches!(field, "motifs" | "criminal_record_issued_on" | "target_grade") {
+    } else if matches!(
+        field,
+        "motifs" | "criminal_record_issued_on" | "target_grade"
+    ) {
         Step::Proposal
     } else {
         Step::Candidate
@@ -459,7 +527,11 @@ mod tests {
         let errors = check_step(&content, Step::Career, today());
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].field, "career-0-to");
-        assert!(errors[0].message.contains("« 2031-02-30 »"), "{}", errors[0].message);
+        assert!(
+            errors[0].message.contains("« 2031-02-30 »"),
+            "{}",
+            errors[0].message
+        );
     }
 
     #[test]
@@ -479,6 +551,9 @@ mod tests {
             NaiveDate::from_ymd_opt(2027, 7, 14).unwrap_or_default(),
         );
         assert_eq!(case["candidate"]["services"][0]["from"], "1990-09-01");
-        assert_eq!(case["candidate"]["services"].as_array().map(Vec::len), Some(1));
+        assert_eq!(
+            case["candidate"]["services"].as_array().map(Vec::len),
+            Some(1)
+        );
     }
 }

@@ -286,7 +286,11 @@ mod tests {
             DossierState::sources(DossierEvent::Publish),
             vec![DossierState::Retained]
         );
-        assert!(DossierState::Transmitted.apply(DossierEvent::Publish).is_err());
+        assert!(
+            DossierState::Transmitted
+                .apply(DossierEvent::Publish)
+                .is_err()
+        );
     }
 
     #[test]

@@ -8,7 +8,9 @@ use axum::http::{Method, Request};
 use napoleon::app;
 use napoleon_db::{core, identity};
 use napoleon_identity::{ASSERTION_HEADER, AssertionSigner, RoleGrant};
-use napoleon_kernel::{AgentId, Email, OrgUnitId, OrgUnitKind, Personal, Role, TenantId, TenantSlug};
+use napoleon_kernel::{
+    AgentId, Email, OrgUnitId, OrgUnitKind, Personal, Role, TenantId, TenantSlug,
+};
 use napoleon_testkit::TestDb;
 use napoleon_web::WebContext;
 use serde_json::{Value, json};
@@ -185,13 +187,17 @@ pub struct Cast {
 pub async fn cast(slice: &Slice) -> Cast {
     let tenant = slice.tenant("interieur").await;
     let ministry = slice.unit(tenant, OrgUnitKind::Ministere, "MI").await;
-    let rhone = slice.unit(tenant, OrgUnitKind::PrefectureDepartement, "69").await;
+    let rhone = slice
+        .unit(tenant, OrgUnitKind::PrefectureDepartement, "69")
+        .await;
     let bureau = slice.unit(tenant, OrgUnitKind::Direction, "BCD").await;
     let culture = slice.tenant("culture").await;
     let bdh = slice.unit(culture, OrgUnitKind::Direction, "BDH").await;
     Cast {
         tenant,
-        admin: slice.who("anne", tenant, Role::Administrateur, ministry).await,
+        admin: slice
+            .who("anne", tenant, Role::Administrateur, ministry)
+            .await,
         redacteur: slice.who("paul", tenant, Role::Redacteur, rhone).await,
         instructeur: slice.who("claire", tenant, Role::Instructeur, rhone).await,
         valideur: slice.who("hugo", tenant, Role::Valideur, rhone).await,
@@ -242,7 +248,13 @@ pub fn eligible_content(name: &str, sex: &str) -> Value {
 }
 
 /// A dossier submitted by the rédacteur; returns (id, number).
-pub async fn submitted(slice: &Slice, cast: &Cast, campaign: &str, name: &str, sex: &str) -> (String, String) {
+pub async fn submitted(
+    slice: &Slice,
+    cast: &Cast,
+    campaign: &str,
+    name: &str,
+    sex: &str,
+) -> (String, String) {
     let created = slice
         .post(
             &cast.redacteur,
@@ -253,7 +265,11 @@ pub async fn submitted(slice: &Slice, cast: &Cast, campaign: &str, name: &str, s
     assert_eq!(created.status, 201, "{}", created.json);
     let id = created.json["id"].as_str().unwrap().to_owned();
     let submitted = slice
-        .post(&cast.redacteur, &format!("/intake/api/v1/dossiers/{id}/submit"), json!({}))
+        .post(
+            &cast.redacteur,
+            &format!("/intake/api/v1/dossiers/{id}/submit"),
+            json!({}),
+        )
         .await;
     assert_eq!(submitted.status, 200, "{}", submitted.json);
     (id, submitted.json["number"].as_str().unwrap().to_owned())
@@ -262,12 +278,28 @@ pub async fn submitted(slice: &Slice, cast: &Cast, campaign: &str, name: &str, s
 /// Takes, opines (instructeur) and transmits (valideur).
 pub async fn transmitted(slice: &Slice, cast: &Cast, id: &str) {
     let path = |what: &str| format!("/instruction/api/v1/dossiers/{id}/{what}");
-    assert_eq!(slice.post(&cast.instructeur, &path("take"), json!({})).await.status, 204);
+    assert_eq!(
+        slice
+            .post(&cast.instructeur, &path("take"), json!({}))
+            .await
+            .status,
+        204
+    );
     let opinion = slice
-        .post(&cast.instructeur, &path("opinion"), json!({"verdict": "favorable", "motivation": "Très favorable."}))
+        .post(
+            &cast.instructeur,
+            &path("opinion"),
+            json!({"verdict": "favorable", "motivation": "Très favorable."}),
+        )
         .await;
     assert_eq!(opinion.status, 204, "{}", opinion.json);
-    assert_eq!(slice.post(&cast.valideur, &path("transmit"), json!({})).await.status, 204);
+    assert_eq!(
+        slice
+            .post(&cast.valideur, &path("transmit"), json!({}))
+            .await
+            .status,
+        204
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -286,24 +318,74 @@ async fn a_dossier_goes_from_draft_to_the_ministry() {
         .await;
     assert_eq!(draft.status, 201, "{}", draft.json);
     let id = draft.json["id"].as_str().unwrap().to_owned();
-    let read = slice.call(&cast.redacteur, Method::GET, &format!("/intake/api/v1/dossiers/{id}"), json!({})).await;
-    assert_eq!(read.json["content"]["candidate"]["birth_date"], "31/02/1960");
+    let read = slice
+        .call(
+            &cast.redacteur,
+            Method::GET,
+            &format!("/intake/api/v1/dossiers/{id}"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        read.json["content"]["candidate"]["birth_date"],
+        "31/02/1960"
+    );
     assert_eq!(read.json["state"], "brouillon");
-    let incomplete = slice.post(&cast.redacteur, &format!("/intake/api/v1/dossiers/{id}/submit"), json!({})).await;
+    let incomplete = slice
+        .post(
+            &cast.redacteur,
+            &format!("/intake/api/v1/dossiers/{id}/submit"),
+            json!({}),
+        )
+        .await;
     assert_eq!(incomplete.status, 422, "{}", incomplete.json);
-    let fields: Vec<&str> = incomplete.json["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
-    assert!(fields.contains(&"birth_date") && fields.contains(&"motifs"), "{fields:?}");
-    assert!(incomplete.json["errors"][0]["message"].as_str().unwrap().contains(':'));
+    let fields: Vec<&str> = incomplete.json["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert!(
+        fields.contains(&"birth_date") && fields.contains(&"motifs"),
+        "{fields:?}"
+    );
+    assert!(
+        incomplete.json["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains(':')
+    );
 
     // Completed, then submitted: a number and « déposé ».
     let saved = slice
-        .call(&cast.redacteur, Method::PUT, &format!("/intake/api/v1/dossiers/{id}"),
-              json!({"content": eligible_content("Lambert", "F")}))
+        .call(
+            &cast.redacteur,
+            Method::PUT,
+            &format!("/intake/api/v1/dossiers/{id}"),
+            json!({"content": eligible_content("Lambert", "F")}),
+        )
         .await;
     assert_eq!(saved.status, 204, "{}", saved.json);
-    let read = slice.call(&cast.redacteur, Method::GET, &format!("/intake/api/v1/dossiers/{id}"), json!({})).await;
-    assert_eq!(read.json["eligibility"]["verdict"], "eligible", "{}", read.json["eligibility"]);
-    let done = slice.post(&cast.redacteur, &format!("/intake/api/v1/dossiers/{id}/submit"), json!({})).await;
+    let read = slice
+        .call(
+            &cast.redacteur,
+            Method::GET,
+            &format!("/intake/api/v1/dossiers/{id}"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        read.json["eligibility"]["verdict"], "eligible",
+        "{}",
+        read.json["eligibility"]
+    );
+    let done = slice
+        .post(
+            &cast.redacteur,
+            &format!("/intake/api/v1/dossiers/{id}/submit"),
+            json!({}),
+        )
+        .await;
     assert_eq!(done.status, 200, "{}", done.json);
     let number = done.json["number"].as_str().unwrap();
     assert!(
@@ -313,16 +395,41 @@ async fn a_dossier_goes_from_draft_to_the_ministry() {
 
     // The circuit: taken, opinion, four eyes, transmitted.
     let path = |what: &str| format!("/instruction/api/v1/dossiers/{id}/{what}");
-    assert_eq!(slice.post(&cast.instructeur, &path("take"), json!({})).await.status, 204);
+    assert_eq!(
+        slice
+            .post(&cast.instructeur, &path("take"), json!({}))
+            .await
+            .status,
+        204
+    );
     let opinion = slice
-        .post(&cast.instructeur, &path("opinion"), json!({"verdict": "favorable", "motivation": "Mérites éminents."}))
+        .post(
+            &cast.instructeur,
+            &path("opinion"),
+            json!({"verdict": "favorable", "motivation": "Mérites éminents."}),
+        )
         .await;
     assert_eq!(opinion.status, 204, "{}", opinion.json);
     let before = slice.snapshot(&id).await;
-    let own = slice.post(&cast.instructeur, &path("transmit"), json!({})).await;
-    assert_eq!((own.status, own.json["code"].as_str()), (409, Some("dossier.four_eyes")));
-    assert_eq!(slice.snapshot(&id).await, before, "a refused transmission changes nothing");
-    assert_eq!(slice.post(&cast.valideur, &path("transmit"), json!({})).await.status, 204);
+    let own = slice
+        .post(&cast.instructeur, &path("transmit"), json!({}))
+        .await;
+    assert_eq!(
+        (own.status, own.json["code"].as_str()),
+        (409, Some("dossier.four_eyes"))
+    );
+    assert_eq!(
+        slice.snapshot(&id).await,
+        before,
+        "a refused transmission changes nothing"
+    );
+    assert_eq!(
+        slice
+            .post(&cast.valideur, &path("transmit"), json!({}))
+            .await
+            .status,
+        204
+    );
     assert_eq!(slice.snapshot(&id).await.0, "transmis");
 
     // The journal tells the story, in order, with the actors.
@@ -360,34 +467,84 @@ async fn refused_transitions_change_nothing_and_journal_nothing() {
         (&cast.redacteur, path("take"), json!({}), 403),
         (&cast.integrateur, path("take"), json!({}), 403),
         // Wrong state: no opinion before taking, no transmission before an opinion.
-        (&cast.instructeur, path("opinion"), json!({"verdict": "favorable", "motivation": "x"}), 409),
+        (
+            &cast.instructeur,
+            path("opinion"),
+            json!({"verdict": "favorable", "motivation": "x"}),
+            409,
+        ),
         (&cast.valideur, path("transmit"), json!({}), 409),
         // Another tenant: the id does not exist for them.
         (&cast.outsider, path("take"), json!({}), 404),
         // Submitting twice.
-        (&cast.redacteur, format!("/intake/api/v1/dossiers/{id}/submit"), json!({}), 409),
+        (
+            &cast.redacteur,
+            format!("/intake/api/v1/dossiers/{id}/submit"),
+            json!({}),
+            409,
+        ),
     ];
     for (who, url, body, expected) in cases {
         let answer = slice.post(who, &url, body).await;
         assert_eq!(answer.status, expected, "{url}: {}", answer.json);
-        assert!(answer.json["title"].is_string(), "a French problem: {}", answer.json);
+        assert!(
+            answer.json["title"].is_string(),
+            "a French problem: {}",
+            answer.json
+        );
         assert_eq!(slice.snapshot(&id).await, before, "{url} changed something");
     }
     // Another tenant cannot read it either, nor its content.
-    let read = slice.call(&cast.outsider, Method::GET, &format!("/intake/api/v1/dossiers/{id}"), json!({})).await;
+    let read = slice
+        .call(
+            &cast.outsider,
+            Method::GET,
+            &format!("/intake/api/v1/dossiers/{id}"),
+            json!({}),
+        )
+        .await;
     assert_eq!(read.status, 404);
     // Taken once: taking again is a 409, and an opinion needs the holder.
-    assert_eq!(slice.post(&cast.instructeur, &path("take"), json!({})).await.status, 204);
+    assert_eq!(
+        slice
+            .post(&cast.instructeur, &path("take"), json!({}))
+            .await
+            .status,
+        204
+    );
     let before = slice.snapshot(&id).await;
-    let again = slice.post(&cast.instructeur, &path("take"), json!({})).await;
+    let again = slice
+        .post(&cast.instructeur, &path("take"), json!({}))
+        .await;
     assert_eq!(again.status, 409);
-    let empty = slice.post(&cast.instructeur, &path("opinion"), json!({"verdict": "favorable", "motivation": "  "})).await;
-    assert_eq!((empty.status, empty.json["errors"][0]["field"].as_str()), (422, Some("motivation")));
+    let empty = slice
+        .post(
+            &cast.instructeur,
+            &path("opinion"),
+            json!({"verdict": "favorable", "motivation": "  "}),
+        )
+        .await;
+    assert_eq!(
+        (empty.status, empty.json["errors"][0]["field"].as_str()),
+        (422, Some("motivation"))
+    );
     assert_eq!(slice.snapshot(&id).await, before);
     // Returned for a complement: the rédacteur may edit again, then resubmit with the same number.
-    let back = slice.post(&cast.instructeur, &path("return"), json!({"message": "Préciser la carrière."})).await;
+    let back = slice
+        .post(
+            &cast.instructeur,
+            &path("return"),
+            json!({"message": "Préciser la carrière."}),
+        )
+        .await;
     assert_eq!(back.status, 204, "{}", back.json);
-    let again = slice.post(&cast.redacteur, &format!("/intake/api/v1/dossiers/{id}/submit"), json!({})).await;
+    let again = slice
+        .post(
+            &cast.redacteur,
+            &format!("/intake/api/v1/dossiers/{id}/submit"),
+            json!({}),
+        )
+        .await;
     assert_eq!(again.status, 200, "{}", again.json);
     assert!(again.json["number"].as_str().unwrap().ends_with("-0001"));
 }
@@ -397,7 +554,11 @@ async fn campaigns_are_for_administrators_and_checked() {
     let slice = Slice::start().await;
     let cast = cast(&slice).await;
     let refused = slice
-        .post(&cast.redacteur, "/intake/api/v1/campaigns", json!({"distinction": "LH"}))
+        .post(
+            &cast.redacteur,
+            "/intake/api/v1/campaigns",
+            json!({"distinction": "LH"}),
+        )
         .await;
     assert_eq!(refused.status, 403);
     let invalid = slice
@@ -409,11 +570,26 @@ async fn campaigns_are_for_administrators_and_checked() {
         )
         .await;
     assert_eq!(invalid.status, 422);
-    let fields: Vec<&str> = invalid.json["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    let fields: Vec<&str> = invalid.json["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
     assert_eq!(fields, ["distinction", "closes_on"]);
     let mut conn = TestDb::connect(&slice.db.admin_url()).await.unwrap();
-    assert_eq!(count(&mut conn, "SELECT count(*) AS n FROM intake.campaigns").await, 0);
-    assert_eq!(count(&mut conn, "SELECT count(*) AS n FROM journal.events WHERE kind = 'campaign.created'").await, 0);
+    assert_eq!(
+        count(&mut conn, "SELECT count(*) AS n FROM intake.campaigns").await,
+        0
+    );
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT count(*) AS n FROM journal.events WHERE kind = 'campaign.created'"
+        )
+        .await,
+        0
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -423,15 +599,28 @@ async fn the_demo_activity_seeds_every_state_once() {
     let first = napoleon::demo_activity::seed_activity(&slice.ctx, signer, "http://demo/dev-idp")
         .await
         .unwrap();
-    assert_eq!((first.campaigns, first.dossiers, first.laureates), (1, 5, 3));
+    assert_eq!(
+        (first.campaigns, first.dossiers, first.laureates),
+        (1, 5, 3)
+    );
     let again = napoleon::demo_activity::seed_activity(&slice.ctx, signer, "http://demo/dev-idp")
         .await
         .unwrap();
     assert_eq!(again, napoleon::demo_activity::ActivityReport::default());
     let mut conn = TestDb::connect(&slice.db.admin_url()).await.unwrap();
-    for state in ["brouillon", "depose", "en_instruction", "complement_demande", "transmis"] {
+    for state in [
+        "brouillon",
+        "depose",
+        "en_instruction",
+        "complement_demande",
+        "transmis",
+    ] {
         assert_eq!(
-            count(&mut conn, &format!("SELECT count(*) AS n FROM intake.dossiers WHERE state = '{state}'")).await,
+            count(
+                &mut conn,
+                &format!("SELECT count(*) AS n FROM intake.dossiers WHERE state = '{state}'")
+            )
+            .await,
             1,
             "{state}"
         );
@@ -444,18 +633,38 @@ async fn every_page_of_the_path_renders() {
     let cast = cast(&slice).await;
     let campaign = open_campaign(&slice, &cast).await;
     let draft = slice
-        .post(&cast.redacteur, "/intake/api/v1/dossiers", json!({"campaign_id": campaign}))
+        .post(
+            &cast.redacteur,
+            "/intake/api/v1/dossiers",
+            json!({"campaign_id": campaign}),
+        )
         .await;
     let id = draft.json["id"].as_str().unwrap().to_owned();
     for n in 1..=5 {
-        let page = slice.call(&cast.redacteur, Method::GET, &format!("/intake/dossiers/{id}/etape/{n}"), json!({})).await;
+        let page = slice
+            .call(
+                &cast.redacteur,
+                Method::GET,
+                &format!("/intake/dossiers/{id}/etape/{n}"),
+                json!({}),
+            )
+            .await;
         assert_eq!(page.status, 200, "step {n}: {}", page.json);
     }
     for path in ["/intake/dossiers", "/intake/campagnes"] {
-        let page = slice.call(&cast.redacteur, Method::GET, path, json!({})).await;
+        let page = slice
+            .call(&cast.redacteur, Method::GET, path, json!({}))
+            .await;
         assert_eq!(page.status, 200, "{path}: {}", page.json);
     }
-    let page = slice.call(&cast.admin, Method::GET, "/intake/campagnes/nouvelle", json!({})).await;
+    let page = slice
+        .call(
+            &cast.admin,
+            Method::GET,
+            "/intake/campagnes/nouvelle",
+            json!({}),
+        )
+        .await;
     assert_eq!(page.status, 200, "{}", page.json);
 }
 
@@ -467,11 +676,275 @@ async fn a_service_page_with_path_parameters_renders_through_the_gateway() {
     let (mut paul, csrf) = live.logged_in("demo-paul.bernard").await;
     let list = paul.get(&live.url("/intake/dossiers")).await;
     assert_eq!(list.status, 200, "{}", list.body);
-    let campaign = list.body.split("<option value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let campaign = list
+        .body
+        .split("<option value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
     let created = paul
-        .post(&live.url("/intake/dossiers"), &[("_csrf", csrf.as_str()), ("campaign_id", campaign.as_str())])
+        .post(
+            &live.url("/intake/dossiers"),
+            &[("_csrf", csrf.as_str()), ("campaign_id", campaign.as_str())],
+        )
         .await;
     assert_eq!(created.status, 303, "{}", created.body);
     let step = paul.get(&created.next()).await;
     assert_eq!(step.status, 200, "{}", step.body);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn decisions_publication_registry_radar_and_proposal_through_the_api() {
+    let slice = Slice::start().await;
+    let cast = cast(&slice).await;
+    let campaign = open_campaign(&slice, &cast).await;
+    let (woman, _) = submitted(&slice, &cast, &campaign, "Lambert", "F").await;
+    let (man, _) = submitted(&slice, &cast, &campaign, "Rousseau", "M").await;
+    transmitted(&slice, &cast, &woman).await;
+    transmitted(&slice, &cast, &man).await;
+
+    // Forbidden moves leave the dossier and the journal as they were.
+    let decide = |id: &str| format!("/decisions/api/v1/dossiers/{id}/decision");
+    let before = slice.snapshot(&woman).await;
+    for (who, expected) in [(&cast.instructeur, 403), (&cast.outsider, 404)] {
+        let answer = slice
+            .post(
+                who,
+                &decide(&woman),
+                json!({"decision": "retenu", "motivation": "x"}),
+            )
+            .await;
+        assert_eq!(answer.status, expected, "{}", answer.json);
+        assert_eq!(slice.snapshot(&woman).await, before);
+    }
+    let close = format!("/decisions/api/v1/campaigns/{campaign}/close");
+    let early = slice.post(&cast.integrateur, &close, json!({})).await;
+    assert_eq!(
+        (early.status, early.json["code"].as_str()),
+        (409, Some("list.undecided"))
+    );
+    assert_eq!(slice.snapshot(&woman).await, before);
+
+    // Ranking, decisions, the counters, closing, publishing.
+    let up = slice
+        .post(
+            &cast.integrateur,
+            &format!("/decisions/api/v1/dossiers/{man}/rank"),
+            json!({"direction": "up"}),
+        )
+        .await;
+    assert_eq!(up.status, 200, "{}", up.json);
+    assert_eq!(
+        slice
+            .post(
+                &cast.integrateur,
+                &decide(&woman),
+                json!({"decision": "retenu", "motivation": "Mérites éminents."})
+            )
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        slice
+            .post(
+                &cast.integrateur,
+                &decide(&man),
+                json!({"decision": "refuse", "motivation": "Hors contingent."})
+            )
+            .await
+            .status,
+        200
+    );
+    let board = slice
+        .call(
+            &cast.integrateur,
+            Method::GET,
+            &format!("/decisions/api/v1/campaigns/{campaign}/board"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        board.json["dossiers"][0]["id"],
+        man.as_str(),
+        "ranked first"
+    );
+    assert_eq!(board.json["women"]["percent"], 100);
+    assert_eq!(board.json["contingents"][0]["retained"], 1);
+    assert_eq!(
+        slice
+            .post(&cast.integrateur, &close, json!({}))
+            .await
+            .status,
+        200
+    );
+    let late = slice
+        .post(
+            &cast.integrateur,
+            &decide(&man),
+            json!({"decision": "retenu", "motivation": "x"}),
+        )
+        .await;
+    assert_eq!(
+        (late.status, late.json["code"].as_str()),
+        (409, Some("list.closed"))
+    );
+    let published = slice
+        .post(
+            &cast.integrateur,
+            &format!("/decisions/api/v1/campaigns/{campaign}/publish"),
+            json!({"decree_date": today().to_string(), "jo_reference": "JORF n° 0163"}),
+        )
+        .await;
+    assert_eq!(published.status, 200, "{}", published.json);
+    let award = published.json["awards"][0]["award_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(slice.snapshot(&woman).await.0, "publie");
+    assert_eq!(slice.snapshot(&man).await.0, "refuse");
+
+    // The réception starts the time in grade; the radar gives the date for officier.
+    let reception = format!("/decisions/api/v1/awards/{award}/reception");
+    let received = slice
+        .post(
+            &cast.integrateur,
+            &reception,
+            json!({"reception_date": today().to_string()}),
+        )
+        .await;
+    assert_eq!(received.status, 200, "{}", received.json);
+    let twice = slice
+        .post(
+            &cast.integrateur,
+            &reception,
+            json!({"reception_date": today().to_string()}),
+        )
+        .await;
+    assert_eq!(twice.status, 409);
+    let officer = napoleon_rules::add_years(today(), 8).unwrap();
+    let radar = slice
+        .call(
+            &cast.integrateur,
+            Method::GET,
+            &format!("/promotion/api/v1/radar?by={officer}"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(radar.status, 200, "{}", radar.json);
+    let entry = radar.json["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["award_id"] == award.as_str())
+        .unwrap_or_else(|| panic!("the new laureate is on the radar: {}", radar.json));
+    assert_eq!(entry["next_grade"], "officier");
+    assert_eq!(entry["reachable_on"], officer.to_string());
+    let sooner = slice
+        .call(
+            &cast.integrateur,
+            Method::GET,
+            &format!("/promotion/api/v1/radar?by={}", officer.pred_opt().unwrap()),
+            json!({}),
+        )
+        .await;
+    assert!(
+        !sooner.json["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["award_id"] == award.as_str())
+    );
+
+    // The proposal: a draft for the filing unit, prefilled, for officier; journaled.
+    let refused = slice
+        .post(
+            &cast.redacteur,
+            "/intake/api/v1/proposals",
+            json!({"award_id": award, "campaign_id": campaign}),
+        )
+        .await;
+    assert_eq!(refused.status, 403);
+    let proposed = slice
+        .post(
+            &cast.integrateur,
+            "/intake/api/v1/proposals",
+            json!({"award_id": award, "campaign_id": campaign}),
+        )
+        .await;
+    assert_eq!(proposed.status, 201, "{}", proposed.json);
+    let draft = proposed.json["id"].as_str().unwrap();
+    let read = slice
+        .call(
+            &cast.redacteur,
+            Method::GET,
+            &format!("/intake/api/v1/dossiers/{draft}"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        read.status, 200,
+        "the filing unit completes it: {}",
+        read.json
+    );
+    assert_eq!(
+        (
+            read.json["state"].as_str(),
+            read.json["target_grade"].as_str()
+        ),
+        (Some("brouillon"), Some("officier"))
+    );
+    assert_eq!(read.json["content"]["candidate"]["birth_name"], "Lambert");
+    assert_eq!(
+        read.json["content"]["distinctions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["distinction"] == "LH")
+            .count(),
+        1
+    );
+    let mut tx = slice.ctx.db.tenant(cast.tenant).await.unwrap();
+    let proposals = napoleon_db::journal::count_kind(
+        &mut tx,
+        napoleon_db::journal::EventKind::DossierProposedForPromotion,
+    )
+    .await
+    .unwrap();
+    tx.rollback().await;
+    assert_eq!(proposals, 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_service_describes_its_api_in_openapi() {
+    let slice = Slice::start().await;
+    let cast = cast(&slice).await;
+    for (service, path) in [
+        ("intake", "/intake/api/v1/dossiers/{id}/submit"),
+        ("instruction", "/instruction/api/v1/dossiers/{id}/transmit"),
+        ("decisions", "/decisions/api/v1/campaigns/{id}/publish"),
+        ("promotion", "/promotion/api/v1/radar"),
+    ] {
+        let doc = slice
+            .call(
+                &cast.integrateur,
+                Method::GET,
+                &format!("/{service}/api/v1/openapi.json"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(doc.status, 200, "{service}");
+        assert!(
+            doc.json["openapi"].as_str().unwrap().starts_with("3."),
+            "{service}"
+        );
+        assert!(
+            doc.json["paths"].get(path).is_some(),
+            "{service} documents {path}: {}",
+            doc.json["paths"]
+        );
+    }
 }

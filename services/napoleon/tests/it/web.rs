@@ -57,7 +57,11 @@ async fn every_response_carries_the_security_headers_and_hsts_only_with_tls() {
     assert_eq!(directive("script-src"), "script-src 'self'", "{csp}");
     assert_eq!(directive("style-src"), "style-src 'self'", "{csp}");
     // Only style attributes (set by the DSFR's scripts) may be inline.
-    assert_eq!(directive("style-src-attr"), "style-src-attr 'unsafe-inline'", "{csp}");
+    assert_eq!(
+        directive("style-src-attr"),
+        "style-src-attr 'unsafe-inline'",
+        "{csp}"
+    );
     assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
     assert_eq!(r.header("x-content-type-options"), "nosniff");
     assert_eq!(r.header("referrer-policy"), "same-origin");
