@@ -10,7 +10,10 @@ mod api;
 mod domain;
 mod eligibility;
 mod http;
+mod metrics;
 mod store;
+
+pub use metrics::{DossierGauge, dossier_gauge};
 
 use axum::routing::{get, post};
 use axum::{Router, middleware};

@@ -145,6 +145,10 @@ async fn serve_router(
             );
         })
         .build();
+    // Dossiers per tenant and state, counted by the process that owns them.
+    let _dossier_gauge = matches!(service, ServiceName::All | ServiceName::Intake).then(|| {
+        napoleon_intake::dossier_gauge(ctx.db.clone(), std::time::Duration::from_secs(15))
+    });
     let listener = TcpListener::bind(config.server.bind)
         .await
         .map_err(|e| CliError::Failed(format!("cannot listen on {}: {e}", config.server.bind)))?;

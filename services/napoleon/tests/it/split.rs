@@ -1,6 +1,7 @@
 //! Split mode: the gateway and every service as separate `napoleon serve <service>`
 //! processes, two gateways and two intake instances. A login made through one gateway works
-//! through the other, reaching the other intake instance: sessions live in PostgreSQL and
+//! through the other, reaching the other intake instance, and a dossier taken through one gateway is in the
+//! instructor's queue through the other: sessions live in PostgreSQL and
 //! services keep no local state.
 
 use std::time::Duration;
@@ -62,6 +63,16 @@ pub async fn start(service: &str, db: &TestDb, env: &[(&str, String)], port: u16
 async fn gateways_and_services_in_separate_processes_share_nothing_but_the_database() {
     let db = TestDb::new().await.unwrap();
     napoleon::demo::seed(&db.app_db().unwrap()).await.unwrap();
+    // Dossiers at every state, created through the services' API in this test process.
+    let seeder = AssertionSigner::generate("seed").unwrap();
+    let seed_ctx = napoleon_web::WebContext::new(
+        db.app_db().unwrap(),
+        napoleon::app::templates().unwrap(),
+        seeder.verifier(),
+    );
+    napoleon::demo_activity::seed_activity(&seed_ctx, &seeder, "https://demo.invalid/dev-idp")
+        .await
+        .unwrap();
 
     let mut seed = [0_u8; 32];
     getrandom::fill(&mut seed).unwrap();
@@ -160,4 +171,49 @@ async fn gateways_and_services_in_separate_processes_share_nothing_but_the_datab
         )
         .await;
     assert_eq!(checked.status, 200, "{}", checked.body);
+
+    // A dossier transition through the second gateway (to the instruction process), seen at
+    // once through the first.
+    let (status, todo) = browser
+        .get_json(&format!(
+            "{}/instruction/api/v1/queue?tab=todo",
+            gateway_b.base
+        ))
+        .await;
+    assert_eq!(status, 200, "{todo}");
+    let dossier = todo
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["state"] == "depose")
+        .unwrap_or_else(|| panic!("a dossier to take: {todo}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let taken = browser
+        .post_json(
+            &format!(
+                "{}/instruction/api/v1/dossiers/{dossier}/take",
+                gateway_b.base
+            ),
+            "{}",
+            Some(&csrf),
+        )
+        .await;
+    assert_eq!(taken.status, 204, "{}", taken.body);
+    let (status, followed) = browser
+        .get_json(&format!(
+            "{}/instruction/api/v1/queue?tab=followed",
+            gateway_a.base
+        ))
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        followed
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["id"] == dossier.as_str() && d["state"] == "en_instruction"),
+        "{followed}"
+    );
 }

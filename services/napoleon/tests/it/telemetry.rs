@@ -144,6 +144,7 @@ async fn spans_and_metrics_reach_an_otlp_receiver_without_personal_data() {
             "http.server.request.duration",
             "napoleon.logins",
             "db.client.connection.count",
+            "napoleon.dossiers",
         ];
         if let Some((service, span)) = request_span
             && wanted_metrics
@@ -151,6 +152,28 @@ async fn spans_and_metrics_reach_an_otlp_receiver_without_personal_data() {
                 .all(|m| metric_names.iter().any(|n| n == m))
         {
             assert_eq!(service.as_deref(), Some("napoleon-all"));
+            // Dossiers per state come per tenant, and name the state.
+            let dossier_points: Vec<_> = metrics
+                .iter()
+                .flat_map(|r| r.resource_metrics.iter())
+                .flat_map(|rm| rm.scope_metrics.iter())
+                .flat_map(|sm| sm.metrics.iter())
+                .filter(|m| m.name == "napoleon.dossiers")
+                .filter_map(|m| match &m.data {
+                    Some(opentelemetry_proto::tonic::metrics::v1::metric::Data::Gauge(g)) => {
+                        Some(g.data_points.clone())
+                    }
+                    _ => None,
+                })
+                .flatten()
+                .collect();
+            assert!(
+                dossier_points.iter().any(|p| {
+                    text(&p.attributes, "tenant.id").as_deref() == Some(tenant.as_str())
+                        && text(&p.attributes, "dossier.state").as_deref() == Some("depose")
+                }),
+                "napoleon.dossiers has a point per tenant and state"
+            );
             assert_eq!(
                 text(&span.attributes, "http.response.status_code").as_deref(),
                 Some("200")
