@@ -24,6 +24,22 @@ impl LiveApp {
         Self::serve(listener, base, Vec::new()).await
     }
 
+    /// As [`start`](Self::start), with what `napoleon demo` adds: an open campaign, dossiers
+    /// at every state and laureates in the registry.
+    pub async fn with_activity() -> Self {
+        let live = Self::start().await;
+        let issuer = format!("{}{}", live.base, demo::DEV_IDP_PATH);
+        let ctx = napoleon_web::WebContext::new(
+            live.app.db.app_db().unwrap(),
+            napoleon::app::templates().unwrap(),
+            live.app.signer.verifier(),
+        );
+        napoleon::demo_activity::seed_activity(&ctx, &live.app.signer, &issuer)
+            .await
+            .unwrap();
+        live
+    }
+
     /// As [`start`](Self::start), with short session lifetimes.
     pub async fn with_sessions(idle: std::time::Duration, absolute: std::time::Duration) -> Self {
         let (listener, base) = Self::bind().await;
@@ -80,22 +96,12 @@ impl LiveApp {
         if let Some((idle, absolute)) = session {
             builder = builder.session_lifetimes(idle, absolute);
         }
-        let issuer = idp.issuer.clone();
         let app = builder
             .with_extra(
                 Router::new().nest(demo::DEV_IDP_PATH, napoleon_devidp::router(idp).unwrap()),
             )
             .build()
             .await;
-        // What `napoleon demo` adds: an open campaign, dossiers at every state, laureates.
-        let ctx = napoleon_web::WebContext::new(
-            app.db.app_db().unwrap(),
-            napoleon::app::templates().unwrap(),
-            app.signer.verifier(),
-        );
-        napoleon::demo_activity::seed_activity(&ctx, &app.signer, &issuer)
-            .await
-            .unwrap();
         let router = app.router.clone();
         tokio::spawn(async move { axum::serve(listener, router).await });
         Self { base, app }

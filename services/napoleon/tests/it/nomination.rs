@@ -672,7 +672,7 @@ async fn every_page_of_the_path_renders() {
 /// request into the service, whose own `Path` extractor then saw one parameter too many (500).
 #[tokio::test(flavor = "multi_thread")]
 async fn a_service_page_with_path_parameters_renders_through_the_gateway() {
-    let live = crate::login::LiveApp::start().await;
+    let live = crate::login::LiveApp::with_activity().await;
     let (mut paul, csrf) = live.logged_in("demo-paul.bernard").await;
     let list = paul.get(&live.url("/intake/dossiers")).await;
     assert_eq!(list.status, 200, "{}", list.body);

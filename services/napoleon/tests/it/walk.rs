@@ -100,6 +100,6 @@ async fn walk(live: &LiveApp, test: &str) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_demo_agents_walk_the_pages_accessibly_in_chromium() {
-    let live = LiveApp::start().await;
+    let live = LiveApp::with_activity().await;
     walk(&live, "demo_agents_walk").await;
 }
