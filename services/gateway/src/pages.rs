@@ -102,18 +102,8 @@ async fn waiting_for(
         return Ok((Vec::new(), Vec::new()));
     };
     let roles = agent.roles();
-    let mut units: Vec<napoleon_kernel::OrgUnitId> =
-        agent.grants.iter().map(|g| g.unit_id).collect();
-    let mut i = 0;
-    while i < units.len() {
-        let parent = units[i];
-        for u in &tenant.units {
-            if u.parent_id == Some(parent) && !units.contains(&u.id) {
-                units.push(u.id);
-            }
-        }
-        i += 1;
-    }
+    let roots: Vec<napoleon_kernel::OrgUnitId> = agent.grants.iter().map(|g| g.unit_id).collect();
+    let units = napoleon_db::core::subtree(&tenant.units, &roots);
     let mut tx = state.ctx.db.tenant(tenant.id).await?;
     let counts = napoleon_db::contracts::state_counts(&mut tx, Some(&units)).await?;
     tx.rollback().await;

@@ -51,18 +51,7 @@ async fn my_units(tx: &mut TenantConn, identity: &Identity) -> ActionResult<Vec<
         .map(|g| g.unit)
         .collect();
     let units = core::list_org_units(tx).await?;
-    let mut out = roots.clone();
-    // Breadth-first down the tree: a role covers its unit's subtree.
-    let mut i = 0;
-    while i < out.len() {
-        let parent = out[i];
-        for u in &units {
-            if u.parent_id == Some(parent) && !out.contains(&u.id) {
-                out.push(u.id);
-            }
-        }
-        i += 1;
-    }
+    let out = core::subtree(&units, &roots);
     Ok(out)
 }
 
@@ -192,11 +181,7 @@ pub(crate) async fn file(
         serde_json::from_value(dossier.content.expose().clone()).unwrap_or_default();
     let campaign = contracts::campaign_by_id(&mut tx, dossier.campaign_id).await?;
     let files = catalogue::load(&mut tx).await?;
-    let parts: Vec<(&str, &str)> = files
-        .iter()
-        .map(|(f, s)| (f.as_str(), s.as_str()))
-        .collect();
-    let catalogue = Catalogue::for_tenant(&parts)
+    let catalogue = Catalogue::for_tenant(&files)
         .map_err(|e| ActionError::Web(WebError::Internal(format!("tenant catalogue: {e}"))))?;
     let case = content::case_json(
         &content,

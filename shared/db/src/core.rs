@@ -297,3 +297,26 @@ pub async fn ancestors_or_self(
         .map(|r| OrgUnitId::from_uuid(r.id))
         .collect())
 }
+
+/// `roots` and every unit below them, from the tenant's units: the units a role held at one
+/// of `roots` covers.
+#[must_use]
+pub fn subtree(units: &[OrgUnit], roots: &[OrgUnitId]) -> Vec<OrgUnitId> {
+    let mut out: Vec<OrgUnitId> = Vec::with_capacity(units.len());
+    for root in roots {
+        if !out.contains(root) {
+            out.push(*root);
+        }
+    }
+    // Breadth-first: each unit's children are appended after it.
+    let mut i = 0;
+    while let Some(parent) = out.get(i).copied() {
+        for u in units {
+            if u.parent_id == Some(parent) && !out.contains(&u.id) {
+                out.push(u.id);
+            }
+        }
+        i += 1;
+    }
+    out
+}

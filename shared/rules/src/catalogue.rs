@@ -422,7 +422,6 @@ pub struct Catalogue {
 }
 
 impl Catalogue {
-    /// The catalogue shipped with the crate.
     /// A tenant's effective catalogue: the tenant's own documents (its distinctions, possibly
     /// adjusted, its own medals, its `practices.toml`) and, for every other built-in
     /// distinction, the built-in document — a candidate's awards and the rules between
@@ -430,7 +429,13 @@ impl Catalogue {
     ///
     /// # Errors
     /// [`CatalogueError`] naming the document that does not hold together.
-    pub fn for_tenant(files: &[(&str, &str)]) -> Result<Self, CatalogueError> {
+    pub fn for_tenant<F: AsRef<str>, S: AsRef<str>>(
+        files: &[(F, S)],
+    ) -> Result<Self, CatalogueError> {
+        let files: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(f, s)| (f.as_ref(), s.as_ref()))
+            .collect();
         let mut parts: Vec<(&str, &str)> = files
             .iter()
             .filter(|(file, _)| *file != BUILTIN_PRACTICES.0)
@@ -449,6 +454,7 @@ impl Catalogue {
         Self::from_toml_parts(&parts, Some(practices))
     }
 
+    /// The catalogue shipped with the crate.
     pub fn builtin() -> Result<Self, CatalogueError> {
         Self::from_toml_parts(BUILTIN_DISTINCTIONS, Some(BUILTIN_PRACTICES))
     }
