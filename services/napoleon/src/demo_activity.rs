@@ -328,7 +328,7 @@ pub async fn seed_activity(
     let mut tx = db.tenant(tenant.id).await.map_err(|e| e.to_string())?;
     let laureates = [
         (
-            candidate("Chevalier", "Marc", "M", "1960-04-18", "Lyon (Rhône)", "69"),
+            candidate("Renaud", "Marc", "M", "1960-04-18", "Lyon (Rhône)", "69"),
             "LH",
             "chevalier",
             today - Duration::days(8 * 365 + 60),
