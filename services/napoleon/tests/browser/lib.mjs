@@ -385,13 +385,20 @@ async function typeDate(page, label, iso) {
  */
 export async function selectOption(page, label, option) {
   await tabTo(page, label, { filter: (i) => i.tag === 'select', what: 'la liste' });
-  const plan = await page.evaluate((wanted) => {
+  // `option`: the option's text or value, or a RegExp on its text.
+  const wanted = option instanceof RegExp
+    ? { re: option.source, flags: option.flags }
+    : { text: String(option) };
+  const plan = await page.evaluate((w) => {
     const el = document.activeElement;
     const norm = (s) => (s || '').replace(/\s+/g, ' ').trim();
     const options = [...el.options];
-    const index = options.findIndex((o) => norm(o.text) === norm(wanted) || o.value === wanted);
+    const matches = (o) => (w.re
+      ? new RegExp(w.re, w.flags).test(norm(o.text))
+      : norm(o.text) === norm(w.text) || o.value === w.text);
+    const index = options.findIndex(matches);
     return { index, current: el.selectedIndex, choices: options.map((o) => norm(o.text)) };
-  }, String(option));
+  }, wanted);
   if (plan.index < 0) {
     throw new Error(`la liste « ${label} » n'a pas d'option « ${option} » ; options : ${plan.choices.join(' | ')}`);
   }

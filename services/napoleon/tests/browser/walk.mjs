@@ -161,6 +161,25 @@ const STEPS = [
     await expectText(page, 'Documents du catalogue');
     await check(page, 'catalogue');
   }],
+  ['création d’une campagne au clavier, avec une erreur d’abord', async ({ page, base }) => {
+    await visit(page, `${base}/intake/campagnes`);
+    await check(page, 'campagnes');
+    await pressButton(page, 'Créer une campagne');
+    await check(page, 'campagne-nouvelle');
+    const year = new Date().getUTCFullYear() + 1;
+    await selectOption(page, label('Distinction'), 'Ordre national du Mérite');
+    await typeField(page, label('Date de la promotion'), `15/05/${year}`);
+    await typeField(page, label('Ouverture du dépôt'), frDate(0));
+    await typeField(page, label('Clôture du dépôt'), frDate(-1));
+    await pressButton(page, 'Créer la campagne');
+    await expectText(page, 'Clôture du dépôt : elle doit suivre l\'ouverture.');
+    await check(page, 'campagne-erreurs');
+    await typeField(page, label('Clôture du dépôt'), frDate(60));
+    await pressButton(page, 'Créer la campagne');
+    expectPath(page, '/intake/campagnes');
+    await expectText(page, 'La campagne a été créée.');
+    await expectText(page, `Ordre national du Mérite — promotion du 15/05/${year}`);
+  }],
   ['déconnexion de l’administratrice', async ({ page }) => {
     await logout(page);
     await expectText(page, 'Vous êtes déconnecté');
@@ -174,6 +193,7 @@ const STEPS = [
     await check(page, 'mes-dossiers');
   }],
   ['création d’un dossier dans la campagne ouverte', async ({ page }) => {
+    await selectOption(page, label('Campagne'), /^Légion d'honneur — promotion du 14 juillet/);
     await pressButton(page, 'Créer un dossier');
     expectPath(page, /^\/intake\/dossiers\/[0-9a-f-]+\/etape\/1$/);
     memo.draft = new URL(page.url()).pathname.replace(/\/etape\/1$/, '');
