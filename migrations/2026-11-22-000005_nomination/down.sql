@@ -1,4 +1,5 @@
 DROP FUNCTION intake.move_dossier(uuid, text[], text, uuid);
+DROP VIEW decisions.lists_v1;
 DROP VIEW registry.awards_v1;
 DROP VIEW intake.dossiers_v1;
 DROP VIEW intake.campaigns_v1;
@@ -11,5 +12,5 @@ DROP TABLE instruction.messages;
 DROP TABLE instruction.opinions;
 DROP TABLE instruction.assignments;
 DROP TABLE intake.dossiers;
-DROP TABLE intake.campaign_counters;
+DROP TABLE intake.number_counters;
 DROP TABLE intake.campaigns;

@@ -39,16 +39,16 @@ CREATE TABLE intake.campaigns (
 SELECT pg_temp.isolate('intake.campaigns');
 GRANT SELECT, INSERT, UPDATE ON intake.campaigns TO napoleon_app;
 
--- The last dossier number given in each campaign (numbers are gapless per campaign).
-CREATE TABLE intake.campaign_counters (
-    tenant_id   uuid NOT NULL,
-    campaign_id uuid NOT NULL,
-    last_number integer NOT NULL DEFAULT 0,
-    PRIMARY KEY (tenant_id, campaign_id),
-    FOREIGN KEY (tenant_id, campaign_id) REFERENCES intake.campaigns (tenant_id, id)
+-- The last dossier number given for each prefix (`LH-2027-07`): numbers are gapless and
+-- unique per distinction and promotion, whatever the number of campaigns sharing them.
+CREATE TABLE intake.number_counters (
+    tenant_id   uuid NOT NULL REFERENCES core.tenants (id),
+    prefix      text NOT NULL CHECK (prefix ~ '^[A-Z][A-Z0-9_]{1,15}-[0-9]{4}-[0-9]{2}$'),
+    last_number integer NOT NULL,
+    PRIMARY KEY (tenant_id, prefix)
 );
-SELECT pg_temp.isolate('intake.campaign_counters');
-GRANT SELECT, INSERT, UPDATE ON intake.campaign_counters TO napoleon_app;
+SELECT pg_temp.isolate('intake.number_counters');
+GRANT SELECT, INSERT, UPDATE ON intake.number_counters TO napoleon_app;
 
 CREATE TABLE intake.dossiers (
     tenant_id     uuid NOT NULL,
@@ -223,7 +223,12 @@ CREATE VIEW registry.awards_v1 WITH (security_invoker = true) AS
     FROM registry.awards a
     JOIN registry.laureates l ON l.tenant_id = a.tenant_id AND l.id = a.laureate_id;
 
-GRANT SELECT ON intake.campaigns_v1, intake.dossiers_v1, registry.awards_v1 TO napoleon_app;
+CREATE VIEW decisions.lists_v1 WITH (security_invoker = true) AS
+    SELECT tenant_id, campaign_id, closed_at, published_at
+    FROM decisions.lists;
+
+GRANT SELECT ON intake.campaigns_v1, intake.dossiers_v1, registry.awards_v1, decisions.lists_v1
+    TO napoleon_app;
 
 -- Moves a dossier of the current tenant from one of `p_from` to `p_to` (and, when given, to
 -- another level) in one statement: 1 if it moved, 0 if it was not in an expected state (the

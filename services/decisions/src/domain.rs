@@ -678,6 +678,8 @@ pub(crate) async fn decide(
     let (dossier, campaign) = dossier_at_bureau(ctx, &mut tx, identity, id, Action::Decide).await?;
     store::lock_campaign(&mut tx, campaign.id).await?;
     ensure_open(&mut tx, campaign.id).await?;
+    // Read again under the list's lock: another decision may have just been committed.
+    let dossier = contracts::dossier_by_id(&mut tx, dossier.id).await?;
     let from = DossierState::parse(&dossier.state)
         .filter(|s| s.apply(DossierEvent::Decide(Decision::Retained)).is_ok())
         .ok_or_else(|| {
@@ -698,8 +700,7 @@ pub(crate) async fn decide(
             "Cette décision n'est pas possible dans l'état du dossier.",
         )
     })?;
-    let sources = names(&DossierState::sources(event));
-    if !contracts::move_dossier(&mut tx, id, &sources, to.as_str(), None).await? {
+    if !contracts::move_dossier(&mut tx, id, &[from.as_str()], to.as_str(), None).await? {
         return Err(ActionError::conflict(
             "dossier.wrong_state",
             "Le dossier vient de changer d'état : rechargez la page et recommencez.",
@@ -979,7 +980,7 @@ pub(crate) struct Received {
 }
 
 /// Records a laureate's réception (prise de rang), once (`decision:receive` at the bureau of
-/// the award's campaign, or anywhere for an award that came from no campaign).
+/// the award's campaign, or held centrally for an award that came from no campaign).
 pub(crate) async fn receive(
     ctx: &WebContext,
     identity: &Identity,
@@ -989,13 +990,22 @@ pub(crate) async fn receive(
     let mut tx = ctx.begin(identity).await?;
     let award = store::award_for_update(&mut tx, id).await?;
     let campaign = campaign_of(&mut tx, &award).await?;
-    ctx.require(
-        &mut tx,
-        identity,
-        perm(Action::Receive),
-        campaign.as_ref().map(|c| c.bureau_unit_id),
-    )
-    .await?;
+    match campaign.as_ref() {
+        Some(c) => {
+            ctx.require(
+                &mut tx,
+                identity,
+                perm(Action::Receive),
+                Some(c.bureau_unit_id),
+            )
+            .await?;
+        }
+        // An imported award belongs to no bureau: a ministry-wide role is needed.
+        None => {
+            ctx.require_centrally(&mut tx, identity, perm(Action::Receive))
+                .await?;
+        }
+    }
     if let Some(date) = award.reception_date {
         return Err(ActionError::conflict(
             "award.received",

@@ -66,13 +66,8 @@ pub(crate) async fn lock_campaign(
     tx: &mut TenantConn,
     campaign: CampaignId,
 ) -> Result<(), DbError> {
-    diesel::sql_query(
-        "SELECT pg_advisory_xact_lock(hashtextextended('napoleon.decisions.list:' || $1::text, 0))",
-    )
-    .bind::<SqlUuid, _>(campaign.as_uuid())
-    .execute(tx.pg())
-    .await?;
-    Ok(())
+    // The same lock as instruction's transmission takes (the shared contract).
+    napoleon_db::contracts::lock_campaign_list(tx, campaign).await
 }
 
 // Rankings ---------------------------------------------------------------------------------

@@ -218,6 +218,9 @@ pub(crate) async fn file(
             && last.is_none_or(|o| o.agent != identity.agent)
             && ctx
                 .may(&mut tx, identity, perm(Action::Transmit), level)
+                .await?
+            && ctx
+                .may(&mut tx, identity, perm(Action::Validate), level)
                 .await?,
         give_back: state.is_some_and(|s| s.apply(DossierEvent::Return).is_ok())
             && ctx
@@ -245,12 +248,15 @@ async fn for_move(
     tx: &mut TenantConn,
     identity: &Identity,
     id: DossierId,
-    action: Action,
+    actions: &[Action],
     event: DossierEvent,
 ) -> ActionResult<(DossierView, DossierState)> {
     let dossier = load_readable(ctx, tx, identity, id).await?;
-    ctx.require(tx, identity, perm(action), Some(dossier.level_unit_id))
-        .await?;
+    // Permissions first (403), then the state (409).
+    for action in actions {
+        ctx.require(tx, identity, perm(*action), Some(dossier.level_unit_id))
+            .await?;
+    }
     let state = DossierState::parse(&dossier.state).unwrap_or(DossierState::Published);
     let to = state.apply(event).map_err(|_| {
         ActionError::conflict(
@@ -291,8 +297,15 @@ async fn moved(
 /// Takes the dossier at its current level.
 pub(crate) async fn take(ctx: &WebContext, identity: &Identity, id: DossierId) -> ActionResult<()> {
     let mut tx = ctx.begin(identity).await?;
-    let (dossier, to) =
-        for_move(ctx, &mut tx, identity, id, Action::Take, DossierEvent::Take).await?;
+    let (dossier, to) = for_move(
+        ctx,
+        &mut tx,
+        identity,
+        id,
+        &[Action::Take],
+        DossierEvent::Take,
+    )
+    .await?;
     moved(&mut tx, &dossier, to, None).await?;
     store::assign(&mut tx, id, dossier.level_unit_id, identity.agent).await?;
     journal::append(
@@ -307,14 +320,22 @@ pub(crate) async fn take(ctx: &WebContext, identity: &Identity, id: DossierId) -
     Ok(())
 }
 
-/// An opinion, as typed.
-#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+/// An opinion, as typed (its `Debug` hides the motivation, which often names the candidate).
+#[derive(Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub(crate) struct OpinionInput {
     /// `favorable` or `defavorable`.
     pub(crate) verdict: String,
     /// Why.
     pub(crate) motivation: String,
+}
+
+impl std::fmt::Debug for OpinionInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpinionInput")
+            .field("verdict", &self.verdict)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Records the holder's opinion at the current level.
@@ -330,7 +351,7 @@ pub(crate) async fn opine(
         &mut tx,
         identity,
         id,
-        Action::Opine,
+        &[Action::Opine],
         DossierEvent::GiveOpinion,
     )
     .await?;
@@ -392,7 +413,8 @@ pub(crate) async fn transmit(
         &mut tx,
         identity,
         id,
-        Action::Transmit,
+        // Transmitting validates the level: the valideur's act, beside the transmission.
+        &[Action::Transmit, Action::Validate],
         DossierEvent::Transmit,
     )
     .await?;
@@ -404,6 +426,17 @@ pub(crate) async fn transmit(
         ));
     }
     let campaign = contracts::campaign_by_id(&mut tx, dossier.campaign_id).await?;
+    // No arrival on a list being closed or closed: it could never be decided.
+    contracts::lock_campaign_list(&mut tx, campaign.id).await?;
+    if contracts::list_closed(&mut tx, campaign.id).await? {
+        return Err(ActionError::conflict(
+            "list.closed",
+            format!(
+                "La liste de « {} » est close : le dossier ne peut plus être transmis pour cette campagne.",
+                campaign.label
+            ),
+        ));
+    }
     moved(&mut tx, &dossier, to, Some(campaign.bureau_unit_id)).await?;
     journal::append(
         &mut tx,
@@ -430,7 +463,7 @@ pub(crate) async fn give_back(
         &mut tx,
         identity,
         id,
-        Action::Return,
+        &[Action::Return],
         DossierEvent::Return,
     )
     .await?;

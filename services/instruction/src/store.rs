@@ -102,14 +102,24 @@ pub(crate) async fn assign(
     Ok(())
 }
 
-/// One opinion.
-#[derive(Debug, Clone)]
+/// One opinion (its `Debug` hides the motivation).
+#[derive(Clone)]
 pub(crate) struct Opinion {
     pub(crate) level: OrgUnitId,
     pub(crate) agent: AgentId,
     pub(crate) verdict: String,
     pub(crate) motivation: String,
     pub(crate) at: chrono::DateTime<chrono::Utc>,
+}
+
+impl std::fmt::Debug for Opinion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Opinion")
+            .field("level", &self.level)
+            .field("agent", &self.agent)
+            .field("verdict", &self.verdict)
+            .finish_non_exhaustive()
+    }
 }
 
 pub(crate) async fn add_opinion(

@@ -87,13 +87,8 @@ pub(crate) async fn create_campaign(
     input: &CampaignInput,
 ) -> ActionResult<CampaignId> {
     let mut tx = ctx.begin(identity).await?;
-    ctx.require(
-        &mut tx,
-        identity,
-        perm(Resource::Campaign, Action::Manage),
-        None,
-    )
-    .await?;
+    ctx.require_centrally(&mut tx, identity, perm(Resource::Campaign, Action::Manage))
+        .await?;
     let catalogue = tenant_catalogue(&mut tx).await?;
     let units = core::list_org_units(&mut tx).await?;
     let mut errors = Vec::new();
@@ -262,6 +257,10 @@ pub(crate) async fn create_draft(
         Some(u) => u,
         None => return Err(ActionError::Forbidden),
     };
+    // Another tenant's unit is unknown here (404), as any of its ids.
+    if core::ancestors_or_self(&mut tx, unit).await?.is_empty() {
+        return Err(ActionError::NotFound);
+    }
     ctx.require(
         &mut tx,
         identity,
@@ -325,7 +324,7 @@ pub(crate) async fn readable(
     identity: &Identity,
     id: DossierId,
 ) -> ActionResult<Dossier> {
-    let dossier = store::dossier(tx, id).await?;
+    let dossier = store::read_dossier(tx, id, false).await?;
     let read = perm(Resource::Nomination, Action::Read);
     if ctx.may(tx, identity, read, Some(dossier.unit_id)).await?
         || ctx
@@ -529,13 +528,8 @@ pub(crate) async fn propose(
     campaign: CampaignId,
 ) -> ActionResult<DossierId> {
     let mut tx = ctx.begin(identity).await?;
-    ctx.require(
-        &mut tx,
-        identity,
-        perm(Resource::Radar, Action::Propose),
-        None,
-    )
-    .await?;
+    ctx.require_centrally(&mut tx, identity, perm(Resource::Radar, Action::Propose))
+        .await?;
     let awards = contracts::awards(&mut tx).await?;
     let Some(award) = awards.iter().find(|a| a.id == award).cloned() else {
         return Err(ActionError::NotFound);

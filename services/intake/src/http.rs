@@ -89,11 +89,10 @@ pub(crate) async fn campaigns(
     .await
     .map_err(web)?;
     let may_manage = ctx
-        .may(
+        .may_centrally(
             &mut tx,
             &identity,
             Permission::new(Resource::Campaign, Action::Manage),
-            None,
         )
         .await
         .map_err(web)?;
@@ -153,11 +152,10 @@ async fn campaign_form(
     errors: Vec<FieldError>,
 ) -> WebResult<Response> {
     let mut tx = ctx.begin(identity).await.map_err(web)?;
-    ctx.require(
+    ctx.require_centrally(
         &mut tx,
         identity,
         Permission::new(Resource::Campaign, Action::Manage),
-        None,
     )
     .await
     .map_err(web)?;
@@ -1080,7 +1078,10 @@ pub(crate) async fn save_step(
         "ajouter-distinction" => content.distinctions.push(HeldDistinction::default()),
         _ => {}
     }
-    let grade = (step == Step::Proposal).then(|| get(&pairs, "target_grade"));
+    // A grade left on « — Choisir — » keeps the previous one: the rest is saved all the same,
+    // and « Continuer » says what is missing.
+    let typed_grade = (step == Step::Proposal).then(|| get(&pairs, "target_grade").trim());
+    let grade = typed_grade.filter(|g| napoleon_rules::GradeCode::parse(g).is_ok());
     // Saved first, whatever its validity: nothing typed is lost.
     domain::save(&ctx, &identity, id, grade, &content)
         .await
@@ -1088,7 +1089,13 @@ pub(crate) async fn save_step(
     let here = format!("/intake/dossiers/{id}/etape/{n}");
     match action.as_str() {
         "continuer" => {
-            let errors = domain::fields(content::check_step(&content, step, domain::today()));
+            let mut errors = domain::fields(content::check_step(&content, step, domain::today()));
+            if typed_grade.is_some() && grade.is_none() {
+                errors.insert(
+                    0,
+                    FieldError::new("target_grade", "Grade proposé : choisissez un grade."),
+                );
+            }
             if errors.is_empty() {
                 Ok(Redirect::to(&format!("/intake/dossiers/{id}/etape/{}", n + 1)).into_response())
             } else {

@@ -26,9 +26,9 @@ diesel::table! {
 }
 
 diesel::table! {
-    intake.campaign_counters (tenant_id, campaign_id) {
+    intake.number_counters (tenant_id, prefix) {
         tenant_id -> Uuid,
-        campaign_id -> Uuid,
+        prefix -> Text,
         last_number -> Int4,
     }
 }
@@ -86,13 +86,6 @@ pub(crate) async fn insert_campaign(
         ))
         .execute(tx.pg())
         .await?;
-    diesel::insert_into(campaign_counters::table)
-        .values((
-            campaign_counters::tenant_id.eq(tenant),
-            campaign_counters::campaign_id.eq(id.as_uuid()),
-        ))
-        .execute(tx.pg())
-        .await?;
     Ok(id)
 }
 
@@ -123,26 +116,43 @@ type DossierRow = (
 );
 
 pub(crate) async fn dossier(tx: &mut TenantConn, id: DossierId) -> Result<Dossier, DbError> {
+    read_dossier(tx, id, true).await
+}
+
+/// The dossier, locked for the transaction when it is about to change (`lock`), so two saves
+/// of the same draft queue up; pages and reads do not lock.
+pub(crate) async fn read_dossier(
+    tx: &mut TenantConn,
+    id: DossierId,
+    lock: bool,
+) -> Result<Dossier, DbError> {
     let tenant = tx.tenant().as_uuid();
-    let (id, campaign, unit, level, state, number, grade, content, laureate): DossierRow =
-        dossiers::table
+    if lock {
+        let _locked: uuid::Uuid = dossiers::table
             .filter(dossiers::tenant_id.eq(tenant))
             .filter(dossiers::id.eq(id.as_uuid()))
-            .select((
-                dossiers::id,
-                dossiers::campaign_id,
-                dossiers::unit_id,
-                dossiers::level_unit_id,
-                dossiers::state,
-                dossiers::number,
-                dossiers::target_grade,
-                dossiers::content,
-                dossiers::laureate_id,
-            ))
-            // Two agents saving the same draft: the second waits, then sees the first's state.
+            .select(dossiers::id)
             .for_update()
             .first(tx.pg())
             .await?;
+    }
+    let row: DossierRow = dossiers::table
+        .filter(dossiers::tenant_id.eq(tenant))
+        .filter(dossiers::id.eq(id.as_uuid()))
+        .select((
+            dossiers::id,
+            dossiers::campaign_id,
+            dossiers::unit_id,
+            dossiers::level_unit_id,
+            dossiers::state,
+            dossiers::number,
+            dossiers::target_grade,
+            dossiers::content,
+            dossiers::laureate_id,
+        ))
+        .first(tx.pg())
+        .await?;
+    let (id, campaign, unit, level, state, number, grade, content, laureate) = row;
     Ok(Dossier {
         id: DossierId::from_uuid(id),
         campaign_id: CampaignId::from_uuid(campaign),
@@ -222,17 +232,20 @@ pub(crate) async fn number_and_submit(
     let number = if let Some(number) = &dossier.number {
         number.clone()
     } else {
-        // The counter row is locked by the update until commit: numbers are gapless and
-        // unique per campaign.
-        let n: i32 = diesel::update(
-            campaign_counters::table
-                .filter(campaign_counters::tenant_id.eq(tenant))
-                .filter(campaign_counters::campaign_id.eq(dossier.campaign_id.as_uuid())),
-        )
-        .set(campaign_counters::last_number.eq(campaign_counters::last_number + 1))
-        .returning(campaign_counters::last_number)
-        .get_result(tx.pg())
-        .await?;
+        // The counter row is locked by the upsert until commit: numbers are gapless and
+        // unique per prefix, across the campaigns that share it.
+        let n: i32 = diesel::insert_into(number_counters::table)
+            .values((
+                number_counters::tenant_id.eq(tenant),
+                number_counters::prefix.eq(prefix),
+                number_counters::last_number.eq(1),
+            ))
+            .on_conflict((number_counters::tenant_id, number_counters::prefix))
+            .do_update()
+            .set(number_counters::last_number.eq(number_counters::last_number + 1))
+            .returning(number_counters::last_number)
+            .get_result(tx.pg())
+            .await?;
         format!("{prefix}-{n:04}")
     };
     diesel::update(
@@ -270,7 +283,7 @@ pub(crate) async fn editable_of(
         .await?;
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
-        out.push(dossier(tx, DossierId::from_uuid(id)).await?);
+        out.push(read_dossier(tx, DossierId::from_uuid(id), false).await?);
     }
     Ok(out)
 }

@@ -229,15 +229,10 @@ pub(crate) fn group_registry(
 /// The registry, grouped by distinction and grade (`registry:read`).
 pub(crate) async fn registry(ctx: &WebContext, identity: &Identity) -> ActionResult<Registry> {
     let mut tx = ctx.begin(identity).await?;
-    ctx.require(
-        &mut tx,
-        identity,
-        perm(Resource::Registry, Action::Read),
-        None,
-    )
-    .await?;
+    ctx.require_centrally(&mut tx, identity, perm(Resource::Registry, Action::Read))
+        .await?;
     let may_radar = ctx
-        .may(&mut tx, identity, perm(Resource::Radar, Action::Read), None)
+        .may_centrally(&mut tx, identity, perm(Resource::Radar, Action::Read))
         .await?;
     let catalogue = tenant_catalogue(&mut tx).await?;
     let awards = contracts::awards(&mut tx).await?;
@@ -494,23 +489,13 @@ pub(crate) async fn radar(
     by: Option<NaiveDate>,
 ) -> ActionResult<Radar> {
     let mut tx = ctx.begin(identity).await?;
-    ctx.require(&mut tx, identity, perm(Resource::Radar, Action::Read), None)
+    ctx.require_centrally(&mut tx, identity, perm(Resource::Radar, Action::Read))
         .await?;
     let may_propose = ctx
-        .may(
-            &mut tx,
-            identity,
-            perm(Resource::Radar, Action::Propose),
-            None,
-        )
+        .may_centrally(&mut tx, identity, perm(Resource::Radar, Action::Propose))
         .await?;
     let may_registry = ctx
-        .may(
-            &mut tx,
-            identity,
-            perm(Resource::Registry, Action::Read),
-            None,
-        )
+        .may_centrally(&mut tx, identity, perm(Resource::Registry, Action::Read))
         .await?;
     let catalogue = tenant_catalogue(&mut tx).await?;
     let awards = contracts::awards(&mut tx).await?;

@@ -528,3 +528,40 @@ pub async fn import_laureate(
     }
     Ok((laureate, ids))
 }
+
+/// Serialises every change to a campaign's list (decisions) and every arrival on it
+/// (transmission by instruction) for the rest of the transaction, so a dossier cannot be
+/// transmitted while the list is being closed.
+///
+/// # Errors
+/// [`DbError`].
+pub async fn lock_campaign_list(tx: &mut TenantConn, campaign: CampaignId) -> Result<(), DbError> {
+    diesel::sql_query(
+        "SELECT pg_advisory_xact_lock(hashtextextended('napoleon.decisions.list:' || $1::text, 0))",
+    )
+    .bind::<SqlUuid, _>(campaign.as_uuid())
+    .execute(tx.pg())
+    .await?;
+    Ok(())
+}
+
+/// Whether the campaign's list is closed (`decisions.lists_v1`).
+///
+/// # Errors
+/// [`DbError`].
+pub async fn list_closed(tx: &mut TenantConn, campaign: CampaignId) -> Result<bool, DbError> {
+    #[derive(QueryableByName)]
+    struct Closed {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        closed: bool,
+    }
+    let row: Closed = diesel::sql_query(
+        "SELECT EXISTS (SELECT 1 FROM decisions.lists_v1 \
+                        WHERE tenant_id = $1 AND campaign_id = $2) AS closed",
+    )
+    .bind::<SqlUuid, _>(tx.tenant().as_uuid())
+    .bind::<SqlUuid, _>(campaign.as_uuid())
+    .get_result(tx.pg())
+    .await?;
+    Ok(row.closed)
+}

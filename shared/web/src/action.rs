@@ -188,7 +188,8 @@ impl WebContext {
         Ok(self.db.tenant(identity.tenant).await?)
     }
 
-    /// Whether the agent's roles allow `permission` anywhere in the tenant (`at` = `None`) or
+    /// Whether the agent's roles allow `permission` somewhere in the tenant (`at` = `None`: to
+    /// open a page whose rows are then checked one by one) or
     /// on a resource held by unit `at` (only roles at that unit or above count).
     ///
     /// # Errors
@@ -226,6 +227,55 @@ impl WebContext {
         at: Option<OrgUnitId>,
     ) -> ActionResult<()> {
         if self.may(tx, identity, permission, at).await? {
+            Ok(())
+        } else {
+            Err(ActionError::Forbidden)
+        }
+    }
+
+    /// Whether the agent may do `permission` for the whole tenant (campaigns, the registry,
+    /// the radar): only roles held at the ministry itself or at one of its central bureaux
+    /// (the `direction` units right under it) count. A role at a préfecture covers that
+    /// préfecture's dossiers, never the ministry's.
+    ///
+    /// # Errors
+    /// [`ActionError::Web`] when the units or the policy cannot be read.
+    pub async fn may_centrally(
+        &self,
+        tx: &mut TenantConn,
+        identity: &Identity,
+        permission: Permission,
+    ) -> ActionResult<bool> {
+        let units = napoleon_db::core::list_org_units(tx).await?;
+        let root = units.iter().find(|u| u.parent_id.is_none()).map(|u| u.id);
+        let central: Vec<OrgUnitId> = units
+            .iter()
+            .filter(|u| {
+                u.parent_id.is_none()
+                    || (u.kind == napoleon_kernel::OrgUnitKind::Direction && u.parent_id == root)
+            })
+            .map(|u| u.id)
+            .collect();
+        let roles: Vec<napoleon_kernel::Role> = identity
+            .roles
+            .iter()
+            .filter(|g| central.contains(&g.unit))
+            .map(|g| g.role)
+            .collect();
+        Ok(self.authorizer.allows(tx, &roles, permission).await?)
+    }
+
+    /// [`Self::may_centrally`], refusing with [`ActionError::Forbidden`].
+    ///
+    /// # Errors
+    /// [`ActionError::Forbidden`], or [`ActionError::Web`].
+    pub async fn require_centrally(
+        &self,
+        tx: &mut TenantConn,
+        identity: &Identity,
+        permission: Permission,
+    ) -> ActionResult<()> {
+        if self.may_centrally(tx, identity, permission).await? {
             Ok(())
         } else {
             Err(ActionError::Forbidden)

@@ -142,6 +142,48 @@ impl Slice {
         }
     }
 
+    /// A form POST (as a page sends it; CSRF is the gateway's, not the service's).
+    pub async fn form(&self, who: &Who, path: &str, pairs: &[(&str, &str)]) -> Answer {
+        let service = path.trim_start_matches('/').split('/').next().unwrap();
+        let assertion = self.signer.sign_with_page(
+            service,
+            who.agent,
+            who.tenant,
+            who.roles.clone(),
+            "test",
+            chrono::Utc::now().timestamp(),
+            Some(napoleon_identity::LayoutUser {
+                name: "Agent de test".to_owned(),
+                tenant: None,
+                unit: None,
+                can_switch: false,
+                operator: false,
+                csrf: "jeton".to_owned(),
+            }),
+        );
+        let body: String = pairs
+            .iter()
+            .map(|(k, v)| format!("{k}={}", v.replace(' ', "+")))
+            .collect::<Vec<_>>()
+            .join("&");
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header(ASSERTION_HEADER, assertion)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap();
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status().as_u16();
+        let bytes = axum::body::to_bytes(response.into_body(), 4 << 20)
+            .await
+            .unwrap();
+        Answer {
+            status,
+            json: Value::String(String::from_utf8_lossy(&bytes).into_owned()),
+        }
+    }
+
     pub async fn post(&self, who: &Who, path: &str, body: Value) -> Answer {
         self.call(who, Method::POST, path, body).await
     }
@@ -393,31 +435,42 @@ async fn a_dossier_goes_from_draft_to_the_ministry() {
         "a number like LH-2027-07-0001, got {number}"
     );
 
-    // The circuit: taken, opinion, four eyes, transmitted.
+    // The circuit: taken, opinion, four eyes, transmitted. An agent who both instructs and
+    // validates at the préfecture gives the opinion: they may not validate it themselves, and
+    // an instructeur alone may not validate at all.
+    let rhone = slice
+        .unit(cast.tenant, OrgUnitKind::PrefectureDepartement, "69")
+        .await;
+    let mut both = slice
+        .who("jeanne", cast.tenant, Role::Instructeur, rhone)
+        .await;
+    both.roles.push(RoleGrant {
+        role: Role::Valideur,
+        unit: rhone,
+    });
     let path = |what: &str| format!("/instruction/api/v1/dossiers/{id}/{what}");
     assert_eq!(
-        slice
-            .post(&cast.instructeur, &path("take"), json!({}))
-            .await
-            .status,
+        slice.post(&both, &path("take"), json!({})).await.status,
         204
     );
     let opinion = slice
         .post(
-            &cast.instructeur,
+            &both,
             &path("opinion"),
             json!({"verdict": "favorable", "motivation": "Mérites éminents."}),
         )
         .await;
     assert_eq!(opinion.status, 204, "{}", opinion.json);
     let before = slice.snapshot(&id).await;
-    let own = slice
-        .post(&cast.instructeur, &path("transmit"), json!({}))
-        .await;
+    let own = slice.post(&both, &path("transmit"), json!({})).await;
     assert_eq!(
         (own.status, own.json["code"].as_str()),
         (409, Some("dossier.four_eyes"))
     );
+    let unvalidated = slice
+        .post(&cast.instructeur, &path("transmit"), json!({}))
+        .await;
+    assert_eq!(unvalidated.status, 403, "validating is the valideur's");
     assert_eq!(
         slice.snapshot(&id).await,
         before,
@@ -466,6 +519,7 @@ async fn refused_transitions_change_nothing_and_journal_nothing() {
         // Wrong role: a rédacteur cannot take, an instructeur of another unit neither.
         (&cast.redacteur, path("take"), json!({}), 403),
         (&cast.integrateur, path("take"), json!({}), 403),
+        (&cast.instructeur, path("transmit"), json!({}), 403),
         // Wrong state: no opinion before taking, no transmission before an opinion.
         (
             &cast.instructeur,
@@ -947,4 +1001,175 @@ async fn each_service_describes_its_api_in_openapi() {
             doc.json["paths"]
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn numbers_stay_unique_across_campaigns_and_scopes_hold() {
+    let slice = Slice::start().await;
+    let cast = cast(&slice).await;
+    // Two campaigns of the same distinction and promotion share the number sequence.
+    let first = open_campaign(&slice, &cast).await;
+    let second = open_campaign(&slice, &cast).await;
+    let (_, a) = submitted(&slice, &cast, &first, "Lambert", "F").await;
+    let (_, b) = submitted(&slice, &cast, &second, "Rousseau", "M").await;
+    let (_, c) = submitted(&slice, &cast, &first, "Girard", "F").await;
+    let ends: Vec<String> = [&a, &b, &c]
+        .iter()
+        .map(|n| n[n.len() - 4..].to_owned())
+        .collect();
+    assert_eq!(ends, ["0001", "0002", "0003"], "{a} {b} {c}");
+
+    // Another ministry's unit is unknown here.
+    let foreign = slice
+        .unit(cast.outsider.tenant, OrgUnitKind::Direction, "BDH")
+        .await;
+    let answer = slice
+        .post(
+            &cast.redacteur,
+            "/intake/api/v1/dossiers",
+            json!({"campaign_id": first, "unit_id": foreign.to_string()}),
+        )
+        .await;
+    assert_eq!(answer.status, 404, "{}", answer.json);
+
+    // Tenant-wide actions need a ministry-level role: an administrator of a préfecture cannot
+    // create campaigns, an intégrateur of a préfecture cannot read the registry.
+    let rhone = slice
+        .unit(cast.tenant, OrgUnitKind::PrefectureDepartement, "69")
+        .await;
+    let local_admin = slice
+        .who("gilles", cast.tenant, Role::Administrateur, rhone)
+        .await;
+    let refused = slice
+        .post(
+            &local_admin,
+            "/intake/api/v1/campaigns",
+            json!({"distinction": "LH"}),
+        )
+        .await;
+    assert_eq!(refused.status, 403);
+    let local_integrateur = slice
+        .who("ines", cast.tenant, Role::Integrateur, rhone)
+        .await;
+    let registry = slice
+        .call(
+            &local_integrateur,
+            Method::GET,
+            "/promotion/api/v1/registry",
+            json!({}),
+        )
+        .await;
+    assert_eq!(registry.status, 403);
+    let registry = slice
+        .call(
+            &cast.integrateur,
+            Method::GET,
+            "/promotion/api/v1/registry",
+            json!({}),
+        )
+        .await;
+    assert_eq!(registry.status, 200, "{}", registry.json);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn nothing_is_transmitted_to_a_closed_list() {
+    let slice = Slice::start().await;
+    let cast = cast(&slice).await;
+    let campaign = open_campaign(&slice, &cast).await;
+    let (early, _) = submitted(&slice, &cast, &campaign, "Lambert", "F").await;
+    let (late, _) = submitted(&slice, &cast, &campaign, "Rousseau", "M").await;
+    transmitted(&slice, &cast, &early).await;
+    let decided = slice
+        .post(
+            &cast.integrateur,
+            &format!("/decisions/api/v1/dossiers/{early}/decision"),
+            json!({"decision": "retenu", "motivation": "Oui."}),
+        )
+        .await;
+    assert_eq!(decided.status, 200, "{}", decided.json);
+    let closed = slice
+        .post(
+            &cast.integrateur,
+            &format!("/decisions/api/v1/campaigns/{campaign}/close"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(closed.status, 200, "{}", closed.json);
+    let path = |what: &str| format!("/instruction/api/v1/dossiers/{late}/{what}");
+    assert_eq!(
+        slice
+            .post(&cast.instructeur, &path("take"), json!({}))
+            .await
+            .status,
+        204
+    );
+    let opinion = slice
+        .post(
+            &cast.instructeur,
+            &path("opinion"),
+            json!({"verdict": "favorable", "motivation": "Oui."}),
+        )
+        .await;
+    assert_eq!(opinion.status, 204);
+    let before = slice.snapshot(&late).await;
+    let refused = slice
+        .post(&cast.valideur, &path("transmit"), json!({}))
+        .await;
+    assert_eq!(
+        (refused.status, refused.json["code"].as_str()),
+        (409, Some("list.closed"))
+    );
+    assert_eq!(slice.snapshot(&late).await, before);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_step_sent_with_errors_keeps_everything_typed() {
+    let slice = Slice::start().await;
+    let cast = cast(&slice).await;
+    let campaign = open_campaign(&slice, &cast).await;
+    let draft = slice
+        .post(
+            &cast.redacteur,
+            "/intake/api/v1/dossiers",
+            json!({"campaign_id": campaign}),
+        )
+        .await;
+    let id = draft.json["id"].as_str().unwrap().to_owned();
+    // The grade left on « — Choisir — », the motifs typed: the page answers with the errors,
+    // and the draft keeps the motifs.
+    let page = slice
+        .form(
+            &cast.redacteur,
+            &format!("/intake/dossiers/{id}/etape/4"),
+            &[
+                ("_action", "continuer"),
+                ("target_grade", ""),
+                ("motifs", "Trente ans au service des habitants."),
+                ("criminal_record_issued_on", ""),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 200);
+    let html = page.json.as_str().unwrap();
+    assert!(
+        html.contains("Grade proposé : choisissez un grade."),
+        "{html}"
+    );
+    assert!(html.contains("Trente ans au service des habitants."));
+    let read = slice
+        .call(
+            &cast.redacteur,
+            Method::GET,
+            &format!("/intake/api/v1/dossiers/{id}"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        read.json["content"]["motifs"],
+        "Trente ans au service des habitants."
+    );
+    assert_eq!(
+        read.json["target_grade"], "chevalier",
+        "the previous grade stays"
+    );
 }
