@@ -190,8 +190,8 @@ pub(crate) struct Rights {
     pub(crate) receive: bool,
 }
 
-/// One dossier of the list.
-#[derive(Debug, Clone)]
+/// One dossier of the list (its `Debug` hides the motivation and the candidate).
+#[derive(Clone)]
 pub(crate) struct BoardRow {
     /// 1 for the first.
     pub(crate) rank: i32,
@@ -206,6 +206,17 @@ pub(crate) struct BoardRow {
     pub(crate) decided_at: Option<DateTime<Utc>>,
     /// Once published: its award in the registry.
     pub(crate) award: Option<Award>,
+}
+
+impl std::fmt::Debug for BoardRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BoardRow")
+            .field("rank", &self.rank)
+            .field("dossier", &self.dossier.id)
+            .field("state", &self.state)
+            .field("decision", &self.decision)
+            .finish_non_exhaustive()
+    }
 }
 
 impl BoardRow {

@@ -72,8 +72,9 @@ pub(crate) async fn lock_campaign(
 
 // Rankings ---------------------------------------------------------------------------------
 
-/// A dossier's row of the list: its stored rank and the bureau's decision.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A dossier's row of the list: its stored rank and the bureau's decision (its `Debug` hides
+/// the motivation, which often names the candidate).
+#[derive(Clone, PartialEq, Eq)]
 pub(crate) struct Ranking {
     pub(crate) dossier_id: DossierId,
     pub(crate) rank: i32,
@@ -81,6 +82,16 @@ pub(crate) struct Ranking {
     pub(crate) motivation: Option<String>,
     pub(crate) decided_by: Option<AgentId>,
     pub(crate) decided_at: Option<DateTime<Utc>>,
+}
+
+impl std::fmt::Debug for Ranking {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ranking")
+            .field("dossier_id", &self.dossier_id)
+            .field("rank", &self.rank)
+            .field("decision", &self.decision)
+            .finish_non_exhaustive()
+    }
 }
 
 type RankingRow = (
