@@ -256,11 +256,7 @@ async fn grade_labels(
     distinction: &str,
 ) -> ActionResult<Vec<(String, String)>> {
     let files = catalogue::load(tx).await?;
-    let parts: Vec<(&str, &str)> = files
-        .iter()
-        .map(|(f, s)| (f.as_str(), s.as_str()))
-        .collect();
-    let catalogue = match Catalogue::for_tenant(&parts) {
+    let catalogue = match Catalogue::for_tenant(&files) {
         Ok(c) => c,
         Err(error) => {
             tracing::warn!(%error, "tenant catalogue does not parse; the board shows grade codes");
@@ -559,16 +555,12 @@ async fn ensure_open(tx: &mut TenantConn, campaign: CampaignId) -> ActionResult<
     }
 }
 
-fn state_label(state: &str) -> String {
-    DossierState::parse(state).map_or_else(|| state.to_owned(), |s| s.label_fr().to_owned())
-}
-
 fn not_on_list(dossier: &DossierView) -> ActionError {
     ActionError::conflict(
         "dossier.not_on_list",
         format!(
             "Ce dossier est « {} » : il n'est pas sur la liste du bureau, qui ne reçoit que les dossiers transmis au ministère.",
-            state_label(&dossier.state)
+            DossierState::label_of(&dossier.state)
         ),
     )
 }
@@ -698,7 +690,7 @@ pub(crate) async fn decide(
                 "dossier.wrong_state",
                 format!(
                     "Ce dossier est « {} » : le bureau ne décide que sur les dossiers transmis au ministère, tant que la liste est ouverte.",
-                    state_label(&dossier.state)
+                    DossierState::label_of(&dossier.state)
                 ),
             )
         })?;

@@ -24,10 +24,6 @@ fn dossier_id(raw: &str) -> WebResult<DossierId> {
         .map_err(|_| WebError::NotFound)
 }
 
-fn state_label(state: &str) -> String {
-    DossierState::parse(state).map_or_else(|| state.to_owned(), |s| s.label_fr().to_owned())
-}
-
 fn display_name(content: &serde_json::Value) -> String {
     let c: napoleon_rules::content::Content =
         serde_json::from_value(content.clone()).unwrap_or_default();
@@ -101,7 +97,7 @@ pub(crate) async fn queue(
                 number: d.number.clone().unwrap_or_default(),
                 name: display_name(d.content.expose()),
                 grade: d.target_grade.clone(),
-                state: state_label(&d.state),
+                state: DossierState::label_of(&d.state),
                 submitted: d
                     .submitted_at
                     .map(|t| fr_date(t.date_naive()))
@@ -298,7 +294,7 @@ fn file_view(
         id: f.dossier.id.to_string(),
         number: f.dossier.number.clone().unwrap_or_default(),
         name: c.display_name(),
-        state: state_label(&f.dossier.state),
+        state: DossierState::label_of(&f.dossier.state),
         campaign: f.campaign.label.clone(),
         level: unit(f.dossier.level_unit_id),
         grade: grade_label,

@@ -49,11 +49,7 @@ pub(crate) async fn check(
             ),
         ));
     }
-    let parts: Vec<(&str, &str)> = files
-        .iter()
-        .map(|(f, s)| (f.as_str(), s.as_str()))
-        .collect();
-    let catalogue = Catalogue::for_tenant(&parts)
+    let catalogue = Catalogue::for_tenant(&files)
         .map_err(|e| WebError::Internal(format!("tenant catalogue: {e}")))?;
     match napoleon_rules::check_json(&catalogue, input) {
         Ok(verdict) => Ok(Json(verdict).into_response()),

@@ -337,7 +337,7 @@ pub(crate) async fn dossiers(
                 name: non_empty(d.content.expose().display_name()),
                 campaign: label_of(d.campaign_id),
                 grade: d.target_grade.clone(),
-                state: state_label(&d.state),
+                state: DossierState::label_of(&d.state),
             })
             .collect(),
         filed: filed
@@ -351,7 +351,7 @@ pub(crate) async fn dossiers(
                     name: non_empty(content.display_name()),
                     campaign: label_of(d.campaign_id),
                     grade: d.target_grade.clone(),
-                    state: state_label(&d.state),
+                    state: DossierState::label_of(&d.state),
                 }
             })
             .collect(),
@@ -377,10 +377,6 @@ fn non_empty(name: String) -> String {
     } else {
         name
     }
-}
-
-fn state_label(state: &str) -> String {
-    DossierState::parse(state).map_or_else(|| state.to_owned(), |s| s.label_fr().to_owned())
 }
 
 pub(crate) async fn create_dossier(
@@ -1155,7 +1151,7 @@ pub(crate) async fn receipt(
         number,
         name: review.dossier.content.expose().display_name(),
         campaign: review.campaign.label.clone(),
-        state: state_label(&review.dossier.state),
+        state: DossierState::label_of(&review.dossier.state),
         grade: review.dossier.target_grade.clone(),
         submitted: fr_date(domain::today()),
     };

@@ -34,11 +34,7 @@ pub(crate) fn today() -> NaiveDate {
 /// The tenant's catalogue, as the rules engine reads it.
 async fn tenant_catalogue(tx: &mut TenantConn) -> ActionResult<Catalogue> {
     let files = catalogue::load(tx).await?;
-    let parts: Vec<(&str, &str)> = files
-        .iter()
-        .map(|(file, source)| (file.as_str(), source.as_str()))
-        .collect();
-    Catalogue::for_tenant(&parts)
+    Catalogue::for_tenant(&files)
         .map_err(|e| ActionError::Web(WebError::Internal(format!("tenant catalogue: {e}"))))
 }
 

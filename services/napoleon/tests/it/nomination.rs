@@ -105,6 +105,37 @@ impl Slice {
     }
 
     pub async fn call(&self, who: &Who, method: Method, path: &str, body: Value) -> Answer {
+        self.send(who, method, path, "application/json", body.to_string())
+            .await
+    }
+
+    /// A form POST (as a page sends it; CSRF is the gateway's, not the service's).
+    pub async fn form(&self, who: &Who, path: &str, pairs: &[(&str, &str)]) -> Answer {
+        let body: String = pairs
+            .iter()
+            .map(|(k, v)| format!("{k}={}", v.replace(' ', "+")))
+            .collect::<Vec<_>>()
+            .join("&");
+        self.send(
+            who,
+            Method::POST,
+            path,
+            "application/x-www-form-urlencoded",
+            body,
+        )
+        .await
+    }
+
+    /// Sends a request as `who`, with the assertion the gateway would sign; the answer's
+    /// JSON, or its text when it is a page.
+    async fn send(
+        &self,
+        who: &Who,
+        method: Method,
+        path: &str,
+        content_type: &str,
+        body: String,
+    ) -> Answer {
         let service = path.trim_start_matches('/').split('/').next().unwrap();
         // Pages need the header the gateway asserts; the API ignores it.
         let assertion = self.signer.sign_with_page(
@@ -127,8 +158,8 @@ impl Slice {
             .method(method)
             .uri(path)
             .header(ASSERTION_HEADER, assertion)
-            .header("content-type", "application/json")
-            .body(Body::from(body.to_string()))
+            .header("content-type", content_type)
+            .body(Body::from(body))
             .unwrap();
         let response = self.router.clone().oneshot(request).await.unwrap();
         let status = response.status().as_u16();
@@ -139,48 +170,6 @@ impl Slice {
             status,
             json: serde_json::from_slice(&bytes)
                 .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned())),
-        }
-    }
-
-    /// A form POST (as a page sends it; CSRF is the gateway's, not the service's).
-    pub async fn form(&self, who: &Who, path: &str, pairs: &[(&str, &str)]) -> Answer {
-        let service = path.trim_start_matches('/').split('/').next().unwrap();
-        let assertion = self.signer.sign_with_page(
-            service,
-            who.agent,
-            who.tenant,
-            who.roles.clone(),
-            "test",
-            chrono::Utc::now().timestamp(),
-            Some(napoleon_identity::LayoutUser {
-                name: "Agent de test".to_owned(),
-                tenant: None,
-                unit: None,
-                can_switch: false,
-                operator: false,
-                csrf: "jeton".to_owned(),
-            }),
-        );
-        let body: String = pairs
-            .iter()
-            .map(|(k, v)| format!("{k}={}", v.replace(' ', "+")))
-            .collect::<Vec<_>>()
-            .join("&");
-        let request = Request::builder()
-            .method(Method::POST)
-            .uri(path)
-            .header(ASSERTION_HEADER, assertion)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(Body::from(body))
-            .unwrap();
-        let response = self.router.clone().oneshot(request).await.unwrap();
-        let status = response.status().as_u16();
-        let bytes = axum::body::to_bytes(response.into_body(), 4 << 20)
-            .await
-            .unwrap();
-        Answer {
-            status,
-            json: Value::String(String::from_utf8_lossy(&bytes).into_owned()),
         }
     }
 
