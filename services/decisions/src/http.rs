@@ -3,28 +3,19 @@
 //! extract, call the use case, redirect (303) back to the board; a refusal for invalid input
 //! (422) or for the list's state (409) shows the board again with the typed values kept.
 
+use axum::Extension;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Extension, Form};
 use napoleon_identity::Identity;
 use napoleon_kernel::{AwardId, CampaignId, DossierId};
 use napoleon_rules::dossier::{Decision, DossierState};
 use napoleon_rules::fr_date;
-use napoleon_web::{ActionError, FieldError, WebContext, WebError, WebResult};
+use napoleon_web::{ActionError, FieldError, FormFields, WebContext, WebError, WebResult};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{self, Board, BoardRow, CampaignSummary, ListStatus};
 use crate::tally;
-
-type Pairs = Form<Vec<(String, String)>>;
-
-fn get<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
-    pairs
-        .iter()
-        .find(|(k, _)| k == name)
-        .map_or("", |(_, v)| v.as_str())
-}
 
 fn id_of<T>(raw: &str, make: fn(uuid::Uuid) -> T) -> WebResult<T> {
     uuid::Uuid::parse_str(raw)
@@ -498,10 +489,10 @@ pub(crate) async fn rank(
     State(ctx): State<WebContext>,
     Extension(identity): Extension<Identity>,
     Path(id): Path<String>,
-    Form(pairs): Pairs,
+    pairs: FormFields,
 ) -> WebResult<Response> {
     let id = id_of(&id, DossierId::from_uuid)?;
-    match domain::rank(&ctx, &identity, id, get(&pairs, "direction")).await {
+    match domain::rank(&ctx, &identity, id, pairs.get("direction")).await {
         Ok(r) => Ok(back(r.campaign_id, "rang", Some(format!("dossier-{id}")))),
         Err(e @ (ActionError::Invalid(_) | ActionError::Conflict { .. })) => {
             let campaign = domain::campaign_of_dossier(&ctx, &identity, id)
@@ -525,10 +516,10 @@ pub(crate) async fn decide(
     State(ctx): State<WebContext>,
     Extension(identity): Extension<Identity>,
     Path(id): Path<String>,
-    Form(pairs): Pairs,
+    pairs: FormFields,
 ) -> WebResult<Response> {
     let id = id_of(&id, DossierId::from_uuid)?;
-    let (decision, motivation) = (get(&pairs, "decision"), get(&pairs, "motivation"));
+    let (decision, motivation) = (pairs.get("decision"), pairs.get("motivation"));
     match domain::decide(&ctx, &identity, id, decision, motivation).await {
         Ok(d) => Ok(back(
             d.campaign_id,
@@ -568,10 +559,10 @@ pub(crate) async fn publish(
     State(ctx): State<WebContext>,
     Extension(identity): Extension<Identity>,
     Path(id): Path<String>,
-    Form(pairs): Pairs,
+    pairs: FormFields,
 ) -> WebResult<Response> {
     let id = id_of(&id, CampaignId::from_uuid)?;
-    let (decree, jo) = (get(&pairs, "decree_date"), get(&pairs, "jo_reference"));
+    let (decree, jo) = (pairs.get("decree_date"), pairs.get("jo_reference"));
     match domain::publish(&ctx, &identity, id, decree, jo).await {
         Ok(p) => Ok(back(
             p.campaign_id,
@@ -592,10 +583,10 @@ pub(crate) async fn receive(
     State(ctx): State<WebContext>,
     Extension(identity): Extension<Identity>,
     Path(id): Path<String>,
-    Form(pairs): Pairs,
+    pairs: FormFields,
 ) -> WebResult<Response> {
     let id = id_of(&id, AwardId::from_uuid)?;
-    let date = get(&pairs, "reception_date");
+    let date = pairs.get("reception_date");
     match domain::receive(&ctx, &identity, id, date).await {
         Ok(r) => Ok(match r.campaign_id {
             Some(c) => back(c, "reception", Some(format!("recompense-{id}"))),

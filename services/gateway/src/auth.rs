@@ -72,6 +72,32 @@ pub(crate) struct LoginQuery {
     acr: Option<String>,
 }
 
+/// Authentication levels a login may ask for at once, and the longest accepted (ProConnect's
+/// are URLs of about sixty characters).
+const MAX_ACR_VALUES: usize = 4;
+const MAX_ACR_BYTES: usize = 128;
+
+/// The `acr` query: space-separated printable values, bounded (they go into the redirect to
+/// the provider, before anyone is authenticated).
+fn requested_acr(raw: Option<&str>) -> Result<Vec<String>, WebError> {
+    let values: Vec<&str> = raw.unwrap_or_default().split_whitespace().collect();
+    let valid = values.len() <= MAX_ACR_VALUES
+        && values
+            .iter()
+            .all(|v| v.len() <= MAX_ACR_BYTES && v.bytes().all(|b| b.is_ascii_graphic()));
+    if valid {
+        Ok(values.into_iter().map(str::to_owned).collect())
+    } else {
+        Err(WebError::Unprocessable {
+            code: "login.acr",
+            message: format!(
+                "Le niveau d'authentification demandé est invalide ({MAX_ACR_VALUES} valeurs de \
+                 {MAX_ACR_BYTES} caractères au plus). Revenez à la page de connexion."
+            ),
+        })
+    }
+}
+
 pub(crate) async fn login_start(
     State(state): State<GatewayState>,
     session: Session,
@@ -79,10 +105,10 @@ pub(crate) async fn login_start(
     Path(provider): Path<String>,
     Query(query): Query<LoginQuery>,
 ) -> Response {
-    let acr: Vec<String> = query
-        .acr
-        .map(|a| a.split_whitespace().map(str::to_owned).collect())
-        .unwrap_or_default();
+    let acr = match requested_acr(query.acr.as_deref()) {
+        Ok(acr) => acr,
+        Err(e) => return e.into_response(),
+    };
     match state
         .cfg
         .providers
@@ -426,4 +452,22 @@ pub(crate) async fn logout_return(
     .into_response();
     *response.status_mut() = status;
     response
+}
+
+#[cfg(test)]
+#[expect(clippy::unwrap_used, reason = "tests")]
+mod acr_tests {
+    use super::*;
+
+    #[test]
+    fn requested_levels_are_bounded() {
+        assert!(requested_acr(None).unwrap().is_empty());
+        assert_eq!(
+            requested_acr(Some(" eidas1  eidas2 ")).unwrap(),
+            ["eidas1", "eidas2"]
+        );
+        assert!(requested_acr(Some("a b c d e")).is_err());
+        assert!(requested_acr(Some(&"a".repeat(MAX_ACR_BYTES + 1))).is_err());
+        assert!(requested_acr(Some("caf\u{e9}")).is_err());
+    }
 }

@@ -153,6 +153,30 @@ pub(crate) struct SourceForm {
     source: String,
 }
 
+/// The largest catalogue document accepted: the national ones are under 3 KiB.
+const MAX_SOURCE_BYTES: usize = 64 * 1024;
+
+/// Documents a tenant's catalogue may hold (the national catalogue has fourteen): every
+/// request of the tenant's agents reads them all.
+const MAX_FILES: usize = 40;
+
+fn within_bounds(files: &[(String, String)], file: &str, source: &str) -> Result<(), String> {
+    if source.len() > MAX_SOURCE_BYTES {
+        return Err(format!(
+            "Le document dépasse {} Kio : découpez-le ou retirez les règles inutiles.",
+            MAX_SOURCE_BYTES / 1024
+        ));
+    }
+    let new = !files.iter().any(|(f, _)| f == file);
+    if new && files.len() >= MAX_FILES {
+        return Err(format!(
+            "Le catalogue du ministère compte déjà {MAX_FILES} documents, le maximum : \
+             modifiez un document existant plutôt que d'en ajouter un."
+        ));
+    }
+    Ok(())
+}
+
 async fn save_file(
     state: &GatewayState,
     agent: &RequestAgent,
@@ -168,6 +192,7 @@ async fn save_file(
         .await
         .map_err(|e| e.to_string())?;
     let files = catalogue::load(&mut tx).await.map_err(|e| e.to_string())?;
+    within_bounds(&files, file, source)?;
     validate(&files, file, source)?;
     let created = catalogue::upsert(&mut tx, file, source, origin)
         .await
@@ -253,5 +278,23 @@ pub(crate) async fn add(
     match result {
         Ok(()) => Ok(Redirect::to("/administration/catalogue").into_response()),
         Err(error) => overview_page(&state, &agent, Some(error), &form.file, &form.source).await,
+    }
+}
+
+#[cfg(test)]
+mod bounds_tests {
+    use super::*;
+
+    #[test]
+    fn documents_and_catalogues_are_bounded() {
+        let files: Vec<(String, String)> = (0..MAX_FILES)
+            .map(|i| (format!("m{i}.toml"), String::new()))
+            .collect();
+        assert!(within_bounds(&files[..1], "m1.toml", "a").is_ok());
+        let big = "a".repeat(MAX_SOURCE_BYTES + 1);
+        assert!(within_bounds(&files[..1], "m0.toml", &big).is_err_and(|e| e.contains("64 Kio")));
+        // A full catalogue still lets its documents be edited, not added to.
+        assert!(within_bounds(&files, "m3.toml", "a").is_ok());
+        assert!(within_bounds(&files, "nouveau.toml", "a").is_err_and(|e| e.contains("40")));
     }
 }

@@ -1,7 +1,7 @@
 //! CSRF protection for every state-changing request, in one layer: a form must carry the
 //! session's token in `_csrf`, an API call in `X-CSRF-Token`. Safe methods pass.
 
-use axum::body::{Body, to_bytes};
+use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::Method;
 use axum::middleware::Next;
@@ -10,7 +10,8 @@ use napoleon_web::WebError;
 
 use crate::{GatewayState, RequestAgent};
 
-/// Forms are small; anything larger is refused before it is buffered.
+/// The edge bounds every body by route already; this second bound only applies where the
+/// router is used without the edge.
 const FORM_LIMIT: usize = 1024 * 1024;
 
 fn same(a: &str, b: &str) -> bool {
@@ -61,8 +62,10 @@ pub(crate) async fn verify(
         return WebError::Forbidden.into_response();
     }
     let (parts, body) = request.into_parts();
-    let Ok(bytes) = to_bytes(body, FORM_LIMIT).await else {
-        return WebError::BadRequest.into_response();
+    // The edge has read and bounded the body already; this only re-reads it.
+    let bytes = match napoleon_web::read_body(body, FORM_LIMIT).await {
+        Ok(bytes) => bytes,
+        Err(e) => return e.into_response(),
     };
     let token = form_urlencoded::parse(&bytes)
         .find(|(k, _)| k == "_csrf")

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use axum::Router;
-use axum::body::{Body, to_bytes};
+use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -37,16 +37,25 @@ pub enum Target {
 pub struct Targets {
     targets: HashMap<String, Target>,
     http: Option<openidconnect::reqwest::Client>,
+    /// Bodies forwarded over HTTP, by route (the edge's limits).
+    body_limits: napoleon_web::BodyLimits,
 }
 
-/// Bodies forwarded to services are bounded (attachments will have their own path).
-const BODY_LIMIT: usize = 10 * 1024 * 1024;
+/// The largest answer a service may send back through the gateway.
+const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 
 impl Targets {
     /// No service yet.
     #[must_use]
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Bodies forwarded over HTTP are bounded by route, as at the edge.
+    #[must_use]
+    pub fn with_body_limits(mut self, limits: napoleon_web::BodyLimits) -> Self {
+        self.body_limits = limits;
+        self
     }
 
     /// Adds a service's location.
@@ -194,8 +203,16 @@ async fn remote(state: &GatewayState, base: &str, request: Request) -> Response 
         return WebError::Internal("no HTTP client for remote services".to_owned()).into_response();
     };
     let (parts, body) = request.into_parts();
-    let Ok(body) = to_bytes(body, BODY_LIMIT).await else {
-        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    // Bounded by the edge already (by route); buffered because the HTTP client sends whole
+    // bodies. Upload routes will stream instead.
+    let body = match napoleon_web::read_body(
+        body,
+        state.cfg.targets.body_limits.for_path(parts.uri.path()),
+    )
+    .await
+    {
+        Ok(body) => body,
+        Err(e) => return e.into_response(),
     };
     let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let url = format!("{}{path}", base.trim_end_matches('/'));
@@ -218,10 +235,32 @@ async fn remote(state: &GatewayState, base: &str, request: Request) -> Response 
     let status = response.status();
     let content_type = response.headers().get("content-type").cloned();
     let location = response.headers().get("location").cloned();
-    let bytes = match response.bytes().await {
-        Ok(b) => b,
-        Err(e) => return WebError::Unavailable(format!("service at {base}: {e}")).into_response(),
-    };
+    // A service's answer is a page or a JSON document: bounded too, so a faulty or hostile
+    // service cannot make the gateway buffer without end.
+    if response
+        .content_length()
+        .is_some_and(|n| n > MAX_RESPONSE_BYTES as u64)
+    {
+        return WebError::Internal(format!("service at {base}: response too large"))
+            .into_response();
+    }
+    let mut response = response;
+    let mut bytes = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if bytes.len() + chunk.len() > MAX_RESPONSE_BYTES {
+                    return WebError::Internal(format!("service at {base}: response too large"))
+                        .into_response();
+                }
+                bytes.extend_from_slice(&chunk);
+            }
+            Ok(None) => break,
+            Err(e) => {
+                return WebError::Unavailable(format!("service at {base}: {e}")).into_response();
+            }
+        }
+    }
     let mut out = Response::new(Body::from(bytes));
     *out.status_mut() = StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
     if let Some(ct) = content_type.and_then(|v| HeaderValue::from_bytes(v.as_bytes()).ok()) {

@@ -45,6 +45,9 @@ pub use session_store::PgSessionStore;
 /// The service's name.
 pub const SERVICE: &str = "gateway";
 
+/// The session cookie's name (the edge counts requests in flight per session with it).
+pub const SESSION_COOKIE: &str = "napoleon_session";
+
 /// The gateway's own templates, registered alongside the shared ones.
 pub const TEMPLATES: &[(&str, &str)] = &[
     ("home", include_str!("../templates/home.hbs")),
@@ -275,7 +278,7 @@ pub fn router(ctx: &WebContext, config: GatewayConfig) -> Router {
         );
     }
     let sessions = SessionManagerLayer::new(PgSessionStore::new(ctx.db.clone()))
-        .with_name("napoleon_session")
+        .with_name(SESSION_COOKIE)
         .with_http_only(true)
         .with_secure(session.secure_cookie)
         .with_same_site(SameSite::Lax)

@@ -30,6 +30,17 @@ pub(crate) fn fields(errors: Vec<content::FieldError>) -> Vec<FieldError> {
         .collect()
 }
 
+/// Refuses, before anything is read or written, a draft no page can produce: too many rows
+/// or fields longer than any real value (`content::check_bounds`).
+pub(crate) fn within_bounds(content: &Content) -> ActionResult<()> {
+    let errors = content::check_bounds(content);
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ActionError::Invalid(fields(errors)))
+    }
+}
+
 /// Today, for filing windows and dates of birth.
 pub(crate) fn today() -> NaiveDate {
     chrono::Utc::now().date_naive()
@@ -252,6 +263,7 @@ pub(crate) async fn create_draft(
     unit: Option<OrgUnitId>,
     content: &Content,
 ) -> ActionResult<DossierId> {
+    within_bounds(content)?;
     let mut tx = ctx.begin(identity).await?;
     let unit = match unit.or_else(|| filing_units(identity).first().copied()) {
         Some(u) => u,
@@ -360,6 +372,7 @@ pub(crate) async fn save(
     target_grade: Option<&str>,
     content: &Content,
 ) -> ActionResult<()> {
+    within_bounds(content)?;
     let mut tx = ctx.begin(identity).await?;
     let dossier = store::dossier(&mut tx, id).await?;
     ctx.require(

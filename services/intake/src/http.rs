@@ -1,29 +1,38 @@
 //! Intake's pages: campaigns, the agent's dossiers, the multi-step nomination form, the
 //! receipt. Handlers are thin: extract, call the use case, render or redirect.
 
+use axum::Extension;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Extension, Form};
 use napoleon_authz::{Action, Permission, Resource};
 use napoleon_db::{contracts, core};
 use napoleon_identity::Identity;
 use napoleon_kernel::{AwardId, CampaignId, DossierId};
 use napoleon_rules::dossier::DossierState;
 use napoleon_rules::{Severity, VerdictKind, fr_date};
-use napoleon_web::{ActionError, FieldError, WebContext, WebError, WebResult};
+use napoleon_web::{ActionError, FieldError, FormFields, Group, WebContext, WebError, WebResult};
 use serde::Serialize;
 
 use crate::domain::{self, CampaignInput};
 use napoleon_rules::content::{self, CAREER_KINDS, CareerPeriod, Content, HeldDistinction, Step};
 
-type Pairs = Form<Vec<(String, String)>>;
+/// The career step's repeated rows (`career-0-from`…).
+const CAREER: Group = Group {
+    prefix: "career",
+    fields: &["from", "to", "kind", "position"],
+    max_rows: content::MAX_CAREER_PERIODS,
+    label: "Carrière",
+    rows_noun: "périodes",
+};
 
-fn get<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
-    pairs
-        .iter()
-        .find(|(k, _)| k == name)
-        .map_or("", |(_, v)| v.as_str())
-}
+/// The distinctions step's repeated rows (`distinctions-0-grade`…).
+const DISTINCTIONS: Group = Group {
+    prefix: "distinctions",
+    fields: &["distinction", "grade", "decreed_on", "received_on"],
+    max_rows: content::MAX_HELD_DISTINCTIONS,
+    label: "Distinctions détenues",
+    rows_noun: "distinctions",
+};
 
 fn id_of<T>(raw: &str, make: fn(uuid::Uuid) -> T) -> WebResult<T> {
     uuid::Uuid::parse_str(raw)
@@ -252,20 +261,17 @@ pub(crate) async fn new_campaign(
     campaign_form(&ctx, &identity, &CampaignInput::default(), Vec::new()).await
 }
 
-fn campaign_input(pairs: &[(String, String)]) -> CampaignInput {
+fn campaign_input(pairs: &FormFields) -> CampaignInput {
     CampaignInput {
-        distinction: get(pairs, "distinction").to_owned(),
-        label: get(pairs, "label").to_owned(),
-        promotion_date: get(pairs, "promotion_date").to_owned(),
-        opens_on: get(pairs, "opens_on").to_owned(),
-        closes_on: get(pairs, "closes_on").to_owned(),
-        bureau_unit_id: get(pairs, "bureau_unit_id").to_owned(),
+        distinction: pairs.get("distinction").to_owned(),
+        label: pairs.get("label").to_owned(),
+        promotion_date: pairs.get("promotion_date").to_owned(),
+        opens_on: pairs.get("opens_on").to_owned(),
+        closes_on: pairs.get("closes_on").to_owned(),
+        bureau_unit_id: pairs.get("bureau_unit_id").to_owned(),
         contingents: pairs
-            .iter()
-            .filter_map(|(k, v)| {
-                k.strip_prefix("contingent-")
-                    .map(|g| (g.to_owned(), v.clone()))
-            })
+            .with_prefix("contingent-")
+            .map(|(grade, value)| (grade.to_owned(), value.to_owned()))
             .collect(),
     }
 }
@@ -273,7 +279,7 @@ fn campaign_input(pairs: &[(String, String)]) -> CampaignInput {
 pub(crate) async fn create_campaign(
     State(ctx): State<WebContext>,
     Extension(identity): Extension<Identity>,
-    Form(pairs): Pairs,
+    pairs: FormFields,
 ) -> WebResult<Response> {
     let input = campaign_input(&pairs);
     match domain::create_campaign(&ctx, &identity, &input).await {
@@ -382,9 +388,9 @@ fn non_empty(name: String) -> String {
 pub(crate) async fn create_dossier(
     State(ctx): State<WebContext>,
     Extension(identity): Extension<Identity>,
-    Form(pairs): Pairs,
+    pairs: FormFields,
 ) -> WebResult<Response> {
-    let campaign = uuid::Uuid::parse_str(get(&pairs, "campaign_id"))
+    let campaign = uuid::Uuid::parse_str(pairs.get("campaign_id"))
         .map(CampaignId::from_uuid)
         .unwrap_or_default();
     match domain::create_draft(&ctx, &identity, campaign, None, &Content::default()).await {
@@ -990,40 +996,33 @@ fn render_step(
 }
 
 /// Folds the step's form fields into the stored content (other steps' fields are kept).
-fn merge(content: &mut Content, step: Step, pairs: &[(String, String)]) {
-    let rows = |prefix: &str| -> usize {
-        pairs
-            .iter()
-            .filter_map(|(k, _)| {
-                k.strip_prefix(prefix)?
-                    .split('-')
-                    .next()?
-                    .parse::<usize>()
-                    .ok()
-            })
-            .max()
-            .map_or(0, |m| m + 1)
-    };
+/// Repeated rows are the rows actually posted, in index order.
+///
+/// # Errors
+/// A 422 naming the group when a row's name is malformed or beyond the group's maximum.
+fn merge(content: &mut Content, step: Step, pairs: &FormFields) -> WebResult<()> {
     match step {
         Step::Candidate => {
             let c = &mut content.candidate;
-            c.birth_name = get(pairs, "birth_name").to_owned();
-            c.usual_name = get(pairs, "usual_name").to_owned();
-            c.given_names = get(pairs, "given_names").to_owned();
-            c.sex = get(pairs, "sex").to_owned();
-            c.birth_date = get(pairs, "birth_date").to_owned();
-            c.birth_place = get(pairs, "birth_place").to_owned();
-            c.nationality = get(pairs, "nationality").trim().to_uppercase();
-            c.french_since = get(pairs, "french_since").to_owned();
-            c.residence_department = get(pairs, "residence_department").trim().to_uppercase();
+            c.birth_name = pairs.get("birth_name").to_owned();
+            c.usual_name = pairs.get("usual_name").to_owned();
+            c.given_names = pairs.get("given_names").to_owned();
+            c.sex = pairs.get("sex").to_owned();
+            c.birth_date = pairs.get("birth_date").to_owned();
+            c.birth_place = pairs.get("birth_place").to_owned();
+            c.nationality = pairs.get("nationality").trim().to_uppercase();
+            c.french_since = pairs.get("french_since").to_owned();
+            c.residence_department = pairs.get("residence_department").trim().to_uppercase();
         }
         Step::Career => {
-            content.career = (0..rows("career-"))
-                .map(|i| CareerPeriod {
-                    from: get(pairs, &format!("career-{i}-from")).to_owned(),
-                    to: get(pairs, &format!("career-{i}-to")).to_owned(),
-                    kind: get(pairs, &format!("career-{i}-kind")).to_owned(),
-                    position: get(pairs, &format!("career-{i}-position")).to_owned(),
+            content.career = pairs
+                .rows(&CAREER)?
+                .iter()
+                .map(|row| CareerPeriod {
+                    from: row.get("from").to_owned(),
+                    to: row.get("to").to_owned(),
+                    kind: row.get("kind").to_owned(),
+                    position: row.get("position").to_owned(),
                 })
                 .collect();
             while content.career.len() > 1
@@ -1033,33 +1032,36 @@ fn merge(content: &mut Content, step: Step, pairs: &[(String, String)]) {
             }
         }
         Step::Distinctions => {
-            content.distinctions = (0..rows("distinctions-"))
-                .map(|i| HeldDistinction {
-                    distinction: get(pairs, &format!("distinctions-{i}-distinction")).to_owned(),
-                    grade: get(pairs, &format!("distinctions-{i}-grade")).to_owned(),
-                    decreed_on: get(pairs, &format!("distinctions-{i}-decreed_on")).to_owned(),
-                    received_on: get(pairs, &format!("distinctions-{i}-received_on")).to_owned(),
+            content.distinctions = pairs
+                .rows(&DISTINCTIONS)?
+                .iter()
+                .map(|row| HeldDistinction {
+                    distinction: row.get("distinction").to_owned(),
+                    grade: row.get("grade").to_owned(),
+                    decreed_on: row.get("decreed_on").to_owned(),
+                    received_on: row.get("received_on").to_owned(),
                 })
                 .filter(|x| *x != HeldDistinction::default())
                 .collect();
         }
         Step::Proposal => {
-            content.motifs = get(pairs, "motifs").to_owned();
-            content.criminal_record_issued_on = get(pairs, "criminal_record_issued_on").to_owned();
+            content.motifs = pairs.get("motifs").to_owned();
+            content.criminal_record_issued_on = pairs.get("criminal_record_issued_on").to_owned();
         }
         Step::Review => {}
     }
+    Ok(())
 }
 
 pub(crate) async fn save_step(
     State(ctx): State<WebContext>,
     Extension(identity): Extension<Identity>,
     Path((id, n)): Path<(String, usize)>,
-    Form(pairs): Pairs,
+    pairs: FormFields,
 ) -> WebResult<Response> {
     let id = id_of(&id, DossierId::from_uuid)?;
     let step = Step::from_number(n).ok_or(WebError::NotFound)?;
-    let action = get(&pairs, "_action").to_owned();
+    let action = pairs.get("_action").to_owned();
     let current = domain::review(&ctx, &identity, id).await.map_err(web)?;
     if !current.may_edit {
         return Err(WebError::Conflict);
@@ -1068,21 +1070,51 @@ pub(crate) async fn save_step(
         return submit_from(&ctx, &identity, id, current).await;
     }
     let mut content = current.dossier.content.expose().clone();
-    merge(&mut content, step, &pairs);
+    // A malformed row name is a 422 and changes nothing (no page sends one).
+    merge(&mut content, step, &pairs)?;
+    // Adding a row beyond the group's maximum is refused on the page; the rest is saved.
+    let mut refused_row = None;
     match action.as_str() {
-        "ajouter-periode" => content.career.push(CareerPeriod::default()),
-        "ajouter-distinction" => content.distinctions.push(HeldDistinction::default()),
+        "ajouter-periode" if content.career.len() < CAREER.max_rows => {
+            content.career.push(CareerPeriod::default());
+        }
+        "ajouter-distinction" if content.distinctions.len() < DISTINCTIONS.max_rows => {
+            content.distinctions.push(HeldDistinction::default());
+        }
+        "ajouter-periode" => {
+            refused_row = Some(FieldError::new("career", CAREER.too_many_rows()));
+        }
+        "ajouter-distinction" => {
+            refused_row = Some(FieldError::new(
+                "distinctions",
+                DISTINCTIONS.too_many_rows(),
+            ));
+        }
         _ => {}
+    }
+    // Fields longer than any real value are not saved; the page shows what was typed with
+    // the error, so nothing is lost.
+    let bounds = content::check_bounds(&content);
+    if !bounds.is_empty() {
+        let mut typed = current;
+        typed.dossier.content = napoleon_kernel::Personal::new(content);
+        let mut page = render_step(&ctx, &identity, &typed, step, domain::fields(bounds), false)?;
+        *page.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+        return Ok(page);
     }
     // A grade left on « — Choisir — » keeps the previous one: the rest is saved all the same,
     // and « Continuer » says what is missing.
-    let typed_grade = (step == Step::Proposal).then(|| get(&pairs, "target_grade").trim());
+    let typed_grade = (step == Step::Proposal).then(|| pairs.get("target_grade").trim());
     let grade = typed_grade.filter(|g| napoleon_rules::GradeCode::parse(g).is_ok());
     // Saved first, whatever its validity: nothing typed is lost.
     domain::save(&ctx, &identity, id, grade, &content)
         .await
         .map_err(web)?;
     let here = format!("/intake/dossiers/{id}/etape/{n}");
+    if let Some(refusal) = refused_row {
+        let review = domain::review(&ctx, &identity, id).await.map_err(web)?;
+        return render_step(&ctx, &identity, &review, step, vec![refusal], true);
+    }
     match action.as_str() {
         "continuer" => {
             let mut errors = domain::fields(content::check_step(&content, step, domain::today()));
@@ -1163,10 +1195,10 @@ pub(crate) async fn receipt(
 pub(crate) async fn propose(
     State(ctx): State<WebContext>,
     Extension(identity): Extension<Identity>,
-    Form(pairs): Pairs,
+    pairs: FormFields,
 ) -> WebResult<Response> {
-    let award = id_of(get(&pairs, "award_id"), AwardId::from_uuid)?;
-    let campaign = uuid::Uuid::parse_str(get(&pairs, "campaign_id"))
+    let award = id_of(pairs.get("award_id"), AwardId::from_uuid)?;
+    let campaign = uuid::Uuid::parse_str(pairs.get("campaign_id"))
         .map(CampaignId::from_uuid)
         .unwrap_or_default();
     match domain::propose(&ctx, &identity, award, campaign).await {

@@ -123,7 +123,8 @@ pub fn gateway_config(
     signer: AssertionSigner,
     providers: Vec<napoleon_gateway::ProviderConfig>,
 ) -> Result<GatewayConfig, String> {
-    let mut targets = Targets::new();
+    let body_limits = config.limits.edge(true)?.body;
+    let mut targets = Targets::new().with_body_limits(body_limits);
     for s in BEHIND_GATEWAY {
         let target = if service == ServiceName::All {
             service_router(s, ctx).map(Target::InProcess)

@@ -119,7 +119,15 @@ async fn serve_router(
     let assets = AssetsConfig {
         dsfr_dist: config.web.dsfr_dist.clone(),
     };
-    let edge = EdgeConfig { tls: config.tls() };
+    let browser_facing = gateway.is_some();
+    let edge = EdgeConfig {
+        tls: config.tls(),
+        limits: config
+            .limits
+            .edge(browser_facing)
+            .map_err(CliError::Usage)?,
+    };
+    let server_limits = config.limits.server().map_err(CliError::Usage)?;
     let router = app::router(service, ctx, &assets, &edge, gateway, extra);
     // Pool usage for operators (OTel semantic conventions: connections by state).
     let pool = ctx.db.clone();
@@ -153,8 +161,7 @@ async fn serve_router(
         .await
         .map_err(|e| CliError::Failed(format!("cannot listen on {}: {e}", config.server.bind)))?;
     tracing::info!(service = service.as_str(), address = %config.server.bind, "serving");
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
+    napoleon_web::serve(listener, router, server_limits, shutdown_signal())
         .await
         .map_err(|e| CliError::Failed(format!("server: {e}")))
 }

@@ -48,6 +48,145 @@ pub struct Config {
     pub gateway: GatewayConfig,
     /// The platform itself.
     pub platform: PlatformConfig,
+    /// What one request may cost: body sizes, timeouts, connections and requests in flight.
+    pub limits: LimitsConfig,
+}
+
+/// Where the per-client limit reads the client's address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientAddressConfig {
+    /// The TCP peer: Napoléon reached directly.
+    #[default]
+    Peer,
+    /// The last hop of `X-Forwarded-For`: behind an ingress, which appends it (the chart
+    /// sets this).
+    ForwardedFor,
+}
+
+/// What one request may cost. Every limit answers in French: 413 for a body too large, 408
+/// for a request too slow, 429 (with `Retry-After`) for too many requests in flight; a client
+/// that does not send its request head in time is disconnected.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// Pages' form bodies, in KiB.
+    pub form_body_kib: usize,
+    /// JSON API bodies, in KiB.
+    pub api_body_kib: usize,
+    /// File uploads, in MiB.
+    pub upload_body_mib: usize,
+    /// A whole request, body included, in seconds (408 beyond).
+    pub request_timeout_seconds: u64,
+    /// Receiving a request's head, in seconds (the connection is closed beyond).
+    pub header_read_timeout_seconds: u64,
+    /// Request line and headers, in KiB (431 beyond).
+    pub max_header_kib: usize,
+    /// Connections open at once per process.
+    pub max_connections: usize,
+    /// Requests in flight per client address (browser-facing processes).
+    pub concurrent_per_client: usize,
+    /// Requests in flight per session.
+    pub concurrent_per_session: usize,
+    /// `Retry-After` of a 429, in seconds.
+    pub retry_after_seconds: u64,
+    /// Where the client's address is read.
+    pub client_address: ClientAddressConfig,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            form_body_kib: 256,
+            api_body_kib: 1024,
+            upload_body_mib: 20,
+            request_timeout_seconds: 30,
+            header_read_timeout_seconds: 10,
+            max_header_kib: 64,
+            max_connections: 1024,
+            // A browser opens at most 6 connections per host; a whole office behind one
+            // address shares the per-client figure.
+            concurrent_per_client: 64,
+            concurrent_per_session: 12,
+            retry_after_seconds: 2,
+            client_address: ClientAddressConfig::Peer,
+        }
+    }
+}
+
+impl LimitsConfig {
+    /// The edge's limits; `browser_facing` adds the per-client and per-session concurrency
+    /// (a service behind the gateway sees only the gateway).
+    ///
+    /// # Errors
+    /// A message naming the key set to zero.
+    pub fn edge(&self, browser_facing: bool) -> Result<napoleon_web::EdgeLimits, String> {
+        self.check()?;
+        Ok(napoleon_web::EdgeLimits {
+            body: napoleon_web::BodyLimits {
+                form: self.form_body_kib.saturating_mul(1024),
+                api: self.api_body_kib.saturating_mul(1024),
+                upload: self.upload_body_mib.saturating_mul(1024 * 1024),
+            },
+            request_timeout: std::time::Duration::from_secs(self.request_timeout_seconds),
+            concurrency: browser_facing.then_some(napoleon_web::ConcurrencyLimits {
+                per_client: self.concurrent_per_client,
+                per_session: self.concurrent_per_session,
+                session_cookie: napoleon_gateway::SESSION_COOKIE,
+                retry_after: self.retry_after_seconds,
+                client_address: match self.client_address {
+                    ClientAddressConfig::Peer => napoleon_web::ClientAddress::Peer,
+                    ClientAddressConfig::ForwardedFor => napoleon_web::ClientAddress::ForwardedFor,
+                },
+            }),
+        })
+    }
+
+    /// The server loop's limits.
+    ///
+    /// # Errors
+    /// A message naming the key set to zero.
+    pub fn server(&self) -> Result<napoleon_web::ServerLimits, String> {
+        self.check()?;
+        Ok(napoleon_web::ServerLimits {
+            header_read_timeout: std::time::Duration::from_secs(self.header_read_timeout_seconds),
+            max_header_bytes: self.max_header_kib.saturating_mul(1024),
+            max_connections: self.max_connections,
+            ..napoleon_web::ServerLimits::default()
+        })
+    }
+
+    fn check(&self) -> Result<(), String> {
+        let sizes = [
+            ("form_body_kib", self.form_body_kib),
+            ("api_body_kib", self.api_body_kib),
+            ("upload_body_mib", self.upload_body_mib),
+            ("max_header_kib", self.max_header_kib),
+            ("max_connections", self.max_connections),
+            ("concurrent_per_client", self.concurrent_per_client),
+            ("concurrent_per_session", self.concurrent_per_session),
+        ];
+        let times = [
+            ("request_timeout_seconds", self.request_timeout_seconds),
+            (
+                "header_read_timeout_seconds",
+                self.header_read_timeout_seconds,
+            ),
+        ];
+        let zero = sizes
+            .iter()
+            .filter(|(_, v)| *v == 0)
+            .map(|(k, _)| *k)
+            .chain(times.iter().filter(|(_, v)| *v == 0).map(|(k, _)| *k))
+            .next();
+        match zero {
+            Some(key) => Err(format!(
+                "limits.{key} must be at least 1 (NAPOLEON__LIMITS__{})",
+                key.to_uppercase()
+            )),
+            None => Ok(()),
+        }
+    }
 }
 
 /// The platform itself.
@@ -371,6 +510,31 @@ mod tests {
             jail.set_env("NAPOLEON__DATABSE__URL", "postgres://x");
             let err = Config::load(None).unwrap_err().to_string();
             assert!(err.contains("databse"), "names the section: {err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn limits_have_defaults_and_refuse_zero() {
+        Jail::expect_with(|jail| {
+            let c = Config::load(None).unwrap();
+            let edge = c.limits.edge(true).unwrap();
+            assert_eq!(edge.body.form, 256 * 1024);
+            assert!(edge.concurrency.is_some());
+            assert!(c.limits.edge(false).unwrap().concurrency.is_none());
+            assert_eq!(
+                c.limits.server().unwrap().header_read_timeout,
+                std::time::Duration::from_secs(10)
+            );
+            jail.set_env("NAPOLEON__LIMITS__CLIENT_ADDRESS", "forwarded_for");
+            jail.set_env("NAPOLEON__LIMITS__REQUEST_TIMEOUT_SECONDS", "0");
+            let c = Config::load(None).unwrap();
+            assert_eq!(c.limits.client_address, ClientAddressConfig::ForwardedFor);
+            let err = c.limits.edge(true).unwrap_err();
+            assert!(
+                err.contains("NAPOLEON__LIMITS__REQUEST_TIMEOUT_SECONDS"),
+                "{err}"
+            );
             Ok(())
         });
     }

@@ -312,6 +312,8 @@ pub enum CaseError {
         value: String,
         allowed: String,
     },
+    #[error("champ « {field} » : {max} éléments au plus")]
+    TooManyItems { field: String, max: usize },
     #[error("champ « {field} » : distinction inconnue « {code} » ; codes connus : {known}")]
     UnknownDistinction {
         field: String,
@@ -355,6 +357,7 @@ impl CaseError {
             CaseError::MissingField { .. } => "case.missing_field",
             CaseError::InvalidDate { .. } => "case.invalid_date",
             CaseError::InvalidValue { .. } => "case.invalid_value",
+            CaseError::TooManyItems { .. } => "case.too_many_items",
             CaseError::UnknownDistinction { .. } => "case.unknown_distinction",
             CaseError::UnknownGrade { .. } => "case.unknown_grade",
             CaseError::PeriodReversed { .. } => "case.period_reversed",
@@ -371,6 +374,7 @@ impl CaseError {
             | CaseError::MissingField { field }
             | CaseError::InvalidDate { field, .. }
             | CaseError::InvalidValue { field, .. }
+            | CaseError::TooManyItems { field, .. }
             | CaseError::UnknownDistinction { field, .. }
             | CaseError::UnknownGrade { field, .. }
             | CaseError::PeriodReversed { field, .. }
@@ -539,6 +543,9 @@ fn walk_object(v: &Value, fields: &[Field], path: &str) -> Result<(), CaseError>
     Ok(())
 }
 
+/// Items a list of a case may hold (services, awards, mandates).
+pub const MAX_LIST_ITEMS: usize = 100;
+
 fn walk_value(v: &Value, kind: Kind, path: &str) -> Result<(), CaseError> {
     match kind {
         Kind::Date => {
@@ -590,6 +597,13 @@ fn walk_value(v: &Value, kind: Kind, path: &str) -> Result<(), CaseError> {
                 field: path.to_owned(),
                 expected: "une liste".to_owned(),
             })?;
+            // Far beyond a real career; bounds the work one request can ask for.
+            if items.len() > MAX_LIST_ITEMS {
+                return Err(CaseError::TooManyItems {
+                    field: path.to_owned(),
+                    max: MAX_LIST_ITEMS,
+                });
+            }
             for (i, item) in items.iter().enumerate() {
                 walk_object(item, fields, &format!("{path}[{i}]"))?;
             }

@@ -387,6 +387,115 @@ pub fn check_step(content: &Content, step: Step, today: NaiveDate) -> Vec<FieldE
     errors
 }
 
+/// Career periods a dossier may hold: far beyond a real career, and small enough that no
+/// request can make the server build, store or check more.
+pub const MAX_CAREER_PERIODS: usize = 40;
+
+/// Distinctions held that a dossier may list.
+pub const MAX_HELD_DISTINCTIONS: usize = 20;
+
+/// Characters of one short field (names, places, dates, codes, a position).
+pub const MAX_FIELD_CHARS: usize = 500;
+
+/// Characters of the exposé des motifs a draft may keep. Submission accepts 10 000; a
+/// longer draft is kept so that nothing typed is lost, up to this bound.
+pub const MAX_DRAFT_MOTIFS_CHARS: usize = 20_000;
+
+/// What no draft may exceed, whatever step it is at: row counts and field lengths. A draft
+/// out of these bounds is not saved (a page cannot produce one; the API gets a 422).
+#[must_use]
+pub fn check_bounds(content: &Content) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    if content.career.len() > MAX_CAREER_PERIODS {
+        errors.push(FieldError::new(
+            "career",
+            format!("Carrière : {MAX_CAREER_PERIODS} périodes au plus."),
+        ));
+    }
+    if content.distinctions.len() > MAX_HELD_DISTINCTIONS {
+        errors.push(FieldError::new(
+            "distinctions",
+            format!("Distinctions détenues : {MAX_HELD_DISTINCTIONS} distinctions au plus."),
+        ));
+    }
+    let c = &content.candidate;
+    let mut short: Vec<(String, &str, &str)> = vec![
+        ("birth_name".into(), "Nom de naissance", &c.birth_name),
+        ("usual_name".into(), "Nom d'usage", &c.usual_name),
+        ("given_names".into(), "Prénoms", &c.given_names),
+        ("sex".into(), "Sexe", &c.sex),
+        ("birth_date".into(), "Date de naissance", &c.birth_date),
+        ("birth_place".into(), "Lieu de naissance", &c.birth_place),
+        ("nationality".into(), "Nationalité", &c.nationality),
+        ("french_since".into(), "Français depuis", &c.french_since),
+        (
+            "residence_department".into(),
+            "Département de résidence",
+            &c.residence_department,
+        ),
+        (
+            "criminal_record_issued_on".into(),
+            "Date de l'extrait de casier judiciaire",
+            &content.criminal_record_issued_on,
+        ),
+    ];
+    for (i, p) in content.career.iter().take(MAX_CAREER_PERIODS).enumerate() {
+        short.push((format!("career-{i}-from"), "Carrière, début", &p.from));
+        short.push((format!("career-{i}-to"), "Carrière, fin", &p.to));
+        short.push((format!("career-{i}-kind"), "Carrière, nature", &p.kind));
+        short.push((
+            format!("career-{i}-position"),
+            "Carrière, fonction",
+            &p.position,
+        ));
+    }
+    for (i, d) in content
+        .distinctions
+        .iter()
+        .take(MAX_HELD_DISTINCTIONS)
+        .enumerate()
+    {
+        short.push((
+            format!("distinctions-{i}-distinction"),
+            "Distinction",
+            &d.distinction,
+        ));
+        short.push((
+            format!("distinctions-{i}-grade"),
+            "Distinction, grade",
+            &d.grade,
+        ));
+        short.push((
+            format!("distinctions-{i}-decreed_on"),
+            "Distinction, date du décret",
+            &d.decreed_on,
+        ));
+        short.push((
+            format!("distinctions-{i}-received_on"),
+            "Distinction, date de réception",
+            &d.received_on,
+        ));
+    }
+    for (field, label, value) in short {
+        // `len` first: a short byte length needs no character count.
+        if value.len() > MAX_FIELD_CHARS && value.chars().count() > MAX_FIELD_CHARS {
+            errors.push(FieldError::new(
+                field,
+                format!("{label} : {MAX_FIELD_CHARS} caractères au plus."),
+            ));
+        }
+    }
+    if content.motifs.len() > MAX_DRAFT_MOTIFS_CHARS
+        && content.motifs.chars().count() > MAX_DRAFT_MOTIFS_CHARS
+    {
+        errors.push(FieldError::new(
+            "motifs",
+            format!("Exposé des motifs : {MAX_DRAFT_MOTIFS_CHARS} caractères au plus."),
+        ));
+    }
+    errors
+}
+
 /// Every step's errors, in order (submission needs none).
 #[must_use]
 pub fn check_all(content: &Content, today: NaiveDate) -> Vec<FieldError> {
@@ -554,6 +663,32 @@ mod tests {
         assert_eq!(
             case["candidate"]["services"].as_array().map(Vec::len),
             Some(1)
+        );
+    }
+
+    #[test]
+    fn bounds_refuse_oversized_drafts_and_keep_ordinary_ones() {
+        let mut c = Content::default();
+        assert!(check_bounds(&c).is_empty());
+        c.career = vec![CareerPeriod::default(); MAX_CAREER_PERIODS];
+        c.motifs = "m".repeat(MAX_DRAFT_MOTIFS_CHARS);
+        c.candidate.birth_name = "é".repeat(MAX_FIELD_CHARS);
+        assert!(check_bounds(&c).is_empty(), "at the bounds is fine");
+        c.career.push(CareerPeriod::default());
+        c.distinctions = vec![HeldDistinction::default(); MAX_HELD_DISTINCTIONS + 1];
+        c.motifs.push('m');
+        c.candidate.birth_name.push('é');
+        c.career[3].position = "p".repeat(MAX_FIELD_CHARS + 1);
+        let fields: Vec<String> = check_bounds(&c).into_iter().map(|e| e.field).collect();
+        assert_eq!(
+            fields,
+            [
+                "career",
+                "distinctions",
+                "birth_name",
+                "career-3-position",
+                "motifs"
+            ]
         );
     }
 }

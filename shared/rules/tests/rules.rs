@@ -929,3 +929,29 @@ fn lh_membership_opens_onm_officier_also_to_a_recent_onm_chevalier() {
             .is_none_or(|r| r.severity != Severity::Blocking)
     );
 }
+
+#[test]
+fn lists_longer_than_any_career_are_refused_naming_the_list() {
+    let service = json!({"kind": "public", "from": "1990-01-01", "to": "1991-01-01"});
+    let at_bound = vec![service.clone(); napoleon_rules::MAX_LIST_ITEMS];
+    let ok = case(
+        "LH",
+        "chevalier",
+        "2027-07-14",
+        json!({"services": at_bound}),
+        json!({}),
+    );
+    assert!(check_json(&cat(), &ok.to_string()).is_ok());
+    let over = vec![service; napoleon_rules::MAX_LIST_ITEMS + 1];
+    let too_many = case(
+        "LH",
+        "chevalier",
+        "2027-07-14",
+        json!({"services": over}),
+        json!({}),
+    );
+    let e = check_json(&cat(), &too_many.to_string()).unwrap_err();
+    assert_eq!(e.code(), "case.too_many_items");
+    assert_eq!(e.field(), Some("candidate.services"));
+    assert!(e.to_string().contains("100 éléments au plus"), "{e}");
+}

@@ -19,6 +19,24 @@ pub enum WebError {
     /// The request is malformed.
     #[error("bad request")]
     BadRequest,
+    /// The input cannot be used as sent (a form out of its bounds, a malformed field name):
+    /// a 422 whose French message is shown on the error page and in `detail`.
+    #[error("unprocessable: {code}")]
+    Unprocessable {
+        /// Stable machine code, e.g. `form.too_many_rows`.
+        code: &'static str,
+        /// French explanation naming the field or group.
+        message: String,
+    },
+    /// The body is larger than this route accepts.
+    #[error("payload too large")]
+    PayloadTooLarge,
+    /// Too many requests at once from this client or session.
+    #[error("too many requests")]
+    TooManyRequests {
+        /// Seconds to wait before retrying (`Retry-After`).
+        retry_after: u64,
+    },
     /// The resource is not in a state that allows this.
     #[error("conflict")]
     Conflict,
@@ -39,6 +57,9 @@ impl ErrorCode for WebError {
             Self::NotFound => "not_found",
             Self::Forbidden => "forbidden",
             Self::BadRequest => "bad_request",
+            Self::Unprocessable { code, .. } => code,
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::TooManyRequests { .. } => "too_many_requests",
             Self::Conflict => "conflict",
             Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",
@@ -54,6 +75,9 @@ impl WebError {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::BadRequest => StatusCode::BAD_REQUEST,
+            Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Conflict => StatusCode::CONFLICT,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -71,9 +95,13 @@ impl From<napoleon_db::DbError> for WebError {
     }
 }
 
-/// Marks a response as an error to render, with its stable code.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct ErrorMarker(pub(crate) &'static str);
+/// Marks a response as an error to render, with its stable code and, when the refusal has
+/// one, its French message (the edge shows it instead of the generic wording).
+#[derive(Clone, Debug)]
+pub(crate) struct ErrorMarker {
+    pub(crate) code: &'static str,
+    pub(crate) message: Option<std::sync::Arc<str>>,
+}
 
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
@@ -87,7 +115,20 @@ impl IntoResponse for WebError {
             _ => {}
         }
         let mut response = self.status().into_response();
-        response.extensions_mut().insert(ErrorMarker(self.code()));
+        if let Self::TooManyRequests { retry_after } = &self {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(*retry_after),
+            );
+        }
+        let message = match &self {
+            Self::Unprocessable { message, .. } => Some(std::sync::Arc::from(message.as_str())),
+            _ => None,
+        };
+        response.extensions_mut().insert(ErrorMarker {
+            code: self.code(),
+            message,
+        });
         response
     }
 }
@@ -127,10 +168,25 @@ pub(crate) fn wording(status: StatusCode) -> Wording {
             lead: "L'élément a changé d'état entre-temps et cette action n'est plus possible.",
             advice: "Rechargez la page pour voir son état actuel.",
         },
+        408 => Wording {
+            title: "Délai dépassé",
+            lead: "La requête n'a pas abouti dans le temps imparti : l'envoi est arrivé trop lentement ou le traitement a été trop long.",
+            advice: "Réessayez. Si vous envoyiez un formulaire, rechargez d'abord la page pour vérifier ce qui a été enregistré.",
+        },
         413 => Wording {
             title: "Envoi trop volumineux",
             lead: "Les données envoyées dépassent la taille autorisée.",
             advice: "Réduisez la taille de l'envoi et réessayez.",
+        },
+        422 => Wording {
+            title: "Données inutilisables",
+            lead: "Les données envoyées ne correspondent pas au formulaire.",
+            advice: "Rechargez la page, puis saisissez à nouveau les informations.",
+        },
+        429 => Wording {
+            title: "Trop de requêtes simultanées",
+            lead: "Trop de requêtes sont en cours pour votre session ou votre poste.",
+            advice: "Patientez quelques secondes, puis réessayez.",
         },
         400..=499 => Wording {
             title: "Requête invalide",

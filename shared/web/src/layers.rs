@@ -8,15 +8,19 @@ use serde::Serialize;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
 
 use crate::error::{ErrorMarker, wording};
+use crate::limits::{EdgeLimits, InFlight, limit_body, limit_concurrency};
 use crate::{Page, Templates, WebError};
 
-/// What the edge needs to know about how it is reached.
-#[derive(Debug, Clone)]
+/// What the edge needs to know about how it is reached, and what it bounds.
+#[derive(Debug, Clone, Default)]
 pub struct EdgeConfig {
     /// Served over TLS (directly or behind a TLS-terminating ingress): adds HSTS.
     pub tls: bool,
+    /// Body sizes, the request timeout, and concurrency per client and per session.
+    pub limits: EdgeLimits,
 }
 
 // The DSFR's scripts set `style` attributes on the elements they animate (collapses, modals):
@@ -29,15 +33,30 @@ frame-ancestors 'none'";
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Wraps everything a process serves, once: request ids, French error rendering, security
-/// headers, panic catching and the 404 fallback.
+/// headers, the limits (concurrency, request timeout, body size), panic catching and the 404
+/// fallback.
 pub fn edge_layers(router: Router, templates: Templates, config: &EdgeConfig) -> Router {
+    let limits = &config.limits;
     let mut router = router
         .fallback(|| async { WebError::NotFound })
         .layer(CatchPanicLayer::custom(|_panic| {
             tracing::error!(error.code = "internal", "handler panicked");
             WebError::Internal("panic".to_owned()).into_response()
         }))
-        .layer(middleware::from_fn_with_state(templates, render_errors));
+        .layer(middleware::from_fn_with_state(limits.body, limit_body))
+        // Inside the error rendering, so the 408 is rendered in French; outside the body
+        // limit, so a body that trickles in counts against the time.
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            limits.request_timeout,
+        ));
+    if let Some(concurrency) = &limits.concurrency {
+        router = router.layer(middleware::from_fn_with_state(
+            InFlight::new(concurrency.clone()),
+            limit_concurrency,
+        ));
+    }
+    let mut router = router.layer(middleware::from_fn_with_state(templates, render_errors));
     let headers: [(&str, &str); 6] = [
         ("content-security-policy", CSP),
         ("x-content-type-options", "nosniff"),
@@ -64,6 +83,24 @@ pub fn edge_layers(router: Router, templates: Templates, config: &EdgeConfig) ->
     router
         .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
         .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
+        .layer(middleware::from_fn(drop_unusable_request_id))
+}
+
+/// A request id the client (or the gateway) sent is kept only when it looks like one: it goes
+/// into logs, spans, the signed assertion and error pages. Anything else is replaced by a
+/// fresh one.
+async fn drop_unusable_request_id(mut request: Request, next: Next) -> Response {
+    let usable = request.headers().get(&REQUEST_ID).is_none_or(|v| {
+        let b = v.as_bytes();
+        !b.is_empty()
+            && b.len() <= 64
+            && b.iter()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b':'))
+    });
+    if !usable {
+        request.headers_mut().remove(&REQUEST_ID);
+    }
+    next.run(request).await
 }
 
 #[derive(Serialize)]
@@ -131,19 +168,24 @@ async fn render_errors(
     if !(status.is_client_error() || status.is_server_error()) {
         return response;
     }
-    let marker = response.extensions().get::<ErrorMarker>().copied();
+    let marker = response.extensions().get::<ErrorMarker>().cloned();
     if marker.is_none() && is_rendered(&response) {
         return response;
     }
-    let code = marker.map_or_else(|| generic_code(status), |m| m.0);
+    let code = marker
+        .as_ref()
+        .map_or_else(|| generic_code(status), |m| m.code);
     let words = wording(status);
+    // A refusal's own French message replaces the generic lead.
+    let message = marker.and_then(|m| m.message);
+    let lead = message.as_deref().unwrap_or(words.lead);
     let (parts, _discarded_body) = response.into_parts();
     let mut rendered = if json {
         let problem = Problem {
             kind: format!("https://napoleon.numerique.gouv.fr/problemes/{code}"),
             title: words.title,
             status: status.as_u16(),
-            detail: words.lead,
+            detail: lead,
             code,
             request_id: &request_id,
         };
@@ -158,7 +200,7 @@ async fn render_errors(
         let view = ErrorView {
             status: status.as_u16(),
             title: words.title,
-            lead: words.lead,
+            lead,
             advice: words.advice,
             request_id: &request_id,
         };
@@ -200,7 +242,10 @@ fn generic_code(status: StatusCode) -> &'static str {
     match status.as_u16() {
         404 => "not_found",
         405 => "method_not_allowed",
+        408 => "request_timeout",
         413 => "payload_too_large",
+        429 => "too_many_requests",
+        431 => "headers_too_large",
         415 => "unsupported_media_type",
         422 => "unprocessable",
         400..=499 => "bad_request",

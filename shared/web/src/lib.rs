@@ -9,18 +9,26 @@ mod action;
 mod assets;
 mod diagnostics;
 mod error;
+mod form;
 mod health;
 mod layers;
+mod limits;
 mod observe;
+mod serve;
 mod templates;
 
 pub use action::{ActionError, ActionResult, FieldError, problem};
 pub use assets::{AssetsConfig, static_router};
 pub use diagnostics::identity_route;
 pub use error::{WebError, WebResult};
+pub use form::{FormFields, Group, MAX_FIELDS, MAX_NAME_BYTES, Row};
 pub use health::health_router;
 pub use layers::{EdgeConfig, edge_layers};
+pub use limits::{
+    BodyLimits, ClientAddress, ConcurrencyLimits, EdgeLimits, UPLOAD_ROUTES, read_body,
+};
 pub use observe::{HttpMetrics, service_layers};
+pub use serve::{ServerLimits, serve};
 pub use templates::{Html, LayoutUser, Page, Templates};
 
 use napoleon_db::Db;

@@ -82,6 +82,15 @@ impl Browser {
     }
 
     async fn send(&mut self, url: &str, request: reqwest::RequestBuilder) -> Page {
+        self.try_send(url, request).await.unwrap()
+    }
+
+    /// As `send`, with the transport's failure (a dropped connection) as an error.
+    async fn try_send(
+        &mut self,
+        url: &str,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Page, reqwest::Error> {
         let host = host_of(url);
         let cookies: Vec<String> = self
             .jar
@@ -93,7 +102,7 @@ impl Browser {
         } else {
             request.header("cookie", cookies.join("; "))
         };
-        let response = request.header("accept", "text/html").send().await.unwrap();
+        let response = request.header("accept", "text/html").send().await?;
         for set in response.headers().get_all("set-cookie") {
             let text = set.to_str().unwrap();
             let pair = text.split(';').next().unwrap();
@@ -106,15 +115,15 @@ impl Browser {
                 jar.insert(name.to_owned(), value.to_owned());
             }
         }
-        Page {
+        Ok(Page {
             status: response.status().as_u16(),
             location: response
                 .headers()
                 .get("location")
                 .map(|l| l.to_str().unwrap().to_owned()),
             url: url.to_owned(),
-            body: response.text().await.unwrap(),
-        }
+            body: response.text().await?,
+        })
     }
 
     pub async fn get(&mut self, url: &str) -> Page {
@@ -132,6 +141,45 @@ impl Browser {
             .header("content-type", "application/x-www-form-urlencoded")
             .body(body);
         self.send(url, request).await
+    }
+
+    /// POSTs a body exactly as given (a hostile form no page would send).
+    pub async fn post_raw(&mut self, url: &str, content_type: &str, body: String) -> Page {
+        self.try_post_raw(url, content_type, body).await.unwrap()
+    }
+
+    /// As [`Self::post_raw`], with a dropped connection as an error.
+    pub async fn try_post_raw(
+        &mut self,
+        url: &str,
+        content_type: &str,
+        body: String,
+    ) -> Result<Page, reqwest::Error> {
+        let request = self
+            .http
+            .post(url)
+            .header("content-type", content_type)
+            .body(body);
+        self.try_send(url, request).await
+    }
+
+    /// PUTs JSON with the session's CSRF token.
+    pub async fn put_json(&mut self, url: &str, body: &str, csrf: &str) -> Page {
+        let request = self
+            .http
+            .put(url)
+            .header("content-type", "application/json")
+            .header("x-csrf-token", csrf)
+            .body(body.to_owned());
+        self.send(url, request).await
+    }
+
+    /// A second browser with this one's cookies (to send requests at the same time).
+    pub fn twin(&self) -> Self {
+        Self {
+            http: self.http.clone(),
+            jar: self.jar.clone(),
+        }
     }
 
     /// POSTs JSON with the session's CSRF token in `X-CSRF-Token` (when given).

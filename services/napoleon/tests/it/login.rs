@@ -27,7 +27,18 @@ impl LiveApp {
     /// As [`start`](Self::start), with what `napoleon demo` adds: an open campaign, dossiers
     /// at every state and laureates in the registry.
     pub async fn with_activity() -> Self {
-        let live = Self::start().await;
+        Self::seed_activity(Self::start().await).await
+    }
+
+    /// As [`start`](Self::start), with limits other than the defaults.
+    pub async fn with_limits(set: impl FnOnce(&mut napoleon::config::LimitsConfig)) -> Self {
+        let (listener, base) = Self::bind().await;
+        let mut limits = napoleon::config::LimitsConfig::default();
+        set(&mut limits);
+        Self::serve_with(listener, base, Vec::new(), None, limits).await
+    }
+
+    async fn seed_activity(live: Self) -> Self {
         let issuer = format!("{}{}", live.base, demo::DEV_IDP_PATH);
         let ctx = napoleon_web::WebContext::new(
             live.app.db.app_db().unwrap(),
@@ -43,7 +54,14 @@ impl LiveApp {
     /// As [`start`](Self::start), with short session lifetimes.
     pub async fn with_sessions(idle: std::time::Duration, absolute: std::time::Duration) -> Self {
         let (listener, base) = Self::bind().await;
-        Self::serve_with(listener, base, Vec::new(), Some((idle, absolute))).await
+        Self::serve_with(
+            listener,
+            base,
+            Vec::new(),
+            Some((idle, absolute)),
+            napoleon::config::LimitsConfig::default(),
+        )
+        .await
     }
 
     /// Reserves the app's address first: providers need its callback URL before it serves.
@@ -59,7 +77,14 @@ impl LiveApp {
         base: String,
         providers: Vec<ProviderConfig>,
     ) -> Self {
-        Self::serve_with(listener, base, providers, None).await
+        Self::serve_with(
+            listener,
+            base,
+            providers,
+            None,
+            napoleon::config::LimitsConfig::default(),
+        )
+        .await
     }
 
     async fn serve_with(
@@ -67,6 +92,7 @@ impl LiveApp {
         base: String,
         providers: Vec<ProviderConfig>,
         session: Option<(std::time::Duration, std::time::Duration)>,
+        limits: napoleon::config::LimitsConfig,
     ) -> Self {
         let secret = demo::random_secret();
         let idp = demo::dev_idp(&base, &secret);
@@ -97,14 +123,26 @@ impl LiveApp {
             builder = builder.session_lifetimes(idle, absolute);
         }
         let app = builder
+            .limits(|l| *l = limits)
             .with_extra(
                 Router::new().nest(demo::DEV_IDP_PATH, napoleon_devidp::router(idp).unwrap()),
             )
             .build()
             .await;
-        let router = app.router.clone();
-        tokio::spawn(async move { axum::serve(listener, router).await });
+        Self::spawn(listener, &app);
         Self { base, app }
+    }
+
+    /// Serves the app as `napoleon serve` does (the server loop with its limits).
+    pub fn spawn(listener: tokio::net::TcpListener, app: &TestApp) {
+        let router = app.router.clone();
+        let limits = app.limits.server().unwrap();
+        tokio::spawn(napoleon_web::serve(
+            listener,
+            router,
+            limits,
+            std::future::pending(),
+        ));
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -11,6 +11,21 @@ struct Count {
     n: i64,
 }
 
+#[derive(QueryableByName)]
+struct Text {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    t: String,
+}
+
+/// Runs a `SELECT … AS t` of one text value.
+pub async fn text(conn: &mut AsyncPgConnection, sql: &str) -> String {
+    diesel::sql_query(sql)
+        .get_result::<Text>(conn)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .t
+}
+
 /// Runs a `SELECT count(*) AS n …`.
 pub async fn count(conn: &mut AsyncPgConnection, sql: &str) -> i64 {
     diesel::sql_query(sql)
@@ -90,6 +105,8 @@ pub struct TestApp {
     pub router: Router,
     /// The key the gateway signs assertions with (tests forge or check assertions with it).
     pub signer: napoleon_identity::AssertionSigner,
+    /// The limits it was built with (the server loop takes its part).
+    pub limits: napoleon::config::LimitsConfig,
 }
 
 /// Builds a [`TestApp`]: `TestApp::builder().seeded().build().await`.
@@ -104,6 +121,7 @@ pub struct TestAppBuilder {
     extra: Option<Router>,
     operators: Vec<String>,
     session: Option<(std::time::Duration, std::time::Duration)>,
+    limits: napoleon::config::LimitsConfig,
 }
 
 impl TestApp {
@@ -119,6 +137,7 @@ impl TestApp {
             extra: None,
             operators: Vec::new(),
             session: None,
+            limits: napoleon::config::LimitsConfig::default(),
         }
     }
 
@@ -192,6 +211,12 @@ impl TestAppBuilder {
         self
     }
 
+    /// Limits other than the configured defaults.
+    pub fn limits(mut self, set: impl FnOnce(&mut napoleon::config::LimitsConfig)) -> Self {
+        set(&mut self.limits);
+        self
+    }
+
     /// A router merged at the top (e.g. the development identity provider).
     pub fn with_extra(mut self, router: Router) -> Self {
         self.extra = Some(router);
@@ -215,10 +240,12 @@ impl TestAppBuilder {
         let mut config = napoleon::config::Config::default();
         config.server.public_url.clone_from(&self.public_url);
         config.platform.operators.clone_from(&self.operators);
+        config.limits = self.limits.clone();
         let (signer, verifier) = app::assertion_keys(&config, ServiceName::All).unwrap();
         let ctx = WebContext::new(app_db, app::templates().unwrap(), verifier);
         let session = self.session;
-        let gateway = matches!(self.service, ServiceName::All | ServiceName::Gateway).then(|| {
+        let browser_facing = matches!(self.service, ServiceName::All | ServiceName::Gateway);
+        let gateway = browser_facing.then(|| {
             let mut gateway = app::gateway_config(
                 &config,
                 ServiceName::All,
@@ -237,10 +264,18 @@ impl TestAppBuilder {
             self.service,
             &ctx,
             &assets(),
-            &EdgeConfig { tls: self.tls },
+            &EdgeConfig {
+                tls: self.tls,
+                limits: config.limits.edge(browser_facing).unwrap(),
+            },
             gateway,
             self.extra,
         );
-        TestApp { db, router, signer }
+        TestApp {
+            db,
+            router,
+            signer,
+            limits: self.limits,
+        }
     }
 }

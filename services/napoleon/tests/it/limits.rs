@@ -1,0 +1,442 @@
+//! One request must never kill or freeze the server: hostile forms, oversized bodies, slow
+//! clients and too many requests at once, over real HTTP against the server loop `napoleon
+//! serve` runs. Each answers a French 4xx (or, for a client that never finishes its request
+//! head, a closed connection) in bounded time, changes nothing, and the server keeps serving
+//! other requests meanwhile.
+
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::browser::Browser;
+use crate::login::LiveApp;
+use crate::support::count;
+
+const PAUL: &str = "demo-paul.bernard";
+
+/// What the demo rédacteur has on « Mes dossiers »: the id of his first draft.
+async fn first_draft(live: &LiveApp, browser: &mut Browser) -> String {
+    let page = browser.get(&live.url("/intake/dossiers")).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let start = page.body.find("/intake/dossiers/").unwrap() + "/intake/dossiers/".len();
+    page.body[start..start + 36].to_owned()
+}
+
+/// The stored content of a dossier and the number of its journal events.
+async fn snapshot(live: &LiveApp, dossier: &str) -> (String, i64) {
+    let mut conn = live.admin().await;
+    let content = crate::support::text(
+        &mut conn,
+        &format!("SELECT content::text AS t FROM intake.dossiers WHERE id = '{dossier}'"),
+    )
+    .await;
+    let events = count(
+        &mut conn,
+        &format!("SELECT count(*) AS n FROM journal.events WHERE subject = 'dossier:{dossier}'"),
+    )
+    .await;
+    (content, events)
+}
+
+fn form(csrf: &str, hostile: &str) -> String {
+    let csrf: String = form_urlencoded::byte_serialize(csrf.as_bytes()).collect();
+    format!("_csrf={csrf}&_action=enregistrer&{hostile}")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hostile_forms_answer_a_french_422_quickly_while_other_routes_are_served() {
+    let live = LiveApp::with_activity().await;
+    let (mut browser, csrf) = live.logged_in(PAUL).await;
+    let draft = first_draft(&live, &mut browser).await;
+    let before = snapshot(&live, &draft).await;
+    let career = live.url(&format!("/intake/dossiers/{draft}/etape/2"));
+    let distinctions = live.url(&format!("/intake/dossiers/{draft}/etape/3"));
+    let ten_thousand_rows: Vec<String> =
+        (0..10_000).map(|i| format!("career-{i}-from=x")).collect();
+    let forty_one_rows: Vec<String> = (0..41).map(|i| format!("career-{i}-from=x")).collect();
+    let cases = [
+        (
+            &career,
+            "career-100000000000000-from=x".to_owned(),
+            "Carrière : ",
+        ),
+        (
+            &career,
+            ten_thousand_rows.join("&"),
+            "Le formulaire envoyé contient plus de 2\u{202f}000 champs",
+        ),
+        (
+            &career,
+            forty_one_rows.join("&"),
+            "Carrière : 40 périodes au plus",
+        ),
+        (&career, "career--1-from=x".to_owned(), "Carrière : "),
+        (&career, "career-x-from=x".to_owned(), "Carrière : "),
+        (&career, "career-1-salaire=x".to_owned(), "Carrière : "),
+        (
+            &distinctions,
+            "distinctions-1000000000000-grade=chevalier".to_owned(),
+            "Distinctions détenues : ",
+        ),
+    ];
+    let mut hostile = tokio::task::JoinSet::new();
+    for (url, fields, expected) in cases {
+        let mut twin = browser.twin();
+        let (url, body) = (url.clone(), form(&csrf, &fields));
+        hostile.spawn(async move {
+            let started = Instant::now();
+            let page = tokio::time::timeout(
+                Duration::from_secs(20),
+                twin.post_raw(&url, "application/x-www-form-urlencoded", body),
+            )
+            .await
+            .unwrap_or_else(|_| panic!("{fields:.60}: no answer within 20 s"));
+            (fields, expected, page, started.elapsed())
+        });
+    }
+    // Meanwhile, another route of the same process answers.
+    let mut other = browser.twin();
+    let home = other.get(&live.url("/instruction/dossiers")).await;
+    let registry = other.get(&live.url("/intake/campagnes")).await;
+    assert!(
+        [home.status, registry.status].iter().all(|s| *s < 500),
+        "{} {}",
+        home.status,
+        registry.status
+    );
+    assert_eq!(registry.status, 200, "{}", registry.body);
+    while let Some(done) = hostile.join_next().await {
+        let (fields, expected, page, took) = done.unwrap();
+        assert_eq!(page.status, 422, "{fields:.60}: {}", page.body);
+        assert!(page.body.contains(expected), "{fields:.60}: {}", page.body);
+        assert!(page.body.contains("Données inutilisables"), "{}", page.body);
+        assert!(page.body.contains("<html lang=\"fr\""), "a French page");
+        assert!(took < Duration::from_secs(10), "{fields:.60}: {took:?}");
+    }
+    assert_eq!(snapshot(&live, &draft).await, before, "nothing changed");
+    // And an ordinary save still works afterwards.
+    let ok = browser
+        .post(
+            &career,
+            &[
+                ("_csrf", csrf.as_str()),
+                ("_action", "enregistrer"),
+                ("career-0-from", "2001-09-01"),
+                ("career-0-kind", "public"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, 303, "{}", ok.body);
+    assert_ne!(snapshot(&live, &draft).await, before);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rows_beyond_the_maximum_are_refused_by_page_and_api_keeping_what_was_typed() {
+    let live = LiveApp::with_activity().await;
+    let (mut browser, csrf) = live.logged_in(PAUL).await;
+    let draft = first_draft(&live, &mut browser).await;
+    let career = live.url(&format!("/intake/dossiers/{draft}/etape/2"));
+    // Forty periods fill the group; « Ajouter une période » then says so, and saves the rest.
+    let mut fields: Vec<(String, String)> = vec![
+        ("_csrf".into(), csrf.clone()),
+        ("_action".into(), "ajouter-periode".into()),
+    ];
+    for i in 0..40 {
+        fields.push((format!("career-{i}-from"), "2001-09-01".into()));
+        fields.push((format!("career-{i}-position"), format!("Poste {i}")));
+    }
+    let pairs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let page = browser.post(&career, &pairs).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body.contains("Carrière : 40 périodes au plus"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("Poste 39"), "typed rows are kept");
+    let (content, _) = snapshot(&live, &draft).await;
+    assert!(content.contains("Poste 39") && !content.contains("Poste 40"));
+
+    // A field longer than any real value: shown again with the error, not saved.
+    let long = "é".repeat(501);
+    let page = browser
+        .post(
+            &live.url(&format!("/intake/dossiers/{draft}/etape/1")),
+            &[
+                ("_csrf", csrf.as_str()),
+                ("_action", "enregistrer"),
+                ("birth_name", long.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 422, "{}", page.body);
+    assert!(
+        page.body
+            .contains("Nom de naissance : 500 caractères au plus")
+    );
+    assert!(page.body.contains(&long), "what was typed is on the page");
+    assert_eq!(snapshot(&live, &draft).await.0, content, "not saved");
+
+    // The JSON API: the same bounds, as problem+json naming the field.
+    let rows: Vec<_> = (0..41)
+        .map(|_| serde_json::json!({"from": "2001-09-01"}))
+        .collect();
+    let body = serde_json::json!({"content": {"career": rows}}).to_string();
+    let answer = browser
+        .put_json(
+            &live.url(&format!("/intake/api/v1/dossiers/{draft}")),
+            &body,
+            &csrf,
+        )
+        .await;
+    assert_eq!(answer.status, 422, "{}", answer.body);
+    let problem: serde_json::Value = serde_json::from_str(&answer.body).unwrap();
+    assert_eq!(problem["code"], "invalid_input");
+    assert_eq!(problem["errors"][0]["field"], "career");
+    assert_eq!(snapshot(&live, &draft).await.0, content, "not saved");
+}
+
+/// Writes `head` (and part of a body) and keeps the connection open.
+async fn open(base: &str, head: &str) -> TcpStream {
+    let addr = base.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream
+}
+
+/// Reads what the server sends until it closes the connection or `wait` passes: the status
+/// and the text, and whether the connection was closed.
+async fn answer(stream: &mut TcpStream, wait: Duration) -> (Option<u16>, String, bool) {
+    let mut buffer = Vec::new();
+    let mut chunk = [0_u8; 8192];
+    let deadline = Instant::now() + wait;
+    let closed = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, stream.read(&mut chunk)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => break true,
+            Ok(Ok(n)) => {
+                buffer.extend_from_slice(&chunk[..n]);
+                // A whole response with a length: no need to wait for the close.
+                let text = String::from_utf8_lossy(&buffer);
+                if let Some((head, body)) = text.split_once("\r\n\r\n")
+                    && let Some(len) = head
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length: ")
+                                .map(str::to_owned)
+                        })
+                        .and_then(|l| l.trim().parse::<usize>().ok())
+                    && body.len() >= len
+                {
+                    break false;
+                }
+            }
+            Err(_) => break false,
+        }
+    };
+    let text = String::from_utf8_lossy(&buffer).into_owned();
+    let status = text
+        .strip_prefix("HTTP/1.1 ")
+        .and_then(|t| t.get(..3))
+        .and_then(|s| s.parse().ok());
+    (status, text, closed)
+}
+
+fn host(base: &str) -> &str {
+    base.trim_start_matches("http://")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bodies_over_their_route_limit_are_a_french_413() {
+    let live = LiveApp::with_limits(|l| {
+        l.form_body_kib = 8;
+        l.api_body_kib = 16;
+    })
+    .await;
+    let (mut browser, csrf) = live.logged_in(PAUL).await;
+    let before = count(
+        &mut live.admin().await,
+        "SELECT count(*) AS n FROM journal.events",
+    )
+    .await;
+    // Announced by Content-Length: refused before the body is read.
+    let big_form = form(&csrf, &format!("motifs={}", "a".repeat(9 * 1024)));
+    let page = browser
+        .post_raw(
+            &live.url("/intake/dossiers"),
+            "application/x-www-form-urlencoded",
+            big_form,
+        )
+        .await;
+    assert_eq!(page.status, 413, "{}", page.body);
+    assert!(page.body.contains("Envoi trop volumineux"), "{}", page.body);
+    // A JSON body has its own, larger limit: 12 KiB passes the edge (and is refused for
+    // what it says), 17 KiB does not.
+    let medium = serde_json::json!({"campaign_id": "x", "pad": "a".repeat(12 * 1024)}).to_string();
+    let page = browser
+        .post_json(&live.url("/intake/api/v1/dossiers"), &medium, Some(&csrf))
+        .await;
+    assert_ne!(page.status, 413, "{}", page.body);
+    let large = serde_json::json!({"pad": "a".repeat(17 * 1024)}).to_string();
+    let page = browser
+        .post_json(&live.url("/intake/api/v1/dossiers"), &large, Some(&csrf))
+        .await;
+    assert_eq!(page.status, 413, "{}", page.body);
+    let problem: serde_json::Value = serde_json::from_str(&page.body).unwrap();
+    assert_eq!(problem["code"], "payload_too_large");
+    assert_eq!(problem["title"], "Envoi trop volumineux");
+    // Chunked, without a length: refused as soon as the limit is passed.
+    let cookie = browser.cookie(&live.base, "napoleon_session").unwrap();
+    let mut stream = open(
+        &live.base,
+        &format!(
+            "POST /intake/dossiers HTTP/1.1\r\nHost: {}\r\nCookie: napoleon_session={cookie}\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nAccept: text/html\r\n\
+             Transfer-Encoding: chunked\r\n\r\n",
+            host(&live.base)
+        ),
+    )
+    .await;
+    let chunk = "a".repeat(4096);
+    for _ in 0..3 {
+        let framed = format!("{:x}\r\n{chunk}\r\n", chunk.len());
+        if stream.write_all(framed.as_bytes()).await.is_err() {
+            break;
+        }
+    }
+    let (status, text, _) = answer(&mut stream, Duration::from_secs(10)).await;
+    assert_eq!(status, Some(413), "{text}");
+    assert!(text.contains("Envoi trop volumineux"), "{text}");
+    let after = count(
+        &mut live.admin().await,
+        "SELECT count(*) AS n FROM journal.events",
+    )
+    .await;
+    assert_eq!(before, after, "nothing was written");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_request_too_slow_is_a_french_408_and_a_head_too_slow_is_cut_off() {
+    let live = LiveApp::with_limits(|l| {
+        l.request_timeout_seconds = 1;
+        l.header_read_timeout_seconds = 1;
+    })
+    .await;
+    // The body never arrives whole.
+    let started = Instant::now();
+    let mut slow_body = open(
+        &live.base,
+        &format!(
+            "POST /deconnexion HTTP/1.1\r\nHost: {}\r\nAccept: text/html\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\n_csrf=",
+            host(&live.base)
+        ),
+    )
+    .await;
+    // The head never ends (« slowloris »).
+    let mut slow_head = open(
+        &live.base,
+        &format!("GET / HTTP/1.1\r\nHost: {}\r\nX-Slow: ", host(&live.base)),
+    )
+    .await;
+    // Meanwhile the server serves others.
+    let mut browser = Browser::new();
+    let page = browser.get(&live.url("/")).await;
+    assert_eq!(page.status, 200);
+    let (status, text, _) = answer(&mut slow_body, Duration::from_secs(10)).await;
+    assert_eq!(status, Some(408), "{text}");
+    assert!(text.contains("Délai dépassé"), "{text}");
+    assert!(text.contains("lang=\"fr\""), "{text}");
+    let (status, text, closed) = answer(&mut slow_head, Duration::from_secs(10)).await;
+    assert!(closed, "the connection is closed: {status:?} {text}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    // The API answers 408 as problem+json.
+    let mut slow_api = open(
+        &live.base,
+        &format!(
+            "POST /api/v1/eligibility HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n\
+             Content-Length: 50\r\n\r\n{{",
+            host(&live.base)
+        ),
+    )
+    .await;
+    let (status, text, _) = answer(&mut slow_api, Duration::from_secs(10)).await;
+    assert_eq!(status, Some(408), "{text}");
+    assert!(text.contains("\"code\":\"request_timeout\""), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn too_many_requests_in_flight_are_a_french_429_with_retry_after() {
+    let live = LiveApp::with_limits(|l| {
+        l.concurrent_per_client = 3;
+        l.concurrent_per_session = 1;
+        l.retry_after_seconds = 7;
+    })
+    .await;
+    let (mut browser, _csrf) = live.logged_in(PAUL).await;
+    let cookie = browser.cookie(&live.base, "napoleon_session").unwrap();
+    let slow = |with_cookie: bool| {
+        let cookie = if with_cookie {
+            format!("Cookie: napoleon_session={cookie}\r\n")
+        } else {
+            String::new()
+        };
+        format!(
+            "POST /intake/dossiers HTTP/1.1\r\nHost: {}\r\n{cookie}Accept: text/html\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\n_",
+            host(&live.base)
+        )
+    };
+    // One request of the session is in flight: a second one of the same session waits.
+    let held = open(&live.base, &slow(true)).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let page = browser.get(&live.url("/")).await;
+    assert_eq!(page.status, 429, "{}", page.body);
+    assert!(
+        page.body.contains("Trop de requêtes simultanées"),
+        "{}",
+        page.body
+    );
+    let (retry, _) = retry_after(&live, Some(&cookie)).await;
+    assert_eq!(retry.as_deref(), Some("7"));
+    // Other clients of the address still pass, up to the per-client figure.
+    let second = open(&live.base, &slow(false)).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (_, status) = retry_after(&live, None).await;
+    assert_eq!(status, 200, "the third request from this address fits");
+    let third = open(&live.base, &slow(false)).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (retry, status) = retry_after(&live, None).await;
+    assert_eq!(
+        (status, retry.as_deref()),
+        (429, Some("7")),
+        "the fourth does not"
+    );
+    // Requests that end (here: clients gone) give their place back.
+    drop((held, second, third));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let page = browser.get(&live.url("/")).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+}
+
+/// A GET of `/` with or without the session: its status and `Retry-After`.
+async fn retry_after(live: &LiveApp, cookie: Option<&str>) -> (Option<String>, u16) {
+    let client = openidconnect::reqwest::Client::new();
+    let mut request = client.get(live.url("/")).header("accept", "text/html");
+    if let Some(c) = cookie {
+        request = request.header("cookie", format!("napoleon_session={c}"));
+    }
+    let response = request.send().await.unwrap();
+    (
+        response
+            .headers()
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap().to_owned()),
+        response.status().as_u16(),
+    )
+}
