@@ -277,7 +277,10 @@ impl InFlight {
             .then(|| {
                 request
                     .headers()
-                    .get("x-forwarded-for")
+                    // The last header line: a proxy may add its own line after the client's.
+                    .get_all("x-forwarded-for")
+                    .iter()
+                    .next_back()
                     .and_then(|v| v.to_str().ok())
                     .and_then(|v| v.rsplit(',').next())
                     .and_then(|v| v.trim().parse::<IpAddr>().ok())
@@ -293,7 +296,9 @@ impl InFlight {
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(';'))
             .filter_map(|c| c.trim().split_once('='))
-            .find(|(name, _)| *name == self.limits.session_cookie)
+            // The last one, as the session layer reads it: a decoy first cannot dodge the count.
+            .filter(|(name, _)| *name == self.limits.session_cookie)
+            .last()
             .map(|(_, value)| value);
         if let Some(value) = cookie {
             let hash = self.hasher.hash_one(value);
