@@ -298,7 +298,7 @@ impl InFlight {
             .filter_map(|c| c.trim().split_once('='))
             // The last one, as the session layer reads it: a decoy first cannot dodge the count.
             .filter(|(name, _)| *name == self.limits.session_cookie)
-            .last()
+            .next_back()
             .map(|(_, value)| value);
         if let Some(value) = cookie {
             let hash = self.hasher.hash_one(value);
