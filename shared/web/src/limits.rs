@@ -297,8 +297,7 @@ impl InFlight {
             .flat_map(|v| v.split(';'))
             .filter_map(|c| c.trim().split_once('='))
             // The last one, as the session layer reads it: a decoy first cannot dodge the count.
-            .filter(|(name, _)| *name == self.limits.session_cookie)
-            .next_back()
+            .rfind(|(name, _)| *name == self.limits.session_cookie)
             .map(|(_, value)| value);
         if let Some(value) = cookie {
             let hash = self.hasher.hash_one(value);
