@@ -1092,24 +1092,24 @@ pub(crate) async fn save_step(
         }
         _ => {}
     }
-    // Fields longer than any real value are not saved; the page shows what was typed with
-    // the error, so nothing is lost.
-    let bounds = content::check_bounds(&content);
-    if !bounds.is_empty() {
-        let mut typed = current;
-        typed.dossier.content = napoleon_kernel::Personal::new(content);
-        let mut page = render_step(&ctx, &identity, &typed, step, domain::fields(bounds), false)?;
-        *page.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-        return Ok(page);
-    }
     // A grade left on « — Choisir — » keeps the previous one: the rest is saved all the same,
     // and « Continuer » says what is missing.
     let typed_grade = (step == Step::Proposal).then(|| pairs.get("target_grade").trim());
     let grade = typed_grade.filter(|g| napoleon_rules::GradeCode::parse(g).is_ok());
-    // Saved first, whatever its validity: nothing typed is lost.
-    domain::save(&ctx, &identity, id, grade, &content)
-        .await
-        .map_err(web)?;
+    // Saved first, whatever its validity: nothing typed is lost. Only content out of its hard
+    // bounds (fields longer than any real value) is refused; the page then shows what was
+    // typed with the errors.
+    match domain::save(&ctx, &identity, id, grade, &content).await {
+        Ok(()) => {}
+        Err(ActionError::Invalid(errors)) => {
+            let mut typed = current;
+            typed.dossier.content = napoleon_kernel::Personal::new(content);
+            let mut page = render_step(&ctx, &identity, &typed, step, errors, false)?;
+            *page.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            return Ok(page);
+        }
+        Err(e) => return Err(web(e)),
+    }
     let here = format!("/intake/dossiers/{id}/etape/{n}");
     if let Some(refusal) = refused_row {
         let review = domain::review(&ctx, &identity, id).await.map_err(web)?;

@@ -42,11 +42,16 @@ impl Default for BodyLimits {
 /// documents capability adds its upload routes here.
 pub const UPLOAD_ROUTES: &[&str] = &[];
 
+/// Whether `path` receives files (its body is streamed, not read whole at the edge).
+fn is_upload(path: &str) -> bool {
+    UPLOAD_ROUTES.iter().any(|p| path.starts_with(p))
+}
+
 impl BodyLimits {
     /// The limit for a request to `path`.
     #[must_use]
     pub fn for_path(&self, path: &str) -> usize {
-        if UPLOAD_ROUTES.iter().any(|p| path.starts_with(p)) {
+        if is_upload(path) {
             self.upload
         } else if path.contains("/api/") {
             self.api
@@ -122,7 +127,7 @@ pub(crate) async fn limit_body(
 ) -> Response {
     let path = request.uri().path();
     let limit = limits.for_path(path);
-    let streamed = UPLOAD_ROUTES.iter().any(|p| path.starts_with(p));
+    let streamed = is_upload(path);
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)
