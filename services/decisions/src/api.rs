@@ -2,13 +2,13 @@
 //! `/decisions/api/v1/openapi.json`. The same use cases as the pages; refusals are
 //! `application/problem+json` in French (404 unknown here, 403 role, 409 state, 422 fields).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use chrono::{DateTime, NaiveDate, Utc};
 use napoleon_identity::Identity;
 use napoleon_kernel::{AwardId, CampaignId, DossierId};
-use napoleon_web::{ActionError, WebContext};
+use napoleon_web::{ActionError, IdPath, WebContext};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
@@ -49,13 +49,6 @@ pub(crate) async fn openapi() -> Response {
 
 fn refused(e: ActionError) -> Response {
     e.into_api()
-}
-
-/// A path id: a malformed one is unknown here (404), like another tenant's.
-fn id_of<T>(raw: &str, make: fn(uuid::Uuid) -> T) -> Result<T, ActionError> {
-    uuid::Uuid::parse_str(raw)
-        .map(make)
-        .map_err(|_| ActionError::NotFound)
 }
 
 /// Where a campaign's list stands.
@@ -322,12 +315,8 @@ fn board_out(b: &Board) -> BoardOut {
 pub(crate) async fn board(
     State(ctx): State<WebContext>,
     Extension(identity): Extension<Identity>,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<CampaignId>,
 ) -> Response {
-    let id = match id_of(&id, CampaignId::from_uuid) {
-        Ok(id) => id,
-        Err(e) => return refused(e),
-    };
     match domain::board(&ctx, &identity, id).await {
         Ok(b) => Json(board_out(&b)).into_response(),
         Err(e) => refused(e),
@@ -360,13 +349,9 @@ pub(crate) struct RankedOut {
 pub(crate) async fn rank(
     State(ctx): State<WebContext>,
     Extension(identity): Extension<Identity>,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<DossierId>,
     Json(input): Json<RankInput>,
 ) -> Response {
-    let id = match id_of(&id, DossierId::from_uuid) {
-        Ok(id) => id,
-        Err(e) => return refused(e),
-    };
     match domain::rank(&ctx, &identity, id, &input.direction).await {
         Ok(r) => Json(RankedOut {
             dossier_id: r.dossier_id.as_uuid(),
@@ -407,13 +392,9 @@ pub(crate) struct DecidedOut {
 pub(crate) async fn decide(
     State(ctx): State<WebContext>,
     Extension(identity): Extension<Identity>,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<DossierId>,
     Json(input): Json<DecisionInput>,
 ) -> Response {
-    let id = match id_of(&id, DossierId::from_uuid) {
-        Ok(id) => id,
-        Err(e) => return refused(e),
-    };
     match domain::decide(&ctx, &identity, id, &input.decision, &input.motivation).await {
         Ok(d) => Json(DecidedOut {
             dossier_id: d.dossier_id.as_uuid(),
@@ -444,12 +425,8 @@ pub(crate) struct ClosedOut {
 pub(crate) async fn close(
     State(ctx): State<WebContext>,
     Extension(identity): Extension<Identity>,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<CampaignId>,
 ) -> Response {
-    let id = match id_of(&id, CampaignId::from_uuid) {
-        Ok(id) => id,
-        Err(e) => return refused(e),
-    };
     match domain::close(&ctx, &identity, id).await {
         Ok(c) => Json(ClosedOut {
             campaign_id: c.campaign_id.as_uuid(),
@@ -500,13 +477,9 @@ pub(crate) struct PublishedOut {
 pub(crate) async fn publish(
     State(ctx): State<WebContext>,
     Extension(identity): Extension<Identity>,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<CampaignId>,
     Json(input): Json<PublicationInput>,
 ) -> Response {
-    let id = match id_of(&id, CampaignId::from_uuid) {
-        Ok(id) => id,
-        Err(e) => return refused(e),
-    };
     match domain::publish(&ctx, &identity, id, &input.decree_date, &input.jo_reference).await {
         Ok(p) => Json(PublishedOut {
             campaign_id: p.campaign_id.as_uuid(),
@@ -552,13 +525,9 @@ pub(crate) struct ReceivedOut {
 pub(crate) async fn receive(
     State(ctx): State<WebContext>,
     Extension(identity): Extension<Identity>,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<AwardId>,
     Json(input): Json<ReceptionInput>,
 ) -> Response {
-    let id = match id_of(&id, AwardId::from_uuid) {
-        Ok(id) => id,
-        Err(e) => return refused(e),
-    };
     match domain::receive(&ctx, &identity, id, &input.reception_date).await {
         Ok(r) => Json(ReceivedOut {
             award_id: r.award_id.as_uuid(),

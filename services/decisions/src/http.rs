@@ -4,24 +4,18 @@
 //! (422) or for the list's state (409) shows the board again with the typed values kept.
 
 use axum::Extension;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use napoleon_identity::Identity;
 use napoleon_kernel::{AwardId, CampaignId, DossierId};
 use napoleon_rules::dossier::{Decision, DossierState};
 use napoleon_rules::fr_date;
-use napoleon_web::{ActionError, FieldError, FormFields, WebContext, WebError, WebResult};
+use napoleon_web::{ActionError, FieldError, FormFields, IdPath, WebContext, WebError, WebResult};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{self, Board, BoardRow, CampaignSummary, ListStatus};
 use crate::tally;
-
-fn id_of<T>(raw: &str, make: fn(uuid::Uuid) -> T) -> WebResult<T> {
-    uuid::Uuid::parse_str(raw)
-        .map(make)
-        .map_err(|_| WebError::NotFound)
-}
 
 fn web(e: ActionError) -> WebError {
     e.into_web()
@@ -439,10 +433,9 @@ fn render_board(
 pub(crate) async fn board(
     State(ctx): State<WebContext>,
     Extension(identity): Extension<Identity>,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<CampaignId>,
     Query(notice): Query<Notice>,
 ) -> WebResult<Response> {
-    let id = id_of(&id, CampaignId::from_uuid)?;
     let board = domain::board(&ctx, &identity, id).await.map_err(web)?;
     let typed = Typed {
         notice: notice.fait.as_deref().and_then(notice_text),
@@ -488,10 +481,9 @@ fn back(campaign: CampaignId, done: &str, anchor: Option<String>) -> Response {
 pub(crate) async fn rank(
     State(ctx): State<WebContext>,
     Extension(identity): Extension<Identity>,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<DossierId>,
     pairs: FormFields,
 ) -> WebResult<Response> {
-    let id = id_of(&id, DossierId::from_uuid)?;
     match domain::rank(&ctx, &identity, id, pairs.get("direction")).await {
         Ok(r) => Ok(back(r.campaign_id, "rang", Some(format!("dossier-{id}")))),
         Err(e @ (ActionError::Invalid(_) | ActionError::Conflict { .. })) => {
@@ -515,10 +507,9 @@ pub(crate) async fn rank(
 pub(crate) async fn decide(
     State(ctx): State<WebContext>,
     Extension(identity): Extension<Identity>,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<DossierId>,
     pairs: FormFields,
 ) -> WebResult<Response> {
-    let id = id_of(&id, DossierId::from_uuid)?;
     let (decision, motivation) = (pairs.get("decision"), pairs.get("motivation"));
     match domain::decide(&ctx, &identity, id, decision, motivation).await {
         Ok(d) => Ok(back(
@@ -546,9 +537,8 @@ pub(crate) async fn decide(
 pub(crate) async fn close(
     State(ctx): State<WebContext>,
     Extension(identity): Extension<Identity>,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<CampaignId>,
 ) -> WebResult<Response> {
-    let id = id_of(&id, CampaignId::from_uuid)?;
     match domain::close(&ctx, &identity, id).await {
         Ok(c) => Ok(back(c.campaign_id, "cloture", None)),
         Err(e) => refused(&ctx, &identity, id, e, Typed::default(), str::to_owned).await,
@@ -558,10 +548,9 @@ pub(crate) async fn close(
 pub(crate) async fn publish(
     State(ctx): State<WebContext>,
     Extension(identity): Extension<Identity>,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<CampaignId>,
     pairs: FormFields,
 ) -> WebResult<Response> {
-    let id = id_of(&id, CampaignId::from_uuid)?;
     let (decree, jo) = (pairs.get("decree_date"), pairs.get("jo_reference"));
     match domain::publish(&ctx, &identity, id, decree, jo).await {
         Ok(p) => Ok(back(
@@ -582,10 +571,9 @@ pub(crate) async fn publish(
 pub(crate) async fn receive(
     State(ctx): State<WebContext>,
     Extension(identity): Extension<Identity>,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<AwardId>,
     pairs: FormFields,
 ) -> WebResult<Response> {
-    let id = id_of(&id, AwardId::from_uuid)?;
     let date = pairs.get("reception_date");
     match domain::receive(&ctx, &identity, id, date).await {
         Ok(r) => Ok(match r.campaign_id {

@@ -194,8 +194,13 @@ async fn world() -> (TestDb, World) {
     tx.commit().await.unwrap();
     let signer = AssertionSigner::generate("test").unwrap();
     let templates = Templates::new(napoleon_decisions::TEMPLATES).unwrap();
-    let ctx = WebContext::new(db.clone(), templates, signer.verifier());
-    let router = napoleon_decisions::router(&ctx);
+    let ctx = WebContext::new(db.clone(), templates.clone(), signer.verifier());
+    // Through the edge, as every process serves it: refusals are rendered there.
+    let router = napoleon_web::edge_layers(
+        napoleon_decisions::router(&ctx),
+        templates,
+        &napoleon_web::EdgeConfig::default(),
+    );
     (
         tdb,
         World {

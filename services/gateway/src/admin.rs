@@ -4,14 +4,14 @@
 
 use axum::Extension;
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use napoleon_db::identity::{self, Member};
 use napoleon_db::journal::{self, Actor, EventKind, Subject};
 use napoleon_db::sessions;
 use napoleon_kernel::{Email, MembershipId, OrgUnitId, Role};
-use napoleon_web::{WebError, WebResult};
+use napoleon_web::{IdPath, WebError, WebResult};
 use serde::{Deserialize, Serialize};
 
 use crate::pages::render;
@@ -199,10 +199,9 @@ pub(crate) async fn grant(
 pub(crate) async fn revoke(
     State(state): State<GatewayState>,
     Extension(agent): Extension<RequestAgent>,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<MembershipId>,
 ) -> WebResult<Response> {
     let tenant = agent.tenant.as_ref().ok_or(WebError::Forbidden)?;
-    let id: MembershipId = id.parse().map_err(|_| WebError::NotFound)?;
     let mut tx = state.ctx.db.tenant(tenant.id).await?;
     // Another tenant's id is invisible here, hence not found (404), like an unknown one.
     let holder = identity::revoke(&mut tx, id).await?;

@@ -4,7 +4,7 @@
 
 use axum::Extension;
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use napoleon_db::core::{self, NewOrgUnit, NewTenant};
@@ -12,7 +12,7 @@ use napoleon_db::identity;
 use napoleon_db::journal::{self, Actor, EventKind, Subject};
 use napoleon_db::migrate::{self, Readiness};
 use napoleon_kernel::{Email, OrgUnitCode, OrgUnitKind, Role, TenantSlug};
-use napoleon_web::{WebError, WebResult};
+use napoleon_web::{IdPaths, WebError, WebResult};
 use serde::{Deserialize, Serialize};
 
 use crate::pages::render;
@@ -306,10 +306,8 @@ pub(crate) async fn add_admission(
 pub(crate) async fn remove_admission(
     State(state): State<GatewayState>,
     Extension(agent): Extension<RequestAgent>,
-    Path((tenant, id)): Path<(String, String)>,
+    IdPaths(tenant, id): IdPaths<napoleon_kernel::TenantId, uuid::Uuid>,
 ) -> WebResult<Response> {
-    let tenant: napoleon_kernel::TenantId = tenant.parse().map_err(|_| WebError::NotFound)?;
-    let id: uuid::Uuid = id.parse().map_err(|_| WebError::NotFound)?;
     let mut tx = state.ctx.db.tenant(tenant).await?;
     if !identity::remove_admission_rule(&mut tx, id).await? {
         tx.rollback().await;

@@ -1,13 +1,13 @@
 //! Instruction's JSON API (`/instruction/api/v1`), described by OpenAPI at
 //! `/instruction/api/v1/openapi.json`: the queue, and each move of the review circuit.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use napoleon_identity::Identity;
 use napoleon_kernel::DossierId;
-use napoleon_web::{ActionError, WebContext};
+use napoleon_web::{ActionError, IdPath, WebContext};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
@@ -79,9 +79,9 @@ pub(crate) async fn queue(
 pub(crate) async fn take(
     State(ctx): State<WebContext>,
     Extension(identity): Extension<Identity>,
-    Path(id): Path<uuid::Uuid>,
+    IdPath(id): IdPath<DossierId>,
 ) -> Response {
-    answer(domain::take(&ctx, &identity, DossierId::from_uuid(id)).await)
+    answer(domain::take(&ctx, &identity, id).await)
 }
 
 /// Records the holder's opinion (en instruction → avis rendu).
@@ -90,10 +90,10 @@ pub(crate) async fn take(
 pub(crate) async fn opinion(
     State(ctx): State<WebContext>,
     Extension(identity): Extension<Identity>,
-    Path(id): Path<uuid::Uuid>,
+    IdPath(id): IdPath<DossierId>,
     Json(input): Json<OpinionInput>,
 ) -> Response {
-    answer(domain::opine(&ctx, &identity, DossierId::from_uuid(id), &input).await)
+    answer(domain::opine(&ctx, &identity, id, &input).await)
 }
 
 /// Validates the level and transmits to the ministry's bureau (avis rendu → transmis); not
@@ -103,9 +103,9 @@ pub(crate) async fn opinion(
 pub(crate) async fn transmit(
     State(ctx): State<WebContext>,
     Extension(identity): Extension<Identity>,
-    Path(id): Path<uuid::Uuid>,
+    IdPath(id): IdPath<DossierId>,
 ) -> Response {
-    answer(domain::transmit(&ctx, &identity, DossierId::from_uuid(id)).await)
+    answer(domain::transmit(&ctx, &identity, id).await)
 }
 
 /// A request for a complement.
@@ -120,8 +120,8 @@ pub(crate) struct ReturnInput {
 pub(crate) async fn give_back(
     State(ctx): State<WebContext>,
     Extension(identity): Extension<Identity>,
-    Path(id): Path<uuid::Uuid>,
+    IdPath(id): IdPath<DossierId>,
     Json(input): Json<ReturnInput>,
 ) -> Response {
-    answer(domain::give_back(&ctx, &identity, DossierId::from_uuid(id), &input.message).await)
+    answer(domain::give_back(&ctx, &identity, id, &input.message).await)
 }

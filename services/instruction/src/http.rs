@@ -1,7 +1,7 @@
 //! Instruction's pages: the queue with its tabs, the dossier file with its timeline, and the
 //! forms of each move.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use napoleon_identity::Identity;
@@ -9,19 +9,13 @@ use napoleon_kernel::DossierId;
 use napoleon_rules::content::CAREER_KINDS;
 use napoleon_rules::dossier::DossierState;
 use napoleon_rules::{Severity, VerdictKind, fr_date};
-use napoleon_web::{ActionError, FieldError, WebContext, WebError, WebResult};
+use napoleon_web::{ActionError, FieldError, IdPath, WebContext, WebError, WebResult};
 use serde::Serialize;
 
 use crate::domain::{self, DossierFile, OpinionInput, Tab};
 
 fn web(e: ActionError) -> WebError {
     e.into_web()
-}
-
-fn dossier_id(raw: &str) -> WebResult<DossierId> {
-    uuid::Uuid::parse_str(raw)
-        .map(DossierId::from_uuid)
-        .map_err(|_| WebError::NotFound)
 }
 
 fn display_name(content: &serde_json::Value) -> String {
@@ -421,10 +415,9 @@ pub(crate) struct FileQuery {
 pub(crate) async fn dossier(
     State(ctx): State<WebContext>,
     Extension(identity): Extension<Identity>,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<DossierId>,
     Query(q): Query<FileQuery>,
 ) -> WebResult<Response> {
-    let id = dossier_id(&id)?;
     let f = domain::file(&ctx, &identity, id).await.map_err(web)?;
     let notice = match q.fait.as_str() {
         "pris" => Some("Vous avez pris en charge ce dossier.".to_owned()),
@@ -486,9 +479,8 @@ async fn after(
 pub(crate) async fn take(
     State(ctx): State<WebContext>,
     Extension(identity): Extension<Identity>,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<DossierId>,
 ) -> WebResult<Response> {
-    let id = dossier_id(&id)?;
     let result = domain::take(&ctx, &identity, id).await;
     after(&ctx, &identity, id, result, "pris", ("", "", "")).await
 }
@@ -503,10 +495,9 @@ pub(crate) struct OpinionForm {
 pub(crate) async fn opine(
     State(ctx): State<WebContext>,
     Extension(identity): Extension<Identity>,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<DossierId>,
     Form(form): Form<OpinionForm>,
 ) -> WebResult<Response> {
-    let id = dossier_id(&id)?;
     let input = OpinionInput {
         verdict: form.verdict.clone(),
         motivation: form.motivation.clone(),
@@ -526,9 +517,8 @@ pub(crate) async fn opine(
 pub(crate) async fn transmit(
     State(ctx): State<WebContext>,
     Extension(identity): Extension<Identity>,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<DossierId>,
 ) -> WebResult<Response> {
-    let id = dossier_id(&id)?;
     let result = domain::transmit(&ctx, &identity, id).await;
     after(&ctx, &identity, id, result, "transmis", ("", "", "")).await
 }
@@ -542,10 +532,9 @@ pub(crate) struct ReturnForm {
 pub(crate) async fn give_back(
     State(ctx): State<WebContext>,
     Extension(identity): Extension<Identity>,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<DossierId>,
     Form(form): Form<ReturnForm>,
 ) -> WebResult<Response> {
-    let id = dossier_id(&id)?;
     let result = domain::give_back(&ctx, &identity, id, &form.message).await;
     after(
         &ctx,

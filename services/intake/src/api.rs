@@ -2,14 +2,14 @@
 //! service prefix), described by OpenAPI at `/intake/api/v1/openapi.json`. The same use cases
 //! as the pages; refusals are `application/problem+json` in French.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use napoleon_db::contracts;
 use napoleon_identity::Identity;
 use napoleon_kernel::{AwardId, CampaignId, DossierId};
-use napoleon_web::{ActionError, WebContext};
+use napoleon_web::{ActionError, IdPath, WebContext};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
@@ -185,9 +185,9 @@ pub(crate) struct DossierOut {
 pub(crate) async fn get_dossier(
     State(ctx): State<WebContext>,
     Extension(identity): Extension<Identity>,
-    Path(id): Path<uuid::Uuid>,
+    IdPath(id): IdPath<DossierId>,
 ) -> Response {
-    match domain::review(&ctx, &identity, DossierId::from_uuid(id)).await {
+    match domain::review(&ctx, &identity, id).await {
         Ok(r) => {
             let eligibility = match &r.verdict {
                 Ok(v) => serde_json::to_value(v).unwrap_or_default(),
@@ -226,13 +226,13 @@ pub(crate) struct DossierUpdate {
 pub(crate) async fn update_dossier(
     State(ctx): State<WebContext>,
     Extension(identity): Extension<Identity>,
-    Path(id): Path<uuid::Uuid>,
+    IdPath(id): IdPath<DossierId>,
     Json(update): Json<DossierUpdate>,
 ) -> Response {
     match domain::save(
         &ctx,
         &identity,
-        DossierId::from_uuid(id),
+        id,
         update.target_grade.as_deref(),
         &update.content,
     )
@@ -256,9 +256,9 @@ pub(crate) struct Submitted {
 pub(crate) async fn submit_dossier(
     State(ctx): State<WebContext>,
     Extension(identity): Extension<Identity>,
-    Path(id): Path<uuid::Uuid>,
+    IdPath(id): IdPath<DossierId>,
 ) -> Response {
-    match domain::submit(&ctx, &identity, DossierId::from_uuid(id)).await {
+    match domain::submit(&ctx, &identity, id).await {
         Ok(number) => Json(Submitted {
             number,
             state: "depose",

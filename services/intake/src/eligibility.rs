@@ -1,11 +1,10 @@
 //! `POST /intake/api/v1/eligibility` (also `POST /api/v1/eligibility` at the gateway): the
 //! eligibility engine over HTTP, with the tenant's own catalogue. Same case and verdict JSON
-//! as `napoleon rules check` (docs/rules.md); a malformed case is a 422 problem+json naming
-//! the field, in French.
+//! as `napoleon rules check` (docs/rules.md); a malformed case is a 422 in the one problem+json
+//! shape, naming the field in `errors[]`, in French.
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use napoleon_authz::{Action, Permission, Resource};
@@ -41,13 +40,13 @@ pub(crate) async fn check(
     if let Some(code) = target_distinction(input)
         && !files.iter().any(|(file, _)| file_code(file) == code)
     {
-        return Ok(problem(
-            "case.distinction_not_in_catalogue",
-            Some("distinction"),
-            &format!(
+        return Err(WebError::InvalidField {
+            code: "case.distinction_not_in_catalogue",
+            field: Some("distinction".to_owned()),
+            message: format!(
                 "champ « distinction » : la distinction « {code} » n'est pas au catalogue de ce ministère"
             ),
-        ));
+        });
     }
     let catalogue = Catalogue::for_tenant(&files)
         .map_err(|e| WebError::Internal(format!("tenant catalogue: {e}")))?;
@@ -55,7 +54,11 @@ pub(crate) async fn check(
         Ok(verdict) => Ok(Json(verdict).into_response()),
         Err(e) => {
             let error = e.body();
-            Ok(problem(error.error, error.field.as_deref(), &error.message))
+            Err(WebError::InvalidField {
+                code: error.error,
+                field: error.field,
+                message: error.message,
+            })
         }
     }
 }
@@ -70,22 +73,4 @@ fn file_code(file: &str) -> String {
 fn target_distinction(input: &str) -> Option<String> {
     let value: serde_json::Value = serde_json::from_str(input).ok()?;
     value.get("distinction")?.as_str().map(str::to_owned)
-}
-
-/// A 422 problem+json in French with the engine's stable code and the faulty field.
-fn problem(code: &str, field: Option<&str>, message: &str) -> Response {
-    let body = serde_json::json!({
-        "type": format!("https://napoleon.numerique.gouv.fr/problemes/{code}"),
-        "title": "Dossier d'éligibilité invalide",
-        "status": 422,
-        "detail": message,
-        "code": code,
-        "field": field,
-    });
-    let mut response = (StatusCode::UNPROCESSABLE_ENTITY, body.to_string()).into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/problem+json"),
-    );
-    response
 }

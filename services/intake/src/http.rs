@@ -2,7 +2,7 @@
 //! receipt. Handlers are thin: extract, call the use case, render or redirect.
 
 use axum::Extension;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use napoleon_authz::{Action, Permission, Resource};
 use napoleon_db::{contracts, core};
@@ -10,7 +10,9 @@ use napoleon_identity::Identity;
 use napoleon_kernel::{AwardId, CampaignId, DossierId};
 use napoleon_rules::dossier::DossierState;
 use napoleon_rules::{Severity, VerdictKind, fr_date};
-use napoleon_web::{ActionError, FieldError, FormFields, Group, WebContext, WebError, WebResult};
+use napoleon_web::{
+    ActionError, FieldError, FormFields, Group, IdPath, IdPaths, WebContext, WebError, WebResult,
+};
 use serde::Serialize;
 
 use crate::domain::{self, CampaignInput};
@@ -34,11 +36,7 @@ const DISTINCTIONS: Group = Group {
     rows_noun: "distinctions",
 };
 
-fn id_of<T>(raw: &str, make: fn(uuid::Uuid) -> T) -> WebResult<T> {
-    uuid::Uuid::parse_str(raw)
-        .map(make)
-        .map_err(|_| WebError::NotFound)
-}
+const CHOOSE_CAMPAIGN: &str = "Campagne : choisissez une campagne ouverte dans la liste.";
 
 fn web(e: ActionError) -> WebError {
     e.into_web()
@@ -390,9 +388,7 @@ pub(crate) async fn create_dossier(
     Extension(identity): Extension<Identity>,
     pairs: FormFields,
 ) -> WebResult<Response> {
-    let campaign = uuid::Uuid::parse_str(pairs.get("campaign_id"))
-        .map(CampaignId::from_uuid)
-        .unwrap_or_default();
+    let campaign: CampaignId = pairs.parsed("campaign_id", CHOOSE_CAMPAIGN)?;
     match domain::create_draft(&ctx, &identity, campaign, None, &Content::default()).await {
         Ok(id) => Ok(Redirect::to(&format!("/intake/dossiers/{id}/etape/1")).into_response()),
         Err(e) => Err(web(e)),
@@ -958,10 +954,9 @@ fn step_view(
 pub(crate) async fn step(
     State(ctx): State<WebContext>,
     Extension(identity): Extension<Identity>,
-    Path((id, n)): Path<(String, usize)>,
+    IdPaths(id, n): IdPaths<DossierId, usize>,
     Query(notice): Query<Notice>,
 ) -> WebResult<Response> {
-    let id = id_of(&id, DossierId::from_uuid)?;
     let step = Step::from_number(n).ok_or(WebError::NotFound)?;
     let review = domain::review(&ctx, &identity, id).await.map_err(web)?;
     render_step(
@@ -1056,15 +1051,17 @@ fn merge(content: &mut Content, step: Step, pairs: &FormFields) -> WebResult<()>
 pub(crate) async fn save_step(
     State(ctx): State<WebContext>,
     Extension(identity): Extension<Identity>,
-    Path((id, n)): Path<(String, usize)>,
+    IdPaths(id, n): IdPaths<DossierId, usize>,
     pairs: FormFields,
 ) -> WebResult<Response> {
-    let id = id_of(&id, DossierId::from_uuid)?;
     let step = Step::from_number(n).ok_or(WebError::NotFound)?;
     let action = pairs.get("_action").to_owned();
     let current = domain::review(&ctx, &identity, id).await.map_err(web)?;
     if !current.may_edit {
-        return Err(WebError::Conflict);
+        return Err(WebError::Conflict {
+            code: "dossier.not_editable",
+            message: "Ce dossier ne peut plus être modifié : seul le service déposant modifie un brouillon ou un dossier renvoyé pour complément.".to_owned(),
+        });
     }
     if step == Step::Review {
         return submit_from(&ctx, &identity, id, current).await;
@@ -1172,9 +1169,8 @@ struct ReceiptView {
 pub(crate) async fn receipt(
     State(ctx): State<WebContext>,
     Extension(identity): Extension<Identity>,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<DossierId>,
 ) -> WebResult<Response> {
-    let id = id_of(&id, DossierId::from_uuid)?;
     let review = domain::review(&ctx, &identity, id).await.map_err(web)?;
     let Some(number) = review.dossier.number.clone() else {
         return Err(WebError::NotFound);
@@ -1197,10 +1193,11 @@ pub(crate) async fn propose(
     Extension(identity): Extension<Identity>,
     pairs: FormFields,
 ) -> WebResult<Response> {
-    let award = id_of(pairs.get("award_id"), AwardId::from_uuid)?;
-    let campaign = uuid::Uuid::parse_str(pairs.get("campaign_id"))
-        .map(CampaignId::from_uuid)
-        .unwrap_or_default();
+    let award: AwardId = pairs.parsed(
+        "award_id",
+        "Choisissez la distinction du lauréat à partir de laquelle proposer une promotion.",
+    )?;
+    let campaign: CampaignId = pairs.parsed("campaign_id", CHOOSE_CAMPAIGN)?;
     match domain::propose(&ctx, &identity, award, campaign).await {
         // The draft belongs to the filing unit, which completes and submits it.
         Ok(_) => Ok(Redirect::to("/promotion/radar?propose=1").into_response()),

@@ -3,7 +3,9 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// Declares a UUID-backed identifier that cannot be confused with another kind of id.
+/// Declares a UUID-backed identifier that cannot be confused with another kind of id. There is
+/// no `Default`: an id is minted on purpose ([`new`](TenantId::new)) or read from storage, a
+/// verified assertion or a path ([`FromStr`](std::str::FromStr)), never made up silently.
 macro_rules! uuid_id {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
@@ -14,6 +16,10 @@ macro_rules! uuid_id {
         impl $name {
             /// A new random id (UUIDv7: time-ordered, which keeps B-tree inserts local).
             #[must_use]
+            #[expect(
+                clippy::new_without_default,
+                reason = "a random id must be minted on purpose, never by a derived Default"
+            )]
             pub fn new() -> Self {
                 Self(Uuid::now_v7())
             }
@@ -28,12 +34,6 @@ macro_rules! uuid_id {
             #[must_use]
             pub const fn as_uuid(&self) -> Uuid {
                 self.0
-            }
-        }
-
-        impl Default for $name {
-            fn default() -> Self {
-                Self::new()
             }
         }
 

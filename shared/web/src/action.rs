@@ -5,7 +5,6 @@
 //! Every refusal happens before anything is written: use cases check, then change, then
 //! journal, in one tenant transaction that is rolled back on any refusal.
 
-use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use napoleon_authz::Permission;
 use napoleon_db::TenantConn;
@@ -13,27 +12,7 @@ use napoleon_identity::Identity;
 use napoleon_kernel::{ErrorCode, OrgUnitId};
 use serde::Serialize;
 
-use crate::{WebContext, WebError};
-
-/// One invalid field, in French, named as the form and the JSON API name it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FieldError {
-    /// The field's name (`candidate.birth_date`, `career[1].from`…).
-    pub field: String,
-    /// What is wrong and how to fix it, in French.
-    pub message: String,
-}
-
-impl FieldError {
-    /// A field error.
-    #[must_use]
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-        }
-    }
-}
+use crate::{FieldError, WebContext, WebError};
 
 /// Why an action was refused.
 #[derive(Debug, thiserror::Error)]
@@ -101,82 +80,38 @@ impl ActionError {
         }
     }
 
-    /// The JSON API's answer: `application/problem+json` in French, with the stable code and,
-    /// for invalid input, every faulty field.
+    /// The JSON API's answer: the edge renders it as the one problem+json shape, in French,
+    /// with the stable code and, for invalid input, every faulty field.
     #[must_use]
     pub fn into_api(self) -> Response {
-        let (status, title, detail, errors) = match &self {
-            Self::NotFound => (StatusCode::NOT_FOUND, "Introuvable", String::new(), vec![]),
-            Self::Forbidden => (
-                StatusCode::FORBIDDEN,
-                "Accès refusé",
-                "Vos rôles ne permettent pas cette action.".to_owned(),
-                vec![],
-            ),
-            Self::Conflict { message, .. } => (
-                StatusCode::CONFLICT,
-                "Action impossible dans l'état actuel",
-                message.clone(),
-                vec![],
-            ),
-            Self::Invalid(fields) => (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "Données invalides",
-                fields
-                    .iter()
-                    .map(|f| f.message.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" ; "),
-                fields.clone(),
-            ),
-            // The edge renders it (and the cause is logged once, there).
-            Self::Web(_) => {
-                return match self {
-                    Self::Web(e) => e.into_response(),
-                    _ => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-                };
-            }
-        };
-        problem(status, self.code(), title, &detail, &errors)
+        WebError::from(self).into_response()
     }
 
-    /// A page's answer: the edge renders the French error page (invalid input is handled by
-    /// the page itself, which shows the form again).
+    /// A page's answer: the edge renders the French error page, keeping the refusal's own
+    /// message (a closed campaign's dates, the four-eyes rule). Invalid input is usually
+    /// handled by the page itself, which shows the form again with the typed values.
     #[must_use]
     pub fn into_web(self) -> WebError {
-        match self {
-            Self::NotFound => WebError::NotFound,
-            Self::Forbidden => WebError::Forbidden,
-            Self::Conflict { .. } => WebError::Conflict,
-            Self::Invalid(_) => WebError::BadRequest,
-            Self::Web(e) => e,
+        self.into()
+    }
+}
+
+impl From<ActionError> for WebError {
+    fn from(e: ActionError) -> Self {
+        match e {
+            ActionError::NotFound => Self::NotFound,
+            ActionError::Forbidden => Self::Forbidden,
+            ActionError::Conflict { code, message } => Self::Conflict { code, message },
+            ActionError::Invalid(fields) => Self::Invalid(fields),
+            ActionError::Web(e) => e,
         }
     }
 }
 
-/// An RFC 9457 problem in French, with our stable `code` and the faulty fields.
-#[must_use]
-pub fn problem(
-    status: StatusCode,
-    code: &str,
-    title: &str,
-    detail: &str,
-    fields: &[FieldError],
-) -> Response {
-    let body = serde_json::json!({
-        "type": format!("https://napoleon.numerique.gouv.fr/problemes/{code}"),
-        "title": title,
-        "status": status.as_u16(),
-        "detail": detail,
-        "code": code,
-        "errors": fields,
-    });
-    let mut response = (status, body.to_string()).into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/problem+json"),
-    );
-    response
+impl IntoResponse for ActionError {
+    fn into_response(self) -> Response {
+        WebError::from(self).into_response()
+    }
 }
 
 impl WebContext {

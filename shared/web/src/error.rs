@@ -1,11 +1,36 @@
-//! Error policy: handlers return [`WebError`]; its response carries only the status and the
-//! stable code. The edge layer ([`crate::edge_layers`]) turns every error response — ours,
-//! axum's rejections, a panic — into a French HTML page or an `application/problem+json` body,
-//! with the request id and never any internal detail. Internal causes are logged once, here.
+//! Error policy: handlers return [`WebError`]; its response carries only the status, the
+//! stable code and, for a refusal, its French message and faulty fields (an [`ErrorMarker`]).
+//! The edge layer ([`crate::edge_layers`]) turns every error response — ours, axum's
+//! rejections, a panic — into a French HTML page or the one `application/problem+json` shape
+//! ([`Problem`]), with the request id and never any internal detail. Internal causes are
+//! logged once, here.
+
+use std::sync::Arc;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use napoleon_kernel::ErrorCode;
+use serde::Serialize;
+
+/// One invalid field, in French, named as the form and the JSON API name it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    /// The field's name (`candidate.birth_date`, `career[1].from`…).
+    pub field: String,
+    /// What is wrong and how to fix it, in French.
+    pub message: String,
+}
+
+impl FieldError {
+    /// A field error.
+    #[must_use]
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
 
 /// A request that cannot be served.
 #[derive(Debug, thiserror::Error)]
@@ -37,9 +62,30 @@ pub enum WebError {
         /// Seconds to wait before retrying (`Retry-After`).
         retry_after: u64,
     },
-    /// The resource is not in a state that allows this.
-    #[error("conflict")]
-    Conflict,
+    /// The input is invalid, field by field; nothing was changed (422, every field listed on
+    /// the page and in `errors[]`).
+    #[error("invalid input ({} fields)", .0.len())]
+    Invalid(Vec<FieldError>),
+    /// One field is invalid, with a code of its own (the eligibility engine's
+    /// `case.invalid_date`…): a 422 naming the field in `errors[]`.
+    #[error("invalid field: {code}")]
+    InvalidField {
+        /// Stable machine code.
+        code: &'static str,
+        /// The faulty field, when the refusal names one.
+        field: Option<String>,
+        /// French explanation.
+        message: String,
+    },
+    /// The resource is not in a state that allows this: a 409 whose French message (the
+    /// campaign's window, the four-eyes rule…) is shown on the page and in `detail`.
+    #[error("conflict: {code}")]
+    Conflict {
+        /// Stable machine code, e.g. `dossier.wrong_state`.
+        code: &'static str,
+        /// French explanation.
+        message: String,
+    },
     /// A dependency (the database) is unavailable.
     #[error("unavailable: {0}")]
     Unavailable(String),
@@ -60,7 +106,9 @@ impl ErrorCode for WebError {
             Self::Unprocessable { code, .. } => code,
             Self::PayloadTooLarge => "payload_too_large",
             Self::TooManyRequests { .. } => "too_many_requests",
-            Self::Conflict => "conflict",
+            Self::Invalid(_) => "invalid_input",
+            Self::InvalidField { code, .. } => code,
+            Self::Conflict { code, .. } => code,
             Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",
         }
@@ -78,7 +126,8 @@ impl WebError {
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Conflict => StatusCode::CONFLICT,
+            Self::Invalid(_) | Self::InvalidField { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -96,11 +145,50 @@ impl From<napoleon_db::DbError> for WebError {
 }
 
 /// Marks a response as an error to render, with its stable code and, when the refusal has
-/// one, its French message (the edge shows it instead of the generic wording).
+/// them, its French message and faulty fields (the edge shows them instead of the generic
+/// wording).
 #[derive(Clone, Debug)]
 pub(crate) struct ErrorMarker {
     pub(crate) code: &'static str,
-    pub(crate) message: Option<std::sync::Arc<str>>,
+    pub(crate) title: Option<&'static str>,
+    pub(crate) message: Option<Arc<str>>,
+    pub(crate) fields: Arc<[FieldError]>,
+}
+
+/// The one `application/problem+json` shape (RFC 9457) every API answers with: our stable
+/// `code`, the request id, and the faulty fields (empty when the refusal is not about a
+/// field).
+#[derive(Debug, Serialize)]
+pub(crate) struct Problem<'a> {
+    #[serde(rename = "type")]
+    pub(crate) kind: String,
+    pub(crate) title: &'a str,
+    pub(crate) status: u16,
+    pub(crate) detail: &'a str,
+    pub(crate) code: &'a str,
+    pub(crate) request_id: &'a str,
+    pub(crate) errors: &'a [FieldError],
+}
+
+impl<'a> Problem<'a> {
+    pub(crate) fn new(
+        status: StatusCode,
+        code: &'a str,
+        title: &'a str,
+        detail: &'a str,
+        request_id: &'a str,
+        errors: &'a [FieldError],
+    ) -> Self {
+        Self {
+            kind: format!("https://napoleon.numerique.gouv.fr/problemes/{code}"),
+            title,
+            status: status.as_u16(),
+            detail,
+            code,
+            request_id,
+            errors,
+        }
+    }
 }
 
 impl IntoResponse for WebError {
@@ -121,13 +209,40 @@ impl IntoResponse for WebError {
                 axum::http::HeaderValue::from(*retry_after),
             );
         }
-        let message = match &self {
-            Self::Unprocessable { message, .. } => Some(std::sync::Arc::from(message.as_str())),
-            _ => None,
+        let code = self.code();
+        let (title, message, fields) = match self {
+            Self::Unprocessable { message, .. } | Self::Conflict { message, .. } => {
+                (None, Some(Arc::from(message)), Arc::from(Vec::new()))
+            }
+            Self::InvalidField { field, message, .. } => {
+                let fields = field
+                    .map(|f| vec![FieldError::new(f, message.clone())])
+                    .unwrap_or_default();
+                (
+                    Some("Données invalides"),
+                    Some(Arc::from(message)),
+                    Arc::from(fields),
+                )
+            }
+            Self::Invalid(fields) => {
+                let message = fields
+                    .iter()
+                    .map(|f| f.message.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ; ");
+                (
+                    Some("Données invalides"),
+                    Some(Arc::from(message)),
+                    Arc::from(fields),
+                )
+            }
+            _ => (None, None, Arc::from(Vec::new())),
         };
         response.extensions_mut().insert(ErrorMarker {
-            code: self.code(),
+            code,
+            title,
             message,
+            fields,
         });
         response
     }

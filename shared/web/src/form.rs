@@ -140,6 +140,18 @@ impl FormFields {
             .map_or("", |(_, v)| v.as_str())
     }
 
+    /// A typed value (an id) chosen in the form: missing or malformed is invalid input naming
+    /// the field, with `message` in French, never a made-up default.
+    ///
+    /// # Errors
+    /// [`WebError::Invalid`] naming `name`.
+    pub fn parsed<T: std::str::FromStr>(&self, name: &str, message: &str) -> Result<T, WebError> {
+        self.get(name)
+            .trim()
+            .parse()
+            .map_err(|_| WebError::Invalid(vec![crate::FieldError::new(name, message)]))
+    }
+
     /// Whether `name` was sent at all.
     #[must_use]
     pub fn has(&self, name: &str) -> bool {

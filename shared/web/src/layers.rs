@@ -10,9 +10,11 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 
-use crate::error::{ErrorMarker, wording};
+use std::sync::Arc;
+
+use crate::error::{ErrorMarker, Problem, wording};
 use crate::limits::{EdgeLimits, InFlight, limit_body, limit_concurrency};
-use crate::{Page, Templates, WebError};
+use crate::{FieldError, Page, Templates, WebError};
 
 /// What the edge needs to know about how it is reached, and what it bounds.
 #[derive(Debug, Clone, Default)]
@@ -110,18 +112,7 @@ struct ErrorView<'a> {
     lead: &'a str,
     advice: &'a str,
     request_id: &'a str,
-}
-
-/// RFC 9457 problem details, with our stable code and the request id as extensions.
-#[derive(Serialize)]
-struct Problem<'a> {
-    #[serde(rename = "type")]
-    kind: String,
-    title: &'a str,
-    status: u16,
-    detail: &'a str,
-    code: &'a str,
-    request_id: &'a str,
+    errors: &'a [FieldError],
 }
 
 fn wants_json(request: &Request) -> bool {
@@ -177,18 +168,15 @@ async fn render_errors(
         .map_or_else(|| generic_code(status), |m| m.code);
     let words = wording(status);
     // A refusal's own French message replaces the generic lead.
+    let title = marker.as_ref().and_then(|m| m.title).unwrap_or(words.title);
+    let fields = marker
+        .as_ref()
+        .map_or_else(|| Arc::from(Vec::new()), |m| Arc::clone(&m.fields));
     let message = marker.and_then(|m| m.message);
     let lead = message.as_deref().unwrap_or(words.lead);
     let (parts, _discarded_body) = response.into_parts();
     let mut rendered = if json {
-        let problem = Problem {
-            kind: format!("https://napoleon.numerique.gouv.fr/problemes/{code}"),
-            title: words.title,
-            status: status.as_u16(),
-            detail: lead,
-            code,
-            request_id: &request_id,
-        };
+        let problem = Problem::new(status, code, title, lead, &request_id, &fields);
         let body = serde_json::to_vec(&problem).unwrap_or_default();
         let mut r = Response::new(Body::from(body));
         r.headers_mut().insert(
@@ -199,15 +187,16 @@ async fn render_errors(
     } else {
         let view = ErrorView {
             status: status.as_u16(),
-            title: words.title,
+            title,
             lead,
             advice: words.advice,
             request_id: &request_id,
+            errors: &fields,
         };
         match templates.render(
             "error",
             &Page {
-                title: words.title,
+                title,
                 view: &view,
                 user: None,
             },
@@ -217,7 +206,7 @@ async fn render_errors(
                 tracing::error!(error.detail = %e, "error page failed to render");
                 let mut r = Response::new(Body::from(format!(
                     "{} (erreur {}, requête {request_id})",
-                    words.title,
+                    title,
                     status.as_u16()
                 )));
                 r.headers_mut().insert(

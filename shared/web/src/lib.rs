@@ -14,13 +14,14 @@ mod health;
 mod layers;
 mod limits;
 mod observe;
+mod path;
 mod serve;
 mod templates;
 
-pub use action::{ActionError, ActionResult, FieldError, problem};
+pub use action::{ActionError, ActionResult};
 pub use assets::{AssetsConfig, static_router};
 pub use diagnostics::identity_route;
-pub use error::{WebError, WebResult};
+pub use error::{FieldError, WebError, WebResult};
 pub use form::{FormFields, Group, MAX_FIELDS, MAX_NAME_BYTES, Row};
 pub use health::health_router;
 pub use layers::{EdgeConfig, edge_layers};
@@ -28,6 +29,7 @@ pub use limits::{
     BodyLimits, ClientAddress, ConcurrencyLimits, EdgeLimits, UPLOAD_ROUTES, read_body,
 };
 pub use observe::{HttpMetrics, service_layers};
+pub use path::{IdPath, IdPaths};
 pub use serve::{ServerLimits, serve};
 pub use templates::{Html, LayoutUser, Page, Templates};
 

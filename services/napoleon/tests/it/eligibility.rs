@@ -47,7 +47,7 @@ async fn a_malformed_case_is_a_422_naming_the_field_in_french() {
     assert_eq!(page.status, 422);
     let problem: serde_json::Value = serde_json::from_str(&page.body).unwrap();
     assert_eq!(problem["code"], "case.invalid_date");
-    assert_eq!(problem["field"], "assessed_on");
+    assert_eq!(problem["errors"][0]["field"], "assessed_on");
     assert!(problem["detail"].as_str().unwrap().contains("assessed_on"));
     let page = claire
         .post_json(

@@ -20,6 +20,7 @@ mod login;
 mod nomination;
 mod proconnect;
 mod random_forms;
+mod refusals;
 mod roles;
 mod rules_cli;
 mod schema;

@@ -48,10 +48,16 @@ impl Slice {
         let config = napoleon::config::Config::default();
         let (signer, verifier) = app::assertion_keys(&config, app::ServiceName::All).unwrap();
         let ctx = WebContext::new(app_db, app::templates().unwrap(), verifier);
-        let router = napoleon_intake::router(&ctx)
+        let services = napoleon_intake::router(&ctx)
             .merge(napoleon_instruction::router(&ctx))
             .merge(napoleon_decisions::router(&ctx))
             .merge(napoleon_promotion::router(&ctx));
+        // Through the edge, as every process serves them: refusals are rendered there.
+        let router = napoleon_web::edge_layers(
+            services,
+            ctx.templates.clone(),
+            &napoleon_web::EdgeConfig::default(),
+        );
         Self {
             db,
             ctx,

@@ -107,6 +107,7 @@ async fn the_json_api_answers_problem_json_without_internals() {
     {
       "code": "not_found",
       "detail": "La page que vous cherchez est introuvable. Excusez-nous pour la gêne occasionnée.",
+      "errors": [],
       "request_id": "[id]",
       "status": 404,
       "title": "Page non trouvée",
