@@ -31,5 +31,7 @@ echo "==> crate boundaries"
 deploy/local/check-boundaries.sh
 echo "==> Helm chart (rendered, linted and validated offline)"
 deploy/k8s/check-chart.sh
+echo "==> doc tests (among them, the compile-fail proofs that acts need an authorization)"
+cargo test --doc --workspace --quiet
 echo "==> tests"
 cargo nextest run --workspace --no-fail-fast "$@"

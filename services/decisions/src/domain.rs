@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use napoleon_authz::{Action, Permission, Resource};
+use napoleon_authz::{Access, Authorized, Perm, Scope, perm};
 use napoleon_db::contracts::{self, CampaignView, DossierView};
 use napoleon_db::journal::{self, Actor, EventKind, Subject};
 use napoleon_db::{TenantConn, catalogue};
@@ -37,10 +37,6 @@ pub(crate) const LIST_STATES: [DossierState; 5] = [
 const MOTIVATION_MAX: usize = 5000;
 /// The longest Journal officiel reference kept.
 const JO_REFERENCE_MAX: usize = 200;
-
-fn perm(action: Action) -> Permission {
-    Permission::new(Resource::Decision, action)
-}
 
 fn names(states: &[DossierState]) -> Vec<&'static str> {
     states.iter().map(|s| s.as_str()).collect()
@@ -326,25 +322,13 @@ async fn store_order(
     Ok(())
 }
 
-async fn rights(
-    ctx: &WebContext,
-    tx: &mut TenantConn,
-    identity: &Identity,
-    bureau: OrgUnitId,
-) -> ActionResult<Rights> {
+fn rights(access: &Access, bureau: OrgUnitId) -> ActionResult<Rights> {
+    let at = Scope::Unit(bureau);
     Ok(Rights {
-        rank: ctx
-            .may(tx, identity, perm(Action::Rank), Some(bureau))
-            .await?,
-        decide: ctx
-            .may(tx, identity, perm(Action::Decide), Some(bureau))
-            .await?,
-        publish: ctx
-            .may(tx, identity, perm(Action::Publish), Some(bureau))
-            .await?,
-        receive: ctx
-            .may(tx, identity, perm(Action::Receive), Some(bureau))
-            .await?,
+        rank: access.may::<perm::DecisionRank>(at)?,
+        decide: access.may::<perm::DecisionDecide>(at)?,
+        publish: access.may::<perm::DecisionPublish>(at)?,
+        receive: access.may::<perm::DecisionReceive>(at)?,
     })
 }
 
@@ -355,12 +339,11 @@ pub(crate) async fn board(
     identity: &Identity,
     id: CampaignId,
 ) -> ActionResult<Board> {
-    let mut tx = ctx.begin(identity).await?;
+    let (mut tx, access) = ctx.begin(identity).await?;
     let campaign = contracts::campaign_by_id(&mut tx, id).await?;
     let bureau = campaign.bureau_unit_id;
-    ctx.require(&mut tx, identity, perm(Action::Read), Some(bureau))
-        .await?;
-    let rights = rights(ctx, &mut tx, identity, bureau).await?;
+    access.require::<perm::DecisionRead>(Scope::Unit(bureau))?;
+    let rights = rights(&access, bureau)?;
     let loaded = load(&mut tx, campaign.id).await?;
     let list = ListStatus::of(store::list(&mut tx, campaign.id).await?.as_ref());
     let awards = store::awards_of(&mut tx, &loaded.order()).await?;
@@ -442,20 +425,11 @@ pub(crate) async fn campaigns(
     ctx: &WebContext,
     identity: &Identity,
 ) -> ActionResult<Vec<CampaignSummary>> {
-    let mut tx = ctx.begin(identity).await?;
-    ctx.require(&mut tx, identity, perm(Action::Read), None)
-        .await?;
+    let (mut tx, access) = ctx.begin(identity).await?;
+    access.require::<perm::DecisionRead>(Scope::Anywhere)?;
     let mut readable = Vec::new();
     for campaign in contracts::campaigns(&mut tx).await? {
-        if ctx
-            .may(
-                &mut tx,
-                identity,
-                perm(Action::Read),
-                Some(campaign.bureau_unit_id),
-            )
-            .await?
-        {
+        if access.may::<perm::DecisionRead>(Scope::Unit(campaign.bureau_unit_id))? {
             readable.push(campaign);
         }
     }
@@ -491,7 +465,7 @@ pub(crate) async fn campaign_of_dossier(
     identity: &Identity,
     id: DossierId,
 ) -> ActionResult<CampaignId> {
-    let mut tx = ctx.begin(identity).await?;
+    let (mut tx, _access) = ctx.begin(identity).await?;
     let dossier = contracts::dossier_by_id(&mut tx, id).await?;
     tx.rollback().await;
     Ok(dossier.campaign_id)
@@ -503,7 +477,7 @@ pub(crate) async fn campaign_of_award(
     identity: &Identity,
     id: AwardId,
 ) -> ActionResult<Option<CampaignId>> {
-    let mut tx = ctx.begin(identity).await?;
+    let (mut tx, _access) = ctx.begin(identity).await?;
     let award = store::award_for_update(&mut tx, id).await?;
     let campaign = campaign_of(&mut tx, &award).await?.map(|c| c.id);
     tx.rollback().await;
@@ -526,19 +500,17 @@ async fn campaign_of(tx: &mut TenantConn, award: &Award) -> ActionResult<Option<
     }
 }
 
-/// A dossier with its campaign, and the permission checked at the campaign's bureau.
-async fn dossier_at_bureau(
-    ctx: &WebContext,
+/// A dossier with its campaign, and the proof that the agent may do `P` at the campaign's
+/// bureau.
+async fn dossier_at_bureau<P: Perm>(
     tx: &mut TenantConn,
-    identity: &Identity,
+    access: &Access,
     id: DossierId,
-    action: Action,
-) -> ActionResult<(DossierView, CampaignView)> {
+) -> ActionResult<(DossierView, CampaignView, Authorized<P>)> {
     let dossier = contracts::dossier_by_id(tx, id).await?;
     let campaign = contracts::campaign_by_id(tx, dossier.campaign_id).await?;
-    ctx.require(tx, identity, perm(action), Some(campaign.bureau_unit_id))
-        .await?;
-    Ok((dossier, campaign))
+    let proof = access.authorize::<P>(Scope::Unit(campaign.bureau_unit_id))?;
+    Ok((dossier, campaign, proof))
 }
 
 /// Refuses when the campaign's list is closed (call with the campaign's lock held).
@@ -584,8 +556,9 @@ pub(crate) async fn rank(
     id: DossierId,
     direction: &str,
 ) -> ActionResult<Ranked> {
-    let mut tx = ctx.begin(identity).await?;
-    let (dossier, campaign) = dossier_at_bureau(ctx, &mut tx, identity, id, Action::Rank).await?;
+    let (mut tx, access) = ctx.begin(identity).await?;
+    let (dossier, campaign, rank) =
+        dossier_at_bureau::<perm::DecisionRank>(&mut tx, &access, id).await?;
     store::lock_campaign(&mut tx, campaign.id).await?;
     ensure_open(&mut tx, campaign.id).await?;
     let Some(direction) = Direction::parse(direction) else {
@@ -611,10 +584,11 @@ pub(crate) async fn rank(
         }
     };
     store_order(&mut tx, campaign.id, &order, &loaded.rankings).await?;
+    let by = rank.agent();
     let rank = tally::rank_of(position);
     journal::append(
         &mut tx,
-        Actor::Agent(identity.agent),
+        Actor::Agent(by),
         Subject::Dossier(id),
         EventKind::DossierRanked,
         json!({"campaign": campaign.id, "rank": rank, "previous_rank": before.map(tally::rank_of),
@@ -677,8 +651,9 @@ pub(crate) async fn decide(
     decision: &str,
     motivation: &str,
 ) -> ActionResult<Decided> {
-    let mut tx = ctx.begin(identity).await?;
-    let (dossier, campaign) = dossier_at_bureau(ctx, &mut tx, identity, id, Action::Decide).await?;
+    let (mut tx, access) = ctx.begin(identity).await?;
+    let (dossier, campaign, decide) =
+        dossier_at_bureau::<perm::DecisionDecide>(&mut tx, &access, id).await?;
     store::lock_campaign(&mut tx, campaign.id).await?;
     ensure_open(&mut tx, campaign.id).await?;
     // Read again under the list's lock: another decision may have just been committed.
@@ -712,10 +687,10 @@ pub(crate) async fn decide(
     // The decided dossier keeps its place: the list's order is stored as it is shown.
     let loaded = load(&mut tx, campaign.id).await?;
     store_order(&mut tx, campaign.id, &loaded.order(), &loaded.rankings).await?;
-    store::set_decision(&mut tx, id, decision.as_str(), &motivation, identity.agent).await?;
+    store::set_decision(&mut tx, &decide, id, decision.as_str(), &motivation).await?;
     journal::append(
         &mut tx,
-        Actor::Agent(identity.agent),
+        Actor::Agent(decide.agent()),
         Subject::Dossier(id),
         EventKind::DossierDecided,
         json!({"campaign": campaign.id, "decision": decision.as_str(), "motivation": motivation,
@@ -748,15 +723,9 @@ pub(crate) async fn close(
     identity: &Identity,
     id: CampaignId,
 ) -> ActionResult<Closed> {
-    let mut tx = ctx.begin(identity).await?;
+    let (mut tx, access) = ctx.begin(identity).await?;
     let campaign = contracts::campaign_by_id(&mut tx, id).await?;
-    ctx.require(
-        &mut tx,
-        identity,
-        perm(Action::Decide),
-        Some(campaign.bureau_unit_id),
-    )
-    .await?;
+    let decide = access.authorize::<perm::DecisionDecide>(Scope::Unit(campaign.bureau_unit_id))?;
     store::lock_campaign(&mut tx, campaign.id).await?;
     if let Some(list) = store::list(&mut tx, campaign.id).await? {
         return Err(ActionError::conflict(
@@ -792,10 +761,10 @@ pub(crate) async fn close(
     );
     // The list is frozen as shown: its order is stored too.
     store_order(&mut tx, campaign.id, &loaded.order(), &loaded.rankings).await?;
-    let closed_at = store::insert_list(&mut tx, campaign.id, identity.agent).await?;
+    let closed_at = store::insert_list(&mut tx, &decide, campaign.id).await?;
     journal::append(
         &mut tx,
-        Actor::Agent(identity.agent),
+        Actor::Agent(decide.agent()),
         Subject::Campaign(campaign.id),
         EventKind::ListClosed,
         json!({"retained": retained, "deferred": deferred, "refused": refused,
@@ -870,15 +839,10 @@ pub(crate) async fn publish(
     decree_date: &str,
     jo_reference: &str,
 ) -> ActionResult<Published> {
-    let mut tx = ctx.begin(identity).await?;
+    let (mut tx, access) = ctx.begin(identity).await?;
     let campaign = contracts::campaign_by_id(&mut tx, id).await?;
-    ctx.require(
-        &mut tx,
-        identity,
-        perm(Action::Publish),
-        Some(campaign.bureau_unit_id),
-    )
-    .await?;
+    let publish =
+        access.authorize::<perm::DecisionPublish>(Scope::Unit(campaign.bureau_unit_id))?;
     store::lock_campaign(&mut tx, campaign.id).await?;
     match ListStatus::of(store::list(&mut tx, campaign.id).await?.as_ref()) {
         ListStatus::Open => {
@@ -948,7 +912,7 @@ pub(crate) async fn publish(
         .await?;
         journal::append(
             &mut tx,
-            Actor::Agent(identity.agent),
+            Actor::Agent(publish.agent()),
             Subject::Dossier(dossier.id),
             EventKind::DossierPublished,
             json!({"campaign": campaign.id, "award": award, "laureate": laureate,
@@ -963,7 +927,7 @@ pub(crate) async fn publish(
             grade: dossier.target_grade.clone(),
         });
     }
-    store::publish_list(&mut tx, campaign.id, decree_date, &jo_reference).await?;
+    store::publish_list(&mut tx, &publish, campaign.id, decree_date, &jo_reference).await?;
     tx.commit().await?;
     Ok(Published {
         campaign_id: campaign.id,
@@ -990,25 +954,14 @@ pub(crate) async fn receive(
     id: AwardId,
     reception_date: &str,
 ) -> ActionResult<Received> {
-    let mut tx = ctx.begin(identity).await?;
+    let (mut tx, access) = ctx.begin(identity).await?;
     let award = store::award_for_update(&mut tx, id).await?;
     let campaign = campaign_of(&mut tx, &award).await?;
-    match campaign.as_ref() {
-        Some(c) => {
-            ctx.require(
-                &mut tx,
-                identity,
-                perm(Action::Receive),
-                Some(c.bureau_unit_id),
-            )
-            .await?;
-        }
+    let receive = access.authorize::<perm::DecisionReceive>(match campaign.as_ref() {
+        Some(c) => Scope::Unit(c.bureau_unit_id),
         // An imported award belongs to no bureau: a ministry-wide role is needed.
-        None => {
-            ctx.require_centrally(&mut tx, identity, perm(Action::Receive))
-                .await?;
-        }
-    }
+        None => Scope::Central,
+    })?;
     if let Some(date) = award.reception_date {
         return Err(ActionError::conflict(
             "award.received",
@@ -1027,13 +980,13 @@ pub(crate) async fn receive(
         Some(d) => Ok(d),
     }
     .map_err(|message| ActionError::Invalid(vec![FieldError::new("reception_date", message)]))?;
-    store::set_reception(&mut tx, id, date).await?;
+    store::set_reception(&mut tx, &receive, id, date).await?;
     let subject = award
         .dossier_id
         .map_or(Subject::Award(id), Subject::Dossier);
     journal::append(
         &mut tx,
-        Actor::Agent(identity.agent),
+        Actor::Agent(receive.agent()),
         subject,
         EventKind::AwardReceived,
         json!({"award": id, "laureate": award.laureate_id, "grade": award.grade,

@@ -6,6 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
+use napoleon_authz::{Authorized, perm};
 use napoleon_db::{DbError, TenantConn};
 use napoleon_kernel::{AgentId, AwardId, CampaignId, DossierId, LaureateId, OrgUnitId};
 
@@ -174,11 +175,12 @@ pub(crate) async fn set_rank(
 /// Records the bureau's decision on a ranked dossier.
 pub(crate) async fn set_decision(
     tx: &mut TenantConn,
+    by: &Authorized<perm::DecisionDecide>,
     dossier: DossierId,
     decision: &str,
     motivation: &str,
-    by: AgentId,
 ) -> Result<(), DbError> {
+    let by = by.agent();
     diesel::update(
         rankings::table
             .filter(rankings::tenant_id.eq(tx.tenant().as_uuid()))
@@ -273,9 +275,10 @@ pub(crate) async fn lists(tx: &mut TenantConn) -> Result<Vec<List>, DbError> {
 /// Closes (freezes) the campaign's list.
 pub(crate) async fn insert_list(
     tx: &mut TenantConn,
+    by: &Authorized<perm::DecisionDecide>,
     campaign: CampaignId,
-    by: AgentId,
 ) -> Result<DateTime<Utc>, DbError> {
+    let by = by.agent();
     Ok(diesel::insert_into(lists::table)
         .values((
             lists::tenant_id.eq(tx.tenant().as_uuid()),
@@ -290,6 +293,7 @@ pub(crate) async fn insert_list(
 /// Records the publication of the campaign's closed list.
 pub(crate) async fn publish_list(
     tx: &mut TenantConn,
+    _by: &Authorized<perm::DecisionPublish>,
     campaign: CampaignId,
     decree_date: NaiveDate,
     jo_reference: &str,
@@ -456,6 +460,7 @@ pub(crate) async fn awards_of(
 /// Records the laureate's réception (prise de rang).
 pub(crate) async fn set_reception(
     tx: &mut TenantConn,
+    _by: &Authorized<perm::DecisionReceive>,
     id: AwardId,
     date: NaiveDate,
 ) -> Result<(), DbError> {

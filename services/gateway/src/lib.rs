@@ -31,7 +31,7 @@ use axum::http::{Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{MethodRouter, get, post};
-use napoleon_authz::{Action, Authorizer, Permission, Resource};
+use napoleon_authz::{Action, Authorizer, Permission, Resource, Scope};
 use napoleon_identity::AssertionSigner;
 use napoleon_web::{WebContext, WebError, health_router};
 use tower_sessions::cookie::SameSite;
@@ -335,17 +335,9 @@ async fn enforce_access(
                 return Redirect::to("/choisir-ministere").into_response();
             };
             // The gateway's own permissioned routes administer the whole tenant (members,
-            // policy, catalogue): only roles held at the ministry itself count. A role at a
-            // préfecture covers that préfecture's resources, which services check with
-            // `allows_at` on each resource's unit.
-            let Some(root) = tenant
-                .units
-                .iter()
-                .find(|u| u.parent_id.is_none())
-                .map(|u| u.id)
-            else {
-                return WebError::Forbidden.into_response();
-            };
+            // policy, catalogue): only roles held at the ministry itself count
+            // (`Scope::Ministry`). A role at a préfecture covers that préfecture's resources,
+            // which services check on each resource's unit.
             let grants: Vec<_> = agent
                 .grants
                 .iter()
@@ -353,13 +345,15 @@ async fn enforce_access(
                 .collect();
             let decision = async {
                 let mut tx = state.ctx.db.tenant(tenant.id).await?;
-                let allowed = state
+                let access = state
                     .cfg
                     .authorizer
-                    .allows_at(&mut tx, &grants, permission, root)
+                    .access(&mut tx, agent.agent, grants)
                     .await;
                 tx.rollback().await;
-                allowed.map_err(|e| WebError::Internal(e.to_string()))
+                access
+                    .and_then(|a| a.allows(permission, Scope::Ministry))
+                    .map_err(|e| WebError::Internal(e.to_string()))
             };
             match decision.await {
                 Ok(true) => next.run(request).await,

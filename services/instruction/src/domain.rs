@@ -3,23 +3,19 @@
 //! at the dossier's current level (the unit where it sits), the state, and the four-eyes
 //! rule, then moves the dossier through `intake.move_dossier`, records, journals and commits.
 
-use napoleon_authz::{Action, Permission, Resource};
+use napoleon_authz::{Access, Authorized, Perm, Scope, perm};
 use napoleon_db::contracts::{self, DossierView};
 use napoleon_db::journal::{self, Actor, EventKind, Subject, TimelineEntry};
-use napoleon_db::{TenantConn, catalogue, core};
+use napoleon_db::{TenantConn, catalogue};
 use napoleon_identity::Identity;
 use napoleon_kernel::{DossierId, OrgUnitId, Role};
 use napoleon_rules::content::{self, Content};
 use napoleon_rules::dossier::{DossierEvent, DossierState};
 use napoleon_rules::{Catalogue, Verdict};
-use napoleon_web::{ActionError, ActionResult, FieldError, WebContext, WebError};
+use napoleon_web::{ActionError, ActionResult, FieldError, WebContext, WebError, readable_dossier};
 use serde_json::json;
 
 use crate::store::{self, Opinion};
-
-fn perm(action: Action) -> Permission {
-    Permission::new(Resource::Instruction, action)
-}
 
 /// The queue's tabs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,16 +39,14 @@ impl Tab {
 }
 
 /// Units where the agent instructs or validates, with everything below them.
-async fn my_units(tx: &mut TenantConn, identity: &Identity) -> ActionResult<Vec<OrgUnitId>> {
-    let roots: Vec<OrgUnitId> = identity
-        .roles
+fn my_units(access: &Access) -> Vec<OrgUnitId> {
+    let roots: Vec<OrgUnitId> = access
+        .grants()
         .iter()
-        .filter(|g| matches!(g.role, Role::Instructeur | Role::Valideur))
-        .map(|g| g.unit)
+        .filter(|(role, _)| matches!(role, Role::Instructeur | Role::Valideur))
+        .map(|(_, unit)| *unit)
         .collect();
-    let units = core::list_org_units(tx).await?;
-    let out = core::subtree(&units, &roots);
-    Ok(out)
+    access.subtree(&roots)
 }
 
 /// The agent's queue for a tab.
@@ -61,15 +55,9 @@ pub(crate) async fn queue(
     identity: &Identity,
     tab: Tab,
 ) -> ActionResult<Vec<DossierView>> {
-    let mut tx = ctx.begin(identity).await?;
-    ctx.require(
-        &mut tx,
-        identity,
-        Permission::new(Resource::Nomination, Action::Read),
-        None,
-    )
-    .await?;
-    let units = my_units(&mut tx, identity).await?;
+    let (mut tx, access) = ctx.begin(identity).await?;
+    access.require::<perm::NominationRead>(Scope::Anywhere)?;
+    let units = my_units(&access);
     let held = store::held_by(&mut tx, identity.agent).await?;
     let list = match tab {
         Tab::ToDo => {
@@ -145,28 +133,17 @@ pub(crate) struct Allowed {
     pub(crate) give_back: bool,
 }
 
+/// A dossier in instruction the agent may read: a draft is not in instruction yet (404).
 async fn load_readable(
-    ctx: &WebContext,
     tx: &mut TenantConn,
-    identity: &Identity,
+    access: &Access,
     id: DossierId,
 ) -> ActionResult<DossierView> {
-    let dossier = contracts::dossier_by_id(tx, id).await?;
-    let read = Permission::new(Resource::Nomination, Action::Read);
-    let draft = dossier.state == DossierState::Draft.as_str();
-    if !draft
-        && (ctx
-            .may(tx, identity, read, Some(dossier.level_unit_id))
-            .await?
-            || ctx.may(tx, identity, read, Some(dossier.unit_id)).await?)
-    {
-        Ok(dossier)
-    } else if draft {
-        // Drafts belong to the filing unit until submitted.
-        Err(ActionError::NotFound)
-    } else {
-        Err(ActionError::Forbidden)
+    let (dossier, _read) = readable_dossier(tx, access, id).await?;
+    if dossier.is_draft() {
+        return Err(ActionError::NotFound);
     }
+    Ok(dossier)
 }
 
 /// The dossier page's data.
@@ -175,8 +152,8 @@ pub(crate) async fn file(
     identity: &Identity,
     id: DossierId,
 ) -> ActionResult<DossierFile> {
-    let mut tx = ctx.begin(identity).await?;
-    let dossier = load_readable(ctx, &mut tx, identity, id).await?;
+    let (mut tx, access) = ctx.begin(identity).await?;
+    let dossier = load_readable(&mut tx, &access, id).await?;
     let content: Content =
         serde_json::from_value(dossier.content.expose().clone()).unwrap_or_default();
     let campaign = contracts::campaign_by_id(&mut tx, dossier.campaign_id).await?;
@@ -192,40 +169,30 @@ pub(crate) async fn file(
     let verdict = napoleon_rules::check_json(&catalogue, &case.to_string());
     let opinions = store::opinions(&mut tx, id).await?;
     let timeline = journal::timeline(&mut tx, Subject::Dossier(id)).await?;
-    let unit_names = core::list_org_units(&mut tx)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.name))
+    let unit_names = access
+        .units()
+        .iter()
+        .map(|u| (u.id, u.name.clone()))
         .collect();
     let holder = store::assignee(&mut tx, id, dossier.level_unit_id).await?;
     let state = DossierState::parse(&dossier.state);
-    let level = Some(dossier.level_unit_id);
+    let level = Scope::Unit(dossier.level_unit_id);
     let last = opinions
         .iter()
         .rev()
         .find(|o| o.level == dossier.level_unit_id);
     let may = Allowed {
         take: state == Some(DossierState::Submitted)
-            && ctx
-                .may(&mut tx, identity, perm(Action::Take), level)
-                .await?,
+            && access.may::<perm::InstructionTake>(level)?,
         opine: state == Some(DossierState::InInstruction)
             && holder == Some(identity.agent)
-            && ctx
-                .may(&mut tx, identity, perm(Action::Opine), level)
-                .await?,
+            && access.may::<perm::InstructionOpine>(level)?,
         transmit: state == Some(DossierState::OpinionGiven)
             && last.is_none_or(|o| o.agent != identity.agent)
-            && ctx
-                .may(&mut tx, identity, perm(Action::Transmit), level)
-                .await?
-            && ctx
-                .may(&mut tx, identity, perm(Action::Validate), level)
-                .await?,
+            && access.may::<perm::InstructionTransmit>(level)?
+            && access.may::<perm::InstructionValidate>(level)?,
         give_back: state.is_some_and(|s| s.apply(DossierEvent::Return).is_ok())
-            && ctx
-                .may(&mut tx, identity, perm(Action::Return), level)
-                .await?,
+            && access.may::<perm::InstructionReturn>(level)?,
     };
     tx.rollback().await;
     Ok(DossierFile {
@@ -242,23 +209,25 @@ pub(crate) async fn file(
     })
 }
 
-/// Loads the dossier for a move: readable, permission at its level, state allowing `event`.
-async fn for_move(
-    ctx: &WebContext,
+/// Loads the dossier for a move: readable, `P` at its level (403), state allowing `event`
+/// (409). Returns the proof that the agent may do `P` there.
+async fn for_move<P: Perm>(
     tx: &mut TenantConn,
-    identity: &Identity,
+    access: &Access,
     id: DossierId,
-    actions: &[Action],
     event: DossierEvent,
-) -> ActionResult<(DossierView, DossierState)> {
-    let dossier = load_readable(ctx, tx, identity, id).await?;
+) -> ActionResult<(DossierView, DossierState, Authorized<P>)> {
+    let dossier = load_readable(tx, access, id).await?;
     // Permissions first (403), then the state (409).
-    for action in actions {
-        ctx.require(tx, identity, perm(*action), Some(dossier.level_unit_id))
-            .await?;
-    }
+    let proof = access.authorize::<P>(Scope::Unit(dossier.level_unit_id))?;
+    let to = state_after(&dossier, event)?;
+    Ok((dossier, to, proof))
+}
+
+/// The state `event` moves the dossier to, or the conflict naming its state.
+fn state_after(dossier: &DossierView, event: DossierEvent) -> ActionResult<DossierState> {
     let state = DossierState::parse(&dossier.state).unwrap_or(DossierState::Published);
-    let to = state.apply(event).map_err(|_| {
+    state.apply(event).map_err(|_| {
         ActionError::conflict(
             "dossier.wrong_state",
             format!(
@@ -266,8 +235,7 @@ async fn for_move(
                 state.label_fr()
             ),
         )
-    })?;
-    Ok((dossier, to))
+    })
 }
 
 async fn moved(
@@ -296,21 +264,14 @@ async fn moved(
 
 /// Takes the dossier at its current level.
 pub(crate) async fn take(ctx: &WebContext, identity: &Identity, id: DossierId) -> ActionResult<()> {
-    let mut tx = ctx.begin(identity).await?;
-    let (dossier, to) = for_move(
-        ctx,
-        &mut tx,
-        identity,
-        id,
-        &[Action::Take],
-        DossierEvent::Take,
-    )
-    .await?;
+    let (mut tx, access) = ctx.begin(identity).await?;
+    let (dossier, to, take) =
+        for_move::<perm::InstructionTake>(&mut tx, &access, id, DossierEvent::Take).await?;
     moved(&mut tx, &dossier, to, None).await?;
-    store::assign(&mut tx, id, dossier.level_unit_id, identity.agent).await?;
+    store::assign(&mut tx, &take, id, dossier.level_unit_id).await?;
     journal::append(
         &mut tx,
-        Actor::Agent(identity.agent),
+        Actor::Agent(take.agent()),
         Subject::Dossier(id),
         EventKind::DossierTaken,
         json!({"level": dossier.level_unit_id}),
@@ -345,17 +306,10 @@ pub(crate) async fn opine(
     id: DossierId,
     input: &OpinionInput,
 ) -> ActionResult<()> {
-    let mut tx = ctx.begin(identity).await?;
-    let (dossier, to) = for_move(
-        ctx,
-        &mut tx,
-        identity,
-        id,
-        &[Action::Opine],
-        DossierEvent::GiveOpinion,
-    )
-    .await?;
-    if store::assignee(&mut tx, id, dossier.level_unit_id).await? != Some(identity.agent) {
+    let (mut tx, access) = ctx.begin(identity).await?;
+    let (dossier, to, opine) =
+        for_move::<perm::InstructionOpine>(&mut tx, &access, id, DossierEvent::GiveOpinion).await?;
+    if store::assignee(&mut tx, id, dossier.level_unit_id).await? != Some(opine.agent()) {
         return Err(ActionError::conflict(
             "dossier.not_holder",
             "Ce dossier est pris en charge par un autre agent : seul celui-ci rend l'avis.",
@@ -381,16 +335,16 @@ pub(crate) async fn opine(
     moved(&mut tx, &dossier, to, None).await?;
     store::add_opinion(
         &mut tx,
+        &opine,
         id,
         dossier.level_unit_id,
-        identity.agent,
         &input.verdict,
         motivation,
     )
     .await?;
     journal::append(
         &mut tx,
-        Actor::Agent(identity.agent),
+        Actor::Agent(opine.agent()),
         Subject::Dossier(id),
         EventKind::DossierOpinionGiven,
         json!({"verdict": input.verdict, "motivation": motivation, "level": dossier.level_unit_id}),
@@ -407,19 +361,16 @@ pub(crate) async fn transmit(
     identity: &Identity,
     id: DossierId,
 ) -> ActionResult<()> {
-    let mut tx = ctx.begin(identity).await?;
-    let (dossier, to) = for_move(
-        ctx,
-        &mut tx,
-        identity,
-        id,
-        // Transmitting validates the level: the valideur's act, beside the transmission.
-        &[Action::Transmit, Action::Validate],
-        DossierEvent::Transmit,
-    )
-    .await?;
+    let (mut tx, access) = ctx.begin(identity).await?;
+    let dossier = load_readable(&mut tx, &access, id).await?;
+    // Transmitting validates the level: the valideur's act, beside the transmission. Both
+    // permissions first (403), then the state (409).
+    let level = Scope::Unit(dossier.level_unit_id);
+    access.require::<perm::InstructionTransmit>(level)?;
+    let validate = access.authorize::<perm::InstructionValidate>(level)?;
+    let to = state_after(&dossier, DossierEvent::Transmit)?;
     let author = last_opinion_at(&mut tx, id, dossier.level_unit_id).await?;
-    if author.as_ref().is_some_and(|o| o.agent == identity.agent) {
+    if author.as_ref().is_some_and(|o| o.agent == validate.agent()) {
         return Err(ActionError::conflict(
             "dossier.four_eyes",
             "Vous avez rendu l'avis à ce niveau : un autre agent doit le valider et transmettre le dossier (principe des quatre yeux).",
@@ -440,7 +391,7 @@ pub(crate) async fn transmit(
     moved(&mut tx, &dossier, to, Some(campaign.bureau_unit_id)).await?;
     journal::append(
         &mut tx,
-        Actor::Agent(identity.agent),
+        Actor::Agent(validate.agent()),
         Subject::Dossier(id),
         EventKind::DossierTransmitted,
         json!({"from": dossier.level_unit_id, "to": campaign.bureau_unit_id}),
@@ -457,16 +408,9 @@ pub(crate) async fn give_back(
     id: DossierId,
     message: &str,
 ) -> ActionResult<()> {
-    let mut tx = ctx.begin(identity).await?;
-    let (dossier, to) = for_move(
-        ctx,
-        &mut tx,
-        identity,
-        id,
-        &[Action::Return],
-        DossierEvent::Return,
-    )
-    .await?;
+    let (mut tx, access) = ctx.begin(identity).await?;
+    let (dossier, to, give_back) =
+        for_move::<perm::InstructionReturn>(&mut tx, &access, id, DossierEvent::Return).await?;
     let message = message.trim();
     if message.is_empty() || message.chars().count() > 5000 {
         return Err(ActionError::Invalid(vec![FieldError::new(
@@ -475,10 +419,10 @@ pub(crate) async fn give_back(
         )]));
     }
     moved(&mut tx, &dossier, to, None).await?;
-    store::add_message(&mut tx, id, identity.agent, message).await?;
+    store::add_message(&mut tx, &give_back, id, message).await?;
     journal::append(
         &mut tx,
-        Actor::Agent(identity.agent),
+        Actor::Agent(give_back.agent()),
         Subject::Dossier(id),
         EventKind::DossierReturned,
         json!({"message": message, "level": dossier.level_unit_id}),

@@ -3,6 +3,7 @@
 
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
+use napoleon_authz::{Authorized, perm};
 use napoleon_db::{DbError, TenantConn};
 use napoleon_kernel::{AgentId, DossierId, OrgUnitId};
 
@@ -73,13 +74,15 @@ pub(crate) async fn held_by(
     Ok(ids.into_iter().map(DossierId::from_uuid).collect())
 }
 
-/// Records (or, after a resubmission, renews) who takes the dossier at `level`.
+/// Records (or, after a resubmission, renews) who takes the dossier at `level`: the agent
+/// authorized to take it there.
 pub(crate) async fn assign(
     tx: &mut TenantConn,
+    by: &Authorized<perm::InstructionTake>,
     dossier: DossierId,
     level: OrgUnitId,
-    agent: AgentId,
 ) -> Result<(), DbError> {
+    let agent = by.agent();
     diesel::insert_into(assignments::table)
         .values((
             assignments::tenant_id.eq(tx.tenant().as_uuid()),
@@ -122,14 +125,16 @@ impl std::fmt::Debug for Opinion {
     }
 }
 
+/// Records the opinion of the agent authorized to give it at `level`.
 pub(crate) async fn add_opinion(
     tx: &mut TenantConn,
+    by: &Authorized<perm::InstructionOpine>,
     dossier: DossierId,
     level: OrgUnitId,
-    agent: AgentId,
     verdict: &str,
     motivation: &str,
 ) -> Result<(), DbError> {
+    let agent = by.agent();
     diesel::insert_into(opinions::table)
         .values((
             opinions::tenant_id.eq(tx.tenant().as_uuid()),
@@ -182,12 +187,14 @@ pub(crate) async fn opinions(
         .collect())
 }
 
+/// Records the request for a complement of the agent authorized to return the dossier.
 pub(crate) async fn add_message(
     tx: &mut TenantConn,
+    by: &Authorized<perm::InstructionReturn>,
     dossier: DossierId,
-    agent: AgentId,
     body: &str,
 ) -> Result<(), DbError> {
+    let agent = by.agent();
     diesel::insert_into(messages::table)
         .values((
             messages::tenant_id.eq(tx.tenant().as_uuid()),

@@ -6,7 +6,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use napoleon_db::contracts;
 use napoleon_identity::Identity;
 use napoleon_kernel::{AwardId, CampaignId, DossierId};
 use napoleon_web::{ActionError, IdPath, WebContext};
@@ -68,26 +67,10 @@ pub(crate) async fn list_campaigns(
     State(ctx): State<WebContext>,
     Extension(identity): Extension<Identity>,
 ) -> Response {
-    let result = async {
-        let mut tx = ctx.begin(&identity).await?;
-        ctx.require(
-            &mut tx,
-            &identity,
-            napoleon_authz::Permission::new(
-                napoleon_authz::Resource::Campaign,
-                napoleon_authz::Action::Read,
-            ),
-            None,
-        )
-        .await?;
-        let list = contracts::campaigns(&mut tx).await?;
-        tx.rollback().await;
-        Ok::<_, ActionError>(list)
-    }
-    .await;
-    match result {
+    match domain::campaigns(&ctx, &identity).await {
         Ok(list) => Json(
-            list.into_iter()
+            list.campaigns
+                .into_iter()
                 .map(|c| CampaignOut {
                     id: c.id.to_string(),
                     distinction: c.distinction,

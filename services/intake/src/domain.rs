@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use napoleon_authz::{Action, Permission, Resource};
+use napoleon_authz::{Access, Scope, perm};
 use napoleon_db::journal::{self, Actor, EventKind, Subject};
 use napoleon_db::{TenantConn, catalogue, contracts, core};
 use napoleon_identity::Identity;
@@ -15,12 +15,8 @@ use napoleon_rules::{Catalogue, DistinctionCode, GradeCode, Verdict, VerdictKind
 use napoleon_web::{ActionError, ActionResult, FieldError, WebContext, WebError};
 use serde_json::json;
 
-use crate::store::{self, Dossier, NewCampaign, NewDossier};
+use crate::store::{self, Dossier, DraftBy, NewCampaign, NewDossier};
 use napoleon_rules::content::{self, Candidate, Content, HeldDistinction};
-
-fn perm(resource: Resource, action: Action) -> Permission {
-    Permission::new(resource, action)
-}
 
 /// The form's field errors, as the web edge shows them.
 pub(crate) fn fields(errors: Vec<content::FieldError>) -> Vec<FieldError> {
@@ -51,6 +47,73 @@ pub(crate) async fn tenant_catalogue(tx: &mut TenantConn) -> ActionResult<Catalo
     let files = catalogue::load(tx).await?;
     Catalogue::for_tenant(&files)
         .map_err(|e| ActionError::Web(WebError::Internal(format!("tenant catalogue: {e}"))))
+}
+
+/// The campaigns page: every campaign, and whether the agent may create one.
+pub(crate) struct CampaignList {
+    pub(crate) campaigns: Vec<contracts::CampaignView>,
+    pub(crate) may_manage: bool,
+}
+
+/// The tenant's campaigns, for anyone who may read them.
+pub(crate) async fn campaigns(ctx: &WebContext, identity: &Identity) -> ActionResult<CampaignList> {
+    let (mut tx, access) = ctx.begin(identity).await?;
+    access.require::<perm::CampaignRead>(Scope::Anywhere)?;
+    let may_manage = access.may::<perm::CampaignManage>(Scope::Central)?;
+    let campaigns = contracts::campaigns(&mut tx).await?;
+    tx.rollback().await;
+    Ok(CampaignList {
+        campaigns,
+        may_manage,
+    })
+}
+
+/// What the campaign form offers: the catalogue's distinctions and the tenant's units.
+pub(crate) async fn campaign_choices(
+    ctx: &WebContext,
+    identity: &Identity,
+) -> ActionResult<(Catalogue, Vec<core::OrgUnit>)> {
+    let (mut tx, access) = ctx.begin(identity).await?;
+    access.require::<perm::CampaignManage>(Scope::Central)?;
+    let catalogue = tenant_catalogue(&mut tx).await?;
+    tx.rollback().await;
+    Ok((catalogue, access.units().to_vec()))
+}
+
+/// The rédacteur's dossiers: drafts and returned ones they may edit, those filed by their
+/// units, and the campaigns to name them.
+pub(crate) struct MyDossiers {
+    pub(crate) campaigns: Vec<contracts::CampaignView>,
+    pub(crate) editable: Vec<Dossier>,
+    pub(crate) filed: Vec<contracts::DossierView>,
+}
+
+/// The dossiers of the agent's filing units.
+pub(crate) async fn my_dossiers(ctx: &WebContext, identity: &Identity) -> ActionResult<MyDossiers> {
+    let units = filing_units(identity);
+    let (mut tx, access) = ctx.begin(identity).await?;
+    access.require::<perm::NominationRead>(Scope::Anywhere)?;
+    let campaigns = contracts::campaigns(&mut tx).await?;
+    let editable = store::editable_of(&mut tx, &units).await?;
+    let filed = contracts::dossiers_filed_by(&mut tx, &units).await?;
+    tx.rollback().await;
+    Ok(MyDossiers {
+        campaigns,
+        editable,
+        filed,
+    })
+}
+
+/// The tenant's catalogue documents, for an eligibility check.
+pub(crate) async fn catalogue_files(
+    ctx: &WebContext,
+    identity: &Identity,
+) -> ActionResult<Vec<(String, String)>> {
+    let (mut tx, access) = ctx.begin(identity).await?;
+    access.require::<perm::EligibilityCheck>(Scope::Anywhere)?;
+    let files = catalogue::load(&mut tx).await?;
+    tx.rollback().await;
+    Ok(files)
 }
 
 /// Campaign input, as typed.
@@ -97,11 +160,10 @@ pub(crate) async fn create_campaign(
     identity: &Identity,
     input: &CampaignInput,
 ) -> ActionResult<CampaignId> {
-    let mut tx = ctx.begin(identity).await?;
-    ctx.require_centrally(&mut tx, identity, perm(Resource::Campaign, Action::Manage))
-        .await?;
+    let (mut tx, access) = ctx.begin(identity).await?;
+    let manage = access.authorize::<perm::CampaignManage>(Scope::Central)?;
     let catalogue = tenant_catalogue(&mut tx).await?;
-    let units = core::list_org_units(&mut tx).await?;
+    let units = access.units();
     let mut errors = Vec::new();
     let distinction = DistinctionCode::parse(input.distinction.trim())
         .ok()
@@ -214,10 +276,10 @@ pub(crate) async fn create_campaign(
         bureau,
         contingents,
     };
-    let id = store::insert_campaign(&mut tx, &new, identity.agent).await?;
+    let id = store::insert_campaign(&mut tx, &manage, &new).await?;
     journal::append(
         &mut tx,
-        Actor::Agent(identity.agent),
+        Actor::Agent(manage.agent()),
         Subject::Campaign(id),
         EventKind::CampaignCreated,
         json!({"distinction": new.distinction, "label": new.label,
@@ -264,22 +326,16 @@ pub(crate) async fn create_draft(
     content: &Content,
 ) -> ActionResult<DossierId> {
     within_bounds(content)?;
-    let mut tx = ctx.begin(identity).await?;
+    let (mut tx, access) = ctx.begin(identity).await?;
     let unit = match unit.or_else(|| filing_units(identity).first().copied()) {
         Some(u) => u,
         None => return Err(ActionError::Forbidden),
     };
     // Another tenant's unit is unknown here (404), as any of its ids.
-    if core::ancestors_or_self(&mut tx, unit).await?.is_empty() {
+    if !access.knows(unit) {
         return Err(ActionError::NotFound);
     }
-    ctx.require(
-        &mut tx,
-        identity,
-        perm(Resource::Nomination, Action::Create),
-        Some(unit),
-    )
-    .await?;
+    let create = access.authorize::<perm::NominationCreate>(Scope::Unit(unit))?;
     let campaign = match contracts::campaign_by_id(&mut tx, campaign).await {
         Ok(c) => c,
         Err(e) if e.is_not_found() => {
@@ -295,6 +351,7 @@ pub(crate) async fn create_draft(
     let grade = first_grade(&catalogue, &campaign.distinction);
     let id = store::insert_draft(
         &mut tx,
+        DraftBy::Filing(&create),
         &NewDossier {
             campaign: campaign.id,
             unit,
@@ -302,12 +359,11 @@ pub(crate) async fn create_draft(
             content,
             laureate: None,
         },
-        identity.agent,
     )
     .await?;
     journal::append(
         &mut tx,
-        Actor::Agent(identity.agent),
+        Actor::Agent(create.agent()),
         Subject::Dossier(id),
         EventKind::DossierCreated,
         json!({"campaign": campaign.id, "unit": unit}),
@@ -329,23 +385,19 @@ fn first_grade(catalogue: &Catalogue, distinction: &str) -> String {
         .unwrap_or_else(|| "chevalier".to_owned())
 }
 
-/// Loads a dossier the agent may read (filing unit or current level), or 404/403.
+/// Loads a dossier the agent may read (filing unit or current level, the rule of
+/// [`Access::read_dossier`]), or 404/403.
 pub(crate) async fn readable(
-    ctx: &WebContext,
     tx: &mut TenantConn,
-    identity: &Identity,
+    access: &Access,
     id: DossierId,
 ) -> ActionResult<Dossier> {
     let dossier = store::read_dossier(tx, id, false).await?;
-    let read = perm(Resource::Nomination, Action::Read);
-    if ctx.may(tx, identity, read, Some(dossier.unit_id)).await?
-        || ctx
-            .may(tx, identity, read, Some(dossier.level_unit_id))
-            .await?
-    {
-        Ok(dossier)
-    } else {
-        Err(ActionError::Forbidden)
+    let draft = DossierState::parse(&dossier.state) == Some(DossierState::Draft);
+    match access.read_dossier(dossier.unit_id, dossier.level_unit_id, draft) {
+        Ok(_) => Ok(dossier),
+        Err(napoleon_authz::Refusal::Denied) if draft => Err(ActionError::NotFound),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -373,15 +425,9 @@ pub(crate) async fn save(
     content: &Content,
 ) -> ActionResult<()> {
     within_bounds(content)?;
-    let mut tx = ctx.begin(identity).await?;
+    let (mut tx, access) = ctx.begin(identity).await?;
     let dossier = store::dossier(&mut tx, id).await?;
-    ctx.require(
-        &mut tx,
-        identity,
-        perm(Resource::Nomination, Action::Update),
-        Some(dossier.unit_id),
-    )
-    .await?;
+    let update = access.authorize::<perm::NominationUpdate>(Scope::Unit(dossier.unit_id))?;
     editable(&dossier)?;
     let grade = match target_grade {
         Some(g) => {
@@ -401,10 +447,10 @@ pub(crate) async fn save(
         tx.rollback().await;
         return Ok(());
     }
-    store::save_content(&mut tx, id, &grade, content).await?;
+    store::save_content(&mut tx, &update, id, &grade, content).await?;
     journal::append(
         &mut tx,
-        Actor::Agent(identity.agent),
+        Actor::Agent(update.agent()),
         Subject::Dossier(id),
         EventKind::DossierSaved,
         json!({"target_grade": grade}),
@@ -445,16 +491,9 @@ pub(crate) async fn review(
     identity: &Identity,
     id: DossierId,
 ) -> ActionResult<Review> {
-    let mut tx = ctx.begin(identity).await?;
-    let dossier = readable(ctx, &mut tx, identity, id).await?;
-    let may_edit = ctx
-        .may(
-            &mut tx,
-            identity,
-            perm(Resource::Nomination, Action::Update),
-            Some(dossier.unit_id),
-        )
-        .await?
+    let (mut tx, access) = ctx.begin(identity).await?;
+    let dossier = readable(&mut tx, &access, id).await?;
+    let may_edit = access.may::<perm::NominationUpdate>(Scope::Unit(dossier.unit_id))?
         && DossierState::parse(&dossier.state).is_some_and(DossierState::editable);
     let campaign = contracts::campaign_by_id(&mut tx, dossier.campaign_id).await?;
     let catalogue = tenant_catalogue(&mut tx).await?;
@@ -477,15 +516,9 @@ pub(crate) async fn submit(
     identity: &Identity,
     id: DossierId,
 ) -> ActionResult<String> {
-    let mut tx = ctx.begin(identity).await?;
+    let (mut tx, access) = ctx.begin(identity).await?;
     let dossier = store::dossier(&mut tx, id).await?;
-    ctx.require(
-        &mut tx,
-        identity,
-        perm(Resource::Nomination, Action::Submit),
-        Some(dossier.unit_id),
-    )
-    .await?;
+    let submit = access.authorize::<perm::NominationSubmit>(Scope::Unit(dossier.unit_id))?;
     let from = editable(&dossier)?;
     from.apply(DossierEvent::Submit).map_err(|_| {
         ActionError::conflict("dossier.wrong_state", "Ce dossier ne peut pas être déposé.")
@@ -519,10 +552,10 @@ pub(crate) async fn submit(
         campaign.distinction,
         campaign.promotion_date.format("%Y-%m")
     );
-    let number = store::number_and_submit(&mut tx, &dossier, &prefix).await?;
+    let number = store::number_and_submit(&mut tx, &submit, &dossier, &prefix).await?;
     journal::append(
         &mut tx,
-        Actor::Agent(identity.agent),
+        Actor::Agent(submit.agent()),
         Subject::Dossier(id),
         EventKind::DossierSubmitted,
         json!({"number": number, "resubmission": from == DossierState::ComplementRequested}),
@@ -540,9 +573,8 @@ pub(crate) async fn propose(
     award: AwardId,
     campaign: CampaignId,
 ) -> ActionResult<DossierId> {
-    let mut tx = ctx.begin(identity).await?;
-    ctx.require_centrally(&mut tx, identity, perm(Resource::Radar, Action::Propose))
-        .await?;
+    let (mut tx, access) = ctx.begin(identity).await?;
+    let propose = access.authorize::<perm::RadarPropose>(Scope::Central)?;
     let awards = contracts::awards(&mut tx).await?;
     let Some(award) = awards.iter().find(|a| a.id == award).cloned() else {
         return Err(ActionError::NotFound);
@@ -604,6 +636,7 @@ pub(crate) async fn propose(
     let unit = award.unit_id.unwrap_or(campaign.bureau_unit_id);
     let id = store::insert_draft(
         &mut tx,
+        DraftBy::Proposal(&propose),
         &NewDossier {
             campaign: campaign.id,
             unit,
@@ -611,12 +644,11 @@ pub(crate) async fn propose(
             content: &content,
             laureate: Some(award.laureate_id),
         },
-        identity.agent,
     )
     .await?;
     journal::append(
         &mut tx,
-        Actor::Agent(identity.agent),
+        Actor::Agent(propose.agent()),
         Subject::Dossier(id),
         EventKind::DossierProposedForPromotion,
         json!({"award": award.id, "laureate": award.laureate_id, "campaign": campaign.id, "grade": next}),

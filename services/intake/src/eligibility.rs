@@ -7,32 +7,16 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use napoleon_authz::{Action, Permission, Resource};
-use napoleon_db::catalogue;
 use napoleon_identity::Identity;
 use napoleon_rules::Catalogue;
 use napoleon_web::{WebContext, WebError, WebResult};
-
-const PERMISSION: Permission = Permission::new(Resource::Eligibility, Action::Check);
 
 pub(crate) async fn check(
     State(ctx): State<WebContext>,
     Extension(identity): Extension<Identity>,
     body: Bytes,
 ) -> WebResult<Response> {
-    let roles: Vec<_> = identity.roles.iter().map(|g| g.role).collect();
-    let mut tx = ctx.db.tenant(identity.tenant).await?;
-    let allowed = ctx
-        .authorizer
-        .allows(&mut tx, &roles, PERMISSION)
-        .await
-        .map_err(|e| WebError::Internal(e.to_string()))?;
-    if !allowed {
-        tx.rollback().await;
-        return Err(WebError::Forbidden);
-    }
-    let files = catalogue::load(&mut tx).await?;
-    tx.rollback().await;
+    let files = crate::domain::catalogue_files(&ctx, &identity).await?;
     let input = std::str::from_utf8(&body).unwrap_or("");
     // Only the tenant's distinctions may be proposed here; but a candidate's awards and the
     // rules between orders may name any distinction, so the engine sees the whole catalogue,

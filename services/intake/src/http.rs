@@ -4,8 +4,7 @@
 use axum::Extension;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use napoleon_authz::{Action, Permission, Resource};
-use napoleon_db::{contracts, core};
+use napoleon_db::contracts;
 use napoleon_identity::Identity;
 use napoleon_kernel::{AwardId, CampaignId, DossierId};
 use napoleon_rules::dossier::DossierState;
@@ -86,29 +85,11 @@ pub(crate) async fn campaigns(
     Extension(identity): Extension<Identity>,
     Query(notice): Query<Notice>,
 ) -> WebResult<Response> {
-    let mut tx = ctx.begin(&identity).await.map_err(web)?;
-    ctx.require(
-        &mut tx,
-        &identity,
-        Permission::new(Resource::Campaign, Action::Read),
-        None,
-    )
-    .await
-    .map_err(web)?;
-    let may_manage = ctx
-        .may_centrally(
-            &mut tx,
-            &identity,
-            Permission::new(Resource::Campaign, Action::Manage),
-        )
-        .await
-        .map_err(web)?;
+    let list = domain::campaigns(&ctx, &identity).await?;
     let may_file = !domain::filing_units(&identity).is_empty();
-    let list = contracts::campaigns(&mut tx).await?;
-    tx.rollback().await;
     let view = CampaignsView {
-        campaigns: list.iter().map(campaign_row).collect(),
-        may_manage,
+        campaigns: list.campaigns.iter().map(campaign_row).collect(),
+        may_manage: list.may_manage,
         may_file,
         created: notice.cree.is_some(),
     };
@@ -158,17 +139,7 @@ async fn campaign_form(
     input: &CampaignInput,
     errors: Vec<FieldError>,
 ) -> WebResult<Response> {
-    let mut tx = ctx.begin(identity).await.map_err(web)?;
-    ctx.require_centrally(
-        &mut tx,
-        identity,
-        Permission::new(Resource::Campaign, Action::Manage),
-    )
-    .await
-    .map_err(web)?;
-    let catalogue = domain::tenant_catalogue(&mut tx).await.map_err(web)?;
-    let units = core::list_org_units(&mut tx).await?;
-    tx.rollback().await;
+    let (catalogue, units) = domain::campaign_choices(ctx, identity).await?;
     let own: Vec<_> = catalogue.distinctions().iter().collect();
     let chosen = if input.distinction.is_empty() {
         "LH"
@@ -311,17 +282,11 @@ pub(crate) async fn dossiers(
     State(ctx): State<WebContext>,
     Extension(identity): Extension<Identity>,
 ) -> WebResult<Response> {
-    let units = domain::filing_units(&identity);
-    let mut tx = ctx.begin(&identity).await.map_err(web)?;
-    ctx.require(
-        &mut tx,
-        &identity,
-        Permission::new(Resource::Nomination, Action::Read),
-        None,
-    )
-    .await
-    .map_err(web)?;
-    let campaigns = contracts::campaigns(&mut tx).await?;
+    let domain::MyDossiers {
+        campaigns,
+        editable,
+        filed,
+    } = domain::my_dossiers(&ctx, &identity).await?;
     let label_of = |id: CampaignId| {
         campaigns
             .iter()
@@ -329,9 +294,6 @@ pub(crate) async fn dossiers(
             .map(|c| c.label.clone())
             .unwrap_or_default()
     };
-    let editable = crate::store::editable_of(&mut tx, &units).await?;
-    let filed = contracts::dossiers_filed_by(&mut tx, &units).await?;
-    tx.rollback().await;
     let view = DossiersView {
         editable: editable
             .iter()
@@ -368,7 +330,7 @@ pub(crate) async fn dossiers(
                 selected: false,
             })
             .collect(),
-        may_file: !units.is_empty(),
+        may_file: !domain::filing_units(&identity).is_empty(),
     };
     Ok(ctx
         .page(&identity, "intake/dossiers", "Mes dossiers", &view)?

@@ -4,6 +4,7 @@
 use chrono::NaiveDate;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
+use napoleon_authz::{Authorized, perm};
 use napoleon_db::{DbError, TenantConn};
 use napoleon_kernel::{AgentId, CampaignId, DossierId, LaureateId, OrgUnitId, Personal};
 
@@ -66,9 +67,10 @@ pub(crate) struct NewCampaign {
 
 pub(crate) async fn insert_campaign(
     tx: &mut TenantConn,
+    by: &Authorized<perm::CampaignManage>,
     new: &NewCampaign,
-    by: AgentId,
 ) -> Result<CampaignId, DbError> {
+    let by = by.agent();
     let id = CampaignId::new();
     let tenant = tx.tenant().as_uuid();
     diesel::insert_into(campaigns::table)
@@ -177,11 +179,30 @@ pub(crate) struct NewDossier<'a> {
     pub(crate) laureate: Option<LaureateId>,
 }
 
+/// Who may create a draft: a rédacteur filing for their unit, or a central agent proposing a
+/// laureate for the next grade.
+pub(crate) enum DraftBy<'a> {
+    /// Filed by its unit.
+    Filing(&'a Authorized<perm::NominationCreate>),
+    /// Proposed from the radar.
+    Proposal(&'a Authorized<perm::RadarPropose>),
+}
+
+impl DraftBy<'_> {
+    fn agent(&self) -> AgentId {
+        match self {
+            Self::Filing(p) => p.agent(),
+            Self::Proposal(p) => p.agent(),
+        }
+    }
+}
+
 pub(crate) async fn insert_draft(
     tx: &mut TenantConn,
+    by: DraftBy<'_>,
     new: &NewDossier<'_>,
-    by: AgentId,
 ) -> Result<DossierId, DbError> {
+    let by = by.agent();
     let id = DossierId::new();
     diesel::insert_into(dossiers::table)
         .values((
@@ -203,6 +224,7 @@ pub(crate) async fn insert_draft(
 
 pub(crate) async fn save_content(
     tx: &mut TenantConn,
+    _by: &Authorized<perm::NominationUpdate>,
     id: DossierId,
     target_grade: &str,
     content: &Content,
@@ -225,6 +247,7 @@ pub(crate) async fn save_content(
 /// Gives the dossier its number (first submission only) and marks it submitted.
 pub(crate) async fn number_and_submit(
     tx: &mut TenantConn,
+    _by: &Authorized<perm::NominationSubmit>,
     dossier: &Dossier,
     prefix: &str,
 ) -> Result<String, DbError> {

@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use napoleon_authz::{Action, Permission, Resource};
+use napoleon_authz::{Scope, perm};
 use napoleon_db::contracts::{AwardView, CampaignView};
 use napoleon_db::{TenantConn, catalogue, contracts};
 use napoleon_identity::Identity;
@@ -21,10 +21,6 @@ use napoleon_rules::{
 };
 use napoleon_web::{ActionError, ActionResult, FieldError, WebContext, WebError};
 use serde::Deserialize;
-
-fn perm(resource: Resource, action: Action) -> Permission {
-    Permission::new(resource, action)
-}
 
 /// Today, for « already reachable » and filing windows.
 pub(crate) fn today() -> NaiveDate {
@@ -224,12 +220,9 @@ pub(crate) fn group_registry(
 
 /// The registry, grouped by distinction and grade (`registry:read`).
 pub(crate) async fn registry(ctx: &WebContext, identity: &Identity) -> ActionResult<Registry> {
-    let mut tx = ctx.begin(identity).await?;
-    ctx.require_centrally(&mut tx, identity, perm(Resource::Registry, Action::Read))
-        .await?;
-    let may_radar = ctx
-        .may_centrally(&mut tx, identity, perm(Resource::Radar, Action::Read))
-        .await?;
+    let (mut tx, access) = ctx.begin(identity).await?;
+    access.require::<perm::RegistryRead>(Scope::Central)?;
+    let may_radar = access.may::<perm::RadarRead>(Scope::Central)?;
     let catalogue = tenant_catalogue(&mut tx).await?;
     let awards = contracts::awards(&mut tx).await?;
     tx.rollback().await;
@@ -484,15 +477,10 @@ pub(crate) async fn radar(
     identity: &Identity,
     by: Option<NaiveDate>,
 ) -> ActionResult<Radar> {
-    let mut tx = ctx.begin(identity).await?;
-    ctx.require_centrally(&mut tx, identity, perm(Resource::Radar, Action::Read))
-        .await?;
-    let may_propose = ctx
-        .may_centrally(&mut tx, identity, perm(Resource::Radar, Action::Propose))
-        .await?;
-    let may_registry = ctx
-        .may_centrally(&mut tx, identity, perm(Resource::Registry, Action::Read))
-        .await?;
+    let (mut tx, access) = ctx.begin(identity).await?;
+    access.require::<perm::RadarRead>(Scope::Central)?;
+    let may_propose = access.may::<perm::RadarPropose>(Scope::Central)?;
+    let may_registry = access.may::<perm::RegistryRead>(Scope::Central)?;
     let catalogue = tenant_catalogue(&mut tx).await?;
     let awards = contracts::awards(&mut tx).await?;
     let campaigns = if may_propose {

@@ -10,6 +10,7 @@
 //! compares that version (one indexed read in the request's own transaction) before use: a
 //! change made through any instance applies everywhere at the next request.
 
+mod access;
 mod adapter;
 mod permission;
 
@@ -19,9 +20,10 @@ use std::sync::Arc;
 use casbin::{CoreApi, DefaultModel, Enforcer, MemoryAdapter};
 use napoleon_db::policy::{self, PolicyRule};
 use napoleon_db::{DbError, PgPool, TenantConn};
-use napoleon_kernel::{OrgUnitId, Role, TenantId};
+use napoleon_kernel::{AgentId, OrgUnitId, Role, TenantId};
 use tokio::sync::Mutex;
 
+pub use access::{Access, Authorized, Perm, Refusal, Scope, perm};
 pub use adapter::PgPolicyAdapter;
 pub use permission::{Action, Permission, Resource};
 
@@ -179,41 +181,24 @@ impl Authorizer {
         }
     }
 
-    /// Whether the agent may do `permission` on a resource held by `unit`: only the roles
-    /// granted at that unit or above it count (a role's scope is its unit's subtree; at the
-    /// ministry, the whole tenant).
+    /// The agent's [`Access`] in the transaction's tenant, read once for a use case: the
+    /// tenant's units and the policy (its version checked against the cache), two queries.
     ///
     /// # Errors
-    /// [`AuthzError`] when the policy or the unit tree cannot be read.
-    pub async fn allows_at(
+    /// [`AuthzError`] when the units or the policy cannot be read.
+    pub async fn access(
         &self,
         tx: &mut TenantConn,
-        grants: &[(Role, OrgUnitId)],
-        permission: Permission,
-        unit: OrgUnitId,
-    ) -> Result<bool, AuthzError> {
-        let covering = napoleon_db::core::ancestors_or_self(tx, unit).await?;
-        let roles: Vec<Role> = grants
-            .iter()
-            .filter(|(_, at)| covering.contains(at))
-            .map(|(role, _)| *role)
-            .collect();
-        self.allows(tx, &roles, permission).await
+        agent: AgentId,
+        grants: Vec<(Role, OrgUnitId)>,
+    ) -> Result<Access, AuthzError> {
+        let units = napoleon_db::core::list_org_units(tx).await?;
+        let enforcer = self.enforcer(tx).await?;
+        Ok(Access::new(agent, tx.tenant(), grants, units, enforcer))
     }
 
-    /// Whether any of `roles` may do `permission` in the transaction's tenant.
-    ///
-    /// # Errors
-    /// [`AuthzError`] when the policy cannot be read.
-    pub async fn allows(
-        &self,
-        tx: &mut TenantConn,
-        roles: &[Role],
-        permission: Permission,
-    ) -> Result<bool, AuthzError> {
-        if roles.is_empty() {
-            return Ok(false);
-        }
+    /// The tenant's enforcer, reloaded when its policy version changed.
+    async fn enforcer(&self, tx: &mut TenantConn) -> Result<Arc<Enforcer>, AuthzError> {
         let tenant = tx.tenant();
         let version = policy::version(tx).await?;
         let cached = self
@@ -223,21 +208,17 @@ impl Authorizer {
             .get(&tenant)
             .filter(|(v, _)| *v == version)
             .map(|(_, e)| Arc::clone(e));
-        let enforcer = match cached {
-            Some(enforcer) => enforcer,
-            None => {
-                let enforcer = Arc::new(
-                    enforcer_from(MODEL, PgPolicyAdapter::new(self.pool.clone(), tenant)).await?,
-                );
-                self.cache
-                    .lock()
-                    .await
-                    .insert(tenant, (version, Arc::clone(&enforcer)));
-                tracing::debug!(tenant.id = %tenant, policy.version = version, "policy loaded");
-                enforcer
-            }
-        };
-        allows(&enforcer, tenant, roles, permission)
+        if let Some(enforcer) = cached {
+            return Ok(enforcer);
+        }
+        let enforcer =
+            Arc::new(enforcer_from(MODEL, PgPolicyAdapter::new(self.pool.clone(), tenant)).await?);
+        self.cache
+            .lock()
+            .await
+            .insert(tenant, (version, Arc::clone(&enforcer)));
+        tracing::debug!(tenant.id = %tenant, policy.version = version, "policy loaded");
+        Ok(enforcer)
     }
 }
 

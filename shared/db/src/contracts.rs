@@ -187,6 +187,14 @@ pub struct DossierView {
     pub submitted_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
+impl DossierView {
+    /// Whether it is still a draft (its filing unit's alone).
+    #[must_use]
+    pub fn is_draft(&self) -> bool {
+        self.state == "brouillon"
+    }
+}
+
 type DossierRow = (
     uuid::Uuid,
     uuid::Uuid,

@@ -6,10 +6,11 @@
 //! journal, in one tenant transaction that is rolled back on any refusal.
 
 use axum::response::{IntoResponse, Response};
-use napoleon_authz::Permission;
+use napoleon_authz::{Access, Authorized, Refusal, perm};
 use napoleon_db::TenantConn;
+use napoleon_db::contracts::DossierView;
 use napoleon_identity::Identity;
-use napoleon_kernel::{ErrorCode, OrgUnitId};
+use napoleon_kernel::{DossierId, ErrorCode};
 use serde::Serialize;
 
 use crate::{FieldError, WebContext, WebError};
@@ -114,107 +115,29 @@ impl IntoResponse for ActionError {
     }
 }
 
+impl From<napoleon_authz::Refusal> for ActionError {
+    fn from(e: napoleon_authz::Refusal) -> Self {
+        match e {
+            napoleon_authz::Refusal::Denied => Self::Forbidden,
+            napoleon_authz::Refusal::Engine(e) => e.into(),
+        }
+    }
+}
+
 impl WebContext {
-    /// Opens the request's tenant transaction.
+    /// Opens a use case's unit of work: the request's tenant transaction, and the agent's
+    /// [`Access`] read once in it (the tenant's units and the policy), from which every
+    /// permission of the use case is decided in memory.
     ///
     /// # Errors
-    /// [`ActionError::Web`] when the database is unavailable.
-    pub async fn begin(&self, identity: &Identity) -> ActionResult<TenantConn> {
-        Ok(self.db.tenant(identity.tenant).await?)
-    }
-
-    /// Whether the agent's roles allow `permission` somewhere in the tenant (`at` = `None`: to
-    /// open a page whose rows are then checked one by one) or
-    /// on a resource held by unit `at` (only roles at that unit or above count).
-    ///
-    /// # Errors
-    /// [`ActionError::Web`] when the policy cannot be read.
-    pub async fn may(
-        &self,
-        tx: &mut TenantConn,
-        identity: &Identity,
-        permission: Permission,
-        at: Option<OrgUnitId>,
-    ) -> ActionResult<bool> {
-        Ok(match at {
-            None => {
-                self.authorizer
-                    .allows(tx, &identity.role_list(), permission)
-                    .await?
-            }
-            Some(unit) => {
-                self.authorizer
-                    .allows_at(tx, &identity.grants(), permission, unit)
-                    .await?
-            }
-        })
-    }
-
-    /// [`Self::may`], refusing with [`ActionError::Forbidden`].
-    ///
-    /// # Errors
-    /// [`ActionError::Forbidden`], or [`ActionError::Web`] when the policy cannot be read.
-    pub async fn require(
-        &self,
-        tx: &mut TenantConn,
-        identity: &Identity,
-        permission: Permission,
-        at: Option<OrgUnitId>,
-    ) -> ActionResult<()> {
-        if self.may(tx, identity, permission, at).await? {
-            Ok(())
-        } else {
-            Err(ActionError::Forbidden)
-        }
-    }
-
-    /// Whether the agent may do `permission` for the whole tenant (campaigns, the registry,
-    /// the radar): only roles held at the ministry itself or at one of its central bureaux
-    /// (the `direction` units right under it) count. A role at a préfecture covers that
-    /// préfecture's dossiers, never the ministry's.
-    ///
-    /// # Errors
-    /// [`ActionError::Web`] when the units or the policy cannot be read.
-    pub async fn may_centrally(
-        &self,
-        tx: &mut TenantConn,
-        identity: &Identity,
-        permission: Permission,
-    ) -> ActionResult<bool> {
-        let units = napoleon_db::core::list_org_units(tx).await?;
-        let root = units.iter().find(|u| u.parent_id.is_none()).map(|u| u.id);
-        let central: Vec<OrgUnitId> = units
-            .iter()
-            .filter(|u| {
-                u.parent_id.is_none()
-                    || (u.kind == napoleon_kernel::OrgUnitKind::Direction && u.parent_id == root)
-            })
-            .map(|u| u.id)
-            .collect();
-        let roles: Vec<napoleon_kernel::Role> = identity
-            .roles
-            .iter()
-            .filter(|g| central.contains(&g.unit))
-            .map(|g| g.role)
-            .collect();
-        Ok(self.authorizer.allows(tx, &roles, permission).await?)
-    }
-
-    /// [`Self::may_centrally`], refusing with [`ActionError::Forbidden`].
-    ///
-    /// # Errors
-    /// [`ActionError::Forbidden`], or [`ActionError::Web`].
-    pub async fn require_centrally(
-        &self,
-        tx: &mut TenantConn,
-        identity: &Identity,
-        permission: Permission,
-    ) -> ActionResult<()> {
-        if self.may_centrally(tx, identity, permission).await? {
-            Ok(())
-        } else {
-            Err(ActionError::Forbidden)
-        }
+    /// [`ActionError::Web`] when the database or the policy is unavailable.
+    pub async fn begin(&self, identity: &Identity) -> ActionResult<(TenantConn, Access)> {
+        let mut tx = self.db.tenant(identity.tenant).await?;
+        let access = self
+            .authorizer
+            .access(&mut tx, identity.agent, identity.grants())
+            .await?;
+        Ok((tx, access))
     }
 
     /// Renders one of the service's pages with the header the gateway asserted.
@@ -236,5 +159,26 @@ impl WebContext {
                 user: identity.page.as_ref(),
             },
         )
+    }
+}
+
+/// The one loader for « a dossier this agent may act on »: the dossier as the contract
+/// view shows it, with the proof that the agent may read it (roles covering its filing
+/// unit or the unit where it sits now; a draft, its filing unit's only). Another tenant's
+/// dossier, an unknown id and a draft of another unit are the same 404; a dossier the
+/// agent's units do not cover is a 403.
+///
+/// # Errors
+/// [`ActionError::NotFound`], [`ActionError::Forbidden`], or [`ActionError::Web`].
+pub async fn readable_dossier(
+    tx: &mut TenantConn,
+    access: &Access,
+    id: DossierId,
+) -> ActionResult<(DossierView, Authorized<perm::NominationRead>)> {
+    let dossier = napoleon_db::contracts::dossier_by_id(tx, id).await?;
+    match access.read_dossier(dossier.unit_id, dossier.level_unit_id, dossier.is_draft()) {
+        Ok(proof) => Ok((dossier, proof)),
+        Err(Refusal::Denied) if dossier.is_draft() => Err(ActionError::NotFound),
+        Err(e) => Err(e.into()),
     }
 }

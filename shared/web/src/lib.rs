@@ -18,7 +18,7 @@ mod path;
 mod serve;
 mod templates;
 
-pub use action::{ActionError, ActionResult};
+pub use action::{ActionError, ActionResult, readable_dossier};
 pub use assets::{AssetsConfig, static_router};
 pub use diagnostics::identity_route;
 pub use error::{FieldError, WebError, WebResult};

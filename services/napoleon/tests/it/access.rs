@@ -156,7 +156,7 @@ async fn a_client_cannot_speak_for_the_gateway() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_instance_picks_up_a_policy_change_at_its_next_decision() {
-    use napoleon_authz::{Action, Authorizer, Permission, Resource};
+    use napoleon_authz::{Action, Authorizer, Permission, Resource, Scope};
     use napoleon_db::policy::{self, PolicyRule};
 
     let tdb = napoleon_testkit::TestDb::new().await.unwrap();
@@ -175,8 +175,14 @@ async fn every_instance_picks_up_a_policy_change_at_its_next_decision() {
         let mut tx = db.tenant(tenant).await.unwrap();
         assert!(
             instance
-                .allows(&mut tx, &[Role::Auditeur], read_members)
+                .access(
+                    &mut tx,
+                    AgentId::new(),
+                    vec![(Role::Auditeur, OrgUnitId::new())]
+                )
                 .await
+                .unwrap()
+                .allows(read_members, Scope::Anywhere)
                 .unwrap()
         );
         tx.rollback().await;
@@ -197,8 +203,14 @@ async fn every_instance_picks_up_a_policy_change_at_its_next_decision() {
         let mut tx = db.tenant(tenant).await.unwrap();
         assert!(
             !instance
-                .allows(&mut tx, &[Role::Auditeur], read_members)
+                .access(
+                    &mut tx,
+                    AgentId::new(),
+                    vec![(Role::Auditeur, OrgUnitId::new())]
+                )
                 .await
+                .unwrap()
+                .allows(read_members, Scope::Anywhere)
                 .unwrap()
         );
         tx.rollback().await;
@@ -207,7 +219,7 @@ async fn every_instance_picks_up_a_policy_change_at_its_next_decision() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_role_covers_its_units_subtree_and_nothing_else() {
-    use napoleon_authz::{Action, Authorizer, Permission, Resource};
+    use napoleon_authz::{Action, Authorizer, Permission, Resource, Scope};
     use napoleon_kernel::{OrgUnitKind, TenantSlug};
 
     let tdb = napoleon_testkit::TestDb::new().await.unwrap();
@@ -241,29 +253,37 @@ async fn a_role_covers_its_units_subtree_and_nothing_else() {
     let at_rhone = [(Role::Instructeur, rhone)];
     assert!(
         authorizer
-            .allows_at(&mut tx, &at_rhone, read, rhone)
+            .access(&mut tx, AgentId::new(), at_rhone.to_vec())
             .await
+            .unwrap()
+            .allows(read, Scope::Unit(rhone))
             .unwrap()
     );
     assert!(
         !authorizer
-            .allows_at(&mut tx, &at_rhone, read, gironde)
+            .access(&mut tx, AgentId::new(), at_rhone.to_vec())
             .await
+            .unwrap()
+            .allows(read, Scope::Unit(gironde))
             .unwrap(),
         "another préfecture"
     );
     assert!(
         !authorizer
-            .allows_at(&mut tx, &at_rhone, read, region)
+            .access(&mut tx, AgentId::new(), at_rhone.to_vec())
             .await
+            .unwrap()
+            .allows(read, Scope::Unit(region))
             .unwrap(),
         "not upwards"
     );
     let at_region = [(Role::Instructeur, region)];
     assert!(
         authorizer
-            .allows_at(&mut tx, &at_region, read, rhone)
+            .access(&mut tx, AgentId::new(), at_region.to_vec())
             .await
+            .unwrap()
+            .allows(read, Scope::Unit(rhone))
             .unwrap(),
         "the region covers its départements"
     );
@@ -271,8 +291,10 @@ async fn a_role_covers_its_units_subtree_and_nothing_else() {
     for u in [rhone, gironde, region, ministry] {
         assert!(
             authorizer
-                .allows_at(&mut tx, &at_ministry, read, u)
+                .access(&mut tx, AgentId::new(), at_ministry.to_vec())
                 .await
+                .unwrap()
+                .allows(read, Scope::Unit(u))
                 .unwrap(),
             "the ministry covers all"
         );
@@ -280,10 +302,41 @@ async fn a_role_covers_its_units_subtree_and_nothing_else() {
     // Another tenant's unit is outside every subtree.
     assert!(
         !authorizer
-            .allows_at(&mut tx, &at_ministry, read, OrgUnitId::new())
+            .access(&mut tx, AgentId::new(), at_ministry.to_vec())
             .await
             .unwrap()
+            .allows(read, Scope::Unit(OrgUnitId::new()))
+            .unwrap()
     );
+    // Central scope: the ministry and its central bureaux, never a préfecture; ministry
+    // scope: the ministry alone. Decided from one read of the grants and the tree.
+    let bureau = unit(OrgUnitKind::Direction, "BCD");
+    let campaigns = Permission::new(Resource::Campaign, Action::Read);
+    for (grant_at, central, ministry_wide) in [
+        (ministry, true, true),
+        (bureau, true, false),
+        (rhone, false, false),
+        (region, false, false),
+    ] {
+        let access = authorizer
+            .access(&mut tx, AgentId::new(), vec![(Role::Auditeur, grant_at)])
+            .await
+            .unwrap();
+        assert_eq!(
+            access.allows(campaigns, Scope::Central).unwrap(),
+            central,
+            "central, granted at {grant_at:?}"
+        );
+        assert_eq!(
+            access.allows(campaigns, Scope::Ministry).unwrap(),
+            ministry_wide,
+            "ministry, granted at {grant_at:?}"
+        );
+        assert!(
+            access.allows(campaigns, Scope::Anywhere).unwrap(),
+            "somewhere"
+        );
+    }
     tx.rollback().await;
 }
 
