@@ -49,6 +49,13 @@ if grep -rn --include='*.rs' -E '\.begin\(|db\.tenant\(|\.platform\(\)|db\.ident
     echo "boundary violated: a transaction opened in an http or api module (lines above)" >&2
     fail=1
 fi
+# 3c. Typed all the way: a dossier state is a `DossierState`; its stored names are written in
+#     shared/rules alone (tests included: they name states through the type too).
+if grep -rn --include='*.rs' -E '"(brouillon|depose|en_instruction|avis_rendu|complement_demande|transmis|retenu|ajourne|refuse|publie)"' \
+    services/*/src shared/*/src | grep -v '^shared/rules/'; then
+    echo "boundary violated: a dossier state as a string literal outside shared/rules (lines above)" >&2
+    fail=1
+fi
 # 4. Test support never ships: the binary's normal dependencies exclude the testkit.
 forbid napoleon napoleon-testkit
 

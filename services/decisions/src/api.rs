@@ -108,7 +108,7 @@ fn campaign_out(s: &CampaignSummary) -> CampaignOut {
     CampaignOut {
         id: s.campaign.id.as_uuid(),
         label: s.campaign.label.clone(),
-        distinction: s.campaign.distinction.clone(),
+        distinction: s.campaign.distinction.to_string(),
         promotion_date: s.campaign.promotion_date,
         bureau_unit_id: s.campaign.bureau_unit_id.as_uuid(),
         on_list: s.on_list,
@@ -193,8 +193,8 @@ fn dossier_out(r: &BoardRow) -> BoardDossierOut {
         id: r.dossier.id.as_uuid(),
         rank: r.rank,
         number: r.dossier.number.clone(),
-        state: r.dossier.state.clone(),
-        target_grade: r.dossier.target_grade.clone(),
+        state: r.dossier.state.as_str().to_owned(),
+        target_grade: r.dossier.target_grade.to_string(),
         grade_label: r.grade_label.clone(),
         candidate: CandidateOut {
             name: r.candidate.display_name(),
@@ -209,7 +209,7 @@ fn dossier_out(r: &BoardRow) -> BoardDossierOut {
         award: r.award.as_ref().map(|a| AwardOut {
             id: a.id.as_uuid(),
             laureate_id: a.laureate_id.as_uuid(),
-            grade: a.grade.clone(),
+            grade: a.grade.to_string(),
             decree_date: a.decree_date,
             jo_reference: a.jo_reference.clone(),
             reception_date: a.reception_date,
@@ -273,7 +273,7 @@ fn board_out(b: &Board) -> BoardOut {
         campaign: CampaignRef {
             id: b.campaign.id.as_uuid(),
             label: b.campaign.label.clone(),
-            distinction: b.campaign.distinction.clone(),
+            distinction: b.campaign.distinction.to_string(),
             promotion_date: b.campaign.promotion_date,
             bureau_unit_id: b.campaign.bureau_unit_id.as_uuid(),
             contingents: b.campaign.contingents.clone(),
@@ -492,7 +492,7 @@ pub(crate) async fn publish(
                     award_id: a.award_id.as_uuid(),
                     dossier_id: a.dossier_id.as_uuid(),
                     laureate_id: a.laureate_id.as_uuid(),
-                    grade: a.grade,
+                    grade: a.grade.to_string(),
                 })
                 .collect(),
         })
@@ -567,8 +567,10 @@ mod tests {
 
     #[test]
     fn inputs_default_their_missing_fields_and_refuse_unknown_ones() {
-        let input: Result<DecisionInput, _> = serde_json::from_str(r#"{"decision":"retenu"}"#);
-        assert!(input.is_ok_and(|i| i.decision == "retenu" && i.motivation.is_empty()));
+        let retained = napoleon_rules::dossier::Decision::Retained.as_str();
+        let input: Result<DecisionInput, _> =
+            serde_json::from_str(&format!(r#"{{"decision":"{retained}"}}"#));
+        assert!(input.is_ok_and(|i| i.decision == retained && i.motivation.is_empty()));
         let unknown: Result<RankInput, _> = serde_json::from_str(r#"{"sens":"up"}"#);
         assert!(unknown.is_err());
     }

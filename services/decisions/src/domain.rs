@@ -16,7 +16,7 @@ use napoleon_db::{TenantConn, catalogue};
 use napoleon_identity::Identity;
 use napoleon_kernel::{AgentId, AwardId, CampaignId, DossierId, LaureateId, OrgUnitId};
 use napoleon_rules::dossier::{Decision, DossierEvent, DossierState};
-use napoleon_rules::{Catalogue, DistinctionCode, fr_date};
+use napoleon_rules::{Catalogue, DistinctionCode, GradeCode, fr_date};
 use napoleon_web::{ActionError, ActionResult, FieldError, WebContext};
 use serde::Deserialize;
 use serde_json::json;
@@ -37,10 +37,6 @@ pub(crate) const LIST_STATES: [DossierState; 5] = [
 const MOTIVATION_MAX: usize = 5000;
 /// The longest Journal officiel reference kept.
 const JO_REFERENCE_MAX: usize = 200;
-
-fn names(states: &[DossierState]) -> Vec<&'static str> {
-    states.iter().map(|s| s.as_str()).collect()
-}
 
 /// The few fields of the candidate decisions reads (the shape is intake's
 /// `Content.candidate`; unknown or missing fields are ignored).
@@ -249,8 +245,8 @@ pub(crate) struct Board {
 /// tenant's catalogue does not parse: the board then shows codes).
 async fn grade_labels(
     tx: &mut TenantConn,
-    distinction: &str,
-) -> ActionResult<Vec<(String, String)>> {
+    distinction: &DistinctionCode,
+) -> ActionResult<Vec<(GradeCode, String)>> {
     let files = catalogue::load(tx).await?;
     let catalogue = match Catalogue::for_tenant(&files) {
         Ok(c) => c,
@@ -259,13 +255,12 @@ async fn grade_labels(
             return Ok(Vec::new());
         }
     };
-    Ok(DistinctionCode::parse(distinction)
-        .ok()
-        .and_then(|code| catalogue.distinction(&code).cloned())
+    Ok(catalogue
+        .distinction(distinction)
         .map(|d| {
             d.grades
                 .iter()
-                .map(|g| (g.code.as_str().to_owned(), g.label.clone()))
+                .map(|g| (g.code.clone(), g.label.clone()))
                 .collect()
         })
         .unwrap_or_default())
@@ -284,7 +279,7 @@ impl Loaded {
 }
 
 async fn load(tx: &mut TenantConn, campaign: CampaignId) -> ActionResult<Loaded> {
-    let mut dossiers = contracts::campaign_dossiers(tx, campaign, &names(&LIST_STATES)).await?;
+    let mut dossiers = contracts::campaign_dossiers(tx, campaign, &LIST_STATES).await?;
     // Order of arrival, made total (two submissions in the same microsecond).
     dossiers
         .sort_by(|a, b| (a.submitted_at, &a.number, a.id).cmp(&(b.submitted_at, &b.number, b.id)));
@@ -368,12 +363,9 @@ pub(crate) async fn board(
                 grade_label: labels
                     .iter()
                     .find(|(code, _)| *code == dossier.target_grade)
-                    .map_or_else(|| dossier.target_grade.clone(), |(_, l)| l.clone()),
-                state: DossierState::parse(&dossier.state),
-                decision: ranking
-                    .as_ref()
-                    .and_then(|r| r.decision.as_deref())
-                    .and_then(Decision::parse),
+                    .map_or_else(|| dossier.target_grade.to_string(), |(_, l)| l.clone()),
+                state: Some(dossier.state),
+                decision: ranking.as_ref().and_then(|r| r.decision),
                 motivation: ranking.as_ref().and_then(|r| r.motivation.clone()),
                 decided_by: ranking.as_ref().and_then(|r| r.decided_by),
                 decided_at: ranking.as_ref().and_then(|r| r.decided_at),
@@ -385,6 +377,10 @@ pub(crate) async fn board(
     let per_grade: Vec<(&str, bool)> = rows
         .iter()
         .map(|r| (r.dossier.target_grade.as_str(), r.retained()))
+        .collect();
+    let labels: Vec<(String, String)> = labels
+        .into_iter()
+        .map(|(code, label)| (code.as_str().to_owned(), label))
         .collect();
     let grades = tally::grade_counts(&labels, &campaign.contingents, &per_grade);
     let women = WomenShare::of(
@@ -433,13 +429,13 @@ pub(crate) async fn campaigns(
             readable.push(campaign);
         }
     }
-    let counts = store::campaign_state_counts(&mut tx, &names(&LIST_STATES)).await?;
+    let counts = store::campaign_state_counts(&mut tx, &LIST_STATES).await?;
     let lists = store::lists(&mut tx).await?;
     tx.rollback().await;
     let n = |campaign: CampaignId, states: &[DossierState]| -> u32 {
         let total: i64 = counts
             .iter()
-            .filter(|(c, s, _)| *c == campaign && states.iter().any(|x| x.as_str() == s))
+            .filter(|(c, s, _)| *c == campaign && states.contains(s))
             .map(|(_, _, n)| *n)
             .sum();
         u32::try_from(total).unwrap_or(u32::MAX)
@@ -532,7 +528,7 @@ fn not_on_list(dossier: &DossierView) -> ActionError {
         "dossier.not_on_list",
         format!(
             "Ce dossier est « {} » : il n'est pas sur la liste du bureau, qui ne reçoit que les dossiers transmis au ministère.",
-            DossierState::label_of(&dossier.state)
+            dossier.state.label_fr()
         ),
     )
 }
@@ -658,14 +654,14 @@ pub(crate) async fn decide(
     ensure_open(&mut tx, campaign.id).await?;
     // Read again under the list's lock: another decision may have just been committed.
     let dossier = contracts::dossier_by_id(&mut tx, dossier.id).await?;
-    let from = DossierState::parse(&dossier.state)
+    let from = Some(dossier.state)
         .filter(|s| s.apply(DossierEvent::Decide(Decision::Retained)).is_ok())
         .ok_or_else(|| {
             ActionError::conflict(
                 "dossier.wrong_state",
                 format!(
                     "Ce dossier est « {} » : le bureau ne décide que sur les dossiers transmis au ministère, tant que la liste est ouverte.",
-                    DossierState::label_of(&dossier.state)
+                    dossier.state.label_fr()
                 ),
             )
         })?;
@@ -678,7 +674,7 @@ pub(crate) async fn decide(
             "Cette décision n'est pas possible dans l'état du dossier.",
         )
     })?;
-    if !contracts::move_dossier(&mut tx, id, &[from.as_str()], to.as_str(), None).await? {
+    if !contracts::move_dossier(&mut tx, id, &[from], to, None).await? {
         return Err(ActionError::conflict(
             "dossier.wrong_state",
             "Le dossier vient de changer d'état : rechargez la page et recommencez.",
@@ -687,7 +683,7 @@ pub(crate) async fn decide(
     // The decided dossier keeps its place: the list's order is stored as it is shown.
     let loaded = load(&mut tx, campaign.id).await?;
     store_order(&mut tx, campaign.id, &loaded.order(), &loaded.rankings).await?;
-    store::set_decision(&mut tx, &decide, id, decision.as_str(), &motivation).await?;
+    store::set_decision(&mut tx, &decide, id, decision, &motivation).await?;
     journal::append(
         &mut tx,
         Actor::Agent(decide.agent()),
@@ -737,9 +733,8 @@ pub(crate) async fn close(
         ));
     }
     let loaded = load(&mut tx, campaign.id).await?;
-    let count = |state: DossierState| {
-        tally::count(loaded.dossiers.iter().filter(|d| d.state == state.as_str()))
-    };
+    let count =
+        |state: DossierState| tally::count(loaded.dossiers.iter().filter(|d| d.state == state));
     let undecided = count(DossierState::Transmitted);
     if undecided > 0 {
         return Err(ActionError::conflict(
@@ -787,7 +782,7 @@ pub(crate) struct PublishedAward {
     pub(crate) award_id: AwardId,
     pub(crate) dossier_id: DossierId,
     pub(crate) laureate_id: LaureateId,
-    pub(crate) grade: String,
+    pub(crate) grade: GradeCode,
 }
 
 /// A publication recorded.
@@ -872,7 +867,7 @@ pub(crate) async fn publish(
     let retained: Vec<&DossierView> = loaded
         .dossiers
         .iter()
-        .filter(|d| d.state == DossierState::Retained.as_str())
+        .filter(|d| d.state == DossierState::Retained)
         .collect();
     if retained.is_empty() {
         return Err(ActionError::conflict(
@@ -880,8 +875,8 @@ pub(crate) async fn publish(
             "Aucun dossier n'est retenu sur cette liste : il n'y a rien à publier.",
         ));
     }
-    let sources = names(&DossierState::sources(DossierEvent::Publish));
-    let to = DossierState::Published.as_str();
+    let sources = DossierState::sources(DossierEvent::Publish);
+    let to = DossierState::Published;
     let mut awards = Vec::with_capacity(retained.len());
     for dossier in retained {
         if !contracts::move_dossier(&mut tx, dossier.id, &sources, to, None).await? {
@@ -1038,7 +1033,7 @@ mod tests {
     #[test]
     fn a_decision_needs_a_known_value_and_a_motivation() {
         assert_eq!(
-            decision_input("retenu", "  Mérites éminents. "),
+            decision_input(Decision::Retained.as_str(), "  Mérites éminents. "),
             Ok((Decision::Retained, "Mérites éminents.".to_owned()))
         );
         let fields = |r: Result<(Decision, String), Vec<FieldError>>| -> Vec<String> {
@@ -1052,9 +1047,15 @@ mod tests {
             fields(decision_input("peut-être", "")),
             vec!["decision", "motivation"]
         );
-        assert_eq!(fields(decision_input("ajourne", "   ")), vec!["motivation"]);
         assert_eq!(
-            fields(decision_input("refuse", &"x".repeat(MOTIVATION_MAX + 1))),
+            fields(decision_input(Decision::Deferred.as_str(), "   ")),
+            vec!["motivation"]
+        );
+        assert_eq!(
+            fields(decision_input(
+                Decision::Refused.as_str(),
+                &"x".repeat(MOTIVATION_MAX + 1)
+            )),
             vec!["motivation"]
         );
     }

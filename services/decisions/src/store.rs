@@ -9,6 +9,8 @@ use diesel_async::RunQueryDsl;
 use napoleon_authz::{Authorized, perm};
 use napoleon_db::{DbError, TenantConn};
 use napoleon_kernel::{AgentId, AwardId, CampaignId, DossierId, LaureateId, OrgUnitId};
+use napoleon_rules::dossier::{Decision, DossierState};
+use napoleon_rules::{DistinctionCode, GradeCode};
 
 diesel::table! {
     decisions.rankings (tenant_id, dossier_id) {
@@ -79,7 +81,7 @@ pub(crate) async fn lock_campaign(
 pub(crate) struct Ranking {
     pub(crate) dossier_id: DossierId,
     pub(crate) rank: i32,
-    pub(crate) decision: Option<String>,
+    pub(crate) decision: Option<Decision>,
     pub(crate) motivation: Option<String>,
     pub(crate) decided_by: Option<AgentId>,
     pub(crate) decided_at: Option<DateTime<Utc>>,
@@ -123,17 +125,20 @@ pub(crate) async fn rankings(
         ))
         .load(tx.pg())
         .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(dossier, rank, decision, motivation, by, at)| Ranking {
-            dossier_id: DossierId::from_uuid(dossier),
-            rank,
-            decision,
-            motivation,
-            decided_by: by.map(AgentId::from_uuid),
-            decided_at: at,
+    rows.into_iter()
+        .map(|(dossier, rank, decision, motivation, by, at)| {
+            Ok(Ranking {
+                dossier_id: DossierId::from_uuid(dossier),
+                rank,
+                decision: decision
+                    .map(|d| Decision::parse(&d).ok_or_else(|| DbError::corrupt("decision", &d)))
+                    .transpose()?,
+                motivation,
+                decided_by: by.map(AgentId::from_uuid),
+                decided_at: at,
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// Gives a dossier its first rank.
@@ -177,7 +182,7 @@ pub(crate) async fn set_decision(
     tx: &mut TenantConn,
     by: &Authorized<perm::DecisionDecide>,
     dossier: DossierId,
-    decision: &str,
+    decision: Decision,
     motivation: &str,
 ) -> Result<(), DbError> {
     let by = by.agent();
@@ -187,7 +192,7 @@ pub(crate) async fn set_decision(
             .filter(rankings::dossier_id.eq(dossier.as_uuid())),
     )
     .set((
-        rankings::decision.eq(decision),
+        rankings::decision.eq(decision.as_str()),
         rankings::motivation.eq(motivation),
         rankings::decided_by.eq(by.as_uuid()),
         rankings::decided_at.eq(diesel::dsl::now),
@@ -347,8 +352,8 @@ pub(crate) async fn insert_laureate(
 #[derive(Debug, Clone)]
 pub(crate) struct NewAward<'a> {
     pub(crate) laureate: LaureateId,
-    pub(crate) distinction: &'a str,
-    pub(crate) grade: &'a str,
+    pub(crate) distinction: &'a DistinctionCode,
+    pub(crate) grade: &'a GradeCode,
     pub(crate) decree_date: NaiveDate,
     pub(crate) jo_reference: &'a str,
     pub(crate) dossier: DossierId,
@@ -365,8 +370,8 @@ pub(crate) async fn insert_award(
             awards::tenant_id.eq(tx.tenant().as_uuid()),
             awards::id.eq(id.as_uuid()),
             awards::laureate_id.eq(new.laureate.as_uuid()),
-            awards::distinction.eq(new.distinction),
-            awards::grade.eq(new.grade),
+            awards::distinction.eq(new.distinction.as_str()),
+            awards::grade.eq(new.grade.as_str()),
             awards::decree_date.eq(new.decree_date),
             awards::jo_reference.eq(new.jo_reference),
             awards::dossier_id.eq(new.dossier.as_uuid()),
@@ -382,7 +387,7 @@ pub(crate) async fn insert_award(
 pub(crate) struct Award {
     pub(crate) id: AwardId,
     pub(crate) laureate_id: LaureateId,
-    pub(crate) grade: String,
+    pub(crate) grade: GradeCode,
     pub(crate) decree_date: NaiveDate,
     pub(crate) jo_reference: String,
     pub(crate) reception_date: Option<NaiveDate>,
@@ -417,17 +422,17 @@ const AWARD_COLUMNS: (
     awards::dossier_id,
 );
 
-fn award_of(row: AwardRow) -> Award {
+fn award_of(row: AwardRow) -> Result<Award, DbError> {
     let (id, laureate, grade, decree_date, jo_reference, reception_date, dossier) = row;
-    Award {
+    Ok(Award {
         id: AwardId::from_uuid(id),
         laureate_id: LaureateId::from_uuid(laureate),
-        grade,
+        grade: napoleon_db::contracts::grade_code(&grade)?,
         decree_date,
         jo_reference,
         reception_date,
         dossier_id: dossier.map(DossierId::from_uuid),
-    }
+    })
 }
 
 /// One award, locked until the transaction ends ([`DbError::is_not_found`] otherwise).
@@ -439,7 +444,7 @@ pub(crate) async fn award_for_update(tx: &mut TenantConn, id: AwardId) -> Result
         .for_update()
         .first(tx.pg())
         .await?;
-    Ok(award_of(row))
+    award_of(row)
 }
 
 /// The awards that came from these dossiers.
@@ -454,7 +459,7 @@ pub(crate) async fn awards_of(
         .select(AWARD_COLUMNS)
         .load(tx.pg())
         .await?;
-    Ok(rows.into_iter().map(award_of).collect())
+    rows.into_iter().map(award_of).collect()
 }
 
 /// Records the laureate's réception (prise de rang).
@@ -480,8 +485,8 @@ pub(crate) async fn set_reception(
 /// How many dossiers each campaign has in each of `states` (read through `intake.dossiers_v1`).
 pub(crate) async fn campaign_state_counts(
     tx: &mut TenantConn,
-    states: &[&str],
-) -> Result<Vec<(CampaignId, String, i64)>, DbError> {
+    states: &[DossierState],
+) -> Result<Vec<(CampaignId, DossierState, i64)>, DbError> {
     #[derive(QueryableByName)]
     struct Count {
         #[diesel(sql_type = SqlUuid)]
@@ -497,12 +502,17 @@ pub(crate) async fn campaign_state_counts(
     )
     .bind::<SqlUuid, _>(tx.tenant().as_uuid())
     .bind::<diesel::sql_types::Array<Text>, _>(
-        states.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>(),
+        states.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
     )
     .load(tx.pg())
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|c| (CampaignId::from_uuid(c.campaign_id), c.state, c.n))
-        .collect())
+    rows.into_iter()
+        .map(|c| {
+            Ok((
+                CampaignId::from_uuid(c.campaign_id),
+                napoleon_db::contracts::dossier_state(&c.state)?,
+                c.n,
+            ))
+        })
+        .collect()
 }

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Datelike, NaiveDate};
 use napoleon_kernel::DossierId;
+use napoleon_rules::dossier::DossierState;
 
 /// Parses a date typed as `YYYY-MM-DD` or `jj/mm/aaaa` (years 1900 to 2200: a two-digit year
 /// is a typo, not the first century).
@@ -113,7 +114,9 @@ impl GradeCount {
 
     /// « 3 retenus sur 5 places ».
     pub(crate) fn text(&self) -> String {
-        let retained = plural(self.retained, "retenu", "retenus");
+        // The state's own word (« retenu »), so the counter reads as the board's column.
+        let word = DossierState::Retained.label_fr().to_lowercase();
+        let retained = plural(self.retained, &word, &format!("{word}s"));
         match self.places {
             Some(p) => format!("{retained} sur {}", plural(p, "place", "places")),
             None => format!("{retained}, sans contingent fixé"),

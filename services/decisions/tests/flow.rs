@@ -288,7 +288,7 @@ impl World {
             .await
             .unwrap();
         tx.rollback().await;
-        d.state
+        d.state.as_str().to_owned()
     }
 }
 
@@ -524,7 +524,7 @@ async fn the_bureau_ranks_decides_closes_publishes_and_records_receptions() {
     let first = registry.iter().find(|a| a.dossier_id == Some(d1)).unwrap();
     assert_eq!(first.identity.expose()["birth_name"], "Nom1");
     assert_eq!(first.unit_id, Some(w.prefecture));
-    assert_eq!(first.distinction, "LH");
+    assert_eq!(first.distinction.as_str(), "LH");
 
     // Réception: not before the decree, once.
     let reception = format!("{api}/awards/{}/reception", first.id);

@@ -98,6 +98,7 @@ async fn waiting_for(
     agent: &RequestAgent,
 ) -> WebResult<(Vec<Waiting>, Vec<Link>)> {
     use napoleon_kernel::Role;
+    use napoleon_rules::dossier::DossierState;
     let Some(tenant) = &agent.tenant else {
         return Ok((Vec::new(), Vec::new()));
     };
@@ -107,10 +108,10 @@ async fn waiting_for(
     let mut tx = state.ctx.db.tenant(tenant.id).await?;
     let counts = napoleon_db::contracts::state_counts(&mut tx, Some(&units)).await?;
     tx.rollback().await;
-    let count = |s: &str| counts.iter().find(|(k, _)| k == s).map_or(0, |(_, n)| *n);
+    let count = |s: DossierState| counts.iter().find(|(k, _)| *k == s).map_or(0, |(_, n)| *n);
     let mut waiting = Vec::new();
     let mut links = Vec::new();
-    let mut add = |label, state: &str, href| {
+    let mut add = |label, state: DossierState, href| {
         waiting.push(Waiting {
             label,
             count: count(state),
@@ -118,39 +119,43 @@ async fn waiting_for(
         })
     };
     if roles.contains(&Role::Redacteur) {
-        add("Brouillons à terminer", "brouillon", "/intake/dossiers");
+        add(
+            "Brouillons à terminer",
+            DossierState::Draft,
+            "/intake/dossiers",
+        );
         add(
             "Compléments demandés",
-            "complement_demande",
+            DossierState::ComplementRequested,
             "/intake/dossiers",
         );
     }
     if roles.contains(&Role::Instructeur) || roles.contains(&Role::Valideur) {
         add(
             "Dossiers déposés à prendre en charge",
-            "depose",
+            DossierState::Submitted,
             "/instruction/dossiers?onglet=a-traiter",
         );
         add(
             "Dossiers en instruction",
-            "en_instruction",
+            DossierState::InInstruction,
             "/instruction/dossiers?onglet=suivis",
         );
         add(
             "Avis à valider et transmettre",
-            "avis_rendu",
+            DossierState::OpinionGiven,
             "/instruction/dossiers?onglet=a-traiter",
         );
     }
     if roles.contains(&Role::Integrateur) {
         add(
             "Dossiers transmis à classer et décider",
-            "transmis",
+            DossierState::Transmitted,
             "/decisions/campagnes",
         );
         add(
             "Dossiers retenus (avant publication)",
-            "retenu",
+            DossierState::Retained,
             "/decisions/campagnes",
         );
     }

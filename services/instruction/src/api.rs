@@ -62,8 +62,8 @@ pub(crate) async fn queue(
                 .map(|d| QueueItem {
                     id: d.id.to_string(),
                     number: d.number,
-                    state: d.state,
-                    target_grade: d.target_grade,
+                    state: d.state.as_str().to_owned(),
+                    target_grade: d.target_grade.to_string(),
                     level_unit_id: d.level_unit_id.to_string(),
                 })
                 .collect::<Vec<_>>(),

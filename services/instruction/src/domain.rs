@@ -62,8 +62,9 @@ pub(crate) async fn queue(
     let list = match tab {
         Tab::ToDo => {
             let mut out = Vec::new();
-            for d in contracts::dossiers_at(&mut tx, &units, &["depose", "avis_rendu"]).await? {
-                if d.state == "avis_rendu" {
+            let waiting = [DossierState::Submitted, DossierState::OpinionGiven];
+            for d in contracts::dossiers_at(&mut tx, &units, &waiting).await? {
+                if d.state == DossierState::OpinionGiven {
                     // Four eyes: not for the author of the opinion at this level.
                     let author = last_opinion_at(&mut tx, d.id, d.level_unit_id).await?;
                     if author.is_some_and(|o| o.agent == identity.agent) {
@@ -77,7 +78,11 @@ pub(crate) async fn queue(
         Tab::Followed => contracts::dossiers_at(
             &mut tx,
             &units,
-            &["en_instruction", "avis_rendu", "complement_demande"],
+            &[
+                DossierState::InInstruction,
+                DossierState::OpinionGiven,
+                DossierState::ComplementRequested,
+            ],
         )
         .await?
         .into_iter()
@@ -88,8 +93,12 @@ pub(crate) async fn queue(
             .into_iter()
             .filter(|d| {
                 matches!(
-                    d.state.as_str(),
-                    "transmis" | "retenu" | "ajourne" | "refuse" | "publie"
+                    d.state,
+                    DossierState::Transmitted
+                        | DossierState::Retained
+                        | DossierState::Deferred
+                        | DossierState::Refused
+                        | DossierState::Published
                 )
             })
             .collect(),
@@ -162,8 +171,8 @@ pub(crate) async fn file(
         .map_err(|e| ActionError::Web(WebError::Internal(format!("tenant catalogue: {e}"))))?;
     let case = content::case_json(
         &content,
-        &campaign.distinction,
-        &dossier.target_grade,
+        campaign.distinction.as_str(),
+        dossier.target_grade.as_str(),
         campaign.promotion_date,
     );
     let verdict = napoleon_rules::check_json(&catalogue, &case.to_string());
@@ -175,7 +184,7 @@ pub(crate) async fn file(
         .map(|u| (u.id, u.name.clone()))
         .collect();
     let holder = store::assignee(&mut tx, id, dossier.level_unit_id).await?;
-    let state = DossierState::parse(&dossier.state);
+    let state = Some(dossier.state);
     let level = Scope::Unit(dossier.level_unit_id);
     let last = opinions
         .iter()
@@ -226,7 +235,7 @@ async fn for_move<P: Perm>(
 
 /// The state `event` moves the dossier to, or the conflict naming its state.
 fn state_after(dossier: &DossierView, event: DossierEvent) -> ActionResult<DossierState> {
-    let state = DossierState::parse(&dossier.state).unwrap_or(DossierState::Published);
+    let state = dossier.state;
     state.apply(event).map_err(|_| {
         ActionError::conflict(
             "dossier.wrong_state",
@@ -244,15 +253,7 @@ async fn moved(
     to: DossierState,
     level: Option<OrgUnitId>,
 ) -> ActionResult<()> {
-    if contracts::move_dossier(
-        tx,
-        dossier.id,
-        &[dossier.state.as_str()],
-        to.as_str(),
-        level,
-    )
-    .await?
-    {
+    if contracts::move_dossier(tx, dossier.id, &[dossier.state], to, level).await? {
         Ok(())
     } else {
         Err(ActionError::conflict(

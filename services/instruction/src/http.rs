@@ -7,7 +7,6 @@ use axum::{Extension, Form};
 use napoleon_identity::Identity;
 use napoleon_kernel::DossierId;
 use napoleon_rules::content::CAREER_KINDS;
-use napoleon_rules::dossier::DossierState;
 use napoleon_rules::{Severity, VerdictKind, fr_date};
 use napoleon_web::{ActionError, FieldError, IdPath, WebContext, WebError, WebResult};
 use serde::Serialize;
@@ -90,8 +89,8 @@ pub(crate) async fn queue(
                 href: format!("/instruction/dossiers/{}", d.id),
                 number: d.number.clone().unwrap_or_default(),
                 name: display_name(d.content.expose()),
-                grade: d.target_grade.clone(),
-                state: DossierState::label_of(&d.state),
+                grade: d.target_grade.to_string(),
+                state: d.state.label_fr().to_owned(),
                 submitted: d
                     .submitted_at
                     .map(|t| fr_date(t.date_naive()))
@@ -268,16 +267,16 @@ fn file_view(
             vec![],
         ),
     };
-    let grade_label = napoleon_rules::DistinctionCode::parse(&f.campaign.distinction)
-        .ok()
-        .and_then(|code| f.catalogue.distinction(&code).cloned())
+    let grade_label = f
+        .catalogue
+        .distinction(&f.campaign.distinction)
         .and_then(|d| {
             d.grades
                 .iter()
-                .find(|g| g.code.as_str() == f.dossier.target_grade)
+                .find(|g| g.code == f.dossier.target_grade)
                 .map(|g| format!("{} — {}", d.name, g.label))
         })
-        .unwrap_or_else(|| f.dossier.target_grade.clone());
+        .unwrap_or_else(|| f.dossier.target_grade.to_string());
     let error = |field: &str| {
         errors
             .iter()
@@ -288,7 +287,7 @@ fn file_view(
         id: f.dossier.id.to_string(),
         number: f.dossier.number.clone().unwrap_or_default(),
         name: c.display_name(),
-        state: DossierState::label_of(&f.dossier.state),
+        state: f.dossier.state.label_fr().to_owned(),
         campaign: f.campaign.label.clone(),
         level: unit(f.dossier.level_unit_id),
         grade: grade_label,
@@ -422,7 +421,7 @@ pub(crate) async fn dossier(
     let notice = match q.fait.as_str() {
         "pris" => Some("Vous avez pris en charge ce dossier.".to_owned()),
         "avis" => Some("Votre avis est enregistré.".to_owned()),
-        "transmis" => Some("Le dossier est validé et transmis au ministère.".to_owned()),
+        "valide" => Some("Le dossier est validé et transmis au ministère.".to_owned()),
         "renvoye" => Some("Le dossier est renvoyé au service déposant pour complément.".to_owned()),
         _ => None,
     };
@@ -520,7 +519,7 @@ pub(crate) async fn transmit(
     IdPath(id): IdPath<DossierId>,
 ) -> WebResult<Response> {
     let result = domain::transmit(&ctx, &identity, id).await;
-    after(&ctx, &identity, id, result, "transmis", ("", "", "")).await
+    after(&ctx, &identity, id, result, "valide", ("", "", "")).await
 }
 
 #[derive(serde::Deserialize, Default)]

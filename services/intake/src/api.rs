@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use napoleon_identity::Identity;
 use napoleon_kernel::{AwardId, CampaignId, DossierId};
+use napoleon_rules::dossier::DossierState;
 use napoleon_web::{ActionError, IdPath, WebContext};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
@@ -73,7 +74,7 @@ pub(crate) async fn list_campaigns(
                 .into_iter()
                 .map(|c| CampaignOut {
                     id: c.id.to_string(),
-                    distinction: c.distinction,
+                    distinction: c.distinction.to_string(),
                     label: c.label,
                     promotion_date: c.promotion_date.to_string(),
                     opens_on: c.opens_on.to_string(),
@@ -180,8 +181,8 @@ pub(crate) async fn get_dossier(
                 id: r.dossier.id.to_string(),
                 campaign_id: r.dossier.campaign_id.to_string(),
                 number: r.dossier.number.clone(),
-                state: r.dossier.state.clone(),
-                target_grade: r.dossier.target_grade.clone(),
+                state: r.dossier.state.as_str().to_owned(),
+                target_grade: r.dossier.target_grade.to_string(),
                 laureate_id: r.dossier.laureate_id.map(|l| l.to_string()),
                 content: r.dossier.content.expose().clone(),
                 eligibility,
@@ -244,7 +245,7 @@ pub(crate) async fn submit_dossier(
     match domain::submit(&ctx, &identity, id).await {
         Ok(number) => Json(Submitted {
             number,
-            state: "depose",
+            state: DossierState::Submitted.as_str(),
         })
         .into_response(),
         Err(e) => refused(e),

@@ -268,7 +268,7 @@ pub(crate) async fn create_campaign(
         return Err(ActionError::Invalid(errors));
     };
     let new = NewCampaign {
-        distinction: d.code.as_str().to_owned(),
+        distinction: d.code.clone(),
         label,
         promotion_date,
         opens_on,
@@ -348,7 +348,7 @@ pub(crate) async fn create_draft(
     };
     window_open(&campaign)?;
     let catalogue = tenant_catalogue(&mut tx).await?;
-    let grade = first_grade(&catalogue, &campaign.distinction);
+    let grade = first_grade(&catalogue, &campaign.distinction)?;
     let id = store::insert_draft(
         &mut tx,
         DraftBy::Filing(&create),
@@ -373,16 +373,20 @@ pub(crate) async fn create_draft(
     Ok(id)
 }
 
-fn first_grade(catalogue: &Catalogue, distinction: &str) -> String {
-    DistinctionCode::parse(distinction)
-        .ok()
-        .and_then(|c| {
-            catalogue
-                .distinction(&c)
-                .and_then(|d| d.grade_at(0))
-                .map(|g| g.code.as_str().to_owned())
+/// The lowest grade of the campaign's distinction: where a new draft starts.
+fn first_grade(catalogue: &Catalogue, distinction: &DistinctionCode) -> ActionResult<GradeCode> {
+    catalogue
+        .distinction(distinction)
+        .and_then(|d| d.grade_at(0))
+        .map(|g| g.code.clone())
+        .ok_or_else(|| {
+            ActionError::conflict(
+                "campaign.distinction_not_in_catalogue",
+                format!(
+                    "La distinction de cette campagne ({distinction}) n'est plus au catalogue du ministère : aucun dossier ne peut y être créé."
+                ),
+            )
         })
-        .unwrap_or_else(|| "chevalier".to_owned())
 }
 
 /// Loads a dossier the agent may read (filing unit or current level, the rule of
@@ -393,7 +397,7 @@ pub(crate) async fn readable(
     id: DossierId,
 ) -> ActionResult<Dossier> {
     let dossier = store::read_dossier(tx, id, false).await?;
-    let draft = DossierState::parse(&dossier.state) == Some(DossierState::Draft);
+    let draft = dossier.state == DossierState::Draft;
     match access.read_dossier(dossier.unit_id, dossier.level_unit_id, draft) {
         Ok(_) => Ok(dossier),
         Err(napoleon_authz::Refusal::Denied) if draft => Err(ActionError::NotFound),
@@ -402,7 +406,7 @@ pub(crate) async fn readable(
 }
 
 fn editable(dossier: &Dossier) -> ActionResult<DossierState> {
-    let state = DossierState::parse(&dossier.state).unwrap_or(DossierState::Published);
+    let state = dossier.state;
     if state.editable() {
         Ok(state)
     } else {
@@ -426,20 +430,18 @@ pub(crate) async fn save(
 ) -> ActionResult<()> {
     within_bounds(content)?;
     let (mut tx, access) = ctx.begin(identity).await?;
+    // Another unit's draft is a 404, as an unknown id; then the row is locked for the save.
+    readable(&mut tx, &access, id).await?;
     let dossier = store::dossier(&mut tx, id).await?;
     let update = access.authorize::<perm::NominationUpdate>(Scope::Unit(dossier.unit_id))?;
     editable(&dossier)?;
     let grade = match target_grade {
-        Some(g) => {
-            let g = g.trim();
-            if GradeCode::parse(g).is_err() {
-                return Err(ActionError::Invalid(vec![FieldError::new(
-                    "target_grade",
-                    "Grade proposé : choisissez un grade de la distinction.",
-                )]));
-            }
-            g.to_owned()
-        }
+        Some(g) => GradeCode::parse(g.trim()).map_err(|_| {
+            ActionError::Invalid(vec![FieldError::new(
+                "target_grade",
+                "Grade proposé : choisissez un grade de la distinction.",
+            )])
+        })?,
         None => dossier.target_grade.clone(),
     };
     if grade == dossier.target_grade && content == dossier.content.expose() {
@@ -468,8 +470,8 @@ pub(crate) fn verdict(
 ) -> Result<Verdict, napoleon_rules::CaseError> {
     let case = content::case_json(
         dossier.content.expose(),
-        &campaign.distinction,
-        &dossier.target_grade,
+        campaign.distinction.as_str(),
+        dossier.target_grade.as_str(),
         campaign.promotion_date,
     );
     napoleon_rules::check_json(catalogue, &case.to_string())
@@ -494,7 +496,7 @@ pub(crate) async fn review(
     let (mut tx, access) = ctx.begin(identity).await?;
     let dossier = readable(&mut tx, &access, id).await?;
     let may_edit = access.may::<perm::NominationUpdate>(Scope::Unit(dossier.unit_id))?
-        && DossierState::parse(&dossier.state).is_some_and(DossierState::editable);
+        && dossier.state.editable();
     let campaign = contracts::campaign_by_id(&mut tx, dossier.campaign_id).await?;
     let catalogue = tenant_catalogue(&mut tx).await?;
     tx.rollback().await;
@@ -517,6 +519,8 @@ pub(crate) async fn submit(
     id: DossierId,
 ) -> ActionResult<String> {
     let (mut tx, access) = ctx.begin(identity).await?;
+    // Another unit's draft is a 404, as an unknown id; then the row is locked for the move.
+    readable(&mut tx, &access, id).await?;
     let dossier = store::dossier(&mut tx, id).await?;
     let submit = access.authorize::<perm::NominationSubmit>(Scope::Unit(dossier.unit_id))?;
     let from = editable(&dossier)?;
@@ -600,13 +604,10 @@ pub(crate) async fn propose(
     }
     window_open(&campaign)?;
     let catalogue = tenant_catalogue(&mut tx).await?;
-    let next = DistinctionCode::parse(&award.distinction)
-        .ok()
-        .and_then(|code| {
-            let d = catalogue.distinction(&code)?;
-            let i = d.grade_index(&GradeCode::parse(&award.grade).ok()?)?;
-            d.grade_at(i + 1).map(|g| g.code.as_str().to_owned())
-        });
+    let next = catalogue.distinction(&award.distinction).and_then(|d| {
+        let i = d.grade_index(&award.grade)?;
+        d.grade_at(i + 1).map(|g| g.code.clone())
+    });
     let Some(next) = next else {
         return Err(ActionError::conflict(
             "award.no_next_grade",
@@ -619,8 +620,8 @@ pub(crate) async fn propose(
         .iter()
         .filter(|a| a.laureate_id == award.laureate_id)
         .map(|a| HeldDistinction {
-            distinction: a.distinction.clone(),
-            grade: a.grade.clone(),
+            distinction: a.distinction.to_string(),
+            grade: a.grade.to_string(),
             decreed_on: a.decree_date.format("%Y-%m-%d").to_string(),
             received_on: a
                 .reception_date

@@ -73,7 +73,7 @@ fn campaign_row(c: &contracts::CampaignView) -> CampaignRow {
     CampaignRow {
         id: c.id.to_string(),
         label: c.label.clone(),
-        distinction: c.distinction.clone(),
+        distinction: c.distinction.to_string(),
         promotion: fr_date(c.promotion_date),
         window: format!("du {} au {}", fr_date(c.opens_on), fr_date(c.closes_on)),
         open: c.opens_on <= today && today <= c.closes_on,
@@ -302,8 +302,8 @@ pub(crate) async fn dossiers(
                 number: d.number.clone().unwrap_or_else(|| "—".to_owned()),
                 name: non_empty(d.content.expose().display_name()),
                 campaign: label_of(d.campaign_id),
-                grade: d.target_grade.clone(),
-                state: DossierState::label_of(&d.state),
+                grade: d.target_grade.to_string(),
+                state: d.state.label_fr().to_owned(),
             })
             .collect(),
         filed: filed
@@ -316,8 +316,8 @@ pub(crate) async fn dossiers(
                     number: d.number.clone().unwrap_or_default(),
                     name: non_empty(content.display_name()),
                     campaign: label_of(d.campaign_id),
-                    grade: d.target_grade.clone(),
-                    state: DossierState::label_of(&d.state),
+                    grade: d.target_grade.to_string(),
+                    state: d.state.label_fr().to_owned(),
                 }
             })
             .collect(),
@@ -552,17 +552,17 @@ fn step_view(
             }
         }
     }
-    let own_grades: Vec<(String, String)> =
-        napoleon_rules::DistinctionCode::parse(&review.campaign.distinction)
-            .ok()
-            .and_then(|code| review.catalogue.distinction(&code).cloned())
-            .map(|x| {
-                x.grades
-                    .iter()
-                    .map(|g| (g.code.as_str().to_owned(), g.label.clone()))
-                    .collect()
-            })
-            .unwrap_or_default();
+    let own_grades: Vec<(String, String)> = review
+        .catalogue
+        .distinction(&review.campaign.distinction)
+        .cloned()
+        .map(|x| {
+            x.grades
+                .iter()
+                .map(|g| (g.code.as_str().to_owned(), g.label.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
     let kinds: Vec<(String, String)> = CAREER_KINDS
         .iter()
         .map(|(k, l)| ((*k).to_owned(), (*l).to_owned()))
@@ -575,7 +575,7 @@ fn step_view(
     if held.is_empty() {
         held.push(HeldDistinction::default());
     }
-    let state = DossierState::parse(&d.state);
+    let state = Some(d.state);
     let verdict = match &review.verdict {
         Ok(v) => VerdictView {
             eligible: v.verdict == VerdictKind::Eligible,
@@ -665,8 +665,8 @@ fn step_view(
         criminal_record: c.criminal_record_issued_on.clone(),
         grade: own_grades
             .iter()
-            .find(|(code, _)| *code == d.target_grade)
-            .map_or_else(|| d.target_grade.clone(), |(_, l)| l.clone()),
+            .find(|(code, _)| code == d.target_grade.as_str())
+            .map_or_else(|| d.target_grade.to_string(), |(_, l)| l.clone()),
     };
     let n = step.number();
     StepView {
@@ -879,7 +879,7 @@ fn step_view(
         target_grade: select(
             "target_grade",
             "Grade proposé",
-            &d.target_grade,
+            d.target_grade.as_str(),
             &own_grades,
             e,
             true,
@@ -1141,8 +1141,8 @@ pub(crate) async fn receipt(
         number,
         name: review.dossier.content.expose().display_name(),
         campaign: review.campaign.label.clone(),
-        state: DossierState::label_of(&review.dossier.state),
-        grade: review.dossier.target_grade.clone(),
+        state: review.dossier.state.label_fr().to_owned(),
+        grade: review.dossier.target_grade.to_string(),
         submitted: fr_date(domain::today()),
     };
     Ok(ctx

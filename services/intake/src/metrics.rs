@@ -39,7 +39,7 @@ async fn refresh(db: &Db) -> Result<Vec<(String, &'static str, i64)>, napoleon_d
         for state in DossierState::ALL {
             let n = counts
                 .iter()
-                .find(|(s, _)| s == state.as_str())
+                .find(|(s, _)| *s == state)
                 .map_or(0, |(_, n)| *n);
             out.push((tenant.id.to_string(), state.as_str(), n));
         }

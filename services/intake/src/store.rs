@@ -5,10 +5,12 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use napoleon_authz::{Authorized, perm};
-use napoleon_db::{DbError, TenantConn};
+use napoleon_db::{DbError, TenantConn, contracts};
 use napoleon_kernel::{AgentId, CampaignId, DossierId, LaureateId, OrgUnitId, Personal};
 
 use napoleon_rules::content::Content;
+use napoleon_rules::dossier::DossierState;
+use napoleon_rules::{DistinctionCode, GradeCode};
 
 diesel::table! {
     intake.campaigns (tenant_id, id) {
@@ -56,7 +58,7 @@ diesel::table! {
 /// A new campaign, checked.
 #[derive(Debug, Clone)]
 pub(crate) struct NewCampaign {
-    pub(crate) distinction: String,
+    pub(crate) distinction: DistinctionCode,
     pub(crate) label: String,
     pub(crate) promotion_date: NaiveDate,
     pub(crate) opens_on: NaiveDate,
@@ -77,7 +79,7 @@ pub(crate) async fn insert_campaign(
         .values((
             campaigns::tenant_id.eq(tenant),
             campaigns::id.eq(id.as_uuid()),
-            campaigns::distinction.eq(&new.distinction),
+            campaigns::distinction.eq(new.distinction.as_str()),
             campaigns::label.eq(&new.label),
             campaigns::promotion_date.eq(new.promotion_date),
             campaigns::opens_on.eq(new.opens_on),
@@ -98,9 +100,9 @@ pub(crate) struct Dossier {
     pub(crate) campaign_id: CampaignId,
     pub(crate) unit_id: OrgUnitId,
     pub(crate) level_unit_id: OrgUnitId,
-    pub(crate) state: String,
+    pub(crate) state: DossierState,
     pub(crate) number: Option<String>,
-    pub(crate) target_grade: String,
+    pub(crate) target_grade: GradeCode,
     pub(crate) content: Personal<Content>,
     pub(crate) laureate_id: Option<LaureateId>,
 }
@@ -160,9 +162,9 @@ pub(crate) async fn read_dossier(
         campaign_id: CampaignId::from_uuid(campaign),
         unit_id: OrgUnitId::from_uuid(unit),
         level_unit_id: OrgUnitId::from_uuid(level),
-        state,
+        state: contracts::dossier_state(&state)?,
         number,
-        target_grade: grade,
+        target_grade: contracts::grade_code(&grade)?,
         // Written only from `Content`; a row that no longer parses shows as empty rather than
         // failing the page, and its raw JSON stays in the database.
         content: Personal::new(serde_json::from_value(content).unwrap_or_default()),
@@ -174,7 +176,7 @@ pub(crate) async fn read_dossier(
 pub(crate) struct NewDossier<'a> {
     pub(crate) campaign: CampaignId,
     pub(crate) unit: OrgUnitId,
-    pub(crate) target_grade: &'a str,
+    pub(crate) target_grade: &'a GradeCode,
     pub(crate) content: &'a Content,
     pub(crate) laureate: Option<LaureateId>,
 }
@@ -211,8 +213,8 @@ pub(crate) async fn insert_draft(
             dossiers::campaign_id.eq(new.campaign.as_uuid()),
             dossiers::unit_id.eq(new.unit.as_uuid()),
             dossiers::level_unit_id.eq(new.unit.as_uuid()),
-            dossiers::state.eq("brouillon"),
-            dossiers::target_grade.eq(new.target_grade),
+            dossiers::state.eq(DossierState::Draft.as_str()),
+            dossiers::target_grade.eq(new.target_grade.as_str()),
             dossiers::content.eq(serde_json::to_value(new.content).unwrap_or_default()),
             dossiers::laureate_id.eq(new.laureate.map(|l| l.as_uuid())),
             dossiers::created_by.eq(by.as_uuid()),
@@ -226,7 +228,7 @@ pub(crate) async fn save_content(
     tx: &mut TenantConn,
     _by: &Authorized<perm::NominationUpdate>,
     id: DossierId,
-    target_grade: &str,
+    target_grade: &GradeCode,
     content: &Content,
 ) -> Result<(), DbError> {
     diesel::update(
@@ -236,7 +238,7 @@ pub(crate) async fn save_content(
     )
     .set((
         dossiers::content.eq(serde_json::to_value(content).unwrap_or_default()),
-        dossiers::target_grade.eq(target_grade),
+        dossiers::target_grade.eq(target_grade.as_str()),
         dossiers::updated_at.eq(diesel::dsl::now),
     ))
     .execute(tx.pg())
@@ -277,7 +279,7 @@ pub(crate) async fn number_and_submit(
             .filter(dossiers::id.eq(dossier.id.as_uuid())),
     )
     .set((
-        dossiers::state.eq("depose"),
+        dossiers::state.eq(DossierState::Submitted.as_str()),
         dossiers::number.eq(&number),
         // The first submission's time stays when a complemented dossier is resubmitted.
         dossiers::submitted_at.eq(diesel::dsl::sql::<
@@ -299,7 +301,10 @@ pub(crate) async fn editable_of(
     let ids: Vec<uuid::Uuid> = dossiers::table
         .filter(dossiers::tenant_id.eq(tenant))
         .filter(dossiers::unit_id.eq_any(units.iter().map(OrgUnitId::as_uuid).collect::<Vec<_>>()))
-        .filter(dossiers::state.eq_any(["brouillon", "complement_demande"]))
+        .filter(dossiers::state.eq_any([
+            DossierState::Draft.as_str(),
+            DossierState::ComplementRequested.as_str(),
+        ]))
         .order(dossiers::updated_at.desc())
         .select(dossiers::id)
         .load(tx.pg())

@@ -357,12 +357,15 @@ pub async fn seed_activity(
         ),
     ];
     for (identity, distinction, grade, decree, reception) in &laureates {
+        let distinction =
+            napoleon_rules::DistinctionCode::parse(distinction).map_err(|e| e.to_string())?;
+        let grade = napoleon_rules::GradeCode::parse(grade).map_err(|e| e.to_string())?;
         let (laureate, awards) = contracts::import_laureate(
             &mut tx,
             &Personal::new(identity.clone()),
             &[ImportedAward {
-                distinction,
-                grade,
+                distinction: &distinction,
+                grade: &grade,
                 decree_date: *decree,
                 jo_reference: "JORF (import de démonstration)",
                 reception_date: Some(*reception),

@@ -245,7 +245,7 @@ fn radar_out(radar: Radar) -> RadarOut {
                 award_id: e.award_id.to_string(),
                 laureate_id: e.laureate_id.to_string(),
                 name: e.name,
-                distinction: e.distinction,
+                distinction: e.distinction.to_string(),
                 distinction_name: e.distinction_name,
                 current_grade: e.current_grade,
                 current_grade_label: e.current_grade_label,

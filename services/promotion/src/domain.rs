@@ -17,7 +17,7 @@ use napoleon_db::{TenantConn, catalogue, contracts};
 use napoleon_identity::Identity;
 use napoleon_kernel::{AwardId, CampaignId, LaureateId};
 use napoleon_rules::{
-    Award, Candidate, Catalogue, DistinctionCode, DistinctionData, GradeCode, Reason, next_grades,
+    Award, Candidate, Catalogue, DistinctionCode, GradeCode, Reason, next_grades,
 };
 use napoleon_web::{ActionError, ActionResult, FieldError, WebContext, WebError};
 use serde::Deserialize;
@@ -103,31 +103,28 @@ impl LaureateIdentity {
     }
 }
 
-fn distinction_data<'a>(catalogue: &'a Catalogue, code: &str) -> Option<&'a DistinctionData> {
-    DistinctionCode::parse(code)
-        .ok()
-        .and_then(|c| catalogue.distinction(&c))
-}
-
 /// The distinction's name in the catalogue, or its code when the catalogue does not know it.
-fn distinction_name(catalogue: &Catalogue, code: &str) -> String {
-    distinction_data(catalogue, code).map_or_else(|| code.to_owned(), |d| d.name.clone())
+fn distinction_name(catalogue: &Catalogue, code: &DistinctionCode) -> String {
+    catalogue
+        .distinction(code)
+        .map_or_else(|| code.to_string(), |d| d.name.clone())
 }
 
 /// The grade's label in the catalogue, or its code.
-fn grade_label(catalogue: &Catalogue, distinction: &str, grade: &str) -> String {
-    distinction_data(catalogue, distinction)
-        .and_then(|d| {
-            let code = GradeCode::parse(grade).ok()?;
-            d.grade_index(&code).map(|_| d.label(&code))
-        })
-        .unwrap_or_else(|| grade.to_owned())
+fn grade_label(catalogue: &Catalogue, distinction: &DistinctionCode, grade: &GradeCode) -> String {
+    catalogue
+        .distinction(distinction)
+        .and_then(|d| d.grade_index(grade).map(|_| d.label(grade)))
+        .unwrap_or_else(|| grade.to_string())
 }
 
 /// The grade's rank in its distinction's ladder (0 = lowest), when the catalogue knows both.
-fn grade_index(catalogue: &Catalogue, distinction: &str, grade: &str) -> Option<usize> {
-    let d = distinction_data(catalogue, distinction)?;
-    d.grade_index(&GradeCode::parse(grade).ok()?)
+fn grade_index(
+    catalogue: &Catalogue,
+    distinction: &DistinctionCode,
+    grade: &GradeCode,
+) -> Option<usize> {
+    catalogue.distinction(distinction)?.grade_index(grade)
 }
 
 // Registry ----------------------------------------------------------------------------------
@@ -170,16 +167,17 @@ pub(crate) fn group_registry(
     catalogue: &Catalogue,
     awards: &[AwardView],
 ) -> Vec<RegistryDistinction> {
-    type GradeKey = (usize, String);
-    let mut groups: BTreeMap<(usize, String), BTreeMap<GradeKey, Vec<RegistryRow>>> =
+    type GradeKey = (usize, GradeCode);
+    let mut groups: BTreeMap<(usize, DistinctionCode), BTreeMap<GradeKey, Vec<RegistryRow>>> =
         BTreeMap::new();
     let known = catalogue.distinctions();
     for award in awards {
         let d_rank = known
             .iter()
-            .position(|d| d.code.as_str() == award.distinction)
+            .position(|d| d.code == award.distinction)
             .unwrap_or(usize::MAX);
-        let g_rank = distinction_data(catalogue, &award.distinction)
+        let g_rank = catalogue
+            .distinction(&award.distinction)
             .zip(grade_index(catalogue, &award.distinction, &award.grade))
             .map_or(usize::MAX, |(d, i)| d.grades.len() - i);
         groups
@@ -208,12 +206,12 @@ pub(crate) fn group_registry(
                     });
                     RegistryGrade {
                         label: grade_label(catalogue, &code, &grade),
-                        code: grade,
+                        code: grade.to_string(),
                         rows,
                     }
                 })
                 .collect(),
-            code,
+            code: code.to_string(),
         })
         .collect()
 }
@@ -248,7 +246,7 @@ pub(crate) struct RadarEntry {
     pub(crate) award_id: AwardId,
     pub(crate) laureate_id: LaureateId,
     pub(crate) name: String,
-    pub(crate) distinction: String,
+    pub(crate) distinction: DistinctionCode,
     pub(crate) distinction_name: String,
     pub(crate) current_grade: String,
     pub(crate) current_grade_label: String,
@@ -305,8 +303,8 @@ pub(crate) fn candidate(birth_date: Option<NaiveDate>, awards: &[&AwardView]) ->
             .iter()
             .filter_map(|a| {
                 Some(Award {
-                    distinction: DistinctionCode::parse(&a.distinction).ok()?,
-                    grade: GradeCode::parse(&a.grade).ok()?,
+                    distinction: a.distinction.clone(),
+                    grade: a.grade.clone(),
                     decreed_on: Some(a.decree_date),
                     received_on: a.reception_date?,
                 })
@@ -349,20 +347,14 @@ pub(crate) fn laureate_radar(
     let pending = pending_of(catalogue, awards);
     let entries = next_grades(catalogue, &candidate(identity.birth_date(), awards))
         .into_iter()
-        .filter(|n| {
-            !pending
-                .iter()
-                .any(|p| p.distinction == n.distinction.as_str())
-        })
+        .filter(|n| !pending.iter().any(|p| p.distinction == n.distinction))
         .filter_map(|n| {
             let next = n.next_grade?;
-            let code = n.distinction.as_str();
+            let code = &n.distinction;
             // The award of the current grade, preferably the one whose réception the
             // engine counted from (the earliest, should the grade be recorded twice).
             let mut held = awards.iter().copied().filter(|a| {
-                a.distinction == code
-                    && a.grade == n.current_grade.as_str()
-                    && a.reception_date.is_some()
+                a.distinction == *code && a.grade == n.current_grade && a.reception_date.is_some()
             });
             let award = held
                 .clone()
@@ -372,13 +364,13 @@ pub(crate) fn laureate_radar(
                 award_id: award.id,
                 laureate_id: award.laureate_id,
                 name: name.clone(),
-                distinction: code.to_owned(),
+                distinction: code.clone(),
                 distinction_name: distinction_name(catalogue, code),
-                current_grade: n.current_grade.as_str().to_owned(),
-                current_grade_label: grade_label(catalogue, code, n.current_grade.as_str()),
+                current_grade: n.current_grade.to_string(),
+                current_grade_label: grade_label(catalogue, code, &n.current_grade),
                 received_on: n.current_received_on,
-                next_grade: next.as_str().to_owned(),
-                next_grade_label: grade_label(catalogue, code, next.as_str()),
+                next_grade: next.to_string(),
+                next_grade_label: grade_label(catalogue, code, &next),
                 reachable_on: n.reachable_on,
                 reachable_now: n.reachable_on.is_some_and(|d| d <= today),
                 conditions: n.conditions,
@@ -392,9 +384,9 @@ pub(crate) fn laureate_radar(
             award_id: p.id,
             laureate_id: p.laureate_id,
             name: name.clone(),
-            distinction: p.distinction.clone(),
+            distinction: p.distinction.to_string(),
             distinction_name: distinction_name(catalogue, &p.distinction),
-            grade: p.grade.clone(),
+            grade: p.grade.to_string(),
             grade_label: grade_label(catalogue, &p.distinction, &p.grade),
             decree_date: p.decree_date,
             jo_reference: p.jo_reference.clone(),
@@ -454,12 +446,12 @@ pub(crate) fn compute_radar(
 /// first.
 pub(crate) fn open_campaigns(
     campaigns: &[CampaignView],
-    distinction: &str,
+    distinction: &DistinctionCode,
     today: NaiveDate,
 ) -> Vec<OpenCampaign> {
     let mut open: Vec<OpenCampaign> = campaigns
         .iter()
-        .filter(|c| c.distinction == distinction && c.opens_on <= today && today <= c.closes_on)
+        .filter(|c| c.distinction == *distinction && c.opens_on <= today && today <= c.closes_on)
         .map(|c| OpenCampaign {
             id: c.id,
             label: c.label.clone(),
@@ -532,8 +524,8 @@ mod tests {
             id: AwardId::new(),
             laureate_id: laureate,
             identity: Personal::new(identity),
-            distinction: distinction.to_owned(),
-            grade: grade.to_owned(),
+            distinction: DistinctionCode::parse(distinction).unwrap(),
+            grade: GradeCode::parse(grade).unwrap(),
             decree_date: decree,
             jo_reference: "JORF n° 0163 du 14 juillet 2019".to_owned(),
             reception_date: reception,
@@ -552,7 +544,7 @@ mod tests {
             award_id: AwardId::new(),
             laureate_id: LaureateId::new(),
             name: name.to_owned(),
-            distinction: distinction.to_owned(),
+            distinction: DistinctionCode::parse(distinction).unwrap(),
             distinction_name: distinction.to_owned(),
             current_grade: "chevalier".to_owned(),
             current_grade_label: "chevalier".to_owned(),
@@ -628,15 +620,9 @@ mod tests {
             Some(day(2019, 10, 1)),
         );
         let waiting = award(l, dupont(), "ONM", "officier", day(2024, 5, 15), None);
-        let malformed = award(
-            l,
-            dupont(),
-            "lh",
-            "chevalier",
-            day(2019, 7, 14),
-            Some(day(2019, 10, 1)),
-        );
-        let c = candidate(Some(day(1970, 3, 12)), &[&received, &waiting, &malformed]);
+        // A malformed stored code never reaches here: the contract refuses it when reading
+        // (`napoleon_db::contracts::distinction_code`, tested there).
+        let c = candidate(Some(day(1970, 3, 12)), &[&received, &waiting]);
         assert_eq!(c.birth_date, Some(day(1970, 3, 12)));
         assert_eq!(c.awards.len(), 1);
         let a = &c.awards[0];
@@ -742,7 +728,7 @@ mod tests {
             laureate_radar(&builtin(), &[&chevalier, &officier, &onm], day(2026, 1, 1));
         // No « officier » from the old chevalier: the promotion already happened.
         assert_eq!(entries.len(), 1);
-        assert_eq!(entries[0].distinction, "ONM");
+        assert_eq!(entries[0].distinction.as_str(), "ONM");
         assert_eq!(pending.len(), 1);
         assert_eq!(pending[0].award_id, officier.id);
     }
@@ -907,7 +893,7 @@ mod tests {
         let campaign =
             |distinction: &str, label: &str, opens: NaiveDate, closes: NaiveDate| CampaignView {
                 id: CampaignId::new(),
-                distinction: distinction.to_owned(),
+                distinction: DistinctionCode::parse(distinction).unwrap(),
                 label: label.to_owned(),
                 promotion_date: day(2027, 7, 14),
                 opens_on: opens,
@@ -922,9 +908,10 @@ mod tests {
             campaign("LH", "LH close", day(2026, 1, 1), day(2027, 2, 28)),
             campaign("ONM", "ONM ouverte", day(2027, 1, 1), day(2027, 4, 1)),
         ];
-        let open = open_campaigns(&campaigns, "LH", today);
+        let code = |c: &str| DistinctionCode::parse(c).unwrap();
+        let open = open_campaigns(&campaigns, &code("LH"), today);
         let labels: Vec<_> = open.iter().map(|c| c.label.as_str()).collect();
         assert_eq!(labels, ["LH ouverte"]);
-        assert!(open_campaigns(&campaigns, "MSI", today).is_empty());
+        assert!(open_campaigns(&campaigns, &code("MSI"), today).is_empty());
     }
 }

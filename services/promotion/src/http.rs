@@ -343,8 +343,8 @@ mod tests {
             identity: Personal::new(
                 serde_json::json!({"birth_name": "Dupont", "given_names": "Jeanne"}),
             ),
-            distinction: "LH".to_owned(),
-            grade: "chevalier".to_owned(),
+            distinction: napoleon_rules::DistinctionCode::parse("LH").unwrap(),
+            grade: napoleon_rules::GradeCode::parse("chevalier").unwrap(),
             decree_date: day(2019, 7, 14),
             jo_reference: String::new(),
             reception_date: Some(day(2019, 10, 1)),

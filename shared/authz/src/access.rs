@@ -318,11 +318,16 @@ impl Access {
         )
     }
 
-    /// The proof that the agent may do `P` in `scope`.
+    /// The proof that the agent may do `P` in `scope`: a unit, the central level or the
+    /// ministry; never [`Scope::Anywhere`], which only opens pages.
     ///
     /// # Errors
     /// [`Refusal::Denied`], or [`Refusal::Engine`] when the engine fails.
     pub fn authorize<P: Perm>(&self, scope: Scope) -> Result<Authorized<P>, Refusal> {
+        // An act always has a place: « somewhere » opens a page, it never authorizes a change.
+        if scope == Scope::Anywhere {
+            return Err(Refusal::Denied);
+        }
         if self.allows(P::PERMISSION, scope)? {
             Ok(Authorized {
                 agent: self.agent,
@@ -340,7 +345,11 @@ impl Access {
     /// # Errors
     /// [`Refusal::Denied`], or [`Refusal::Engine`] when the engine fails.
     pub fn require<P: Perm>(&self, scope: Scope) -> Result<(), Refusal> {
-        self.authorize::<P>(scope).map(drop)
+        if self.allows(P::PERMISSION, scope)? {
+            Ok(())
+        } else {
+            Err(Refusal::Denied)
+        }
     }
 
     /// Whether the agent may do `P` in `scope`.

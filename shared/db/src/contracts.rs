@@ -7,6 +7,8 @@ use diesel::prelude::*;
 use diesel::sql_types::{Array, Integer, Nullable, Text, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
 use napoleon_kernel::{CampaignId, DossierId, LaureateId, OrgUnitId, Personal};
+use napoleon_rules::dossier::DossierState;
+use napoleon_rules::{DistinctionCode, GradeCode};
 
 use crate::{DbError, TenantConn};
 
@@ -69,7 +71,7 @@ pub struct CampaignView {
     /// Its id.
     pub id: CampaignId,
     /// Distinction code (`LH`).
-    pub distinction: String,
+    pub distinction: DistinctionCode,
     /// « Légion d'honneur — promotion du 14 juillet 2027 ».
     pub label: String,
     /// The promotion date (eligibility is assessed on it).
@@ -95,11 +97,11 @@ type CampaignRow = (
     serde_json::Value,
 );
 
-fn campaign(row: CampaignRow) -> CampaignView {
+fn campaign(row: CampaignRow) -> Result<CampaignView, DbError> {
     let (id, distinction, label, promotion_date, opens_on, closes_on, bureau, contingents) = row;
-    CampaignView {
+    Ok(CampaignView {
         id: CampaignId::from_uuid(id),
-        distinction,
+        distinction: distinction_code(&distinction)?,
         label,
         promotion_date,
         opens_on,
@@ -107,7 +109,27 @@ fn campaign(row: CampaignRow) -> CampaignView {
         bureau_unit_id: OrgUnitId::from_uuid(bureau),
         // Written only by intake from typed input: a drifted value reads as no contingent.
         contingents: serde_json::from_value(contingents).unwrap_or_default(),
-    }
+    })
+}
+
+/// Stored codes and states, parsed at this boundary: a value that no longer parses is an
+/// error, never a default.
+pub fn distinction_code(raw: &str) -> Result<DistinctionCode, DbError> {
+    DistinctionCode::parse(raw).map_err(|_| DbError::corrupt("distinction", raw))
+}
+
+/// See [`distinction_code`].
+pub fn grade_code(raw: &str) -> Result<GradeCode, DbError> {
+    GradeCode::parse(raw).map_err(|_| DbError::corrupt("grade", raw))
+}
+
+/// See [`distinction_code`].
+pub fn dossier_state(raw: &str) -> Result<DossierState, DbError> {
+    DossierState::parse(raw).ok_or_else(|| DbError::corrupt("state", raw))
+}
+
+fn state_names(states: &[DossierState]) -> Vec<&'static str> {
+    states.iter().map(|s| s.as_str()).collect()
 }
 
 const CAMPAIGN_COLUMNS: (
@@ -142,7 +164,7 @@ pub async fn campaigns(tx: &mut TenantConn) -> Result<Vec<CampaignView>, DbError
         .select(CAMPAIGN_COLUMNS)
         .load(tx.pg())
         .await?;
-    Ok(rows.into_iter().map(campaign).collect())
+    rows.into_iter().map(campaign).collect()
 }
 
 /// One campaign of the tenant ([`DbError::is_not_found`] otherwise).
@@ -157,7 +179,7 @@ pub async fn campaign_by_id(tx: &mut TenantConn, id: CampaignId) -> Result<Campa
         .select(CAMPAIGN_COLUMNS)
         .first(tx.pg())
         .await?;
-    Ok(campaign(row))
+    campaign(row)
 }
 
 /// A dossier as other services see it.
@@ -168,17 +190,17 @@ pub struct DossierView {
     /// Its campaign.
     pub campaign_id: CampaignId,
     /// The campaign's distinction.
-    pub distinction: String,
+    pub distinction: DistinctionCode,
     /// The filing unit.
     pub unit_id: OrgUnitId,
     /// Where it is instructed now.
     pub level_unit_id: OrgUnitId,
-    /// Stored state name (`napoleon_rules::dossier::DossierState`).
-    pub state: String,
+    /// Where it is in the circuit.
+    pub state: DossierState,
     /// Its number, once submitted.
     pub number: Option<String>,
     /// Proposed grade.
-    pub target_grade: String,
+    pub target_grade: GradeCode,
     /// The dossier's content (`napoleon_intake` documents its shape).
     pub content: Personal<serde_json::Value>,
     /// The registry laureate it proposes for promotion, if any.
@@ -191,7 +213,7 @@ impl DossierView {
     /// Whether it is still a draft (its filing unit's alone).
     #[must_use]
     pub fn is_draft(&self) -> bool {
-        self.state == "brouillon"
+        self.state == DossierState::Draft
     }
 }
 
@@ -235,21 +257,21 @@ const DOSSIER_COLUMNS: (
     dossiers_v1::submitted_at,
 );
 
-fn dossier(row: DossierRow) -> DossierView {
+fn dossier(row: DossierRow) -> Result<DossierView, DbError> {
     let (id, campaign, distinction, unit, level, state, number, grade, content, laureate, at) = row;
-    DossierView {
+    Ok(DossierView {
         id: DossierId::from_uuid(id),
         campaign_id: CampaignId::from_uuid(campaign),
-        distinction,
+        distinction: distinction_code(&distinction)?,
         unit_id: OrgUnitId::from_uuid(unit),
         level_unit_id: OrgUnitId::from_uuid(level),
-        state,
+        state: dossier_state(&state)?,
         number,
-        target_grade: grade,
+        target_grade: grade_code(&grade)?,
         content: Personal::new(content),
         laureate_id: laureate.map(LaureateId::from_uuid),
         submitted_at: at,
-    }
+    })
 }
 
 /// One dossier of the tenant ([`DbError::is_not_found`] otherwise).
@@ -264,7 +286,7 @@ pub async fn dossier_by_id(tx: &mut TenantConn, id: DossierId) -> Result<Dossier
         .select(DOSSIER_COLUMNS)
         .first(tx.pg())
         .await?;
-    Ok(dossier(row))
+    dossier(row)
 }
 
 /// The dossiers whose current level is one of `levels`, in one of `states` (all states when
@@ -275,24 +297,24 @@ pub async fn dossier_by_id(tx: &mut TenantConn, id: DossierId) -> Result<Dossier
 pub async fn dossiers_at(
     tx: &mut TenantConn,
     levels: &[OrgUnitId],
-    states: &[&str],
+    states: &[DossierState],
 ) -> Result<Vec<DossierView>, DbError> {
     let tenant = tx.tenant().as_uuid();
     let levels: Vec<uuid::Uuid> = levels.iter().map(OrgUnitId::as_uuid).collect();
     let mut query = dossiers_v1::table
         .filter(dossiers_v1::tenant_id.eq(tenant))
         .filter(dossiers_v1::level_unit_id.eq_any(levels))
-        .filter(dossiers_v1::state.ne("brouillon"))
+        .filter(dossiers_v1::state.ne(DossierState::Draft.as_str()))
         .into_boxed();
     if !states.is_empty() {
-        query = query.filter(dossiers_v1::state.eq_any(states.to_vec()));
+        query = query.filter(dossiers_v1::state.eq_any(state_names(states)));
     }
     let rows: Vec<DossierRow> = query
         .order((dossiers_v1::submitted_at.asc(), dossiers_v1::id))
         .select(DOSSIER_COLUMNS)
         .load(tx.pg())
         .await?;
-    Ok(rows.into_iter().map(dossier).collect())
+    rows.into_iter().map(dossier).collect()
 }
 
 /// The dossiers filed by one of `units` (any state but draft), latest first.
@@ -308,12 +330,12 @@ pub async fn dossiers_filed_by(
     let rows: Vec<DossierRow> = dossiers_v1::table
         .filter(dossiers_v1::tenant_id.eq(tenant))
         .filter(dossiers_v1::unit_id.eq_any(units))
-        .filter(dossiers_v1::state.ne("brouillon"))
+        .filter(dossiers_v1::state.ne(DossierState::Draft.as_str()))
         .order(dossiers_v1::updated_at.desc())
         .select(DOSSIER_COLUMNS)
         .load(tx.pg())
         .await?;
-    Ok(rows.into_iter().map(dossier).collect())
+    rows.into_iter().map(dossier).collect()
 }
 
 /// A campaign's dossiers in one of `states`.
@@ -323,18 +345,18 @@ pub async fn dossiers_filed_by(
 pub async fn campaign_dossiers(
     tx: &mut TenantConn,
     campaign: CampaignId,
-    states: &[&str],
+    states: &[DossierState],
 ) -> Result<Vec<DossierView>, DbError> {
     let tenant = tx.tenant().as_uuid();
     let rows: Vec<DossierRow> = dossiers_v1::table
         .filter(dossiers_v1::tenant_id.eq(tenant))
         .filter(dossiers_v1::campaign_id.eq(campaign.as_uuid()))
-        .filter(dossiers_v1::state.eq_any(states.to_vec()))
+        .filter(dossiers_v1::state.eq_any(state_names(states)))
         .order(dossiers_v1::submitted_at.asc())
         .select(DOSSIER_COLUMNS)
         .load(tx.pg())
         .await?;
-    Ok(rows.into_iter().map(dossier).collect())
+    rows.into_iter().map(dossier).collect()
 }
 
 /// How many dossiers are in each state, among those filed by or sitting at one of `units`
@@ -345,7 +367,7 @@ pub async fn campaign_dossiers(
 pub async fn state_counts(
     tx: &mut TenantConn,
     units: Option<&[OrgUnitId]>,
-) -> Result<Vec<(String, i64)>, DbError> {
+) -> Result<Vec<(DossierState, i64)>, DbError> {
     #[derive(QueryableByName)]
     struct Count {
         #[diesel(sql_type = Text)]
@@ -364,7 +386,9 @@ pub async fn state_counts(
     .bind::<Nullable<Array<SqlUuid>>, _>(units)
     .load(tx.pg())
     .await?;
-    Ok(rows.into_iter().map(|c| (c.state, c.n)).collect())
+    rows.into_iter()
+        .map(|c| Ok((dossier_state(&c.state)?, c.n)))
+        .collect()
 }
 
 /// Moves a dossier from one of `from` to `to` (and to `level`, when given), as one
@@ -375,8 +399,8 @@ pub async fn state_counts(
 pub async fn move_dossier(
     tx: &mut TenantConn,
     dossier: DossierId,
-    from: &[&str],
-    to: &str,
+    from: &[DossierState],
+    to: DossierState,
     level: Option<OrgUnitId>,
 ) -> Result<bool, DbError> {
     #[derive(QueryableByName)]
@@ -386,8 +410,8 @@ pub async fn move_dossier(
     }
     let row: Moved = diesel::sql_query("SELECT intake.move_dossier($1, $2, $3, $4) AS moved")
         .bind::<SqlUuid, _>(dossier.as_uuid())
-        .bind::<Array<Text>, _>(from.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>())
-        .bind::<Text, _>(to)
+        .bind::<Array<Text>, _>(state_names(from))
+        .bind::<Text, _>(to.as_str())
         .bind::<Nullable<SqlUuid>, _>(level.map(|l| l.as_uuid()))
         .get_result(tx.pg())
         .await?;
@@ -404,9 +428,9 @@ pub struct AwardView {
     /// The laureate's identity (shape: intake's `Candidate`).
     pub identity: Personal<serde_json::Value>,
     /// Distinction code.
-    pub distinction: String,
+    pub distinction: DistinctionCode,
     /// Grade code.
-    pub grade: String,
+    pub grade: GradeCode,
     /// Decree date.
     pub decree_date: chrono::NaiveDate,
     /// Journal officiel reference.
@@ -455,34 +479,33 @@ pub async fn awards(tx: &mut TenantConn) -> Result<Vec<AwardView>, DbError> {
         ))
         .load(tx.pg())
         .await?;
-    Ok(rows
-        .into_iter()
+    rows.into_iter()
         .map(
             |(id, laureate, identity, distinction, grade, decree, jo, reception, dossier, unit)| {
-                AwardView {
+                Ok(AwardView {
                     id: napoleon_kernel::AwardId::from_uuid(id),
                     laureate_id: LaureateId::from_uuid(laureate),
                     identity: Personal::new(identity),
-                    distinction,
-                    grade,
+                    distinction: distinction_code(&distinction)?,
+                    grade: grade_code(&grade)?,
                     decree_date: decree,
                     jo_reference: jo,
                     reception_date: reception,
                     dossier_id: dossier.map(DossierId::from_uuid),
                     unit_id: unit.map(OrgUnitId::from_uuid),
-                }
+                })
             },
         )
-        .collect())
+        .collect()
 }
 
 /// One award to import into the registry (a laureate decorated before Napoléon).
 #[derive(Debug, Clone)]
 pub struct ImportedAward<'a> {
     /// Distinction code.
-    pub distinction: &'a str,
+    pub distinction: &'a DistinctionCode,
     /// Grade code.
-    pub grade: &'a str,
+    pub grade: &'a GradeCode,
     /// Decree date.
     pub decree_date: chrono::NaiveDate,
     /// Journal officiel reference.
@@ -524,8 +547,8 @@ pub async fn import_laureate(
         .bind::<SqlUuid, _>(tenant)
         .bind::<SqlUuid, _>(id.as_uuid())
         .bind::<SqlUuid, _>(laureate.as_uuid())
-        .bind::<Text, _>(a.distinction)
-        .bind::<Text, _>(a.grade)
+        .bind::<Text, _>(a.distinction.as_str())
+        .bind::<Text, _>(a.grade.as_str())
         .bind::<diesel::sql_types::Date, _>(a.decree_date)
         .bind::<Text, _>(a.jo_reference)
         .bind::<Nullable<diesel::sql_types::Date>, _>(a.reception_date)
@@ -572,4 +595,35 @@ pub async fn list_closed(tx: &mut TenantConn, campaign: CampaignId) -> Result<bo
     .get_result(tx.pg())
     .await?;
     Ok(row.closed)
+}
+
+#[cfg(test)]
+mod tests {
+    use napoleon_kernel::ErrorCode;
+
+    use super::*;
+
+    #[test]
+    fn stored_codes_and_states_parse_or_are_errors_never_defaults() {
+        assert!(distinction_code("LH").is_ok());
+        assert!(grade_code("chevalier").is_ok());
+        assert_eq!(
+            dossier_state(DossierState::Published.as_str()).ok(),
+            Some(DossierState::Published)
+        );
+        for error in [
+            distinction_code("lh").err(),
+            grade_code("Chevalier").err(),
+            dossier_state("inconnu").err(),
+            dossier_state("").err(),
+        ] {
+            let error = error.map(|e| (e.code(), e.to_string()));
+            assert!(
+                error
+                    .as_ref()
+                    .is_some_and(|(code, text)| *code == "db.corrupt" && text.contains('=')),
+                "{error:?}"
+            );
+        }
+    }
 }

@@ -16,6 +16,18 @@ pub enum DbError {
     /// Migrations could not be read or applied.
     #[error("migrations failed: {0}")]
     Migration(String),
+    /// A stored value no longer parses as its type (a state, a code): never read as a
+    /// default, always an error naming the column.
+    #[error("stored value does not parse: {0}")]
+    Corrupt(String),
+}
+
+impl DbError {
+    /// A stored value of `column` that does not parse.
+    #[must_use]
+    pub fn corrupt(column: &str, value: &str) -> Self {
+        Self::Corrupt(format!("{column} = {value:?}"))
+    }
 }
 
 impl DbError {
@@ -33,6 +45,7 @@ impl ErrorCode for DbError {
             Self::Query(diesel::result::Error::NotFound) => "db.not_found",
             Self::Query(_) => "db.query_failed",
             Self::Migration(_) => "db.migration_failed",
+            Self::Corrupt(_) => "db.corrupt",
         }
     }
 }

@@ -140,12 +140,6 @@ impl DossierState {
         }
     }
 
-    /// The label of a stored state name (the name itself if it is not one).
-    #[must_use]
-    pub fn label_of(stored: &str) -> String {
-        Self::parse(stored).map_or_else(|| stored.to_owned(), |s| s.label_fr().to_owned())
-    }
-
     /// The filing unit may edit the dossier.
     #[must_use]
     pub const fn editable(self) -> bool {

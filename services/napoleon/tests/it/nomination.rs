@@ -1168,3 +1168,64 @@ async fn a_step_sent_with_errors_keeps_everything_typed() {
         "the previous grade stays"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn another_units_draft_is_a_404_at_every_door_and_changes_nothing() {
+    let slice = Slice::start().await;
+    let cast = cast(&slice).await;
+    let campaign = open_campaign(&slice, &cast).await;
+    let created = slice
+        .post(
+            &cast.redacteur,
+            "/intake/api/v1/dossiers",
+            json!({"campaign_id": campaign, "content": eligible_content("Marchand", "F")}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.json);
+    let id = created.json["id"].as_str().unwrap().to_owned();
+    let before = slice.snapshot(&id).await;
+
+    // The Gironde's agents: the Rhône's draft is no business of theirs, not even its existence.
+    let gironde = slice
+        .unit(cast.tenant, OrgUnitKind::PrefectureDepartement, "33")
+        .await;
+    let redacteur = slice
+        .who("gaston", cast.tenant, Role::Redacteur, gironde)
+        .await;
+    let instructeur = slice
+        .who("gisele", cast.tenant, Role::Instructeur, gironde)
+        .await;
+    let dossier = format!("/intake/api/v1/dossiers/{id}");
+    for (who, method, path, body) in [
+        (&redacteur, Method::GET, dossier.clone(), json!({})),
+        (
+            &redacteur,
+            Method::PUT,
+            dossier.clone(),
+            json!({"content": eligible_content("Autre", "M")}),
+        ),
+        (
+            &redacteur,
+            Method::POST,
+            format!("{dossier}/submit"),
+            json!({}),
+        ),
+        (
+            &instructeur,
+            Method::POST,
+            format!("/instruction/api/v1/dossiers/{id}/take"),
+            json!({}),
+        ),
+    ] {
+        let answer = slice.call(who, method.clone(), &path, body).await;
+        assert_eq!(answer.status, 404, "{method} {path}: {}", answer.json);
+        assert_eq!(answer.json["code"], "not_found", "{method} {path}");
+    }
+    assert_eq!(slice.snapshot(&id).await, before, "nothing changed");
+
+    // Its own unit reads and saves it.
+    let own = slice
+        .call(&cast.redacteur, Method::GET, &dossier, json!({}))
+        .await;
+    assert_eq!(own.status, 200, "{}", own.json);
+}
