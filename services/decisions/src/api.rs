@@ -197,7 +197,7 @@ fn dossier_out(r: &BoardRow) -> BoardDossierOut {
         target_grade: r.dossier.target_grade.to_string(),
         grade_label: r.grade_label.clone(),
         candidate: CandidateOut {
-            name: r.candidate.display_name(),
+            name: r.candidate.display_name_or(crate::domain::UNNAMED),
             sex: r.candidate.sex.trim().to_owned(),
         },
         decision: r.decision.map(|d| d.as_str()),

@@ -18,7 +18,6 @@ use napoleon_kernel::{AgentId, AwardId, CampaignId, DossierId, LaureateId, OrgUn
 use napoleon_rules::dossier::{Decision, DossierEvent, DossierState};
 use napoleon_rules::{Catalogue, DistinctionCode, GradeCode, fr_date};
 use napoleon_web::{ActionError, ActionResult, FieldError, WebContext};
-use serde::Deserialize;
 use serde_json::json;
 
 use crate::store::{self, Award, List, Ranking};
@@ -38,49 +37,10 @@ const MOTIVATION_MAX: usize = 5000;
 /// The longest Journal officiel reference kept.
 const JO_REFERENCE_MAX: usize = 200;
 
-/// The few fields of the candidate decisions reads (the shape is intake's
-/// `Content.candidate`; unknown or missing fields are ignored).
-#[derive(Clone, Default, Deserialize, PartialEq, Eq)]
-#[serde(default)]
-pub(crate) struct Candidate {
-    pub(crate) birth_name: String,
-    pub(crate) usual_name: String,
-    pub(crate) given_names: String,
-    pub(crate) sex: String,
-}
+pub(crate) use napoleon_rules::content::Candidate;
 
-// Personal data: `Debug` never shows it.
-impl std::fmt::Debug for Candidate {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Candidate(********)")
-    }
-}
-
-impl Candidate {
-    /// The candidate of a dossier's content.
-    pub(crate) fn of(content: &serde_json::Value) -> Self {
-        content
-            .get("candidate")
-            .and_then(|c| serde_json::from_value(c.clone()).ok())
-            .unwrap_or_default()
-    }
-
-    /// « DUPONT Marie » (the usual name when there is one).
-    pub(crate) fn display_name(&self) -> String {
-        let name = if self.usual_name.trim().is_empty() {
-            self.birth_name.trim()
-        } else {
-            self.usual_name.trim()
-        };
-        let full = format!("{} {}", name.to_uppercase(), self.given_names.trim());
-        let full = full.trim();
-        if full.is_empty() {
-            "(candidat sans nom)".to_owned()
-        } else {
-            full.to_owned()
-        }
-    }
-}
+/// How a candidate without a name shows on the board.
+pub(crate) const UNNAMED: &str = "(candidat sans nom)";
 
 /// The candidate object as the registry keeps it (`registry.laureates.identity`): exactly what
 /// the dossier holds, so readers of `registry.awards_v1` find intake's shape.
@@ -359,7 +319,7 @@ pub(crate) async fn board(
                 .cloned();
             BoardRow {
                 rank: tally::rank_of(position),
-                candidate: Candidate::of(dossier.content.expose()),
+                candidate: Candidate::of_content(dossier.content.expose()),
                 grade_label: labels
                     .iter()
                     .find(|(code, _)| *code == dossier.target_grade)
@@ -1005,17 +965,19 @@ mod tests {
     fn the_candidate_is_read_from_the_content() {
         let content = json!({"candidate": {"birth_name": "Martin", "usual_name": "Dupont",
             "given_names": "Marie Anne", "sex": "F", "birth_date": "1960-01-02"}, "motifs": "…"});
-        let c = Candidate::of(&content);
-        assert_eq!(c.display_name(), "DUPONT Marie Anne");
+        let c = Candidate::of_content(&content);
+        assert_eq!(c.display_name_or(UNNAMED), "DUPONT Marie Anne");
         assert_eq!(c.sex, "F");
         assert_eq!(format!("{c:?}"), "Candidate(********)");
         assert_eq!(
-            Candidate::of(&json!({})).display_name(),
+            Candidate::of_content(&json!({})).display_name_or(UNNAMED),
             "(candidat sans nom)"
         );
         assert_eq!(
-            Candidate::of(&json!({"candidate": {"birth_name": "Durand", "usual_name": " "}}))
-                .display_name(),
+            Candidate::of_content(
+                &json!({"candidate": {"birth_name": "Durand", "usual_name": " "}})
+            )
+            .display_name_or(UNNAMED),
             "DURAND"
         );
     }

@@ -296,7 +296,7 @@ fn row_view(board: &Board, row: &BoardRow, typed: &Typed) -> RowView {
         anchor: format!("dossier-{id}"),
         rank: row.rank,
         number: row.dossier.number.clone().unwrap_or_default(),
-        name: row.candidate.display_name(),
+        name: row.candidate.display_name_or(crate::domain::UNNAMED),
         grade: capitalized(&row.grade_label),
         sex: sex_label(&row.candidate.sex),
         state: match row.state {
@@ -318,7 +318,7 @@ fn row_view(board: &Board, row: &BoardRow, typed: &Typed) -> RowView {
 
 fn laureate_row(board: &Board, row: &BoardRow, typed: &Typed) -> Option<LaureateRow> {
     let award = row.award.as_ref()?;
-    let name = row.candidate.display_name();
+    let name = row.candidate.display_name_or(crate::domain::UNNAMED);
     let form = (award.reception_date.is_none() && board.rights.receive).then(|| {
         let id = format!("reception_date-{}", award.id);
         let value = typed

@@ -7,7 +7,7 @@
 //! `/decisions`. It never depends on another service crate (checked in CI): it reads
 //! campaigns and dossiers through `napoleon_db::contracts` and moves dossiers with
 //! `intake.move_dossier`. It trusts only the identity the gateway signs: every route but health
-//! is behind [`require_identity`], so a request without a valid assertion is a 401, and each
+//! is behind `require_identity` (through [`napoleon_web::service_router`]), so a request without a valid assertion is a 401, and each
 //! use case checks its permission at the campaign's bureau unit.
 
 mod api;
@@ -16,10 +16,9 @@ mod http;
 mod store;
 mod tally;
 
+use axum::Router;
 use axum::routing::{get, post};
-use axum::{Router, middleware};
-use napoleon_identity::{ServiceIdentity, require_identity};
-use napoleon_web::{WebContext, health_router, identity_route};
+use napoleon_web::{WebContext, service_router};
 
 /// The service's name: its URL prefix, schema and `service.name` suffix.
 pub const SERVICE: &str = "decisions";
@@ -36,9 +35,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
 /// The service's routes, all under `/decisions`. Its own health endpoints are reachable through
 /// the prefix too, so the gateway can probe each service it forwards to.
 pub fn router(ctx: &WebContext) -> Router {
-    let protected = Router::new()
-        .route("/api/v1/identity", identity_route(SERVICE))
-        .route("/api/v1/openapi.json", get(api::openapi))
+    let routes = Router::new()
         .route("/api/v1/campaigns", get(api::list_campaigns))
         .route("/api/v1/campaigns/{id}/board", get(api::board))
         .route("/api/v1/campaigns/{id}/close", post(api::close))
@@ -52,14 +49,6 @@ pub fn router(ctx: &WebContext) -> Router {
         .route("/campagnes/{id}/publication", post(http::publish))
         .route("/dossiers/{id}/rang", post(http::rank))
         .route("/dossiers/{id}/decision", post(http::decide))
-        .route("/recompenses/{id}/reception", post(http::receive))
-        .with_state(ctx.clone())
-        .layer(middleware::from_fn_with_state(
-            ServiceIdentity {
-                verifier: ctx.identity.clone(),
-                service: SERVICE,
-            },
-            require_identity,
-        ));
-    Router::new().nest("/decisions", health_router(ctx.db.clone()).merge(protected))
+        .route("/recompenses/{id}/reception", post(http::receive));
+    service_router(ctx, SERVICE, get(api::openapi), routes)
 }

@@ -11,11 +11,7 @@ use napoleon_rules::dossier::DossierState;
 /// Parses a date typed as `YYYY-MM-DD` or `jj/mm/aaaa` (years 1900 to 2200: a two-digit year
 /// is a typo, not the first century).
 pub(crate) fn parse_date(value: &str) -> Option<NaiveDate> {
-    let value = value.trim();
-    NaiveDate::parse_from_str(value, "%Y-%m-%d")
-        .or_else(|_| NaiveDate::parse_from_str(value, "%d/%m/%Y"))
-        .ok()
-        .filter(|d| (1900..=2200).contains(&d.year()))
+    napoleon_rules::parse_typed_date(value).filter(|d| (1900..=2200).contains(&d.year()))
 }
 
 /// The list's order: ranked dossiers by stored rank, then the others as they came (`dossiers`

@@ -4,15 +4,17 @@
 //! rule, then moves the dossier through `intake.move_dossier`, records, journals and commits.
 
 use napoleon_authz::{Access, Authorized, Perm, Scope, perm};
+use napoleon_db::TenantConn;
 use napoleon_db::contracts::{self, DossierView};
 use napoleon_db::journal::{self, Actor, EventKind, Subject, TimelineEntry};
-use napoleon_db::{TenantConn, catalogue};
 use napoleon_identity::Identity;
 use napoleon_kernel::{DossierId, OrgUnitId, Role};
 use napoleon_rules::content::{self, Content};
 use napoleon_rules::dossier::{DossierEvent, DossierState};
 use napoleon_rules::{Catalogue, Verdict};
-use napoleon_web::{ActionError, ActionResult, FieldError, WebContext, WebError, readable_dossier};
+use napoleon_web::{
+    ActionError, ActionResult, FieldError, WebContext, readable_dossier, tenant_catalogue,
+};
 use serde_json::json;
 
 use crate::store::{self, Opinion};
@@ -166,9 +168,7 @@ pub(crate) async fn file(
     let content: Content =
         serde_json::from_value(dossier.content.expose().clone()).unwrap_or_default();
     let campaign = contracts::campaign_by_id(&mut tx, dossier.campaign_id).await?;
-    let files = catalogue::load(&mut tx).await?;
-    let catalogue = Catalogue::for_tenant(&files)
-        .map_err(|e| ActionError::Web(WebError::Internal(format!("tenant catalogue: {e}"))))?;
+    let catalogue = tenant_catalogue(&mut tx).await?;
     let case = content::case_json(
         &content,
         campaign.distinction.as_str(),

@@ -18,9 +18,7 @@ fn web(e: ActionError) -> WebError {
 }
 
 fn display_name(content: &serde_json::Value) -> String {
-    let c: napoleon_rules::content::Content =
-        serde_json::from_value(content.clone()).unwrap_or_default();
-    c.display_name()
+    napoleon_rules::content::Candidate::of_content(content).display_name()
 }
 
 #[derive(serde::Deserialize, Default)]

@@ -4,7 +4,7 @@
 //!
 //! It owns the `instruction` schema and serves everything under `/instruction`. It never
 //! depends on another service crate (checked in CI) and trusts only the identity the gateway
-//! signs: every route but health is behind [`require_identity`], so a request without a valid
+//! signs: every route but health is behind `require_identity` (through [`napoleon_web::service_router`]), so a request without a valid
 //! assertion is a 401. Dossiers are read and moved through the contracts of
 //! `napoleon_db::contracts` (ARCHITECTURE.md).
 
@@ -13,10 +13,9 @@ mod domain;
 mod http;
 mod store;
 
+use axum::Router;
 use axum::routing::{get, post};
-use axum::{Router, middleware};
-use napoleon_identity::{ServiceIdentity, require_identity};
-use napoleon_web::{WebContext, health_router, identity_route};
+use napoleon_web::{WebContext, service_router};
 
 /// The service's name: its URL prefix, schema and `service.name` suffix.
 pub const SERVICE: &str = "instruction";
@@ -33,9 +32,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
 /// The service's routes, all under `/instruction`. Its own health endpoints are reachable
 /// through the prefix too, so the gateway can probe each service it forwards to.
 pub fn router(ctx: &WebContext) -> Router {
-    let protected = Router::new()
-        .route("/api/v1/identity", identity_route(SERVICE))
-        .route("/api/v1/openapi.json", get(api::openapi))
+    let routes = Router::new()
         .route("/api/v1/queue", get(api::queue))
         .route("/api/v1/dossiers/{id}/take", post(api::take))
         .route("/api/v1/dossiers/{id}/opinion", post(api::opinion))
@@ -46,17 +43,6 @@ pub fn router(ctx: &WebContext) -> Router {
         .route("/dossiers/{id}/prise-en-charge", post(http::take))
         .route("/dossiers/{id}/avis", post(http::opine))
         .route("/dossiers/{id}/transmission", post(http::transmit))
-        .route("/dossiers/{id}/renvoi", post(http::give_back))
-        .with_state(ctx.clone())
-        .layer(middleware::from_fn_with_state(
-            ServiceIdentity {
-                verifier: ctx.identity.clone(),
-                service: SERVICE,
-            },
-            require_identity,
-        ));
-    Router::new().nest(
-        "/instruction",
-        health_router(ctx.db.clone()).merge(protected),
-    )
+        .route("/dossiers/{id}/renvoi", post(http::give_back));
+    service_router(ctx, SERVICE, get(api::openapi), routes)
 }

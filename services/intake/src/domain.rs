@@ -12,7 +12,7 @@ use napoleon_identity::Identity;
 use napoleon_kernel::{AwardId, CampaignId, DossierId, OrgUnitId, Role};
 use napoleon_rules::dossier::{DossierEvent, DossierState};
 use napoleon_rules::{Catalogue, DistinctionCode, GradeCode, Verdict, VerdictKind};
-use napoleon_web::{ActionError, ActionResult, FieldError, WebContext, WebError};
+use napoleon_web::{ActionError, ActionResult, FieldError, WebContext};
 use serde_json::json;
 
 use crate::store::{self, Dossier, DraftBy, NewCampaign, NewDossier};
@@ -37,17 +37,7 @@ pub(crate) fn within_bounds(content: &Content) -> ActionResult<()> {
     }
 }
 
-/// Today, for filing windows and dates of birth.
-pub(crate) fn today() -> NaiveDate {
-    chrono::Utc::now().date_naive()
-}
-
-/// The tenant's catalogue, as the rules engine reads it.
-pub(crate) async fn tenant_catalogue(tx: &mut TenantConn) -> ActionResult<Catalogue> {
-    let files = catalogue::load(tx).await?;
-    Catalogue::for_tenant(&files)
-        .map_err(|e| ActionError::Web(WebError::Internal(format!("tenant catalogue: {e}"))))
-}
+pub(crate) use napoleon_web::{tenant_catalogue, today};
 
 /// The campaigns page: every campaign, and whether the agent may create one.
 pub(crate) struct CampaignList {
@@ -142,9 +132,7 @@ fn parse_date(
     label: &str,
     value: &str,
 ) -> Option<NaiveDate> {
-    let parsed = NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
-        .or_else(|_| NaiveDate::parse_from_str(value.trim(), "%d/%m/%Y"))
-        .ok();
+    let parsed = napoleon_rules::parse_typed_date(value);
     if parsed.is_none() {
         errors.push(FieldError::new(
             field,

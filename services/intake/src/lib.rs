@@ -3,7 +3,7 @@
 //!
 //! It owns the `intake` schema and serves everything under `/intake`. It never depends on
 //! another service crate (checked in CI) and trusts only the identity the gateway signs: every
-//! route but health is behind [`require_identity`], so a request without a valid assertion is
+//! route but health is behind `require_identity` (through [`napoleon_web::service_router`]), so a request without a valid assertion is
 //! a 401, and each route checks its own permission with the tenant's policy.
 
 mod api;
@@ -15,10 +15,9 @@ mod store;
 
 pub use metrics::{DossierGauge, dossier_gauge};
 
+use axum::Router;
 use axum::routing::{get, post};
-use axum::{Router, middleware};
-use napoleon_identity::{ServiceIdentity, require_identity};
-use napoleon_web::{WebContext, health_router, identity_route};
+use napoleon_web::{WebContext, service_router};
 
 /// The service's name: its URL prefix, schema and `service.name` suffix.
 pub const SERVICE: &str = "intake";
@@ -42,10 +41,8 @@ pub const TEMPLATES: &[(&str, &str)] = &[
 
 /// The service's routes, all under `/intake`.
 pub fn router(ctx: &WebContext) -> Router {
-    let protected = Router::new()
-        .route("/api/v1/identity", identity_route(SERVICE))
+    let routes = Router::new()
         .route("/api/v1/eligibility", post(eligibility::check))
-        .route("/api/v1/openapi.json", get(api::openapi))
         .route(
             "/api/v1/campaigns",
             get(api::list_campaigns).post(api::create_campaign),
@@ -68,14 +65,6 @@ pub fn router(ctx: &WebContext) -> Router {
             get(http::step).post(http::save_step),
         )
         .route("/dossiers/{id}/recepisse", get(http::receipt))
-        .route("/propositions", post(http::propose))
-        .with_state(ctx.clone())
-        .layer(middleware::from_fn_with_state(
-            ServiceIdentity {
-                verifier: ctx.identity.clone(),
-                service: SERVICE,
-            },
-            require_identity,
-        ));
-    Router::new().nest("/intake", health_router(ctx.db.clone()).merge(protected))
+        .route("/propositions", post(http::propose));
+    service_router(ctx, SERVICE, get(api::openapi), routes)
 }

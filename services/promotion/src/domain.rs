@@ -12,37 +12,18 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use napoleon_authz::{Scope, perm};
+use napoleon_db::contracts;
 use napoleon_db::contracts::{AwardView, CampaignView};
-use napoleon_db::{TenantConn, catalogue, contracts};
 use napoleon_identity::Identity;
 use napoleon_kernel::{AwardId, CampaignId, LaureateId};
 use napoleon_rules::{
     Award, Candidate, Catalogue, DistinctionCode, GradeCode, Reason, next_grades,
 };
-use napoleon_web::{ActionError, ActionResult, FieldError, WebContext, WebError};
-use serde::Deserialize;
+use napoleon_web::{ActionResult, FieldError, WebContext};
 
-/// Today, for « already reachable » and filing windows.
-pub(crate) fn today() -> NaiveDate {
-    chrono::Utc::now().date_naive()
-}
-
-/// The tenant's catalogue, as the rules engine reads it.
-async fn tenant_catalogue(tx: &mut TenantConn) -> ActionResult<Catalogue> {
-    let files = catalogue::load(tx).await?;
-    Catalogue::for_tenant(&files)
-        .map_err(|e| ActionError::Web(WebError::Internal(format!("tenant catalogue: {e}"))))
-}
+pub(crate) use napoleon_web::{tenant_catalogue, today};
 
 // Dates -------------------------------------------------------------------------------------
-
-/// A date typed as `YYYY-MM-DD` or `jj/mm/aaaa` (surrounding spaces ignored).
-pub(crate) fn parse_date(raw: &str) -> Option<NaiveDate> {
-    let raw = raw.trim();
-    NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-        .or_else(|_| NaiveDate::parse_from_str(raw, "%d/%m/%Y"))
-        .ok()
-}
 
 /// The radar's optional date limit: empty means none; anything else must be a date, or the
 /// refusal names `field`.
@@ -51,57 +32,24 @@ pub(crate) fn parse_limit(field: &str, raw: Option<&str>) -> Result<Option<Naive
     if raw.is_empty() {
         return Ok(None);
     }
-    parse_date(raw).map(Some).ok_or_else(|| {
-        FieldError::new(
-            field,
-            "Date : saisissez une date valide, au format jj/mm/aaaa (par exemple 14/07/2027).",
-        )
-    })
+    napoleon_rules::parse_typed_date(raw)
+        .map(Some)
+        .ok_or_else(|| {
+            FieldError::new(
+                field,
+                "Date : saisissez une date valide, au format jj/mm/aaaa (par exemple 14/07/2027).",
+            )
+        })
 }
 
 // Names and labels --------------------------------------------------------------------------
 
-/// The few fields of the registry's identity (the shape of intake's candidate) this service
-/// reads. Personal data: no `Debug`, never logged.
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub(crate) struct LaureateIdentity {
-    birth_name: Option<String>,
-    usual_name: Option<String>,
-    given_names: Option<String>,
-    birth_date: Option<String>,
-}
+/// A laureate's registry identity (the shape of intake's candidate). Personal data: its
+/// `Debug` is masked, never logged.
+pub(crate) use napoleon_rules::content::Candidate as LaureateIdentity;
 
-impl LaureateIdentity {
-    /// Reads the registry's identity JSON; a drifted value reads as an unknown identity.
-    pub(crate) fn from_json(value: &serde_json::Value) -> Self {
-        serde_json::from_value(value.clone()).unwrap_or_default()
-    }
-
-    /// « NOM Prénoms », the usual name first when given (else the birth name).
-    pub(crate) fn display_name(&self) -> String {
-        let usual = self.usual_name.as_deref().unwrap_or_default().trim();
-        let family = if usual.is_empty() {
-            self.birth_name.as_deref().unwrap_or_default().trim()
-        } else {
-            usual
-        };
-        let given = self.given_names.as_deref().unwrap_or_default().trim();
-        let name = format!("{} {given}", family.to_uppercase())
-            .trim()
-            .to_owned();
-        if name.is_empty() {
-            "(identité non renseignée)".to_owned()
-        } else {
-            name
-        }
-    }
-
-    /// The birth date, when it is a date.
-    pub(crate) fn birth_date(&self) -> Option<NaiveDate> {
-        self.birth_date.as_deref().and_then(parse_date)
-    }
-}
+/// How a laureate without a name shows.
+const UNNAMED: &str = "(identité non renseignée)";
 
 /// The distinction's name in the catalogue, or its code when the catalogue does not know it.
 fn distinction_name(catalogue: &Catalogue, code: &DistinctionCode) -> String {
@@ -188,7 +136,7 @@ pub(crate) fn group_registry(
             .push(RegistryRow {
                 award_id: award.id,
                 laureate_id: award.laureate_id,
-                name: LaureateIdentity::from_json(award.identity.expose()).display_name(),
+                name: LaureateIdentity::from_json(award.identity.expose()).display_name_or(UNNAMED),
                 decree_date: award.decree_date,
                 jo_reference: award.jo_reference.clone(),
                 reception_date: award.reception_date,
@@ -343,7 +291,7 @@ pub(crate) fn laureate_radar(
         return (Vec::new(), Vec::new());
     };
     let identity = LaureateIdentity::from_json(first.identity.expose());
-    let name = identity.display_name();
+    let name = identity.display_name_or(UNNAMED);
     let pending = pending_of(catalogue, awards);
     let entries = next_grades(catalogue, &candidate(identity.birth_date(), awards))
         .into_iter()
@@ -559,15 +507,6 @@ mod tests {
     }
 
     #[test]
-    fn dates_are_read_in_iso_or_french_form() {
-        assert_eq!(parse_date("2027-07-14"), Some(day(2027, 7, 14)));
-        assert_eq!(parse_date(" 14/07/2027 "), Some(day(2027, 7, 14)));
-        assert_eq!(parse_date("31/02/2027"), None);
-        assert_eq!(parse_date("demain"), None);
-        assert_eq!(parse_date(""), None);
-    }
-
-    #[test]
     fn an_empty_limit_is_no_limit_and_a_wrong_one_names_the_field() {
         assert_eq!(parse_limit("by", None), Ok(None));
         assert_eq!(parse_limit("by", Some("  ")), Ok(None));
@@ -582,7 +521,7 @@ mod tests {
 
     #[test]
     fn names_read_family_name_in_capitals_usual_name_first() {
-        let name = |v: serde_json::Value| LaureateIdentity::from_json(&v).display_name();
+        let name = |v: serde_json::Value| LaureateIdentity::from_json(&v).display_name_or(UNNAMED);
         assert_eq!(name(dupont()), "DUPONT Jeanne Marie");
         assert_eq!(
             name(json!({"birth_name": "Dupont", "usual_name": "Martin", "given_names": "Jeanne"})),

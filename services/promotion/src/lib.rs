@@ -2,7 +2,7 @@
 //!
 //! It owns the `promotion` schema and serves everything under `/promotion`. It never depends on
 //! another service crate (checked in CI) and trusts only the identity the gateway signs: every
-//! route but health is behind [`require_identity`], so a request without a valid assertion is
+//! route but health is behind `require_identity` (through [`napoleon_web::service_router`]), so a request without a valid assertion is
 //! a 401, and each route checks its own permission with the tenant's policy.
 //!
 //! It reads the registry through the `registry.awards_v1` contract view and the campaigns
@@ -14,10 +14,9 @@ mod api;
 mod domain;
 mod http;
 
+use axum::Router;
 use axum::routing::get;
-use axum::{Router, middleware};
-use napoleon_identity::{ServiceIdentity, require_identity};
-use napoleon_web::{WebContext, health_router, identity_route};
+use napoleon_web::{WebContext, service_router};
 
 /// The service's name: its URL prefix, schema and `service.name` suffix.
 pub const SERVICE: &str = "promotion";
@@ -34,20 +33,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
 /// The service's routes, all under `/promotion`. Its own health endpoints are reachable through
 /// the prefix too, so the gateway can probe each service it forwards to.
 pub fn router(ctx: &WebContext) -> Router {
-    let protected = Router::new()
-        .route("/api/v1/identity", identity_route(SERVICE))
-        .route("/api/v1/openapi.json", get(api::openapi))
+    let routes = Router::new()
         .route("/api/v1/registry", get(api::registry))
         .route("/api/v1/radar", get(api::radar))
         .route("/registre", get(http::registry))
-        .route("/radar", get(http::radar))
-        .with_state(ctx.clone())
-        .layer(middleware::from_fn_with_state(
-            ServiceIdentity {
-                verifier: ctx.identity.clone(),
-                service: SERVICE,
-            },
-            require_identity,
-        ));
-    Router::new().nest("/promotion", health_router(ctx.db.clone()).merge(protected))
+        .route("/radar", get(http::radar));
+    service_router(ctx, SERVICE, get(api::openapi), routes)
 }

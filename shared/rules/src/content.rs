@@ -199,15 +199,14 @@ fn date(
         }
         return None;
     }
-    let parsed = NaiveDate::parse_from_str(value, "%Y-%m-%d")
-        .or_else(|_| NaiveDate::parse_from_str(value, "%d/%m/%Y"));
-    if parsed.is_err() {
+    let parsed = crate::parse_typed_date(value);
+    if parsed.is_none() {
         errors.push(FieldError::new(
             field,
             format!("{label} : « {value} » n'est pas une date valide (jj/mm/aaaa)."),
         ));
     }
-    parsed.ok()
+    parsed
 }
 
 fn required(errors: &mut Vec<FieldError>, field: &str, label: &str, value: &str) {
@@ -523,11 +522,7 @@ pub fn step_of(field: &str) -> Step {
 }
 
 fn iso(value: &str) -> Option<String> {
-    let value = value.trim();
-    NaiveDate::parse_from_str(value, "%Y-%m-%d")
-        .or_else(|_| NaiveDate::parse_from_str(value, "%d/%m/%Y"))
-        .ok()
-        .map(|d| d.format("%Y-%m-%d").to_string())
+    crate::parse_typed_date(value).map(|d| d.format("%Y-%m-%d").to_string())
 }
 
 /// The eligibility case (`docs/rules.md`) for this content: valid parts only (the engine says
@@ -586,15 +581,84 @@ impl Content {
     /// « NOM Prénoms » for lists (usual name first when given).
     #[must_use]
     pub fn display_name(&self) -> String {
-        let c = &self.candidate;
-        let name = if c.usual_name.trim().is_empty() {
-            c.birth_name.trim()
+        self.candidate.display_name()
+    }
+}
+
+/// The candidate's fields as other services read them from stored JSON: every field
+/// optional, unknown fields ignored (a newer writer may add some).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct StoredCandidate {
+    birth_name: Option<String>,
+    usual_name: Option<String>,
+    given_names: Option<String>,
+    sex: Option<String>,
+    birth_date: Option<String>,
+    birth_place: Option<String>,
+    nationality: Option<String>,
+    french_since: Option<String>,
+    residence_department: Option<String>,
+}
+
+impl Candidate {
+    /// The candidate of stored JSON (a dossier's `candidate`, a laureate's registry identity):
+    /// what does not read as the candidate's shape reads as an unknown candidate, so a page
+    /// still shows the rest.
+    #[must_use]
+    pub fn from_json(value: &serde_json::Value) -> Self {
+        let c: StoredCandidate = serde_json::from_value(value.clone()).unwrap_or_default();
+        Self {
+            birth_name: c.birth_name.unwrap_or_default(),
+            usual_name: c.usual_name.unwrap_or_default(),
+            given_names: c.given_names.unwrap_or_default(),
+            sex: c.sex.unwrap_or_default(),
+            birth_date: c.birth_date.unwrap_or_default(),
+            birth_place: c.birth_place.unwrap_or_default(),
+            nationality: c.nationality.unwrap_or_default(),
+            french_since: c.french_since.unwrap_or_default(),
+            residence_department: c.residence_department.unwrap_or_default(),
+        }
+    }
+
+    /// The candidate of a dossier's stored content.
+    #[must_use]
+    pub fn of_content(content: &serde_json::Value) -> Self {
+        content
+            .get("candidate")
+            .map(Self::from_json)
+            .unwrap_or_default()
+    }
+
+    /// « NOM Prénoms » for lists: the usual name first when given, else the birth name; empty
+    /// when nothing is known.
+    #[must_use]
+    pub fn display_name(&self) -> String {
+        let name = if self.usual_name.trim().is_empty() {
+            self.birth_name.trim()
         } else {
-            c.usual_name.trim()
+            self.usual_name.trim()
         };
-        format!("{} {}", name.to_uppercase(), c.given_names.trim())
+        format!("{} {}", name.to_uppercase(), self.given_names.trim())
             .trim()
             .to_owned()
+    }
+
+    /// [`Self::display_name`], or `placeholder` when nothing is known.
+    #[must_use]
+    pub fn display_name_or(&self, placeholder: &str) -> String {
+        let name = self.display_name();
+        if name.is_empty() {
+            placeholder.to_owned()
+        } else {
+            name
+        }
+    }
+
+    /// The birth date, when it is one.
+    #[must_use]
+    pub fn birth_date(&self) -> Option<NaiveDate> {
+        crate::parse_typed_date(&self.birth_date)
     }
 }
 

@@ -75,6 +75,16 @@ pub(crate) fn next_day(date: NaiveDate) -> Option<NaiveDate> {
     date.succ_opt()
 }
 
+/// A date as agents type it: `jj/mm/aaaa` or `aaaa-mm-jj`, surrounding spaces ignored. The one
+/// parser of typed dates: every form and API field that takes a date reads it here.
+#[must_use]
+pub fn parse_typed_date(raw: &str) -> Option<NaiveDate> {
+    let raw = raw.trim();
+    NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(raw, "%d/%m/%Y"))
+        .ok()
+}
+
 /// `dd/mm/yyyy`, the form used in French administrative letters.
 pub fn fr_date(date: NaiveDate) -> String {
     date.format("%d/%m/%Y").to_string()
@@ -218,6 +228,15 @@ mod tests {
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn typed_dates_are_read_in_iso_or_french_form() {
+        assert_eq!(parse_typed_date("2027-07-14"), Some(d("2027-07-14")));
+        assert_eq!(parse_typed_date(" 14/07/2027 "), Some(d("2027-07-14")));
+        assert_eq!(parse_typed_date("31/02/2027"), None);
+        assert_eq!(parse_typed_date("demain"), None);
+        assert_eq!(parse_typed_date(""), None);
     }
 
     #[test]

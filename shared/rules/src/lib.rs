@@ -75,7 +75,7 @@ pub use catalogue::{
     ProgressionMode, RouteRule, RuleSet, Scope, ServiceCounting, TenantParameters, YearsRule,
 };
 pub use codes::{Article, CodeError, CountryCode, DistinctionCode, GradeCode, ReasonCode};
-pub use dates::{Ymd, add_months, add_years, fr_date, fr_ymd};
+pub use dates::{Ymd, add_months, add_years, fr_date, fr_ymd, parse_typed_date};
 pub use eval::evaluate;
 pub use listing::{CatalogueListing, DistinctionListing, GapListing, RuleListing, RuleSetListing};
 pub use next::{NextGrade, next_grades};

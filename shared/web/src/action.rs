@@ -182,3 +182,22 @@ pub async fn readable_dossier(
         Err(e) => Err(e.into()),
     }
 }
+
+/// Today, for filing windows, dates of birth and the radar: the one place the services read
+/// the date (the injected clock of the test-harness issue replaces it).
+#[must_use]
+pub fn today() -> chrono::NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
+/// The tenant's catalogue, as the rules engine reads it: the built-in documents, the tenant's
+/// own taking precedence. A catalogue that does not parse is the platform's fault (every
+/// change is validated when made): a 500, logged once at the edge.
+///
+/// # Errors
+/// [`ActionError::Web`].
+pub async fn tenant_catalogue(tx: &mut TenantConn) -> ActionResult<napoleon_rules::Catalogue> {
+    let files = napoleon_db::catalogue::load(tx).await?;
+    napoleon_rules::Catalogue::for_tenant(&files)
+        .map_err(|e| ActionError::Web(WebError::Internal(format!("tenant catalogue: {e}"))))
+}

@@ -16,9 +16,10 @@ mod limits;
 mod observe;
 mod path;
 mod serve;
+mod service;
 mod templates;
 
-pub use action::{ActionError, ActionResult, readable_dossier};
+pub use action::{ActionError, ActionResult, readable_dossier, tenant_catalogue, today};
 pub use assets::{AssetsConfig, static_router};
 pub use diagnostics::identity_route;
 pub use error::{FieldError, WebError, WebResult};
@@ -31,6 +32,7 @@ pub use limits::{
 pub use observe::{HttpMetrics, service_layers};
 pub use path::{IdPath, IdPaths};
 pub use serve::{ServerLimits, serve};
+pub use service::service_router;
 pub use templates::{Html, LayoutUser, Page, Templates};
 
 use napoleon_db::Db;

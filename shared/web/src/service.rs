@@ -1,0 +1,36 @@
+//! The one wrapping every service's routes get: the identity diagnostic and the OpenAPI
+//! document under `/<service>/api/v1`, everything behind `require_identity` but health, all
+//! nested under the service's own prefix.
+
+use axum::routing::MethodRouter;
+use axum::{Router, middleware};
+use napoleon_identity::{ServiceIdentity, require_identity};
+
+use crate::{WebContext, health_router, identity_route};
+
+/// A service's routes, all under `/<service>`: `routes` (relative to the prefix, with the
+/// shared [`WebContext`] as state) plus `/api/v1/identity` and `/api/v1/openapi.json`,
+/// behind `require_identity` (a request without the gateway's valid assertion for this
+/// service is a 401); `/healthz` and `/readyz` stay reachable through the prefix for probes.
+pub fn service_router(
+    ctx: &WebContext,
+    service: &'static str,
+    openapi: MethodRouter<WebContext>,
+    routes: Router<WebContext>,
+) -> Router {
+    let protected = routes
+        .route("/api/v1/identity", identity_route(service))
+        .route("/api/v1/openapi.json", openapi)
+        .with_state(ctx.clone())
+        .layer(middleware::from_fn_with_state(
+            ServiceIdentity {
+                verifier: ctx.identity.clone(),
+                service,
+            },
+            require_identity,
+        ));
+    Router::new().nest(
+        &format!("/{service}"),
+        health_router(ctx.db.clone()).merge(protected),
+    )
+}
