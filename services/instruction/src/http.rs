@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use napoleon_identity::Identity;
 use napoleon_kernel::DossierId;
-use napoleon_rules::content::CAREER_KINDS;
+use napoleon_rules::content::CareerPeriod;
 use napoleon_rules::{Severity, VerdictKind, fr_date};
 use napoleon_web::{ActionError, FieldError, IdPath, WebContext, WebError, WebResult};
 use serde::Serialize;
@@ -331,22 +331,7 @@ fn file_view(
                 value: unit(f.dossier.unit_id),
             },
         ],
-        career: c
-            .career
-            .iter()
-            .map(|p| {
-                let kind = CAREER_KINDS
-                    .iter()
-                    .find(|(k, _)| *k == p.kind)
-                    .map_or("", |(_, l)| l);
-                format!(
-                    "{} → {} : {} ({kind})",
-                    p.from,
-                    if p.to.is_empty() { "en cours" } else { &p.to },
-                    p.position
-                )
-            })
-            .collect(),
+        career: c.career.iter().map(CareerPeriod::summary).collect(),
         distinctions: c
             .distinctions
             .iter()

@@ -637,18 +637,7 @@ fn step_view(
             .career
             .iter()
             .filter(|p| !p.from.is_empty() || !p.position.is_empty())
-            .map(|p| {
-                let kind = CAREER_KINDS
-                    .iter()
-                    .find(|(k, _)| *k == p.kind)
-                    .map_or("", |(_, l)| l);
-                format!(
-                    "{} → {} : {} ({kind})",
-                    p.from,
-                    if p.to.is_empty() { "en cours" } else { &p.to },
-                    p.position
-                )
-            })
+            .map(CareerPeriod::summary)
             .collect(),
         distinctions: c
             .distinctions

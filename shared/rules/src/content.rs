@@ -601,6 +601,28 @@ struct StoredCandidate {
     residence_department: Option<String>,
 }
 
+impl CareerPeriod {
+    /// « 1982-09-01 → en cours : Ingénieure territoriale (fonction publique) », as a dossier's
+    /// summary lists it (dates as typed).
+    #[must_use]
+    pub fn summary(&self) -> String {
+        let kind = CAREER_KINDS
+            .iter()
+            .find(|(k, _)| *k == self.kind)
+            .map_or("", |(_, l)| l);
+        format!(
+            "{} → {} : {} ({kind})",
+            self.from,
+            if self.to.is_empty() {
+                "en cours"
+            } else {
+                &self.to
+            },
+            self.position
+        )
+    }
+}
+
 impl Candidate {
     /// The candidate of stored JSON (a dossier's `candidate`, a laureate's registry identity):
     /// what does not read as the candidate's shape reads as an unknown candidate, so a page
