@@ -7,6 +7,8 @@
 //! lives with the rules because every service that shows a dossier also shows its
 //! eligibility, from the same mapping ([`case_json`]).
 
+pub mod form;
+
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -225,8 +227,18 @@ pub fn check_step(content: &Content, step: Step, today: NaiveDate) -> Vec<FieldE
     match step {
         Step::Candidate => {
             let c = &content.candidate;
-            required(&mut errors, "birth_name", "Nom de naissance", &c.birth_name);
-            required(&mut errors, "given_names", "Prénoms", &c.given_names);
+            required(
+                &mut errors,
+                form::BIRTH_NAME.name,
+                form::BIRTH_NAME.label,
+                &c.birth_name,
+            );
+            required(
+                &mut errors,
+                form::GIVEN_NAMES.name,
+                form::GIVEN_NAMES.label,
+                &c.given_names,
+            );
             if !matches!(c.sex.as_str(), "F" | "M") {
                 errors.push(FieldError::new(
                     "sex",
@@ -235,8 +247,8 @@ pub fn check_step(content: &Content, step: Step, today: NaiveDate) -> Vec<FieldE
             }
             if let Some(born) = date(
                 &mut errors,
-                "birth_date",
-                "Date de naissance",
+                form::BIRTH_DATE.name,
+                form::BIRTH_DATE.label,
                 &c.birth_date,
                 true,
             ) && born >= today
@@ -248,8 +260,8 @@ pub fn check_step(content: &Content, step: Step, today: NaiveDate) -> Vec<FieldE
             }
             required(
                 &mut errors,
-                "birth_place",
-                "Lieu de naissance",
+                form::BIRTH_PLACE.name,
+                form::BIRTH_PLACE.label,
                 &c.birth_place,
             );
             let nationality = c.nationality.trim();
@@ -261,8 +273,8 @@ pub fn check_step(content: &Content, step: Step, today: NaiveDate) -> Vec<FieldE
             }
             date(
                 &mut errors,
-                "french_since",
-                "Date d'acquisition de la nationalité française",
+                form::FRENCH_SINCE.name,
+                form::FRENCH_SINCE.label,
                 &c.french_since,
                 false,
             );
@@ -363,20 +375,23 @@ pub fn check_step(content: &Content, step: Step, today: NaiveDate) -> Vec<FieldE
             let motifs = content.motifs.trim();
             if motifs.chars().count() < 20 {
                 errors.push(FieldError::new(
-                    "motifs",
-                    "Exposé des motifs : décrivez les mérites du candidat (20 caractères au moins).",
+                    form::MOTIFS.name,
+                    format!(
+                        "{} : décrivez les mérites du candidat (20 caractères au moins).",
+                        form::MOTIFS.label
+                    ),
                 ));
             }
             if motifs.chars().count() > 10_000 {
                 errors.push(FieldError::new(
-                    "motifs",
-                    "Exposé des motifs : 10 000 caractères au plus.",
+                    form::MOTIFS.name,
+                    format!("{} : 10 000 caractères au plus.", form::MOTIFS.label),
                 ));
             }
             date(
                 &mut errors,
-                "criminal_record_issued_on",
-                "Date de l'extrait de casier judiciaire (bulletin n° 2)",
+                form::CRIMINAL_RECORD.name,
+                form::CRIMINAL_RECORD.label,
                 &content.criminal_record_issued_on,
                 true,
             );

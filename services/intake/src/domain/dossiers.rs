@@ -1,0 +1,320 @@
+//! A dossier's life in intake: a draft created and saved as typed, read for review with its
+//! eligibility, submitted with a number.
+
+use napoleon_authz::{Access, Scope, perm};
+use napoleon_db::journal::{self, Actor, EventKind, Subject};
+use napoleon_db::{TenantConn, contracts};
+use napoleon_identity::Identity;
+use napoleon_kernel::{CampaignId, DossierId, OrgUnitId, Role};
+use napoleon_rules::dossier::{DossierEvent, DossierState};
+use napoleon_rules::{Catalogue, DistinctionCode, GradeCode, Verdict, VerdictKind};
+use napoleon_web::{ActionError, ActionResult, FieldError, WebContext};
+use serde_json::json;
+
+use crate::store::{self, Dossier, DraftBy, NewDossier};
+use napoleon_rules::content::{self, Content};
+
+use super::{fields, tenant_catalogue, today, within_bounds};
+
+/// The rédacteur's dossiers: drafts and returned ones they may edit, those filed by their
+/// units, and the campaigns to name them.
+pub(crate) struct MyDossiers {
+    pub(crate) campaigns: Vec<contracts::CampaignView>,
+    pub(crate) editable: Vec<Dossier>,
+    pub(crate) filed: Vec<contracts::DossierView>,
+}
+
+/// The dossiers of the agent's filing units.
+pub(crate) async fn my_dossiers(ctx: &WebContext, identity: &Identity) -> ActionResult<MyDossiers> {
+    let units = filing_units(identity);
+    let (mut tx, access) = ctx.begin(identity).await?;
+    access.require::<perm::NominationRead>(Scope::Anywhere)?;
+    let campaigns = contracts::campaigns(&mut tx).await?;
+    let editable = store::editable_of(&mut tx, &units).await?;
+    let filed = contracts::dossiers_filed_by(&mut tx, &units).await?;
+    tx.rollback().await;
+    Ok(MyDossiers {
+        campaigns,
+        editable,
+        filed,
+    })
+}
+
+/// The units where the agent may file dossiers (their rédacteur grants).
+pub(crate) fn filing_units(identity: &Identity) -> Vec<OrgUnitId> {
+    identity
+        .roles
+        .iter()
+        .filter(|g| g.role == Role::Redacteur)
+        .map(|g| g.unit)
+        .collect()
+}
+
+/// The campaign's window must be open today.
+pub(super) fn window_open(campaign: &contracts::CampaignView) -> ActionResult<()> {
+    let today = today();
+    if today < campaign.opens_on || today > campaign.closes_on {
+        return Err(ActionError::conflict(
+            "campaign.closed",
+            format!(
+                "Le dépôt pour « {} » est ouvert du {} au {}.",
+                campaign.label,
+                napoleon_rules::fr_date(campaign.opens_on),
+                napoleon_rules::fr_date(campaign.closes_on)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Creates a draft in `campaign` for `unit` (default: the agent's filing unit).
+pub(crate) async fn create_draft(
+    ctx: &WebContext,
+    identity: &Identity,
+    campaign: CampaignId,
+    unit: Option<OrgUnitId>,
+    content: &Content,
+) -> ActionResult<DossierId> {
+    within_bounds(content)?;
+    let (mut tx, access) = ctx.begin(identity).await?;
+    let unit = match unit.or_else(|| filing_units(identity).first().copied()) {
+        Some(u) => u,
+        None => return Err(ActionError::Forbidden),
+    };
+    // Another tenant's unit is unknown here (404), as any of its ids.
+    if !access.knows(unit) {
+        return Err(ActionError::NotFound);
+    }
+    let create = access.authorize::<perm::NominationCreate>(Scope::Unit(unit))?;
+    let campaign = match contracts::campaign_by_id(&mut tx, campaign).await {
+        Ok(c) => c,
+        Err(e) if e.is_not_found() => {
+            return Err(ActionError::Invalid(vec![FieldError::new(
+                "campaign_id",
+                "Campagne : choisissez une campagne ouverte.",
+            )]));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    window_open(&campaign)?;
+    let catalogue = tenant_catalogue(&mut tx).await?;
+    let grade = first_grade(&catalogue, &campaign.distinction)?;
+    let id = store::insert_draft(
+        &mut tx,
+        DraftBy::Filing(&create),
+        &NewDossier {
+            campaign: campaign.id,
+            unit,
+            target_grade: &grade,
+            content,
+            laureate: None,
+        },
+    )
+    .await?;
+    journal::append(
+        &mut tx,
+        Actor::Agent(create.agent()),
+        Subject::Dossier(id),
+        EventKind::DossierCreated,
+        json!({"campaign": campaign.id, "unit": unit}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// The lowest grade of the campaign's distinction: where a new draft starts.
+fn first_grade(catalogue: &Catalogue, distinction: &DistinctionCode) -> ActionResult<GradeCode> {
+    catalogue
+        .distinction(distinction)
+        .and_then(|d| d.grade_at(0))
+        .map(|g| g.code.clone())
+        .ok_or_else(|| {
+            ActionError::conflict(
+                "campaign.distinction_not_in_catalogue",
+                format!(
+                    "La distinction de cette campagne ({distinction}) n'est plus au catalogue du ministère : aucun dossier ne peut y être créé."
+                ),
+            )
+        })
+}
+
+/// Loads a dossier the agent may read (filing unit or current level, the rule of
+/// [`Access::read_dossier`]), or 404/403.
+pub(crate) async fn readable(
+    tx: &mut TenantConn,
+    access: &Access,
+    id: DossierId,
+) -> ActionResult<Dossier> {
+    let dossier = store::read_dossier(tx, id, false).await?;
+    let draft = dossier.state == DossierState::Draft;
+    match access.read_dossier(dossier.unit_id, dossier.level_unit_id, draft) {
+        Ok(_) => Ok(dossier),
+        Err(napoleon_authz::Refusal::Denied) if draft => Err(ActionError::NotFound),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn editable(dossier: &Dossier) -> ActionResult<DossierState> {
+    let state = dossier.state;
+    if state.editable() {
+        Ok(state)
+    } else {
+        Err(ActionError::conflict(
+            "dossier.not_editable",
+            format!(
+                "Ce dossier est « {} » : il ne peut plus être modifié par le service rédacteur.",
+                state.label_fr()
+            ),
+        ))
+    }
+}
+
+/// Saves what was typed, whatever its validity (a draft keeps everything).
+pub(crate) async fn save(
+    ctx: &WebContext,
+    identity: &Identity,
+    id: DossierId,
+    target_grade: Option<&str>,
+    content: &Content,
+) -> ActionResult<()> {
+    within_bounds(content)?;
+    let (mut tx, access) = ctx.begin(identity).await?;
+    // Another unit's draft is a 404, as an unknown id; then the row is locked for the save.
+    readable(&mut tx, &access, id).await?;
+    let dossier = store::dossier(&mut tx, id).await?;
+    let update = access.authorize::<perm::NominationUpdate>(Scope::Unit(dossier.unit_id))?;
+    editable(&dossier)?;
+    let grade = match target_grade {
+        Some(g) => GradeCode::parse(g.trim()).map_err(|_| {
+            ActionError::Invalid(vec![FieldError::new(
+                "target_grade",
+                "Grade proposé : choisissez un grade de la distinction.",
+            )])
+        })?,
+        None => dossier.target_grade.clone(),
+    };
+    if grade == dossier.target_grade && content == dossier.content.expose() {
+        // Nothing changed: no write, no journal event.
+        tx.rollback().await;
+        return Ok(());
+    }
+    store::save_content(&mut tx, &update, id, &grade, content).await?;
+    journal::append(
+        &mut tx,
+        Actor::Agent(update.agent()),
+        Subject::Dossier(id),
+        EventKind::DossierSaved,
+        json!({"target_grade": grade}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The eligibility verdict for the dossier as it stands, or the engine's input error.
+pub(crate) fn verdict(
+    catalogue: &Catalogue,
+    campaign: &contracts::CampaignView,
+    dossier: &Dossier,
+) -> Result<Verdict, napoleon_rules::CaseError> {
+    let case = content::case_json(
+        dossier.content.expose(),
+        campaign.distinction.as_str(),
+        dossier.target_grade.as_str(),
+        campaign.promotion_date,
+    );
+    napoleon_rules::check_json(catalogue, &case.to_string())
+}
+
+/// Everything the review step shows.
+pub(crate) struct Review {
+    pub(crate) dossier: Dossier,
+    pub(crate) campaign: contracts::CampaignView,
+    pub(crate) catalogue: Catalogue,
+    pub(crate) verdict: Result<Verdict, napoleon_rules::CaseError>,
+    pub(crate) errors: Vec<FieldError>,
+    pub(crate) may_edit: bool,
+}
+
+/// Loads a dossier with its campaign and eligibility, for reading.
+pub(crate) async fn review(
+    ctx: &WebContext,
+    identity: &Identity,
+    id: DossierId,
+) -> ActionResult<Review> {
+    let (mut tx, access) = ctx.begin(identity).await?;
+    let dossier = readable(&mut tx, &access, id).await?;
+    let may_edit = access.may::<perm::NominationUpdate>(Scope::Unit(dossier.unit_id))?
+        && dossier.state.editable();
+    let campaign = contracts::campaign_by_id(&mut tx, dossier.campaign_id).await?;
+    let catalogue = tenant_catalogue(&mut tx).await?;
+    tx.rollback().await;
+    let verdict = verdict(&catalogue, &campaign, &dossier);
+    let errors = fields(content::check_all(dossier.content.expose(), today()));
+    Ok(Review {
+        dossier,
+        campaign,
+        catalogue,
+        verdict,
+        errors,
+        may_edit,
+    })
+}
+
+/// Submits the dossier: complete, not ineligible, within the window. Returns its number.
+pub(crate) async fn submit(
+    ctx: &WebContext,
+    identity: &Identity,
+    id: DossierId,
+) -> ActionResult<String> {
+    let (mut tx, access) = ctx.begin(identity).await?;
+    // Another unit's draft is a 404, as an unknown id; then the row is locked for the move.
+    readable(&mut tx, &access, id).await?;
+    let dossier = store::dossier(&mut tx, id).await?;
+    let submit = access.authorize::<perm::NominationSubmit>(Scope::Unit(dossier.unit_id))?;
+    let from = editable(&dossier)?;
+    from.apply(DossierEvent::Submit).map_err(|_| {
+        ActionError::conflict("dossier.wrong_state", "Ce dossier ne peut pas être déposé.")
+    })?;
+    let errors = content::check_all(dossier.content.expose(), today());
+    if !errors.is_empty() {
+        return Err(ActionError::Invalid(fields(errors)));
+    }
+    let campaign = contracts::campaign_by_id(&mut tx, dossier.campaign_id).await?;
+    if from == DossierState::Draft {
+        window_open(&campaign)?;
+    }
+    let catalogue = tenant_catalogue(&mut tx).await?;
+    match verdict(&catalogue, &campaign, &dossier) {
+        Ok(v) if v.verdict == VerdictKind::Ineligible => {
+            return Err(ActionError::conflict(
+                "dossier.ineligible",
+                "Le candidat ne remplit pas les conditions statutaires à la date de la promotion : voir les motifs à l'étape « Vérification et dépôt ».",
+            ));
+        }
+        Ok(_) => {}
+        Err(e) => {
+            return Err(ActionError::Invalid(vec![FieldError::new(
+                e.field().unwrap_or("target_grade").to_owned(),
+                e.body().message,
+            )]));
+        }
+    }
+    let prefix = format!(
+        "{}-{}",
+        campaign.distinction,
+        campaign.promotion_date.format("%Y-%m")
+    );
+    let number = store::number_and_submit(&mut tx, &submit, &dossier, &prefix).await?;
+    journal::append(
+        &mut tx,
+        Actor::Agent(submit.agent()),
+        Subject::Dossier(id),
+        EventKind::DossierSubmitted,
+        json!({"number": number, "resubmission": from == DossierState::ComplementRequested}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(number)
+}

@@ -1,0 +1,252 @@
+//! The multi-step nomination form: each step's page built from the form's named field table
+//! (`napoleon_rules::content::form`), saving what was typed whatever its validity, checking
+//! the step on « Continuer », and submission from the last step.
+
+use axum::Extension;
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use napoleon_identity::Identity;
+use napoleon_kernel::DossierId;
+use napoleon_rules::content::form::{self, FormField};
+use napoleon_rules::content::{self, CareerPeriod, Content, HeldDistinction, Step};
+use napoleon_web::{
+    ActionError, FieldError, FormFields, Group, IdPaths, WebContext, WebError, WebResult,
+};
+
+use super::step_view::step_view;
+use super::{Notice, web};
+use crate::domain;
+
+/// The career step's repeated rows (`career-0-from`…).
+pub(super) const CAREER: Group = Group {
+    prefix: "career",
+    fields: &[
+        form::CAREER_FROM.name,
+        form::CAREER_TO.name,
+        form::CAREER_KIND.name,
+        form::CAREER_POSITION.name,
+    ],
+    max_rows: content::MAX_CAREER_PERIODS,
+    label: "Carrière",
+    rows_noun: "périodes",
+};
+
+/// The distinctions step's repeated rows (`distinctions-0-grade`…).
+pub(super) const DISTINCTIONS: Group = Group {
+    prefix: "distinctions",
+    fields: &[
+        form::HELD_DISTINCTION.name,
+        form::HELD_GRADE.name,
+        form::HELD_DECREED_ON.name,
+        form::HELD_RECEIVED_ON.name,
+    ],
+    max_rows: content::MAX_HELD_DISTINCTIONS,
+    label: "Distinctions détenues",
+    rows_noun: "distinctions",
+};
+
+pub(crate) async fn step(
+    State(ctx): State<WebContext>,
+    Extension(identity): Extension<Identity>,
+    IdPaths(id, n): IdPaths<DossierId, usize>,
+    Query(notice): Query<Notice>,
+) -> WebResult<Response> {
+    let step = Step::from_number(n).ok_or(WebError::NotFound)?;
+    let review = domain::review(&ctx, &identity, id).await.map_err(web)?;
+    render_step(
+        &ctx,
+        &identity,
+        &review,
+        step,
+        Vec::new(),
+        notice.enregistre.is_some(),
+    )
+}
+
+fn render_step(
+    ctx: &WebContext,
+    identity: &Identity,
+    review: &domain::Review,
+    step: Step,
+    errors: Vec<FieldError>,
+    saved: bool,
+) -> WebResult<Response> {
+    // At the last step, show what submission would refuse (with links to the steps).
+    let errors = if step == Step::Review && errors.is_empty() && review.may_edit {
+        review.errors.clone()
+    } else {
+        errors
+    };
+    let title = format!("Dossier — {}", step.title());
+    let view = step_view(review, step, errors, saved);
+    Ok(ctx
+        .page(identity, "intake/step", &title, &view)?
+        .into_response())
+}
+
+/// Folds the step's form fields into the stored content (other steps' fields are kept).
+/// Repeated rows are the rows actually posted, in index order.
+///
+/// # Errors
+/// A 422 naming the group when a row's name is malformed or beyond the group's maximum.
+fn merge(content: &mut Content, step: Step, pairs: &FormFields) -> WebResult<()> {
+    match step {
+        Step::Candidate => {
+            let c = &mut content.candidate;
+            let typed = |spec: FormField| pairs.get(spec.name).to_owned();
+            c.birth_name = typed(form::BIRTH_NAME);
+            c.usual_name = typed(form::USUAL_NAME);
+            c.given_names = typed(form::GIVEN_NAMES);
+            c.sex = typed(form::SEX);
+            c.birth_date = typed(form::BIRTH_DATE);
+            c.birth_place = typed(form::BIRTH_PLACE);
+            c.nationality = typed(form::NATIONALITY).trim().to_uppercase();
+            c.french_since = typed(form::FRENCH_SINCE);
+            c.residence_department = typed(form::RESIDENCE_DEPARTMENT).trim().to_uppercase();
+        }
+        Step::Career => {
+            content.career = pairs
+                .rows(&CAREER)?
+                .iter()
+                .map(|row| CareerPeriod {
+                    from: row.get(form::CAREER_FROM.name).to_owned(),
+                    to: row.get(form::CAREER_TO.name).to_owned(),
+                    kind: row.get(form::CAREER_KIND.name).to_owned(),
+                    position: row.get(form::CAREER_POSITION.name).to_owned(),
+                })
+                .collect();
+            while content.career.len() > 1
+                && content.career.last() == Some(&CareerPeriod::default())
+            {
+                content.career.pop();
+            }
+        }
+        Step::Distinctions => {
+            content.distinctions = pairs
+                .rows(&DISTINCTIONS)?
+                .iter()
+                .map(|row| HeldDistinction {
+                    distinction: row.get(form::HELD_DISTINCTION.name).to_owned(),
+                    grade: row.get(form::HELD_GRADE.name).to_owned(),
+                    decreed_on: row.get(form::HELD_DECREED_ON.name).to_owned(),
+                    received_on: row.get(form::HELD_RECEIVED_ON.name).to_owned(),
+                })
+                .filter(|x| *x != HeldDistinction::default())
+                .collect();
+        }
+        Step::Proposal => {
+            content.motifs = pairs.get(form::MOTIFS.name).to_owned();
+            content.criminal_record_issued_on = pairs.get(form::CRIMINAL_RECORD.name).to_owned();
+        }
+        Step::Review => {}
+    }
+    Ok(())
+}
+
+pub(crate) async fn save_step(
+    State(ctx): State<WebContext>,
+    Extension(identity): Extension<Identity>,
+    IdPaths(id, n): IdPaths<DossierId, usize>,
+    pairs: FormFields,
+) -> WebResult<Response> {
+    let step = Step::from_number(n).ok_or(WebError::NotFound)?;
+    let action = pairs.get("_action").to_owned();
+    let current = domain::review(&ctx, &identity, id).await.map_err(web)?;
+    if !current.may_edit {
+        return Err(WebError::Conflict {
+            code: "dossier.not_editable",
+            message: "Ce dossier ne peut plus être modifié : seul le service déposant modifie un brouillon ou un dossier renvoyé pour complément.".to_owned(),
+        });
+    }
+    if step == Step::Review {
+        return submit_from(&ctx, &identity, id, current).await;
+    }
+    let mut content = current.dossier.content.expose().clone();
+    // A malformed row name is a 422 and changes nothing (no page sends one).
+    merge(&mut content, step, &pairs)?;
+    // Adding a row beyond the group's maximum is refused on the page; the rest is saved.
+    let mut refused_row = None;
+    match action.as_str() {
+        "ajouter-periode" if content.career.len() < CAREER.max_rows => {
+            content.career.push(CareerPeriod::default());
+        }
+        "ajouter-distinction" if content.distinctions.len() < DISTINCTIONS.max_rows => {
+            content.distinctions.push(HeldDistinction::default());
+        }
+        "ajouter-periode" => {
+            refused_row = Some(FieldError::new("career", CAREER.too_many_rows()));
+        }
+        "ajouter-distinction" => {
+            refused_row = Some(FieldError::new(
+                "distinctions",
+                DISTINCTIONS.too_many_rows(),
+            ));
+        }
+        _ => {}
+    }
+    // A grade left on « — Choisir — » keeps the previous one: the rest is saved all the same,
+    // and « Continuer » says what is missing.
+    let typed_grade = (step == Step::Proposal).then(|| pairs.get(form::TARGET_GRADE.name).trim());
+    let grade = typed_grade.filter(|g| napoleon_rules::GradeCode::parse(g).is_ok());
+    // Saved first, whatever its validity: nothing typed is lost. Only content out of its hard
+    // bounds (fields longer than any real value) is refused; the page then shows what was
+    // typed with the errors.
+    match domain::save(&ctx, &identity, id, grade, &content).await {
+        Ok(()) => {}
+        Err(ActionError::Invalid(errors)) => {
+            let mut typed = current;
+            typed.dossier.content = napoleon_kernel::Personal::new(content);
+            let mut page = render_step(&ctx, &identity, &typed, step, errors, false)?;
+            *page.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            return Ok(page);
+        }
+        Err(e) => return Err(web(e)),
+    }
+    let here = format!("/intake/dossiers/{id}/etape/{n}");
+    if let Some(refusal) = refused_row {
+        let review = domain::review(&ctx, &identity, id).await.map_err(web)?;
+        return render_step(&ctx, &identity, &review, step, vec![refusal], true);
+    }
+    match action.as_str() {
+        "continuer" => {
+            let mut errors = domain::fields(content::check_step(&content, step, domain::today()));
+            if typed_grade.is_some() && grade.is_none() {
+                errors.insert(
+                    0,
+                    FieldError::new("target_grade", "Grade proposé : choisissez un grade."),
+                );
+            }
+            if errors.is_empty() {
+                Ok(Redirect::to(&format!("/intake/dossiers/{id}/etape/{}", n + 1)).into_response())
+            } else {
+                let review = domain::review(&ctx, &identity, id).await.map_err(web)?;
+                render_step(&ctx, &identity, &review, step, errors, true)
+            }
+        }
+        "ajouter-periode" | "ajouter-distinction" => Ok(Redirect::to(&here).into_response()),
+        _ => Ok(Redirect::to(&format!("{here}?enregistre=1")).into_response()),
+    }
+}
+
+async fn submit_from(
+    ctx: &WebContext,
+    identity: &Identity,
+    id: DossierId,
+    current: domain::Review,
+) -> WebResult<Response> {
+    match domain::submit(ctx, identity, id).await {
+        Ok(_) => Ok(Redirect::to(&format!("/intake/dossiers/{id}/recepisse")).into_response()),
+        Err(ActionError::Invalid(errors)) => {
+            render_step(ctx, identity, &current, Step::Review, errors, false)
+        }
+        Err(ActionError::Conflict { message, .. }) => render_step(
+            ctx,
+            identity,
+            &current,
+            Step::Review,
+            vec![FieldError::new("depot", message)],
+            false,
+        ),
+        Err(e) => Err(web(e)),
+    }
+}

@@ -1,0 +1,455 @@
+//! The view model of a step page: every input built from the form's named field table, the
+//! eligibility verdict and the summary of the last step.
+
+use napoleon_rules::content::form::{self, FormField};
+use napoleon_rules::content::{CAREER_KINDS, CareerPeriod, HeldDistinction, Step};
+use napoleon_rules::dossier::DossierState;
+use napoleon_rules::{Severity, VerdictKind, fr_date};
+use napoleon_web::{FieldError, Group};
+use serde::Serialize;
+
+use super::Choice;
+use super::step::{CAREER, DISTINCTIONS};
+use crate::domain;
+
+#[derive(Serialize, Clone)]
+struct Field {
+    id: String,
+    label: String,
+    hint: String,
+    value: String,
+    error: Option<String>,
+    kind: &'static str,
+    autocomplete: &'static str,
+    required: bool,
+}
+
+#[derive(Serialize)]
+struct SelectField {
+    id: String,
+    label: String,
+    error: Option<String>,
+    options: Vec<Choice>,
+    required: bool,
+}
+
+#[derive(Serialize)]
+struct CareerRowView {
+    n: usize,
+    from: Field,
+    to: Field,
+    kind: SelectField,
+    position: Field,
+}
+
+#[derive(Serialize)]
+struct HeldRowView {
+    n: usize,
+    distinction: SelectField,
+    grade: SelectField,
+    decreed_on: Field,
+    received_on: Field,
+}
+
+#[derive(Serialize)]
+struct StepLink {
+    number: usize,
+    title: &'static str,
+    href: String,
+    current: bool,
+}
+
+#[derive(Serialize)]
+struct ReasonView {
+    message: String,
+    article: String,
+    blocking: bool,
+    warning: bool,
+}
+
+#[derive(Serialize, Default)]
+struct VerdictView {
+    eligible: bool,
+    ineligible: bool,
+    warning: bool,
+    eligible_from: Option<String>,
+    reasons: Vec<ReasonView>,
+    input_error: Option<String>,
+}
+
+#[derive(Serialize, Default)]
+struct Summary {
+    identity: Vec<(String, String)>,
+    career: Vec<String>,
+    distinctions: Vec<String>,
+    motifs: String,
+    criminal_record: String,
+    grade: String,
+}
+
+/// The candidate step's inputs, by name (the template names each one).
+#[derive(Serialize)]
+struct CandidateFields {
+    birth_name: Field,
+    usual_name: Field,
+    given_names: Field,
+    sex: SelectField,
+    birth_date: Field,
+    birth_place: Field,
+    nationality: Field,
+    french_since: Field,
+    residence_department: Field,
+}
+
+#[derive(Serialize)]
+pub(super) struct StepView {
+    id: String,
+    number: Option<String>,
+    campaign: String,
+    state: String,
+    step_number: usize,
+    step_title: &'static str,
+    next_title: Option<&'static str>,
+    steps: Vec<StepLink>,
+    action: String,
+    errors: Vec<FieldError>,
+    error_count: usize,
+    saved: bool,
+    editable: bool,
+    candidate: bool,
+    career: bool,
+    distinctions: bool,
+    proposal: bool,
+    review: bool,
+    candidate_fields: CandidateFields,
+    career_rows: Vec<CareerRowView>,
+    held_rows: Vec<HeldRowView>,
+    target_grade: SelectField,
+    motifs: Field,
+    criminal_record: Field,
+    verdict: VerdictView,
+    summary: Summary,
+    complement: bool,
+    previous: Option<String>,
+}
+
+/// The input of `spec` named `id` (its own name, or `career-0-from` in a row).
+fn field(spec: &FormField, id: &str, value: &str, errors: &[FieldError]) -> Field {
+    Field {
+        id: id.to_owned(),
+        label: spec.label.to_owned(),
+        hint: spec.hint.to_owned(),
+        value: value.to_owned(),
+        error: error_of(errors, id),
+        kind: spec.kind.input(),
+        autocomplete: spec.autocomplete,
+        required: spec.required,
+    }
+}
+
+/// The list of `spec` named `id`, with « — Choisir — » first.
+fn select(
+    spec: &FormField,
+    id: &str,
+    value: &str,
+    options: &[(String, String)],
+    errors: &[FieldError],
+) -> SelectField {
+    SelectField {
+        id: id.to_owned(),
+        label: spec.label.to_owned(),
+        error: error_of(errors, id),
+        options: std::iter::once(Choice {
+            value: String::new(),
+            label: "— Choisir —".to_owned(),
+            selected: value.is_empty(),
+        })
+        .chain(options.iter().map(|(v, l)| Choice {
+            value: v.clone(),
+            label: l.clone(),
+            selected: v == value,
+        }))
+        .collect(),
+        required: spec.required,
+    }
+}
+
+fn error_of(errors: &[FieldError], id: &str) -> Option<String> {
+    errors
+        .iter()
+        .find(|e| e.field == id)
+        .map(|e| e.message.clone())
+}
+
+/// A repeated row's input name: `career-0-from`.
+fn row_id(group: &Group, i: usize, spec: &FormField) -> String {
+    format!("{}-{i}-{}", group.prefix, spec.name)
+}
+
+pub(super) fn step_view(
+    review: &domain::Review,
+    step: Step,
+    errors: Vec<FieldError>,
+    saved: bool,
+) -> StepView {
+    let d = &review.dossier;
+    let c = d.content.expose();
+    let e = &errors;
+    let id = d.id.to_string();
+    let distinctions: Vec<(String, String)> = review
+        .catalogue
+        .distinctions()
+        .iter()
+        .map(|x| (x.code.as_str().to_owned(), x.name.clone()))
+        .collect();
+    let mut grades: Vec<(String, String)> = Vec::new();
+    for x in review.catalogue.distinctions() {
+        for g in &x.grades {
+            if !grades.iter().any(|(code, _)| code == g.code.as_str()) {
+                grades.push((g.code.as_str().to_owned(), g.label.clone()));
+            }
+        }
+    }
+    let own_grades: Vec<(String, String)> = review
+        .catalogue
+        .distinction(&review.campaign.distinction)
+        .cloned()
+        .map(|x| {
+            x.grades
+                .iter()
+                .map(|g| (g.code.as_str().to_owned(), g.label.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let kinds: Vec<(String, String)> = CAREER_KINDS
+        .iter()
+        .map(|(k, l)| ((*k).to_owned(), (*l).to_owned()))
+        .collect();
+    let mut career = c.career.clone();
+    if career.is_empty() {
+        career.push(CareerPeriod::default());
+    }
+    let mut held = c.distinctions.clone();
+    if held.is_empty() {
+        held.push(HeldDistinction::default());
+    }
+    let state = Some(d.state);
+    let verdict = match &review.verdict {
+        Ok(v) => VerdictView {
+            eligible: v.verdict == VerdictKind::Eligible,
+            ineligible: v.verdict == VerdictKind::Ineligible,
+            warning: v.verdict == VerdictKind::Warning,
+            eligible_from: v.eligible_from.map(fr_date),
+            reasons: v
+                .reasons
+                .iter()
+                .map(|r| ReasonView {
+                    message: r.message.clone(),
+                    article: r.article.to_string(),
+                    blocking: r.severity == Severity::Blocking,
+                    warning: r.severity == Severity::Warning,
+                })
+                .collect(),
+            input_error: None,
+        },
+        Err(err) => VerdictView {
+            input_error: Some(err.body().message),
+            ..VerdictView::default()
+        },
+    };
+    let summary = Summary {
+        identity: vec![
+            (
+                "Nom de naissance".to_owned(),
+                c.candidate.birth_name.clone(),
+            ),
+            ("Nom d'usage".to_owned(), c.candidate.usual_name.clone()),
+            ("Prénoms".to_owned(), c.candidate.given_names.clone()),
+            (
+                "Sexe".to_owned(),
+                match c.candidate.sex.as_str() {
+                    "F" => "Femme".to_owned(),
+                    "M" => "Homme".to_owned(),
+                    _ => String::new(),
+                },
+            ),
+            (
+                "Date de naissance".to_owned(),
+                c.candidate.birth_date.clone(),
+            ),
+            (
+                "Lieu de naissance".to_owned(),
+                c.candidate.birth_place.clone(),
+            ),
+            ("Nationalité".to_owned(), c.candidate.nationality.clone()),
+            (
+                "Nationalité française acquise le".to_owned(),
+                c.candidate.french_since.clone(),
+            ),
+            (
+                "Département de résidence".to_owned(),
+                c.candidate.residence_department.clone(),
+            ),
+        ],
+        career: c
+            .career
+            .iter()
+            .filter(|p| !p.from.is_empty() || !p.position.is_empty())
+            .map(CareerPeriod::summary)
+            .collect(),
+        distinctions: c
+            .distinctions
+            .iter()
+            .filter(|x| !x.distinction.is_empty())
+            .map(|x| {
+                format!(
+                    "{} {} — décret du {} — réception le {}",
+                    x.distinction, x.grade, x.decreed_on, x.received_on
+                )
+            })
+            .collect(),
+        motifs: c.motifs.clone(),
+        criminal_record: c.criminal_record_issued_on.clone(),
+        grade: own_grades
+            .iter()
+            .find(|(code, _)| code == d.target_grade.as_str())
+            .map_or_else(|| d.target_grade.to_string(), |(_, l)| l.clone()),
+    };
+    let n = step.number();
+    StepView {
+        id: id.clone(),
+        number: d.number.clone(),
+        campaign: review.campaign.label.clone(),
+        state: state.map_or("", DossierState::label_fr).to_owned(),
+        step_number: n,
+        step_title: step.title(),
+        next_title: Step::from_number(n + 1).map(Step::title),
+        steps: Step::ALL
+            .iter()
+            .map(|s| StepLink {
+                number: s.number(),
+                title: s.title(),
+                href: format!("/intake/dossiers/{id}/etape/{}", s.number()),
+                current: *s == step,
+            })
+            .collect(),
+        action: format!("/intake/dossiers/{id}/etape/{n}"),
+        error_count: errors.len(),
+        saved,
+        editable: review.may_edit,
+        candidate: step == Step::Candidate,
+        career: step == Step::Career,
+        distinctions: step == Step::Distinctions,
+        proposal: step == Step::Proposal,
+        review: step == Step::Review,
+        candidate_fields: {
+            let c = &c.candidate;
+            let text = |spec: &FormField, value: &str| field(spec, spec.name, value, e);
+            CandidateFields {
+                birth_name: text(&form::BIRTH_NAME, &c.birth_name),
+                usual_name: text(&form::USUAL_NAME, &c.usual_name),
+                given_names: text(&form::GIVEN_NAMES, &c.given_names),
+                sex: select(
+                    &form::SEX,
+                    form::SEX.name,
+                    &c.sex,
+                    &[
+                        ("F".to_owned(), "Femme".to_owned()),
+                        ("M".to_owned(), "Homme".to_owned()),
+                    ],
+                    e,
+                ),
+                birth_date: text(&form::BIRTH_DATE, &c.birth_date),
+                birth_place: text(&form::BIRTH_PLACE, &c.birth_place),
+                nationality: text(&form::NATIONALITY, &c.nationality),
+                french_since: text(&form::FRENCH_SINCE, &c.french_since),
+                residence_department: text(&form::RESIDENCE_DEPARTMENT, &c.residence_department),
+            }
+        },
+        career_rows: career
+            .iter()
+            .enumerate()
+            .map(|(i, p)| CareerRowView {
+                n: i + 1,
+                from: field(
+                    &form::CAREER_FROM,
+                    &row_id(&CAREER, i, &form::CAREER_FROM),
+                    &p.from,
+                    e,
+                ),
+                to: field(
+                    &form::CAREER_TO,
+                    &row_id(&CAREER, i, &form::CAREER_TO),
+                    &p.to,
+                    e,
+                ),
+                kind: select(
+                    &form::CAREER_KIND,
+                    &row_id(&CAREER, i, &form::CAREER_KIND),
+                    &p.kind,
+                    &kinds,
+                    e,
+                ),
+                position: field(
+                    &form::CAREER_POSITION,
+                    &row_id(&CAREER, i, &form::CAREER_POSITION),
+                    &p.position,
+                    e,
+                ),
+            })
+            .collect(),
+        held_rows: held
+            .iter()
+            .enumerate()
+            .map(|(i, x)| HeldRowView {
+                n: i + 1,
+                distinction: select(
+                    &form::HELD_DISTINCTION,
+                    &row_id(&DISTINCTIONS, i, &form::HELD_DISTINCTION),
+                    &x.distinction,
+                    &distinctions,
+                    e,
+                ),
+                grade: select(
+                    &form::HELD_GRADE,
+                    &row_id(&DISTINCTIONS, i, &form::HELD_GRADE),
+                    &x.grade,
+                    &grades,
+                    e,
+                ),
+                decreed_on: field(
+                    &form::HELD_DECREED_ON,
+                    &row_id(&DISTINCTIONS, i, &form::HELD_DECREED_ON),
+                    &x.decreed_on,
+                    e,
+                ),
+                received_on: field(
+                    &form::HELD_RECEIVED_ON,
+                    &row_id(&DISTINCTIONS, i, &form::HELD_RECEIVED_ON),
+                    &x.received_on,
+                    e,
+                ),
+            })
+            .collect(),
+        target_grade: select(
+            &form::TARGET_GRADE,
+            form::TARGET_GRADE.name,
+            d.target_grade.as_str(),
+            &own_grades,
+            e,
+        ),
+        motifs: field(&form::MOTIFS, form::MOTIFS.name, &c.motifs, e),
+        verdict,
+        summary,
+        complement: state == Some(DossierState::ComplementRequested),
+        previous: Step::from_number(n.saturating_sub(1))
+            .map(|s| format!("/intake/dossiers/{id}/etape/{}", s.number())),
+        criminal_record: field(
+            &form::CRIMINAL_RECORD,
+            form::CRIMINAL_RECORD.name,
+            &c.criminal_record_issued_on,
+            e,
+        ),
+        errors,
+    }
+}
