@@ -41,11 +41,10 @@ if grep -rln --include='*.rs' -E 'diesel::|sql_query' services/*/src | grep -v '
     echo "boundary violated: SQL outside store modules (files above)" >&2
     fail=1
 fi
-# 3b. One use case, one tenant transaction, opened by its domain function: no http module
-#     opens one (`ctx.begin`, `db.tenant`, `db.platform`, `db.identity`). The gateway's
-#     handlers join this check when they move into the same rooms (issue « One house »).
-if grep -rn --include='*.rs' -E '\.begin\(|db\.tenant\(|\.platform\(\)|db\.identity\(' \
-    services/{intake,instruction,decisions,promotion}/src/http* services/*/src/api.rs 2>/dev/null; then
+# 3b. One use case, one tenant transaction, opened by its domain function: no http or api
+#     module opens one (`ctx.begin`, `db.tenant`, `db.platform`, `db.identity`).
+if grep -rn --include='*.rs' -E '\.begin\(|db\.tenant\(|\.platform\(\)|db\.identity\(|IdentityConn::begin' \
+    services/*/src/http* services/*/src/api.rs 2>/dev/null; then
     echo "boundary violated: a transaction opened in an http or api module (lines above)" >&2
     fail=1
 fi

@@ -9,18 +9,15 @@
 //! Every route declares its [`Access`] in [`route_table`]; the router is built from that
 //! table, so no route exists without a declaration (deny by default).
 
-mod admin;
 pub mod agent;
-mod auth;
-mod catalogue_page;
 mod csrf;
+mod domain;
 pub mod forward;
+mod http;
 pub mod oidc;
-mod operator;
-mod pages;
-mod policy_page;
 pub mod provisioning;
 pub mod session_store;
+mod store;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -208,32 +205,32 @@ pub fn route_table() -> Vec<RouteSpec> {
 
 fn handler(method: &Method, path: &str) -> Option<MethodRouter<GatewayState>> {
     Some(match (method.as_str(), path) {
-        ("GET", "/") => get(pages::home),
-        ("GET", "/accessibilite") => get(pages::accessibility),
-        ("GET", "/connexion") => get(auth::login_page),
-        ("GET", "/connexion/{provider}") => get(auth::login_start),
-        ("GET", "/connexion/retour") => get(auth::callback),
-        ("GET", "/deconnexion/retour") => get(auth::logout_return),
-        ("POST", "/deconnexion") => post(auth::logout),
-        ("GET", "/choisir-ministere") => get(pages::tenant_picker),
-        ("POST", "/choisir-ministere") => post(pages::choose_tenant),
-        ("GET", "/acces-non-accorde") => get(pages::no_access),
-        ("GET", "/administration/membres") => get(admin::members),
-        ("POST", "/administration/membres") => post(admin::grant),
-        ("POST", "/administration/membres/{id}/retrait") => post(admin::revoke),
+        ("GET", "/") => get(http::pages::home),
+        ("GET", "/accessibilite") => get(http::pages::accessibility),
+        ("GET", "/connexion") => get(http::auth::login_page),
+        ("GET", "/connexion/{provider}") => get(http::auth::login_start),
+        ("GET", "/connexion/retour") => get(http::auth::callback),
+        ("GET", "/deconnexion/retour") => get(http::auth::logout_return),
+        ("POST", "/deconnexion") => post(http::auth::logout),
+        ("GET", "/choisir-ministere") => get(http::pages::tenant_picker),
+        ("POST", "/choisir-ministere") => post(http::pages::choose_tenant),
+        ("GET", "/acces-non-accorde") => get(http::pages::no_access),
+        ("GET", "/administration/membres") => get(http::members::members),
+        ("POST", "/administration/membres") => post(http::members::grant),
+        ("POST", "/administration/membres/{id}/retrait") => post(http::members::revoke),
         ("POST", "/api/v1/eligibility") => post(forward::eligibility),
-        ("GET", "/exploitation") => get(operator::overview),
-        ("POST", "/exploitation/ministeres") => post(operator::create_tenant),
-        ("POST", "/exploitation/admissions") => post(operator::add_admission),
+        ("GET", "/exploitation") => get(http::operator::overview),
+        ("POST", "/exploitation/ministeres") => post(http::operator::create_tenant),
+        ("POST", "/exploitation/admissions") => post(http::operator::add_admission),
         ("POST", "/exploitation/admissions/{tenant}/{id}/retrait") => {
-            post(operator::remove_admission)
+            post(http::operator::remove_admission)
         }
-        ("GET", "/administration/catalogue") => get(catalogue_page::overview),
-        ("POST", "/administration/catalogue") => post(catalogue_page::add),
-        ("GET", "/administration/catalogue/{file}") => get(catalogue_page::edit),
-        ("POST", "/administration/catalogue/{file}") => post(catalogue_page::update),
-        ("GET", "/administration/politique") => get(policy_page::show),
-        ("POST", "/administration/politique") => post(policy_page::save),
+        ("GET", "/administration/catalogue") => get(http::catalogue::overview),
+        ("POST", "/administration/catalogue") => post(http::catalogue::add),
+        ("GET", "/administration/catalogue/{file}") => get(http::catalogue::edit),
+        ("POST", "/administration/catalogue/{file}") => post(http::catalogue::update),
+        ("GET", "/administration/politique") => get(http::policy::show),
+        ("POST", "/administration/politique") => post(http::policy::save),
         (m, p) if forward::SERVICES.iter().any(|s| s.1 == p) => match m {
             "GET" => get(forward::forward),
             "POST" => post(forward::forward),

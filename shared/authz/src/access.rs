@@ -141,8 +141,11 @@ pub mod perm {
         RadarRead = Radar: Read,
         RadarPropose = Radar: Propose,
         EligibilityCheck = Eligibility: Check,
+        MembersRead = Members: Read,
         MembersManage = Members: Manage,
+        PolicyRead = Policy: Read,
         PolicyManage = Policy: Manage,
+        CatalogueRead = Catalogue: Read,
         CatalogueManage = Catalogue: Manage,
     }
 }

@@ -331,6 +331,26 @@ pub enum AdmissionKind {
     IdpId,
 }
 
+impl AdmissionKind {
+    /// Every kind.
+    pub const ALL: [Self; 2] = [Self::EmailDomain, Self::IdpId];
+
+    /// The stored and posted name.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::EmailDomain => "email_domain",
+            Self::IdpId => "idp_id",
+        }
+    }
+
+    /// Parses a stored or posted name.
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+}
+
 /// One admission rule.
 #[derive(Debug, Clone)]
 pub struct AdmissionRule {
@@ -358,18 +378,16 @@ pub async fn list_admission_rules(tx: &mut TenantConn) -> Result<Vec<AdmissionRu
         ))
         .load(tx.pg())
         .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, kind, value)| AdmissionRule {
-            id,
-            kind: if kind == "idp_id" {
-                AdmissionKind::IdpId
-            } else {
-                AdmissionKind::EmailDomain
-            },
-            value,
+    rows.into_iter()
+        .map(|(id, kind, value)| {
+            Ok(AdmissionRule {
+                id,
+                kind: AdmissionKind::parse(&kind)
+                    .ok_or_else(|| DbError::corrupt("admission_rules.kind", &kind))?,
+                value,
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// Removes an admission rule; false if there was none with this id in the tenant.
@@ -398,15 +416,11 @@ pub async fn add_admission_rule(
     value: &str,
 ) -> Result<(), DbError> {
     let tenant = tx.tenant().as_uuid();
-    let kind = match kind {
-        AdmissionKind::EmailDomain => "email_domain",
-        AdmissionKind::IdpId => "idp_id",
-    };
     diesel::insert_into(admission_rules::table)
         .values((
             admission_rules::tenant_id.eq(tenant),
             admission_rules::id.eq(uuid::Uuid::now_v7()),
-            admission_rules::kind.eq(kind),
+            admission_rules::kind.eq(kind.as_str()),
             admission_rules::value.eq(value.to_lowercase()),
         ))
         .on_conflict_do_nothing()

@@ -7,15 +7,14 @@ use axum::Form;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use napoleon_db::core::{self, NewOrgUnit, NewTenant};
 use napoleon_db::identity;
-use napoleon_db::journal::{self, Actor, EventKind, Subject};
-use napoleon_db::migrate::{self, Readiness};
-use napoleon_kernel::{Email, OrgUnitCode, OrgUnitKind, Role, TenantSlug};
-use napoleon_web::{IdPaths, WebError, WebResult};
+use napoleon_db::migrate::Readiness;
+use napoleon_kernel::{Email, OrgUnitCode, TenantSlug};
+use napoleon_web::{IdPaths, WebResult};
 use serde::{Deserialize, Serialize};
 
-use crate::pages::render;
+use super::render;
+use crate::domain;
 use crate::{GatewayState, RequestAgent};
 
 #[derive(Serialize, Debug)]
@@ -76,16 +75,13 @@ async fn page(
     form: TenantForm,
     errors: Option<FormErrors>,
 ) -> WebResult<Response> {
-    let readiness = migrate::readiness(&state.ctx.db).await;
-    let (pool_open, pool_idle, pool_max) = state.ctx.db.usage();
-    let mut conn = state.ctx.db.platform().await?;
+    let domain::operator::Overview {
+        readiness,
+        pool: (pool_open, pool_idle, pool_max),
+        tenants: listed,
+    } = domain::operator::overview(state).await?;
     let mut tenants = Vec::new();
-    for t in core::list_tenants(&mut conn).await? {
-        // Admission rules are platform settings kept in each tenant: read them tenant by
-        // tenant, nothing else of the tenant.
-        let mut tx = state.ctx.db.tenant(t.id).await?;
-        let rules = identity::list_admission_rules(&mut tx).await?;
-        tx.rollback().await;
+    for (t, rules) in listed {
         tenants.push(TenantLine {
             id: t.id.to_string(),
             name: t.name,
@@ -157,18 +153,18 @@ pub(crate) async fn create_tenant(
         };
         return page(&state, &agent, form, Some(errors)).await;
     };
-    let (tenant, created) = {
-        let mut conn = state.ctx.db.platform().await?;
-        core::ensure_tenant(
-            &mut conn,
-            &NewTenant {
-                slug,
-                name,
-                is_sandbox: form.sandbox.is_some(),
-            },
-        )
-        .await?
-    };
+    let created = domain::operator::create_tenant(
+        &state,
+        &agent,
+        &domain::operator::NewMinistry {
+            slug,
+            name,
+            code,
+            admin,
+            sandbox: form.sandbox.is_some(),
+        },
+    )
+    .await?;
     if !created {
         let errors = FormErrors {
             taken: true,
@@ -176,61 +172,6 @@ pub(crate) async fn create_tenant(
         };
         return page(&state, &agent, form, Some(errors)).await;
     }
-    let actor = Actor::Agent(agent.agent);
-    let mut tx = state.ctx.db.tenant(tenant.id).await?;
-    journal::append(
-        &mut tx,
-        actor,
-        Subject::Tenant(tenant.id),
-        EventKind::TenantCreated,
-        serde_json::json!({ "slug": slug.as_str(), "name": name, "is_sandbox": tenant.is_sandbox }),
-    )
-    .await?;
-    let (root, _) = core::ensure_org_unit(
-        &mut tx,
-        &NewOrgUnit {
-            parent_id: None,
-            kind: OrgUnitKind::Ministere,
-            code,
-            name,
-        },
-    )
-    .await?;
-    journal::append(
-        &mut tx,
-        actor,
-        Subject::OrgUnit(root.id),
-        EventKind::OrgUnitCreated,
-        serde_json::json!({ "kind": "ministere", "code": code.as_str(), "name": name }),
-    )
-    .await?;
-    crate::provisioning::seed_tenant_defaults(
-        &mut tx,
-        actor,
-        &crate::provisioning::NATIONAL_CATALOGUE,
-    )
-    .await
-    .map_err(|e| match e {
-        crate::provisioning::ProvisionError::Db(db) => WebError::from(db),
-        other => WebError::Internal(other.to_string()),
-    })?;
-    let (membership, _) = identity::grant(
-        &mut tx,
-        admin,
-        root.id,
-        Some(Role::Administrateur),
-        &format!("agent:{}", agent.agent),
-    )
-    .await?;
-    journal::append(
-        &mut tx,
-        actor,
-        Subject::Membership(membership),
-        EventKind::MembershipGranted,
-        serde_json::json!({ "unit": root.id, "role": Role::Administrateur.as_str() }),
-    )
-    .await?;
-    tx.commit().await?;
     Ok(Redirect::to("/exploitation").into_response())
 }
 
@@ -268,17 +209,10 @@ pub(crate) async fn add_admission(
     Extension(agent): Extension<RequestAgent>,
     Form(form): Form<AdmissionForm>,
 ) -> WebResult<Response> {
-    let kind = match form.kind.as_str() {
-        "email_domain" => Some(identity::AdmissionKind::EmailDomain),
-        "idp_id" => Some(identity::AdmissionKind::IdpId),
-        _ => None,
-    };
+    let kind = identity::AdmissionKind::parse(&form.kind);
     let value = form.value.trim().trim_start_matches('@').to_lowercase();
     let tenant = match TenantSlug::parse(form.tenant.trim()) {
-        Ok(slug) => {
-            let mut conn = state.ctx.db.platform().await?;
-            core::find_tenant(&mut conn, &slug).await?
-        }
+        Ok(slug) => domain::operator::find_tenant(&state, &slug).await?,
         Err(_) => None,
     };
     let (Some(kind), Some(tenant)) = (kind.filter(|_| valid_admission_value(&value)), tenant)
@@ -289,17 +223,7 @@ pub(crate) async fn add_admission(
         };
         return page(&state, &agent, TenantForm::default(), Some(errors)).await;
     };
-    let mut tx = state.ctx.db.tenant(tenant.id).await?;
-    identity::add_admission_rule(&mut tx, kind, &value).await?;
-    journal::append(
-        &mut tx,
-        Actor::Agent(agent.agent),
-        Subject::Tenant(tenant.id),
-        EventKind::AdmissionRuleAdded,
-        serde_json::json!({ "kind": form.kind, "value": value }),
-    )
-    .await?;
-    tx.commit().await?;
+    domain::operator::add_admission(&state, &agent, tenant.id, kind, &value).await?;
     Ok(Redirect::to("/exploitation").into_response())
 }
 
@@ -308,19 +232,6 @@ pub(crate) async fn remove_admission(
     Extension(agent): Extension<RequestAgent>,
     IdPaths(tenant, id): IdPaths<napoleon_kernel::TenantId, uuid::Uuid>,
 ) -> WebResult<Response> {
-    let mut tx = state.ctx.db.tenant(tenant).await?;
-    if !identity::remove_admission_rule(&mut tx, id).await? {
-        tx.rollback().await;
-        return Err(WebError::NotFound);
-    }
-    journal::append(
-        &mut tx,
-        Actor::Agent(agent.agent),
-        Subject::Tenant(tenant),
-        EventKind::AdmissionRuleRemoved,
-        serde_json::json!({ "rule": id }),
-    )
-    .await?;
-    tx.commit().await?;
+    domain::operator::remove_admission(&state, &agent, tenant, id).await?;
     Ok(Redirect::to("/exploitation").into_response())
 }

@@ -5,18 +5,14 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use napoleon_db::IdentityConn;
-use napoleon_db::core;
-use napoleon_db::identity::{self, VerifiedClaims};
-use napoleon_db::journal::{self, Actor, EventKind, Subject};
-use napoleon_kernel::{Email, Personal, TenantId};
 use napoleon_web::WebError;
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
+use super::{render, request_id};
 use crate::agent::{AUTH_KEY, SessionAuth};
-use crate::oidc::{LoginError, PENDING_LOGIN_SECONDS, PendingLogin, VerifiedLogin};
-use crate::pages::{render, request_id};
+use crate::domain;
+use crate::oidc::{LoginError, PENDING_LOGIN_SECONDS, PendingLogin};
 use crate::session_store::AGENT_KEY;
 use crate::{GatewayState, RequestAgent};
 
@@ -193,7 +189,7 @@ async fn complete(
     }
     let code = query.code.ok_or(LoginError::Claim("code"))?;
     let login = state.cfg.providers.complete(&pending, &code, now).await?;
-    let tenants = record_login(state, &login).await?;
+    let tenants = domain::login::record_login(state, &login).await?;
     let agent = tenants.0;
     // A new session id at login: a session fixed before login is worthless after it.
     session
@@ -220,7 +216,7 @@ async fn complete(
     let target = match tenants.1.as_slice() {
         [] if auth.operator => "/exploitation",
         [] => "/acces-non-accorde",
-        [only] if acr_satisfied(state, *only, login.acr.as_deref()).await? => {
+        [only] if domain::login::acr_satisfied(state, *only, login.acr.as_deref()).await? => {
             auth.tenant = Some(*only);
             "/"
         }
@@ -237,92 +233,6 @@ async fn complete(
         .await
         .map_err(|e| LoginError::Unreachable(e.to_string()))?;
     Ok(target)
-}
-
-/// Whether a login that reached `acr` may work in `tenant`.
-async fn acr_satisfied(
-    state: &GatewayState,
-    tenant: TenantId,
-    acr: Option<&str>,
-) -> Result<bool, LoginError> {
-    let db_err = |e: napoleon_db::DbError| LoginError::Unreachable(e.to_string());
-    let mut conn = state.ctx.db.platform().await.map_err(db_err)?;
-    let tenant = core::tenant_by_id(&mut conn, tenant)
-        .await
-        .map_err(db_err)?;
-    Ok(tenant.is_some_and(|t| {
-        t.required_acr.is_empty() || acr.is_some_and(|a| t.required_acr.iter().any(|r| r == a))
-    }))
-}
-
-/// Creates or refreshes the agent, links grants made to its email, admits it where an
-/// admission rule says so; returns the agent and its tenants.
-async fn record_login(
-    state: &GatewayState,
-    login: &VerifiedLogin,
-) -> Result<(napoleon_kernel::AgentId, Vec<TenantId>), LoginError> {
-    let db_err = |e: napoleon_db::DbError| LoginError::Unreachable(e.to_string());
-    let email = Email::parse(&login.email).map_err(|_| LoginError::Claim("email"))?;
-    let given = Personal::new(login.given_name.clone());
-    let usual = Personal::new(login.usual_name.clone());
-    let claims = VerifiedClaims {
-        issuer: &login.issuer,
-        subject: &login.subject,
-        email: &email,
-        given_name: &given,
-        usual_name: &usual,
-        idp_id: login.idp_id.as_deref(),
-    };
-    let (agent, _created) = {
-        let mut conn = state.ctx.db.platform().await.map_err(db_err)?;
-        identity::upsert_agent(&mut conn, &claims)
-            .await
-            .map_err(db_err)?
-    };
-    let mut ic = IdentityConn::begin(
-        state.ctx.db.pool(),
-        agent.id,
-        &email,
-        login.idp_id.as_deref(),
-    )
-    .await
-    .map_err(db_err)?;
-    let grants = identity::claim_and_list_grants(&mut ic)
-        .await
-        .map_err(db_err)?;
-    let admitting = identity::admitting_tenants(&mut ic).await.map_err(db_err)?;
-    ic.commit().await.map_err(db_err)?;
-    let mut tenants: Vec<TenantId> = grants.iter().map(|g| g.tenant_id).collect();
-    for tenant in admitting {
-        if tenants.contains(&tenant) {
-            continue;
-        }
-        // Admitted by rule: a membership without role at the ministry, until one is granted.
-        let mut tx = state.ctx.db.tenant(tenant).await.map_err(db_err)?;
-        let units = core::list_org_units(&mut tx).await.map_err(db_err)?;
-        if let Some(root) = units.iter().find(|u| u.parent_id.is_none()) {
-            let (membership, created) =
-                identity::grant(&mut tx, &email, root.id, None, "admission")
-                    .await
-                    .map_err(db_err)?;
-            if created {
-                journal::append(
-                    &mut tx,
-                    Actor::System("admission"),
-                    Subject::Membership(membership),
-                    EventKind::MembershipGranted,
-                    serde_json::json!({ "agent": agent.id, "unit": root.id, "role": null }),
-                )
-                .await
-                .map_err(db_err)?;
-            }
-            tenants.push(tenant);
-        }
-        tx.commit().await.map_err(db_err)?;
-    }
-    tenants.sort();
-    tenants.dedup();
-    Ok((agent.id, tenants))
 }
 
 #[derive(Serialize, Debug)]

@@ -7,14 +7,13 @@ use axum::Form;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use napoleon_db::identity::{self, Member};
-use napoleon_db::journal::{self, Actor, EventKind, Subject};
-use napoleon_db::sessions;
+use napoleon_db::identity::Member;
 use napoleon_kernel::{Email, MembershipId, OrgUnitId, Role};
 use napoleon_web::{IdPath, WebError, WebResult};
 use serde::{Deserialize, Serialize};
 
-use crate::pages::render;
+use super::render;
+use crate::domain;
 use crate::{GatewayState, RequestAgent};
 
 #[derive(Serialize, Debug)]
@@ -99,10 +98,10 @@ async fn page_with(
     admission_error: Option<&'static str>,
 ) -> WebResult<Response> {
     let tenant = agent.tenant.as_ref().ok_or(WebError::Forbidden)?;
-    let mut tx = state.ctx.db.tenant(tenant.id).await?;
-    let members = identity::list_members(&mut tx).await?;
-    let admissions = identity::list_admission_rules(&mut tx).await?;
-    tx.rollback().await;
+    let domain::members::Members {
+        members,
+        admissions,
+    } = domain::members::list(state, agent).await?;
     let status = if errors.is_some() || admission_error.is_some() {
         StatusCode::BAD_REQUEST
     } else {
@@ -113,7 +112,7 @@ async fn page_with(
             .into_iter()
             .map(|a| AdmissionLine {
                 id: a.id.to_string(),
-                label: crate::operator::admission_label(&a),
+                label: super::operator::admission_label(&a),
             })
             .collect(),
         admission_error,
@@ -173,26 +172,7 @@ pub(crate) async fn grant(
         };
         return page(&state, &agent, &form, Some(errors)).await;
     };
-    let mut tx = state.ctx.db.tenant(tenant.id).await?;
-    let (membership, created) = identity::grant(
-        &mut tx,
-        email,
-        unit,
-        Some(*role),
-        &format!("agent:{}", agent.agent),
-    )
-    .await?;
-    if created {
-        journal::append(
-            &mut tx,
-            Actor::Agent(agent.agent),
-            Subject::Membership(membership),
-            EventKind::MembershipGranted,
-            serde_json::json!({ "unit": unit, "role": role.as_str() }),
-        )
-        .await?;
-    }
-    tx.commit().await?;
+    domain::members::grant(&state, &agent, email, unit, *role).await?;
     Ok(Redirect::to("/administration/membres").into_response())
 }
 
@@ -201,26 +181,6 @@ pub(crate) async fn revoke(
     Extension(agent): Extension<RequestAgent>,
     IdPath(id): IdPath<MembershipId>,
 ) -> WebResult<Response> {
-    let tenant = agent.tenant.as_ref().ok_or(WebError::Forbidden)?;
-    let mut tx = state.ctx.db.tenant(tenant.id).await?;
-    // Another tenant's id is invisible here, hence not found (404), like an unknown one.
-    let holder = identity::revoke(&mut tx, id).await?;
-    journal::append(
-        &mut tx,
-        Actor::Agent(agent.agent),
-        Subject::Membership(id),
-        EventKind::MembershipRevoked,
-        serde_json::json!({}),
-    )
-    .await?;
-    tx.commit().await?;
-    if let Some(holder) = holder {
-        let mut conn = state.ctx.db.platform().await?;
-        let ended = sessions::end_for_agent(&mut conn, holder).await?;
-        tracing::info!(
-            sessions.ended = ended,
-            "role withdrawn: the holder's sessions ended"
-        );
-    }
+    domain::members::revoke(&state, &agent, id).await?;
     Ok(Redirect::to("/administration/membres").into_response())
 }

@@ -3,44 +3,18 @@
 use axum::Extension;
 use axum::Form;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use napoleon_db::core::{self, Tenant};
+use napoleon_db::core::Tenant;
 use napoleon_kernel::TenantId;
-use napoleon_web::{Html, Page, WebError, WebResult};
+use napoleon_web::{Html, WebError, WebResult};
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
+use super::render;
 use crate::agent::{AUTH_KEY, SessionAuth};
+use crate::domain;
 use crate::{GatewayState, RequestAgent};
-
-/// Renders a gateway page inside the layout, with the agent in the header when known.
-pub(crate) fn render<V: Serialize>(
-    state: &GatewayState,
-    name: &str,
-    title: &str,
-    view: &V,
-    agent: Option<&RequestAgent>,
-) -> WebResult<Html> {
-    let user = agent.map(RequestAgent::layout_user);
-    state.ctx.templates.render(
-        name,
-        &Page {
-            title,
-            view,
-            user: user.as_ref(),
-        },
-    )
-}
-
-/// The request id the edge assigned (shown on error pages).
-pub(crate) fn request_id(headers: &HeaderMap) -> String {
-    headers
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("inconnu")
-        .to_owned()
-}
 
 #[derive(Serialize, Debug)]
 struct TenantCard {
@@ -105,9 +79,7 @@ async fn waiting_for(
     let roles = agent.roles();
     let roots: Vec<napoleon_kernel::OrgUnitId> = agent.grants.iter().map(|g| g.unit_id).collect();
     let units = napoleon_db::core::subtree(&tenant.units, &roots);
-    let mut tx = state.ctx.db.tenant(tenant.id).await?;
-    let counts = napoleon_db::contracts::state_counts(&mut tx, Some(&units)).await?;
-    tx.rollback().await;
+    let counts = domain::home::state_counts(state, agent, &units).await?;
     let count = |s: DossierState| counts.iter().find(|(k, _)| *k == s).map_or(0, |(_, n)| *n);
     let mut waiting = Vec::new();
     let mut links = Vec::new();
@@ -211,8 +183,7 @@ pub(crate) async fn home(
     }
     let view = match &agent {
         None => {
-            let mut conn = state.ctx.db.platform().await?;
-            let tenants = core::list_tenants(&mut conn).await?;
+            let tenants = domain::home::tenants(&state).await?;
             HomeView {
                 connected: false,
                 tenants: tenants.into_iter().map(TenantCard::from).collect(),
@@ -302,18 +273,16 @@ pub(crate) async fn tenant_picker(
     if auth.tenants.is_empty() {
         return Ok(Redirect::to("/acces-non-accorde").into_response());
     }
-    let mut conn = state.ctx.db.platform().await?;
-    let mut choices = Vec::new();
-    for id in &auth.tenants {
-        if let Some(t) = core::tenant_by_id(&mut conn, *id).await? {
-            choices.push(Choice {
-                id: t.id.to_string(),
-                name: t.name,
-                is_sandbox: t.is_sandbox,
-                current: auth.tenant == Some(t.id),
-            });
-        }
-    }
+    let choices = domain::home::tenants_by_id(&state, &auth.tenants)
+        .await?
+        .into_iter()
+        .map(|t| Choice {
+            id: t.id.to_string(),
+            name: t.name,
+            is_sandbox: t.is_sandbox,
+            current: auth.tenant == Some(t.id),
+        })
+        .collect();
     let view = PickerView {
         choices,
         csrf: agent.csrf.clone(),
@@ -357,10 +326,7 @@ pub(crate) async fn choose_tenant(
     if !auth.tenants.contains(&tenant_id) {
         return Err(WebError::NotFound);
     }
-    let mut conn = state.ctx.db.platform().await?;
-    let tenant = core::tenant_by_id(&mut conn, tenant_id)
-        .await?
-        .ok_or(WebError::NotFound)?;
+    let tenant = domain::home::tenant(&state, tenant_id).await?;
     let reached = auth.acr.as_deref().unwrap_or("");
     if !tenant.required_acr.is_empty() && !tenant.required_acr.iter().any(|a| a == reached) {
         let view = AcrView {

@@ -9,13 +9,13 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use napoleon_db::catalogue;
-use napoleon_db::journal::{self, Actor, EventKind, Subject};
-use napoleon_rules::{BUILTIN_DISTINCTIONS, BUILTIN_PRACTICES, Catalogue};
-use napoleon_web::{WebError, WebResult};
+use napoleon_rules::{BUILTIN_DISTINCTIONS, BUILTIN_PRACTICES};
+use napoleon_web::{ActionError, FieldError, WebError, WebResult};
 use serde::{Deserialize, Serialize};
 
-use crate::pages::render;
+use super::render;
+use crate::domain;
+use crate::domain::catalogue::Origin;
 use crate::{GatewayState, RequestAgent};
 
 #[derive(Serialize, Debug)]
@@ -52,19 +52,6 @@ fn valid_file_name(file: &str) -> bool {
     })
 }
 
-/// Checks that the tenant's catalogue, with `file` replaced by `source`, holds together.
-fn validate(files: &[(String, String)], file: &str, source: &str) -> Result<(), String> {
-    let mut parts: Vec<(&str, &str)> = files
-        .iter()
-        .filter(|(f, _)| f != file)
-        .map(|(f, s)| (f.as_str(), s.as_str()))
-        .collect();
-    parts.push((file, source));
-    Catalogue::for_tenant(&parts)
-        .map(drop)
-        .map_err(|e| e.to_string())
-}
-
 async fn overview_page(
     state: &GatewayState,
     agent: &RequestAgent,
@@ -72,10 +59,7 @@ async fn overview_page(
     new_file: &str,
     new_source: &str,
 ) -> WebResult<Response> {
-    let tenant = agent.tenant.as_ref().ok_or(WebError::Forbidden)?;
-    let mut tx = state.ctx.db.tenant(tenant.id).await?;
-    let files = catalogue::load(&mut tx).await?;
-    tx.rollback().await;
+    let files = domain::catalogue::files(state, agent).await?;
     let is_builtin =
         |f: &str| f == BUILTIN_PRACTICES.0 || BUILTIN_DISTINCTIONS.iter().any(|(b, _)| *b == f);
     let view = CatalogueView {
@@ -122,10 +106,7 @@ pub(crate) async fn edit(
     Extension(agent): Extension<RequestAgent>,
     Path(file): Path<String>,
 ) -> WebResult<Response> {
-    let tenant = agent.tenant.as_ref().ok_or(WebError::Forbidden)?;
-    let mut tx = state.ctx.db.tenant(tenant.id).await?;
-    let files = catalogue::load(&mut tx).await?;
-    tx.rollback().await;
+    let files = domain::catalogue::files(&state, &agent).await?;
     let source = files
         .into_iter()
         .find(|(f, _)| *f == file)
@@ -153,81 +134,20 @@ pub(crate) struct SourceForm {
     source: String,
 }
 
-/// The largest catalogue document accepted: the national ones are under 3 KiB.
-const MAX_SOURCE_BYTES: usize = 64 * 1024;
-
-/// Documents a tenant's catalogue may hold (the national catalogue has fourteen): every
-/// request of the tenant's agents reads them all.
-const MAX_FILES: usize = 40;
-
-fn within_bounds(files: &[(String, String)], file: &str, source: &str) -> Result<(), String> {
-    if source.len() > MAX_SOURCE_BYTES {
-        return Err(format!(
-            "Le document dépasse {} Kio : découpez-le ou retirez les règles inutiles.",
-            MAX_SOURCE_BYTES / 1024
-        ));
-    }
-    let new = !files.iter().any(|(f, _)| f == file);
-    if new && files.len() >= MAX_FILES {
-        return Err(format!(
-            "Le catalogue du ministère compte déjà {MAX_FILES} documents, le maximum : \
-             modifiez un document existant plutôt que d'en ajouter un."
-        ));
-    }
-    Ok(())
-}
-
-async fn save_file(
-    state: &GatewayState,
-    agent: &RequestAgent,
-    file: &str,
-    source: &str,
-    origin: &str,
-) -> Result<(), String> {
-    let tenant = agent.tenant.as_ref().ok_or_else(String::new)?;
-    let mut tx = state
-        .ctx
-        .db
-        .tenant(tenant.id)
-        .await
-        .map_err(|e| e.to_string())?;
-    let files = catalogue::load(&mut tx).await.map_err(|e| e.to_string())?;
-    within_bounds(&files, file, source)?;
-    validate(&files, file, source)?;
-    let created = catalogue::upsert(&mut tx, file, source, origin)
-        .await
-        .map_err(|e| e.to_string())?;
-    journal::append(
-        &mut tx,
-        Actor::Agent(agent.agent),
-        Subject::Catalogue,
-        EventKind::CatalogueUpdated,
-        serde_json::json!({ "file": file, "origin": origin, "created": created }),
-    )
-    .await
-    .map_err(|e| e.to_string())?;
-    tx.commit().await.map_err(|e| e.to_string())
-}
-
 pub(crate) async fn update(
     State(state): State<GatewayState>,
     Extension(agent): Extension<RequestAgent>,
     Path(file): Path<String>,
     Form(form): Form<SourceForm>,
 ) -> WebResult<Response> {
-    let tenant = agent.tenant.as_ref().ok_or(WebError::Forbidden)?;
-    let mut tx = state.ctx.db.tenant(tenant.id).await?;
-    let exists = catalogue::load(&mut tx)
-        .await?
-        .iter()
-        .any(|(f, _)| *f == file);
-    tx.rollback().await;
-    if !exists {
-        return Err(WebError::NotFound);
-    }
-    match save_file(&state, &agent, &file, &form.source, "tenant").await {
+    match domain::catalogue::update(&state, &agent, &file, &form.source).await {
         Ok(()) => Ok(Redirect::to("/administration/catalogue").into_response()),
-        Err(error) => {
+        Err(ActionError::Invalid(errors)) => {
+            let error = errors
+                .into_iter()
+                .map(|e| e.message)
+                .collect::<Vec<_>>()
+                .join(" ");
             let view = EditView {
                 file,
                 source: form.source,
@@ -245,6 +165,7 @@ pub(crate) async fn update(
             *response.status_mut() = StatusCode::BAD_REQUEST;
             Ok(response)
         }
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -267,34 +188,27 @@ pub(crate) async fn add(
         .iter()
         .find(|(f, _)| *f == form.builtin)
     {
-        save_file(&state, &agent, file, source, "builtin").await
+        domain::catalogue::save(&state, &agent, file, source, Origin::Builtin).await
     } else if valid_file_name(&form.file)
         && !BUILTIN_DISTINCTIONS.iter().any(|(f, _)| *f == form.file)
     {
-        save_file(&state, &agent, &form.file, &form.source, "tenant").await
+        domain::catalogue::save(&state, &agent, &form.file, &form.source, Origin::Tenant).await
     } else {
-        Err("Choisissez une distinction du catalogue national, ou nommez le document de votre médaille en minuscules (par exemple medaille_prefecture.toml).".to_owned())
+        Err(ActionError::Invalid(vec![FieldError::new(
+            "file",
+            "Choisissez une distinction du catalogue national, ou nommez le document de votre médaille en minuscules (par exemple medaille_prefecture.toml).",
+        )]))
     };
     match result {
         Ok(()) => Ok(Redirect::to("/administration/catalogue").into_response()),
-        Err(error) => overview_page(&state, &agent, Some(error), &form.file, &form.source).await,
-    }
-}
-
-#[cfg(test)]
-mod bounds_tests {
-    use super::*;
-
-    #[test]
-    fn documents_and_catalogues_are_bounded() {
-        let files: Vec<(String, String)> = (0..MAX_FILES)
-            .map(|i| (format!("m{i}.toml"), String::new()))
-            .collect();
-        assert!(within_bounds(&files[..1], "m1.toml", "a").is_ok());
-        let big = "a".repeat(MAX_SOURCE_BYTES + 1);
-        assert!(within_bounds(&files[..1], "m0.toml", &big).is_err_and(|e| e.contains("64 Kio")));
-        // A full catalogue still lets its documents be edited, not added to.
-        assert!(within_bounds(&files, "m3.toml", "a").is_ok());
-        assert!(within_bounds(&files, "nouveau.toml", "a").is_err_and(|e| e.contains("40")));
+        Err(ActionError::Invalid(errors)) => {
+            let error = errors
+                .into_iter()
+                .map(|e| e.message)
+                .collect::<Vec<_>>()
+                .join(" ");
+            overview_page(&state, &agent, Some(error), &form.file, &form.source).await
+        }
+        Err(e) => Err(e.into()),
     }
 }

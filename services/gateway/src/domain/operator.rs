@@ -1,0 +1,185 @@
+//! The platform operators' acts: creating a ministry (its tenant, ministry unit, default
+//! policy, national catalogue and first administrator, in one transaction of that tenant),
+//! admission rules, and the platform's health. Operators hold no role in any tenant: the
+//! route table admits them by their configured email, and nothing here reads dossiers.
+
+use napoleon_db::journal::{self, Actor, EventKind, Subject};
+use napoleon_db::migrate::{self, Readiness};
+use napoleon_kernel::{Email, OrgUnitCode, OrgUnitKind, Role, TenantId, TenantSlug};
+use napoleon_web::{ActionError, ActionResult, WebError};
+
+use crate::store::{core, identity};
+use crate::{GatewayState, RequestAgent};
+
+/// The operators' page: readiness, the pool's use, and every tenant with its admission rules.
+pub(crate) struct Overview {
+    pub(crate) readiness: Readiness,
+    /// Open, idle and maximum connections.
+    pub(crate) pool: (usize, usize, usize),
+    pub(crate) tenants: Vec<(core::Tenant, Vec<identity::AdmissionRule>)>,
+}
+
+/// What the operators' page shows.
+pub(crate) async fn overview(state: &GatewayState) -> ActionResult<Overview> {
+    let readiness = migrate::readiness(&state.ctx.db).await;
+    let pool = state.ctx.db.usage();
+    let mut conn = state.ctx.db.platform().await?;
+    let mut tenants = Vec::new();
+    for t in core::list_tenants(&mut conn).await? {
+        // Admission rules are platform settings kept in each tenant: read them tenant by
+        // tenant, nothing else of the tenant.
+        let mut tx = state.ctx.db.tenant(t.id).await?;
+        let rules = identity::list_admission_rules(&mut tx).await?;
+        tx.rollback().await;
+        tenants.push((t, rules));
+    }
+    Ok(Overview {
+        readiness,
+        pool,
+        tenants,
+    })
+}
+
+/// A ministry to create, as parsed from the form.
+pub(crate) struct NewMinistry<'a> {
+    pub(crate) slug: &'a TenantSlug,
+    pub(crate) name: &'a str,
+    pub(crate) code: &'a OrgUnitCode,
+    pub(crate) admin: &'a Email,
+    pub(crate) sandbox: bool,
+}
+
+/// Creates the ministry with its defaults and first administrator; false when the slug is
+/// taken (nothing is created then).
+pub(crate) async fn create_tenant(
+    state: &GatewayState,
+    agent: &RequestAgent,
+    new: &NewMinistry<'_>,
+) -> ActionResult<bool> {
+    let (tenant, created) = {
+        let mut conn = state.ctx.db.platform().await?;
+        core::ensure_tenant(
+            &mut conn,
+            &core::NewTenant {
+                slug: new.slug,
+                name: new.name,
+                is_sandbox: new.sandbox,
+            },
+        )
+        .await?
+    };
+    if !created {
+        return Ok(false);
+    }
+    let actor = Actor::Agent(agent.agent);
+    let mut tx = state.ctx.db.tenant(tenant.id).await?;
+    journal::append(
+        &mut tx,
+        actor,
+        Subject::Tenant(tenant.id),
+        EventKind::TenantCreated,
+        serde_json::json!({ "slug": new.slug.as_str(), "name": new.name, "is_sandbox": tenant.is_sandbox }),
+    )
+    .await?;
+    let (root, _) = core::ensure_org_unit(
+        &mut tx,
+        &core::NewOrgUnit {
+            parent_id: None,
+            kind: OrgUnitKind::Ministere,
+            code: new.code,
+            name: new.name,
+        },
+    )
+    .await?;
+    journal::append(
+        &mut tx,
+        actor,
+        Subject::OrgUnit(root.id),
+        EventKind::OrgUnitCreated,
+        serde_json::json!({ "kind": "ministere", "code": new.code.as_str(), "name": new.name }),
+    )
+    .await?;
+    crate::provisioning::seed_tenant_defaults(
+        &mut tx,
+        actor,
+        &crate::provisioning::NATIONAL_CATALOGUE,
+    )
+    .await
+    .map_err(|e| match e {
+        crate::provisioning::ProvisionError::Db(db) => ActionError::from(db),
+        other => ActionError::Web(WebError::Internal(other.to_string())),
+    })?;
+    let (membership, _) = identity::grant(
+        &mut tx,
+        new.admin,
+        root.id,
+        Some(Role::Administrateur),
+        &format!("agent:{}", agent.agent),
+    )
+    .await?;
+    journal::append(
+        &mut tx,
+        actor,
+        Subject::Membership(membership),
+        EventKind::MembershipGranted,
+        serde_json::json!({ "unit": root.id, "role": Role::Administrateur.as_str() }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// The tenant of `slug`, if any.
+pub(crate) async fn find_tenant(
+    state: &GatewayState,
+    slug: &TenantSlug,
+) -> ActionResult<Option<core::Tenant>> {
+    let mut conn = state.ctx.db.platform().await?;
+    Ok(core::find_tenant(&mut conn, slug).await?)
+}
+
+/// Admits into `tenant` every agent of a domain or identity provider.
+pub(crate) async fn add_admission(
+    state: &GatewayState,
+    agent: &RequestAgent,
+    tenant: TenantId,
+    kind: identity::AdmissionKind,
+    value: &str,
+) -> ActionResult<()> {
+    let mut tx = state.ctx.db.tenant(tenant).await?;
+    identity::add_admission_rule(&mut tx, kind, value).await?;
+    journal::append(
+        &mut tx,
+        Actor::Agent(agent.agent),
+        Subject::Tenant(tenant),
+        EventKind::AdmissionRuleAdded,
+        serde_json::json!({ "kind": kind.as_str(), "value": value }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Removes an admission rule (an unknown one, or another tenant's, is a 404).
+pub(crate) async fn remove_admission(
+    state: &GatewayState,
+    agent: &RequestAgent,
+    tenant: TenantId,
+    id: uuid::Uuid,
+) -> ActionResult<()> {
+    let mut tx = state.ctx.db.tenant(tenant).await?;
+    if !identity::remove_admission_rule(&mut tx, id).await? {
+        tx.rollback().await;
+        return Err(ActionError::NotFound);
+    }
+    journal::append(
+        &mut tx,
+        Actor::Agent(agent.agent),
+        Subject::Tenant(tenant),
+        EventKind::AdmissionRuleRemoved,
+        serde_json::json!({ "rule": id }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
