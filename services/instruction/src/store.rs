@@ -7,6 +7,8 @@ use napoleon_authz::{Authorized, perm};
 use napoleon_db::{DbError, TenantConn};
 use napoleon_kernel::{AgentId, DossierId, OrgUnitId};
 
+use crate::domain::OpinionVerdict;
+
 diesel::table! {
     instruction.assignments (tenant_id, dossier_id, level_unit_id) {
         tenant_id -> Uuid,
@@ -110,7 +112,7 @@ pub(crate) async fn assign(
 pub(crate) struct Opinion {
     pub(crate) level: OrgUnitId,
     pub(crate) agent: AgentId,
-    pub(crate) verdict: String,
+    pub(crate) verdict: OpinionVerdict,
     pub(crate) motivation: String,
     pub(crate) at: chrono::DateTime<chrono::Utc>,
 }
@@ -131,7 +133,7 @@ pub(crate) async fn add_opinion(
     by: &Authorized<perm::InstructionOpine>,
     dossier: DossierId,
     level: OrgUnitId,
-    verdict: &str,
+    verdict: OpinionVerdict,
     motivation: &str,
 ) -> Result<(), DbError> {
     let agent = by.agent();
@@ -142,7 +144,7 @@ pub(crate) async fn add_opinion(
             opinions::dossier_id.eq(dossier.as_uuid()),
             opinions::level_unit_id.eq(level.as_uuid()),
             opinions::agent_id.eq(agent.as_uuid()),
-            opinions::verdict.eq(verdict),
+            opinions::verdict.eq(verdict.as_str()),
             opinions::motivation.eq(motivation),
         ))
         .execute(tx.pg())
@@ -175,16 +177,20 @@ pub(crate) async fn opinions(
         ))
         .load(tx.pg())
         .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(level, agent, verdict, motivation, at)| Opinion {
-            level: OrgUnitId::from_uuid(level),
-            agent: AgentId::from_uuid(agent),
-            verdict,
-            motivation,
-            at,
+    rows.into_iter()
+        .map(|(level, agent, verdict, motivation, at)| {
+            Ok(Opinion {
+                level: OrgUnitId::from_uuid(level),
+                agent: AgentId::from_uuid(agent),
+                // The column's check allows only the stored names; anything else is a
+                // corrupt row, never read as one verdict or the other.
+                verdict: OpinionVerdict::parse(&verdict)
+                    .ok_or_else(|| DbError::corrupt("verdict", &verdict))?,
+                motivation,
+                at,
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// Records the request for a complement of the agent authorized to return the dossier.

@@ -13,6 +13,7 @@
 mod api;
 mod domain;
 mod http;
+mod store;
 
 use axum::Router;
 use axum::routing::get;

@@ -115,6 +115,15 @@ impl IntoResponse for ActionError {
     }
 }
 
+impl From<crate::Conflict> for ActionError {
+    fn from(c: crate::Conflict) -> Self {
+        Self::Conflict {
+            code: c.code(),
+            message: c.message(),
+        }
+    }
+}
+
 impl From<napoleon_authz::Refusal> for ActionError {
     fn from(e: napoleon_authz::Refusal) -> Self {
         match e {

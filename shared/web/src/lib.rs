@@ -7,6 +7,7 @@
 
 mod action;
 mod assets;
+mod conflict;
 mod diagnostics;
 mod error;
 mod form;
@@ -21,6 +22,7 @@ mod templates;
 
 pub use action::{ActionError, ActionResult, readable_dossier, tenant_catalogue, today};
 pub use assets::{AssetsConfig, static_router};
+pub use conflict::Conflict;
 pub use diagnostics::identity_route;
 pub use error::{FieldError, WebError, WebResult};
 pub use form::{FormFields, Group, MAX_FIELDS, MAX_NAME_BYTES, Row};

@@ -8,7 +8,7 @@ use napoleon_identity::Identity;
 use napoleon_kernel::{CampaignId, DossierId, OrgUnitId, Role};
 use napoleon_rules::dossier::{DossierEvent, DossierState};
 use napoleon_rules::{Catalogue, DistinctionCode, GradeCode, Verdict, VerdictKind};
-use napoleon_web::{ActionError, ActionResult, FieldError, WebContext};
+use napoleon_web::{ActionError, ActionResult, Conflict, FieldError, WebContext};
 use serde_json::json;
 
 use crate::store::{self, Dossier, DraftBy, NewDossier};
@@ -54,15 +54,12 @@ pub(crate) fn filing_units(identity: &Identity) -> Vec<OrgUnitId> {
 pub(super) fn window_open(campaign: &contracts::CampaignView) -> ActionResult<()> {
     let today = today();
     if today < campaign.opens_on || today > campaign.closes_on {
-        return Err(ActionError::conflict(
-            "campaign.closed",
-            format!(
-                "Le dépôt pour « {} » est ouvert du {} au {}.",
-                campaign.label,
-                napoleon_rules::fr_date(campaign.opens_on),
-                napoleon_rules::fr_date(campaign.closes_on)
-            ),
-        ));
+        return Err(Conflict::CampaignClosed {
+            label: campaign.label.clone(),
+            opens_on: campaign.opens_on,
+            closes_on: campaign.closes_on,
+        }
+        .into());
     }
     Ok(())
 }
@@ -130,12 +127,10 @@ fn first_grade(catalogue: &Catalogue, distinction: &DistinctionCode) -> ActionRe
         .and_then(|d| d.grade_at(0))
         .map(|g| g.code.clone())
         .ok_or_else(|| {
-            ActionError::conflict(
-                "campaign.distinction_not_in_catalogue",
-                format!(
-                    "La distinction de cette campagne ({distinction}) n'est plus au catalogue du ministère : aucun dossier ne peut y être créé."
-                ),
-            )
+            Conflict::DistinctionGone {
+                distinction: distinction.to_string(),
+            }
+            .into()
         })
 }
 
@@ -160,13 +155,7 @@ fn editable(dossier: &Dossier) -> ActionResult<DossierState> {
     if state.editable() {
         Ok(state)
     } else {
-        Err(ActionError::conflict(
-            "dossier.not_editable",
-            format!(
-                "Ce dossier est « {} » : il ne peut plus être modifié par le service rédacteur.",
-                state.label_fr()
-            ),
-        ))
+        Err(Conflict::NotEditable { state }.into())
     }
 }
 
@@ -274,9 +263,8 @@ pub(crate) async fn submit(
     let dossier = store::dossier(&mut tx, id).await?;
     let submit = access.authorize::<perm::NominationSubmit>(Scope::Unit(dossier.unit_id))?;
     let from = editable(&dossier)?;
-    from.apply(DossierEvent::Submit).map_err(|_| {
-        ActionError::conflict("dossier.wrong_state", "Ce dossier ne peut pas être déposé.")
-    })?;
+    from.apply(DossierEvent::Submit)
+        .map_err(|_| ActionError::from(Conflict::WrongState { state: from }))?;
     let errors = content::check_all(dossier.content.expose(), today());
     if !errors.is_empty() {
         return Err(ActionError::Invalid(fields(errors)));
@@ -288,10 +276,7 @@ pub(crate) async fn submit(
     let catalogue = tenant_catalogue(&mut tx).await?;
     match verdict(&catalogue, &campaign, &dossier) {
         Ok(v) if v.verdict == VerdictKind::Ineligible => {
-            return Err(ActionError::conflict(
-                "dossier.ineligible",
-                "Le candidat ne remplit pas les conditions statutaires à la date de la promotion : voir les motifs à l'étape « Vérification et dépôt ».",
-            ));
+            return Err(Conflict::Ineligible.into());
         }
         Ok(_) => {}
         Err(e) => {

@@ -5,7 +5,7 @@ use napoleon_db::contracts;
 use napoleon_db::journal::{self, Actor, EventKind, Subject};
 use napoleon_identity::Identity;
 use napoleon_kernel::{AwardId, CampaignId, DossierId};
-use napoleon_web::{ActionError, ActionResult, FieldError, WebContext};
+use napoleon_web::{ActionError, ActionResult, Conflict, FieldError, WebContext};
 use serde_json::json;
 
 use crate::store::{self, DraftBy, NewDossier};
@@ -54,13 +54,9 @@ pub(crate) async fn propose(
         d.grade_at(i + 1).map(|g| g.code.clone())
     });
     let Some(next) = next else {
-        return Err(ActionError::conflict(
-            "award.no_next_grade",
-            "Ce lauréat détient déjà le grade le plus élevé de cette distinction.",
-        ));
+        return Err(Conflict::NoNextGrade.into());
     };
-    let candidate: Candidate =
-        serde_json::from_value(award.identity.expose().clone()).unwrap_or_default();
+    let candidate = Candidate::from_json(award.identity.expose());
     let distinctions = awards
         .iter()
         .filter(|a| a.laureate_id == award.laureate_id)

@@ -9,7 +9,7 @@ use napoleon_rules::fr_date;
 use napoleon_web::{ActionError, FieldError, FormFields, WebContext, WebResult};
 use serde::Serialize;
 
-use super::{Choice, Notice, web};
+use super::{Choice, Notice};
 use crate::domain::{self, CampaignInput};
 
 #[derive(Serialize)]
@@ -209,6 +209,6 @@ pub(crate) async fn create_campaign(
     match domain::create_campaign(&ctx, &identity, &input).await {
         Ok(_) => Ok(Redirect::to("/intake/campagnes?cree=1").into_response()),
         Err(ActionError::Invalid(errors)) => campaign_form(&ctx, &identity, &input, errors).await,
-        Err(e) => Err(web(e)),
+        Err(e) => Err(e.into()),
     }
 }

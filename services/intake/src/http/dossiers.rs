@@ -12,7 +12,7 @@ use napoleon_web::{FormFields, IdPath, WebContext, WebError, WebResult};
 use serde::Serialize;
 
 use super::campaigns::campaign_row;
-use super::{CHOOSE_CAMPAIGN, Choice, web};
+use super::{CHOOSE_CAMPAIGN, Choice};
 use crate::domain;
 
 #[derive(Serialize)]
@@ -108,7 +108,7 @@ pub(crate) async fn create_dossier(
     let campaign: CampaignId = pairs.parsed("campaign_id", CHOOSE_CAMPAIGN)?;
     match domain::create_draft(&ctx, &identity, campaign, None, &Content::default()).await {
         Ok(id) => Ok(Redirect::to(&format!("/intake/dossiers/{id}/etape/1")).into_response()),
-        Err(e) => Err(web(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -127,7 +127,7 @@ pub(crate) async fn receipt(
     Extension(identity): Extension<Identity>,
     IdPath(id): IdPath<DossierId>,
 ) -> WebResult<Response> {
-    let review = domain::review(&ctx, &identity, id).await.map_err(web)?;
+    let review = domain::review(&ctx, &identity, id).await?;
     let Some(number) = review.dossier.number.clone() else {
         return Err(WebError::NotFound);
     };
@@ -157,6 +157,6 @@ pub(crate) async fn propose(
     match domain::propose(&ctx, &identity, award, campaign).await {
         // The draft belongs to the filing unit, which completes and submits it.
         Ok(_) => Ok(Redirect::to("/promotion/radar?propose=1").into_response()),
-        Err(e) => Err(web(e)),
+        Err(e) => Err(e.into()),
     }
 }

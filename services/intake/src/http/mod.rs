@@ -7,7 +7,6 @@ mod dossiers;
 mod step;
 mod step_view;
 
-use napoleon_web::{ActionError, WebError};
 use serde::Serialize;
 
 pub(crate) use campaigns::{campaigns, create_campaign, new_campaign};
@@ -16,10 +15,6 @@ pub(crate) use step::{save_step, step};
 
 /// Shown when a form names no campaign, or one that is not offered.
 const CHOOSE_CAMPAIGN: &str = "Campagne : choisissez une campagne ouverte dans la liste.";
-
-fn web(e: ActionError) -> WebError {
-    e.into_web()
-}
 
 /// One option of a list.
 #[derive(Serialize)]

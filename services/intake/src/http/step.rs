@@ -10,11 +10,11 @@ use napoleon_kernel::DossierId;
 use napoleon_rules::content::form::{self, FormField};
 use napoleon_rules::content::{self, CareerPeriod, Content, HeldDistinction, Step};
 use napoleon_web::{
-    ActionError, FieldError, FormFields, Group, IdPaths, WebContext, WebError, WebResult,
+    ActionError, Conflict, FieldError, FormFields, Group, IdPaths, WebContext, WebError, WebResult,
 };
 
+use super::Notice;
 use super::step_view::step_view;
-use super::{Notice, web};
 use crate::domain;
 
 /// The career step's repeated rows (`career-0-from`…).
@@ -52,7 +52,7 @@ pub(crate) async fn step(
     Query(notice): Query<Notice>,
 ) -> WebResult<Response> {
     let step = Step::from_number(n).ok_or(WebError::NotFound)?;
-    let review = domain::review(&ctx, &identity, id).await.map_err(web)?;
+    let review = domain::review(&ctx, &identity, id).await?;
     render_step(
         &ctx,
         &identity,
@@ -151,12 +151,12 @@ pub(crate) async fn save_step(
 ) -> WebResult<Response> {
     let step = Step::from_number(n).ok_or(WebError::NotFound)?;
     let action = pairs.get("_action").to_owned();
-    let current = domain::review(&ctx, &identity, id).await.map_err(web)?;
+    let current = domain::review(&ctx, &identity, id).await?;
     if !current.may_edit {
-        return Err(WebError::Conflict {
-            code: "dossier.not_editable",
-            message: "Ce dossier ne peut plus être modifié : seul le service déposant modifie un brouillon ou un dossier renvoyé pour complément.".to_owned(),
-        });
+        return Err(ActionError::from(Conflict::NotEditable {
+            state: current.dossier.state,
+        })
+        .into());
     }
     if step == Step::Review {
         return submit_from(&ctx, &identity, id, current).await;
@@ -200,11 +200,11 @@ pub(crate) async fn save_step(
             *page.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
             return Ok(page);
         }
-        Err(e) => return Err(web(e)),
+        Err(e) => return Err(e.into()),
     }
     let here = format!("/intake/dossiers/{id}/etape/{n}");
     if let Some(refusal) = refused_row {
-        let review = domain::review(&ctx, &identity, id).await.map_err(web)?;
+        let review = domain::review(&ctx, &identity, id).await?;
         return render_step(&ctx, &identity, &review, step, vec![refusal], true);
     }
     match action.as_str() {
@@ -219,7 +219,7 @@ pub(crate) async fn save_step(
             if errors.is_empty() {
                 Ok(Redirect::to(&format!("/intake/dossiers/{id}/etape/{}", n + 1)).into_response())
             } else {
-                let review = domain::review(&ctx, &identity, id).await.map_err(web)?;
+                let review = domain::review(&ctx, &identity, id).await?;
                 render_step(&ctx, &identity, &review, step, errors, true)
             }
         }
@@ -247,6 +247,6 @@ async fn submit_from(
             vec![FieldError::new("depot", message)],
             false,
         ),
-        Err(e) => Err(web(e)),
+        Err(e) => Err(e.into()),
     }
 }

@@ -1,14 +1,14 @@
-//! Instruction's use cases: the queue of a unit, the dossier file, and the moves instruction
-//! owns in the state machine (take, opinion, transmit, return). Each checks the permission
-//! at the dossier's current level (the unit where it sits), the state, and the four-eyes
-//! rule, then moves the dossier through `intake.move_dossier`, records, journals and commits.
+//! The dossier file and the moves instruction owns in the state machine: take, opinion,
+//! validation with transmission, return for a complement. A move checks the permission at
+//! the dossier's level (403), then its state and the move's own rules (409), then the input
+//! (422), and writes nothing until they all pass.
 
 use napoleon_authz::{Access, Authorized, Perm, Scope, perm};
 use napoleon_db::TenantConn;
 use napoleon_db::contracts::{self, DossierView};
 use napoleon_db::journal::{self, Actor, EventKind, Subject, TimelineEntry};
 use napoleon_identity::Identity;
-use napoleon_kernel::{DossierId, OrgUnitId, Role};
+use napoleon_kernel::{DossierId, OrgUnitId};
 use napoleon_rules::content::{self, Content};
 use napoleon_rules::dossier::{DossierEvent, DossierState};
 use napoleon_rules::{Catalogue, Verdict};
@@ -17,109 +17,8 @@ use napoleon_web::{
 };
 use serde_json::json;
 
+use super::{last_opinion_author, opinion_author_at};
 use crate::store::{self, Opinion};
-
-/// The queue's tabs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Tab {
-    /// Waiting for someone at my units: to take, or to validate.
-    ToDo,
-    /// Held by me (in instruction, opinion given, complement requested).
-    Followed,
-    /// Gone past my units' level.
-    Done,
-}
-
-impl Tab {
-    pub(crate) fn parse(s: &str) -> Self {
-        match s {
-            "suivis" | "followed" => Self::Followed,
-            "traites" | "done" => Self::Done,
-            _ => Self::ToDo,
-        }
-    }
-}
-
-/// Units where the agent instructs or validates, with everything below them.
-fn my_units(access: &Access) -> Vec<OrgUnitId> {
-    let roots: Vec<OrgUnitId> = access
-        .grants()
-        .iter()
-        .filter(|(role, _)| matches!(role, Role::Instructeur | Role::Valideur))
-        .map(|(_, unit)| *unit)
-        .collect();
-    access.subtree(&roots)
-}
-
-/// The agent's queue for a tab.
-pub(crate) async fn queue(
-    ctx: &WebContext,
-    identity: &Identity,
-    tab: Tab,
-) -> ActionResult<Vec<DossierView>> {
-    let (mut tx, access) = ctx.begin(identity).await?;
-    access.require::<perm::NominationRead>(Scope::Anywhere)?;
-    let units = my_units(&access);
-    let held = store::held_by(&mut tx, identity.agent).await?;
-    let list = match tab {
-        Tab::ToDo => {
-            let mut out = Vec::new();
-            let waiting = [DossierState::Submitted, DossierState::OpinionGiven];
-            for d in contracts::dossiers_at(&mut tx, &units, &waiting).await? {
-                if d.state == DossierState::OpinionGiven {
-                    // Four eyes: not for the author of the opinion at this level.
-                    let author = last_opinion_at(&mut tx, d.id, d.level_unit_id).await?;
-                    if author.is_some_and(|o| o.agent == identity.agent) {
-                        continue;
-                    }
-                }
-                out.push(d);
-            }
-            out
-        }
-        Tab::Followed => contracts::dossiers_at(
-            &mut tx,
-            &units,
-            &[
-                DossierState::InInstruction,
-                DossierState::OpinionGiven,
-                DossierState::ComplementRequested,
-            ],
-        )
-        .await?
-        .into_iter()
-        .filter(|d| held.contains(&d.id))
-        .collect(),
-        Tab::Done => contracts::dossiers_filed_by(&mut tx, &units)
-            .await?
-            .into_iter()
-            .filter(|d| {
-                matches!(
-                    d.state,
-                    DossierState::Transmitted
-                        | DossierState::Retained
-                        | DossierState::Deferred
-                        | DossierState::Refused
-                        | DossierState::Published
-                )
-            })
-            .collect(),
-    };
-    tx.rollback().await;
-    Ok(list)
-}
-
-async fn last_opinion_at(
-    tx: &mut TenantConn,
-    dossier: DossierId,
-    level: OrgUnitId,
-) -> ActionResult<Option<Opinion>> {
-    Ok(store::opinions(tx, dossier)
-        .await?
-        .into_iter()
-        .rev()
-        .find(|o| o.level == level))
-}
 
 /// Everything the dossier page shows.
 pub(crate) struct DossierFile {
@@ -186,10 +85,7 @@ pub(crate) async fn file(
     let holder = store::assignee(&mut tx, id, dossier.level_unit_id).await?;
     let state = Some(dossier.state);
     let level = Scope::Unit(dossier.level_unit_id);
-    let last = opinions
-        .iter()
-        .rev()
-        .find(|o| o.level == dossier.level_unit_id);
+    let author = opinion_author_at(&opinions, dossier.level_unit_id);
     let may = Allowed {
         take: state == Some(DossierState::Submitted)
             && access.may::<perm::InstructionTake>(level)?,
@@ -197,7 +93,7 @@ pub(crate) async fn file(
             && holder == Some(identity.agent)
             && access.may::<perm::InstructionOpine>(level)?,
         transmit: state == Some(DossierState::OpinionGiven)
-            && last.is_none_or(|o| o.agent != identity.agent)
+            && author != Some(identity.agent)
             && access.may::<perm::InstructionTransmit>(level)?
             && access.may::<perm::InstructionValidate>(level)?,
         give_back: state.is_some_and(|s| s.apply(DossierEvent::Return).is_ok())
@@ -263,6 +159,16 @@ async fn moved(
     }
 }
 
+/// The most characters a motivation or a complement request may have.
+const MAX_TEXT_CHARS: usize = 5000;
+
+/// A required free text (motivation, message), trimmed; `None` when it is empty or longer
+/// than [`MAX_TEXT_CHARS`], the caller naming the field in its own words.
+fn required_text(raw: &str) -> Option<&str> {
+    let text = raw.trim();
+    (!text.is_empty() && text.chars().count() <= MAX_TEXT_CHARS).then_some(text)
+}
+
 /// Takes the dossier at its current level.
 pub(crate) async fn take(ctx: &WebContext, identity: &Identity, id: DossierId) -> ActionResult<()> {
     let (mut tx, access) = ctx.begin(identity).await?;
@@ -280,6 +186,45 @@ pub(crate) async fn take(ctx: &WebContext, identity: &Identity, id: DossierId) -
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// An opinion's verdict. Its stored names ([`as_str`](Self::as_str)) are those of the
+/// `instruction.opinions.verdict` column's check, the journal's payload, the API and the
+/// form; anything else is refused at the door and, read back from a row, is corrupt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OpinionVerdict {
+    /// Favorable to the nomination.
+    Favorable,
+    /// Unfavorable to the nomination.
+    Unfavorable,
+}
+
+impl OpinionVerdict {
+    /// The stored name.
+    pub(crate) const fn as_str(self) -> &'static str {
+        match self {
+            Self::Favorable => "favorable",
+            Self::Unfavorable => "defavorable",
+        }
+    }
+
+    /// The verdict of a stored name, exactly as written (no trimming, no case folding:
+    /// the form and the API send the stored names themselves).
+    pub(crate) fn parse(s: &str) -> Option<Self> {
+        match s {
+            "favorable" => Some(Self::Favorable),
+            "defavorable" => Some(Self::Unfavorable),
+            _ => None,
+        }
+    }
+
+    /// The label pages show.
+    pub(crate) const fn label_fr(self) -> &'static str {
+        match self {
+            Self::Favorable => "Favorable",
+            Self::Unfavorable => "Défavorable",
+        }
+    }
 }
 
 /// An opinion, as typed (its `Debug` hides the motivation, which often names the candidate).
@@ -316,30 +261,32 @@ pub(crate) async fn opine(
             "Ce dossier est pris en charge par un autre agent : seul celui-ci rend l'avis.",
         ));
     }
+    // Every faulty field is named at once, in the form's order.
     let mut errors = Vec::new();
-    if !matches!(input.verdict.as_str(), "favorable" | "defavorable") {
+    let verdict = OpinionVerdict::parse(&input.verdict);
+    if verdict.is_none() {
         errors.push(FieldError::new(
             "verdict",
             "Avis : choisissez « Favorable » ou « Défavorable ».",
         ));
     }
-    let motivation = input.motivation.trim();
-    if motivation.is_empty() || motivation.chars().count() > 5000 {
+    let motivation = required_text(&input.motivation);
+    if motivation.is_none() {
         errors.push(FieldError::new(
             "motivation",
             "Motivation : expliquez l'avis (5 000 caractères au plus).",
         ));
     }
-    if !errors.is_empty() {
+    let (Some(verdict), Some(motivation)) = (verdict, motivation) else {
         return Err(ActionError::Invalid(errors));
-    }
+    };
     moved(&mut tx, &dossier, to, None).await?;
     store::add_opinion(
         &mut tx,
         &opine,
         id,
         dossier.level_unit_id,
-        &input.verdict,
+        verdict,
         motivation,
     )
     .await?;
@@ -348,7 +295,7 @@ pub(crate) async fn opine(
         Actor::Agent(opine.agent()),
         Subject::Dossier(id),
         EventKind::DossierOpinionGiven,
-        json!({"verdict": input.verdict, "motivation": motivation, "level": dossier.level_unit_id}),
+        json!({"verdict": verdict.as_str(), "motivation": motivation, "level": dossier.level_unit_id}),
     )
     .await?;
     tx.commit().await?;
@@ -370,8 +317,8 @@ pub(crate) async fn transmit(
     access.require::<perm::InstructionTransmit>(level)?;
     let validate = access.authorize::<perm::InstructionValidate>(level)?;
     let to = state_after(&dossier, DossierEvent::Transmit)?;
-    let author = last_opinion_at(&mut tx, id, dossier.level_unit_id).await?;
-    if author.as_ref().is_some_and(|o| o.agent == validate.agent()) {
+    let author = last_opinion_author(&mut tx, id, dossier.level_unit_id).await?;
+    if author == Some(validate.agent()) {
         return Err(ActionError::conflict(
             "dossier.four_eyes",
             "Vous avez rendu l'avis à ce niveau : un autre agent doit le valider et transmettre le dossier (principe des quatre yeux).",
@@ -412,13 +359,12 @@ pub(crate) async fn give_back(
     let (mut tx, access) = ctx.begin(identity).await?;
     let (dossier, to, give_back) =
         for_move::<perm::InstructionReturn>(&mut tx, &access, id, DossierEvent::Return).await?;
-    let message = message.trim();
-    if message.is_empty() || message.chars().count() > 5000 {
+    let Some(message) = required_text(message) else {
         return Err(ActionError::Invalid(vec![FieldError::new(
             "message",
             "Message : précisez le complément attendu (5 000 caractères au plus).",
         )]));
-    }
+    };
     moved(&mut tx, &dossier, to, None).await?;
     store::add_message(&mut tx, &give_back, id, message).await?;
     journal::append(
@@ -431,4 +377,47 @@ pub(crate) async fn give_back(
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_verdict_round_trips_through_its_stored_name() {
+        for v in [OpinionVerdict::Favorable, OpinionVerdict::Unfavorable] {
+            assert_eq!(OpinionVerdict::parse(v.as_str()), Some(v));
+        }
+        assert_eq!(OpinionVerdict::Favorable.as_str(), "favorable");
+        assert_eq!(OpinionVerdict::Unfavorable.as_str(), "defavorable");
+        assert_eq!(OpinionVerdict::Favorable.label_fr(), "Favorable");
+        assert_eq!(OpinionVerdict::Unfavorable.label_fr(), "Défavorable");
+    }
+
+    #[test]
+    fn only_the_stored_names_are_verdicts() {
+        for raw in [
+            "",
+            "Favorable",
+            "défavorable",
+            " favorable",
+            "favorable ",
+            "unfavorable",
+        ] {
+            assert_eq!(OpinionVerdict::parse(raw), None, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn a_required_text_is_trimmed_and_bounded() {
+        assert_eq!(required_text("  Oui.\n"), Some("Oui."));
+        assert_eq!(required_text(""), None);
+        assert_eq!(required_text(" \t\n "), None);
+        let longest = "é".repeat(MAX_TEXT_CHARS);
+        assert_eq!(
+            required_text(&format!(" {longest} ")),
+            Some(longest.as_str())
+        );
+        assert_eq!(required_text(&"é".repeat(MAX_TEXT_CHARS + 1)), None);
+    }
 }

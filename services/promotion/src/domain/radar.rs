@@ -1,27 +1,20 @@
-//! Promotion's use cases: the laureate registry and the promotion radar. Both only read: each
-//! opens the request's tenant transaction, checks the permission, reads the registry (the
-//! `registry.awards_v1` contract view), the tenant's catalogue and, for proposals, the open
-//! campaigns (`intake.campaigns_v1`), and rolls back.
-//!
-//! The radar asks the rules engine ([`napoleon_rules::next_grades`]) when each laureate's
-//! durations make the next grade reachable. Time in a grade runs from the réception (prise de
-//! rang), so an award whose réception is not recorded yet cannot count: such laureates are
-//! listed apart, « en attente de réception ».
+//! The promotion radar: when each laureate reaches the next grade, the awards that keep it from
+//! being computed, and the campaigns a proposal may go to.
 
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use napoleon_authz::{Scope, perm};
-use napoleon_db::contracts;
 use napoleon_db::contracts::{AwardView, CampaignView};
 use napoleon_identity::Identity;
 use napoleon_kernel::{AwardId, CampaignId, LaureateId};
-use napoleon_rules::{
-    Award, Candidate, Catalogue, DistinctionCode, GradeCode, Reason, next_grades,
-};
+use napoleon_rules::{Award, Candidate, Catalogue, DistinctionCode, Reason, next_grades};
 use napoleon_web::{ActionResult, FieldError, WebContext};
 
-pub(crate) use napoleon_web::{tenant_catalogue, today};
+use super::{
+    LaureateIdentity, UNNAMED, distinction_name, grade_index, grade_label, tenant_catalogue, today,
+};
+use crate::store;
 
 // Dates -------------------------------------------------------------------------------------
 
@@ -42,143 +35,7 @@ pub(crate) fn parse_limit(field: &str, raw: Option<&str>) -> Result<Option<Naive
         })
 }
 
-// Names and labels --------------------------------------------------------------------------
-
-/// A laureate's registry identity (the shape of intake's candidate). Personal data: its
-/// `Debug` is masked, never logged.
-pub(crate) use napoleon_rules::content::Candidate as LaureateIdentity;
-
-/// How a laureate without a name shows.
-const UNNAMED: &str = "(identité non renseignée)";
-
-/// The distinction's name in the catalogue, or its code when the catalogue does not know it.
-fn distinction_name(catalogue: &Catalogue, code: &DistinctionCode) -> String {
-    catalogue
-        .distinction(code)
-        .map_or_else(|| code.to_string(), |d| d.name.clone())
-}
-
-/// The grade's label in the catalogue, or its code.
-fn grade_label(catalogue: &Catalogue, distinction: &DistinctionCode, grade: &GradeCode) -> String {
-    catalogue
-        .distinction(distinction)
-        .and_then(|d| d.grade_index(grade).map(|_| d.label(grade)))
-        .unwrap_or_else(|| grade.to_string())
-}
-
-/// The grade's rank in its distinction's ladder (0 = lowest), when the catalogue knows both.
-fn grade_index(
-    catalogue: &Catalogue,
-    distinction: &DistinctionCode,
-    grade: &GradeCode,
-) -> Option<usize> {
-    catalogue.distinction(distinction)?.grade_index(grade)
-}
-
-// Registry ----------------------------------------------------------------------------------
-
-/// One award of the registry.
-pub(crate) struct RegistryRow {
-    pub(crate) award_id: AwardId,
-    pub(crate) laureate_id: LaureateId,
-    pub(crate) name: String,
-    pub(crate) decree_date: NaiveDate,
-    pub(crate) jo_reference: String,
-    /// `None`: « en attente ».
-    pub(crate) reception_date: Option<NaiveDate>,
-}
-
-/// The awards of one grade, by name.
-pub(crate) struct RegistryGrade {
-    pub(crate) code: String,
-    pub(crate) label: String,
-    pub(crate) rows: Vec<RegistryRow>,
-}
-
-/// The awards of one distinction, highest grade first.
-pub(crate) struct RegistryDistinction {
-    pub(crate) code: String,
-    pub(crate) name: String,
-    pub(crate) grades: Vec<RegistryGrade>,
-}
-
-/// The registry page and its links.
-pub(crate) struct Registry {
-    pub(crate) distinctions: Vec<RegistryDistinction>,
-    /// Whether the agent may see the radar (for the link).
-    pub(crate) may_radar: bool,
-}
-
-/// Groups the awards by distinction (catalogue order, then unknown codes) and grade (highest
-/// first, then unknown codes), each grade's laureates by name then decree date.
-pub(crate) fn group_registry(
-    catalogue: &Catalogue,
-    awards: &[AwardView],
-) -> Vec<RegistryDistinction> {
-    type GradeKey = (usize, GradeCode);
-    let mut groups: BTreeMap<(usize, DistinctionCode), BTreeMap<GradeKey, Vec<RegistryRow>>> =
-        BTreeMap::new();
-    let known = catalogue.distinctions();
-    for award in awards {
-        let d_rank = known
-            .iter()
-            .position(|d| d.code == award.distinction)
-            .unwrap_or(usize::MAX);
-        let g_rank = catalogue
-            .distinction(&award.distinction)
-            .zip(grade_index(catalogue, &award.distinction, &award.grade))
-            .map_or(usize::MAX, |(d, i)| d.grades.len() - i);
-        groups
-            .entry((d_rank, award.distinction.clone()))
-            .or_default()
-            .entry((g_rank, award.grade.clone()))
-            .or_default()
-            .push(RegistryRow {
-                award_id: award.id,
-                laureate_id: award.laureate_id,
-                name: LaureateIdentity::from_json(award.identity.expose()).display_name_or(UNNAMED),
-                decree_date: award.decree_date,
-                jo_reference: award.jo_reference.clone(),
-                reception_date: award.reception_date,
-            });
-    }
-    groups
-        .into_iter()
-        .map(|((_, code), grades)| RegistryDistinction {
-            name: distinction_name(catalogue, &code),
-            grades: grades
-                .into_iter()
-                .map(|((_, grade), mut rows)| {
-                    rows.sort_by(|a, b| {
-                        (a.name.as_str(), a.decree_date).cmp(&(b.name.as_str(), b.decree_date))
-                    });
-                    RegistryGrade {
-                        label: grade_label(catalogue, &code, &grade),
-                        code: grade.to_string(),
-                        rows,
-                    }
-                })
-                .collect(),
-            code: code.to_string(),
-        })
-        .collect()
-}
-
-/// The registry, grouped by distinction and grade (`registry:read`).
-pub(crate) async fn registry(ctx: &WebContext, identity: &Identity) -> ActionResult<Registry> {
-    let (mut tx, access) = ctx.begin(identity).await?;
-    access.require::<perm::RegistryRead>(Scope::Central)?;
-    let may_radar = access.may::<perm::RadarRead>(Scope::Central)?;
-    let catalogue = tenant_catalogue(&mut tx).await?;
-    let awards = contracts::awards(&mut tx).await?;
-    tx.rollback().await;
-    Ok(Registry {
-        distinctions: group_registry(&catalogue, &awards),
-        may_radar,
-    })
-}
-
-// Radar -------------------------------------------------------------------------------------
+// Entries -----------------------------------------------------------------------------------
 
 /// A campaign open to filing, offered for a proposal.
 #[derive(Clone)]
@@ -422,9 +279,9 @@ pub(crate) async fn radar(
     let may_propose = access.may::<perm::RadarPropose>(Scope::Central)?;
     let may_registry = access.may::<perm::RegistryRead>(Scope::Central)?;
     let catalogue = tenant_catalogue(&mut tx).await?;
-    let awards = contracts::awards(&mut tx).await?;
+    let awards = store::awards(&mut tx).await?;
     let campaigns = if may_propose {
-        contracts::campaigns(&mut tx).await?
+        store::campaigns(&mut tx).await?
     } else {
         Vec::new()
     };
@@ -447,45 +304,10 @@ pub(crate) async fn radar(
 #[cfg(test)]
 #[expect(clippy::unwrap_used, reason = "tests")]
 mod tests {
-    use napoleon_kernel::{OrgUnitId, Personal};
-    use serde_json::json;
+    use napoleon_kernel::OrgUnitId;
 
     use super::*;
-
-    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, d).unwrap()
-    }
-
-    fn builtin() -> Catalogue {
-        Catalogue::builtin().unwrap()
-    }
-
-    fn award(
-        laureate: LaureateId,
-        identity: serde_json::Value,
-        distinction: &str,
-        grade: &str,
-        decree: NaiveDate,
-        reception: Option<NaiveDate>,
-    ) -> AwardView {
-        AwardView {
-            id: AwardId::new(),
-            laureate_id: laureate,
-            identity: Personal::new(identity),
-            distinction: DistinctionCode::parse(distinction).unwrap(),
-            grade: GradeCode::parse(grade).unwrap(),
-            decree_date: decree,
-            jo_reference: "JORF n° 0163 du 14 juillet 2019".to_owned(),
-            reception_date: reception,
-            dossier_id: None,
-            unit_id: None,
-        }
-    }
-
-    fn dupont() -> serde_json::Value {
-        json!({"birth_name": "Dupont", "usual_name": "", "given_names": "Jeanne Marie",
-               "sex": "F", "birth_date": "12/03/1970", "birth_place": "Lyon", "nationality": "FR"})
-    }
+    use crate::domain::fixtures::{Laureate, builtin, day};
 
     fn entry(name: &str, distinction: &str, reachable_on: Option<NaiveDate>) -> RadarEntry {
         RadarEntry {
@@ -520,45 +342,10 @@ mod tests {
     }
 
     #[test]
-    fn names_read_family_name_in_capitals_usual_name_first() {
-        let name = |v: serde_json::Value| LaureateIdentity::from_json(&v).display_name_or(UNNAMED);
-        assert_eq!(name(dupont()), "DUPONT Jeanne Marie");
-        assert_eq!(
-            name(json!({"birth_name": "Dupont", "usual_name": "Martin", "given_names": "Jeanne"})),
-            "MARTIN Jeanne"
-        );
-        assert_eq!(
-            name(json!({"birth_name": " Lefèvre ", "usual_name": null, "given_names": " Élise "})),
-            "LEFÈVRE Élise"
-        );
-        assert_eq!(name(json!({})), "(identité non renseignée)");
-        assert_eq!(name(json!("pas un objet")), "(identité non renseignée)");
-    }
-
-    #[test]
-    fn the_birth_date_is_read_when_it_is_a_date() {
-        assert_eq!(
-            LaureateIdentity::from_json(&dupont()).birth_date(),
-            Some(day(1970, 3, 12))
-        );
-        assert_eq!(
-            LaureateIdentity::from_json(&json!({"birth_date": "1970"})).birth_date(),
-            None
-        );
-    }
-
-    #[test]
     fn the_candidate_holds_only_the_awards_received() {
-        let l = LaureateId::new();
-        let received = award(
-            l,
-            dupont(),
-            "LH",
-            "chevalier",
-            day(2019, 7, 14),
-            Some(day(2019, 10, 1)),
-        );
-        let waiting = award(l, dupont(), "ONM", "officier", day(2024, 5, 15), None);
+        let jeanne = Laureate::dupont();
+        let received = jeanne.award("LH", "chevalier", day(2019, 7, 14), Some(day(2019, 10, 1)));
+        let waiting = jeanne.award("ONM", "officier", day(2024, 5, 15), None);
         // A malformed stored code never reaches here: the contract refuses it when reading
         // (`napoleon_db::contracts::distinction_code`, tested there).
         let c = candidate(Some(day(1970, 3, 12)), &[&received, &waiting]);
@@ -574,15 +361,8 @@ mod tests {
 
     #[test]
     fn a_chevalier_reaches_officier_eight_years_after_the_reception() {
-        let l = LaureateId::new();
-        let a = award(
-            l,
-            dupont(),
-            "LH",
-            "chevalier",
-            day(2019, 7, 14),
-            Some(day(2019, 10, 1)),
-        );
+        let jeanne = Laureate::dupont();
+        let a = jeanne.award("LH", "chevalier", day(2019, 7, 14), Some(day(2019, 10, 1)));
         let (entries, pending) = laureate_radar(&builtin(), &[&a], day(2027, 10, 1));
         assert!(pending.is_empty());
         assert_eq!(entries.len(), 1);
@@ -605,23 +385,9 @@ mod tests {
 
     #[test]
     fn the_proposal_starts_from_the_highest_grade_received() {
-        let l = LaureateId::new();
-        let chevalier = award(
-            l,
-            dupont(),
-            "LH",
-            "chevalier",
-            day(2010, 7, 14),
-            Some(day(2010, 9, 1)),
-        );
-        let officier = award(
-            l,
-            dupont(),
-            "LH",
-            "officier",
-            day(2020, 7, 14),
-            Some(day(2020, 9, 1)),
-        );
+        let jeanne = Laureate::dupont();
+        let chevalier = jeanne.award("LH", "chevalier", day(2010, 7, 14), Some(day(2010, 9, 1)));
+        let officier = jeanne.award("LH", "officier", day(2020, 7, 14), Some(day(2020, 9, 1)));
         let (entries, pending) =
             laureate_radar(&builtin(), &[&chevalier, &officier], day(2026, 1, 1));
         assert!(pending.is_empty());
@@ -633,8 +399,7 @@ mod tests {
 
     #[test]
     fn an_award_awaiting_its_reception_is_listed_apart() {
-        let l = LaureateId::new();
-        let waiting = award(l, dupont(), "LH", "chevalier", day(2025, 7, 14), None);
+        let waiting = Laureate::dupont().award("LH", "chevalier", day(2025, 7, 14), None);
         let (entries, pending) = laureate_radar(&builtin(), &[&waiting], day(2026, 1, 1));
         assert!(entries.is_empty());
         assert_eq!(pending.len(), 1);
@@ -645,24 +410,10 @@ mod tests {
 
     #[test]
     fn a_promotion_awaiting_its_reception_holds_back_the_distinction_only() {
-        let l = LaureateId::new();
-        let chevalier = award(
-            l,
-            dupont(),
-            "LH",
-            "chevalier",
-            day(2010, 7, 14),
-            Some(day(2010, 9, 1)),
-        );
-        let officier = award(l, dupont(), "LH", "officier", day(2025, 7, 14), None);
-        let onm = award(
-            l,
-            dupont(),
-            "ONM",
-            "chevalier",
-            day(2015, 5, 15),
-            Some(day(2015, 9, 1)),
-        );
+        let jeanne = Laureate::dupont();
+        let chevalier = jeanne.award("LH", "chevalier", day(2010, 7, 14), Some(day(2010, 9, 1)));
+        let officier = jeanne.award("LH", "officier", day(2025, 7, 14), None);
+        let onm = jeanne.award("ONM", "chevalier", day(2015, 5, 15), Some(day(2015, 9, 1)));
         let (entries, pending) =
             laureate_radar(&builtin(), &[&chevalier, &officier, &onm], day(2026, 1, 1));
         // No « officier » from the old chevalier: the promotion already happened.
@@ -674,16 +425,9 @@ mod tests {
 
     #[test]
     fn a_lower_award_without_reception_is_superseded_by_a_higher_one_received() {
-        let l = LaureateId::new();
-        let chevalier = award(l, dupont(), "LH", "chevalier", day(2010, 7, 14), None);
-        let officier = award(
-            l,
-            dupont(),
-            "LH",
-            "officier",
-            day(2020, 7, 14),
-            Some(day(2020, 9, 1)),
-        );
+        let jeanne = Laureate::dupont();
+        let chevalier = jeanne.award("LH", "chevalier", day(2010, 7, 14), None);
+        let officier = jeanne.award("LH", "officier", day(2020, 7, 14), Some(day(2020, 9, 1)));
         let (entries, pending) =
             laureate_radar(&builtin(), &[&chevalier, &officier], day(2026, 1, 1));
         assert!(pending.is_empty());
@@ -693,15 +437,8 @@ mod tests {
 
     #[test]
     fn the_top_grade_has_no_entry() {
-        let l = LaureateId::new();
-        let top = award(
-            l,
-            dupont(),
-            "LH",
-            "grand_croix",
-            day(2010, 7, 14),
-            Some(day(2010, 9, 1)),
-        );
+        let top =
+            Laureate::dupont().award("LH", "grand_croix", day(2010, 7, 14), Some(day(2010, 9, 1)));
         let (entries, pending) = laureate_radar(&builtin(), &[&top], day(2026, 1, 1));
         assert!(entries.is_empty() && pending.is_empty());
     }
@@ -740,32 +477,11 @@ mod tests {
 
     #[test]
     fn the_whole_radar_groups_awards_by_laureate() {
-        let (a, b) = (LaureateId::new(), LaureateId::new());
+        let (jeanne, marc) = (Laureate::dupont(), Laureate::arnaud());
         let awards = vec![
-            award(
-                a,
-                dupont(),
-                "LH",
-                "chevalier",
-                day(2019, 7, 14),
-                Some(day(2019, 10, 1)),
-            ),
-            award(
-                b,
-                json!({"birth_name": "Arnaud", "given_names": "Marc"}),
-                "LH",
-                "chevalier",
-                day(2015, 7, 14),
-                Some(day(2015, 10, 1)),
-            ),
-            award(
-                b,
-                json!({"birth_name": "Arnaud", "given_names": "Marc"}),
-                "ONM",
-                "officier",
-                day(2025, 5, 15),
-                None,
-            ),
+            jeanne.award("LH", "chevalier", day(2019, 7, 14), Some(day(2019, 10, 1))),
+            marc.award("LH", "chevalier", day(2015, 7, 14), Some(day(2015, 10, 1))),
+            marc.award("ONM", "officier", day(2025, 5, 15), None),
         ];
         let (entries, pending) = compute_radar(&builtin(), &awards, day(2026, 1, 1), None);
         let names: Vec<_> = entries.iter().map(|e| e.name.as_str()).collect();
@@ -777,54 +493,6 @@ mod tests {
         let (entries, _) =
             compute_radar(&builtin(), &awards, day(2026, 1, 1), Some(day(2026, 1, 1)));
         assert_eq!(entries.len(), 1);
-    }
-
-    #[test]
-    fn the_registry_groups_by_distinction_then_grade_highest_first() {
-        let (a, b) = (LaureateId::new(), LaureateId::new());
-        let awards = vec![
-            award(
-                a,
-                dupont(),
-                "ONM",
-                "chevalier",
-                day(2012, 5, 15),
-                Some(day(2012, 9, 1)),
-            ),
-            award(a, dupont(), "LH", "chevalier", day(2019, 7, 14), None),
-            award(
-                b,
-                json!({"birth_name": "Arnaud", "given_names": "Marc"}),
-                "LH",
-                "chevalier",
-                day(2015, 7, 14),
-                Some(day(2015, 10, 1)),
-            ),
-            award(
-                b,
-                json!({"birth_name": "Arnaud", "given_names": "Marc"}),
-                "LH",
-                "officier",
-                day(2024, 7, 14),
-                Some(day(2024, 10, 1)),
-            ),
-            award(b, json!({}), "XX", "inconnu", day(2024, 7, 14), None),
-        ];
-        let groups = group_registry(&builtin(), &awards);
-        let codes: Vec<_> = groups.iter().map(|g| g.code.as_str()).collect();
-        assert_eq!(codes, ["LH", "ONM", "XX"]);
-        assert_eq!(groups[0].name, "Légion d'honneur");
-        let lh: Vec<_> = groups[0].grades.iter().map(|g| g.label.as_str()).collect();
-        assert_eq!(lh, ["officier", "chevalier"]);
-        let chevaliers: Vec<_> = groups[0].grades[1]
-            .rows
-            .iter()
-            .map(|r| r.name.as_str())
-            .collect();
-        assert_eq!(chevaliers, ["ARNAUD Marc", "DUPONT Jeanne Marie"]);
-        assert_eq!(groups[0].grades[1].rows[1].reception_date, None);
-        assert_eq!(groups[2].name, "XX");
-        assert_eq!(groups[2].grades[0].label, "inconnu");
     }
 
     #[test]

@@ -1,120 +1,16 @@
-//! Promotion's pages: the laureate registry and the promotion radar. Handlers are thin:
-//! extract, call the use case, render.
-//!
-//! The radar's « Proposer pour le grade supérieur » forms post to intake's page endpoint
-//! `POST /intake/propositions` (`_csrf`, `award_id`, `campaign_id`): intake creates the
-//! prefilled draft and redirects back here with `?propose=1`.
+//! The radar page: the laureates who reach their next grade, by date, with a proposal form per
+//! entry when the agent may propose, and the awards still awaiting their réception.
 
 use axum::Extension;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use napoleon_identity::Identity;
 use napoleon_rules::fr_date;
-use napoleon_web::{ActionError, WebContext, WebError, WebResult};
+use napoleon_web::{WebContext, WebResult};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{self, Radar, Registry};
-
-fn web(e: ActionError) -> WebError {
-    e.into_web()
-}
-
-fn plural(n: usize, singular: &str, plural: &str) -> String {
-    if n > 1 {
-        format!("{n} {plural}")
-    } else {
-        format!("{n} {singular}")
-    }
-}
-
-// Registry ----------------------------------------------------------------------------------
-
-#[derive(Serialize)]
-struct RegistryRowView {
-    name: String,
-    decree: String,
-    jo_reference: String,
-    /// « 14/07/2020 », or `None`: « en attente ».
-    reception: Option<String>,
-}
-
-#[derive(Serialize)]
-struct GradeView {
-    caption: String,
-    rows: Vec<RegistryRowView>,
-}
-
-#[derive(Serialize)]
-struct DistinctionView {
-    anchor: String,
-    name: String,
-    count: String,
-    grades: Vec<GradeView>,
-}
-
-#[derive(Serialize)]
-struct RegistryView {
-    distinctions: Vec<DistinctionView>,
-    may_radar: bool,
-}
-
-fn registry_view(registry: &Registry) -> RegistryView {
-    RegistryView {
-        distinctions: registry
-            .distinctions
-            .iter()
-            .map(|d| {
-                let count: usize = d.grades.iter().map(|g| g.rows.len()).sum();
-                DistinctionView {
-                    anchor: format!("distinction-{}", d.code.to_lowercase()),
-                    name: d.name.clone(),
-                    count: plural(
-                        count,
-                        "nomination ou promotion",
-                        "nominations ou promotions",
-                    ),
-                    grades: d
-                        .grades
-                        .iter()
-                        .map(|g| GradeView {
-                            caption: format!("{} — {} ({})", d.name, g.label, g.rows.len()),
-                            rows: g
-                                .rows
-                                .iter()
-                                .map(|r| RegistryRowView {
-                                    name: r.name.clone(),
-                                    decree: fr_date(r.decree_date),
-                                    jo_reference: r.jo_reference.clone(),
-                                    reception: r.reception_date.map(fr_date),
-                                })
-                                .collect(),
-                        })
-                        .collect(),
-                }
-            })
-            .collect(),
-        may_radar: registry.may_radar,
-    }
-}
-
-/// `GET /promotion/registre`.
-pub(crate) async fn registry(
-    State(ctx): State<WebContext>,
-    Extension(identity): Extension<Identity>,
-) -> WebResult<Response> {
-    let registry = domain::registry(&ctx, &identity).await.map_err(web)?;
-    let view = registry_view(&registry);
-    Ok(ctx
-        .page(
-            &identity,
-            "promotion/registry",
-            "Registre des lauréats",
-            &view,
-        )?
-        .into_response())
-}
-
-// Radar -------------------------------------------------------------------------------------
+use super::{plural, web};
+use crate::domain::{self, Radar};
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -291,67 +187,20 @@ pub(crate) async fn radar(
 }
 
 #[cfg(test)]
-#[expect(clippy::unwrap_used, reason = "tests")]
 mod tests {
-    use chrono::NaiveDate;
-    use napoleon_db::contracts::AwardView;
-    use napoleon_kernel::{AwardId, CampaignId, LaureateId, Personal};
-    use napoleon_web::{LayoutUser, Page, Templates};
+    use napoleon_kernel::{AwardId, CampaignId, LaureateId};
 
     use super::*;
-    use crate::domain::{
-        OpenCampaign, PendingAward, RadarEntry, RegistryDistinction, RegistryGrade, RegistryRow,
-    };
-
-    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, d).unwrap()
-    }
-
-    fn user() -> LayoutUser {
-        LayoutUser {
-            name: "Claire Agent".to_owned(),
-            tenant: Some("Ministère de l'Intérieur".to_owned()),
-            unit: None,
-            can_switch: false,
-            operator: false,
-            csrf: "jeton-csrf".to_owned(),
-        }
-    }
-
-    fn render<V: Serialize>(template: &str, view: &V) -> String {
-        let templates = Templates::new(crate::TEMPLATES).unwrap();
-        let user = user();
-        templates
-            .render(
-                template,
-                &Page {
-                    title: "Titre",
-                    view,
-                    user: Some(&user),
-                },
-            )
-            .unwrap()
-            .0
-    }
+    use crate::domain::fixtures::{Laureate, builtin, day};
+    use crate::domain::{OpenCampaign, PendingAward, RadarEntry};
+    use crate::http::testing::render;
 
     /// A chevalier received on 01/10/2019, as the radar computes it on 01/10/2027.
     fn entry(campaigns: Vec<OpenCampaign>, computable: bool) -> RadarEntry {
-        let catalogue = napoleon_rules::Catalogue::builtin().unwrap();
-        let award = AwardView {
-            id: AwardId::new(),
-            laureate_id: LaureateId::new(),
-            identity: Personal::new(
-                serde_json::json!({"birth_name": "Dupont", "given_names": "Jeanne"}),
-            ),
-            distinction: napoleon_rules::DistinctionCode::parse("LH").unwrap(),
-            grade: napoleon_rules::GradeCode::parse("chevalier").unwrap(),
-            decree_date: day(2019, 7, 14),
-            jo_reference: String::new(),
-            reception_date: Some(day(2019, 10, 1)),
-            dossier_id: None,
-            unit_id: None,
-        };
-        let (mut entries, _) = domain::laureate_radar(&catalogue, &[&award], day(2027, 10, 1));
+        let award =
+            Laureate::new(serde_json::json!({"birth_name": "Dupont", "given_names": "Jeanne"}))
+                .award("LH", "chevalier", day(2019, 7, 14), Some(day(2019, 10, 1)));
+        let (mut entries, _) = domain::laureate_radar(&builtin(), &[&award], day(2027, 10, 1));
         let mut entry = entries.remove(0);
         entry.campaigns = campaigns;
         if !computable {
@@ -411,21 +260,6 @@ mod tests {
     }
 
     #[test]
-    fn the_templates_carry_no_inline_script_or_style() {
-        for (name, source) in crate::TEMPLATES {
-            assert!(name.starts_with("promotion/"));
-            assert!(!source.contains("<script"), "{name}");
-            assert!(!source.contains("style"), "{name}");
-            // No event handler attribute (` onclick=`…).
-            let handler = source.split(" on").skip(1).any(|rest| {
-                let word: String = rest.chars().take_while(char::is_ascii_alphabetic).collect();
-                !word.is_empty() && rest[word.len()..].starts_with('=')
-            });
-            assert!(!handler, "{name}");
-        }
-    }
-
-    #[test]
     fn without_the_proposal_right_the_radar_has_no_form() {
         let view = radar_view(&radar(false), "", None, false);
         let html = render("promotion/radar", &view);
@@ -446,52 +280,5 @@ mod tests {
         assert!(html.contains(r#"value="14 juillet""#));
         assert!(html.contains(r#"aria-describedby="date-erreur""#));
         assert!(html.contains(r#"id="date-erreur""#));
-    }
-
-    #[test]
-    fn the_registry_shows_each_grade_as_a_captioned_table() {
-        let registry = Registry {
-            distinctions: vec![RegistryDistinction {
-                code: "LH".to_owned(),
-                name: "Légion d'honneur".to_owned(),
-                grades: vec![RegistryGrade {
-                    code: "chevalier".to_owned(),
-                    label: "chevalier".to_owned(),
-                    rows: vec![
-                        RegistryRow {
-                            award_id: AwardId::new(),
-                            laureate_id: LaureateId::new(),
-                            name: "DUPONT Jeanne".to_owned(),
-                            decree_date: day(2019, 7, 14),
-                            jo_reference: "JORF n° 0163 du 14 juillet 2019".to_owned(),
-                            reception_date: Some(day(2019, 10, 1)),
-                        },
-                        RegistryRow {
-                            award_id: AwardId::new(),
-                            laureate_id: LaureateId::new(),
-                            name: "ARNAUD Marc".to_owned(),
-                            decree_date: day(2025, 7, 14),
-                            jo_reference: "JORF n° 0160".to_owned(),
-                            reception_date: None,
-                        },
-                    ],
-                }],
-            }],
-            may_radar: true,
-        };
-        let html = render("promotion/registry", &registry_view(&registry));
-        assert!(html.contains("<caption>Légion d&#x27;honneur — chevalier (2)</caption>"));
-        assert!(html.contains("14/07/2019"));
-        assert!(html.contains("01/10/2019"));
-        assert!(html.contains("en attente"));
-        assert!(html.contains(r#"href="/promotion/radar""#));
-        let empty = render(
-            "promotion/registry",
-            &registry_view(&Registry {
-                distinctions: Vec::new(),
-                may_radar: false,
-            }),
-        );
-        assert!(empty.contains("Le registre ne compte encore aucun lauréat."));
     }
 }

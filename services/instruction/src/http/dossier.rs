@@ -1,110 +1,20 @@
-//! Instruction's pages: the queue with its tabs, the dossier file with its timeline, and the
-//! forms of each move.
+//! The dossier page: the file with its eligibility, opinions and timeline, and the forms of
+//! each move (take, opinion, transmit, return). A refused move shows the page again with the
+//! errors and what was typed; a done move redirects to the page with a notice.
 
 use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use napoleon_identity::Identity;
 use napoleon_kernel::DossierId;
 use napoleon_rules::content::CareerPeriod;
 use napoleon_rules::{Severity, VerdictKind, fr_date};
-use napoleon_web::{ActionError, FieldError, IdPath, WebContext, WebError, WebResult};
+use napoleon_web::{ActionError, FieldError, IdPath, WebContext, WebResult};
 use serde::Serialize;
 
-use crate::domain::{self, DossierFile, OpinionInput, Tab};
-
-fn web(e: ActionError) -> WebError {
-    e.into_web()
-}
-
-fn display_name(content: &serde_json::Value) -> String {
-    napoleon_rules::content::Candidate::of_content(content).display_name()
-}
-
-#[derive(serde::Deserialize, Default)]
-#[serde(default)]
-pub(crate) struct QueueQuery {
-    onglet: String,
-}
-
-#[derive(Serialize)]
-struct TabLink {
-    label: &'static str,
-    href: &'static str,
-    current: bool,
-}
-
-#[derive(Serialize)]
-struct Row {
-    href: String,
-    number: String,
-    name: String,
-    grade: String,
-    state: String,
-    submitted: String,
-}
-
-#[derive(Serialize)]
-struct QueueView {
-    tabs: Vec<TabLink>,
-    tab_label: &'static str,
-    rows: Vec<Row>,
-}
-
-pub(crate) async fn queue(
-    State(ctx): State<WebContext>,
-    Extension(identity): Extension<Identity>,
-    Query(q): Query<QueueQuery>,
-) -> WebResult<Response> {
-    let tab = Tab::parse(&q.onglet);
-    let list = domain::queue(&ctx, &identity, tab).await.map_err(web)?;
-    let tabs = [
-        (
-            Tab::ToDo,
-            "À traiter",
-            "/instruction/dossiers?onglet=a-traiter",
-        ),
-        (
-            Tab::Followed,
-            "Suivis",
-            "/instruction/dossiers?onglet=suivis",
-        ),
-        (Tab::Done, "Traités", "/instruction/dossiers?onglet=traites"),
-    ];
-    let view = QueueView {
-        tab_label: tabs.iter().find(|t| t.0 == tab).map_or("", |t| t.1),
-        tabs: tabs
-            .iter()
-            .map(|(t, label, href)| TabLink {
-                label,
-                href,
-                current: *t == tab,
-            })
-            .collect(),
-        rows: list
-            .iter()
-            .map(|d| Row {
-                href: format!("/instruction/dossiers/{}", d.id),
-                number: d.number.clone().unwrap_or_default(),
-                name: display_name(d.content.expose()),
-                grade: d.target_grade.to_string(),
-                state: d.state.label_fr().to_owned(),
-                submitted: d
-                    .submitted_at
-                    .map(|t| fr_date(t.date_naive()))
-                    .unwrap_or_default(),
-            })
-            .collect(),
-    };
-    Ok(ctx
-        .page(
-            &identity,
-            "instruction/queue",
-            "Dossiers à instruire",
-            &view,
-        )?
-        .into_response())
-}
+use super::web;
+use crate::domain::{self, DossierFile, OpinionInput, OpinionVerdict};
 
 #[derive(Serialize)]
 struct Pair {
@@ -200,7 +110,7 @@ fn event_detail(kind: &str, payload: &serde_json::Value) -> String {
         "dossier.submitted" => format!("n° {}", text("number")),
         "dossier.opinion_given" => format!(
             "{} : {}",
-            if text("verdict") == "favorable" {
+            if OpinionVerdict::parse(&text("verdict")) == Some(OpinionVerdict::Favorable) {
                 "favorable"
             } else {
                 "défavorable"
@@ -351,12 +261,8 @@ fn file_view(
             .opinions
             .iter()
             .map(|o| OpinionView {
-                verdict: if o.verdict == "favorable" {
-                    "Favorable"
-                } else {
-                    "Défavorable"
-                },
-                favorable: o.verdict == "favorable",
+                verdict: o.verdict.label_fr(),
+                favorable: o.verdict == OpinionVerdict::Favorable,
                 motivation: o.motivation.clone(),
                 level: unit(o.level),
                 at: fr_date(o.at.date_naive()),
@@ -435,27 +341,26 @@ async fn after(
     done: &str,
     input: (&str, &str, &str),
 ) -> WebResult<Response> {
-    match result {
+    // A refused act shows the dossier page again with the refusal, under the refusal's own
+    // status (422 for the fields, 409 for the state), so clients and tests see it refused.
+    let (status, errors) = match result {
         Ok(()) => {
-            Ok(Redirect::to(&format!("/instruction/dossiers/{id}?fait={done}")).into_response())
+            return Ok(
+                Redirect::to(&format!("/instruction/dossiers/{id}?fait={done}")).into_response(),
+            );
         }
-        Err(ActionError::Invalid(errors)) => {
-            let f = domain::file(ctx, identity, id).await.map_err(web)?;
-            render(ctx, identity, &f, errors, input, None)
-        }
-        Err(ActionError::Conflict { message, .. }) => {
-            let f = domain::file(ctx, identity, id).await.map_err(web)?;
-            render(
-                ctx,
-                identity,
-                &f,
-                vec![FieldError::new("action", message)],
-                input,
-                None,
-            )
-        }
-        Err(e) => Err(web(e)),
-    }
+        Err(ActionError::Invalid(errors)) => (StatusCode::UNPROCESSABLE_ENTITY, errors),
+        // A conflict names no field: the summary shows it as the action's, with no link.
+        Err(ActionError::Conflict { message, .. }) => (
+            StatusCode::CONFLICT,
+            vec![FieldError::new("action", message)],
+        ),
+        Err(e) => return Err(web(e)),
+    };
+    let f = domain::file(ctx, identity, id).await.map_err(web)?;
+    let mut page = render(ctx, identity, &f, errors, input, None)?;
+    *page.status_mut() = status;
+    Ok(page)
 }
 
 pub(crate) async fn take(
@@ -467,23 +372,13 @@ pub(crate) async fn take(
     after(&ctx, &identity, id, result, "pris", ("", "", "")).await
 }
 
-#[derive(serde::Deserialize, Default)]
-#[serde(default)]
-pub(crate) struct OpinionForm {
-    verdict: String,
-    motivation: String,
-}
-
 pub(crate) async fn opine(
     State(ctx): State<WebContext>,
     Extension(identity): Extension<Identity>,
     IdPath(id): IdPath<DossierId>,
-    Form(form): Form<OpinionForm>,
+    // The form posts the API's fields: one input type for both doors.
+    Form(input): Form<OpinionInput>,
 ) -> WebResult<Response> {
-    let input = OpinionInput {
-        verdict: form.verdict.clone(),
-        motivation: form.motivation.clone(),
-    };
     let result = domain::opine(&ctx, &identity, id, &input).await;
     after(
         &ctx,
@@ -491,7 +386,7 @@ pub(crate) async fn opine(
         id,
         result,
         "avis",
-        (&form.verdict, &form.motivation, ""),
+        (&input.verdict, &input.motivation, ""),
     )
     .await
 }
@@ -527,4 +422,31 @@ pub(crate) async fn give_back(
         ("", "", &form.message),
     )
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_opinion_event_reads_its_verdict_and_motivation() {
+        let detail = |verdict: &str| {
+            event_detail(
+                "dossier.opinion_given",
+                &serde_json::json!({"verdict": verdict, "motivation": "Parcours exemplaire."}),
+            )
+        };
+        assert_eq!(detail("favorable"), "favorable : Parcours exemplaire.");
+        assert_eq!(detail("defavorable"), "défavorable : Parcours exemplaire.");
+    }
+
+    #[test]
+    fn events_have_french_labels() {
+        assert_eq!(event_label("dossier.taken"), "Pris en charge");
+        assert_eq!(
+            event_label("dossier.transmitted"),
+            "Validé et transmis au ministère"
+        );
+        assert_eq!(event_label("inconnu"), "Événement");
+    }
 }

@@ -1,0 +1,118 @@
+//! The queue of the agent's units, by tab.
+
+use napoleon_authz::{Access, Scope, perm};
+use napoleon_db::contracts::{self, DossierView};
+use napoleon_identity::Identity;
+use napoleon_kernel::{OrgUnitId, Role};
+use napoleon_rules::dossier::DossierState;
+use napoleon_web::{ActionResult, WebContext};
+
+use super::last_opinion_author;
+use crate::store;
+
+/// The queue's tabs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tab {
+    /// Waiting for someone at my units: to take, or to validate.
+    ToDo,
+    /// Held by me (in instruction, opinion given, complement requested).
+    Followed,
+    /// Gone past my units' level.
+    Done,
+}
+
+impl Tab {
+    pub(crate) fn parse(s: &str) -> Self {
+        match s {
+            "suivis" | "followed" => Self::Followed,
+            "traites" | "done" => Self::Done,
+            _ => Self::ToDo,
+        }
+    }
+}
+
+/// Units where the agent instructs or validates, with everything below them.
+fn my_units(access: &Access) -> Vec<OrgUnitId> {
+    let roots: Vec<OrgUnitId> = access
+        .grants()
+        .iter()
+        .filter(|(role, _)| matches!(role, Role::Instructeur | Role::Valideur))
+        .map(|(_, unit)| *unit)
+        .collect();
+    access.subtree(&roots)
+}
+
+/// The agent's queue for a tab.
+pub(crate) async fn queue(
+    ctx: &WebContext,
+    identity: &Identity,
+    tab: Tab,
+) -> ActionResult<Vec<DossierView>> {
+    let (mut tx, access) = ctx.begin(identity).await?;
+    access.require::<perm::NominationRead>(Scope::Anywhere)?;
+    let units = my_units(&access);
+    let held = store::held_by(&mut tx, identity.agent).await?;
+    let list = match tab {
+        Tab::ToDo => {
+            let mut out = Vec::new();
+            let waiting = [DossierState::Submitted, DossierState::OpinionGiven];
+            for d in contracts::dossiers_at(&mut tx, &units, &waiting).await? {
+                if d.state == DossierState::OpinionGiven {
+                    // Four eyes: not for the author of the opinion at this level.
+                    let author = last_opinion_author(&mut tx, d.id, d.level_unit_id).await?;
+                    if author == Some(identity.agent) {
+                        continue;
+                    }
+                }
+                out.push(d);
+            }
+            out
+        }
+        Tab::Followed => contracts::dossiers_at(
+            &mut tx,
+            &units,
+            &[
+                DossierState::InInstruction,
+                DossierState::OpinionGiven,
+                DossierState::ComplementRequested,
+            ],
+        )
+        .await?
+        .into_iter()
+        .filter(|d| held.contains(&d.id))
+        .collect(),
+        Tab::Done => contracts::dossiers_filed_by(&mut tx, &units)
+            .await?
+            .into_iter()
+            .filter(|d| {
+                matches!(
+                    d.state,
+                    DossierState::Transmitted
+                        | DossierState::Retained
+                        | DossierState::Deferred
+                        | DossierState::Refused
+                        | DossierState::Published
+                )
+            })
+            .collect(),
+    };
+    tx.rollback().await;
+    Ok(list)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tabs_parse_from_the_page_and_the_api_and_default_to_the_todo_list() {
+        assert_eq!(Tab::parse("suivis"), Tab::Followed);
+        assert_eq!(Tab::parse("followed"), Tab::Followed);
+        assert_eq!(Tab::parse("traites"), Tab::Done);
+        assert_eq!(Tab::parse("done"), Tab::Done);
+        assert_eq!(Tab::parse("a-traiter"), Tab::ToDo);
+        assert_eq!(Tab::parse("todo"), Tab::ToDo);
+        assert_eq!(Tab::parse(""), Tab::ToDo);
+        assert_eq!(Tab::parse("autre"), Tab::ToDo);
+    }
+}
