@@ -8,7 +8,7 @@ use diesel::sql_types::{BigInt, Text, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
 use napoleon_authz::{Authorized, perm};
 use napoleon_db::{DbError, TenantConn};
-use napoleon_kernel::{AgentId, AwardId, CampaignId, DossierId, LaureateId, OrgUnitId};
+use napoleon_kernel::{AgentId, AwardId, CampaignId, DossierId, LaureateId, OrgUnitId, TenantId};
 use napoleon_rules::dossier::{Decision, DossierState};
 use napoleon_rules::{DistinctionCode, GradeCode};
 
@@ -141,6 +141,16 @@ pub(crate) async fn rankings(
         .collect()
 }
 
+/// One dossier's ranking, within the tenant (for the updates that change it).
+#[diesel::dsl::auto_type(no_type_alias)]
+fn ranking_row(tenant: TenantId, dossier: DossierId) -> _ {
+    let tenant: uuid::Uuid = tenant.as_uuid();
+    let dossier: uuid::Uuid = dossier.as_uuid();
+    rankings::table
+        .filter(rankings::tenant_id.eq(tenant))
+        .filter(rankings::dossier_id.eq(dossier))
+}
+
 /// Gives a dossier its first rank.
 pub(crate) async fn insert_ranking(
     tx: &mut TenantConn,
@@ -166,14 +176,10 @@ pub(crate) async fn set_rank(
     dossier: DossierId,
     rank: i32,
 ) -> Result<(), DbError> {
-    diesel::update(
-        rankings::table
-            .filter(rankings::tenant_id.eq(tx.tenant().as_uuid()))
-            .filter(rankings::dossier_id.eq(dossier.as_uuid())),
-    )
-    .set(rankings::rank.eq(rank))
-    .execute(tx.pg())
-    .await?;
+    diesel::update(ranking_row(tx.tenant(), dossier))
+        .set(rankings::rank.eq(rank))
+        .execute(tx.pg())
+        .await?;
     Ok(())
 }
 
@@ -186,19 +192,15 @@ pub(crate) async fn set_decision(
     motivation: &str,
 ) -> Result<(), DbError> {
     let by = by.agent();
-    diesel::update(
-        rankings::table
-            .filter(rankings::tenant_id.eq(tx.tenant().as_uuid()))
-            .filter(rankings::dossier_id.eq(dossier.as_uuid())),
-    )
-    .set((
-        rankings::decision.eq(decision.as_str()),
-        rankings::motivation.eq(motivation),
-        rankings::decided_by.eq(by.as_uuid()),
-        rankings::decided_at.eq(diesel::dsl::now),
-    ))
-    .execute(tx.pg())
-    .await?;
+    diesel::update(ranking_row(tx.tenant(), dossier))
+        .set((
+            rankings::decision.eq(decision.as_str()),
+            rankings::motivation.eq(motivation),
+            rankings::decided_by.eq(by.as_uuid()),
+            rankings::decided_at.eq(diesel::dsl::now),
+        ))
+        .execute(tx.pg())
+        .await?;
     Ok(())
 }
 
@@ -252,14 +254,22 @@ fn list_of(row: ListRow) -> List {
     }
 }
 
+/// One campaign's list, within the tenant (read, then published).
+#[diesel::dsl::auto_type(no_type_alias)]
+fn list_row(tenant: TenantId, campaign: CampaignId) -> _ {
+    let tenant: uuid::Uuid = tenant.as_uuid();
+    let campaign: uuid::Uuid = campaign.as_uuid();
+    lists::table
+        .filter(lists::tenant_id.eq(tenant))
+        .filter(lists::campaign_id.eq(campaign))
+}
+
 /// The campaign's list, once closed.
 pub(crate) async fn list(
     tx: &mut TenantConn,
     campaign: CampaignId,
 ) -> Result<Option<List>, DbError> {
-    let row: Option<ListRow> = lists::table
-        .filter(lists::tenant_id.eq(tx.tenant().as_uuid()))
-        .filter(lists::campaign_id.eq(campaign.as_uuid()))
+    let row: Option<ListRow> = list_row(tx.tenant(), campaign)
         .select(LIST_COLUMNS)
         .first(tx.pg())
         .await
@@ -303,18 +313,14 @@ pub(crate) async fn publish_list(
     decree_date: NaiveDate,
     jo_reference: &str,
 ) -> Result<(), DbError> {
-    diesel::update(
-        lists::table
-            .filter(lists::tenant_id.eq(tx.tenant().as_uuid()))
-            .filter(lists::campaign_id.eq(campaign.as_uuid())),
-    )
-    .set((
-        lists::decree_date.eq(decree_date),
-        lists::jo_reference.eq(jo_reference),
-        lists::published_at.eq(diesel::dsl::now),
-    ))
-    .execute(tx.pg())
-    .await?;
+    diesel::update(list_row(tx.tenant(), campaign))
+        .set((
+            lists::decree_date.eq(decree_date),
+            lists::jo_reference.eq(jo_reference),
+            lists::published_at.eq(diesel::dsl::now),
+        ))
+        .execute(tx.pg())
+        .await?;
     Ok(())
 }
 
@@ -435,11 +441,19 @@ fn award_of(row: AwardRow) -> Result<Award, DbError> {
     })
 }
 
+/// One award, within the tenant (read, then given its réception).
+#[diesel::dsl::auto_type(no_type_alias)]
+fn award_row(tenant: TenantId, id: AwardId) -> _ {
+    let tenant: uuid::Uuid = tenant.as_uuid();
+    let id: uuid::Uuid = id.as_uuid();
+    awards::table
+        .filter(awards::tenant_id.eq(tenant))
+        .filter(awards::id.eq(id))
+}
+
 /// One award, locked until the transaction ends ([`DbError::is_not_found`] otherwise).
 pub(crate) async fn award_for_update(tx: &mut TenantConn, id: AwardId) -> Result<Award, DbError> {
-    let row: AwardRow = awards::table
-        .filter(awards::tenant_id.eq(tx.tenant().as_uuid()))
-        .filter(awards::id.eq(id.as_uuid()))
+    let row: AwardRow = award_row(tx.tenant(), id)
         .select(AWARD_COLUMNS)
         .for_update()
         .first(tx.pg())
@@ -469,14 +483,10 @@ pub(crate) async fn set_reception(
     id: AwardId,
     date: NaiveDate,
 ) -> Result<(), DbError> {
-    diesel::update(
-        awards::table
-            .filter(awards::tenant_id.eq(tx.tenant().as_uuid()))
-            .filter(awards::id.eq(id.as_uuid())),
-    )
-    .set(awards::reception_date.eq(date))
-    .execute(tx.pg())
-    .await?;
+    diesel::update(award_row(tx.tenant(), id))
+        .set(awards::reception_date.eq(date))
+        .execute(tx.pg())
+        .await?;
     Ok(())
 }
 

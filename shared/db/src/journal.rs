@@ -125,6 +125,40 @@ pub enum EventKind {
 }
 
 impl EventKind {
+    /// Every kind.
+    pub const ALL: [Self; 24] = [
+        Self::TenantCreated,
+        Self::OrgUnitCreated,
+        Self::MembershipGranted,
+        Self::MembershipRevoked,
+        Self::PolicyRulesAdded,
+        Self::PolicyRulesRemoved,
+        Self::CatalogueLoaded,
+        Self::CatalogueUpdated,
+        Self::AdmissionRuleAdded,
+        Self::AdmissionRuleRemoved,
+        Self::CampaignCreated,
+        Self::DossierCreated,
+        Self::DossierSaved,
+        Self::DossierSubmitted,
+        Self::DossierTaken,
+        Self::DossierOpinionGiven,
+        Self::DossierTransmitted,
+        Self::DossierReturned,
+        Self::DossierRanked,
+        Self::DossierDecided,
+        Self::ListClosed,
+        Self::DossierPublished,
+        Self::AwardReceived,
+        Self::DossierProposedForPromotion,
+    ];
+
+    /// Parses a stored name.
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+
     /// The stored name.
     #[must_use]
     pub const fn as_str(self) -> &'static str {
@@ -216,8 +250,8 @@ pub struct TimelineEntry {
     pub at: chrono::DateTime<chrono::Utc>,
     /// Who: the agent's display name, or the system component.
     pub actor: napoleon_kernel::Personal<String>,
-    /// The event's stored kind (`dossier.submitted`…).
-    pub kind: String,
+    /// The event's kind.
+    pub kind: EventKind,
     /// What the event recorded.
     pub payload: serde_json::Value,
 }
@@ -257,16 +291,18 @@ pub async fn timeline(
     .bind::<Text, _>(subject.render())
     .load(tx.pg())
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| TimelineEntry {
-            seq: r.seq,
-            at: r.occurred_at,
-            actor: napoleon_kernel::Personal::new(r.actor_name),
-            kind: r.kind,
-            payload: r.payload,
+    rows.into_iter()
+        .map(|r| {
+            Ok(TimelineEntry {
+                seq: r.seq,
+                at: r.occurred_at,
+                actor: napoleon_kernel::Personal::new(r.actor_name),
+                kind: EventKind::parse(&r.kind)
+                    .ok_or_else(|| DbError::corrupt("events.kind", &r.kind))?,
+                payload: r.payload,
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// How many events of `kind` the tenant's journal holds (tests assert that refused requests

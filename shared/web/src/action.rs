@@ -24,14 +24,10 @@ pub enum ActionError {
     /// The agent's roles do not allow it (here, on this unit).
     #[error("forbidden")]
     Forbidden,
-    /// Not allowed in the resource's current state (or by the four-eyes rule).
-    #[error("conflict: {code}")]
-    Conflict {
-        /// Stable machine code, e.g. `dossier.wrong_state`.
-        code: &'static str,
-        /// French explanation.
-        message: String,
-    },
+    /// Not allowed in the resource's current state (or by the four-eyes rule): one of the
+    /// error model's conflicts, with its code and French wording.
+    #[error("conflict: {}", .0.code())]
+    Conflict(crate::Conflict),
     /// The input is invalid; nothing was changed.
     #[error("invalid input ({} fields)", .0.len())]
     Invalid(Vec<FieldError>),
@@ -60,22 +56,13 @@ impl From<napoleon_authz::AuthzError> for ActionError {
 }
 
 impl ActionError {
-    /// A state conflict.
-    #[must_use]
-    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
-        Self::Conflict {
-            code,
-            message: message.into(),
-        }
-    }
-
     /// The stable code.
     #[must_use]
     pub fn code(&self) -> &'static str {
         match self {
             Self::NotFound => "not_found",
             Self::Forbidden => "forbidden",
-            Self::Conflict { code, .. } => code,
+            Self::Conflict(c) => c.code(),
             Self::Invalid(_) => "invalid_input",
             Self::Web(e) => e.code(),
         }
@@ -102,7 +89,10 @@ impl From<ActionError> for WebError {
         match e {
             ActionError::NotFound => Self::NotFound,
             ActionError::Forbidden => Self::Forbidden,
-            ActionError::Conflict { code, message } => Self::Conflict { code, message },
+            ActionError::Conflict(c) => Self::Conflict {
+                code: c.code(),
+                message: c.message(),
+            },
             ActionError::Invalid(fields) => Self::Invalid(fields),
             ActionError::Web(e) => e,
         }
@@ -117,10 +107,7 @@ impl IntoResponse for ActionError {
 
 impl From<crate::Conflict> for ActionError {
     fn from(c: crate::Conflict) -> Self {
-        Self::Conflict {
-            code: c.code(),
-            message: c.message(),
-        }
+        Self::Conflict(c)
     }
 }
 

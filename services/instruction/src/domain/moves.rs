@@ -13,7 +13,7 @@ use napoleon_rules::content::{self, Content};
 use napoleon_rules::dossier::{DossierEvent, DossierState};
 use napoleon_rules::{Catalogue, Verdict};
 use napoleon_web::{
-    ActionError, ActionResult, FieldError, WebContext, readable_dossier, tenant_catalogue,
+    ActionError, ActionResult, Conflict, FieldError, WebContext, readable_dossier, tenant_catalogue,
 };
 use serde_json::json;
 
@@ -132,15 +132,9 @@ async fn for_move<P: Perm>(
 /// The state `event` moves the dossier to, or the conflict naming its state.
 fn state_after(dossier: &DossierView, event: DossierEvent) -> ActionResult<DossierState> {
     let state = dossier.state;
-    state.apply(event).map_err(|_| {
-        ActionError::conflict(
-            "dossier.wrong_state",
-            format!(
-                "Le dossier est « {} » : cette action n'est pas possible dans cet état.",
-                state.label_fr()
-            ),
-        )
-    })
+    state
+        .apply(event)
+        .map_err(|_| ActionError::from(Conflict::WrongState { state }))
 }
 
 async fn moved(
@@ -152,10 +146,7 @@ async fn moved(
     if contracts::move_dossier(tx, dossier.id, &[dossier.state], to, level).await? {
         Ok(())
     } else {
-        Err(ActionError::conflict(
-            "dossier.changed",
-            "Le dossier a changé d'état entre-temps : rechargez la page.",
-        ))
+        Err(Conflict::Changed.into())
     }
 }
 
@@ -256,10 +247,7 @@ pub(crate) async fn opine(
     let (dossier, to, opine) =
         for_move::<perm::InstructionOpine>(&mut tx, &access, id, DossierEvent::GiveOpinion).await?;
     if store::assignee(&mut tx, id, dossier.level_unit_id).await? != Some(opine.agent()) {
-        return Err(ActionError::conflict(
-            "dossier.not_holder",
-            "Ce dossier est pris en charge par un autre agent : seul celui-ci rend l'avis.",
-        ));
+        return Err(Conflict::NotHolder.into());
     }
     // Every faulty field is named at once, in the form's order.
     let mut errors = Vec::new();
@@ -319,22 +307,16 @@ pub(crate) async fn transmit(
     let to = state_after(&dossier, DossierEvent::Transmit)?;
     let author = last_opinion_author(&mut tx, id, dossier.level_unit_id).await?;
     if author == Some(validate.agent()) {
-        return Err(ActionError::conflict(
-            "dossier.four_eyes",
-            "Vous avez rendu l'avis à ce niveau : un autre agent doit le valider et transmettre le dossier (principe des quatre yeux).",
-        ));
+        return Err(Conflict::FourEyes.into());
     }
     let campaign = contracts::campaign_by_id(&mut tx, dossier.campaign_id).await?;
     // No arrival on a list being closed or closed: it could never be decided.
     contracts::lock_campaign_list(&mut tx, campaign.id).await?;
     if contracts::list_closed(&mut tx, campaign.id).await? {
-        return Err(ActionError::conflict(
-            "list.closed",
-            format!(
-                "La liste de « {} » est close : le dossier ne peut plus être transmis pour cette campagne.",
-                campaign.label
-            ),
-        ));
+        return Err(Conflict::ListClosedToTransmission {
+            campaign: campaign.label.clone(),
+        }
+        .into());
     }
     moved(&mut tx, &dossier, to, Some(campaign.bureau_unit_id)).await?;
     journal::append(

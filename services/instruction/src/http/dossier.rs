@@ -6,6 +6,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
+use napoleon_db::journal::EventKind;
 use napoleon_identity::Identity;
 use napoleon_kernel::DossierId;
 use napoleon_rules::content::CareerPeriod;
@@ -13,7 +14,6 @@ use napoleon_rules::{Severity, VerdictKind, fr_date};
 use napoleon_web::{ActionError, FieldError, IdPath, WebContext, WebResult};
 use serde::Serialize;
 
-use super::web;
 use crate::domain::{self, DossierFile, OpinionInput, OpinionVerdict};
 
 #[derive(Serialize)]
@@ -80,25 +80,25 @@ struct FileView {
     notice: Option<String>,
 }
 
-fn event_label(kind: &str) -> &'static str {
+fn event_label(kind: EventKind) -> &'static str {
     match kind {
-        "dossier.created" => "Brouillon créé",
-        "dossier.saved" => "Brouillon enregistré",
-        "dossier.submitted" => "Dossier déposé",
-        "dossier.taken" => "Pris en charge",
-        "dossier.opinion_given" => "Avis rendu",
-        "dossier.transmitted" => "Validé et transmis au ministère",
-        "dossier.returned" => "Renvoyé pour complément",
-        "dossier.ranked" => "Classement modifié",
-        "dossier.decided" => "Décision",
-        "dossier.published" => "Publication au Journal officiel",
-        "award.received" => "Réception (prise de rang)",
-        "dossier.proposed_for_promotion" => "Proposé pour le grade supérieur",
+        EventKind::DossierCreated => "Brouillon créé",
+        EventKind::DossierSaved => "Brouillon enregistré",
+        EventKind::DossierSubmitted => "Dossier déposé",
+        EventKind::DossierTaken => "Pris en charge",
+        EventKind::DossierOpinionGiven => "Avis rendu",
+        EventKind::DossierTransmitted => "Validé et transmis au ministère",
+        EventKind::DossierReturned => "Renvoyé pour complément",
+        EventKind::DossierRanked => "Classement modifié",
+        EventKind::DossierDecided => "Décision",
+        EventKind::DossierPublished => "Publication au Journal officiel",
+        EventKind::AwardReceived => "Réception (prise de rang)",
+        EventKind::DossierProposedForPromotion => "Proposé pour le grade supérieur",
         _ => "Événement",
     }
 }
 
-fn event_detail(kind: &str, payload: &serde_json::Value) -> String {
+fn event_detail(kind: EventKind, payload: &serde_json::Value) -> String {
     let text = |k: &str| {
         payload
             .get(k)
@@ -107,8 +107,8 @@ fn event_detail(kind: &str, payload: &serde_json::Value) -> String {
             .to_owned()
     };
     match kind {
-        "dossier.submitted" => format!("n° {}", text("number")),
-        "dossier.opinion_given" => format!(
+        EventKind::DossierSubmitted => format!("n° {}", text("number")),
+        EventKind::DossierOpinionGiven => format!(
             "{} : {}",
             if OpinionVerdict::parse(&text("verdict")) == Some(OpinionVerdict::Favorable) {
                 "favorable"
@@ -117,14 +117,14 @@ fn event_detail(kind: &str, payload: &serde_json::Value) -> String {
             },
             text("motivation")
         ),
-        "dossier.returned" => text("message"),
-        "dossier.decided" => format!("{} : {}", text("decision"), text("motivation")),
-        "dossier.published" => format!(
+        EventKind::DossierReturned => text("message"),
+        EventKind::DossierDecided => format!("{} : {}", text("decision"), text("motivation")),
+        EventKind::DossierPublished => format!(
             "décret du {}, {}",
             text("decree_date"),
             text("jo_reference")
         ),
-        "award.received" => text("reception_date"),
+        EventKind::AwardReceived => text("reception_date"),
         _ => String::new(),
     }
 }
@@ -274,8 +274,8 @@ fn file_view(
             .map(|e| EventView {
                 at: e.at.format("%d/%m/%Y %H:%M").to_string(),
                 actor: e.actor.expose().clone(),
-                what: event_label(&e.kind).to_owned(),
-                detail: event_detail(&e.kind, &e.payload),
+                what: event_label(e.kind).to_owned(),
+                detail: event_detail(e.kind, &e.payload),
             })
             .collect(),
         held_by_me: f.holder == Some(identity.agent),
@@ -306,7 +306,7 @@ pub(crate) async fn dossier(
     IdPath(id): IdPath<DossierId>,
     Query(q): Query<FileQuery>,
 ) -> WebResult<Response> {
-    let f = domain::file(&ctx, &identity, id).await.map_err(web)?;
+    let f = domain::file(&ctx, &identity, id).await?;
     let notice = match q.fait.as_str() {
         "pris" => Some("Vous avez pris en charge ce dossier.".to_owned()),
         "avis" => Some("Votre avis est enregistré.".to_owned()),
@@ -351,13 +351,13 @@ async fn after(
         }
         Err(ActionError::Invalid(errors)) => (StatusCode::UNPROCESSABLE_ENTITY, errors),
         // A conflict names no field: the summary shows it as the action's, with no link.
-        Err(ActionError::Conflict { message, .. }) => (
+        Err(ActionError::Conflict(c)) => (
             StatusCode::CONFLICT,
-            vec![FieldError::new("action", message)],
+            vec![FieldError::new("action", c.message())],
         ),
-        Err(e) => return Err(web(e)),
+        Err(e) => return Err(e.into()),
     };
-    let f = domain::file(ctx, identity, id).await.map_err(web)?;
+    let f = domain::file(ctx, identity, id).await?;
     let mut page = render(ctx, identity, &f, errors, input, None)?;
     *page.status_mut() = status;
     Ok(page)
@@ -432,7 +432,7 @@ mod tests {
     fn an_opinion_event_reads_its_verdict_and_motivation() {
         let detail = |verdict: &str| {
             event_detail(
-                "dossier.opinion_given",
+                EventKind::DossierOpinionGiven,
                 &serde_json::json!({"verdict": verdict, "motivation": "Parcours exemplaire."}),
             )
         };
@@ -442,11 +442,12 @@ mod tests {
 
     #[test]
     fn events_have_french_labels() {
-        assert_eq!(event_label("dossier.taken"), "Pris en charge");
+        assert_eq!(event_label(EventKind::DossierTaken), "Pris en charge");
         assert_eq!(
-            event_label("dossier.transmitted"),
+            event_label(EventKind::DossierTransmitted),
             "Validé et transmis au ministère"
         );
-        assert_eq!(event_label("inconnu"), "Événement");
+        // An event of no dossier's timeline (a tenant's creation) reads as an event.
+        assert_eq!(event_label(EventKind::TenantCreated), "Événement");
     }
 }

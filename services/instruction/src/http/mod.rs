@@ -5,12 +5,5 @@
 mod dossier;
 mod queue;
 
-use napoleon_web::{ActionError, WebError};
-
 pub(crate) use dossier::{dossier, give_back, opine, take, transmit};
 pub(crate) use queue::queue;
-
-/// A refused use case as the page edge renders it.
-fn web(e: ActionError) -> WebError {
-    e.into_web()
-}

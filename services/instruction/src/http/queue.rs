@@ -8,7 +8,6 @@ use napoleon_rules::fr_date;
 use napoleon_web::{WebContext, WebResult};
 use serde::Serialize;
 
-use super::web;
 use crate::domain::{self, Tab};
 
 fn display_name(content: &serde_json::Value) -> String {
@@ -51,7 +50,7 @@ pub(crate) async fn queue(
     Query(q): Query<QueueQuery>,
 ) -> WebResult<Response> {
     let tab = Tab::parse(&q.onglet);
-    let list = domain::queue(&ctx, &identity, tab).await.map_err(web)?;
+    let list = domain::queue(&ctx, &identity, tab).await?;
     let tabs = [
         (
             Tab::ToDo,

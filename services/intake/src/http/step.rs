@@ -239,12 +239,12 @@ async fn submit_from(
         Err(ActionError::Invalid(errors)) => {
             render_step(ctx, identity, &current, Step::Review, errors, false)
         }
-        Err(ActionError::Conflict { message, .. }) => render_step(
+        Err(ActionError::Conflict(c)) => render_step(
             ctx,
             identity,
             &current,
             Step::Review,
-            vec![FieldError::new("depot", message)],
+            vec![FieldError::new("depot", c.message())],
             false,
         ),
         Err(e) => Err(e.into()),

@@ -8,14 +8,8 @@
 mod radar;
 mod registry;
 
-use napoleon_web::{ActionError, WebError};
-
 pub(crate) use radar::radar;
 pub(crate) use registry::registry;
-
-fn web(e: ActionError) -> WebError {
-    e.into_web()
-}
 
 fn plural(n: usize, singular: &str, plural: &str) -> String {
     if n > 1 {

@@ -9,7 +9,7 @@ use napoleon_rules::fr_date;
 use napoleon_web::{WebContext, WebResult};
 use serde::{Deserialize, Serialize};
 
-use super::{plural, web};
+use super::plural;
 use crate::domain::{self, Radar};
 
 #[derive(Deserialize, Default)]
@@ -174,7 +174,7 @@ pub(crate) async fn radar(
         Ok(by) => (by, None),
         Err(e) => (None, Some(e.message)),
     };
-    let radar = domain::radar(&ctx, &identity, by).await.map_err(web)?;
+    let radar = domain::radar(&ctx, &identity, by).await?;
     let view = radar_view(&radar, typed, date_error, query.propose.is_some());
     let title = if view.date_error.is_some() {
         "Erreur — Radar des promotions"

@@ -8,7 +8,7 @@ use napoleon_rules::fr_date;
 use napoleon_web::{WebContext, WebResult};
 use serde::Serialize;
 
-use super::{plural, web};
+use super::plural;
 use crate::domain::{self, Registry};
 
 #[derive(Serialize)]
@@ -84,7 +84,7 @@ pub(crate) async fn registry(
     State(ctx): State<WebContext>,
     Extension(identity): Extension<Identity>,
 ) -> WebResult<Response> {
-    let registry = domain::registry(&ctx, &identity).await.map_err(web)?;
+    let registry = domain::registry(&ctx, &identity).await?;
     let view = registry_view(&registry);
     Ok(ctx
         .page(

@@ -1,7 +1,6 @@
-//! Decisions' pages: the campaigns whose list the agent may read, and each campaign's board
-//! (ranking, decisions, counters, closing, publication, réceptions). Handlers are thin:
-//! extract, call the use case, redirect (303) back to the board; a refusal for invalid input
-//! (422) or for the list's state (409) shows the board again with the typed values kept.
+//! A campaign's board: the list in its order with the decision forms, the contingents and
+//! the share of women, closing, the publication form and the laureates with their réception;
+//! and the forms it posts (rank, decision, closing, publication, réception).
 
 use axum::Extension;
 use axum::extract::{Query, State};
@@ -11,76 +10,12 @@ use napoleon_identity::Identity;
 use napoleon_kernel::{AwardId, CampaignId, DossierId};
 use napoleon_rules::dossier::{Decision, DossierState};
 use napoleon_rules::fr_date;
-use napoleon_web::{ActionError, FieldError, FormFields, IdPath, WebContext, WebError, WebResult};
+use napoleon_web::{ActionError, FieldError, FormFields, IdPath, WebContext, WebResult};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{self, Board, BoardRow, CampaignSummary, ListStatus};
+use super::board_href;
+use crate::domain::{self, Board, BoardRow, ListStatus};
 use crate::tally;
-
-fn web(e: ActionError) -> WebError {
-    e.into_web()
-}
-
-fn board_href(campaign: CampaignId) -> String {
-    format!("/decisions/campagnes/{campaign}")
-}
-
-// Campaigns --------------------------------------------------------------------------------
-
-#[derive(Serialize)]
-struct CampaignRow {
-    href: String,
-    label: String,
-    promotion: String,
-    on_list: u32,
-    undecided: u32,
-    retained: u32,
-    status: &'static str,
-    open: bool,
-    published: bool,
-}
-
-#[derive(Serialize)]
-struct CampaignsView {
-    campaigns: Vec<CampaignRow>,
-}
-
-fn status_badge(list: &ListStatus) -> &'static str {
-    match list {
-        ListStatus::Open => "Ouverte",
-        ListStatus::Closed { .. } => "Close",
-        ListStatus::Published { .. } => "Publiée",
-    }
-}
-
-fn campaign_row(s: &CampaignSummary) -> CampaignRow {
-    CampaignRow {
-        href: board_href(s.campaign.id),
-        label: s.campaign.label.clone(),
-        promotion: fr_date(s.campaign.promotion_date),
-        on_list: s.on_list,
-        undecided: s.undecided,
-        retained: s.retained,
-        status: status_badge(&s.list),
-        open: s.list.is_open(),
-        published: matches!(s.list, ListStatus::Published { .. }),
-    }
-}
-
-pub(crate) async fn campaigns(
-    State(ctx): State<WebContext>,
-    Extension(identity): Extension<Identity>,
-) -> WebResult<Response> {
-    let list = domain::campaigns(&ctx, &identity).await.map_err(web)?;
-    let view = CampaignsView {
-        campaigns: list.iter().map(campaign_row).collect(),
-    };
-    Ok(ctx
-        .page(&identity, "decisions/campaigns", "Décisions", &view)?
-        .into_response())
-}
-
-// The board --------------------------------------------------------------------------------
 
 /// What the page shows after a redirect.
 #[derive(Deserialize, Default)]
@@ -436,7 +371,7 @@ pub(crate) async fn board(
     IdPath(id): IdPath<CampaignId>,
     Query(notice): Query<Notice>,
 ) -> WebResult<Response> {
-    let board = domain::board(&ctx, &identity, id).await.map_err(web)?;
+    let board = domain::board(&ctx, &identity, id).await?;
     let typed = Typed {
         notice: notice.fait.as_deref().and_then(notice_text),
         ..Typed::default()
@@ -463,19 +398,37 @@ async fn refused(
                 .collect();
             StatusCode::UNPROCESSABLE_ENTITY
         }
-        ActionError::Conflict { message, .. } => {
-            typed.conflict = Some(message);
+        ActionError::Conflict(c) => {
+            typed.conflict = Some(c.message());
             StatusCode::CONFLICT
         }
-        other => return Err(web(other)),
+        other => return Err(other.into()),
     };
-    let board = domain::board(ctx, identity, campaign).await.map_err(web)?;
+    let board = domain::board(ctx, identity, campaign).await?;
     render_board(ctx, identity, &board, &typed, status)
 }
 
 fn back(campaign: CampaignId, done: &str, anchor: Option<String>) -> Response {
     let anchor = anchor.map(|a| format!("#{a}")).unwrap_or_default();
     Redirect::to(&format!("{}?fait={done}{anchor}", board_href(campaign))).into_response()
+}
+
+/// Shows the board of the dossier's campaign again after a refusal for the input (422) or the
+/// list's state (409) of a form about that dossier, as [`refused`] does; any other refusal is
+/// the edge's error page, without looking the campaign up.
+async fn refused_on_dossier(
+    ctx: &WebContext,
+    identity: &Identity,
+    dossier: DossierId,
+    error: ActionError,
+    typed: Typed,
+    field_id: impl Fn(&str) -> String,
+) -> WebResult<Response> {
+    if !matches!(error, ActionError::Invalid(_) | ActionError::Conflict(_)) {
+        return Err(error.into());
+    }
+    let campaign = domain::campaign_of_dossier(ctx, identity, dossier).await?;
+    refused(ctx, identity, campaign, error, typed, field_id).await
 }
 
 pub(crate) async fn rank(
@@ -486,21 +439,7 @@ pub(crate) async fn rank(
 ) -> WebResult<Response> {
     match domain::rank(&ctx, &identity, id, pairs.get("direction")).await {
         Ok(r) => Ok(back(r.campaign_id, "rang", Some(format!("dossier-{id}")))),
-        Err(e @ (ActionError::Invalid(_) | ActionError::Conflict { .. })) => {
-            let campaign = domain::campaign_of_dossier(&ctx, &identity, id)
-                .await
-                .map_err(web)?;
-            refused(
-                &ctx,
-                &identity,
-                campaign,
-                e,
-                Typed::default(),
-                str::to_owned,
-            )
-            .await
-        }
-        Err(e) => Err(web(e)),
+        Err(e) => refused_on_dossier(&ctx, &identity, id, e, Typed::default(), str::to_owned).await,
     }
 }
 
@@ -517,20 +456,16 @@ pub(crate) async fn decide(
             "decision",
             Some(format!("dossier-{id}")),
         )),
-        Err(e @ (ActionError::Invalid(_) | ActionError::Conflict { .. })) => {
-            let campaign = domain::campaign_of_dossier(&ctx, &identity, id)
-                .await
-                .map_err(web)?;
+        Err(e) => {
             let typed = Typed {
                 decision: Some((id, decision.to_owned(), motivation.to_owned())),
                 ..Typed::default()
             };
-            refused(&ctx, &identity, campaign, e, typed, |field| {
+            refused_on_dossier(&ctx, &identity, id, e, typed, |field| {
                 format!("{field}-{id}")
             })
             .await
         }
-        Err(e) => Err(web(e)),
     }
 }
 
@@ -580,12 +515,9 @@ pub(crate) async fn receive(
             Some(c) => back(c, "reception", Some(format!("recompense-{id}"))),
             None => Redirect::to("/decisions/campagnes").into_response(),
         }),
-        Err(e @ (ActionError::Invalid(_) | ActionError::Conflict { .. })) => {
-            let Some(campaign) = domain::campaign_of_award(&ctx, &identity, id)
-                .await
-                .map_err(web)?
-            else {
-                return Err(web(e));
+        Err(e @ (ActionError::Invalid(_) | ActionError::Conflict(_))) => {
+            let Some(campaign) = domain::campaign_of_award(&ctx, &identity, id).await? else {
+                return Err(e.into());
             };
             let typed = Typed {
                 reception: Some((id, date.to_owned())),
@@ -596,7 +528,7 @@ pub(crate) async fn receive(
             })
             .await
         }
-        Err(e) => Err(web(e)),
+        Err(e) => Err(e.into()),
     }
 }
 
