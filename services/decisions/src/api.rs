@@ -8,7 +8,7 @@ use axum::{Extension, Json};
 use chrono::{DateTime, NaiveDate, Utc};
 use napoleon_identity::Identity;
 use napoleon_kernel::{AwardId, CampaignId, DossierId};
-use napoleon_web::{ActionError, IdPath, WebContext};
+use napoleon_web::{IdPath, WebContext};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
@@ -42,14 +42,6 @@ use crate::domain::{self, Board, BoardRow, CampaignSummary, ListStatus};
     ))
 )]
 pub(crate) struct Doc;
-
-pub(crate) async fn openapi() -> Response {
-    Json(Doc::openapi()).into_response()
-}
-
-fn refused(e: ActionError) -> Response {
-    e.into_api()
-}
 
 /// Where a campaign's list stands.
 #[derive(Serialize, ToSchema)]
@@ -127,7 +119,7 @@ pub(crate) async fn list_campaigns(
 ) -> Response {
     match domain::campaigns(&ctx, &identity).await {
         Ok(list) => Json(list.iter().map(campaign_out).collect::<Vec<_>>()).into_response(),
-        Err(e) => refused(e),
+        Err(e) => e.into_response(),
     }
 }
 
@@ -319,7 +311,7 @@ pub(crate) async fn board(
 ) -> Response {
     match domain::board(&ctx, &identity, id).await {
         Ok(b) => Json(board_out(&b)).into_response(),
-        Err(e) => refused(e),
+        Err(e) => e.into_response(),
     }
 }
 
@@ -360,7 +352,7 @@ pub(crate) async fn rank(
             swapped_with: r.swapped_with.as_uuid(),
         })
         .into_response(),
-        Err(e) => refused(e),
+        Err(e) => e.into_response(),
     }
 }
 
@@ -403,7 +395,7 @@ pub(crate) async fn decide(
             state: d.state.as_str(),
         })
         .into_response(),
-        Err(e) => refused(e),
+        Err(e) => e.into_response(),
     }
 }
 
@@ -436,7 +428,7 @@ pub(crate) async fn close(
             refused: c.refused,
         })
         .into_response(),
-        Err(e) => refused(e),
+        Err(e) => e.into_response(),
     }
 }
 
@@ -497,7 +489,7 @@ pub(crate) async fn publish(
                 .collect(),
         })
         .into_response(),
-        Err(e) => refused(e),
+        Err(e) => e.into_response(),
     }
 }
 
@@ -536,7 +528,7 @@ pub(crate) async fn receive(
             reception_date: r.reception_date,
         })
         .into_response(),
-        Err(e) => refused(e),
+        Err(e) => e.into_response(),
     }
 }
 

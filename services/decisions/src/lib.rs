@@ -50,5 +50,5 @@ pub fn router(ctx: &WebContext) -> Router {
         .route("/dossiers/{id}/rang", post(http::rank))
         .route("/dossiers/{id}/decision", post(http::decide))
         .route("/recompenses/{id}/reception", post(http::receive));
-    service_router(ctx, SERVICE, get(api::openapi), routes)
+    service_router(ctx, SERVICE, <api::Doc as utoipa::OpenApi>::openapi, routes)
 }

@@ -21,14 +21,10 @@ use crate::domain::{self, OpinionInput, Tab};
 )]
 pub(crate) struct Doc;
 
-pub(crate) async fn openapi() -> Response {
-    Json(Doc::openapi()).into_response()
-}
-
 fn answer(result: Result<(), ActionError>) -> Response {
     match result {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(e) => e.into_api(),
+        Err(e) => e.into_response(),
     }
 }
 
@@ -69,7 +65,7 @@ pub(crate) async fn queue(
                 .collect::<Vec<_>>(),
         )
         .into_response(),
-        Err(e) => e.into_api(),
+        Err(e) => e.into_response(),
     }
 }
 

@@ -44,5 +44,5 @@ pub fn router(ctx: &WebContext) -> Router {
         .route("/dossiers/{id}/avis", post(http::opine))
         .route("/dossiers/{id}/transmission", post(http::transmit))
         .route("/dossiers/{id}/renvoi", post(http::give_back));
-    service_router(ctx, SERVICE, get(api::openapi), routes)
+    service_router(ctx, SERVICE, <api::Doc as utoipa::OpenApi>::openapi, routes)
 }

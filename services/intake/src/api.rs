@@ -9,7 +9,7 @@ use axum::{Extension, Json};
 use napoleon_identity::Identity;
 use napoleon_kernel::{AwardId, CampaignId, DossierId};
 use napoleon_rules::dossier::DossierState;
-use napoleon_web::{ActionError, IdPath, WebContext};
+use napoleon_web::{IdPath, WebContext};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
@@ -40,14 +40,6 @@ use napoleon_rules::content::Content;
     ))
 )]
 pub(crate) struct Doc;
-
-pub(crate) async fn openapi() -> Response {
-    Json(Doc::openapi()).into_response()
-}
-
-fn refused(e: ActionError) -> Response {
-    e.into_api()
-}
 
 /// A campaign.
 #[derive(Serialize, ToSchema)]
@@ -85,7 +77,7 @@ pub(crate) async fn list_campaigns(
                 .collect::<Vec<_>>(),
         )
         .into_response(),
-        Err(e) => refused(e),
+        Err(e) => e.into_response(),
     }
 }
 
@@ -105,7 +97,7 @@ pub(crate) async fn create_campaign(
 ) -> Response {
     match domain::create_campaign(&ctx, &identity, &input).await {
         Ok(id) => (StatusCode::CREATED, Json(Created { id: id.to_string() })).into_response(),
-        Err(e) => refused(e),
+        Err(e) => e.into_response(),
     }
 }
 
@@ -140,7 +132,7 @@ pub(crate) async fn create_dossier(
     .await
     {
         Ok(id) => (StatusCode::CREATED, Json(Created { id: id.to_string() })).into_response(),
-        Err(e) => refused(e),
+        Err(e) => e.into_response(),
     }
 }
 
@@ -190,7 +182,7 @@ pub(crate) async fn get_dossier(
             })
             .into_response()
         }
-        Err(e) => refused(e),
+        Err(e) => e.into_response(),
     }
 }
 
@@ -223,7 +215,7 @@ pub(crate) async fn update_dossier(
     .await
     {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(e) => refused(e),
+        Err(e) => e.into_response(),
     }
 }
 
@@ -248,7 +240,7 @@ pub(crate) async fn submit_dossier(
             state: DossierState::Submitted.as_str(),
         })
         .into_response(),
-        Err(e) => refused(e),
+        Err(e) => e.into_response(),
     }
 }
 
@@ -277,6 +269,6 @@ pub(crate) async fn propose(
     .await
     {
         Ok(id) => (StatusCode::CREATED, Json(Created { id: id.to_string() })).into_response(),
-        Err(e) => refused(e),
+        Err(e) => e.into_response(),
     }
 }

@@ -66,5 +66,5 @@ pub fn router(ctx: &WebContext) -> Router {
         )
         .route("/dossiers/{id}/recepisse", get(http::receipt))
         .route("/propositions", post(http::propose));
-    service_router(ctx, SERVICE, get(api::openapi), routes)
+    service_router(ctx, SERVICE, <api::Doc as utoipa::OpenApi>::openapi, routes)
 }

@@ -40,14 +40,6 @@ un brouillon de proposition prérempli pour le service qui avait proposé le lau
 )]
 pub(crate) struct Doc;
 
-pub(crate) async fn openapi() -> Response {
-    Json(Doc::openapi()).into_response()
-}
-
-fn refused(e: ActionError) -> Response {
-    e.into_api()
-}
-
 fn iso(date: chrono::NaiveDate) -> String {
     date.format("%Y-%m-%d").to_string()
 }
@@ -137,7 +129,7 @@ pub(crate) async fn registry(
 ) -> Response {
     match domain::registry(&ctx, &identity).await {
         Ok(r) => Json(registry_out(r)).into_response(),
-        Err(e) => refused(e),
+        Err(e) => e.into_response(),
     }
 }
 
@@ -302,11 +294,11 @@ pub(crate) async fn radar(
 ) -> Response {
     let by = match domain::parse_limit("by", params.by.as_deref()) {
         Ok(by) => by,
-        Err(e) => return refused(ActionError::Invalid(vec![e])),
+        Err(e) => return ActionError::Invalid(vec![e]).into_response(),
     };
     match domain::radar(&ctx, &identity, by).await {
         Ok(r) => Json(radar_out(r)).into_response(),
-        Err(e) => refused(e),
+        Err(e) => e.into_response(),
     }
 }
 

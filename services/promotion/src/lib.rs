@@ -39,5 +39,5 @@ pub fn router(ctx: &WebContext) -> Router {
         .route("/api/v1/radar", get(api::radar))
         .route("/registre", get(http::registry))
         .route("/radar", get(http::radar));
-    service_router(ctx, SERVICE, get(api::openapi), routes)
+    service_router(ctx, SERVICE, <api::Doc as utoipa::OpenApi>::openapi, routes)
 }

@@ -58,6 +58,10 @@ fn rule(ptype: &str, values: Vec<String>) -> PolicyRule {
     }
 }
 
+fn rules(ptype: &str, values: Vec<Vec<String>>) -> Vec<PolicyRule> {
+    values.into_iter().map(|v| rule(ptype, v)).collect()
+}
+
 fn section(ptype: &str) -> &'static str {
     if ptype.starts_with('g') { "g" } else { "p" }
 }
@@ -118,7 +122,7 @@ impl Adapter for PgPolicyAdapter {
         ptype: &str,
         values: Vec<Vec<String>>,
     ) -> casbin::Result<bool> {
-        let rules: Vec<PolicyRule> = values.into_iter().map(|v| rule(ptype, v)).collect();
+        let rules = rules(ptype, values);
         let added = self
             .run(move |tx| Box::pin(async move { policy::add(tx, &rules).await }))
             .await?;
@@ -140,7 +144,7 @@ impl Adapter for PgPolicyAdapter {
         ptype: &str,
         values: Vec<Vec<String>>,
     ) -> casbin::Result<bool> {
-        let rules: Vec<PolicyRule> = values.into_iter().map(|v| rule(ptype, v)).collect();
+        let rules = rules(ptype, values);
         let removed = self
             .run(move |tx| Box::pin(async move { policy::remove(tx, &rules).await }))
             .await?;

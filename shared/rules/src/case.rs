@@ -123,72 +123,30 @@ struct RawPeriodic<K> {
     kind: K,
 }
 
-/// A period of service of some kind.
+/// A dated period of some kind: a period of service ([`Service`]) or an elected mandate
+/// ([`Mandate`]). Parsed once: its end never precedes its start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(
-    try_from = "RawPeriodic<ServiceKind>",
-    into = "RawPeriodic<ServiceKind>"
+    try_from = "RawPeriodic<K>",
+    into = "RawPeriodic<K>",
+    bound(
+        serialize = "K: Serialize + Clone",
+        deserialize = "K: Deserialize<'de> + Copy"
+    )
 )]
-pub struct Service {
+pub struct Periodic<K> {
     period: Period,
-    kind: ServiceKind,
+    kind: K,
 }
 
-impl Service {
-    pub fn new(
-        from: NaiveDate,
-        to: Option<NaiveDate>,
-        kind: ServiceKind,
-    ) -> Result<Self, PeriodError> {
-        Ok(Self {
-            period: Period::new(from, to)?,
-            kind,
-        })
-    }
-
-    pub fn period(&self) -> Period {
-        self.period
-    }
-
-    pub fn kind(&self) -> ServiceKind {
-        self.kind
-    }
-}
-
-impl TryFrom<RawPeriodic<ServiceKind>> for Service {
-    type Error = PeriodError;
-    fn try_from(r: RawPeriodic<ServiceKind>) -> Result<Self, Self::Error> {
-        Self::new(r.from, r.to, r.kind)
-    }
-}
-
-impl From<Service> for RawPeriodic<ServiceKind> {
-    fn from(s: Service) -> Self {
-        Self {
-            from: s.period.from,
-            to: s.period.to,
-            kind: s.kind,
-        }
-    }
-}
+/// A period of service of some kind.
+pub type Service = Periodic<ServiceKind>;
 
 /// An elected mandate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(
-    try_from = "RawPeriodic<MandateKind>",
-    into = "RawPeriodic<MandateKind>"
-)]
-pub struct Mandate {
-    period: Period,
-    kind: MandateKind,
-}
+pub type Mandate = Periodic<MandateKind>;
 
-impl Mandate {
-    pub fn new(
-        from: NaiveDate,
-        to: Option<NaiveDate>,
-        kind: MandateKind,
-    ) -> Result<Self, PeriodError> {
+impl<K: Copy> Periodic<K> {
+    pub fn new(from: NaiveDate, to: Option<NaiveDate>, kind: K) -> Result<Self, PeriodError> {
         Ok(Self {
             period: Period::new(from, to)?,
             kind,
@@ -199,20 +157,20 @@ impl Mandate {
         self.period
     }
 
-    pub fn kind(&self) -> MandateKind {
+    pub fn kind(&self) -> K {
         self.kind
     }
 }
 
-impl TryFrom<RawPeriodic<MandateKind>> for Mandate {
+impl<K: Copy> TryFrom<RawPeriodic<K>> for Periodic<K> {
     type Error = PeriodError;
-    fn try_from(r: RawPeriodic<MandateKind>) -> Result<Self, Self::Error> {
+    fn try_from(r: RawPeriodic<K>) -> Result<Self, Self::Error> {
         Self::new(r.from, r.to, r.kind)
     }
 }
 
-impl From<Mandate> for RawPeriodic<MandateKind> {
-    fn from(s: Mandate) -> Self {
+impl<K> From<Periodic<K>> for RawPeriodic<K> {
+    fn from(s: Periodic<K>) -> Self {
         Self {
             from: s.period.from,
             to: s.period.to,

@@ -67,21 +67,6 @@ impl ActionError {
             Self::Web(e) => e.code(),
         }
     }
-
-    /// The JSON API's answer: the edge renders it as the one problem+json shape, in French,
-    /// with the stable code and, for invalid input, every faulty field.
-    #[must_use]
-    pub fn into_api(self) -> Response {
-        WebError::from(self).into_response()
-    }
-
-    /// A page's answer: the edge renders the French error page, keeping the refusal's own
-    /// message (a closed campaign's dates, the four-eyes rule). Invalid input is usually
-    /// handled by the page itself, which shows the form again with the typed values.
-    #[must_use]
-    pub fn into_web(self) -> WebError {
-        self.into()
-    }
 }
 
 impl From<ActionError> for WebError {
