@@ -614,6 +614,12 @@ fn malformed(e: &serde_json::Error) -> CaseError {
 /// then checks every code against the catalogue.
 pub fn parse_case(catalogue: &Catalogue, input: &str) -> Result<Case, CaseError> {
     let value: Value = serde_json::from_str(input).map_err(|e| malformed(&e))?;
+    parse_case_value(catalogue, value)
+}
+
+/// [`parse_case`] of a JSON value already built (a dossier's content mapped by
+/// [`crate::content::case_json`]): the same checks, without a round trip through text.
+pub fn parse_case_value(catalogue: &Catalogue, value: Value) -> Result<Case, CaseError> {
     walk_object(&value, CASE, "")?;
     let case: Case = serde_json::from_value(value).map_err(|e| CaseError::Schema {
         detail: e.to_string(),

@@ -540,6 +540,29 @@ fn iso(value: &str) -> Option<String> {
     crate::parse_typed_date(value).map(|d| d.format("%Y-%m-%d").to_string())
 }
 
+/// The eligibility verdict of this content for `grade` of `distinction` at the promotion
+/// date: the typed mapping every service uses (the case built by [`case_json`], checked and
+/// evaluated by the engine), or the engine's input error naming the field.
+///
+/// # Errors
+/// [`crate::CaseError`] when the case does not hold together (a code not in the catalogue…).
+pub fn verdict(
+    catalogue: &crate::Catalogue,
+    content: &Content,
+    distinction: &crate::DistinctionCode,
+    grade: &crate::GradeCode,
+    promotion_date: NaiveDate,
+) -> Result<crate::Verdict, crate::CaseError> {
+    let case = case_json(
+        content,
+        distinction.as_str(),
+        grade.as_str(),
+        promotion_date,
+    );
+    let case = crate::parse_case_value(catalogue, case)?;
+    Ok(crate::evaluate(catalogue, &case))
+}
+
 /// The eligibility case (`docs/rules.md`) for this content: valid parts only (the engine says
 /// what is missing).
 #[must_use]

@@ -67,6 +67,7 @@ mod verdict;
 pub use case::{
     Award, Candidate, Case, CaseError, ErrorBody, MAX_LIST_ITEMS, Mandate, MandateKind, Period,
     PeriodError, Periodic, Proposal, Route, Service, ServiceKind, check_codes, parse_case,
+    parse_case_value,
 };
 pub use catalogue::{
     ArticleRef, BUILTIN_DISTINCTIONS, BUILTIN_PRACTICES, Catalogue, CatalogueData, CatalogueError,

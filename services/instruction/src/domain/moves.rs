@@ -64,17 +64,19 @@ pub(crate) async fn file(
 ) -> ActionResult<DossierFile> {
     let (mut tx, access) = ctx.begin(identity).await?;
     let dossier = load_readable(&mut tx, &access, id).await?;
+    // Written only by intake from `Content`; a row that no longer reads as one shows empty
+    // rather than failing the page (its raw JSON stays in the database).
     let content: Content =
         serde_json::from_value(dossier.content.expose().clone()).unwrap_or_default();
     let campaign = contracts::campaign_by_id(&mut tx, dossier.campaign_id).await?;
     let catalogue = tenant_catalogue(&mut tx).await?;
-    let case = content::case_json(
+    let verdict = content::verdict(
+        &catalogue,
         &content,
-        campaign.distinction.as_str(),
-        dossier.target_grade.as_str(),
+        &campaign.distinction,
+        &dossier.target_grade,
         campaign.promotion_date,
     );
-    let verdict = napoleon_rules::check_json(&catalogue, &case.to_string());
     let opinions = store::opinions(&mut tx, id).await?;
     let timeline = journal::timeline(&mut tx, Subject::Dossier(id)).await?;
     let unit_names = access

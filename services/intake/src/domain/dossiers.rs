@@ -207,13 +207,13 @@ pub(crate) fn verdict(
     campaign: &contracts::CampaignView,
     dossier: &Dossier,
 ) -> Result<Verdict, napoleon_rules::CaseError> {
-    let case = content::case_json(
+    content::verdict(
+        catalogue,
         dossier.content.expose(),
-        campaign.distinction.as_str(),
-        dossier.target_grade.as_str(),
+        &campaign.distinction,
+        &dossier.target_grade,
         campaign.promotion_date,
-    );
-    napoleon_rules::check_json(catalogue, &case.to_string())
+    )
 }
 
 /// Everything the review step shows.
