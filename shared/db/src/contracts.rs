@@ -289,6 +289,23 @@ pub async fn dossier_by_id(tx: &mut TenantConn, id: DossierId) -> Result<Dossier
     dossier(row)
 }
 
+/// The tenant's dossiers, to be narrowed by the caller: every dossier query starts here, so
+/// none forgets the tenant filter (row-level security is the second barrier).
+fn tenant_dossiers(tx: &TenantConn) -> dossiers_v1::BoxedQuery<'static, diesel::pg::Pg> {
+    dossiers_v1::table
+        .filter(dossiers_v1::tenant_id.eq(tx.tenant().as_uuid()))
+        .into_boxed()
+}
+
+/// Runs a dossier query and reads its rows as views.
+async fn load_dossiers(
+    tx: &mut TenantConn,
+    query: dossiers_v1::BoxedQuery<'static, diesel::pg::Pg>,
+) -> Result<Vec<DossierView>, DbError> {
+    let rows: Vec<DossierRow> = query.select(DOSSIER_COLUMNS).load(tx.pg()).await?;
+    rows.into_iter().map(dossier).collect()
+}
+
 /// The dossiers whose current level is one of `levels`, in one of `states` (all states when
 /// empty), oldest submission first.
 ///
@@ -299,22 +316,15 @@ pub async fn dossiers_at(
     levels: &[OrgUnitId],
     states: &[DossierState],
 ) -> Result<Vec<DossierView>, DbError> {
-    let tenant = tx.tenant().as_uuid();
     let levels: Vec<uuid::Uuid> = levels.iter().map(OrgUnitId::as_uuid).collect();
-    let mut query = dossiers_v1::table
-        .filter(dossiers_v1::tenant_id.eq(tenant))
+    let mut query = tenant_dossiers(tx)
         .filter(dossiers_v1::level_unit_id.eq_any(levels))
-        .filter(dossiers_v1::state.ne(DossierState::Draft.as_str()))
-        .into_boxed();
+        .filter(dossiers_v1::state.ne(DossierState::Draft.as_str()));
     if !states.is_empty() {
         query = query.filter(dossiers_v1::state.eq_any(state_names(states)));
     }
-    let rows: Vec<DossierRow> = query
-        .order((dossiers_v1::submitted_at.asc(), dossiers_v1::id))
-        .select(DOSSIER_COLUMNS)
-        .load(tx.pg())
-        .await?;
-    rows.into_iter().map(dossier).collect()
+    let query = query.order((dossiers_v1::submitted_at.asc(), dossiers_v1::id));
+    load_dossiers(tx, query).await
 }
 
 /// The dossiers filed by one of `units` (any state but draft), latest first.
@@ -325,17 +335,12 @@ pub async fn dossiers_filed_by(
     tx: &mut TenantConn,
     units: &[OrgUnitId],
 ) -> Result<Vec<DossierView>, DbError> {
-    let tenant = tx.tenant().as_uuid();
     let units: Vec<uuid::Uuid> = units.iter().map(OrgUnitId::as_uuid).collect();
-    let rows: Vec<DossierRow> = dossiers_v1::table
-        .filter(dossiers_v1::tenant_id.eq(tenant))
+    let query = tenant_dossiers(tx)
         .filter(dossiers_v1::unit_id.eq_any(units))
         .filter(dossiers_v1::state.ne(DossierState::Draft.as_str()))
-        .order(dossiers_v1::updated_at.desc())
-        .select(DOSSIER_COLUMNS)
-        .load(tx.pg())
-        .await?;
-    rows.into_iter().map(dossier).collect()
+        .order(dossiers_v1::updated_at.desc());
+    load_dossiers(tx, query).await
 }
 
 /// A campaign's dossiers in one of `states`.
@@ -347,16 +352,11 @@ pub async fn campaign_dossiers(
     campaign: CampaignId,
     states: &[DossierState],
 ) -> Result<Vec<DossierView>, DbError> {
-    let tenant = tx.tenant().as_uuid();
-    let rows: Vec<DossierRow> = dossiers_v1::table
-        .filter(dossiers_v1::tenant_id.eq(tenant))
+    let query = tenant_dossiers(tx)
         .filter(dossiers_v1::campaign_id.eq(campaign.as_uuid()))
         .filter(dossiers_v1::state.eq_any(state_names(states)))
-        .order(dossiers_v1::submitted_at.asc())
-        .select(DOSSIER_COLUMNS)
-        .load(tx.pg())
-        .await?;
-    rows.into_iter().map(dossier).collect()
+        .order(dossiers_v1::submitted_at.asc());
+    load_dossiers(tx, query).await
 }
 
 /// How many dossiers are in each state, among those filed by or sitting at one of `units`
