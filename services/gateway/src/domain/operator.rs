@@ -19,8 +19,19 @@ pub(crate) struct Overview {
     pub(crate) tenants: Vec<(core::Tenant, Vec<identity::AdmissionRule>)>,
 }
 
+/// The second barrier behind the route table's `Access::Operator`: only a platform operator
+/// (by configured email) acts here.
+fn operator_only(agent: &RequestAgent) -> ActionResult<()> {
+    if agent.operator {
+        Ok(())
+    } else {
+        Err(ActionError::Forbidden)
+    }
+}
+
 /// What the operators' page shows.
-pub(crate) async fn overview(state: &GatewayState) -> ActionResult<Overview> {
+pub(crate) async fn overview(state: &GatewayState, agent: &RequestAgent) -> ActionResult<Overview> {
+    operator_only(agent)?;
     let readiness = migrate::readiness(&state.ctx.db).await;
     let pool = state.ctx.db.usage();
     let mut conn = state.ctx.db.platform().await?;
@@ -56,6 +67,7 @@ pub(crate) async fn create_tenant(
     agent: &RequestAgent,
     new: &NewMinistry<'_>,
 ) -> ActionResult<bool> {
+    operator_only(agent)?;
     let (tenant, created) = {
         let mut conn = state.ctx.db.platform().await?;
         core::ensure_tenant(
@@ -146,6 +158,7 @@ pub(crate) async fn add_admission(
     kind: identity::AdmissionKind,
     value: &str,
 ) -> ActionResult<()> {
+    operator_only(agent)?;
     let mut tx = state.ctx.db.tenant(tenant).await?;
     identity::add_admission_rule(&mut tx, kind, value).await?;
     journal::append(
@@ -167,6 +180,7 @@ pub(crate) async fn remove_admission(
     tenant: TenantId,
     id: uuid::Uuid,
 ) -> ActionResult<()> {
+    operator_only(agent)?;
     let mut tx = state.ctx.db.tenant(tenant).await?;
     if !identity::remove_admission_rule(&mut tx, id).await? {
         tx.rollback().await;

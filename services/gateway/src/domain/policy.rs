@@ -4,14 +4,26 @@
 
 use std::collections::BTreeSet;
 
-use napoleon_authz::{Permission, Scope, perm};
+use napoleon_authz::{Action, Permission, Resource, Scope, perm};
 use napoleon_db::journal::{self, Actor, EventKind, Subject};
 use napoleon_kernel::Role;
-use napoleon_web::ActionResult;
+use napoleon_web::{ActionError, ActionResult, FieldError};
 
 use super::begin;
 use crate::store::policy::{self, PolicyRule};
 use crate::{GatewayState, RequestAgent};
+
+/// Rules an administrator may not remove from their own role: the tenant would lose the
+/// ability to ever change its policy or members again.
+pub(crate) const LOCKOUT: [(Role, Resource, Action); 4] = [
+    (Role::Administrateur, Resource::Policy, Action::Read),
+    (Role::Administrateur, Resource::Policy, Action::Manage),
+    (Role::Administrateur, Resource::Members, Action::Read),
+    (Role::Administrateur, Resource::Members, Action::Manage),
+];
+
+/// Why removing one of [`LOCKOUT`] is refused.
+pub(crate) const LOCKOUT_REFUSED: &str = "L'administrateur ministériel doit garder la gestion des membres et de la politique : sans elles, plus personne ne pourrait modifier les accès de ce ministère.";
 
 /// A rule's key as the page's checkboxes carry it: `role:resource:action`.
 pub(crate) fn key(role: Role, permission: Permission) -> String {
@@ -74,6 +86,16 @@ pub(crate) async fn save(
 ) -> ActionResult<()> {
     let (mut tx, access) = begin(state, agent).await?;
     let manage = access.authorize::<perm::PolicyManage>(Scope::Ministry)?;
+    // Checked here, not only by the page: no caller may lock the tenant out of its policy.
+    if LOCKOUT
+        .iter()
+        .any(|(r, res, act)| !wanted.contains(&key(*r, Permission::new(*res, *act))))
+    {
+        return Err(ActionError::Invalid(vec![FieldError::new(
+            "r",
+            LOCKOUT_REFUSED,
+        )]));
+    }
     let tenant_text = tx.tenant().to_string();
     let current = current_keys(&policy::load(&mut tx).await?, &tenant_text);
     let to_add: Vec<PolicyRule> = wanted

@@ -79,7 +79,7 @@ async fn page(
         readiness,
         pool: (pool_open, pool_idle, pool_max),
         tenants: listed,
-    } = domain::operator::overview(state).await?;
+    } = domain::operator::overview(state, agent).await?;
     let mut tenants = Vec::new();
     for (t, rules) in listed {
         tenants.push(TenantLine {

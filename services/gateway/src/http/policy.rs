@@ -9,23 +9,14 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use napoleon_authz::{Action, Permission, Resource};
+use napoleon_authz::Permission;
 use napoleon_kernel::Role;
-use napoleon_web::{WebError, WebResult};
+use napoleon_web::{ActionError, WebError, WebResult};
 use serde::Serialize;
 
 use super::render;
 use crate::domain;
 use crate::{GatewayState, RequestAgent};
-
-/// Rules an administrator may not remove from their own role: the tenant would lose the
-/// ability to ever change its policy or members again.
-const LOCKOUT: [(Role, Resource, Action); 4] = [
-    (Role::Administrateur, Resource::Policy, Action::Read),
-    (Role::Administrateur, Resource::Policy, Action::Manage),
-    (Role::Administrateur, Resource::Members, Action::Read),
-    (Role::Administrateur, Resource::Members, Action::Manage),
-];
 
 #[derive(Serialize, Debug)]
 struct Cell {
@@ -113,17 +104,11 @@ pub(crate) async fn save(
         .map(|(_, v)| v.into_owned())
         .filter(|k| domain::policy::rule(&tenant_text, k).is_some())
         .collect();
-    let lockout_removed = LOCKOUT.iter().any(|(r, res, act)| {
-        !wanted.contains(&domain::policy::key(*r, Permission::new(*res, *act)))
-    });
-    if lockout_removed {
-        return page(
-            &state,
-            &agent,
-            Some("L'administrateur ministériel doit garder la gestion des membres et de la politique : sans elles, plus personne ne pourrait modifier les accès de ce ministère."),
-        )
-        .await;
+    match domain::policy::save(&state, &agent, &wanted).await {
+        Ok(()) => Ok(Redirect::to("/administration/politique").into_response()),
+        Err(ActionError::Invalid(_)) => {
+            page(&state, &agent, Some(domain::policy::LOCKOUT_REFUSED)).await
+        }
+        Err(e) => Err(e.into()),
     }
-    domain::policy::save(&state, &agent, &wanted).await?;
-    Ok(Redirect::to("/administration/politique").into_response())
 }

@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use napoleon_identity::Identity;
 use napoleon_kernel::{AwardId, CampaignId, DossierId};
-use napoleon_rules::content::Content;
+use napoleon_rules::content::{Candidate, Content};
 use napoleon_rules::fr_date;
 use napoleon_web::{FormFields, IdPath, WebContext, WebError, WebResult};
 use serde::Serialize;
@@ -63,17 +63,13 @@ pub(crate) async fn dossiers(
             .collect(),
         filed: filed
             .iter()
-            .map(|d| {
-                let content: Content =
-                    serde_json::from_value(d.content.expose().clone()).unwrap_or_default();
-                DossierRow {
-                    href: format!("/intake/dossiers/{}/etape/5", d.id),
-                    number: d.number.clone().unwrap_or_default(),
-                    name: non_empty(content.display_name()),
-                    campaign: label_of(d.campaign_id),
-                    grade: d.target_grade.to_string(),
-                    state: d.state.label_fr().to_owned(),
-                }
+            .map(|d| DossierRow {
+                href: format!("/intake/dossiers/{}/etape/5", d.id),
+                number: d.number.clone().unwrap_or_default(),
+                name: non_empty(Candidate::of_content(d.content.expose()).display_name()),
+                campaign: label_of(d.campaign_id),
+                grade: d.target_grade.to_string(),
+                state: d.state.label_fr().to_owned(),
             })
             .collect(),
         open_campaigns: campaigns
