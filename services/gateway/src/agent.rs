@@ -6,7 +6,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use napoleon_db::core::{self, OrgUnit};
 use napoleon_db::identity::{self, Grant};
-use napoleon_kernel::{AgentId, Role, TenantId};
+use napoleon_kernel::{AgentId, OrgUnitId, Role, TenantId};
 use napoleon_web::{LayoutUser, WebError};
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
@@ -73,6 +73,16 @@ impl RequestAgent {
         roles.sort();
         roles.dedup();
         roles
+    }
+
+    /// The roles held in the current tenant with the units where they are held (an admission
+    /// without role grants nothing): what authorization decides from.
+    #[must_use]
+    pub fn role_grants(&self) -> Vec<(Role, OrgUnitId)> {
+        self.grants
+            .iter()
+            .filter_map(|g| g.role.map(|r| (r, g.unit_id)))
+            .collect()
     }
 
     /// The header's view of this agent.

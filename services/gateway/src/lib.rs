@@ -335,11 +335,7 @@ async fn enforce_access(
             // policy, catalogue): only roles held at the ministry itself count
             // (`Scope::Ministry`). A role at a préfecture covers that préfecture's resources,
             // which services check on each resource's unit.
-            let grants: Vec<_> = agent
-                .grants
-                .iter()
-                .filter_map(|g| g.role.map(|r| (r, g.unit_id)))
-                .collect();
+            let grants = agent.role_grants();
             let decision = async {
                 let mut tx = state.ctx.db.tenant(tenant.id).await?;
                 let access = state

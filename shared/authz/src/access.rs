@@ -83,6 +83,10 @@ pub enum Refusal {
     /// The agent's roles in that scope do not allow it.
     #[error("denied")]
     Denied,
+    /// The resource is not for this agent to know of (another unit's draft): the same answer
+    /// as an unknown id.
+    #[error("hidden")]
+    Hidden,
     /// The decision could not be made.
     #[error(transparent)]
     Engine(#[from] AuthzError),
@@ -364,10 +368,11 @@ impl Access {
     }
 
     /// The proof to read a dossier filed by `filed_by` and now at `level`: roles covering
-    /// either unit. A draft is its filing unit's alone until it is submitted.
+    /// either unit. A draft is its filing unit's alone until it is submitted: to anyone else
+    /// it is [`Refusal::Hidden`], the same answer as an unknown id.
     ///
     /// # Errors
-    /// [`Refusal::Denied`], or [`Refusal::Engine`].
+    /// [`Refusal::Denied`], [`Refusal::Hidden`], or [`Refusal::Engine`].
     pub fn read_dossier(
         &self,
         filed_by: OrgUnitId,
@@ -375,7 +380,8 @@ impl Access {
         draft: bool,
     ) -> Result<Authorized<perm::NominationRead>, Refusal> {
         match self.authorize(Scope::Unit(filed_by)) {
-            Err(Refusal::Denied) if !draft => self.authorize(Scope::Unit(level)),
+            Err(Refusal::Denied) if draft => Err(Refusal::Hidden),
+            Err(Refusal::Denied) => self.authorize(Scope::Unit(level)),
             other => other,
         }
     }

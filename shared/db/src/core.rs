@@ -265,39 +265,6 @@ pub async fn ensure_org_unit(
     Ok((org_unit_from_row(row)?, inserted == 1))
 }
 
-#[derive(diesel::QueryableByName)]
-struct UnitIdRow {
-    #[diesel(sql_type = diesel::sql_types::Uuid)]
-    id: uuid::Uuid,
-}
-
-/// The unit and every unit above it, up to the ministry (empty if the unit is not the
-/// tenant's): the units whose roles cover it.
-///
-/// # Errors
-/// [`DbError`] when the query fails.
-pub async fn ancestors_or_self(
-    tx: &mut TenantConn,
-    unit: OrgUnitId,
-) -> Result<Vec<OrgUnitId>, DbError> {
-    let rows: Vec<UnitIdRow> = diesel::sql_query(
-        "WITH RECURSIVE up AS ( \
-           SELECT id, parent_id FROM core.org_units WHERE tenant_id = $1 AND id = $2 \
-           UNION ALL \
-           SELECT u.id, u.parent_id FROM core.org_units u JOIN up ON u.id = up.parent_id \
-           WHERE u.tenant_id = $1) \
-         SELECT id FROM up",
-    )
-    .bind::<diesel::sql_types::Uuid, _>(tx.tenant().as_uuid())
-    .bind::<diesel::sql_types::Uuid, _>(unit.as_uuid())
-    .load(tx.pg())
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| OrgUnitId::from_uuid(r.id))
-        .collect())
-}
-
 /// `roots` and every unit below them, from the tenant's units: the units a role held at one
 /// of `roots` covers.
 #[must_use]

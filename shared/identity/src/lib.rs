@@ -81,12 +81,6 @@ impl Identity {
     pub fn grants(&self) -> Vec<(Role, OrgUnitId)> {
         self.roles.iter().map(|g| (g.role, g.unit)).collect()
     }
-
-    /// The agent's roles, wherever held.
-    #[must_use]
-    pub fn role_list(&self) -> Vec<Role> {
-        self.roles.iter().map(|g| g.role).collect()
-    }
 }
 
 /// The connected agent, as the page header shows them (to themselves). The gateway fills it

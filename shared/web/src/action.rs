@@ -6,7 +6,7 @@
 //! journal, in one tenant transaction that is rolled back on any refusal.
 
 use axum::response::{IntoResponse, Response};
-use napoleon_authz::{Access, Authorized, Refusal, perm};
+use napoleon_authz::{Access, Authorized, perm};
 use napoleon_db::TenantConn;
 use napoleon_db::contracts::DossierView;
 use napoleon_identity::Identity;
@@ -74,10 +74,7 @@ impl From<ActionError> for WebError {
         match e {
             ActionError::NotFound => Self::NotFound,
             ActionError::Forbidden => Self::Forbidden,
-            ActionError::Conflict(c) => Self::Conflict {
-                code: c.code(),
-                message: c.message(),
-            },
+            ActionError::Conflict(c) => Self::Conflict(c),
             ActionError::Invalid(fields) => Self::Invalid(fields),
             ActionError::Web(e) => e,
         }
@@ -100,6 +97,7 @@ impl From<napoleon_authz::Refusal> for ActionError {
     fn from(e: napoleon_authz::Refusal) -> Self {
         match e {
             napoleon_authz::Refusal::Denied => Self::Forbidden,
+            napoleon_authz::Refusal::Hidden => Self::NotFound,
             napoleon_authz::Refusal::Engine(e) => e.into(),
         }
     }
@@ -157,11 +155,8 @@ pub async fn readable_dossier(
     id: DossierId,
 ) -> ActionResult<(DossierView, Authorized<perm::NominationRead>)> {
     let dossier = napoleon_db::contracts::dossier_by_id(tx, id).await?;
-    match access.read_dossier(dossier.unit_id, dossier.level_unit_id, dossier.is_draft()) {
-        Ok(proof) => Ok((dossier, proof)),
-        Err(Refusal::Denied) if dossier.is_draft() => Err(ActionError::NotFound),
-        Err(e) => Err(e.into()),
-    }
+    let proof = access.read_dossier(dossier.unit_id, dossier.level_unit_id, dossier.is_draft())?;
+    Ok((dossier, proof))
 }
 
 /// Today, for filing windows, dates of birth and the radar: the one place the services read

@@ -79,13 +79,8 @@ pub enum WebError {
     },
     /// The resource is not in a state that allows this: a 409 whose French message (the
     /// campaign's window, the four-eyes rule…) is shown on the page and in `detail`.
-    #[error("conflict: {code}")]
-    Conflict {
-        /// Stable machine code, e.g. `dossier.wrong_state`.
-        code: &'static str,
-        /// French explanation.
-        message: String,
-    },
+    #[error("conflict: {}", .0.code())]
+    Conflict(crate::Conflict),
     /// A dependency (the database) is unavailable.
     #[error("unavailable: {0}")]
     Unavailable(String),
@@ -108,7 +103,7 @@ impl ErrorCode for WebError {
             Self::TooManyRequests { .. } => "too_many_requests",
             Self::Invalid(_) => "invalid_input",
             Self::InvalidField { code, .. } => code,
-            Self::Conflict { code, .. } => code,
+            Self::Conflict(c) => c.code(),
             Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",
         }
@@ -127,7 +122,7 @@ impl WebError {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Invalid(_) | Self::InvalidField { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -211,9 +206,10 @@ impl IntoResponse for WebError {
         }
         let code = self.code();
         let (title, message, fields) = match self {
-            Self::Unprocessable { message, .. } | Self::Conflict { message, .. } => {
+            Self::Unprocessable { message, .. } => {
                 (None, Some(Arc::from(message)), Arc::from(Vec::new()))
             }
+            Self::Conflict(c) => (None, Some(Arc::from(c.message())), Arc::from(Vec::new())),
             Self::InvalidField { field, message, .. } => {
                 let fields = field
                     .map(|f| vec![FieldError::new(f, message.clone())])

@@ -24,11 +24,7 @@ pub(crate) async fn begin(
 ) -> ActionResult<(TenantConn, Access)> {
     let tenant = agent.tenant.as_ref().ok_or(ActionError::Forbidden)?;
     let mut tx = state.ctx.db.tenant(tenant.id).await?;
-    let grants = agent
-        .grants
-        .iter()
-        .filter_map(|g| g.role.map(|r| (r, g.unit_id)))
-        .collect();
+    let grants = agent.role_grants();
     let access = state
         .cfg
         .authorizer

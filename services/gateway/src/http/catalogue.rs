@@ -128,6 +128,15 @@ pub(crate) async fn edit(
     .into_response())
 }
 
+/// The domain's refusal of a document, as the page's one error line.
+fn refusal_text(errors: Vec<FieldError>) -> String {
+    errors
+        .into_iter()
+        .map(|e| e.message)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 #[derive(Deserialize, Debug, Default)]
 pub(crate) struct SourceForm {
     #[serde(default)]
@@ -143,11 +152,7 @@ pub(crate) async fn update(
     match domain::catalogue::update(&state, &agent, &file, &form.source).await {
         Ok(()) => Ok(Redirect::to("/administration/catalogue").into_response()),
         Err(ActionError::Invalid(errors)) => {
-            let error = errors
-                .into_iter()
-                .map(|e| e.message)
-                .collect::<Vec<_>>()
-                .join(" ");
+            let error = refusal_text(errors);
             let view = EditView {
                 file,
                 source: form.source,
@@ -202,11 +207,7 @@ pub(crate) async fn add(
     match result {
         Ok(()) => Ok(Redirect::to("/administration/catalogue").into_response()),
         Err(ActionError::Invalid(errors)) => {
-            let error = errors
-                .into_iter()
-                .map(|e| e.message)
-                .collect::<Vec<_>>()
-                .join(" ");
+            let error = refusal_text(errors);
             overview_page(&state, &agent, Some(error), &form.file, &form.source).await
         }
         Err(e) => Err(e.into()),

@@ -143,11 +143,8 @@ pub(crate) async fn readable(
 ) -> ActionResult<Dossier> {
     let dossier = store::read_dossier(tx, id, false).await?;
     let draft = dossier.state == DossierState::Draft;
-    match access.read_dossier(dossier.unit_id, dossier.level_unit_id, draft) {
-        Ok(_) => Ok(dossier),
-        Err(napoleon_authz::Refusal::Denied) if draft => Err(ActionError::NotFound),
-        Err(e) => Err(e.into()),
-    }
+    let _read = access.read_dossier(dossier.unit_id, dossier.level_unit_id, draft)?;
+    Ok(dossier)
 }
 
 fn editable(dossier: &Dossier) -> ActionResult<DossierState> {
