@@ -24,13 +24,10 @@ use napoleon_web::{WebContext, service_router};
 pub const SERVICE: &str = "decisions";
 
 /// The service's page templates, registered with the shared ones.
-pub const TEMPLATES: &[(&str, &str)] = &[
-    (
-        "decisions/campaigns",
-        include_str!("../templates/campaigns.hbs"),
-    ),
-    ("decisions/board", include_str!("../templates/board.hbs")),
-];
+pub const TEMPLATES: &[(&str, &str)] = napoleon_web::templates!(
+    "decisions/";
+    "campaigns", "board"
+);
 
 /// The service's routes, all under `/decisions`. Its own health endpoints are reachable through
 /// the prefix too, so the gateway can probe each service it forwards to.

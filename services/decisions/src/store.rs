@@ -97,14 +97,17 @@ impl std::fmt::Debug for Ranking {
     }
 }
 
-type RankingRow = (
-    uuid::Uuid,
-    i32,
-    Option<String>,
-    Option<String>,
-    Option<uuid::Uuid>,
-    Option<DateTime<Utc>>,
-);
+/// A row of `decisions.rankings` as stored.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = rankings, check_for_backend(diesel::pg::Pg))]
+struct RankingRow {
+    dossier_id: uuid::Uuid,
+    rank: i32,
+    decision: Option<String>,
+    motivation: Option<String>,
+    decided_by: Option<uuid::Uuid>,
+    decided_at: Option<DateTime<Utc>>,
+}
 
 /// The campaign's stored rankings, by rank.
 pub(crate) async fn rankings(
@@ -115,27 +118,21 @@ pub(crate) async fn rankings(
         .filter(rankings::tenant_id.eq(tx.tenant().as_uuid()))
         .filter(rankings::campaign_id.eq(campaign.as_uuid()))
         .order((rankings::rank, rankings::dossier_id))
-        .select((
-            rankings::dossier_id,
-            rankings::rank,
-            rankings::decision,
-            rankings::motivation,
-            rankings::decided_by,
-            rankings::decided_at,
-        ))
+        .select(RankingRow::as_select())
         .load(tx.pg())
         .await?;
     rows.into_iter()
-        .map(|(dossier, rank, decision, motivation, by, at)| {
+        .map(|row| {
             Ok(Ranking {
-                dossier_id: DossierId::from_uuid(dossier),
-                rank,
-                decision: decision
+                dossier_id: DossierId::from_uuid(row.dossier_id),
+                rank: row.rank,
+                decision: row
+                    .decision
                     .map(|d| Decision::parse(&d).ok_or_else(|| DbError::corrupt("decision", &d)))
                     .transpose()?,
-                motivation,
-                decided_by: by.map(AgentId::from_uuid),
-                decided_at: at,
+                motivation: row.motivation,
+                decided_by: row.decided_by.map(AgentId::from_uuid),
+                decided_at: row.decided_at,
             })
         })
         .collect()
@@ -217,40 +214,26 @@ pub(crate) struct List {
     pub(crate) published_at: Option<DateTime<Utc>>,
 }
 
-type ListRow = (
-    uuid::Uuid,
-    DateTime<Utc>,
-    uuid::Uuid,
-    Option<NaiveDate>,
-    Option<String>,
-    Option<DateTime<Utc>>,
-);
-
-const LIST_COLUMNS: (
-    lists::campaign_id,
-    lists::closed_at,
-    lists::closed_by,
-    lists::decree_date,
-    lists::jo_reference,
-    lists::published_at,
-) = (
-    lists::campaign_id,
-    lists::closed_at,
-    lists::closed_by,
-    lists::decree_date,
-    lists::jo_reference,
-    lists::published_at,
-);
+/// A row of `decisions.lists` as stored.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = lists, check_for_backend(diesel::pg::Pg))]
+struct ListRow {
+    campaign_id: uuid::Uuid,
+    closed_at: DateTime<Utc>,
+    closed_by: uuid::Uuid,
+    decree_date: Option<NaiveDate>,
+    jo_reference: Option<String>,
+    published_at: Option<DateTime<Utc>>,
+}
 
 fn list_of(row: ListRow) -> List {
-    let (campaign, closed_at, closed_by, decree_date, jo_reference, published_at) = row;
     List {
-        campaign_id: CampaignId::from_uuid(campaign),
-        closed_at,
-        closed_by: AgentId::from_uuid(closed_by),
-        decree_date,
-        jo_reference,
-        published_at,
+        campaign_id: CampaignId::from_uuid(row.campaign_id),
+        closed_at: row.closed_at,
+        closed_by: AgentId::from_uuid(row.closed_by),
+        decree_date: row.decree_date,
+        jo_reference: row.jo_reference,
+        published_at: row.published_at,
     }
 }
 
@@ -270,7 +253,7 @@ pub(crate) async fn list(
     campaign: CampaignId,
 ) -> Result<Option<List>, DbError> {
     let row: Option<ListRow> = list_row(tx.tenant(), campaign)
-        .select(LIST_COLUMNS)
+        .select(ListRow::as_select())
         .first(tx.pg())
         .await
         .optional()?;
@@ -281,7 +264,7 @@ pub(crate) async fn list(
 pub(crate) async fn lists(tx: &mut TenantConn) -> Result<Vec<List>, DbError> {
     let rows: Vec<ListRow> = lists::table
         .filter(lists::tenant_id.eq(tx.tenant().as_uuid()))
-        .select(LIST_COLUMNS)
+        .select(ListRow::as_select())
         .load(tx.pg())
         .await?;
     Ok(rows.into_iter().map(list_of).collect())
@@ -400,44 +383,28 @@ pub(crate) struct Award {
     pub(crate) dossier_id: Option<DossierId>,
 }
 
-type AwardRow = (
-    uuid::Uuid,
-    uuid::Uuid,
-    String,
-    NaiveDate,
-    String,
-    Option<NaiveDate>,
-    Option<uuid::Uuid>,
-);
-
-const AWARD_COLUMNS: (
-    awards::id,
-    awards::laureate_id,
-    awards::grade,
-    awards::decree_date,
-    awards::jo_reference,
-    awards::reception_date,
-    awards::dossier_id,
-) = (
-    awards::id,
-    awards::laureate_id,
-    awards::grade,
-    awards::decree_date,
-    awards::jo_reference,
-    awards::reception_date,
-    awards::dossier_id,
-);
+/// A row of `registry.awards` as stored.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = awards, check_for_backend(diesel::pg::Pg))]
+struct AwardRow {
+    id: uuid::Uuid,
+    laureate_id: uuid::Uuid,
+    dossier_id: Option<uuid::Uuid>,
+    grade: String,
+    decree_date: NaiveDate,
+    jo_reference: String,
+    reception_date: Option<NaiveDate>,
+}
 
 fn award_of(row: AwardRow) -> Result<Award, DbError> {
-    let (id, laureate, grade, decree_date, jo_reference, reception_date, dossier) = row;
     Ok(Award {
-        id: AwardId::from_uuid(id),
-        laureate_id: LaureateId::from_uuid(laureate),
-        grade: napoleon_db::contracts::grade_code(&grade)?,
-        decree_date,
-        jo_reference,
-        reception_date,
-        dossier_id: dossier.map(DossierId::from_uuid),
+        id: AwardId::from_uuid(row.id),
+        laureate_id: LaureateId::from_uuid(row.laureate_id),
+        grade: napoleon_db::contracts::grade_code(&row.grade)?,
+        decree_date: row.decree_date,
+        jo_reference: row.jo_reference,
+        reception_date: row.reception_date,
+        dossier_id: row.dossier_id.map(DossierId::from_uuid),
     })
 }
 
@@ -454,7 +421,7 @@ fn award_row(tenant: TenantId, id: AwardId) -> _ {
 /// One award, locked until the transaction ends ([`DbError::is_not_found`] otherwise).
 pub(crate) async fn award_for_update(tx: &mut TenantConn, id: AwardId) -> Result<Award, DbError> {
     let row: AwardRow = award_row(tx.tenant(), id)
-        .select(AWARD_COLUMNS)
+        .select(AwardRow::as_select())
         .for_update()
         .first(tx.pg())
         .await?;
@@ -470,7 +437,7 @@ pub(crate) async fn awards_of(
     let rows: Vec<AwardRow> = awards::table
         .filter(awards::tenant_id.eq(tx.tenant().as_uuid()))
         .filter(awards::dossier_id.eq_any(ids))
-        .select(AWARD_COLUMNS)
+        .select(AwardRow::as_select())
         .load(tx.pg())
         .await?;
     rows.into_iter().map(award_of).collect()

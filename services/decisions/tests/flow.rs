@@ -220,21 +220,23 @@ async fn world() -> (TestDb, World) {
 
 impl World {
     fn token(&self, agent: AgentId, role: Role, unit: OrgUnitId) -> String {
-        self.signer.sign_with_page(
-            "decisions",
-            agent,
-            self.tenant,
-            vec![RoleGrant { role, unit }],
-            "test",
-            chrono::Utc::now().timestamp(),
-            Some(LayoutUser {
+        self.signer.sign(
+            napoleon_identity::Claims::new(
+                "decisions",
+                agent,
+                self.tenant,
+                vec![RoleGrant { role, unit }],
+                "test",
+            )
+            .with_page(Some(LayoutUser {
                 name: "Agent de test".to_owned(),
                 tenant: Some("Ministère de test".to_owned()),
                 unit: None,
                 can_switch: false,
                 operator: false,
                 csrf: "jeton".to_owned(),
-            }),
+            })),
+            chrono::Utc::now().timestamp(),
         )
     }
 

@@ -137,10 +137,7 @@ async fn dispatch(state: &GatewayState, mut request: Request, service: &str) -> 
     let Some(target) = state.cfg.targets.targets.get(service) else {
         return WebError::NotFound.into_response();
     };
-    let request_id = request
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
+    let request_id = napoleon_web::request_id(request.headers())
         .unwrap_or("")
         .to_owned();
     let roles: Vec<RoleGrant> = agent
@@ -153,14 +150,10 @@ async fn dispatch(state: &GatewayState, mut request: Request, service: &str) -> 
             })
         })
         .collect();
-    let assertion = state.cfg.signer.sign_with_page(
-        service,
-        agent.agent,
-        tenant.id,
-        roles,
-        &request_id,
+    let assertion = state.cfg.signer.sign(
+        napoleon_identity::Claims::new(service, agent.agent, tenant.id, roles, &request_id)
+            .with_page(Some(agent.layout_user())),
         chrono::Utc::now().timestamp(),
-        Some(agent.layout_user()),
     );
     let Ok(assertion) = HeaderValue::from_str(&assertion) else {
         return WebError::Internal("assertion is not a header value".to_owned()).into_response();

@@ -46,25 +46,11 @@ pub const SERVICE: &str = "gateway";
 pub const SESSION_COOKIE: &str = "napoleon_session";
 
 /// The gateway's own templates, registered alongside the shared ones.
-pub const TEMPLATES: &[(&str, &str)] = &[
-    ("home", include_str!("../templates/home.hbs")),
-    ("login", include_str!("../templates/login.hbs")),
-    ("login_error", include_str!("../templates/login_error.hbs")),
-    ("logged_out", include_str!("../templates/logged_out.hbs")),
-    (
-        "tenant_picker",
-        include_str!("../templates/tenant_picker.hbs"),
-    ),
-    ("no_access", include_str!("../templates/no_access.hbs")),
-    ("members", include_str!("../templates/members.hbs")),
-    ("policy", include_str!("../templates/policy.hbs")),
-    ("operator", include_str!("../templates/operator.hbs")),
-    ("catalogue", include_str!("../templates/catalogue.hbs")),
-    (
-        "catalogue_edit",
-        include_str!("../templates/catalogue_edit.hbs"),
-    ),
-];
+pub const TEMPLATES: &[(&str, &str)] = napoleon_web::templates!(
+    "";
+    "home", "login", "login_error", "logged_out", "tenant_picker", "no_access", "members",
+    "policy", "operator", "catalogue", "catalogue_edit"
+);
 
 /// Session lifetimes.
 #[derive(Debug, Clone, Copy)]
@@ -141,12 +127,13 @@ fn spec(method: Method, path: &'static str, access: Access) -> RouteSpec {
 #[must_use]
 pub fn route_table() -> Vec<RouteSpec> {
     use Access::{Authenticated, Public, Tenant};
-    let members_read = Access::Permission(Permission::new(Resource::Members, Action::Read));
-    let members_manage = Access::Permission(Permission::new(Resource::Members, Action::Manage));
-    let policy_read = Access::Permission(Permission::new(Resource::Policy, Action::Read));
-    let policy_manage = Access::Permission(Permission::new(Resource::Policy, Action::Manage));
-    let catalogue_read = Access::Permission(Permission::new(Resource::Catalogue, Action::Read));
-    let catalogue_manage = Access::Permission(Permission::new(Resource::Catalogue, Action::Manage));
+    // Each administration page: reading it, and acting on it.
+    let read_manage = |resource| {
+        [Action::Read, Action::Manage].map(|a| Access::Permission(Permission::new(resource, a)))
+    };
+    let [members_read, members_manage] = read_manage(Resource::Members);
+    let [policy_read, policy_manage] = read_manage(Resource::Policy);
+    let [catalogue_read, catalogue_manage] = read_manage(Resource::Catalogue);
     let mut table = vec![
         spec(Method::GET, "/", Public),
         spec(Method::GET, "/accessibilite", Public),

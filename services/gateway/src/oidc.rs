@@ -46,17 +46,7 @@ pub struct ProConnectClaims {
 impl AdditionalClaims for ProConnectClaims {}
 
 /// The default scopes, as ProConnect names them.
-pub const DEFAULT_SCOPES: [&str; 9] = [
-    "openid",
-    "email",
-    "given_name",
-    "usual_name",
-    "uid",
-    "siret",
-    "idp_id",
-    "organizational_unit",
-    "belonging_population",
-];
+pub use napoleon_kernel::proconnect::SCOPES as DEFAULT_SCOPES;
 
 /// The client as built from discovered metadata: authorization endpoint set, token endpoint
 /// and userinfo endpoint as the provider announced them.

@@ -37,46 +37,36 @@ fn agent_of(record: &Record) -> Option<AgentId> {
         .and_then(|v| serde_json::from_value(v.clone()).ok())
 }
 
-fn expiry(record: &Record) -> Result<chrono::DateTime<chrono::Utc>, session_store::Error> {
-    chrono::DateTime::from_timestamp(record.expiry_date.unix_timestamp(), 0)
-        .ok_or_else(|| backend("expiry out of range"))
+/// The row to write for `record`.
+fn write(record: &Record) -> session_store::Result<sessions::SessionWrite> {
+    Ok(sessions::SessionWrite {
+        id: record.id.to_string(),
+        agent: agent_of(record),
+        data: serde_json::to_value(&record.data).map_err(backend)?,
+        expires_at: chrono::DateTime::from_timestamp(record.expiry_date.unix_timestamp(), 0)
+            .ok_or_else(|| backend("expiry out of range"))?,
+    })
 }
 
 #[async_trait]
 impl SessionStore for PgSessionStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         let mut conn = self.db.platform().await.map_err(backend)?;
-        let data = serde_json::to_value(&record.data).map_err(backend)?;
         // Ids are 128 random bits; a collision is astronomically rare, but never overwrite.
-        loop {
-            let created = sessions::create(
-                &mut conn,
-                &record.id.to_string(),
-                agent_of(record),
-                &data,
-                expiry(record)?,
-            )
+        while !sessions::create(&mut conn, &write(record)?)
             .await
-            .map_err(backend)?;
-            if created {
-                return Ok(());
-            }
+            .map_err(backend)?
+        {
             record.id = Id::default();
         }
+        Ok(())
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         let mut conn = self.db.platform().await.map_err(backend)?;
-        let data = serde_json::to_value(&record.data).map_err(backend)?;
-        sessions::save(
-            &mut conn,
-            &record.id.to_string(),
-            agent_of(record),
-            &data,
-            expiry(record)?,
-        )
-        .await
-        .map_err(backend)
+        sessions::save(&mut conn, &write(record)?)
+            .await
+            .map_err(backend)
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {

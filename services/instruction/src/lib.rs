@@ -21,13 +21,10 @@ use napoleon_web::{WebContext, service_router};
 pub const SERVICE: &str = "instruction";
 
 /// The service's page templates, registered with the shared ones.
-pub const TEMPLATES: &[(&str, &str)] = &[
-    ("instruction/queue", include_str!("../templates/queue.hbs")),
-    (
-        "instruction/dossier",
-        include_str!("../templates/dossier.hbs"),
-    ),
-];
+pub const TEMPLATES: &[(&str, &str)] = napoleon_web::templates!(
+    "instruction/";
+    "queue", "dossier"
+);
 
 /// The service's routes, all under `/instruction`. Its own health endpoints are reachable
 /// through the prefix too, so the gateway can probe each service it forwards to.

@@ -23,21 +23,10 @@ use napoleon_web::{WebContext, service_router};
 pub const SERVICE: &str = "intake";
 
 /// The service's page templates, registered with the shared ones.
-pub const TEMPLATES: &[(&str, &str)] = &[
-    (
-        "intake/campaigns",
-        include_str!("../templates/campaigns.hbs"),
-    ),
-    (
-        "intake/campaign_new",
-        include_str!("../templates/campaign_new.hbs"),
-    ),
-    ("intake/dossiers", include_str!("../templates/dossiers.hbs")),
-    ("intake/step", include_str!("../templates/step.hbs")),
-    ("intake/field", include_str!("../templates/field.hbs")),
-    ("intake/select", include_str!("../templates/select.hbs")),
-    ("intake/receipt", include_str!("../templates/receipt.hbs")),
-];
+pub const TEMPLATES: &[(&str, &str)] = napoleon_web::templates!(
+    "intake/";
+    "campaigns", "campaign_new", "dossiers", "step", "field", "select", "receipt"
+);
 
 /// The service's routes, all under `/intake`.
 pub fn router(ctx: &WebContext) -> Router {

@@ -107,17 +107,20 @@ pub(crate) struct Dossier {
     pub(crate) laureate_id: Option<LaureateId>,
 }
 
-type DossierRow = (
-    uuid::Uuid,
-    uuid::Uuid,
-    uuid::Uuid,
-    uuid::Uuid,
-    String,
-    Option<String>,
-    String,
-    serde_json::Value,
-    Option<uuid::Uuid>,
-);
+/// A row of `intake.dossiers` as stored; [`read_dossier`] parses it.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = dossiers, check_for_backend(diesel::pg::Pg))]
+struct DossierRow {
+    id: uuid::Uuid,
+    campaign_id: uuid::Uuid,
+    unit_id: uuid::Uuid,
+    level_unit_id: uuid::Uuid,
+    state: String,
+    number: Option<String>,
+    target_grade: String,
+    content: serde_json::Value,
+    laureate_id: Option<uuid::Uuid>,
+}
 
 pub(crate) async fn dossier(tx: &mut TenantConn, id: DossierId) -> Result<Dossier, DbError> {
     read_dossier(tx, id, true).await
@@ -143,32 +146,24 @@ pub(crate) async fn read_dossier(
     let row: DossierRow = dossiers::table
         .filter(dossiers::tenant_id.eq(tenant))
         .filter(dossiers::id.eq(id.as_uuid()))
-        .select((
-            dossiers::id,
-            dossiers::campaign_id,
-            dossiers::unit_id,
-            dossiers::level_unit_id,
-            dossiers::state,
-            dossiers::number,
-            dossiers::target_grade,
-            dossiers::content,
-            dossiers::laureate_id,
-        ))
+        .select(DossierRow::as_select())
         .first(tx.pg())
         .await?;
-    let (id, campaign, unit, level, state, number, grade, content, laureate) = row;
     Ok(Dossier {
-        id: DossierId::from_uuid(id),
-        campaign_id: CampaignId::from_uuid(campaign),
-        unit_id: OrgUnitId::from_uuid(unit),
-        level_unit_id: OrgUnitId::from_uuid(level),
-        state: contracts::dossier_state(&state)?,
-        number,
-        target_grade: contracts::grade_code(&grade)?,
-        // Written only from `Content`; a row that no longer parses shows as empty rather than
-        // failing the page, and its raw JSON stays in the database.
-        content: Personal::new(serde_json::from_value(content).unwrap_or_default()),
-        laureate_id: laureate.map(LaureateId::from_uuid),
+        id: DossierId::from_uuid(row.id),
+        campaign_id: CampaignId::from_uuid(row.campaign_id),
+        unit_id: OrgUnitId::from_uuid(row.unit_id),
+        level_unit_id: OrgUnitId::from_uuid(row.level_unit_id),
+        state: contracts::dossier_state(&row.state)?,
+        number: row.number,
+        target_grade: contracts::grade_code(&row.target_grade)?,
+        // Written only from `Content`: a row that no longer parses is an error, never shown
+        // empty (a save from an empty form would overwrite what the row still holds).
+        content: Personal::new(
+            serde_json::from_value(row.content)
+                .map_err(|_| DbError::corrupt("content", "<json>"))?,
+        ),
+        laureate_id: row.laureate_id.map(LaureateId::from_uuid),
     })
 }
 

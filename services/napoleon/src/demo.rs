@@ -6,7 +6,9 @@ use napoleon_db::identity;
 use napoleon_db::journal::{self, Actor, EventKind, Subject};
 use napoleon_db::{Db, DbError};
 use napoleon_devidp::{DevAgent, DevClient, DevIdpConfig};
-use napoleon_kernel::{Email, OrgUnitCode, OrgUnitId, OrgUnitKind, ParseError, Role, TenantSlug};
+use napoleon_kernel::{
+    Email, OrgUnitCode, OrgUnitId, OrgUnitKind, ParseError, Role, Secret, TenantSlug,
+};
 use serde_json::json;
 
 /// Where the demo's identity provider is mounted.
@@ -179,7 +181,7 @@ pub fn dev_idp(public_url: &str, client_secret: &str) -> DevIdpConfig {
         issuer: format!("{base}{DEV_IDP_PATH}"),
         clients: vec![DevClient {
             client_id: DEMO_CLIENT_ID.to_owned(),
-            client_secret: client_secret.to_owned(),
+            client_secret: Secret::new(client_secret.to_owned()),
             redirect_uris: vec![format!("{base}/connexion/retour")],
             post_logout_redirect_uris: vec![format!("{base}/deconnexion/retour")],
         }],

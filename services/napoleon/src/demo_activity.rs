@@ -53,11 +53,13 @@ impl Seeder<'_> {
     ) -> Result<Value, String> {
         let service = path.trim_start_matches('/').split('/').next().unwrap_or("");
         let assertion = self.signer.sign(
-            service,
-            who.agent,
-            self.tenant,
-            who.roles.clone(),
-            "demo-seed",
+            napoleon_identity::Claims::new(
+                service,
+                who.agent,
+                self.tenant,
+                who.roles.clone(),
+                "demo-seed",
+            ),
             chrono::Utc::now().timestamp(),
         );
         let request = Request::builder()

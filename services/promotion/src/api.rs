@@ -234,15 +234,15 @@ fn radar_out(radar: Radar) -> RadarOut {
             .entries
             .into_iter()
             .map(|e| EntryOut {
-                award_id: e.award_id.to_string(),
-                laureate_id: e.laureate_id.to_string(),
-                name: e.name,
-                distinction: e.distinction.to_string(),
-                distinction_name: e.distinction_name,
-                current_grade: e.current_grade,
-                current_grade_label: e.current_grade_label,
+                award_id: e.held.award_id.to_string(),
+                laureate_id: e.held.laureate_id.to_string(),
+                name: e.held.name,
+                distinction: e.held.distinction.to_string(),
+                distinction_name: e.held.distinction_name,
+                current_grade: e.held.grade.to_string(),
+                current_grade_label: e.held.grade_label,
                 received_on: iso(e.received_on),
-                next_grade: e.next_grade,
+                next_grade: e.next_grade.to_string(),
                 next_grade_label: e.next_grade_label,
                 reachable_on: e.reachable_on.map(iso),
                 reachable_now: e.reachable_now,
@@ -270,13 +270,13 @@ fn radar_out(radar: Radar) -> RadarOut {
             .pending
             .into_iter()
             .map(|p| PendingOut {
-                award_id: p.award_id.to_string(),
-                laureate_id: p.laureate_id.to_string(),
-                name: p.name,
-                distinction: p.distinction,
-                distinction_name: p.distinction_name,
-                grade: p.grade,
-                grade_label: p.grade_label,
+                award_id: p.held.award_id.to_string(),
+                laureate_id: p.held.laureate_id.to_string(),
+                name: p.held.name,
+                distinction: p.held.distinction.to_string(),
+                distinction_name: p.held.distinction_name,
+                grade: p.held.grade.to_string(),
+                grade_label: p.held.grade_label,
                 decree_date: iso(p.decree_date),
                 jo_reference: p.jo_reference,
             })

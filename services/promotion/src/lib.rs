@@ -23,13 +23,10 @@ use napoleon_web::{WebContext, service_router};
 pub const SERVICE: &str = "promotion";
 
 /// The service's page templates, registered with the shared ones.
-pub const TEMPLATES: &[(&str, &str)] = &[
-    (
-        "promotion/registry",
-        include_str!("../templates/registry.hbs"),
-    ),
-    ("promotion/radar", include_str!("../templates/radar.hbs")),
-];
+pub const TEMPLATES: &[(&str, &str)] = napoleon_web::templates!(
+    "promotion/";
+    "registry", "radar"
+);
 
 /// The service's routes, all under `/promotion`. Its own health endpoints are reachable through
 /// the prefix too, so the gateway can probe each service it forwards to.

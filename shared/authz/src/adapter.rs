@@ -39,6 +39,33 @@ impl PgPolicyAdapter {
     }
 }
 
+/// Whole rules, as casbin passes them.
+type Rules = Vec<Vec<String>>;
+
+#[derive(Clone, Copy)]
+enum Change {
+    Add,
+    Remove,
+}
+
+impl PgPolicyAdapter {
+    /// Adds or removes whole rules in one transaction; true when a row changed.
+    async fn change(&self, change: Change, ptype: &str, values: Rules) -> casbin::Result<bool> {
+        let rules = rules(ptype, values);
+        let changed = self
+            .run(move |tx| {
+                Box::pin(async move {
+                    match change {
+                        Change::Add => policy::add(tx, &rules).await,
+                        Change::Remove => policy::remove(tx, &rules).await,
+                    }
+                })
+            })
+            .await?;
+        Ok(changed > 0)
+    }
+}
+
 impl std::fmt::Debug for PgPolicyAdapter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PgPolicyAdapter")
@@ -58,7 +85,7 @@ fn rule(ptype: &str, values: Vec<String>) -> PolicyRule {
     }
 }
 
-fn rules(ptype: &str, values: Vec<Vec<String>>) -> Vec<PolicyRule> {
+fn rules(ptype: &str, values: Rules) -> Vec<PolicyRule> {
     values.into_iter().map(|v| rule(ptype, v)).collect()
 }
 
@@ -107,48 +134,21 @@ impl Adapter for PgPolicyAdapter {
         false
     }
 
-    async fn add_policy(
-        &mut self,
-        sec: &str,
-        ptype: &str,
-        values: Vec<String>,
-    ) -> casbin::Result<bool> {
-        self.add_policies(sec, ptype, vec![values]).await
+    // Adding and removing whole rules, one or many, are one operation each (`change`).
+    async fn add_policy(&mut self, _: &str, p: &str, v: Vec<String>) -> casbin::Result<bool> {
+        self.change(Change::Add, p, vec![v]).await
     }
 
-    async fn add_policies(
-        &mut self,
-        _sec: &str,
-        ptype: &str,
-        values: Vec<Vec<String>>,
-    ) -> casbin::Result<bool> {
-        let rules = rules(ptype, values);
-        let added = self
-            .run(move |tx| Box::pin(async move { policy::add(tx, &rules).await }))
-            .await?;
-        Ok(added > 0)
+    async fn add_policies(&mut self, _: &str, p: &str, v: Rules) -> casbin::Result<bool> {
+        self.change(Change::Add, p, v).await
     }
 
-    async fn remove_policy(
-        &mut self,
-        sec: &str,
-        ptype: &str,
-        values: Vec<String>,
-    ) -> casbin::Result<bool> {
-        self.remove_policies(sec, ptype, vec![values]).await
+    async fn remove_policy(&mut self, _: &str, p: &str, v: Vec<String>) -> casbin::Result<bool> {
+        self.change(Change::Remove, p, vec![v]).await
     }
 
-    async fn remove_policies(
-        &mut self,
-        _sec: &str,
-        ptype: &str,
-        values: Vec<Vec<String>>,
-    ) -> casbin::Result<bool> {
-        let rules = rules(ptype, values);
-        let removed = self
-            .run(move |tx| Box::pin(async move { policy::remove(tx, &rules).await }))
-            .await?;
-        Ok(removed > 0)
+    async fn remove_policies(&mut self, _: &str, p: &str, v: Rules) -> casbin::Result<bool> {
+        self.change(Change::Remove, p, v).await
     }
 
     async fn remove_filtered_policy(

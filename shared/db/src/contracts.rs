@@ -86,29 +86,31 @@ pub struct CampaignView {
     pub contingents: std::collections::BTreeMap<String, u32>,
 }
 
-type CampaignRow = (
-    uuid::Uuid,
-    String,
-    String,
-    chrono::NaiveDate,
-    chrono::NaiveDate,
-    chrono::NaiveDate,
-    uuid::Uuid,
-    serde_json::Value,
-);
+/// A row of `intake.campaigns_v1` as stored; [`campaign`] parses it.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = campaigns_v1, check_for_backend(diesel::pg::Pg))]
+struct CampaignRow {
+    id: uuid::Uuid,
+    distinction: String,
+    label: String,
+    promotion_date: chrono::NaiveDate,
+    opens_on: chrono::NaiveDate,
+    closes_on: chrono::NaiveDate,
+    bureau_unit_id: uuid::Uuid,
+    contingents: serde_json::Value,
+}
 
 fn campaign(row: CampaignRow) -> Result<CampaignView, DbError> {
-    let (id, distinction, label, promotion_date, opens_on, closes_on, bureau, contingents) = row;
     Ok(CampaignView {
-        id: CampaignId::from_uuid(id),
-        distinction: distinction_code(&distinction)?,
-        label,
-        promotion_date,
-        opens_on,
-        closes_on,
-        bureau_unit_id: OrgUnitId::from_uuid(bureau),
-        // Written only by intake from typed input: a drifted value reads as no contingent.
-        contingents: serde_json::from_value(contingents).unwrap_or_default(),
+        id: CampaignId::from_uuid(row.id),
+        distinction: distinction_code(&row.distinction)?,
+        label: row.label,
+        promotion_date: row.promotion_date,
+        opens_on: row.opens_on,
+        closes_on: row.closes_on,
+        bureau_unit_id: OrgUnitId::from_uuid(row.bureau_unit_id),
+        contingents: serde_json::from_value(row.contingents)
+            .map_err(|_| DbError::corrupt("contingents", "<json>"))?,
     })
 }
 
@@ -132,26 +134,6 @@ fn state_names(states: &[DossierState]) -> Vec<&'static str> {
     states.iter().map(|s| s.as_str()).collect()
 }
 
-const CAMPAIGN_COLUMNS: (
-    campaigns_v1::id,
-    campaigns_v1::distinction,
-    campaigns_v1::label,
-    campaigns_v1::promotion_date,
-    campaigns_v1::opens_on,
-    campaigns_v1::closes_on,
-    campaigns_v1::bureau_unit_id,
-    campaigns_v1::contingents,
-) = (
-    campaigns_v1::id,
-    campaigns_v1::distinction,
-    campaigns_v1::label,
-    campaigns_v1::promotion_date,
-    campaigns_v1::opens_on,
-    campaigns_v1::closes_on,
-    campaigns_v1::bureau_unit_id,
-    campaigns_v1::contingents,
-);
-
 /// The tenant's campaigns, latest promotion first.
 ///
 /// # Errors
@@ -161,7 +143,7 @@ pub async fn campaigns(tx: &mut TenantConn) -> Result<Vec<CampaignView>, DbError
     let rows: Vec<CampaignRow> = campaigns_v1::table
         .filter(campaigns_v1::tenant_id.eq(tenant))
         .order((campaigns_v1::promotion_date.desc(), campaigns_v1::label))
-        .select(CAMPAIGN_COLUMNS)
+        .select(CampaignRow::as_select())
         .load(tx.pg())
         .await?;
     rows.into_iter().map(campaign).collect()
@@ -176,7 +158,7 @@ pub async fn campaign_by_id(tx: &mut TenantConn, id: CampaignId) -> Result<Campa
     let row: CampaignRow = campaigns_v1::table
         .filter(campaigns_v1::tenant_id.eq(tenant))
         .filter(campaigns_v1::id.eq(id.as_uuid()))
-        .select(CAMPAIGN_COLUMNS)
+        .select(CampaignRow::as_select())
         .first(tx.pg())
         .await?;
     campaign(row)
@@ -217,60 +199,36 @@ impl DossierView {
     }
 }
 
-type DossierRow = (
-    uuid::Uuid,
-    uuid::Uuid,
-    String,
-    uuid::Uuid,
-    uuid::Uuid,
-    String,
-    Option<String>,
-    String,
-    serde_json::Value,
-    Option<uuid::Uuid>,
-    Option<chrono::DateTime<chrono::Utc>>,
-);
-
-const DOSSIER_COLUMNS: (
-    dossiers_v1::id,
-    dossiers_v1::campaign_id,
-    dossiers_v1::distinction,
-    dossiers_v1::unit_id,
-    dossiers_v1::level_unit_id,
-    dossiers_v1::state,
-    dossiers_v1::number,
-    dossiers_v1::target_grade,
-    dossiers_v1::content,
-    dossiers_v1::laureate_id,
-    dossiers_v1::submitted_at,
-) = (
-    dossiers_v1::id,
-    dossiers_v1::campaign_id,
-    dossiers_v1::distinction,
-    dossiers_v1::unit_id,
-    dossiers_v1::level_unit_id,
-    dossiers_v1::state,
-    dossiers_v1::number,
-    dossiers_v1::target_grade,
-    dossiers_v1::content,
-    dossiers_v1::laureate_id,
-    dossiers_v1::submitted_at,
-);
+/// A row of `intake.dossiers_v1` as stored; [`dossier`] parses it.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = dossiers_v1, check_for_backend(diesel::pg::Pg))]
+struct DossierRow {
+    id: uuid::Uuid,
+    campaign_id: uuid::Uuid,
+    distinction: String,
+    unit_id: uuid::Uuid,
+    level_unit_id: uuid::Uuid,
+    state: String,
+    number: Option<String>,
+    target_grade: String,
+    content: serde_json::Value,
+    laureate_id: Option<uuid::Uuid>,
+    submitted_at: Option<chrono::DateTime<chrono::Utc>>,
+}
 
 fn dossier(row: DossierRow) -> Result<DossierView, DbError> {
-    let (id, campaign, distinction, unit, level, state, number, grade, content, laureate, at) = row;
     Ok(DossierView {
-        id: DossierId::from_uuid(id),
-        campaign_id: CampaignId::from_uuid(campaign),
-        distinction: distinction_code(&distinction)?,
-        unit_id: OrgUnitId::from_uuid(unit),
-        level_unit_id: OrgUnitId::from_uuid(level),
-        state: dossier_state(&state)?,
-        number,
-        target_grade: grade_code(&grade)?,
-        content: Personal::new(content),
-        laureate_id: laureate.map(LaureateId::from_uuid),
-        submitted_at: at,
+        id: DossierId::from_uuid(row.id),
+        campaign_id: CampaignId::from_uuid(row.campaign_id),
+        distinction: distinction_code(&row.distinction)?,
+        unit_id: OrgUnitId::from_uuid(row.unit_id),
+        level_unit_id: OrgUnitId::from_uuid(row.level_unit_id),
+        state: dossier_state(&row.state)?,
+        number: row.number,
+        target_grade: grade_code(&row.target_grade)?,
+        content: Personal::new(row.content),
+        laureate_id: row.laureate_id.map(LaureateId::from_uuid),
+        submitted_at: row.submitted_at,
     })
 }
 
@@ -283,7 +241,7 @@ pub async fn dossier_by_id(tx: &mut TenantConn, id: DossierId) -> Result<Dossier
     let row: DossierRow = dossiers_v1::table
         .filter(dossiers_v1::tenant_id.eq(tenant))
         .filter(dossiers_v1::id.eq(id.as_uuid()))
-        .select(DOSSIER_COLUMNS)
+        .select(DossierRow::as_select())
         .first(tx.pg())
         .await?;
     dossier(row)
@@ -302,7 +260,7 @@ async fn load_dossiers(
     tx: &mut TenantConn,
     query: dossiers_v1::BoxedQuery<'static, diesel::pg::Pg>,
 ) -> Result<Vec<DossierView>, DbError> {
-    let rows: Vec<DossierRow> = query.select(DOSSIER_COLUMNS).load(tx.pg()).await?;
+    let rows: Vec<DossierRow> = query.select(DossierRow::as_select()).load(tx.pg()).await?;
     rows.into_iter().map(dossier).collect()
 }
 
@@ -443,18 +401,21 @@ pub struct AwardView {
     pub unit_id: Option<OrgUnitId>,
 }
 
-type AwardRow = (
-    uuid::Uuid,
-    uuid::Uuid,
-    serde_json::Value,
-    String,
-    String,
-    chrono::NaiveDate,
-    String,
-    Option<chrono::NaiveDate>,
-    Option<uuid::Uuid>,
-    Option<uuid::Uuid>,
-);
+/// A row of `registry.awards_v1` as stored.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = awards_v1, check_for_backend(diesel::pg::Pg))]
+struct AwardRow {
+    id: uuid::Uuid,
+    laureate_id: uuid::Uuid,
+    identity: serde_json::Value,
+    distinction: String,
+    grade: String,
+    decree_date: chrono::NaiveDate,
+    jo_reference: String,
+    reception_date: Option<chrono::NaiveDate>,
+    dossier_id: Option<uuid::Uuid>,
+    unit_id: Option<uuid::Uuid>,
+}
 
 /// Every award of the tenant's registry, by laureate.
 ///
@@ -465,37 +426,24 @@ pub async fn awards(tx: &mut TenantConn) -> Result<Vec<AwardView>, DbError> {
     let rows: Vec<AwardRow> = awards_v1::table
         .filter(awards_v1::tenant_id.eq(tenant))
         .order((awards_v1::laureate_id, awards_v1::decree_date))
-        .select((
-            awards_v1::id,
-            awards_v1::laureate_id,
-            awards_v1::identity,
-            awards_v1::distinction,
-            awards_v1::grade,
-            awards_v1::decree_date,
-            awards_v1::jo_reference,
-            awards_v1::reception_date,
-            awards_v1::dossier_id,
-            awards_v1::unit_id,
-        ))
+        .select(AwardRow::as_select())
         .load(tx.pg())
         .await?;
     rows.into_iter()
-        .map(
-            |(id, laureate, identity, distinction, grade, decree, jo, reception, dossier, unit)| {
-                Ok(AwardView {
-                    id: napoleon_kernel::AwardId::from_uuid(id),
-                    laureate_id: LaureateId::from_uuid(laureate),
-                    identity: Personal::new(identity),
-                    distinction: distinction_code(&distinction)?,
-                    grade: grade_code(&grade)?,
-                    decree_date: decree,
-                    jo_reference: jo,
-                    reception_date: reception,
-                    dossier_id: dossier.map(DossierId::from_uuid),
-                    unit_id: unit.map(OrgUnitId::from_uuid),
-                })
-            },
-        )
+        .map(|row| {
+            Ok(AwardView {
+                id: napoleon_kernel::AwardId::from_uuid(row.id),
+                laureate_id: LaureateId::from_uuid(row.laureate_id),
+                identity: Personal::new(row.identity),
+                distinction: distinction_code(&row.distinction)?,
+                grade: grade_code(&row.grade)?,
+                decree_date: row.decree_date,
+                jo_reference: row.jo_reference,
+                reception_date: row.reception_date,
+                dossier_id: row.dossier_id.map(DossierId::from_uuid),
+                unit_id: row.unit_id.map(OrgUnitId::from_uuid),
+            })
+        })
         .collect()
 }
 

@@ -18,6 +18,19 @@ pub struct StoredSession {
     pub expires_at: DateTime<Utc>,
 }
 
+/// A session to write: what tower-sessions' record holds, with the agent copied out.
+#[derive(Debug, Clone)]
+pub struct SessionWrite {
+    /// The cookie's random id.
+    pub id: String,
+    /// The authenticated agent, once there is one.
+    pub agent: Option<AgentId>,
+    /// Its data (tower-sessions' record, as JSON).
+    pub data: serde_json::Value,
+    /// When it expires.
+    pub expires_at: DateTime<Utc>,
+}
+
 /// Loads an unexpired session.
 ///
 /// # Errors
@@ -40,19 +53,13 @@ pub async fn load(
 ///
 /// # Errors
 /// [`DbError`].
-pub async fn create(
-    conn: &mut AsyncPgConnection,
-    id: &str,
-    agent: Option<AgentId>,
-    data: &serde_json::Value,
-    expires_at: DateTime<Utc>,
-) -> Result<bool, DbError> {
+pub async fn create(conn: &mut AsyncPgConnection, s: &SessionWrite) -> Result<bool, DbError> {
     let inserted = diesel::insert_into(sessions::table)
         .values((
-            sessions::id.eq(id),
-            sessions::agent_id.eq(agent.map(|a| a.as_uuid())),
-            sessions::data.eq(data),
-            sessions::expires_at.eq(expires_at),
+            sessions::id.eq(&s.id),
+            sessions::agent_id.eq(s.agent.map(|a| a.as_uuid())),
+            sessions::data.eq(&s.data),
+            sessions::expires_at.eq(s.expires_at),
         ))
         .on_conflict_do_nothing()
         .execute(conn)
@@ -65,18 +72,12 @@ pub async fn create(
 ///
 /// # Errors
 /// [`DbError`].
-pub async fn save(
-    conn: &mut AsyncPgConnection,
-    id: &str,
-    agent: Option<AgentId>,
-    data: &serde_json::Value,
-    expires_at: DateTime<Utc>,
-) -> Result<(), DbError> {
-    diesel::update(sessions::table.filter(sessions::id.eq(id)))
+pub async fn save(conn: &mut AsyncPgConnection, s: &SessionWrite) -> Result<(), DbError> {
+    diesel::update(sessions::table.filter(sessions::id.eq(&s.id)))
         .set((
-            sessions::agent_id.eq(agent.map(|a| a.as_uuid())),
-            sessions::data.eq(data),
-            sessions::expires_at.eq(expires_at),
+            sessions::agent_id.eq(s.agent.map(|a| a.as_uuid())),
+            sessions::data.eq(&s.data),
+            sessions::expires_at.eq(s.expires_at),
         ))
         .execute(conn)
         .await?;

@@ -1,44 +1,25 @@
 //! Configuration of the development provider: its issuer, registered clients and demo agents.
 
-use std::collections::HashSet;
-use std::fmt;
-
+use napoleon_kernel::Secret;
 use serde::Deserialize;
+use std::collections::HashSet;
 
 use crate::DevIdpError;
 
 /// Assurance levels (`acr`) this provider announces and issues, as ProConnect does.
 pub const SUPPORTED_ACR_VALUES: [&str; 3] = ["eidas1", "eidas2", "eidas3"];
 
-/// Scopes this provider grants. Any other requested scope is ignored, `openid` is mandatory.
-pub const SUPPORTED_SCOPES: [&str; 9] = [
-    "openid",
-    "email",
-    "given_name",
-    "usual_name",
-    "uid",
-    "siret",
-    "idp_id",
-    "organizational_unit",
-    "belonging_population",
-];
+/// Scopes this provider grants (ProConnect's). Any other requested scope is ignored, `openid`
+/// is mandatory.
+pub use napoleon_kernel::proconnect::SCOPES as SUPPORTED_SCOPES;
 
 /// Identity claims, each released under the scope of the same name.
-pub(crate) const IDENTITY_CLAIMS: [&str; 8] = [
-    "email",
-    "given_name",
-    "usual_name",
-    "uid",
-    "siret",
-    "idp_id",
-    "organizational_unit",
-    "belonging_population",
-];
+pub(crate) use napoleon_kernel::proconnect::IDENTITY_CLAIMS;
 
 /// Whole configuration of the development provider.
 ///
 /// `Debug` never prints the signing key.
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 pub struct DevIdpConfig {
     /// Issuer identifier, e.g. `http://127.0.0.1:8080/dev-idp`: scheme, host, port and the
     /// path at which the caller nests [`crate::router`]. No trailing slash, query or fragment.
@@ -50,48 +31,23 @@ pub struct DevIdpConfig {
     /// PKCS#8 (`BEGIN PRIVATE KEY`) or SEC1 (`BEGIN EC PRIVATE KEY`) PEM of a P-256 key.
     /// `None`: a fresh key pair is generated at start-up.
     #[serde(default)]
-    pub signing_key_pem: Option<String>,
-}
-
-impl fmt::Debug for DevIdpConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DevIdpConfig")
-            .field("issuer", &self.issuer)
-            .field("clients", &self.clients)
-            .field("agents", &self.agents)
-            .field(
-                "signing_key_pem",
-                &self.signing_key_pem.as_ref().map(|_| "<redacted>"),
-            )
-            .finish()
-    }
+    pub signing_key_pem: Option<Secret<String>>,
 }
 
 /// A registered relying party (authenticates with `client_secret_post`).
 ///
 /// `Debug` never prints the secret.
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 pub struct DevClient {
     /// Client identifier.
     pub client_id: String,
     /// Client secret, sent in the token request body.
-    pub client_secret: String,
+    pub client_secret: Secret<String>,
     /// Redirect URIs, compared exactly (trailing slash included), as ProConnect does.
     pub redirect_uris: Vec<String>,
     /// URIs accepted as `post_logout_redirect_uri` at the end-session endpoint.
     #[serde(default)]
     pub post_logout_redirect_uris: Vec<String>,
-}
-
-impl fmt::Debug for DevClient {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DevClient")
-            .field("client_id", &self.client_id)
-            .field("client_secret", &"<redacted>")
-            .field("redirect_uris", &self.redirect_uris)
-            .field("post_logout_redirect_uris", &self.post_logout_redirect_uris)
-            .finish()
-    }
 }
 
 /// A demo agent, with the claims ProConnect would release for it.
@@ -181,7 +137,7 @@ impl DevIdpConfig {
                     reason: "empty or duplicate client_id",
                 });
             }
-            if client.client_secret.is_empty() {
+            if client.client_secret.expose().is_empty() {
                 return Err(DevIdpError::InvalidClient {
                     client_id: client.client_id.clone(),
                     reason: "empty client_secret",

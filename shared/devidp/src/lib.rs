@@ -108,7 +108,7 @@ impl AppState {
 /// `POST /token`, `GET|POST /userinfo`, `GET /session/end`.
 pub fn router(config: DevIdpConfig) -> Result<Router, DevIdpError> {
     config.validate()?;
-    let key = jws::JwsKey::new(config.signing_key_pem.as_deref())?;
+    let key = jws::JwsKey::new(config.signing_key_pem.as_ref().map(|k| k.expose().as_str()))?;
     let state = Arc::new(AppState {
         config,
         key,

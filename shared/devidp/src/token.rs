@@ -69,7 +69,7 @@ pub(crate) async fn token(
         .and_then(|id| app.config.client(id))
         .filter(|client| {
             param("client_secret")
-                .is_some_and(|secret| secrets_equal(secret, &client.client_secret))
+                .is_some_and(|secret| secrets_equal(secret, client.client_secret.expose()))
         });
     let Some(client) = client else {
         return token_error(

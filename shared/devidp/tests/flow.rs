@@ -84,7 +84,7 @@ fn config(issuer: &str) -> DevIdpConfig {
         issuer: issuer.to_owned(),
         clients: vec![DevClient {
             client_id: CLIENT_ID.to_owned(),
-            client_secret: CLIENT_SECRET.to_owned(),
+            client_secret: napoleon_kernel::Secret::new(CLIENT_SECRET.to_owned()),
             redirect_uris: vec![REDIRECT_URI.to_owned()],
             post_logout_redirect_uris: vec![POST_LOGOUT_URI.to_owned()],
         }],
@@ -992,8 +992,9 @@ fn router_refuses_bad_configuration() {
     ));
 
     let mut bad_key = config("http://127.0.0.1:1/dev-idp");
-    bad_key.signing_key_pem =
-        Some("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n".to_owned());
+    bad_key.signing_key_pem = Some(napoleon_kernel::Secret::new(
+        "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n".to_owned(),
+    ));
     assert!(matches!(router(bad_key), Err(DevIdpError::SigningKey(_))));
 
     let debug = format!("{:?}", config("http://127.0.0.1:1/dev-idp"));
@@ -1004,13 +1005,13 @@ fn router_refuses_bad_configuration() {
 fn a_stored_pem_key_keeps_the_same_jwks() {
     let pem = napoleon_devidp::generate_signing_key_pem().expect("pem");
     let mut with_key = config("http://127.0.0.1:1/dev-idp");
-    with_key.signing_key_pem = Some(pem.clone());
+    with_key.signing_key_pem = Some(napoleon_kernel::Secret::new(pem.clone()));
     let _router = router(with_key).expect("router with a stored key");
     assert!(
         !format!(
             "{:?}",
             DevIdpConfig {
-                signing_key_pem: Some(pem.clone()),
+                signing_key_pem: Some(napoleon_kernel::Secret::new(pem.clone())),
                 ..config("http://127.0.0.1:1/x")
             }
         )

@@ -83,6 +83,50 @@ impl Identity {
     }
 }
 
+/// What an assertion says, before its times are set by [`AssertionSigner::sign`].
+#[derive(Debug, Clone)]
+pub struct Claims<'a> {
+    /// The one service it is for.
+    pub audience: &'a str,
+    /// Who.
+    pub agent: AgentId,
+    /// In which tenant.
+    pub tenant: TenantId,
+    /// The agent's roles there.
+    pub roles: Vec<RoleGrant>,
+    /// The request id.
+    pub request_id: &'a str,
+    /// The page header, for services that render pages.
+    pub page: Option<LayoutUser>,
+}
+
+impl<'a> Claims<'a> {
+    /// The claims of a request without a page header.
+    #[must_use]
+    pub const fn new(
+        audience: &'a str,
+        agent: AgentId,
+        tenant: TenantId,
+        roles: Vec<RoleGrant>,
+        request_id: &'a str,
+    ) -> Self {
+        Self {
+            audience,
+            agent,
+            tenant,
+            roles,
+            request_id,
+            page: None,
+        }
+    }
+
+    /// With the header the service's pages show.
+    #[must_use]
+    pub fn with_page(self, page: Option<LayoutUser>) -> Self {
+        Self { page, ..self }
+    }
+}
+
 /// The connected agent, as the page header shows them (to themselves). The gateway fills it
 /// from the session; services receive it in the assertion so their pages carry the same
 /// header.
@@ -209,43 +253,16 @@ impl AssertionSigner {
         }
     }
 
-    /// Signs an identity for service `audience`, valid from `now` for [`LIFETIME_SECONDS`].
+    /// Signs `claims`, valid from `now` for [`LIFETIME_SECONDS`].
     #[must_use]
-    pub fn sign(
-        &self,
-        audience: &str,
-        agent: AgentId,
-        tenant: TenantId,
-        roles: Vec<RoleGrant>,
-        request_id: &str,
-        now: i64,
-    ) -> String {
-        self.sign_with_page(audience, agent, tenant, roles, request_id, now, None)
-    }
-
-    /// [`Self::sign`], with the header the service's pages show.
-    #[must_use]
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "the assertion's claims, each typed"
-    )]
-    pub fn sign_with_page(
-        &self,
-        audience: &str,
-        agent: AgentId,
-        tenant: TenantId,
-        roles: Vec<RoleGrant>,
-        request_id: &str,
-        now: i64,
-        page: Option<LayoutUser>,
-    ) -> String {
+    pub fn sign(&self, claims: Claims<'_>, now: i64) -> String {
         let identity = Identity {
-            page,
-            agent,
-            tenant,
-            roles,
-            request_id: request_id.to_owned(),
-            aud: audience.to_owned(),
+            page: claims.page,
+            agent: claims.agent,
+            tenant: claims.tenant,
+            roles: claims.roles,
+            request_id: claims.request_id.to_owned(),
+            aud: claims.audience.to_owned(),
             iat: now,
             exp: now + LIFETIME_SECONDS,
         };
@@ -397,7 +414,10 @@ mod tests {
     fn a_signed_assertion_verifies_and_round_trips() {
         let signer = AssertionSigner::generate("k1").unwrap();
         let (agent, tenant, roles) = identity_parts();
-        let token = signer.sign("intake", agent, tenant, roles.clone(), "req-1", 1_000);
+        let token = signer.sign(
+            Claims::new("intake", agent, tenant, roles.clone(), "req-1"),
+            1_000,
+        );
         let identity = signer.verifier().verify(&token, "intake", 1_030).unwrap();
         assert_eq!(
             (identity.agent, identity.tenant, identity.roles),
@@ -411,7 +431,7 @@ mod tests {
         let signer = AssertionSigner::generate("k1").unwrap();
         let verifier = signer.verifier();
         let (agent, tenant, roles) = identity_parts();
-        let token = signer.sign("intake", agent, tenant, roles, "r", 1_000);
+        let token = signer.sign(Claims::new("intake", agent, tenant, roles, "r"), 1_000);
         assert_eq!(
             verifier.verify(
                 &token,
@@ -440,19 +460,14 @@ mod tests {
         );
 
         let stranger = AssertionSigner::generate("k1").unwrap();
-        let forged = stranger.sign("intake", agent, tenant, vec![], "r", 1_000);
+        let forged = stranger.sign(Claims::new("intake", agent, tenant, vec![], "r"), 1_000);
         assert_eq!(
             verifier.verify(&forged, "intake", 1_000),
             Err(AssertionError::BadSignature)
         );
-        let unknown = AssertionSigner::generate("k9").unwrap().sign(
-            "intake",
-            agent,
-            tenant,
-            vec![],
-            "r",
-            1_000,
-        );
+        let unknown = AssertionSigner::generate("k9")
+            .unwrap()
+            .sign(Claims::new("intake", agent, tenant, vec![], "r"), 1_000);
         assert_eq!(
             verifier.verify(&unknown, "intake", 1_000),
             Err(AssertionError::UnknownKey("k9".into()))
@@ -480,7 +495,7 @@ mod tests {
         let (agent, tenant, _) = identity_parts();
         assert!(
             both.verify(
-                &old.sign("intake", agent, tenant, vec![], "r", 10),
+                &old.sign(Claims::new("intake", agent, tenant, vec![], "r"), 10),
                 "intake",
                 10
             )
@@ -488,7 +503,7 @@ mod tests {
         );
         assert!(
             both.verify(
-                &new.sign("intake", agent, tenant, vec![], "r", 10),
+                &new.sign(Claims::new("intake", agent, tenant, vec![], "r"), 10),
                 "intake",
                 10
             )

@@ -10,6 +10,7 @@ mod email;
 mod ids;
 mod masked;
 mod org;
+pub mod proconnect;
 mod role;
 
 pub use code::ErrorCode;

@@ -34,6 +34,12 @@ frame-ancestors 'none'";
 
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// The request id the edge assigned ([`edge_layers`] sets one on every request; `None` only
+/// outside them, e.g. in a unit test).
+pub fn request_id(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers.get(&REQUEST_ID).and_then(|v| v.to_str().ok())
+}
+
 /// Wraps everything a process serves, once: request ids, French error rendering, security
 /// headers, the limits (concurrency, request timeout, body size), panic catching and the 404
 /// fallback.
@@ -148,10 +154,7 @@ async fn render_errors(
     next: Next,
 ) -> Response {
     let json = wants_json(&request);
-    let request_id = request
-        .headers()
-        .get(&REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
+    let request_id = request_id(request.headers())
         .unwrap_or("inconnu")
         .to_owned();
     let response = next.run(request).await;

@@ -27,7 +27,7 @@ pub use diagnostics::identity_route;
 pub use error::{FieldError, WebError, WebResult};
 pub use form::{FormFields, Group, MAX_FIELDS, MAX_NAME_BYTES, Row};
 pub use health::health_router;
-pub use layers::{EdgeConfig, edge_layers};
+pub use layers::{EdgeConfig, edge_layers, request_id};
 pub use limits::{
     BodyLimits, ClientAddress, ConcurrencyLimits, EdgeLimits, UPLOAD_ROUTES, read_body,
 };

@@ -58,10 +58,7 @@ async fn observe(State(metrics): State<HttpMetrics>, mut request: Request, next:
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    let request_id = request
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
+    let request_id = crate::request_id(request.headers())
         .unwrap_or("")
         .to_owned();
     let span = tracing::info_span!(

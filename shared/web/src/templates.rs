@@ -107,3 +107,15 @@ impl Templates {
             .map_err(|e| WebError::Internal(format!("rendering {name}: {e}")))
     }
 }
+
+/// A service's own templates, each `templates/<name>.hbs` of the calling crate, registered as
+/// `<prefix><name>`: `napoleon_web::templates!("intake/"; "campaigns", "receipt")`.
+#[macro_export]
+macro_rules! templates {
+    ($prefix:literal; $($name:literal),+ $(,)?) => {
+        &[$((
+            concat!($prefix, $name),
+            include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/templates/", $name, ".hbs")),
+        )),+]
+    };
+}

@@ -3,14 +3,14 @@
 //! and the forms it posts (rank, decision, closing, publication, réception).
 
 use axum::Extension;
-use axum::extract::{Query, State};
+use axum::extract::{Form, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use napoleon_identity::Identity;
 use napoleon_kernel::{AwardId, CampaignId, DossierId};
 use napoleon_rules::dossier::{Decision, DossierState};
 use napoleon_rules::fr_date;
-use napoleon_web::{ActionError, FieldError, FormFields, IdPath, WebContext, WebResult};
+use napoleon_web::{ActionError, FieldError, IdPath, WebContext, WebResult};
 use serde::{Deserialize, Serialize};
 
 use super::board_href;
@@ -431,13 +431,43 @@ async fn refused_on_dossier(
     refused(ctx, identity, campaign, error, typed, field_id).await
 }
 
+/// `POST …/rang`: up or down, as the button sent it.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct RankInput {
+    direction: String,
+}
+
+/// `POST …/decision`, as typed.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct DecideInput {
+    decision: String,
+    motivation: String,
+}
+
+/// `POST …/publication`, as typed.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct PublishInput {
+    decree_date: String,
+    jo_reference: String,
+}
+
+/// `POST …/reception`, as typed.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct ReceiveInput {
+    reception_date: String,
+}
+
 pub(crate) async fn rank(
     State(ctx): State<WebContext>,
     Extension(identity): Extension<Identity>,
     IdPath(id): IdPath<DossierId>,
-    pairs: FormFields,
+    Form(form): Form<RankInput>,
 ) -> WebResult<Response> {
-    match domain::rank(&ctx, &identity, id, pairs.get("direction")).await {
+    match domain::rank(&ctx, &identity, id, &form.direction).await {
         Ok(r) => Ok(back(r.campaign_id, "rang", Some(format!("dossier-{id}")))),
         Err(e) => refused_on_dossier(&ctx, &identity, id, e, Typed::default(), str::to_owned).await,
     }
@@ -447,9 +477,9 @@ pub(crate) async fn decide(
     State(ctx): State<WebContext>,
     Extension(identity): Extension<Identity>,
     IdPath(id): IdPath<DossierId>,
-    pairs: FormFields,
+    Form(form): Form<DecideInput>,
 ) -> WebResult<Response> {
-    let (decision, motivation) = (pairs.get("decision"), pairs.get("motivation"));
+    let (decision, motivation) = (form.decision.as_str(), form.motivation.as_str());
     match domain::decide(&ctx, &identity, id, decision, motivation).await {
         Ok(d) => Ok(back(
             d.campaign_id,
@@ -484,9 +514,9 @@ pub(crate) async fn publish(
     State(ctx): State<WebContext>,
     Extension(identity): Extension<Identity>,
     IdPath(id): IdPath<CampaignId>,
-    pairs: FormFields,
+    Form(form): Form<PublishInput>,
 ) -> WebResult<Response> {
-    let (decree, jo) = (pairs.get("decree_date"), pairs.get("jo_reference"));
+    let (decree, jo) = (form.decree_date.as_str(), form.jo_reference.as_str());
     match domain::publish(&ctx, &identity, id, decree, jo).await {
         Ok(p) => Ok(back(
             p.campaign_id,
@@ -507,9 +537,9 @@ pub(crate) async fn receive(
     State(ctx): State<WebContext>,
     Extension(identity): Extension<Identity>,
     IdPath(id): IdPath<AwardId>,
-    pairs: FormFields,
+    Form(form): Form<ReceiveInput>,
 ) -> WebResult<Response> {
-    let date = pairs.get("reception_date");
+    let date = form.reception_date.as_str();
     match domain::receive(&ctx, &identity, id, date).await {
         Ok(r) => Ok(match r.campaign_id {
             Some(c) => back(c, "reception", Some(format!("recompense-{id}"))),

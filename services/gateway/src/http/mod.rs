@@ -37,9 +37,7 @@ pub(crate) fn render<V: Serialize>(
 
 /// The request id the edge assigned (shown on error pages).
 pub(crate) fn request_id(headers: &HeaderMap) -> String {
-    headers
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
+    napoleon_web::request_id(headers)
         .unwrap_or("inconnu")
         .to_owned()
 }

@@ -84,14 +84,18 @@ async fn a_service_refuses_requests_without_a_valid_assertion() {
         StatusCode::UNAUTHORIZED
     );
     let stranger = AssertionSigner::generate("ephemeral").unwrap();
-    let forged = stranger.sign("intake", agent, tenant, roles.clone(), "r", now);
+    let forged = stranger.sign(
+        napoleon_identity::Claims::new("intake", agent, tenant, roles.clone(), "r"),
+        now,
+    );
     assert_eq!(
         app.request(identity_request(Some(&forged))).await.status,
         StatusCode::UNAUTHORIZED
     );
-    let expired = app
-        .signer
-        .sign("intake", agent, tenant, roles.clone(), "r", now - 3600);
+    let expired = app.signer.sign(
+        napoleon_identity::Claims::new("intake", agent, tenant, roles.clone(), "r"),
+        now - 3600,
+    );
     assert_eq!(
         app.request(identity_request(Some(&expired))).await.status,
         StatusCode::UNAUTHORIZED
@@ -103,16 +107,20 @@ async fn a_service_refuses_requests_without_a_valid_assertion() {
     );
 
     // Signed by the gateway's key, but for another service: refused.
-    let for_decisions = app
-        .signer
-        .sign("decisions", agent, tenant, roles.clone(), "r", now);
+    let for_decisions = app.signer.sign(
+        napoleon_identity::Claims::new("decisions", agent, tenant, roles.clone(), "r"),
+        now,
+    );
     assert_eq!(
         app.request(identity_request(Some(&for_decisions)))
             .await
             .status,
         StatusCode::UNAUTHORIZED
     );
-    let valid = app.signer.sign("intake", agent, tenant, roles, "r", now);
+    let valid = app.signer.sign(
+        napoleon_identity::Claims::new("intake", agent, tenant, roles, "r"),
+        now,
+    );
     let r = app.request(identity_request(Some(&valid))).await;
     assert_eq!(r.status, StatusCode::OK);
     let body: serde_json::Value = serde_json::from_str(&r.body).unwrap();
@@ -128,11 +136,7 @@ async fn a_client_cannot_speak_for_the_gateway() {
     // even: the gateway drops whatever assertion header a client sends and signs its own.
     let culture = live.tenant_id("culture").await;
     let forged = live.app.signer.sign(
-        "intake",
-        AgentId::new(),
-        culture,
-        vec![],
-        "r",
+        napoleon_identity::Claims::new("intake", AgentId::new(), culture, vec![], "r"),
         chrono::Utc::now().timestamp(),
     );
     let cookie = format!(

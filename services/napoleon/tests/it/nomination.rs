@@ -144,21 +144,23 @@ impl Slice {
     ) -> Answer {
         let service = path.trim_start_matches('/').split('/').next().unwrap();
         // Pages need the header the gateway asserts; the API ignores it.
-        let assertion = self.signer.sign_with_page(
-            service,
-            who.agent,
-            who.tenant,
-            who.roles.clone(),
-            "test",
-            chrono::Utc::now().timestamp(),
-            Some(napoleon_identity::LayoutUser {
+        let assertion = self.signer.sign(
+            napoleon_identity::Claims::new(
+                service,
+                who.agent,
+                who.tenant,
+                who.roles.clone(),
+                "test",
+            )
+            .with_page(Some(napoleon_identity::LayoutUser {
                 name: "Agent de test".to_owned(),
                 tenant: Some("Ministère".to_owned()),
                 unit: None,
                 can_switch: false,
                 operator: false,
                 csrf: "jeton".to_owned(),
-            }),
+            })),
+            chrono::Utc::now().timestamp(),
         );
         let request = Request::builder()
             .method(method)

@@ -14,8 +14,9 @@ mod registry;
 
 use napoleon_rules::{Catalogue, DistinctionCode, GradeCode};
 
+pub(crate) use radar::{Held, PendingAward, RadarEntry};
 #[cfg(test)]
-pub(crate) use radar::{OpenCampaign, PendingAward, RadarEntry, laureate_radar};
+pub(crate) use radar::{OpenCampaign, laureate_radar};
 pub(crate) use radar::{Radar, parse_limit, radar};
 pub(crate) use registry::{Registry, registry};
 #[cfg(test)]

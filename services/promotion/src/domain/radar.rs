@@ -8,7 +8,9 @@ use napoleon_authz::{Scope, perm};
 use napoleon_db::contracts::{AwardView, CampaignView};
 use napoleon_identity::Identity;
 use napoleon_kernel::{AwardId, CampaignId, LaureateId};
-use napoleon_rules::{Award, Candidate, Catalogue, DistinctionCode, Reason, next_grades};
+use napoleon_rules::{
+    Award, Candidate, Catalogue, DistinctionCode, GradeCode, Reason, next_grades,
+};
 use napoleon_web::{ActionResult, FieldError, WebContext};
 
 use super::{
@@ -45,19 +47,38 @@ pub(crate) struct OpenCampaign {
     pub(crate) promotion_date: NaiveDate,
 }
 
-/// One laureate who has, in one distinction, a next grade.
-pub(crate) struct RadarEntry {
-    /// The award of the current grade (the one to propose from).
+/// One award as the radar shows it: whose, in which distinction and grade.
+pub(crate) struct Held {
     pub(crate) award_id: AwardId,
     pub(crate) laureate_id: LaureateId,
     pub(crate) name: String,
     pub(crate) distinction: DistinctionCode,
     pub(crate) distinction_name: String,
-    pub(crate) current_grade: String,
-    pub(crate) current_grade_label: String,
+    pub(crate) grade: GradeCode,
+    pub(crate) grade_label: String,
+}
+
+impl Held {
+    fn of(catalogue: &Catalogue, award: &AwardView, name: &str) -> Self {
+        Self {
+            award_id: award.id,
+            laureate_id: award.laureate_id,
+            name: name.to_owned(),
+            distinction: award.distinction.clone(),
+            distinction_name: distinction_name(catalogue, &award.distinction),
+            grade: award.grade.clone(),
+            grade_label: grade_label(catalogue, &award.distinction, &award.grade),
+        }
+    }
+}
+
+/// One laureate who has, in one distinction, a next grade.
+pub(crate) struct RadarEntry {
+    /// The award of the current grade (the one to propose from).
+    pub(crate) held: Held,
     /// Réception (prise de rang) in the current grade.
     pub(crate) received_on: NaiveDate,
-    pub(crate) next_grade: String,
+    pub(crate) next_grade: GradeCode,
     pub(crate) next_grade_label: String,
     /// When the durations are met; `None` when they cannot be computed (merit alone, or data
     /// the registry does not hold).
@@ -73,13 +94,7 @@ pub(crate) struct RadarEntry {
 /// An award whose réception is not recorded yet, which keeps the radar from computing the
 /// next grade in its distinction.
 pub(crate) struct PendingAward {
-    pub(crate) award_id: AwardId,
-    pub(crate) laureate_id: LaureateId,
-    pub(crate) name: String,
-    pub(crate) distinction: String,
-    pub(crate) distinction_name: String,
-    pub(crate) grade: String,
-    pub(crate) grade_label: String,
+    pub(crate) held: Held,
     pub(crate) decree_date: NaiveDate,
     pub(crate) jo_reference: String,
 }
@@ -166,16 +181,10 @@ pub(crate) fn laureate_radar(
                 .find(|a| a.reception_date == Some(n.current_received_on))
                 .or_else(|| held.next())?;
             Some(RadarEntry {
-                award_id: award.id,
-                laureate_id: award.laureate_id,
-                name: name.clone(),
-                distinction: code.clone(),
-                distinction_name: distinction_name(catalogue, code),
-                current_grade: n.current_grade.to_string(),
-                current_grade_label: grade_label(catalogue, code, &n.current_grade),
+                held: Held::of(catalogue, award, &name),
                 received_on: n.current_received_on,
-                next_grade: next.to_string(),
                 next_grade_label: grade_label(catalogue, code, &next),
+                next_grade: next,
                 reachable_on: n.reachable_on,
                 reachable_now: n.reachable_on.is_some_and(|d| d <= today),
                 conditions: n.conditions,
@@ -186,13 +195,7 @@ pub(crate) fn laureate_radar(
     let pending = pending
         .into_iter()
         .map(|p| PendingAward {
-            award_id: p.id,
-            laureate_id: p.laureate_id,
-            name: name.clone(),
-            distinction: p.distinction.to_string(),
-            distinction_name: distinction_name(catalogue, &p.distinction),
-            grade: p.grade.to_string(),
-            grade_label: grade_label(catalogue, &p.distinction, &p.grade),
+            held: Held::of(catalogue, p, &name),
             decree_date: p.decree_date,
             jo_reference: p.jo_reference.clone(),
         })
@@ -210,8 +213,8 @@ pub(crate) fn select(mut entries: Vec<RadarEntry>, by: Option<NaiveDate>) -> Vec
         let key = |e: &RadarEntry| (e.reachable_on.is_none(), e.reachable_on);
         key(a)
             .cmp(&key(b))
-            .then_with(|| a.name.cmp(&b.name))
-            .then_with(|| a.distinction.cmp(&b.distinction))
+            .then_with(|| a.held.name.cmp(&b.held.name))
+            .then_with(|| a.held.distinction.cmp(&b.held.distinction))
     });
     entries
 }
@@ -238,11 +241,16 @@ pub(crate) fn compute_radar(
         pending.extend(p);
     }
     pending.sort_by(|a, b| {
-        (a.name.as_str(), a.distinction.as_str(), a.decree_date).cmp(&(
-            b.name.as_str(),
-            b.distinction.as_str(),
-            b.decree_date,
-        ))
+        (
+            a.held.name.as_str(),
+            a.held.distinction.as_str(),
+            a.decree_date,
+        )
+            .cmp(&(
+                b.held.name.as_str(),
+                b.held.distinction.as_str(),
+                b.decree_date,
+            ))
     });
     (select(entries, by), pending)
 }
@@ -289,7 +297,7 @@ pub(crate) async fn radar(
     let today = today();
     let (mut entries, pending) = compute_radar(&catalogue, &awards, today, by);
     for entry in &mut entries {
-        entry.campaigns = open_campaigns(&campaigns, &entry.distinction, today);
+        entry.campaigns = open_campaigns(&campaigns, &entry.held.distinction, today);
     }
     Ok(Radar {
         by,
@@ -311,15 +319,17 @@ mod tests {
 
     fn entry(name: &str, distinction: &str, reachable_on: Option<NaiveDate>) -> RadarEntry {
         RadarEntry {
-            award_id: AwardId::new(),
-            laureate_id: LaureateId::new(),
-            name: name.to_owned(),
-            distinction: DistinctionCode::parse(distinction).unwrap(),
-            distinction_name: distinction.to_owned(),
-            current_grade: "chevalier".to_owned(),
-            current_grade_label: "chevalier".to_owned(),
+            held: Held {
+                award_id: AwardId::new(),
+                laureate_id: LaureateId::new(),
+                name: name.to_owned(),
+                distinction: DistinctionCode::parse(distinction).unwrap(),
+                distinction_name: distinction.to_owned(),
+                grade: GradeCode::parse("chevalier").unwrap(),
+                grade_label: "chevalier".to_owned(),
+            },
             received_on: day(2019, 7, 14),
-            next_grade: "officier".to_owned(),
+            next_grade: GradeCode::parse("officier").unwrap(),
             next_grade_label: "officier".to_owned(),
             reachable_on,
             reachable_now: false,
@@ -367,11 +377,11 @@ mod tests {
         assert!(pending.is_empty());
         assert_eq!(entries.len(), 1);
         let e = &entries[0];
-        assert_eq!(e.award_id, a.id);
-        assert_eq!(e.name, "DUPONT Jeanne Marie");
-        assert_eq!(e.distinction_name, "Légion d'honneur");
+        assert_eq!(e.held.award_id, a.id);
+        assert_eq!(e.held.name, "DUPONT Jeanne Marie");
+        assert_eq!(e.held.distinction_name, "Légion d'honneur");
         assert_eq!(
-            (e.current_grade.as_str(), e.next_grade.as_str()),
+            (e.held.grade.as_str(), e.next_grade.as_str()),
             ("chevalier", "officier")
         );
         assert_eq!(e.received_on, day(2019, 10, 1));
@@ -383,18 +393,23 @@ mod tests {
         assert!(!entries[0].reachable_now);
     }
 
+    /// The radar's one entry for a laureate's awards on 1 January 2026, nothing pending.
+    fn the_one_entry(awards: &[&AwardView]) -> RadarEntry {
+        let (mut entries, pending) = laureate_radar(&builtin(), awards, day(2026, 1, 1));
+        assert!(pending.is_empty());
+        assert_eq!(entries.len(), 1);
+        entries.remove(0)
+    }
+
     #[test]
     fn the_proposal_starts_from_the_highest_grade_received() {
         let jeanne = Laureate::dupont();
         let chevalier = jeanne.award("LH", "chevalier", day(2010, 7, 14), Some(day(2010, 9, 1)));
         let officier = jeanne.award("LH", "officier", day(2020, 7, 14), Some(day(2020, 9, 1)));
-        let (entries, pending) =
-            laureate_radar(&builtin(), &[&chevalier, &officier], day(2026, 1, 1));
-        assert!(pending.is_empty());
-        assert_eq!(entries.len(), 1);
-        assert_eq!(entries[0].award_id, officier.id);
-        assert_eq!(entries[0].next_grade_label, "commandeur");
-        assert_eq!(entries[0].reachable_on, Some(day(2025, 9, 1)));
+        let entry = the_one_entry(&[&chevalier, &officier]);
+        assert_eq!(entry.held.award_id, officier.id);
+        assert_eq!(entry.next_grade_label, "commandeur");
+        assert_eq!(entry.reachable_on, Some(day(2025, 9, 1)));
     }
 
     #[test]
@@ -403,9 +418,9 @@ mod tests {
         let (entries, pending) = laureate_radar(&builtin(), &[&waiting], day(2026, 1, 1));
         assert!(entries.is_empty());
         assert_eq!(pending.len(), 1);
-        assert_eq!(pending[0].award_id, waiting.id);
-        assert_eq!(pending[0].grade_label, "chevalier");
-        assert_eq!(pending[0].distinction_name, "Légion d'honneur");
+        assert_eq!(pending[0].held.award_id, waiting.id);
+        assert_eq!(pending[0].held.grade_label, "chevalier");
+        assert_eq!(pending[0].held.distinction_name, "Légion d'honneur");
     }
 
     #[test]
@@ -418,9 +433,9 @@ mod tests {
             laureate_radar(&builtin(), &[&chevalier, &officier, &onm], day(2026, 1, 1));
         // No « officier » from the old chevalier: the promotion already happened.
         assert_eq!(entries.len(), 1);
-        assert_eq!(entries[0].distinction.as_str(), "ONM");
+        assert_eq!(entries[0].held.distinction.as_str(), "ONM");
         assert_eq!(pending.len(), 1);
-        assert_eq!(pending[0].award_id, officier.id);
+        assert_eq!(pending[0].held.award_id, officier.id);
     }
 
     #[test]
@@ -428,11 +443,10 @@ mod tests {
         let jeanne = Laureate::dupont();
         let chevalier = jeanne.award("LH", "chevalier", day(2010, 7, 14), None);
         let officier = jeanne.award("LH", "officier", day(2020, 7, 14), Some(day(2020, 9, 1)));
-        let (entries, pending) =
-            laureate_radar(&builtin(), &[&chevalier, &officier], day(2026, 1, 1));
-        assert!(pending.is_empty());
-        assert_eq!(entries.len(), 1);
-        assert_eq!(entries[0].award_id, officier.id);
+        assert_eq!(
+            the_one_entry(&[&chevalier, &officier]).held.award_id,
+            officier.id
+        );
     }
 
     #[test]
@@ -457,7 +471,7 @@ mod tests {
         let all = select(entries(), None);
         let order: Vec<_> = all
             .iter()
-            .map(|e| (e.name.as_str(), e.distinction.as_str()))
+            .map(|e| (e.held.name.as_str(), e.held.distinction.as_str()))
             .collect();
         assert_eq!(
             order,
@@ -484,12 +498,12 @@ mod tests {
             marc.award("ONM", "officier", day(2025, 5, 15), None),
         ];
         let (entries, pending) = compute_radar(&builtin(), &awards, day(2026, 1, 1), None);
-        let names: Vec<_> = entries.iter().map(|e| e.name.as_str()).collect();
+        let names: Vec<_> = entries.iter().map(|e| e.held.name.as_str()).collect();
         assert_eq!(names, ["ARNAUD Marc", "DUPONT Jeanne Marie"]);
         assert_eq!(entries[0].reachable_on, Some(day(2023, 10, 1)));
         assert!(entries[0].reachable_now);
         assert_eq!(pending.len(), 1);
-        assert_eq!(pending[0].name, "ARNAUD Marc");
+        assert_eq!(pending[0].held.name, "ARNAUD Marc");
         let (entries, _) =
             compute_radar(&builtin(), &awards, day(2026, 1, 1), Some(day(2026, 1, 1)));
         assert_eq!(entries.len(), 1);

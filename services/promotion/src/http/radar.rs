@@ -33,11 +33,28 @@ struct ReasonView {
     article: String,
 }
 
+/// Whose award, in which distinction and grade (labels).
 #[derive(Serialize)]
-struct EntryView {
+struct HeldView {
     name: String,
     distinction: String,
-    current: String,
+    grade: String,
+}
+
+impl From<&domain::Held> for HeldView {
+    fn from(held: &domain::Held) -> Self {
+        Self {
+            name: held.name.clone(),
+            distinction: held.distinction_name.clone(),
+            grade: held.grade_label.clone(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct EntryView {
+    #[serde(flatten)]
+    held: HeldView,
     received: String,
     next: String,
     /// `None`: not computable (the reasons say why).
@@ -51,9 +68,8 @@ struct EntryView {
 
 #[derive(Serialize)]
 struct PendingView {
-    name: String,
-    distinction: String,
-    grade: String,
+    #[serde(flatten)]
+    held: HeldView,
     decree: String,
     jo_reference: String,
 }
@@ -72,6 +88,46 @@ struct RadarView {
     entries: Vec<EntryView>,
     pending_caption: String,
     pending: Vec<PendingView>,
+}
+
+impl From<&domain::RadarEntry> for EntryView {
+    fn from(e: &domain::RadarEntry) -> Self {
+        Self {
+            held: HeldView::from(&e.held),
+            received: fr_date(e.received_on),
+            next: e.next_grade_label.clone(),
+            reachable: e.reachable_on.map(fr_date),
+            reachable_now: e.reachable_now,
+            reasons: e
+                .conditions
+                .iter()
+                .map(|r| ReasonView {
+                    message: r.message.clone(),
+                    article: r.article.cite(),
+                })
+                .collect(),
+            award_id: e.held.award_id.to_string(),
+            select_id: format!("campagne-{}", e.held.award_id),
+            campaigns: e
+                .campaigns
+                .iter()
+                .map(|c| Choice {
+                    value: c.id.to_string(),
+                    label: c.label.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl From<&domain::PendingAward> for PendingView {
+    fn from(p: &domain::PendingAward) -> Self {
+        Self {
+            held: HeldView::from(&p.held),
+            decree: fr_date(p.decree_date),
+            jo_reference: p.jo_reference.clone(),
+        }
+    }
 }
 
 fn radar_view(radar: &Radar, typed: &str, date_error: Option<String>, proposed: bool) -> RadarView {
@@ -116,49 +172,9 @@ fn radar_view(radar: &Radar, typed: &str, date_error: Option<String>, proposed: 
         proposed,
         may_propose: radar.may_propose,
         may_registry: radar.may_registry,
-        entries: radar
-            .entries
-            .iter()
-            .map(|e| EntryView {
-                name: e.name.clone(),
-                distinction: e.distinction_name.clone(),
-                current: e.current_grade_label.clone(),
-                received: fr_date(e.received_on),
-                next: e.next_grade_label.clone(),
-                reachable: e.reachable_on.map(fr_date),
-                reachable_now: e.reachable_now,
-                reasons: e
-                    .conditions
-                    .iter()
-                    .map(|r| ReasonView {
-                        message: r.message.clone(),
-                        article: r.article.cite(),
-                    })
-                    .collect(),
-                award_id: e.award_id.to_string(),
-                select_id: format!("campagne-{}", e.award_id),
-                campaigns: e
-                    .campaigns
-                    .iter()
-                    .map(|c| Choice {
-                        value: c.id.to_string(),
-                        label: c.label.clone(),
-                    })
-                    .collect(),
-            })
-            .collect(),
+        entries: radar.entries.iter().map(EntryView::from).collect(),
         pending_caption: format!("Lauréats en attente de réception ({})", radar.pending.len()),
-        pending: radar
-            .pending
-            .iter()
-            .map(|p| PendingView {
-                name: p.name.clone(),
-                distinction: p.distinction_name.clone(),
-                grade: p.grade_label.clone(),
-                decree: fr_date(p.decree_date),
-                jo_reference: p.jo_reference.clone(),
-            })
-            .collect(),
+        pending: radar.pending.iter().map(PendingView::from).collect(),
     }
 }
 
@@ -187,12 +203,15 @@ pub(crate) async fn radar(
 }
 
 #[cfg(test)]
+#[expect(clippy::unwrap_used, reason = "tests")]
 mod tests {
     use napoleon_kernel::{AwardId, CampaignId, LaureateId};
 
     use super::*;
     use crate::domain::fixtures::{Laureate, builtin, day};
-    use crate::domain::{OpenCampaign, PendingAward, RadarEntry};
+    use napoleon_rules::{DistinctionCode, GradeCode};
+
+    use crate::domain::{Held, OpenCampaign, PendingAward, RadarEntry};
     use crate::http::testing::render;
 
     /// A chevalier received on 01/10/2019, as the radar computes it on 01/10/2027.
@@ -224,13 +243,15 @@ mod tests {
                 entry(Vec::new(), false),
             ],
             pending: vec![PendingAward {
-                award_id: AwardId::new(),
-                laureate_id: LaureateId::new(),
-                name: "ARNAUD Marc".to_owned(),
-                distinction: "LH".to_owned(),
-                distinction_name: "Légion d'honneur".to_owned(),
-                grade: "chevalier".to_owned(),
-                grade_label: "chevalier".to_owned(),
+                held: Held {
+                    award_id: AwardId::new(),
+                    laureate_id: LaureateId::new(),
+                    name: "ARNAUD Marc".to_owned(),
+                    distinction: DistinctionCode::parse("LH").unwrap(),
+                    distinction_name: "Légion d'honneur".to_owned(),
+                    grade: GradeCode::parse("chevalier").unwrap(),
+                    grade_label: "chevalier".to_owned(),
+                },
                 decree_date: day(2027, 7, 14),
                 jo_reference: "JORF n° 0163".to_owned(),
             }],
