@@ -64,10 +64,10 @@ pub(crate) async fn file(
 ) -> ActionResult<DossierFile> {
     let (mut tx, access) = ctx.begin(identity).await?;
     let dossier = load_readable(&mut tx, &access, id).await?;
-    // Written only by intake from `Content`; a row that no longer reads as one shows empty
-    // rather than failing the page (its raw JSON stays in the database).
-    let content: Content =
-        serde_json::from_value(dossier.content.expose().clone()).unwrap_or_default();
+    // Written only by intake from `Content`: a row that no longer reads as one is an error,
+    // never an empty dossier an instructor might judge.
+    let content: Content = serde_json::from_value(dossier.content.expose().clone())
+        .map_err(|_| napoleon_db::DbError::corrupt("content", "<json>"))?;
     let campaign = contracts::campaign_by_id(&mut tx, dossier.campaign_id).await?;
     let catalogue = tenant_catalogue(&mut tx).await?;
     let verdict = content::verdict(
