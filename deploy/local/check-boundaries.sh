@@ -23,8 +23,21 @@ if cargo metadata -q --no-deps --format-version 1 | grep -q '"name":"napoleon-ru
     forbid napoleon-rules axum diesel diesel-async handlebars openidconnect tokio
 fi
 # The rules engine takes the assessment date as input: no clock, no IO.
-if grep -rn --include='*.rs' -E 'Utc::now|Local::now|SystemTime|std::fs|std::net|std::env' shared/rules/src shared/kernel/src; then
+if grep -rn --include='*.rs' -E 'Utc::now|Local::now|SystemTime|std::fs|std::net|std::env' shared/rules/src shared/kernel/src \
+    | grep -v '^shared/kernel/src/clock.rs:'; then
     echo "boundary violated: clock or IO in a pure crate (lines above)" >&2
+    fail=1
+fi
+# 1b. One clock: the application reads « now » and « today » from `napoleon_kernel::Clock`
+#     alone (shared/kernel/src/clock.rs), and SQL from `core.clock_now()`, never `now()`.
+#     The development provider is a peer standing for ProConnect, with its own time.
+if grep -rn --include='*.rs' -E 'Utc::now|Local::now|SystemTime::now|OffsetDateTime::now' services/*/src shared/*/src \
+    | grep -v -e '^shared/kernel/src/clock.rs:' -e '^shared/devidp/'; then
+    echo "boundary violated: the system time read outside the clock (lines above)" >&2
+    fail=1
+fi
+if grep -rn --include='*.rs' -E '"[^"]*[^_a-z.]now\(\)' services/*/src shared/*/src | grep -v '^shared/devidp/'; then
+    echo "boundary violated: SQL now() instead of core.clock_now() (lines above)" >&2
     fail=1
 fi
 # 2. Service crates never depend on each other; only the gateway may use openidconnect.

@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 . deploy/local/lib.sh
 ensure_tools
+ensure_cargo_tools
 echo "==> building napoleon (the first build takes several minutes)"
 cargo build -p napoleon
 exec cargo run -q -p napoleon -- demo "$@"

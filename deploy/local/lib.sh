@@ -52,3 +52,15 @@ ensure_tools() {
         npm ci --no-audit --no-fund
     fi
 }
+
+# The cargo tools the test command's gates run, pinned, installed once into ~/.cargo/bin
+# (outside the clone, so a fresh clone or CI run reuses them). Building cargo-deny takes about
+# ten minutes on two cores: README command 1 and .ci/run do it before the timed test command.
+CARGO_NEXTEST_VERSION=0.9.143
+CARGO_DENY_VERSION=0.20.2
+CARGO_MACHETE_VERSION=0.9.2
+ensure_cargo_tools() {
+    cargo nextest --version >/dev/null 2>&1 || cargo install --locked "cargo-nextest@$CARGO_NEXTEST_VERSION"
+    cargo deny --version >/dev/null 2>&1 || cargo install --locked "cargo-deny@$CARGO_DENY_VERSION"
+    cargo machete --version >/dev/null 2>&1 || cargo install --locked "cargo-machete@$CARGO_MACHETE_VERSION"
+}

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 . deploy/local/lib.sh
 ensure_tools
-command -v cargo-nextest >/dev/null 2>&1 || cargo install --locked cargo-nextest
+ensure_cargo_tools
 
 export NAPOLEON_TEST_PG_DIR="${NAPOLEON_TEST_PG_DIR:-${TMPDIR:-/tmp}/napoleon-test-pg-$(id -u)}"
 stop_test_cluster() {
@@ -29,6 +29,14 @@ echo "==> cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 echo "==> crate boundaries"
 deploy/local/check-boundaries.sh
+echo "==> ARCHITECTURE.md cites only what exists"
+deploy/local/check-architecture.py
+echo "==> dependencies: licences, bans and sources (offline; advisories need the network)"
+cargo deny --offline --log-level error check licenses bans sources
+echo "==> dependencies: none unused (cargo machete)"
+cargo machete
+echo "==> API documentation builds without a warning"
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace --quiet
 echo "==> Helm chart (rendered, linted and validated offline)"
 deploy/k8s/check-chart.sh
 echo "==> doc tests (among them, the compile-fail proofs that acts need an authorization)"

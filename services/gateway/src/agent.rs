@@ -131,7 +131,7 @@ pub(crate) async fn resolve(
         Err(e) => return WebError::Unavailable(e.to_string()).into_response(),
     };
     if let Some(mut auth) = auth {
-        let now = chrono::Utc::now().timestamp();
+        let now = state.ctx.db.clock().timestamp();
         let absolute = i64::try_from(state.cfg.session.absolute.as_secs()).unwrap_or(i64::MAX);
         if now - auth.login_at > absolute {
             // Past the absolute lifetime: log out locally, whatever the activity.

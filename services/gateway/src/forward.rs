@@ -153,7 +153,7 @@ async fn dispatch(state: &GatewayState, mut request: Request, service: &str) -> 
     let assertion = state.cfg.signer.sign(
         napoleon_identity::Claims::new(service, agent.agent, tenant.id, roles, &request_id)
             .with_page(Some(agent.layout_user())),
-        chrono::Utc::now().timestamp(),
+        state.ctx.db.clock().timestamp(),
     );
     let Ok(assertion) = HeaderValue::from_str(&assertion) else {
         return WebError::Internal("assertion is not a header value".to_owned()).into_response();

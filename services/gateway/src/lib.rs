@@ -261,7 +261,7 @@ pub fn router(ctx: &WebContext, config: GatewayConfig) -> Router {
             )),
         );
     }
-    let sessions = SessionManagerLayer::new(PgSessionStore::new(ctx.db.clone()))
+    let sessions = SessionManagerLayer::new(PgSessionStore::new(ctx.db.clone(), session.idle))
         .with_name(SESSION_COOKIE)
         .with_http_only(true)
         .with_secure(session.secure_cookie)

@@ -13,13 +13,35 @@ use tower_sessions::session_store::{self, SessionStore};
 #[derive(Clone, Debug)]
 pub struct PgSessionStore {
     db: Db,
+    idle: chrono::Duration,
 }
 
 impl PgSessionStore {
-    /// A store using the application role's pool.
+    /// A store using the application role's pool; a session ends after `idle` without a
+    /// change (the gateway refreshes a stamp while the agent is active), on the process's
+    /// clock.
     #[must_use]
-    pub const fn new(db: Db) -> Self {
-        Self { db }
+    pub fn new(db: Db, idle: std::time::Duration) -> Self {
+        Self {
+            db,
+            idle: chrono::Duration::from_std(idle).unwrap_or(chrono::Duration::MAX),
+        }
+    }
+
+    /// The row to write for `record`. Its expiry is the clock's time plus the idle lifetime,
+    /// not the one tower-sessions computed from the system's time, so tests move the clock.
+    fn write(&self, record: &Record) -> session_store::Result<sessions::SessionWrite> {
+        Ok(sessions::SessionWrite {
+            id: record.id.to_string(),
+            agent: agent_of(record),
+            data: serde_json::to_value(&record.data).map_err(backend)?,
+            expires_at: self
+                .db
+                .clock()
+                .now()
+                .checked_add_signed(self.idle)
+                .ok_or_else(|| backend("expiry out of range"))?,
+        })
     }
 }
 
@@ -37,23 +59,12 @@ fn agent_of(record: &Record) -> Option<AgentId> {
         .and_then(|v| serde_json::from_value(v.clone()).ok())
 }
 
-/// The row to write for `record`.
-fn write(record: &Record) -> session_store::Result<sessions::SessionWrite> {
-    Ok(sessions::SessionWrite {
-        id: record.id.to_string(),
-        agent: agent_of(record),
-        data: serde_json::to_value(&record.data).map_err(backend)?,
-        expires_at: chrono::DateTime::from_timestamp(record.expiry_date.unix_timestamp(), 0)
-            .ok_or_else(|| backend("expiry out of range"))?,
-    })
-}
-
 #[async_trait]
 impl SessionStore for PgSessionStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         let mut conn = self.db.platform().await.map_err(backend)?;
         // Ids are 128 random bits; a collision is astronomically rare, but never overwrite.
-        while !sessions::create(&mut conn, &write(record)?)
+        while !sessions::create(&mut conn, &self.write(record)?)
             .await
             .map_err(backend)?
         {
@@ -64,14 +75,14 @@ impl SessionStore for PgSessionStore {
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         let mut conn = self.db.platform().await.map_err(backend)?;
-        sessions::save(&mut conn, &write(record)?)
+        sessions::save(&mut conn, &self.write(record)?)
             .await
             .map_err(backend)
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         let mut conn = self.db.platform().await.map_err(backend)?;
-        let Some(stored) = sessions::load(&mut conn, &id.to_string())
+        let Some(stored) = sessions::load(&mut conn, &id.to_string(), self.db.clock().now())
             .await
             .map_err(backend)?
         else {

@@ -279,7 +279,7 @@ pub(crate) async fn number_and_submit(
         // The first submission's time stays when a complemented dossier is resubmitted.
         dossiers::submitted_at.eq(diesel::dsl::sql::<
             diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>,
-        >("coalesce(submitted_at, now())")),
+        >("coalesce(submitted_at, core.clock_now())")),
         dossiers::updated_at.eq(diesel::dsl::now),
     ))
     .execute(tx.pg())

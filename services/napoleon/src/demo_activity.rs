@@ -40,6 +40,7 @@ struct Seeder<'a> {
     router: Router,
     signer: &'a AssertionSigner,
     tenant: TenantId,
+    clock: napoleon_kernel::Clock,
 }
 
 impl Seeder<'_> {
@@ -60,7 +61,7 @@ impl Seeder<'_> {
                 who.roles.clone(),
                 "demo-seed",
             ),
-            chrono::Utc::now().timestamp(),
+            self.clock.timestamp(),
         );
         let request = Request::builder()
             .method(method.clone())
@@ -175,6 +176,7 @@ pub async fn seed_activity(
                 usual_name: &Personal::new(usual.to_owned()),
                 idp_id: Some("demo-idp"),
             },
+            db.clock().now(),
         )
         .await
         .map_err(|e| e.to_string())?;
@@ -203,8 +205,9 @@ pub async fn seed_activity(
         router: napoleon_intake::router(ctx).merge(napoleon_instruction::router(ctx)),
         signer,
         tenant: tenant.id,
+        clock: ctx.db.clock().clone(),
     };
-    let today = chrono::Utc::now().date_naive();
+    let today = ctx.db.clock().today();
     let promotion = next_july_14(today, 120);
     let campaign = seeder
         .call(

@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use casbin::error::AdapterError;
 use casbin::{Adapter, Filter, Model};
 use napoleon_db::policy::{self, PolicyRule};
-use napoleon_db::{PgPool, TenantConn};
+use napoleon_db::{Db, TenantConn};
 use napoleon_kernel::TenantId;
 
 /// casbin's storage for one tenant's policy: `authz.policy_rules` through diesel-async, each
@@ -11,15 +11,15 @@ use napoleon_kernel::TenantId;
 /// Changes an administrator makes go through the store directly, together with their journal
 /// event in one transaction; this adapter loads policies and writes whole ones (seeding).
 pub struct PgPolicyAdapter {
-    pool: PgPool,
+    db: Db,
     tenant: TenantId,
 }
 
 impl PgPolicyAdapter {
     /// The adapter of `tenant`'s policy.
     #[must_use]
-    pub const fn new(pool: PgPool, tenant: TenantId) -> Self {
-        Self { pool, tenant }
+    pub const fn new(db: Db, tenant: TenantId) -> Self {
+        Self { db, tenant }
     }
 
     async fn run<T>(
@@ -30,9 +30,7 @@ impl PgPolicyAdapter {
             Box<dyn Future<Output = Result<T, napoleon_db::DbError>> + Send + 'c>,
         >,
     ) -> casbin::Result<T> {
-        let mut tx = TenantConn::begin(&self.pool, self.tenant)
-            .await
-            .map_err(adapter_error)?;
+        let mut tx = self.db.tenant(self.tenant).await.map_err(adapter_error)?;
         let value = f(&mut tx).await.map_err(adapter_error)?;
         tx.commit().await.map_err(adapter_error)?;
         Ok(value)

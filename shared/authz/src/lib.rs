@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use casbin::{CoreApi, DefaultModel, Enforcer, MemoryAdapter};
 use napoleon_db::policy::{self, PolicyRule};
-use napoleon_db::{DbError, PgPool, TenantConn};
+use napoleon_db::{Db, DbError, TenantConn};
 use napoleon_kernel::{AgentId, OrgUnitId, Role, TenantId};
 use tokio::sync::Mutex;
 
@@ -161,7 +161,7 @@ type Cached = (i64, Arc<Enforcer>);
 /// Per-tenant enforcers, cached with their policy version.
 #[derive(Clone)]
 pub struct Authorizer {
-    pool: PgPool,
+    db: Db,
     cache: Arc<Mutex<HashMap<TenantId, Cached>>>,
 }
 
@@ -172,11 +172,11 @@ impl std::fmt::Debug for Authorizer {
 }
 
 impl Authorizer {
-    /// An authorizer loading policies through `pool` (application role).
+    /// An authorizer loading policies through `db` (application role).
     #[must_use]
-    pub fn new(pool: PgPool) -> Self {
+    pub fn new(db: Db) -> Self {
         Self {
-            pool,
+            db,
             cache: Arc::new(Mutex::new(HashMap::new())),
         }
     }
@@ -212,7 +212,7 @@ impl Authorizer {
             return Ok(enforcer);
         }
         let enforcer =
-            Arc::new(enforcer_from(MODEL, PgPolicyAdapter::new(self.pool.clone(), tenant)).await?);
+            Arc::new(enforcer_from(MODEL, PgPolicyAdapter::new(self.db.clone(), tenant)).await?);
         self.cache
             .lock()
             .await

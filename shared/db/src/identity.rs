@@ -60,14 +60,16 @@ struct Upserted {
 pub async fn upsert_agent(
     conn: &mut AsyncPgConnection,
     claims: &VerifiedClaims<'_>,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(Agent, bool), DbError> {
-    use diesel::sql_types::{Nullable, Text};
+    use diesel::sql_types::{Nullable, Text, Timestamptz};
     let row: Upserted = diesel::sql_query(
-        "INSERT INTO core.agents (id, issuer, subject, email, given_name, usual_name, idp_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) \
+        "INSERT INTO core.agents (id, issuer, subject, email, given_name, usual_name, idp_id, \
+                                  created_at, last_login_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
          ON CONFLICT (issuer, subject) DO UPDATE SET email = EXCLUDED.email, \
            given_name = EXCLUDED.given_name, usual_name = EXCLUDED.usual_name, \
-           idp_id = EXCLUDED.idp_id, last_login_at = now() \
+           idp_id = EXCLUDED.idp_id, last_login_at = EXCLUDED.last_login_at \
          RETURNING id, (xmax = 0) AS created",
     )
     .bind::<diesel::sql_types::Uuid, _>(AgentId::new().as_uuid())
@@ -77,6 +79,7 @@ pub async fn upsert_agent(
     .bind::<Text, _>(claims.given_name.expose())
     .bind::<Text, _>(claims.usual_name.expose())
     .bind::<Nullable<Text>, _>(claims.idp_id)
+    .bind::<Timestamptz, _>(now)
     .get_result(conn)
     .await?;
     Ok((

@@ -6,7 +6,7 @@ use diesel_async::pooled_connection::deadpool::{Object, Pool};
 use diesel_async::pooled_connection::{
     AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
 };
-use napoleon_kernel::{Secret, TenantId};
+use napoleon_kernel::{Clock, Secret, TenantId};
 
 use crate::{DbError, TenantConn};
 
@@ -42,6 +42,7 @@ pub fn build_pool(url: &Secret<String>, max_size: usize) -> Result<PgPool, DbErr
 #[derive(Clone)]
 pub struct Db {
     pool: PgPool,
+    clock: Clock,
 }
 
 impl std::fmt::Debug for Db {
@@ -55,10 +56,25 @@ impl std::fmt::Debug for Db {
 }
 
 impl Db {
-    /// Wraps a pool of application-role connections.
+    /// Wraps a pool of application-role connections, on the system's clock.
     #[must_use]
     pub const fn new(pool: PgPool) -> Self {
-        Self { pool }
+        Self {
+            pool,
+            clock: Clock::system(),
+        }
+    }
+
+    /// The same pool on another clock (tests move a manual one).
+    #[must_use]
+    pub fn with_clock(self, clock: Clock) -> Self {
+        Self { clock, ..self }
+    }
+
+    /// The process's clock: the only source of « now » and « today ».
+    #[must_use]
+    pub const fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     /// The pool itself, for scoped transactions other than a tenant's (login's identity
@@ -73,7 +89,7 @@ impl Db {
     /// # Errors
     /// [`DbError`] when no connection is available or `BEGIN` fails.
     pub async fn tenant(&self, tenant: TenantId) -> Result<TenantConn, DbError> {
-        TenantConn::begin(&self.pool, tenant).await
+        TenantConn::begin(&self.pool, tenant, self.clock.now()).await
     }
 
     /// A connection for platform tables that carry no tenant. Tenant tables read through it

@@ -1,3 +1,4 @@
+use chrono::{DateTime, Utc};
 use diesel::sql_types::Text;
 use diesel_async::pooled_connection::deadpool::Object;
 use diesel_async::{AnsiTransactionManager, AsyncPgConnection, RunQueryDsl, TransactionManager};
@@ -17,14 +18,18 @@ use crate::{DbError, PgPool};
 pub struct Scoped<S: Copy + std::fmt::Debug> {
     conn: Option<Object<AsyncPgConnection>>,
     scope: S,
+    now: DateTime<Utc>,
 }
 
 /// The one door to tenant data.
 ///
-/// `begin` sends `BEGIN; SELECT set_config('napoleon.tenant_id', <id>, true)` as one simple
-/// query: one round trip opens the transaction and sets the tenant, transaction-locally, so the
-/// setting dies with the transaction and can never leak to the next user of the pooled
-/// connection. Row-level security policies compare every row's `tenant_id` with it.
+/// `begin` sends `BEGIN; SELECT set_config('napoleon.tenant_id', <id>, true), set_config(
+/// 'napoleon.now', <clock>, true)` as one simple query: one round trip opens the transaction
+/// and sets the tenant and the clock's time, transaction-locally, so the settings die with the
+/// transaction and can never leak to the next user of the pooled connection. Row-level
+/// security policies compare every row's `tenant_id` with the first; the database's clock
+/// (`core.clock_now()`: column defaults, `intake.move_dossier`) reads the second, so the
+/// injected clock governs every timestamp written.
 pub type TenantConn = Scoped<TenantId>;
 
 /// The identity transaction of a login: it sees only the logging-in agent's own memberships
@@ -51,18 +56,26 @@ impl TenantConn {
     ///
     /// # Errors
     /// [`DbError`] when no connection is available or the statement fails.
-    pub async fn begin(pool: &PgPool, tenant: TenantId) -> Result<Self, DbError> {
+    pub(crate) async fn begin(
+        pool: &PgPool,
+        tenant: TenantId,
+        now: DateTime<Utc>,
+    ) -> Result<Self, DbError> {
         let mut conn = checkout(pool).await?;
-        // A parsed UUID has only hex digits and dashes: formatting it into the SQL cannot
-        // inject anything, and it lets BEGIN and the setting share one round trip.
+        // A parsed UUID has only hex digits and dashes, an RFC 3339 time only digits, `-`,
+        // `:`, `.`, `T` and `+`: formatting them into the SQL cannot inject anything, and it
+        // lets BEGIN and the settings share one round trip.
         let sql = format!(
-            "BEGIN; SELECT set_config('napoleon.tenant_id', '{}', true)",
-            tenant.as_uuid()
+            "BEGIN; SELECT set_config('napoleon.tenant_id', '{}', true), \
+             set_config('napoleon.now', '{}', true)",
+            tenant.as_uuid(),
+            now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
         );
         AnsiTransactionManager::begin_transaction_sql(&mut *conn, &sql).await?;
         Ok(Self {
             conn: Some(conn),
             scope: tenant,
+            now,
         })
     }
 
@@ -81,25 +94,29 @@ impl IdentityConn {
     /// # Errors
     /// [`DbError`] when no connection is available or a statement fails.
     pub async fn begin(
-        pool: &PgPool,
+        db: &crate::Db,
         agent: AgentId,
         email: &Email,
         idp_id: Option<&str>,
     ) -> Result<Self, DbError> {
-        let mut conn = checkout(pool).await?;
+        let mut conn = checkout(db.pool()).await?;
         AnsiTransactionManager::begin_transaction(&mut *conn).await?;
+        let now = db.clock().now();
         let mut scoped = Self {
             conn: Some(conn),
             scope: agent,
+            now,
         };
         diesel::sql_query(
             "SELECT set_config('napoleon.agent_id', $1, true), \
                     set_config('napoleon.agent_email', $2, true), \
-                    set_config('napoleon.agent_idp', $3, true)",
+                    set_config('napoleon.agent_idp', $3, true), \
+                    set_config('napoleon.now', $4, true)",
         )
         .bind::<Text, _>(agent.as_uuid().to_string())
         .bind::<Text, _>(email.expose())
         .bind::<Text, _>(idp_id.unwrap_or(""))
+        .bind::<Text, _>(now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
         .execute(scoped.pg())
         .await?;
         Ok(scoped)
@@ -113,6 +130,18 @@ impl IdentityConn {
 }
 
 impl<S: Copy + std::fmt::Debug> Scoped<S> {
+    /// The clock's time when the transaction began: one instant for the whole use case.
+    #[must_use]
+    pub const fn now(&self) -> DateTime<Utc> {
+        self.now
+    }
+
+    /// Today in Paris, at that instant (filing windows, ages, the radar).
+    #[must_use]
+    pub fn today(&self) -> chrono::NaiveDate {
+        napoleon_kernel::paris_date(self.now)
+    }
+
     /// The connection, for store functions' queries.
     pub fn pg(&mut self) -> &mut AsyncPgConnection {
         match self.conn.as_deref_mut() {

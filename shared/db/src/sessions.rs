@@ -38,10 +38,11 @@ pub struct SessionWrite {
 pub async fn load(
     conn: &mut AsyncPgConnection,
     id: &str,
+    now: DateTime<Utc>,
 ) -> Result<Option<StoredSession>, DbError> {
     let row: Option<(serde_json::Value, DateTime<Utc>)> = sessions::table
         .filter(sessions::id.eq(id))
-        .filter(sessions::expires_at.gt(Utc::now()))
+        .filter(sessions::expires_at.gt(now))
         .select((sessions::data, sessions::expires_at))
         .first(conn)
         .await
@@ -111,9 +112,12 @@ pub async fn end_for_agent(conn: &mut AsyncPgConnection, agent: AgentId) -> Resu
 ///
 /// # Errors
 /// [`DbError`].
-pub async fn purge_expired(conn: &mut AsyncPgConnection) -> Result<usize, DbError> {
+pub async fn purge_expired(
+    conn: &mut AsyncPgConnection,
+    now: DateTime<Utc>,
+) -> Result<usize, DbError> {
     Ok(
-        diesel::delete(sessions::table.filter(sessions::expires_at.le(Utc::now())))
+        diesel::delete(sessions::table.filter(sessions::expires_at.le(now)))
             .execute(conn)
             .await?,
     )

@@ -362,13 +362,19 @@ pub struct ServiceIdentity {
     pub verifier: AssertionVerifier,
     /// This service's name.
     pub service: &'static str,
+    /// The process's clock (assertions are judged on its time).
+    pub clock: napoleon_kernel::Clock,
 }
 
 /// Middleware for every service route but health: verifies the assertion, records the tenant
 /// on the request span, and puts the [`Identity`] in the request's extensions. Anything else
 /// is a 401, whatever the route: deny by default.
 pub async fn require_identity(
-    State(ServiceIdentity { verifier, service }): State<ServiceIdentity>,
+    State(ServiceIdentity {
+        verifier,
+        service,
+        clock,
+    }): State<ServiceIdentity>,
     mut request: Request,
     next: Next,
 ) -> Response {
@@ -378,7 +384,7 @@ pub async fn require_identity(
         .and_then(|v| v.to_str().ok());
     let verified = token
         .ok_or(AssertionError::Missing)
-        .and_then(|t| verifier.verify(t, service, chrono::Utc::now().timestamp()));
+        .and_then(|t| verifier.verify(t, service, clock.timestamp()));
     match verified {
         Ok(identity) => {
             if let Some(span) = request.extensions().get::<RequestSpan>() {

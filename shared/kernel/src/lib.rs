@@ -5,6 +5,7 @@
 //! template crate (checked in CI with `cargo tree -i`). Values here are parsed once at the edge
 //! ("parse, don't validate"): holding a [`TenantSlug`] proves the text was valid.
 
+mod clock;
 mod code;
 mod email;
 mod ids;
@@ -13,6 +14,7 @@ mod org;
 pub mod proconnect;
 mod role;
 
+pub use clock::{Clock, ClockHand, paris_date};
 pub use code::ErrorCode;
 pub use email::Email;
 pub use ids::{

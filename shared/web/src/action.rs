@@ -159,13 +159,6 @@ pub async fn readable_dossier(
     Ok((dossier, proof))
 }
 
-/// Today, for filing windows, dates of birth and the radar: the one place the services read
-/// the date (the injected clock of the test-harness issue replaces it).
-#[must_use]
-pub fn today() -> chrono::NaiveDate {
-    chrono::Utc::now().date_naive()
-}
-
 /// The tenant's catalogue, as the rules engine reads it: the built-in documents, the tenant's
 /// own taking precedence. A catalogue that does not parse is the platform's fault (every
 /// change is validated when made): a 500, logged once at the edge.

@@ -20,7 +20,7 @@ mod serve;
 mod service;
 mod templates;
 
-pub use action::{ActionError, ActionResult, readable_dossier, tenant_catalogue, today};
+pub use action::{ActionError, ActionResult, readable_dossier, tenant_catalogue};
 pub use assets::{AssetsConfig, static_router};
 pub use conflict::Conflict;
 pub use diagnostics::identity_route;
@@ -55,6 +55,13 @@ pub struct WebContext {
 }
 
 impl WebContext {
+    /// Today in Paris, on the process's clock, for pages that show or judge a date outside a
+    /// use case's transaction (a use case reads [`napoleon_db::TenantConn::today`]).
+    #[must_use]
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.db.clock().today()
+    }
+
     /// The context of a process: its authorizer loads policies through the same pool.
     #[must_use]
     pub fn new(
@@ -63,7 +70,7 @@ impl WebContext {
         identity: napoleon_identity::AssertionVerifier,
     ) -> Self {
         Self {
-            authorizer: napoleon_authz::Authorizer::new(db.pool().clone()),
+            authorizer: napoleon_authz::Authorizer::new(db.clone()),
             db,
             templates,
             identity,

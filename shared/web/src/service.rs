@@ -31,6 +31,7 @@ pub fn service_router<D: Serialize + 'static>(
             ServiceIdentity {
                 verifier: ctx.identity.clone(),
                 service,
+                clock: ctx.db.clock().clone(),
             },
             require_identity,
         ));

@@ -47,18 +47,13 @@ pub(crate) async fn record_login(
     };
     let (agent, _created) = {
         let mut conn = state.ctx.db.platform().await.map_err(db_err)?;
-        identity::upsert_agent(&mut conn, &claims)
+        identity::upsert_agent(&mut conn, &claims, state.ctx.db.clock().now())
             .await
             .map_err(db_err)?
     };
-    let mut ic = IdentityConn::begin(
-        state.ctx.db.pool(),
-        agent.id,
-        &email,
-        login.idp_id.as_deref(),
-    )
-    .await
-    .map_err(db_err)?;
+    let mut ic = IdentityConn::begin(&state.ctx.db, agent.id, &email, login.idp_id.as_deref())
+        .await
+        .map_err(db_err)?;
     let grants = identity::claim_and_list_grants(&mut ic)
         .await
         .map_err(db_err)?;

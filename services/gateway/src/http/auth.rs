@@ -108,7 +108,7 @@ pub(crate) async fn login_start(
     match state
         .cfg
         .providers
-        .authorize(&provider, &acr, chrono::Utc::now().timestamp())
+        .authorize(&provider, &acr, state.ctx.db.clock().timestamp())
         .await
     {
         Ok((url, pending)) => {
@@ -181,7 +181,7 @@ async fn complete(
         let detail = query.error_description.unwrap_or_default();
         return Err(LoginError::ProviderRefused(format!("{error}: {detail}")));
     }
-    let now = chrono::Utc::now().timestamp();
+    let now = state.ctx.db.clock().timestamp();
     let pending = pending.ok_or(LoginError::State)?;
     let state_ok = query.state.as_deref().is_some_and(|s| s == pending.state);
     if !state_ok || now - pending.issued_at > PENDING_LOGIN_SECONDS {

@@ -14,7 +14,7 @@ use serde_json::json;
 use crate::store::{self, Dossier, DraftBy, NewDossier};
 use napoleon_rules::content::{self, Content};
 
-use super::{fields, tenant_catalogue, today, within_bounds};
+use super::{fields, tenant_catalogue, within_bounds};
 
 /// The rédacteur's dossiers: drafts and returned ones they may edit, those filed by their
 /// units, and the campaigns to name them.
@@ -51,8 +51,10 @@ pub(crate) fn filing_units(identity: &Identity) -> Vec<OrgUnitId> {
 }
 
 /// The campaign's window must be open today.
-pub(super) fn window_open(campaign: &contracts::CampaignView) -> ActionResult<()> {
-    let today = today();
+pub(super) fn window_open(
+    campaign: &contracts::CampaignView,
+    today: chrono::NaiveDate,
+) -> ActionResult<()> {
     if today < campaign.opens_on || today > campaign.closes_on {
         return Err(Conflict::CampaignClosed {
             label: campaign.label.clone(),
@@ -93,7 +95,7 @@ pub(crate) async fn create_draft(
         }
         Err(e) => return Err(e.into()),
     };
-    window_open(&campaign)?;
+    window_open(&campaign, tx.today())?;
     let catalogue = tenant_catalogue(&mut tx).await?;
     let grade = first_grade(&catalogue, &campaign.distinction)?;
     let id = store::insert_draft(
@@ -235,9 +237,10 @@ pub(crate) async fn review(
         && dossier.state.editable();
     let campaign = contracts::campaign_by_id(&mut tx, dossier.campaign_id).await?;
     let catalogue = tenant_catalogue(&mut tx).await?;
+    let today = tx.today();
     tx.rollback().await;
     let verdict = verdict(&catalogue, &campaign, &dossier);
-    let errors = fields(content::check_all(dossier.content.expose(), today()));
+    let errors = fields(content::check_all(dossier.content.expose(), today));
     Ok(Review {
         dossier,
         campaign,
@@ -262,13 +265,13 @@ pub(crate) async fn submit(
     let from = editable(&dossier)?;
     from.apply(DossierEvent::Submit)
         .map_err(|_| ActionError::from(Conflict::WrongState { state: from }))?;
-    let errors = content::check_all(dossier.content.expose(), today());
+    let errors = content::check_all(dossier.content.expose(), tx.today());
     if !errors.is_empty() {
         return Err(ActionError::Invalid(fields(errors)));
     }
     let campaign = contracts::campaign_by_id(&mut tx, dossier.campaign_id).await?;
     if from == DossierState::Draft {
-        window_open(&campaign)?;
+        window_open(&campaign, tx.today())?;
     }
     let catalogue = tenant_catalogue(&mut tx).await?;
     match verdict(&catalogue, &campaign, &dossier) {

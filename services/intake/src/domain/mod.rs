@@ -38,7 +38,7 @@ pub(crate) fn within_bounds(content: &Content) -> ActionResult<()> {
     }
 }
 
-pub(crate) use napoleon_web::{tenant_catalogue, today};
+pub(crate) use napoleon_web::tenant_catalogue;
 
 /// The tenant's catalogue documents, for an eligibility check.
 pub(crate) async fn catalogue_files(

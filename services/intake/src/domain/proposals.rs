@@ -47,7 +47,7 @@ pub(crate) async fn propose(
             ),
         )]));
     }
-    window_open(&campaign)?;
+    window_open(&campaign, tx.today())?;
     let catalogue = tenant_catalogue(&mut tx).await?;
     let next = catalogue.distinction(&award.distinction).and_then(|d| {
         let i = d.grade_index(&award.grade)?;

@@ -30,8 +30,7 @@ struct CampaignsView {
     created: bool,
 }
 
-pub(super) fn campaign_row(c: &contracts::CampaignView) -> CampaignRow {
-    let today = domain::today();
+pub(super) fn campaign_row(c: &contracts::CampaignView, today: chrono::NaiveDate) -> CampaignRow {
     CampaignRow {
         id: c.id.to_string(),
         label: c.label.clone(),
@@ -50,7 +49,11 @@ pub(crate) async fn campaigns(
     let list = domain::campaigns(&ctx, &identity).await?;
     let may_file = !domain::filing_units(&identity).is_empty();
     let view = CampaignsView {
-        campaigns: list.campaigns.iter().map(campaign_row).collect(),
+        campaigns: list
+            .campaigns
+            .iter()
+            .map(|c| campaign_row(c, ctx.today()))
+            .collect(),
         may_manage: list.may_manage,
         may_file,
         created: notice.cree.is_some(),

@@ -74,7 +74,7 @@ pub(crate) async fn dossiers(
             .collect(),
         open_campaigns: campaigns
             .iter()
-            .filter(|c| campaign_row(c).open)
+            .filter(|c| campaign_row(c, ctx.today()).open)
             .map(|c| Choice {
                 value: c.id.to_string(),
                 label: c.label.clone(),
@@ -133,7 +133,7 @@ pub(crate) async fn receipt(
         campaign: review.campaign.label.clone(),
         state: review.dossier.state.label_fr().to_owned(),
         grade: review.dossier.target_grade.to_string(),
-        submitted: fr_date(domain::today()),
+        submitted: fr_date(ctx.today()),
     };
     Ok(ctx
         .page(&identity, "intake/receipt", "Récépissé de dépôt", &view)?

@@ -209,7 +209,7 @@ pub(crate) async fn save_step(
     }
     match action.as_str() {
         "continuer" => {
-            let mut errors = domain::fields(content::check_step(&content, step, domain::today()));
+            let mut errors = domain::fields(content::check_step(&content, step, ctx.today()));
             if typed_grade.is_some() && grade.is_none() {
                 errors.insert(
                     0,

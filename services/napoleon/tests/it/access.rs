@@ -170,10 +170,7 @@ async fn every_instance_picks_up_a_policy_change_at_its_next_decision() {
     napoleon_authz::seed_default_policy(&mut tx).await.unwrap();
     tx.commit().await.unwrap();
     // Two gateway instances, each with its own cache.
-    let (first, second) = (
-        Authorizer::new(db.pool().clone()),
-        Authorizer::new(db.pool().clone()),
-    );
+    let (first, second) = (Authorizer::new(db.clone()), Authorizer::new(db.clone()));
     let read_members = Permission::new(Resource::Members, Action::Read);
     for instance in [&first, &second] {
         let mut tx = db.tenant(tenant).await.unwrap();
@@ -252,7 +249,7 @@ async fn a_role_covers_its_units_subtree_and_nothing_else() {
         unit(OrgUnitKind::PrefectureRegion, "84"),
         unit(OrgUnitKind::Ministere, "MI"),
     );
-    let authorizer = Authorizer::new(db.pool().clone());
+    let authorizer = Authorizer::new(db.clone());
     let read = Permission::new(Resource::Nomination, Action::Read);
     let at_rhone = [(Role::Instructeur, rhone)];
     assert!(

@@ -1005,23 +1005,23 @@ async fn an_operator_creates_a_tenant_and_sees_health_but_no_tenant_data() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_session_ends_after_its_idle_time() {
-    // Generous margins: a loaded CI machine may take a second to answer.
-    let live = LiveApp::with_sessions(Duration::from_secs(4), Duration::from_secs(3600)).await;
+    // Ten minutes idle; the clock jumps instead of the test sleeping.
+    let live = LiveApp::with_sessions(Duration::from_secs(600), Duration::from_secs(86_400)).await;
     let mut browser = Browser::new();
     live.login(&mut browser, CLAIRE).await;
     let logged_in = |page: Page| page.body.contains("Claire Martin");
     assert!(logged_in(browser.get(&live.url("/")).await));
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    live.app.clock.advance(chrono::Duration::seconds(400));
     assert!(
         logged_in(browser.get(&live.url("/")).await),
         "activity extends the session"
     );
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    live.app.clock.advance(chrono::Duration::seconds(400));
     assert!(
         logged_in(browser.get(&live.url("/")).await),
         "past the first idle limit, thanks to activity"
     );
-    tokio::time::sleep(Duration::from_millis(6000)).await;
+    live.app.clock.advance(chrono::Duration::seconds(700));
     assert!(
         !logged_in(browser.get(&live.url("/")).await),
         "idle too long"
@@ -1030,11 +1030,9 @@ async fn a_session_ends_after_its_idle_time() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_session_ends_at_its_absolute_lifetime_whatever_the_activity() {
-    let live = LiveApp::with_sessions(
-        std::time::Duration::from_secs(3600),
-        std::time::Duration::from_secs(2),
-    )
-    .await;
+    // Two hours at the most however active (one hour idle); the clock jumps instead of the
+    // test sleeping.
+    let live = LiveApp::with_sessions(Duration::from_secs(3600), Duration::from_secs(7200)).await;
     let mut browser = Browser::new();
     live.login(&mut browser, CLAIRE).await;
     for _ in 0..2 {
@@ -1045,9 +1043,10 @@ async fn a_session_ends_at_its_absolute_lifetime_whatever_the_activity() {
                 .body
                 .contains("Claire Martin")
         );
-        tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+        live.app.clock.advance(chrono::Duration::minutes(50));
     }
-    tokio::time::sleep(std::time::Duration::from_millis(2000)).await;
+    // 130 minutes after login, 30 after the last request: only the absolute limit is past.
+    live.app.clock.advance(chrono::Duration::minutes(30));
     let page = browser.get(&live.url("/")).await;
     assert!(
         !page.body.contains("Claire Martin"),

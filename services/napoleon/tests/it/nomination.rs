@@ -24,6 +24,8 @@ pub struct Slice {
     pub db: TestDb,
     pub ctx: WebContext,
     pub signer: AssertionSigner,
+    /// The services' clock (system time until a test moves it).
+    pub clock: napoleon_kernel::ClockHand,
     router: Router,
 }
 
@@ -43,7 +45,8 @@ pub struct Answer {
 impl Slice {
     pub async fn start() -> Self {
         let db = TestDb::new().await.unwrap();
-        let app_db = db.app_db().unwrap();
+        let (clock, hand) = napoleon_kernel::Clock::adjustable(chrono::Utc::now());
+        let app_db = db.app_db().unwrap().with_clock(clock);
         napoleon::demo::seed(&app_db).await.unwrap();
         let config = napoleon::config::Config::default();
         let (signer, verifier) = app::assertion_keys(&config, app::ServiceName::All).unwrap();
@@ -62,6 +65,7 @@ impl Slice {
             db,
             ctx,
             signer,
+            clock: hand,
             router,
         }
     }
@@ -100,6 +104,7 @@ impl Slice {
                 usual_name: &Personal::new("Test".to_owned()),
                 idp_id: None,
             },
+            self.ctx.db.clock().now(),
         )
         .await
         .unwrap();
@@ -160,7 +165,7 @@ impl Slice {
                 operator: false,
                 csrf: "jeton".to_owned(),
             })),
-            chrono::Utc::now().timestamp(),
+            self.ctx.db.clock().timestamp(),
         );
         let request = Request::builder()
             .method(method)
@@ -246,8 +251,9 @@ pub async fn cast(slice: &Slice) -> Cast {
     }
 }
 
+/// Today in Paris, as the services judge it.
 pub fn today() -> chrono::NaiveDate {
-    chrono::Utc::now().date_naive()
+    napoleon_kernel::Clock::system().today()
 }
 
 /// A campaign open today, for the Légion d'honneur, promoting on the next 14 July far enough.
@@ -1230,4 +1236,92 @@ async fn another_units_draft_is_a_404_at_every_door_and_changes_nothing() {
         .call(&cast.redacteur, Method::GET, &dossier, json!({}))
         .await;
     assert_eq!(own.status, 200, "{}", own.json);
+}
+
+/// The filing window is judged on the date in Paris: at 00:30 on the day after it closes, the
+/// UTC date is still the closing day (one hour behind in winter, two in summer), and at 00:30
+/// on its opening day, the UTC date is the day before. The instants are computed here from the
+/// offsets, independently of the clock's time-zone code.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_filing_window_is_judged_on_the_date_in_paris_around_midnight() {
+    use chrono::{NaiveDate, TimeZone, Utc};
+    let slice = Slice::start().await;
+    let cast = cast(&slice).await;
+    let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+    // Paris local time `h:m` on `date`, with the offset of that season, as a UTC instant.
+    let paris = |date: NaiveDate, h: u32, m: u32, offset_hours: i64| {
+        Utc.from_utc_datetime(&date.and_hms_opt(h, m, 0).unwrap())
+            - chrono::Duration::hours(offset_hours)
+    };
+    for (season, opens, closes, offset) in [
+        ("hiver", day(2027, 1, 15), day(2027, 1, 20), 1),
+        ("été", day(2027, 7, 15), day(2027, 7, 20), 2),
+    ] {
+        slice
+            .clock
+            .set(paris(opens - chrono::Duration::days(10), 12, 0, offset));
+        let created = slice
+            .post(
+                &cast.admin,
+                "/intake/api/v1/campaigns",
+                json!({
+                    "distinction": "LH",
+                    "label": format!("Campagne d'{season}"),
+                    "promotion_date": day(2028, 7, 14).to_string(),
+                    "opens_on": opens.to_string(),
+                    "closes_on": closes.to_string(),
+                    "bureau_unit_id": cast.bureau.to_string(),
+                    "contingents": {"chevalier": "2"},
+                }),
+            )
+            .await;
+        assert_eq!(created.status, 201, "{}", created.json);
+        let campaign = created.json["id"].as_str().unwrap().to_owned();
+        for (moment, at, open) in [
+            (
+                "veille de l'ouverture, 23 h 30",
+                paris(opens - chrono::Duration::days(1), 23, 30, offset),
+                false,
+            ),
+            (
+                "jour de l'ouverture, 0 h 30",
+                paris(opens, 0, 30, offset),
+                true,
+            ),
+            (
+                "jour de la clôture, 23 h 30",
+                paris(closes, 23, 30, offset),
+                true,
+            ),
+            (
+                "lendemain de la clôture, 0 h 30",
+                paris(closes + chrono::Duration::days(1), 0, 30, offset),
+                false,
+            ),
+        ] {
+            slice.clock.set(at);
+            let filed = slice
+                .post(
+                    &cast.redacteur,
+                    "/intake/api/v1/dossiers",
+                    json!({"campaign_id": campaign}),
+                )
+                .await;
+            if open {
+                assert_eq!(filed.status, 201, "{season}, {moment}: {}", filed.json);
+            } else {
+                assert_eq!(filed.status, 409, "{season}, {moment}: {}", filed.json);
+                assert_eq!(filed.json["code"], "campaign.closed", "{season}, {moment}");
+            }
+        }
+    }
+    // What the database stamps follows the same clock (`core.clock_now()`).
+    let mut conn = TestDb::connect(&slice.db.admin_url()).await.unwrap();
+    let stamped = "SELECT count(*) AS n FROM intake.dossiers \
+                   WHERE created_at BETWEEN '2027-01-14' AND '2027-07-22'";
+    assert_eq!(
+        count(&mut conn, stamped).await,
+        4,
+        "four drafts, at the clock's times"
+    );
 }

@@ -107,6 +107,9 @@ pub struct TestApp {
     pub signer: napoleon_identity::AssertionSigner,
     /// The limits it was built with (the server loop takes its part).
     pub limits: napoleon::config::LimitsConfig,
+    /// The app's clock: it runs at the system's pace from the system's time until a test
+    /// moves it (`app.clock.advance(…)`), instead of sleeping.
+    pub clock: napoleon_kernel::ClockHand,
 }
 
 /// Builds a [`TestApp`]: `TestApp::builder().seeded().build().await`.
@@ -230,10 +233,12 @@ impl TestAppBuilder {
             TestDb::unmigrated().await
         }
         .unwrap();
+        let (clock, hand) = napoleon_kernel::Clock::adjustable(chrono::Utc::now());
         let app_db = match self.app_db {
             Some(pool) => pool,
             None => db.app_db().unwrap(),
-        };
+        }
+        .with_clock(clock);
         if self.seeded {
             napoleon::demo::seed(&app_db).await.unwrap();
         }
@@ -276,6 +281,7 @@ impl TestAppBuilder {
             router,
             signer,
             limits: self.limits,
+            clock: hand,
         }
     }
 }

@@ -22,7 +22,7 @@ pub(crate) use registry::{Registry, registry};
 #[cfg(test)]
 pub(crate) use registry::{RegistryDistinction, RegistryGrade, RegistryRow};
 
-pub(crate) use napoleon_web::{tenant_catalogue, today};
+pub(crate) use napoleon_web::tenant_catalogue;
 
 // Names and labels --------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ use napoleon_rules::{
 use napoleon_web::{ActionResult, FieldError, WebContext};
 
 use super::{
-    LaureateIdentity, UNNAMED, distinction_name, grade_index, grade_label, tenant_catalogue, today,
+    LaureateIdentity, UNNAMED, distinction_name, grade_index, grade_label, tenant_catalogue,
 };
 use crate::store;
 
@@ -293,8 +293,8 @@ pub(crate) async fn radar(
     } else {
         Vec::new()
     };
+    let today = tx.today();
     tx.rollback().await;
-    let today = today();
     let (mut entries, pending) = compute_radar(&catalogue, &awards, today, by);
     for entry in &mut entries {
         entry.campaigns = open_campaigns(&campaigns, &entry.held.distinction, today);
