@@ -36,6 +36,12 @@ if grep -rn --include='*.rs' -E 'Utc::now|Local::now|SystemTime::now|OffsetDateT
     echo "boundary violated: the system time read outside the clock (lines above)" >&2
     fail=1
 fi
+# An adjustable clock is for tests: no process builds one.
+if grep -rn --include='*.rs' -E 'Clock::adjustable|\.with_clock\(' services/*/src shared/*/src \
+    | grep -v -e '^shared/kernel/src/clock.rs:' -e '^shared/db/src/pool.rs:'; then
+    echo "boundary violated: an adjustable clock outside the tests (lines above)" >&2
+    fail=1
+fi
 if grep -rn --include='*.rs' -E '"[^"]*[^_a-z.]now\(\)' services/*/src shared/*/src | grep -v '^shared/devidp/'; then
     echo "boundary violated: SQL now() instead of core.clock_now() (lines above)" >&2
     fail=1

@@ -42,4 +42,22 @@ deploy/k8s/check-chart.sh
 echo "==> doc tests (among them, the compile-fail proofs that acts need an authorization)"
 cargo test --doc --workspace --quiet
 echo "==> tests"
+# Snapshots (insta): never written by the suite, compared whole (metadata included), and every
+# stored snapshot must be asserted by some test (an orphan is a page or document that no
+# longer exists, or a renamed test).
+export INSTA_UPDATE=no INSTA_FORCE_PASS=0 INSTA_REQUIRE_FULL_MATCH=1
+INSTA_SNAPSHOT_REFERENCES_FILE="$(mktemp)"
+export INSTA_SNAPSHOT_REFERENCES_FILE
 cargo nextest run --workspace --no-fail-fast "$@"
+if [ "$#" -eq 0 ]; then
+    echo "==> every stored snapshot is asserted by a test"
+    orphans=$(git ls-files --cached --others --exclude-standard -- '*.snap' | while read -r snap; do
+        grep -qxF "$(pwd -P)/$snap" "$INSTA_SNAPSHOT_REFERENCES_FILE" || echo "$snap"
+    done)
+    if [ -n "$orphans" ]; then
+        echo "snapshots no test asserts (delete them or restore their test):" >&2
+        echo "$orphans" >&2
+        exit 1
+    fi
+fi
+rm -f "$INSTA_SNAPSHOT_REFERENCES_FILE"

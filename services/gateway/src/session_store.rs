@@ -75,7 +75,7 @@ impl SessionStore for PgSessionStore {
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         let mut conn = self.db.platform().await.map_err(backend)?;
-        sessions::save(&mut conn, &self.write(record)?)
+        sessions::save(&mut conn, &self.write(record)?, self.db.clock().now())
             .await
             .map_err(backend)
     }

@@ -71,7 +71,12 @@ impl TenantConn {
             tenant.as_uuid(),
             now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
         );
-        AnsiTransactionManager::begin_transaction_sql(&mut *conn, &sql).await?;
+        if let Err(error) = AnsiTransactionManager::begin_transaction_sql(&mut *conn, &sql).await {
+            // BEGIN may have run and the settings failed (a timeout, a cancel): diesel does
+            // not know a transaction is open, so the connection must not go back to the pool.
+            drop(Object::take(conn));
+            return Err(error.into());
+        }
         Ok(Self {
             conn: Some(conn),
             scope: tenant,

@@ -68,20 +68,29 @@ pub async fn create(conn: &mut AsyncPgConnection, s: &SessionWrite) -> Result<bo
     Ok(inserted == 1)
 }
 
-/// Saves an existing session. Update only: a session ended meanwhile (role withdrawn,
-/// logout elsewhere) stays ended even if a request that was in flight saves it afterwards.
+/// Saves an existing, unexpired session. Update only: a session ended meanwhile (role
+/// withdrawn, logout elsewhere, or expired while a request was in flight) stays ended even if
+/// that request saves it afterwards.
 ///
 /// # Errors
 /// [`DbError`].
-pub async fn save(conn: &mut AsyncPgConnection, s: &SessionWrite) -> Result<(), DbError> {
-    diesel::update(sessions::table.filter(sessions::id.eq(&s.id)))
-        .set((
-            sessions::agent_id.eq(s.agent.map(|a| a.as_uuid())),
-            sessions::data.eq(&s.data),
-            sessions::expires_at.eq(s.expires_at),
-        ))
-        .execute(conn)
-        .await?;
+pub async fn save(
+    conn: &mut AsyncPgConnection,
+    s: &SessionWrite,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    diesel::update(
+        sessions::table
+            .filter(sessions::id.eq(&s.id))
+            .filter(sessions::expires_at.gt(now)),
+    )
+    .set((
+        sessions::agent_id.eq(s.agent.map(|a| a.as_uuid())),
+        sessions::data.eq(&s.data),
+        sessions::expires_at.eq(s.expires_at),
+    ))
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

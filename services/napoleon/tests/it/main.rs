@@ -18,6 +18,7 @@ mod journal;
 mod limits;
 mod login;
 mod nomination;
+mod pages;
 mod proconnect;
 mod random_forms;
 mod refusals;

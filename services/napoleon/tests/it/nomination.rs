@@ -1003,6 +1003,8 @@ async fn each_service_describes_its_api_in_openapi() {
             "{service} documents {path}: {}",
             doc.json["paths"]
         );
+        // The whole document: a change to the API shows in review as a snapshot change.
+        insta::assert_json_snapshot!(format!("openapi_{service}"), doc.json);
     }
 }
 

@@ -1,0 +1,305 @@
+//! A snapshot of every page template, as the demo agents get it over real HTTP from the demo
+//! data with activity: a change to a page shows in review as a snapshot change. What varies
+//! from run to run (ids, dates, numbers, tokens) is replaced by a placeholder before the
+//! comparison. The table below names the template each page renders, and a test checks that it
+//! covers every template the processes register.
+
+use std::collections::BTreeSet;
+
+use diesel::QueryableByName;
+use diesel::sql_types::Uuid as SqlUuid;
+use diesel_async::RunQueryDsl;
+use napoleon_rules::dossier::DossierState;
+
+use crate::browser::Browser;
+use crate::login::LiveApp;
+
+const PAUL: &str = "demo-paul.bernard";
+const ANNE: &str = "demo-anne.durand";
+const CLAIRE: &str = "demo-claire.martin";
+const SOPHIE: &str = "demo-sophie.petit";
+const OLIVIER: &str = "demo-olivier.garnier";
+const MARC: &str = "demo-marc.fournier";
+const NINA: &str = "demo-nina.roux";
+
+/// Templates rendered only inside others (a step's fields), and the layout every page uses.
+const PARTIALS: [&str; 3] = ["intake/field", "intake/select", "layout"];
+
+#[derive(QueryableByName)]
+struct Id {
+    #[diesel(sql_type = SqlUuid)]
+    id: uuid::Uuid,
+}
+
+async fn one_id(live: &LiveApp, sql: &str) -> String {
+    let mut admin = live.admin().await;
+    let row: Id = diesel::sql_query(sql).get_result(&mut admin).await.unwrap();
+    row.id.to_string()
+}
+
+async fn dossier_in(live: &LiveApp, state: DossierState) -> String {
+    one_id(
+        live,
+        &format!(
+            "SELECT id FROM intake.dossiers WHERE state = '{}' ORDER BY created_at LIMIT 1",
+            state.as_str()
+        ),
+    )
+    .await
+}
+
+/// Every template the processes register, shared ones included.
+fn registered_templates() -> BTreeSet<String> {
+    let mut all: BTreeSet<String> = ["layout", "error", "accessibility"]
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    for list in [
+        napoleon_gateway::TEMPLATES,
+        napoleon_intake::TEMPLATES,
+        napoleon_instruction::TEMPLATES,
+        napoleon_decisions::TEMPLATES,
+        napoleon_promotion::TEMPLATES,
+    ] {
+        all.extend(list.iter().map(|(name, _)| (*name).to_owned()));
+    }
+    all
+}
+
+/// The page's HTML with what changes from run to run replaced.
+fn settings() -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_snapshot_path("snapshots/pages");
+    for (pattern, replacement) in [
+        (
+            r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+            "[id]",
+        ),
+        (
+            r#"name="_csrf" value="[^"]*""#,
+            r#"name="_csrf" value="[csrf]""#,
+        ),
+        (r"\b[A-Z]{2,5}-\d{4}-\d{2}-\d{4}\b", "[numéro]"),
+        (r"\b\d{4}-\d{2}-\d{2}\b", "[date]"),
+        (r"\b\d{2}/\d{2}/\d{4}\b", "[date]"),
+        (r"\b\d{1,2}(er)? [a-zéû]+ \d{4}\b", "[date]"),
+        (r"\b\d{1,2} h \d{2}\b", "[heure]"),
+        (r"\b\d{2}:\d{2}(:\d{2})?\b", "[heure]"),
+        (r"\b(19|20)\d{2}\b", "[année]"),
+    ] {
+        settings.add_filter(pattern, replacement);
+    }
+    settings
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_template_has_a_snapshot_of_a_page_using_it() {
+    let live = LiveApp::with_activity().await;
+    let mut pages: Vec<(&str, &str, String)> = Vec::new();
+    let mut keep = |name, template, page: crate::browser::Page, status: u16| {
+        assert_eq!(page.status, status, "{name}: {}", page.body);
+        pages.push((name, template, page.body));
+    };
+
+    // Anonymous.
+    let mut anonymous = Browser::new();
+    keep(
+        "accueil_public",
+        "home",
+        anonymous.get(&live.url("/")).await,
+        200,
+    );
+    keep(
+        "accessibilite",
+        "accessibility",
+        anonymous.get(&live.url("/accessibilite")).await,
+        200,
+    );
+    keep(
+        "connexion",
+        "login",
+        anonymous.get(&live.url("/connexion")).await,
+        200,
+    );
+    keep(
+        "connexion_refusee",
+        "login_error",
+        anonymous
+            .get(&live.url("/connexion/retour?error=access_denied"))
+            .await,
+        403,
+    );
+    keep(
+        "page_introuvable",
+        "error",
+        anonymous.get(&live.url("/nulle-part")).await,
+        404,
+    );
+
+    // Paul, rédacteur: his dossiers, every step of his draft, a receipt.
+    let (mut paul, _) = live.logged_in(PAUL).await;
+    keep(
+        "mes_dossiers",
+        "intake/dossiers",
+        paul.get(&live.url("/intake/dossiers")).await,
+        200,
+    );
+    let draft = dossier_in(&live, DossierState::Draft).await;
+    for n in 1..=5 {
+        let page = paul
+            .get(&live.url(&format!("/intake/dossiers/{draft}/etape/{n}")))
+            .await;
+        let name = ["etape_1", "etape_2", "etape_3", "etape_4", "etape_5"][n - 1];
+        keep(name, "intake/step", page, 200);
+    }
+    let filed = dossier_in(&live, DossierState::Submitted).await;
+    keep(
+        "recepisse",
+        "intake/receipt",
+        paul.get(&live.url(&format!("/intake/dossiers/{filed}/recepisse")))
+            .await,
+        200,
+    );
+
+    // Anne, administratrice: members, policy, catalogue, campaigns.
+    let (mut anne, _) = live.logged_in(ANNE).await;
+    keep(
+        "membres",
+        "members",
+        anne.get(&live.url("/administration/membres")).await,
+        200,
+    );
+    keep(
+        "politique",
+        "policy",
+        anne.get(&live.url("/administration/politique")).await,
+        200,
+    );
+    let catalogue = anne.get(&live.url("/administration/catalogue")).await;
+    let marker = "href=\"/administration/catalogue/";
+    let start = catalogue.body.find(marker).expect("a catalogue file link") + marker.len();
+    let file = catalogue.body[start..start + catalogue.body[start..].find('"').unwrap()].to_owned();
+    keep("catalogue", "catalogue", catalogue, 200);
+    keep(
+        "catalogue_fichier",
+        "catalogue_edit",
+        anne.get(&live.url(&format!("/administration/catalogue/{file}")))
+            .await,
+        200,
+    );
+    keep(
+        "campagnes",
+        "intake/campaigns",
+        anne.get(&live.url("/intake/campagnes")).await,
+        200,
+    );
+    keep(
+        "campagne_nouvelle",
+        "intake/campaign_new",
+        anne.get(&live.url("/intake/campagnes/nouvelle")).await,
+        200,
+    );
+
+    // Claire, instructrice: the queue and a dossier.
+    let (mut claire, _) = live.logged_in(CLAIRE).await;
+    keep(
+        "file",
+        "instruction/queue",
+        claire.get(&live.url("/instruction/dossiers")).await,
+        200,
+    );
+    let instructed = dossier_in(&live, DossierState::InInstruction).await;
+    keep(
+        "dossier_en_instruction",
+        "instruction/dossier",
+        claire
+            .get(&live.url(&format!("/instruction/dossiers/{instructed}")))
+            .await,
+        200,
+    );
+
+    // Sophie, intégratrice: the campaigns and a board; the registry and the radar.
+    let (mut sophie, _) = live.logged_in(SOPHIE).await;
+    keep(
+        "decisions_campagnes",
+        "decisions/campaigns",
+        sophie.get(&live.url("/decisions/campagnes")).await,
+        200,
+    );
+    let campaign = one_id(
+        &live,
+        "SELECT id FROM intake.campaigns ORDER BY created_at LIMIT 1",
+    )
+    .await;
+    keep(
+        "decisions_liste",
+        "decisions/board",
+        sophie
+            .get(&live.url(&format!("/decisions/campagnes/{campaign}")))
+            .await,
+        200,
+    );
+    keep(
+        "registre",
+        "promotion/registry",
+        sophie.get(&live.url("/promotion/registre")).await,
+        200,
+    );
+    keep(
+        "radar",
+        "promotion/radar",
+        sophie.get(&live.url("/promotion/radar")).await,
+        200,
+    );
+
+    // Marc (two ministries), Nina (none), Olivier (operator).
+    let mut marc = Browser::new();
+    live.login(&mut marc, MARC).await;
+    keep(
+        "choisir_ministere",
+        "tenant_picker",
+        marc.get(&live.url("/choisir-ministere")).await,
+        200,
+    );
+    let mut nina = Browser::new();
+    live.login(&mut nina, NINA).await;
+    keep(
+        "acces_non_accorde",
+        "no_access",
+        nina.get(&live.url("/acces-non-accorde")).await,
+        403,
+    );
+    let mut olivier = Browser::new();
+    live.login(&mut olivier, OLIVIER).await;
+    let operator = olivier.get(&live.url("/exploitation")).await;
+    let csrf = operator.hidden("_csrf");
+    keep("exploitation", "operator", operator, 200);
+    // Olivier logs out, through the provider's end of session and back.
+    let logout = olivier
+        .post(&live.url("/deconnexion"), &[("_csrf", csrf.as_str())])
+        .await;
+    let back = olivier.get(&logout.next()).await;
+    keep(
+        "deconnecte",
+        "logged_out",
+        olivier.get(&back.next()).await,
+        200,
+    );
+
+    let covered: BTreeSet<String> = pages
+        .iter()
+        .map(|(_, template, _)| (*template).to_owned())
+        .chain(PARTIALS.iter().map(|t| (*t).to_owned()))
+        .collect();
+    assert_eq!(
+        covered,
+        registered_templates(),
+        "every template has a page in this test"
+    );
+    settings().bind(|| {
+        for (name, _, body) in &pages {
+            insta::assert_snapshot!(*name, body);
+        }
+    });
+}
