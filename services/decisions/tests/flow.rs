@@ -586,6 +586,7 @@ async fn the_bureau_ranks_decides_closes_publishes_and_records_receptions() {
     );
     let openapi = w.get(&me, "/decisions/api/v1/openapi.json").await;
     assert_eq!(openapi.status, StatusCode::OK);
+    _tdb.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -648,4 +649,5 @@ async fn the_open_board_page_offers_every_action() {
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert!(r.body.contains("Action impossible"), "{}", r.body);
+    _tdb.finish().await;
 }

@@ -157,6 +157,43 @@ pub async fn database_exists(admin: &mut AsyncPgConnection, name: &str) -> Resul
     Ok(row.exists)
 }
 
+/// Whether `relation` (`schema.table`) exists in the connection's database.
+///
+/// # Errors
+/// [`DbError`] when the statement fails.
+pub async fn relation_exists(
+    conn: &mut AsyncPgConnection,
+    relation: &str,
+) -> Result<bool, DbError> {
+    let row: Exists = diesel::sql_query("SELECT to_regclass($1) IS NOT NULL AS exists")
+        .bind::<Text, _>(relation)
+        .get_result(conn)
+        .await?;
+    Ok(row.exists)
+}
+
+/// How many other connections to database `name` sit inside a transaction (a transaction
+/// left open holds its locks and its snapshot until the connection closes).
+///
+/// # Errors
+/// [`DbError`] when the statement fails.
+pub async fn open_transactions(admin: &mut AsyncPgConnection, name: &str) -> Result<i64, DbError> {
+    #[derive(QueryableByName)]
+    struct Open {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let row: Open = diesel::sql_query(
+        "SELECT count(*) AS n FROM pg_stat_activity \
+         WHERE datname = $1 AND pid <> pg_backend_pid() \
+           AND state IN ('idle in transaction', 'idle in transaction (aborted)')",
+    )
+    .bind::<Text, _>(name)
+    .get_result(admin)
+    .await?;
+    Ok(row.n)
+}
+
 /// Creates database `name` owned by the owner role, optionally as a copy of `template`.
 /// Does nothing if it exists.
 ///

@@ -141,9 +141,29 @@ async fn shared_cluster() -> anyhow::Result<(PgServer, String)> {
 }
 
 /// A fresh database for one test, cloned from the migrated template (or left empty).
+///
+/// A test ends with [`TestDb::finish`] (or `TestApp::finish`), which checks what every test
+/// must leave true; dropping one unfinished fails the test, so the check cannot be skipped.
 pub struct TestDb {
     cluster: PgServer,
     name: String,
+    finished: bool,
+}
+
+impl Drop for TestDb {
+    #[expect(
+        clippy::panic,
+        reason = "the harness fails a test that skipped its checks"
+    )]
+    fn drop(&mut self) {
+        if !self.finished && !std::thread::panicking() {
+            panic!(
+                "test database {} dropped without finish(): end the test with \
+                 `db.finish().await` (or `app.finish().await`)",
+                self.name
+            );
+        }
+    }
 }
 
 impl std::fmt::Debug for TestDb {
@@ -175,7 +195,70 @@ impl TestDb {
         let name = format!("t_{}", uuid::Uuid::new_v4().simple());
         let mut admin = cluster.connect_admin().await?;
         roles::create_database(&mut admin, &name, template).await?;
-        Ok(Self { cluster, name })
+        Ok(Self {
+            cluster,
+            name,
+            finished: false,
+        })
+    }
+
+    /// Ends the test: fails it unless every tenant's journal chain is intact (its head
+    /// included) and no connection to the test's database is left inside a transaction.
+    #[expect(clippy::panic, reason = "the harness fails the test")]
+    pub async fn finish(mut self) {
+        self.finished = true;
+        if let Err(broken) = self.invariants().await {
+            panic!("test database {}: {broken}", self.name);
+        }
+    }
+
+    /// Ends a test that broke a journal chain on purpose: fails it unless the invariants
+    /// report exactly that.
+    #[expect(clippy::panic, reason = "the harness fails the test")]
+    pub async fn finish_with_broken_journal(mut self) {
+        self.finished = true;
+        match self.invariants().await {
+            Err(e) if e.to_string().starts_with("journal of ") => {}
+            other => panic!(
+                "test database {}: expected a broken journal, got {other:?}",
+                self.name
+            ),
+        }
+    }
+
+    /// The invariants [`finish`](Self::finish) checks, as a result.
+    ///
+    /// # Errors
+    /// What is broken, in words.
+    pub async fn invariants(&self) -> anyhow::Result<()> {
+        let owner = self.owner_db()?;
+        let mut conn = owner.platform().await?;
+        let migrated = napoleon_db::roles::relation_exists(&mut conn, "journal.events").await?;
+        if migrated {
+            for tenant in napoleon_db::core::list_tenants(&mut conn).await? {
+                let mut tx = owner.tenant(tenant.id).await?;
+                let head = napoleon_db::journal::head_seq(&mut tx).await?;
+                let verification = napoleon_db::journal::verify(&mut tx, head).await?;
+                tx.rollback().await;
+                if let Some(broken) = verification.broken {
+                    anyhow::bail!("journal of {} broken: {broken:?}", tenant.slug);
+                }
+            }
+        }
+        drop(conn);
+        // A request may still be finishing its transaction: give it a moment, bounded.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+        loop {
+            let mut admin = Self::connect(&self.admin_url()).await?;
+            let open = roles::open_transactions(&mut admin, &self.name).await?;
+            if open == 0 {
+                return Ok(());
+            }
+            if std::time::Instant::now() > deadline {
+                anyhow::bail!("{open} connection(s) left inside a transaction");
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
     }
 
     /// The application role's URL.

@@ -56,6 +56,7 @@ async fn every_non_public_route_refuses_an_anonymous_request() {
             route.method, r.status
         );
     }
+    app.finish().await;
 }
 
 fn identity_request(token: Option<&str>) -> Request<Body> {
@@ -125,6 +126,7 @@ async fn a_service_refuses_requests_without_a_valid_assertion() {
     assert_eq!(r.status, StatusCode::OK);
     let body: serde_json::Value = serde_json::from_str(&r.body).unwrap();
     assert_eq!(body["tenant"], tenant.to_string());
+    app.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -156,6 +158,7 @@ async fn a_client_cannot_speak_for_the_gateway() {
         identity["tenant"],
         live.tenant_id("interieur").await.to_string()
     );
+    live.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -216,6 +219,7 @@ async fn every_instance_picks_up_a_policy_change_at_its_next_decision() {
         );
         tx.rollback().await;
     }
+    tdb.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -339,6 +343,7 @@ async fn a_role_covers_its_units_subtree_and_nothing_else() {
         );
     }
     tx.rollback().await;
+    tdb.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -367,4 +372,5 @@ async fn paths_a_proxy_could_normalise_into_another_service_are_refused() {
         StatusCode::UNAUTHORIZED,
         "a plain path reaches the access check"
     );
+    app.finish().await;
 }

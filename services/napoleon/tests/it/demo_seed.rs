@@ -45,6 +45,7 @@ async fn seeding_twice_creates_and_journals_nothing_the_second_time() {
         count(&mut admin, "SELECT count(*) AS n FROM core.tenants").await,
         3
     );
+    tdb.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -91,4 +92,6 @@ async fn the_interieur_tree_has_its_prefectures_under_their_regions() {
         9 + 1 + 1 + 6,
         "the tenant, its 8 units, its policy, its catalogue, its 6 grants"
     );
+    tx.rollback().await;
+    tdb.finish().await;
 }

@@ -31,6 +31,7 @@ async fn the_http_twin_answers_what_the_cli_answers() {
         let http: serde_json::Value = serde_json::from_str(&page.body).unwrap();
         assert_eq!(http, cli_verdict(&case));
     }
+    live.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -60,6 +61,7 @@ async fn a_malformed_case_is_a_422_naming_the_field_in_french() {
         (page.status, page.body.contains("case.malformed_json")),
         (422, true)
     );
+    live.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -96,6 +98,7 @@ async fn each_tenant_uses_its_own_catalogue() {
         interieur.body.contains("case.distinction_not_in_catalogue")
             && interieur.body.contains("au catalogue de ce ministère")
     );
+    live.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -135,6 +138,7 @@ async fn only_authenticated_agents_with_the_permission_and_the_csrf_token() {
         403,
         "no CSRF token"
     );
+    live.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -245,4 +249,5 @@ async fn the_administrator_adds_distinctions_and_adjusts_the_catalogue_safely() 
         .await,
         2
     );
+    live.finish().await;
 }

@@ -81,6 +81,7 @@ async fn app_role_sees_zero_rows_of_another_tenant_in_every_tenant_table() {
         .await,
         3
     );
+    tdb.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -146,6 +147,7 @@ async fn app_role_cannot_insert_or_update_into_another_tenant() {
         .await,
         0
     );
+    tdb.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -174,6 +176,7 @@ async fn without_a_tenant_nothing_is_visible_and_the_setting_dies_with_the_trans
         count(&mut conn, "SELECT count(*) AS n FROM core.org_units").await,
         0
     );
+    tdb.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -202,6 +205,7 @@ async fn tenant_conn_reads_only_its_tenant_and_an_abandoned_one_never_returns_to
         count(&mut conn, "SELECT count(*) AS n FROM pg_stat_activity WHERE state LIKE 'idle in transaction%' AND datname = current_database()").await,
         0
     );
+    tdb.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -244,4 +248,5 @@ async fn a_login_may_claim_its_grants_but_change_nothing_else_in_them() {
         "only agent_id may change"
     );
     conn.batch_execute("ROLLBACK").await.unwrap();
+    tdb.finish().await;
 }

@@ -85,6 +85,7 @@ async fn an_intact_chain_verifies_and_a_rolled_back_change_leaves_no_event() {
         }
     );
     journal_verify(&config_for(&tdb), "tenant-a").await.unwrap();
+    tdb.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -117,6 +118,7 @@ async fn a_row_altered_as_owner_is_named_as_the_first_broken_link() {
         refused.to_string().contains("BROKEN at event 4"),
         "{refused}"
     );
+    tdb.finish_with_broken_journal().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -142,6 +144,7 @@ async fn a_rehashed_forgery_breaks_the_next_link() {
             reason: BrokenReason::PreviousHashMismatch
         })
     );
+    tdb.finish_with_broken_journal().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -170,6 +173,7 @@ async fn deleted_events_are_detected_in_the_middle_and_at_the_end() {
             reason: BrokenReason::Gap { expected: 2 }
         })
     );
+    tdb.finish_with_broken_journal().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -203,6 +207,7 @@ async fn concurrent_appends_of_one_tenant_form_one_gapless_chain() {
             broken: None
         }
     );
+    tdb.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -232,4 +237,37 @@ async fn the_application_cannot_choose_link_fields_nor_read_the_head() {
     );
     drop(tx);
     assert_eq!(verify_as_owner(&tdb, tenant).await.broken, None);
+    tdb.finish().await;
+}
+
+/// The harness's own guard: a test whose journal lost a row (deleted through the owner role)
+/// fails at `finish()`, and a test that skips `finish()` fails when its database is dropped.
+#[tokio::test(flavor = "multi_thread")]
+async fn finish_fails_a_test_that_broke_the_journal_or_skipped_it() {
+    let tdb = TestDb::new().await.unwrap();
+    let db = tdb.app_db().unwrap();
+    let tenant = tenant_with_units(&db, "tenant-a", 1).await;
+    append(&db, tenant, 3).await;
+    tamper(&tdb, tenant, "DELETE FROM journal.events WHERE seq = 2").await;
+    let finished = tokio::spawn(tdb.finish()).await;
+    assert!(
+        finished.is_err_and(|e| e.is_panic()),
+        "finish() fails on a broken chain"
+    );
+
+    let skipped = tokio::spawn(async {
+        let unfinished = TestDb::new().await.unwrap();
+        drop(unfinished);
+    })
+    .await;
+    assert!(
+        skipped.is_err_and(|e| e.is_panic()),
+        "dropping a database without finish() fails"
+    );
+    // And the clean case passes.
+    let clean = TestDb::new().await.unwrap();
+    let db = clean.app_db().unwrap();
+    let tenant = tenant_with_units(&db, "tenant-b", 1).await;
+    append(&db, tenant, 3).await;
+    clean.finish().await;
 }

@@ -129,6 +129,7 @@ async fn hostile_forms_answer_a_french_422_quickly_while_other_routes_are_served
         .await;
     assert_eq!(ok.status, 303, "{}", ok.body);
     assert_ne!(snapshot(&live, &draft).await, before);
+    live.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -198,6 +199,7 @@ async fn rows_beyond_the_maximum_are_refused_by_page_and_api_keeping_what_was_ty
     assert_eq!(problem["code"], "invalid_input");
     assert_eq!(problem["errors"][0]["field"], "career");
     assert_eq!(snapshot(&live, &draft).await.0, content, "not saved");
+    live.finish().await;
 }
 
 /// Writes `head` (and part of a body) and keeps the connection open.
@@ -318,6 +320,7 @@ async fn bodies_over_their_route_limit_are_a_french_413() {
     )
     .await;
     assert_eq!(before, after, "nothing was written");
+    live.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -368,6 +371,7 @@ async fn a_request_too_slow_is_a_french_408_and_a_head_too_slow_is_cut_off() {
     let (status, text, _) = answer(&mut slow_api, Duration::from_secs(10)).await;
     assert_eq!(status, Some(408), "{text}");
     assert!(text.contains("\"code\":\"request_timeout\""), "{text}");
+    live.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -422,6 +426,7 @@ async fn too_many_requests_in_flight_are_a_french_429_with_retry_after() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let page = browser.get(&live.url("/")).await;
     assert_eq!(page.status, 200, "{}", page.body);
+    live.finish().await;
 }
 
 /// A GET of `/` with or without the session: its status and `Retry-After`.

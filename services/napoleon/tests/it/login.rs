@@ -145,6 +145,11 @@ impl LiveApp {
         ));
     }
 
+    /// Ends the test: the database's invariants (`TestDb::finish`).
+    pub async fn finish(self) {
+        self.app.finish().await;
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
@@ -257,6 +262,7 @@ async fn an_instructeur_logs_in_sees_tenant_and_unit_and_reaches_a_service() {
         1,
         "the grant made to her email before her first login is now hers"
     );
+    live.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -290,6 +296,7 @@ async fn logout_ends_the_local_and_the_provider_sessions() {
             .status,
         200
     );
+    live.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -310,6 +317,7 @@ async fn state_changing_requests_need_the_csrf_token() {
     );
     let home = browser.get(&live.url("/")).await;
     assert!(home.body.contains("Claire Martin"), "still logged in");
+    live.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -333,6 +341,7 @@ async fn a_session_id_fixed_before_login_is_worthless_after_it() {
         !home.body.contains("Claire Martin"),
         "the planted id does not carry the victim's login"
     );
+    live.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -358,6 +367,7 @@ async fn a_culture_agent_sees_only_culture() {
         403,
         "not an administrator"
     );
+    live.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -379,6 +389,7 @@ async fn an_agent_without_membership_is_told_whom_to_ask_and_nothing_more() {
             .status,
         200
     );
+    live.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -413,6 +424,7 @@ async fn an_agent_of_two_tenants_picks_one_and_can_switch() {
         )
         .await;
     assert_eq!(refused.status, 404);
+    live.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -458,6 +470,7 @@ async fn a_login_below_the_tenants_acr_policy_gets_a_page_saying_why() {
             .status,
         200
     );
+    live.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -488,6 +501,7 @@ async fn a_replayed_or_forged_callback_is_refused_and_stores_nothing() {
         0,
         "nothing stored"
     );
+    live.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -514,6 +528,7 @@ async fn a_provider_error_is_shown_in_french_and_stores_nothing() {
         count(&mut admin, "SELECT count(*) AS n FROM core.agents").await,
         0
     );
+    live.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -595,6 +610,7 @@ async fn a_granted_role_applies_at_once_and_a_withdrawal_ends_the_holders_sessio
         2,
         "both changes journaled"
     );
+    live.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -641,6 +657,7 @@ async fn another_tenants_membership_id_is_not_found() {
         1,
         "untouched"
     );
+    live.finish().await;
 }
 
 /// The `value` of the `<option>` whose label is `label`.
@@ -740,6 +757,7 @@ async fn an_admission_rule_admits_an_agent_without_role_until_one_is_granted() {
             .contains("id=\"ministere-courant\">Ministère de l&#x27;Intérieur</span>"),
         "a ministry-level membership shows the ministry once"
     );
+    live.finish().await;
 }
 
 /// Every route that requires a permission, for every role: allowed exactly where the
@@ -805,6 +823,7 @@ async fn every_permissioned_route_answers_every_role_as_the_policy_says() {
             .unwrap();
         tx.commit().await.unwrap();
     }
+    live.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -890,6 +909,7 @@ async fn the_administrator_adjusts_the_policy_and_it_applies_at_once() {
         .await,
         1
     );
+    live.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -1001,6 +1021,7 @@ async fn an_operator_creates_a_tenant_and_sees_health_but_no_tenant_data() {
     let mut anne = Browser::new();
     live.login(&mut anne, ANNE).await;
     assert_eq!(anne.get(&live.url("/exploitation")).await.status, 403);
+    live.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -1026,6 +1047,7 @@ async fn a_session_ends_after_its_idle_time() {
         !logged_in(browser.get(&live.url("/")).await),
         "idle too long"
     );
+    live.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -1052,6 +1074,7 @@ async fn a_session_ends_at_its_absolute_lifetime_whatever_the_activity() {
         !page.body.contains("Claire Martin"),
         "past the absolute lifetime"
     );
+    live.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -1099,4 +1122,5 @@ async fn an_administrator_of_a_prefecture_cannot_administer_the_ministry() {
             .status,
         403
     );
+    live.finish().await;
 }

@@ -70,6 +70,11 @@ impl Slice {
         }
     }
 
+    /// Ends the test: the database's invariants (`TestDb::finish`).
+    pub async fn finish(self) {
+        self.db.finish().await;
+    }
+
     pub async fn tenant(&self, slug: &str) -> TenantId {
         let mut conn = self.ctx.db.platform().await.unwrap();
         core::find_tenant(&mut conn, &TenantSlug::parse(slug).unwrap())
@@ -499,6 +504,7 @@ async fn a_dossier_goes_from_draft_to_the_ministry() {
     )
     .await;
     assert_eq!(kinds, 6);
+    slice.finish().await;
 }
 
 fn regex_like_number(n: &str) -> bool {
@@ -604,6 +610,7 @@ async fn refused_transitions_change_nothing_and_journal_nothing() {
         .await;
     assert_eq!(again.status, 200, "{}", again.json);
     assert!(again.json["number"].as_str().unwrap().ends_with("-0001"));
+    slice.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -647,6 +654,7 @@ async fn campaigns_are_for_administrators_and_checked() {
         .await,
         0
     );
+    slice.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -682,6 +690,7 @@ async fn the_demo_activity_seeds_every_state_once() {
             "{state}"
         );
     }
+    slice.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -723,6 +732,7 @@ async fn every_page_of_the_path_renders() {
         )
         .await;
     assert_eq!(page.status, 200, "{}", page.json);
+    slice.finish().await;
 }
 
 /// Found by the browser walk: the gateway's matched path parameters used to travel with the
@@ -751,6 +761,7 @@ async fn a_service_page_with_path_parameters_renders_through_the_gateway() {
     assert_eq!(created.status, 303, "{}", created.body);
     let step = paul.get(&created.next()).await;
     assert_eq!(step.status, 200, "{}", step.body);
+    live.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -973,6 +984,7 @@ async fn decisions_publication_registry_radar_and_proposal_through_the_api() {
     .unwrap();
     tx.rollback().await;
     assert_eq!(proposals, 1);
+    slice.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -1006,6 +1018,7 @@ async fn each_service_describes_its_api_in_openapi() {
         // The whole document: a change to the API shows in review as a snapshot change.
         insta::assert_json_snapshot!(format!("openapi_{service}"), doc.json);
     }
+    slice.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -1074,6 +1087,7 @@ async fn numbers_stay_unique_across_campaigns_and_scopes_hold() {
         )
         .await;
     assert_eq!(registry.status, 200, "{}", registry.json);
+    slice.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -1125,6 +1139,7 @@ async fn nothing_is_transmitted_to_a_closed_list() {
         (409, Some("list.closed"))
     );
     assert_eq!(slice.snapshot(&late).await, before);
+    slice.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -1177,6 +1192,7 @@ async fn a_step_sent_with_errors_keeps_everything_typed() {
         read.json["target_grade"], "chevalier",
         "the previous grade stays"
     );
+    slice.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -1238,6 +1254,7 @@ async fn another_units_draft_is_a_404_at_every_door_and_changes_nothing() {
         .call(&cast.redacteur, Method::GET, &dossier, json!({}))
         .await;
     assert_eq!(own.status, 200, "{}", own.json);
+    slice.finish().await;
 }
 
 /// The filing window is judged on the date in Paris: at 00:30 on the day after it closes, the
@@ -1326,4 +1343,5 @@ async fn the_filing_window_is_judged_on_the_date_in_paris_around_midnight() {
         4,
         "four drafts, at the clock's times"
     );
+    slice.finish().await;
 }

@@ -302,4 +302,5 @@ async fn every_template_has_a_snapshot_of_a_page_using_it() {
             insta::assert_snapshot!(*name, body);
         }
     });
+    live.finish().await;
 }

@@ -236,6 +236,7 @@ async fn login_page_logout_against_a_proconnect_like_provider() {
             .body
             .contains("Claire Martin")
     );
+    live.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -301,6 +302,7 @@ async fn every_fault_of_a_provider_is_refused_and_nothing_is_stored() {
         count(&mut admin, "SELECT count(*) AS n FROM core.agents").await,
         1
     );
+    live.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -326,4 +328,5 @@ async fn an_unreachable_provider_gets_a_french_page_with_a_request_id() {
         browser.get(&live.url("/connexion/inconnu")).await.status,
         404
     );
+    live.finish().await;
 }

@@ -382,4 +382,5 @@ async fn random_forms_on_every_form_route_never_break_the_server() {
     // The server still serves after all of it.
     let mut browser = Browser::new();
     assert_eq!(browser.get(&live.url("/")).await.status, 200);
+    live.finish().await;
 }

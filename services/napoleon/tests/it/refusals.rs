@@ -65,6 +65,7 @@ async fn filing_into_a_closed_campaign_shows_its_window_on_the_page_and_in_the_a
         "{problem}"
     );
     assert_eq!(count(&mut admin, dossiers).await, before, "nothing filed");
+    live.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -96,6 +97,7 @@ async fn a_form_without_a_campaign_names_the_field_and_files_nothing() {
         );
     }
     assert_eq!(count(&mut admin, dossiers).await, before, "nothing filed");
+    live.finish().await;
 }
 
 mod route_table {
@@ -420,6 +422,7 @@ mod route_table {
             }
         }
         assert_eq!(checked, routes().len() * 2);
+        slice.finish().await;
     }
 
     #[tokio::test(flavor = "multi_thread")]
@@ -494,5 +497,6 @@ mod route_table {
         let answer = slice.post(&cast.redacteur, &path, json!({})).await;
         assert_eq!(assert_problem(&path, &answer, 422), "invalid_input");
         assert!(answer.json["errors"].as_array().unwrap().len() > 3);
+        slice.finish().await;
     }
 }

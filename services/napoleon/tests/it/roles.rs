@@ -24,6 +24,7 @@ async fn the_application_role_passes_the_start_up_check() {
     let mut conn = TestDb::connect(&tdb.app_url()).await.unwrap();
     assert_eq!(check_application_role(&mut conn).await, Ok(()));
     check_database(&tdb.app_db().unwrap()).await.unwrap();
+    tdb.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -37,6 +38,7 @@ async fn the_owner_is_refused() {
     let refused = check_database(&tdb.owner_db().unwrap()).await.unwrap_err();
     assert_eq!(refused.exit_code(), 3);
     assert!(refused.to_string().contains("owns"), "{refused}");
+    tdb.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -47,6 +49,7 @@ async fn a_superuser_is_refused() {
         check_application_role(&mut conn).await,
         Err(RoleCheckError::Superuser(_))
     ));
+    tdb.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -88,6 +91,7 @@ async fn a_bypassrls_role_and_a_member_of_the_owner_are_refused() {
         ))
         .await
         .unwrap();
+    tdb.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -102,4 +106,5 @@ async fn serving_is_refused_while_migrations_are_pending() {
         message.contains("pending") && message.contains("napoleon migrate"),
         "{message}"
     );
+    tdb.finish().await;
 }

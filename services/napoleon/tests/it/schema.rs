@@ -94,6 +94,7 @@ async fn every_tenant_table_has_forced_rls_a_policy_and_tenant_leading_indexes()
             f.name
         );
     }
+    tdb.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -113,4 +114,5 @@ async fn the_application_role_owns_nothing_and_cannot_change_the_schema() {
         .execute(&mut conn)
         .await;
     assert!(refused.unwrap_err().to_string().contains("must be owner"));
+    tdb.finish().await;
 }

@@ -216,4 +216,5 @@ async fn gateways_and_services_in_separate_processes_share_nothing_but_the_datab
             .any(|d| d["id"] == dossier.as_str() && d["state"] == "en_instruction"),
         "{followed}"
     );
+    db.finish().await;
 }

@@ -155,6 +155,13 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// Ends the test: the database's invariants (`TestDb::finish`).
+    pub async fn finish(self) {
+        self.db.finish().await;
+    }
+}
+
 impl TestAppBuilder {
     /// Serve only this service, as `napoleon serve <service>` does.
     pub fn service(mut self, service: ServiceName) -> Self {

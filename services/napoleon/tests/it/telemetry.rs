@@ -225,4 +225,5 @@ async fn spans_and_metrics_reach_an_otlp_receiver_without_personal_data() {
             "expected spans and metrics did not arrive; spans: {seen:#?}; metrics: {names:?}; tenant {tenant}"
         );
     }
+    db.finish().await;
 }

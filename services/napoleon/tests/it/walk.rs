@@ -102,4 +102,5 @@ async fn walk(live: &LiveApp, test: &str) {
 async fn the_demo_agents_walk_the_pages_accessibly_in_chromium() {
     let live = LiveApp::with_activity().await;
     walk(&live, "demo_agents_walk").await;
+    live.finish().await;
 }

@@ -40,6 +40,7 @@ async fn home_page_is_a_french_dsfr_page_listing_the_ministries() {
     let tenants = crate::support::count(&mut admin, "SELECT count(*) AS n FROM core.tenants").await;
     let cards = i64::try_from(r.body.matches("class=\"fr-card__title\"").count()).unwrap();
     assert_eq!(cards, tenants, "one card per tenant");
+    app.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -79,6 +80,8 @@ async fn every_response_carries_the_security_headers_and_hsts_only_with_tls() {
         !r.header("content-security-policy").is_empty(),
         "error pages too"
     );
+    app.finish().await;
+    tls.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -92,6 +95,7 @@ async fn unknown_pages_get_a_french_404_page_with_the_request_id() {
     assert!(!request_id.is_empty());
     assert!(r.body.contains(request_id), "the page shows the request id");
     assert!(r.body.contains("<html lang=\"fr\""));
+    app.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -114,6 +118,7 @@ async fn the_json_api_answers_problem_json_without_internals() {
       "type": "https://napoleon.numerique.gouv.fr/problemes/not_found"
     }
     "#);
+    app.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -130,6 +135,7 @@ async fn a_wrong_method_gets_a_french_405_that_keeps_allow() {
     assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
     assert!(r.body.contains("Action non permise"), "{}", r.body);
     assert!(r.header("allow").contains("GET"));
+    app.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -152,6 +158,8 @@ async fn a_database_outage_gives_a_french_503_page_and_not_ready() {
         r.body,
         r#"{"status":"not_ready","reason":"database_unreachable"}"#
     );
+    app.finish().await;
+    tdb.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -168,6 +176,7 @@ async fn readiness_reports_pending_migrations() {
         StatusCode::OK,
         "alive all the same"
     );
+    app.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -198,6 +207,7 @@ async fn every_service_alone_answers_health_and_readiness() {
             StatusCode::NOT_FOUND
         };
         assert_eq!(home, expected, "{service:?} /");
+        app.finish().await;
     }
 }
 
@@ -232,6 +242,7 @@ async fn only_the_dsfr_files_pages_use_are_served() {
     }
     let own = app.get("/static/napoleon.css", "text/css").await;
     assert_eq!(own.status, StatusCode::OK);
+    app.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -240,4 +251,5 @@ async fn the_accessibility_statement_is_served() {
     let r = app.get("/accessibilite", HTML).await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body.contains("Déclaration d&#x27;accessibilité"));
+    app.finish().await;
 }
