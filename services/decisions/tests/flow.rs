@@ -8,6 +8,7 @@ use axum::body::Body;
 use diesel::sql_types::{Date, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::RunQueryDsl;
 use http::{Request, StatusCode};
+use napoleon::app::ServiceName;
 use napoleon_db::core::{self, NewOrgUnit, NewTenant};
 use napoleon_db::journal::{self, EventKind};
 use napoleon_db::{Db, TenantConn};
@@ -15,8 +16,7 @@ use napoleon_identity::{ASSERTION_HEADER, AssertionSigner, LayoutUser, RoleGrant
 use napoleon_kernel::{
     AgentId, CampaignId, DossierId, OrgUnitCode, OrgUnitId, OrgUnitKind, Role, TenantId, TenantSlug,
 };
-use napoleon_testkit::{TestDb, TestResponse, send};
-use napoleon_web::{Templates, WebContext};
+use napoleon_testkit::{TestApp, TestResponse, send};
 use serde_json::{Value, json};
 
 struct World {
@@ -108,9 +108,14 @@ async fn dossier(
     id
 }
 
-async fn world() -> (TestDb, World) {
-    let tdb = TestDb::new().await.unwrap();
-    let db = tdb.app_db().unwrap();
+/// The decisions process on its own database (the one `TestApp`), with a tenant, its units,
+/// a campaign and dossiers written as intake and instruction would have left them.
+async fn world() -> (TestApp, World) {
+    let app = TestApp::builder()
+        .service(ServiceName::Decisions)
+        .build()
+        .await;
+    let db = app.ctx.db.clone();
     let slug = TenantSlug::parse("decisions-test").unwrap();
     let tenant = {
         let mut conn = db.platform().await.unwrap();
@@ -192,17 +197,10 @@ async fn world() -> (TestDb, World) {
     )
     .await;
     tx.commit().await.unwrap();
-    let signer = AssertionSigner::generate("test").unwrap();
-    let templates = Templates::new(napoleon_decisions::TEMPLATES).unwrap();
-    let ctx = WebContext::new(db.clone(), templates.clone(), signer.verifier());
-    // Through the edge, as every process serves it: refusals are rendered there.
-    let router = napoleon_web::edge_layers(
-        napoleon_decisions::router(&ctx),
-        templates,
-        &napoleon_web::EdgeConfig::default(),
-    );
+    let router = app.router.clone();
+    let signer = app.signer.clone();
     (
-        tdb,
+        app,
         World {
             db,
             router,
@@ -236,7 +234,7 @@ impl World {
                 operator: false,
                 csrf: "jeton".to_owned(),
             })),
-            chrono::Utc::now().timestamp(),
+            self.db.clock().timestamp(),
         )
     }
 
@@ -305,7 +303,7 @@ fn order(board: &Value) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_bureau_ranks_decides_closes_publishes_and_records_receptions() {
-    let (_tdb, w) = world().await;
+    let (app, w) = world().await;
     let me = w.integrateur();
     let [d1, d2, d3] = [w.dossiers[0], w.dossiers[1], w.dossiers[2]];
     let api = "/decisions/api/v1";
@@ -586,12 +584,12 @@ async fn the_bureau_ranks_decides_closes_publishes_and_records_receptions() {
     );
     let openapi = w.get(&me, "/decisions/api/v1/openapi.json").await;
     assert_eq!(openapi.status, StatusCode::OK);
-    _tdb.finish().await;
+    app.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_open_board_page_offers_every_action() {
-    let (_tdb, w) = world().await;
+    let (app, w) = world().await;
     let me = w.integrateur();
     let page = w
         .get(&me, &format!("/decisions/campagnes/{}", w.campaign))
@@ -649,5 +647,5 @@ async fn the_open_board_page_offers_every_action() {
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert!(r.body.contains("Action impossible"), "{}", r.body);
-    _tdb.finish().await;
+    app.finish().await;
 }

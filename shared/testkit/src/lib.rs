@@ -10,6 +10,14 @@
 //!   database in a few hundred milliseconds and tests run in parallel.
 //! * `deploy/local/test.sh` wipes the cluster before a run and stops it after.
 
+mod app;
+mod browser;
+mod fixtures;
+
+pub use app::{Answer, Cast, TestApp, TestAppBuilder, Who, assets, cast};
+pub use browser::{Browser, Page};
+pub use fixtures::{count, tenant_with_units, text};
+
 use std::fs::File;
 use std::path::{Path, PathBuf};
 

@@ -8,9 +8,7 @@ use napoleon_gateway::{Access, route_table};
 use napoleon_identity::{ASSERTION_HEADER, AssertionSigner, RoleGrant};
 use napoleon_kernel::{AgentId, OrgUnitId, Role, TenantId};
 
-use crate::browser::Browser;
-use crate::login::LiveApp;
-use crate::support::TestApp;
+use napoleon_testkit::{Browser, TestApp};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_non_public_route_refuses_an_anonymous_request() {
@@ -131,13 +129,13 @@ async fn a_service_refuses_requests_without_a_valid_assertion() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_client_cannot_speak_for_the_gateway() {
-    let live = LiveApp::start().await;
+    let live = TestApp::live().await;
     let mut browser = Browser::new();
     live.login(&mut browser, "demo-claire.martin").await;
     // Claire forges an assertion for the Culture tenant, signed with the gateway's own key
     // even: the gateway drops whatever assertion header a client sends and signs its own.
     let culture = live.tenant_id("culture").await;
-    let forged = live.app.signer.sign(
+    let forged = live.signer.sign(
         napoleon_identity::Claims::new("intake", AgentId::new(), culture, vec![], "r"),
         chrono::Utc::now().timestamp(),
     );
@@ -168,7 +166,7 @@ async fn every_instance_picks_up_a_policy_change_at_its_next_decision() {
 
     let tdb = napoleon_testkit::TestDb::new().await.unwrap();
     let db = tdb.app_db().unwrap();
-    let tenant = crate::support::tenant_with_units(&db, "tenant-a", 1).await;
+    let tenant = napoleon_testkit::tenant_with_units(&db, "tenant-a", 1).await;
     let mut tx = db.tenant(tenant).await.unwrap();
     napoleon_authz::seed_default_policy(&mut tx).await.unwrap();
     tx.commit().await.unwrap();

@@ -6,7 +6,7 @@ use napoleon_db::journal;
 use napoleon_kernel::{OrgUnitKind, TenantSlug};
 use napoleon_testkit::TestDb;
 
-use crate::support::count;
+use napoleon_testkit::count;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn seeding_twice_creates_and_journals_nothing_the_second_time() {

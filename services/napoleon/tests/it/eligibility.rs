@@ -1,8 +1,8 @@
 //! `POST /api/v1/eligibility`: the HTTP twin of `napoleon rules check`, authenticated, with the
 //! tenant's own catalogue.
 
-use crate::browser::Browser;
-use crate::login::LiveApp;
+use napoleon_testkit::Browser;
+use napoleon_testkit::TestApp;
 
 const ONM_CASE: &str = r#"{"distinction":"ONM","grade":"chevalier","assessed_on":"2027-05-15",
  "candidate":{"birth_date":"1975-02-11","nationality":"FR","french_since":null,"deceased_on":null,
@@ -17,7 +17,7 @@ fn cli_verdict(case: &str) -> serde_json::Value {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_http_twin_answers_what_the_cli_answers() {
-    let live = LiveApp::start().await;
+    let live = TestApp::live().await;
     let (mut claire, csrf) = live.logged_in("demo-claire.martin").await;
     for case in [
         ONM_CASE.to_owned(),
@@ -36,7 +36,7 @@ async fn the_http_twin_answers_what_the_cli_answers() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_malformed_case_is_a_422_naming_the_field_in_french() {
-    let live = LiveApp::start().await;
+    let live = TestApp::live().await;
     let (mut claire, csrf) = live.logged_in("demo-claire.martin").await;
     let page = claire
         .post_json(
@@ -66,7 +66,7 @@ async fn a_malformed_case_is_a_422_naming_the_field_in_french() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn each_tenant_uses_its_own_catalogue() {
-    let live = LiveApp::start().await;
+    let live = TestApp::live().await;
     let arts_et_lettres = ONM_CASE.replace("\"ONM\"", "\"AL\"");
     let (mut lucie, csrf) = live.logged_in("demo-lucie.moreau").await;
     let culture = lucie
@@ -103,7 +103,7 @@ async fn each_tenant_uses_its_own_catalogue() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn only_authenticated_agents_with_the_permission_and_the_csrf_token() {
-    let live = LiveApp::start().await;
+    let live = TestApp::live().await;
     let mut anonymous = Browser::new();
     assert_eq!(
         anonymous
@@ -143,7 +143,7 @@ async fn only_authenticated_agents_with_the_permission_and_the_csrf_token() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_administrator_adds_distinctions_and_adjusts_the_catalogue_safely() {
-    let live = LiveApp::start().await;
+    let live = TestApp::live().await;
     let arts_et_lettres = ONM_CASE.replace("\"ONM\"", "\"AL\"");
     let (mut claire, claire_csrf) = live.logged_in("demo-claire.martin").await;
     let before = claire
@@ -242,7 +242,7 @@ async fn the_administrator_adds_distinctions_and_adjusts_the_catalogue_safely() 
     );
     let mut admin = live.admin().await;
     assert_eq!(
-        crate::support::count(
+        napoleon_testkit::count(
             &mut admin,
             "SELECT count(*) AS n FROM journal.events WHERE kind = 'catalogue.updated'"
         )

@@ -8,7 +8,7 @@ use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
 use napoleon_db::core;
 use napoleon_testkit::TestDb;
 
-use crate::support::{count, tenant_with_units};
+use napoleon_testkit::{count, tenant_with_units};
 
 #[derive(QueryableByName)]
 struct TableName {

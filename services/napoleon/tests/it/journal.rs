@@ -10,7 +10,7 @@ use napoleon_kernel::TenantId;
 use napoleon_testkit::TestDb;
 use serde_json::json;
 
-use crate::support::tenant_with_units;
+use napoleon_testkit::tenant_with_units;
 
 async fn append(db: &Db, tenant: TenantId, n: usize) {
     let mut tx = db.tenant(tenant).await.unwrap();

@@ -9,14 +9,14 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::browser::Browser;
-use crate::login::LiveApp;
-use crate::support::count;
+use napoleon_testkit::Browser;
+use napoleon_testkit::TestApp;
+use napoleon_testkit::count;
 
 const PAUL: &str = "demo-paul.bernard";
 
 /// What the demo rédacteur has on « Mes dossiers »: the id of his first draft.
-async fn first_draft(live: &LiveApp, browser: &mut Browser) -> String {
+async fn first_draft(live: &TestApp, browser: &mut Browser) -> String {
     let page = browser.get(&live.url("/intake/dossiers")).await;
     assert_eq!(page.status, 200, "{}", page.body);
     let start = page.body.find("/intake/dossiers/").unwrap() + "/intake/dossiers/".len();
@@ -24,9 +24,9 @@ async fn first_draft(live: &LiveApp, browser: &mut Browser) -> String {
 }
 
 /// The stored content of a dossier and the number of its journal events.
-async fn snapshot(live: &LiveApp, dossier: &str) -> (String, i64) {
+async fn snapshot(live: &TestApp, dossier: &str) -> (String, i64) {
     let mut conn = live.admin().await;
-    let content = crate::support::text(
+    let content = napoleon_testkit::text(
         &mut conn,
         &format!("SELECT content::text AS t FROM intake.dossiers WHERE id = '{dossier}'"),
     )
@@ -46,7 +46,7 @@ fn form(csrf: &str, hostile: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn hostile_forms_answer_a_french_422_quickly_while_other_routes_are_served() {
-    let live = LiveApp::with_activity().await;
+    let live = TestApp::live_with_activity().await;
     let (mut browser, csrf) = live.logged_in(PAUL).await;
     let draft = first_draft(&live, &mut browser).await;
     let before = snapshot(&live, &draft).await;
@@ -134,7 +134,7 @@ async fn hostile_forms_answer_a_french_422_quickly_while_other_routes_are_served
 
 #[tokio::test(flavor = "multi_thread")]
 async fn rows_beyond_the_maximum_are_refused_by_page_and_api_keeping_what_was_typed() {
-    let live = LiveApp::with_activity().await;
+    let live = TestApp::live_with_activity().await;
     let (mut browser, csrf) = live.logged_in(PAUL).await;
     let draft = first_draft(&live, &mut browser).await;
     let career = live.url(&format!("/intake/dossiers/{draft}/etape/2"));
@@ -255,7 +255,7 @@ fn host(base: &str) -> &str {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn bodies_over_their_route_limit_are_a_french_413() {
-    let live = LiveApp::with_limits(|l| {
+    let live = TestApp::live_with_limits(|l| {
         l.form_body_kib = 8;
         l.api_body_kib = 16;
     })
@@ -325,7 +325,7 @@ async fn bodies_over_their_route_limit_are_a_french_413() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_request_too_slow_is_a_french_408_and_a_head_too_slow_is_cut_off() {
-    let live = LiveApp::with_limits(|l| {
+    let live = TestApp::live_with_limits(|l| {
         l.request_timeout_seconds = 1;
         l.header_read_timeout_seconds = 1;
     })
@@ -376,7 +376,7 @@ async fn a_request_too_slow_is_a_french_408_and_a_head_too_slow_is_cut_off() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn too_many_requests_in_flight_are_a_french_429_with_retry_after() {
-    let live = LiveApp::with_limits(|l| {
+    let live = TestApp::live_with_limits(|l| {
         l.concurrent_per_client = 3;
         l.concurrent_per_session = 1;
         l.retry_after_seconds = 7;
@@ -430,7 +430,7 @@ async fn too_many_requests_in_flight_are_a_french_429_with_retry_after() {
 }
 
 /// A GET of `/` with or without the session: its status and `Retry-After`.
-async fn retry_after(live: &LiveApp, cookie: Option<&str>) -> (Option<String>, u16) {
+async fn retry_after(live: &TestApp, cookie: Option<&str>) -> (Option<String>, u16) {
     let client = openidconnect::reqwest::Client::new();
     let mut request = client.get(live.url("/")).header("accept", "text/html");
     if let Some(c) = cookie {

@@ -3,195 +3,8 @@
 
 use std::time::Duration;
 
-use axum::Router;
-use napoleon::demo;
 use napoleon_db::core;
-use napoleon_gateway::ProviderConfig;
-use napoleon_kernel::{Secret, TenantSlug};
-use napoleon_testkit::TestDb;
-
-use crate::browser::{Browser, Page};
-use crate::support::{TestApp, count};
-
-pub struct LiveApp {
-    pub base: String,
-    pub app: TestApp,
-}
-
-impl LiveApp {
-    pub async fn start() -> Self {
-        let (listener, base) = Self::bind().await;
-        Self::serve(listener, base, Vec::new()).await
-    }
-
-    /// As [`start`](Self::start), with what `napoleon demo` adds: an open campaign, dossiers
-    /// at every state and laureates in the registry.
-    pub async fn with_activity() -> Self {
-        Self::seed_activity(Self::start().await).await
-    }
-
-    /// As [`start`](Self::start), with limits other than the defaults.
-    pub async fn with_limits(set: impl FnOnce(&mut napoleon::config::LimitsConfig)) -> Self {
-        let (listener, base) = Self::bind().await;
-        let mut limits = napoleon::config::LimitsConfig::default();
-        set(&mut limits);
-        Self::serve_with(listener, base, Vec::new(), None, limits).await
-    }
-
-    async fn seed_activity(live: Self) -> Self {
-        let issuer = format!("{}{}", live.base, demo::DEV_IDP_PATH);
-        let ctx = napoleon_web::WebContext::new(
-            live.app.db.app_db().unwrap(),
-            napoleon::app::templates().unwrap(),
-            live.app.signer.verifier(),
-        );
-        napoleon::demo_activity::seed_activity(&ctx, &live.app.signer, &issuer)
-            .await
-            .unwrap();
-        live
-    }
-
-    /// As [`start`](Self::start), with short session lifetimes.
-    pub async fn with_sessions(idle: std::time::Duration, absolute: std::time::Duration) -> Self {
-        let (listener, base) = Self::bind().await;
-        Self::serve_with(
-            listener,
-            base,
-            Vec::new(),
-            Some((idle, absolute)),
-            napoleon::config::LimitsConfig::default(),
-        )
-        .await
-    }
-
-    /// Reserves the app's address first: providers need its callback URL before it serves.
-    pub async fn bind() -> (tokio::net::TcpListener, String) {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        (listener, base)
-    }
-
-    /// Serves the seeded app with the demo provider plus `providers`.
-    pub async fn serve(
-        listener: tokio::net::TcpListener,
-        base: String,
-        providers: Vec<ProviderConfig>,
-    ) -> Self {
-        Self::serve_with(
-            listener,
-            base,
-            providers,
-            None,
-            napoleon::config::LimitsConfig::default(),
-        )
-        .await
-    }
-
-    async fn serve_with(
-        listener: tokio::net::TcpListener,
-        base: String,
-        providers: Vec<ProviderConfig>,
-        session: Option<(std::time::Duration, std::time::Duration)>,
-        limits: napoleon::config::LimitsConfig,
-    ) -> Self {
-        let secret = demo::random_secret();
-        let idp = demo::dev_idp(&base, &secret);
-        let provider = ProviderConfig {
-            name: "demo".to_owned(),
-            label: "ProConnect (démonstration)".to_owned(),
-            issuer: idp.issuer.clone(),
-            client_id: demo::DEMO_CLIENT_ID.to_owned(),
-            client_secret: Secret::new(secret),
-            scopes: Vec::new(),
-        };
-        let mut builder = TestApp::builder()
-            .seeded()
-            .public_url(&base)
-            .with_provider(provider)
-            .with_operator(
-                // What `napoleon demo` configures.
-                napoleon::commands::demo_config(&napoleon::config::Config::default())
-                    .platform
-                    .operators
-                    .first()
-                    .map_or(demo::DEMO_OPERATOR, String::as_str),
-            );
-        for p in providers {
-            builder = builder.with_provider(p);
-        }
-        if let Some((idle, absolute)) = session {
-            builder = builder.session_lifetimes(idle, absolute);
-        }
-        let app = builder
-            .limits(|l| *l = limits)
-            .with_extra(
-                Router::new().nest(demo::DEV_IDP_PATH, napoleon_devidp::router(idp).unwrap()),
-            )
-            .build()
-            .await;
-        Self::spawn(listener, &app);
-        Self { base, app }
-    }
-
-    /// Serves the app as `napoleon serve` does (the server loop with its limits).
-    pub fn spawn(listener: tokio::net::TcpListener, app: &TestApp) {
-        let router = app.router.clone();
-        let limits = app.limits.server().unwrap();
-        tokio::spawn(napoleon_web::serve(
-            listener,
-            router,
-            limits,
-            std::future::pending(),
-        ));
-    }
-
-    /// Ends the test: the database's invariants (`TestDb::finish`).
-    pub async fn finish(self) {
-        self.app.finish().await;
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    /// A new browser logged in as `sub`, with its session's CSRF token.
-    pub async fn logged_in(&self, sub: &str) -> (Browser, String) {
-        let mut browser = Browser::new();
-        self.login(&mut browser, sub).await;
-        let csrf = browser.get(&self.url("/")).await.hidden("_csrf");
-        (browser, csrf)
-    }
-
-    /// Walks the provider's pages as `sub` and returns the gateway's answer to the callback.
-    pub async fn login(&self, browser: &mut Browser, sub: &str) -> Page {
-        let start = browser.get(&self.url("/connexion/demo")).await;
-        assert_eq!(start.status, 303, "{}", start.body);
-        let authorize = browser.get(&start.next()).await;
-        assert_eq!(authorize.status, 200, "{}", authorize.body);
-        let pending = authorize.hidden("pending");
-        let chosen = browser
-            .post(
-                &self.url("/dev-idp/authorize"),
-                &[("pending", pending.as_str()), ("sub", sub)],
-            )
-            .await;
-        assert_eq!(chosen.status, 303, "{}", chosen.body);
-        browser.get(&chosen.next()).await
-    }
-
-    pub async fn admin(&self) -> diesel_async::AsyncPgConnection {
-        TestDb::connect(&self.app.db.admin_url()).await.unwrap()
-    }
-
-    pub async fn tenant_id(&self, slug: &str) -> napoleon_kernel::TenantId {
-        let mut conn = TestDb::connect(&self.app.db.app_url()).await.unwrap();
-        core::find_tenant(&mut conn, &TenantSlug::parse(slug).unwrap())
-            .await
-            .unwrap()
-            .unwrap()
-            .id
-    }
-}
+use napoleon_testkit::{Browser, Page, TestApp, TestDb, count};
 
 const CLAIRE: &str = "demo-claire.martin";
 const PAUL: &str = "demo-paul.bernard";
@@ -202,7 +15,7 @@ const NINA: &str = "demo-nina.roux";
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_instructeur_logs_in_sees_tenant_and_unit_and_reaches_a_service() {
-    let live = LiveApp::start().await;
+    let live = TestApp::live().await;
     let mut browser = Browser::new();
     let before = browser.get(&live.url("/connexion/demo")).await;
     assert_eq!(before.status, 303);
@@ -267,7 +80,7 @@ async fn an_instructeur_logs_in_sees_tenant_and_unit_and_reaches_a_service() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn logout_ends_the_local_and_the_provider_sessions() {
-    let live = LiveApp::start().await;
+    let live = TestApp::live().await;
     let mut browser = Browser::new();
     live.login(&mut browser, CLAIRE).await;
     let home = browser.get(&live.url("/")).await;
@@ -301,7 +114,7 @@ async fn logout_ends_the_local_and_the_provider_sessions() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn state_changing_requests_need_the_csrf_token() {
-    let live = LiveApp::start().await;
+    let live = TestApp::live().await;
     let mut browser = Browser::new();
     live.login(&mut browser, CLAIRE).await;
     assert_eq!(
@@ -322,7 +135,7 @@ async fn state_changing_requests_need_the_csrf_token() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_session_id_fixed_before_login_is_worthless_after_it() {
-    let live = LiveApp::start().await;
+    let live = TestApp::live().await;
     let mut attacker = Browser::new();
     attacker.get(&live.url("/connexion/demo")).await;
     let planted = attacker.cookie(&live.base, "napoleon_session").unwrap();
@@ -346,7 +159,7 @@ async fn a_session_id_fixed_before_login_is_worthless_after_it() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_culture_agent_sees_only_culture() {
-    let live = LiveApp::start().await;
+    let live = TestApp::live().await;
     let mut browser = Browser::new();
     live.login(&mut browser, LUCIE).await;
     let home = browser.get(&live.url("/")).await;
@@ -372,7 +185,7 @@ async fn a_culture_agent_sees_only_culture() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_agent_without_membership_is_told_whom_to_ask_and_nothing_more() {
-    let live = LiveApp::start().await;
+    let live = TestApp::live().await;
     let mut browser = Browser::new();
     let callback = live.login(&mut browser, NINA).await;
     assert_eq!(callback.location.as_deref(), Some("/acces-non-accorde"));
@@ -394,7 +207,7 @@ async fn an_agent_without_membership_is_told_whom_to_ask_and_nothing_more() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_agent_of_two_tenants_picks_one_and_can_switch() {
-    let live = LiveApp::start().await;
+    let live = TestApp::live().await;
     let mut browser = Browser::new();
     let callback = live.login(&mut browser, MARC).await;
     assert_eq!(callback.location.as_deref(), Some("/choisir-ministere"));
@@ -429,17 +242,17 @@ async fn an_agent_of_two_tenants_picks_one_and_can_switch() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_login_below_the_tenants_acr_policy_gets_a_page_saying_why() {
-    let live = LiveApp::start().await;
+    let live = TestApp::live().await;
     let culture = live.tenant_id("culture").await;
     {
         // Tenant settings are the operators' (owner role): the application role cannot change them.
-        let mut app = TestDb::connect(&live.app.db.app_url()).await.unwrap();
+        let mut app = TestDb::connect(&live.db.app_url()).await.unwrap();
         assert!(
             core::set_required_acr(&mut app, culture, &["eidas2".to_owned()])
                 .await
                 .is_err()
         );
-        let mut owner = TestDb::connect(&live.app.db.owner_url()).await.unwrap();
+        let mut owner = TestDb::connect(&live.db.owner_url()).await.unwrap();
         core::set_required_acr(&mut owner, culture, &["eidas2".to_owned()])
             .await
             .unwrap();
@@ -475,7 +288,7 @@ async fn a_login_below_the_tenants_acr_policy_gets_a_page_saying_why() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_replayed_or_forged_callback_is_refused_and_stores_nothing() {
-    let live = LiveApp::start().await;
+    let live = TestApp::live().await;
     let mut browser = Browser::new();
     let start = browser.get(&live.url("/connexion/demo")).await;
     let authorize = browser.get(&start.next()).await;
@@ -506,7 +319,7 @@ async fn a_replayed_or_forged_callback_is_refused_and_stores_nothing() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_provider_error_is_shown_in_french_and_stores_nothing() {
-    let live = LiveApp::start().await;
+    let live = TestApp::live().await;
     let mut browser = Browser::new();
     let start = browser.get(&live.url("/connexion/demo")).await;
     let authorize = browser.get(&start.next()).await;
@@ -533,7 +346,7 @@ async fn a_provider_error_is_shown_in_french_and_stores_nothing() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_granted_role_applies_at_once_and_a_withdrawal_ends_the_holders_sessions() {
-    let live = LiveApp::start().await;
+    let live = TestApp::live().await;
     let mut paul = Browser::new();
     live.login(&mut paul, PAUL).await;
     assert_eq!(
@@ -615,7 +428,7 @@ async fn a_granted_role_applies_at_once_and_a_withdrawal_ends_the_holders_sessio
 
 #[tokio::test(flavor = "multi_thread")]
 async fn another_tenants_membership_id_is_not_found() {
-    let live = LiveApp::start().await;
+    let live = TestApp::live().await;
     let mut anne = Browser::new();
     live.login(&mut anne, ANNE).await;
     let members = anne.get(&live.url("/administration/membres")).await;
@@ -681,7 +494,7 @@ fn revoke_form_id(body: &str, email: &str, role: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_admission_rule_admits_an_agent_without_role_until_one_is_granted() {
-    let live = LiveApp::start().await;
+    let live = TestApp::live().await;
     // Admission rules are the operators' (an administrator could otherwise enrol another
     // ministry's agents): Anne, the Interior's administrator, cannot add one.
     let (mut anne, anne_csrf) = live.logged_in(ANNE).await;
@@ -768,7 +581,7 @@ async fn every_permissioned_route_answers_every_role_as_the_policy_says() {
     use napoleon_gateway::{Access, route_table};
     use napoleon_kernel::Role;
 
-    let live = LiveApp::start().await;
+    let live = TestApp::live().await;
     let interieur = live.tenant_id("interieur").await;
     let enforcer = default_enforcer(interieur).await.unwrap();
     let routes: Vec<(http::Method, &str, Permission)> = route_table()
@@ -779,7 +592,7 @@ async fn every_permissioned_route_answers_every_role_as_the_policy_says() {
         })
         .collect();
     assert!(!routes.is_empty());
-    let db = live.app.db.app_db().unwrap();
+    let db = live.db.app_db().unwrap();
     let email = napoleon_kernel::Email::parse("paul.bernard@interieur.gouv.fr").unwrap();
     let mut paul = Browser::new();
     live.login(&mut paul, PAUL).await;
@@ -828,7 +641,7 @@ async fn every_permissioned_route_answers_every_role_as_the_policy_says() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_administrator_adjusts_the_policy_and_it_applies_at_once() {
-    let live = LiveApp::start().await;
+    let live = TestApp::live().await;
     let mut marc = Browser::new();
     live.login(&mut marc, MARC).await;
     let picker = marc.get(&live.url("/choisir-ministere")).await;
@@ -914,7 +727,7 @@ async fn the_administrator_adjusts_the_policy_and_it_applies_at_once() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_operator_creates_a_tenant_and_sees_health_but_no_tenant_data() {
-    let live = LiveApp::start().await;
+    let live = TestApp::live().await;
     let mut olivier = Browser::new();
     let callback = live.login(&mut olivier, "demo-olivier.garnier").await;
     assert_eq!(callback.location.as_deref(), Some("/exploitation"));
@@ -1027,22 +840,23 @@ async fn an_operator_creates_a_tenant_and_sees_health_but_no_tenant_data() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_session_ends_after_its_idle_time() {
     // Ten minutes idle; the clock jumps instead of the test sleeping.
-    let live = LiveApp::with_sessions(Duration::from_secs(600), Duration::from_secs(86_400)).await;
+    let live =
+        TestApp::live_with_sessions(Duration::from_secs(600), Duration::from_secs(86_400)).await;
     let mut browser = Browser::new();
     live.login(&mut browser, CLAIRE).await;
     let logged_in = |page: Page| page.body.contains("Claire Martin");
     assert!(logged_in(browser.get(&live.url("/")).await));
-    live.app.clock.advance(chrono::Duration::seconds(400));
+    live.clock.advance(chrono::Duration::seconds(400));
     assert!(
         logged_in(browser.get(&live.url("/")).await),
         "activity extends the session"
     );
-    live.app.clock.advance(chrono::Duration::seconds(400));
+    live.clock.advance(chrono::Duration::seconds(400));
     assert!(
         logged_in(browser.get(&live.url("/")).await),
         "past the first idle limit, thanks to activity"
     );
-    live.app.clock.advance(chrono::Duration::seconds(700));
+    live.clock.advance(chrono::Duration::seconds(700));
     assert!(
         !logged_in(browser.get(&live.url("/")).await),
         "idle too long"
@@ -1054,7 +868,8 @@ async fn a_session_ends_after_its_idle_time() {
 async fn a_session_ends_at_its_absolute_lifetime_whatever_the_activity() {
     // Two hours at the most however active (one hour idle); the clock jumps instead of the
     // test sleeping.
-    let live = LiveApp::with_sessions(Duration::from_secs(3600), Duration::from_secs(7200)).await;
+    let live =
+        TestApp::live_with_sessions(Duration::from_secs(3600), Duration::from_secs(7200)).await;
     let mut browser = Browser::new();
     live.login(&mut browser, CLAIRE).await;
     for _ in 0..2 {
@@ -1065,10 +880,10 @@ async fn a_session_ends_at_its_absolute_lifetime_whatever_the_activity() {
                 .body
                 .contains("Claire Martin")
         );
-        live.app.clock.advance(chrono::Duration::minutes(50));
+        live.clock.advance(chrono::Duration::minutes(50));
     }
     // 130 minutes after login, 30 after the last request: only the absolute limit is past.
-    live.app.clock.advance(chrono::Duration::minutes(30));
+    live.clock.advance(chrono::Duration::minutes(30));
     let page = browser.get(&live.url("/")).await;
     assert!(
         !page.body.contains("Claire Martin"),
@@ -1079,9 +894,9 @@ async fn a_session_ends_at_its_absolute_lifetime_whatever_the_activity() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_administrator_of_a_prefecture_cannot_administer_the_ministry() {
-    let live = LiveApp::start().await;
+    let live = TestApp::live().await;
     let interieur = live.tenant_id("interieur").await;
-    let db = live.app.db.app_db().unwrap();
+    let db = live.db.app_db().unwrap();
     {
         let mut tx = db.tenant(interieur).await.unwrap();
         let units = core::list_org_units(&mut tx).await.unwrap();

@@ -10,7 +10,6 @@
 #![expect(unreachable_pub, reason = "test helpers")]
 
 mod access;
-mod browser;
 mod demo_seed;
 mod eligibility;
 mod isolation;
@@ -26,7 +25,6 @@ mod roles;
 mod rules_cli;
 mod schema;
 mod split;
-mod support;
 mod telemetry;
 mod walk;
 mod web;

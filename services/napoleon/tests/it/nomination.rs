@@ -2,259 +2,11 @@
 //! tenants: every transition, and the forbidden ones (wrong role → 403, wrong state → 409,
 //! another tenant → 404), each leaving the dossier and the journal untouched.
 
-use axum::Router;
-use axum::body::Body;
-use axum::http::{Method, Request};
-use napoleon::app;
-use napoleon_db::{core, identity};
-use napoleon_identity::{ASSERTION_HEADER, AssertionSigner, RoleGrant};
-use napoleon_kernel::{
-    AgentId, Email, OrgUnitId, OrgUnitKind, Personal, Role, TenantId, TenantSlug,
-};
-use napoleon_testkit::TestDb;
-use napoleon_web::WebContext;
+use axum::http::Method;
+use napoleon_identity::RoleGrant;
+use napoleon_kernel::{OrgUnitKind, Role};
+use napoleon_testkit::{Cast, TestApp, TestDb, cast, count};
 use serde_json::{Value, json};
-use tower::ServiceExt;
-
-use crate::support::count;
-
-/// The four services in process, without the gateway: requests carry assertions signed here,
-/// as the gateway would sign them.
-pub struct Slice {
-    pub db: TestDb,
-    pub ctx: WebContext,
-    pub signer: AssertionSigner,
-    /// The services' clock (system time until a test moves it).
-    pub clock: napoleon_kernel::ClockHand,
-    router: Router,
-}
-
-/// Someone acting: an agent with roles in a tenant.
-#[derive(Clone)]
-pub struct Who {
-    pub agent: AgentId,
-    pub tenant: TenantId,
-    pub roles: Vec<RoleGrant>,
-}
-
-pub struct Answer {
-    pub status: u16,
-    pub json: Value,
-}
-
-impl Slice {
-    pub async fn start() -> Self {
-        let db = TestDb::new().await.unwrap();
-        let (clock, hand) = napoleon_kernel::Clock::adjustable(chrono::Utc::now());
-        let app_db = db.app_db().unwrap().with_clock(clock);
-        napoleon::demo::seed(&app_db).await.unwrap();
-        let config = napoleon::config::Config::default();
-        let (signer, verifier) = app::assertion_keys(&config, app::ServiceName::All).unwrap();
-        let ctx = WebContext::new(app_db, app::templates().unwrap(), verifier);
-        let services = napoleon_intake::router(&ctx)
-            .merge(napoleon_instruction::router(&ctx))
-            .merge(napoleon_decisions::router(&ctx))
-            .merge(napoleon_promotion::router(&ctx));
-        // Through the edge, as every process serves them: refusals are rendered there.
-        let router = napoleon_web::edge_layers(
-            services,
-            ctx.templates.clone(),
-            &napoleon_web::EdgeConfig::default(),
-        );
-        Self {
-            db,
-            ctx,
-            signer,
-            clock: hand,
-            router,
-        }
-    }
-
-    /// Ends the test: the database's invariants (`TestDb::finish`).
-    pub async fn finish(self) {
-        self.db.finish().await;
-    }
-
-    pub async fn tenant(&self, slug: &str) -> TenantId {
-        let mut conn = self.ctx.db.platform().await.unwrap();
-        core::find_tenant(&mut conn, &TenantSlug::parse(slug).unwrap())
-            .await
-            .unwrap()
-            .unwrap()
-            .id
-    }
-
-    pub async fn unit(&self, tenant: TenantId, kind: OrgUnitKind, code: &str) -> OrgUnitId {
-        let mut tx = self.ctx.db.tenant(tenant).await.unwrap();
-        let units = core::list_org_units(&mut tx).await.unwrap();
-        tx.rollback().await;
-        units
-            .iter()
-            .find(|u| u.kind == kind && u.code.as_str() == code)
-            .unwrap()
-            .id
-    }
-
-    /// An agent (created as a login would) holding `role` at `unit`.
-    pub async fn who(&self, name: &str, tenant: TenantId, role: Role, unit: OrgUnitId) -> Who {
-        let mut conn = self.ctx.db.platform().await.unwrap();
-        let email = Email::parse(&format!("{name}@interieur.gouv.fr")).unwrap();
-        let (agent, _) = identity::upsert_agent(
-            &mut conn,
-            &identity::VerifiedClaims {
-                issuer: "https://test-idp",
-                subject: name,
-                email: &email,
-                given_name: &Personal::new(name.to_owned()),
-                usual_name: &Personal::new("Test".to_owned()),
-                idp_id: None,
-            },
-            self.ctx.db.clock().now(),
-        )
-        .await
-        .unwrap();
-        Who {
-            agent: agent.id,
-            tenant,
-            roles: vec![RoleGrant { role, unit }],
-        }
-    }
-
-    pub async fn call(&self, who: &Who, method: Method, path: &str, body: Value) -> Answer {
-        self.send(who, method, path, "application/json", body.to_string())
-            .await
-    }
-
-    /// A form POST (as a page sends it; CSRF is the gateway's, not the service's).
-    pub async fn form(&self, who: &Who, path: &str, pairs: &[(&str, &str)]) -> Answer {
-        let body: String = pairs
-            .iter()
-            .map(|(k, v)| format!("{k}={}", v.replace(' ', "+")))
-            .collect::<Vec<_>>()
-            .join("&");
-        self.send(
-            who,
-            Method::POST,
-            path,
-            "application/x-www-form-urlencoded",
-            body,
-        )
-        .await
-    }
-
-    /// Sends a request as `who`, with the assertion the gateway would sign; the answer's
-    /// JSON, or its text when it is a page.
-    async fn send(
-        &self,
-        who: &Who,
-        method: Method,
-        path: &str,
-        content_type: &str,
-        body: String,
-    ) -> Answer {
-        let service = path.trim_start_matches('/').split('/').next().unwrap();
-        // Pages need the header the gateway asserts; the API ignores it.
-        let assertion = self.signer.sign(
-            napoleon_identity::Claims::new(
-                service,
-                who.agent,
-                who.tenant,
-                who.roles.clone(),
-                "test",
-            )
-            .with_page(Some(napoleon_identity::LayoutUser {
-                name: "Agent de test".to_owned(),
-                tenant: Some("Ministère".to_owned()),
-                unit: None,
-                can_switch: false,
-                operator: false,
-                csrf: "jeton".to_owned(),
-            })),
-            self.ctx.db.clock().timestamp(),
-        );
-        let request = Request::builder()
-            .method(method)
-            .uri(path)
-            .header(ASSERTION_HEADER, assertion)
-            .header("content-type", content_type)
-            .body(Body::from(body))
-            .unwrap();
-        let response = self.router.clone().oneshot(request).await.unwrap();
-        let status = response.status().as_u16();
-        let bytes = axum::body::to_bytes(response.into_body(), 4 << 20)
-            .await
-            .unwrap();
-        Answer {
-            status,
-            json: serde_json::from_slice(&bytes)
-                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned())),
-        }
-    }
-
-    pub async fn post(&self, who: &Who, path: &str, body: Value) -> Answer {
-        self.call(who, Method::POST, path, body).await
-    }
-
-    /// The dossier's state and the tenant's whole journal length: what a refused request
-    /// must leave as it was.
-    pub async fn snapshot(&self, dossier: &str) -> (String, i64) {
-        let mut conn = TestDb::connect(&self.db.admin_url()).await.unwrap();
-        let state: Vec<String> = {
-            use diesel_async::RunQueryDsl;
-            #[derive(diesel::QueryableByName)]
-            struct S {
-                #[diesel(sql_type = diesel::sql_types::Text)]
-                state: String,
-            }
-            diesel::sql_query(format!(
-                "SELECT state FROM intake.dossiers WHERE id = '{dossier}'"
-            ))
-            .load::<S>(&mut conn)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|s| s.state)
-            .collect()
-        };
-        let events = count(&mut conn, "SELECT count(*) AS n FROM journal.events").await;
-        (state.concat(), events)
-    }
-}
-
-/// The cast of the walk, in the Interior ministry's demo tree.
-pub struct Cast {
-    pub tenant: TenantId,
-    pub admin: Who,
-    pub redacteur: Who,
-    pub instructeur: Who,
-    pub valideur: Who,
-    pub integrateur: Who,
-    pub bureau: OrgUnitId,
-    pub outsider: Who,
-}
-
-pub async fn cast(slice: &Slice) -> Cast {
-    let tenant = slice.tenant("interieur").await;
-    let ministry = slice.unit(tenant, OrgUnitKind::Ministere, "MI").await;
-    let rhone = slice
-        .unit(tenant, OrgUnitKind::PrefectureDepartement, "69")
-        .await;
-    let bureau = slice.unit(tenant, OrgUnitKind::Direction, "BCD").await;
-    let culture = slice.tenant("culture").await;
-    let bdh = slice.unit(culture, OrgUnitKind::Direction, "BDH").await;
-    Cast {
-        tenant,
-        admin: slice
-            .who("anne", tenant, Role::Administrateur, ministry)
-            .await,
-        redacteur: slice.who("paul", tenant, Role::Redacteur, rhone).await,
-        instructeur: slice.who("claire", tenant, Role::Instructeur, rhone).await,
-        valideur: slice.who("hugo", tenant, Role::Valideur, rhone).await,
-        integrateur: slice.who("sophie", tenant, Role::Integrateur, bureau).await,
-        bureau,
-        outsider: slice.who("lucie", culture, Role::Instructeur, bdh).await,
-    }
-}
 
 /// Today in Paris, as the services judge it.
 pub fn today() -> chrono::NaiveDate {
@@ -262,7 +14,7 @@ pub fn today() -> chrono::NaiveDate {
 }
 
 /// A campaign open today, for the Légion d'honneur, promoting on the next 14 July far enough.
-pub async fn open_campaign(slice: &Slice, cast: &Cast) -> String {
+pub async fn open_campaign(slice: &TestApp, cast: &Cast) -> String {
     use chrono::Datelike;
     let today = today();
     let promotion = chrono::NaiveDate::from_ymd_opt(today.year() + 1, 7, 14).unwrap();
@@ -299,7 +51,7 @@ pub fn eligible_content(name: &str, sex: &str) -> Value {
 
 /// A dossier submitted by the rédacteur; returns (id, number).
 pub async fn submitted(
-    slice: &Slice,
+    slice: &TestApp,
     cast: &Cast,
     campaign: &str,
     name: &str,
@@ -326,7 +78,7 @@ pub async fn submitted(
 }
 
 /// Takes, opines (instructeur) and transmits (valideur).
-pub async fn transmitted(slice: &Slice, cast: &Cast, id: &str) {
+pub async fn transmitted(slice: &TestApp, cast: &Cast, id: &str) {
     let path = |what: &str| format!("/instruction/api/v1/dossiers/{id}/{what}");
     assert_eq!(
         slice
@@ -354,7 +106,7 @@ pub async fn transmitted(slice: &Slice, cast: &Cast, id: &str) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_dossier_goes_from_draft_to_the_ministry() {
-    let slice = Slice::start().await;
+    let slice = TestApp::services().await;
     let cast = cast(&slice).await;
     let campaign = open_campaign(&slice, &cast).await;
 
@@ -518,7 +270,7 @@ fn regex_like_number(n: &str) -> bool {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn refused_transitions_change_nothing_and_journal_nothing() {
-    let slice = Slice::start().await;
+    let slice = TestApp::services().await;
     let cast = cast(&slice).await;
     let campaign = open_campaign(&slice, &cast).await;
     let (id, _) = submitted(&slice, &cast, &campaign, "Rousseau", "M").await;
@@ -615,7 +367,7 @@ async fn refused_transitions_change_nothing_and_journal_nothing() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn campaigns_are_for_administrators_and_checked() {
-    let slice = Slice::start().await;
+    let slice = TestApp::services().await;
     let cast = cast(&slice).await;
     let refused = slice
         .post(
@@ -659,7 +411,7 @@ async fn campaigns_are_for_administrators_and_checked() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_demo_activity_seeds_every_state_once() {
-    let slice = Slice::start().await;
+    let slice = TestApp::services().await;
     let signer = &slice.signer;
     let first = napoleon::demo_activity::seed_activity(&slice.ctx, signer, "http://demo/dev-idp")
         .await
@@ -695,7 +447,7 @@ async fn the_demo_activity_seeds_every_state_once() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_page_of_the_path_renders() {
-    let slice = Slice::start().await;
+    let slice = TestApp::services().await;
     let cast = cast(&slice).await;
     let campaign = open_campaign(&slice, &cast).await;
     let draft = slice
@@ -739,7 +491,7 @@ async fn every_page_of_the_path_renders() {
 /// request into the service, whose own `Path` extractor then saw one parameter too many (500).
 #[tokio::test(flavor = "multi_thread")]
 async fn a_service_page_with_path_parameters_renders_through_the_gateway() {
-    let live = crate::login::LiveApp::with_activity().await;
+    let live = TestApp::live_with_activity().await;
     let (mut paul, csrf) = live.logged_in("demo-paul.bernard").await;
     let list = paul.get(&live.url("/intake/dossiers")).await;
     assert_eq!(list.status, 200, "{}", list.body);
@@ -766,7 +518,7 @@ async fn a_service_page_with_path_parameters_renders_through_the_gateway() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn decisions_publication_registry_radar_and_proposal_through_the_api() {
-    let slice = Slice::start().await;
+    let slice = TestApp::services().await;
     let cast = cast(&slice).await;
     let campaign = open_campaign(&slice, &cast).await;
     let (woman, _) = submitted(&slice, &cast, &campaign, "Lambert", "F").await;
@@ -989,7 +741,7 @@ async fn decisions_publication_registry_radar_and_proposal_through_the_api() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn each_service_describes_its_api_in_openapi() {
-    let slice = Slice::start().await;
+    let slice = TestApp::services().await;
     let cast = cast(&slice).await;
     for (service, path) in [
         ("intake", "/intake/api/v1/dossiers/{id}/submit"),
@@ -1023,7 +775,7 @@ async fn each_service_describes_its_api_in_openapi() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn numbers_stay_unique_across_campaigns_and_scopes_hold() {
-    let slice = Slice::start().await;
+    let slice = TestApp::services().await;
     let cast = cast(&slice).await;
     // Two campaigns of the same distinction and promotion share the number sequence.
     let first = open_campaign(&slice, &cast).await;
@@ -1092,7 +844,7 @@ async fn numbers_stay_unique_across_campaigns_and_scopes_hold() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn nothing_is_transmitted_to_a_closed_list() {
-    let slice = Slice::start().await;
+    let slice = TestApp::services().await;
     let cast = cast(&slice).await;
     let campaign = open_campaign(&slice, &cast).await;
     let (early, _) = submitted(&slice, &cast, &campaign, "Lambert", "F").await;
@@ -1144,7 +896,7 @@ async fn nothing_is_transmitted_to_a_closed_list() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_step_sent_with_errors_keeps_everything_typed() {
-    let slice = Slice::start().await;
+    let slice = TestApp::services().await;
     let cast = cast(&slice).await;
     let campaign = open_campaign(&slice, &cast).await;
     let draft = slice
@@ -1197,7 +949,7 @@ async fn a_step_sent_with_errors_keeps_everything_typed() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn another_units_draft_is_a_404_at_every_door_and_changes_nothing() {
-    let slice = Slice::start().await;
+    let slice = TestApp::services().await;
     let cast = cast(&slice).await;
     let campaign = open_campaign(&slice, &cast).await;
     let created = slice
@@ -1264,7 +1016,7 @@ async fn another_units_draft_is_a_404_at_every_door_and_changes_nothing() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_filing_window_is_judged_on_the_date_in_paris_around_midnight() {
     use chrono::{NaiveDate, TimeZone, Utc};
-    let slice = Slice::start().await;
+    let slice = TestApp::services().await;
     let cast = cast(&slice).await;
     let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
     // Paris local time `h:m` on `date`, with the offset of that season, as a UTC instant.

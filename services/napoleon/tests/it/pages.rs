@@ -11,8 +11,8 @@ use diesel::sql_types::Uuid as SqlUuid;
 use diesel_async::RunQueryDsl;
 use napoleon_rules::dossier::DossierState;
 
-use crate::browser::Browser;
-use crate::login::LiveApp;
+use napoleon_testkit::Browser;
+use napoleon_testkit::TestApp;
 
 const PAUL: &str = "demo-paul.bernard";
 const ANNE: &str = "demo-anne.durand";
@@ -31,13 +31,13 @@ struct Id {
     id: uuid::Uuid,
 }
 
-async fn one_id(live: &LiveApp, sql: &str) -> String {
+async fn one_id(live: &TestApp, sql: &str) -> String {
     let mut admin = live.admin().await;
     let row: Id = diesel::sql_query(sql).get_result(&mut admin).await.unwrap();
     row.id.to_string()
 }
 
-async fn dossier_in(live: &LiveApp, state: DossierState) -> String {
+async fn dossier_in(live: &TestApp, state: DossierState) -> String {
     one_id(
         live,
         &format!(
@@ -95,9 +95,9 @@ fn settings() -> insta::Settings {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_template_has_a_snapshot_of_a_page_using_it() {
-    let live = LiveApp::with_activity().await;
+    let live = TestApp::live_with_activity().await;
     let mut pages: Vec<(&str, &str, String)> = Vec::new();
-    let mut keep = |name, template, page: crate::browser::Page, status: u16| {
+    let mut keep = |name, template, page: napoleon_testkit::Page, status: u16| {
         assert_eq!(page.status, status, "{name}: {}", page.body);
         pages.push((name, template, page.body));
     };

@@ -6,9 +6,9 @@ use napoleon_gateway::ProviderConfig;
 use napoleon_kernel::Secret;
 use napoleon_testkit::NodePeer;
 
-use crate::browser::{Browser, Page};
-use crate::login::LiveApp;
-use crate::support::count;
+use napoleon_testkit::TestApp;
+use napoleon_testkit::count;
+use napoleon_testkit::{Browser, Page};
 
 const CLIENT_SECRET: &str = "a-client-secret-of-more-than-32-characters";
 
@@ -178,9 +178,9 @@ pub async fn through_provider(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn login_page_logout_against_a_proconnect_like_provider() {
-    let (listener, base) = LiveApp::bind().await;
+    let (listener, base) = TestApp::bind().await;
     let (_peer, provider, _dir) = proconnect_like(&base).await;
-    let live = LiveApp::serve(listener, base, vec![provider]).await;
+    let live = TestApp::serve_live(listener, base, vec![provider]).await;
     let mut browser = Browser::new();
 
     let login_page = browser.get(&live.url("/connexion")).await;
@@ -263,8 +263,8 @@ async fn every_fault_of_a_provider_is_refused_and_nothing_is_stored() {
             scopes: Vec::new(),
         })
         .collect();
-    let (listener, base) = LiveApp::bind().await;
-    let live = LiveApp::serve(listener, base, providers).await;
+    let (listener, base) = TestApp::bind().await;
+    let live = TestApp::serve_live(listener, base, providers).await;
     let mut admin = live.admin().await;
 
     for fault in faults {
@@ -307,7 +307,7 @@ async fn every_fault_of_a_provider_is_refused_and_nothing_is_stored() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_unreachable_provider_gets_a_french_page_with_a_request_id() {
-    let (listener, base) = LiveApp::bind().await;
+    let (listener, base) = TestApp::bind().await;
     let provider = ProviderConfig {
         name: "down".to_owned(),
         label: "En panne".to_owned(),
@@ -316,7 +316,7 @@ async fn an_unreachable_provider_gets_a_french_page_with_a_request_id() {
         client_secret: Secret::new(CLIENT_SECRET.to_owned()),
         scopes: Vec::new(),
     };
-    let live = LiveApp::serve(listener, base, vec![provider]).await;
+    let live = TestApp::serve_live(listener, base, vec![provider]).await;
     let mut browser = Browser::new();
     let page = browser.get(&live.url("/connexion/down")).await;
     assert_eq!(page.status, 502);

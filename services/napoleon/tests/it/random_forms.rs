@@ -10,8 +10,8 @@ use axum::http::Method;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 
-use crate::browser::Browser;
-use crate::login::LiveApp;
+use napoleon_testkit::Browser;
+use napoleon_testkit::TestApp;
 
 /// A form route, the demo agent who may post there, and the paths to try (real ids and
 /// malformed or unknown ones).
@@ -49,9 +49,9 @@ fn expand(pattern: &str, holes: &[(&str, &[String])]) -> Vec<String> {
     paths
 }
 
-async fn list(live: &LiveApp, sql: &str) -> Vec<String> {
+async fn list(live: &TestApp, sql: &str) -> Vec<String> {
     let mut conn = live.admin().await;
-    let joined = crate::support::text(&mut conn, sql).await;
+    let joined = napoleon_testkit::text(&mut conn, sql).await;
     joined
         .split(',')
         .filter(|s| !s.is_empty())
@@ -59,7 +59,7 @@ async fn list(live: &LiveApp, sql: &str) -> Vec<String> {
         .collect()
 }
 
-async fn routes(live: &LiveApp) -> Vec<FormRoute> {
+async fn routes(live: &TestApp) -> Vec<FormRoute> {
     let dossiers = ids(&list(
         live,
         "SELECT coalesce(string_agg(id::text, ','), '') AS t FROM intake.dossiers",
@@ -297,7 +297,7 @@ fn body() -> impl Strategy<Value = Vec<(String, String)>> {
 
 /// A browser logged in as `sub`, with its CSRF token from the first page that carries one
 /// (an operator, an agent of several ministries and one without access land elsewhere).
-async fn session_of(live: &LiveApp, sub: &str) -> (Browser, String) {
+async fn session_of(live: &TestApp, sub: &str) -> (Browser, String) {
     let mut browser = Browser::new();
     live.login(&mut browser, sub).await;
     for page in [
@@ -317,7 +317,7 @@ async fn session_of(live: &LiveApp, sub: &str) -> (Browser, String) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn random_forms_on_every_form_route_never_break_the_server() {
-    let live = LiveApp::with_activity().await;
+    let live = TestApp::live_with_activity().await;
     let routes = routes(&live).await;
 
     // Every form route of the gateway's route table is covered (services' routes are listed

@@ -1,8 +1,8 @@
 //! One error model: every refusal keeps its French message, on a page and in the one
 //! problem+json shape, with a stable code.
 
-use crate::login::LiveApp;
-use crate::support::count;
+use napoleon_testkit::TestApp;
+use napoleon_testkit::count;
 
 const PAUL: &str = "demo-paul.bernard";
 
@@ -20,7 +20,7 @@ fn first_open_campaign(body: &str) -> (String, String) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn filing_into_a_closed_campaign_shows_its_window_on_the_page_and_in_the_api() {
-    let live = LiveApp::with_activity().await;
+    let live = TestApp::live_with_activity().await;
     let (mut paul, csrf) = live.logged_in(PAUL).await;
     let page = paul.get(&live.url("/intake/dossiers")).await;
     assert_eq!(page.status, 200, "{}", page.body);
@@ -70,7 +70,7 @@ async fn filing_into_a_closed_campaign_shows_its_window_on_the_page_and_in_the_a
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_form_without_a_campaign_names_the_field_and_files_nothing() {
-    let live = LiveApp::with_activity().await;
+    let live = TestApp::live_with_activity().await;
     let (mut paul, csrf) = live.logged_in(PAUL).await;
     let mut admin = live.admin().await;
     let dossiers = "SELECT count(*) AS n FROM intake.dossiers";
@@ -112,7 +112,8 @@ mod route_table {
     use napoleon_rules::{DistinctionCode, GradeCode};
     use serde_json::{Value, json};
 
-    use crate::nomination::{Answer, Slice, cast, open_campaign, submitted};
+    use crate::nomination::{open_campaign, submitted};
+    use napoleon_testkit::{Answer, TestApp, cast};
 
     /// The codes refusals may carry: the edge's own and every conflict's.
     fn known_code(code: &str) -> bool {
@@ -312,8 +313,8 @@ mod route_table {
     }
 
     async fn send(
-        slice: &Slice,
-        who: &crate::nomination::Who,
+        slice: &TestApp,
+        who: &napoleon_testkit::Who,
         method: &Method,
         path: &str,
         body: &Value,
@@ -339,13 +340,13 @@ mod route_table {
 
     #[tokio::test(flavor = "multi_thread")]
     async fn malformed_and_foreign_ids_are_the_same_404_on_every_route() {
-        let slice = Slice::start().await;
+        let slice = TestApp::services().await;
         let cast = cast(&slice).await;
         // Real objects of another ministry: a campaign, a submitted dossier, an award.
         let culture = cast.outsider.tenant;
         let culture_root = slice.unit(culture, OrgUnitKind::Ministere, "MC").await;
         let bdh = slice.unit(culture, OrgUnitKind::Direction, "BDH").await;
-        let culture_cast = crate::nomination::Cast {
+        let culture_cast = napoleon_testkit::Cast {
             tenant: culture,
             admin: slice
                 .who("camille", culture, Role::Administrateur, culture_root)
@@ -380,7 +381,7 @@ mod route_table {
             awards[0].to_string()
         };
         // Interior agents who may act on each route in their own ministry.
-        let who_for = |path: &str| -> crate::nomination::Who {
+        let who_for = |path: &str| -> napoleon_testkit::Who {
             if path.starts_with("/intake") {
                 cast.redacteur.clone()
             } else if path.starts_with("/instruction") {
@@ -427,7 +428,7 @@ mod route_table {
 
     #[tokio::test(flavor = "multi_thread")]
     async fn refusals_answer_the_one_shape_with_a_code_from_the_error_model() {
-        let slice = Slice::start().await;
+        let slice = TestApp::services().await;
         let cast = cast(&slice).await;
         let campaign = open_campaign(&slice, &cast).await;
         let (dossier, _) = submitted(&slice, &cast, &campaign, "Refus", "F").await;

@@ -11,8 +11,8 @@ use napoleon_identity::AssertionSigner;
 use napoleon_testkit::TestDb;
 use tokio::process::{Child, Command};
 
-use crate::browser::Browser;
 use crate::proconnect::{free_port, proconnect_like, providers_env, through_provider};
+use napoleon_testkit::Browser;
 
 pub struct Process {
     _child: Child,

@@ -21,8 +21,8 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
 use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 
-use crate::browser::Browser;
 use crate::proconnect::{free_port, proconnect_like, providers_env, through_provider};
+use napoleon_testkit::Browser;
 
 #[derive(Clone, Default)]
 struct Receiver {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use crate::login::LiveApp;
+use napoleon_testkit::TestApp;
 
 /// The whole walk, Chromium start-up included.
 const WALK_TIMEOUT: Duration = Duration::from_secs(300);
@@ -57,7 +57,7 @@ fn require_tools(root: &Path) {
 }
 
 /// Runs `walk.mjs` against the live app; panics with its output unless it succeeds.
-async fn walk(live: &LiveApp, test: &str) {
+async fn walk(live: &TestApp, test: &str) {
     let root = repo_root();
     require_tools(&root);
     let script = root.join("services/napoleon/tests/browser/walk.mjs");
@@ -100,7 +100,7 @@ async fn walk(live: &LiveApp, test: &str) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_demo_agents_walk_the_pages_accessibly_in_chromium() {
-    let live = LiveApp::with_activity().await;
+    let live = TestApp::live_with_activity().await;
     walk(&live, "demo_agents_walk").await;
     live.finish().await;
 }

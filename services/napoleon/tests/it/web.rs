@@ -8,7 +8,7 @@ use napoleon_db::{Db, build_pool};
 use napoleon_kernel::Secret;
 use napoleon_testkit::TestDb;
 
-use crate::support::{TestApp, assets};
+use napoleon_testkit::{TestApp, assets};
 
 const HTML: &str = "text/html,application/xhtml+xml";
 const JSON: &str = "application/json";
@@ -37,7 +37,8 @@ async fn home_page_is_a_french_dsfr_page_listing_the_ministries() {
     }
     assert!(!r.body.contains("<script>"), "no inline script (CSP)");
     let mut admin = TestDb::connect(&app.db.admin_url()).await.unwrap();
-    let tenants = crate::support::count(&mut admin, "SELECT count(*) AS n FROM core.tenants").await;
+    let tenants =
+        napoleon_testkit::count(&mut admin, "SELECT count(*) AS n FROM core.tenants").await;
     let cards = i64::try_from(r.body.matches("class=\"fr-card__title\"").count()).unwrap();
     assert_eq!(cards, tenants, "one card per tenant");
     app.finish().await;

@@ -1,15 +1,22 @@
 //! A scripted browser for login flows: real HTTP, no redirect following (each hop is
 //! checked), and a cookie jar per host:port.
+#![expect(
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "test harness: a failure fails the test"
+)]
 
 use std::collections::HashMap;
 
 use openidconnect::reqwest;
 
+#[derive(Debug)]
 pub struct Browser {
     http: reqwest::Client,
     jar: HashMap<String, HashMap<String, String>>,
 }
 
+#[derive(Debug)]
 pub struct Page {
     pub status: u16,
     pub location: Option<String>,
@@ -54,7 +61,14 @@ fn host_of(url: &str) -> String {
     url.split('/').nth(2).unwrap_or("").to_owned()
 }
 
+impl Default for Browser {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Browser {
+    /// A browser with an empty cookie jar, following no redirect by itself.
     pub fn new() -> Self {
         Self {
             http: reqwest::ClientBuilder::new()

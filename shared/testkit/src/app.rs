@@ -1,0 +1,653 @@
+//! One `TestApp` for every test: the real routers on a fresh database, in four modes.
+//!
+//! * **a process** (`TestApp::builder().service(…)`): the router `napoleon serve <service>`
+//!   builds, edge layers included, driven in process (`app.get`, `app.request`);
+//! * **live** (`TestApp::live()`, `live_with_activity()`…): the same, served on a socket with
+//!   the development identity provider, for a scripted [`Browser`] (`app.login`, `logged_in`);
+//! * **services** (`TestApp::services()`): the four services behind the edge without the
+//!   gateway; requests carry the assertion the gateway would sign for a [`Who`]
+//!   (`app.post(&who, …)`), and [`cast`] creates the demo cast with their roles;
+//! * **two tenants**: every mode seeded with the demo data has the Interior and Culture
+//!   ministries (`cast(&app).outsider` acts in the other one).
+//!
+//! The fourth shape, the platform split into processes, is `tests/it/split.rs`: real
+//! processes of the built binary on a [`TestDb`].
+//!
+//! Every test ends with [`TestApp::finish`] (the database's invariants, see [`TestDb::finish`]).
+#![expect(clippy::unwrap_used, reason = "test harness: a failure fails the test")]
+
+use std::path::PathBuf;
+
+use crate::{Browser, Page, TestDb, TestResponse, count, get, send};
+use axum::Router;
+use axum::body::Body;
+use http::Method;
+use http::Request;
+use napoleon::app::{self, ServiceName};
+use napoleon::demo;
+use napoleon_db::{Db, core, identity};
+use napoleon_gateway::ProviderConfig;
+use napoleon_identity::{ASSERTION_HEADER, RoleGrant};
+use napoleon_kernel::{
+    AgentId, Email, OrgUnitId, OrgUnitKind, Personal, Role, Secret, TenantId, TenantSlug,
+};
+use napoleon_web::{AssetsConfig, EdgeConfig, WebContext};
+use serde_json::Value;
+use tower::ServiceExt;
+
+/// The DSFR as `npm ci` installed it at the repository root.
+pub fn assets() -> AssetsConfig {
+    AssetsConfig {
+        dsfr_dist: PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../node_modules/@gouvfr/dsfr/dist"),
+    }
+}
+
+/// The real routers on their own fresh database (see the module's modes).
+pub struct TestApp {
+    pub db: TestDb,
+    pub router: Router,
+    /// What the handlers are given (its `db` is the application role's pool, on the clock).
+    pub ctx: WebContext,
+    /// Where a live app is served (`http://127.0.0.1:<port>`); empty in process.
+    pub base: String,
+    /// The key the gateway signs assertions with (tests forge or check assertions with it).
+    pub signer: napoleon_identity::AssertionSigner,
+    /// The limits it was built with (the server loop takes its part).
+    pub limits: napoleon::config::LimitsConfig,
+    /// The app's clock: it runs at the system's pace from the system's time until a test
+    /// moves it (`app.clock.advance(…)`), instead of sleeping.
+    pub clock: napoleon_kernel::ClockHand,
+}
+
+impl std::fmt::Debug for TestApp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestApp")
+            .field("db", &self.db)
+            .field("base", &self.base)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`TestApp`]: `TestApp::builder().seeded().build().await`.
+#[expect(missing_debug_implementations, reason = "holds routers")]
+pub struct TestAppBuilder {
+    service: ServiceName,
+    /// The four services without the gateway (assertions signed by the test).
+    services_only: bool,
+    seeded: bool,
+    tls: bool,
+    migrated: bool,
+    app_db: Option<Db>,
+    providers: Vec<napoleon_gateway::ProviderConfig>,
+    public_url: String,
+    extra: Option<Router>,
+    operators: Vec<String>,
+    session: Option<(std::time::Duration, std::time::Duration)>,
+    limits: napoleon::config::LimitsConfig,
+}
+
+impl TestApp {
+    pub fn builder() -> TestAppBuilder {
+        TestAppBuilder {
+            service: ServiceName::All,
+            services_only: false,
+            seeded: false,
+            tls: false,
+            migrated: true,
+            app_db: None,
+            providers: Vec::new(),
+            public_url: "http://127.0.0.1:8080".to_owned(),
+            extra: None,
+            operators: Vec::new(),
+            session: None,
+            limits: napoleon::config::LimitsConfig::default(),
+        }
+    }
+
+    /// Sends a request through the whole stack (edge layers included).
+    pub async fn request(&self, request: Request<Body>) -> TestResponse {
+        send(&self.router, request).await.unwrap()
+    }
+
+    /// A GET with an `Accept` header.
+    pub async fn get(&self, uri: &str, accept: &str) -> TestResponse {
+        self.request(get(uri, accept).unwrap()).await
+    }
+}
+
+impl TestApp {
+    /// Ends the test: the database's invariants (`TestDb::finish`).
+    pub async fn finish(self) {
+        self.db.finish().await;
+    }
+}
+
+impl TestAppBuilder {
+    /// The four services behind the edge, without the gateway: requests carry the assertion
+    /// the gateway would sign ([`TestApp::post`] as a [`Who`]).
+    pub fn services_only(mut self) -> Self {
+        self.services_only = true;
+        self
+    }
+
+    /// Serve only this service, as `napoleon serve <service>` does.
+    pub fn service(mut self, service: ServiceName) -> Self {
+        self.service = service;
+        self
+    }
+
+    /// Load the demo data.
+    pub fn seeded(mut self) -> Self {
+        self.seeded = true;
+        self
+    }
+
+    /// Served over TLS (HSTS on).
+    pub fn tls(mut self) -> Self {
+        self.tls = true;
+        self
+    }
+
+    /// A database without migrations.
+    pub fn unmigrated(mut self) -> Self {
+        self.migrated = false;
+        self
+    }
+
+    /// Serve from this pool instead of the test database's (e.g. an unreachable one).
+    pub fn with_app_db(mut self, db: Db) -> Self {
+        self.app_db = Some(db);
+        self
+    }
+
+    /// An identity provider the gateway offers.
+    pub fn with_provider(mut self, provider: napoleon_gateway::ProviderConfig) -> Self {
+        self.providers.push(provider);
+        self
+    }
+
+    /// The URL the platform is reached at (callback URLs derive from it).
+    pub fn public_url(mut self, url: &str) -> Self {
+        url.clone_into(&mut self.public_url);
+        self
+    }
+
+    /// Session lifetimes (idle, absolute), instead of the configured minutes and hours.
+    pub fn session_lifetimes(
+        mut self,
+        idle: std::time::Duration,
+        absolute: std::time::Duration,
+    ) -> Self {
+        self.session = Some((idle, absolute));
+        self
+    }
+
+    /// Platform operators' emails.
+    pub fn with_operator(mut self, email: &str) -> Self {
+        self.operators.push(email.to_owned());
+        self
+    }
+
+    /// Limits other than the configured defaults.
+    pub fn limits(mut self, set: impl FnOnce(&mut napoleon::config::LimitsConfig)) -> Self {
+        set(&mut self.limits);
+        self
+    }
+
+    /// A router merged at the top (e.g. the development identity provider).
+    pub fn with_extra(mut self, router: Router) -> Self {
+        self.extra = Some(router);
+        self
+    }
+
+    pub async fn build(self) -> TestApp {
+        let db = if self.migrated {
+            TestDb::new().await
+        } else {
+            TestDb::unmigrated().await
+        }
+        .unwrap();
+        let (clock, hand) = napoleon_kernel::Clock::adjustable(chrono::Utc::now());
+        let app_db = match self.app_db {
+            Some(pool) => pool,
+            None => db.app_db().unwrap(),
+        }
+        .with_clock(clock);
+        if self.seeded {
+            napoleon::demo::seed(&app_db).await.unwrap();
+        }
+        let mut config = napoleon::config::Config::default();
+        config.server.public_url.clone_from(&self.public_url);
+        config.platform.operators.clone_from(&self.operators);
+        config.limits = self.limits.clone();
+        let (signer, verifier) = app::assertion_keys(&config, ServiceName::All).unwrap();
+        let ctx = WebContext::new(app_db, app::templates().unwrap(), verifier);
+        let session = self.session;
+        let browser_facing = matches!(self.service, ServiceName::All | ServiceName::Gateway);
+        let gateway = browser_facing.then(|| {
+            let mut gateway = app::gateway_config(
+                &config,
+                ServiceName::All,
+                &ctx,
+                signer.clone(),
+                self.providers.clone(),
+            )
+            .unwrap();
+            if let Some((idle, absolute)) = session {
+                gateway.session.idle = idle;
+                gateway.session.absolute = absolute;
+            }
+            gateway
+        });
+        let router = if self.services_only {
+            let services = napoleon_intake::router(&ctx)
+                .merge(napoleon_instruction::router(&ctx))
+                .merge(napoleon_decisions::router(&ctx))
+                .merge(napoleon_promotion::router(&ctx));
+            // Through the edge, as every process serves them: refusals are rendered there.
+            napoleon_web::edge_layers(services, ctx.templates.clone(), &EdgeConfig::default())
+        } else {
+            app::router(
+                self.service,
+                &ctx,
+                &assets(),
+                &EdgeConfig {
+                    tls: self.tls,
+                    limits: config.limits.edge(browser_facing).unwrap(),
+                },
+                gateway,
+                self.extra,
+            )
+        };
+        TestApp {
+            db,
+            router,
+            ctx,
+            base: String::new(),
+            signer,
+            limits: self.limits,
+            clock: hand,
+        }
+    }
+}
+
+// Live mode -------------------------------------------------------------------------------
+
+impl TestApp {
+    /// Served on a socket, seeded, with the development identity provider.
+    pub async fn live() -> Self {
+        let (listener, base) = Self::bind().await;
+        Self::serve_live(listener, base, Vec::new()).await
+    }
+
+    /// As [`live`](Self::live), with what `napoleon demo` adds: an open campaign, dossiers
+    /// at every state and laureates in the registry.
+    pub async fn live_with_activity() -> Self {
+        Self::seed_activity(Self::live().await).await
+    }
+
+    /// As [`live`](Self::live), with limits other than the defaults.
+    pub async fn live_with_limits(set: impl FnOnce(&mut napoleon::config::LimitsConfig)) -> Self {
+        let (listener, base) = Self::bind().await;
+        let mut limits = napoleon::config::LimitsConfig::default();
+        set(&mut limits);
+        Self::serve_with(listener, base, Vec::new(), None, limits).await
+    }
+
+    async fn seed_activity(live: Self) -> Self {
+        let issuer = format!("{}{}", live.base, demo::DEV_IDP_PATH);
+        let ctx = napoleon_web::WebContext::new(
+            live.db.app_db().unwrap(),
+            napoleon::app::templates().unwrap(),
+            live.signer.verifier(),
+        );
+        napoleon::demo_activity::seed_activity(&ctx, &live.signer, &issuer)
+            .await
+            .unwrap();
+        live
+    }
+
+    /// As [`live`](Self::live), with short session lifetimes.
+    pub async fn live_with_sessions(
+        idle: std::time::Duration,
+        absolute: std::time::Duration,
+    ) -> Self {
+        let (listener, base) = Self::bind().await;
+        Self::serve_with(
+            listener,
+            base,
+            Vec::new(),
+            Some((idle, absolute)),
+            napoleon::config::LimitsConfig::default(),
+        )
+        .await
+    }
+
+    /// Reserves the app's address first: providers need its callback URL before it serves.
+    pub async fn bind() -> (tokio::net::TcpListener, String) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        (listener, base)
+    }
+
+    /// Serves the seeded app with the demo provider plus `providers`.
+    pub async fn serve_live(
+        listener: tokio::net::TcpListener,
+        base: String,
+        providers: Vec<ProviderConfig>,
+    ) -> Self {
+        Self::serve_with(
+            listener,
+            base,
+            providers,
+            None,
+            napoleon::config::LimitsConfig::default(),
+        )
+        .await
+    }
+
+    async fn serve_with(
+        listener: tokio::net::TcpListener,
+        base: String,
+        providers: Vec<ProviderConfig>,
+        session: Option<(std::time::Duration, std::time::Duration)>,
+        limits: napoleon::config::LimitsConfig,
+    ) -> Self {
+        let secret = demo::random_secret();
+        let idp = demo::dev_idp(&base, &secret);
+        let provider = ProviderConfig {
+            name: "demo".to_owned(),
+            label: "ProConnect (démonstration)".to_owned(),
+            issuer: idp.issuer.clone(),
+            client_id: demo::DEMO_CLIENT_ID.to_owned(),
+            client_secret: Secret::new(secret),
+            scopes: Vec::new(),
+        };
+        let mut builder = TestApp::builder()
+            .seeded()
+            .public_url(&base)
+            .with_provider(provider)
+            .with_operator(
+                // What `napoleon demo` configures.
+                napoleon::commands::demo_config(&napoleon::config::Config::default())
+                    .platform
+                    .operators
+                    .first()
+                    .map_or(demo::DEMO_OPERATOR, String::as_str),
+            );
+        for p in providers {
+            builder = builder.with_provider(p);
+        }
+        if let Some((idle, absolute)) = session {
+            builder = builder.session_lifetimes(idle, absolute);
+        }
+        let app = builder
+            .limits(|l| *l = limits)
+            .with_extra(
+                Router::new().nest(demo::DEV_IDP_PATH, napoleon_devidp::router(idp).unwrap()),
+            )
+            .build()
+            .await;
+        Self::spawn(listener, &app);
+        Self { base, ..app }
+    }
+
+    /// Serves the app as `napoleon serve` does (the server loop with its limits).
+    pub fn spawn(listener: tokio::net::TcpListener, app: &TestApp) {
+        let router = app.router.clone();
+        let limits = app.limits.server().unwrap();
+        tokio::spawn(napoleon_web::serve(
+            listener,
+            router,
+            limits,
+            std::future::pending(),
+        ));
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A new browser logged in as `sub`, with its session's CSRF token.
+    pub async fn logged_in(&self, sub: &str) -> (Browser, String) {
+        let mut browser = Browser::new();
+        self.login(&mut browser, sub).await;
+        let csrf = browser.get(&self.url("/")).await.hidden("_csrf");
+        (browser, csrf)
+    }
+
+    /// Walks the provider's pages as `sub` and returns the gateway's answer to the callback.
+    pub async fn login(&self, browser: &mut Browser, sub: &str) -> Page {
+        let start = browser.get(&self.url("/connexion/demo")).await;
+        assert_eq!(start.status, 303, "{}", start.body);
+        let authorize = browser.get(&start.next()).await;
+        assert_eq!(authorize.status, 200, "{}", authorize.body);
+        let pending = authorize.hidden("pending");
+        let chosen = browser
+            .post(
+                &self.url("/dev-idp/authorize"),
+                &[("pending", pending.as_str()), ("sub", sub)],
+            )
+            .await;
+        assert_eq!(chosen.status, 303, "{}", chosen.body);
+        browser.get(&chosen.next()).await
+    }
+
+    pub async fn admin(&self) -> diesel_async::AsyncPgConnection {
+        TestDb::connect(&self.db.admin_url()).await.unwrap()
+    }
+
+    pub async fn tenant_id(&self, slug: &str) -> napoleon_kernel::TenantId {
+        let mut conn = TestDb::connect(&self.db.app_url()).await.unwrap();
+        core::find_tenant(&mut conn, &TenantSlug::parse(slug).unwrap())
+            .await
+            .unwrap()
+            .unwrap()
+            .id
+    }
+}
+
+// Services mode ---------------------------------------------------------------------------
+
+/// Someone acting: an agent with roles in a tenant.
+#[derive(Debug, Clone)]
+pub struct Who {
+    pub agent: AgentId,
+    pub tenant: TenantId,
+    pub roles: Vec<RoleGrant>,
+}
+
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub json: Value,
+}
+
+impl TestApp {
+    /// The four services without the gateway, seeded with the demo ministries.
+    pub async fn services() -> Self {
+        Self::builder().services_only().seeded().build().await
+    }
+
+    pub async fn tenant(&self, slug: &str) -> TenantId {
+        let mut conn = self.ctx.db.platform().await.unwrap();
+        core::find_tenant(&mut conn, &TenantSlug::parse(slug).unwrap())
+            .await
+            .unwrap()
+            .unwrap()
+            .id
+    }
+
+    pub async fn unit(&self, tenant: TenantId, kind: OrgUnitKind, code: &str) -> OrgUnitId {
+        let mut tx = self.ctx.db.tenant(tenant).await.unwrap();
+        let units = core::list_org_units(&mut tx).await.unwrap();
+        tx.rollback().await;
+        units
+            .iter()
+            .find(|u| u.kind == kind && u.code.as_str() == code)
+            .unwrap()
+            .id
+    }
+
+    /// An agent (created as a login would) holding `role` at `unit`.
+    pub async fn who(&self, name: &str, tenant: TenantId, role: Role, unit: OrgUnitId) -> Who {
+        let mut conn = self.ctx.db.platform().await.unwrap();
+        let email = Email::parse(&format!("{name}@interieur.gouv.fr")).unwrap();
+        let (agent, _) = identity::upsert_agent(
+            &mut conn,
+            &identity::VerifiedClaims {
+                issuer: "https://test-idp",
+                subject: name,
+                email: &email,
+                given_name: &Personal::new(name.to_owned()),
+                usual_name: &Personal::new("Test".to_owned()),
+                idp_id: None,
+            },
+            self.ctx.db.clock().now(),
+        )
+        .await
+        .unwrap();
+        Who {
+            agent: agent.id,
+            tenant,
+            roles: vec![RoleGrant { role, unit }],
+        }
+    }
+
+    pub async fn call(&self, who: &Who, method: Method, path: &str, body: Value) -> Answer {
+        self.send(who, method, path, "application/json", body.to_string())
+            .await
+    }
+
+    /// A form POST (as a page sends it; CSRF is the gateway's, not the service's).
+    pub async fn form(&self, who: &Who, path: &str, pairs: &[(&str, &str)]) -> Answer {
+        let body: String = pairs
+            .iter()
+            .map(|(k, v)| format!("{k}={}", v.replace(' ', "+")))
+            .collect::<Vec<_>>()
+            .join("&");
+        self.send(
+            who,
+            Method::POST,
+            path,
+            "application/x-www-form-urlencoded",
+            body,
+        )
+        .await
+    }
+
+    /// Sends a request as `who`, with the assertion the gateway would sign; the answer's
+    /// JSON, or its text when it is a page.
+    async fn send(
+        &self,
+        who: &Who,
+        method: Method,
+        path: &str,
+        content_type: &str,
+        body: String,
+    ) -> Answer {
+        let service = path.trim_start_matches('/').split('/').next().unwrap();
+        // Pages need the header the gateway asserts; the API ignores it.
+        let assertion = self.signer.sign(
+            napoleon_identity::Claims::new(
+                service,
+                who.agent,
+                who.tenant,
+                who.roles.clone(),
+                "test",
+            )
+            .with_page(Some(napoleon_identity::LayoutUser {
+                name: "Agent de test".to_owned(),
+                tenant: Some("Ministère".to_owned()),
+                unit: None,
+                can_switch: false,
+                operator: false,
+                csrf: "jeton".to_owned(),
+            })),
+            self.ctx.db.clock().timestamp(),
+        );
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(ASSERTION_HEADER, assertion)
+            .header("content-type", content_type)
+            .body(Body::from(body))
+            .unwrap();
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status().as_u16();
+        let bytes = axum::body::to_bytes(response.into_body(), 4 << 20)
+            .await
+            .unwrap();
+        Answer {
+            status,
+            json: serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned())),
+        }
+    }
+
+    pub async fn post(&self, who: &Who, path: &str, body: Value) -> Answer {
+        self.call(who, Method::POST, path, body).await
+    }
+
+    /// The dossier's state and the tenant's whole journal length: what a refused request
+    /// must leave as it was.
+    pub async fn snapshot(&self, dossier: &str) -> (String, i64) {
+        let mut conn = TestDb::connect(&self.db.admin_url()).await.unwrap();
+        let state: Vec<String> = {
+            use diesel_async::RunQueryDsl;
+            #[derive(diesel::QueryableByName)]
+            struct S {
+                #[diesel(sql_type = diesel::sql_types::Text)]
+                state: String,
+            }
+            diesel::sql_query(format!(
+                "SELECT state FROM intake.dossiers WHERE id = '{dossier}'"
+            ))
+            .load::<S>(&mut conn)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|s| s.state)
+            .collect()
+        };
+        let events = count(&mut conn, "SELECT count(*) AS n FROM journal.events").await;
+        (state.concat(), events)
+    }
+}
+
+/// The cast of the walk, in the Interior ministry's demo tree.
+#[derive(Debug)]
+pub struct Cast {
+    pub tenant: TenantId,
+    pub admin: Who,
+    pub redacteur: Who,
+    pub instructeur: Who,
+    pub valideur: Who,
+    pub integrateur: Who,
+    pub bureau: OrgUnitId,
+    pub outsider: Who,
+}
+
+pub async fn cast(slice: &TestApp) -> Cast {
+    let tenant = slice.tenant("interieur").await;
+    let ministry = slice.unit(tenant, OrgUnitKind::Ministere, "MI").await;
+    let rhone = slice
+        .unit(tenant, OrgUnitKind::PrefectureDepartement, "69")
+        .await;
+    let bureau = slice.unit(tenant, OrgUnitKind::Direction, "BCD").await;
+    let culture = slice.tenant("culture").await;
+    let bdh = slice.unit(culture, OrgUnitKind::Direction, "BDH").await;
+    Cast {
+        tenant,
+        admin: slice
+            .who("anne", tenant, Role::Administrateur, ministry)
+            .await,
+        redacteur: slice.who("paul", tenant, Role::Redacteur, rhone).await,
+        instructeur: slice.who("claire", tenant, Role::Instructeur, rhone).await,
+        valideur: slice.who("hugo", tenant, Role::Valideur, rhone).await,
+        integrateur: slice.who("sophie", tenant, Role::Integrateur, bureau).await,
+        bureau,
+        outsider: slice.who("lucie", culture, Role::Instructeur, bdh).await,
+    }
+}
