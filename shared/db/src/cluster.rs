@@ -249,11 +249,25 @@ impl LocalCluster {
             return Ok(());
         };
         let dir = self.dir.to_string_lossy().into_owned();
-        run(
-            "chown",
-            Command::new("chown").args(["-R", &format!("{user}:{user}"), &dir]),
-        )
-        .await?;
+        // The directory and what root wrote in it (credentials), not the data directory:
+        // initdb made it as the user already, and a running server creates and removes files
+        // there, which a recursive chown racing with it trips over.
+        let owner = format!("{user}:{user}");
+        run("chown", Command::new("chown").args([&owner, &dir])).await?;
+        let mut others = Vec::new();
+        for entry in std::fs::read_dir(&self.dir).map_err(io_err(&self.dir))? {
+            let path = entry.map_err(io_err(&self.dir))?.path();
+            if path != self.pgdata() {
+                others.push(path.to_string_lossy().into_owned());
+            }
+        }
+        if !others.is_empty() {
+            run(
+                "chown",
+                Command::new("chown").args(["-R", &owner]).args(&others),
+            )
+            .await?;
+        }
         let reachable = Command::new("runuser")
             .args(["-u", user, "--", "test", "-w", &dir])
             .status()

@@ -10,11 +10,15 @@
 //!   database in a few hundred milliseconds and tests run in parallel.
 //! * `deploy/local/test.sh` wipes the cluster before a run and stops it after.
 
+pub mod agents;
 mod app;
 mod browser;
 mod fixtures;
 
-pub use app::{Answer, Cast, TestApp, TestAppBuilder, Who, assets, cast};
+pub use app::{
+    Answer, Cast, TestApp, TestAppBuilder, Who, assets, cast, eligible_content, open_campaign,
+    submitted, today, transmitted,
+};
 pub use browser::{Browser, Page};
 pub use fixtures::{count, tenant_with_units, text};
 

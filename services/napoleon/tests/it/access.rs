@@ -8,6 +8,7 @@ use napoleon_gateway::{Access, route_table};
 use napoleon_identity::{ASSERTION_HEADER, AssertionSigner, RoleGrant};
 use napoleon_kernel::{AgentId, OrgUnitId, Role, TenantId};
 
+use napoleon_testkit::agents::CLAIRE;
 use napoleon_testkit::{Browser, TestApp};
 
 #[tokio::test(flavor = "multi_thread")]
@@ -131,7 +132,7 @@ async fn a_service_refuses_requests_without_a_valid_assertion() {
 async fn a_client_cannot_speak_for_the_gateway() {
     let live = TestApp::live().await;
     let mut browser = Browser::new();
-    live.login(&mut browser, "demo-claire.martin").await;
+    live.login(&mut browser, CLAIRE).await;
     // Claire forges an assertion for the Culture tenant, signed with the gateway's own key
     // even: the gateway drops whatever assertion header a client sends and signs its own.
     let culture = live.tenant_id("culture").await;

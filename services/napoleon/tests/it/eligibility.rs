@@ -3,6 +3,7 @@
 
 use napoleon_testkit::Browser;
 use napoleon_testkit::TestApp;
+use napoleon_testkit::agents::{ANNE, CLAIRE, LUCIE};
 
 const ONM_CASE: &str = r#"{"distinction":"ONM","grade":"chevalier","assessed_on":"2027-05-15",
  "candidate":{"birth_date":"1975-02-11","nationality":"FR","french_since":null,"deceased_on":null,
@@ -18,7 +19,7 @@ fn cli_verdict(case: &str) -> serde_json::Value {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_http_twin_answers_what_the_cli_answers() {
     let live = TestApp::live().await;
-    let (mut claire, csrf) = live.logged_in("demo-claire.martin").await;
+    let (mut claire, csrf) = live.logged_in(CLAIRE).await;
     for case in [
         ONM_CASE.to_owned(),
         ONM_CASE.replace("2010-09-01", "2020-09-01"),
@@ -37,7 +38,7 @@ async fn the_http_twin_answers_what_the_cli_answers() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_malformed_case_is_a_422_naming_the_field_in_french() {
     let live = TestApp::live().await;
-    let (mut claire, csrf) = live.logged_in("demo-claire.martin").await;
+    let (mut claire, csrf) = live.logged_in(CLAIRE).await;
     let page = claire
         .post_json(
             &live.url("/api/v1/eligibility"),
@@ -68,7 +69,7 @@ async fn a_malformed_case_is_a_422_naming_the_field_in_french() {
 async fn each_tenant_uses_its_own_catalogue() {
     let live = TestApp::live().await;
     let arts_et_lettres = ONM_CASE.replace("\"ONM\"", "\"AL\"");
-    let (mut lucie, csrf) = live.logged_in("demo-lucie.moreau").await;
+    let (mut lucie, csrf) = live.logged_in(LUCIE).await;
     let culture = lucie
         .post_json(
             &live.url("/api/v1/eligibility"),
@@ -81,7 +82,7 @@ async fn each_tenant_uses_its_own_catalogue() {
         "Arts et Lettres is in Culture's catalogue: {}",
         culture.body
     );
-    let (mut claire, csrf) = live.logged_in("demo-claire.martin").await;
+    let (mut claire, csrf) = live.logged_in(CLAIRE).await;
     let interieur = claire
         .post_json(
             &live.url("/api/v1/eligibility"),
@@ -112,7 +113,7 @@ async fn only_authenticated_agents_with_the_permission_and_the_csrf_token() {
             .status,
         401
     );
-    let (mut anne, csrf) = live.logged_in("demo-anne.durand").await;
+    let (mut anne, csrf) = live.logged_in(ANNE).await;
     let refused = anne
         .post_json(&live.url("/api/v1/eligibility"), ONM_CASE, Some(&csrf))
         .await;
@@ -129,7 +130,7 @@ async fn only_authenticated_agents_with_the_permission_and_the_csrf_token() {
         )
         .await;
     assert_eq!(refused.status, 403);
-    let (mut claire, _) = live.logged_in("demo-claire.martin").await;
+    let (mut claire, _) = live.logged_in(CLAIRE).await;
     assert_eq!(
         claire
             .post_json(&live.url("/api/v1/eligibility"), ONM_CASE, None)
@@ -145,7 +146,7 @@ async fn only_authenticated_agents_with_the_permission_and_the_csrf_token() {
 async fn the_administrator_adds_distinctions_and_adjusts_the_catalogue_safely() {
     let live = TestApp::live().await;
     let arts_et_lettres = ONM_CASE.replace("\"ONM\"", "\"AL\"");
-    let (mut claire, claire_csrf) = live.logged_in("demo-claire.martin").await;
+    let (mut claire, claire_csrf) = live.logged_in(CLAIRE).await;
     let before = claire
         .post_json(
             &live.url("/api/v1/eligibility"),
@@ -155,7 +156,7 @@ async fn the_administrator_adds_distinctions_and_adjusts_the_catalogue_safely() 
         .await;
     assert_eq!(before.status, 422);
 
-    let (mut anne, csrf) = live.logged_in("demo-anne.durand").await;
+    let (mut anne, csrf) = live.logged_in(ANNE).await;
     let page = anne.get(&live.url("/administration/catalogue")).await;
     assert_eq!(page.status, 200);
     assert!(

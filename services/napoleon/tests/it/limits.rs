@@ -11,9 +11,8 @@ use tokio::net::TcpStream;
 
 use napoleon_testkit::Browser;
 use napoleon_testkit::TestApp;
+use napoleon_testkit::agents::PAUL;
 use napoleon_testkit::count;
-
-const PAUL: &str = "demo-paul.bernard";
 
 /// What the demo rédacteur has on « Mes dossiers »: the id of his first draft.
 async fn first_draft(live: &TestApp, browser: &mut Browser) -> String {

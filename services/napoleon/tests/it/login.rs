@@ -4,14 +4,8 @@
 use std::time::Duration;
 
 use napoleon_db::core;
+use napoleon_testkit::agents::{ANNE, CLAIRE, LUCIE, MARC, NINA, OLIVIER, PAUL};
 use napoleon_testkit::{Browser, Page, TestApp, TestDb, count};
-
-const CLAIRE: &str = "demo-claire.martin";
-const PAUL: &str = "demo-paul.bernard";
-const ANNE: &str = "demo-anne.durand";
-const LUCIE: &str = "demo-lucie.moreau";
-const MARC: &str = "demo-marc.fournier";
-const NINA: &str = "demo-nina.roux";
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_instructeur_logs_in_sees_tenant_and_unit_and_reaches_a_service() {
@@ -511,7 +505,7 @@ async fn an_admission_rule_admits_an_agent_without_role_until_one_is_granted() {
         .await;
     assert_eq!(refused.status, 403);
     let mut olivier = Browser::new();
-    live.login(&mut olivier, "demo-olivier.garnier").await;
+    live.login(&mut olivier, OLIVIER).await;
     let csrf = olivier
         .get(&live.url("/exploitation"))
         .await
@@ -729,7 +723,7 @@ async fn the_administrator_adjusts_the_policy_and_it_applies_at_once() {
 async fn an_operator_creates_a_tenant_and_sees_health_but_no_tenant_data() {
     let live = TestApp::live().await;
     let mut olivier = Browser::new();
-    let callback = live.login(&mut olivier, "demo-olivier.garnier").await;
+    let callback = live.login(&mut olivier, OLIVIER).await;
     assert_eq!(callback.location.as_deref(), Some("/exploitation"));
     let page = olivier.get(&live.url("/exploitation")).await;
     assert_eq!(page.status, 200);

@@ -5,104 +5,11 @@
 use axum::http::Method;
 use napoleon_identity::RoleGrant;
 use napoleon_kernel::{OrgUnitKind, Role};
-use napoleon_testkit::{Cast, TestApp, TestDb, cast, count};
-use serde_json::{Value, json};
-
-/// Today in Paris, as the services judge it.
-pub fn today() -> chrono::NaiveDate {
-    napoleon_kernel::Clock::system().today()
-}
-
-/// A campaign open today, for the Légion d'honneur, promoting on the next 14 July far enough.
-pub async fn open_campaign(slice: &TestApp, cast: &Cast) -> String {
-    use chrono::Datelike;
-    let today = today();
-    let promotion = chrono::NaiveDate::from_ymd_opt(today.year() + 1, 7, 14).unwrap();
-    let answer = slice
-        .post(
-            &cast.admin,
-            "/intake/api/v1/campaigns",
-            json!({
-                "distinction": "LH",
-                "promotion_date": promotion.to_string(),
-                "opens_on": (today - chrono::Duration::days(1)).to_string(),
-                "closes_on": (today + chrono::Duration::days(30)).to_string(),
-                "bureau_unit_id": cast.bureau.to_string(),
-                "contingents": {"chevalier": "2"},
-            }),
-        )
-        .await;
-    assert_eq!(answer.status, 201, "{}", answer.json);
-    answer.json["id"].as_str().unwrap().to_owned()
-}
-
-/// A complete, eligible nomination for LH chevalier.
-pub fn eligible_content(name: &str, sex: &str) -> Value {
-    json!({
-        "candidate": {"birth_name": name, "usual_name": "", "given_names": "Jeanne", "sex": sex,
-            "birth_date": "1960-05-04", "birth_place": "Lyon", "nationality": "FR",
-            "french_since": "", "residence_department": "69"},
-        "career": [{"from": "1982-09-01", "to": "", "kind": "public", "position": "Ingénieure territoriale"}],
-        "distinctions": [{"distinction": "ONM", "grade": "chevalier", "decreed_on": "2010-05-14", "received_on": "2010-09-01"}],
-        "motifs": "Quarante ans de service public au bénéfice des habitants du Rhône.",
-        "criminal_record_issued_on": (today() - chrono::Duration::days(5)).to_string(),
-    })
-}
-
-/// A dossier submitted by the rédacteur; returns (id, number).
-pub async fn submitted(
-    slice: &TestApp,
-    cast: &Cast,
-    campaign: &str,
-    name: &str,
-    sex: &str,
-) -> (String, String) {
-    let created = slice
-        .post(
-            &cast.redacteur,
-            "/intake/api/v1/dossiers",
-            json!({"campaign_id": campaign, "content": eligible_content(name, sex)}),
-        )
-        .await;
-    assert_eq!(created.status, 201, "{}", created.json);
-    let id = created.json["id"].as_str().unwrap().to_owned();
-    let submitted = slice
-        .post(
-            &cast.redacteur,
-            &format!("/intake/api/v1/dossiers/{id}/submit"),
-            json!({}),
-        )
-        .await;
-    assert_eq!(submitted.status, 200, "{}", submitted.json);
-    (id, submitted.json["number"].as_str().unwrap().to_owned())
-}
-
-/// Takes, opines (instructeur) and transmits (valideur).
-pub async fn transmitted(slice: &TestApp, cast: &Cast, id: &str) {
-    let path = |what: &str| format!("/instruction/api/v1/dossiers/{id}/{what}");
-    assert_eq!(
-        slice
-            .post(&cast.instructeur, &path("take"), json!({}))
-            .await
-            .status,
-        204
-    );
-    let opinion = slice
-        .post(
-            &cast.instructeur,
-            &path("opinion"),
-            json!({"verdict": "favorable", "motivation": "Très favorable."}),
-        )
-        .await;
-    assert_eq!(opinion.status, 204, "{}", opinion.json);
-    assert_eq!(
-        slice
-            .post(&cast.valideur, &path("transmit"), json!({}))
-            .await
-            .status,
-        204
-    );
-}
+use napoleon_testkit::agents::PAUL;
+use napoleon_testkit::{
+    TestApp, TestDb, cast, count, eligible_content, open_campaign, submitted, today, transmitted,
+};
+use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_dossier_goes_from_draft_to_the_ministry() {
@@ -492,7 +399,7 @@ async fn every_page_of_the_path_renders() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_service_page_with_path_parameters_renders_through_the_gateway() {
     let live = TestApp::live_with_activity().await;
-    let (mut paul, csrf) = live.logged_in("demo-paul.bernard").await;
+    let (mut paul, csrf) = live.logged_in(PAUL).await;
     let list = paul.get(&live.url("/intake/dossiers")).await;
     assert_eq!(list.status, 200, "{}", list.body);
     let campaign = list

@@ -13,14 +13,7 @@ use napoleon_rules::dossier::DossierState;
 
 use napoleon_testkit::Browser;
 use napoleon_testkit::TestApp;
-
-const PAUL: &str = "demo-paul.bernard";
-const ANNE: &str = "demo-anne.durand";
-const CLAIRE: &str = "demo-claire.martin";
-const SOPHIE: &str = "demo-sophie.petit";
-const OLIVIER: &str = "demo-olivier.garnier";
-const MARC: &str = "demo-marc.fournier";
-const NINA: &str = "demo-nina.roux";
+use napoleon_testkit::agents::{ANNE, CLAIRE, MARC, NINA, OLIVIER, PAUL, SOPHIE};
 
 /// Templates rendered only inside others (a step's fields), and the layout every page uses.
 const PARTIALS: [&str; 3] = ["intake/field", "intake/select", "layout"];

@@ -12,6 +12,7 @@ use proptest::test_runner::{Config, TestCaseError, TestRunner};
 
 use napoleon_testkit::Browser;
 use napoleon_testkit::TestApp;
+use napoleon_testkit::agents::{ANNE, CLAIRE, HUGO, LUCIE, MARC, OLIVIER, PAUL, SOPHIE};
 
 /// A form route, the demo agent who may post there, and the paths to try (real ids and
 /// malformed or unknown ones).
@@ -20,15 +21,6 @@ struct FormRoute {
     agent: &'static str,
     paths: Vec<String>,
 }
-
-const PAUL: &str = "demo-paul.bernard";
-const ANNE: &str = "demo-anne.durand";
-const CLAIRE: &str = "demo-claire.martin";
-const HUGO: &str = "demo-hugo.leroy";
-const SOPHIE: &str = "demo-sophie.petit";
-const OLIVIER: &str = "demo-olivier.garnier";
-const MARC: &str = "demo-marc.fournier";
-const LUCIE: &str = "demo-lucie.moreau";
 
 /// The ids a path may carry: each real one, another random uuid, and garbage.
 fn ids(real: &[String]) -> Vec<String> {

@@ -2,9 +2,8 @@
 //! problem+json shape, with a stable code.
 
 use napoleon_testkit::TestApp;
+use napoleon_testkit::agents::PAUL;
 use napoleon_testkit::count;
-
-const PAUL: &str = "demo-paul.bernard";
 
 /// The first campaign offered on the dossiers page: its id and label.
 fn first_open_campaign(body: &str) -> (String, String) {
@@ -112,8 +111,7 @@ mod route_table {
     use napoleon_rules::{DistinctionCode, GradeCode};
     use serde_json::{Value, json};
 
-    use crate::nomination::{open_campaign, submitted};
-    use napoleon_testkit::{Answer, TestApp, cast};
+    use napoleon_testkit::{Answer, TestApp, cast, open_campaign, submitted};
 
     /// The codes refusals may carry: the edge's own and every conflict's.
     fn known_code(code: &str) -> bool {
