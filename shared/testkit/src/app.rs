@@ -10,8 +10,8 @@
 //! * **two tenants**: every mode seeded with the demo data has the Interior and Culture
 //!   ministries (`cast(&app).outsider` acts in the other one).
 //!
-//! The fourth shape, the platform split into processes, is `tests/it/split.rs`: real
-//! processes of the built binary on a [`TestDb`].
+//! The platform split into processes is [`crate::Process`]: the built binary serving one
+//! service per process on a [`TestDb`] (`tests/it/split.rs`, `tests/it/telemetry.rs`).
 //!
 //! Every test ends with [`TestApp::finish`] (the database's invariants, see [`TestDb::finish`]).
 #![expect(clippy::unwrap_used, reason = "test harness: a failure fails the test")]

@@ -14,6 +14,7 @@ pub mod agents;
 mod app;
 mod browser;
 mod fixtures;
+mod process;
 
 pub use app::{
     Answer, Cast, TestApp, TestAppBuilder, Who, assets, cast, eligible_content, open_campaign,
@@ -21,6 +22,7 @@ pub use app::{
 };
 pub use browser::{Browser, Page};
 pub use fixtures::{count, tenant_with_units, text};
+pub use process::Process;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};

@@ -397,7 +397,8 @@ async fn too_many_requests_in_flight_are_a_french_429_with_retry_after() {
     };
     // One request of the session is in flight: a second one of the same session waits.
     let held = open(&live.base, &slow(true)).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (retry, status) = probe_until(&live, Some(&cookie), 429).await;
+    assert_eq!((status, retry.as_deref()), (429, Some("7")));
     let page = browser.get(&live.url("/")).await;
     assert_eq!(page.status, 429, "{}", page.body);
     assert!(
@@ -405,27 +406,41 @@ async fn too_many_requests_in_flight_are_a_french_429_with_retry_after() {
         "{}",
         page.body
     );
-    let (retry, _) = retry_after(&live, Some(&cookie)).await;
-    assert_eq!(retry.as_deref(), Some("7"));
-    // Other clients of the address still pass, up to the per-client figure.
+    // Other clients of the address pass up to the per-client figure: with three requests of
+    // this address in flight, a fourth does not...
     let second = open(&live.base, &slow(false)).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let (_, status) = retry_after(&live, None).await;
-    assert_eq!(status, 200, "the third request from this address fits");
     let third = open(&live.base, &slow(false)).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let (retry, status) = retry_after(&live, None).await;
+    let (retry, status) = probe_until(&live, None, 429).await;
     assert_eq!(
         (status, retry.as_deref()),
         (429, Some("7")),
         "the fourth does not"
     );
-    // Requests that end (here: clients gone) give their place back.
-    drop((held, second, third));
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // ...and with two, a third does: requests that end (here: clients gone) give their place
+    // back.
+    drop(third);
+    let (_, status) = probe_until(&live, None, 200).await;
+    assert_eq!(status, 200, "the third request from this address fits");
+    drop((held, second));
+    let (_, status) = probe_until(&live, Some(&cookie), 200).await;
+    assert_eq!(status, 200, "the session's place is given back");
     let page = browser.get(&live.url("/")).await;
     assert_eq!(page.status, 200, "{}", page.body);
     live.finish().await;
+}
+
+/// Probes `/` until it answers `status`, within ten seconds: the server admits a slow request
+/// as soon as it has read its head, and releases it as soon as its client is gone, but the
+/// test cannot see either moment. A bounded wait on the outcome, never a fixed sleep.
+async fn probe_until(live: &TestApp, cookie: Option<&str>, status: u16) -> (Option<String>, u16) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let answer = retry_after(live, cookie).await;
+        if answer.1 == status || Instant::now() > deadline {
+            return answer;
+        }
+        tokio::task::yield_now().await;
+    }
 }
 
 /// A GET of `/` with or without the session: its status and `Retry-After`.

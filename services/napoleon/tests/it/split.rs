@@ -4,59 +4,21 @@
 //! instructor's queue through the other: sessions live in PostgreSQL and
 //! services keep no local state.
 
-use std::time::Duration;
-
 use base64::Engine as _;
 use napoleon_identity::AssertionSigner;
-use napoleon_testkit::TestDb;
-use tokio::process::{Child, Command};
+use napoleon_testkit::{Process, TestDb};
 
 use crate::proconnect::{free_port, proconnect_like, providers_env, through_provider};
 use napoleon_testkit::Browser;
 
-pub struct Process {
-    _child: Child,
-    pub base: String,
-}
-
+/// `napoleon serve <service>` on a free port, ready (the harness's split-process mode).
 async fn serve(service: &str, db: &TestDb, env: &[(&str, String)]) -> Process {
     start(service, db, env, free_port()).await
 }
 
-/// Starts `napoleon serve <service>` on `port` and waits until it is ready. `env` is applied
-/// last, so it may override the defaults set here (e.g. turn OTLP export back on).
+/// [`Process::start`] of this crate's binary.
 pub async fn start(service: &str, db: &TestDb, env: &[(&str, String)], port: u16) -> Process {
-    let base = format!("http://127.0.0.1:{port}");
-    let dsfr = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../node_modules/@gouvfr/dsfr/dist");
-    let mut command = Command::new(env!("CARGO_BIN_EXE_napoleon"));
-    command
-        .args(["serve", service])
-        .env_remove("NAPOLEON_CONFIG")
-        .env("NAPOLEON__DATABASE__URL", db.app_url().expose())
-        .env("NAPOLEON__DATABASE__POOL_SIZE", "2")
-        .env("NAPOLEON__SERVER__BIND", format!("127.0.0.1:{port}"))
-        .env("NAPOLEON__WEB__DSFR_DIST", dsfr)
-        .env("NAPOLEON__LOG__FILTER", "warn")
-        .env("OTEL_SDK_DISABLED", "true")
-        .kill_on_drop(true);
-    for (key, value) in env {
-        command.env(key, value);
-    }
-    let child = command.spawn().unwrap();
-    let client = openidconnect::reqwest::Client::new();
-    for _ in 0..120 {
-        if let Ok(r) = client.get(format!("{base}/readyz")).send().await
-            && r.status().as_u16() == 200
-        {
-            return Process {
-                _child: child,
-                base,
-            };
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-    panic!("napoleon serve {service} did not become ready");
+    Process::start(env!("CARGO_BIN_EXE_napoleon"), service, db, env, port).await
 }
 
 #[tokio::test(flavor = "multi_thread")]

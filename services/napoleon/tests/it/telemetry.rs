@@ -28,6 +28,8 @@ use napoleon_testkit::Browser;
 struct Receiver {
     traces: Arc<Mutex<Vec<ExportTraceServiceRequest>>>,
     metrics: Arc<Mutex<Vec<ExportMetricsServiceRequest>>>,
+    /// Woken at every export, so the test waits for deliveries, not for time.
+    arrived: Arc<tokio::sync::Notify>,
 }
 
 #[tonic::async_trait]
@@ -37,6 +39,7 @@ impl TraceService for Receiver {
         request: tonic::Request<ExportTraceServiceRequest>,
     ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
         self.traces.lock().unwrap().push(request.into_inner());
+        self.arrived.notify_one();
         Ok(tonic::Response::new(ExportTraceServiceResponse {
             partial_success: None,
         }))
@@ -50,6 +53,7 @@ impl MetricsService for Receiver {
         request: tonic::Request<ExportMetricsServiceRequest>,
     ) -> Result<tonic::Response<ExportMetricsServiceResponse>, tonic::Status> {
         self.metrics.lock().unwrap().push(request.into_inner());
+        self.arrived.notify_one();
         Ok(tonic::Response::new(ExportMetricsServiceResponse {
             partial_success: None,
         }))
@@ -110,9 +114,10 @@ async fn spans_and_metrics_reach_an_otlp_receiver_without_personal_data() {
     assert_eq!(status, 200);
     let tenant = identity["tenant"].as_str().unwrap().to_owned();
 
-    // Wait for the batch exporters.
+    // Wait for the batch exporters: each delivery wakes the test, within fifteen seconds.
     let mut found = false;
-    for _ in 0..60 {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while tokio::time::Instant::now() < deadline {
         let traces = receiver.traces.lock().unwrap().clone();
         let metrics = receiver.metrics.lock().unwrap().clone();
         let spans: Vec<_> = traces
@@ -196,7 +201,7 @@ async fn spans_and_metrics_reach_an_otlp_receiver_without_personal_data() {
             found = true;
             break;
         }
-        tokio::time::sleep(Duration::from_millis(250)).await;
+        let _woken = tokio::time::timeout_at(deadline, receiver.arrived.notified()).await;
     }
     if !found {
         let traces = receiver.traces.lock().unwrap().clone();

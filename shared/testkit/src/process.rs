@@ -1,0 +1,65 @@
+//! The split-process mode of the harness: the built `napoleon` binary serving one service per
+//! process on a [`TestDb`], as a deployment runs it.
+#![expect(
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "test harness: a failure fails the test"
+)]
+
+use std::time::Duration;
+
+use tokio::process::{Child, Command};
+
+use crate::TestDb;
+
+/// A running `napoleon serve <service>`, killed when dropped.
+#[derive(Debug)]
+pub struct Process {
+    _child: Child,
+    pub base: String,
+}
+
+impl Process {
+    /// Starts `binary serve <service>` (the test crate's `env!("CARGO_BIN_EXE_napoleon")`) on
+    /// `port` and waits until it is ready, within thirty seconds. `env` is applied last, so it may
+    /// override the defaults set here (e.g. turn OTLP export back on).
+    pub async fn start(
+        binary: &str,
+        service: &str,
+        db: &TestDb,
+        env: &[(&str, String)],
+        port: u16,
+    ) -> Process {
+        let base = format!("http://127.0.0.1:{port}");
+        let dsfr = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../node_modules/@gouvfr/dsfr/dist");
+        let mut command = Command::new(binary);
+        command
+            .args(["serve", service])
+            .env_remove("NAPOLEON_CONFIG")
+            .env("NAPOLEON__DATABASE__URL", db.app_url().expose())
+            .env("NAPOLEON__DATABASE__POOL_SIZE", "2")
+            .env("NAPOLEON__SERVER__BIND", format!("127.0.0.1:{port}"))
+            .env("NAPOLEON__WEB__DSFR_DIST", dsfr)
+            .env("NAPOLEON__LOG__FILTER", "warn")
+            .env("OTEL_SDK_DISABLED", "true")
+            .kill_on_drop(true);
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let child = command.spawn().unwrap();
+        let client = openidconnect::reqwest::Client::new();
+        for _ in 0..120 {
+            if let Ok(r) = client.get(format!("{base}/readyz")).send().await
+                && r.status().as_u16() == 200
+            {
+                return Process {
+                    _child: child,
+                    base,
+                };
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        panic!("napoleon serve {service} did not become ready");
+    }
+}
