@@ -490,6 +490,50 @@ impl TestApp {
             .id
     }
 
+    /// A new agent holding `role` at `unit` (in the unit's tenant), named after the role.
+    pub async fn as_(&self, role: Role, unit: OrgUnitId) -> Who {
+        #[derive(diesel::QueryableByName)]
+        struct Tenant {
+            #[diesel(sql_type = diesel::sql_types::Uuid)]
+            tenant_id: uuid::Uuid,
+        }
+        use diesel_async::RunQueryDsl;
+        let mut admin = TestDb::connect(&self.db.admin_url()).await.unwrap();
+        let row: Tenant = diesel::sql_query("SELECT tenant_id FROM core.org_units WHERE id = $1")
+            .bind::<diesel::sql_types::Uuid, _>(unit.as_uuid())
+            .get_result(&mut admin)
+            .await
+            .unwrap();
+        let name = format!("{}-{}", role.as_str(), AgentId::new());
+        self.who(&name, TenantId::from_uuid(row.tenant_id), role, unit)
+            .await
+    }
+
+    /// `POST /intake/api/v1/dossiers/{id}/submit` as `who`.
+    pub async fn submit(&self, who: &Who, id: &str) -> Answer {
+        let path = format!("/intake/api/v1/dossiers/{id}/submit");
+        self.post(who, &path, serde_json::json!({})).await
+    }
+
+    /// `POST /instruction/api/v1/dossiers/{id}/take` as `who`.
+    pub async fn take(&self, who: &Who, id: &str) -> Answer {
+        let path = format!("/instruction/api/v1/dossiers/{id}/take");
+        self.post(who, &path, serde_json::json!({})).await
+    }
+
+    /// `POST /instruction/api/v1/dossiers/{id}/opinion` as `who`.
+    pub async fn opine(&self, who: &Who, id: &str, verdict: &str, motivation: &str) -> Answer {
+        let path = format!("/instruction/api/v1/dossiers/{id}/opinion");
+        let body = serde_json::json!({"verdict": verdict, "motivation": motivation});
+        self.post(who, &path, body).await
+    }
+
+    /// `POST /instruction/api/v1/dossiers/{id}/transmit` as `who`.
+    pub async fn transmit(&self, who: &Who, id: &str) -> Answer {
+        let path = format!("/instruction/api/v1/dossiers/{id}/transmit");
+        self.post(who, &path, serde_json::json!({})).await
+    }
+
     /// An agent (created as a login would) holding `role` at `unit`.
     pub async fn who(&self, name: &str, tenant: TenantId, role: Role, unit: OrgUnitId) -> Who {
         let mut conn = self.ctx.db.platform().await.unwrap();
@@ -712,40 +756,17 @@ pub async fn submitted(
         .await;
     assert_eq!(created.status, 201, "{}", created.json);
     let id = created.json["id"].as_str().unwrap().to_owned();
-    let submitted = slice
-        .post(
-            &cast.redacteur,
-            &format!("/intake/api/v1/dossiers/{id}/submit"),
-            json!({}),
-        )
-        .await;
+    let submitted = slice.submit(&cast.redacteur, &id).await;
     assert_eq!(submitted.status, 200, "{}", submitted.json);
     (id, submitted.json["number"].as_str().unwrap().to_owned())
 }
 
 /// Takes, opines (instructeur) and transmits (valideur).
-pub async fn transmitted(slice: &TestApp, cast: &Cast, id: &str) {
-    let path = |what: &str| format!("/instruction/api/v1/dossiers/{id}/{what}");
-    assert_eq!(
-        slice
-            .post(&cast.instructeur, &path("take"), json!({}))
-            .await
-            .status,
-        204
-    );
-    let opinion = slice
-        .post(
-            &cast.instructeur,
-            &path("opinion"),
-            json!({"verdict": "favorable", "motivation": "Très favorable."}),
-        )
+pub async fn transmitted(app: &TestApp, cast: &Cast, id: &str) {
+    assert_eq!(app.take(&cast.instructeur, id).await.status, 204);
+    let opinion = app
+        .opine(&cast.instructeur, id, "favorable", "Très favorable.")
         .await;
     assert_eq!(opinion.status, 204, "{}", opinion.json);
-    assert_eq!(
-        slice
-            .post(&cast.valideur, &path("transmit"), json!({}))
-            .await
-            .status,
-        204
-    );
+    assert_eq!(app.transmit(&cast.valideur, id).await.status, 204);
 }

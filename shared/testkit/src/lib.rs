@@ -260,10 +260,10 @@ impl TestDb {
             }
         }
         drop(conn);
-        // A request may still be finishing its transaction: give it a moment, bounded.
+        // A request may still be finishing its transaction: wait on the outcome, bounded.
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+        let mut admin = Self::connect(&self.admin_url()).await?;
         loop {
-            let mut admin = Self::connect(&self.admin_url()).await?;
             let open = roles::open_transactions(&mut admin, &self.name).await?;
             if open == 0 {
                 return Ok(());
@@ -271,7 +271,7 @@ impl TestDb {
             if std::time::Instant::now() > deadline {
                 anyhow::bail!("{open} connection(s) left inside a transaction");
             }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            tokio::task::yield_now().await;
         }
     }
 

@@ -209,6 +209,22 @@ async fn open(base: &str, head: &str) -> TcpStream {
     stream
 }
 
+/// Opens a slow request that the server admits and keeps in flight. A probe that just ended may
+/// still hold its place for an instant, so a request refused at once (answered within half a
+/// second: a waiting one is answered only at its deadline) is opened again, within ten seconds.
+async fn open_in_flight(base: &str, head: &str) -> TcpStream {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let mut stream = open(base, head).await;
+        let (status, text, _) = answer(&mut stream, Duration::from_millis(500)).await;
+        match status {
+            None => return stream,
+            Some(_) if Instant::now() < deadline => {}
+            Some(status) => panic!("the slow request was answered {status}: {text}"),
+        }
+    }
+}
+
 /// Reads what the server sends until it closes the connection or `wait` passes: the status
 /// and the text, and whether the connection was closed.
 async fn answer(stream: &mut TcpStream, wait: Duration) -> (Option<u16>, String, bool) {
@@ -396,7 +412,7 @@ async fn too_many_requests_in_flight_are_a_french_429_with_retry_after() {
         )
     };
     // One request of the session is in flight: a second one of the same session waits.
-    let held = open(&live.base, &slow(true)).await;
+    let held = open_in_flight(&live.base, &slow(true)).await;
     let (retry, status) = probe_until(&live, Some(&cookie), 429).await;
     assert_eq!((status, retry.as_deref()), (429, Some("7")));
     let page = browser.get(&live.url("/")).await;
@@ -408,8 +424,8 @@ async fn too_many_requests_in_flight_are_a_french_429_with_retry_after() {
     );
     // Other clients of the address pass up to the per-client figure: with three requests of
     // this address in flight, a fourth does not...
-    let second = open(&live.base, &slow(false)).await;
-    let third = open(&live.base, &slow(false)).await;
+    let second = open_in_flight(&live.base, &slow(false)).await;
+    let third = open_in_flight(&live.base, &slow(false)).await;
     let (retry, status) = probe_until(&live, None, 429).await;
     assert_eq!(
         (status, retry.as_deref()),

@@ -346,13 +346,11 @@ mod route_table {
         let bdh = slice.unit(culture, OrgUnitKind::Direction, "BDH").await;
         let culture_cast = napoleon_testkit::Cast {
             tenant: culture,
-            admin: slice
-                .who("camille", culture, Role::Administrateur, culture_root)
-                .await,
-            redacteur: slice.who("cyril", culture, Role::Redacteur, bdh).await,
-            instructeur: slice.who("celia", culture, Role::Instructeur, bdh).await,
-            valideur: slice.who("cedric", culture, Role::Valideur, bdh).await,
-            integrateur: slice.who("coline", culture, Role::Integrateur, bdh).await,
+            admin: slice.as_(Role::Administrateur, culture_root).await,
+            redacteur: slice.as_(Role::Redacteur, bdh).await,
+            instructeur: slice.as_(Role::Instructeur, bdh).await,
+            valideur: slice.as_(Role::Valideur, bdh).await,
+            integrateur: slice.as_(Role::Integrateur, bdh).await,
             bureau: bdh,
             outsider: cast.redacteur.clone(),
         };
