@@ -17,6 +17,36 @@ use super::board_href;
 use crate::domain::{self, Board, BoardRow, ListStatus};
 use crate::tally;
 
+/// `POST …/rang`: up or down, as the button sent it.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct RankInput {
+    direction: String,
+}
+
+/// `POST …/decision`, as typed.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct DecideInput {
+    decision: String,
+    motivation: String,
+}
+
+/// `POST …/publication`, as typed.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct PublishInput {
+    decree_date: String,
+    jo_reference: String,
+}
+
+/// `POST …/reception`, as typed.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct ReceiveInput {
+    reception_date: String,
+}
+
 /// What the page shows after a redirect.
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -429,36 +459,6 @@ async fn refused_on_dossier(
     }
     let campaign = domain::campaign_of_dossier(ctx, identity, dossier).await?;
     refused(ctx, identity, campaign, error, typed, field_id).await
-}
-
-/// `POST …/rang`: up or down, as the button sent it.
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub(crate) struct RankInput {
-    direction: String,
-}
-
-/// `POST …/decision`, as typed.
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub(crate) struct DecideInput {
-    decision: String,
-    motivation: String,
-}
-
-/// `POST …/publication`, as typed.
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub(crate) struct PublishInput {
-    decree_date: String,
-    jo_reference: String,
-}
-
-/// `POST …/reception`, as typed.
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub(crate) struct ReceiveInput {
-    reception_date: String,
 }
 
 pub(crate) async fn rank(

@@ -18,6 +18,13 @@ use crate::domain;
 use crate::domain::catalogue::Origin;
 use crate::{GatewayState, RequestAgent};
 
+/// A catalogue file's source, as edited.
+#[derive(Deserialize, Debug, Default)]
+pub(crate) struct SourceForm {
+    #[serde(default)]
+    source: String,
+}
+
 #[derive(Serialize, Debug)]
 struct FileLine {
     file: String,
@@ -135,12 +142,6 @@ fn refusal_text(errors: Vec<FieldError>) -> String {
         .map(|e| e.message)
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-#[derive(Deserialize, Debug, Default)]
-pub(crate) struct SourceForm {
-    #[serde(default)]
-    source: String,
 }
 
 pub(crate) async fn update(
