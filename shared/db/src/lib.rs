@@ -16,6 +16,7 @@ pub mod contracts;
 pub mod core;
 mod error;
 pub mod identity;
+pub mod jobs;
 pub mod journal;
 pub mod migrate;
 pub mod policy;

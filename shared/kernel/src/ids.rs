@@ -91,6 +91,10 @@ uuid_id!(
     AwardId
 );
 uuid_id!(
+    /// A background job (an import, an export, a delivery…).
+    JobId
+);
+uuid_id!(
     /// The id of one HTTP request, shown on error pages and carried in logs and spans.
     RequestId
 );

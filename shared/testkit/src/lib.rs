@@ -259,6 +259,12 @@ impl TestDb {
                 }
             }
         }
+        if napoleon_db::roles::relation_exists(&mut conn, "jobs.jobs").await? {
+            let running = napoleon_db::jobs::running(&mut conn, owner.clock().now()).await?;
+            if running > 0 {
+                anyhow::bail!("{running} job(s) left running (a worker still holds a lease)");
+            }
+        }
         drop(conn);
         // A request may still be finishing its transaction: wait on the outcome, bounded.
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);

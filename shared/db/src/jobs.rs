@@ -1,0 +1,468 @@
+//! Background jobs (`jobs.jobs`): enqueued in the transaction of the change that calls for
+//! them, leased by workers across tenants (`jobs.lease`, `FOR UPDATE SKIP LOCKED`), retried with
+//! a growing delay, cancellable, with their progress readable by the pages that started them.
+//! `napoleon_jobs` runs them; this module is their SQL.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Integer, Jsonb, Text, Timestamptz, Uuid as SqlUuid};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use napoleon_kernel::{JobId, TenantId};
+
+use crate::{DbError, TenantConn};
+
+// The columns the typed queries use (diesel's 16 without its larger-table feature); `enqueue`
+// writes the others in SQL.
+diesel::table! {
+    jobs.jobs (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        kind -> Text,
+        state -> Text,
+        attempts -> Int4,
+        run_after -> Timestamptz,
+        lease_owner -> Nullable<Text>,
+        lease_until -> Nullable<Timestamptz>,
+        progress_done -> Int8,
+        progress_total -> Nullable<Int8>,
+        progress_message -> Nullable<Text>,
+        cancel_requested -> Bool,
+        result -> Nullable<Jsonb>,
+        last_error -> Nullable<Text>,
+        finished_at -> Nullable<Timestamptz>,
+    }
+}
+
+/// A job's kind, `service.what` (`outbox.http`, `registry.import`): lowercase words joined by
+/// dots, at most 64 bytes (the table checks the same).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct JobKind(String);
+
+impl JobKind {
+    /// Parses a kind.
+    ///
+    /// # Errors
+    /// [`DbError::Corrupt`] naming the value when it is not of that shape.
+    pub fn parse(raw: &str) -> Result<Self, DbError> {
+        let word = |w: &str| {
+            w.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+                && w.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        };
+        let words: Vec<&str> = raw.split('.').collect();
+        if raw.len() <= 64 && words.len() >= 2 && words.iter().all(|w| word(w)) {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(DbError::corrupt("kind", raw))
+        }
+    }
+
+    /// The kind as stored.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for JobKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Where a job is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobState {
+    /// Waiting for a worker (first time, or again after a failed attempt).
+    Queued,
+    /// Leased by a worker.
+    Running,
+    /// Done; its result is stored.
+    Succeeded,
+    /// Every attempt failed; the last error is stored.
+    Failed,
+    /// Stopped at someone's request.
+    Cancelled,
+}
+
+impl JobState {
+    /// The stored name.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Running => "running",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    fn parse(raw: &str) -> Result<Self, DbError> {
+        Ok(match raw {
+            "queued" => Self::Queued,
+            "running" => Self::Running,
+            "succeeded" => Self::Succeeded,
+            "failed" => Self::Failed,
+            "cancelled" => Self::Cancelled,
+            other => return Err(DbError::corrupt("state", other)),
+        })
+    }
+
+    /// Whether the job will not change any more.
+    #[must_use]
+    pub const fn is_final(self) -> bool {
+        matches!(self, Self::Succeeded | Self::Failed | Self::Cancelled)
+    }
+
+    /// The French label pages show.
+    #[must_use]
+    pub const fn label_fr(self) -> &'static str {
+        match self {
+            Self::Queued => "En attente",
+            Self::Running => "En cours",
+            Self::Succeeded => "Terminé",
+            Self::Failed => "Échec",
+            Self::Cancelled => "Annulé",
+        }
+    }
+}
+
+/// A job to enqueue.
+#[derive(Debug, Clone)]
+pub struct NewJob<'a> {
+    /// Its kind (which handler runs it).
+    pub kind: &'a JobKind,
+    /// What the handler needs (ids, options; never a file's bytes).
+    pub payload: serde_json::Value,
+    /// Attempts before it is failed for good.
+    pub max_attempts: i32,
+    /// Who asked (`agent:<id>`, `system:<what>`), for the page and the journal.
+    pub created_by: &'a str,
+}
+
+/// Enqueues a job in the caller's transaction: it exists exactly when that transaction commits.
+///
+/// # Errors
+/// [`DbError`].
+pub async fn enqueue(tx: &mut TenantConn, job: &NewJob<'_>) -> Result<JobId, DbError> {
+    let id = JobId::new();
+    diesel::sql_query(
+        "INSERT INTO jobs.jobs (tenant_id, id, kind, payload, max_attempts, created_by) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind::<SqlUuid, _>(tx.tenant().as_uuid())
+    .bind::<SqlUuid, _>(id.as_uuid())
+    .bind::<Text, _>(job.kind.as_str())
+    .bind::<Jsonb, _>(&job.payload)
+    .bind::<Integer, _>(job.max_attempts)
+    .bind::<Text, _>(job.created_by)
+    .execute(tx.pg())
+    .await?;
+    Ok(id)
+}
+
+/// A job a worker holds.
+#[derive(Debug, Clone)]
+pub struct Leased {
+    /// Its tenant.
+    pub tenant: TenantId,
+    /// Its id.
+    pub id: JobId,
+    /// Its kind.
+    pub kind: JobKind,
+    /// Its payload.
+    pub payload: serde_json::Value,
+    /// This attempt's number (1 for the first).
+    pub attempt: i32,
+}
+
+#[derive(QueryableByName)]
+struct LeaseRow {
+    #[diesel(sql_type = SqlUuid)]
+    tenant_id: uuid::Uuid,
+    #[diesel(sql_type = SqlUuid)]
+    id: uuid::Uuid,
+    #[diesel(sql_type = Text)]
+    kind: String,
+    #[diesel(sql_type = Jsonb)]
+    payload: serde_json::Value,
+    #[diesel(sql_type = Integer)]
+    attempts: i32,
+}
+
+/// Leases the next due job of `kinds` for `seconds`, across tenants, as `worker`.
+///
+/// # Errors
+/// [`DbError`].
+pub async fn lease(
+    conn: &mut AsyncPgConnection,
+    worker: &str,
+    kinds: &[JobKind],
+    now: DateTime<Utc>,
+    seconds: i32,
+) -> Result<Option<Leased>, DbError> {
+    let kinds: Vec<&str> = kinds.iter().map(JobKind::as_str).collect();
+    let row: Option<LeaseRow> = diesel::sql_query(
+        "SELECT tenant_id, id, kind, payload, attempts FROM jobs.lease($1, $2, $3, $4)",
+    )
+    .bind::<Text, _>(worker)
+    .bind::<Array<Text>, _>(kinds)
+    .bind::<Timestamptz, _>(now)
+    .bind::<Integer, _>(seconds)
+    .get_result(conn)
+    .await
+    .optional()?;
+    row.map(|r| {
+        Ok(Leased {
+            tenant: TenantId::from_uuid(r.tenant_id),
+            id: JobId::from_uuid(r.id),
+            kind: JobKind::parse(&r.kind)?,
+            payload: r.payload,
+            attempt: r.attempts,
+        })
+    })
+    .transpose()
+}
+
+/// How many jobs hold a live lease, across tenants.
+///
+/// # Errors
+/// [`DbError`].
+pub async fn running(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> Result<i64, DbError> {
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let row: Count = diesel::sql_query("SELECT jobs.running($1) AS n")
+        .bind::<Timestamptz, _>(now)
+        .get_result(conn)
+        .await?;
+    Ok(row.n)
+}
+
+/// The job, held by `worker`, in the caller's transaction.
+#[diesel::dsl::auto_type(no_type_alias)]
+fn held(tenant: TenantId, id: JobId, worker: String) -> _ {
+    let tenant: uuid::Uuid = tenant.as_uuid();
+    let id: uuid::Uuid = id.as_uuid();
+    let running: &'static str = JobState::Running.as_str();
+    jobs::table
+        .filter(jobs::tenant_id.eq(tenant))
+        .filter(jobs::id.eq(id))
+        .filter(jobs::state.eq(running))
+        .filter(jobs::lease_owner.eq(worker))
+}
+
+/// Records progress and renews the lease until `lease_until`; `Ok(false)` when the worker no
+/// longer holds the job (its lease passed and another took it), `Ok(true)` otherwise. The
+/// caller reads [`cancel_requested`] in the same breath.
+///
+/// # Errors
+/// [`DbError`].
+pub async fn progress(
+    tx: &mut TenantConn,
+    id: JobId,
+    worker: &str,
+    done: i64,
+    total: Option<i64>,
+    message: &str,
+    lease_until: DateTime<Utc>,
+) -> Result<bool, DbError> {
+    let n = diesel::update(held(tx.tenant(), id, worker.to_owned()))
+        .set((
+            jobs::progress_done.eq(done.max(0)),
+            jobs::progress_total.eq(total.map(|t| t.max(0))),
+            jobs::progress_message.eq(message.chars().take(500).collect::<String>()),
+            jobs::lease_until.eq(lease_until),
+        ))
+        .execute(tx.pg())
+        .await?;
+    Ok(n == 1)
+}
+
+/// Whether someone asked to stop the job.
+///
+/// # Errors
+/// [`DbError`].
+pub async fn cancel_requested(tx: &mut TenantConn, id: JobId) -> Result<bool, DbError> {
+    Ok(jobs::table
+        .filter(jobs::tenant_id.eq(tx.tenant().as_uuid()))
+        .filter(jobs::id.eq(id.as_uuid()))
+        .select(jobs::cancel_requested)
+        .first(tx.pg())
+        .await?)
+}
+
+/// How an attempt ended.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// Done, with what to keep (a report, a stored file's key).
+    Succeeded(serde_json::Value),
+    /// Failed: queued again at `retry_at`, or failed for good after the last attempt.
+    Failed {
+        /// Why, in French (shown on the job's page).
+        error: String,
+        /// When to try again.
+        retry_at: DateTime<Utc>,
+    },
+    /// Stopped at someone's request.
+    Cancelled,
+}
+
+/// Ends the worker's attempt; `Ok(false)` when it no longer held the job (nothing changed).
+///
+/// # Errors
+/// [`DbError`].
+pub async fn finish(
+    tx: &mut TenantConn,
+    id: JobId,
+    worker: &str,
+    outcome: &Outcome,
+) -> Result<bool, DbError> {
+    let now = tx.now();
+    let target = held(tx.tenant(), id, worker.to_owned());
+    let none_owner: Option<String> = None;
+    let none_until: Option<DateTime<Utc>> = None;
+    let n = match outcome {
+        Outcome::Succeeded(result) => {
+            diesel::update(target)
+                .set((
+                    jobs::state.eq(JobState::Succeeded.as_str()),
+                    jobs::result.eq(Some(result)),
+                    jobs::lease_owner.eq(none_owner),
+                    jobs::lease_until.eq(none_until),
+                    jobs::finished_at.eq(Some(now)),
+                ))
+                .execute(tx.pg())
+                .await?
+        }
+        Outcome::Cancelled => {
+            diesel::update(target)
+                .set((
+                    jobs::state.eq(JobState::Cancelled.as_str()),
+                    jobs::lease_owner.eq(none_owner),
+                    jobs::lease_until.eq(none_until),
+                    jobs::finished_at.eq(Some(now)),
+                ))
+                .execute(tx.pg())
+                .await?
+        }
+        Outcome::Failed { error, retry_at } => {
+            let error: String = error.chars().take(2000).collect();
+            // Queued again while attempts remain, failed for good after the last.
+            diesel::sql_query(
+                "UPDATE jobs.jobs SET \
+                   state = CASE WHEN attempts < max_attempts THEN 'queued' ELSE 'failed' END, \
+                   run_after = CASE WHEN attempts < max_attempts THEN $4 ELSE run_after END, \
+                   finished_at = CASE WHEN attempts < max_attempts THEN NULL ELSE $5 END, \
+                   last_error = $6, lease_owner = NULL, lease_until = NULL \
+                 WHERE tenant_id = $1 AND id = $2 AND state = 'running' AND lease_owner = $3",
+            )
+            .bind::<SqlUuid, _>(tx.tenant().as_uuid())
+            .bind::<SqlUuid, _>(id.as_uuid())
+            .bind::<Text, _>(worker)
+            .bind::<Timestamptz, _>(*retry_at)
+            .bind::<Timestamptz, _>(now)
+            .bind::<Text, _>(error)
+            .execute(tx.pg())
+            .await?
+        }
+    };
+    Ok(n == 1)
+}
+
+/// Asks a job to stop: a queued job is cancelled at once, a running one stops at its next
+/// progress report. Returns the state after the request.
+///
+/// # Errors
+/// [`DbError`] (`is_not_found` for another tenant's or an unknown job).
+pub async fn request_cancel(tx: &mut TenantConn, id: JobId) -> Result<JobState, DbError> {
+    let now = tx.now();
+    let row = jobs::table
+        .filter(jobs::tenant_id.eq(tx.tenant().as_uuid()))
+        .filter(jobs::id.eq(id.as_uuid()));
+    diesel::update(row.filter(jobs::state.eq(JobState::Queued.as_str())))
+        .set((
+            jobs::state.eq(JobState::Cancelled.as_str()),
+            jobs::cancel_requested.eq(true),
+            jobs::finished_at.eq(Some(now)),
+        ))
+        .execute(tx.pg())
+        .await?;
+    diesel::update(row.filter(jobs::state.eq(JobState::Running.as_str())))
+        .set(jobs::cancel_requested.eq(true))
+        .execute(tx.pg())
+        .await?;
+    Ok(job(tx, id).await?.state)
+}
+
+/// A job as its page shows it.
+#[derive(Debug, Clone)]
+pub struct JobView {
+    /// Its id.
+    pub id: JobId,
+    /// Its kind.
+    pub kind: JobKind,
+    /// Where it is.
+    pub state: JobState,
+    /// Attempts made.
+    pub attempts: i32,
+    /// Items done.
+    pub done: i64,
+    /// Items in all, when known.
+    pub total: Option<i64>,
+    /// The handler's last word, in French.
+    pub message: Option<String>,
+    /// What it produced.
+    pub result: Option<serde_json::Value>,
+    /// Why the last attempt failed, in French.
+    pub last_error: Option<String>,
+    /// When it may run next.
+    pub run_after: DateTime<Utc>,
+    /// Whether someone asked to stop it.
+    pub cancel_requested: bool,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = jobs, check_for_backend(diesel::pg::Pg))]
+struct JobRow {
+    id: uuid::Uuid,
+    kind: String,
+    state: String,
+    attempts: i32,
+    progress_done: i64,
+    progress_total: Option<i64>,
+    progress_message: Option<String>,
+    result: Option<serde_json::Value>,
+    last_error: Option<String>,
+    run_after: DateTime<Utc>,
+    cancel_requested: bool,
+}
+
+/// One job of the tenant ([`DbError::is_not_found`] otherwise).
+///
+/// # Errors
+/// [`DbError`].
+pub async fn job(tx: &mut TenantConn, id: JobId) -> Result<JobView, DbError> {
+    let row: JobRow = jobs::table
+        .filter(jobs::tenant_id.eq(tx.tenant().as_uuid()))
+        .filter(jobs::id.eq(id.as_uuid()))
+        .select(JobRow::as_select())
+        .first(tx.pg())
+        .await?;
+    Ok(JobView {
+        id: JobId::from_uuid(row.id),
+        kind: JobKind::parse(&row.kind)?,
+        state: JobState::parse(&row.state)?,
+        attempts: row.attempts,
+        done: row.progress_done,
+        total: row.progress_total,
+        message: row.progress_message,
+        result: row.result,
+        last_error: row.last_error,
+        run_after: row.run_after,
+        cancel_requested: row.cancel_requested,
+    })
+}

@@ -1,0 +1,234 @@
+//! Runs background jobs (`napoleon_db::jobs` stores them).
+//!
+//! A [`Worker`] leases the next due job of the kinds it has a [`Handler`] for, across tenants,
+//! runs it, and records how it ended: succeeded with a result, failed (queued again after a
+//! growing delay until its last attempt), or cancelled. A handler reports progress through its
+//! [`JobContext`]; each report renews the lease and is where a cancellation or a lost lease
+//! stops it. A worker that dies stops renewing its lease: once it passes, another worker takes
+//! the job again. Every time comes from the database's clock ([`napoleon_db::Db::clock`]).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use napoleon_db::jobs::{self, JobKind, Leased, Outcome};
+use napoleon_db::{Db, DbError};
+use napoleon_kernel::{JobId, TenantId};
+
+/// Why a handler stopped before its end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobError {
+    /// Someone asked to stop the job.
+    Cancelled,
+    /// The worker no longer holds the job (its lease passed and another took it): stop
+    /// without writing anything more.
+    LeaseLost,
+    /// The attempt failed; the French message is shown on the job's page.
+    Failed(String),
+}
+
+impl From<DbError> for JobError {
+    fn from(e: DbError) -> Self {
+        // The page shows the message: the details go to the log, not to agents.
+        tracing::warn!(error = %e, "job attempt: database error");
+        Self::Failed("La base de données n'a pas répondu ; le traitement sera repris.".to_owned())
+    }
+}
+
+/// What a handler runs with.
+#[derive(Debug)]
+pub struct JobContext {
+    db: Db,
+    job: Leased,
+    worker: String,
+    lease: chrono::Duration,
+}
+
+impl JobContext {
+    /// The job's tenant (open its transactions with `db().tenant(tenant())`).
+    #[must_use]
+    pub const fn tenant(&self) -> TenantId {
+        self.job.tenant
+    }
+
+    /// The job's id.
+    #[must_use]
+    pub const fn id(&self) -> JobId {
+        self.job.id
+    }
+
+    /// What the job was enqueued with.
+    #[must_use]
+    pub const fn payload(&self) -> &serde_json::Value {
+        &self.job.payload
+    }
+
+    /// This attempt's number (1 for the first).
+    #[must_use]
+    pub const fn attempt(&self) -> i32 {
+        self.job.attempt
+    }
+
+    /// The database, on the process's clock.
+    #[must_use]
+    pub const fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Records progress (`done` of `total`, a French message) and renews the lease.
+    ///
+    /// # Errors
+    /// [`JobError::Cancelled`] when someone asked to stop, [`JobError::LeaseLost`] when the job
+    /// is no longer this worker's: the handler returns it as is.
+    pub async fn progress(
+        &self,
+        done: i64,
+        total: Option<i64>,
+        message: &str,
+    ) -> Result<(), JobError> {
+        let mut tx = self.db.tenant(self.job.tenant).await?;
+        let until = tx.now() + self.lease;
+        let held = jobs::progress(
+            &mut tx,
+            self.job.id,
+            &self.worker,
+            done,
+            total,
+            message,
+            until,
+        )
+        .await?;
+        let cancel = jobs::cancel_requested(&mut tx, self.job.id).await?;
+        tx.commit().await?;
+        if !held {
+            Err(JobError::LeaseLost)
+        } else if cancel {
+            Err(JobError::Cancelled)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// Runs the jobs of one kind.
+#[async_trait]
+pub trait Handler: Send + Sync {
+    /// The kind it runs.
+    fn kind(&self) -> JobKind;
+
+    /// Runs one attempt; its result is kept with the job.
+    async fn run(&self, job: &JobContext) -> Result<serde_json::Value, JobError>;
+}
+
+/// The delay before attempt `attempt + 1`: 30 s, doubling, at most an hour.
+#[must_use]
+pub fn backoff(attempt: i32) -> chrono::Duration {
+    let exponent = u32::try_from(attempt.saturating_sub(1)).unwrap_or(0).min(7);
+    chrono::Duration::seconds(30_i64 << exponent).min(chrono::Duration::hours(1))
+}
+
+/// Leases and runs jobs, one at a time.
+pub struct Worker {
+    db: Db,
+    name: String,
+    handlers: HashMap<JobKind, Arc<dyn Handler>>,
+    lease: chrono::Duration,
+}
+
+impl std::fmt::Debug for Worker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Worker")
+            .field("name", &self.name)
+            .field("kinds", &self.handlers.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+/// How long a lease lasts without a progress report.
+const LEASE_SECONDS: i32 = 60;
+
+impl Worker {
+    /// A worker named `name` (unique per process: host and pid) running `handlers`.
+    #[must_use]
+    pub fn new(db: Db, name: impl Into<String>, handlers: Vec<Arc<dyn Handler>>) -> Self {
+        Self {
+            db,
+            name: name.into(),
+            handlers: handlers.into_iter().map(|h| (h.kind(), h)).collect(),
+            lease: chrono::Duration::seconds(i64::from(LEASE_SECONDS)),
+        }
+    }
+
+    /// Leases the next due job and runs it to its end; `None` when none is due.
+    ///
+    /// # Errors
+    /// [`DbError`] when the database cannot be reached (the job, if leased, is retried once
+    /// its lease passes).
+    pub async fn run_one(&self) -> Result<Option<JobId>, DbError> {
+        let kinds: Vec<JobKind> = self.handlers.keys().cloned().collect();
+        let leased = {
+            let mut conn = self.db.platform().await?;
+            jobs::lease(
+                &mut conn,
+                &self.name,
+                &kinds,
+                self.db.clock().now(),
+                LEASE_SECONDS,
+            )
+            .await?
+        };
+        let Some(job) = leased else {
+            return Ok(None);
+        };
+        let id = job.id;
+        let tenant = job.tenant;
+        let Some(handler) = self.handlers.get(&job.kind).cloned() else {
+            return Ok(Some(id));
+        };
+        let context = JobContext {
+            db: self.db.clone(),
+            job,
+            worker: self.name.clone(),
+            lease: self.lease,
+        };
+        let outcome = match handler.run(&context).await {
+            Ok(result) => Outcome::Succeeded(result),
+            Err(JobError::Cancelled) => Outcome::Cancelled,
+            Err(JobError::LeaseLost) => {
+                tracing::warn!(job.id = %id, "lease lost: another worker has the job");
+                return Ok(Some(id));
+            }
+            Err(JobError::Failed(error)) => {
+                tracing::warn!(job.id = %id, attempt = context.attempt(), "job attempt failed");
+                Outcome::Failed {
+                    error,
+                    retry_at: self.db.clock().now() + backoff(context.attempt()),
+                }
+            }
+        };
+        let mut tx = self.db.tenant(tenant).await?;
+        jobs::finish(&mut tx, id, &self.name, &outcome).await?;
+        tx.commit().await?;
+        Ok(Some(id))
+    }
+
+    /// Runs jobs until `stop` resolves, resting `idle` when none is due.
+    pub async fn run(self, idle: Duration, stop: impl std::future::Future<Output = ()>) {
+        tokio::pin!(stop);
+        loop {
+            let rest = match self.run_one().await {
+                Ok(Some(_)) => Duration::ZERO,
+                Ok(None) => idle,
+                Err(e) => {
+                    tracing::warn!(error = %e, "job worker: database unavailable");
+                    idle
+                }
+            };
+            tokio::select! {
+                () = &mut stop => return,
+                () = tokio::time::sleep(rest) => {}
+            }
+        }
+    }
+}
