@@ -243,8 +243,10 @@ pub async fn running(conn: &mut AsyncPgConnection, now: DateTime<Utc>) -> Result
 }
 
 /// The job, held by `worker`, in the caller's transaction.
+/// A lease is the worker's name and the attempt it was given for: a worker that lost its lease
+/// and got the job again later cannot write for the earlier attempt.
 #[diesel::dsl::auto_type(no_type_alias)]
-fn held(tenant: TenantId, id: JobId, worker: String) -> _ {
+fn held(tenant: TenantId, id: JobId, worker: String, attempt: i32) -> _ {
     let tenant: uuid::Uuid = tenant.as_uuid();
     let id: uuid::Uuid = id.as_uuid();
     let running: &'static str = JobState::Running.as_str();
@@ -253,6 +255,7 @@ fn held(tenant: TenantId, id: JobId, worker: String) -> _ {
         .filter(jobs::id.eq(id))
         .filter(jobs::state.eq(running))
         .filter(jobs::lease_owner.eq(worker))
+        .filter(jobs::attempts.eq(attempt))
 }
 
 /// Records progress and renews the lease until `lease_until`; `Ok(false)` when the worker no
@@ -261,16 +264,21 @@ fn held(tenant: TenantId, id: JobId, worker: String) -> _ {
 ///
 /// # Errors
 /// [`DbError`].
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the lease's identity and what it reports"
+)]
 pub async fn progress(
     tx: &mut TenantConn,
     id: JobId,
     worker: &str,
+    attempt: i32,
     done: i64,
     total: Option<i64>,
     message: &str,
     lease_until: DateTime<Utc>,
 ) -> Result<bool, DbError> {
-    let n = diesel::update(held(tx.tenant(), id, worker.to_owned()))
+    let n = diesel::update(held(tx.tenant(), id, worker.to_owned(), attempt))
         .set((
             jobs::progress_done.eq(done.max(0)),
             jobs::progress_total.eq(total.map(|t| t.max(0))),
@@ -319,10 +327,11 @@ pub async fn finish(
     tx: &mut TenantConn,
     id: JobId,
     worker: &str,
+    attempt: i32,
     outcome: &Outcome,
 ) -> Result<bool, DbError> {
     let now = tx.now();
-    let target = held(tx.tenant(), id, worker.to_owned());
+    let target = held(tx.tenant(), id, worker.to_owned(), attempt);
     let none_owner: Option<String> = None;
     let none_until: Option<DateTime<Utc>> = None;
     let n = match outcome {
@@ -351,14 +360,18 @@ pub async fn finish(
         }
         Outcome::Failed { error, retry_at } => {
             let error: String = error.chars().take(2000).collect();
-            // Queued again while attempts remain, failed for good after the last.
+            // Queued again while attempts remain (unless someone asked to stop it: then it is
+            // cancelled), failed for good after the last.
             diesel::sql_query(
                 "UPDATE jobs.jobs SET \
-                   state = CASE WHEN attempts < max_attempts THEN 'queued' ELSE 'failed' END, \
+                   state = CASE WHEN cancel_requested THEN 'cancelled' \
+                                WHEN attempts < max_attempts THEN 'queued' ELSE 'failed' END, \
                    run_after = CASE WHEN attempts < max_attempts THEN $4 ELSE run_after END, \
-                   finished_at = CASE WHEN attempts < max_attempts THEN NULL ELSE $5 END, \
+                   finished_at = CASE WHEN attempts < max_attempts AND NOT cancel_requested \
+                                      THEN NULL ELSE $5 END, \
                    last_error = $6, lease_owner = NULL, lease_until = NULL \
-                 WHERE tenant_id = $1 AND id = $2 AND state = 'running' AND lease_owner = $3",
+                 WHERE tenant_id = $1 AND id = $2 AND state = 'running' AND lease_owner = $3 \
+                   AND attempts = $7",
             )
             .bind::<SqlUuid, _>(tx.tenant().as_uuid())
             .bind::<SqlUuid, _>(id.as_uuid())
@@ -366,6 +379,7 @@ pub async fn finish(
             .bind::<Timestamptz, _>(*retry_at)
             .bind::<Timestamptz, _>(now)
             .bind::<Text, _>(error)
+            .bind::<Integer, _>(attempt)
             .execute(tx.pg())
             .await?
         }

@@ -10,7 +10,8 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bytea, Text};
 use diesel_async::RunQueryDsl;
 use napoleon_kernel::{
-    AgentId, AwardId, CampaignId, DossierId, JournalSeq, MembershipId, OrgUnitId, TenantId,
+    AgentId, ApiTokenId, AwardId, CampaignId, DossierId, JobId, JournalSeq, MembershipId,
+    OrgUnitId, TenantId,
 };
 use sha2::{Digest, Sha256};
 
@@ -24,6 +25,10 @@ pub enum Actor {
     System(&'static str),
     /// An agent.
     Agent(AgentId),
+    /// A system calling the API with one of the tenant's tokens.
+    ApiToken(ApiTokenId),
+    /// A background job, acting for whoever enqueued it (its own record names them).
+    Job(JobId),
 }
 
 impl Actor {
@@ -31,6 +36,8 @@ impl Actor {
         match self {
             Self::System(component) => format!("system:{component}"),
             Self::Agent(id) => format!("agent:{id}"),
+            Self::ApiToken(id) => format!("token:{id}"),
+            Self::Job(id) => format!("job:{id}"),
         }
     }
 }

@@ -93,6 +93,7 @@ impl JobContext {
             &mut tx,
             self.job.id,
             &self.worker,
+            self.job.attempt,
             done,
             total,
             message,
@@ -181,35 +182,50 @@ impl Worker {
         let Some(job) = leased else {
             return Ok(None);
         };
-        let id = job.id;
-        let tenant = job.tenant;
-        let Some(handler) = self.handlers.get(&job.kind).cloned() else {
-            return Ok(Some(id));
-        };
+        let (id, tenant, attempt) = (job.id, job.tenant, job.attempt);
+        let handler = self.handlers.get(&job.kind).cloned();
         let context = JobContext {
             db: self.db.clone(),
             job,
             worker: self.name.clone(),
             lease: self.lease,
         };
-        let outcome = match handler.run(&context).await {
-            Ok(result) => Outcome::Succeeded(result),
-            Err(JobError::Cancelled) => Outcome::Cancelled,
-            Err(JobError::LeaseLost) => {
+        // The attempt runs in its own task: a handler that panics fails its attempt (and is
+        // retried) instead of taking the worker down with the job left leased.
+        let ran = match handler {
+            Some(handler) => tokio::spawn(async move { handler.run(&context).await }).await,
+            None => Ok(Err(JobError::Failed(
+                "Aucun traitement de ce type n'est installé.".to_owned(),
+            ))),
+        };
+        let outcome = match ran {
+            Ok(Ok(result)) => Outcome::Succeeded(result),
+            Ok(Err(JobError::Cancelled)) => Outcome::Cancelled,
+            Ok(Err(JobError::LeaseLost)) => {
                 tracing::warn!(job.id = %id, "lease lost: another worker has the job");
                 return Ok(Some(id));
             }
-            Err(JobError::Failed(error)) => {
-                tracing::warn!(job.id = %id, attempt = context.attempt(), "job attempt failed");
+            Ok(Err(JobError::Failed(error))) => {
+                tracing::warn!(job.id = %id, attempt, "job attempt failed");
                 Outcome::Failed {
                     error,
-                    retry_at: self.db.clock().now() + backoff(context.attempt()),
+                    retry_at: self.db.clock().now() + backoff(attempt),
+                }
+            }
+            Err(panicked) => {
+                tracing::error!(job.id = %id, attempt, error = %panicked, "job attempt panicked");
+                Outcome::Failed {
+                    error: "Le traitement s'est interrompu sur une erreur interne.".to_owned(),
+                    retry_at: self.db.clock().now() + backoff(attempt),
                 }
             }
         };
         let mut tx = self.db.tenant(tenant).await?;
-        jobs::finish(&mut tx, id, &self.name, &outcome).await?;
+        let held = jobs::finish(&mut tx, id, &self.name, attempt, &outcome).await?;
         tx.commit().await?;
+        if !held {
+            tracing::warn!(job.id = %id, attempt, "lease lost before the end: outcome dropped");
+        }
         Ok(Some(id))
     }
 

@@ -185,6 +185,7 @@ async fn a_dead_workers_job_is_taken_again_once_its_lease_passed() {
         &mut tx,
         id,
         "dead",
+        leased.attempt,
         &jobs::Outcome::Failed {
             error: "trop tard".to_owned(),
             retry_at: db.clock().now(),
@@ -274,5 +275,95 @@ async fn a_job_is_its_tenants_alone_and_a_bad_kind_is_refused() {
         assert!(JobKind::parse(bad).is_err(), "{bad}");
     }
     // The queued job is not running: finish() passes.
+    tdb.finish().await;
+}
+
+/// Panics on its first attempt, succeeds on the next.
+struct PanicsOnce;
+
+#[async_trait]
+impl Handler for PanicsOnce {
+    fn kind(&self) -> JobKind {
+        kind("test.panics")
+    }
+
+    #[expect(clippy::panic, reason = "the test is about a handler that panics")]
+    async fn run(&self, job: &JobContext) -> Result<serde_json::Value, JobError> {
+        if job.attempt() == 1 {
+            panic!("a bug in a handler");
+        }
+        Ok(serde_json::json!("ok"))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_panicking_handler_fails_its_attempt_and_the_worker_goes_on() {
+    let (tdb, db, hand, tenant) = setup().await;
+    let id = enqueue(&db, tenant, "test.panics", 0, 3).await;
+    let worker = Worker::new(db.clone(), "w", vec![Arc::new(PanicsOnce)]);
+    assert_eq!(worker.run_one().await.unwrap(), Some(id));
+    let v = view(&db, tenant, id).await;
+    assert_eq!((v.state, v.attempts), (JobState::Queued, 1));
+    assert_eq!(
+        v.last_error.as_deref(),
+        Some("Le traitement s'est interrompu sur une erreur interne."),
+        "no internals on the job's page"
+    );
+    hand.advance(napoleon_jobs::backoff(1) + chrono::Duration::seconds(1));
+    assert_eq!(worker.run_one().await.unwrap(), Some(id));
+    assert_eq!(view(&db, tenant, id).await.state, JobState::Succeeded);
+    tdb.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_job_asked_to_stop_is_not_retried_and_leases_are_bounded() {
+    let (tdb, db, _hand, tenant) = setup().await;
+    let id = enqueue(&db, tenant, "test.failing", 0, 5).await;
+    let leased = {
+        let mut conn = db.platform().await.unwrap();
+        jobs::lease(
+            &mut conn,
+            "w",
+            &[kind("test.failing")],
+            db.clock().now(),
+            60,
+        )
+        .await
+        .unwrap()
+        .unwrap()
+    };
+    let mut tx = db.tenant(tenant).await.unwrap();
+    assert_eq!(
+        jobs::request_cancel(&mut tx, id).await.unwrap(),
+        JobState::Running
+    );
+    // Its attempt fails before any progress report: cancelled, not queued again.
+    let failed = jobs::Outcome::Failed {
+        error: "Le fichier est illisible.".to_owned(),
+        retry_at: db.clock().now(),
+    };
+    assert!(
+        jobs::finish(&mut tx, id, "w", leased.attempt, &failed)
+            .await
+            .unwrap()
+    );
+    tx.commit().await.unwrap();
+    assert_eq!(view(&db, tenant, id).await.state, JobState::Cancelled);
+    let mut conn = db.platform().await.unwrap();
+    for (worker, seconds) in [("w", 0), ("w", 3601), ("", 60)] {
+        assert!(
+            jobs::lease(
+                &mut conn,
+                worker,
+                &[kind("test.failing")],
+                db.clock().now(),
+                seconds
+            )
+            .await
+            .is_err(),
+            "{worker:?} {seconds}"
+        );
+    }
+    drop(conn);
     tdb.finish().await;
 }

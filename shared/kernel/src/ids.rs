@@ -91,6 +91,10 @@ uuid_id!(
     AwardId
 );
 uuid_id!(
+    /// An API token a tenant issues to a system that calls Napoléon.
+    ApiTokenId
+);
+uuid_id!(
     /// A background job (an import, an export, a delivery…).
     JobId
 );

@@ -18,8 +18,8 @@ pub use clock::{Clock, ClockHand, paris_date};
 pub use code::ErrorCode;
 pub use email::Email;
 pub use ids::{
-    AgentId, AwardId, CampaignId, DossierId, JobId, JournalSeq, LaureateId, MembershipId,
-    OrgUnitId, RequestId, TenantId,
+    AgentId, ApiTokenId, AwardId, CampaignId, DossierId, JobId, JournalSeq, LaureateId,
+    MembershipId, OrgUnitId, RequestId, TenantId,
 };
 pub use masked::{Personal, Secret};
 pub use org::{OrgUnitCode, OrgUnitKind, ParseError, TenantSlug};

@@ -22,18 +22,39 @@ pub enum Role {
     Administrateur,
     /// Reads everything, journal included; changes nothing.
     Auditeur,
+    /// Heads the central bureau: ranks, decides and publishes the ministry's list.
+    ChefDeBureau,
+    /// The minister's cabinet: reads the lists and their decisions.
+    Cabinet,
+    /// Chairs a committee (a member who also leads its sittings).
+    PresidentCommission,
+    /// Trains the agents, in the training sandbox.
+    Formateur,
+    /// Data-protection officer: reads the journal and who holds which role.
+    DelegueProtectionDonnees,
+    /// Security officer: reads the journal, the members and the policy.
+    OfficierSecurite,
+    /// Reviews dossiers from outside the circuit, reading only.
+    RelecteurExterne,
 }
 
 impl Role {
     /// Every role, in the order screens list them.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 14] = [
         Self::Redacteur,
         Self::Instructeur,
         Self::Valideur,
         Self::Integrateur,
+        Self::ChefDeBureau,
         Self::MembreCommission,
+        Self::PresidentCommission,
+        Self::Cabinet,
+        Self::RelecteurExterne,
+        Self::Formateur,
         Self::Administrateur,
         Self::Auditeur,
+        Self::DelegueProtectionDonnees,
+        Self::OfficierSecurite,
     ];
 
     /// The storage and policy name.
@@ -47,6 +68,13 @@ impl Role {
             Self::MembreCommission => "membre_commission",
             Self::Administrateur => "administrateur",
             Self::Auditeur => "auditeur",
+            Self::ChefDeBureau => "chef_de_bureau",
+            Self::Cabinet => "cabinet",
+            Self::PresidentCommission => "president_commission",
+            Self::Formateur => "formateur",
+            Self::DelegueProtectionDonnees => "delegue_protection_donnees",
+            Self::OfficierSecurite => "officier_securite",
+            Self::RelecteurExterne => "relecteur_externe",
         }
     }
 
@@ -61,6 +89,13 @@ impl Role {
             Self::MembreCommission => "Membre de commission",
             Self::Administrateur => "Administrateur ministériel",
             Self::Auditeur => "Auditeur",
+            Self::ChefDeBureau => "Chef de bureau",
+            Self::Cabinet => "Cabinet du ministre",
+            Self::PresidentCommission => "Président de commission",
+            Self::Formateur => "Formateur",
+            Self::DelegueProtectionDonnees => "Délégué à la protection des données",
+            Self::OfficierSecurite => "Officier de sécurité",
+            Self::RelecteurExterne => "Relecteur externe",
         }
     }
 

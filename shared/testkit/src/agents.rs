@@ -19,3 +19,17 @@ pub const MARC: &str = "demo-marc.fournier";
 pub const OLIVIER: &str = "demo-olivier.garnier";
 /// Nina Roux, who has no role anywhere.
 pub const NINA: &str = "demo-nina.roux";
+/// Bruno Lambert, chef de bureau at the Interior's central bureau.
+pub const BRUNO: &str = "demo-bruno.lambert";
+/// Chloé Garcia, at the minister's cabinet.
+pub const CHLOE: &str = "demo-chloe.garcia";
+/// Pierre Fabre, président de commission.
+pub const PIERRE: &str = "demo-pierre.fabre";
+/// Julie Mercier, formatrice in the training sandbox.
+pub const JULIE: &str = "demo-julie.mercier";
+/// Denis Robin, délégué à la protection des données.
+pub const DENIS: &str = "demo-denis.robin";
+/// Sarah Blanc, officière de sécurité.
+pub const SARAH: &str = "demo-sarah.blanc";
+/// René Girard, relecteur externe at the Préfecture du Rhône.
+pub const RENE: &str = "demo-rene.girard";

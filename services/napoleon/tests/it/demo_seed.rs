@@ -19,7 +19,7 @@ async fn seeding_twice_creates_and_journals_nothing_the_second_time() {
         SeedReport {
             tenants_created: 3,
             units_created: 16,
-            grants_created: 8,
+            grants_created: 15,
         }
     );
     let mut admin = TestDb::connect(&tdb.admin_url()).await.unwrap();
@@ -27,7 +27,7 @@ async fn seeding_twice_creates_and_journals_nothing_the_second_time() {
     let units = count(&mut admin, "SELECT count(*) AS n FROM core.org_units").await;
     assert_eq!(
         events,
-        19 + 8 + 3 + 3,
+        19 + 15 + 3 + 3,
         "one event per tenant, unit and grant created, one per policy and catalogue seeded"
     );
 
@@ -89,8 +89,8 @@ async fn the_interieur_tree_has_its_prefectures_under_their_regions() {
     assert_eq!(v.broken, None);
     assert_eq!(
         v.events_checked,
-        9 + 1 + 1 + 6,
-        "the tenant, its 8 units, its policy, its catalogue, its 6 grants"
+        9 + 1 + 1 + 12,
+        "the tenant, its 8 units, its policy, its catalogue, its 12 grants"
     );
     tx.rollback().await;
     tdb.finish().await;

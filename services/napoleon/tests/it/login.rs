@@ -933,3 +933,28 @@ async fn an_administrator_of_a_prefecture_cannot_administer_the_ministry() {
     );
     live.finish().await;
 }
+
+/// Every role of the year has its demo agent, who logs in through the demo provider and sees
+/// their name and their ministry.
+#[tokio::test(flavor = "multi_thread")]
+async fn each_role_of_the_year_logs_in_through_the_demo() {
+    use napoleon_testkit::agents::{BRUNO, CHLOE, DENIS, JULIE, PIERRE, RENE, SARAH};
+    let live = TestApp::live().await;
+    for (sub, name, ministry) in [
+        (BRUNO, "Bruno Lambert", "Ministère de l"),
+        (CHLOE, "Chloé Garcia", "Ministère de l"),
+        (PIERRE, "Pierre Fabre", "Ministère de l"),
+        (JULIE, "Julie Mercier", "bac à sable de formation"),
+        (DENIS, "Denis Robin", "Ministère de l"),
+        (SARAH, "Sarah Blanc", "Ministère de l"),
+        (RENE, "René Girard", "Ministère de l"),
+    ] {
+        let mut browser = Browser::new();
+        live.login(&mut browser, sub).await;
+        let home = browser.get(&live.url("/")).await;
+        assert_eq!(home.status, 200, "{sub}: {}", home.body);
+        assert!(home.body.contains(name), "{sub}: {}", home.body);
+        assert!(home.body.contains(ministry), "{sub}: {}", home.body);
+    }
+    live.finish().await;
+}
