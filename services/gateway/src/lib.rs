@@ -70,6 +70,8 @@ pub struct GatewayConfig {
     pub providers: Providers,
     /// Signs identity assertions for the services.
     pub signer: AssertionSigner,
+    /// The platform's signing keys; their public parts are published.
+    pub platform_keys: napoleon_identity::platform::PlatformKeys,
     /// Where each service is.
     pub targets: Targets,
     /// Session lifetimes.
@@ -137,6 +139,7 @@ pub fn route_table() -> Vec<RouteSpec> {
     let mut table = vec![
         spec(Method::GET, "/", Public),
         spec(Method::GET, "/accessibilite", Public),
+        spec(Method::GET, "/.well-known/napoleon-keys.json", Public),
         spec(Method::GET, "/connexion", Public),
         spec(Method::GET, "/connexion/{provider}", Public),
         spec(Method::GET, "/connexion/retour", Public),
@@ -194,6 +197,7 @@ fn handler(method: &Method, path: &str) -> Option<MethodRouter<GatewayState>> {
     Some(match (method.as_str(), path) {
         ("GET", "/") => get(http::pages::home),
         ("GET", "/accessibilite") => get(http::pages::accessibility),
+        ("GET", "/.well-known/napoleon-keys.json") => get(http::pages::platform_keys),
         ("GET", "/connexion") => get(http::auth::login_page),
         ("GET", "/connexion/{provider}") => get(http::auth::login_start),
         ("GET", "/connexion/retour") => get(http::auth::callback),

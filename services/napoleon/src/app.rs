@@ -143,9 +143,27 @@ pub fn gateway_config(
             ),
         }
     }
+    let platform_keys = match &config.keys.signing_key {
+        Some(key) => napoleon_identity::platform::PlatformKeys::from_config(
+            key.expose(),
+            config.keys.previous_public_keys.iter().map(String::as_str),
+        ),
+        None if service == ServiceName::All => {
+            napoleon_identity::platform::PlatformKeys::ephemeral()
+        }
+        None => {
+            return Err(
+                "the gateway runs apart from the other services: set keys.signing_key \
+                 (NAPOLEON__KEYS__SIGNING_KEY; `napoleon keys generate` makes one)"
+                    .to_owned(),
+            );
+        }
+    }
+    .map_err(|e| e.to_string())?;
     Ok(GatewayConfig {
         providers: Providers::new(providers, &config.server.public_url)?,
         signer,
+        platform_keys,
         targets,
         session: SessionSettings {
             idle: Duration::from_secs(config.session.idle_minutes.saturating_mul(60)),

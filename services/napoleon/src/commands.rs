@@ -239,6 +239,23 @@ pub fn config_check(config: &Config) -> Result<(), CliError> {
 ///
 /// # Errors
 /// [`CliError::JournalBroken`] naming the first broken link, or another [`CliError`].
+/// `napoleon keys generate --kid K`: a new signing key for `keys.signing_key` or
+/// `assertion.signing_key`, and its public part (for `keys.previous_public_keys` after a
+/// rotation, or the services' `assertion.verify_keys`).
+///
+/// # Errors
+/// [`CliError::Usage`] for a kid that is not a plain name.
+pub fn keys_generate(kid: &str) -> Result<String, CliError> {
+    let (secret, public) =
+        napoleon_identity::platform::generate(kid).map_err(|e| CliError::Usage(e.to_string()))?;
+    Ok(format!(
+        "# Secret: keys.signing_key (NAPOLEON__KEYS__SIGNING_KEY) or assertion.signing_key.\n\
+         signing_key = \"{secret}\"\n\
+         # Public: keys.previous_public_keys once replaced, or the services' assertion.verify_keys.\n\
+         public_key = \"{public}\"\n"
+    ))
+}
+
 pub async fn journal_verify(config: &Config, tenant: &str) -> Result<(), CliError> {
     let slug = TenantSlug::parse(tenant).map_err(|e| CliError::Usage(e.to_string()))?;
     // The owner can also read the chain's head, which exposes events removed from the end.

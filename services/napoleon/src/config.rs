@@ -44,6 +44,8 @@ pub struct Config {
     pub session: SessionConfig,
     /// The identity assertion between the gateway and the services.
     pub assertion: AssertionConfig,
+    /// The keys the platform signs with (package manifests, journal checkpoints).
+    pub keys: KeysConfig,
     /// Where the gateway finds the services when they run apart.
     pub gateway: GatewayConfig,
     /// The platform itself.
@@ -234,6 +236,18 @@ pub struct AssertionConfig {
     pub signing_key: Option<Secret<String>>,
     /// Public keys the services accept, `kid:base64url(key)` (the signing key's own is added).
     pub verify_keys: Vec<String>,
+}
+
+/// The platform's signing keys (`napoleon keys generate` makes one). After a rotation, the
+/// replaced key's public part goes to `previous_public_keys`, so what it signed still verifies.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct KeysConfig {
+    /// The current signing key, `kid:base64url(32-byte seed)`. Without it, `serve all` and the
+    /// demo use a key generated at start; the gateway in split mode needs it.
+    pub signing_key: Option<Secret<String>>,
+    /// Public keys of the keys it replaced, `kid:base64url(key)`.
+    pub previous_public_keys: Vec<String>,
 }
 
 /// Where the gateway finds the services when they run apart.

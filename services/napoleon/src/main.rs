@@ -56,6 +56,22 @@ enum Command {
         #[command(subcommand)]
         action: RulesAction,
     },
+    /// Signing keys: the platform's (keys.signing_key) and the identity assertion's
+    /// (assertion.signing_key), same format.
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum KeysAction {
+    /// Print a new Ed25519 key: its secret configuration line and its public part.
+    Generate {
+        /// The key's id, e.g. the year and a letter (`2027-a`).
+        #[arg(long)]
+        kid: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -125,6 +141,9 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Rules {
             action: RulesAction::List { json },
         } => return print(&commands::rules_list(*json)?),
+        Command::Keys {
+            action: KeysAction::Generate { kid },
+        } => return print(&commands::keys_generate(kid)?),
         _ => {}
     }
     let config = Config::load(cli.config.as_deref()).map_err(|e| CliError::Usage(e.to_string()))?;
@@ -163,7 +182,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
                 action: JournalAction::Verify { tenant },
             } => commands::journal_verify(&config, &tenant).await,
             // Handled above, before the runtime starts.
-            Command::Config { .. } | Command::Rules { .. } => Ok(()),
+            Command::Config { .. } | Command::Rules { .. } | Command::Keys { .. } => Ok(()),
         }
     })
 }

@@ -11,6 +11,8 @@
 //! key; services accept every key listed, so keys rotate by adding the new one everywhere,
 //! switching the signer, then removing the old one.
 
+pub mod platform;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 

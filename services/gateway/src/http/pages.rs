@@ -231,6 +231,14 @@ pub(crate) async fn home(
 #[derive(Serialize, Debug)]
 struct Empty {}
 
+/// `GET /.well-known/napoleon-keys.json`: the platform's public keys (a JWK set, the current
+/// key first), to verify what it signed (package manifests, journal checkpoints).
+pub(crate) async fn platform_keys(
+    State(state): State<GatewayState>,
+) -> axum::Json<serde_json::Value> {
+    axum::Json(state.cfg.platform_keys.jwks())
+}
+
 pub(crate) async fn accessibility(
     State(state): State<GatewayState>,
     agent: Option<Extension<RequestAgent>>,

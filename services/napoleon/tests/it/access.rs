@@ -21,6 +21,8 @@ async fn every_non_public_route_refuses_an_anonymous_request() {
         "/connexion/{provider}",
         "/connexion/retour",
         "/deconnexion/retour",
+        // Public keys, to verify what the platform signed.
+        "/.well-known/napoleon-keys.json",
     ]
     .into();
     for route in route_table() {

@@ -14,6 +14,7 @@ mod demo_seed;
 mod eligibility;
 mod isolation;
 mod journal;
+mod keys;
 mod limits;
 mod login;
 mod nomination;

@@ -49,6 +49,7 @@ async fn gateways_and_services_in_separate_processes_share_nothing_but_the_datab
             .public_config()
     );
     let services_env = [("NAPOLEON__ASSERTION__VERIFY_KEYS", verify_keys)];
+    let (platform_key, _) = napoleon_identity::platform::generate("split-platform").unwrap();
 
     let intake_a = serve("intake", &db, &services_env).await;
     let intake_b = serve("intake", &db, &services_env).await;
@@ -67,6 +68,7 @@ async fn gateways_and_services_in_separate_processes_share_nothing_but_the_datab
             ("NAPOLEON__SERVER__PUBLIC_URL", public.clone()),
             ("NAPOLEON__OIDC__PROVIDERS", providers.clone()),
             ("NAPOLEON__ASSERTION__SIGNING_KEY", signing_key.clone()),
+            ("NAPOLEON__KEYS__SIGNING_KEY", platform_key.clone()),
             ("NAPOLEON__GATEWAY__TARGETS__INTAKE", intake.base.clone()),
             (
                 "NAPOLEON__GATEWAY__TARGETS__INSTRUCTION",
