@@ -6,6 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
+use napoleon_db::readlog::ReadChannel;
 use napoleon_identity::Identity;
 use napoleon_kernel::{AwardId, CampaignId, DossierId};
 use napoleon_rules::dossier::DossierState;
@@ -163,7 +164,7 @@ pub(crate) async fn get_dossier(
     Extension(identity): Extension<Identity>,
     IdPath(id): IdPath<DossierId>,
 ) -> Response {
-    match domain::review(&ctx, &identity, id).await {
+    match domain::review(&ctx, &identity, id, Some(ReadChannel::Api)).await {
         Ok(r) => {
             let eligibility = match &r.verdict {
                 Ok(v) => serde_json::to_value(v).unwrap_or_default(),

@@ -32,7 +32,9 @@ pub enum Actor {
 }
 
 impl Actor {
-    fn render(self) -> String {
+    /// As stored (`agent:<id>`, `token:<id>`, `job:<id>`, `system:<component>`).
+    #[must_use]
+    pub fn render(self) -> String {
         match self {
             Self::System(component) => format!("system:{component}"),
             Self::Agent(id) => format!("agent:{id}"),

@@ -21,6 +21,7 @@ pub mod journal;
 pub mod migrate;
 pub mod policy;
 mod pool;
+pub mod readlog;
 pub mod roles;
 pub mod schema;
 mod scoped;

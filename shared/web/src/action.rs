@@ -170,3 +170,32 @@ pub async fn tenant_catalogue(tx: &mut TenantConn) -> ActionResult<napoleon_rule
     napoleon_rules::Catalogue::for_tenant(&files)
         .map_err(|e| ActionError::Web(WebError::Internal(format!("tenant catalogue: {e}"))))
 }
+
+/// Ends a use case that read someone's personal data: with `read`, the read is logged
+/// (`napoleon_db::readlog`, reader and request from the identity) and the transaction commits;
+/// without (a page shown again after a refused act, within the same request), it rolls back.
+///
+/// # Errors
+/// [`ActionError`] when the log cannot be written: the read is then refused, never unlogged.
+pub async fn end_read(
+    mut tx: napoleon_db::TenantConn,
+    identity: &napoleon_identity::Identity,
+    subject: napoleon_db::readlog::ReadSubject,
+    read: Option<napoleon_db::readlog::ReadChannel>,
+) -> ActionResult<()> {
+    match read {
+        Some(channel) => {
+            napoleon_db::readlog::record(
+                &mut tx,
+                napoleon_db::journal::Actor::Agent(identity.agent),
+                subject,
+                channel,
+                &identity.request_id,
+            )
+            .await?;
+            tx.commit().await?;
+        }
+        None => tx.rollback().await,
+    }
+    Ok(())
+}

@@ -20,7 +20,7 @@ mod serve;
 mod service;
 mod templates;
 
-pub use action::{ActionError, ActionResult, readable_dossier, tenant_catalogue};
+pub use action::{ActionError, ActionResult, end_read, readable_dossier, tenant_catalogue};
 pub use assets::{AssetsConfig, static_router};
 pub use conflict::Conflict;
 pub use diagnostics::identity_route;

@@ -57,10 +57,12 @@ async fn load_readable(
 }
 
 /// The dossier page's data.
+/// `read`: see `napoleon_web::end_read`.
 pub(crate) async fn file(
     ctx: &WebContext,
     identity: &Identity,
     id: DossierId,
+    read: Option<napoleon_db::readlog::ReadChannel>,
 ) -> ActionResult<DossierFile> {
     let (mut tx, access) = ctx.begin(identity).await?;
     let dossier = load_readable(&mut tx, &access, id).await?;
@@ -101,7 +103,13 @@ pub(crate) async fn file(
         give_back: state.is_some_and(|s| s.apply(DossierEvent::Return).is_ok())
             && access.may::<perm::InstructionReturn>(level)?,
     };
-    tx.rollback().await;
+    napoleon_web::end_read(
+        tx,
+        identity,
+        napoleon_db::readlog::ReadSubject::Dossier(id),
+        read,
+    )
+    .await?;
     Ok(DossierFile {
         dossier,
         content,

@@ -306,7 +306,13 @@ pub(crate) async fn dossier(
     IdPath(id): IdPath<DossierId>,
     Query(q): Query<FileQuery>,
 ) -> WebResult<Response> {
-    let f = domain::file(&ctx, &identity, id).await?;
+    let f = domain::file(
+        &ctx,
+        &identity,
+        id,
+        Some(napoleon_db::readlog::ReadChannel::Page),
+    )
+    .await?;
     let notice = match q.fait.as_str() {
         "pris" => Some("Vous avez pris en charge ce dossier.".to_owned()),
         "avis" => Some("Votre avis est enregistré.".to_owned()),
@@ -357,7 +363,7 @@ async fn after(
         ),
         Err(e) => return Err(e.into()),
     };
-    let f = domain::file(ctx, identity, id).await?;
+    let f = domain::file(ctx, identity, id, None).await?;
     let mut page = render(ctx, identity, &f, errors, input, None)?;
     *page.status_mut() = status;
     Ok(page)

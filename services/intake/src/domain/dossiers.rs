@@ -3,6 +3,7 @@
 
 use napoleon_authz::{Access, Scope, perm};
 use napoleon_db::journal::{self, Actor, EventKind, Subject};
+use napoleon_db::readlog::{ReadChannel, ReadSubject};
 use napoleon_db::{TenantConn, contracts};
 use napoleon_identity::Identity;
 use napoleon_kernel::{CampaignId, DossierId, OrgUnitId, Role};
@@ -226,10 +227,13 @@ pub(crate) struct Review {
 }
 
 /// Loads a dossier with its campaign and eligibility, for reading.
+/// The dossier as its pages and API show it; `read` logs the read of the candidate's data (a
+/// page or API answer), `None` for a page shown again within the same request.
 pub(crate) async fn review(
     ctx: &WebContext,
     identity: &Identity,
     id: DossierId,
+    read: Option<ReadChannel>,
 ) -> ActionResult<Review> {
     let (mut tx, access) = ctx.begin(identity).await?;
     let dossier = readable(&mut tx, &access, id).await?;
@@ -238,7 +242,7 @@ pub(crate) async fn review(
     let campaign = contracts::campaign_by_id(&mut tx, dossier.campaign_id).await?;
     let catalogue = tenant_catalogue(&mut tx).await?;
     let today = tx.today();
-    tx.rollback().await;
+    napoleon_web::end_read(tx, identity, ReadSubject::Dossier(id), read).await?;
     let verdict = verdict(&catalogue, &campaign, &dossier);
     let errors = fields(content::check_all(dossier.content.expose(), today));
     Ok(Review {

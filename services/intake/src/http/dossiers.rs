@@ -4,6 +4,7 @@
 use axum::Extension;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
+use napoleon_db::readlog::ReadChannel;
 use napoleon_identity::Identity;
 use napoleon_kernel::{AwardId, CampaignId, DossierId};
 use napoleon_rules::content::{Candidate, Content};
@@ -123,7 +124,7 @@ pub(crate) async fn receipt(
     Extension(identity): Extension<Identity>,
     IdPath(id): IdPath<DossierId>,
 ) -> WebResult<Response> {
-    let review = domain::review(&ctx, &identity, id).await?;
+    let review = domain::review(&ctx, &identity, id, Some(ReadChannel::Page)).await?;
     let Some(number) = review.dossier.number.clone() else {
         return Err(WebError::NotFound);
     };

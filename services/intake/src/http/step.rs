@@ -5,6 +5,7 @@
 use axum::Extension;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use napoleon_db::readlog::ReadChannel;
 use napoleon_identity::Identity;
 use napoleon_kernel::DossierId;
 use napoleon_rules::content::form::{self, FormField};
@@ -52,7 +53,7 @@ pub(crate) async fn step(
     Query(notice): Query<Notice>,
 ) -> WebResult<Response> {
     let step = Step::from_number(n).ok_or(WebError::NotFound)?;
-    let review = domain::review(&ctx, &identity, id).await?;
+    let review = domain::review(&ctx, &identity, id, Some(ReadChannel::Page)).await?;
     render_step(
         &ctx,
         &identity,
@@ -151,7 +152,7 @@ pub(crate) async fn save_step(
 ) -> WebResult<Response> {
     let step = Step::from_number(n).ok_or(WebError::NotFound)?;
     let action = pairs.get("_action").to_owned();
-    let current = domain::review(&ctx, &identity, id).await?;
+    let current = domain::review(&ctx, &identity, id, None).await?;
     if !current.may_edit {
         return Err(ActionError::from(Conflict::NotEditable {
             state: current.dossier.state,
@@ -204,7 +205,7 @@ pub(crate) async fn save_step(
     }
     let here = format!("/intake/dossiers/{id}/etape/{n}");
     if let Some(refusal) = refused_row {
-        let review = domain::review(&ctx, &identity, id).await?;
+        let review = domain::review(&ctx, &identity, id, None).await?;
         return render_step(&ctx, &identity, &review, step, vec![refusal], true);
     }
     match action.as_str() {
@@ -219,7 +220,7 @@ pub(crate) async fn save_step(
             if errors.is_empty() {
                 Ok(Redirect::to(&format!("/intake/dossiers/{id}/etape/{}", n + 1)).into_response())
             } else {
-                let review = domain::review(&ctx, &identity, id).await?;
+                let review = domain::review(&ctx, &identity, id, None).await?;
                 render_step(&ctx, &identity, &review, step, errors, true)
             }
         }

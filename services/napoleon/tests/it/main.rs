@@ -21,6 +21,7 @@ mod nomination;
 mod pages;
 mod proconnect;
 mod random_forms;
+mod readlog;
 mod refusals;
 mod roles;
 mod rules_cli;

@@ -1,0 +1,2 @@
+DROP TABLE readlog.reads;
+DROP SCHEMA readlog;

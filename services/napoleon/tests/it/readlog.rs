@@ -1,0 +1,80 @@
+//! The personal-data read log: reading a dossier's page or its API adds one entry each, naming
+//! the reader, the channel and the request; a refused read adds none; each tenant sees only its
+//! own entries; the retention purge removes what is older than the period.
+
+use axum::http::Method;
+use napoleon_db::readlog::{self, ReadChannel, ReadSubject};
+use napoleon_kernel::{DossierId, TenantId};
+use napoleon_testkit::{TestApp, cast, open_campaign, submitted};
+use serde_json::json;
+
+async fn entries(app: &TestApp, tenant: TenantId) -> Vec<readlog::ReadEntry> {
+    let mut tx = app.ctx.db.tenant(tenant).await.unwrap();
+    let list = readlog::list(&mut tx, 0, 100).await.unwrap();
+    tx.rollback().await;
+    list
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_read_of_a_dossier_adds_one_entry_and_each_tenant_sees_its_own() {
+    let app = TestApp::services().await;
+    let cast = cast(&app).await;
+    let campaign = open_campaign(&app, &cast).await;
+    let (id, _) = submitted(&app, &cast, &campaign, "Lecture", "F").await;
+    let dossier: DossierId = id.parse().unwrap();
+    let before = entries(&app, cast.tenant).await.len();
+
+    let api = app
+        .call(
+            &cast.redacteur,
+            Method::GET,
+            &format!("/intake/api/v1/dossiers/{id}"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(api.status, 200, "{}", api.json);
+    let page = app
+        .call(
+            &cast.instructeur,
+            Method::GET,
+            &format!("/instruction/dossiers/{id}"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(page.status, 200);
+    // Another ministry's agent is refused (404), and reads nothing.
+    let refused = app
+        .call(
+            &cast.outsider,
+            Method::GET,
+            &format!("/intake/api/v1/dossiers/{id}"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(refused.status, 404);
+
+    let log = entries(&app, cast.tenant).await;
+    assert_eq!(log.len(), before + 2, "one entry per read: {log:?}");
+    let (latest, earlier) = (&log[0], &log[1]);
+    assert_eq!(latest.subject, ReadSubject::Dossier(dossier));
+    assert_eq!(latest.channel, ReadChannel::Page);
+    assert_eq!(latest.reader, format!("agent:{}", cast.instructeur.agent));
+    assert_eq!(latest.request_id, "test");
+    assert_eq!(earlier.channel, ReadChannel::Api);
+    assert_eq!(earlier.reader, format!("agent:{}", cast.redacteur.agent));
+    assert!(
+        entries(&app, cast.outsider.tenant).await.is_empty(),
+        "the other ministry sees none of them"
+    );
+
+    // The retention purge: everything before a day from now goes.
+    let mut tx = app.ctx.db.tenant(cast.tenant).await.unwrap();
+    let later = app.ctx.db.clock().now() + chrono::Duration::days(1);
+    assert_eq!(
+        readlog::purge_before(&mut tx, later).await.unwrap(),
+        log.len()
+    );
+    tx.commit().await.unwrap();
+    assert!(entries(&app, cast.tenant).await.is_empty());
+    app.finish().await;
+}

@@ -1,0 +1,192 @@
+//! The personal-data read log (`readlog.reads`): one entry per read of a dossier or a person,
+//! written by [`record`] in the transaction of the read, readable by whoever audits the tenant,
+//! purged after the retention period. Apart from the journal: it records reads, not changes.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use napoleon_kernel::{DossierId, LaureateId};
+
+use crate::journal::Actor;
+use crate::{DbError, TenantConn};
+
+diesel::table! {
+    readlog.reads (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Int8,
+        reader -> Text,
+        subject_kind -> Text,
+        subject_id -> Uuid,
+        channel -> Text,
+        request_id -> Text,
+        read_at -> Timestamptz,
+    }
+}
+
+/// Whose personal data was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadSubject {
+    /// A nomination dossier (its candidate).
+    Dossier(DossierId),
+    /// A person of the laureate registry.
+    Laureate(LaureateId),
+}
+
+impl ReadSubject {
+    fn parts(self) -> (&'static str, uuid::Uuid) {
+        match self {
+            Self::Dossier(id) => ("dossier", id.as_uuid()),
+            Self::Laureate(id) => ("laureate", id.as_uuid()),
+        }
+    }
+}
+
+/// How it was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadChannel {
+    /// A page.
+    Page,
+    /// The JSON API.
+    Api,
+    /// A piece (an attached document).
+    Piece,
+    /// An export.
+    Export,
+}
+
+impl ReadChannel {
+    /// The stored name.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Page => "page",
+            Self::Api => "api",
+            Self::Piece => "piece",
+            Self::Export => "export",
+        }
+    }
+
+    fn parse(raw: &str) -> Result<Self, DbError> {
+        Ok(match raw {
+            "page" => Self::Page,
+            "api" => Self::Api,
+            "piece" => Self::Piece,
+            "export" => Self::Export,
+            other => return Err(DbError::corrupt("channel", other)),
+        })
+    }
+
+    /// The French label the audit page shows.
+    #[must_use]
+    pub const fn label_fr(self) -> &'static str {
+        match self {
+            Self::Page => "page",
+            Self::Api => "API",
+            Self::Piece => "pièce",
+            Self::Export => "export",
+        }
+    }
+}
+
+/// Records one read, in the transaction of the read (so a read that fails records nothing).
+///
+/// # Errors
+/// [`DbError`].
+pub async fn record(
+    tx: &mut TenantConn,
+    reader: Actor,
+    subject: ReadSubject,
+    channel: ReadChannel,
+    request_id: &str,
+) -> Result<(), DbError> {
+    let (kind, id) = subject.parts();
+    let request_id: String = request_id.chars().take(100).collect();
+    let request_id = if request_id.is_empty() {
+        "inconnu".to_owned()
+    } else {
+        request_id
+    };
+    diesel::insert_into(reads::table)
+        .values((
+            reads::tenant_id.eq(tx.tenant().as_uuid()),
+            reads::reader.eq(reader.render()),
+            reads::subject_kind.eq(kind),
+            reads::subject_id.eq(id),
+            reads::channel.eq(channel.as_str()),
+            reads::request_id.eq(request_id),
+        ))
+        .execute(tx.pg())
+        .await?;
+    Ok(())
+}
+
+/// One read, as the auditor sees it.
+#[derive(Debug, Clone)]
+pub struct ReadEntry {
+    /// Who (`agent:<id>`, `token:<id>`…).
+    pub reader: String,
+    /// Whose data.
+    pub subject: ReadSubject,
+    /// How.
+    pub channel: ReadChannel,
+    /// The request, to find it in the logs.
+    pub request_id: String,
+    /// When.
+    pub read_at: DateTime<Utc>,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = reads, check_for_backend(diesel::pg::Pg))]
+struct ReadRow {
+    reader: String,
+    subject_kind: String,
+    subject_id: uuid::Uuid,
+    channel: String,
+    request_id: String,
+    read_at: DateTime<Utc>,
+}
+
+/// The tenant's reads, latest first, `limit` from `offset` (a page of the audit view).
+///
+/// # Errors
+/// [`DbError`].
+pub async fn list(tx: &mut TenantConn, offset: i64, limit: i64) -> Result<Vec<ReadEntry>, DbError> {
+    let rows: Vec<ReadRow> = reads::table
+        .filter(reads::tenant_id.eq(tx.tenant().as_uuid()))
+        .order((reads::read_at.desc(), reads::id.desc()))
+        .offset(offset.max(0))
+        .limit(limit.clamp(1, 1000))
+        .select(ReadRow::as_select())
+        .load(tx.pg())
+        .await?;
+    rows.into_iter()
+        .map(|r| {
+            let subject = match r.subject_kind.as_str() {
+                "dossier" => ReadSubject::Dossier(DossierId::from_uuid(r.subject_id)),
+                "laureate" => ReadSubject::Laureate(LaureateId::from_uuid(r.subject_id)),
+                other => return Err(DbError::corrupt("subject_kind", other)),
+            };
+            Ok(ReadEntry {
+                reader: r.reader,
+                subject,
+                channel: ReadChannel::parse(&r.channel)?,
+                request_id: r.request_id,
+                read_at: r.read_at,
+            })
+        })
+        .collect()
+}
+
+/// Deletes the reads older than `before` (the retention period's start); returns how many.
+///
+/// # Errors
+/// [`DbError`].
+pub async fn purge_before(tx: &mut TenantConn, before: DateTime<Utc>) -> Result<usize, DbError> {
+    Ok(diesel::delete(
+        reads::table
+            .filter(reads::tenant_id.eq(tx.tenant().as_uuid()))
+            .filter(reads::read_at.lt(before)),
+    )
+    .execute(tx.pg())
+    .await?)
+}
