@@ -290,6 +290,38 @@ pub async fn progress(
     Ok(n == 1)
 }
 
+/// Renews the lease until `lease_until` without reporting progress (the worker's heartbeat
+/// while a handler is silent); `Ok(false)` when the worker no longer holds the job.
+///
+/// # Errors
+/// [`DbError`].
+pub async fn renew(
+    tx: &mut TenantConn,
+    id: JobId,
+    worker: &str,
+    attempt: i32,
+    lease_until: DateTime<Utc>,
+) -> Result<bool, DbError> {
+    let n = diesel::update(held(tx.tenant(), id, worker.to_owned(), attempt))
+        .set(jobs::lease_until.eq(lease_until))
+        .execute(tx.pg())
+        .await?;
+    Ok(n == 1)
+}
+
+/// When the job's lease ends, if it is running (tests and the job's page).
+///
+/// # Errors
+/// [`DbError`].
+pub async fn lease_until(tx: &mut TenantConn, id: JobId) -> Result<Option<DateTime<Utc>>, DbError> {
+    Ok(jobs::table
+        .filter(jobs::tenant_id.eq(tx.tenant().as_uuid()))
+        .filter(jobs::id.eq(id.as_uuid()))
+        .select(jobs::lease_until)
+        .first(tx.pg())
+        .await?)
+}
+
 /// Whether someone asked to stop the job.
 ///
 /// # Errors

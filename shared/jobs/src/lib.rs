@@ -135,6 +135,7 @@ pub struct Worker {
     name: String,
     handlers: HashMap<JobKind, Arc<dyn Handler>>,
     lease: chrono::Duration,
+    heartbeat: Duration,
 }
 
 impl std::fmt::Debug for Worker {
@@ -146,8 +147,12 @@ impl std::fmt::Debug for Worker {
     }
 }
 
-/// How long a lease lasts without a progress report.
+/// How long a lease lasts without a progress report or a heartbeat.
 const LEASE_SECONDS: i32 = 60;
+
+/// How often the worker renews the lease of a job whose handler is silent: well within the
+/// lease, so a slow handler is never taken for a dead one.
+const HEARTBEAT: Duration = Duration::from_secs(20);
 
 impl Worker {
     /// A worker named `name` (unique per process: host and pid) running `handlers`.
@@ -158,7 +163,44 @@ impl Worker {
             name: name.into(),
             handlers: handlers.into_iter().map(|h| (h.kind(), h)).collect(),
             lease: chrono::Duration::seconds(i64::from(LEASE_SECONDS)),
+            heartbeat: HEARTBEAT,
         }
+    }
+
+    /// Renews silent handlers' leases every `every` instead of every 20 s (tests).
+    #[must_use]
+    pub const fn with_heartbeat(mut self, every: Duration) -> Self {
+        self.heartbeat = every;
+        self
+    }
+
+    /// Renews the lease every heartbeat until aborted or the job is no longer this worker's.
+    fn heartbeat(&self, tenant: TenantId, id: JobId, attempt: i32) -> tokio::task::JoinHandle<()> {
+        let (db, name, lease, every) = (
+            self.db.clone(),
+            self.name.clone(),
+            self.lease,
+            self.heartbeat,
+        );
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                let Ok(mut tx) = db.tenant(tenant).await else {
+                    continue;
+                };
+                let until = tx.now() + lease;
+                match jobs::renew(&mut tx, id, &name, attempt, until).await {
+                    Ok(true) => {
+                        if tx.commit().await.is_err() {
+                            tracing::warn!(job.id = %id, "heartbeat: commit failed");
+                        }
+                    }
+                    // Lost, or finished meanwhile: nothing more to keep alive.
+                    Ok(false) => return,
+                    Err(e) => tracing::warn!(job.id = %id, error = %e, "heartbeat failed"),
+                }
+            }
+        })
     }
 
     /// Leases the next due job and runs it to its end; `None` when none is due.
@@ -192,12 +234,14 @@ impl Worker {
         };
         // The attempt runs in its own task: a handler that panics fails its attempt (and is
         // retried) instead of taking the worker down with the job left leased.
+        let heartbeat = self.heartbeat(tenant, id, attempt);
         let ran = match handler {
             Some(handler) => tokio::spawn(async move { handler.run(&context).await }).await,
             None => Ok(Err(JobError::Failed(
                 "Aucun traitement de ce type n'est installé.".to_owned(),
             ))),
         };
+        heartbeat.abort();
         let outcome = match ran {
             Ok(Ok(result)) => Outcome::Succeeded(result),
             Ok(Err(JobError::Cancelled)) => Outcome::Cancelled,

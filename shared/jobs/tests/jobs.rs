@@ -367,3 +367,65 @@ async fn a_job_asked_to_stop_is_not_retried_and_leases_are_bounded() {
     drop(conn);
     tdb.finish().await;
 }
+
+/// Stays silent until told to end.
+struct Silent {
+    release: Arc<tokio::sync::Notify>,
+}
+
+#[async_trait]
+impl Handler for Silent {
+    fn kind(&self) -> JobKind {
+        kind("test.silent")
+    }
+
+    async fn run(&self, _job: &JobContext) -> Result<serde_json::Value, JobError> {
+        self.release.notified().await;
+        Ok(serde_json::Value::Null)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_silent_handlers_lease_is_kept_alive_by_the_worker() {
+    let (tdb, db, _hand, tenant) = setup().await;
+    let id = enqueue(&db, tenant, "test.silent", 0, 3).await;
+    let release = Arc::new(tokio::sync::Notify::new());
+    let worker = Worker::new(
+        db.clone(),
+        "w",
+        vec![Arc::new(Silent {
+            release: Arc::clone(&release),
+        })],
+    )
+    .with_heartbeat(std::time::Duration::from_millis(50));
+    let run = tokio::spawn(async move { worker.run_one().await.unwrap() });
+    let until = || async {
+        let mut tx = db.tenant(tenant).await.unwrap();
+        let until = jobs::lease_until(&mut tx, id).await.unwrap();
+        tx.rollback().await;
+        until
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let first = loop {
+        if let Some(first) = until().await {
+            break first;
+        }
+        assert!(std::time::Instant::now() < deadline, "never leased");
+        tokio::task::yield_now().await;
+    };
+    // Without a word from the handler, the lease moves on.
+    loop {
+        if until().await.is_some_and(|later| later > first) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the lease was not renewed"
+        );
+        tokio::task::yield_now().await;
+    }
+    release.notify_one();
+    assert_eq!(run.await.unwrap(), Some(id));
+    assert_eq!(view(&db, tenant, id).await.state, JobState::Succeeded);
+    tdb.finish().await;
+}
