@@ -49,7 +49,7 @@ pub const SESSION_COOKIE: &str = "napoleon_session";
 pub const TEMPLATES: &[(&str, &str)] = napoleon_web::templates!(
     "";
     "home", "login", "login_error", "logged_out", "tenant_picker", "no_access", "members",
-    "policy", "operator", "catalogue", "catalogue_edit"
+    "policy", "operator", "catalogue", "catalogue_edit", "readlog"
 );
 
 /// Session lifetimes.
@@ -136,6 +136,7 @@ pub fn route_table() -> Vec<RouteSpec> {
     let [members_read, members_manage] = read_manage(Resource::Members);
     let [policy_read, policy_manage] = read_manage(Resource::Policy);
     let [catalogue_read, catalogue_manage] = read_manage(Resource::Catalogue);
+    let readlog_read = Access::Permission(Permission::new(Resource::ReadLog, Action::Read));
     let mut table = vec![
         spec(Method::GET, "/", Public),
         spec(Method::GET, "/accessibilite", Public),
@@ -177,6 +178,8 @@ pub fn route_table() -> Vec<RouteSpec> {
             catalogue_manage,
         ),
         spec(Method::GET, "/administration/politique", policy_read),
+        spec(Method::GET, "/administration/lectures", readlog_read),
+        spec(Method::GET, "/administration/lectures.csv", readlog_read),
         spec(Method::POST, "/administration/politique", policy_manage),
     ];
     for service in forward::SERVICES {
@@ -197,6 +200,8 @@ fn handler(method: &Method, path: &str) -> Option<MethodRouter<GatewayState>> {
     Some(match (method.as_str(), path) {
         ("GET", "/") => get(http::pages::home),
         ("GET", "/accessibilite") => get(http::pages::accessibility),
+        ("GET", "/administration/lectures") => get(http::readlog::page),
+        ("GET", "/administration/lectures.csv") => get(http::readlog::export),
         ("GET", "/.well-known/napoleon-keys.json") => get(http::pages::platform_keys),
         ("GET", "/connexion") => get(http::auth::login_page),
         ("GET", "/connexion/{provider}") => get(http::auth::login_start),

@@ -151,6 +151,7 @@ pub mod perm {
         PolicyManage = Policy: Manage,
         CatalogueRead = Catalogue: Read,
         CatalogueManage = Catalogue: Manage,
+        ReadLogRead = ReadLog: Read,
     }
 }
 

@@ -27,6 +27,8 @@ pub enum Resource {
     Journal,
     /// The tenant's catalogue of distinctions.
     Catalogue,
+    /// The personal-data read log.
+    ReadLog,
 }
 
 /// What a route does.
@@ -77,7 +79,7 @@ pub struct Permission {
 
 impl Resource {
     /// Every resource.
-    pub const ALL: [Self; 13] = [
+    pub const ALL: [Self; 14] = [
         Self::Home,
         Self::Campaign,
         Self::Nomination,
@@ -91,6 +93,7 @@ impl Resource {
         Self::Units,
         Self::Journal,
         Self::Catalogue,
+        Self::ReadLog,
     ];
 
     /// The policy name.
@@ -110,6 +113,7 @@ impl Resource {
             Self::Units => "units",
             Self::Journal => "journal",
             Self::Catalogue => "catalogue",
+            Self::ReadLog => "readlog",
         }
     }
 }
@@ -161,7 +165,7 @@ impl Action {
 
 impl Permission {
     /// The permissions routes use (the policy matrix lists these).
-    pub const ALL: [Self; 29] = [
+    pub const ALL: [Self; 30] = [
         Self::new(Resource::Home, Action::Read),
         Self::new(Resource::Campaign, Action::Read),
         Self::new(Resource::Campaign, Action::Manage),
@@ -191,6 +195,7 @@ impl Permission {
         Self::new(Resource::Journal, Action::Read),
         Self::new(Resource::Catalogue, Action::Read),
         Self::new(Resource::Catalogue, Action::Manage),
+        Self::new(Resource::ReadLog, Action::Read),
     ];
 
     /// A permission.

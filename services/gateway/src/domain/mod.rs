@@ -9,6 +9,7 @@ pub(crate) mod login;
 pub(crate) mod members;
 pub(crate) mod operator;
 pub(crate) mod policy;
+pub(crate) mod readlog;
 
 use napoleon_authz::Access;
 use napoleon_db::TenantConn;

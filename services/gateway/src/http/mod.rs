@@ -9,6 +9,7 @@ pub(crate) mod members;
 pub(crate) mod operator;
 pub(crate) mod pages;
 pub(crate) mod policy;
+pub(crate) mod readlog;
 
 use axum::http::HeaderMap;
 use napoleon_web::{Html, Page, WebResult};

@@ -13,7 +13,7 @@ use napoleon_rules::dossier::DossierState;
 
 use napoleon_testkit::Browser;
 use napoleon_testkit::TestApp;
-use napoleon_testkit::agents::{ANNE, CLAIRE, MARC, NINA, OLIVIER, PAUL, SOPHIE};
+use napoleon_testkit::agents::{ANNE, CLAIRE, DENIS, MARC, NINA, OLIVIER, PAUL, SOPHIE};
 
 /// Templates rendered only inside others (a step's fields), and the layout every page uses.
 const PARTIALS: [&str; 3] = ["intake/field", "intake/select", "layout"];
@@ -262,6 +262,14 @@ async fn every_template_has_a_snapshot_of_a_page_using_it() {
         "no_access",
         nina.get(&live.url("/acces-non-accorde")).await,
         403,
+    );
+    // Denis, délégué à la protection des données: the reads of personal data made above.
+    let (mut denis, _) = live.logged_in(DENIS).await;
+    keep(
+        "lectures",
+        "readlog",
+        denis.get(&live.url("/administration/lectures")).await,
+        200,
     );
     let mut olivier = Browser::new();
     live.login(&mut olivier, OLIVIER).await;

@@ -78,3 +78,44 @@ async fn each_read_of_a_dossier_adds_one_entry_and_each_tenant_sees_its_own() {
     assert!(entries(&app, cast.tenant).await.is_empty());
     app.finish().await;
 }
+
+/// The data-protection officer reads the log page by page and exports it whole; a rédacteur
+/// may do neither.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_data_protection_officer_sees_and_exports_the_reads() {
+    use napoleon_testkit::agents::{DENIS, PAUL};
+    let live = TestApp::live_with_activity().await;
+    let (mut paul, _) = live.logged_in(PAUL).await;
+    let mine = paul.get(&live.url("/intake/dossiers")).await;
+    let marker = "/intake/dossiers/";
+    let start = mine.body.find(marker).expect("a dossier link") + marker.len();
+    let dossier = mine.body[start..start + 36].to_owned();
+    let step = paul
+        .get(&live.url(&format!("/intake/dossiers/{dossier}/etape/1")))
+        .await;
+    assert_eq!(step.status, 200, "{}", step.body);
+    assert_eq!(
+        paul.get(&live.url("/administration/lectures")).await.status,
+        403,
+        "a rédacteur does not read the log"
+    );
+
+    let (mut denis, _) = live.logged_in(DENIS).await;
+    let page = denis.get(&live.url("/administration/lectures")).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body.contains(&format!("dossier {dossier}")),
+        "{}",
+        page.body
+    );
+    let csv = denis.get(&live.url("/administration/lectures.csv")).await;
+    assert_eq!(csv.status, 200);
+    let mut lines = csv.body.lines();
+    assert_eq!(lines.next(), Some("lu_le,lecteur,donnees,canal,requete"));
+    assert!(
+        lines.any(|l| l.contains(&format!("\"dossier {dossier}\",\"page\""))),
+        "{}",
+        csv.body
+    );
+    live.finish().await;
+}

@@ -1,0 +1,135 @@
+//! The read-log pages: `/administration/lectures` (a page at a time) and its CSV export.
+
+use axum::Extension;
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use napoleon_db::readlog::{ReadEntry, ReadSubject};
+use napoleon_web::WebResult;
+use serde::{Deserialize, Serialize};
+
+use super::render;
+use crate::domain;
+use crate::{GatewayState, RequestAgent};
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct PageQuery {
+    page: Option<String>,
+}
+
+#[derive(Serialize, Debug)]
+struct Line {
+    at: String,
+    reader: String,
+    subject: String,
+    channel: &'static str,
+    request_id: String,
+}
+
+#[derive(Serialize, Debug)]
+struct ReadLogView {
+    lines: Vec<Line>,
+    page: i64,
+    previous: Option<i64>,
+    next: Option<i64>,
+}
+
+fn subject(s: ReadSubject) -> String {
+    match s {
+        ReadSubject::Dossier(id) => format!("dossier {id}"),
+        ReadSubject::Laureate(id) => format!("lauréat {id}"),
+    }
+}
+
+/// The instant in UTC, to the second, as the logs and the export give it.
+fn when(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%d/%m/%Y à %H:%M:%S UTC").to_string()
+}
+
+/// `GET /administration/lectures?page=N`: an unreadable page number is the first page.
+pub(crate) async fn page(
+    State(state): State<GatewayState>,
+    Extension(agent): Extension<RequestAgent>,
+    Query(q): Query<PageQuery>,
+) -> WebResult<Response> {
+    // Not user data to refuse: a page number that does not read shows the first page.
+    let n = q
+        .page
+        .and_then(|p| p.trim().parse::<i64>().ok())
+        .filter(|p| (1..=100_000).contains(p))
+        .unwrap_or(1);
+    let (entries, more) = domain::readlog::page(&state, &agent, n).await?;
+    let view = ReadLogView {
+        lines: entries
+            .iter()
+            .map(|e| Line {
+                at: when(e.read_at),
+                reader: e.reader.clone(),
+                subject: subject(e.subject),
+                channel: e.channel.label_fr(),
+                request_id: e.request_id.clone(),
+            })
+            .collect(),
+        page: n,
+        previous: (n > 1).then_some(n - 1),
+        next: more.then_some(n + 1),
+    };
+    Ok(render(
+        &state,
+        "readlog",
+        "Journal des lectures de données personnelles",
+        &view,
+        Some(&agent),
+    )?
+    .into_response())
+}
+
+/// One CSV field, quoted (RFC 4180).
+fn field(value: &str) -> String {
+    format!("\"{}\"", value.replace('"', "\"\""))
+}
+
+fn csv(entries: &[ReadEntry]) -> String {
+    let mut out = String::from("lu_le,lecteur,donnees,canal,requete\r\n");
+    for e in entries {
+        let line = [
+            e.read_at.to_rfc3339(),
+            e.reader.clone(),
+            subject(e.subject),
+            e.channel.as_str().to_owned(),
+            e.request_id.clone(),
+        ]
+        .iter()
+        .map(|v| field(v))
+        .collect::<Vec<_>>()
+        .join(",");
+        out.push_str(&line);
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// `GET /administration/lectures.csv`: every entry, latest first.
+pub(crate) async fn export(
+    State(state): State<GatewayState>,
+    Extension(agent): Extension<RequestAgent>,
+) -> WebResult<Response> {
+    let entries = domain::readlog::all(&state, &agent).await?;
+    let headers = [
+        (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+        (
+            header::CONTENT_DISPOSITION,
+            "attachment; filename=\"lectures-donnees-personnelles.csv\"",
+        ),
+    ];
+    Ok((headers, csv(&entries)).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn csv_fields_are_quoted_and_quotes_doubled() {
+        assert_eq!(super::field("a\"b,c"), "\"a\"\"b,c\"");
+    }
+}
