@@ -1,2 +1,3 @@
+DROP FUNCTION readlog.purge(timestamptz);
 DROP TABLE readlog.reads;
 DROP SCHEMA readlog;

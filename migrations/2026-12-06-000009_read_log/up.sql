@@ -25,5 +25,29 @@ CREATE POLICY tenant_isolation ON readlog.reads
     USING (tenant_id = core.current_tenant())
     WITH CHECK (tenant_id = core.current_tenant());
 GRANT SELECT, INSERT ON readlog.reads TO napoleon_app;
--- The retention purge (older than the tenant's period) is the only deletion.
-GRANT DELETE ON readlog.reads TO napoleon_app;
+
+-- The retention purge is the only deletion, and it cannot reach the last 30 days: a service
+-- that misbehaves cannot erase the trace of what it just read. The application has no DELETE
+-- right; this function (owner's rights) deletes the current tenant's reads before `p_before`.
+CREATE FUNCTION readlog.purge(p_before timestamptz) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, readlog, core, pg_temp AS $$
+DECLARE
+    removed bigint;
+BEGIN
+    IF core.current_tenant() IS NULL THEN
+        RAISE EXCEPTION 'readlog.purge: no tenant in this transaction';
+    END IF;
+    IF p_before > core.clock_now() - interval '30 days' THEN
+        RAISE EXCEPTION 'readlog.purge: the last 30 days of reads are kept';
+    END IF;
+    DELETE FROM readlog.reads WHERE tenant_id = core.current_tenant() AND read_at < p_before;
+    GET DIAGNOSTICS removed = ROW_COUNT;
+    RETURN removed;
+END
+$$;
+REVOKE ALL ON FUNCTION readlog.purge(timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION readlog.purge(timestamptz) TO napoleon_app;
+DO $$ BEGIN
+    EXECUTE format('CREATE POLICY owner_purges ON readlog.reads FOR DELETE TO %I USING (true)',
+                   current_user);
+END $$;

@@ -178,15 +178,19 @@ pub async fn list(tx: &mut TenantConn, offset: i64, limit: i64) -> Result<Vec<Re
 }
 
 /// Deletes the reads older than `before` (the retention period's start); returns how many.
+/// The database refuses a `before` within the last 30 days (`readlog.purge`).
 ///
 /// # Errors
-/// [`DbError`].
-pub async fn purge_before(tx: &mut TenantConn, before: DateTime<Utc>) -> Result<usize, DbError> {
-    Ok(diesel::delete(
-        reads::table
-            .filter(reads::tenant_id.eq(tx.tenant().as_uuid()))
-            .filter(reads::read_at.lt(before)),
-    )
-    .execute(tx.pg())
-    .await?)
+/// [`DbError`], also when `before` is too recent.
+pub async fn purge_before(tx: &mut TenantConn, before: DateTime<Utc>) -> Result<i64, DbError> {
+    #[derive(QueryableByName)]
+    struct Removed {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let row: Removed = diesel::sql_query("SELECT readlog.purge($1) AS n")
+        .bind::<diesel::sql_types::Timestamptz, _>(before)
+        .get_result(tx.pg())
+        .await?;
+    Ok(row.n)
 }

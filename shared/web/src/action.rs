@@ -173,7 +173,7 @@ pub async fn tenant_catalogue(tx: &mut TenantConn) -> ActionResult<napoleon_rule
 
 /// Ends a use case that read someone's personal data: with `read`, the read is logged
 /// (`napoleon_db::readlog`, reader and request from the identity) and the transaction commits;
-/// without (a page shown again after a refused act, within the same request), it rolls back.
+/// without (a check that shows nothing), it rolls back.
 ///
 /// # Errors
 /// [`ActionError`] when the log cannot be written: the read is then refused, never unlogged.

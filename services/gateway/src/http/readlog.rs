@@ -85,9 +85,16 @@ pub(crate) async fn page(
     .into_response())
 }
 
-/// One CSV field, quoted (RFC 4180).
+/// One CSV field, quoted (RFC 4180). A value a spreadsheet would take for a formula (it
+/// starts with `=`, `+`, `-`, `@`, a tab or a carriage return: a request id the client chose
+/// may) is prefixed with an apostrophe, so it is shown, never run.
 fn field(value: &str) -> String {
-    format!("\"{}\"", value.replace('"', "\"\""))
+    let neutral = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}")
+    } else {
+        value.to_owned()
+    };
+    format!("\"{}\"", neutral.replace('"', "\"\""))
 }
 
 fn csv(entries: &[ReadEntry]) -> String {
@@ -131,5 +138,15 @@ mod tests {
     #[test]
     fn csv_fields_are_quoted_and_quotes_doubled() {
         assert_eq!(super::field("a\"b,c"), "\"a\"\"b,c\"");
+    }
+
+    #[test]
+    fn a_value_a_spreadsheet_would_run_is_shown_as_text() {
+        assert_eq!(
+            super::field("=cmd|' /C calc'!A0"),
+            "\"'=cmd|' /C calc'!A0\""
+        );
+        assert_eq!(super::field("-req-1"), "\"'-req-1\"");
+        assert_eq!(super::field("agent:1"), "\"agent:1\"");
     }
 }

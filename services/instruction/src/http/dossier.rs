@@ -363,7 +363,14 @@ async fn after(
         ),
         Err(e) => return Err(e.into()),
     };
-    let f = domain::file(ctx, identity, id, None).await?;
+    // The page is shown again, the candidate's data with it: a read like any other.
+    let f = domain::file(
+        ctx,
+        identity,
+        id,
+        Some(napoleon_db::readlog::ReadChannel::Page),
+    )
+    .await?;
     let mut page = render(ctx, identity, &f, errors, input, None)?;
     *page.status_mut() = status;
     Ok(page)

@@ -228,7 +228,8 @@ pub(crate) struct Review {
 
 /// Loads a dossier with its campaign and eligibility, for reading.
 /// The dossier as its pages and API show it; `read` logs the read of the candidate's data (a
-/// page or API answer), `None` for a page shown again within the same request.
+/// page or API answer, also a page shown again after a refused save), `None` for a check that
+/// shows nothing (the state before a save).
 pub(crate) async fn review(
     ctx: &WebContext,
     identity: &Identity,

@@ -205,7 +205,7 @@ pub(crate) async fn save_step(
     }
     let here = format!("/intake/dossiers/{id}/etape/{n}");
     if let Some(refusal) = refused_row {
-        let review = domain::review(&ctx, &identity, id, None).await?;
+        let review = domain::review(&ctx, &identity, id, Some(ReadChannel::Page)).await?;
         return render_step(&ctx, &identity, &review, step, vec![refusal], true);
     }
     match action.as_str() {
@@ -220,7 +220,7 @@ pub(crate) async fn save_step(
             if errors.is_empty() {
                 Ok(Redirect::to(&format!("/intake/dossiers/{id}/etape/{}", n + 1)).into_response())
             } else {
-                let review = domain::review(&ctx, &identity, id, None).await?;
+                let review = domain::review(&ctx, &identity, id, Some(ReadChannel::Page)).await?;
                 render_step(&ctx, &identity, &review, step, errors, true)
             }
         }

@@ -67,12 +67,23 @@ async fn each_read_of_a_dossier_adds_one_entry_and_each_tenant_sees_its_own() {
         "the other ministry sees none of them"
     );
 
-    // The retention purge: everything before a day from now goes.
+    // The retention purge never reaches the last 30 days...
+    let now = app.ctx.db.clock().now();
     let mut tx = app.ctx.db.tenant(cast.tenant).await.unwrap();
-    let later = app.ctx.db.clock().now() + chrono::Duration::days(1);
+    assert!(readlog::purge_before(&mut tx, now).await.is_err());
+    tx.rollback().await;
     assert_eq!(
-        readlog::purge_before(&mut tx, later).await.unwrap(),
-        log.len()
+        entries(&app, cast.tenant).await.len(),
+        log.len(),
+        "nothing erased"
+    );
+    // ...and, 40 days later, removes what is older than 30.
+    app.clock.advance(chrono::Duration::days(40));
+    let mut tx = app.ctx.db.tenant(cast.tenant).await.unwrap();
+    let before = tx.now() - chrono::Duration::days(30);
+    assert_eq!(
+        readlog::purge_before(&mut tx, before).await.unwrap(),
+        i64::try_from(log.len()).unwrap()
     );
     tx.commit().await.unwrap();
     assert!(entries(&app, cast.tenant).await.is_empty());
