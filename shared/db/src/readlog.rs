@@ -125,6 +125,8 @@ pub async fn record(
 pub struct ReadEntry {
     /// Who (`agent:<id>`, `token:<id>`…).
     pub reader: String,
+    /// The reader's name when an agent (shown to the auditor, never logged).
+    pub reader_name: Option<napoleon_kernel::Personal<String>>,
     /// Whose data.
     pub subject: ReadSubject,
     /// How.
@@ -135,14 +137,21 @@ pub struct ReadEntry {
     pub read_at: DateTime<Utc>,
 }
 
-#[derive(Queryable, Selectable)]
-#[diesel(table_name = reads, check_for_backend(diesel::pg::Pg))]
+#[derive(QueryableByName)]
 struct ReadRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
     reader: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    reader_name: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Text)]
     subject_kind: String,
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
     subject_id: uuid::Uuid,
+    #[diesel(sql_type = diesel::sql_types::Text)]
     channel: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
     request_id: String,
+    #[diesel(sql_type = diesel::sql_types::Timestamptz)]
     read_at: DateTime<Utc>,
 }
 
@@ -151,14 +160,19 @@ struct ReadRow {
 /// # Errors
 /// [`DbError`].
 pub async fn list(tx: &mut TenantConn, offset: i64, limit: i64) -> Result<Vec<ReadEntry>, DbError> {
-    let rows: Vec<ReadRow> = reads::table
-        .filter(reads::tenant_id.eq(tx.tenant().as_uuid()))
-        .order((reads::read_at.desc(), reads::id.desc()))
-        .offset(offset.max(0))
-        .limit(limit.clamp(1, 1000))
-        .select(ReadRow::as_select())
-        .load(tx.pg())
-        .await?;
+    let rows: Vec<ReadRow> = diesel::sql_query(
+        "SELECT r.reader, a.given_name || ' ' || a.usual_name AS reader_name, \
+                r.subject_kind, r.subject_id, r.channel, r.request_id, r.read_at \
+         FROM readlog.reads r \
+         LEFT JOIN core.agents a ON r.reader = 'agent:' || a.id::text \
+         WHERE r.tenant_id = $1 \
+         ORDER BY r.read_at DESC, r.id DESC OFFSET $2 LIMIT $3",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(tx.tenant().as_uuid())
+    .bind::<diesel::sql_types::BigInt, _>(offset.max(0))
+    .bind::<diesel::sql_types::BigInt, _>(limit.clamp(1, 1000))
+    .load(tx.pg())
+    .await?;
     rows.into_iter()
         .map(|r| {
             let subject = match r.subject_kind.as_str() {
@@ -168,6 +182,7 @@ pub async fn list(tx: &mut TenantConn, offset: i64, limit: i64) -> Result<Vec<Re
             };
             Ok(ReadEntry {
                 reader: r.reader,
+                reader_name: r.reader_name.map(napoleon_kernel::Personal::new),
                 subject,
                 channel: ReadChannel::parse(&r.channel)?,
                 request_id: r.request_id,

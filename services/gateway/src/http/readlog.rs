@@ -65,7 +65,10 @@ pub(crate) async fn page(
             .iter()
             .map(|e| Line {
                 at: when(e.read_at),
-                reader: e.reader.clone(),
+                reader: e
+                    .reader_name
+                    .as_ref()
+                    .map_or_else(|| e.reader.clone(), |n| n.expose().clone()),
                 subject: subject(e.subject),
                 channel: e.channel.label_fr(),
                 request_id: e.request_id.clone(),
@@ -98,11 +101,15 @@ fn field(value: &str) -> String {
 }
 
 fn csv(entries: &[ReadEntry]) -> String {
-    let mut out = String::from("lu_le,lecteur,donnees,canal,requete\r\n");
+    let mut out = String::from("lu_le,lecteur,nom_lecteur,donnees,canal,requete\r\n");
     for e in entries {
         let line = [
             e.read_at.to_rfc3339(),
             e.reader.clone(),
+            e.reader_name
+                .as_ref()
+                .map(|n| n.expose().clone())
+                .unwrap_or_default(),
             subject(e.subject),
             e.channel.as_str().to_owned(),
             e.request_id.clone(),

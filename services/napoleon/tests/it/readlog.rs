@@ -122,7 +122,10 @@ async fn the_data_protection_officer_sees_and_exports_the_reads() {
     let csv = denis.get(&live.url("/administration/lectures.csv")).await;
     assert_eq!(csv.status, 200);
     let mut lines = csv.body.lines();
-    assert_eq!(lines.next(), Some("lu_le,lecteur,donnees,canal,requete"));
+    assert_eq!(
+        lines.next(),
+        Some("lu_le,lecteur,nom_lecteur,donnees,canal,requete")
+    );
     assert!(
         lines.any(|l| l.contains(&format!("\"dossier {dossier}\",\"page\""))),
         "{}",
