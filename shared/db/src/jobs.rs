@@ -258,9 +258,9 @@ fn held(tenant: TenantId, id: JobId, worker: String, attempt: i32) -> _ {
         .filter(jobs::attempts.eq(attempt))
 }
 
-/// Records progress and renews the lease until `lease_until`; `Ok(false)` when the worker no
-/// longer holds the job (its lease passed and another took it), `Ok(true)` otherwise. The
-/// caller reads [`cancel_requested`] in the same breath.
+/// Records progress and renews the lease until `lease_until`, in one statement that also
+/// tells whether someone asked to stop the job: `Ok(None)` when the worker no longer holds it
+/// (its lease passed and another took it), `Ok(Some(cancel_requested))` otherwise.
 ///
 /// # Errors
 /// [`DbError`].
@@ -277,17 +277,20 @@ pub async fn progress(
     total: Option<i64>,
     message: &str,
     lease_until: DateTime<Utc>,
-) -> Result<bool, DbError> {
-    let n = diesel::update(held(tx.tenant(), id, worker.to_owned(), attempt))
-        .set((
-            jobs::progress_done.eq(done.max(0)),
-            jobs::progress_total.eq(total.map(|t| t.max(0))),
-            jobs::progress_message.eq(message.chars().take(500).collect::<String>()),
-            jobs::lease_until.eq(lease_until),
-        ))
-        .execute(tx.pg())
-        .await?;
-    Ok(n == 1)
+) -> Result<Option<bool>, DbError> {
+    Ok(
+        diesel::update(held(tx.tenant(), id, worker.to_owned(), attempt))
+            .set((
+                jobs::progress_done.eq(done.max(0)),
+                jobs::progress_total.eq(total.map(|t| t.max(0))),
+                jobs::progress_message.eq(message.chars().take(500).collect::<String>()),
+                jobs::lease_until.eq(lease_until),
+            ))
+            .returning(jobs::cancel_requested)
+            .get_result(tx.pg())
+            .await
+            .optional()?,
+    )
 }
 
 /// Renews the lease until `lease_until` without reporting progress (the worker's heartbeat
@@ -318,19 +321,6 @@ pub async fn lease_until(tx: &mut TenantConn, id: JobId) -> Result<Option<DateTi
         .filter(jobs::tenant_id.eq(tx.tenant().as_uuid()))
         .filter(jobs::id.eq(id.as_uuid()))
         .select(jobs::lease_until)
-        .first(tx.pg())
-        .await?)
-}
-
-/// Whether someone asked to stop the job.
-///
-/// # Errors
-/// [`DbError`].
-pub async fn cancel_requested(tx: &mut TenantConn, id: JobId) -> Result<bool, DbError> {
-    Ok(jobs::table
-        .filter(jobs::tenant_id.eq(tx.tenant().as_uuid()))
-        .filter(jobs::id.eq(id.as_uuid()))
-        .select(jobs::cancel_requested)
         .first(tx.pg())
         .await?)
 }

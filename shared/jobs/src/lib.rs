@@ -89,7 +89,7 @@ impl JobContext {
     ) -> Result<(), JobError> {
         let mut tx = self.db.tenant(self.job.tenant).await?;
         let until = tx.now() + self.lease;
-        let held = jobs::progress(
+        let cancel = jobs::progress(
             &mut tx,
             self.job.id,
             &self.worker,
@@ -100,14 +100,11 @@ impl JobContext {
             until,
         )
         .await?;
-        let cancel = jobs::cancel_requested(&mut tx, self.job.id).await?;
         tx.commit().await?;
-        if !held {
-            Err(JobError::LeaseLost)
-        } else if cancel {
-            Err(JobError::Cancelled)
-        } else {
-            Ok(())
+        match cancel {
+            None => Err(JobError::LeaseLost),
+            Some(true) => Err(JobError::Cancelled),
+            Some(false) => Ok(()),
         }
     }
 }
