@@ -108,24 +108,6 @@ impl JobState {
             other => return Err(DbError::corrupt("state", other)),
         })
     }
-
-    /// Whether the job will not change any more.
-    #[must_use]
-    pub const fn is_final(self) -> bool {
-        matches!(self, Self::Succeeded | Self::Failed | Self::Cancelled)
-    }
-
-    /// The French label pages show.
-    #[must_use]
-    pub const fn label_fr(self) -> &'static str {
-        match self {
-            Self::Queued => "En attente",
-            Self::Running => "En cours",
-            Self::Succeeded => "Terminé",
-            Self::Failed => "Échec",
-            Self::Cancelled => "Annulé",
-        }
-    }
 }
 
 /// A job to enqueue.
