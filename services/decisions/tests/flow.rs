@@ -9,12 +9,12 @@ use diesel::sql_types::{Date, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUui
 use diesel_async::RunQueryDsl;
 use http::{Request, StatusCode};
 use napoleon::app::ServiceName;
-use napoleon_db::core::{self, NewOrgUnit, NewTenant};
+use napoleon_db::core::{self, NewOrgUnit};
 use napoleon_db::journal::{self, EventKind};
 use napoleon_db::{Db, TenantConn};
 use napoleon_identity::{ASSERTION_HEADER, AssertionSigner, LayoutUser, RoleGrant};
 use napoleon_kernel::{
-    AgentId, CampaignId, DossierId, OrgUnitCode, OrgUnitId, OrgUnitKind, Role, TenantId, TenantSlug,
+    AgentId, CampaignId, DossierId, OrgUnitCode, OrgUnitId, OrgUnitKind, Role, TenantId,
 };
 use napoleon_testkit::{TestApp, TestResponse, send};
 use serde_json::{Value, json};
@@ -116,22 +116,7 @@ async fn world() -> (TestApp, World) {
         .build()
         .await;
     let db = app.ctx.db.clone();
-    let slug = TenantSlug::parse("decisions-test").unwrap();
-    let tenant = {
-        let mut conn = db.platform().await.unwrap();
-        core::ensure_tenant(
-            &mut conn,
-            &NewTenant {
-                slug: &slug,
-                name: "Ministère de test",
-                is_sandbox: false,
-            },
-        )
-        .await
-        .unwrap()
-        .0
-        .id
-    };
+    let tenant = napoleon_testkit::tenant(&db, "decisions-test").await;
     let integrateur = agent(&db, "integrateur").await;
     let redacteur = agent(&db, "redacteur").await;
     let mut tx = db.tenant(tenant).await.unwrap();

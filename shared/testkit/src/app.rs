@@ -405,6 +405,17 @@ impl TestApp {
         ));
     }
 
+    /// The id of the first dossier `browser`'s agent has on « Mes dossiers » (the demo
+    /// rédacteur's draft, with the demo activity).
+    pub async fn first_draft(&self, browser: &mut Browser) -> String {
+        let page = browser.get(&self.url("/intake/dossiers")).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        let marker = "/intake/dossiers/";
+        assert!(page.body.contains(marker), "no dossier link: {}", page.body);
+        let start = page.body.find(marker).unwrap() + marker.len();
+        page.body[start..start + 36].to_owned()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

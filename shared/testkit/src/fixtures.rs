@@ -42,23 +42,28 @@ pub async fn count(conn: &mut AsyncPgConnection, sql: &str) -> i64 {
         .n
 }
 
+/// Creates (or finds) the tenant « Ministère de test » named `slug`, without units.
+pub async fn tenant(db: &Db, slug: &str) -> TenantId {
+    let slug = TenantSlug::parse(slug).unwrap();
+    let mut conn = db.platform().await.unwrap();
+    core::ensure_tenant(
+        &mut conn,
+        &NewTenant {
+            slug: &slug,
+            name: "Ministère de test",
+            is_sandbox: false,
+        },
+    )
+    .await
+    .unwrap()
+    .0
+    .id
+}
+
 /// Creates a tenant with a ministry and `units` préfectures under it.
 pub async fn tenant_with_units(db: &Db, slug: &str, units: usize) -> TenantId {
-    let slug = TenantSlug::parse(slug).unwrap();
-    let (tenant, _) = {
-        let mut conn = db.platform().await.unwrap();
-        core::ensure_tenant(
-            &mut conn,
-            &NewTenant {
-                slug: &slug,
-                name: "Ministère de test",
-                is_sandbox: false,
-            },
-        )
-        .await
-        .unwrap()
-    };
-    let mut tx = db.tenant(tenant.id).await.unwrap();
+    let tenant = tenant(db, slug).await;
+    let mut tx = db.tenant(tenant).await.unwrap();
     let root_code = OrgUnitCode::parse("MIN").unwrap();
     let (root, _) = core::ensure_org_unit(
         &mut tx,
@@ -86,5 +91,5 @@ pub async fn tenant_with_units(db: &Db, slug: &str, units: usize) -> TenantId {
         .unwrap();
     }
     tx.commit().await.unwrap();
-    tenant.id
+    tenant
 }

@@ -21,7 +21,7 @@ pub use app::{
     submitted, today, transmitted,
 };
 pub use browser::{Browser, Page};
-pub use fixtures::{count, tenant_with_units, text};
+pub use fixtures::{count, tenant, tenant_with_units, text};
 pub use process::Process;
 
 use std::fs::File;

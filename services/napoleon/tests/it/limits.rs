@@ -14,14 +14,6 @@ use napoleon_testkit::TestApp;
 use napoleon_testkit::agents::PAUL;
 use napoleon_testkit::count;
 
-/// What the demo rédacteur has on « Mes dossiers »: the id of his first draft.
-async fn first_draft(live: &TestApp, browser: &mut Browser) -> String {
-    let page = browser.get(&live.url("/intake/dossiers")).await;
-    assert_eq!(page.status, 200, "{}", page.body);
-    let start = page.body.find("/intake/dossiers/").unwrap() + "/intake/dossiers/".len();
-    page.body[start..start + 36].to_owned()
-}
-
 /// The stored content of a dossier and the number of its journal events.
 async fn snapshot(live: &TestApp, dossier: &str) -> (String, i64) {
     let mut conn = live.admin().await;
@@ -47,7 +39,7 @@ fn form(csrf: &str, hostile: &str) -> String {
 async fn hostile_forms_answer_a_french_422_quickly_while_other_routes_are_served() {
     let live = TestApp::live_with_activity().await;
     let (mut browser, csrf) = live.logged_in(PAUL).await;
-    let draft = first_draft(&live, &mut browser).await;
+    let draft = live.first_draft(&mut browser).await;
     let before = snapshot(&live, &draft).await;
     let career = live.url(&format!("/intake/dossiers/{draft}/etape/2"));
     let distinctions = live.url(&format!("/intake/dossiers/{draft}/etape/3"));
@@ -135,7 +127,7 @@ async fn hostile_forms_answer_a_french_422_quickly_while_other_routes_are_served
 async fn rows_beyond_the_maximum_are_refused_by_page_and_api_keeping_what_was_typed() {
     let live = TestApp::live_with_activity().await;
     let (mut browser, csrf) = live.logged_in(PAUL).await;
-    let draft = first_draft(&live, &mut browser).await;
+    let draft = live.first_draft(&mut browser).await;
     let career = live.url(&format!("/intake/dossiers/{draft}/etape/2"));
     // Forty periods fill the group; « Ajouter une période » then says so, and saves the rest.
     let mut fields: Vec<(String, String)> = vec![

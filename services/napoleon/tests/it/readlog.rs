@@ -97,10 +97,7 @@ async fn the_data_protection_officer_sees_and_exports_the_reads() {
     use napoleon_testkit::agents::{DENIS, PAUL};
     let live = TestApp::live_with_activity().await;
     let (mut paul, _) = live.logged_in(PAUL).await;
-    let mine = paul.get(&live.url("/intake/dossiers")).await;
-    let marker = "/intake/dossiers/";
-    let start = mine.body.find(marker).expect("a dossier link") + marker.len();
-    let dossier = mine.body[start..start + 36].to_owned();
+    let dossier = live.first_draft(&mut paul).await;
     let step = paul
         .get(&live.url(&format!("/intake/dossiers/{dossier}/etape/1")))
         .await;
