@@ -33,6 +33,17 @@ diesel::table! {
     }
 }
 
+/// `service.what`: lowercase words joined by dots, at most 64 bytes (job kinds and outbox
+/// events; their tables check the same).
+pub(crate) fn is_dotted_name(raw: &str) -> bool {
+    let word = |w: &str| {
+        w.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+            && w.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    };
+    raw.len() <= 64 && raw.split('.').count() >= 2 && raw.split('.').all(word)
+}
+
 /// A job's kind, `service.what` (`outbox.http`, `registry.import`): lowercase words joined by
 /// dots, at most 64 bytes (the table checks the same).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -44,13 +55,7 @@ impl JobKind {
     /// # Errors
     /// [`DbError::Corrupt`] naming the value when it is not of that shape.
     pub fn parse(raw: &str) -> Result<Self, DbError> {
-        let word = |w: &str| {
-            w.chars().next().is_some_and(|c| c.is_ascii_lowercase())
-                && w.chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-        };
-        let words: Vec<&str> = raw.split('.').collect();
-        if raw.len() <= 64 && words.len() >= 2 && words.iter().all(|w| word(w)) {
+        if is_dotted_name(raw) {
             Ok(Self(raw.to_owned()))
         } else {
             Err(DbError::corrupt("kind", raw))
@@ -61,6 +66,12 @@ impl JobKind {
     #[must_use]
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// A kind this crate names (its shape checked by the tests).
+    pub(crate) fn known(name: &'static str) -> Self {
+        debug_assert!(is_dotted_name(name), "{name}");
+        Self(name.to_owned())
     }
 }
 

@@ -7,6 +7,8 @@
 //! stops it. A worker that dies stops renewing its lease: once it passes, another worker takes
 //! the job again. Every time comes from the database's clock ([`napoleon_db::Db::clock`]).
 
+pub mod outbox;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;

@@ -99,6 +99,10 @@ uuid_id!(
     JobId
 );
 uuid_id!(
+    /// An outbox message: stable across delivery attempts, so receivers deduplicate on it.
+    MessageId
+);
+uuid_id!(
     /// The id of one HTTP request, shown on error pages and carried in logs and spans.
     RequestId
 );

@@ -19,7 +19,7 @@ pub use code::ErrorCode;
 pub use email::Email;
 pub use ids::{
     AgentId, ApiTokenId, AwardId, CampaignId, DossierId, JobId, JournalSeq, LaureateId,
-    MembershipId, OrgUnitId, RequestId, TenantId,
+    MembershipId, MessageId, OrgUnitId, RequestId, TenantId,
 };
 pub use masked::{Personal, Secret};
 pub use org::{OrgUnitCode, OrgUnitKind, ParseError, TenantSlug};

@@ -15,6 +15,7 @@ mod app;
 mod browser;
 mod fixtures;
 mod process;
+mod receiver;
 
 pub use app::{
     Answer, Cast, TestApp, TestAppBuilder, Who, assets, cast, eligible_content, open_campaign,
@@ -23,6 +24,7 @@ pub use app::{
 pub use browser::{Browser, Page};
 pub use fixtures::{count, tenant, tenant_with_units, text};
 pub use process::Process;
+pub use receiver::{Received, Receiver};
 
 use std::fs::File;
 use std::path::{Path, PathBuf};

@@ -1,0 +1,2 @@
+DROP TABLE outbox.messages;
+DROP SCHEMA outbox;
