@@ -1,10 +1,15 @@
 //! Composition: which routers a process serves, wrapped in the shared edge layers.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use napoleon_db::Db;
 use napoleon_gateway::{GatewayConfig, Providers, SessionSettings, Target, Targets};
 use napoleon_identity::{AssertionSigner, AssertionVerifier};
+use napoleon_jobs::outbox::HttpDelivery;
+use napoleon_jobs::retention::ReadLogRetention;
+use napoleon_jobs::{Handler, Worker};
 use napoleon_web::{
     AssetsConfig, EdgeConfig, HttpMetrics, Templates, WebContext, edge_layers, health_router,
     service_layers, static_router,
@@ -27,6 +32,8 @@ pub enum ServiceName {
     Decisions,
     /// Promotion: registry and promotion radar.
     Promotion,
+    /// Background jobs only (deliveries, purges, imports); serves its health endpoints.
+    Worker,
 }
 
 impl ServiceName {
@@ -40,8 +47,29 @@ impl ServiceName {
             Self::Instruction => napoleon_instruction::SERVICE,
             Self::Decisions => napoleon_decisions::SERVICE,
             Self::Promotion => napoleon_promotion::SERVICE,
+            Self::Worker => "worker",
         }
     }
+
+    /// Whether the process runs background jobs: `all` (everything in one process) and
+    /// `worker` (split mode); the other services only enqueue them.
+    #[must_use]
+    pub const fn runs_jobs(self) -> bool {
+        matches!(self, Self::All | Self::Worker)
+    }
+}
+
+/// The process's job worker: every kind of job and the daily ones, named `name` (host and
+/// pid, so a lease says which process holds it).
+///
+/// # Errors
+/// A message naming the configuration key at fault.
+pub fn worker(config: &Config, db: Db, name: String) -> Result<Worker, String> {
+    config.jobs.check()?;
+    let delivery = HttpDelivery::new(Duration::from_secs(config.jobs.outbox_timeout_seconds))?;
+    let retention = ReadLogRetention::new(config.jobs.read_log_retention_days);
+    let handlers: Vec<Arc<dyn Handler>> = vec![Arc::new(delivery), Arc::new(retention)];
+    Ok(Worker::new(db, name, handlers).with_daily(napoleon_db::readlog::purge_kind()))
 }
 
 /// Compiles every template the process may render.
@@ -75,6 +103,10 @@ pub fn assertion_keys(
         None if service == ServiceName::All => {
             AssertionSigner::generate("ephemeral").map_err(|e| e.to_string())?
         }
+        // A worker serves no request that carries an assertion.
+        None if service == ServiceName::Worker => {
+            AssertionSigner::generate("unused").map_err(|e| e.to_string())?
+        }
         None if service == ServiceName::Gateway || config.assertion.verify_keys.is_empty() => {
             return Err(format!(
                 "`serve {}` runs apart from the other services: set assertion.signing_key \
@@ -100,7 +132,7 @@ fn service_router(service: ServiceName, ctx: &WebContext) -> Option<Router> {
         ServiceName::Instruction => Some(napoleon_instruction::router(ctx)),
         ServiceName::Decisions => Some(napoleon_decisions::router(ctx)),
         ServiceName::Promotion => Some(napoleon_promotion::router(ctx)),
-        ServiceName::All | ServiceName::Gateway => None,
+        ServiceName::All | ServiceName::Gateway | ServiceName::Worker => None,
     }
 }
 

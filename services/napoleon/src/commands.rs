@@ -160,11 +160,36 @@ async fn serve_router(
     let listener = TcpListener::bind(config.server.bind)
         .await
         .map_err(|e| CliError::Failed(format!("cannot listen on {}: {e}", config.server.bind)))?;
+    // `all` and `worker` run the background jobs beside the server, until it stops; a job in
+    // progress then ends its attempt (or, killed, leaves its lease to pass).
+    let (stop_jobs, stopped) = tokio::sync::watch::channel(false);
+    let jobs = if service.runs_jobs() {
+        let name = format!(
+            "{}-{}",
+            std::env::var("HOSTNAME").unwrap_or_else(|_| "napoleon".to_owned()),
+            std::process::id()
+        );
+        let worker = app::worker(config, ctx.db.clone(), name).map_err(CliError::Usage)?;
+        let mut stopped = stopped;
+        Some(tokio::spawn(worker.run(JOB_IDLE, async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
+        })))
+    } else {
+        None
+    };
     tracing::info!(service = service.as_str(), address = %config.server.bind, "serving");
-    napoleon_web::serve(listener, router, server_limits, shutdown_signal())
+    let served = napoleon_web::serve(listener, router, server_limits, shutdown_signal())
         .await
-        .map_err(|e| CliError::Failed(format!("server: {e}")))
+        .map_err(|e| CliError::Failed(format!("server: {e}")));
+    let _ = stop_jobs.send(true);
+    if let Some(jobs) = jobs {
+        let _ = jobs.await;
+    }
+    served
 }
+
+/// How long a worker rests when no job is due.
+const JOB_IDLE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Resolves on Ctrl-C or SIGTERM (Kubernetes' stop signal).
 async fn shutdown_signal() {

@@ -52,6 +52,50 @@ pub struct Config {
     pub platform: PlatformConfig,
     /// What one request may cost: body sizes, timeouts, connections and requests in flight.
     pub limits: LimitsConfig,
+    /// Background jobs: retention, deliveries.
+    pub jobs: JobsConfig,
+}
+
+/// Background jobs, run by `serve all` and `serve worker`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JobsConfig {
+    /// Days the personal-data read log keeps a read (at least 30; a daily job purges older).
+    pub read_log_retention_days: u32,
+    /// An outbox delivery gives up after this many seconds (and is retried later).
+    pub outbox_timeout_seconds: u64,
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        Self {
+            // A year: long enough to answer a person who asks who read their file, short
+            // enough not to become a register of agents' activity (CNIL: 6 months to 1 year
+            // for access logs).
+            read_log_retention_days: 365,
+            outbox_timeout_seconds: 30,
+        }
+    }
+}
+
+impl JobsConfig {
+    /// Checks the values.
+    ///
+    /// # Errors
+    /// A message naming the key.
+    pub fn check(&self) -> Result<(), String> {
+        if self.read_log_retention_days < 30 {
+            return Err("jobs.read_log_retention_days must be at least 30 \
+                        (NAPOLEON__JOBS__READ_LOG_RETENTION_DAYS): the last 30 days are always kept"
+                .to_owned());
+        }
+        if self.outbox_timeout_seconds == 0 || self.outbox_timeout_seconds > 300 {
+            return Err("jobs.outbox_timeout_seconds must be between 1 and 300 \
+                        (NAPOLEON__JOBS__OUTBOX_TIMEOUT_SECONDS)"
+                .to_owned());
+        }
+        Ok(())
+    }
 }
 
 /// Where the per-client limit reads the client's address.

@@ -218,6 +218,31 @@ pub async fn lease(
     .transpose()
 }
 
+/// Makes sure every tenant has the job of `kind` for `period` (a Paris day `2026-12-06` or a
+/// month `2026-12`), however many workers ask; returns how many it added.
+///
+/// # Errors
+/// [`DbError`] (also for a period of another shape).
+pub async fn enqueue_periodic(
+    conn: &mut AsyncPgConnection,
+    kind: &JobKind,
+    period: &str,
+    now: DateTime<Utc>,
+) -> Result<i64, DbError> {
+    #[derive(QueryableByName)]
+    struct Added {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let row: Added = diesel::sql_query("SELECT jobs.enqueue_periodic($1, $2, $3) AS n")
+        .bind::<Text, _>(kind.as_str())
+        .bind::<Text, _>(period)
+        .bind::<Timestamptz, _>(now)
+        .get_result(conn)
+        .await?;
+    Ok(row.n)
+}
+
 /// How many jobs hold a live lease, across tenants.
 ///
 /// # Errors
@@ -481,17 +506,39 @@ pub async fn job(tx: &mut TenantConn, id: JobId) -> Result<JobView, DbError> {
         .select(JobRow::as_select())
         .first(tx.pg())
         .await?;
-    Ok(JobView {
-        id: JobId::from_uuid(row.id),
-        kind: JobKind::parse(&row.kind)?,
-        state: JobState::parse(&row.state)?,
-        attempts: row.attempts,
-        done: row.progress_done,
-        total: row.progress_total,
-        message: row.progress_message,
-        result: row.result,
-        last_error: row.last_error,
-        run_after: row.run_after,
-        cancel_requested: row.cancel_requested,
-    })
+    row.view()
+}
+
+/// The current tenant's latest job of `kind` (the last purge, the last import).
+///
+/// # Errors
+/// [`DbError`].
+pub async fn latest(tx: &mut TenantConn, kind: &JobKind) -> Result<Option<JobView>, DbError> {
+    let row: Option<JobRow> = jobs::table
+        .filter(jobs::tenant_id.eq(tx.tenant().as_uuid()))
+        .filter(jobs::kind.eq(kind.as_str()))
+        .order((jobs::run_after.desc(), jobs::id.desc()))
+        .select(JobRow::as_select())
+        .first(tx.pg())
+        .await
+        .optional()?;
+    row.map(JobRow::view).transpose()
+}
+
+impl JobRow {
+    fn view(self) -> Result<JobView, DbError> {
+        Ok(JobView {
+            id: JobId::from_uuid(self.id),
+            kind: JobKind::parse(&self.kind)?,
+            state: JobState::parse(&self.state)?,
+            attempts: self.attempts,
+            done: self.progress_done,
+            total: self.progress_total,
+            message: self.progress_message,
+            result: self.result,
+            last_error: self.last_error,
+            run_after: self.run_after,
+            cancel_requested: self.cancel_requested,
+        })
+    }
 }

@@ -131,11 +131,13 @@ pub enum EventKind {
     AwardReceived,
     /// A draft was created to propose a laureate for the next grade.
     DossierProposedForPromotion,
+    /// Reads older than the retention period were removed from the read log.
+    ReadLogPurged,
 }
 
 impl EventKind {
     /// Every kind.
-    pub const ALL: [Self; 24] = [
+    pub const ALL: [Self; 25] = [
         Self::TenantCreated,
         Self::OrgUnitCreated,
         Self::MembershipGranted,
@@ -160,6 +162,7 @@ impl EventKind {
         Self::DossierPublished,
         Self::AwardReceived,
         Self::DossierProposedForPromotion,
+        Self::ReadLogPurged,
     ];
 
     /// Parses a stored name.
@@ -196,6 +199,7 @@ impl EventKind {
             Self::DossierPublished => "dossier.published",
             Self::AwardReceived => "award.received",
             Self::DossierProposedForPromotion => "dossier.proposed_for_promotion",
+            Self::ReadLogPurged => "readlog.purged",
         }
     }
 }

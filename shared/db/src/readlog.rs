@@ -209,3 +209,35 @@ pub async fn purge_before(tx: &mut TenantConn, before: DateTime<Utc>) -> Result<
         .await?;
     Ok(row.n)
 }
+
+/// How many reads are older than `before`, and the oldest one's time (what a purge has to do).
+///
+/// # Errors
+/// [`DbError`].
+pub async fn older_than(
+    tx: &mut TenantConn,
+    before: DateTime<Utc>,
+) -> Result<(i64, Option<DateTime<Utc>>), DbError> {
+    #[derive(QueryableByName)]
+    struct Older {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>)]
+        oldest: Option<DateTime<Utc>>,
+    }
+    let row: Older = diesel::sql_query(
+        "SELECT count(*) AS n, min(read_at) AS oldest FROM readlog.reads \
+         WHERE tenant_id = $1 AND read_at < $2",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(tx.tenant().as_uuid())
+    .bind::<diesel::sql_types::Timestamptz, _>(before)
+    .get_result(tx.pg())
+    .await?;
+    Ok((row.n, row.oldest))
+}
+
+/// The job kind that applies the retention period (`napoleon_jobs::retention`).
+#[must_use]
+pub fn purge_kind() -> crate::jobs::JobKind {
+    crate::jobs::JobKind::known("readlog.purge")
+}

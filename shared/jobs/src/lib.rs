@@ -8,6 +8,7 @@
 //! the job again. Every time comes from the database's clock ([`napoleon_db::Db::clock`]).
 
 pub mod outbox;
+pub mod retention;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -135,6 +136,7 @@ pub struct Worker {
     handlers: HashMap<JobKind, Arc<dyn Handler>>,
     lease: chrono::Duration,
     heartbeat: Duration,
+    daily: Vec<JobKind>,
 }
 
 impl std::fmt::Debug for Worker {
@@ -142,9 +144,13 @@ impl std::fmt::Debug for Worker {
         f.debug_struct("Worker")
             .field("name", &self.name)
             .field("kinds", &self.handlers.keys().collect::<Vec<_>>())
+            .field("daily", &self.daily)
             .finish_non_exhaustive()
     }
 }
+
+/// How often a worker makes sure the day's periodic jobs exist.
+const SCHEDULE_EVERY: Duration = Duration::from_secs(600);
 
 /// How long a lease lasts without a progress report or a heartbeat.
 const LEASE_SECONDS: i32 = 60;
@@ -163,7 +169,32 @@ impl Worker {
             handlers: handlers.into_iter().map(|h| (h.kind(), h)).collect(),
             lease: chrono::Duration::seconds(i64::from(LEASE_SECONDS)),
             heartbeat: HEARTBEAT,
+            daily: Vec::new(),
         }
+    }
+
+    /// Also makes sure a job of `kind` exists in every tenant each Paris day (retention
+    /// purges): [`Worker::run`] asks at start and every ten minutes, and the database keeps
+    /// one per tenant and day however many workers ask.
+    #[must_use]
+    pub fn with_daily(mut self, kind: JobKind) -> Self {
+        self.daily.push(kind);
+        self
+    }
+
+    /// Enqueues today's daily jobs where they are missing; returns how many it added.
+    ///
+    /// # Errors
+    /// [`DbError`].
+    pub async fn schedule(&self) -> Result<i64, DbError> {
+        let clock = self.db.clock();
+        let period = clock.today().to_string();
+        let mut conn = self.db.platform().await?;
+        let mut added = 0;
+        for kind in &self.daily {
+            added += jobs::enqueue_periodic(&mut conn, kind, &period, clock.now()).await?;
+        }
+        Ok(added)
     }
 
     /// Renews silent handlers' leases every `every` instead of every 20 s (tests).
@@ -275,7 +306,14 @@ impl Worker {
     /// Runs jobs until `stop` resolves, resting `idle` when none is due.
     pub async fn run(self, idle: Duration, stop: impl std::future::Future<Output = ()>) {
         tokio::pin!(stop);
+        let mut next_schedule = tokio::time::Instant::now();
         loop {
+            if !self.daily.is_empty() && tokio::time::Instant::now() >= next_schedule {
+                if let Err(e) = self.schedule().await {
+                    tracing::warn!(error = %e, "job worker: daily jobs not scheduled");
+                }
+                next_schedule = tokio::time::Instant::now() + SCHEDULE_EVERY;
+            }
             let rest = match self.run_one().await {
                 Ok(Some(_)) => Duration::ZERO,
                 Ok(None) => idle,

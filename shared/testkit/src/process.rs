@@ -15,7 +15,7 @@ use crate::TestDb;
 /// A running `napoleon serve <service>`, killed when dropped.
 #[derive(Debug)]
 pub struct Process {
-    _child: Child,
+    child: Child,
     pub base: String,
 }
 
@@ -53,13 +53,16 @@ impl Process {
             if let Ok(r) = client.get(format!("{base}/readyz")).send().await
                 && r.status().as_u16() == 200
             {
-                return Process {
-                    _child: child,
-                    base,
-                };
+                return Process { child, base };
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
         panic!("napoleon serve {service} did not become ready");
+    }
+
+    /// Kills the process with SIGKILL (`kill -9`): no signal handler, no cleanup, as when a
+    /// node dies; waits until it is gone.
+    pub async fn kill(&mut self) {
+        self.child.kill().await.unwrap();
     }
 }

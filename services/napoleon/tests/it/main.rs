@@ -13,6 +13,7 @@ mod access;
 mod demo_seed;
 mod eligibility;
 mod isolation;
+mod jobs;
 mod journal;
 mod keys;
 mod limits;

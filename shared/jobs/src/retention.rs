@@ -1,0 +1,82 @@
+//! Retention purges, run daily in every tenant (see [`crate::Worker::with_daily`]) or at a
+//! data-protection officer's request.
+
+use async_trait::async_trait;
+use napoleon_db::jobs::JobKind;
+use napoleon_db::journal::{self, Actor, EventKind, Subject};
+use napoleon_db::readlog;
+
+use crate::{Handler, JobContext, JobError};
+
+/// Removes the reads older than the retention period from the read log, a slice of time per
+/// transaction so that progress shows and a cancellation stops it between slices. The
+/// database refuses to remove the last 30 days whatever the configuration says.
+#[derive(Debug, Clone, Copy)]
+pub struct ReadLogRetention {
+    days: u32,
+}
+
+/// At most this many slices: an old log is purged in bounded steps, a recent one in days.
+const SLICES: i32 = 50;
+
+impl ReadLogRetention {
+    /// Keeps `days` days of reads (at least 30).
+    #[must_use]
+    pub fn new(days: u32) -> Self {
+        Self { days: days.max(30) }
+    }
+}
+
+#[async_trait]
+impl Handler for ReadLogRetention {
+    fn kind(&self) -> JobKind {
+        readlog::purge_kind()
+    }
+
+    async fn run(&self, job: &JobContext) -> Result<serde_json::Value, JobError> {
+        let (cutoff, total, oldest) = {
+            let mut tx = job.db().tenant(job.tenant()).await?;
+            let cutoff = tx.now() - chrono::Duration::days(i64::from(self.days));
+            let (total, oldest) = readlog::older_than(&mut tx, cutoff).await?;
+            tx.rollback().await;
+            (cutoff, total, oldest)
+        };
+        let Some(oldest) = oldest else {
+            job.progress(
+                0,
+                Some(0),
+                "Aucune lecture n'a dépassé la durée de conservation.",
+            )
+            .await?;
+            return Ok(serde_json::json!({ "removed": 0, "before": cutoff }));
+        };
+        job.progress(0, Some(total), "Suppression des lectures anciennes…")
+            .await?;
+        let slice = ((cutoff - oldest) / SLICES).max(chrono::Duration::days(1));
+        let (mut removed, mut before) = (0_i64, oldest);
+        while before < cutoff {
+            before = (before + slice).min(cutoff);
+            let mut tx = job.db().tenant(job.tenant()).await?;
+            let n = readlog::purge_before(&mut tx, before).await?;
+            if n > 0 {
+                journal::append(
+                    &mut tx,
+                    Actor::Job(job.id()),
+                    Subject::Tenant(job.tenant()),
+                    EventKind::ReadLogPurged,
+                    serde_json::json!({ "removed": n, "before": before, "retention_days": self.days }),
+                )
+                .await?;
+            }
+            tx.commit().await?;
+            removed += n;
+            job.progress(
+                removed,
+                Some(total.max(removed)),
+                &format!("{removed} lecture(s) supprimée(s) sur {total}."),
+            )
+            .await?;
+        }
+        Ok(serde_json::json!({ "removed": removed, "before": cutoff }))
+    }
+}

@@ -1,0 +1,93 @@
+//! The read log's retention: a daily job per tenant (however many workers ask), which removes
+//! the reads older than the period, journals it, and keeps the rest.
+#![expect(clippy::unwrap_used, reason = "tests")]
+
+use std::sync::Arc;
+
+use napoleon_db::jobs::{self, JobState};
+use napoleon_db::journal::{self, Actor, EventKind};
+use napoleon_db::readlog::{self, ReadChannel, ReadSubject};
+use napoleon_jobs::Worker;
+use napoleon_jobs::retention::ReadLogRetention;
+use napoleon_kernel::{AgentId, Clock, DossierId};
+use napoleon_testkit::{TestDb, count, tenant_with_units};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reads_past_the_retention_period_are_purged_daily_and_the_rest_kept() {
+    let tdb = TestDb::new().await.unwrap();
+    let start = chrono::Utc::now() - chrono::Duration::days(500);
+    let (clock, hand) = Clock::adjustable(start);
+    let db = tdb.app_db().unwrap().with_clock(clock);
+    let tenant = tenant_with_units(&db, "retention", 1).await;
+    let other = tenant_with_units(&db, "autre", 1).await;
+    // Reads 500, 400, 300 and 10 days ago, in both tenants.
+    for (step, days) in [(0, 500), (100, 400), (100, 300), (290, 10)] {
+        hand.advance(chrono::Duration::days(step));
+        for t in [tenant, other] {
+            let mut tx = db.tenant(t).await.unwrap();
+            readlog::record(
+                &mut tx,
+                Actor::Agent(AgentId::new()),
+                ReadSubject::Dossier(DossierId::new()),
+                ReadChannel::Page,
+                &format!("lu-il-y-a-{days}-jours"),
+            )
+            .await
+            .unwrap();
+            tx.commit().await.unwrap();
+        }
+    }
+    hand.advance(chrono::Duration::days(10));
+
+    let worker = Worker::new(
+        db.clone(),
+        "retention-worker",
+        vec![Arc::new(ReadLogRetention::new(365))],
+    )
+    .with_daily(readlog::purge_kind());
+    let twin = Worker::new(db.clone(), "twin", vec![]).with_daily(readlog::purge_kind());
+    assert_eq!(worker.schedule().await.unwrap(), 2, "one job per tenant");
+    assert_eq!(
+        twin.schedule().await.unwrap(),
+        0,
+        "asked again the same day: no more"
+    );
+    for _ in 0..2 {
+        assert!(worker.run_one().await.unwrap().is_some());
+    }
+    assert_eq!(worker.run_one().await.unwrap(), None);
+
+    for t in [tenant, other] {
+        let mut tx = db.tenant(t).await.unwrap();
+        let sql = "SELECT count(*) AS n FROM readlog.reads";
+        assert_eq!(
+            count(tx.pg(), sql).await,
+            2,
+            "the 300- and 10-day-old reads stay"
+        );
+        assert_eq!(
+            journal::count_kind(&mut tx, EventKind::ReadLogPurged)
+                .await
+                .unwrap(),
+            2,
+            "each slice that removed reads (500 and 400 days old) says so"
+        );
+        let sql = "SELECT count(*) AS n FROM jobs.jobs WHERE kind = 'readlog.purge'";
+        assert_eq!(count(tx.pg(), sql).await, 1);
+        tx.rollback().await;
+    }
+    let mut tx = db.tenant(tenant).await.unwrap();
+    let job = jobs::latest(&mut tx, &readlog::purge_kind())
+        .await
+        .unwrap()
+        .unwrap();
+    tx.rollback().await;
+    assert_eq!(job.state, JobState::Succeeded);
+    assert_eq!((job.done, job.total), (2, Some(2)));
+    assert_eq!(job.result.as_ref().unwrap()["removed"], 2);
+
+    // The next day brings the next day's job.
+    hand.advance(chrono::Duration::days(1));
+    assert_eq!(worker.schedule().await.unwrap(), 2);
+    tdb.finish().await;
+}
