@@ -49,7 +49,7 @@ pub const SESSION_COOKIE: &str = "napoleon_session";
 pub const TEMPLATES: &[(&str, &str)] = napoleon_web::templates!(
     "";
     "home", "login", "login_error", "logged_out", "tenant_picker", "no_access", "members",
-    "policy", "operator", "catalogue", "catalogue_edit", "readlog"
+    "policy", "operator", "catalogue", "catalogue_edit", "readlog", "job"
 );
 
 /// Session lifetimes.
@@ -136,7 +136,7 @@ pub fn route_table() -> Vec<RouteSpec> {
     let [members_read, members_manage] = read_manage(Resource::Members);
     let [policy_read, policy_manage] = read_manage(Resource::Policy);
     let [catalogue_read, catalogue_manage] = read_manage(Resource::Catalogue);
-    let readlog_read = Access::Permission(Permission::new(Resource::ReadLog, Action::Read));
+    let [readlog_read, readlog_manage] = read_manage(Resource::ReadLog);
     let mut table = vec![
         spec(Method::GET, "/", Public),
         spec(Method::GET, "/accessibilite", Public),
@@ -180,6 +180,14 @@ pub fn route_table() -> Vec<RouteSpec> {
         spec(Method::GET, "/administration/politique", policy_read),
         spec(Method::GET, "/administration/lectures", readlog_read),
         spec(Method::GET, "/administration/lectures.csv", readlog_read),
+        spec(
+            Method::POST,
+            "/administration/lectures/purge",
+            readlog_manage,
+        ),
+        // Who may follow a job depends on the job: the domain decides (404 otherwise).
+        spec(Method::GET, "/taches/{id}", Tenant),
+        spec(Method::POST, "/taches/{id}/annuler", Tenant),
         spec(Method::POST, "/administration/politique", policy_manage),
     ];
     for service in forward::SERVICES {
@@ -202,6 +210,9 @@ fn handler(method: &Method, path: &str) -> Option<MethodRouter<GatewayState>> {
         ("GET", "/accessibilite") => get(http::pages::accessibility),
         ("GET", "/administration/lectures") => get(http::readlog::page),
         ("GET", "/administration/lectures.csv") => get(http::readlog::export),
+        ("POST", "/administration/lectures/purge") => post(http::jobs::purge_read_log),
+        ("GET", "/taches/{id}") => get(http::jobs::show),
+        ("POST", "/taches/{id}/annuler") => post(http::jobs::cancel),
         ("GET", "/.well-known/napoleon-keys.json") => get(http::pages::platform_keys),
         ("GET", "/connexion") => get(http::auth::login_page),
         ("GET", "/connexion/{provider}") => get(http::auth::login_start),

@@ -152,6 +152,7 @@ pub mod perm {
         CatalogueRead = Catalogue: Read,
         CatalogueManage = Catalogue: Manage,
         ReadLogRead = ReadLog: Read,
+        ReadLogManage = ReadLog: Manage,
     }
 }
 

@@ -165,7 +165,7 @@ impl Action {
 
 impl Permission {
     /// The permissions routes use (the policy matrix lists these).
-    pub const ALL: [Self; 30] = [
+    pub const ALL: [Self; 31] = [
         Self::new(Resource::Home, Action::Read),
         Self::new(Resource::Campaign, Action::Read),
         Self::new(Resource::Campaign, Action::Manage),
@@ -196,6 +196,7 @@ impl Permission {
         Self::new(Resource::Catalogue, Action::Read),
         Self::new(Resource::Catalogue, Action::Manage),
         Self::new(Resource::ReadLog, Action::Read),
+        Self::new(Resource::ReadLog, Action::Manage),
     ];
 
     /// A permission.

@@ -30,6 +30,7 @@ diesel::table! {
         result -> Nullable<Jsonb>,
         last_error -> Nullable<Text>,
         finished_at -> Nullable<Timestamptz>,
+        created_by -> Text,
     }
 }
 
@@ -477,6 +478,16 @@ pub struct JobView {
     pub run_after: DateTime<Utc>,
     /// Whether someone asked to stop it.
     pub cancel_requested: bool,
+    /// Who asked for it (`agent:<id>`, `system:<what>`).
+    pub created_by: String,
+}
+
+impl JobView {
+    /// Whether it may still change (queued or running).
+    #[must_use]
+    pub const fn is_active(&self) -> bool {
+        matches!(self.state, JobState::Queued | JobState::Running)
+    }
 }
 
 #[derive(Queryable, Selectable)]
@@ -493,6 +504,7 @@ struct JobRow {
     last_error: Option<String>,
     run_after: DateTime<Utc>,
     cancel_requested: bool,
+    created_by: String,
 }
 
 /// One job of the tenant ([`DbError::is_not_found`] otherwise).
@@ -539,6 +551,7 @@ impl JobRow {
             last_error: self.last_error,
             run_after: self.run_after,
             cancel_requested: self.cancel_requested,
+            created_by: self.created_by,
         })
     }
 }

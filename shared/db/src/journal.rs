@@ -63,6 +63,8 @@ pub enum Subject {
     Dossier(DossierId),
     /// An award of the laureate registry not linked to a dossier.
     Award(AwardId),
+    /// A background job.
+    Job(JobId),
 }
 
 impl Subject {
@@ -76,6 +78,7 @@ impl Subject {
             Self::Campaign(id) => format!("campaign:{id}"),
             Self::Dossier(id) => format!("dossier:{id}"),
             Self::Award(id) => format!("award:{id}"),
+            Self::Job(id) => format!("job:{id}"),
         }
     }
 }
@@ -133,11 +136,15 @@ pub enum EventKind {
     DossierProposedForPromotion,
     /// Reads older than the retention period were removed from the read log.
     ReadLogPurged,
+    /// An agent started a background job.
+    JobRequested,
+    /// An agent asked a background job to stop.
+    JobCancelRequested,
 }
 
 impl EventKind {
     /// Every kind.
-    pub const ALL: [Self; 25] = [
+    pub const ALL: [Self; 27] = [
         Self::TenantCreated,
         Self::OrgUnitCreated,
         Self::MembershipGranted,
@@ -163,6 +170,8 @@ impl EventKind {
         Self::AwardReceived,
         Self::DossierProposedForPromotion,
         Self::ReadLogPurged,
+        Self::JobRequested,
+        Self::JobCancelRequested,
     ];
 
     /// Parses a stored name.
@@ -200,6 +209,8 @@ impl EventKind {
             Self::AwardReceived => "award.received",
             Self::DossierProposedForPromotion => "dossier.proposed_for_promotion",
             Self::ReadLogPurged => "readlog.purged",
+            Self::JobRequested => "job.requested",
+            Self::JobCancelRequested => "job.cancel_requested",
         }
     }
 }

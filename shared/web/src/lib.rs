@@ -12,6 +12,7 @@ mod diagnostics;
 mod error;
 mod form;
 mod health;
+mod job;
 mod layers;
 mod limits;
 mod observe;
@@ -27,6 +28,7 @@ pub use diagnostics::identity_route;
 pub use error::{FieldError, WebError, WebResult};
 pub use form::{FormFields, Group, MAX_FIELDS, MAX_NAME_BYTES, Row};
 pub use health::health_router;
+pub use job::JobProgress;
 pub use layers::{EdgeConfig, edge_layers, request_id};
 pub use limits::{
     BodyLimits, ClientAddress, ConcurrencyLimits, EdgeLimits, UPLOAD_ROUTES, read_body,

@@ -44,6 +44,9 @@ impl IntoResponse for Html {
 struct LayoutView<'a> {
     title: &'a str,
     user: Option<&'a LayoutUser>,
+    /// Seconds after which the browser reloads the page (a job's progress without
+    /// JavaScript); `None` for every other page.
+    refresh: Option<u32>,
 }
 
 pub use napoleon_identity::LayoutUser;
@@ -94,10 +97,26 @@ impl Templates {
     /// # Errors
     /// [`WebError::Internal`] when rendering fails (a bug: a test renders every page).
     pub fn render<V: Serialize>(&self, name: &str, page: &Page<'_, V>) -> Result<Html, WebError> {
+        self.render_refreshing(name, page, None)
+    }
+
+    /// Renders template `name` inside the layout, reloaded by the browser every `refresh`
+    /// seconds (`<meta http-equiv="refresh">`): progress that shows without JavaScript. The
+    /// page must offer a way to stop it (RGAA 13.1).
+    ///
+    /// # Errors
+    /// [`WebError::Internal`] when rendering fails (a bug: a test renders every page).
+    pub fn render_refreshing<V: Serialize>(
+        &self,
+        name: &str,
+        page: &Page<'_, V>,
+        refresh: Option<u32>,
+    ) -> Result<Html, WebError> {
         let context = PageContext {
             layout: LayoutView {
                 title: page.title,
                 user: page.user,
+                refresh,
             },
             page: page.view,
         };

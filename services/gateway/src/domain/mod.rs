@@ -5,6 +5,7 @@
 
 pub(crate) mod catalogue;
 pub(crate) mod home;
+pub(crate) mod jobs;
 pub(crate) mod login;
 pub(crate) mod members;
 pub(crate) mod operator;

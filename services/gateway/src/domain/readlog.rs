@@ -14,20 +14,22 @@ pub(crate) const PAGE: i64 = 50;
 /// The most an export holds (the log is purged after its retention period).
 const EXPORT_MAX: i64 = 100_000;
 
-/// Page `page` (from 1) of the tenant's reads, latest first, and whether another follows.
+/// Page `page` (from 1) of the tenant's reads, latest first, whether another follows, and
+/// whether the agent may apply the retention period now.
 pub(crate) async fn page(
     state: &GatewayState,
     agent: &RequestAgent,
     page: i64,
-) -> ActionResult<(Vec<ReadEntry>, bool)> {
+) -> ActionResult<(Vec<ReadEntry>, bool, bool)> {
     let (mut tx, access) = begin(state, agent).await?;
     access.require::<perm::ReadLogRead>(Scope::Ministry)?;
+    let can_purge = access.may::<perm::ReadLogManage>(Scope::Ministry)?;
     let offset = (page.max(1) - 1).saturating_mul(PAGE);
     let mut entries = readlog::list(&mut tx, offset, PAGE + 1).await?;
     tx.rollback().await;
     let more = i64::try_from(entries.len()).unwrap_or(i64::MAX) > PAGE;
     entries.truncate(usize::try_from(PAGE).unwrap_or(usize::MAX));
-    Ok((entries, more))
+    Ok((entries, more, can_purge))
 }
 
 /// Every read of the tenant, latest first, for an export.

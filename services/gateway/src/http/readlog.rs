@@ -33,6 +33,8 @@ struct ReadLogView {
     page: i64,
     previous: Option<i64>,
     next: Option<i64>,
+    can_purge: bool,
+    csrf: String,
 }
 
 fn subject(s: ReadSubject) -> String {
@@ -59,7 +61,7 @@ pub(crate) async fn page(
         .and_then(|p| p.trim().parse::<i64>().ok())
         .filter(|p| (1..=100_000).contains(p))
         .unwrap_or(1);
-    let (entries, more) = domain::readlog::page(&state, &agent, n).await?;
+    let (entries, more, can_purge) = domain::readlog::page(&state, &agent, n).await?;
     let view = ReadLogView {
         lines: entries
             .iter()
@@ -77,6 +79,8 @@ pub(crate) async fn page(
         page: n,
         previous: (n > 1).then_some(n - 1),
         next: more.then_some(n + 1),
+        can_purge,
+        csrf: agent.csrf.clone(),
     };
     Ok(render(
         &state,

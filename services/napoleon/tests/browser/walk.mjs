@@ -33,6 +33,7 @@ const AGENTS = {
   instructrice: { email: 'claire.martin@interieur.gouv.fr', name: 'Claire Martin' },
   valideur: { email: 'hugo.leroy@interieur.gouv.fr', name: 'Hugo Leroy' },
   integratrice: { email: 'sophie.petit@interieur.gouv.fr', name: 'Sophie Petit' },
+  dpo: { email: 'denis.robin@interieur.gouv.fr', name: 'Denis Robin' },
 };
 
 /** jj/mm/aaaa, `days` from today. */
@@ -366,6 +367,23 @@ const STEPS = [
     await pressButton(page, /^5\. Vérification/);
     await expectText(page, 'officier');
     await check(page, 'brouillon-promotion');
+    await logout(page);
+  }],
+  // A background job followed on its page ---------------------------------------------------
+  ['le délégué à la protection des données lance la purge du journal des lectures', async ({ page, base }) => {
+    await login(page, base, AGENTS.dpo.email);
+    await visit(page, `${base}/administration/lectures`);
+    await check(page, 'journal-des-lectures');
+    await pressButton(page, 'Appliquer la durée de conservation maintenant');
+    await expectText(page, 'Suivi du traitement');
+    await expectText(page, 'Cette page s\'actualise toutes les 5 secondes.');
+    // Stopped before axe runs, so the check is not cut by a reload.
+    await pressButton(page, 'Arrêter l\'actualisation automatique');
+    await expectText(page, 'Actualiser la page');
+    await check(page, 'tache-en-attente');
+    await pressButton(page, 'Arrêter le traitement');
+    await expectText(page, 'Le traitement a été arrêté à votre demande.');
+    await check(page, 'tache-annulee');
     await logout(page);
   }],
   ['contrôle de l’outil : axe signale une violation introduite exprès', async ({ page, base }) => {

@@ -75,3 +75,178 @@ async fn a_worker_killed_mid_job_leaves_it_to_another_that_finishes_it() {
     assert_eq!(receiver.processed().len(), 1, "the receiver acted once");
     tdb.finish().await;
 }
+
+/// The data-protection officer starts the read log's purge from its page and follows it on
+/// the job's page: waiting, running with a bar, retried, done; the page reloads itself while
+/// the job may change (and stops when asked); a second job is cancelled from its page; nobody
+/// else sees either.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_purge_is_started_and_followed_on_its_page_and_can_be_stopped() {
+    use napoleon_db::journal::{self, EventKind};
+    use napoleon_db::readlog::{self, ReadChannel, ReadSubject};
+    use napoleon_kernel::{AgentId, DossierId, JobId};
+    use napoleon_testkit::TestApp;
+    use napoleon_testkit::agents::{DENIS, PAUL};
+
+    let live = TestApp::live().await;
+    let tenant = live.tenant("interieur").await;
+    let db = live.ctx.db.clone();
+    // Two reads from 400 days ago: past the year the read log keeps.
+    let now = db.clock().now();
+    live.clock.set(now - chrono::Duration::days(400));
+    for _ in 0..2 {
+        let mut tx = db.tenant(tenant).await.unwrap();
+        readlog::record(
+            &mut tx,
+            napoleon_db::journal::Actor::Agent(AgentId::new()),
+            ReadSubject::Dossier(DossierId::new()),
+            ReadChannel::Page,
+            "ancienne",
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+    }
+    live.clock.set(now);
+
+    let (mut denis, _) = live.logged_in(DENIS).await;
+    let log = denis.get(&live.url("/administration/lectures")).await;
+    assert!(
+        log.body
+            .contains("Appliquer la durée de conservation maintenant")
+    );
+    let csrf = log.hidden("_csrf");
+    let started = denis
+        .post(
+            &live.url("/administration/lectures/purge"),
+            &[("_csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(started.status, 303, "{}", started.body);
+    let job_url = started.next();
+    let id: JobId = job_url.rsplit('/').next().unwrap().parse().unwrap();
+    let again = denis
+        .post(
+            &live.url("/administration/lectures/purge"),
+            &[("_csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(again.next(), job_url, "one purge at a time");
+
+    let waiting = denis.get(&job_url).await;
+    assert_eq!(waiting.status, 200);
+    assert!(waiting.body.contains("En attente"), "{}", waiting.body);
+    assert!(
+        waiting
+            .body
+            .contains(r#"<meta http-equiv="refresh" content="5">"#)
+    );
+    assert!(waiting.body.contains("Arrêter l'actualisation automatique"));
+
+    // A worker takes it and reports 12 of 40: the page shows the bar and the sentence.
+    let mut conn = db.platform().await.unwrap();
+    let leased = napoleon_db::jobs::lease(
+        &mut conn,
+        "page-test",
+        &[readlog::purge_kind()],
+        db.clock().now(),
+        60,
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    drop(conn);
+    assert_eq!(leased.id, id);
+    let mut tx = db.tenant(tenant).await.unwrap();
+    let report = "12 lecture(s) supprimée(s) sur 40.";
+    let until = db.clock().now() + chrono::Duration::seconds(60);
+    napoleon_db::jobs::progress(&mut tx, id, "page-test", 1, 12, Some(40), report, until)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let running = denis.get(&job_url).await;
+    assert!(running.body.contains("En cours"), "{}", running.body);
+    assert!(
+        running
+            .body
+            .contains(r#"<progress id="barre-avancement" max="40" value="12">"#)
+    );
+    assert!(running.body.contains("12 sur 40 (30 %)"));
+    assert!(running.body.contains(report));
+    let still = denis.get(&format!("{job_url}?actualiser=non")).await;
+    assert!(
+        !still.body.contains("http-equiv=\"refresh\""),
+        "{}",
+        still.body
+    );
+    assert!(still.body.contains("Actualiser la page"));
+
+    // That attempt fails; the page says a new one is planned, then a real worker finishes it.
+    let mut tx = db.tenant(tenant).await.unwrap();
+    let failed = napoleon_db::jobs::Outcome::Failed {
+        error: "La base de données n'a pas répondu ; le traitement sera repris.".to_owned(),
+        retry_at: now,
+    };
+    napoleon_db::jobs::finish(&mut tx, id, "page-test", 1, &failed)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let retried = denis.get(&job_url).await;
+    assert!(retried.body.contains("Nouvelle tentative prévue"));
+    assert!(retried.body.contains("n&#x27;a pas répondu"));
+    let config = napoleon::config::Config::default();
+    let worker = napoleon::app::worker(&config, db.clone(), "test-worker".to_owned()).unwrap();
+    assert_eq!(worker.run_one().await.unwrap(), Some(id));
+    let done = denis.get(&job_url).await;
+    assert!(done.body.contains("Terminé"), "{}", done.body);
+    assert!(done.body.contains("2 lecture(s) plus ancienne(s)"));
+    assert!(!done.body.contains("http-equiv=\"refresh\""));
+    assert!(!done.body.contains("Arrêter le traitement"));
+
+    // A second purge, stopped from its page before any worker takes it.
+    let second = denis
+        .post(
+            &live.url("/administration/lectures/purge"),
+            &[("_csrf", &csrf)],
+        )
+        .await
+        .next();
+    assert_ne!(second, job_url);
+    let page = denis.get(&second).await;
+    assert!(page.body.contains("Arrêter le traitement"));
+    let stop = denis
+        .post(
+            &format!("{second}/annuler"),
+            &[("_csrf", &page.hidden("_csrf"))],
+        )
+        .await;
+    assert_eq!(stop.next(), second);
+    let stopped = denis.get(&second).await;
+    assert!(stopped.body.contains("Annulé"), "{}", stopped.body);
+    assert!(!stopped.body.contains("Arrêter le traitement"));
+    // Without the form's token, nothing is asked.
+    assert_eq!(
+        denis.post(&format!("{job_url}/annuler"), &[]).await.status,
+        403
+    );
+
+    // A rédacteur sees neither job.
+    let (mut paul, _) = live.logged_in(PAUL).await;
+    assert_eq!(paul.get(&job_url).await.status, 404);
+    assert_eq!(paul.get(&second).await.status, 404);
+    let mut tx = db.tenant(tenant).await.unwrap();
+    assert_eq!(
+        journal::count_kind(&mut tx, EventKind::JobRequested)
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        journal::count_kind(&mut tx, EventKind::JobCancelRequested)
+            .await
+            .unwrap(),
+        1
+    );
+    tx.rollback().await;
+    live.finish().await;
+}

@@ -16,7 +16,7 @@ use napoleon_testkit::TestApp;
 use napoleon_testkit::agents::{ANNE, CLAIRE, DENIS, MARC, NINA, OLIVIER, PAUL, SOPHIE};
 
 /// Templates rendered only inside others (a step's fields), and the layout every page uses.
-const PARTIALS: [&str; 3] = ["intake/field", "intake/select", "layout"];
+const PARTIALS: [&str; 4] = ["intake/field", "intake/select", "job_progress", "layout"];
 
 #[derive(QueryableByName)]
 struct Id {
@@ -43,9 +43,14 @@ async fn dossier_in(live: &TestApp, state: DossierState) -> String {
 
 /// Every template the processes register, shared ones included.
 fn registered_templates() -> BTreeSet<String> {
-    let mut all: BTreeSet<String> = ["layout", "error", "accessibility"]
-        .into_iter()
-        .map(str::to_owned)
+    // The shared templates (layout, error, partials…): every file napoleon_web embeds.
+    let shared =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/web/templates");
+    let mut all: BTreeSet<String> = std::fs::read_dir(shared)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "hbs"))
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
         .collect();
     for list in [
         napoleon_gateway::TEMPLATES,
@@ -265,12 +270,17 @@ async fn every_template_has_a_snapshot_of_a_page_using_it() {
     );
     // Denis, délégué à la protection des données: the reads of personal data made above.
     let (mut denis, _) = live.logged_in(DENIS).await;
-    keep(
-        "lectures",
-        "readlog",
-        denis.get(&live.url("/administration/lectures")).await,
-        200,
-    );
+    let readlog = denis.get(&live.url("/administration/lectures")).await;
+    let denis_csrf = readlog.hidden("_csrf");
+    keep("lectures", "readlog", readlog, 200);
+    // He applies the retention period now: the job's page, waiting for a worker.
+    let purge = denis
+        .post(
+            &live.url("/administration/lectures/purge"),
+            &[("_csrf", denis_csrf.as_str())],
+        )
+        .await;
+    keep("tache", "job", denis.get(&purge.next()).await, 200);
     let mut olivier = Browser::new();
     live.login(&mut olivier, OLIVIER).await;
     let operator = olivier.get(&live.url("/exploitation")).await;

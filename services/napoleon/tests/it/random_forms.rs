@@ -12,7 +12,7 @@ use proptest::test_runner::{Config, TestCaseError, TestRunner};
 
 use napoleon_testkit::Browser;
 use napoleon_testkit::TestApp;
-use napoleon_testkit::agents::{ANNE, CLAIRE, HUGO, LUCIE, MARC, OLIVIER, PAUL, SOPHIE};
+use napoleon_testkit::agents::{ANNE, CLAIRE, DENIS, HUGO, LUCIE, MARC, OLIVIER, PAUL, SOPHIE};
 
 /// A form route, the demo agent who may post there, and the paths to try (real ids and
 /// malformed or unknown ones).
@@ -75,6 +75,11 @@ async fn routes(live: &TestApp) -> Vec<FormRoute> {
         "SELECT coalesce(string_agg(id::text, ','), '') AS t FROM core.tenants",
     )
     .await);
+    let jobs = ids(&list(
+        live,
+        "SELECT coalesce(string_agg(id::text, ','), '') AS t FROM jobs.jobs",
+    )
+    .await);
     let steps: Vec<String> = ["1", "2", "3", "4", "5", "0", "6", "99999999999999999999"]
         .iter()
         .map(|s| (*s).to_owned())
@@ -114,6 +119,8 @@ async fn routes(live: &TestApp) -> Vec<FormRoute> {
             &[("{file}", &files)],
         ),
         route("/administration/politique", ANNE, &[]),
+        route("/administration/lectures/purge", DENIS, &[]),
+        route("/taches/{id}/annuler", DENIS, &[("{id}", &jobs)]),
         // The services' forms, through the gateway.
         route("/intake/campagnes", ANNE, &[]),
         route("/intake/dossiers", PAUL, &[]),
