@@ -65,11 +65,25 @@ impl ServiceName {
 /// # Errors
 /// A message naming the configuration key at fault.
 pub fn worker(config: &Config, db: Db, name: String) -> Result<Worker, String> {
+    Ok(Worker::new(db, name, handlers(config)?).with_daily(napoleon_db::readlog::purge_kind()))
+}
+
+/// Every job handler, configured.
+///
+/// # Errors
+/// A message naming the configuration key at fault.
+pub fn handlers(config: &Config) -> Result<Vec<Arc<dyn Handler>>, String> {
     config.jobs.check()?;
     let delivery = HttpDelivery::new(Duration::from_secs(config.jobs.outbox_timeout_seconds))?;
     let retention = ReadLogRetention::new(config.jobs.read_log_retention_days);
-    let handlers: Vec<Arc<dyn Handler>> = vec![Arc::new(delivery), Arc::new(retention)];
-    Ok(Worker::new(db, name, handlers).with_daily(napoleon_db::readlog::purge_kind()))
+    Ok(vec![Arc::new(delivery), Arc::new(retention)])
+}
+
+/// The kinds of job an operator may start from the command line (`napoleon jobs run`): those
+/// that need nothing but a tenant.
+#[must_use]
+pub fn cli_job_kinds() -> Vec<napoleon_db::jobs::JobKind> {
+    vec![napoleon_db::readlog::purge_kind()]
 }
 
 /// Compiles every template the process may render.

@@ -587,6 +587,154 @@ pub fn rules_list(json: bool) -> Result<String, CliError> {
     Ok(out)
 }
 
+
+/// `napoleon jobs run <kind> --tenant <slug>`: enqueues the job in the tenant (journaled), runs
+/// it in this process with a progress bar on a terminal (a line per change otherwise), and
+/// ends with its outcome. Jobs of the same kind already due run too, before or beside it:
+/// they were waiting for a worker anyway.
+///
+/// # Errors
+/// [`CliError::Usage`] for an unknown kind or tenant, [`CliError::Failed`] when the attempt
+/// fails or the job is stopped.
+pub async fn jobs_run(config: &Config, kind: &str, tenant: &str) -> Result<(), CliError> {
+    use napoleon_db::jobs::{self, JobState, NewJob};
+    use napoleon_db::journal::{Actor, EventKind, Subject};
+
+    let kinds = app::cli_job_kinds();
+    let Some(kind) = kinds.iter().find(|k| k.as_str() == kind).cloned() else {
+        let known: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
+        return Err(CliError::Usage(format!(
+            "no job `{kind}` runs from the command line; known: {}",
+            known.join(", ")
+        )));
+    };
+    let slug = TenantSlug::parse(tenant).map_err(|e| CliError::Usage(e.to_string()))?;
+    let url = require(config.database.url.as_ref(), "url")?;
+    let db = app_db(url, 4).await?;
+    let found = {
+        let mut conn = db
+            .platform()
+            .await
+            .map_err(|e| failed("database")(e.to_string()))?;
+        core::find_tenant(&mut conn, &slug)
+            .await
+            .map_err(|e| failed("tenant")(e.to_string()))?
+    };
+    let Some(found) = found else {
+        return Err(CliError::Usage(format!("no tenant named {slug}")));
+    };
+    let id = {
+        let mut tx = db
+            .tenant(found.id)
+            .await
+            .map_err(|e| failed("database")(e.to_string()))?;
+        let by = Actor::System("cli").render();
+        let id = jobs::enqueue(
+            &mut tx,
+            &NewJob {
+                kind: &kind,
+                payload: serde_json::json!({}),
+                max_attempts: 3,
+                created_by: &by,
+            },
+        )
+        .await
+        .map_err(|e| failed("enqueue")(e.to_string()))?;
+        journal::append(
+            &mut tx,
+            Actor::System("cli"),
+            Subject::Job(id),
+            EventKind::JobRequested,
+            serde_json::json!({ "kind": kind.as_str() }),
+        )
+        .await
+        .map_err(|e| failed("journal")(e.to_string()))?;
+        tx.commit()
+            .await
+            .map_err(|e| failed("commit")(e.to_string()))?;
+        id
+    };
+    say(&format!("job {id} ({kind}) enqueued in {slug}"));
+
+    let handlers: Vec<_> = app::handlers(config)
+        .map_err(CliError::Usage)?
+        .into_iter()
+        .filter(|h| h.kind() == kind)
+        .collect();
+    let worker =
+        napoleon_jobs::Worker::new(db.clone(), format!("cli-{}", std::process::id()), handlers);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let running = tokio::spawn(
+        worker.run(std::time::Duration::from_millis(200), async move {
+            let mut stopped = stopped;
+            let _ = stopped.wait_for(|s| *s).await;
+        }),
+    );
+
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} [{bar:40}] {pos}/{len} {wide_msg}")
+            .map_err(|e| failed("progress bar")(e.to_string()))?
+            .progress_chars("=> "),
+    );
+    // Without a terminal the bar draws nothing: a line per change says the same in a log.
+    let plain = bar.is_hidden();
+    let mut last = String::new();
+    let outcome = loop {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let mut tx = db
+            .tenant(found.id)
+            .await
+            .map_err(|e| failed("database")(e.to_string()))?;
+        let view = jobs::job(&mut tx, id)
+            .await
+            .map_err(|e| failed("job")(e.to_string()))?;
+        tx.rollback().await;
+        let progress = napoleon_web::JobProgress::from(&view);
+        if let Some(total) = progress.total {
+            bar.set_length(u64::try_from(total).unwrap_or(0));
+        }
+        bar.set_position(u64::try_from(progress.done).unwrap_or(0));
+        bar.set_message(progress.summary.clone());
+        let line = format!(
+            "{}: {}/{} {}",
+            progress.state,
+            progress.done,
+            progress
+                .total
+                .map_or_else(|| "?".to_owned(), |t| t.to_string()),
+            progress.summary
+        );
+        if plain && line != last {
+            say(&line);
+        }
+        last = line;
+        // A failed attempt leaves the job to the workers' later retry: this command stops.
+        let retried = view.state == JobState::Queued && view.attempts > 0;
+        if !view.is_active() || retried {
+            break (view, progress);
+        }
+    };
+    let _ = stop.send(true);
+    let _ = running.await;
+    bar.finish_and_clear();
+    let (view, progress) = outcome;
+    match view.state {
+        JobState::Succeeded => {
+            say(&format!(
+                "job {id}: {} — {}",
+                progress.state, progress.summary
+            ));
+            Ok(())
+        }
+        _ => Err(CliError::Failed(format!(
+            "job {id}: {} — {}",
+            progress.state,
+            progress.error.unwrap_or(progress.summary)
+        ))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -56,11 +56,28 @@ enum Command {
         #[command(subcommand)]
         action: RulesAction,
     },
+    /// Background jobs.
+    Jobs {
+        #[command(subcommand)]
+        action: JobsAction,
+    },
     /// Signing keys: the platform's (keys.signing_key) and the identity assertion's
     /// (assertion.signing_key), same format.
     Keys {
         #[command(subcommand)]
         action: KeysAction,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum JobsAction {
+    /// Run a job now in a tenant, showing its progress (e.g. `readlog.purge`).
+    Run {
+        /// The job's kind.
+        kind: String,
+        /// The tenant's slug, e.g. `interieur`.
+        #[arg(long)]
+        tenant: String,
     },
 }
 
@@ -181,6 +198,9 @@ fn run(cli: Cli) -> Result<(), CliError> {
             Command::Journal {
                 action: JournalAction::Verify { tenant },
             } => commands::journal_verify(&config, &tenant).await,
+            Command::Jobs {
+                action: JobsAction::Run { kind, tenant },
+            } => commands::jobs_run(&config, &kind, &tenant).await,
             // Handled above, before the runtime starts.
             Command::Config { .. } | Command::Rules { .. } | Command::Keys { .. } => Ok(()),
         }

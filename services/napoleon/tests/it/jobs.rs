@@ -250,3 +250,85 @@ async fn the_purge_is_started_and_followed_on_its_page_and_can_be_stopped() {
     tx.rollback().await;
     live.finish().await;
 }
+
+/// `napoleon jobs run readlog.purge --tenant interieur`: the same job from the command line,
+/// its progress printed line by line (a bar on a terminal), its outcome at the end; an unknown
+/// kind or tenant is a usage error that enqueues nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_purge_runs_from_the_command_line_with_its_progress() {
+    use napoleon_db::readlog::{self, ReadChannel, ReadSubject};
+    use napoleon_kernel::{AgentId, DossierId};
+
+    let tdb = TestDb::new().await.unwrap();
+    napoleon::demo::seed(&tdb.app_db().unwrap()).await.unwrap();
+    let (clock, _hand) = Clock::adjustable(chrono::Utc::now() - chrono::Duration::days(400));
+    let past = tdb.app_db().unwrap().with_clock(clock);
+    let tenant = {
+        let mut conn = past.platform().await.unwrap();
+        let slug = napoleon_kernel::TenantSlug::parse("interieur").unwrap();
+        napoleon_db::core::find_tenant(&mut conn, &slug)
+            .await
+            .unwrap()
+            .unwrap()
+            .id
+    };
+    for _ in 0..3 {
+        let mut tx = past.tenant(tenant).await.unwrap();
+        readlog::record(
+            &mut tx,
+            napoleon_db::journal::Actor::Agent(AgentId::new()),
+            ReadSubject::Dossier(DossierId::new()),
+            ReadChannel::Api,
+            "ancienne",
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+    }
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_napoleon"))
+            .args(args)
+            .env_remove("NAPOLEON_CONFIG")
+            .env("NAPOLEON__DATABASE__URL", tdb.app_url().expose())
+            .env("NAPOLEON__LOG__FILTER", "warn")
+            .env("OTEL_SDK_DISABLED", "true")
+            .output()
+            .unwrap()
+    };
+
+    let out = run(&["jobs", "run", "readlog.purge", "--tenant", "interieur"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("enqueued in interieur"), "{stdout}");
+    assert!(stdout.contains("3/3"), "the progress is printed: {stdout}");
+    assert!(stdout.contains("Terminé"), "{stdout}");
+    let mut tx = tdb.app_db().unwrap().tenant(tenant).await.unwrap();
+    let left = napoleon_testkit::count(tx.pg(), "SELECT count(*) AS n FROM readlog.reads").await;
+    tx.rollback().await;
+    assert_eq!(left, 0);
+
+    for (args, says) in [
+        (
+            &["jobs", "run", "outbox.inconnu", "--tenant", "interieur"][..],
+            "no job `outbox.inconnu`",
+        ),
+        (
+            &["jobs", "run", "readlog.purge", "--tenant", "nulle-part"][..],
+            "no tenant named nulle-part",
+        ),
+    ] {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(says), "{stderr}");
+    }
+    let mut tx = tdb.app_db().unwrap().tenant(tenant).await.unwrap();
+    let jobs = napoleon_testkit::count(tx.pg(), "SELECT count(*) AS n FROM jobs.jobs").await;
+    tx.rollback().await;
+    assert_eq!(jobs, 1, "only the run that worked enqueued a job");
+    tdb.finish().await;
+}
