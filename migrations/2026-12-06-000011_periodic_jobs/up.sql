@@ -8,13 +8,24 @@ CREATE UNIQUE INDEX jobs_once_per_period ON jobs.jobs (tenant_id, kind, period)
     WHERE period IS NOT NULL;
 
 -- The application role cannot insert across tenants: this function (owner's rights) adds the
--- period's job of `p_kind` to every tenant that lacks it, and says how many it added.
+-- period's job of `p_kind` to every tenant that lacks it, and says how many it added. Only
+-- the kinds meant to be periodic, only for the Paris day of `p_now`, and `p_now` within two
+-- days of the database's time (tests move their clock a day): the application cannot fill
+-- every tenant with a kind no worker runs, nor take a later day's place with a job due in
+-- years.
 CREATE FUNCTION jobs.enqueue_periodic(p_kind text, p_period text, p_now timestamptz)
 RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, jobs, core, pg_temp AS $$
 DECLARE
     added bigint;
 BEGIN
+    IF p_kind NOT IN ('readlog.purge') THEN
+        RAISE EXCEPTION 'jobs.enqueue_periodic: % is not a periodic kind', p_kind;
+    END IF;
+    IF p_now NOT BETWEEN now() - interval '2 days' AND now() + interval '2 days'
+       OR p_period IS DISTINCT FROM to_char(p_now AT TIME ZONE 'Europe/Paris', 'YYYY-MM-DD') THEN
+        RAISE EXCEPTION 'jobs.enqueue_periodic: the period is today''s, in Paris';
+    END IF;
     INSERT INTO jobs.jobs (tenant_id, id, kind, period, created_by, run_after, created_at)
     SELECT t.id, gen_random_uuid(), p_kind, p_period, 'system:schedule', p_now, p_now
       FROM core.tenants t
@@ -30,3 +41,6 @@ DO $$ BEGIN
                    'WITH CHECK (period IS NOT NULL AND created_by = ''system:schedule'')',
                    current_user);
 END $$;
+
+-- A tenant's latest job of a kind (the read log's page, `napoleon_db::jobs::latest`).
+CREATE INDEX jobs_by_kind ON jobs.jobs (tenant_id, kind, run_after);

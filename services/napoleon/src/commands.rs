@@ -163,27 +163,27 @@ async fn serve_router(
     // `all` and `worker` run the background jobs beside the server, until it stops; a job in
     // progress then ends its attempt (or, killed, leaves its lease to pass).
     let (stop_jobs, stopped) = tokio::sync::watch::channel(false);
-    let jobs = if service.runs_jobs() {
-        let name = format!(
-            "{}-{}",
-            std::env::var("HOSTNAME").unwrap_or_else(|_| "napoleon".to_owned()),
-            std::process::id()
-        );
-        let worker = app::worker(config, ctx.db.clone(), name).map_err(CliError::Usage)?;
-        let mut stopped = stopped;
-        Some(tokio::spawn(worker.run(JOB_IDLE, async move {
-            let _ = stopped.wait_for(|stop| *stop).await;
-        })))
-    } else {
-        None
-    };
+    // Several workers, so that one slow job (a partner that hangs, a large purge) does not
+    // hold back every other tenant's.
+    let mut jobs = Vec::new();
+    if service.runs_jobs() {
+        let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "napoleon".to_owned());
+        for n in 0..config.jobs.workers {
+            let name = format!("{host}-{}-{n}", std::process::id());
+            let worker = app::worker(config, ctx.db.clone(), name).map_err(CliError::Usage)?;
+            let mut stopped = stopped.clone();
+            jobs.push(tokio::spawn(worker.run(JOB_IDLE, async move {
+                let _ = stopped.wait_for(|stop| *stop).await;
+            })));
+        }
+    }
     tracing::info!(service = service.as_str(), address = %config.server.bind, "serving");
     let served = napoleon_web::serve(listener, router, server_limits, shutdown_signal())
         .await
         .map_err(|e| CliError::Failed(format!("server: {e}")));
     let _ = stop_jobs.send(true);
-    if let Some(jobs) = jobs {
-        let _ = jobs.await;
+    for worker in jobs {
+        let _ = worker.await;
     }
     served
 }
@@ -586,7 +586,6 @@ pub fn rules_list(json: bool) -> Result<String, CliError> {
     }
     Ok(out)
 }
-
 
 /// `napoleon jobs run <kind> --tenant <slug>`: enqueues the job in the tenant (journaled), runs
 /// it in this process with a progress bar on a terminal (a line per change otherwise), and

@@ -64,6 +64,8 @@ pub struct JobsConfig {
     pub read_log_retention_days: u32,
     /// An outbox delivery gives up after this many seconds (and is retried later).
     pub outbox_timeout_seconds: u64,
+    /// Jobs one process runs at once (a slow partner or a large purge holds one of them).
+    pub workers: usize,
 }
 
 impl Default for JobsConfig {
@@ -74,6 +76,7 @@ impl Default for JobsConfig {
             // for access logs).
             read_log_retention_days: 365,
             outbox_timeout_seconds: 30,
+            workers: 4,
         }
     }
 }
@@ -94,6 +97,11 @@ impl JobsConfig {
                         (NAPOLEON__JOBS__OUTBOX_TIMEOUT_SECONDS)"
                 .to_owned());
         }
+        if !(1..=32).contains(&self.workers) {
+            return Err(
+                "jobs.workers must be between 1 and 32 (NAPOLEON__JOBS__WORKERS)".to_owned(),
+            );
+        }
         Ok(())
     }
 }
@@ -111,8 +119,9 @@ pub enum ClientAddressConfig {
 }
 
 /// What one request may cost. Every limit answers in French: 413 for a body too large, 408
-/// for a request too slow, 429 (with `Retry-After`) for too many requests in flight; a client
-/// that does not send its request head in time is disconnected.
+/// for a request too slow, 429 (with `Retry-After`) for too many requests in flight or over
+/// the rate of an API token or of anonymous requests; a client that does not send its
+/// request head in time is disconnected.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LimitsConfig {
@@ -134,7 +143,13 @@ pub struct LimitsConfig {
     pub concurrent_per_client: usize,
     /// Requests in flight per session.
     pub concurrent_per_session: usize,
-    /// `Retry-After` of a 429, in seconds.
+    /// Requests in flight per API token.
+    pub concurrent_per_token: usize,
+    /// Requests per minute per API token.
+    pub api_token_per_minute: usize,
+    /// Requests per minute per address without a session or a token (static files aside).
+    pub anonymous_per_minute: usize,
+    /// `Retry-After` of a 429 for requests in flight, in seconds.
     pub retry_after_seconds: u64,
     /// Where the client's address is read.
     pub client_address: ClientAddressConfig,
@@ -154,6 +169,12 @@ impl Default for LimitsConfig {
             // address shares the per-client figure.
             concurrent_per_client: 64,
             concurrent_per_session: 12,
+            concurrent_per_token: 8,
+            // A partner's system syncing dossiers: ten a second, sustained.
+            api_token_per_minute: 600,
+            // The login page and the public pages, per address: an office behind one NAT
+            // address logging in at 9 o'clock stays well under it; a scanner does not.
+            anonymous_per_minute: 300,
             retry_after_seconds: 2,
             client_address: ClientAddressConfig::Peer,
         }
@@ -175,9 +196,12 @@ impl LimitsConfig {
                 upload: self.upload_body_mib.saturating_mul(1024 * 1024),
             },
             request_timeout: std::time::Duration::from_secs(self.request_timeout_seconds),
-            concurrency: browser_facing.then_some(napoleon_web::ConcurrencyLimits {
+            clients: browser_facing.then_some(napoleon_web::ClientLimits {
                 per_client: self.concurrent_per_client,
                 per_session: self.concurrent_per_session,
+                per_token: self.concurrent_per_token,
+                token_per_minute: u32::try_from(self.api_token_per_minute).unwrap_or(u32::MAX),
+                anonymous_per_minute: u32::try_from(self.anonymous_per_minute).unwrap_or(u32::MAX),
                 session_cookie: napoleon_gateway::SESSION_COOKIE,
                 retry_after: self.retry_after_seconds,
                 client_address: match self.client_address {
@@ -211,6 +235,9 @@ impl LimitsConfig {
             ("max_connections", self.max_connections),
             ("concurrent_per_client", self.concurrent_per_client),
             ("concurrent_per_session", self.concurrent_per_session),
+            ("concurrent_per_token", self.concurrent_per_token),
+            ("api_token_per_minute", self.api_token_per_minute),
+            ("anonymous_per_minute", self.anonymous_per_minute),
         ];
         let times = [
             ("request_timeout_seconds", self.request_timeout_seconds),
@@ -578,8 +605,8 @@ mod tests {
             let c = Config::load(None).unwrap();
             let edge = c.limits.edge(true).unwrap();
             assert_eq!(edge.body.form, 256 * 1024);
-            assert!(edge.concurrency.is_some());
-            assert!(c.limits.edge(false).unwrap().concurrency.is_none());
+            assert!(edge.clients.is_some());
+            assert!(c.limits.edge(false).unwrap().clients.is_none());
             assert_eq!(
                 c.limits.server().unwrap().header_read_timeout,
                 std::time::Duration::from_secs(10)

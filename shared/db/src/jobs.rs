@@ -358,6 +358,8 @@ pub enum Outcome {
     },
     /// Stopped at someone's request.
     Cancelled,
+    /// Failed in a way no retry would change (what it works on is gone): failed for good.
+    Abandoned(String),
 }
 
 /// Ends the worker's attempt; `Ok(false)` when it no longer held the job (nothing changed).
@@ -392,6 +394,18 @@ pub async fn finish(
             diesel::update(target)
                 .set((
                     jobs::state.eq(JobState::Cancelled.as_str()),
+                    jobs::lease_owner.eq(none_owner),
+                    jobs::lease_until.eq(none_until),
+                    jobs::finished_at.eq(Some(now)),
+                ))
+                .execute(tx.pg())
+                .await?
+        }
+        Outcome::Abandoned(error) => {
+            diesel::update(target)
+                .set((
+                    jobs::state.eq(JobState::Failed.as_str()),
+                    jobs::last_error.eq(Some(error.chars().take(2000).collect::<String>())),
                     jobs::lease_owner.eq(none_owner),
                     jobs::lease_until.eq(none_until),
                     jobs::finished_at.eq(Some(now)),

@@ -59,19 +59,21 @@ impl HttpDestination {
     /// Parses a destination.
     ///
     /// # Errors
-    /// [`DbError::Corrupt`] naming the value when it is not such a URL.
+    /// [`DbError::Corrupt`] when it is not such a URL (without the value: a URL may carry a
+    /// partner's secret, and errors reach the logs).
     pub fn parse(raw: &str) -> Result<Self, DbError> {
-        let url = url::Url::parse(raw).map_err(|_| DbError::corrupt("destination", raw))?;
+        let refused = || {
+            DbError::Corrupt(
+                "destination: not an http(s) URL with a host and no credentials".into(),
+            )
+        };
+        let url = url::Url::parse(raw).map_err(|_| refused())?;
         let fit = matches!(url.scheme(), "http" | "https")
             && url.host().is_some()
             && url.username().is_empty()
             && url.password().is_none()
             && url.as_str().len() <= 2000;
-        if fit {
-            Ok(Self(url))
-        } else {
-            Err(DbError::corrupt("destination", raw))
-        }
+        if fit { Ok(Self(url)) } else { Err(refused()) }
     }
 
     /// The URL.

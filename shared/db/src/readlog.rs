@@ -192,19 +192,25 @@ pub async fn list(tx: &mut TenantConn, offset: i64, limit: i64) -> Result<Vec<Re
         .collect()
 }
 
-/// Deletes the reads older than `before` (the retention period's start); returns how many.
-/// The database refuses a `before` within the last 30 days (`readlog.purge`).
+/// Deletes the reads older than `before` (the retention period's start), at most `limit` of
+/// them (the oldest) when given; returns how many. The database refuses a `before` within
+/// the last 30 days of its own clock (`readlog.purge`), whatever the application's clock says.
 ///
 /// # Errors
 /// [`DbError`], also when `before` is too recent.
-pub async fn purge_before(tx: &mut TenantConn, before: DateTime<Utc>) -> Result<i64, DbError> {
+pub async fn purge_before(
+    tx: &mut TenantConn,
+    before: DateTime<Utc>,
+    limit: Option<i32>,
+) -> Result<i64, DbError> {
     #[derive(QueryableByName)]
     struct Removed {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         n: i64,
     }
-    let row: Removed = diesel::sql_query("SELECT readlog.purge($1) AS n")
+    let row: Removed = diesel::sql_query("SELECT readlog.purge($1, $2) AS n")
         .bind::<diesel::sql_types::Timestamptz, _>(before)
+        .bind::<diesel::sql_types::Nullable<diesel::sql_types::Integer>, _>(limit)
         .get_result(tx.pg())
         .await?;
     Ok(row.n)

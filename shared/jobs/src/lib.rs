@@ -29,6 +29,8 @@ pub enum JobError {
     LeaseLost,
     /// The attempt failed; the French message is shown on the job's page.
     Failed(String),
+    /// No attempt can succeed (what the job works on is gone): failed for good, no retry.
+    Abandoned(String),
 }
 
 impl From<DbError> for JobError {
@@ -275,6 +277,10 @@ impl Worker {
         let outcome = match ran {
             Ok(Ok(result)) => Outcome::Succeeded(result),
             Ok(Err(JobError::Cancelled)) => Outcome::Cancelled,
+            Ok(Err(JobError::Abandoned(error))) => {
+                tracing::warn!(job.id = %id, attempt, "job abandoned");
+                Outcome::Abandoned(error)
+            }
             Ok(Err(JobError::LeaseLost)) => {
                 tracing::warn!(job.id = %id, "lease lost: another worker has the job");
                 return Ok(Some(id));

@@ -43,11 +43,15 @@ impl Handler for HttpDelivery {
     }
 
     async fn run(&self, job: &JobContext) -> Result<serde_json::Value, JobError> {
-        let id: MessageId = serde_json::from_value(job.payload()["message"].clone())
-            .map_err(|_| JobError::Failed("Le message à envoyer n'est pas désigné.".to_owned()))?;
+        let gone = || JobError::Abandoned("Le message à envoyer n'existe pas.".to_owned());
+        let id: MessageId =
+            serde_json::from_value(job.payload()["message"].clone()).map_err(|_| gone())?;
         let message = {
             let mut tx = job.db().tenant(job.tenant()).await?;
-            let m = outbox::message(&mut tx, id).await?;
+            let m = match outbox::message(&mut tx, id).await {
+                Err(e) if e.is_not_found() => return Err(gone()),
+                found => found?,
+            };
             tx.rollback().await;
             m
         };
@@ -71,13 +75,13 @@ impl Handler for HttpDelivery {
             .body(body.to_string())
             .send()
             .await;
-        let attempt = match &sent {
+        let attempt = match sent {
             Ok(answer) if answer.status().is_success() => {
                 Attempt::Delivered(answer.status().as_u16())
             }
             Ok(answer) => Attempt::Refused(answer.status().as_u16()),
-            // The error's text names the host and the cause, never the body.
-            Err(e) => Attempt::NoAnswer(e.to_string()),
+            // The cause only: a URL may carry a partner's secret (a token in its path).
+            Err(e) => Attempt::NoAnswer(e.without_url().to_string()),
         };
         let mut tx = job.db().tenant(job.tenant()).await?;
         let now = tx.now();

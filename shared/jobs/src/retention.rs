@@ -8,9 +8,10 @@ use napoleon_db::readlog;
 
 use crate::{Handler, JobContext, JobError};
 
-/// Removes the reads older than the retention period from the read log, a slice of time per
-/// transaction so that progress shows and a cancellation stops it between slices. The
-/// database refuses to remove the last 30 days whatever the configuration says.
+/// Removes the reads older than the retention period from the read log, a slice of time at a
+/// time and at most [`BATCH`] reads per transaction, so that progress shows and a
+/// cancellation stops it between transactions. The database refuses to remove the last 30
+/// days (by its own clock) whatever the configuration says.
 #[derive(Debug, Clone, Copy)]
 pub struct ReadLogRetention {
     days: u32,
@@ -18,6 +19,9 @@ pub struct ReadLogRetention {
 
 /// At most this many slices: an old log is purged in bounded steps, a recent one in days.
 const SLICES: i32 = 50;
+
+/// At most this many reads deleted per transaction.
+const BATCH: i32 = 10_000;
 
 impl ReadLogRetention {
     /// Keeps `days` days of reads (at least 30).
@@ -56,26 +60,34 @@ impl Handler for ReadLogRetention {
         let (mut removed, mut before) = (0_i64, oldest);
         while before < cutoff {
             before = (before + slice).min(cutoff);
-            let mut tx = job.db().tenant(job.tenant()).await?;
-            let n = readlog::purge_before(&mut tx, before).await?;
-            if n > 0 {
-                journal::append(
-                    &mut tx,
-                    Actor::Job(job.id()),
-                    Subject::Tenant(job.tenant()),
-                    EventKind::ReadLogPurged,
-                    serde_json::json!({ "removed": n, "before": before, "retention_days": self.days }),
+            // A dense slice goes in batches: no transaction deletes more than BATCH reads.
+            loop {
+                let mut tx = job.db().tenant(job.tenant()).await?;
+                let n = readlog::purge_before(&mut tx, before, Some(BATCH)).await?;
+                if n > 0 {
+                    journal::append(
+                        &mut tx,
+                        Actor::Job(job.id()),
+                        Subject::Tenant(job.tenant()),
+                        EventKind::ReadLogPurged,
+                        serde_json::json!({
+                            "removed": n, "before": before, "retention_days": self.days
+                        }),
+                    )
+                    .await?;
+                }
+                tx.commit().await?;
+                removed += n;
+                job.progress(
+                    removed,
+                    Some(total.max(removed)),
+                    &format!("{removed} lecture(s) supprimée(s) sur {total}."),
                 )
                 .await?;
+                if n < i64::from(BATCH) {
+                    break;
+                }
             }
-            tx.commit().await?;
-            removed += n;
-            job.progress(
-                removed,
-                Some(total.max(removed)),
-                &format!("{removed} lecture(s) supprimée(s) sur {total}."),
-            )
-            .await?;
         }
         Ok(serde_json::json!({ "removed": removed, "before": cutoff }))
     }

@@ -156,5 +156,26 @@ async fn a_refusing_receiver_gets_the_message_again_and_bad_destinations_are_ref
         assert!(HttpDestination::parse(bad).is_err(), "{bad}");
     }
     assert!(EventName::parse("Dossier transmis").is_err());
+
+    // A delivery whose message is gone is failed for good at once, not retried a day long.
+    let mut tx = db.tenant(tenant).await.unwrap();
+    let orphan = jobs::enqueue(
+        &mut tx,
+        &jobs::NewJob {
+            kind: &outbox::http_kind(),
+            payload: serde_json::json!({ "message": MessageId::new() }),
+            max_attempts: outbox::MAX_ATTEMPTS,
+            created_by: "system:test",
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(worker.run_one().await.unwrap(), Some(orphan));
+    let mut tx = db.tenant(tenant).await.unwrap();
+    let v = jobs::job(&mut tx, orphan).await.unwrap();
+    tx.rollback().await;
+    assert_eq!((v.state, v.attempts), (JobState::Failed, 1));
+    assert!(v.last_error.unwrap().contains("n'existe pas"));
     tdb.finish().await;
 }

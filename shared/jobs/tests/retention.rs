@@ -15,14 +15,14 @@ use napoleon_testkit::{TestDb, count, tenant_with_units};
 #[tokio::test(flavor = "multi_thread")]
 async fn reads_past_the_retention_period_are_purged_daily_and_the_rest_kept() {
     let tdb = TestDb::new().await.unwrap();
-    let start = chrono::Utc::now() - chrono::Duration::days(500);
-    let (clock, hand) = Clock::adjustable(start);
+    let (clock, hand) = Clock::adjustable(chrono::Utc::now());
     let db = tdb.app_db().unwrap().with_clock(clock);
     let tenant = tenant_with_units(&db, "retention", 1).await;
     let other = tenant_with_units(&db, "autre", 1).await;
-    // Reads 500, 400, 300 and 10 days ago, in both tenants.
-    for (step, days) in [(0, 500), (100, 400), (100, 300), (290, 10)] {
-        hand.advance(chrono::Duration::days(step));
+    // Reads 500, 400, 300 and 10 days old, in both tenants (a read's time is the database's:
+    // the owner ages them).
+    let mut admin = TestDb::connect(&tdb.admin_url()).await.unwrap();
+    for days in [500, 400, 300, 10] {
         for t in [tenant, other] {
             let mut tx = db.tenant(t).await.unwrap();
             readlog::record(
@@ -36,8 +36,17 @@ async fn reads_past_the_retention_period_are_purged_daily_and_the_rest_kept() {
             .unwrap();
             tx.commit().await.unwrap();
         }
+        let aged = count(
+            &mut admin,
+            &format!(
+                "WITH aged AS (UPDATE readlog.reads SET read_at = now() - interval '{days} days' \
+                 WHERE request_id = 'lu-il-y-a-{days}-jours' RETURNING 1) \
+                 SELECT count(*) AS n FROM aged"
+            ),
+        )
+        .await;
+        assert_eq!(aged, 2);
     }
-    hand.advance(chrono::Duration::days(10));
 
     let worker = Worker::new(
         db.clone(),
@@ -86,8 +95,31 @@ async fn reads_past_the_retention_period_are_purged_daily_and_the_rest_kept() {
     assert_eq!((job.done, job.total), (2, Some(2)));
     assert_eq!(job.result.as_ref().unwrap()["removed"], 2);
 
-    // The next day brings the next day's job.
+    // The next day brings the next day's job; only periodic kinds are, and only for today.
     hand.advance(chrono::Duration::days(1));
     assert_eq!(worker.schedule().await.unwrap(), 2);
+    let mut conn = db.platform().await.unwrap();
+    let now = db.clock().now();
+    let today = db.clock().today().to_string();
+    let outbox = napoleon_db::outbox::http_kind();
+    assert!(
+        jobs::enqueue_periodic(&mut conn, &outbox, &today, now)
+            .await
+            .is_err()
+    );
+    let later = now + chrono::Duration::days(30);
+    let later_day = (db.clock().today() + chrono::Duration::days(30)).to_string();
+    assert!(
+        jobs::enqueue_periodic(&mut conn, &readlog::purge_kind(), &later_day, later)
+            .await
+            .is_err(),
+        "a later day's place cannot be taken now"
+    );
+    assert!(
+        jobs::enqueue_periodic(&mut conn, &readlog::purge_kind(), "2020-01-01", now)
+            .await
+            .is_err(),
+        "the period is the day of now"
+    );
     tdb.finish().await;
 }

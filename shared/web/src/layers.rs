@@ -13,7 +13,7 @@ use tower_http::timeout::TimeoutLayer;
 use std::sync::Arc;
 
 use crate::error::{ErrorMarker, Problem, wording};
-use crate::limits::{EdgeLimits, InFlight, limit_body, limit_concurrency};
+use crate::limits::{EdgeLimits, Limiter, limit_body, limit_clients};
 use crate::{FieldError, Page, Templates, WebError};
 
 /// What the edge needs to know about how it is reached, and what it bounds.
@@ -58,10 +58,10 @@ pub fn edge_layers(router: Router, templates: Templates, config: &EdgeConfig) ->
             StatusCode::REQUEST_TIMEOUT,
             limits.request_timeout,
         ));
-    if let Some(concurrency) = &limits.concurrency {
+    if let Some(clients) = &limits.clients {
         router = router.layer(middleware::from_fn_with_state(
-            InFlight::new(concurrency.clone()),
-            limit_concurrency,
+            Limiter::new(clients.clone()),
+            limit_clients,
         ));
     }
     let mut router = router.layer(middleware::from_fn_with_state(templates, render_errors));

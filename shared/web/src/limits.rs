@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::hash::BuildHasher;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Request, State};
@@ -78,16 +78,27 @@ pub enum ClientAddress {
     ForwardedFor,
 }
 
-/// How many requests one client (address) or one session (cookie) may have in flight.
+/// What one client may ask, in one limiter: requests in flight per address, per session
+/// (cookie) and per API token (bearer credential), and requests per minute for API tokens
+/// and for anonymous requests (no session, no token) per address. Static files are not
+/// counted against the rates (they are cheap, and a page needs a dozen).
 #[derive(Debug, Clone)]
-pub struct ConcurrencyLimits {
+pub struct ClientLimits {
     /// Requests in flight per client address.
     pub per_client: usize,
     /// Requests in flight per session cookie.
     pub per_session: usize,
+    /// Requests in flight per API token.
+    pub per_token: usize,
+    /// Requests per minute per API token (a minute's worth may come at once).
+    pub token_per_minute: u32,
+    /// Requests per minute per address without a session or a token: the login page, the
+    /// public pages, and whoever probes them.
+    pub anonymous_per_minute: u32,
     /// The cookie naming the session.
     pub session_cookie: &'static str,
-    /// Seconds announced in `Retry-After`.
+    /// Seconds announced in `Retry-After` when too many requests are in flight (a rate
+    /// refusal announces when the next request will pass).
     pub retry_after: u64,
     /// Where the client address is read.
     pub client_address: ClientAddress,
@@ -100,9 +111,9 @@ pub struct EdgeLimits {
     pub body: BodyLimits,
     /// A request (body reading included) longer than this is answered 408.
     pub request_timeout: Duration,
-    /// Per-client and per-session concurrency; only where browsers arrive (the gateway):
-    /// services behind it see the gateway as their only client.
-    pub concurrency: Option<ConcurrencyLimits>,
+    /// Per-client, per-session and per-token limits; only where browsers and API clients
+    /// arrive (the gateway): services behind it see the gateway as their only client.
+    pub clients: Option<ClientLimits>,
 }
 
 impl Default for EdgeLimits {
@@ -110,7 +121,7 @@ impl Default for EdgeLimits {
         Self {
             body: BodyLimits::default(),
             request_timeout: Duration::from_secs(30),
-            concurrency: None,
+            clients: None,
         }
     }
 }
@@ -250,30 +261,67 @@ fn is_length_error(mut e: &(dyn std::error::Error + 'static)) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Key {
     Client(IpAddr),
-    // A hash of the cookie: the session id itself is never kept outside the session store.
+    // Hashes of the cookie and the token: the credentials themselves are never kept here.
     Session(u64),
+    Token(u64),
 }
 
-/// Requests in flight per key. A key is removed when its last request ends, so the map holds
-/// at most as many keys as there are requests in flight.
+/// A key's allowance of requests per minute: it refills continuously up to a minute's worth.
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    tokens: f64,
+    at: Instant,
+    per_minute: u32,
+}
+
+impl Bucket {
+    fn capacity(per_minute: u32) -> f64 {
+        f64::from(per_minute.max(1))
+    }
+
+    /// Its allowance at `now`.
+    fn at(&self, now: Instant) -> f64 {
+        let capacity = Self::capacity(self.per_minute);
+        (self.tokens + now.saturating_duration_since(self.at).as_secs_f64() * capacity / 60.0)
+            .min(capacity)
+    }
+}
+
+/// How many rate buckets the limiter keeps before forgetting the full ones (a full bucket is
+/// the same as no bucket): memory stays bounded whatever the number of clients.
+const MAX_BUCKETS: usize = 50_000;
+
+/// The one limiter of the edge. In-flight counts: a key is removed when its last request
+/// ends, so the map holds at most as many keys as there are requests in flight. Rates: one
+/// bucket per token or anonymous address, forgotten once full again.
 #[derive(Debug, Clone)]
-pub(crate) struct InFlight {
-    limits: Arc<ConcurrencyLimits>,
+pub(crate) struct Limiter {
+    limits: Arc<ClientLimits>,
     counts: Arc<Mutex<HashMap<Key, usize>>>,
+    buckets: Arc<Mutex<HashMap<Key, Bucket>>>,
     hasher: std::collections::hash_map::RandomState,
 }
 
-impl InFlight {
-    pub(crate) fn new(limits: ConcurrencyLimits) -> Self {
+/// What a request counts against.
+#[derive(Debug, Default)]
+struct Keys {
+    /// In-flight keys with their limits.
+    in_flight: Vec<(Key, usize)>,
+    /// The rate key with its requests per minute, if the request is rated.
+    rate: Option<(Key, u32)>,
+}
+
+impl Limiter {
+    pub(crate) fn new(limits: ClientLimits) -> Self {
         Self {
             limits: Arc::new(limits),
             counts: Arc::default(),
+            buckets: Arc::default(),
             hasher: std::collections::hash_map::RandomState::new(),
         }
     }
 
-    fn keys(&self, request: &Request) -> Vec<(Key, usize)> {
-        let mut keys = Vec::with_capacity(2);
+    fn client(&self, request: &Request) -> Option<IpAddr> {
         let peer = request
             .extensions()
             .get::<ConnectInfo<SocketAddr>>()
@@ -291,8 +339,15 @@ impl InFlight {
                     .and_then(|v| v.trim().parse::<IpAddr>().ok())
             })
             .flatten();
-        if let Some(ip) = forwarded.or(peer) {
-            keys.push((Key::Client(ip), self.limits.per_client));
+        forwarded.or(peer)
+    }
+
+    fn keys(&self, request: &Request) -> Keys {
+        let mut keys = Keys::default();
+        let client = self.client(request);
+        if let Some(ip) = client {
+            keys.in_flight
+                .push((Key::Client(ip), self.limits.per_client));
         }
         let cookie = request
             .headers()
@@ -306,13 +361,76 @@ impl InFlight {
             .map(|(_, value)| value);
         if let Some(value) = cookie {
             let hash = self.hasher.hash_one(value);
-            keys.push((Key::Session(hash), self.limits.per_session));
+            keys.in_flight
+                .push((Key::Session(hash), self.limits.per_session));
+        }
+        // Every Authorization line counts: a second one cannot slip a request past the first.
+        let token = request
+            .headers()
+            .get_all(header::AUTHORIZATION)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|v| {
+                let (scheme, credential) = v.trim().split_once(' ')?;
+                scheme
+                    .eq_ignore_ascii_case("bearer")
+                    .then(|| credential.trim())
+            });
+        let is_static = request.uri().path().starts_with("/static/");
+        if let Some(credential) = token {
+            let key = Key::Token(self.hasher.hash_one(credential));
+            keys.in_flight.push((key.clone(), self.limits.per_token));
+            keys.rate = Some((key, self.limits.token_per_minute));
+        } else if cookie.is_none()
+            && !is_static
+            && let Some(ip) = client
+        {
+            keys.rate = Some((Key::Client(ip), self.limits.anonymous_per_minute));
         }
         keys
     }
 
-    /// Counts the request against each of its keys, or refuses it (counting nothing) when one
-    /// is at its limit.
+    /// Takes one request from the key's allowance at `now`, or says in how many seconds the
+    /// next one will pass.
+    fn take(&self, key: &Key, per_minute: u32, now: Instant) -> Result<(), u64> {
+        let Ok(mut buckets) = self.buckets.lock() else {
+            return Ok(());
+        };
+        if buckets.len() >= MAX_BUCKETS && !buckets.contains_key(key) {
+            buckets.retain(|_, b| b.at(now) < Bucket::capacity(b.per_minute));
+        }
+        let bucket = buckets.entry(key.clone()).or_insert(Bucket {
+            tokens: Bucket::capacity(per_minute),
+            at: now,
+            per_minute,
+        });
+        let allowance = bucket.at(now);
+        *bucket = Bucket {
+            tokens: allowance,
+            at: now,
+            per_minute,
+        };
+        if allowance >= 1.0 {
+            bucket.tokens -= 1.0;
+            Ok(())
+        } else {
+            // Whole seconds, rounded up: at least one, at most a minute.
+            let per_second = Bucket::capacity(per_minute) / 60.0;
+            #[expect(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                reason = "clamped to 1..=60 first"
+            )]
+            // (Less a nanosecond's worth, so that float error never adds a second.)
+            let wait = ((1.0 - allowance) / per_second - 1e-9)
+                .ceil()
+                .clamp(1.0, 60.0) as u64;
+            Err(wait)
+        }
+    }
+
+    /// Counts the request against each of its in-flight keys, or refuses it (counting
+    /// nothing) when one is at its limit.
     fn admit(&self, keys: &[(Key, usize)]) -> bool {
         let Ok(mut counts) = self.counts.lock() else {
             return true;
@@ -346,35 +464,44 @@ impl InFlight {
 
 /// Releases a request's counts however it ends (answered, timed out, or the client gone).
 struct Admitted<'a> {
-    in_flight: &'a InFlight,
+    limiter: &'a Limiter,
     keys: Vec<(Key, usize)>,
 }
 
 impl Drop for Admitted<'_> {
     fn drop(&mut self) {
-        self.in_flight.release(&self.keys);
+        self.limiter.release(&self.keys);
     }
 }
 
-pub(crate) async fn limit_concurrency(
-    State(in_flight): State<InFlight>,
+pub(crate) async fn limit_clients(
+    State(limiter): State<Limiter>,
     request: Request,
     next: Next,
 ) -> Response {
-    let keys = in_flight.keys(&request);
-    if !in_flight.admit(&keys) {
+    let keys = limiter.keys(&request);
+    if let Some((key, per_minute)) = &keys.rate
+        && let Err(retry_after) = limiter.take(key, *per_minute, Instant::now())
+    {
+        tracing::warn!(
+            error.code = "too_many_requests",
+            "request refused: over the rate"
+        );
+        return WebError::TooManyRequests { retry_after }.into_response();
+    }
+    if !limiter.admit(&keys.in_flight) {
         tracing::warn!(
             error.code = "too_many_requests",
             "request refused: too many in flight"
         );
         return WebError::TooManyRequests {
-            retry_after: in_flight.limits.retry_after,
+            retry_after: limiter.limits.retry_after,
         }
         .into_response();
     }
     let _admitted = Admitted {
-        in_flight: &in_flight,
-        keys,
+        limiter: &limiter,
+        keys: keys.in_flight,
     };
     next.run(request).await
 }
@@ -384,10 +511,13 @@ pub(crate) async fn limit_concurrency(
 mod tests {
     use super::*;
 
-    fn limits() -> ConcurrencyLimits {
-        ConcurrencyLimits {
+    fn limits() -> ClientLimits {
+        ClientLimits {
             per_client: 2,
             per_session: 1,
+            per_token: 1,
+            token_per_minute: 3,
+            anonymous_per_minute: 2,
             session_cookie: "napoleon_session",
             retry_after: 2,
             client_address: ClientAddress::ForwardedFor,
@@ -413,31 +543,82 @@ mod tests {
 
     #[test]
     fn counts_per_client_and_per_session_and_forgets_finished_keys() {
-        let in_flight = InFlight::new(limits());
-        let a = in_flight.keys(&request([10, 0, 0, 1], Some("s1"), None));
+        let limiter = Limiter::new(limits());
+        let a = limiter
+            .keys(&request([10, 0, 0, 1], Some("s1"), None))
+            .in_flight;
         assert_eq!(a.len(), 2);
-        assert!(in_flight.admit(&a));
+        assert!(limiter.admit(&a));
         // Same session, other address: the session is at its limit.
-        let b = in_flight.keys(&request([10, 0, 0, 2], Some("s1"), None));
-        assert!(!in_flight.admit(&b));
+        let b = limiter
+            .keys(&request([10, 0, 0, 2], Some("s1"), None))
+            .in_flight;
+        assert!(!limiter.admit(&b));
         // Same address, another session: one more fits, then the address is full.
-        let c = in_flight.keys(&request([10, 0, 0, 1], Some("s2"), None));
-        assert!(in_flight.admit(&c));
-        let d = in_flight.keys(&request([10, 0, 0, 1], None, None));
-        assert!(!in_flight.admit(&d));
-        in_flight.release(&a);
-        in_flight.release(&c);
-        assert!(in_flight.counts.lock().unwrap().is_empty());
-        assert!(in_flight.admit(&b));
+        let c = limiter
+            .keys(&request([10, 0, 0, 1], Some("s2"), None))
+            .in_flight;
+        assert!(limiter.admit(&c));
+        let d = limiter.keys(&request([10, 0, 0, 1], None, None)).in_flight;
+        assert!(!limiter.admit(&d));
+        limiter.release(&a);
+        limiter.release(&c);
+        assert!(limiter.counts.lock().unwrap().is_empty());
+        assert!(limiter.admit(&b));
     }
 
     #[test]
     fn the_forwarded_address_is_the_last_hop() {
-        let in_flight = InFlight::new(limits());
-        let keys = in_flight.keys(&request([10, 0, 0, 9], None, Some("1.2.3.4, 192.0.2.7")));
-        assert_eq!(keys[0].0, Key::Client("192.0.2.7".parse().unwrap()));
-        let keys = in_flight.keys(&request([10, 0, 0, 9], None, Some("garbage")));
-        assert_eq!(keys[0].0, Key::Client("10.0.0.9".parse().unwrap()));
+        let limiter = Limiter::new(limits());
+        let keys = limiter.keys(&request([10, 0, 0, 9], None, Some("1.2.3.4, 192.0.2.7")));
+        assert_eq!(
+            keys.in_flight[0].0,
+            Key::Client("192.0.2.7".parse().unwrap())
+        );
+        let keys = limiter.keys(&request([10, 0, 0, 9], None, Some("garbage")));
+        assert_eq!(
+            keys.in_flight[0].0,
+            Key::Client("10.0.0.9".parse().unwrap())
+        );
+    }
+
+    #[test]
+    fn anonymous_requests_and_tokens_are_rated_sessions_and_static_files_are_not() {
+        let limiter = Limiter::new(limits());
+        let anonymous = limiter.keys(&request([10, 0, 0, 1], None, None));
+        assert_eq!(
+            anonymous.rate,
+            Some((Key::Client("10.0.0.1".parse().unwrap()), 2))
+        );
+        assert_eq!(
+            limiter.keys(&request([10, 0, 0, 1], Some("s"), None)).rate,
+            None
+        );
+        let mut asset = request([10, 0, 0, 1], None, None);
+        *asset.uri_mut() = "/static/dsfr/dsfr.min.css".parse().unwrap();
+        assert_eq!(limiter.keys(&asset).rate, None);
+        let mut api = request([10, 0, 0, 1], None, None);
+        api.headers_mut()
+            .insert(header::AUTHORIZATION, "Bearer secret-1".parse().unwrap());
+        let keys = limiter.keys(&api);
+        assert!(matches!(keys.rate, Some((Key::Token(_), 3))));
+        assert!(matches!(keys.in_flight[1], (Key::Token(_), 1)));
+    }
+
+    #[test]
+    fn a_bucket_refills_at_its_rate_and_says_when_the_next_request_passes() {
+        let limiter = Limiter::new(limits());
+        let key = Key::Client("10.0.0.1".parse().unwrap());
+        let t0 = Instant::now();
+        assert_eq!(limiter.take(&key, 2, t0), Ok(()));
+        assert_eq!(limiter.take(&key, 2, t0), Ok(()));
+        // Two a minute: the next one passes in 30 s.
+        assert_eq!(limiter.take(&key, 2, t0), Err(30));
+        assert_eq!(limiter.take(&key, 2, t0 + Duration::from_secs(20)), Err(10));
+        assert_eq!(limiter.take(&key, 2, t0 + Duration::from_secs(30)), Ok(()));
+        // Another key has its own allowance.
+        let other = Key::Client("10.0.0.2".parse().unwrap());
+        assert_eq!(limiter.take(&other, 2, t0), Ok(()));
     }
 
     #[test]

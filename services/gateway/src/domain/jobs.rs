@@ -1,7 +1,7 @@
 //! Background jobs an agent follows: the job's page (its progress, refreshed), cancelling it,
-//! and starting the ones the gateway offers (the read log's retention purge). A job is seen by
-//! the agent who started it and by whoever may start its kind; anyone else gets a 404, as for
-//! another tenant's job.
+//! and starting the ones the gateway offers (the read log's retention purge). Only the kinds
+//! agents start are followed; such a job is seen by the agent who started it and by whoever
+//! may start its kind; anyone else gets a 404, as for another tenant's job.
 
 use napoleon_authz::{Access, Scope, perm};
 use napoleon_db::jobs::{self, JobKind, JobView, NewJob};
@@ -13,15 +13,15 @@ use super::begin;
 use crate::store::readlog;
 use crate::{GatewayState, RequestAgent};
 
-/// Whether the agent may follow `job`: they started it, or may start its kind.
+/// Whether the agent may follow (and stop) `job`: only kinds an agent starts from a page —
+/// never a delivery, which an agent causes but must not be able to stop — and then the agent
+/// who started it, or whoever may start its kind.
 fn may_follow(access: &Access, agent: &RequestAgent, job: &JobView) -> ActionResult<bool> {
-    if job.created_by == Actor::Agent(agent.agent).render() {
-        return Ok(true);
+    if job.kind != readlog::purge_kind() {
+        return Ok(false);
     }
-    if job.kind == readlog::purge_kind() {
-        return Ok(access.may::<perm::ReadLogManage>(Scope::Ministry)?);
-    }
-    Ok(false)
+    Ok(job.created_by == Actor::Agent(agent.agent).render()
+        || access.may::<perm::ReadLogManage>(Scope::Ministry)?)
 }
 
 /// The job, when the agent may follow it; and whether they may stop it.

@@ -387,6 +387,8 @@ async fn too_many_requests_in_flight_are_a_french_429_with_retry_after() {
         l.concurrent_per_client = 3;
         l.concurrent_per_session = 1;
         l.retry_after_seconds = 7;
+        // The probes below are anonymous and many: this test is about requests in flight.
+        l.anonymous_per_minute = 1_000_000;
     })
     .await;
     let (mut browser, _csrf) = live.logged_in(PAUL).await;
@@ -466,4 +468,81 @@ async fn retry_after(live: &TestApp, cookie: Option<&str>) -> (Option<String>, u
             .map(|v| v.to_str().unwrap().to_owned()),
         response.status().as_u16(),
     )
+}
+
+/// One GET as a client at `address` (the ingress's `X-Forwarded-For`), anonymous or with a
+/// bearer token: status, `Retry-After` and body.
+async fn rated_get(
+    live: &TestApp,
+    path: &str,
+    address: &str,
+    token: Option<&str>,
+) -> (u16, Option<String>, String) {
+    let client = openidconnect::reqwest::Client::new();
+    let mut request = client
+        .get(live.url(path))
+        .header("accept", "text/html")
+        .header("x-forwarded-for", address);
+    if let Some(t) = token {
+        request = request.header("authorization", format!("Bearer {t}"));
+    }
+    let response = request.send().await.unwrap();
+    let retry = response
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().to_owned());
+    (
+        response.status().as_u16(),
+        retry,
+        response.text().await.unwrap(),
+    )
+}
+
+/// The same limiter rates anonymous requests per address and API calls per token: over the
+/// rate, a French 429 saying when to come back; other addresses, other tokens and static
+/// files are not held back.
+#[tokio::test(flavor = "multi_thread")]
+async fn anonymous_pages_and_api_tokens_over_their_rate_are_a_french_429_with_retry_after() {
+    let live = TestApp::live_with_limits(|l| {
+        l.client_address = napoleon::config::ClientAddressConfig::ForwardedFor;
+        l.anonymous_per_minute = 3;
+        l.api_token_per_minute = 2;
+    })
+    .await;
+    for _ in 0..3 {
+        let (status, _, body) = rated_get(&live, "/connexion", "192.0.2.10", None).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    // Three a minute: the next one passes in 20 s.
+    let (status, retry, body) = rated_get(&live, "/connexion", "192.0.2.10", None).await;
+    assert_eq!((status, retry.as_deref()), (429, Some("20")), "{body}");
+    assert!(body.contains("Trop de requêtes"), "{body}");
+    let (status, ..) = rated_get(&live, "/static/dsfr/dsfr.min.css", "192.0.2.10", None).await;
+    assert_eq!(status, 200, "static files are not rated");
+    let (status, ..) = rated_get(&live, "/connexion", "192.0.2.11", None).await;
+    assert_eq!(status, 200, "another address has its own allowance");
+
+    // An API token: two a minute, whatever the address it comes from.
+    for address in ["192.0.2.20", "192.0.2.21"] {
+        let (status, ..) =
+            rated_get(&live, "/intake/api/v1/dossiers", address, Some("jeton-a")).await;
+        assert_ne!(status, 429);
+    }
+    let (status, retry, _) = rated_get(
+        &live,
+        "/intake/api/v1/dossiers",
+        "192.0.2.22",
+        Some("jeton-a"),
+    )
+    .await;
+    assert_eq!((status, retry.as_deref()), (429, Some("30")));
+    let (status, ..) = rated_get(
+        &live,
+        "/intake/api/v1/dossiers",
+        "192.0.2.22",
+        Some("jeton-b"),
+    )
+    .await;
+    assert_ne!(status, 429, "another token has its own allowance");
+    live.finish().await;
 }
