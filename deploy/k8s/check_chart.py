@@ -29,7 +29,9 @@ CHART = Path(os.environ.get("NAPOLEON_CHART", REPO / "helm" / "napoleon")).resol
 KUBE_VERSION = "1.31.0"
 RELEASE = "napoleon"
 NAMESPACE = "napoleon"
-SERVICES = ("gateway", "intake", "instruction", "decisions", "promotion")
+SERVICES = ("gateway", "intake", "instruction", "decisions", "promotion", "worker")
+# The services the gateway forwards to (the worker takes no request).
+BEHIND_GATEWAY = ("intake", "instruction", "decisions", "promotion")
 
 # Environment names that carry credentials: they may only ever come from a secretKeyRef.
 SECRET_ENV = re.compile(r"(SECRET|PASSWORD|TOKEN|SIGNING_KEY|DATABASE__URL|OWNER_URL)")
@@ -182,6 +184,9 @@ def check_app_pods(c: Checks, label: str, objects: list[Obj], values: Obj) -> No
                     ("replicas" not in dep["spec"]) if autoscaled
                     else dep["spec"].get("replicas") == values["services"][svc]["replicas"])
         svc_objs = services.get(svc, [])
+        if svc == "worker":
+            c.check(f"{label}: no Service for the worker (it takes no request)", not svc_objs)
+            continue
         c.check(f"{label}: one Service for {svc}", len(svc_objs) == 1)
         if svc_objs and deployments.get(svc):
             pod_labels = deployments[svc][0]["spec"]["template"]["metadata"]["labels"]
@@ -230,6 +235,8 @@ def check_network_policies(c: Checks, label: str, objects: list[Obj], values: Ob
             c.check(f"{where}: the only in-namespace client is the release's test Pod",
                     all(p.get("podSelector", {}).get("matchLabels", {}).get("app.kubernetes.io/component") == "test"
                         for p in others) and not any("ipBlock" in p for p in peers), json.dumps(others))
+        elif svc == "worker":
+            c.check(f"{where}: no ingress at all", not ingress, json.dumps(ingress))
         else:
             c.check(f"{where}: ingress only from the gateway pods",
                     len(peers) == 1 and set(peers[0]) == {"podSelector"}
@@ -243,13 +250,22 @@ def check_network_policies(c: Checks, label: str, objects: list[Obj], values: Ob
             allowed.add(("TCP", port))
             if np_values["identityProvider"]["cidrs"]:
                 allowed.add(("TCP", np_values["identityProvider"]["port"]))
+        if svc == "worker" and np_values["outboxDestinations"]["cidrs"]:
+            allowed |= {("TCP", p) for p in np_values["outboxDestinations"]["ports"]}
         c.check(f"{where}: egress only to DNS, PostgreSQL, OTel{', services, IdP' if svc == 'gateway' else ''}",
                 ports == allowed, f"got {sorted(ports)}, want {sorted(allowed)}")
         c.check(f"{where}: DNS and PostgreSQL reachable",
                 {("UDP", 53), ("TCP", np_values["database"]["port"])} <= ports)
         idp_rules = [r for r in egress if ("TCP", 443) in rule_ports(r)
                      and any("ipBlock" in p for p in r["to"])]
-        if svc != "gateway":
+        if svc == "worker":
+            want = sorted(np_values["outboxDestinations"]["cidrs"])
+            outbox_ports = {("TCP", p) for p in np_values["outboxDestinations"]["ports"]}
+            got = sorted(p["ipBlock"]["cidr"] for r in egress if rule_ports(r) & outbox_ports
+                         for p in r["to"] if "ipBlock" in p)
+            c.check(f"{where}: outside the cluster, only the configured outbox destinations",
+                    got == want, f"got {got}, want {want}")
+        elif svc != "gateway":
             c.check(f"{where}: no identity-provider egress", not idp_rules)
         elif np_values["identityProvider"]["cidrs"]:
             c.check(f"{where}: identity-provider egress on 443 to the configured CIDRs",
@@ -336,7 +352,7 @@ def check_config_and_secrets(c: Checks, label: str, objects: list[Obj], values: 
     if values["gateway"]["targets"]:
         gw = [cm for cm in cms if cm["metadata"]["name"] == f"{RELEASE}-gateway"]
         want = {f"NAPOLEON__GATEWAY__TARGETS__{s.upper()}": f"http://{RELEASE}-{s}:{values['service']['port']}"
-                for s in SERVICES if s != "gateway"}
+                for s in BEHIND_GATEWAY}
         c.check(f"{label}: gateway targets point at the services' Services",
                 len(gw) == 1 and gw[0]["data"] == want, json.dumps(gw[0]["data"] if gw else None))
 
