@@ -33,6 +33,10 @@ pub(crate) struct SessionAuth {
     /// When the session's expiry was last pushed back (Unix seconds).
     #[serde(default)]
     pub(crate) seen_at: i64,
+    /// The session's reference: random, minted at login, shown in the read log to tell one
+    /// login's reads from another's. Not the session id (a secret): it opens nothing.
+    #[serde(default)]
+    pub(crate) reference: String,
 }
 
 /// The current tenant of a request.
@@ -63,6 +67,8 @@ pub struct RequestAgent {
     pub csrf: String,
     /// A platform operator.
     pub operator: bool,
+    /// The session's reference (empty for a session opened before references existed).
+    pub session: String,
 }
 
 impl RequestAgent {
@@ -124,7 +130,7 @@ pub(crate) async fn resolve(
     next: Next,
 ) -> Response {
     let Some(session) = request.extensions().get::<Session>().cloned() else {
-        return next.run(request).await;
+        return unauthenticated(request, next).await;
     };
     let auth = match session.get::<SessionAuth>(AUTH_KEY).await {
         Ok(auth) => auth,
@@ -164,10 +170,22 @@ pub(crate) async fn resolve(
                         let _ignored = session.insert(AUTH_KEY, &auth).await;
                     }
                     request.extensions_mut().insert(agent);
+                    return next.run(request).await;
                 }
                 Err(e) => return e.into_response(),
             }
         }
+    }
+    unauthenticated(request, next).await
+}
+
+/// A request no valid session authenticates (none, made up, expired, or a bearer token no
+/// one checks yet): it counts against its address's rate, where the edge limits clients.
+async fn unauthenticated(request: Request, next: Next) -> Response {
+    if let Some(gate) = request.extensions().get::<napoleon_web::RateGate>()
+        && let Err(refused) = gate.charge_unauthenticated()
+    {
+        return refused.into_response();
     }
     next.run(request).await
 }
@@ -205,5 +223,6 @@ async fn load(state: &GatewayState, auth: &mut SessionAuth) -> Result<RequestAge
         tenant_count: auth.tenants.len(),
         csrf: auth.csrf.clone(),
         operator: auth.operator,
+        session: auth.reference.clone(),
     })
 }

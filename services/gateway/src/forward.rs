@@ -152,7 +152,8 @@ async fn dispatch(state: &GatewayState, mut request: Request, service: &str) -> 
         .collect();
     let assertion = state.cfg.signer.sign(
         napoleon_identity::Claims::new(service, agent.agent, tenant.id, roles, &request_id)
-            .with_page(Some(agent.layout_user())),
+            .with_page(Some(agent.layout_user()))
+            .with_session((!agent.session.is_empty()).then(|| agent.session.clone())),
         state.ctx.db.clock().timestamp(),
     );
     let Ok(assertion) = HeaderValue::from_str(&assertion) else {

@@ -147,7 +147,8 @@ pub struct LimitsConfig {
     pub concurrent_per_token: usize,
     /// Requests per minute per API token.
     pub api_token_per_minute: usize,
-    /// Requests per minute per address without a session or a token (static files aside).
+    /// Requests per minute per address that no valid session authenticates (static files
+    /// aside).
     pub anonymous_per_minute: usize,
     /// `Retry-After` of a 429 for requests in flight, in seconds.
     pub retry_after_seconds: u64,
@@ -172,9 +173,10 @@ impl Default for LimitsConfig {
             concurrent_per_token: 8,
             // A partner's system syncing dossiers: ten a second, sustained.
             api_token_per_minute: 600,
-            // The login page and the public pages, per address: an office behind one NAT
-            // address logging in at 9 o'clock stays well under it; a scanner does not.
-            anonymous_per_minute: 300,
+            // Unauthenticated requests per address (a login costs about four): an office of
+            // 150 agents behind one address logging in at 9 o'clock stays under it; a
+            // scanner does not.
+            anonymous_per_minute: 600,
             retry_after_seconds: 2,
             client_address: ClientAddressConfig::Peer,
         }
@@ -245,6 +247,7 @@ impl LimitsConfig {
                 "header_read_timeout_seconds",
                 self.header_read_timeout_seconds,
             ),
+            ("retry_after_seconds", self.retry_after_seconds),
         ];
         let zero = sizes
             .iter()

@@ -75,6 +75,10 @@ pub struct Identity {
     /// What the page header shows, for services that render pages.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page: Option<LayoutUser>,
+    /// The session's reference (not its secret id): which login a read or an act came
+    /// through, for the read log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
 }
 
 impl Identity {
@@ -100,6 +104,8 @@ pub struct Claims<'a> {
     pub request_id: &'a str,
     /// The page header, for services that render pages.
     pub page: Option<LayoutUser>,
+    /// The session's reference.
+    pub session: Option<String>,
 }
 
 impl<'a> Claims<'a> {
@@ -119,7 +125,14 @@ impl<'a> Claims<'a> {
             roles,
             request_id,
             page: None,
+            session: None,
         }
+    }
+
+    /// With the session's reference (the read log names it).
+    #[must_use]
+    pub fn with_session(self, session: Option<String>) -> Self {
+        Self { session, ..self }
     }
 
     /// With the header the service's pages show.
@@ -260,6 +273,7 @@ impl AssertionSigner {
     pub fn sign(&self, claims: Claims<'_>, now: i64) -> String {
         let identity = Identity {
             page: claims.page,
+            session: claims.session,
             agent: claims.agent,
             tenant: claims.tenant,
             roles: claims.roles,

@@ -30,7 +30,9 @@ pub use form::{FormFields, Group, MAX_FIELDS, MAX_NAME_BYTES, Row};
 pub use health::health_router;
 pub use job::JobProgress;
 pub use layers::{EdgeConfig, edge_layers, request_id};
-pub use limits::{BodyLimits, ClientAddress, ClientLimits, EdgeLimits, UPLOAD_ROUTES, read_body};
+pub use limits::{
+    BodyLimits, ClientAddress, ClientLimits, EdgeLimits, RateGate, UPLOAD_ROUTES, read_body,
+};
 pub use observe::{HttpMetrics, service_layers};
 pub use path::{IdPath, IdPaths};
 pub use serve::{ServerLimits, serve};

@@ -79,9 +79,12 @@ pub enum ClientAddress {
 }
 
 /// What one client may ask, in one limiter: requests in flight per address, per session
-/// (cookie) and per API token (bearer credential), and requests per minute for API tokens
-/// and for anonymous requests (no session, no token) per address. Static files are not
-/// counted against the rates (they are cheap, and a page needs a dozen).
+/// (cookie) and per API token (bearer credential), and requests per minute per API token and
+/// per address for requests nobody authenticated. The edge counts what it can see (in
+/// flight, a token's rate); whether a request is authenticated is known only once the
+/// gateway resolved its session, which then charges the address's rate through
+/// [`RateGate`]: a made-up cookie or token does not escape it. Static files and health
+/// checks are not behind the gateway, hence not rated.
 #[derive(Debug, Clone)]
 pub struct ClientLimits {
     /// Requests in flight per client address.
@@ -92,8 +95,8 @@ pub struct ClientLimits {
     pub per_token: usize,
     /// Requests per minute per API token (a minute's worth may come at once).
     pub token_per_minute: u32,
-    /// Requests per minute per address without a session or a token: the login page, the
-    /// public pages, and whoever probes them.
+    /// Requests per minute per address that nobody authenticated: the login pages, the
+    /// public pages, made-up cookies and tokens, and whoever probes them.
     pub anonymous_per_minute: u32,
     /// The cookie naming the session.
     pub session_cookie: &'static str,
@@ -260,6 +263,7 @@ fn is_length_error(mut e: &(dyn std::error::Error + 'static)) -> bool {
 /// Who a request counts against.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Key {
+    /// An address; an IPv6 one by its /64, which one subscriber holds whole.
     Client(IpAddr),
     // Hashes of the cookie and the token: the credentials themselves are never kept here.
     Session(u64),
@@ -291,6 +295,9 @@ impl Bucket {
 /// the same as no bucket): memory stays bounded whatever the number of clients.
 const MAX_BUCKETS: usize = 50_000;
 
+/// How often a full map of buckets is swept.
+const SWEEP_EVERY: Duration = Duration::from_secs(1);
+
 /// The one limiter of the edge. In-flight counts: a key is removed when its last request
 /// ends, so the map holds at most as many keys as there are requests in flight. Rates: one
 /// bucket per token or anonymous address, forgotten once full again.
@@ -298,8 +305,57 @@ const MAX_BUCKETS: usize = 50_000;
 pub(crate) struct Limiter {
     limits: Arc<ClientLimits>,
     counts: Arc<Mutex<HashMap<Key, usize>>>,
-    buckets: Arc<Mutex<HashMap<Key, Bucket>>>,
+    buckets: Arc<Mutex<Buckets>>,
     hasher: std::collections::hash_map::RandomState,
+}
+
+/// The rate buckets, and when full ones were last forgotten.
+#[derive(Debug, Default)]
+struct Buckets {
+    map: HashMap<Key, Bucket>,
+    swept: Option<Instant>,
+}
+
+/// Charges a request nobody authenticated to its address's rate: the gateway calls it once
+/// it knows (no valid session). Found in the request's extensions where the edge limits
+/// clients.
+#[derive(Debug, Clone)]
+pub struct RateGate {
+    limiter: Limiter,
+    client: Option<IpAddr>,
+}
+
+impl RateGate {
+    /// Takes one request from the address's allowance, or answers the 429 to send instead.
+    ///
+    /// # Errors
+    /// [`WebError::TooManyRequests`] saying when the next request will pass.
+    pub fn charge_unauthenticated(&self) -> Result<(), WebError> {
+        let Some(ip) = self.client else {
+            return Ok(());
+        };
+        let per_minute = self.limiter.limits.anonymous_per_minute;
+        self.limiter
+            .take(&Key::Client(ip), per_minute, Instant::now())
+            .map_err(|retry_after| {
+                tracing::warn!(
+                    error.code = "too_many_requests",
+                    "request refused: over the anonymous rate"
+                );
+                WebError::TooManyRequests { retry_after }
+            })
+    }
+}
+
+/// An address as the limits count it: IPv4 whole, IPv6 by its /64.
+fn client_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => {
+            let prefix = u128::from(v6) & !((1_u128 << 64) - 1);
+            IpAddr::V6(std::net::Ipv6Addr::from(prefix))
+        }
+    }
 }
 
 /// What a request counts against.
@@ -339,7 +395,7 @@ impl Limiter {
                     .and_then(|v| v.trim().parse::<IpAddr>().ok())
             })
             .flatten();
-        forwarded.or(peer)
+        forwarded.or(peer).map(client_key)
     }
 
     fn keys(&self, request: &Request) -> Keys {
@@ -376,16 +432,10 @@ impl Limiter {
                     .eq_ignore_ascii_case("bearer")
                     .then(|| credential.trim())
             });
-        let is_static = request.uri().path().starts_with("/static/");
         if let Some(credential) = token {
             let key = Key::Token(self.hasher.hash_one(credential));
             keys.in_flight.push((key.clone(), self.limits.per_token));
             keys.rate = Some((key, self.limits.token_per_minute));
-        } else if cookie.is_none()
-            && !is_static
-            && let Some(ip) = client
-        {
-            keys.rate = Some((Key::Client(ip), self.limits.anonymous_per_minute));
         }
         keys
     }
@@ -393,17 +443,35 @@ impl Limiter {
     /// Takes one request from the key's allowance at `now`, or says in how many seconds the
     /// next one will pass.
     fn take(&self, key: &Key, per_minute: u32, now: Instant) -> Result<(), u64> {
-        let Ok(mut buckets) = self.buckets.lock() else {
-            return Ok(());
-        };
-        if buckets.len() >= MAX_BUCKETS && !buckets.contains_key(key) {
-            buckets.retain(|_, b| b.at(now) < Bucket::capacity(b.per_minute));
+        // A poisoned lock (a panic while held, which nothing here can cause) keeps limiting.
+        let mut buckets = self
+            .buckets
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if buckets.map.len() >= MAX_BUCKETS && !buckets.map.contains_key(key) {
+            // Forget the full buckets (no different from none), at most once a second; if the
+            // map is still full, a new key waits: memory and work stay bounded under a flood
+            // of new addresses or tokens.
+            if buckets
+                .swept
+                .is_none_or(|at| now.saturating_duration_since(at) >= SWEEP_EVERY)
+            {
+                buckets
+                    .map
+                    .retain(|_, b| b.at(now) < Bucket::capacity(b.per_minute));
+                buckets.swept = Some(now);
+            }
+            if buckets.map.len() >= MAX_BUCKETS {
+                return Err(1);
+            }
         }
-        let bucket = buckets.entry(key.clone()).or_insert(Bucket {
+        let bucket = buckets.map.entry(key.clone()).or_insert(Bucket {
             tokens: Bucket::capacity(per_minute),
             at: now,
             per_minute,
         });
+        // Never backwards: a request that waited for the lock keeps the later time.
+        let now = now.max(bucket.at);
         let allowance = bucket.at(now);
         *bucket = Bucket {
             tokens: allowance,
@@ -432,9 +500,10 @@ impl Limiter {
     /// Counts the request against each of its in-flight keys, or refuses it (counting
     /// nothing) when one is at its limit.
     fn admit(&self, keys: &[(Key, usize)]) -> bool {
-        let Ok(mut counts) = self.counts.lock() else {
-            return true;
-        };
+        let mut counts = self
+            .counts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if keys
             .iter()
             .any(|(key, limit)| counts.get(key).copied().unwrap_or(0) >= *limit)
@@ -448,9 +517,10 @@ impl Limiter {
     }
 
     fn release(&self, keys: &[(Key, usize)]) {
-        let Ok(mut counts) = self.counts.lock() else {
-            return;
-        };
+        let mut counts = self
+            .counts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         for (key, _) in keys {
             if let Some(n) = counts.get_mut(key) {
                 *n = n.saturating_sub(1);
@@ -476,10 +546,15 @@ impl Drop for Admitted<'_> {
 
 pub(crate) async fn limit_clients(
     State(limiter): State<Limiter>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
     let keys = limiter.keys(&request);
+    let gate = RateGate {
+        limiter: limiter.clone(),
+        client: limiter.client(&request),
+    };
+    request.extensions_mut().insert(gate);
     if let Some((key, per_minute)) = &keys.rate
         && let Err(retry_after) = limiter.take(key, *per_minute, Instant::now())
     {
@@ -583,26 +658,37 @@ mod tests {
     }
 
     #[test]
-    fn anonymous_requests_and_tokens_are_rated_sessions_and_static_files_are_not() {
+    fn tokens_are_rated_at_the_edge_and_ipv6_counts_by_its_64() {
         let limiter = Limiter::new(limits());
-        let anonymous = limiter.keys(&request([10, 0, 0, 1], None, None));
-        assert_eq!(
-            anonymous.rate,
-            Some((Key::Client("10.0.0.1".parse().unwrap()), 2))
-        );
-        assert_eq!(
-            limiter.keys(&request([10, 0, 0, 1], Some("s"), None)).rate,
-            None
-        );
-        let mut asset = request([10, 0, 0, 1], None, None);
-        *asset.uri_mut() = "/static/dsfr/dsfr.min.css".parse().unwrap();
-        assert_eq!(limiter.keys(&asset).rate, None);
+        assert_eq!(limiter.keys(&request([10, 0, 0, 1], None, None)).rate, None);
         let mut api = request([10, 0, 0, 1], None, None);
         api.headers_mut()
             .insert(header::AUTHORIZATION, "Bearer secret-1".parse().unwrap());
         let keys = limiter.keys(&api);
         assert!(matches!(keys.rate, Some((Key::Token(_), 3))));
         assert!(matches!(keys.in_flight[1], (Key::Token(_), 1)));
+        let a = client_key("2001:db8:1:2:aaaa::1".parse().unwrap());
+        let b = client_key("2001:db8:1:2:bbbb::9".parse().unwrap());
+        let c = client_key("2001:db8:1:3::1".parse().unwrap());
+        assert_eq!(a, b, "one /64, one client");
+        assert_ne!(a, c);
+    }
+
+    #[test]
+    fn a_full_map_of_buckets_makes_new_keys_wait() {
+        let limiter = Limiter::new(limits());
+        let t0 = Instant::now();
+        for n in 0..MAX_BUCKETS {
+            let key = Key::Token(n as u64);
+            assert_eq!(limiter.take(&key, 2, t0), Ok(()));
+        }
+        // None is full again yet: a new key waits; a known one is served.
+        assert_eq!(limiter.take(&Key::Token(u64::MAX), 2, t0), Err(1));
+        assert_eq!(limiter.take(&Key::Token(0), 2, t0), Ok(()));
+        // A minute later they are all full again, hence forgotten.
+        let later = t0 + Duration::from_secs(61);
+        assert_eq!(limiter.take(&Key::Token(u64::MAX), 2, later), Ok(()));
+        assert_eq!(limiter.buckets.lock().unwrap().map.len(), 1);
     }
 
     #[test]

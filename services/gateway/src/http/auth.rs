@@ -207,6 +207,7 @@ async fn complete(
         tenants: tenants.1.clone(),
         tenant: None,
         csrf: random_token(),
+        reference: random_token().chars().take(16).collect(),
         operator: state
             .cfg
             .operators

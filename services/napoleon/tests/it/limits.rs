@@ -521,6 +521,38 @@ async fn anonymous_pages_and_api_tokens_over_their_rate_are_a_french_429_with_re
     assert_eq!(status, 200, "static files are not rated");
     let (status, ..) = rated_get(&live, "/connexion", "192.0.2.11", None).await;
     assert_eq!(status, 200, "another address has its own allowance");
+    // Made-up session cookies or tokens, each different, do not escape the address's rate:
+    // nobody authenticated them.
+    let client = openidconnect::reqwest::Client::new();
+    let mut statuses = Vec::new();
+    for n in 0..4 {
+        let response = client
+            .get(live.url("/connexion"))
+            .header("x-forwarded-for", "192.0.2.12")
+            .header("cookie", format!("napoleon_session=invente-{n}"))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(response.status().as_u16());
+    }
+    assert_eq!(statuses, [200, 200, 200, 429], "made-up cookies");
+    let mut statuses = Vec::new();
+    for n in 0..4 {
+        let token = format!("invente-{n}");
+        statuses.push(rated_get(&live, "/", "192.0.2.13", Some(&token)).await.0);
+    }
+    assert_eq!(statuses, [200, 200, 200, 429], "made-up tokens");
+    // A logged-in agent behind that same exhausted address is not held back by it.
+    let (browser, _) = live.logged_in(PAUL).await;
+    let cookie = browser.cookie(&live.base, "napoleon_session").unwrap();
+    let response = client
+        .get(live.url("/"))
+        .header("x-forwarded-for", "192.0.2.12")
+        .header("cookie", format!("napoleon_session={cookie}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
 
     // An API token: two a minute, whatever the address it comes from.
     for address in ["192.0.2.20", "192.0.2.21"] {
