@@ -18,3 +18,4 @@ DROP FUNCTION readlog.purge(timestamptz, integer);
 REVOKE INSERT ON readlog.reads FROM napoleon_app;
 GRANT INSERT ON readlog.reads TO napoleon_app;
 ALTER TABLE readlog.reads ALTER COLUMN read_at SET DEFAULT core.clock_now();
+ALTER TABLE readlog.reads DROP COLUMN via;

@@ -2,10 +2,15 @@
 -- clock the application sets for its transactions (`napoleon.now`, which a misbehaving
 -- service could move to erase everything), and a large purge goes in bounded steps.
 
+-- Through which login (a session's reference, never its secret id) or API token the read
+-- was made.
+ALTER TABLE readlog.reads ADD COLUMN via text
+    CHECK (via ~ '^(session|token):[A-Za-z0-9_-]{1,64}$');
+
 -- A read's time is the database's: the application no longer writes `read_at`.
 ALTER TABLE readlog.reads ALTER COLUMN read_at SET DEFAULT now();
 REVOKE INSERT ON readlog.reads FROM napoleon_app;
-GRANT INSERT (tenant_id, reader, subject_kind, subject_id, channel, request_id)
+GRANT INSERT (tenant_id, reader, subject_kind, subject_id, channel, request_id, via)
     ON readlog.reads TO napoleon_app;
 
 -- The last 30 days, by the database's clock, are kept whatever the caller says.

@@ -20,6 +20,33 @@ diesel::table! {
         channel -> Text,
         request_id -> Text,
         read_at -> Timestamptz,
+        via -> Nullable<Text>,
+    }
+}
+
+/// Through what a read was made: a login (its session's reference, minted at login and
+/// distinct from the session's secret id) or an API token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadVia {
+    /// A browser session, by its reference.
+    Session(String),
+    /// An API token.
+    Token(napoleon_kernel::ApiTokenId),
+}
+
+impl ReadVia {
+    /// As stored (`session:<ref>`, `token:<id>`); a reference of another shape is not kept.
+    fn render(&self) -> Option<String> {
+        match self {
+            Self::Session(reference) => {
+                let fits = (1..=64).contains(&reference.len())
+                    && reference
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+                fits.then(|| format!("session:{reference}"))
+            }
+            Self::Token(id) => Some(format!("token:{id}")),
+        }
     }
 }
 
@@ -98,6 +125,7 @@ pub async fn record(
     subject: ReadSubject,
     channel: ReadChannel,
     request_id: &str,
+    via: Option<&ReadVia>,
 ) -> Result<(), DbError> {
     let (kind, id) = subject.parts();
     let request_id: String = request_id.chars().take(100).collect();
@@ -114,6 +142,7 @@ pub async fn record(
             reads::subject_id.eq(id),
             reads::channel.eq(channel.as_str()),
             reads::request_id.eq(request_id),
+            reads::via.eq(via.and_then(ReadVia::render)),
         ))
         .execute(tx.pg())
         .await?;
@@ -135,6 +164,8 @@ pub struct ReadEntry {
     pub request_id: String,
     /// When.
     pub read_at: DateTime<Utc>,
+    /// Through which login or token (`session:<ref>`, `token:<id>`), when known.
+    pub via: Option<String>,
 }
 
 #[derive(QueryableByName)]
@@ -153,6 +184,8 @@ struct ReadRow {
     request_id: String,
     #[diesel(sql_type = diesel::sql_types::Timestamptz)]
     read_at: DateTime<Utc>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    via: Option<String>,
 }
 
 /// The tenant's reads, latest first, `limit` from `offset` (a page of the audit view).
@@ -162,7 +195,7 @@ struct ReadRow {
 pub async fn list(tx: &mut TenantConn, offset: i64, limit: i64) -> Result<Vec<ReadEntry>, DbError> {
     let rows: Vec<ReadRow> = diesel::sql_query(
         "SELECT r.reader, a.given_name || ' ' || a.usual_name AS reader_name, \
-                r.subject_kind, r.subject_id, r.channel, r.request_id, r.read_at \
+                r.subject_kind, r.subject_id, r.channel, r.request_id, r.read_at, r.via \
          FROM readlog.reads r \
          LEFT JOIN core.agents a ON r.reader = 'agent:' || a.id::text \
          WHERE r.tenant_id = $1 \
@@ -187,6 +220,7 @@ pub async fn list(tx: &mut TenantConn, offset: i64, limit: i64) -> Result<Vec<Re
                 channel: ReadChannel::parse(&r.channel)?,
                 request_id: r.request_id,
                 read_at: r.read_at,
+                via: r.via,
             })
         })
         .collect()

@@ -31,6 +31,7 @@ async fn reads_past_the_retention_period_are_purged_daily_and_the_rest_kept() {
                 ReadSubject::Dossier(DossierId::new()),
                 ReadChannel::Page,
                 &format!("lu-il-y-a-{days}-jours"),
+                None,
             )
             .await
             .unwrap();

@@ -191,6 +191,11 @@ pub async fn end_read(
                 subject,
                 channel,
                 &identity.request_id,
+                identity
+                    .session
+                    .clone()
+                    .map(napoleon_db::readlog::ReadVia::Session)
+                    .as_ref(),
             )
             .await?;
             tx.commit().await?;

@@ -24,6 +24,7 @@ struct Line {
     reader: String,
     subject: String,
     channel: &'static str,
+    via: String,
     request_id: String,
 }
 
@@ -41,6 +42,17 @@ fn subject(s: ReadSubject) -> String {
     match s {
         ReadSubject::Dossier(id) => format!("dossier {id}"),
         ReadSubject::Laureate(id) => format!("lauréat {id}"),
+    }
+}
+
+/// Through what, in French: « session ab12… » (its reference, the same for every read of one
+/// login), « jeton <id> », or « — » when the read came without a session (a service called
+/// directly).
+fn via_fr(via: Option<&str>) -> String {
+    match via.and_then(|v| v.split_once(':')) {
+        Some(("session", reference)) => format!("session {reference}"),
+        Some(("token", id)) => format!("jeton {id}"),
+        _ => "—".to_owned(),
     }
 }
 
@@ -73,6 +85,7 @@ pub(crate) async fn page(
                     .map_or_else(|| e.reader.clone(), |n| n.expose().clone()),
                 subject: subject(e.subject),
                 channel: e.channel.label_fr(),
+                via: via_fr(e.via.as_deref()),
                 request_id: e.request_id.clone(),
             })
             .collect(),
@@ -105,7 +118,7 @@ fn field(value: &str) -> String {
 }
 
 fn csv(entries: &[ReadEntry]) -> String {
-    let mut out = String::from("lu_le,lecteur,nom_lecteur,donnees,canal,requete\r\n");
+    let mut out = String::from("lu_le,lecteur,nom_lecteur,donnees,canal,requete,via\r\n");
     for e in entries {
         let line = [
             e.read_at.to_rfc3339(),
@@ -117,6 +130,7 @@ fn csv(entries: &[ReadEntry]) -> String {
             subject(e.subject),
             e.channel.as_str().to_owned(),
             e.request_id.clone(),
+            e.via.clone().unwrap_or_default(),
         ]
         .iter()
         .map(|v| field(v))

@@ -102,6 +102,7 @@ async fn the_purge_is_started_and_followed_on_its_page_and_can_be_stopped() {
             ReadSubject::Dossier(DossierId::new()),
             ReadChannel::Page,
             "ancienne",
+            None,
         )
         .await
         .unwrap();
@@ -279,6 +280,7 @@ async fn the_purge_runs_from_the_command_line_with_its_progress() {
             ReadSubject::Dossier(DossierId::new()),
             ReadChannel::Api,
             "ancienne",
+            None,
         )
         .await
         .unwrap();

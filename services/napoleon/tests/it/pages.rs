@@ -78,6 +78,10 @@ fn settings() -> insta::Settings {
             r#"name="_csrf" value="[^"]*""#,
             r#"name="_csrf" value="[csrf]""#,
         ),
+        (
+            r"<td>session [A-Za-z0-9_-]{16}</td>",
+            "<td>session [référence]</td>",
+        ),
         (r"\b[A-Z]{2,5}-\d{4}-\d{2}-\d{4}\b", "[numéro]"),
         (r"\b\d{4}-\d{2}-\d{2}\b", "[date]"),
         (r"\b\d{2}/\d{2}/\d{4}\b", "[date]"),

@@ -103,7 +103,7 @@ async fn each_read_of_a_dossier_adds_one_entry_and_each_tenant_sees_its_own() {
 /// may do neither.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_data_protection_officer_sees_and_exports_the_reads() {
-    use napoleon_testkit::agents::{DENIS, PAUL};
+    use napoleon_testkit::agents::{DENIS, MARC, PAUL};
     let live = TestApp::live_with_activity().await;
     let (mut paul, _) = live.logged_in(PAUL).await;
     let dossier = live.first_draft(&mut paul).await;
@@ -130,12 +130,48 @@ async fn the_data_protection_officer_sees_and_exports_the_reads() {
     let mut lines = csv.body.lines();
     assert_eq!(
         lines.next(),
-        Some("lu_le,lecteur,nom_lecteur,donnees,canal,requete")
+        Some("lu_le,lecteur,nom_lecteur,donnees,canal,requete,via")
     );
+    // Paul's read names the login it came through (its session's reference, not its id).
+    let line = lines
+        .find(|l| l.contains(&format!("\"dossier {dossier}\",\"page\"")))
+        .unwrap_or_else(|| panic!("{}", csv.body));
     assert!(
-        lines.any(|l| l.contains(&format!("\"dossier {dossier}\",\"page\""))),
-        "{}",
-        csv.body
+        line.ends_with('"') && line.contains(",\"session:"),
+        "{line}"
     );
+    let session_cookie = paul.cookie(&live.base, "napoleon_session").unwrap();
+    assert!(!line.contains(&session_cookie), "never the session's id");
+    assert!(page.body.contains("session "), "{}", page.body);
+
+    // Marc, auditeur in two ministries: in Culture he sees none of Intérieur's reads, in
+    // Intérieur he sees and exports them.
+    let mut marc = napoleon_testkit::Browser::new();
+    live.login(&mut marc, MARC).await;
+    let csrf = marc
+        .get(&live.url("/choisir-ministere"))
+        .await
+        .hidden("_csrf");
+    let culture = live.tenant("culture").await.to_string();
+    let interieur = live.tenant("interieur").await.to_string();
+    for (tenant, sees) in [(&culture, false), (&interieur, true)] {
+        let chosen = marc
+            .post(
+                &live.url("/choisir-ministere"),
+                &[("_csrf", csrf.as_str()), ("tenant", tenant.as_str())],
+            )
+            .await;
+        assert_eq!(chosen.status, 303, "{}", chosen.body);
+        let log = marc.get(&live.url("/administration/lectures")).await;
+        assert_eq!(log.status, 200, "{}", log.body);
+        assert_eq!(log.body.contains(&format!("dossier {dossier}")), sees);
+        assert!(
+            !log.body.contains("Appliquer la durée de conservation"),
+            "the auditeur reads, the data-protection officer purges"
+        );
+        let export = marc.get(&live.url("/administration/lectures.csv")).await;
+        assert_eq!(export.status, 200);
+        assert_eq!(export.body.contains(&format!("dossier {dossier}")), sees);
+    }
     live.finish().await;
 }
