@@ -6,6 +6,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use chrono::{DateTime, NaiveDate, Utc};
+use napoleon_db::readlog::ReadChannel;
 use napoleon_identity::Identity;
 use napoleon_kernel::{AwardId, CampaignId, DossierId};
 use napoleon_web::{IdPath, WebContext};
@@ -309,7 +310,7 @@ pub(crate) async fn board(
     Extension(identity): Extension<Identity>,
     IdPath(id): IdPath<CampaignId>,
 ) -> Response {
-    match domain::board(&ctx, &identity, id).await {
+    match domain::board(&ctx, &identity, id, ReadChannel::Api).await {
         Ok(b) => Json(board_out(&b)).into_response(),
         Err(e) => e.into_response(),
     }

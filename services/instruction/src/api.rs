@@ -5,6 +5,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
+use napoleon_db::readlog::ReadChannel;
 use napoleon_identity::Identity;
 use napoleon_kernel::DossierId;
 use napoleon_web::{ActionError, IdPath, WebContext};
@@ -52,7 +53,7 @@ pub(crate) async fn queue(
     Extension(identity): Extension<Identity>,
     Query(p): Query<QueueParams>,
 ) -> Response {
-    match domain::queue(&ctx, &identity, Tab::parse(&p.tab)).await {
+    match domain::queue(&ctx, &identity, Tab::parse(&p.tab), ReadChannel::Api).await {
         Ok(list) => Json(
             list.into_iter()
                 .map(|d| QueueItem {

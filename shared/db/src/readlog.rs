@@ -51,7 +51,7 @@ impl ReadVia {
 }
 
 /// Whose personal data was read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ReadSubject {
     /// A nomination dossier (its candidate).
     Dossier(DossierId),
@@ -146,6 +146,51 @@ pub async fn record(
         ))
         .execute(tx.pg())
         .await?;
+    Ok(())
+}
+
+/// Records the reads of a list page: one entry per person or dossier shown, in one
+/// statement, in the transaction of the read. Duplicates are recorded once.
+///
+/// # Errors
+/// [`DbError`].
+pub async fn record_many(
+    tx: &mut TenantConn,
+    reader: Actor,
+    subjects: &[ReadSubject],
+    channel: ReadChannel,
+    request_id: &str,
+    via: Option<&ReadVia>,
+) -> Result<(), DbError> {
+    let mut seen = std::collections::HashSet::new();
+    let (kinds, ids): (Vec<&str>, Vec<uuid::Uuid>) = subjects
+        .iter()
+        .filter(|s| seen.insert(**s))
+        .map(|s| s.parts())
+        .unzip();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let request_id: String = request_id.chars().take(100).collect();
+    let request_id = if request_id.is_empty() {
+        "inconnu".to_owned()
+    } else {
+        request_id
+    };
+    diesel::sql_query(
+        "INSERT INTO readlog.reads (tenant_id, reader, subject_kind, subject_id, channel, \
+                                    request_id, via) \
+         SELECT $1, $2, s.kind, s.id, $5, $6, $7 FROM unnest($3::text[], $4::uuid[]) AS s(kind, id)",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(tx.tenant().as_uuid())
+    .bind::<diesel::sql_types::Text, _>(reader.render())
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(kinds)
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(ids)
+    .bind::<diesel::sql_types::Text, _>(channel.as_str())
+    .bind::<diesel::sql_types::Text, _>(request_id)
+    .bind::<diesel::sql_types::Nullable<diesel::sql_types::Text>, _>(via.and_then(ReadVia::render))
+    .execute(tx.pg())
+    .await?;
     Ok(())
 }
 

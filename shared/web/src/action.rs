@@ -204,3 +204,31 @@ pub async fn end_read(
     }
     Ok(())
 }
+
+/// Ends a list page's read-only transaction: records one read-log entry per person or
+/// dossier it shows (`napoleon_db::readlog::record_many`) and commits.
+///
+/// # Errors
+/// [`ActionError`] when the log cannot be written: the page is then refused, never unlogged.
+pub async fn end_reads(
+    mut tx: napoleon_db::TenantConn,
+    identity: &napoleon_identity::Identity,
+    subjects: &[napoleon_db::readlog::ReadSubject],
+    channel: napoleon_db::readlog::ReadChannel,
+) -> ActionResult<()> {
+    napoleon_db::readlog::record_many(
+        &mut tx,
+        napoleon_db::journal::Actor::Agent(identity.agent),
+        subjects,
+        channel,
+        &identity.request_id,
+        identity
+            .session
+            .clone()
+            .map(napoleon_db::readlog::ReadVia::Session)
+            .as_ref(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

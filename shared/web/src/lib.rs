@@ -21,7 +21,9 @@ mod serve;
 mod service;
 mod templates;
 
-pub use action::{ActionError, ActionResult, end_read, readable_dossier, tenant_catalogue};
+pub use action::{
+    ActionError, ActionResult, end_read, end_reads, readable_dossier, tenant_catalogue,
+};
 pub use assets::{AssetsConfig, static_router};
 pub use conflict::Conflict;
 pub use diagnostics::identity_route;

@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use napoleon_authz::{Access, Scope, perm};
 use napoleon_db::contracts::{self, CampaignView, DossierView};
+use napoleon_db::readlog::{ReadChannel, ReadSubject};
 use napoleon_db::{TenantConn, catalogue};
 use napoleon_identity::Identity;
 use napoleon_kernel::{AgentId, AwardId, CampaignId, DossierId, OrgUnitId};
@@ -125,6 +126,7 @@ pub(crate) async fn board(
     ctx: &WebContext,
     identity: &Identity,
     id: CampaignId,
+    channel: ReadChannel,
 ) -> ActionResult<Board> {
     let (mut tx, access) = ctx.begin(identity).await?;
     let campaign = contracts::campaign_by_id(&mut tx, id).await?;
@@ -135,7 +137,12 @@ pub(crate) async fn board(
     let list = ListStatus::of(store::list(&mut tx, campaign.id).await?.as_ref());
     let awards = store::awards_of(&mut tx, &loaded.order()).await?;
     let labels = grade_labels(&mut tx, &campaign.distinction).await?;
-    tx.rollback().await;
+    let shown: Vec<ReadSubject> = loaded
+        .dossiers
+        .iter()
+        .map(|d| ReadSubject::Dossier(d.id))
+        .collect();
+    napoleon_web::end_reads(tx, identity, &shown, channel).await?;
     let Loaded {
         dossiers,
         mut rankings,

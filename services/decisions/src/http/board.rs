@@ -6,6 +6,7 @@ use axum::Extension;
 use axum::extract::{Form, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use napoleon_db::readlog::ReadChannel;
 use napoleon_identity::Identity;
 use napoleon_kernel::{AwardId, CampaignId, DossierId};
 use napoleon_rules::dossier::{Decision, DossierState};
@@ -401,7 +402,7 @@ pub(crate) async fn board(
     IdPath(id): IdPath<CampaignId>,
     Query(notice): Query<Notice>,
 ) -> WebResult<Response> {
-    let board = domain::board(&ctx, &identity, id).await?;
+    let board = domain::board(&ctx, &identity, id, ReadChannel::Page).await?;
     let typed = Typed {
         notice: notice.fait.as_deref().and_then(notice_text),
         ..Typed::default()
@@ -434,7 +435,7 @@ async fn refused(
         }
         other => return Err(other.into()),
     };
-    let board = domain::board(ctx, identity, campaign).await?;
+    let board = domain::board(ctx, identity, campaign, ReadChannel::Page).await?;
     render_board(ctx, identity, &board, &typed, status)
 }
 

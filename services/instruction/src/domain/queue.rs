@@ -2,6 +2,7 @@
 
 use napoleon_authz::{Access, Scope, perm};
 use napoleon_db::contracts::{self, DossierView};
+use napoleon_db::readlog::{ReadChannel, ReadSubject};
 use napoleon_identity::Identity;
 use napoleon_kernel::{OrgUnitId, Role};
 use napoleon_rules::dossier::DossierState;
@@ -47,6 +48,7 @@ pub(crate) async fn queue(
     ctx: &WebContext,
     identity: &Identity,
     tab: Tab,
+    channel: ReadChannel,
 ) -> ActionResult<Vec<DossierView>> {
     let (mut tx, access) = ctx.begin(identity).await?;
     access.require::<perm::NominationRead>(Scope::Anywhere)?;
@@ -96,7 +98,8 @@ pub(crate) async fn queue(
             })
             .collect(),
     };
-    tx.rollback().await;
+    let shown: Vec<ReadSubject> = list.iter().map(|d| ReadSubject::Dossier(d.id)).collect();
+    napoleon_web::end_reads(tx, identity, &shown, channel).await?;
     Ok(list)
 }
 

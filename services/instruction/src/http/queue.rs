@@ -3,6 +3,7 @@
 use axum::Extension;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
+use napoleon_db::readlog::ReadChannel;
 use napoleon_identity::Identity;
 use napoleon_rules::fr_date;
 use napoleon_web::{WebContext, WebResult};
@@ -50,7 +51,7 @@ pub(crate) async fn queue(
     Query(q): Query<QueueQuery>,
 ) -> WebResult<Response> {
     let tab = Tab::parse(&q.onglet);
-    let list = domain::queue(&ctx, &identity, tab).await?;
+    let list = domain::queue(&ctx, &identity, tab, ReadChannel::Page).await?;
     let tabs = [
         (
             Tab::ToDo,

@@ -33,7 +33,13 @@ pub(crate) async fn my_dossiers(ctx: &WebContext, identity: &Identity) -> Action
     let campaigns = contracts::campaigns(&mut tx).await?;
     let editable = store::editable_of(&mut tx, &units).await?;
     let filed = contracts::dossiers_filed_by(&mut tx, &units).await?;
-    tx.rollback().await;
+    let shown: Vec<ReadSubject> = editable
+        .iter()
+        .map(|d| d.id)
+        .chain(filed.iter().map(|d| d.id))
+        .map(ReadSubject::Dossier)
+        .collect();
+    napoleon_web::end_reads(tx, identity, &shown, ReadChannel::Page).await?;
     Ok(MyDossiers {
         campaigns,
         editable,

@@ -99,6 +99,41 @@ async fn each_read_of_a_dossier_adds_one_entry_and_each_tenant_sees_its_own() {
     app.finish().await;
 }
 
+/// A list shows people too: it adds one entry per dossier or laureate shown (here the
+/// instructor's queue through the API; « mes dossiers », the board, the registry and the radar
+/// call the same helper, `napoleon_web::end_reads`).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_list_adds_one_entry_per_dossier_or_person_it_shows() {
+    let app = TestApp::services().await;
+    let cast = cast(&app).await;
+    let campaign = open_campaign(&app, &cast).await;
+    let (first, _) = submitted(&app, &cast, &campaign, "Premier", "F").await;
+    let (second, _) = submitted(&app, &cast, &campaign, "Second", "M").await;
+    let before = entries(&app, cast.tenant).await.len();
+    let queue = app
+        .call(
+            &cast.instructeur,
+            Method::GET,
+            "/instruction/api/v1/queue?tab=todo",
+            json!({}),
+        )
+        .await;
+    assert_eq!(queue.status, 200, "{}", queue.json);
+    let log = entries(&app, cast.tenant).await;
+    assert_eq!(log.len(), before + 2, "{log:?}");
+    let mut shown: Vec<ReadSubject> = log[..2].iter().map(|e| e.subject).collect();
+    shown.sort_by_key(|s| format!("{s:?}"));
+    let mut want = vec![
+        ReadSubject::Dossier(first.parse().unwrap()),
+        ReadSubject::Dossier(second.parse().unwrap()),
+    ];
+    want.sort_by_key(|s| format!("{s:?}"));
+    assert_eq!(shown, want);
+    assert!(log[..2].iter().all(|e| e.channel == ReadChannel::Api
+        && e.reader == format!("agent:{}", cast.instructeur.agent)));
+    app.finish().await;
+}
+
 /// The data-protection officer reads the log page by page and exports it whole; a rédacteur
 /// may do neither.
 #[tokio::test(flavor = "multi_thread")]

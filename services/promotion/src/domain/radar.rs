@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use napoleon_authz::{Scope, perm};
 use napoleon_db::contracts::{AwardView, CampaignView};
+use napoleon_db::readlog::{ReadChannel, ReadSubject};
 use napoleon_identity::Identity;
 use napoleon_kernel::{AwardId, CampaignId, LaureateId};
 use napoleon_rules::{
@@ -294,8 +295,14 @@ pub(crate) async fn radar(
         Vec::new()
     };
     let today = tx.today();
-    tx.rollback().await;
     let (mut entries, pending) = compute_radar(&catalogue, &awards, today, by);
+    let shown: Vec<ReadSubject> = entries
+        .iter()
+        .map(|e| &e.held)
+        .chain(pending.iter().map(|p| &p.held))
+        .map(|h| ReadSubject::Laureate(h.laureate_id))
+        .collect();
+    napoleon_web::end_reads(tx, identity, &shown, ReadChannel::Page).await?;
     for entry in &mut entries {
         entry.campaigns = open_campaigns(&campaigns, &entry.held.distinction, today);
     }

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use napoleon_authz::{Scope, perm};
 use napoleon_db::contracts::AwardView;
+use napoleon_db::readlog::{ReadChannel, ReadSubject};
 use napoleon_identity::Identity;
 use napoleon_kernel::{AwardId, LaureateId};
 use napoleon_rules::{Catalogue, DistinctionCode, GradeCode};
@@ -109,7 +110,11 @@ pub(crate) async fn registry(ctx: &WebContext, identity: &Identity) -> ActionRes
     let may_radar = access.may::<perm::RadarRead>(Scope::Central)?;
     let catalogue = tenant_catalogue(&mut tx).await?;
     let awards = store::awards(&mut tx).await?;
-    tx.rollback().await;
+    let shown: Vec<ReadSubject> = awards
+        .iter()
+        .map(|a| ReadSubject::Laureate(a.laureate_id))
+        .collect();
+    napoleon_web::end_reads(tx, identity, &shown, ReadChannel::Page).await?;
     Ok(Registry {
         distinctions: group_registry(&catalogue, &awards),
         may_radar,
