@@ -136,7 +136,8 @@ pub fn route_table() -> Vec<RouteSpec> {
     let [members_read, members_manage] = read_manage(Resource::Members);
     let [policy_read, policy_manage] = read_manage(Resource::Policy);
     let [catalogue_read, catalogue_manage] = read_manage(Resource::Catalogue);
-    let [readlog_read, readlog_manage] = read_manage(Resource::ReadLog);
+    // Reading the read log (auditeur, data-protection officer); purging it at once (the latter).
+    let [readlog_read, purge_reads] = read_manage(Resource::ReadLog);
     let mut table = vec![
         spec(Method::GET, "/", Public),
         spec(Method::GET, "/accessibilite", Public),
@@ -180,11 +181,7 @@ pub fn route_table() -> Vec<RouteSpec> {
         spec(Method::GET, "/administration/politique", policy_read),
         spec(Method::GET, "/administration/lectures", readlog_read),
         spec(Method::GET, "/administration/lectures.csv", readlog_read),
-        spec(
-            Method::POST,
-            "/administration/lectures/purge",
-            readlog_manage,
-        ),
+        spec(Method::POST, "/administration/lectures/purge", purge_reads),
         // Who may follow a job depends on the job: the domain decides (404 otherwise).
         spec(Method::GET, "/taches/{id}", Tenant),
         spec(Method::POST, "/taches/{id}/annuler", Tenant),

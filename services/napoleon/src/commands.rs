@@ -596,8 +596,8 @@ pub fn rules_list(json: bool) -> Result<String, CliError> {
 /// [`CliError::Usage`] for an unknown kind or tenant, [`CliError::Failed`] when the attempt
 /// fails or the job is stopped.
 pub async fn jobs_run(config: &Config, kind: &str, tenant: &str) -> Result<(), CliError> {
-    use napoleon_db::jobs::{self, JobState, NewJob};
-    use napoleon_db::journal::{Actor, EventKind, Subject};
+    use napoleon_db::jobs::{self, JobState};
+    use napoleon_db::journal::Actor;
 
     let kinds = app::cli_job_kinds();
     let Some(kind) = kinds.iter().find(|k| k.as_str() == kind).cloned() else {
@@ -627,27 +627,9 @@ pub async fn jobs_run(config: &Config, kind: &str, tenant: &str) -> Result<(), C
             .tenant(found.id)
             .await
             .map_err(|e| failed("database")(e.to_string()))?;
-        let by = Actor::System("cli").render();
-        let id = jobs::enqueue(
-            &mut tx,
-            &NewJob {
-                kind: &kind,
-                payload: serde_json::json!({}),
-                max_attempts: 3,
-                created_by: &by,
-            },
-        )
-        .await
-        .map_err(|e| failed("enqueue")(e.to_string()))?;
-        journal::append(
-            &mut tx,
-            Actor::System("cli"),
-            Subject::Job(id),
-            EventKind::JobRequested,
-            serde_json::json!({ "kind": kind.as_str() }),
-        )
-        .await
-        .map_err(|e| failed("journal")(e.to_string()))?;
+        let id = jobs::request(&mut tx, &kind, Actor::System("cli"), 3)
+            .await
+            .map_err(|e| failed("enqueue")(e.to_string()))?;
         tx.commit()
             .await
             .map_err(|e| failed("commit")(e.to_string()))?;

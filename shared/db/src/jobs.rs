@@ -135,6 +135,39 @@ pub struct NewJob<'a> {
     pub created_by: &'a str,
 }
 
+/// Enqueues a job someone asked for (an agent from a page, an operator from the command
+/// line), and journals the request, in the caller's transaction.
+///
+/// # Errors
+/// [`DbError`].
+pub async fn request(
+    tx: &mut TenantConn,
+    kind: &JobKind,
+    by: crate::journal::Actor,
+    max_attempts: i32,
+) -> Result<JobId, DbError> {
+    let created_by = by.render();
+    let id = enqueue(
+        tx,
+        &NewJob {
+            kind,
+            payload: serde_json::json!({}),
+            max_attempts,
+            created_by: &created_by,
+        },
+    )
+    .await?;
+    crate::journal::append(
+        tx,
+        by,
+        crate::journal::Subject::Job(id),
+        crate::journal::EventKind::JobRequested,
+        serde_json::json!({ "kind": kind.as_str() }),
+    )
+    .await?;
+    Ok(id)
+}
+
 /// Enqueues a job in the caller's transaction: it exists exactly when that transaction commits.
 ///
 /// # Errors

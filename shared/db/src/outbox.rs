@@ -13,6 +13,19 @@ use napoleon_kernel::{JobId, MessageId};
 use crate::jobs::{self, JobKind, NewJob, is_dotted_name};
 use crate::{DbError, TenantConn};
 
+// What `emit` writes; the delivery's reads and updates are SQL below.
+diesel::table! {
+    outbox.messages (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        channel -> Text,
+        destination -> Text,
+        event -> Text,
+        payload -> Jsonb,
+        job_id -> Uuid,
+    }
+}
+
 /// The job kind that delivers HTTP messages.
 pub const HTTP_KIND: &str = "outbox.http";
 
@@ -85,48 +98,16 @@ impl HttpDestination {
 
 /// A message to send when the caller's transaction commits.
 #[derive(Debug, Clone)]
-pub struct NewMessage<'a> {
+pub struct NewMessage {
     /// Where to post it.
-    pub destination: &'a HttpDestination,
+    pub destination: HttpDestination,
     /// What happened.
-    pub event: &'a EventName,
+    pub event: EventName,
     /// What the receiver gets as `data` (ids and facts; personal data only when the receiver
     /// is entitled to it).
     pub payload: serde_json::Value,
-    /// Who caused it (`agent:<id>`, `system:<what>`), kept with the delivery job.
-    pub created_by: &'a str,
-}
-
-/// Writes a message and its delivery job in the caller's transaction.
-///
-/// # Errors
-/// [`DbError`] (a payload that is not a JSON object, or too large, is refused by the table).
-pub async fn emit(tx: &mut TenantConn, message: &NewMessage<'_>) -> Result<MessageId, DbError> {
-    let id = MessageId::new();
-    let kind = http_kind();
-    let job = jobs::enqueue(
-        tx,
-        &NewJob {
-            kind: &kind,
-            payload: serde_json::json!({ "message": id }),
-            max_attempts: MAX_ATTEMPTS,
-            created_by: message.created_by,
-        },
-    )
-    .await?;
-    diesel::sql_query(
-        "INSERT INTO outbox.messages (tenant_id, id, channel, destination, event, payload, job_id) \
-         VALUES ($1, $2, 'http', $3, $4, $5, $6)",
-    )
-    .bind::<SqlUuid, _>(tx.tenant().as_uuid())
-    .bind::<SqlUuid, _>(id.as_uuid())
-    .bind::<Text, _>(message.destination.url().as_str())
-    .bind::<Text, _>(message.event.as_str())
-    .bind::<Jsonb, _>(&message.payload)
-    .bind::<SqlUuid, _>(job.as_uuid())
-    .execute(tx.pg())
-    .await?;
-    Ok(id)
+    /// Who caused it, kept with the delivery job.
+    pub caused_by: crate::journal::Actor,
 }
 
 /// A message as its delivery reads it.
@@ -148,6 +129,38 @@ pub struct Message {
     pub attempts: i32,
     /// When a receiver acknowledged it.
     pub delivered_at: Option<DateTime<Utc>>,
+}
+
+/// Writes a message and its delivery job in the caller's transaction.
+///
+/// # Errors
+/// [`DbError`] (a payload that is not a JSON object, or too large, is refused by the table).
+pub async fn emit(tx: &mut TenantConn, message: &NewMessage) -> Result<MessageId, DbError> {
+    let id = MessageId::new();
+    let kind = http_kind();
+    let job = jobs::enqueue(
+        tx,
+        &NewJob {
+            kind: &kind,
+            payload: serde_json::json!({ "message": id }),
+            max_attempts: MAX_ATTEMPTS,
+            created_by: &message.caused_by.render(),
+        },
+    )
+    .await?;
+    diesel::insert_into(messages::table)
+        .values((
+            messages::tenant_id.eq(tx.tenant().as_uuid()),
+            messages::id.eq(id.as_uuid()),
+            messages::channel.eq("http"),
+            messages::destination.eq(message.destination.url().as_str()),
+            messages::event.eq(message.event.as_str()),
+            messages::payload.eq(&message.payload),
+            messages::job_id.eq(job.as_uuid()),
+        ))
+        .execute(tx.pg())
+        .await?;
+    Ok(id)
 }
 
 #[derive(QueryableByName)]

@@ -127,26 +127,7 @@ pub async fn record(
     request_id: &str,
     via: Option<&ReadVia>,
 ) -> Result<(), DbError> {
-    let (kind, id) = subject.parts();
-    let request_id: String = request_id.chars().take(100).collect();
-    let request_id = if request_id.is_empty() {
-        "inconnu".to_owned()
-    } else {
-        request_id
-    };
-    diesel::insert_into(reads::table)
-        .values((
-            reads::tenant_id.eq(tx.tenant().as_uuid()),
-            reads::reader.eq(reader.render()),
-            reads::subject_kind.eq(kind),
-            reads::subject_id.eq(id),
-            reads::channel.eq(channel.as_str()),
-            reads::request_id.eq(request_id),
-            reads::via.eq(via.and_then(ReadVia::render)),
-        ))
-        .execute(tx.pg())
-        .await?;
-    Ok(())
+    record_many(tx, reader, &[subject], channel, request_id, via).await
 }
 
 /// Records the reads of a list page: one entry per person or dossier shown, in one

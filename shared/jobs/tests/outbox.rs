@@ -31,10 +31,10 @@ async fn emit(db: &Db, tenant: TenantId, to: &Receiver, commit: bool) -> Message
     let id = outbox::emit(
         &mut tx,
         &NewMessage {
-            destination: &HttpDestination::parse(&to.url).unwrap(),
-            event: &EventName::parse("dossier.transmitted").unwrap(),
+            destination: HttpDestination::parse(&to.url).unwrap(),
+            event: EventName::parse("dossier.transmitted").unwrap(),
             payload: serde_json::json!({ "dossier": "D-1" }),
-            created_by: "system:test",
+            caused_by: napoleon_db::journal::Actor::System("test"),
         },
     )
     .await

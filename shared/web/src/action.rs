@@ -178,31 +178,18 @@ pub async fn tenant_catalogue(tx: &mut TenantConn) -> ActionResult<napoleon_rule
 /// # Errors
 /// [`ActionError`] when the log cannot be written: the read is then refused, never unlogged.
 pub async fn end_read(
-    mut tx: napoleon_db::TenantConn,
+    tx: napoleon_db::TenantConn,
     identity: &napoleon_identity::Identity,
     subject: napoleon_db::readlog::ReadSubject,
     read: Option<napoleon_db::readlog::ReadChannel>,
 ) -> ActionResult<()> {
     match read {
-        Some(channel) => {
-            napoleon_db::readlog::record(
-                &mut tx,
-                napoleon_db::journal::Actor::Agent(identity.agent),
-                subject,
-                channel,
-                &identity.request_id,
-                identity
-                    .session
-                    .clone()
-                    .map(napoleon_db::readlog::ReadVia::Session)
-                    .as_ref(),
-            )
-            .await?;
-            tx.commit().await?;
+        Some(channel) => end_reads(tx, identity, &[subject], channel).await,
+        None => {
+            tx.rollback().await;
+            Ok(())
         }
-        None => tx.rollback().await,
     }
-    Ok(())
 }
 
 /// Ends a list page's read-only transaction: records one read-log entry per person or

@@ -4,7 +4,7 @@
 //! may start its kind; anyone else gets a 404, as for another tenant's job.
 
 use napoleon_authz::{Access, Scope, perm};
-use napoleon_db::jobs::{self, JobKind, JobView, NewJob};
+use napoleon_db::jobs::{self, JobKind, JobView};
 use napoleon_db::journal::{self, Actor, EventKind, Subject};
 use napoleon_kernel::JobId;
 use napoleon_web::{ActionError, ActionResult};
@@ -83,25 +83,7 @@ pub(crate) async fn start_read_log_purge(
         tx.rollback().await;
         return Ok(current.id);
     }
-    let by = Actor::Agent(manage.agent()).render();
-    let id = jobs::enqueue(
-        &mut tx,
-        &NewJob {
-            kind: &kind,
-            payload: serde_json::json!({}),
-            max_attempts: 3,
-            created_by: &by,
-        },
-    )
-    .await?;
-    journal::append(
-        &mut tx,
-        Actor::Agent(manage.agent()),
-        Subject::Job(id),
-        EventKind::JobRequested,
-        serde_json::json!({ "kind": kind.as_str() }),
-    )
-    .await?;
+    let id = jobs::request(&mut tx, &kind, Actor::Agent(manage.agent()), 3).await?;
     tx.commit().await?;
     Ok(id)
 }

@@ -27,10 +27,10 @@ async fn a_worker_killed_mid_job_leaves_it_to_another_that_finishes_it() {
         let id = outbox::emit(
             &mut tx,
             &NewMessage {
-                destination: &HttpDestination::parse(&receiver.url).unwrap(),
-                event: &EventName::parse("dossier.transmitted").unwrap(),
+                destination: HttpDestination::parse(&receiver.url).unwrap(),
+                event: EventName::parse("dossier.transmitted").unwrap(),
                 payload: serde_json::json!({ "dossier": "D-9" }),
-                created_by: "system:test",
+                caused_by: napoleon_db::journal::Actor::System("test"),
             },
         )
         .await
