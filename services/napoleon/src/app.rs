@@ -8,7 +8,7 @@ use napoleon_db::Db;
 use napoleon_gateway::{GatewayConfig, Providers, SessionSettings, Target, Targets};
 use napoleon_identity::{AssertionSigner, AssertionVerifier};
 use napoleon_jobs::outbox::HttpDelivery;
-use napoleon_jobs::retention::ReadLogRetention;
+use napoleon_jobs::retention::{FinishedJobsRetention, ReadLogRetention};
 use napoleon_jobs::{Handler, Worker};
 use napoleon_web::{
     AssetsConfig, EdgeConfig, HttpMetrics, Templates, WebContext, edge_layers, health_router,
@@ -65,7 +65,9 @@ impl ServiceName {
 /// # Errors
 /// A message naming the configuration key at fault.
 pub fn worker(config: &Config, db: Db, name: String) -> Result<Worker, String> {
-    Ok(Worker::new(db, name, handlers(config)?).with_daily(napoleon_db::readlog::purge_kind()))
+    Ok(Worker::new(db, name, handlers(config)?)
+        .with_daily(napoleon_db::readlog::purge_kind())
+        .with_daily(napoleon_db::jobs::purge_kind()))
 }
 
 /// Every job handler, configured.
@@ -75,15 +77,23 @@ pub fn worker(config: &Config, db: Db, name: String) -> Result<Worker, String> {
 pub fn handlers(config: &Config) -> Result<Vec<Arc<dyn Handler>>, String> {
     config.jobs.check()?;
     let delivery = HttpDelivery::new(Duration::from_secs(config.jobs.outbox_timeout_seconds))?;
-    let retention = ReadLogRetention::new(config.jobs.read_log_retention_days);
-    Ok(vec![Arc::new(delivery), Arc::new(retention)])
+    let reads = ReadLogRetention::new(config.jobs.read_log_retention_days);
+    let finished = FinishedJobsRetention::new(config.jobs.finished_retention_days);
+    Ok(vec![
+        Arc::new(delivery),
+        Arc::new(reads),
+        Arc::new(finished),
+    ])
 }
 
 /// The kinds of job an operator may start from the command line (`napoleon jobs run`): those
 /// that need nothing but a tenant.
 #[must_use]
 pub fn cli_job_kinds() -> Vec<napoleon_db::jobs::JobKind> {
-    vec![napoleon_db::readlog::purge_kind()]
+    vec![
+        napoleon_db::readlog::purge_kind(),
+        napoleon_db::jobs::purge_kind(),
+    ]
 }
 
 /// Compiles every template the process may render.

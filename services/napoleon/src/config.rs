@@ -66,6 +66,9 @@ pub struct JobsConfig {
     pub outbox_timeout_seconds: u64,
     /// Jobs one process runs at once (a slow partner or a large purge holds one of them).
     pub workers: usize,
+    /// Days a finished job or a delivered outbox message is kept (at least 7; a daily job
+    /// removes older ones).
+    pub finished_retention_days: u32,
 }
 
 impl Default for JobsConfig {
@@ -77,6 +80,7 @@ impl Default for JobsConfig {
             read_log_retention_days: 365,
             outbox_timeout_seconds: 30,
             workers: 4,
+            finished_retention_days: 90,
         }
     }
 }
@@ -95,6 +99,11 @@ impl JobsConfig {
         if self.outbox_timeout_seconds == 0 || self.outbox_timeout_seconds > 300 {
             return Err("jobs.outbox_timeout_seconds must be between 1 and 300 \
                         (NAPOLEON__JOBS__OUTBOX_TIMEOUT_SECONDS)"
+                .to_owned());
+        }
+        if self.finished_retention_days < 7 {
+            return Err("jobs.finished_retention_days must be at least 7 \
+                        (NAPOLEON__JOBS__FINISHED_RETENTION_DAYS)"
                 .to_owned());
         }
         if !(1..=32).contains(&self.workers) {

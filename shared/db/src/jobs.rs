@@ -252,6 +252,36 @@ pub async fn lease(
     .transpose()
 }
 
+/// The job kind that removes finished jobs and delivered messages past their retention.
+#[must_use]
+pub fn purge_kind() -> JobKind {
+    JobKind::known("jobs.purge")
+}
+
+/// Removes, in the current tenant, up to `limit` delivered outbox messages and up to `limit`
+/// finished jobs nothing refers to, finished before `before`; returns how many rows. The
+/// database refuses a `before` within the last 7 days (`jobs.purge_finished`).
+///
+/// # Errors
+/// [`DbError`], also when `before` is too recent.
+pub async fn purge_finished(
+    tx: &mut TenantConn,
+    before: DateTime<Utc>,
+    limit: i32,
+) -> Result<i64, DbError> {
+    #[derive(QueryableByName)]
+    struct Removed {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let row: Removed = diesel::sql_query("SELECT jobs.purge_finished($1, $2) AS n")
+        .bind::<Timestamptz, _>(before)
+        .bind::<Integer, _>(limit)
+        .get_result(tx.pg())
+        .await?;
+    Ok(row.n)
+}
+
 /// Makes sure every tenant has the job of `kind` for `period` (a Paris day `2026-12-06` or a
 /// month `2026-12`), however many workers ask; returns how many it added.
 ///

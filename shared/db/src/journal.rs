@@ -140,11 +140,13 @@ pub enum EventKind {
     JobRequested,
     /// An agent asked a background job to stop.
     JobCancelRequested,
+    /// Finished jobs and delivered messages past their retention were removed.
+    JobsPurged,
 }
 
 impl EventKind {
     /// Every kind.
-    pub const ALL: [Self; 27] = [
+    pub const ALL: [Self; 28] = [
         Self::TenantCreated,
         Self::OrgUnitCreated,
         Self::MembershipGranted,
@@ -172,6 +174,7 @@ impl EventKind {
         Self::ReadLogPurged,
         Self::JobRequested,
         Self::JobCancelRequested,
+        Self::JobsPurged,
     ];
 
     /// Parses a stored name.
@@ -211,6 +214,7 @@ impl EventKind {
             Self::ReadLogPurged => "readlog.purged",
             Self::JobRequested => "job.requested",
             Self::JobCancelRequested => "job.cancel_requested",
+            Self::JobsPurged => "jobs.purged",
         }
     }
 }

@@ -2,7 +2,7 @@
 //! data-protection officer's request.
 
 use async_trait::async_trait;
-use napoleon_db::jobs::JobKind;
+use napoleon_db::jobs::{self, JobKind};
 use napoleon_db::journal::{self, Actor, EventKind, Subject};
 use napoleon_db::readlog;
 
@@ -90,5 +90,61 @@ impl Handler for ReadLogRetention {
             }
         }
         Ok(serde_json::json!({ "removed": removed, "before": cutoff }))
+    }
+}
+
+/// Removes finished jobs and delivered outbox messages older than the retention period, in
+/// batches of [`BATCH`] per transaction, each journaled. Queued and running jobs and
+/// undelivered messages stay whatever their age; the database keeps the last 7 days.
+#[derive(Debug, Clone, Copy)]
+pub struct FinishedJobsRetention {
+    days: u32,
+}
+
+impl FinishedJobsRetention {
+    /// Keeps `days` days of finished jobs (at least 7).
+    #[must_use]
+    pub fn new(days: u32) -> Self {
+        Self { days: days.max(7) }
+    }
+}
+
+#[async_trait]
+impl Handler for FinishedJobsRetention {
+    fn kind(&self) -> JobKind {
+        jobs::purge_kind()
+    }
+
+    async fn run(&self, job: &JobContext) -> Result<serde_json::Value, JobError> {
+        let mut removed = 0_i64;
+        loop {
+            let mut tx = job.db().tenant(job.tenant()).await?;
+            let before = tx.now() - chrono::Duration::days(i64::from(self.days));
+            let n = jobs::purge_finished(&mut tx, before, BATCH).await?;
+            if n > 0 {
+                journal::append(
+                    &mut tx,
+                    Actor::Job(job.id()),
+                    Subject::Tenant(job.tenant()),
+                    EventKind::JobsPurged,
+                    serde_json::json!({
+                        "removed": n, "before": before, "retention_days": self.days
+                    }),
+                )
+                .await?;
+            }
+            tx.commit().await?;
+            removed += n;
+            job.progress(
+                removed,
+                None,
+                &format!("{removed} traitement(s) ou message(s) terminé(s) supprimé(s)."),
+            )
+            .await?;
+            // Each call removes up to BATCH of each table: fewer in all means both are done.
+            if n < i64::from(BATCH) {
+                return Ok(serde_json::json!({ "removed": removed }));
+            }
+        }
     }
 }

@@ -124,3 +124,90 @@ async fn reads_past_the_retention_period_are_purged_daily_and_the_rest_kept() {
     );
     tdb.finish().await;
 }
+
+/// Finished jobs and delivered messages past their retention go; queued jobs, undelivered
+/// messages and the last 7 days stay.
+#[tokio::test(flavor = "multi_thread")]
+async fn finished_jobs_and_delivered_messages_are_purged_and_nothing_pending() {
+    use napoleon_db::outbox::{self, EventName, HttpDestination, NewMessage};
+    use napoleon_jobs::outbox::HttpDelivery;
+    use napoleon_jobs::retention::FinishedJobsRetention;
+
+    let tdb = TestDb::new().await.unwrap();
+    let db = tdb.app_db().unwrap();
+    let tenant = tenant_with_units(&db, "menage", 1).await;
+    let receiver = napoleon_testkit::Receiver::start().await;
+    let emit = |db: napoleon_db::Db, url: String| async move {
+        let mut tx = db.tenant(tenant).await.unwrap();
+        let id = outbox::emit(
+            &mut tx,
+            &NewMessage {
+                destination: HttpDestination::parse(&url).unwrap(),
+                event: EventName::parse("dossier.transmitted").unwrap(),
+                payload: serde_json::json!({}),
+                caused_by: Actor::System("test"),
+            },
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        id
+    };
+    let delivered = emit(db.clone(), receiver.url.clone()).await;
+    let delivery = Worker::new(
+        db.clone(),
+        "delivery",
+        vec![Arc::new(
+            HttpDelivery::new(std::time::Duration::from_secs(5)).unwrap(),
+        )],
+    );
+    assert!(delivery.run_one().await.unwrap().is_some());
+    // A second message whose receiver is gone: never delivered, its job queued again.
+    let pending = emit(db.clone(), "http://127.0.0.1:9/nulle-part".to_owned()).await;
+    assert!(delivery.run_one().await.unwrap().is_some());
+    // Everything happened 100 days ago (the owner ages it).
+    let mut admin = TestDb::connect(&tdb.admin_url()).await.unwrap();
+    let aged = count(
+        &mut admin,
+        "WITH j AS (UPDATE jobs.jobs SET finished_at = now() - interval '100 days', \
+                    created_at = now() - interval '100 days' RETURNING 1), \
+              m AS (UPDATE outbox.messages SET delivered_at = now() - interval '100 days' \
+                    WHERE delivered_at IS NOT NULL RETURNING 1) \
+         SELECT (SELECT count(*) FROM j) + (SELECT count(*) FROM m) AS n",
+    )
+    .await;
+    assert_eq!(aged, 3, "two jobs and one delivered message");
+
+    let mut tx = db.tenant(tenant).await.unwrap();
+    let now = tx.now();
+    assert!(
+        jobs::purge_finished(&mut tx, now, 100).await.is_err(),
+        "the last 7 days are kept"
+    );
+    tx.rollback().await;
+    let mut tx = db.tenant(tenant).await.unwrap();
+    let purge = jobs::request(&mut tx, &jobs::purge_kind(), Actor::System("test"), 3)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let cleaner = Worker::new(
+        db.clone(),
+        "cleaner",
+        vec![Arc::new(FinishedJobsRetention::new(90))],
+    );
+    assert_eq!(cleaner.run_one().await.unwrap(), Some(purge));
+
+    let mut tx = db.tenant(tenant).await.unwrap();
+    let done = jobs::job(&mut tx, purge).await.unwrap();
+    assert_eq!(done.state, JobState::Succeeded);
+    assert_eq!(done.result.unwrap()["removed"], 2, "the delivered message and its job");
+    assert!(outbox::message(&mut tx, delivered).await.unwrap_err().is_not_found());
+    let kept = outbox::message(&mut tx, pending).await.unwrap();
+    assert_eq!(jobs::job(&mut tx, kept.job).await.unwrap().state, JobState::Queued);
+    assert_eq!(
+        journal::count_kind(&mut tx, EventKind::JobsPurged).await.unwrap(),
+        1
+    );
+    tx.rollback().await;
+    tdb.finish().await;
+}
