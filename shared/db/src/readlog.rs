@@ -178,6 +178,8 @@ pub async fn record_many(
 /// One read, as the auditor sees it.
 #[derive(Debug, Clone)]
 pub struct ReadEntry {
+    /// Its place in the log (with `read_at`, where an export resumes).
+    pub id: i64,
     /// Who (`agent:<id>`, `token:<id>`…).
     pub reader: String,
     /// The reader's name when an agent (shown to the auditor, never logged).
@@ -196,6 +198,8 @@ pub struct ReadEntry {
 
 #[derive(QueryableByName)]
 struct ReadRow {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    id: i64,
     #[diesel(sql_type = diesel::sql_types::Text)]
     reader: String,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
@@ -219,15 +223,41 @@ struct ReadRow {
 /// # Errors
 /// [`DbError`].
 pub async fn list(tx: &mut TenantConn, offset: i64, limit: i64) -> Result<Vec<ReadEntry>, DbError> {
+    select(tx, None, offset, limit).await
+}
+
+/// The tenant's reads older than `after` (the last entry of the previous batch; `None` for the
+/// newest), latest first, at most `limit`: an export a batch at a time, each in its own
+/// transaction, however long the log.
+///
+/// # Errors
+/// [`DbError`].
+pub async fn list_after(
+    tx: &mut TenantConn,
+    after: Option<(DateTime<Utc>, i64)>,
+    limit: i64,
+) -> Result<Vec<ReadEntry>, DbError> {
+    select(tx, after, 0, limit).await
+}
+
+async fn select(
+    tx: &mut TenantConn,
+    after: Option<(DateTime<Utc>, i64)>,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<ReadEntry>, DbError> {
     let rows: Vec<ReadRow> = diesel::sql_query(
-        "SELECT r.reader, a.given_name || ' ' || a.usual_name AS reader_name, \
+        "SELECT r.id, r.reader, a.given_name || ' ' || a.usual_name AS reader_name, \
                 r.subject_kind, r.subject_id, r.channel, r.request_id, r.read_at, r.via \
          FROM readlog.reads r \
          LEFT JOIN core.agents a ON r.reader = 'agent:' || a.id::text \
          WHERE r.tenant_id = $1 \
-         ORDER BY r.read_at DESC, r.id DESC OFFSET $2 LIMIT $3",
+           AND ($2::timestamptz IS NULL OR (r.read_at, r.id) < ($2, $3)) \
+         ORDER BY r.read_at DESC, r.id DESC OFFSET $4 LIMIT $5",
     )
     .bind::<diesel::sql_types::Uuid, _>(tx.tenant().as_uuid())
+    .bind::<diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>, _>(after.map(|a| a.0))
+    .bind::<diesel::sql_types::BigInt, _>(after.map_or(0, |a| a.1))
     .bind::<diesel::sql_types::BigInt, _>(offset.max(0))
     .bind::<diesel::sql_types::BigInt, _>(limit.clamp(1, 1000))
     .load(tx.pg())
@@ -240,6 +270,7 @@ pub async fn list(tx: &mut TenantConn, offset: i64, limit: i64) -> Result<Vec<Re
                 other => return Err(DbError::corrupt("subject_kind", other)),
             };
             Ok(ReadEntry {
+                id: r.id,
                 reader: r.reader,
                 reader_name: r.reader_name.map(napoleon_kernel::Personal::new),
                 subject,

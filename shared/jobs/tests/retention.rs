@@ -200,12 +200,26 @@ async fn finished_jobs_and_delivered_messages_are_purged_and_nothing_pending() {
     let mut tx = db.tenant(tenant).await.unwrap();
     let done = jobs::job(&mut tx, purge).await.unwrap();
     assert_eq!(done.state, JobState::Succeeded);
-    assert_eq!(done.result.unwrap()["removed"], 2, "the delivered message and its job");
-    assert!(outbox::message(&mut tx, delivered).await.unwrap_err().is_not_found());
-    let kept = outbox::message(&mut tx, pending).await.unwrap();
-    assert_eq!(jobs::job(&mut tx, kept.job).await.unwrap().state, JobState::Queued);
     assert_eq!(
-        journal::count_kind(&mut tx, EventKind::JobsPurged).await.unwrap(),
+        done.result.unwrap()["removed"],
+        2,
+        "the delivered message and its job"
+    );
+    assert!(
+        outbox::message(&mut tx, delivered)
+            .await
+            .unwrap_err()
+            .is_not_found()
+    );
+    let kept = outbox::message(&mut tx, pending).await.unwrap();
+    assert_eq!(
+        jobs::job(&mut tx, kept.job).await.unwrap().state,
+        JobState::Queued
+    );
+    assert_eq!(
+        journal::count_kind(&mut tx, EventKind::JobsPurged)
+            .await
+            .unwrap(),
         1
     );
     tx.rollback().await;

@@ -1,6 +1,7 @@
 //! The personal-data read log, for whoever audits the tenant (auditeur, délégué à la protection
 //! des données): who read which dossier or person, how and when, a page at a time or whole.
 
+use chrono::{DateTime, Utc};
 use napoleon_authz::{Scope, perm};
 use napoleon_web::ActionResult;
 
@@ -11,8 +12,8 @@ use crate::{GatewayState, RequestAgent};
 /// Entries per page.
 pub(crate) const PAGE: i64 = 50;
 
-/// The most an export holds (the log is purged after its retention period).
-const EXPORT_MAX: i64 = 100_000;
+/// Reads per batch of an export.
+pub(crate) const EXPORT_BATCH: i64 = 1000;
 
 /// Page `page` (from 1) of the tenant's reads, latest first, whether another follows, and
 /// whether the agent may apply the retention period now.
@@ -32,23 +33,17 @@ pub(crate) async fn page(
     Ok((entries, more, can_purge))
 }
 
-/// Every read of the tenant, latest first, for an export.
-pub(crate) async fn all(
+/// One batch of the export: the reads older than `after` (`None`: the newest), latest
+/// first. Each batch is its own transaction and checks the access again, so an export of any
+/// length holds no transaction open, and stops if the auditor's role is withdrawn meanwhile.
+pub(crate) async fn export_batch(
     state: &GatewayState,
     agent: &RequestAgent,
+    after: Option<(DateTime<Utc>, i64)>,
 ) -> ActionResult<Vec<ReadEntry>> {
     let (mut tx, access) = begin(state, agent).await?;
     access.require::<perm::ReadLogRead>(Scope::Ministry)?;
-    let mut entries = Vec::new();
-    while i64::try_from(entries.len()).unwrap_or(i64::MAX) < EXPORT_MAX {
-        let offset = i64::try_from(entries.len()).unwrap_or(i64::MAX);
-        let batch = readlog::list(&mut tx, offset, 1000).await?;
-        let done = batch.len() < 1000;
-        entries.extend(batch);
-        if done {
-            break;
-        }
-    }
+    let batch = readlog::list_after(&mut tx, after, EXPORT_BATCH).await?;
     tx.rollback().await;
-    Ok(entries)
+    Ok(batch)
 }

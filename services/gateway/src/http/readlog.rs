@@ -4,6 +4,7 @@ use axum::Extension;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt as _;
 use napoleon_db::readlog::{ReadEntry, ReadSubject};
 use napoleon_web::WebResult;
 use serde::{Deserialize, Serialize};
@@ -117,8 +118,12 @@ fn field(value: &str) -> String {
     format!("\"{}\"", neutral.replace('"', "\"\""))
 }
 
+/// The export's first line.
+const CSV_HEADER: &str = "lu_le,lecteur,nom_lecteur,donnees,canal,requete,via\r\n";
+
+/// A batch of the export as CSV lines.
 fn csv(entries: &[ReadEntry]) -> String {
-    let mut out = String::from("lu_le,lecteur,nom_lecteur,donnees,canal,requete,via\r\n");
+    let mut out = String::new();
     for e in entries {
         let line = [
             e.read_at.to_rfc3339(),
@@ -142,12 +147,57 @@ fn csv(entries: &[ReadEntry]) -> String {
     out
 }
 
-/// `GET /administration/lectures.csv`: every entry, latest first.
+/// Where the export stands between batches.
+enum Export {
+    After(Option<(chrono::DateTime<chrono::Utc>, i64)>),
+    Done,
+}
+
+/// `GET /administration/lectures.csv`: every entry, latest first, streamed a batch at a time
+/// (the whole log, however long; nothing is held in memory but one batch). The access is
+/// checked before the first byte, so a refusal is a proper 403.
 pub(crate) async fn export(
     State(state): State<GatewayState>,
     Extension(agent): Extension<RequestAgent>,
 ) -> WebResult<Response> {
-    let entries = domain::readlog::all(&state, &agent).await?;
+    let first = domain::readlog::export_batch(&state, &agent, None).await?;
+    let first_cursor = first.last().map(|e| (e.read_at, e.id));
+    let full = i64::try_from(first.len()).unwrap_or(i64::MAX) >= domain::readlog::EXPORT_BATCH;
+    let head = format!("{CSV_HEADER}{}", csv(&first));
+    let start = if full {
+        Export::After(first_cursor)
+    } else {
+        Export::Done
+    };
+    let rest = futures_util::stream::unfold(start, move |at| {
+        let (state, agent) = (state.clone(), agent.clone());
+        async move {
+            let Export::After(after) = at else {
+                return None;
+            };
+            match domain::readlog::export_batch(&state, &agent, after).await {
+                Ok(batch) => {
+                    let next = if i64::try_from(batch.len()).unwrap_or(i64::MAX)
+                        >= domain::readlog::EXPORT_BATCH
+                    {
+                        Export::After(batch.last().map(|e| (e.read_at, e.id)))
+                    } else {
+                        Export::Done
+                    };
+                    Some((Ok::<_, std::io::Error>(csv(&batch)), next))
+                }
+                Err(e) => {
+                    // The status is sent: cutting the download is the only honest signal.
+                    tracing::warn!(error = ?e, "read-log export interrupted");
+                    Some((
+                        Err(std::io::Error::other("export interrupted")),
+                        Export::Done,
+                    ))
+                }
+            }
+        }
+    });
+    let body = futures_util::stream::once(async move { Ok(head) }).chain(rest);
     let headers = [
         (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
         (
@@ -155,7 +205,7 @@ pub(crate) async fn export(
             "attachment; filename=\"lectures-donnees-personnelles.csv\"",
         ),
     ];
-    Ok((headers, csv(&entries)).into_response())
+    Ok((headers, axum::body::Body::from_stream(body)).into_response())
 }
 
 #[cfg(test)]

@@ -160,8 +160,35 @@ async fn the_data_protection_officer_sees_and_exports_the_reads() {
         "{}",
         page.body
     );
+    // 2,500 older reads (by the owner, as a year would leave them): the export streams them
+    // all, batch after batch, newest first, none twice.
+    let mut admin = live.admin().await;
+    let added = napoleon_testkit::count(
+        &mut admin,
+        "WITH added AS (INSERT INTO readlog.reads \
+                          (tenant_id, reader, subject_kind, subject_id, channel, request_id, read_at) \
+                        SELECT t.id, 'system:test', 'dossier', gen_random_uuid(), 'export', \
+                               'ancienne-' || n, now() - n * interval '1 minute' \
+                          FROM core.tenants t, generate_series(1, 2500) n \
+                         WHERE t.slug = 'interieur' RETURNING 1) \
+         SELECT count(*) AS n FROM added",
+    )
+    .await;
+    assert_eq!(added, 2500);
+    let total = napoleon_testkit::count(
+        &mut admin,
+        "SELECT count(*) AS n FROM readlog.reads r JOIN core.tenants t ON t.id = r.tenant_id \
+         WHERE t.slug = 'interieur'",
+    )
+    .await;
     let csv = denis.get(&live.url("/administration/lectures.csv")).await;
     assert_eq!(csv.status, 200);
+    let rows: Vec<&str> = csv.body.lines().skip(1).collect();
+    assert_eq!(i64::try_from(rows.len()).unwrap(), total);
+    let times: Vec<&str> = rows.iter().map(|l| l.split(',').next().unwrap()).collect();
+    assert!(times.windows(2).all(|w| w[0] >= w[1]), "newest first");
+    let distinct: std::collections::HashSet<&&str> = rows.iter().collect();
+    assert_eq!(distinct.len(), rows.len(), "none twice");
     let mut lines = csv.body.lines();
     assert_eq!(
         lines.next(),
