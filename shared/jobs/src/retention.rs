@@ -9,7 +9,7 @@ use napoleon_db::readlog;
 use crate::{Handler, JobContext, JobError};
 
 /// Removes the reads older than the retention period from the read log, a slice of time at a
-/// time and at most [`BATCH`] reads per transaction, so that progress shows and a
+/// time and at most 10,000 reads per transaction, so that progress shows and a
 /// cancellation stops it between transactions. The database refuses to remove the last 30
 /// days (by its own clock) whatever the configuration says.
 #[derive(Debug, Clone, Copy)]
@@ -94,7 +94,7 @@ impl Handler for ReadLogRetention {
 }
 
 /// Removes finished jobs and delivered outbox messages older than the retention period, in
-/// batches of [`BATCH`] per transaction, each journaled. Queued and running jobs and
+/// batches of 10,000 per transaction, each journaled. Queued and running jobs and
 /// undelivered messages stay whatever their age; the database keeps the last 7 days.
 #[derive(Debug, Clone, Copy)]
 pub struct FinishedJobsRetention {

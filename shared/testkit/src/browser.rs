@@ -73,6 +73,10 @@ impl Browser {
         Self {
             http: reqwest::ClientBuilder::new()
                 .redirect(reqwest::redirect::Policy::none())
+                // The server closes a connection idle for `header_read_timeout_seconds`
+                // (10 s): a browser idle for a while (another agent's turn in a test) must not
+                // reuse one the server is closing at that very moment.
+                .pool_idle_timeout(std::time::Duration::from_secs(4))
                 .build()
                 .unwrap(),
             jar: HashMap::new(),
