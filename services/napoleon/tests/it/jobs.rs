@@ -51,7 +51,10 @@ async fn a_worker_killed_mid_job_leaves_it_to_another_that_finishes_it() {
         v
     };
 
-    let mut process = start("worker", &tdb, &[], free_port()).await;
+    // One worker in the process: it is busy with the held delivery when killed, so no other
+    // job (its daily ones) is left leased by the dead process.
+    let one = [("NAPOLEON__JOBS__WORKERS", "1".to_owned())];
+    let mut process = start("worker", &tdb, &one, free_port()).await;
     receiver.wait_for_requests(1).await;
     let running = view(db.clone()).await;
     assert_eq!((running.state, running.attempts), (JobState::Running, 1));
