@@ -170,7 +170,13 @@ pub(crate) async fn resolve(
                         let _ignored = session.insert(AUTH_KEY, &auth).await;
                     }
                     request.extensions_mut().insert(agent);
-                    return next.run(request).await;
+                    // What an agent sees is theirs: no shared or browser cache keeps it.
+                    let mut response = next.run(request).await;
+                    response
+                        .headers_mut()
+                        .entry(axum::http::header::CACHE_CONTROL)
+                        .or_insert(axum::http::HeaderValue::from_static("no-store"));
+                    return response;
                 }
                 Err(e) => return e.into_response(),
             }

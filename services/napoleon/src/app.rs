@@ -67,7 +67,8 @@ impl ServiceName {
 pub fn worker(config: &Config, db: Db, name: String) -> Result<Worker, String> {
     Ok(Worker::new(db, name, handlers(config)?)
         .with_daily(napoleon_db::readlog::purge_kind())
-        .with_daily(napoleon_db::jobs::purge_kind()))
+        .with_daily(napoleon_db::jobs::purge_kind())
+        .with_session_purge())
 }
 
 /// Every job handler, configured.

@@ -139,6 +139,7 @@ pub struct Worker {
     lease: chrono::Duration,
     heartbeat: Duration,
     daily: Vec<JobKind>,
+    purge_sessions: bool,
 }
 
 impl std::fmt::Debug for Worker {
@@ -172,7 +173,17 @@ impl Worker {
             lease: chrono::Duration::seconds(i64::from(LEASE_SECONDS)),
             heartbeat: HEARTBEAT,
             daily: Vec::new(),
+            purge_sessions: false,
         }
+    }
+
+    /// Also removes expired login sessions at each [`Worker::schedule`] (they are the
+    /// platform's, not a tenant's, so not a job of a tenant): without it, every anonymous
+    /// visit to a login page would leave a row for good.
+    #[must_use]
+    pub const fn with_session_purge(mut self) -> Self {
+        self.purge_sessions = true;
+        self
     }
 
     /// Also makes sure a job of `kind` exists in every tenant each Paris day (retention
@@ -184,7 +195,8 @@ impl Worker {
         self
     }
 
-    /// Enqueues today's daily jobs where they are missing; returns how many it added.
+    /// Enqueues today's daily jobs where they are missing, and removes expired sessions when
+    /// asked to; returns how many jobs it added.
     ///
     /// # Errors
     /// [`DbError`].
@@ -195,6 +207,10 @@ impl Worker {
         let mut added = 0;
         for kind in &self.daily {
             added += jobs::enqueue_periodic(&mut conn, kind, &period, clock.now()).await?;
+        }
+        if self.purge_sessions {
+            let ended = napoleon_db::sessions::purge_expired(&mut conn, clock.now()).await?;
+            tracing::info!(sessions.purged = ended, "expired sessions removed");
         }
         Ok(added)
     }
@@ -314,7 +330,8 @@ impl Worker {
         tokio::pin!(stop);
         let mut next_schedule = tokio::time::Instant::now();
         loop {
-            if !self.daily.is_empty() && tokio::time::Instant::now() >= next_schedule {
+            let periodic = !self.daily.is_empty() || self.purge_sessions;
+            if periodic && tokio::time::Instant::now() >= next_schedule {
                 if let Err(e) = self.schedule().await {
                     tracing::warn!(error = %e, "job worker: daily jobs not scheduled");
                 }

@@ -225,3 +225,30 @@ async fn finished_jobs_and_delivered_messages_are_purged_and_nothing_pending() {
     tx.rollback().await;
     tdb.finish().await;
 }
+
+/// Expired login sessions are removed at each schedule tick; live ones stay.
+#[tokio::test(flavor = "multi_thread")]
+async fn expired_sessions_are_purged_by_the_workers_tick() {
+    let tdb = TestDb::new().await.unwrap();
+    let db = tdb.app_db().unwrap();
+    let mut admin = TestDb::connect(&tdb.admin_url()).await.unwrap();
+    let inserted = count(
+        &mut admin,
+        "WITH s AS (INSERT INTO core.sessions (id, data, expires_at) VALUES \
+           ('perimee-1', '{}', now() - interval '1 hour'), \
+           ('perimee-2', '{}', now() - interval '1 minute'), \
+           ('vivante', '{}', now() + interval '30 minutes') RETURNING 1) \
+         SELECT count(*) AS n FROM s",
+    )
+    .await;
+    assert_eq!(inserted, 3);
+    let worker = Worker::new(db.clone(), "menage", vec![]).with_session_purge();
+    worker.schedule().await.unwrap();
+    let left = napoleon_testkit::text(
+        &mut admin,
+        "SELECT coalesce(string_agg(id, ','), '') AS t FROM core.sessions",
+    )
+    .await;
+    assert_eq!(left, "vivante");
+    tdb.finish().await;
+}

@@ -91,13 +91,34 @@ pub fn edge_layers(router: Router, templates: Templates, config: &EdgeConfig) ->
     router
         .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
         .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
-        .layer(middleware::from_fn(drop_unusable_request_id))
+        .layer(middleware::from_fn_with_state(
+            // Where browsers and API clients arrive, their id is never trusted: it would be
+            // signed into assertions and written in the read log as ours.
+            config.limits.clients.is_none(),
+            drop_unusable_request_id,
+        ))
 }
 
-/// A request id the client (or the gateway) sent is kept only when it looks like one: it goes
-/// into logs, spans, the signed assertion and error pages. Anything else is replaced by a
-/// fresh one.
-async fn drop_unusable_request_id(mut request: Request, next: Next) -> Response {
+/// The gateway's request id, in a service behind it, is kept when it looks like one: it goes
+/// into logs, spans and error pages, so one request is followed across processes. Where
+/// clients arrive (`trusted` false), whatever they send is replaced by a fresh id; the id they
+/// sent is logged beside it, to find their report.
+async fn drop_unusable_request_id(
+    State(trusted): State<bool>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    if !trusted {
+        if let Some(theirs) = request.headers_mut().remove(&REQUEST_ID) {
+            let theirs: String = String::from_utf8_lossy(theirs.as_bytes())
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'))
+                .take(64)
+                .collect();
+            tracing::debug!(client.request_id = %theirs, "client request id replaced");
+        }
+        return next.run(request).await;
+    }
     let usable = request.headers().get(&REQUEST_ID).is_none_or(|v| {
         let b = v.as_bytes();
         !b.is_empty()

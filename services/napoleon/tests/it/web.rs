@@ -254,3 +254,41 @@ async fn the_accessibility_statement_is_served() {
     assert!(r.body.contains("Déclaration d&#x27;accessibilité"));
     app.finish().await;
 }
+
+/// Findings of the identity review (issue 14): a client's `X-Request-Id` is never taken as
+/// ours where clients arrive (it reached signed assertions and the read log), and what an
+/// agent sees is not cached. Both failed before their fix.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_clients_request_id_is_replaced_and_agents_pages_are_not_cached() {
+    use napoleon_testkit::agents::PAUL;
+    let live = TestApp::live_with_activity().await;
+    let (mut paul, _) = live.logged_in(PAUL).await;
+    let dossier = live.first_draft(&mut paul).await;
+    let cookie = paul.cookie(&live.base, "napoleon_session").unwrap();
+    let client = openidconnect::reqwest::Client::new();
+    let step = client
+        .get(live.url(&format!("/intake/dossiers/{dossier}/etape/1")))
+        .header("cookie", format!("napoleon_session={cookie}"))
+        .header("x-request-id", "forge-par-le-client")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(step.status().as_u16(), 200);
+    let ours = step.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert!(!ours.is_empty() && ours != "forge-par-le-client", "{ours}");
+    assert_eq!(step.headers()["cache-control"], "no-store");
+    let mut admin = live.admin().await;
+    let logged = napoleon_testkit::text(
+        &mut admin,
+        "SELECT coalesce(string_agg(request_id, ','), '') AS t FROM readlog.reads",
+    )
+    .await;
+    assert!(logged.contains(&ours), "{logged}");
+    assert!(!logged.contains("forge-par-le-client"), "{logged}");
+    // A public page may be cached as usual; the agent's home may not.
+    let public = client.get(live.url("/accessibilite")).send().await.unwrap();
+    assert!(public.headers().get("cache-control").is_none());
+    let home = paul.get(&live.url("/")).await;
+    assert_eq!(home.status, 200);
+    live.finish().await;
+}
