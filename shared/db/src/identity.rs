@@ -261,6 +261,28 @@ pub async fn revoke(tx: &mut TenantConn, id: MembershipId) -> Result<Option<Agen
     Ok(agent.map(AgentId::from_uuid))
 }
 
+/// How many administrators the tenant has at the ministry itself (the role that administers
+/// the tenant: one at a lower unit does not).
+///
+/// # Errors
+/// [`DbError`].
+pub async fn ministry_administrators(tx: &mut TenantConn) -> Result<i64, DbError> {
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let row: Count = diesel::sql_query(
+        "SELECT count(*) AS n FROM core.memberships m \
+         JOIN core.org_units u ON u.tenant_id = m.tenant_id AND u.id = m.unit_id \
+         WHERE m.tenant_id = $1 AND m.role = 'administrateur' AND u.kind = 'ministere'",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(tx.tenant().as_uuid())
+    .get_result(tx.pg())
+    .await?;
+    Ok(row.n)
+}
+
 /// One line of the members' page.
 #[derive(Debug, Clone)]
 pub struct Member {

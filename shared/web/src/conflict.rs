@@ -10,6 +10,9 @@ use napoleon_rules::fr_date;
 /// Why an act is not possible now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Conflict {
+    /// Withdrawing this grant would leave the tenant without an administrator at the
+    /// ministry (`members.last_administrator`).
+    LastAdministrator,
     /// The dossier's state does not allow this act (`dossier.wrong_state`).
     WrongState {
         /// Where the dossier is.
@@ -138,6 +141,7 @@ impl Conflict {
             Self::RankEdge { .. } => "rank.edge",
             Self::AwardReceived { .. } => "award.received",
             Self::NoNextGrade => "award.no_next_grade",
+            Self::LastAdministrator => "members.last_administrator",
         }
     }
 
@@ -145,6 +149,9 @@ impl Conflict {
     #[must_use]
     pub fn message(&self) -> String {
         match self {
+            Self::LastAdministrator => "C'est le dernier rôle d'administrateur du ministère : \
+                attribuez ce rôle à un autre agent avant de retirer celui-ci."
+                .to_owned(),
             Self::WrongState { state } => format!(
                 "Le dossier est « {} » : cette action n'est pas possible dans cet état.",
                 state.label_fr()

@@ -5,7 +5,7 @@
 use napoleon_authz::{Scope, perm};
 use napoleon_db::journal::{self, Actor, EventKind, Subject};
 use napoleon_kernel::{Email, MembershipId, OrgUnitId, Role};
-use napoleon_web::ActionResult;
+use napoleon_web::{ActionResult, Conflict};
 
 use super::begin;
 use crate::store::{identity, sessions};
@@ -72,6 +72,12 @@ pub(crate) async fn revoke(
     let manage = access.authorize::<perm::MembersManage>(Scope::Ministry)?;
     // Another tenant's id is invisible here, hence not found (404), like an unknown one.
     let holder = identity::revoke(&mut tx, id).await?;
+    // The tenant keeps someone to administer it: otherwise only an operator could restore
+    // one. (The withdrawal above rolls back with the refusal.)
+    if identity::ministry_administrators(&mut tx).await? == 0 {
+        tx.rollback().await;
+        return Err(Conflict::LastAdministrator.into());
+    }
     journal::append(
         &mut tx,
         Actor::Agent(manage.agent()),

@@ -958,3 +958,54 @@ async fn each_role_of_the_year_logs_in_through_the_demo() {
     }
     live.finish().await;
 }
+
+/// Finding of the identity review (issue 14): the last administrator could remove their own
+/// role, leaving the ministry to an operator. Refused (409, French, nothing changed) while no
+/// other administrator holds the ministry; allowed once another does. Failed before its fix.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_last_administrator_cannot_withdraw_their_own_role() {
+    let live = TestApp::live().await;
+    let (mut anne, csrf) = live.logged_in(ANNE).await;
+    let members = anne.get(&live.url("/administration/membres")).await;
+    let own = revoke_form_id(
+        &members.body,
+        "anne.durand@interieur.gouv.fr",
+        "Administrateur ministériel",
+    );
+    let refused = anne
+        .post(
+            &live.url(&format!("/administration/membres/{own}/retrait")),
+            &[("_csrf", csrf.as_str())],
+        )
+        .await;
+    assert_eq!(refused.status, 409, "{}", refused.body);
+    assert!(
+        refused.body.contains("dernier rôle d&#x27;administrateur du ministère"),
+        "{}",
+        refused.body
+    );
+    let still = anne.get(&live.url("/administration/membres")).await;
+    assert_eq!(still.status, 200, "nothing changed, her session included");
+
+    let ministry_unit = option_value(&still.body, "Ministère de l&#x27;Intérieur");
+    let granted = anne
+        .post(
+            &live.url("/administration/membres"),
+            &[
+                ("_csrf", csrf.as_str()),
+                ("email", "paul.bernard@interieur.gouv.fr"),
+                ("unit", ministry_unit.as_str()),
+                ("role", "administrateur"),
+            ],
+        )
+        .await;
+    assert_eq!(granted.status, 303, "{}", granted.body);
+    let withdrawn = anne
+        .post(
+            &live.url(&format!("/administration/membres/{own}/retrait")),
+            &[("_csrf", csrf.as_str())],
+        )
+        .await;
+    assert_eq!(withdrawn.status, 303, "another administrator holds the ministry now");
+    live.finish().await;
+}
