@@ -474,10 +474,45 @@ fn describe(error: figment::Error) -> String {
                     .map_or_else(|| m.name.to_string(), ToString::to_string),
                 None => "defaults".to_owned(),
             };
-            format!("key `{key}` from {source}: {}", e.kind)
+            format!(
+                "key `{key}` from {source}: {}",
+                what_is_wrong(&key, &e.kind)
+            )
         })
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// Whether a key's value may hold a secret (a password in a URL, a private key, a provider's
+/// client secret): its value never appears in an error, which may end in a crash log.
+fn holds_secret(key: &str) -> bool {
+    [
+        "database.url",
+        "database.owner_url",
+        "assertion.signing_key",
+        "keys.signing_key",
+        "oidc",
+    ]
+    .iter()
+    .any(|k| key == *k || key.starts_with(&format!("{k}.")))
+}
+
+/// The problem, without the offending value where the key may hold a secret.
+fn what_is_wrong(key: &str, kind: &figment::error::Kind) -> String {
+    use figment::error::Kind;
+    if !holds_secret(key) {
+        return kind.to_string();
+    }
+    match kind {
+        Kind::InvalidType(_, expected) => {
+            format!("invalid type (value not shown: it may hold a secret), expected {expected}")
+        }
+        Kind::InvalidValue(_, expected) => {
+            format!("invalid value (not shown: it may hold a secret), expected {expected}")
+        }
+        Kind::Message(_) => "invalid value (not shown: it may hold a secret)".to_owned(),
+        other => other.to_string(),
+    }
 }
 
 impl Config {
@@ -570,6 +605,30 @@ mod tests {
             assert_eq!(c.server.bind.port(), 9000, "env beats default");
             assert_eq!(c.log.format, LogFormatConfig::Json, "file beats default");
             assert_eq!(c.log.filter, "info", "default kept");
+            Ok(())
+        });
+    }
+
+    /// Finding of the identity review (issue 14): a malformed provider list was printed whole,
+    /// client secret included. Failed before its fix.
+    #[test]
+    fn a_malformed_secret_is_named_but_never_printed() {
+        Jail::expect_with(|jail| {
+            jail.set_env(
+                "NAPOLEON__OIDC__PROVIDERS",
+                r#"[{name="pc", client_secret="TRES-SECRET-123""#,
+            );
+            let e = Config::load(None).expect_err("malformed").to_string();
+            assert!(e.contains("NAPOLEON__OIDC__PROVIDERS"), "{e}");
+            assert!(!e.contains("TRES-SECRET"), "{e}");
+            jail.clear_env();
+            jail.set_env(
+                "NAPOLEON__DATABASE__URL",
+                "[\"postgres://u:mot-de-passe@db/n\"]",
+            );
+            let e = Config::load(None).expect_err("not a string").to_string();
+            assert!(e.contains("NAPOLEON__DATABASE__URL"), "{e}");
+            assert!(!e.contains("mot-de-passe"), "{e}");
             Ok(())
         });
     }

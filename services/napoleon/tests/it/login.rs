@@ -980,7 +980,9 @@ async fn the_last_administrator_cannot_withdraw_their_own_role() {
         .await;
     assert_eq!(refused.status, 409, "{}", refused.body);
     assert!(
-        refused.body.contains("dernier rôle d&#x27;administrateur du ministère"),
+        refused
+            .body
+            .contains("dernier rôle d&#x27;administrateur du ministère"),
         "{}",
         refused.body
     );
@@ -1006,6 +1008,9 @@ async fn the_last_administrator_cannot_withdraw_their_own_role() {
             &[("_csrf", csrf.as_str())],
         )
         .await;
-    assert_eq!(withdrawn.status, 303, "another administrator holds the ministry now");
+    assert_eq!(
+        withdrawn.status, 303,
+        "another administrator holds the ministry now"
+    );
     live.finish().await;
 }
