@@ -160,6 +160,34 @@ pub async fn ensure_tenant(
     Ok((tenant, inserted == 1))
 }
 
+/// Creates the tenant of `tx` (its id is the transaction's) in that same transaction, so that
+/// the tenant and everything it starts with (root unit, policy, catalogue, first
+/// administrator) exist together or not at all; `None` when the slug is taken.
+///
+/// # Errors
+/// [`DbError`] when a query fails.
+pub async fn create_tenant_in(
+    tx: &mut crate::TenantConn,
+    new: &NewTenant<'_>,
+) -> Result<Option<Tenant>, DbError> {
+    let id = tx.tenant();
+    let inserted = diesel::insert_into(tenants::table)
+        .values((
+            tenants::id.eq(id.as_uuid()),
+            tenants::slug.eq(new.slug.as_str()),
+            tenants::name.eq(new.name),
+            tenants::is_sandbox.eq(new.is_sandbox),
+        ))
+        .on_conflict(tenants::slug)
+        .do_nothing()
+        .execute(tx.pg())
+        .await?;
+    if inserted == 0 {
+        return Ok(None);
+    }
+    find_tenant(tx.pg(), new.slug).await
+}
+
 /// An organisational unit of a tenant.
 #[derive(Debug, Clone, Serialize)]
 pub struct OrgUnit {

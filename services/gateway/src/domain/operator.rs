@@ -68,23 +68,23 @@ pub(crate) async fn create_tenant(
     new: &NewMinistry<'_>,
 ) -> ActionResult<bool> {
     operator_only(agent)?;
-    let (tenant, created) = {
-        let mut conn = state.ctx.db.platform().await?;
-        core::ensure_tenant(
-            &mut conn,
-            &core::NewTenant {
-                slug: new.slug,
-                name: new.name,
-                is_sandbox: new.sandbox,
-            },
-        )
-        .await?
-    };
-    if !created {
+    // One transaction for the tenant and all it starts with: a failure halfway leaves no
+    // ministry without its root unit or administrator (nor a slug taken by nothing usable).
+    let mut tx = state.ctx.db.tenant(TenantId::new()).await?;
+    let created = core::create_tenant_in(
+        &mut tx,
+        &core::NewTenant {
+            slug: new.slug,
+            name: new.name,
+            is_sandbox: new.sandbox,
+        },
+    )
+    .await?;
+    let Some(tenant) = created else {
+        tx.rollback().await;
         return Ok(false);
-    }
+    };
     let actor = Actor::Agent(agent.agent);
-    let mut tx = state.ctx.db.tenant(tenant.id).await?;
     journal::append(
         &mut tx,
         actor,

@@ -1014,3 +1014,76 @@ async fn the_last_administrator_cannot_withdraw_their_own_role() {
     );
     live.finish().await;
 }
+
+/// Finding of the identity review (issue 14): creating a ministry was not atomic. A failure
+/// after the tenant row (here: the database refuses its root unit) left a tenant without unit
+/// nor administrator, its slug taken for good. Now nothing remains and the operator can try
+/// again. Failed before its fix.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_ministry_is_created_whole_or_not_at_all() {
+    let live = TestApp::live().await;
+    let mut admin = live.admin().await;
+    {
+        use diesel_async::SimpleAsyncConnection as _;
+        admin
+            .batch_execute(
+                "CREATE FUNCTION core.test_panne() RETURNS trigger LANGUAGE plpgsql AS $$ \
+                 BEGIN IF NEW.code = 'PANNE' THEN RAISE EXCEPTION 'panne simulée'; END IF; \
+                 RETURN NEW; END $$; \
+                 CREATE TRIGGER test_panne BEFORE INSERT ON core.org_units \
+                 FOR EACH ROW EXECUTE FUNCTION core.test_panne();",
+            )
+            .await
+            .unwrap();
+    }
+    let mut olivier = Browser::new();
+    live.login(&mut olivier, OLIVIER).await;
+    let csrf = olivier
+        .get(&live.url("/exploitation"))
+        .await
+        .hidden("_csrf");
+    let create = |code: &'static str| {
+        [
+            ("_csrf", csrf.clone()),
+            ("name", "Ministère des Armées".to_owned()),
+            ("slug", "armees".to_owned()),
+            ("code", code.to_owned()),
+            ("admin", "chef@armees.gouv.fr".to_owned()),
+        ]
+    };
+    let pairs = create("PANNE");
+    let form: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let failed = olivier
+        .post(&live.url("/exploitation/ministeres"), &form)
+        .await;
+    assert!(failed.status >= 500, "{}", failed.status);
+    assert_eq!(
+        count(
+            &mut admin,
+            "SELECT count(*) AS n FROM core.tenants WHERE slug = 'armees'"
+        )
+        .await,
+        0,
+        "no half-made ministry"
+    );
+    {
+        use diesel_async::SimpleAsyncConnection as _;
+        admin
+            .batch_execute(
+                "DROP TRIGGER test_panne ON core.org_units; DROP FUNCTION core.test_panne();",
+            )
+            .await
+            .unwrap();
+    }
+    let pairs = create("MA");
+    let form: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let created = olivier
+        .post(&live.url("/exploitation/ministeres"), &form)
+        .await;
+    assert_eq!(
+        created.status, 303,
+        "the slug is free again: {}",
+        created.body
+    );
+    live.finish().await;
+}
