@@ -370,8 +370,9 @@ impl Access {
     }
 
     /// The proof to read a dossier filed by `filed_by` and now at `level`: roles covering
-    /// either unit. A draft is its filing unit's alone until it is submitted: to anyone else
-    /// it is [`Refusal::Hidden`], the same answer as an unknown id.
+    /// either unit. A draft is its authors' alone until it is submitted — those who may edit
+    /// nominations of the filing unit, not the instruction roles that also read there: to
+    /// anyone else it is [`Refusal::Hidden`], the same answer as an unknown id.
     ///
     /// # Errors
     /// [`Refusal::Denied`], [`Refusal::Hidden`], or [`Refusal::Engine`].
@@ -381,6 +382,9 @@ impl Access {
         level: OrgUnitId,
         draft: bool,
     ) -> Result<Authorized<perm::NominationRead>, Refusal> {
+        if draft && !self.may::<perm::NominationUpdate>(Scope::Unit(filed_by))? {
+            return Err(Refusal::Hidden);
+        }
         match self.authorize(Scope::Unit(filed_by)) {
             Err(Refusal::Denied) if draft => Err(Refusal::Hidden),
             Err(Refusal::Denied) => self.authorize(Scope::Unit(level)),

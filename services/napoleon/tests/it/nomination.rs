@@ -1004,3 +1004,42 @@ async fn the_filing_window_is_judged_on_the_date_in_paris_around_midnight() {
     );
     slice.finish().await;
 }
+
+/// Finding of the identity review (issue 14): intake's API showed a draft to the instruction
+/// roles of its filing unit, which instruction's pages hide. A draft is its rédacteurs' alone
+/// until submitted: a 404 for everyone else, at the API as on the pages. Failed before its fix.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_draft_is_hidden_from_the_instruction_roles_of_its_own_unit() {
+    let app = TestApp::services().await;
+    let cast = cast(&app).await;
+    let campaign = open_campaign(&app, &cast).await;
+    let created = app
+        .post(
+            &cast.redacteur,
+            "/intake/api/v1/dossiers",
+            json!({"campaign_id": campaign, "content": eligible_content("Brouillon", "F")}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.json);
+    let id = created.json["id"].as_str().unwrap().to_owned();
+    let path = format!("/intake/api/v1/dossiers/{id}");
+    assert_eq!(
+        app.call(&cast.redacteur, Method::GET, &path, json!({}))
+            .await
+            .status,
+        200
+    );
+    for who in [&cast.instructeur, &cast.valideur] {
+        let seen = app.call(who, Method::GET, &path, json!({})).await;
+        assert_eq!(seen.status, 404, "{}", seen.json);
+    }
+    // Once submitted, the level's roles read it.
+    assert_eq!(app.submit(&cast.redacteur, &id).await.status, 200);
+    assert_eq!(
+        app.call(&cast.instructeur, Method::GET, &path, json!({}))
+            .await
+            .status,
+        200
+    );
+    app.finish().await;
+}
