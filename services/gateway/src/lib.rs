@@ -287,6 +287,19 @@ pub fn router(ctx: &WebContext, config: GatewayConfig) -> Router {
         .with_expiry(Expiry::OnInactivity(time::Duration::seconds(
             i64::try_from(session.idle.as_secs()).unwrap_or(1800),
         )));
+    // The gateway's pages (its own and the services' it forwards) carry the logout form, whose
+    // answer leads to the providers: their origins join the CSP's form-action here, over the
+    // edge's default (which only sets the header where none is).
+    let csp = napoleon_web::content_security_policy(&state.cfg.providers.origins());
+    // (Origins are filtered to plain characters: the value always parses; if it ever did not,
+    // the edge's default policy would stay.)
+    let router = match axum::http::HeaderValue::from_str(&csp) {
+        Ok(csp) => router.layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
+            axum::http::header::CONTENT_SECURITY_POLICY,
+            csp,
+        )),
+        Err(_) => router,
+    };
     router
         .layer(middleware::from_fn_with_state(state.clone(), csrf::verify))
         .layer(middleware::from_fn_with_state(

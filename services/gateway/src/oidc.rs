@@ -235,6 +235,22 @@ impl Providers {
         })
     }
 
+    /// The origins (`scheme://host:port`) of the providers' issuers, where their end-session
+    /// endpoints are: the pages' logout form must be allowed to reach them (CSP `form-action`).
+    #[must_use]
+    pub fn origins(&self) -> Vec<String> {
+        let mut origins: Vec<String> = self
+            .entries
+            .iter()
+            .filter_map(|p| url::Url::parse(&p.config.issuer).ok())
+            .map(|u| u.origin().ascii_serialization())
+            .filter(|o| o != "null")
+            .collect();
+        origins.sort();
+        origins.dedup();
+        origins
+    }
+
     /// `(name, label)` of each provider, for the login page.
     #[must_use]
     pub fn list(&self) -> Vec<(String, String)> {

@@ -32,6 +32,35 @@ style-src-attr 'unsafe-inline'; img-src 'self' data:; \
 font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; \
 frame-ancestors 'none'";
 
+/// The pages' content security policy, with forms also allowed to lead to `form_targets`
+/// (origins): the logout form's answer sends the browser to the identity provider's
+/// end-session endpoint, and Chromium applies `form-action` to that redirect too. Origins
+/// that are not plain `scheme://host[:port]` are left out.
+#[must_use]
+pub fn content_security_policy(form_targets: &[String]) -> String {
+    let plain = |o: &&String| {
+        o.split_once("://").is_some_and(|(scheme, rest)| {
+            matches!(scheme, "http" | "https")
+                && !rest.is_empty()
+                && rest
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+        })
+    };
+    let extra: Vec<&str> = form_targets
+        .iter()
+        .filter(plain)
+        .map(String::as_str)
+        .collect();
+    if extra.is_empty() {
+        return CSP.to_owned();
+    }
+    CSP.replace(
+        "form-action 'self'",
+        &format!("form-action 'self' {}", extra.join(" ")),
+    )
+}
+
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The request id the edge assigned ([`edge_layers`] sets one on every request; `None` only
@@ -264,5 +293,31 @@ fn generic_code(status: StatusCode) -> &'static str {
         400..=499 => "bad_request",
         503 => "unavailable",
         _ => "internal",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::content_security_policy;
+
+    #[test]
+    fn forms_may_reach_the_providers_origins_and_nothing_else_gets_in() {
+        assert!(content_security_policy(&[]).contains("form-action 'self';"));
+        let csp = content_security_policy(&[
+            "https://auth.agentconnect.gouv.fr".to_owned(),
+            "http://127.0.0.1:4444".to_owned(),
+            "https://x.fr; script-src *".to_owned(),
+            "javascript:alert(1)".to_owned(),
+        ]);
+        assert!(
+            csp.contains(
+                "form-action 'self' https://auth.agentconnect.gouv.fr http://127.0.0.1:4444;"
+            ),
+            "{csp}"
+        );
+        assert!(
+            !csp.contains("script-src *") && !csp.contains("javascript"),
+            "{csp}"
+        );
     }
 }

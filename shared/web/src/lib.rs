@@ -31,7 +31,7 @@ pub use error::{FieldError, WebError, WebResult};
 pub use form::{FormFields, Group, MAX_FIELDS, MAX_NAME_BYTES, Row};
 pub use health::health_router;
 pub use job::JobProgress;
-pub use layers::{EdgeConfig, edge_layers, request_id};
+pub use layers::{EdgeConfig, content_security_policy, edge_layers, request_id};
 pub use limits::{
     BodyLimits, ClientAddress, ClientLimits, EdgeLimits, RateGate, UPLOAD_ROUTES, read_body,
 };

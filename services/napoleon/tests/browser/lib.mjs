@@ -103,6 +103,14 @@ function takeProblems(page, status) {
     .map((p) => p.text);
 }
 
+/**
+ * Forgets what the watchers recorded on pages that are not Napoléon's (an identity provider's
+ * own pages, with their own fonts and scripts): only our pages are checked.
+ */
+export function forgetOtherSitesProblems(page) {
+  takeProblems(page);
+}
+
 /** Navigates to `url` and fails unless the document loads with `status` (default 200). */
 export async function visit(page, url, { status = 200 } = {}) {
   const response = await page.goto(url, { waitUntil: 'load' });

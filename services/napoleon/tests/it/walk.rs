@@ -58,15 +58,22 @@ fn require_tools(root: &Path) {
 
 /// Runs `walk.mjs` against the live app; panics with its output unless it succeeds.
 async fn walk(live: &TestApp, test: &str) {
+    browse(live, "walk.mjs", &[], test).await;
+}
+
+/// Runs `script` (in services/napoleon/tests/browser) against the live app with `args`;
+/// panics with its output unless it succeeds.
+async fn browse(live: &TestApp, script: &str, args: &[&str], test: &str) {
     let root = repo_root();
     require_tools(&root);
-    let script = root.join("services/napoleon/tests/browser/walk.mjs");
+    let script = root.join("services/napoleon/tests/browser").join(script);
     let screenshots = screenshot_dir(test);
     // The workspace lints keep stdout for results: the walk's log goes to stderr.
     eprintln!("screenshots: {}", screenshots.display());
     let child = tokio::process::Command::new("node")
         .arg(&script)
         .arg(&live.base)
+        .args(args)
         .current_dir(&root)
         .env("NAPOLEON_SCREENSHOTS", &screenshots)
         .stdin(Stdio::null())
@@ -102,5 +109,24 @@ async fn walk(live: &TestApp, test: &str) {
 async fn the_demo_agents_walk_the_pages_accessibly_in_chromium() {
     let live = TestApp::live_with_activity().await;
     walk(&live, "demo_agents_walk").await;
+    live.finish().await;
+}
+
+/// Finding of the identity review (issue 14): logout was blocked in the browser against a
+/// provider on another origin (the CSP's `form-action 'self'` refused the redirect of the
+/// logout form to the provider), leaving the agent on the page and the provider's session
+/// alive. In Chromium, against the ProConnect-shaped peer on another port.
+#[tokio::test(flavor = "multi_thread")]
+async fn logout_in_chromium_reaches_a_provider_on_another_origin_and_comes_back() {
+    let (listener, base) = TestApp::bind().await;
+    let (_peer, provider, _dir) = crate::proconnect::proconnect_like(&base).await;
+    let live = TestApp::serve_live(listener, base, vec![provider]).await;
+    browse(
+        &live,
+        "logout.mjs",
+        &["agent-claire"],
+        "logout_other_origin",
+    )
+    .await;
     live.finish().await;
 }
