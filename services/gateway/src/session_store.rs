@@ -1,6 +1,8 @@
 //! tower-sessions' store over `core.sessions` (diesel-async; no maintained store matches
 //! tower-sessions 0.15). The agent id is copied out of the data into its own column so every
-//! session of an agent can be ended when a role is withdrawn.
+//! session of an agent can be ended when a role is withdrawn. The table keeps a digest of each
+//! session id, never the id itself: whoever reads the table (a backup, a replica) cannot
+//! present a cookie from it.
 
 use async_trait::async_trait;
 use napoleon_db::{Db, sessions};
@@ -32,7 +34,7 @@ impl PgSessionStore {
     /// not the one tower-sessions computed from the system's time, so tests move the clock.
     fn write(&self, record: &Record) -> session_store::Result<sessions::SessionWrite> {
         Ok(sessions::SessionWrite {
-            id: record.id.to_string(),
+            id: stored_id(&record.id),
             agent: agent_of(record),
             data: serde_json::to_value(&record.data).map_err(backend)?,
             expires_at: self
@@ -43,6 +45,13 @@ impl PgSessionStore {
                 .ok_or_else(|| backend("expiry out of range"))?,
         })
     }
+}
+
+/// What the table keeps of a session id: its SHA-256, in hex (the id is 128 random bits, so
+/// no salt is needed for the digest to reveal nothing).
+fn stored_id(id: &Id) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(id.to_string().as_bytes()))
 }
 
 /// The data key holding the authenticated agent's id.
@@ -82,7 +91,7 @@ impl SessionStore for PgSessionStore {
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         let mut conn = self.db.platform().await.map_err(backend)?;
-        let Some(stored) = sessions::load(&mut conn, &id.to_string(), self.db.clock().now())
+        let Some(stored) = sessions::load(&mut conn, &stored_id(id), self.db.clock().now())
             .await
             .map_err(backend)?
         else {
@@ -100,7 +109,7 @@ impl SessionStore for PgSessionStore {
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         let mut conn = self.db.platform().await.map_err(backend)?;
-        sessions::delete(&mut conn, &id.to_string())
+        sessions::delete(&mut conn, &stored_id(id))
             .await
             .map_err(backend)
     }

@@ -1087,3 +1087,40 @@ async fn a_ministry_is_created_whole_or_not_at_all() {
     );
     live.finish().await;
 }
+
+/// Finding of the identity review (issue 14): session ids were stored in clear, so whoever
+/// read `core.sessions` (a backup, a replica) could present them. The table keeps their
+/// SHA-256 only, and the cookie still works. Failed before its fix.
+#[tokio::test(flavor = "multi_thread")]
+async fn session_ids_are_stored_as_digests_only() {
+    let live = TestApp::live().await;
+    let (mut paul, _) = live.logged_in(PAUL).await;
+    let cookie = paul.cookie(&live.base, "napoleon_session").unwrap();
+    let mut admin = live.admin().await;
+    assert_eq!(
+        count(
+            &mut admin,
+            &format!("SELECT count(*) AS n FROM core.sessions WHERE id = '{cookie}'")
+        )
+        .await,
+        0,
+        "never the id itself"
+    );
+    assert_eq!(
+        count(
+            &mut admin,
+            &format!(
+                "SELECT count(*) AS n FROM core.sessions \
+                 WHERE id = encode(sha256(convert_to('{cookie}', 'UTF8')), 'hex')"
+            )
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        paul.get(&live.url("/")).await.status,
+        200,
+        "the session works"
+    );
+    live.finish().await;
+}
