@@ -45,6 +45,18 @@ pub const SERVICE: &str = "gateway";
 /// The session cookie's name (the edge counts requests in flight per session with it).
 pub const SESSION_COOKIE: &str = "napoleon_session";
 
+/// The session cookie's name: with the `__Host-` prefix when it is `Secure` (the public URL is
+/// https), so that the browser refuses it from a sub-domain or a non-secure page; without it
+/// on plain http (the demo on localhost), where browsers refuse such a cookie.
+#[must_use]
+pub const fn session_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Host-napoleon_session"
+    } else {
+        SESSION_COOKIE
+    }
+}
+
 /// The gateway's own templates, registered alongside the shared ones.
 pub const TEMPLATES: &[(&str, &str)] = napoleon_web::templates!(
     "";
@@ -279,7 +291,7 @@ pub fn router(ctx: &WebContext, config: GatewayConfig) -> Router {
         );
     }
     let sessions = SessionManagerLayer::new(PgSessionStore::new(ctx.db.clone(), session.idle))
-        .with_name(SESSION_COOKIE)
+        .with_name(session_cookie_name(session.secure_cookie))
         .with_http_only(true)
         .with_secure(session.secure_cookie)
         .with_same_site(SameSite::Lax)

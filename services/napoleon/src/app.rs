@@ -180,7 +180,7 @@ pub fn gateway_config(
     signer: AssertionSigner,
     providers: Vec<napoleon_gateway::ProviderConfig>,
 ) -> Result<GatewayConfig, String> {
-    let body_limits = config.limits.edge(true)?.body;
+    let body_limits = config.limits.edge(None)?.body;
     let mut targets = Targets::new().with_body_limits(body_limits);
     for s in BEHIND_GATEWAY {
         let target = if service == ServiceName::All {

@@ -124,7 +124,7 @@ async fn serve_router(
         tls: config.tls(),
         limits: config
             .limits
-            .edge(browser_facing)
+            .edge(browser_facing.then(|| napoleon_gateway::session_cookie_name(config.tls())))
             .map_err(CliError::Usage)?,
     };
     let server_limits = config.limits.server().map_err(CliError::Usage)?;

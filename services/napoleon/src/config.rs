@@ -193,12 +193,16 @@ impl Default for LimitsConfig {
 }
 
 impl LimitsConfig {
-    /// The edge's limits; `browser_facing` adds the per-client and per-session concurrency
-    /// (a service behind the gateway sees only the gateway).
+    /// The edge's limits; with the session cookie's name (browser-facing processes), the
+    /// per-client, per-session and per-token limits (a service behind the gateway sees only
+    /// the gateway).
     ///
     /// # Errors
     /// A message naming the key set to zero.
-    pub fn edge(&self, browser_facing: bool) -> Result<napoleon_web::EdgeLimits, String> {
+    pub fn edge(
+        &self,
+        session_cookie: Option<&'static str>,
+    ) -> Result<napoleon_web::EdgeLimits, String> {
         self.check()?;
         Ok(napoleon_web::EdgeLimits {
             body: napoleon_web::BodyLimits {
@@ -207,13 +211,13 @@ impl LimitsConfig {
                 upload: self.upload_body_mib.saturating_mul(1024 * 1024),
             },
             request_timeout: std::time::Duration::from_secs(self.request_timeout_seconds),
-            clients: browser_facing.then_some(napoleon_web::ClientLimits {
+            clients: session_cookie.map(|session_cookie| napoleon_web::ClientLimits {
                 per_client: self.concurrent_per_client,
                 per_session: self.concurrent_per_session,
                 per_token: self.concurrent_per_token,
                 token_per_minute: u32::try_from(self.api_token_per_minute).unwrap_or(u32::MAX),
                 anonymous_per_minute: u32::try_from(self.anonymous_per_minute).unwrap_or(u32::MAX),
-                session_cookie: napoleon_gateway::SESSION_COOKIE,
+                session_cookie,
                 retry_after: self.retry_after_seconds,
                 client_address: match self.client_address {
                     ClientAddressConfig::Peer => napoleon_web::ClientAddress::Peer,
@@ -674,10 +678,10 @@ mod tests {
     fn limits_have_defaults_and_refuse_zero() {
         Jail::expect_with(|jail| {
             let c = Config::load(None).unwrap();
-            let edge = c.limits.edge(true).unwrap();
+            let edge = c.limits.edge(Some("napoleon_session")).unwrap();
             assert_eq!(edge.body.form, 256 * 1024);
             assert!(edge.clients.is_some());
-            assert!(c.limits.edge(false).unwrap().clients.is_none());
+            assert!(c.limits.edge(None).unwrap().clients.is_none());
             assert_eq!(
                 c.limits.server().unwrap().header_read_timeout,
                 std::time::Duration::from_secs(10)
@@ -686,7 +690,7 @@ mod tests {
             jail.set_env("NAPOLEON__LIMITS__REQUEST_TIMEOUT_SECONDS", "0");
             let c = Config::load(None).unwrap();
             assert_eq!(c.limits.client_address, ClientAddressConfig::ForwardedFor);
-            let err = c.limits.edge(true).unwrap_err();
+            let err = c.limits.edge(Some("napoleon_session")).unwrap_err();
             assert!(
                 err.contains("NAPOLEON__LIMITS__REQUEST_TIMEOUT_SECONDS"),
                 "{err}"

@@ -254,7 +254,13 @@ impl TestAppBuilder {
                 &assets(),
                 &EdgeConfig {
                     tls: self.tls,
-                    limits: config.limits.edge(browser_facing).unwrap(),
+                    limits: config
+                        .limits
+                        .edge(
+                            browser_facing
+                                .then(|| napoleon_gateway::session_cookie_name(config.tls())),
+                        )
+                        .unwrap(),
                 },
                 gateway,
                 self.extra,

@@ -330,3 +330,32 @@ async fn an_unreachable_provider_gets_a_french_page_with_a_request_id() {
     );
     live.finish().await;
 }
+
+/// Finding of the identity review (issue 14): the session cookie had no `__Host-` prefix. On
+/// an https public URL it is `__Host-napoleon_session`, `Secure`, `Path=/`, without `Domain`,
+/// and the limiter counts it; on plain http (the demo on localhost, where browsers refuse a
+/// `__Host-` cookie) it stays `napoleon_session`. Failed before its fix.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_session_cookie_is_host_prefixed_on_https() {
+    for (public, name) in [
+        ("https://distinctions.example.gouv.fr", "__Host-napoleon_session"),
+        ("http://127.0.0.1:8080", "napoleon_session"),
+    ] {
+        let (_peer, provider, _dir) = proconnect_like(public).await;
+        let app = TestApp::builder()
+            .public_url(public)
+            .with_provider(provider)
+            .seeded()
+            .build()
+            .await;
+        let start = app.get("/connexion/proconnect", "text/html").await;
+        assert_eq!(start.status, http::StatusCode::SEE_OTHER, "{}", start.body);
+        let cookie = start.header("set-cookie").to_owned();
+        assert!(cookie.starts_with(&format!("{name}=")), "{cookie}");
+        if name.starts_with("__Host-") {
+            assert!(cookie.contains("Secure") && cookie.contains("Path=/"), "{cookie}");
+            assert!(!cookie.to_ascii_lowercase().contains("domain="), "{cookie}");
+        }
+        app.finish().await;
+    }
+}
