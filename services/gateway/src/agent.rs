@@ -172,10 +172,10 @@ pub(crate) async fn resolve(
                     request.extensions_mut().insert(agent);
                     // What an agent sees is theirs: no shared or browser cache keeps it.
                     let mut response = next.run(request).await;
-                    response
-                        .headers_mut()
-                        .entry(axum::http::header::CACHE_CONTROL)
-                        .or_insert(axum::http::HeaderValue::from_static("no-store"));
+                    response.headers_mut().insert(
+                        axum::http::header::CACHE_CONTROL,
+                        axum::http::HeaderValue::from_static("no-store"),
+                    );
                     return response;
                 }
                 Err(e) => return e.into_response(),

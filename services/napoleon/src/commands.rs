@@ -122,6 +122,9 @@ async fn serve_router(
     let browser_facing = gateway.is_some();
     let edge = EdgeConfig {
         tls: config.tls(),
+        // A service behind the gateway keeps the gateway's request id; the gateway never
+        // keeps a client's.
+        trust_request_id: !browser_facing,
         limits: config
             .limits
             .edge(browser_facing.then(|| napoleon_gateway::session_cookie_name(config.tls())))

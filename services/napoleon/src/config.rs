@@ -478,6 +478,19 @@ fn describe(error: figment::Error) -> String {
                     .map_or_else(|| m.name.to_string(), ToString::to_string),
                 None => "defaults".to_owned(),
             };
+            if key.is_empty() {
+                // A syntax error of the file: the parser's message quotes the offending line,
+                // which may hold a secret; its position is enough to find it.
+                let position = e
+                    .kind
+                    .to_string()
+                    .lines()
+                    .next()
+                    .and_then(|l| l.split_once(" at "))
+                    .map(|(_, at)| format!(" at {at}"))
+                    .unwrap_or_default();
+                return format!("{source}: syntax error{position}");
+            }
             format!(
                 "key `{key}` from {source}: {}",
                 what_is_wrong(&key, &e.kind)

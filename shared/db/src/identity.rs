@@ -261,6 +261,25 @@ pub async fn revoke(tx: &mut TenantConn, id: MembershipId) -> Result<Option<Agen
     Ok(agent.map(AgentId::from_uuid))
 }
 
+/// Locks the tenant's administrator grants at the ministry until the transaction ends: two
+/// administrators withdrawing each other at once then run one after the other, so the second
+/// sees the first's withdrawal and the last one is kept.
+///
+/// # Errors
+/// [`DbError`].
+pub async fn lock_ministry_administrators(tx: &mut TenantConn) -> Result<(), DbError> {
+    diesel::sql_query(
+        "SELECT m.id FROM core.memberships m \
+         JOIN core.org_units u ON u.tenant_id = m.tenant_id AND u.id = m.unit_id \
+         WHERE m.tenant_id = $1 AND m.role = 'administrateur' AND u.kind = 'ministere' \
+         FOR UPDATE OF m",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(tx.tenant().as_uuid())
+    .execute(tx.pg())
+    .await?;
+    Ok(())
+}
+
 /// How many administrators the tenant has at the ministry itself (the role that administers
 /// the tenant: one at a lower unit does not).
 ///

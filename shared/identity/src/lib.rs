@@ -240,7 +240,10 @@ impl AssertionSigner {
             .ok()
             .and_then(|b| b.try_into().ok())
             .ok_or_else(|| {
-                AssertionError::InvalidKey(format!("{kid}: the seed must be 32 bytes, base64url"))
+                // The kid is not repeated: a seed put first (`seed:kid`) would be printed.
+                AssertionError::InvalidKey(
+                    "the seed (after the `:`) must be 32 bytes, base64url: kid:seed".to_owned(),
+                )
             })?;
         Ok(Self {
             kid: kid.to_owned(),

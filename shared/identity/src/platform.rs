@@ -87,9 +87,11 @@ fn check_kid(kid: &str) -> Result<(), KeyError> {
     if plain {
         Ok(())
     } else {
-        Err(KeyError::Invalid(format!(
-            "key id {kid:?}: 1 to 64 letters, digits, `-`, `_` or `.`"
-        )))
+        // The value is not repeated: in a swapped `key:kid`, it would be the secret.
+        Err(KeyError::Invalid(
+            "the key id (before the `:`) must be 1 to 64 letters, digits, `-`, `_` or `.`"
+                .to_owned(),
+        ))
     }
 }
 
@@ -102,7 +104,12 @@ fn split(text: &str) -> Result<(&str, [u8; 32]), KeyError> {
         .decode(key.trim())
         .ok()
         .and_then(|b| <[u8; 32]>::try_from(b).ok())
-        .ok_or_else(|| KeyError::Invalid(format!("{kid}: 32 bytes, base64url")))?;
+        .ok_or_else(|| {
+            // Nor is the kid: a seed put first passes for one.
+            KeyError::Invalid(
+                "the key (after the `:`) must be 32 bytes, base64url: kid:key".to_owned(),
+            )
+        })?;
     Ok((kid, bytes))
 }
 
@@ -228,6 +235,25 @@ impl PlatformKeys {
 #[cfg(test)]
 #[expect(clippy::unwrap_used, reason = "tests")]
 mod tests {
+
+    #[test]
+    fn a_swapped_or_broken_key_is_never_repeated_in_the_error() {
+        let seed = "c2VjcmV0LXNlZWQtb2YtMzItYnl0ZXMtZXhhY3RseSE";
+        for text in [
+            format!("{seed}:2027-a"),
+            format!("2027-a:{seed}x"),
+            seed.to_owned(),
+        ] {
+            let Err(e) = super::PlatformKeys::from_config(&text, std::iter::empty()) else {
+                panic!("{text} was accepted");
+            };
+            assert!(!e.to_string().contains(seed), "{e}");
+            let Err(e) = crate::AssertionSigner::from_config(&text) else {
+                panic!("{text} was accepted");
+            };
+            assert!(!e.to_string().contains(seed), "{e}");
+        }
+    }
     use super::*;
 
     #[test]

@@ -254,6 +254,7 @@ impl TestAppBuilder {
                 &assets(),
                 &EdgeConfig {
                     tls: self.tls,
+                    trust_request_id: !browser_facing,
                     limits: config
                         .limits
                         .edge(

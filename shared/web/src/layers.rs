@@ -21,6 +21,9 @@ use crate::{FieldError, Page, Templates, WebError};
 pub struct EdgeConfig {
     /// Served over TLS (directly or behind a TLS-terminating ingress): adds HSTS.
     pub tls: bool,
+    /// Keep an incoming `X-Request-Id` (a service behind the gateway, whose id it is); where
+    /// clients arrive, whatever they send is replaced.
+    pub trust_request_id: bool,
     /// Body sizes, the request timeout, and concurrency per client and per session.
     pub limits: EdgeLimits,
 }
@@ -123,7 +126,7 @@ pub fn edge_layers(router: Router, templates: Templates, config: &EdgeConfig) ->
         .layer(middleware::from_fn_with_state(
             // Where browsers and API clients arrive, their id is never trusted: it would be
             // signed into assertions and written in the read log as ours.
-            config.limits.clients.is_none(),
+            config.trust_request_id,
             drop_unusable_request_id,
         ))
 }
@@ -272,7 +275,13 @@ async fn render_errors(
     };
     *rendered.status_mut() = status;
     // Keep headers that matter to clients (Allow on 405, Retry-After), drop the old body's.
-    for name in [header::ALLOW, header::RETRY_AFTER, header::WWW_AUTHENTICATE] {
+    // (`Cache-Control`: an agent's refusal page may name a dossier's state; it stays no-store.)
+    for name in [
+        header::ALLOW,
+        header::RETRY_AFTER,
+        header::WWW_AUTHENTICATE,
+        header::CACHE_CONTROL,
+    ] {
         if let Some(value) = parts.headers.get(&name) {
             rendered.headers_mut().insert(name, value.clone());
         }

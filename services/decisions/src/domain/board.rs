@@ -11,7 +11,7 @@ use napoleon_identity::Identity;
 use napoleon_kernel::{AgentId, AwardId, CampaignId, DossierId, OrgUnitId};
 use napoleon_rules::dossier::{Decision, DossierEvent, DossierState};
 use napoleon_rules::{Catalogue, DistinctionCode, GradeCode};
-use napoleon_web::{ActionResult, WebContext};
+use napoleon_web::{ActionError, ActionResult, WebContext};
 
 use super::{Candidate, LIST_STATES, ListStatus, Loaded, campaign_of, load};
 use crate::store::{self, Award};
@@ -263,6 +263,10 @@ pub(crate) async fn campaign_of_dossier(
     let (mut tx, _access) = ctx.begin(identity).await?;
     let dossier = contracts::dossier_by_id(&mut tx, id).await?;
     tx.rollback().await;
+    // A draft is its authors' alone: to the bureau it does not exist yet.
+    if dossier.is_draft() {
+        return Err(ActionError::NotFound);
+    }
     Ok(dossier.campaign_id)
 }
 

@@ -27,6 +27,10 @@ async fn dossier_at_bureau<P: Perm>(
     id: DossierId,
 ) -> ActionResult<(DossierView, CampaignView, Authorized<P>)> {
     let dossier = contracts::dossier_by_id(tx, id).await?;
+    // A draft is its authors' alone: to the bureau it does not exist yet.
+    if dossier.is_draft() {
+        return Err(ActionError::NotFound);
+    }
     let campaign = contracts::campaign_by_id(tx, dossier.campaign_id).await?;
     let proof = access.authorize::<P>(Scope::Unit(campaign.bureau_unit_id))?;
     Ok((dossier, campaign, proof))

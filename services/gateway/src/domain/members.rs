@@ -71,6 +71,7 @@ pub(crate) async fn revoke(
     let (mut tx, access) = begin(state, agent).await?;
     let manage = access.authorize::<perm::MembersManage>(Scope::Ministry)?;
     // Another tenant's id is invisible here, hence not found (404), like an unknown one.
+    identity::lock_ministry_administrators(&mut tx).await?;
     let holder = identity::revoke(&mut tx, id).await?;
     // The tenant keeps someone to administer it: otherwise only an operator could restore
     // one. (The withdrawal above rolls back with the refusal.)

@@ -1124,3 +1124,56 @@ async fn session_ids_are_stored_as_digests_only() {
     );
     live.finish().await;
 }
+
+/// Review of the last-administrator fix: two administrators withdrawing each other at the
+/// same moment must not both succeed (each counted the other before either committed).
+#[tokio::test(flavor = "multi_thread")]
+async fn two_administrators_withdrawing_each_other_at_once_leave_one() {
+    let live = TestApp::live().await;
+    let (mut anne, anne_csrf) = live.logged_in(ANNE).await;
+    let members = anne.get(&live.url("/administration/membres")).await;
+    let ministry_unit = option_value(&members.body, "Ministère de l&#x27;Intérieur");
+    let granted = anne
+        .post(
+            &live.url("/administration/membres"),
+            &[
+                ("_csrf", anne_csrf.as_str()),
+                ("email", "paul.bernard@interieur.gouv.fr"),
+                ("unit", ministry_unit.as_str()),
+                ("role", "administrateur"),
+            ],
+        )
+        .await;
+    assert_eq!(granted.status, 303, "{}", granted.body);
+    let (mut paul, paul_csrf) = live.logged_in(PAUL).await;
+    let members = anne.get(&live.url("/administration/membres")).await;
+    let role = "Administrateur ministériel";
+    let annes = revoke_form_id(&members.body, "anne.durand@interieur.gouv.fr", role);
+    let pauls = revoke_form_id(&members.body, "paul.bernard@interieur.gouv.fr", role);
+    let anne_url = live.url(&format!("/administration/membres/{pauls}/retrait"));
+    let paul_url = live.url(&format!("/administration/membres/{annes}/retrait"));
+    let anne_form = [("_csrf", anne_csrf.as_str())];
+    let paul_form = [("_csrf", paul_csrf.as_str())];
+    let (by_anne, by_paul) = tokio::join!(
+        anne.post(&anne_url, &anne_form),
+        paul.post(&paul_url, &paul_form),
+    );
+    let statuses = [by_anne.status, by_paul.status];
+    assert!(
+        statuses.contains(&303) && statuses.contains(&409),
+        "{statuses:?}"
+    );
+    let mut admin = live.admin().await;
+    assert_eq!(
+        count(
+            &mut admin,
+            "SELECT count(*) AS n FROM core.memberships m \
+             JOIN core.org_units u ON u.tenant_id = m.tenant_id AND u.id = m.unit_id \
+             JOIN core.tenants t ON t.id = m.tenant_id \
+             WHERE t.slug = 'interieur' AND m.role = 'administrateur' AND u.kind = 'ministere'"
+        )
+        .await,
+        1
+    );
+    live.finish().await;
+}

@@ -1043,3 +1043,30 @@ async fn a_draft_is_hidden_from_the_instruction_roles_of_its_own_unit() {
     );
     app.finish().await;
 }
+
+/// Review of the draft fix: the bureau's acts on a draft's id answer 404, like an unknown id,
+/// not a 409 naming its state and campaign.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_bureau_cannot_tell_a_draft_from_an_unknown_id() {
+    let app = TestApp::services().await;
+    let cast = cast(&app).await;
+    let campaign = open_campaign(&app, &cast).await;
+    let created = app
+        .post(
+            &cast.redacteur,
+            "/intake/api/v1/dossiers",
+            json!({"campaign_id": campaign, "content": eligible_content("Brouillon", "M")}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.json);
+    let id = created.json["id"].as_str().unwrap().to_owned();
+    let decide = app
+        .post(
+            &cast.integrateur,
+            &format!("/decisions/api/v1/dossiers/{id}/decision"),
+            json!({"decision": "retenu", "motivation": "Essai."}),
+        )
+        .await;
+    assert_eq!(decide.status, 404, "{}", decide.json);
+    app.finish().await;
+}

@@ -338,7 +338,10 @@ async fn an_unreachable_provider_gets_a_french_page_with_a_request_id() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_session_cookie_is_host_prefixed_on_https() {
     for (public, name) in [
-        ("https://distinctions.example.gouv.fr", "__Host-napoleon_session"),
+        (
+            "https://distinctions.example.gouv.fr",
+            "__Host-napoleon_session",
+        ),
         ("http://127.0.0.1:8080", "napoleon_session"),
     ] {
         let (_peer, provider, _dir) = proconnect_like(public).await;
@@ -353,7 +356,10 @@ async fn the_session_cookie_is_host_prefixed_on_https() {
         let cookie = start.header("set-cookie").to_owned();
         assert!(cookie.starts_with(&format!("{name}=")), "{cookie}");
         if name.starts_with("__Host-") {
-            assert!(cookie.contains("Secure") && cookie.contains("Path=/"), "{cookie}");
+            assert!(
+                cookie.contains("Secure") && cookie.contains("Path=/"),
+                "{cookie}"
+            );
             assert!(!cookie.to_ascii_lowercase().contains("domain="), "{cookie}");
         }
         app.finish().await;

@@ -285,6 +285,18 @@ async fn a_clients_request_id_is_replaced_and_agents_pages_are_not_cached() {
     .await;
     assert!(logged.contains(&ours), "{logged}");
     assert!(!logged.contains("forge-par-le-client"), "{logged}");
+    // An agent's refusal page is not cached either (it may name a dossier's state).
+    let missing = client
+        .get(live.url(&format!(
+            "/intake/dossiers/{}/etape/1",
+            uuid::Uuid::new_v4()
+        )))
+        .header("cookie", format!("napoleon_session={cookie}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status().as_u16(), 404);
+    assert_eq!(missing.headers()["cache-control"], "no-store");
     // A public page may be cached as usual; the agent's home may not.
     let public = client.get(live.url("/accessibilite")).send().await.unwrap();
     assert!(public.headers().get("cache-control").is_none());
