@@ -20,6 +20,50 @@ pub struct ReadLogRetention {
 /// At most this many slices: an old log is purged in bounded steps, a recent one in days.
 const SLICES: i32 = 50;
 
+/// A transaction in the job's tenant, and the start of the retention period of `days` days
+/// by its clock.
+async fn begin_with_cutoff(
+    job: &JobContext,
+    days: u32,
+) -> Result<(napoleon_db::TenantConn, chrono::DateTime<chrono::Utc>), JobError> {
+    let tx = job.db().tenant(job.tenant()).await?;
+    let cutoff = tx.now() - chrono::Duration::days(i64::from(days));
+    Ok((tx, cutoff))
+}
+
+/// A purge's batches: each is journaled (`kind`) in its transaction when it removed something.
+#[derive(Debug, Clone, Copy)]
+struct Batches {
+    kind: EventKind,
+    days: u32,
+}
+
+impl Batches {
+    /// Journals a batch that removed `removed` rows older than `before`, and commits it.
+    async fn commit(
+        self,
+        job: &JobContext,
+        mut tx: napoleon_db::TenantConn,
+        removed: i64,
+        before: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), JobError> {
+        if removed > 0 {
+            journal::append(
+                &mut tx,
+                Actor::Job(job.id()),
+                Subject::Tenant(job.tenant()),
+                self.kind,
+                serde_json::json!({
+                    "removed": removed, "before": before, "retention_days": self.days
+                }),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
 /// At most this many reads deleted per transaction.
 const BATCH: i32 = 10_000;
 
@@ -39,8 +83,7 @@ impl Handler for ReadLogRetention {
 
     async fn run(&self, job: &JobContext) -> Result<serde_json::Value, JobError> {
         let (cutoff, total, oldest) = {
-            let mut tx = job.db().tenant(job.tenant()).await?;
-            let cutoff = tx.now() - chrono::Duration::days(i64::from(self.days));
+            let (mut tx, cutoff) = begin_with_cutoff(job, self.days).await?;
             let (total, oldest) = readlog::older_than(&mut tx, cutoff).await?;
             tx.rollback().await;
             (cutoff, total, oldest)
@@ -56,6 +99,10 @@ impl Handler for ReadLogRetention {
         };
         job.progress(0, Some(total), "Suppression des lectures anciennes…")
             .await?;
+        let batches = Batches {
+            kind: EventKind::ReadLogPurged,
+            days: self.days,
+        };
         let slice = ((cutoff - oldest) / SLICES).max(chrono::Duration::days(1));
         let (mut removed, mut before) = (0_i64, oldest);
         while before < cutoff {
@@ -64,19 +111,7 @@ impl Handler for ReadLogRetention {
             loop {
                 let mut tx = job.db().tenant(job.tenant()).await?;
                 let n = readlog::purge_before(&mut tx, before, Some(BATCH)).await?;
-                if n > 0 {
-                    journal::append(
-                        &mut tx,
-                        Actor::Job(job.id()),
-                        Subject::Tenant(job.tenant()),
-                        EventKind::ReadLogPurged,
-                        serde_json::json!({
-                            "removed": n, "before": before, "retention_days": self.days
-                        }),
-                    )
-                    .await?;
-                }
-                tx.commit().await?;
+                batches.commit(job, tx, n, before).await?;
                 removed += n;
                 job.progress(
                     removed,
@@ -101,14 +136,6 @@ pub struct FinishedJobsRetention {
     days: u32,
 }
 
-impl FinishedJobsRetention {
-    /// Keeps `days` days of finished jobs (at least 7).
-    #[must_use]
-    pub fn new(days: u32) -> Self {
-        Self { days: days.max(7) }
-    }
-}
-
 #[async_trait]
 impl Handler for FinishedJobsRetention {
     fn kind(&self) -> JobKind {
@@ -116,24 +143,15 @@ impl Handler for FinishedJobsRetention {
     }
 
     async fn run(&self, job: &JobContext) -> Result<serde_json::Value, JobError> {
+        let batches = Batches {
+            kind: EventKind::JobsPurged,
+            days: self.days,
+        };
         let mut removed = 0_i64;
         loop {
-            let mut tx = job.db().tenant(job.tenant()).await?;
-            let before = tx.now() - chrono::Duration::days(i64::from(self.days));
+            let (mut tx, before) = begin_with_cutoff(job, self.days).await?;
             let n = jobs::purge_finished(&mut tx, before, BATCH).await?;
-            if n > 0 {
-                journal::append(
-                    &mut tx,
-                    Actor::Job(job.id()),
-                    Subject::Tenant(job.tenant()),
-                    EventKind::JobsPurged,
-                    serde_json::json!({
-                        "removed": n, "before": before, "retention_days": self.days
-                    }),
-                )
-                .await?;
-            }
-            tx.commit().await?;
+            batches.commit(job, tx, n, before).await?;
             removed += n;
             job.progress(
                 removed,
@@ -146,5 +164,13 @@ impl Handler for FinishedJobsRetention {
                 return Ok(serde_json::json!({ "removed": removed }));
             }
         }
+    }
+}
+
+impl FinishedJobsRetention {
+    /// Keeps `days` days of finished jobs (at least 7).
+    #[must_use]
+    pub fn new(days: u32) -> Self {
+        Self { days: days.max(7) }
     }
 }
