@@ -68,7 +68,12 @@ pub enum KeyError {
 /// # Errors
 /// [`KeyError::Invalid`] when the system has no randomness or `kid` is not a plain name.
 pub fn generate(kid: &str) -> Result<(String, String), KeyError> {
-    check_kid(kid)?;
+    // Here the kid is only a name the operator typed: the message may repeat it.
+    check_kid(kid).map_err(|_| {
+        KeyError::Invalid(format!(
+            "key id {kid:?}: 1 to 64 letters, digits, `-`, `_` or `.`"
+        ))
+    })?;
     let mut seed = [0_u8; 32];
     getrandom::fill(&mut seed).map_err(|e| KeyError::Invalid(e.to_string()))?;
     let key = SigningKey::from_bytes(&seed);
