@@ -472,6 +472,16 @@ impl Providers {
             }
             payload
         } else if content_type.starts_with("application/json") {
+            // A provider that announces signed UserInfo (ProConnect does) never sends it
+            // plain: a plain answer is someone else's.
+            if metadata
+                .userinfo_signing_alg_values_supported()
+                .is_some_and(|algs| !algs.is_empty())
+            {
+                return Err(LoginError::UserInfo(
+                    "unsigned userinfo from a provider that signs it".to_owned(),
+                ));
+            }
             body.to_vec()
         } else {
             return Err(LoginError::UserInfo(format!(

@@ -1,6 +1,7 @@
 // A deliberately faulty OpenID provider: each client_id names one fault, so the gateway's
 // tests can prove it refuses what an honest provider never sends. Faults: none (honest),
-// nonce, iss, aud, expired, alg-none, userinfo-signature, userinfo-sub, userinfo-iss.
+// nonce, iss, aud, expired, alg-none, userinfo-signature, userinfo-sub, userinfo-iss,
+// userinfo-plain (unsigned UserInfo although discovery announces it signed).
 // Usage: node faulty-op.mjs; prints "listening <port>". Everything runs on 127.0.0.1.
 import { createServer } from 'node:http';
 import { randomBytes } from 'node:crypto';
@@ -86,6 +87,7 @@ const server = createServer(async (req, res) => {
     };
     if (fault === 'userinfo-sub') claims.sub = 'agent-2';
     if (fault === 'userinfo-iss') claims.iss = 'https://fournisseur-pirate.invalid';
+    if (fault === 'userinfo-plain') return send(res, 200, 'application/json', claims);
     const jwt = fault === 'userinfo-signature' ? await sign(claims, other.privateKey) : await sign(claims);
     return send(res, 200, 'application/jwt', jwt);
   }
