@@ -19,7 +19,8 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, jobs, core, pg_t
 DECLARE
     added bigint;
 BEGIN
-    IF p_kind NOT IN ('readlog.purge') THEN
+    -- The read log's retention, and finished jobs' (the latter's function comes with 000013).
+    IF p_kind NOT IN ('readlog.purge', 'jobs.purge') THEN
         RAISE EXCEPTION 'jobs.enqueue_periodic: % is not a periodic kind', p_kind;
     END IF;
     IF p_now NOT BETWEEN now() - interval '2 days' AND now() + interval '2 days'
