@@ -757,14 +757,8 @@ pub fn eligible_content(name: &str, sex: &str) -> Value {
     })
 }
 
-/// A dossier submitted by the rédacteur; returns (id, number).
-pub async fn submitted(
-    slice: &TestApp,
-    cast: &Cast,
-    campaign: &str,
-    name: &str,
-    sex: &str,
-) -> (String, String) {
+/// A draft of an eligible candidate, created by the rédacteur through the API; its id.
+pub async fn draft(slice: &TestApp, cast: &Cast, campaign: &str, name: &str, sex: &str) -> String {
     let created = slice
         .post(
             &cast.redacteur,
@@ -773,7 +767,18 @@ pub async fn submitted(
         )
         .await;
     assert_eq!(created.status, 201, "{}", created.json);
-    let id = created.json["id"].as_str().unwrap().to_owned();
+    created.json["id"].as_str().unwrap().to_owned()
+}
+
+/// A dossier submitted by the rédacteur; returns (id, number).
+pub async fn submitted(
+    slice: &TestApp,
+    cast: &Cast,
+    campaign: &str,
+    name: &str,
+    sex: &str,
+) -> (String, String) {
+    let id = draft(slice, cast, campaign, name, sex).await;
     let submitted = slice.submit(&cast.redacteur, &id).await;
     assert_eq!(submitted.status, 200, "{}", submitted.json);
     (id, submitted.json["number"].as_str().unwrap().to_owned())

@@ -18,8 +18,8 @@ mod process;
 mod receiver;
 
 pub use app::{
-    Answer, Cast, TestApp, TestAppBuilder, Who, assets, cast, eligible_content, open_campaign,
-    submitted, today, transmitted,
+    Answer, Cast, TestApp, TestAppBuilder, Who, assets, cast, draft, eligible_content,
+    open_campaign, submitted, today, transmitted,
 };
 pub use browser::{Browser, Page};
 pub use fixtures::{count, tenant, tenant_with_units, text};

@@ -373,18 +373,7 @@ async fn a_granted_role_applies_at_once_and_a_withdrawal_ends_the_holders_sessio
             && invalid.body.contains("value=\"paul.bernard\"")
     );
 
-    let granted = anne
-        .post(
-            &live.url("/administration/membres"),
-            &[
-                ("_csrf", csrf.as_str()),
-                ("email", "paul.bernard@interieur.gouv.fr"),
-                ("unit", ministry_unit.as_str()),
-                ("role", "administrateur"),
-            ],
-        )
-        .await;
-    assert_eq!(granted.status, 303, "{}", granted.body);
+    grant_paul_ministry_administrator(&live, &mut anne, &csrf, &ministry_unit).await;
     assert_eq!(
         paul.get(&live.url("/administration/membres")).await.status,
         200,
@@ -474,6 +463,27 @@ fn option_value(body: &str, label: &str) -> String {
         .unwrap_or_else(|| panic!("no option {label}"));
     let start = body[..end].rfind("value=\"").unwrap() + 7;
     body[start..].split('"').next().unwrap().to_owned()
+}
+
+/// Anne makes Paul an administrator of the ministry (`unit`, its option value).
+async fn grant_paul_ministry_administrator(
+    live: &TestApp,
+    anne: &mut Browser,
+    csrf: &str,
+    unit: &str,
+) {
+    let granted = anne
+        .post(
+            &live.url("/administration/membres"),
+            &[
+                ("_csrf", csrf),
+                ("email", "paul.bernard@interieur.gouv.fr"),
+                ("unit", unit),
+                ("role", "administrateur"),
+            ],
+        )
+        .await;
+    assert_eq!(granted.status, 303, "{}", granted.body);
 }
 
 /// The membership id in the withdrawal form of the row holding `email` and `role`.
@@ -990,18 +1000,7 @@ async fn the_last_administrator_cannot_withdraw_their_own_role() {
     assert_eq!(still.status, 200, "nothing changed, her session included");
 
     let ministry_unit = option_value(&still.body, "Ministère de l&#x27;Intérieur");
-    let granted = anne
-        .post(
-            &live.url("/administration/membres"),
-            &[
-                ("_csrf", csrf.as_str()),
-                ("email", "paul.bernard@interieur.gouv.fr"),
-                ("unit", ministry_unit.as_str()),
-                ("role", "administrateur"),
-            ],
-        )
-        .await;
-    assert_eq!(granted.status, 303, "{}", granted.body);
+    grant_paul_ministry_administrator(&live, &mut anne, &csrf, &ministry_unit).await;
     let withdrawn = anne
         .post(
             &live.url(&format!("/administration/membres/{own}/retrait")),
@@ -1133,18 +1132,7 @@ async fn two_administrators_withdrawing_each_other_at_once_leave_one() {
     let (mut anne, anne_csrf) = live.logged_in(ANNE).await;
     let members = anne.get(&live.url("/administration/membres")).await;
     let ministry_unit = option_value(&members.body, "Ministère de l&#x27;Intérieur");
-    let granted = anne
-        .post(
-            &live.url("/administration/membres"),
-            &[
-                ("_csrf", anne_csrf.as_str()),
-                ("email", "paul.bernard@interieur.gouv.fr"),
-                ("unit", ministry_unit.as_str()),
-                ("role", "administrateur"),
-            ],
-        )
-        .await;
-    assert_eq!(granted.status, 303, "{}", granted.body);
+    grant_paul_ministry_administrator(&live, &mut anne, &anne_csrf, &ministry_unit).await;
     let (mut paul, paul_csrf) = live.logged_in(PAUL).await;
     let members = anne.get(&live.url("/administration/membres")).await;
     let role = "Administrateur ministériel";

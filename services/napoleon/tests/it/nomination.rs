@@ -7,7 +7,8 @@ use napoleon_identity::RoleGrant;
 use napoleon_kernel::{OrgUnitKind, Role};
 use napoleon_testkit::agents::PAUL;
 use napoleon_testkit::{
-    TestApp, TestDb, cast, count, eligible_content, open_campaign, submitted, today, transmitted,
+    TestApp, TestDb, cast, count, draft, eligible_content, open_campaign, submitted, today,
+    transmitted,
 };
 use serde_json::json;
 
@@ -859,15 +860,7 @@ async fn another_units_draft_is_a_404_at_every_door_and_changes_nothing() {
     let slice = TestApp::services().await;
     let cast = cast(&slice).await;
     let campaign = open_campaign(&slice, &cast).await;
-    let created = slice
-        .post(
-            &cast.redacteur,
-            "/intake/api/v1/dossiers",
-            json!({"campaign_id": campaign, "content": eligible_content("Marchand", "F")}),
-        )
-        .await;
-    assert_eq!(created.status, 201, "{}", created.json);
-    let id = created.json["id"].as_str().unwrap().to_owned();
+    let id = draft(&slice, &cast, &campaign, "Marchand", "F").await;
     let before = slice.snapshot(&id).await;
 
     // The Gironde's agents: the Rhône's draft is no business of theirs, not even its existence.
@@ -1013,15 +1006,7 @@ async fn a_draft_is_hidden_from_the_instruction_roles_of_its_own_unit() {
     let app = TestApp::services().await;
     let cast = cast(&app).await;
     let campaign = open_campaign(&app, &cast).await;
-    let created = app
-        .post(
-            &cast.redacteur,
-            "/intake/api/v1/dossiers",
-            json!({"campaign_id": campaign, "content": eligible_content("Brouillon", "F")}),
-        )
-        .await;
-    assert_eq!(created.status, 201, "{}", created.json);
-    let id = created.json["id"].as_str().unwrap().to_owned();
+    let id = draft(&app, &cast, &campaign, "Brouillon", "F").await;
     let path = format!("/intake/api/v1/dossiers/{id}");
     assert_eq!(
         app.call(&cast.redacteur, Method::GET, &path, json!({}))
@@ -1051,15 +1036,7 @@ async fn the_bureau_cannot_tell_a_draft_from_an_unknown_id() {
     let app = TestApp::services().await;
     let cast = cast(&app).await;
     let campaign = open_campaign(&app, &cast).await;
-    let created = app
-        .post(
-            &cast.redacteur,
-            "/intake/api/v1/dossiers",
-            json!({"campaign_id": campaign, "content": eligible_content("Brouillon", "M")}),
-        )
-        .await;
-    assert_eq!(created.status, 201, "{}", created.json);
-    let id = created.json["id"].as_str().unwrap().to_owned();
+    let id = draft(&app, &cast, &campaign, "Brouillon", "M").await;
     let decide = app
         .post(
             &cast.integrateur,
