@@ -153,6 +153,17 @@ enum Export {
     Done,
 }
 
+impl Export {
+    /// Where the export stands after `batch`: a short batch was the last.
+    fn after(batch: &[ReadEntry]) -> Self {
+        if i64::try_from(batch.len()).unwrap_or(i64::MAX) >= domain::readlog::EXPORT_BATCH {
+            Self::After(batch.last().map(|e| (e.read_at, e.id)))
+        } else {
+            Self::Done
+        }
+    }
+}
+
 /// `GET /administration/lectures.csv`: every entry, latest first, streamed a batch at a time
 /// (the whole log, however long; nothing is held in memory but one batch). The access is
 /// checked before the first byte, so a refusal is a proper 403.
@@ -161,14 +172,8 @@ pub(crate) async fn export(
     Extension(agent): Extension<RequestAgent>,
 ) -> WebResult<Response> {
     let first = domain::readlog::export_batch(&state, &agent, None).await?;
-    let first_cursor = first.last().map(|e| (e.read_at, e.id));
-    let full = i64::try_from(first.len()).unwrap_or(i64::MAX) >= domain::readlog::EXPORT_BATCH;
     let head = format!("{CSV_HEADER}{}", csv(&first));
-    let start = if full {
-        Export::After(first_cursor)
-    } else {
-        Export::Done
-    };
+    let start = Export::after(&first);
     let rest = futures_util::stream::unfold(start, move |at| {
         let (state, agent) = (state.clone(), agent.clone());
         async move {
@@ -176,16 +181,7 @@ pub(crate) async fn export(
                 return None;
             };
             match domain::readlog::export_batch(&state, &agent, after).await {
-                Ok(batch) => {
-                    let next = if i64::try_from(batch.len()).unwrap_or(i64::MAX)
-                        >= domain::readlog::EXPORT_BATCH
-                    {
-                        Export::After(batch.last().map(|e| (e.read_at, e.id)))
-                    } else {
-                        Export::Done
-                    };
-                    Some((Ok::<_, std::io::Error>(csv(&batch)), next))
-                }
+                Ok(batch) => Some((Ok::<_, std::io::Error>(csv(&batch)), Export::after(&batch))),
                 Err(e) => {
                     // The status is sent: cutting the download is the only honest signal.
                     tracing::warn!(error = ?e, "read-log export interrupted");
