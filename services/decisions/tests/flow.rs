@@ -33,18 +33,24 @@ struct World {
 }
 
 async fn agent(db: &Db, name: &str) -> AgentId {
-    let id = AgentId::new();
     let mut conn = db.platform().await.unwrap();
-    diesel::sql_query(
-        "INSERT INTO core.agents (id, issuer, subject, email, given_name, usual_name) \
-         VALUES ($1, 'test', $2, $2 || '@example.gouv.fr', 'Agent', $2)",
+    let email = napoleon_kernel::Email::parse(&format!("{name}@example.gouv.fr")).unwrap();
+    let (agent, _) = napoleon_db::identity::upsert_agent(
+        &mut conn,
+        &napoleon_db::identity::VerifiedClaims {
+            issuer: "test",
+            subject: name,
+            email: &email,
+            given_name: &napoleon_kernel::Personal::new("Agent".to_owned()),
+            usual_name: &napoleon_kernel::Personal::new(name.to_owned()),
+            idp_id: None,
+            email_verified: None,
+        },
+        db.clock().now(),
     )
-    .bind::<SqlUuid, _>(id.as_uuid())
-    .bind::<Text, _>(name)
-    .execute(&mut conn)
     .await
     .unwrap();
-    id
+    agent.id
 }
 
 async fn unit(

@@ -153,8 +153,21 @@ pub(crate) async fn resolve(
                 auth.seen_at = now;
             }
             let had_tenant = auth.tenant.is_some();
+            let was_operator = auth.operator;
             match load(&state, &mut auth).await {
-                Ok(agent) => {
+                Ok(Loaded::StepUp(tenant)) => {
+                    // The tenant now requires a stronger login than this session's: it stops
+                    // working there until the agent logs in again at that level.
+                    if let Err(e) = session.insert(AUTH_KEY, &auth).await {
+                        return WebError::Unavailable(e.to_string()).into_response();
+                    }
+                    tracing::info!(tenant.id = %tenant, "session below the tenant's acr: step up");
+                    return axum::response::Redirect::to(&format!(
+                        "/authentification-renforcee?ministere={tenant}"
+                    ))
+                    .into_response();
+                }
+                Ok(Loaded::Agent(agent)) => {
                     if stale && let Err(e) = session.insert(AUTH_KEY, &auth).await {
                         return WebError::Unavailable(e.to_string()).into_response();
                     }
@@ -164,9 +177,12 @@ pub(crate) async fn resolve(
                     ) {
                         span.record_tenant(t.id);
                     }
-                    if had_tenant && auth.tenant.is_none() && !stale {
+                    if (had_tenant && auth.tenant.is_none() || was_operator != auth.operator)
+                        && !stale
+                    {
                         // Keep the session in step when a withdrawn grant removed the tenant
-                        // (a stale stamp already saved it above).
+                        // or a removed operator lost the operators' pages (a stale stamp
+                        // already saved it above).
                         let _ignored = session.insert(AUTH_KEY, &auth).await;
                     }
                     request.extensions_mut().insert(agent);
@@ -196,7 +212,21 @@ async fn unauthenticated(request: Request, next: Next) -> Response {
     next.run(request).await
 }
 
-async fn load(state: &GatewayState, auth: &mut SessionAuth) -> Result<RequestAgent, WebError> {
+/// What the session resolves to.
+enum Loaded {
+    /// The agent, with their grants in the current tenant.
+    Agent(RequestAgent),
+    /// The current tenant requires a stronger login than the session's (it was unset).
+    StepUp(TenantId),
+}
+
+async fn load(state: &GatewayState, auth: &mut SessionAuth) -> Result<Loaded, WebError> {
+    if auth.operator {
+        // Asked again at every request of an operator's session: `napoleon operators remove`
+        // applies at once. (Other sessions pay nothing.)
+        let mut conn = state.ctx.db.platform().await?;
+        auth.operator = napoleon_db::operators::is_operator(&mut conn, auth.agent).await?;
+    }
     let mut tenant = None;
     let mut grants = Vec::new();
     if let Some(tenant_id) = auth.tenant {
@@ -210,18 +240,23 @@ async fn load(state: &GatewayState, auth: &mut SessionAuth) -> Result<RequestAge
             auth.tenants.retain(|t| *t != tenant_id);
         } else {
             let mut conn = state.ctx.db.platform().await?;
-            let name = core::tenant_by_id(&mut conn, tenant_id)
-                .await?
-                .map(|t| t.name)
-                .unwrap_or_default();
+            let found = core::tenant_by_id(&mut conn, tenant_id).await?;
+            // The tenant's acr requirement holds at every request, not only when the tenant
+            // was chosen: an operator raising it sends open sessions to step up.
+            if let Some(t) = &found
+                && !napoleon_kernel::proconnect::acr_satisfies(auth.acr.as_deref(), &t.required_acr)
+            {
+                auth.tenant = None;
+                return Ok(Loaded::StepUp(tenant_id));
+            }
             tenant = Some(CurrentTenant {
                 id: tenant_id,
-                name,
+                name: found.map(|t| t.name).unwrap_or_default(),
                 units,
             });
         }
     }
-    Ok(RequestAgent {
+    Ok(Loaded::Agent(RequestAgent {
         agent: auth.agent,
         name: auth.name.clone(),
         tenant,
@@ -230,5 +265,5 @@ async fn load(state: &GatewayState, auth: &mut SessionAuth) -> Result<RequestAge
         csrf: auth.csrf.clone(),
         operator: auth.operator,
         session: auth.reference.clone(),
-    })
+    }))
 }

@@ -90,9 +90,10 @@ pub struct GatewayConfig {
     pub session: SessionSettings,
     /// Authorization decisions.
     pub authorizer: Authorizer,
-    /// Platform operators' emails: they create tenants and watch health, and hold no tenant
-    /// role by being operators (they never see dossier contents).
-    pub operators: Vec<napoleon_kernel::Email>,
+    /// The authentication levels (`acr`) an operator's login must reach to act as one
+    /// (ordered as [`napoleon_kernel::proconnect::ACR_ORDER`]; empty: any). Operators
+    /// themselves are rows of `core.operators` (`napoleon operators add`).
+    pub operator_acr: Vec<String>,
 }
 
 /// Handlers' state.
@@ -161,6 +162,7 @@ pub fn route_table() -> Vec<RouteSpec> {
         spec(Method::POST, "/deconnexion", Authenticated),
         spec(Method::GET, "/choisir-ministere", Authenticated),
         spec(Method::POST, "/choisir-ministere", Authenticated),
+        spec(Method::GET, "/authentification-renforcee", Authenticated),
         spec(Method::GET, "/acces-non-accorde", Authenticated),
         spec(Method::GET, "/administration/membres", members_read),
         spec(Method::POST, "/administration/membres", members_manage),
@@ -173,6 +175,11 @@ pub fn route_table() -> Vec<RouteSpec> {
         spec(Method::GET, "/exploitation", Access::Operator),
         spec(Method::POST, "/exploitation/ministeres", Access::Operator),
         spec(Method::POST, "/exploitation/admissions", Access::Operator),
+        spec(
+            Method::POST,
+            "/exploitation/ministeres/{tenant}/connexion",
+            Access::Operator,
+        ),
         spec(
             Method::POST,
             "/exploitation/admissions/{tenant}/{id}/retrait",
@@ -230,6 +237,7 @@ fn handler(method: &Method, path: &str) -> Option<MethodRouter<GatewayState>> {
         ("POST", "/deconnexion") => post(http::auth::logout),
         ("GET", "/choisir-ministere") => get(http::pages::tenant_picker),
         ("POST", "/choisir-ministere") => post(http::pages::choose_tenant),
+        ("GET", "/authentification-renforcee") => get(http::pages::step_up),
         ("GET", "/acces-non-accorde") => get(http::pages::no_access),
         ("GET", "/administration/membres") => get(http::members::members),
         ("POST", "/administration/membres") => post(http::members::grant),
@@ -238,6 +246,7 @@ fn handler(method: &Method, path: &str) -> Option<MethodRouter<GatewayState>> {
         ("GET", "/exploitation") => get(http::operator::overview),
         ("POST", "/exploitation/ministeres") => post(http::operator::create_tenant),
         ("POST", "/exploitation/admissions") => post(http::operator::add_admission),
+        ("POST", "/exploitation/ministeres/{tenant}/connexion") => post(http::operator::set_login),
         ("POST", "/exploitation/admissions/{tenant}/{id}/retrait") => {
             post(http::operator::remove_admission)
         }

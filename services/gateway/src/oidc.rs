@@ -165,6 +165,8 @@ pub struct VerifiedLogin {
     pub usual_name: String,
     /// ProConnect's idp id.
     pub idp_id: Option<String>,
+    /// The provider's `email_verified`, when it gives one.
+    pub email_verified: Option<bool>,
     /// Authentication context reached.
     pub acr: Option<String>,
     /// The raw ID token (the logout hint).
@@ -257,6 +259,24 @@ impl Providers {
         self.entries
             .iter()
             .map(|p| (p.config.name.clone(), p.config.label.clone()))
+            .collect()
+    }
+
+    /// Each provider's issuer, as configured: what tenants trust.
+    #[must_use]
+    pub fn issuers(&self) -> Vec<String> {
+        self.entries
+            .iter()
+            .map(|p| p.config.issuer.clone())
+            .collect()
+    }
+
+    /// `(label, issuer)` of each provider, for the operators' page.
+    #[must_use]
+    pub fn labelled_issuers(&self) -> Vec<(String, String)> {
+        self.entries
+            .iter()
+            .map(|p| (p.config.label.clone(), p.config.issuer.clone()))
             .collect()
     }
 
@@ -412,6 +432,7 @@ impl Providers {
             given_name,
             usual_name,
             idp_id: extra.idp_id.clone(),
+            email_verified: userinfo.email_verified(),
             acr,
             id_token: id_token.to_string(),
         })

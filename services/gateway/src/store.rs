@@ -4,4 +4,4 @@
 //! their queries live in `shared/db`; this module names the ones the gateway's domain uses,
 //! so the gateway has the same rooms as every service (`domain` calls `store`, never SQL).
 
-pub(crate) use napoleon_db::{catalogue, contracts, core, identity, policy, readlog, sessions};
+pub(crate) use napoleon_db::{catalogue, contracts, core, identity, operators, policy, readlog};

@@ -228,14 +228,10 @@ pub fn gateway_config(
             secure_cookie: config.tls(),
         },
         authorizer: ctx.authorizer.clone(),
-        operators: config
-            .platform
-            .operators
-            .iter()
-            .map(|e| {
-                napoleon_kernel::Email::parse(e).map_err(|err| format!("platform.operators: {err}"))
-            })
-            .collect::<Result<_, _>>()?,
+        operator_acr: {
+            config.platform.check()?;
+            config.platform.operator_acr.clone()
+        },
     })
 }
 

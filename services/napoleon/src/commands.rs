@@ -10,7 +10,7 @@ use napoleon_db::cluster::{ClusterError, ClusterOptions, Durability, LocalCluste
 use napoleon_db::server::{ExternalServer, PgServer};
 use napoleon_db::{Db, build_pool, core, journal, migrate, roles};
 use napoleon_identity::AssertionVerifier;
-use napoleon_kernel::{Secret, TenantSlug};
+use napoleon_kernel::{Email, Secret, TenantSlug};
 use napoleon_web::{AssetsConfig, EdgeConfig, WebContext};
 use tokio::net::TcpListener;
 
@@ -435,7 +435,14 @@ async fn demo_on(config: &Config, cluster: &PgServer) -> Result<(), CliError> {
         say(&format!("migrations applied: {}", applied.join(", ")));
     }
     let db = app_db(&cluster.app_url(DEMO_DATABASE), config.database.pool_size).await?;
-    let report = demo::seed(&db)
+    // The development identity provider, served by this very process: the demo logs in
+    // through exactly the relying-party code that talks to ProConnect.
+    let client_secret = demo::random_secret();
+    let idp = demo::dev_idp(&config.server.public_url, &client_secret);
+    let trusted: Vec<String> = std::iter::once(idp.issuer.clone())
+        .chain(config.oidc.providers.iter().map(|p| p.issuer.clone()))
+        .collect();
+    let report = demo::seed(&db, &trusted)
         .await
         .map_err(|e| CliError::Failed(e.to_string()))?;
     if report == demo::SeedReport::default() {
@@ -448,11 +455,19 @@ async fn demo_on(config: &Config, cluster: &PgServer) -> Result<(), CliError> {
     }
     let (signer, verifier) =
         app::assertion_keys(config, ServiceName::All).map_err(CliError::Usage)?;
+    {
+        // The demo's operator, through the development provider (pinned at their first login).
+        let mut conn = db
+            .platform()
+            .await
+            .map_err(|e| failed("database")(e.to_string()))?;
+        let email =
+            Email::parse(demo::DEMO_OPERATOR).map_err(|e| CliError::Failed(e.to_string()))?;
+        napoleon_db::operators::add(&mut conn, &email, &idp.issuer)
+            .await
+            .map_err(|e| failed("operators")(e.to_string()))?;
+    }
     let ctx = web_context(db, verifier)?;
-    // The development identity provider, served by this very process: the demo logs in
-    // through exactly the relying-party code that talks to ProConnect.
-    let client_secret = demo::random_secret();
-    let idp = demo::dev_idp(&config.server.public_url, &client_secret);
     let activity = demo_activity::seed_activity(&ctx, &signer, &idp.issuer)
         .await
         .map_err(CliError::Failed)?;
@@ -473,7 +488,6 @@ async fn demo_on(config: &Config, cluster: &PgServer) -> Result<(), CliError> {
     providers.extend(config.oidc.providers.iter().cloned());
     let idp_router = napoleon_devidp::router(idp)
         .map_err(|e| CliError::Failed(format!("development identity provider: {e}")))?;
-    let config = &demo_config(config);
     let gateway = app::gateway_config(config, ServiceName::All, &ctx, signer, providers)
         .map_err(CliError::Usage)?;
     let data = match cluster {
@@ -498,22 +512,107 @@ async fn demo_on(config: &Config, cluster: &PgServer) -> Result<(), CliError> {
     .await
 }
 
-/// The demo's configuration: the configured one, plus the demo's platform operator.
-#[must_use]
-pub fn demo_config(config: &Config) -> Config {
-    let mut config = config.clone();
-    if !config
-        .platform
-        .operators
+/// `napoleon operators add`: the e-mail, and the issuer of the configured provider `provider`
+/// through which the operator's first login must come.
+///
+/// # Errors
+/// [`CliError::Usage`] for a malformed e-mail or an unknown provider.
+pub async fn operators_add(config: &Config, email: &str, provider: &str) -> Result<(), CliError> {
+    let email = Email::parse(email).map_err(|e| CliError::Usage(format!("e-mail: {e}")))?;
+    let Some(issuer) = config
+        .oidc
+        .providers
         .iter()
-        .any(|o| o == demo::DEMO_OPERATOR)
+        .find(|p| p.name == provider)
+        .map(|p| p.issuer.clone())
+    else {
+        let known: Vec<&str> = config
+            .oidc
+            .providers
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect();
+        return Err(CliError::Usage(format!(
+            "no provider named `{provider}` in oidc.providers; configured: {}",
+            if known.is_empty() {
+                "none".to_owned()
+            } else {
+                known.join(", ")
+            }
+        )));
+    };
+    let db = cli_db(config).await?;
+    let mut conn = db
+        .platform()
+        .await
+        .map_err(|e| failed("database")(e.to_string()))?;
+    if napoleon_db::operators::add(&mut conn, &email, &issuer)
+        .await
+        .map_err(|e| failed("operators")(e.to_string()))?
     {
-        config
-            .platform
-            .operators
-            .push(demo::DEMO_OPERATOR.to_owned());
+        say(&format!(
+            "operator added; pinned at their first login through {provider} ({issuer})"
+        ));
+    } else {
+        say("already an operator: nothing changed");
     }
-    config
+    Ok(())
+}
+
+/// `napoleon operators remove`.
+///
+/// # Errors
+/// [`CliError::Usage`] for a malformed or unknown e-mail.
+pub async fn operators_remove(config: &Config, email: &str) -> Result<(), CliError> {
+    let email = Email::parse(email).map_err(|e| CliError::Usage(format!("e-mail: {e}")))?;
+    let db = cli_db(config).await?;
+    let mut conn = db
+        .platform()
+        .await
+        .map_err(|e| failed("database")(e.to_string()))?;
+    if napoleon_db::operators::remove(&mut conn, &email)
+        .await
+        .map_err(|e| failed("operators")(e.to_string()))?
+    {
+        say("operator removed");
+        Ok(())
+    } else {
+        Err(CliError::Usage("no operator with this e-mail".to_owned()))
+    }
+}
+
+/// `napoleon operators list`: one line per operator.
+///
+/// # Errors
+/// [`CliError::Failed`] when the database cannot be read.
+pub async fn operators_list(config: &Config) -> Result<String, CliError> {
+    let db = cli_db(config).await?;
+    let mut conn = db
+        .platform()
+        .await
+        .map_err(|e| failed("database")(e.to_string()))?;
+    let operators = napoleon_db::operators::list(&mut conn)
+        .await
+        .map_err(|e| failed("operators")(e.to_string()))?;
+    if operators.is_empty() {
+        return Ok("no operator".to_owned());
+    }
+    Ok(operators
+        .iter()
+        .map(|o| {
+            let pinned = o.pinned_at.map_or_else(
+                || "waiting for the first login".to_owned(),
+                |at| format!("pinned {}", at.format("%Y-%m-%d %H:%M UTC")),
+            );
+            format!("{}\t{}\t{pinned}", o.email.expose(), o.issuer)
+        })
+        .collect::<Vec<_>>()
+        .join("\n"))
+}
+
+async fn cli_db(config: &Config) -> Result<napoleon_db::Db, CliError> {
+    let url = require(config.database.url.as_ref(), "url")?;
+    app_db(url, 2).await
 }
 
 /// `napoleon rules check`: one JSON case in, the JSON verdict out (whatever the verdict).
@@ -716,28 +815,5 @@ pub async fn jobs_run(config: &Config, kind: &str, tenant: &str) -> Result<(), C
             progress.state,
             progress.error.unwrap_or(progress.summary)
         ))),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_demo_adds_its_operator_to_the_configured_ones() {
-        let mut config = Config::default();
-        config
-            .platform
-            .operators
-            .push("chef@numerique.gouv.fr".to_owned());
-        let demo = demo_config(&config);
-        assert_eq!(
-            demo.platform.operators,
-            vec![
-                "chef@numerique.gouv.fr".to_owned(),
-                demo::DEMO_OPERATOR.to_owned()
-            ]
-        );
-        assert_eq!(demo_config(&demo).platform.operators.len(), 2, "idempotent");
     }
 }

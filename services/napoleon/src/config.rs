@@ -278,12 +278,47 @@ impl LimitsConfig {
     }
 }
 
-/// The platform itself.
-#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+/// The platform itself. Its operators are not configured here but added to the database
+/// (`napoleon operators add`), each pinned to a provider's subject at their first login.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PlatformConfig {
-    /// Emails of the platform operators (create tenants, watch health; no tenant data).
-    pub operators: Vec<String>,
+    /// The authentication levels (`acr`) an operator's login must reach to act as one, e.g.
+    /// `["eidas2"]`: within ProConnect's order (eidas0 < eidas0-mfa < eidas1 < eidas1-mfa <
+    /// eidas2 < eidas3) a stronger level satisfies a weaker one; any other value only itself.
+    /// Empty: any login (a development setting).
+    pub operator_acr: Vec<String>,
+}
+
+impl Default for PlatformConfig {
+    fn default() -> Self {
+        Self {
+            operator_acr: vec!["eidas2".to_owned()],
+        }
+    }
+}
+
+impl PlatformConfig {
+    /// Each value is one `acr` token: 1 to 100 printable ASCII characters without spaces.
+    ///
+    /// # Errors
+    /// A message naming the key.
+    pub fn check(&self) -> Result<(), String> {
+        if self.operator_acr.len() > 10 {
+            return Err("platform.operator_acr: 10 values at most".to_owned());
+        }
+        match self
+            .operator_acr
+            .iter()
+            .find(|v| v.is_empty() || v.len() > 100 || !v.bytes().all(|b| b.is_ascii_graphic()))
+        {
+            Some(_) => Err(
+                "platform.operator_acr: each value is 1 to 100 printable characters without spaces (e.g. \"eidas2\")"
+                    .to_owned(),
+            ),
+            None => Ok(()),
+        }
+    }
 }
 
 /// Identity providers.

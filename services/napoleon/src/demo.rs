@@ -481,11 +481,12 @@ const ACTOR: Actor = Actor::System("demo-seed");
 
 /// Seeds the demo tenants, their units, their default authorization policy and the demo
 /// agents' grants, through the application role, journaling what it creates in the same
-/// transactions.
+/// transactions. The tenants trust `issuers` (the development provider's, and any configured
+/// provider's) with e-mail grants, in addition to those they trusted already.
 ///
 /// # Errors
 /// [`SeedError`].
-pub async fn seed(db: &Db) -> Result<SeedReport, SeedError> {
+pub async fn seed(db: &Db, issuers: &[String]) -> Result<SeedReport, SeedError> {
     let mut report = SeedReport::default();
     for t in seeds() {
         let slug = TenantSlug::parse(t.slug)?;
@@ -539,6 +540,26 @@ pub async fn seed(db: &Db) -> Result<SeedReport, SeedError> {
                 .await?;
             }
             stack.extend(seed.children.iter().rev().map(|c| (Some(unit.id), c)));
+        }
+        let mut trusted = tenant.trusted_issuers.clone();
+        let before = trusted.len();
+        trusted.extend(
+            issuers
+                .iter()
+                .filter(|i| !tenant.trusted_issuers.contains(i))
+                .cloned(),
+        );
+        trusted.dedup();
+        if trusted.len() != before {
+            core::set_trust(&mut tx, &trusted, &tenant.trusted_idp_ids).await?;
+            journal::append(
+                &mut tx,
+                ACTOR,
+                Subject::Tenant(tenant.id),
+                EventKind::TenantLoginChanged,
+                json!({ "trusted_issuers": trusted, "trusted_idp_ids": tenant.trusted_idp_ids, "required_acr": tenant.required_acr }),
+            )
+            .await?;
         }
         napoleon_gateway::provisioning::seed_tenant_defaults(&mut tx, ACTOR, t.distinctions)
             .await?;

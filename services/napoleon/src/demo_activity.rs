@@ -175,11 +175,22 @@ pub async fn seed_activity(
                 given_name: &Personal::new(given.to_owned()),
                 usual_name: &Personal::new(usual.to_owned()),
                 idp_id: Some("demo-idp"),
+                email_verified: Some(true),
             },
             db.clock().now(),
         )
         .await
         .map_err(|e| e.to_string())?;
+        // Their grants, claimed as their login would (the demo tenants trust this issuer):
+        // the tenant then knows them, and shows their names in its timelines.
+        let mut ic =
+            napoleon_db::IdentityConn::begin(db, a.id, issuer, Some(&parsed), Some("demo-idp"))
+                .await
+                .map_err(|e| e.to_string())?;
+        identity::claim_and_list_grants(&mut ic)
+            .await
+            .map_err(|e| e.to_string())?;
+        ic.commit().await.map_err(|e| e.to_string())?;
         Ok(a.id)
     };
     let grant = |role, unit| vec![RoleGrant { role, unit }];

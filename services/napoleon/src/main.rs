@@ -61,6 +61,12 @@ enum Command {
         #[command(subcommand)]
         action: JobsAction,
     },
+    /// Platform operators: added with the e-mail and the provider they log in through, pinned
+    /// to that provider's subject at their first login.
+    Operators {
+        #[command(subcommand)]
+        action: OperatorsAction,
+    },
     /// Signing keys: the platform's (keys.signing_key) and the identity assertion's
     /// (assertion.signing_key), same format.
     Keys {
@@ -79,6 +85,26 @@ enum JobsAction {
         #[arg(long)]
         tenant: String,
     },
+}
+
+#[derive(Subcommand, Debug)]
+enum OperatorsAction {
+    /// Add an operator: the e-mail, once, and the configured provider (`oidc.providers[].name`)
+    /// their first login must come through; that login pins them to its subject.
+    Add {
+        /// Their e-mail.
+        email: String,
+        /// The provider's name, e.g. `proconnect`.
+        #[arg(long)]
+        provider: String,
+    },
+    /// Remove an operator (their open sessions lose the operators' pages at once).
+    Remove {
+        /// Their e-mail.
+        email: String,
+    },
+    /// List the operators, pinned or still waiting for their first login.
+    List,
 }
 
 #[derive(Subcommand, Debug)]
@@ -201,6 +227,15 @@ fn run(cli: Cli) -> Result<(), CliError> {
             Command::Jobs {
                 action: JobsAction::Run { kind, tenant },
             } => commands::jobs_run(&config, &kind, &tenant).await,
+            Command::Operators { action } => match action {
+                OperatorsAction::Add { email, provider } => {
+                    commands::operators_add(&config, &email, &provider).await
+                }
+                OperatorsAction::Remove { email } => {
+                    commands::operators_remove(&config, &email).await
+                }
+                OperatorsAction::List => print(&commands::operators_list(&config).await?),
+            },
             // Handled above, before the runtime starts.
             Command::Config { .. } | Command::Rules { .. } | Command::Keys { .. } => Ok(()),
         }

@@ -21,6 +21,11 @@ pub struct Tenant {
     pub is_sandbox: bool,
     /// Authentication levels (`acr`) a login must reach to work in this tenant; empty: any.
     pub required_acr: Vec<String>,
+    /// The providers (issuer URLs) through which a grant made to an e-mail may be claimed and
+    /// an admission rule admits; empty: none.
+    pub trusted_issuers: Vec<String>,
+    /// When not empty, the ProConnect idps (`idp_id`) those claims must also come through.
+    pub trusted_idp_ids: Vec<String>,
 }
 
 #[derive(Queryable)]
@@ -30,6 +35,8 @@ struct TenantRow {
     name: String,
     is_sandbox: bool,
     required_acr: Vec<String>,
+    trusted_issuers: Vec<String>,
+    trusted_idp_ids: Vec<String>,
 }
 
 impl TenantRow {
@@ -43,6 +50,8 @@ impl TenantRow {
             name: self.name,
             is_sandbox: self.is_sandbox,
             required_acr: self.required_acr,
+            trusted_issuers: self.trusted_issuers,
+            trusted_idp_ids: self.trusted_idp_ids,
         })
     }
 }
@@ -53,12 +62,16 @@ const TENANT_COLUMNS: (
     tenants::name,
     tenants::is_sandbox,
     tenants::required_acr,
+    tenants::trusted_issuers,
+    tenants::trusted_idp_ids,
 ) = (
     tenants::id,
     tenants::slug,
     tenants::name,
     tenants::is_sandbox,
     tenants::required_acr,
+    tenants::trusted_issuers,
+    tenants::trusted_idp_ids,
 );
 
 /// The tenant with this id, if any.
@@ -90,6 +103,27 @@ pub async fn set_required_acr(
     diesel::update(tenants::table.find(id.as_uuid()))
         .set(tenants::required_acr.eq(acr))
         .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Sets which providers (issuer URLs) and, when not empty, which ProConnect idps the
+/// transaction's tenant trusts with e-mail grants and admission rules.
+///
+/// # Errors
+/// [`DbError`] when the update fails.
+pub async fn set_trust(
+    tx: &mut TenantConn,
+    issuers: &[String],
+    idp_ids: &[String],
+) -> Result<(), DbError> {
+    let id = tx.tenant().as_uuid();
+    diesel::update(tenants::table.find(id))
+        .set((
+            tenants::trusted_issuers.eq(issuers),
+            tenants::trusted_idp_ids.eq(idp_ids),
+        ))
+        .execute(tx.pg())
         .await?;
     Ok(())
 }

@@ -28,6 +28,17 @@ pub struct VerifiedClaims<'a> {
     pub usual_name: &'a Personal<String>,
     /// ProConnect's identity provider id.
     pub idp_id: Option<&'a str>,
+    /// The provider's `email_verified`, when it gives one (ProConnect does not).
+    pub email_verified: Option<bool>,
+}
+
+impl VerifiedClaims<'_> {
+    /// The e-mail, unless the provider declared it unverified: what may claim grants made to
+    /// an e-mail, match an e-mail admission rule or pin an operator.
+    #[must_use]
+    pub fn claimable_email(&self) -> Option<&Email> {
+        (self.email_verified != Some(false)).then_some(self.email)
+    }
 }
 
 /// An agent.
@@ -53,7 +64,9 @@ struct Upserted {
     created: bool,
 }
 
-/// Creates the agent at first login, refreshes names and email at every later one.
+/// Creates the agent at first login, refreshes names and email at every later one. The
+/// agents' row-level security lets this transaction touch exactly the agent of this issuer
+/// and subject.
 ///
 /// # Errors
 /// [`DbError`].
@@ -63,25 +76,50 @@ pub async fn upsert_agent(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(Agent, bool), DbError> {
     use diesel::sql_types::{Nullable, Text, Timestamptz};
-    let row: Upserted = diesel::sql_query(
-        "INSERT INTO core.agents (id, issuer, subject, email, given_name, usual_name, idp_id, \
-                                  created_at, last_login_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
-         ON CONFLICT (issuer, subject) DO UPDATE SET email = EXCLUDED.email, \
-           given_name = EXCLUDED.given_name, usual_name = EXCLUDED.usual_name, \
-           idp_id = EXCLUDED.idp_id, last_login_at = EXCLUDED.last_login_at \
-         RETURNING id, (xmax = 0) AS created",
-    )
-    .bind::<diesel::sql_types::Uuid, _>(AgentId::new().as_uuid())
-    .bind::<Text, _>(claims.issuer)
-    .bind::<Text, _>(claims.subject)
-    .bind::<Text, _>(claims.email.expose())
-    .bind::<Text, _>(claims.given_name.expose())
-    .bind::<Text, _>(claims.usual_name.expose())
-    .bind::<Nullable<Text>, _>(claims.idp_id)
-    .bind::<Timestamptz, _>(now)
-    .get_result(conn)
-    .await?;
+    use diesel_async::{AnsiTransactionManager, TransactionManager};
+    AnsiTransactionManager::begin_transaction(conn).await?;
+    let upserted = async {
+        diesel::sql_query(
+            "SELECT set_config('napoleon.login_issuer', $1, true), \
+                    set_config('napoleon.login_subject', $2, true)",
+        )
+        .bind::<Text, _>(claims.issuer)
+        .bind::<Text, _>(claims.subject)
+        .execute(conn)
+        .await?;
+        diesel::sql_query(
+            "INSERT INTO core.agents (id, issuer, subject, email, given_name, usual_name, \
+                                      idp_id, email_verified, created_at, last_login_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) \
+             ON CONFLICT (issuer, subject) DO UPDATE SET email = EXCLUDED.email, \
+               given_name = EXCLUDED.given_name, usual_name = EXCLUDED.usual_name, \
+               idp_id = EXCLUDED.idp_id, email_verified = EXCLUDED.email_verified, \
+               last_login_at = EXCLUDED.last_login_at \
+             RETURNING id, (xmax = 0) AS created",
+        )
+        .bind::<diesel::sql_types::Uuid, _>(AgentId::new().as_uuid())
+        .bind::<Text, _>(claims.issuer)
+        .bind::<Text, _>(claims.subject)
+        .bind::<Text, _>(claims.email.expose())
+        .bind::<Text, _>(claims.given_name.expose())
+        .bind::<Text, _>(claims.usual_name.expose())
+        .bind::<Nullable<Text>, _>(claims.idp_id)
+        .bind::<Nullable<Bool>, _>(claims.email_verified)
+        .bind::<Timestamptz, _>(now)
+        .get_result::<Upserted>(conn)
+        .await
+    }
+    .await;
+    let row = match upserted {
+        Ok(row) => {
+            AnsiTransactionManager::commit_transaction(conn).await?;
+            row
+        }
+        Err(e) => {
+            AnsiTransactionManager::rollback_transaction(conn).await?;
+            return Err(e.into());
+        }
+    };
     Ok((
         Agent {
             id: AgentId::from_uuid(row.id),
@@ -92,30 +130,6 @@ pub async fn upsert_agent(
         },
         row.created,
     ))
-}
-
-/// The agent with this id.
-///
-/// # Errors
-/// [`DbError`] (not found included).
-pub async fn find_agent(conn: &mut AsyncPgConnection, id: AgentId) -> Result<Agent, DbError> {
-    let (email, given, usual, idp): (String, String, String, Option<String>) = agents::table
-        .find(id.as_uuid())
-        .select((
-            agents::email,
-            agents::given_name,
-            agents::usual_name,
-            agents::idp_id,
-        ))
-        .first(conn)
-        .await?;
-    Ok(Agent {
-        id,
-        email: Email::parse(&email).map_err(drift)?,
-        given_name: Personal::new(given),
-        usual_name: Personal::new(usual),
-        idp_id: idp,
-    })
 }
 
 /// One grant seen at login.
@@ -196,6 +210,47 @@ pub async fn grants_in_tenant(tx: &mut TenantConn, agent: AgentId) -> Result<Vec
     rows.into_iter().map(grant_from).collect()
 }
 
+/// Admits the agent who is logging in, by an admission rule of the transaction's tenant:
+/// a membership without role at `unit`, linked to that agent (the login proved who it is).
+/// Returns the membership and whether it was created.
+///
+/// # Errors
+/// [`DbError`].
+pub async fn admit(
+    tx: &mut TenantConn,
+    agent: AgentId,
+    email: &Email,
+    unit: OrgUnitId,
+) -> Result<(MembershipId, bool), DbError> {
+    let tenant = tx.tenant().as_uuid();
+    let existing: Option<uuid::Uuid> = memberships::table
+        .filter(memberships::tenant_id.eq(tenant))
+        .filter(memberships::email.eq(email.expose()))
+        .filter(memberships::unit_id.eq(unit.as_uuid()))
+        .filter(memberships::role.is_null())
+        .select(memberships::id)
+        .first(tx.pg())
+        .await
+        .optional()?;
+    if let Some(id) = existing {
+        return Ok((MembershipId::from_uuid(id), false));
+    }
+    let id = MembershipId::new();
+    diesel::insert_into(memberships::table)
+        .values((
+            memberships::tenant_id.eq(tenant),
+            memberships::id.eq(id.as_uuid()),
+            memberships::email.eq(email.expose()),
+            memberships::agent_id.eq(agent.as_uuid()),
+            memberships::unit_id.eq(unit.as_uuid()),
+            memberships::role.eq(None::<&str>),
+            memberships::granted_by.eq("admission"),
+        ))
+        .execute(tx.pg())
+        .await?;
+    Ok((id, true))
+}
+
 /// Grants `role` (or plain admission, `None`) to `email` at `unit`. Returns the membership and
 /// whether it was created.
 ///
@@ -221,13 +276,33 @@ pub async fn grant(
     if let Some(id) = existing {
         return Ok((MembershipId::from_uuid(id), false));
     }
-    // A known agent with this email gets the grant linked at once.
-    let agent: Option<uuid::Uuid> = agents::table
-        .filter(agents::email.eq(email.expose()))
-        .select(agents::id)
-        .first(tx.pg())
-        .await
-        .optional()?;
+    // The grant is linked at once to an agent the tenant already knows (row-level security
+    // shows no other) by this e-mail, not declared unverified, that came through a provider the
+    // tenant trusts; only when exactly one does. Anyone else claims it at their next login,
+    // through a trusted provider (core.memberships' claim policy).
+    #[derive(QueryableByName)]
+    struct Candidate {
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        id: uuid::Uuid,
+    }
+    let candidates: Vec<uuid::Uuid> = diesel::sql_query(
+        "SELECT a.id FROM core.agents a JOIN core.tenants t ON t.id = $1 \
+         WHERE a.email = $2 AND a.email_verified IS DISTINCT FROM false \
+           AND a.issuer = ANY (t.trusted_issuers) \
+           AND (cardinality(t.trusted_idp_ids) = 0 OR a.idp_id = ANY (t.trusted_idp_ids)) \
+         LIMIT 2",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(tenant)
+    .bind::<diesel::sql_types::Text, _>(email.expose())
+    .load::<Candidate>(tx.pg())
+    .await?
+    .into_iter()
+    .map(|c| c.id)
+    .collect();
+    let agent = match candidates.as_slice() {
+        [only] => Some(*only),
+        _ => None,
+    };
     let id = MembershipId::new();
     diesel::insert_into(memberships::table)
         .values((

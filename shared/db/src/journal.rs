@@ -106,6 +106,8 @@ pub enum EventKind {
     AdmissionRuleAdded,
     /// An admission rule was removed.
     AdmissionRuleRemoved,
+    /// An operator changed how the tenant's agents log in: trusted providers, idps, acr.
+    TenantLoginChanged,
     /// A campaign was created.
     CampaignCreated,
     /// A draft dossier was created.
@@ -146,7 +148,7 @@ pub enum EventKind {
 
 impl EventKind {
     /// Every kind.
-    pub const ALL: [Self; 28] = [
+    pub const ALL: [Self; 29] = [
         Self::TenantCreated,
         Self::OrgUnitCreated,
         Self::MembershipGranted,
@@ -157,6 +159,7 @@ impl EventKind {
         Self::CatalogueUpdated,
         Self::AdmissionRuleAdded,
         Self::AdmissionRuleRemoved,
+        Self::TenantLoginChanged,
         Self::CampaignCreated,
         Self::DossierCreated,
         Self::DossierSaved,
@@ -197,6 +200,7 @@ impl EventKind {
             Self::CatalogueUpdated => "catalogue.updated",
             Self::AdmissionRuleAdded => "admission_rule.added",
             Self::AdmissionRuleRemoved => "admission_rule.removed",
+            Self::TenantLoginChanged => "tenant.login_changed",
             Self::CampaignCreated => "campaign.created",
             Self::DossierCreated => "dossier.created",
             Self::DossierSaved => "dossier.saved",

@@ -19,6 +19,7 @@ pub mod identity;
 pub mod jobs;
 pub mod journal;
 pub mod migrate;
+pub mod operators;
 pub mod outbox;
 pub mod policy;
 mod pool;

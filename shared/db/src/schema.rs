@@ -9,6 +9,8 @@ diesel::table! {
         is_sandbox -> Bool,
         created_at -> Timestamptz,
         required_acr -> Array<Text>,
+        trusted_issuers -> Array<Text>,
+        trusted_idp_ids -> Array<Text>,
     }
 }
 
@@ -23,6 +25,25 @@ diesel::table! {
         idp_id -> Nullable<Text>,
         created_at -> Timestamptz,
         last_login_at -> Timestamptz,
+        email_verified -> Nullable<Bool>,
+    }
+}
+
+diesel::table! {
+    core.tenant_agents (tenant_id, agent_id) {
+        tenant_id -> Uuid,
+        agent_id -> Uuid,
+        since -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    core.operators (email) {
+        email -> Text,
+        issuer -> Text,
+        agent_id -> Nullable<Uuid>,
+        added_at -> Timestamptz,
+        pinned_at -> Nullable<Timestamptz>,
     }
 }
 

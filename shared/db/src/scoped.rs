@@ -101,7 +101,8 @@ impl IdentityConn {
     pub async fn begin(
         db: &crate::Db,
         agent: AgentId,
-        email: &Email,
+        issuer: &str,
+        claimable_email: Option<&Email>,
         idp_id: Option<&str>,
     ) -> Result<Self, DbError> {
         let mut conn = checkout(db.pool()).await?;
@@ -116,12 +117,14 @@ impl IdentityConn {
             "SELECT set_config('napoleon.agent_id', $1, true), \
                     set_config('napoleon.agent_email', $2, true), \
                     set_config('napoleon.agent_idp', $3, true), \
-                    set_config('napoleon.now', $4, true)",
+                    set_config('napoleon.now', $4, true), \
+                    set_config('napoleon.agent_issuer', $5, true)",
         )
         .bind::<Text, _>(agent.as_uuid().to_string())
-        .bind::<Text, _>(email.expose())
+        .bind::<Text, _>(claimable_email.map_or("", Email::expose))
         .bind::<Text, _>(idp_id.unwrap_or(""))
         .bind::<Text, _>(now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
+        .bind::<Text, _>(issuer)
         .execute(scoped.pg())
         .await?;
         Ok(scoped)

@@ -1,7 +1,7 @@
 // A real, OpenID-certified provider (npm oidc-provider) configured like ProConnect, for the
 // gateway's tests: PKCE S256 required, client_secret_post, ID token and UserInfo signed
 // (RS256), ProConnect's claims (usual_name, uid, siret, idp_id…), acr values, RP-initiated
-// logout. Usage: node proconnect-like.mjs <config.json>; prints "listening <port>".
+// logout; `email_verified` released when an account has it (ProConnect sends none). Usage: node proconnect-like.mjs <config.json>; prints "listening <port>".
 import { readFileSync } from 'node:fs';
 import Provider from 'oidc-provider';
 
@@ -24,7 +24,7 @@ const provider = new Provider(config.issuer, {
   scopes: ['openid', 'email', 'given_name', 'usual_name', 'uid', 'siret', 'idp_id', 'organizational_unit', 'belonging_population'],
   claims: {
     openid: ['sub'],
-    email: ['email'],
+    email: ['email', 'email_verified'],
     given_name: ['given_name'],
     usual_name: ['usual_name'],
     uid: ['uid'],

@@ -215,11 +215,21 @@ impl TestAppBuilder {
         }
         .with_clock(clock);
         if self.seeded {
-            napoleon::demo::seed(&app_db).await.unwrap();
+            let issuers: Vec<String> = self.providers.iter().map(|p| p.issuer.clone()).collect();
+            napoleon::demo::seed(&app_db, &issuers).await.unwrap();
+        }
+        // Operators as `napoleon operators add` adds them, through the first provider.
+        if let Some(provider) = self.providers.first() {
+            let mut conn = app_db.platform().await.unwrap();
+            for email in &self.operators {
+                let email = Email::parse(email).unwrap();
+                napoleon_db::operators::add(&mut conn, &email, &provider.issuer)
+                    .await
+                    .unwrap();
+            }
         }
         let mut config = napoleon::config::Config::default();
         config.server.public_url.clone_from(&self.public_url);
-        config.platform.operators.clone_from(&self.operators);
         config.limits = self.limits.clone();
         let (signer, verifier) = app::assertion_keys(&config, ServiceName::All).unwrap();
         let ctx = WebContext::new(app_db, app::templates().unwrap(), verifier);
@@ -375,14 +385,8 @@ impl TestApp {
             .seeded()
             .public_url(&base)
             .with_provider(provider)
-            .with_operator(
-                // What `napoleon demo` configures.
-                napoleon::commands::demo_config(&napoleon::config::Config::default())
-                    .platform
-                    .operators
-                    .first()
-                    .map_or(demo::DEMO_OPERATOR, String::as_str),
-            );
+            // What `napoleon demo` adds.
+            .with_operator(demo::DEMO_OPERATOR);
         for p in providers {
             builder = builder.with_provider(p);
         }
@@ -565,10 +569,24 @@ impl TestApp {
                 given_name: &Personal::new(name.to_owned()),
                 usual_name: &Personal::new("Test".to_owned()),
                 idp_id: None,
+                email_verified: None,
             },
             self.ctx.db.clock().now(),
         )
         .await
+        .unwrap();
+        // The tenant knows this agent (as a claimed grant would make it), so its timelines
+        // name them.
+        diesel_async::RunQueryDsl::execute(
+            diesel::sql_query(
+            "INSERT INTO core.tenant_agents (tenant_id, agent_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind::<diesel::sql_types::Uuid, _>(tenant.as_uuid())
+        .bind::<diesel::sql_types::Uuid, _>(agent.id.as_uuid()),
+            &mut self.admin().await,
+        )
+        .await
+        .map(|_| ())
         .unwrap();
         Who {
             agent: agent.id,

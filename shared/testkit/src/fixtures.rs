@@ -93,3 +93,16 @@ pub async fn tenant_with_units(db: &Db, slug: &str, units: usize) -> TenantId {
     tx.commit().await.unwrap();
     tenant
 }
+
+/// Makes every tenant trust `issuer` with e-mail grants and admission rules, as an operator
+/// would on /exploitation (`admin`: a superuser connection).
+pub async fn trust_issuer(admin: &mut AsyncPgConnection, issuer: &str) {
+    diesel::sql_query(
+        "UPDATE core.tenants SET trusted_issuers = array_append(trusted_issuers, $1) \
+         WHERE NOT $1 = ANY (trusted_issuers)",
+    )
+    .bind::<diesel::sql_types::Text, _>(issuer)
+    .execute(admin)
+    .await
+    .unwrap();
+}

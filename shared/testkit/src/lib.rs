@@ -22,7 +22,7 @@ pub use app::{
     open_campaign, submitted, today, transmitted,
 };
 pub use browser::{Browser, Page};
-pub use fixtures::{count, tenant, tenant_with_units, text};
+pub use fixtures::{count, tenant, tenant_with_units, text, trust_issuer};
 pub use process::Process;
 pub use receiver::{Received, Receiver};
 

@@ -9,7 +9,7 @@ use napoleon_kernel::{Email, Personal, TenantId};
 
 use crate::GatewayState;
 use crate::oidc::{LoginError, VerifiedLogin};
-use crate::store::{core, identity};
+use crate::store::{core, identity, operators};
 
 /// Whether a login that reached `acr` may work in `tenant`.
 pub(crate) async fn acr_satisfied(
@@ -22,17 +22,24 @@ pub(crate) async fn acr_satisfied(
     let tenant = core::tenant_by_id(&mut conn, tenant)
         .await
         .map_err(db_err)?;
-    Ok(tenant.is_some_and(|t| {
-        t.required_acr.is_empty() || acr.is_some_and(|a| t.required_acr.iter().any(|r| r == a))
-    }))
+    Ok(tenant.is_some_and(|t| napoleon_kernel::proconnect::acr_satisfies(acr, &t.required_acr)))
 }
 
-/// Creates or refreshes the agent, links grants made to its email, admits it where an
-/// admission rule says so; returns the agent and its tenants.
+/// Who logged in: the agent, its tenants, and whether it is a platform operator.
+pub(crate) struct Recorded {
+    pub(crate) agent: napoleon_kernel::AgentId,
+    pub(crate) tenants: Vec<TenantId>,
+    pub(crate) operator: bool,
+}
+
+/// Creates or refreshes the agent (by issuer and subject), links the grants made to its
+/// e-mail and admits it where an admission rule says so — both only in tenants that trust
+/// the provider it came through, and only with an e-mail the provider did not declare
+/// unverified — and pins it as an operator if it was added with this e-mail and issuer.
 pub(crate) async fn record_login(
     state: &GatewayState,
     login: &VerifiedLogin,
-) -> Result<(napoleon_kernel::AgentId, Vec<TenantId>), LoginError> {
+) -> Result<Recorded, LoginError> {
     let db_err = |e: napoleon_db::DbError| LoginError::Unreachable(e.to_string());
     let email = Email::parse(&login.email).map_err(|_| LoginError::Claim("email"))?;
     let given = Personal::new(login.given_name.clone());
@@ -44,16 +51,34 @@ pub(crate) async fn record_login(
         given_name: &given,
         usual_name: &usual,
         idp_id: login.idp_id.as_deref(),
+        email_verified: login.email_verified,
     };
-    let (agent, _created) = {
+    let now = state.ctx.db.clock().now();
+    let (agent, operator) = {
         let mut conn = state.ctx.db.platform().await.map_err(db_err)?;
-        identity::upsert_agent(&mut conn, &claims, state.ctx.db.clock().now())
+        let (agent, _created) = identity::upsert_agent(&mut conn, &claims, now)
             .await
-            .map_err(db_err)?
-    };
-    let mut ic = IdentityConn::begin(&state.ctx.db, agent.id, &email, login.idp_id.as_deref())
+            .map_err(db_err)?;
+        let operator = operators::pin_at_login(
+            &mut conn,
+            agent.id,
+            &login.issuer,
+            claims.claimable_email(),
+            now,
+        )
         .await
         .map_err(db_err)?;
+        (agent, operator)
+    };
+    let mut ic = IdentityConn::begin(
+        &state.ctx.db,
+        agent.id,
+        &login.issuer,
+        claims.claimable_email(),
+        login.idp_id.as_deref(),
+    )
+    .await
+    .map_err(db_err)?;
     let grants = identity::claim_and_list_grants(&mut ic)
         .await
         .map_err(db_err)?;
@@ -68,10 +93,9 @@ pub(crate) async fn record_login(
         let mut tx = state.ctx.db.tenant(tenant).await.map_err(db_err)?;
         let units = core::list_org_units(&mut tx).await.map_err(db_err)?;
         if let Some(root) = units.iter().find(|u| u.parent_id.is_none()) {
-            let (membership, created) =
-                identity::grant(&mut tx, &email, root.id, None, "admission")
-                    .await
-                    .map_err(db_err)?;
+            let (membership, created) = identity::admit(&mut tx, agent.id, &email, root.id)
+                .await
+                .map_err(db_err)?;
             if created {
                 journal::append(
                     &mut tx,
@@ -89,5 +113,9 @@ pub(crate) async fn record_login(
     }
     tenants.sort();
     tenants.dedup();
-    Ok((agent.id, tenants))
+    Ok(Recorded {
+        agent: agent.id,
+        tenants,
+        operator,
+    })
 }

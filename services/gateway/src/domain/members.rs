@@ -1,6 +1,7 @@
 //! Members and roles of the tenant: who holds which role at which unit; grants by email
-//! (before or after the agent's first login) and withdrawals. A withdrawal ends the holder's
-//! sessions, so it applies at once.
+//! (before or after the agent's first login) and withdrawals. A withdrawal applies at the
+//! holder's next request (grants are read at every request); it ends none of their sessions,
+//! which may be working in other tenants that are none of this one's business.
 
 use napoleon_authz::{Scope, perm};
 use napoleon_db::journal::{self, Actor, EventKind, Subject};
@@ -8,7 +9,7 @@ use napoleon_kernel::{Email, MembershipId, OrgUnitId, Role};
 use napoleon_web::{ActionResult, Conflict};
 
 use super::begin;
-use crate::store::{identity, sessions};
+use crate::store::identity;
 use crate::{GatewayState, RequestAgent};
 
 /// What the members page lists.
@@ -62,7 +63,7 @@ pub(crate) async fn grant(
     Ok(())
 }
 
-/// Withdraws a membership and ends its holder's sessions.
+/// Withdraws a membership.
 pub(crate) async fn revoke(
     state: &GatewayState,
     agent: &RequestAgent,
@@ -72,7 +73,7 @@ pub(crate) async fn revoke(
     let manage = access.authorize::<perm::MembersManage>(Scope::Ministry)?;
     // Another tenant's id is invisible here, hence not found (404), like an unknown one.
     identity::lock_ministry_administrators(&mut tx).await?;
-    let holder = identity::revoke(&mut tx, id).await?;
+    identity::revoke(&mut tx, id).await?;
     // The tenant keeps someone to administer it: otherwise only an operator could restore
     // one. (The withdrawal above rolls back with the refusal.)
     if identity::ministry_administrators(&mut tx).await? == 0 {
@@ -88,13 +89,5 @@ pub(crate) async fn revoke(
     )
     .await?;
     tx.commit().await?;
-    if let Some(holder) = holder {
-        let mut conn = state.ctx.db.platform().await?;
-        let ended = sessions::end_for_agent(&mut conn, holder).await?;
-        tracing::info!(
-            sessions.ended = ended,
-            "role withdrawn: the holder's sessions ended"
-        );
-    }
     Ok(())
 }

@@ -1,14 +1,15 @@
 //! The platform operators' acts: creating a ministry (its tenant, ministry unit, default
 //! policy, national catalogue and first administrator, in one transaction of that tenant),
-//! admission rules, and the platform's health. Operators hold no role in any tenant: the
-//! route table admits them by their configured email, and nothing here reads dossiers.
+//! admission rules, how each tenant's agents log in (trusted providers and idps, acr), and the
+//! platform's health. Operators hold no role in any tenant: the route table admits them by
+//! their pinned identity (`core.operators`), and nothing here reads dossiers.
 
 use napoleon_db::journal::{self, Actor, EventKind, Subject};
 use napoleon_db::migrate::{self, Readiness};
 use napoleon_kernel::{Email, OrgUnitCode, OrgUnitKind, Role, TenantId, TenantSlug};
 use napoleon_web::{ActionError, ActionResult, WebError};
 
-use crate::store::{core, identity};
+use crate::store::{core, identity, operators};
 use crate::{GatewayState, RequestAgent};
 
 /// The operators' page: readiness, the pool's use, and every tenant with its admission rules.
@@ -17,6 +18,7 @@ pub(crate) struct Overview {
     /// Open, idle and maximum connections.
     pub(crate) pool: (usize, usize, usize),
     pub(crate) tenants: Vec<(core::Tenant, Vec<identity::AdmissionRule>)>,
+    pub(crate) operators: Vec<operators::Operator>,
 }
 
 /// The second barrier behind the route table's `Access::Operator`: only a platform operator
@@ -44,10 +46,12 @@ pub(crate) async fn overview(state: &GatewayState, agent: &RequestAgent) -> Acti
         tx.rollback().await;
         tenants.push((t, rules));
     }
+    let operators = operators::list(&mut conn).await?;
     Ok(Overview {
         readiness,
         pool,
         tenants,
+        operators,
     })
 }
 
@@ -60,7 +64,8 @@ pub(crate) struct NewMinistry<'a> {
     pub(crate) sandbox: bool,
 }
 
-/// Creates the ministry with its defaults and first administrator; false when the slug is
+/// Creates the ministry with its defaults and first administrator, trusting every configured
+/// provider with e-mail grants (operators narrow that afterwards); false when the slug is
 /// taken (nothing is created then).
 pub(crate) async fn create_tenant(
     state: &GatewayState,
@@ -85,6 +90,8 @@ pub(crate) async fn create_tenant(
         return Ok(false);
     };
     let actor = Actor::Agent(agent.agent);
+    let issuers: Vec<String> = state.cfg.providers.issuers();
+    core::set_trust(&mut tx, &issuers, &[]).await?;
     journal::append(
         &mut tx,
         actor,
@@ -139,6 +146,44 @@ pub(crate) async fn create_tenant(
     .await?;
     tx.commit().await?;
     Ok(true)
+}
+
+/// How a tenant's agents log in, as an operator sets it.
+pub(crate) struct LoginSettings {
+    /// Issuers of configured providers trusted with e-mail grants and admission rules.
+    pub(crate) issuers: Vec<String>,
+    /// ProConnect idps those must also come through (empty: any).
+    pub(crate) idp_ids: Vec<String>,
+    /// The acr a session must reach to work in the tenant (empty: any).
+    pub(crate) acr: Vec<String>,
+}
+
+/// Sets how `tenant`'s agents log in. A higher acr applies to open sessions at their next
+/// request (they are sent to log in again at that level).
+pub(crate) async fn set_login(
+    state: &GatewayState,
+    agent: &RequestAgent,
+    tenant: TenantId,
+    settings: &LoginSettings,
+) -> ActionResult<()> {
+    operator_only(agent)?;
+    let mut tx = state.ctx.db.tenant(tenant).await?;
+    core::set_trust(&mut tx, &settings.issuers, &settings.idp_ids).await?;
+    core::set_required_acr(tx.pg(), tenant, &settings.acr).await?;
+    journal::append(
+        &mut tx,
+        Actor::Agent(agent.agent),
+        Subject::Tenant(tenant),
+        EventKind::TenantLoginChanged,
+        serde_json::json!({
+            "trusted_issuers": settings.issuers,
+            "trusted_idp_ids": settings.idp_ids,
+            "required_acr": settings.acr,
+        }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// The tenant of `slug`, if any.

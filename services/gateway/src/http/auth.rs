@@ -189,8 +189,8 @@ async fn complete(
     }
     let code = query.code.ok_or(LoginError::Claim("code"))?;
     let login = state.cfg.providers.complete(&pending, &code, now).await?;
-    let tenants = domain::login::record_login(state, &login).await?;
-    let agent = tenants.0;
+    let recorded = domain::login::record_login(state, &login).await?;
+    let agent = recorded.agent;
     // A new session id at login: a session fixed before login is worthless after it.
     session
         .cycle_id()
@@ -204,17 +204,19 @@ async fn complete(
         acr: login.acr.clone(),
         login_at: now,
         seen_at: now,
-        tenants: tenants.1.clone(),
+        tenants: recorded.tenants.clone(),
         tenant: None,
         csrf: random_token(),
         reference: random_token().chars().take(16).collect(),
-        operator: state
-            .cfg
-            .operators
-            .iter()
-            .any(|o| o.expose() == login.email.to_lowercase()),
+        // An operator acts as one only with the configured authentication level: a weaker
+        // login is an ordinary agent's.
+        operator: recorded.operator
+            && napoleon_kernel::proconnect::acr_satisfies(
+                login.acr.as_deref(),
+                &state.cfg.operator_acr,
+            ),
     };
-    let target = match tenants.1.as_slice() {
+    let target = match recorded.tenants.as_slice() {
         [] if auth.operator => "/exploitation",
         [] => "/acces-non-accorde",
         [only] if domain::login::acr_satisfied(state, *only, login.acr.as_deref()).await? => {

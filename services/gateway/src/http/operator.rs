@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use napoleon_db::identity;
 use napoleon_db::migrate::Readiness;
 use napoleon_kernel::{Email, OrgUnitCode, TenantSlug};
-use napoleon_web::{IdPaths, WebResult};
+use napoleon_web::{FormFields, IdPaths, WebResult};
 use serde::{Deserialize, Serialize};
 
 use super::render;
@@ -30,7 +30,49 @@ struct TenantLine {
     slug: String,
     is_sandbox: bool,
     admissions: Vec<AdmissionLine>,
+    providers: Vec<ProviderChoice>,
+    idp_ids: String,
+    acr: Vec<AcrChoice>,
+    /// What the tenant requires, as read on screen.
+    acr_label: String,
+    /// Why its login settings were just refused.
+    login_error: Option<&'static str>,
 }
+
+#[derive(Serialize, Debug)]
+struct ProviderChoice {
+    index: usize,
+    label: String,
+    trusted: bool,
+}
+
+#[derive(Serialize, Debug)]
+struct AcrChoice {
+    value: &'static str,
+    label: &'static str,
+    selected: bool,
+}
+
+#[derive(Serialize, Debug)]
+struct OperatorLine {
+    email: String,
+    issuer: String,
+    pinned_at: Option<String>,
+}
+
+/// The levels an operator may require of a tenant's logins, weakest first (ProConnect's
+/// ordered `acr` values; see `napoleon_kernel::proconnect::ACR_ORDER`).
+const ACR_LABELS: [(&str, &str); 6] = [
+    ("eidas0", "eidas0 : identité déclarée"),
+    (
+        "eidas0-mfa",
+        "eidas0-mfa : identité déclarée, double facteur",
+    ),
+    ("eidas1", "eidas1 : niveau faible"),
+    ("eidas1-mfa", "eidas1-mfa : niveau faible, double facteur"),
+    ("eidas2", "eidas2 : niveau substantiel"),
+    ("eidas3", "eidas3 : niveau élevé"),
+];
 
 #[derive(Serialize, Debug, Default)]
 struct FormErrors {
@@ -40,6 +82,14 @@ struct FormErrors {
     admin: Option<&'static str>,
     taken: bool,
     admission: bool,
+    /// The tenant whose login settings were refused, and why.
+    login: Option<LoginErrors>,
+}
+
+#[derive(Serialize, Debug)]
+struct LoginErrors {
+    tenant: String,
+    message: &'static str,
 }
 
 #[derive(Serialize, Debug)]
@@ -50,6 +100,7 @@ struct OperatorView {
     pool_idle: usize,
     pool_max: usize,
     tenants: Vec<TenantLine>,
+    operators: Vec<OperatorLine>,
     form: TenantForm,
     errors: Option<FormErrors>,
     csrf: String,
@@ -79,10 +130,43 @@ async fn page(
         readiness,
         pool: (pool_open, pool_idle, pool_max),
         tenants: listed,
+        operators,
     } = domain::operator::overview(state, agent).await?;
+    let configured = state.cfg.providers.labelled_issuers();
     let mut tenants = Vec::new();
     for (t, rules) in listed {
+        let providers = configured
+            .iter()
+            .enumerate()
+            .map(|(index, (label, issuer))| ProviderChoice {
+                index,
+                label: label.clone(),
+                trusted: t.trusted_issuers.contains(issuer),
+            })
+            .collect();
+        let required = t.required_acr.first().map(String::as_str);
+        let acr_label = if t.required_acr.is_empty() {
+            "Aucune exigence".to_owned()
+        } else {
+            t.required_acr.join(", ")
+        };
         tenants.push(TenantLine {
+            providers,
+            idp_ids: t.trusted_idp_ids.join(" "),
+            acr: ACR_LABELS
+                .iter()
+                .map(|(value, label)| AcrChoice {
+                    value,
+                    label,
+                    selected: required == Some(*value),
+                })
+                .collect(),
+            acr_label,
+            login_error: errors
+                .as_ref()
+                .and_then(|e| e.login.as_ref())
+                .filter(|l| l.tenant == t.id.to_string())
+                .map(|l| l.message),
             id: t.id.to_string(),
             name: t.name,
             slug: t.slug.to_string(),
@@ -108,6 +192,16 @@ async fn page(
         pool_idle,
         pool_max,
         tenants,
+        operators: operators
+            .into_iter()
+            .map(|o| OperatorLine {
+                email: o.email.expose().to_owned(),
+                issuer: o.issuer,
+                pinned_at: o
+                    .pinned_at
+                    .map(|at| at.format("%d/%m/%Y à %H:%M UTC").to_string()),
+            })
+            .collect(),
         form,
         errors,
         csrf: agent.csrf.clone(),
@@ -150,6 +244,7 @@ pub(crate) async fn create_tenant(
             admin: admin.is_err().then_some("Saisissez l'adresse électronique professionnelle du premier administrateur ministériel."),
             taken: false,
             admission: false,
+            login: None,
         };
         return page(&state, &agent, form, Some(errors)).await;
     };
@@ -233,5 +328,68 @@ pub(crate) async fn remove_admission(
     IdPaths(tenant, id): IdPaths<napoleon_kernel::TenantId, uuid::Uuid>,
 ) -> WebResult<Response> {
     domain::operator::remove_admission(&state, &agent, tenant, id).await?;
+    Ok(Redirect::to("/exploitation").into_response())
+}
+
+/// POST /exploitation/ministeres/{tenant}/connexion: the providers (`trust-<n>`, the n-th
+/// configured one) and ProConnect idps (`idp_ids`, separated by spaces or commas) trusted with
+/// e-mail grants and admission rules, and the level (`acr`) a session must reach.
+pub(crate) async fn set_login(
+    State(state): State<GatewayState>,
+    Extension(agent): Extension<RequestAgent>,
+    napoleon_web::IdPath(tenant): napoleon_web::IdPath<napoleon_kernel::TenantId>,
+    form: FormFields,
+) -> WebResult<Response> {
+    let refuse = |message: &'static str| FormErrors {
+        login: Some(LoginErrors {
+            tenant: tenant.to_string(),
+            message,
+        }),
+        ..FormErrors::default()
+    };
+    let issuers: Vec<String> = state
+        .cfg
+        .providers
+        .issuers()
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| form.has(&format!("trust-{i}")))
+        .map(|(_, issuer)| issuer)
+        .collect();
+    let idp_ids: Vec<String> = form
+        .get("idp_ids")
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if idp_ids.len() > 50 || !idp_ids.iter().all(|v| valid_admission_value(v)) {
+        let errors = refuse(
+            "Identifiants de fournisseurs ProConnect (idp_id) : 50 au plus, séparés par des espaces, chacun de 3 à 200 caractères parmi lettres, chiffres, « . », « - » et « _ ».",
+        );
+        return page(&state, &agent, TenantForm::default(), Some(errors)).await;
+    }
+    let acr = match form.get("acr") {
+        "" => Vec::new(),
+        value => match ACR_LABELS.iter().find(|(v, _)| *v == value) {
+            Some((v, _)) => vec![(*v).to_owned()],
+            None => {
+                let errors = refuse(
+                    "Niveau d'authentification exigé : choisissez un des niveaux proposés, ou aucune exigence.",
+                );
+                return page(&state, &agent, TenantForm::default(), Some(errors)).await;
+            }
+        },
+    };
+    domain::operator::set_login(
+        &state,
+        &agent,
+        tenant,
+        &domain::operator::LoginSettings {
+            issuers,
+            idp_ids,
+            acr,
+        },
+    )
+    .await?;
     Ok(Redirect::to("/exploitation").into_response())
 }

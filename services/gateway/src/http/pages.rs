@@ -2,7 +2,7 @@
 
 use axum::Extension;
 use axum::Form;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use napoleon_db::core::Tenant;
@@ -335,23 +335,8 @@ pub(crate) async fn choose_tenant(
         return Err(WebError::NotFound);
     }
     let tenant = domain::home::tenant(&state, tenant_id).await?;
-    let reached = auth.acr.as_deref().unwrap_or("");
-    if !tenant.required_acr.is_empty() && !tenant.required_acr.iter().any(|a| a == reached) {
-        let view = AcrView {
-            tenant: tenant.name,
-            provider: auth.provider.clone(),
-            acr: tenant.required_acr.join(" "),
-        };
-        let mut response = render(
-            &state,
-            "no_access",
-            "Authentification renforcée requise",
-            &NoAccessView::acr(view),
-            Some(&agent),
-        )?
-        .into_response();
-        *response.status_mut() = StatusCode::FORBIDDEN;
-        return Ok(response);
+    if !napoleon_kernel::proconnect::acr_satisfies(auth.acr.as_deref(), &tenant.required_acr) {
+        return step_up_page(&state, &agent, &auth, tenant);
     }
     auth.tenant = Some(tenant_id);
     session
@@ -359,6 +344,61 @@ pub(crate) async fn choose_tenant(
         .await
         .map_err(|e| WebError::Unavailable(e.to_string()))?;
     Ok(Redirect::to("/").into_response())
+}
+
+/// The page that asks for a stronger login to work in `tenant`.
+fn step_up_page(
+    state: &GatewayState,
+    agent: &RequestAgent,
+    auth: &SessionAuth,
+    tenant: Tenant,
+) -> WebResult<Response> {
+    let view = AcrView {
+        tenant: tenant.name,
+        provider: auth.provider.clone(),
+        acr: tenant.required_acr.join(" "),
+    };
+    let mut response = render(
+        state,
+        "no_access",
+        "Authentification renforcée requise",
+        &NoAccessView::acr(view),
+        Some(agent),
+    )?
+    .into_response();
+    *response.status_mut() = StatusCode::FORBIDDEN;
+    Ok(response)
+}
+
+#[derive(Deserialize, Debug)]
+pub(crate) struct StepUpQuery {
+    ministere: Option<String>,
+}
+
+/// GET /authentification-renforcee?ministere=…: where a session is sent when the tenant it
+/// works in now requires a stronger login than the one it was opened with (checked at every
+/// request, see agent::resolve).
+pub(crate) async fn step_up(
+    State(state): State<GatewayState>,
+    session: Session,
+    Extension(agent): Extension<RequestAgent>,
+    Query(query): Query<StepUpQuery>,
+) -> WebResult<Response> {
+    let auth: SessionAuth = session
+        .get(AUTH_KEY)
+        .await
+        .ok()
+        .flatten()
+        .ok_or(WebError::Forbidden)?;
+    let tenant_id: Option<TenantId> = query.ministere.as_deref().and_then(|t| t.parse().ok());
+    let Some(tenant_id) = tenant_id.filter(|t| auth.tenants.contains(t)) else {
+        return Ok(Redirect::to("/").into_response());
+    };
+    let tenant = domain::home::tenant(&state, tenant_id).await?;
+    if napoleon_kernel::proconnect::acr_satisfies(auth.acr.as_deref(), &tenant.required_acr) {
+        return Ok(Redirect::to("/choisir-ministere").into_response());
+    }
+    step_up_page(&state, &agent, &auth, tenant)
 }
 
 #[derive(Serialize, Debug)]

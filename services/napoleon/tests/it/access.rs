@@ -230,7 +230,7 @@ async fn a_role_covers_its_units_subtree_and_nothing_else() {
 
     let tdb = napoleon_testkit::TestDb::new().await.unwrap();
     let db = tdb.app_db().unwrap();
-    napoleon::demo::seed(&db).await.unwrap();
+    napoleon::demo::seed(&db, &[]).await.unwrap();
     let tenant = {
         let mut conn = db.platform().await.unwrap();
         napoleon_db::core::find_tenant(&mut conn, &TenantSlug::parse("interieur").unwrap())

@@ -13,7 +13,7 @@ async fn seeding_twice_creates_and_journals_nothing_the_second_time() {
     let tdb = TestDb::new().await.unwrap();
     let db = tdb.app_db().unwrap();
 
-    let first = seed(&db).await.unwrap();
+    let first = seed(&db, &[]).await.unwrap();
     assert_eq!(
         first,
         SeedReport {
@@ -31,7 +31,7 @@ async fn seeding_twice_creates_and_journals_nothing_the_second_time() {
         "one event per tenant, unit and grant created, one per policy and catalogue seeded"
     );
 
-    let second = seed(&db).await.unwrap();
+    let second = seed(&db, &[]).await.unwrap();
     assert_eq!(second, SeedReport::default());
     assert_eq!(
         count(&mut admin, "SELECT count(*) AS n FROM journal.events").await,
@@ -52,7 +52,7 @@ async fn seeding_twice_creates_and_journals_nothing_the_second_time() {
 async fn the_interieur_tree_has_its_prefectures_under_their_regions() {
     let tdb = TestDb::new().await.unwrap();
     let db = tdb.app_db().unwrap();
-    seed(&db).await.unwrap();
+    seed(&db, &[]).await.unwrap();
     let tenant = {
         let mut conn = db.platform().await.unwrap();
         core::find_tenant(&mut conn, &TenantSlug::parse("interieur").unwrap())

@@ -264,7 +264,9 @@ async fn the_purge_runs_from_the_command_line_with_its_progress() {
     use napoleon_kernel::{AgentId, DossierId};
 
     let tdb = TestDb::new().await.unwrap();
-    napoleon::demo::seed(&tdb.app_db().unwrap()).await.unwrap();
+    napoleon::demo::seed(&tdb.app_db().unwrap(), &[])
+        .await
+        .unwrap();
     let past = tdb.app_db().unwrap();
     let tenant = {
         let mut conn = past.platform().await.unwrap();

@@ -12,6 +12,7 @@
 mod access;
 mod demo_seed;
 mod eligibility;
+mod identity;
 mod isolation;
 mod jobs;
 mod journal;

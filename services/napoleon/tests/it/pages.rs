@@ -82,6 +82,7 @@ fn settings() -> insta::Settings {
             r"<td>session [A-Za-z0-9_-]{16}</td>",
             "<td>session [référence]</td>",
         ),
+        (r"http://127\.0\.0\.1:\d+", "http://127.0.0.1:[port]"),
         (r"\b[A-Z]{2,5}-\d{4}-\d{2}-\d{4}\b", "[numéro]"),
         (r"\b\d{4}-\d{2}-\d{2}\b", "[date]"),
         (r"\b\d{2}/\d{2}/\d{4}\b", "[date]"),

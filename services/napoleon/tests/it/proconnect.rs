@@ -34,8 +34,17 @@ pub fn providers_env(provider: &ProviderConfig) -> String {
 
 /// Starts oidc-provider for the app at `base`; returns it and the gateway's provider entry.
 pub async fn proconnect_like(base: &str) -> (NodePeer, ProviderConfig, tempdir::Dir) {
+    proconnect_like_with(base, "proconnect", serde_json::json!({})).await
+}
+
+/// [`proconnect_like`] named `name`, with `accounts` (`{ sub: { email, … } }`) besides Claire.
+pub async fn proconnect_like_with(
+    base: &str,
+    name: &str,
+    accounts: serde_json::Value,
+) -> (NodePeer, ProviderConfig, tempdir::Dir) {
     let issuer = format!("http://127.0.0.1:{}", free_port());
-    let config = serde_json::json!({
+    let mut config = serde_json::json!({
         "issuer": issuer,
         "client_id": "napoleon",
         "client_secret": CLIENT_SECRET,
@@ -49,6 +58,9 @@ pub async fn proconnect_like(base: &str) -> (NodePeer, ProviderConfig, tempdir::
             }
         }
     });
+    if let (Some(all), Some(more)) = (config["accounts"].as_object_mut(), accounts.as_object()) {
+        all.extend(more.clone());
+    }
     let dir = tempdir::Dir::new();
     let path = dir.path.join("provider.json");
     std::fs::write(&path, config.to_string()).unwrap();
@@ -56,8 +68,12 @@ pub async fn proconnect_like(base: &str) -> (NodePeer, ProviderConfig, tempdir::
         .await
         .unwrap();
     let provider = ProviderConfig {
-        name: "proconnect".to_owned(),
-        label: "ProConnect".to_owned(),
+        name: name.to_owned(),
+        label: if name == "proconnect" {
+            "ProConnect".to_owned()
+        } else {
+            format!("ProConnect ({name})")
+        },
         issuer,
         client_id: "napoleon".to_owned(),
         client_secret: Secret::new(CLIENT_SECRET.to_owned()),

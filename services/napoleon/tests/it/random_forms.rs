@@ -108,6 +108,11 @@ async fn routes(live: &TestApp) -> Vec<FormRoute> {
         route("/exploitation/ministeres", OLIVIER, &[]),
         route("/exploitation/admissions", OLIVIER, &[]),
         route(
+            "/exploitation/ministeres/{tenant}/connexion",
+            OLIVIER,
+            &[("{tenant}", &tenants)],
+        ),
+        route(
             "/exploitation/admissions/{tenant}/{id}/retrait",
             OLIVIER,
             &[("{tenant}", &tenants), ("{id}", &unknown)],
@@ -181,6 +186,7 @@ async fn routes(live: &TestApp) -> Vec<FormRoute> {
 /// Names the pages use, plus those of the repeated groups.
 const KNOWN: &[&str] = &[
     "_action",
+    "acr",
     "admin",
     "award_id",
     "builtin",
@@ -216,6 +222,9 @@ const KNOWN: &[&str] = &[
     "birth_name",
     "usual_name",
     "given_names",
+    "idp_ids",
+    "trust-0",
+    "trust-1",
     "sex",
     "birth_date",
     "birth_place",
@@ -251,6 +260,8 @@ const VALUES: &[&str] = &[
     "31/12/9999",
     "lh.toml",
     "interieur",
+    "eidas2",
+    "eidas9",
 ];
 
 fn index() -> impl Strategy<Value = String> {

@@ -28,8 +28,9 @@ struct TableFacts {
 
 /// Platform tables that legitimately carry no tenant. Adding one here is a design decision:
 /// say why in ARCHITECTURE.md.
-const PLATFORM_TABLES: [&str; 4] = [
+const PLATFORM_TABLES: [&str; 5] = [
     "core.agents",
+    "core.operators",
     "core.sessions",
     "core.tenants",
     "public.__diesel_schema_migrations",

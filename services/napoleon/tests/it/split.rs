@@ -24,7 +24,11 @@ pub async fn start(service: &str, db: &TestDb, env: &[(&str, String)], port: u16
 #[tokio::test(flavor = "multi_thread")]
 async fn gateways_and_services_in_separate_processes_share_nothing_but_the_database() {
     let db = TestDb::new().await.unwrap();
-    napoleon::demo::seed(&db.app_db().unwrap()).await.unwrap();
+    // Trusting no issuer yet: the activity's agents (from another issuer) leave the grants
+    // unclaimed, for Claire's login through the provider below.
+    napoleon::demo::seed(&db.app_db().unwrap(), &[])
+        .await
+        .unwrap();
     // Dossiers at every state, created through the services' API in this test process.
     let seeder = AssertionSigner::generate("seed").unwrap();
     let seed_ctx = napoleon_web::WebContext::new(
@@ -62,6 +66,11 @@ async fn gateways_and_services_in_separate_processes_share_nothing_but_the_datab
     let public_port = free_port();
     let public = format!("http://127.0.0.1:{public_port}");
     let (_provider, provider, _dir) = proconnect_like(&public).await;
+    napoleon_testkit::trust_issuer(
+        &mut TestDb::connect(&db.admin_url()).await.unwrap(),
+        &provider.issuer,
+    )
+    .await;
     let providers = providers_env(&provider);
     let gateway_env = |intake: &Process| {
         vec![

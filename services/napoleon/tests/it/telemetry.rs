@@ -81,10 +81,17 @@ async fn spans_and_metrics_reach_an_otlp_receiver_without_personal_data() {
     tokio::spawn(server);
 
     let db = TestDb::new().await.unwrap();
-    napoleon::demo::seed(&db.app_db().unwrap()).await.unwrap();
+    napoleon::demo::seed(&db.app_db().unwrap(), &[])
+        .await
+        .unwrap();
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let (_peer, provider, _dir) = proconnect_like(&base).await;
+    napoleon_testkit::trust_issuer(
+        &mut TestDb::connect(&db.admin_url()).await.unwrap(),
+        &provider.issuer,
+    )
+    .await;
     let _napoleon = crate::split::start(
         "all",
         &db,
