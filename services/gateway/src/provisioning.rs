@@ -7,7 +7,7 @@ use napoleon_db::journal::{self, Actor, EventKind, Subject};
 use napoleon_db::{DbError, TenantConn, catalogue};
 
 /// The national orders, in every tenant's catalogue.
-pub const NATIONAL_CATALOGUE: [&str; 2] = ["lh.toml", "onm.toml"];
+pub const NATIONAL_CATALOGUE: [&str; 2] = napoleon_rules::NATIONAL_FILES;
 
 /// Why a tenant's defaults could not be seeded.
 #[derive(Debug, thiserror::Error)]

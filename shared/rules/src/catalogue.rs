@@ -34,6 +34,16 @@ pub const BUILTIN_DISTINCTIONS: &[(&str, &str)] = &[
     ("ma.toml", include_str!("../catalogue/ma.toml")),
     ("mm.toml", include_str!("../catalogue/mm.toml")),
 ];
+/// The built-in documents of the national orders (Légion d'honneur, ordre national du
+/// Mérite): their conditions are set by the Code (R18, R19… and its ONM counterparts), the
+/// same for every ministry, so a tenant's catalogue always reads these and a tenant can
+/// neither change them nor define another national order.
+pub const NATIONAL_FILES: [&str; 2] = ["lh.toml", "onm.toml"];
+
+/// The largest value any `years` or months bound of a catalogue may take: beyond it a rule
+/// is a typing error, not a statutory condition.
+const MAX_YEARS: u32 = 100;
+
 /// The gap practices between orders shipped with the engine, `(file name, TOML)`.
 pub const BUILTIN_PRACTICES: (&str, &str) = (
     "practices.toml",
@@ -436,11 +446,32 @@ impl Catalogue {
             .iter()
             .map(|(f, s)| (f.as_ref(), s.as_ref()))
             .collect();
+        // A tenant's stored copy of a national order's document is never read: the Code's
+        // conditions come from the built-in one (a copy edited before this rule changes
+        // nothing). Any other document of the tenant is its own.
         let mut parts: Vec<(&str, &str)> = files
             .iter()
             .filter(|(file, _)| *file != BUILTIN_PRACTICES.0)
-            .copied()
+            .map(|&(file, source)| {
+                BUILTIN_DISTINCTIONS
+                    .iter()
+                    .find(|(b, _)| *b == file && NATIONAL_FILES.contains(b))
+                    .copied()
+                    .unwrap_or((file, source))
+            })
             .collect();
+        for (name, text) in &parts {
+            if BUILTIN_DISTINCTIONS.iter().any(|(b, _)| b == name) {
+                continue;
+            }
+            let d: DistinctionData = toml::from_str(text).map_err(|e| syntax(name, &e))?;
+            if d.kind == DistinctionKind::NationalOrder || d.scope == Scope::Common {
+                return Err(CatalogueError::Invalid {
+                    distinction: d.code.to_string(),
+                    message: "seule la plateforme définit les ordres nationaux et les distinctions communes : un document du ministère déclare kind = \"ministerial_order\" ou \"medal\" et scope = \"tenant\"".to_owned(),
+                });
+            }
+        }
         for builtin in BUILTIN_DISTINCTIONS {
             if !parts.iter().any(|(file, _)| *file == builtin.0) {
                 parts.push(*builtin);
@@ -646,6 +677,25 @@ fn validate_distinction(
                 message: "deceased.policy = \"within_years\" exige « years »".to_owned(),
             });
         }
+        let too_long = rs
+            .service_years
+            .iter()
+            .chain(&rs.time_in_grade)
+            .chain(&rs.min_age)
+            .map(|r| r.years)
+            .chain(rs.deceased.years)
+            .chain(rs.parliament.as_ref().map(|p| p.months_after_end / 12))
+            .chain(rs.criminal_record.as_ref().map(|c| c.max_age_months / 12))
+            .any(|years| years > MAX_YEARS);
+        if too_long {
+            return Err(CatalogueError::Invalid {
+                distinction: d.code.to_string(),
+                message: format!(
+                    "règles du {} : une durée dépasse {MAX_YEARS} ans, ce qui ne peut être qu'une erreur de saisie",
+                    rs.effective_from
+                ),
+            });
+        }
         if let Some(cr) = &rs.criminal_record
             && cr.max_age_months == 0
         {
@@ -662,6 +712,54 @@ fn validate_distinction(
 #[expect(clippy::unwrap_used, reason = "tests")]
 mod tests {
     use super::*;
+
+    /// Issue 14, finding 4: a tenant could rewrite the years the Code requires.
+    #[test]
+    fn a_tenant_can_neither_rewrite_nor_add_a_national_order() {
+        for (file, source) in BUILTIN_DISTINCTIONS {
+            let d: DistinctionData = toml::from_str(source).unwrap();
+            assert_eq!(
+                NATIONAL_FILES.contains(file),
+                d.kind == DistinctionKind::NationalOrder && d.scope == Scope::Common,
+                "{file}"
+            );
+        }
+        let lh = BUILTIN_DISTINCTIONS[0].1;
+        let rewritten = lh.replacen("years = 20", "years = 1", 1);
+        assert_ne!(rewritten, lh);
+        let cat = Catalogue::for_tenant(&[("lh.toml", rewritten.as_str())]).unwrap();
+        let lh = cat
+            .distinction(&DistinctionCode::parse("LH").unwrap())
+            .unwrap();
+        let chevalier = GradeCode::parse("chevalier").unwrap();
+        assert_eq!(
+            lh.rule_sets[0]
+                .service_years_for(&chevalier)
+                .map(|r| r.years),
+            Some(20),
+            "the Code's 20 years, whatever the tenant stored"
+        );
+        let another = BUILTIN_DISTINCTIONS[0]
+            .1
+            .replacen("code = \"LH\"", "code = \"LHBIS\"", 1);
+        assert!(matches!(
+            Catalogue::for_tenant(&[("lhbis.toml", another.as_str())]),
+            Err(CatalogueError::Invalid { .. })
+        ));
+        let medal = BUILTIN_DISTINCTIONS
+            .iter()
+            .find(|(f, _)| *f == "mhsp.toml")
+            .unwrap()
+            .1
+            .replacen("code = \"MHSP\"", "code = \"MHSPBIS\"", 1);
+        assert!(Catalogue::for_tenant(&[("mhspbis.toml", medal.as_str())]).is_ok());
+        let absurd = medal.replacen("years = 10\n", "years = 1000\n", 1);
+        assert_ne!(absurd, medal);
+        assert!(matches!(
+            Catalogue::for_tenant(&[("mhspbis.toml", absurd.as_str())]),
+            Err(CatalogueError::Invalid { message, .. }) if message.contains("100 ans")
+        ));
+    }
 
     #[test]
     fn builtin_catalogue_parses_and_validates() {

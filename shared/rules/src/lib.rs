@@ -72,8 +72,9 @@ pub use case::{
 pub use catalogue::{
     ArticleRef, BUILTIN_DISTINCTIONS, BUILTIN_PRACTICES, Catalogue, CatalogueData, CatalogueError,
     CriminalRecordRule, CrossEntry, DeceasedPolicy, DeceasedRule, DistinctionData, DistinctionKind,
-    GapOverride, GapPractice, GradeData, LevelNoun, NationalityRule, ParliamentRule, Progression,
-    ProgressionMode, RouteRule, RuleSet, Scope, ServiceCounting, TenantParameters, YearsRule,
+    GapOverride, GapPractice, GradeData, LevelNoun, NATIONAL_FILES, NationalityRule,
+    ParliamentRule, Progression, ProgressionMode, RouteRule, RuleSet, Scope, ServiceCounting,
+    TenantParameters, YearsRule,
 };
 pub use codes::{Article, CodeError, CountryCode, DistinctionCode, GradeCode, ReasonCode};
 pub use dates::{Ymd, add_months, add_years, fr_date, fr_ymd, parse_typed_date};

@@ -42,6 +42,9 @@ fn validate(files: &[(String, String)], file: &str, source: &str) -> Result<(), 
         .map_err(|e| e.to_string())
 }
 
+/// Why a national order's document cannot be changed, as the page says it.
+pub(crate) const NATIONAL_REFUSAL: &str = "Les conditions de la Légion d'honneur et de l'ordre national du Mérite sont fixées par le code et valent pour tous les ministères : elles ne se modifient pas ici. Le ministère règle ses contingents, les alertes d'écart entre ordres (practices.toml) et ses propres médailles.";
+
 /// The largest catalogue document accepted: the national ones are under 3 KiB.
 const MAX_SOURCE_BYTES: usize = 64 * 1024;
 
@@ -109,6 +112,15 @@ async fn save_checked(
 ) -> ActionResult<()> {
     let (mut tx, access) = begin(state, agent).await?;
     let manage = access.authorize::<perm::CatalogueManage>(Scope::Ministry)?;
+    if napoleon_rules::NATIONAL_FILES.contains(&file) {
+        // The Code sets the national orders' conditions for every ministry: the engine reads
+        // the built-in document whatever a tenant stores (napoleon_rules::Catalogue::for_tenant).
+        tx.rollback().await;
+        return Err(ActionError::Invalid(vec![FieldError::new(
+            "source",
+            NATIONAL_REFUSAL,
+        )]));
+    }
     let files = catalogue::load(&mut tx).await?;
     if must_exist && !files.iter().any(|(f, _)| f == file) {
         return Err(ActionError::NotFound);

@@ -9,7 +9,7 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use napoleon_rules::{BUILTIN_DISTINCTIONS, BUILTIN_PRACTICES};
+use napoleon_rules::{BUILTIN_DISTINCTIONS, BUILTIN_PRACTICES, NATIONAL_FILES};
 use napoleon_web::{ActionError, FieldError, WebError, WebResult};
 use serde::{Deserialize, Serialize};
 
@@ -29,6 +29,8 @@ pub(crate) struct SourceForm {
 struct FileLine {
     file: String,
     builtin: bool,
+    /// A national order's document: shown, never edited.
+    national: bool,
 }
 
 #[derive(Serialize, Debug)]
@@ -47,6 +49,8 @@ struct EditView {
     source: String,
     csrf: String,
     error: Option<String>,
+    /// Why the document is shown read-only (a national order's).
+    read_only: Option<&'static str>,
 }
 
 /// `mdi.toml`-style names only: they become part of the engine's catalogue.
@@ -80,6 +84,7 @@ async fn overview_page(
             .map(|(f, _)| FileLine {
                 file: f.clone(),
                 builtin: is_builtin(f),
+                national: NATIONAL_FILES.contains(&f.as_str()),
             })
             .collect(),
         csrf: agent.csrf.clone(),
@@ -119,11 +124,16 @@ pub(crate) async fn edit(
         .find(|(f, _)| *f == file)
         .map(|(_, s)| s)
         .ok_or(WebError::NotFound)?;
+    // A national order's document is the built-in one, whatever the tenant's copy says.
+    let national = BUILTIN_DISTINCTIONS
+        .iter()
+        .find(|(f, _)| NATIONAL_FILES.contains(f) && *f == file);
     let view = EditView {
         file,
-        source,
+        source: national.map_or(source, |(_, s)| (*s).to_owned()),
         csrf: agent.csrf.clone(),
         error: None,
+        read_only: national.map(|_| domain::catalogue::NATIONAL_REFUSAL),
     };
     Ok(render(
         &state,
@@ -159,6 +169,7 @@ pub(crate) async fn update(
                 source: form.source,
                 csrf: agent.csrf.clone(),
                 error: Some(error),
+                read_only: None,
             };
             let mut response = render(
                 &state,

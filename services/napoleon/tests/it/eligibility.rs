@@ -252,3 +252,74 @@ async fn the_administrator_adds_distinctions_and_adjusts_the_catalogue_safely() 
     );
     live.finish().await;
 }
+
+/// Issue 14, finding 4: a tenant administrator could rewrite the Légion d'honneur's 20 years
+/// (art. R18) in the catalogue page, and an ineligible candidate then passed. The national
+/// documents are now shown read-only, a change is refused in French, and the engine reads the
+/// Code's values whatever a tenant stored.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tenant_cannot_rewrite_the_national_orders_statutory_conditions() {
+    let live = TestApp::live().await;
+    let junior = ONM_CASE
+        .replace("\"ONM\"", "\"LH\"")
+        .replace("2010-09-01", "2020-09-01");
+    let (mut claire, claire_csrf) = live.logged_in(CLAIRE).await;
+    let verdict = async |claire: &mut Browser| {
+        let page = claire
+            .post_json(
+                &live.url("/api/v1/eligibility"),
+                &junior,
+                Some(&claire_csrf),
+            )
+            .await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        serde_json::from_str::<serde_json::Value>(&page.body).unwrap()["verdict"].clone()
+    };
+    assert_eq!(verdict(&mut claire).await, "ineligible");
+
+    let (mut anne, csrf) = live.logged_in(ANNE).await;
+    let shown = anne
+        .get(&live.url("/administration/catalogue/lh.toml"))
+        .await;
+    assert_eq!(shown.status, 200);
+    assert!(shown.body.contains("readonly") && !shown.body.contains("Enregistrer"));
+    let rewritten = include_str!("../../../../shared/rules/catalogue/lh.toml").replacen(
+        "years = 20",
+        "years = 1",
+        1,
+    );
+    let refused = anne
+        .post(
+            &live.url("/administration/catalogue/lh.toml"),
+            &[("_csrf", csrf.as_str()), ("source", rewritten.as_str())],
+        )
+        .await;
+    assert_eq!(refused.status, 400);
+    assert!(
+        refused.body.contains("fixées par le code"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(verdict(&mut claire).await, "ineligible", "still 20 years");
+
+    // A copy changed behind the page's back (as before this rule) is not read either.
+    let mut admin = live.admin().await;
+    diesel_async::RunQueryDsl::execute(
+        diesel::sql_query("UPDATE catalogue.distinctions SET source = $1 WHERE file = 'lh.toml'")
+            .bind::<diesel::sql_types::Text, _>(rewritten.as_str()),
+        &mut admin,
+    )
+    .await
+    .unwrap();
+    assert_eq!(verdict(&mut claire).await, "ineligible");
+    assert_eq!(
+        napoleon_testkit::count(
+            &mut admin,
+            "SELECT count(*) AS n FROM journal.events WHERE kind = 'catalogue.updated'"
+        )
+        .await,
+        0,
+        "nothing journaled: nothing changed"
+    );
+    live.finish().await;
+}
