@@ -207,52 +207,71 @@ async fn world() -> (TestApp, World) {
     )
 }
 
+/// Who calls: the gateway signs a fresh assertion for each of their requests.
+struct Caller {
+    agent: AgentId,
+    role: Role,
+    unit: OrgUnitId,
+}
+
 impl World {
-    fn token(&self, agent: AgentId, role: Role, unit: OrgUnitId) -> String {
+    fn token(&self, agent: AgentId, role: Role, unit: OrgUnitId) -> Caller {
+        Caller { agent, role, unit }
+    }
+
+    /// The assertion the gateway would sign for `caller`'s request `method uri`.
+    fn sign(&self, caller: &Caller, method: &str, uri: &str) -> String {
         self.signer.sign(
             napoleon_identity::Claims::new(
                 "decisions",
-                agent,
+                caller.agent,
                 self.tenant,
-                vec![RoleGrant { role, unit }],
+                vec![RoleGrant {
+                    role: caller.role,
+                    unit: caller.unit,
+                }],
                 "test",
             )
+            .for_request(method, uri)
             .with_page(Some(LayoutUser {
                 name: "Agent de test".to_owned(),
                 tenant: Some("Ministère de test".to_owned()),
                 unit: None,
                 can_switch: false,
                 operator: false,
-                csrf: "jeton".to_owned(),
+                csrf: String::new(),
             })),
             self.db.clock().timestamp(),
         )
     }
 
-    fn integrateur(&self) -> String {
+    fn integrateur(&self) -> Caller {
         self.token(self.integrateur, Role::Integrateur, self.bureau)
     }
 
-    async fn get(&self, token: &str, uri: &str) -> TestResponse {
+    async fn get(&self, caller: &Caller, uri: &str) -> TestResponse {
         let request = Request::get(uri)
-            .header(ASSERTION_HEADER, token)
+            .header(ASSERTION_HEADER, self.sign(caller, "GET", uri))
+            .header(napoleon_identity::CSRF_HEADER, "jeton")
             .body(Body::empty())
             .unwrap();
         send(&self.router, request).await.unwrap()
     }
 
-    async fn post(&self, token: &str, uri: &str, body: Value) -> TestResponse {
+    async fn post(&self, caller: &Caller, uri: &str, body: Value) -> TestResponse {
         let request = Request::post(uri)
-            .header(ASSERTION_HEADER, token)
+            .header(ASSERTION_HEADER, self.sign(caller, "POST", uri))
+            .header(napoleon_identity::CSRF_HEADER, "jeton")
             .header("content-type", "application/json")
             .body(Body::from(body.to_string()))
             .unwrap();
         send(&self.router, request).await.unwrap()
     }
 
-    async fn form(&self, token: &str, uri: &str, body: &str) -> TestResponse {
+    async fn form(&self, caller: &Caller, uri: &str, body: &str) -> TestResponse {
         let request = Request::post(uri)
-            .header(ASSERTION_HEADER, token)
+            .header(ASSERTION_HEADER, self.sign(caller, "POST", uri))
+            .header(napoleon_identity::CSRF_HEADER, "jeton")
             .header("content-type", "application/x-www-form-urlencoded")
             .body(Body::from(body.to_owned()))
             .unwrap();

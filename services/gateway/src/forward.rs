@@ -9,7 +9,7 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use napoleon_identity::{ASSERTION_HEADER, RoleGrant};
+use napoleon_identity::{ASSERTION_HEADER, CSRF_HEADER, RoleGrant};
 use napoleon_web::WebError;
 use tower::ServiceExt;
 
@@ -150,8 +150,15 @@ async fn dispatch(state: &GatewayState, mut request: Request, service: &str) -> 
             })
         })
         .collect();
+    let method = request.method().as_str().to_owned();
+    let request_target = request
+        .uri()
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_owned();
     let assertion = state.cfg.signer.sign(
         napoleon_identity::Claims::new(service, agent.agent, tenant.id, roles, &request_id)
+            .for_request(&method, &request_target)
             .with_page(Some(agent.layout_user()))
             .with_session((!agent.session.is_empty()).then(|| agent.session.clone())),
         state.ctx.db.clock().timestamp(),
@@ -159,10 +166,16 @@ async fn dispatch(state: &GatewayState, mut request: Request, service: &str) -> 
     let Ok(assertion) = HeaderValue::from_str(&assertion) else {
         return WebError::Internal("assertion is not a header value".to_owned()).into_response();
     };
+    let Ok(csrf) = HeaderValue::from_str(&agent.csrf) else {
+        return WebError::Internal("CSRF token is not a header value".to_owned()).into_response();
+    };
     let headers = request.headers_mut();
     headers.remove(ASSERTION_HEADER);
     headers.remove("cookie");
     headers.insert(ASSERTION_HEADER, assertion);
+    // The session's CSRF token, for the forms of the service's pages: beside the assertion,
+    // never inside it (a client's own header of that name is replaced).
+    headers.insert(CSRF_HEADER, csrf);
     match target {
         Target::InProcess(router) => match router.clone().oneshot(fresh(request)).await {
             Ok(response) => response,
@@ -216,6 +229,7 @@ async fn remote(state: &GatewayState, base: &str, request: Request) -> Response 
         "accept",
         "x-request-id",
         ASSERTION_HEADER,
+        CSRF_HEADER,
         "x-csrf-token",
     ] {
         if let Some(value) = parts.headers.get(name) {

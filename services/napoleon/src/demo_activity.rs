@@ -60,7 +60,8 @@ impl Seeder<'_> {
                 self.tenant,
                 who.roles.clone(),
                 "demo-seed",
-            ),
+            )
+            .for_request(method.as_str(), path),
             self.clock.timestamp(),
         );
         let request = Request::builder()

@@ -10,6 +10,13 @@
 //! covering `v1.<kid>.<claims>`. Keys are named by `kid`: the gateway signs with its current
 //! key; services accept every key listed, so keys rotate by adding the new one everywhere,
 //! switching the signer, then removing the old one.
+//!
+//! An assertion is not a bearer for anything but its own request: it names the one service
+//! (`aud`), method and request target (path and query) it is for, lives
+//! [`LIFETIME_SECONDS`], and carries a random `jti` that each service instance accepts once
+//! ([`ReplayCache`]). It carries no CSRF token: the gateway hands the session's token to
+//! the service for its pages' forms in the unsigned [`CSRF_HEADER`] of the same request,
+//! which is never kept with the assertion.
 
 pub mod platform;
 
@@ -40,8 +47,17 @@ impl RequestSpan {
 /// The header carrying the assertion from the gateway to a service.
 pub const ASSERTION_HEADER: &str = "x-napoleon-identity";
 
-/// How long an assertion is valid: one request's journey, with clock skew.
-pub const LIFETIME_SECONDS: i64 = 60;
+/// The header in which the gateway gives a service the session's CSRF token, for the
+/// forms of the page it renders (the gateway checks the token when the form comes back).
+pub const CSRF_HEADER: &str = "x-napoleon-csrf";
+
+/// How long an assertion is valid: the gateway signs it just before forwarding, and the
+/// service checks it as the request's head arrives (a slow body does not count).
+pub const LIFETIME_SECONDS: i64 = 10;
+
+/// How many assertions an instance remembers (their `jti`, until they expire): far more than
+/// the requests of [`LIFETIME_SECONDS`] plus the leeway at any rate one instance serves.
+const REPLAY_CAPACITY: usize = 200_000;
 
 /// Tolerated clock difference between gateway and service.
 const LEEWAY_SECONDS: i64 = 5;
@@ -68,6 +84,15 @@ pub struct Identity {
     pub request_id: String,
     /// The one service this assertion is for: a service refuses another's.
     pub aud: String,
+    /// The one request method it is for.
+    #[serde(default)]
+    pub method: String,
+    /// The one request target (path and query, as the service receives it) it is for.
+    #[serde(default)]
+    pub target: String,
+    /// Random, accepted once per service instance.
+    #[serde(default)]
+    pub jti: String,
     /// Issued at (Unix seconds).
     pub iat: i64,
     /// Expires at (Unix seconds).
@@ -106,6 +131,10 @@ pub struct Claims<'a> {
     pub page: Option<LayoutUser>,
     /// The session's reference.
     pub session: Option<String>,
+    /// The request's method.
+    pub method: &'a str,
+    /// The request's target (path and query) as the service receives it.
+    pub target: &'a str,
 }
 
 impl<'a> Claims<'a> {
@@ -126,6 +155,18 @@ impl<'a> Claims<'a> {
             request_id,
             page: None,
             session: None,
+            method: "",
+            target: "",
+        }
+    }
+
+    /// For the one request `method target` (without it, no service accepts the assertion).
+    #[must_use]
+    pub fn for_request(self, method: &'a str, target: &'a str) -> Self {
+        Self {
+            method,
+            target,
+            ..self
         }
     }
 
@@ -157,7 +198,9 @@ pub struct LayoutUser {
     pub can_switch: bool,
     /// A platform operator (the header links to the operators' page).
     pub operator: bool,
-    /// The session's CSRF token, for the pages' forms.
+    /// The session's CSRF token, for the pages' forms. Never signed into an assertion: a
+    /// service receives it in [`CSRF_HEADER`] (the assertion holds an empty one).
+    #[serde(default)]
     pub csrf: String,
 }
 
@@ -192,6 +235,12 @@ pub enum AssertionError {
     /// Meant for another service.
     #[error("assertion for another service ({0})")]
     WrongAudience(String),
+    /// Meant for another method or request target.
+    #[error("assertion for another request")]
+    WrongRequest,
+    /// Already used at this instance.
+    #[error("assertion replayed")]
+    Replayed,
     /// A key could not be read.
     #[error("invalid assertion key: {0}")]
     InvalidKey(String),
@@ -268,15 +317,27 @@ impl AssertionSigner {
         keys.insert(self.kid.clone(), self.key.verifying_key());
         AssertionVerifier {
             keys: Arc::new(keys),
+            replay: Arc::default(),
         }
     }
 
     /// Signs `claims`, valid from `now` for [`LIFETIME_SECONDS`].
     #[must_use]
     pub fn sign(&self, claims: Claims<'_>, now: i64) -> String {
+        let mut jti = [0_u8; 16];
+        // Without randomness the jti is all zeros: the replay cache then accepts the first
+        // such assertion only, which fails safe.
+        let _ignored = getrandom::fill(&mut jti);
         let identity = Identity {
-            page: claims.page,
+            // The CSRF token travels beside the assertion, never inside it.
+            page: claims.page.map(|p| LayoutUser {
+                csrf: String::new(),
+                ..p
+            }),
             session: claims.session,
+            method: claims.method.to_owned(),
+            target: claims.target.to_owned(),
+            jti: B64.encode(jti),
             agent: claims.agent,
             tenant: claims.tenant,
             roles: claims.roles,
@@ -297,6 +358,32 @@ impl AssertionSigner {
 #[derive(Clone, Debug)]
 pub struct AssertionVerifier {
     keys: Arc<HashMap<String, VerifyingKey>>,
+    replay: Arc<ReplayCache>,
+}
+
+/// The `jti`s of the assertions this instance accepted, until they expire: a captured
+/// assertion is refused the second time, even for its own request.
+#[derive(Debug, Default)]
+pub struct ReplayCache {
+    seen: std::sync::Mutex<HashMap<String, i64>>,
+}
+
+impl ReplayCache {
+    /// Records `jti` (valid until `exp`); false when it was seen already, or when the cache
+    /// is full of unexpired entries (refusing is the safe side).
+    fn first_use(&self, jti: &str, exp: i64, now: i64) -> bool {
+        let Ok(mut seen) = self.seen.lock() else {
+            return false;
+        };
+        if seen.len() >= REPLAY_CAPACITY {
+            seen.retain(|_, until| *until + LEEWAY_SECONDS >= now);
+            if seen.len() >= REPLAY_CAPACITY {
+                tracing::error!("assertion replay cache full: refusing");
+                return false;
+            }
+        }
+        seen.insert(jti.to_owned(), exp).is_none()
+    }
 }
 
 impl AssertionVerifier {
@@ -323,6 +410,7 @@ impl AssertionVerifier {
         }
         Ok(Self {
             keys: Arc::new(map),
+            replay: Arc::default(),
         })
     }
 
@@ -371,6 +459,29 @@ impl AssertionVerifier {
         }
         Ok(identity)
     }
+
+    /// Verifies the assertion of the request `method target` to service `audience`, and
+    /// accepts it only once at this instance.
+    ///
+    /// # Errors
+    /// The [`AssertionError`] saying why it is refused.
+    pub fn verify_request(
+        &self,
+        token: &str,
+        audience: &str,
+        method: &str,
+        target: &str,
+        now: i64,
+    ) -> Result<Identity, AssertionError> {
+        let identity = self.verify(token, audience, now)?;
+        if identity.method != method || identity.target != target {
+            return Err(AssertionError::WrongRequest);
+        }
+        if identity.jti.is_empty() || !self.replay.first_use(&identity.jti, identity.exp, now) {
+            return Err(AssertionError::Replayed);
+        }
+        Ok(identity)
+    }
 }
 
 /// What a service's [`require_identity`] layer needs: the keys and the service's own name
@@ -401,11 +512,34 @@ pub async fn require_identity(
         .headers()
         .get(ASSERTION_HEADER)
         .and_then(|v| v.to_str().ok());
-    let verified = token
-        .ok_or(AssertionError::Missing)
-        .and_then(|t| verifier.verify(t, service, clock.timestamp()));
+    // The target as the client of this process sent it: nesting strips the service prefix
+    // from the URI, not from the original one.
+    let target = request
+        .extensions()
+        .get::<axum::extract::OriginalUri>()
+        .map_or_else(|| request.uri(), |o| &o.0)
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_owned();
+    let verified = token.ok_or(AssertionError::Missing).and_then(|t| {
+        verifier.verify_request(
+            t,
+            service,
+            request.method().as_str(),
+            &target,
+            clock.timestamp(),
+        )
+    });
     match verified {
-        Ok(identity) => {
+        Ok(mut identity) => {
+            if let Some(page) = identity.page.as_mut() {
+                page.csrf = request
+                    .headers()
+                    .get(CSRF_HEADER)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned();
+            }
             if let Some(span) = request.extensions().get::<RequestSpan>() {
                 span.record_tenant(identity.tenant);
             }
@@ -443,7 +577,7 @@ mod tests {
             Claims::new("intake", agent, tenant, roles.clone(), "req-1"),
             1_000,
         );
-        let identity = signer.verifier().verify(&token, "intake", 1_030).unwrap();
+        let identity = signer.verifier().verify(&token, "intake", 1_008).unwrap();
         assert_eq!(
             (identity.agent, identity.tenant, identity.roles),
             (agent, tenant, roles)
@@ -506,6 +640,78 @@ mod tests {
         ] {
             assert!(verifier.verify(junk, "intake", 1_000).is_err(), "{junk}");
         }
+    }
+
+    #[test]
+    fn an_assertion_serves_its_one_request_once_and_carries_no_csrf_token() {
+        let signer = AssertionSigner::generate("k1").unwrap();
+        let verifier = signer.verifier();
+        let (agent, tenant, roles) = identity_parts();
+        let page = LayoutUser {
+            name: "Agent".to_owned(),
+            tenant: None,
+            unit: None,
+            can_switch: false,
+            operator: false,
+            csrf: "le-jeton-de-session".to_owned(),
+        };
+        let token = signer.sign(
+            Claims::new("intake", agent, tenant, roles, "r")
+                .for_request("POST", "/intake/dossiers/1?x=1")
+                .with_page(Some(page)),
+            1_000,
+        );
+        let claims = B64.decode(token.split('.').nth(2).unwrap()).unwrap();
+        assert!(
+            !String::from_utf8(claims)
+                .unwrap()
+                .contains("le-jeton-de-session"),
+            "the CSRF token is never signed in"
+        );
+        let verify =
+            |method, target| verifier.verify_request(&token, "intake", method, target, 1_001);
+        assert_eq!(
+            verify("GET", "/intake/dossiers/1?x=1"),
+            Err(AssertionError::WrongRequest)
+        );
+        assert_eq!(
+            verify("POST", "/intake/dossiers/2?x=1"),
+            Err(AssertionError::WrongRequest)
+        );
+        assert_eq!(
+            verify("POST", "/intake/dossiers/1"),
+            Err(AssertionError::WrongRequest)
+        );
+        let identity = verify("POST", "/intake/dossiers/1?x=1").unwrap();
+        assert_eq!(identity.page.unwrap().csrf, "");
+        assert_eq!(
+            verify("POST", "/intake/dossiers/1?x=1"),
+            Err(AssertionError::Replayed)
+        );
+        // Another instance (its own cache) accepts it once, within its lifetime only.
+        let other = AssertionVerifier::from_config([signer.public_config().as_str()]).unwrap();
+        assert!(
+            other
+                .verify_request(&token, "intake", "POST", "/intake/dossiers/1?x=1", 1_001)
+                .is_ok()
+        );
+        let third = AssertionVerifier::from_config([signer.public_config().as_str()]).unwrap();
+        assert_eq!(
+            third.verify_request(
+                &token,
+                "intake",
+                "POST",
+                "/intake/dossiers/1?x=1",
+                1_000 + LIFETIME_SECONDS + LEEWAY_SECONDS + 1
+            ),
+            Err(AssertionError::Expired)
+        );
+        // Claims without a request are for none.
+        let unbound = signer.sign(Claims::new("intake", agent, tenant, vec![], "r"), 1_000);
+        assert_eq!(
+            verifier.verify_request(&unbound, "intake", "GET", "/", 1_000),
+            Err(AssertionError::WrongRequest)
+        );
     }
 
     #[test]

@@ -637,6 +637,7 @@ impl TestApp {
                 who.roles.clone(),
                 "test",
             )
+            .for_request(method.as_str(), path)
             .with_page(Some(napoleon_identity::LayoutUser {
                 name: "Agent de test".to_owned(),
                 tenant: Some("Ministère".to_owned()),
@@ -651,6 +652,7 @@ impl TestApp {
             .method(method)
             .uri(path)
             .header(ASSERTION_HEADER, assertion)
+            .header(napoleon_identity::CSRF_HEADER, "jeton")
             .header("content-type", content_type)
             .body(Body::from(body))
             .unwrap();

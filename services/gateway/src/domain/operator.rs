@@ -168,6 +168,11 @@ pub(crate) async fn set_login(
 ) -> ActionResult<()> {
     operator_only(agent)?;
     let mut tx = state.ctx.db.tenant(tenant).await?;
+    // An unknown tenant's id is a 404 (and nothing to journal in).
+    if core::tenant_by_id(tx.pg(), tenant).await?.is_none() {
+        tx.rollback().await;
+        return Err(ActionError::NotFound);
+    }
     core::set_trust(&mut tx, &settings.issuers, &settings.idp_ids).await?;
     core::set_required_acr(tx.pg(), tenant, &settings.acr).await?;
     journal::append(

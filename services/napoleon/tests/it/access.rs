@@ -119,14 +119,50 @@ async fn a_service_refuses_requests_without_a_valid_assertion() {
             .status,
         StatusCode::UNAUTHORIZED
     );
+    // Issue 14, finding 6: an assertion was a bearer for any route and method for 65 s.
+    // Signed for another request target, or another method: refused.
+    for (method, target) in [
+        ("GET", "/intake/api/v1/openapi.json"),
+        ("POST", "/intake/api/v1/identity"),
+        ("GET", "/intake/api/v1/identity?autre=1"),
+    ] {
+        let elsewhere = app.signer.sign(
+            napoleon_identity::Claims::new("intake", agent, tenant, roles.clone(), "r")
+                .for_request(method, target),
+            now,
+        );
+        assert_eq!(
+            app.request(identity_request(Some(&elsewhere))).await.status,
+            StatusCode::UNAUTHORIZED,
+            "{method} {target}"
+        );
+    }
+    // Signed for this very request, but older than the lifetime (a few seconds).
+    let stale = app.signer.sign(
+        napoleon_identity::Claims::new("intake", agent, tenant, roles.clone(), "r")
+            .for_request("GET", "/intake/api/v1/identity"),
+        now - napoleon_identity::LIFETIME_SECONDS - 10,
+    );
+    const { assert!(napoleon_identity::LIFETIME_SECONDS <= 10) };
+    assert_eq!(
+        app.request(identity_request(Some(&stale))).await.status,
+        StatusCode::UNAUTHORIZED
+    );
     let valid = app.signer.sign(
-        napoleon_identity::Claims::new("intake", agent, tenant, roles, "r"),
+        napoleon_identity::Claims::new("intake", agent, tenant, roles, "r")
+            .for_request("GET", "/intake/api/v1/identity"),
         now,
     );
     let r = app.request(identity_request(Some(&valid))).await;
     assert_eq!(r.status, StatusCode::OK);
     let body: serde_json::Value = serde_json::from_str(&r.body).unwrap();
     assert_eq!(body["tenant"], tenant.to_string());
+    // The same assertion again, for the same request: this instance has seen it.
+    assert_eq!(
+        app.request(identity_request(Some(&valid))).await.status,
+        StatusCode::UNAUTHORIZED,
+        "replayed"
+    );
     app.finish().await;
 }
 
