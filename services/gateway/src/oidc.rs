@@ -200,6 +200,37 @@ impl std::fmt::Debug for Providers {
     }
 }
 
+/// The signature algorithms accepted from a provider, whatever it announces: asymmetric
+/// ones only. HS* would be keyed with our own client secret (anyone holding it could sign),
+/// `none` signs nothing.
+const ASYMMETRIC: [CoreJwsSigningAlgorithm; 10] = [
+    CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+    CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha384,
+    CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha512,
+    CoreJwsSigningAlgorithm::RsaSsaPssSha256,
+    CoreJwsSigningAlgorithm::RsaSsaPssSha384,
+    CoreJwsSigningAlgorithm::RsaSsaPssSha512,
+    CoreJwsSigningAlgorithm::EcdsaP256Sha256,
+    CoreJwsSigningAlgorithm::EcdsaP384Sha384,
+    CoreJwsSigningAlgorithm::EcdsaP521Sha512,
+    CoreJwsSigningAlgorithm::EdDsa,
+];
+
+/// The ID token algorithms to accept: those the provider announces among [`ASYMMETRIC`]
+/// (RS256, OpenID Connect's default, when it announces none of them).
+fn allowed_algorithms(announced: &[CoreJwsSigningAlgorithm]) -> Vec<CoreJwsSigningAlgorithm> {
+    let allowed: Vec<CoreJwsSigningAlgorithm> = announced
+        .iter()
+        .filter(|a| ASYMMETRIC.contains(a))
+        .cloned()
+        .collect();
+    if allowed.is_empty() {
+        vec![CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256]
+    } else {
+        allowed
+    }
+}
+
 /// How long discovered metadata (and its keys) is trusted before it is fetched again.
 const METADATA_TTL: Duration = Duration::from_secs(3600);
 
@@ -394,10 +425,34 @@ impl Providers {
         let id_token = token
             .id_token()
             .ok_or_else(|| LoginError::IdToken("no id_token".to_owned()))?;
-        let verifier = client.id_token_verifier();
-        let claims = id_token
-            .claims(&verifier, &Nonce::new(pending.nonce.clone()))
-            .map_err(|e| LoginError::IdToken(e.to_string()))?;
+        let nonce = Nonce::new(pending.nonce.clone());
+        // The signature with an asymmetric algorithm the provider announces (never HS*, whose
+        // key would be our client secret, nor none); a key unknown to the cached JWKS may be
+        // a rotation: discover again once.
+        let mut verified = None;
+        for refresh in [false, true] {
+            let metadata = if refresh {
+                self.metadata(provider, true).await?
+            } else {
+                Arc::clone(&metadata)
+            };
+            let client = self.client(provider, &metadata);
+            let verifier = client
+                .id_token_verifier()
+                .set_allowed_algs(allowed_algorithms(
+                    metadata.id_token_signing_alg_values_supported(),
+                ));
+            match id_token.claims(&verifier, &nonce) {
+                Ok(claims) => {
+                    verified = Some(claims.clone());
+                    break;
+                }
+                Err(openidconnect::ClaimsVerificationError::SignatureVerification(_))
+                    if !refresh => {}
+                Err(e) => return Err(LoginError::IdToken(e.to_string())),
+            }
+        }
+        let claims = verified.ok_or_else(|| LoginError::IdToken("signature".to_owned()))?;
         let iat = claims.issue_time().timestamp();
         if iat > now + 60 || iat < now - PENDING_LOGIN_SECONDS {
             return Err(LoginError::IdToken(
@@ -542,7 +597,7 @@ impl Providers {
         let announced = metadata
             .userinfo_signing_alg_values_supported()
             .is_some_and(|algs| algs.contains(&alg));
-        if alg == CoreJwsSigningAlgorithm::None || !announced {
+        if !ASYMMETRIC.contains(&alg) || !announced {
             return Err(bad("algorithm not announced by the provider"));
         }
         let signature = B64

@@ -1,7 +1,9 @@
 // A deliberately faulty OpenID provider: each client_id names one fault, so the gateway's
 // tests can prove it refuses what an honest provider never sends. Faults: none (honest),
 // nonce, iss, aud, expired, alg-none, userinfo-signature, userinfo-sub, userinfo-iss,
-// userinfo-plain (unsigned UserInfo although discovery announces it signed).
+// userinfo-plain (unsigned UserInfo although discovery announces it signed), hs256 (ID token
+// signed with HS256 keyed by the client secret, HS256 being announced), and one more honest
+// client, rotated-key (ID token signed by a key the JWKS lists only from then on).
 // Usage: node faulty-op.mjs; prints "listening <port>". Everything runs on 127.0.0.1.
 import { createServer } from 'node:http';
 import { randomBytes } from 'node:crypto';
@@ -10,6 +12,9 @@ import { SignJWT, generateKeyPair, exportJWK, base64url } from 'jose';
 const { publicKey, privateKey } = await generateKeyPair('RS256');
 const other = await generateKeyPair('RS256');
 const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', use: 'sig', alg: 'RS256' };
+const next = await generateKeyPair('RS256');
+const jwk2 = { ...(await exportJWK(next.publicKey)), kid: 'k2', use: 'sig', alg: 'RS256' };
+let rotated = false;
 const codes = new Map(); // code -> { client, nonce }
 const tokens = new Map(); // access token -> client
 let issuer;
@@ -45,14 +50,16 @@ const server = createServer(async (req, res) => {
       end_session_endpoint: `${issuer}/session/end`,
       response_types_supported: ['code'],
       subject_types_supported: ['public'],
-      id_token_signing_alg_values_supported: ['RS256'],
+      id_token_signing_alg_values_supported: ['RS256', 'HS256'],
       userinfo_signing_alg_values_supported: ['RS256'],
       token_endpoint_auth_methods_supported: ['client_secret_post'],
       code_challenge_methods_supported: ['S256'],
       scopes_supported: ['openid', 'email', 'given_name', 'usual_name'],
     });
   }
-  if (url.pathname === '/jwks') return send(res, 200, 'application/json', { keys: [jwk] });
+  if (url.pathname === '/jwks') {
+    return send(res, 200, 'application/json', { keys: rotated ? [jwk, jwk2] : [jwk] });
+  }
   if (url.pathname === '/authorize') {
     const code = randomBytes(24).toString('hex');
     codes.set(code, { client: url.searchParams.get('client_id'), nonce: url.searchParams.get('nonce') });
@@ -74,7 +81,16 @@ const server = createServer(async (req, res) => {
     if (fault === 'iss') claims.iss = 'https://fournisseur-pirate.invalid';
     if (fault === 'aud') claims.aud = 'another-client';
     if (fault === 'expired') Object.assign(claims, { exp: now - 600, iat: now - 900 });
-    const idToken = fault === 'alg-none' ? unsigned(claims) : await sign(claims);
+    let idToken;
+    if (fault === 'alg-none') idToken = unsigned(claims);
+    else if (fault === 'hs256') {
+      idToken = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256' })
+        .sign(new TextEncoder().encode(form.get('client_secret')));
+    } else if (fault === 'rotated-key') {
+      rotated = true;
+      idToken = await new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: 'k2' })
+        .sign(next.privateKey);
+    } else idToken = await sign(claims);
     const access = randomBytes(24).toString('hex');
     tokens.set(access, fault);
     return send(res, 200, 'application/json', { access_token: access, token_type: 'Bearer', expires_in: 60, id_token: idToken });

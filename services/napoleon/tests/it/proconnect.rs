@@ -267,10 +267,12 @@ async fn every_fault_of_a_provider_is_refused_and_nothing_is_stored() {
         "userinfo-signature",
         "userinfo-sub",
         "userinfo-iss",
-        // Finding of the identity review (issue 14): accepted before its fix.
+        // Findings of the identity review (issue 14): accepted before their fix.
         "userinfo-plain",
+        "hs256",
     ];
-    let providers: Vec<ProviderConfig> = std::iter::once("honest")
+    let providers: Vec<ProviderConfig> = ["honest", "rotated-key"]
+        .into_iter()
         .chain(faults)
         .map(|fault| ProviderConfig {
             name: fault.to_owned(),
@@ -319,6 +321,18 @@ async fn every_fault_of_a_provider_is_refused_and_nothing_is_stored() {
     assert_eq!(
         count(&mut admin, "SELECT count(*) AS n FROM core.agents").await,
         1
+    );
+    // Issue 14: an ID token signed by a key the cached JWKS does not list yet (a rotation)
+    // is checked against the provider's keys fetched again, not refused.
+    let mut browser = Browser::new();
+    let start = browser.get(&live.url("/connexion/rotated-key")).await;
+    let callback = browser.get(&start.next()).await.next();
+    let answer = browser.get(&callback).await;
+    assert_eq!(
+        (answer.status, answer.location.as_deref()),
+        (303, Some("/acces-non-accorde")),
+        "{}",
+        answer.body
     );
     live.finish().await;
 }
