@@ -6,7 +6,7 @@ use diesel::sql_types::Bool;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use napoleon_kernel::{AgentId, Email, MembershipId, OrgUnitId, Personal, Role, TenantId};
 
-use crate::schema::{admission_rules, agents, memberships, org_units};
+use crate::schema::{admission_exclusions, admission_rules, agents, memberships, org_units};
 use crate::{DbError, IdentityConn, TenantConn};
 
 fn drift(e: impl std::error::Error + Send + Sync + 'static) -> DbError {
@@ -177,16 +177,29 @@ pub async fn claim_and_list_grants(ic: &mut IdentityConn) -> Result<Vec<Grant>, 
     rows.into_iter().map(grant_from).collect()
 }
 
-/// The tenants whose admission rules admit this agent (email domain or idp).
+/// The tenants whose admission rules admit this agent (email domain or idp), but for those
+/// where an administrator withdrew its last grant (see [`exclude_from_admission`]).
 ///
 /// # Errors
 /// [`DbError`].
 pub async fn admitting_tenants(ic: &mut IdentityConn) -> Result<Vec<TenantId>, DbError> {
-    let rows: Vec<uuid::Uuid> = admission_rules::table
-        .select(admission_rules::tenant_id)
-        .distinct()
-        .load(ic.pg())
-        .await?;
+    #[derive(QueryableByName)]
+    struct Admitting {
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        tenant_id: uuid::Uuid,
+    }
+    // Row-level security shows only the rules admitting this agent, and its own exclusions.
+    let rows: Vec<uuid::Uuid> = diesel::sql_query(
+        "SELECT DISTINCT r.tenant_id FROM core.admission_rules r \
+         WHERE NOT EXISTS (SELECT 1 FROM core.admission_exclusions x \
+                           WHERE x.tenant_id = r.tenant_id AND x.agent_id = $1)",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(ic.agent().as_uuid())
+    .load::<Admitting>(ic.pg())
+    .await?
+    .into_iter()
+    .map(|r| r.tenant_id)
+    .collect();
     Ok(rows.into_iter().map(TenantId::from_uuid).collect())
 }
 
@@ -334,6 +347,39 @@ pub async fn revoke(tx: &mut TenantConn, id: MembershipId) -> Result<Option<Agen
     .get_result(tx.pg())
     .await?;
     Ok(agent.map(AgentId::from_uuid))
+}
+
+/// After a withdrawal: when `agent` holds no grant left in the transaction's tenant, the
+/// tenant's admission rules no longer admit it automatically (an explicit grant still does).
+/// Returns whether it was excluded now.
+///
+/// # Errors
+/// [`DbError`].
+pub async fn exclude_from_admission(
+    tx: &mut TenantConn,
+    agent: AgentId,
+    by: &str,
+) -> Result<bool, DbError> {
+    let tenant = tx.tenant().as_uuid();
+    let left: i64 = memberships::table
+        .filter(memberships::tenant_id.eq(tenant))
+        .filter(memberships::agent_id.eq(agent.as_uuid()))
+        .count()
+        .get_result(tx.pg())
+        .await?;
+    if left > 0 {
+        return Ok(false);
+    }
+    let inserted = diesel::insert_into(admission_exclusions::table)
+        .values((
+            admission_exclusions::tenant_id.eq(tenant),
+            admission_exclusions::agent_id.eq(agent.as_uuid()),
+            admission_exclusions::excluded_by.eq(by),
+        ))
+        .on_conflict_do_nothing()
+        .execute(tx.pg())
+        .await?;
+    Ok(inserted == 1)
 }
 
 /// Locks the tenant's administrator grants at the ministry until the transaction ends: two

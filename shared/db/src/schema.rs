@@ -38,6 +38,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    core.admission_exclusions (tenant_id, agent_id) {
+        tenant_id -> Uuid,
+        agent_id -> Uuid,
+        excluded_at -> Timestamptz,
+        excluded_by -> Text,
+    }
+}
+
+diesel::table! {
     core.operators (email) {
         email -> Text,
         issuer -> Text,

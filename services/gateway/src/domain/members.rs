@@ -73,19 +73,28 @@ pub(crate) async fn revoke(
     let manage = access.authorize::<perm::MembersManage>(Scope::Ministry)?;
     // Another tenant's id is invisible here, hence not found (404), like an unknown one.
     identity::lock_ministry_administrators(&mut tx).await?;
-    identity::revoke(&mut tx, id).await?;
+    let holder = identity::revoke(&mut tx, id).await?;
     // The tenant keeps someone to administer it: otherwise only an operator could restore
     // one. (The withdrawal above rolls back with the refusal.)
     if identity::ministry_administrators(&mut tx).await? == 0 {
         tx.rollback().await;
         return Err(Conflict::LastAdministrator.into());
     }
+    // Their last grant here withdrawn: an admission rule does not let them back in at their
+    // next login.
+    let excluded = match holder {
+        Some(holder) => {
+            identity::exclude_from_admission(&mut tx, holder, &format!("agent:{}", manage.agent()))
+                .await?
+        }
+        None => false,
+    };
     journal::append(
         &mut tx,
         Actor::Agent(manage.agent()),
         Subject::Membership(id),
         EventKind::MembershipRevoked,
-        serde_json::json!({}),
+        serde_json::json!({ "excluded_from_admission": excluded }),
     )
     .await?;
     tx.commit().await?;

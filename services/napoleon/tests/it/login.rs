@@ -570,6 +570,30 @@ async fn an_admission_rule_admits_an_agent_without_role_until_one_is_granted() {
             .contains("id=\"ministere-courant\">Ministère de l&#x27;Intérieur</span>"),
         "a ministry-level membership shows the ministry once"
     );
+
+    // Issue 14: Anne withdraws Nina's admission; the rule does not let her back in at her
+    // next login (an explicit grant still would).
+    let members = anne.get(&live.url("/administration/membres")).await;
+    let row = members
+        .body
+        .split("<tr>")
+        .find(|r| r.contains("nina.roux@exemple.gouv.fr"))
+        .expect("Nina's row");
+    let start = row.find("/administration/membres/").unwrap() + "/administration/membres/".len();
+    let membership = row[start..].split('/').next().unwrap();
+    let revoked = anne
+        .post(
+            &live.url(&format!("/administration/membres/{membership}/retrait")),
+            &[("_csrf", anne_csrf.as_str())],
+        )
+        .await;
+    assert_eq!(revoked.status, 303, "{}", revoked.body);
+    let mut again = Browser::new();
+    assert_eq!(
+        live.login(&mut again, NINA).await.location.as_deref(),
+        Some("/acces-non-accorde"),
+        "not re-admitted by the rule"
+    );
     live.finish().await;
 }
 

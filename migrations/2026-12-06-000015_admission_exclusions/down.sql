@@ -1,0 +1,1 @@
+DROP TABLE core.admission_exclusions;
