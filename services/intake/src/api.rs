@@ -3,14 +3,14 @@
 //! as the pages; refusals are `application/problem+json` in French.
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use napoleon_db::readlog::ReadChannel;
 use napoleon_identity::Identity;
-use napoleon_kernel::{AwardId, CampaignId, DossierId};
+use napoleon_kernel::{AwardId, CampaignId, DossierId, IdempotencyKey};
 use napoleon_rules::dossier::DossierState;
-use napoleon_web::{IdPath, WebContext};
+use napoleon_web::{IdPath, WebContext, WebError};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
@@ -115,20 +115,62 @@ pub(crate) struct NewDossier {
     content: Content,
 }
 
-/// Creates a draft for the agent's unit (or `unit_id`).
+/// The `Idempotency-Key` header, when sent: a retried create with the same key creates
+/// nothing more and answers the same dossier.
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, WebError> {
+    headers
+        .get("idempotency-key")
+        .map(|value| {
+            value
+                .to_str()
+                .ok()
+                .and_then(|v| IdempotencyKey::parse(v).ok())
+                .ok_or_else(|| WebError::InvalidField {
+                    code: "request.idempotency_key",
+                    field: Some("Idempotency-Key".to_owned()),
+                    message: IdempotencyKey::RULE.to_owned(),
+                })
+        })
+        .transpose()
+}
+
+/// The version an update starts from, in `If-Match` (the `ETag` of the GET: `"3"`).
+fn if_match(headers: &HeaderMap) -> Result<i32, napoleon_web::ActionError> {
+    headers
+        .get("if-match")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().trim_start_matches("W/").trim_matches('"').parse().ok())
+        .ok_or_else(|| {
+            WebError::InvalidField {
+                code: "request.if_match_required",
+                field: Some("If-Match".to_owned()),
+                message: "En-tête If-Match : indiquez la version du dossier sur laquelle porte la modification (l'ETag de sa lecture, par exemple \"3\") ; sans elle, la modification d'un collègue pourrait être écrasée.".to_owned(),
+            }
+            .into()
+        })
+}
+
+/// Creates a draft for the agent's unit (or `unit_id`); with `Idempotency-Key`, once.
 #[utoipa::path(post, path = "/intake/api/v1/dossiers", request_body = NewDossier,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key create one dossier")),
     responses((status = 201, body = Created), (status = 403), (status = 409), (status = 422)))]
 pub(crate) async fn create_dossier(
     State(ctx): State<WebContext>,
     Extension(identity): Extension<Identity>,
+    headers: HeaderMap,
     Json(new): Json<NewDossier>,
 ) -> Response {
+    let key = match idempotency_key(&headers) {
+        Ok(key) => key,
+        Err(e) => return e.into_response(),
+    };
     match domain::create_draft(
         &ctx,
         &identity,
         CampaignId::from_uuid(new.campaign_id),
         new.unit_id.map(napoleon_kernel::OrgUnitId::from_uuid),
         &new.content,
+        key.as_ref(),
     )
     .await
     {
@@ -147,6 +189,8 @@ pub(crate) struct DossierOut {
     target_grade: String,
     /// The registry laureate this dossier proposes for the next grade.
     laureate_id: Option<String>,
+    /// The version a save names in `If-Match` (also the `ETag`).
+    version: i32,
     #[schema(value_type = Object)]
     content: Content,
     /// The rules engine's verdict (`docs/rules.md`), or its input error.
@@ -170,18 +214,20 @@ pub(crate) async fn get_dossier(
                 Ok(v) => serde_json::to_value(v).unwrap_or_default(),
                 Err(e) => serde_json::to_value(e.body()).unwrap_or_default(),
             };
-            Json(DossierOut {
+            let etag = format!("\"{}\"", r.dossier.version);
+            let out = Json(DossierOut {
                 id: r.dossier.id.to_string(),
                 campaign_id: r.dossier.campaign_id.to_string(),
                 number: r.dossier.number.clone(),
                 state: r.dossier.state.as_str().to_owned(),
                 target_grade: r.dossier.target_grade.to_string(),
                 laureate_id: r.dossier.laureate_id.map(|l| l.to_string()),
+                version: r.dossier.version,
                 content: r.dossier.content.expose().clone(),
                 eligibility,
                 errors: serde_json::to_value(&r.errors).unwrap_or_default(),
-            })
-            .into_response()
+            });
+            ([(axum::http::header::ETAG, etag)], out).into_response()
         }
         Err(e) => e.into_response(),
     }
@@ -197,19 +243,25 @@ pub(crate) struct DossierUpdate {
     content: Content,
 }
 
-/// Saves a draft (or a dossier under complement).
+/// Saves a draft (or a dossier under complement), from the version named in `If-Match`
+/// (required; another save since is a 409 `dossier.stale`).
 #[utoipa::path(put, path = "/intake/api/v1/dossiers/{id}", request_body = DossierUpdate,
+    params(("If-Match" = String, Header, description = "The dossier's ETag when it was read")),
     responses((status = 204), (status = 403), (status = 404), (status = 409), (status = 422)))]
 pub(crate) async fn update_dossier(
     State(ctx): State<WebContext>,
     Extension(identity): Extension<Identity>,
     IdPath(id): IdPath<DossierId>,
+    headers: HeaderMap,
     Json(update): Json<DossierUpdate>,
 ) -> Response {
+    // Checked after the dossier's access (an unknown or foreign id stays a 404).
+    let version = if_match(&headers);
     match domain::save(
         &ctx,
         &identity,
         id,
+        version,
         update.target_grade.as_deref(),
         &update.content,
     )

@@ -6,7 +6,9 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use napoleon_authz::{Authorized, perm};
 use napoleon_db::{DbError, TenantConn, contracts};
-use napoleon_kernel::{AgentId, CampaignId, DossierId, LaureateId, OrgUnitId, Personal};
+use napoleon_kernel::{
+    AgentId, CampaignId, DossierId, IdempotencyKey, LaureateId, OrgUnitId, Personal,
+};
 
 use napoleon_rules::content::Content;
 use napoleon_rules::dossier::DossierState;
@@ -52,6 +54,18 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         submitted_at -> Nullable<Timestamptz>,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    intake.idempotency_keys (tenant_id, agent_id, key) {
+        tenant_id -> Uuid,
+        agent_id -> Uuid,
+        key -> Text,
+        fingerprint -> Text,
+        dossier_id -> Uuid,
+        created_at -> Timestamptz,
     }
 }
 
@@ -105,6 +119,8 @@ pub(crate) struct Dossier {
     pub(crate) target_grade: GradeCode,
     pub(crate) content: Personal<Content>,
     pub(crate) laureate_id: Option<LaureateId>,
+    /// Bumped by every change (a trigger): what a save names as the version it started from.
+    pub(crate) version: i32,
 }
 
 /// A row of `intake.dossiers` as stored; [`read_dossier`] parses it.
@@ -120,6 +136,7 @@ struct DossierRow {
     target_grade: String,
     content: serde_json::Value,
     laureate_id: Option<uuid::Uuid>,
+    version: i32,
 }
 
 pub(crate) async fn dossier(tx: &mut TenantConn, id: DossierId) -> Result<Dossier, DbError> {
@@ -164,7 +181,50 @@ pub(crate) async fn read_dossier(
                 .map_err(|_| DbError::corrupt("content", "<json>"))?,
         ),
         laureate_id: row.laureate_id.map(LaureateId::from_uuid),
+        version: row.version,
     })
+}
+
+/// What an earlier request with this idempotency key created: its dossier, and whether it
+/// asked the same (`fingerprint`).
+pub(crate) async fn keyed_dossier(
+    tx: &mut TenantConn,
+    agent: AgentId,
+    key: &IdempotencyKey,
+    fingerprint: &str,
+) -> Result<Option<(DossierId, bool)>, DbError> {
+    let row: Option<(uuid::Uuid, String)> = idempotency_keys::table
+        .filter(idempotency_keys::tenant_id.eq(tx.tenant().as_uuid()))
+        .filter(idempotency_keys::agent_id.eq(agent.as_uuid()))
+        .filter(idempotency_keys::key.eq(key.as_str()))
+        .select((idempotency_keys::dossier_id, idempotency_keys::fingerprint))
+        .first(tx.pg())
+        .await
+        .optional()?;
+    Ok(row.map(|(id, f)| (DossierId::from_uuid(id), f == fingerprint)))
+}
+
+/// Records that `key` created `dossier`; false when a concurrent request with the same key
+/// got there first (the insert waits for it to commit, then finds its row).
+pub(crate) async fn remember_key(
+    tx: &mut TenantConn,
+    agent: AgentId,
+    key: &IdempotencyKey,
+    fingerprint: &str,
+    dossier: DossierId,
+) -> Result<bool, DbError> {
+    let inserted = diesel::insert_into(idempotency_keys::table)
+        .values((
+            idempotency_keys::tenant_id.eq(tx.tenant().as_uuid()),
+            idempotency_keys::agent_id.eq(agent.as_uuid()),
+            idempotency_keys::key.eq(key.as_str()),
+            idempotency_keys::fingerprint.eq(fingerprint),
+            idempotency_keys::dossier_id.eq(dossier.as_uuid()),
+        ))
+        .on_conflict_do_nothing()
+        .execute(tx.pg())
+        .await?;
+    Ok(inserted == 1)
 }
 
 /// A draft to create.

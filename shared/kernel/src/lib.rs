@@ -8,6 +8,7 @@
 mod clock;
 mod code;
 mod email;
+mod idempotency;
 mod ids;
 mod masked;
 mod org;
@@ -17,6 +18,7 @@ mod role;
 pub use clock::{Clock, ClockHand, paris_date};
 pub use code::ErrorCode;
 pub use email::Email;
+pub use idempotency::IdempotencyKey;
 pub use ids::{
     AgentId, ApiTokenId, AwardId, CampaignId, DossierId, JobId, JournalSeq, LaureateId,
     MembershipId, MessageId, OrgUnitId, RequestId, TenantId,

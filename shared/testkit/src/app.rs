@@ -427,6 +427,15 @@ impl TestApp {
         page.body[start..start + 36].to_owned()
     }
 
+    /// The version the draft's step page carries in its form (what a save sends back).
+    pub async fn draft_version(&self, browser: &mut Browser, draft: &str) -> String {
+        let page = browser
+            .get(&self.url(&format!("/intake/dossiers/{draft}/etape/1")))
+            .await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        page.hidden("version")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
@@ -596,7 +605,36 @@ impl TestApp {
     }
 
     pub async fn call(&self, who: &Who, method: Method, path: &str, body: Value) -> Answer {
-        self.send(who, method, path, "application/json", body.to_string())
+        self.call_with(who, method, path, body, &[]).await
+    }
+
+    /// [`Self::call`] with extra request headers (`If-Match`, `Idempotency-Key`).
+    pub async fn call_with(
+        &self,
+        who: &Who,
+        method: Method,
+        path: &str,
+        body: Value,
+        headers: &[(&str, &str)],
+    ) -> Answer {
+        self.send(
+            who,
+            method,
+            path,
+            "application/json",
+            body.to_string(),
+            headers,
+        )
+        .await
+    }
+
+    /// `PUT /intake/api/v1/dossiers/{id}` as `who`, from the version a GET just read (as a
+    /// client that reads then saves).
+    pub async fn save_dossier(&self, who: &Who, id: &str, body: Value) -> Answer {
+        let path = format!("/intake/api/v1/dossiers/{id}");
+        let read = self.call(who, Method::GET, &path, json!({})).await;
+        let version = format!("\"{}\"", read.json["version"]);
+        self.call_with(who, Method::PUT, &path, body, &[("if-match", &version)])
             .await
     }
 
@@ -613,6 +651,7 @@ impl TestApp {
             path,
             "application/x-www-form-urlencoded",
             body,
+            &[],
         )
         .await
     }
@@ -626,6 +665,7 @@ impl TestApp {
         path: &str,
         content_type: &str,
         body: String,
+        headers: &[(&str, &str)],
     ) -> Answer {
         let service = path.trim_start_matches('/').split('/').next().unwrap();
         // Pages need the header the gateway asserts; the API ignores it.
@@ -648,14 +688,16 @@ impl TestApp {
             })),
             self.ctx.db.clock().timestamp(),
         );
-        let request = Request::builder()
+        let mut request = Request::builder()
             .method(method)
             .uri(path)
             .header(ASSERTION_HEADER, assertion)
             .header(napoleon_identity::CSRF_HEADER, "jeton")
-            .header("content-type", content_type)
-            .body(Body::from(body))
-            .unwrap();
+            .header("content-type", content_type);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let request = request.body(Body::from(body)).unwrap();
         let response = self.router.clone().oneshot(request).await.unwrap();
         let status = response.status().as_u16();
         let bytes = axum::body::to_bytes(response.into_body(), 4 << 20)

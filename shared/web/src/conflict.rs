@@ -96,12 +96,19 @@ pub enum Conflict {
     },
     /// The laureate already holds the distinction's highest grade (`award.no_next_grade`).
     NoNextGrade,
+    /// The dossier was saved by someone else (or another tab) since the version this save
+    /// started from (`dossier.stale`).
+    Stale,
+    /// An idempotency key already served a different request (`request.key_reused`).
+    KeyReused,
 }
 
 impl Conflict {
     /// Every conflict code (the error model's 409s), for clients and tests.
-    pub const CODES: [&'static str; 17] = [
+    pub const CODES: [&'static str; 19] = [
         "dossier.wrong_state",
+        "dossier.stale",
+        "request.key_reused",
         "dossier.changed",
         "dossier.not_editable",
         "dossier.not_holder",
@@ -142,6 +149,8 @@ impl Conflict {
             Self::AwardReceived { .. } => "award.received",
             Self::NoNextGrade => "award.no_next_grade",
             Self::LastAdministrator => "members.last_administrator",
+            Self::Stale => "dossier.stale",
+            Self::KeyReused => "request.key_reused",
         }
     }
 
@@ -226,6 +235,8 @@ impl Conflict {
             Self::NoNextGrade => {
                 "Ce lauréat détient déjà le grade le plus élevé de cette distinction.".to_owned()
             }
+            Self::Stale => "Ce dossier a été enregistré entre-temps (par un collègue ou dans un autre onglet) : votre saisie, conservée ci-dessous, n'a pas été enregistrée. Vérifiez-la puis enregistrez de nouveau pour qu'elle remplace la version actuelle.".to_owned(),
+            Self::KeyReused => "Cette demande porte la clé d'idempotence d'une autre demande, différente : choisissez une nouvelle clé (Idempotency-Key) pour une nouvelle demande.".to_owned(),
         }
     }
 }
@@ -276,6 +287,8 @@ mod tests {
             Conflict::RankEdge { up: true },
             Conflict::AwardReceived { on: day },
             Conflict::NoNextGrade,
+            Conflict::Stale,
+            Conflict::KeyReused,
         ];
         let codes: std::collections::BTreeSet<&str> = all.iter().map(Conflict::code).collect();
         assert_eq!(

@@ -6,7 +6,7 @@ use napoleon_db::journal::{self, Actor, EventKind, Subject};
 use napoleon_db::readlog::{ReadChannel, ReadSubject};
 use napoleon_db::{TenantConn, contracts};
 use napoleon_identity::Identity;
-use napoleon_kernel::{CampaignId, DossierId, OrgUnitId, Role};
+use napoleon_kernel::{CampaignId, DossierId, IdempotencyKey, OrgUnitId, Role};
 use napoleon_rules::dossier::{DossierEvent, DossierState};
 use napoleon_rules::{Catalogue, DistinctionCode, GradeCode, Verdict, VerdictKind};
 use napoleon_web::{ActionError, ActionResult, Conflict, FieldError, WebContext};
@@ -73,13 +73,28 @@ pub(super) fn window_open(
     Ok(())
 }
 
-/// Creates a draft in `campaign` for `unit` (default: the agent's filing unit).
+/// What a create asked, as a hash: a retry with the same idempotency key must ask the same.
+fn fingerprint(campaign: CampaignId, unit: OrgUnitId, content: &Content) -> String {
+    use sha2::Digest as _;
+    let mut hash = sha2::Sha256::new();
+    hash.update(campaign.to_string());
+    hash.update(b"\n");
+    hash.update(unit.to_string());
+    hash.update(b"\n");
+    hash.update(serde_json::to_vec(content).unwrap_or_default());
+    format!("{:x}", hash.finalize())
+}
+
+/// Creates a draft in `campaign` for `unit` (default: the agent's filing unit). With an
+/// idempotency `key`, a retry of the same request answers the draft the first one created
+/// (a different request with the same key is a 409).
 pub(crate) async fn create_draft(
     ctx: &WebContext,
     identity: &Identity,
     campaign: CampaignId,
     unit: Option<OrgUnitId>,
     content: &Content,
+    key: Option<&IdempotencyKey>,
 ) -> ActionResult<DossierId> {
     within_bounds(content)?;
     let (mut tx, access) = ctx.begin(identity).await?;
@@ -92,6 +107,13 @@ pub(crate) async fn create_draft(
         return Err(ActionError::NotFound);
     }
     let create = access.authorize::<perm::NominationCreate>(Scope::Unit(unit))?;
+    let asked = fingerprint(campaign, unit, content);
+    if let Some(key) = key
+        && let Some(done) = store::keyed_dossier(&mut tx, create.agent(), key, &asked).await?
+    {
+        tx.rollback().await;
+        return replayed(done);
+    }
     let campaign = match contracts::campaign_by_id(&mut tx, campaign).await {
         Ok(c) => c,
         Err(e) if e.is_not_found() => {
@@ -117,6 +139,14 @@ pub(crate) async fn create_draft(
         },
     )
     .await?;
+    if let Some(key) = key
+        && !store::remember_key(&mut tx, create.agent(), key, &asked, id).await?
+    {
+        // A twin request with the same key committed first: answer its draft, drop ours.
+        let done = store::keyed_dossier(&mut tx, create.agent(), key, &asked).await?;
+        tx.rollback().await;
+        return done.map_or_else(|| Err(Conflict::Changed.into()), replayed);
+    }
     journal::append(
         &mut tx,
         Actor::Agent(create.agent()),
@@ -127,6 +157,15 @@ pub(crate) async fn create_draft(
     .await?;
     tx.commit().await?;
     Ok(id)
+}
+
+/// The answer to a create whose key was used before: the same draft when it asked the same.
+fn replayed((id, same_request): (DossierId, bool)) -> ActionResult<DossierId> {
+    if same_request {
+        Ok(id)
+    } else {
+        Err(Conflict::KeyReused.into())
+    }
 }
 
 /// The lowest grade of the campaign's distinction: where a new draft starts.
@@ -170,6 +209,7 @@ pub(crate) async fn save(
     ctx: &WebContext,
     identity: &Identity,
     id: DossierId,
+    version: ActionResult<i32>,
     target_grade: Option<&str>,
     content: &Content,
 ) -> ActionResult<()> {
@@ -180,6 +220,13 @@ pub(crate) async fn save(
     let dossier = store::dossier(&mut tx, id).await?;
     let update = access.authorize::<perm::NominationUpdate>(Scope::Unit(dossier.unit_id))?;
     editable(&dossier)?;
+    // Saved by someone else since this save's page (or GET) was read: never overwrite it
+    // silently. The row is locked, so of two saves from the same version one wins. (The
+    // version is asked for only now: a foreign id is a 404 whatever was sent.)
+    if dossier.version != version? {
+        tx.rollback().await;
+        return Err(Conflict::Stale.into());
+    }
     let grade = match target_grade {
         Some(g) => GradeCode::parse(g.trim()).map_err(|_| {
             ActionError::Invalid(vec![FieldError::new(

@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use napoleon_db::readlog::ReadChannel;
 use napoleon_identity::Identity;
-use napoleon_kernel::{AwardId, CampaignId, DossierId};
+use napoleon_kernel::{AwardId, CampaignId, DossierId, IdempotencyKey};
 use napoleon_rules::content::{Candidate, Content};
 use napoleon_rules::fr_date;
 use napoleon_web::{FormFields, IdPath, WebContext, WebError, WebResult};
@@ -32,6 +32,9 @@ struct DossiersView {
     filed: Vec<DossierRow>,
     open_campaigns: Vec<Choice>,
     may_file: bool,
+    /// Fresh at each display: a form sent twice (double click, back and send again) creates
+    /// one dossier.
+    idempotency_key: String,
 }
 
 pub(crate) async fn dossiers(
@@ -83,6 +86,7 @@ pub(crate) async fn dossiers(
             })
             .collect(),
         may_file: !domain::filing_units(&identity).is_empty(),
+        idempotency_key: uuid::Uuid::new_v4().simple().to_string(),
     };
     Ok(ctx
         .page(&identity, "intake/dossiers", "Mes dossiers", &view)?
@@ -103,7 +107,18 @@ pub(crate) async fn create_dossier(
     pairs: FormFields,
 ) -> WebResult<Response> {
     let campaign: CampaignId = pairs.parsed("campaign_id", CHOOSE_CAMPAIGN)?;
-    match domain::create_draft(&ctx, &identity, campaign, None, &Content::default()).await {
+    // A page always sends one; a malformed or absent key only loses the protection.
+    let key = IdempotencyKey::parse(pairs.get("idempotency_key")).ok();
+    match domain::create_draft(
+        &ctx,
+        &identity,
+        campaign,
+        None,
+        &Content::default(),
+        key.as_ref(),
+    )
+    .await
+    {
         Ok(id) => Ok(Redirect::to(&format!("/intake/dossiers/{id}/etape/1")).into_response()),
         Err(e) => Err(e.into()),
     }

@@ -192,8 +192,25 @@ pub(crate) async fn save_step(
     // Saved first, whatever its validity: nothing typed is lost. Only content out of its hard
     // bounds (fields longer than any real value) is refused; the page then shows what was
     // typed with the errors.
-    match domain::save(&ctx, &identity, id, grade, &content).await {
+    // The version the page was showing (a page always sends it; without it the save is
+    // treated as coming from an older page).
+    let version = pairs.get("version").trim().parse::<i32>().unwrap_or(0);
+    match domain::save(&ctx, &identity, id, Ok(version), grade, &content).await {
         Ok(()) => {}
+        Err(ActionError::Conflict(Conflict::Stale)) => {
+            // Someone saved in between: show their version's number with what this agent
+            // typed, and say so; sending again replaces the other save knowingly.
+            let mut typed = current;
+            typed.dossier.content = napoleon_kernel::Personal::new(content);
+            typed.dossier.version = domain::review(&ctx, &identity, id, None)
+                .await?
+                .dossier
+                .version;
+            let stale = FieldError::new("version", Conflict::Stale.message());
+            let mut page = render_step(&ctx, &identity, &typed, step, vec![stale], false)?;
+            *page.status_mut() = axum::http::StatusCode::CONFLICT;
+            return Ok(page);
+        }
         Err(ActionError::Invalid(errors)) => {
             let mut typed = current;
             typed.dossier.content = napoleon_kernel::Personal::new(content);

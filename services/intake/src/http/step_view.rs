@@ -104,6 +104,9 @@ struct CandidateFields {
 #[derive(Serialize)]
 pub(super) struct StepView {
     id: String,
+    /// The version the page shows: its save names it (a save by someone else in between is
+    /// refused, what was typed kept).
+    version: i32,
     number: Option<String>,
     campaign: String,
     state: String,
@@ -318,6 +321,7 @@ pub(super) fn step_view(
     let n = step.number();
     StepView {
         id: id.clone(),
+        version: d.version,
         number: d.number.clone(),
         campaign: review.campaign.label.clone(),
         state: state.map_or("", DossierState::label_fr).to_owned(),

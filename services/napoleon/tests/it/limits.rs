@@ -107,11 +107,13 @@ async fn hostile_forms_answer_a_french_422_quickly_while_other_routes_are_served
     }
     assert_eq!(snapshot(&live, &draft).await, before, "nothing changed");
     // And an ordinary save still works afterwards.
+    let version = live.draft_version(&mut browser, &draft).await;
     let ok = browser
         .post(
             &career,
             &[
                 ("_csrf", csrf.as_str()),
+                ("version", version.as_str()),
                 ("_action", "enregistrer"),
                 ("career-0-from", "2001-09-01"),
                 ("career-0-kind", "public"),
@@ -132,6 +134,10 @@ async fn rows_beyond_the_maximum_are_refused_by_page_and_api_keeping_what_was_ty
     // Forty periods fill the group; « Ajouter une période » then says so, and saves the rest.
     let mut fields: Vec<(String, String)> = vec![
         ("_csrf".into(), csrf.clone()),
+        (
+            "version".into(),
+            live.draft_version(&mut browser, &draft).await,
+        ),
         ("_action".into(), "ajouter-periode".into()),
     ];
     for i in 0..40 {
@@ -155,11 +161,13 @@ async fn rows_beyond_the_maximum_are_refused_by_page_and_api_keeping_what_was_ty
 
     // A field longer than any real value: shown again with the error, not saved.
     let long = "é".repeat(501);
+    let version = live.draft_version(&mut browser, &draft).await;
     let page = browser
         .post(
             &live.url(&format!("/intake/dossiers/{draft}/etape/1")),
             &[
                 ("_csrf", csrf.as_str()),
+                ("version", version.as_str()),
                 ("_action", "enregistrer"),
                 ("birth_name", long.as_str()),
             ],

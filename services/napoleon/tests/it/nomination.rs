@@ -68,10 +68,9 @@ async fn a_dossier_goes_from_draft_to_the_ministry() {
 
     // Completed, then submitted: a number and « déposé ».
     let saved = slice
-        .call(
+        .save_dossier(
             &cast.redacteur,
-            Method::PUT,
-            &format!("/intake/api/v1/dossiers/{id}"),
+            &id,
             json!({"content": eligible_content("Lambert", "F")}),
         )
         .await;
@@ -817,11 +816,22 @@ async fn a_step_sent_with_errors_keeps_everything_typed() {
     let id = draft.json["id"].as_str().unwrap().to_owned();
     // The grade left on « — Choisir — », the motifs typed: the page answers with the errors,
     // and the draft keeps the motifs.
+    let version = slice
+        .call(
+            &cast.redacteur,
+            Method::GET,
+            &format!("/intake/api/v1/dossiers/{id}"),
+            json!({}),
+        )
+        .await
+        .json["version"]
+        .to_string();
     let page = slice
         .form(
             &cast.redacteur,
             &format!("/intake/dossiers/{id}/etape/4"),
             &[
+                ("version", version.as_str()),
                 ("_action", "continuer"),
                 ("target_grade", ""),
                 ("motifs", "Trente ans au service des habitants."),
@@ -1046,4 +1056,133 @@ async fn the_bureau_cannot_tell_a_draft_from_an_unknown_id() {
         .await;
     assert_eq!(decide.status, 404, "{}", decide.json);
     app.finish().await;
+}
+
+/// Issue 14: two saves from the same version used to both succeed, the second silently
+/// erasing the first; a retried create made a second dossier. Now the later save is a 409
+/// (`dossier.stale`) and a create retried with its Idempotency-Key answers the same dossier.
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_saves_give_one_409_and_a_retried_create_one_dossier() {
+    let slice = TestApp::services().await;
+    let cast = cast(&slice).await;
+    let campaign = open_campaign(&slice, &cast).await;
+    let id = draft(&slice, &cast, &campaign, "Marchand", "F").await;
+    let path = format!("/intake/api/v1/dossiers/{id}");
+    let read = slice
+        .call(&cast.redacteur, Method::GET, &path, json!({}))
+        .await;
+    let version = format!("\"{}\"", read.json["version"]);
+
+    let without = slice
+        .call(
+            &cast.redacteur,
+            Method::PUT,
+            &path,
+            json!({"content": eligible_content("Sans", "F")}),
+        )
+        .await;
+    assert_eq!(without.status, 422, "{}", without.json);
+    assert_eq!(without.json["code"], "request.if_match_required");
+
+    let if_match = [("if-match", version.as_str())];
+    let first_body = json!({"content": eligible_content("Premier", "F")});
+    let second_body = json!({"content": eligible_content("Second", "M")});
+    let (a, b) = tokio::join!(
+        slice.call_with(&cast.redacteur, Method::PUT, &path, first_body, &if_match),
+        slice.call_with(&cast.redacteur, Method::PUT, &path, second_body, &if_match),
+    );
+    let mut statuses = [a.status, b.status];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [204, 409], "{} / {}", a.json, b.json);
+    let loser = if a.status == 409 { &a } else { &b };
+    assert_eq!(loser.json["code"], "dossier.stale");
+    let winner = if a.status == 204 { "Premier" } else { "Second" };
+    let after = slice
+        .call(&cast.redacteur, Method::GET, &path, json!({}))
+        .await;
+    assert_eq!(
+        after.json["content"]["candidate"]["birth_name"], winner,
+        "the winner's save stands"
+    );
+
+    // Creates: the same key twice (a retry) is one dossier; the same key for another
+    // request is refused.
+    let mut admin = slice.admin().await;
+    let drafts = "SELECT count(*) AS n FROM intake.dossiers WHERE state = 'brouillon'";
+    let before = count(&mut admin, drafts).await;
+    let create = |content: serde_json::Value| {
+        slice.call_with(
+            &cast.redacteur,
+            Method::POST,
+            "/intake/api/v1/dossiers",
+            json!({"campaign_id": campaign, "content": content}),
+            &[("idempotency-key", "3f2b8c1e-0d4a-4c55-9a8e-1b2c3d4e5f60")],
+        )
+    };
+    let (first, retried) = tokio::join!(create(json!({})), create(json!({})));
+    assert_eq!(
+        (first.status, retried.status),
+        (201, 201),
+        "{} / {}",
+        first.json,
+        retried.json
+    );
+    assert_eq!(first.json["id"], retried.json["id"]);
+    assert_eq!(count(&mut admin, drafts).await, before + 1, "one dossier");
+    let other = create(eligible_content("Autre", "M")).await;
+    assert_eq!(other.status, 409, "{}", other.json);
+    assert_eq!(other.json["code"], "request.key_reused");
+    let malformed = slice
+        .call_with(
+            &cast.redacteur,
+            Method::POST,
+            "/intake/api/v1/dossiers",
+            json!({"campaign_id": campaign, "content": {}}),
+            &[("idempotency-key", "court")],
+        )
+        .await;
+    assert_eq!(malformed.status, 422);
+    assert_eq!(count(&mut admin, drafts).await, before + 1, "nothing more");
+    slice.finish().await;
+}
+
+/// The page twin of the lost update: two tabs on the same step; the second to save gets a
+/// 409 page keeping what it typed and saying why; sending that page again applies it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_step_saved_meanwhile_is_not_overwritten_and_nothing_typed_is_lost() {
+    let live = TestApp::live_with_activity().await;
+    let (mut browser, csrf) = live.logged_in(PAUL).await;
+    let draft = live.first_draft(&mut browser).await;
+    let step = live.url(&format!("/intake/dossiers/{draft}/etape/1"));
+    let shown = live.draft_version(&mut browser, &draft).await;
+    let save = |name: &'static str, version: String| {
+        let mut tab = browser.twin();
+        let (step, csrf) = (step.clone(), csrf.clone());
+        async move {
+            tab.post(
+                &step,
+                &[
+                    ("_csrf", csrf.as_str()),
+                    ("version", version.as_str()),
+                    ("_action", "enregistrer"),
+                    ("birth_name", name),
+                ],
+            )
+            .await
+        }
+    };
+    let first = save("Premier-Onglet", shown.clone()).await;
+    assert_eq!(first.status, 303, "{}", first.body);
+    let second = save("Second-Onglet", shown).await;
+    assert_eq!(second.status, 409, "{}", second.body);
+    assert!(second.body.contains("a été enregistré entre-temps"));
+    assert!(
+        second.body.contains("value=\"Second-Onglet\""),
+        "what was typed is kept"
+    );
+    let again = save("Second-Onglet", second.hidden("version")).await;
+    assert_eq!(again.status, 303, "{}", again.body);
+    let page = browser.get(&step).await;
+    assert!(page.body.contains("value=\"Second-Onglet\""));
+    live.finish().await;
 }

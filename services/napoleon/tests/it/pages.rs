@@ -79,6 +79,10 @@ fn settings() -> insta::Settings {
             r#"name="_csrf" value="[csrf]""#,
         ),
         (
+            r#"name="idempotency_key" value="[^"]*""#,
+            r#"name="idempotency_key" value="[clé]""#,
+        ),
+        (
             r"<td>session [A-Za-z0-9_-]{16}</td>",
             "<td>session [référence]</td>",
         ),
