@@ -52,8 +52,10 @@ $$;
 CREATE TRIGGER remember_member AFTER INSERT OR UPDATE OF agent_id ON core.memberships
     FOR EACH ROW WHEN (NEW.agent_id IS NOT NULL) EXECUTE FUNCTION core.remember_member();
 
--- Existing tenants: they know the agents holding their grants and those their journal
--- names; they trust the issuers those agents came through. Done tenant by tenant, as the
+-- Existing tenants: they know the agents holding their grants (not every actor of their
+-- journal: operators acted in each tenant they created, and are no member of it); they trust
+-- the issuers those members came through — review on /exploitation after migrating, as an
+-- impostor provider may have claimed grants before this rule. Done tenant by tenant, as the
 -- policies require (the owner is subject to forced row-level security too).
 DO $$
 DECLARE
@@ -64,10 +66,6 @@ BEGIN
         INSERT INTO core.tenant_agents (tenant_id, agent_id)
             SELECT DISTINCT m.tenant_id, m.agent_id FROM core.memberships m
              WHERE m.tenant_id = t.id AND m.agent_id IS NOT NULL
-            UNION
-            SELECT DISTINCT t.id, a.id FROM journal.events e
-              JOIN core.agents a ON e.actor = 'agent:' || a.id::text
-             WHERE e.tenant_id = t.id
             ON CONFLICT DO NOTHING;
         UPDATE core.tenants SET trusted_issuers = coalesce(
             (SELECT array_agg(DISTINCT a.issuer) FROM core.tenant_agents ta

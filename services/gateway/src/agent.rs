@@ -225,7 +225,11 @@ async fn load(state: &GatewayState, auth: &mut SessionAuth) -> Result<Loaded, We
         // Asked again at every request of an operator's session: `napoleon operators remove`
         // applies at once. (Other sessions pay nothing.)
         let mut conn = state.ctx.db.platform().await?;
-        auth.operator = napoleon_db::operators::is_operator(&mut conn, auth.agent).await?;
+        auth.operator = napoleon_db::operators::is_operator(&mut conn, auth.agent).await?
+            && napoleon_kernel::proconnect::acr_satisfies(
+                auth.acr.as_deref(),
+                &state.cfg.operator_acr,
+            );
     }
     let mut tenant = None;
     let mut grants = Vec::new();

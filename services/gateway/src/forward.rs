@@ -151,11 +151,26 @@ async fn dispatch(state: &GatewayState, mut request: Request, service: &str) -> 
         })
         .collect();
     let method = request.method().as_str().to_owned();
-    let request_target = request
+    let raw_target = request
         .uri()
         .path_and_query()
         .map_or("/", |p| p.as_str())
         .to_owned();
+    // The assertion names the target exactly as the service will receive it. Over HTTP the
+    // URL parser re-encodes some characters (a quote in a query, braces in a path): sign
+    // what will be sent, or the service would refuse an honest request.
+    let request_target = match target {
+        Target::InProcess(_) => raw_target,
+        Target::Remote(base) => {
+            match url::Url::parse(&format!("{}{raw_target}", base.trim_end_matches('/'))) {
+                Ok(url) => match url.query() {
+                    Some(query) => format!("{}?{query}", url.path()),
+                    None => url.path().to_owned(),
+                },
+                Err(_) => return WebError::BadRequest.into_response(),
+            }
+        }
+    };
     let assertion = state.cfg.signer.sign(
         napoleon_identity::Claims::new(service, agent.agent, tenant.id, roles, &request_id)
             .for_request(&method, &request_target)

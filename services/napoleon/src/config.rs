@@ -285,7 +285,8 @@ impl LimitsConfig {
 pub struct PlatformConfig {
     /// The authentication levels (`acr`) an operator's login must reach to act as one, e.g.
     /// `["eidas2"]`: within ProConnect's order (eidas0 < eidas0-mfa < eidas1 < eidas1-mfa <
-    /// eidas2 < eidas3) a stronger level satisfies a weaker one; any other value only itself.
+    /// eidas2 < eidas3) a stronger level satisfies a weaker one (a `-mfa` one only with a
+    /// second factor); any other value only itself.
     /// Empty: any login (a development setting).
     pub operator_acr: Vec<String>,
 }

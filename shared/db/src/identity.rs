@@ -225,7 +225,9 @@ pub async fn grants_in_tenant(tx: &mut TenantConn, agent: AgentId) -> Result<Vec
 
 /// Admits the agent who is logging in, by an admission rule of the transaction's tenant:
 /// a membership without role at `unit`, linked to that agent (the login proved who it is).
-/// Returns the membership and whether it was created.
+/// Returns the membership and whether it was created, or `None` when this e-mail's place is
+/// held by another agent (an earlier subject at a provider): that one keeps it, and this
+/// agent is not admitted.
 ///
 /// # Errors
 /// [`DbError`].
@@ -234,22 +236,37 @@ pub async fn admit(
     agent: AgentId,
     email: &Email,
     unit: OrgUnitId,
-) -> Result<(MembershipId, bool), DbError> {
+) -> Result<Option<(MembershipId, bool)>, DbError> {
     let tenant = tx.tenant().as_uuid();
-    let existing: Option<uuid::Uuid> = memberships::table
+    let roleless = memberships::table
         .filter(memberships::tenant_id.eq(tenant))
-        .filter(memberships::email.eq(email.expose()))
         .filter(memberships::unit_id.eq(unit.as_uuid()))
-        .filter(memberships::role.is_null())
+        .filter(memberships::role.is_null());
+    let mine: Option<uuid::Uuid> = roleless
+        .filter(memberships::agent_id.eq(agent.as_uuid()))
         .select(memberships::id)
         .first(tx.pg())
         .await
         .optional()?;
-    if let Some(id) = existing {
-        return Ok((MembershipId::from_uuid(id), false));
+    if let Some(id) = mine {
+        return Ok(Some((MembershipId::from_uuid(id), false)));
+    }
+    // A role-less grant made to this e-mail, not claimed yet: it is this agent's now.
+    let linked: Option<uuid::Uuid> = diesel::update(
+        roleless
+            .filter(memberships::email.eq(email.expose()))
+            .filter(memberships::agent_id.is_null()),
+    )
+    .set(memberships::agent_id.eq(agent.as_uuid()))
+    .returning(memberships::id)
+    .get_result(tx.pg())
+    .await
+    .optional()?;
+    if let Some(id) = linked {
+        return Ok(Some((MembershipId::from_uuid(id), false)));
     }
     let id = MembershipId::new();
-    diesel::insert_into(memberships::table)
+    let inserted = diesel::insert_into(memberships::table)
         .values((
             memberships::tenant_id.eq(tenant),
             memberships::id.eq(id.as_uuid()),
@@ -259,9 +276,10 @@ pub async fn admit(
             memberships::role.eq(None::<&str>),
             memberships::granted_by.eq("admission"),
         ))
+        .on_conflict_do_nothing()
         .execute(tx.pg())
         .await?;
-    Ok((id, true))
+    Ok((inserted == 1).then_some((id, true)))
 }
 
 /// Grants `role` (or plain admission, `None`) to `email` at `unit`. Returns the membership and

@@ -88,7 +88,7 @@ pub async fn pin_at_login(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<bool, DbError> {
     if let Some(email) = claimable_email {
-        diesel::update(
+        let pinned = diesel::update(
             operators::table
                 .filter(operators::email.eq(email.expose()))
                 .filter(operators::issuer.eq(issuer))
@@ -100,6 +100,10 @@ pub async fn pin_at_login(
         ))
         .execute(conn)
         .await?;
+        if pinned > 0 {
+            // Rare and powerful: say so in the logs (the agent's id, not the e-mail).
+            tracing::warn!(agent.id = %agent, issuer, "platform operator pinned at first login");
+        }
     }
     is_operator(conn, agent).await
 }

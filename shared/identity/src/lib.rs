@@ -365,7 +365,15 @@ pub struct AssertionVerifier {
 /// assertion is refused the second time, even for its own request.
 #[derive(Debug, Default)]
 pub struct ReplayCache {
-    seen: std::sync::Mutex<HashMap<String, i64>>,
+    seen: std::sync::Mutex<Seen>,
+}
+
+#[derive(Debug, Default)]
+struct Seen {
+    jtis: std::collections::HashSet<String>,
+    /// `(exp, jti)` in arrival order: expiries are signing times plus the same lifetime, so
+    /// the oldest leave first, each in O(1) — no scan under the lock.
+    order: std::collections::VecDeque<(i64, String)>,
 }
 
 impl ReplayCache {
@@ -375,14 +383,24 @@ impl ReplayCache {
         let Ok(mut seen) = self.seen.lock() else {
             return false;
         };
-        if seen.len() >= REPLAY_CAPACITY {
-            seen.retain(|_, until| *until + LEEWAY_SECONDS >= now);
-            if seen.len() >= REPLAY_CAPACITY {
-                tracing::error!("assertion replay cache full: refusing");
-                return false;
+        while seen
+            .order
+            .front()
+            .is_some_and(|(until, _)| *until + LEEWAY_SECONDS < now)
+        {
+            if let Some((_, old)) = seen.order.pop_front() {
+                seen.jtis.remove(&old);
             }
         }
-        seen.insert(jti.to_owned(), exp).is_none()
+        if seen.jtis.len() >= REPLAY_CAPACITY {
+            tracing::error!("assertion replay cache full: refusing");
+            return false;
+        }
+        if !seen.jtis.insert(jti.to_owned()) {
+            return false;
+        }
+        seen.order.push_back((exp, jti.to_owned()));
+        true
     }
 }
 
@@ -712,6 +730,19 @@ mod tests {
             verifier.verify_request(&unbound, "intake", "GET", "/", 1_000),
             Err(AssertionError::WrongRequest)
         );
+    }
+
+    #[test]
+    fn the_replay_cache_forgets_expired_assertions_in_order() {
+        let cache = ReplayCache::default();
+        assert!(cache.first_use("a", 100, 90));
+        assert!(!cache.first_use("a", 100, 95), "seen");
+        assert!(cache.first_use("b", 110, 100));
+        // Past a's expiry and the leeway: a leaves, b stays.
+        assert!(cache.first_use("c", 130, 100 + LEEWAY_SECONDS + 1));
+        let seen = cache.seen.lock().unwrap();
+        assert_eq!(seen.jtis.len(), 2);
+        assert!(!seen.jtis.contains("a"));
     }
 
     #[test]

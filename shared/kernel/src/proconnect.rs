@@ -24,9 +24,12 @@ pub const SCOPES: [&str; 9] = {
     scopes
 };
 
-/// ProConnect's authentication levels (`acr`) that compare, weakest first: a login that
-/// reached one satisfies a requirement of any level before it. Any other value (e.g.
-/// `certification-dirigeant`) stands outside the order and satisfies only itself.
+/// ProConnect's authentication levels (`acr`) that compare, weakest first. Each is a level
+/// (0 to 3) and whether a second factor was used: `eidas2` and `eidas3` always use one.
+/// A login meets a requirement within this set when its level is at least the required one
+/// and, if the requirement names a second factor, it used one — so `eidas1` (one factor)
+/// does not meet `eidas0-mfa`, although its level is higher. Any other value (e.g.
+/// `certification-dirigeant`) stands outside and satisfies only itself.
 pub const ACR_ORDER: [&str; 6] = [
     "eidas0",
     "eidas0-mfa",
@@ -36,9 +39,22 @@ pub const ACR_ORDER: [&str; 6] = [
     "eidas3",
 ];
 
+/// `(level, second factor)` of a value of [`ACR_ORDER`].
+fn strength(value: &str) -> Option<(u8, bool)> {
+    match value {
+        "eidas0" => Some((0, false)),
+        "eidas0-mfa" => Some((0, true)),
+        "eidas1" => Some((1, false)),
+        "eidas1-mfa" => Some((1, true)),
+        "eidas2" => Some((2, true)),
+        "eidas3" => Some((3, true)),
+        _ => None,
+    }
+}
+
 /// Whether a login that reached `reached` meets `required`: one of its values, each met by
-/// the same value or, within [`ACR_ORDER`], by a stronger one. An empty requirement is met by
-/// any login, one without `acr` included.
+/// the same value or, within [`ACR_ORDER`], by one at least as strong in level and factors.
+/// An empty requirement is met by any login, one without `acr` included.
 #[must_use]
 pub fn acr_satisfies(reached: Option<&str>, required: &[String]) -> bool {
     if required.is_empty() {
@@ -47,11 +63,14 @@ pub fn acr_satisfies(reached: Option<&str>, required: &[String]) -> bool {
     let Some(reached) = reached else {
         return false;
     };
-    let rank = |value: &str| ACR_ORDER.iter().position(|v| *v == value);
-    required.iter().any(|r| match (rank(r), rank(reached)) {
-        (Some(needed), Some(got)) => got >= needed,
-        _ => r == reached,
-    })
+    required
+        .iter()
+        .any(|r| match (strength(r), strength(reached)) {
+            (Some((level, mfa)), Some((got_level, got_mfa))) => {
+                got_level >= level && (got_mfa || !mfa)
+            }
+            _ => r == reached,
+        })
 }
 
 #[cfg(test)]
@@ -69,6 +88,12 @@ mod tests {
         assert!(acr_satisfies(Some("eidas2"), &req(&["eidas1"])));
         assert!(acr_satisfies(Some("eidas1-mfa"), &req(&["eidas1"])));
         assert!(!acr_satisfies(Some("eidas1"), &req(&["eidas1-mfa"])));
+        assert!(
+            !acr_satisfies(Some("eidas1"), &req(&["eidas0-mfa"])),
+            "a higher level with one factor does not meet a second factor"
+        );
+        assert!(acr_satisfies(Some("eidas1-mfa"), &req(&["eidas0-mfa"])));
+        assert!(acr_satisfies(Some("eidas2"), &req(&["eidas1-mfa"])));
         assert!(acr_satisfies(Some("eidas3"), &req(&["eidas2"])));
         assert!(!acr_satisfies(Some("eidas2"), &req(&["eidas3"])));
         assert!(!acr_satisfies(

@@ -461,7 +461,9 @@ impl Catalogue {
             })
             .collect();
         for (name, text) in &parts {
-            if BUILTIN_DISTINCTIONS.iter().any(|(b, _)| b == name) {
+            // The national documents are the built-in ones (above); every other document,
+            // a built-in medal's name included, is the tenant's and may not be national.
+            if NATIONAL_FILES.contains(name) {
                 continue;
             }
             let d: DistinctionData = toml::from_str(text).map_err(|e| syntax(name, &e))?;
@@ -753,6 +755,19 @@ mod tests {
             .1
             .replacen("code = \"MHSP\"", "code = \"MHSPBIS\"", 1);
         assert!(Catalogue::for_tenant(&[("mhspbis.toml", medal.as_str())]).is_ok());
+        let relabelled = BUILTIN_DISTINCTIONS
+            .iter()
+            .find(|(f, _)| *f == "mhsp.toml")
+            .unwrap()
+            .1
+            .replacen("scope = \"tenant\"", "scope = \"common\"", 1);
+        assert!(
+            matches!(
+                Catalogue::for_tenant(&[("mhsp.toml", relabelled.as_str())]),
+                Err(CatalogueError::Invalid { .. })
+            ),
+            "a built-in medal's name does not make a document national"
+        );
         let absurd = medal.replacen("years = 10\n", "years = 1000\n", 1);
         assert_ne!(absurd, medal);
         assert!(matches!(

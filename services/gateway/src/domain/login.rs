@@ -59,11 +59,17 @@ pub(crate) async fn record_login(
         let (agent, _created) = identity::upsert_agent(&mut conn, &claims, now)
             .await
             .map_err(db_err)?;
+        // Only a login at the operators' authentication level may pin a waiting operator row:
+        // a weaker one through the same provider must not take the place for good.
+        let strong = napoleon_kernel::proconnect::acr_satisfies(
+            login.acr.as_deref(),
+            &state.cfg.operator_acr,
+        );
         let operator = operators::pin_at_login(
             &mut conn,
             agent.id,
             &login.issuer,
-            claims.claimable_email(),
+            claims.claimable_email().filter(|_| strong),
             now,
         )
         .await
@@ -93,9 +99,13 @@ pub(crate) async fn record_login(
         let mut tx = state.ctx.db.tenant(tenant).await.map_err(db_err)?;
         let units = core::list_org_units(&mut tx).await.map_err(db_err)?;
         if let Some(root) = units.iter().find(|u| u.parent_id.is_none()) {
-            let (membership, created) = identity::admit(&mut tx, agent.id, &email, root.id)
+            let Some((membership, created)) = identity::admit(&mut tx, agent.id, &email, root.id)
                 .await
-                .map_err(db_err)?;
+                .map_err(db_err)?
+            else {
+                tx.rollback().await;
+                continue;
+            };
             if created {
                 journal::append(
                     &mut tx,

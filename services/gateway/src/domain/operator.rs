@@ -62,11 +62,15 @@ pub(crate) struct NewMinistry<'a> {
     pub(crate) code: &'a OrgUnitCode,
     pub(crate) admin: &'a Email,
     pub(crate) sandbox: bool,
+    /// The providers trusted with e-mail grants, the first administrator's included.
+    pub(crate) issuers: &'a [String],
+    /// The ProConnect idps those must also come through (empty: any).
+    pub(crate) idp_ids: &'a [String],
 }
 
-/// Creates the ministry with its defaults and first administrator, trusting every configured
-/// provider with e-mail grants (operators narrow that afterwards); false when the slug is
-/// taken (nothing is created then).
+/// Creates the ministry with its defaults, the providers (and idps) it trusts with grants made
+/// to an e-mail, and its first administrator; false when the slug is taken (nothing is
+/// created then).
 pub(crate) async fn create_tenant(
     state: &GatewayState,
     agent: &RequestAgent,
@@ -90,8 +94,7 @@ pub(crate) async fn create_tenant(
         return Ok(false);
     };
     let actor = Actor::Agent(agent.agent);
-    let issuers: Vec<String> = state.cfg.providers.issuers();
-    core::set_trust(&mut tx, &issuers, &[]).await?;
+    core::set_trust(&mut tx, new.issuers, new.idp_ids).await?;
     journal::append(
         &mut tx,
         actor,

@@ -39,7 +39,7 @@ struct TenantLine {
     login_error: Option<&'static str>,
 }
 
-#[derive(Serialize, Debug)]
+#[derive(Serialize, Debug, Clone)]
 struct ProviderChoice {
     index: usize,
     label: String,
@@ -80,6 +80,8 @@ struct FormErrors {
     name: Option<&'static str>,
     code: Option<&'static str>,
     admin: Option<&'static str>,
+    providers: Option<&'static str>,
+    idp_ids: Option<&'static str>,
     taken: bool,
     admission: bool,
     /// The tenant whose login settings were refused, and why.
@@ -106,19 +108,68 @@ struct OperatorView {
     csrf: String,
 }
 
-#[derive(Deserialize, Serialize, Debug, Default, Clone)]
+#[derive(Serialize, Debug, Default, Clone)]
 pub(crate) struct TenantForm {
-    #[serde(default)]
     slug: String,
-    #[serde(default)]
     name: String,
-    #[serde(default)]
     code: String,
-    #[serde(default)]
     admin: String,
-    #[serde(default)]
-    sandbox: Option<String>,
+    sandbox: bool,
+    /// The providers ticked (by position in the configuration), as typed.
+    providers: Vec<ProviderChoice>,
+    idp_ids: String,
 }
+
+impl TenantForm {
+    /// The creation form as sent (`trust-<n>`: the n-th configured provider).
+    fn from_fields(fields: &FormFields, configured: &[(String, String)]) -> Self {
+        Self {
+            slug: fields.get("slug").to_owned(),
+            name: fields.get("name").to_owned(),
+            code: fields.get("code").to_owned(),
+            admin: fields.get("admin").to_owned(),
+            sandbox: fields.has("sandbox"),
+            providers: provider_choices(configured, |i, _| fields.has(&format!("trust-{i}"))),
+            idp_ids: fields.get("idp_ids").to_owned(),
+        }
+    }
+
+    /// An empty form, no provider ticked: an operator says which ones the ministry trusts.
+    fn empty(configured: &[(String, String)]) -> Self {
+        Self {
+            providers: provider_choices(configured, |_, _| false),
+            ..Self::default()
+        }
+    }
+}
+
+/// The configured providers, each ticked or not.
+fn provider_choices(
+    configured: &[(String, String)],
+    ticked: impl Fn(usize, &str) -> bool,
+) -> Vec<ProviderChoice> {
+    configured
+        .iter()
+        .enumerate()
+        .map(|(index, (label, issuer))| ProviderChoice {
+            index,
+            label: label.clone(),
+            trusted: ticked(index, issuer),
+        })
+        .collect()
+}
+
+/// ProConnect idp ids typed as a list (spaces or commas), if each is well formed.
+fn parse_idp_ids(text: &str) -> Option<Vec<String>> {
+    let ids: Vec<String> = text
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+        .collect();
+    (ids.len() <= 50 && ids.iter().all(|v| valid_admission_value(v))).then_some(ids)
+}
+
+const IDP_IDS_RULE: &str = "Identifiants de fournisseurs ProConnect (idp_id) : 50 au plus, séparés par des espaces, chacun de 3 à 200 caractères parmi lettres, chiffres, « . », « - » et « _ ».";
 
 async fn page(
     state: &GatewayState,
@@ -135,15 +186,9 @@ async fn page(
     let configured = state.cfg.providers.labelled_issuers();
     let mut tenants = Vec::new();
     for (t, rules) in listed {
-        let providers = configured
-            .iter()
-            .enumerate()
-            .map(|(index, (label, issuer))| ProviderChoice {
-                index,
-                label: label.clone(),
-                trusted: t.trusted_issuers.contains(issuer),
-            })
-            .collect();
+        let providers = provider_choices(&configured, |_, issuer| {
+            t.trusted_issuers.iter().any(|i| i == issuer)
+        });
         let required = t.required_acr.first().map(String::as_str);
         let acr_label = if t.required_acr.is_empty() {
             "Aucune exigence".to_owned()
@@ -222,29 +267,46 @@ pub(crate) async fn overview(
     State(state): State<GatewayState>,
     Extension(agent): Extension<RequestAgent>,
 ) -> WebResult<Response> {
-    page(&state, &agent, TenantForm::default(), None).await
+    let empty = TenantForm::empty(&state.cfg.providers.labelled_issuers());
+    page(&state, &agent, empty, None).await
 }
 
 pub(crate) async fn create_tenant(
     State(state): State<GatewayState>,
     Extension(agent): Extension<RequestAgent>,
-    Form(form): Form<TenantForm>,
+    fields: FormFields,
 ) -> WebResult<Response> {
+    let configured = state.cfg.providers.labelled_issuers();
+    let form = TenantForm::from_fields(&fields, &configured);
     let slug = TenantSlug::parse(form.slug.trim());
     let code = OrgUnitCode::parse(form.code.trim());
     let admin = Email::parse(&form.admin);
     let name = form.name.trim();
-    let (Ok(slug), Ok(code), Ok(admin), false) =
-        (&slug, &code, &admin, name.is_empty() || name.len() > 200)
-    else {
+    // The providers through which the first administrator (and every grant to an e-mail)
+    // may be claimed: chosen, never all by default.
+    let issuers: Vec<String> = configured
+        .iter()
+        .zip(&form.providers)
+        .filter(|(_, choice)| choice.trusted)
+        .map(|((_, issuer), _)| issuer.clone())
+        .collect();
+    let idp_ids = parse_idp_ids(&form.idp_ids);
+    let (Ok(slug), Ok(code), Ok(admin), false, false, Some(idp_ids)) = (
+        &slug,
+        &code,
+        &admin,
+        name.is_empty() || name.len() > 200,
+        issuers.is_empty(),
+        idp_ids,
+    ) else {
         let errors = FormErrors {
             slug: slug.is_err().then_some("Identifiant : 2 à 40 caractères parmi a-z, 0-9 et « - », par exemple « justice »."),
             name: (name.is_empty() || name.len() > 200).then_some("Saisissez le nom officiel du ministère (200 caractères au plus)."),
             code: code.is_err().then_some("Code : 1 à 20 caractères parmi A-Z, 0-9 et « - », par exemple « MJ »."),
             admin: admin.is_err().then_some("Saisissez l'adresse électronique professionnelle du premier administrateur ministériel."),
-            taken: false,
-            admission: false,
-            login: None,
+            providers: issuers.is_empty().then_some("Fournisseurs d'identité de confiance : cochez au moins celui par lequel le premier administrateur se connectera."),
+            idp_ids: parse_idp_ids(&form.idp_ids).is_none().then_some(IDP_IDS_RULE),
+            ..FormErrors::default()
         };
         return page(&state, &agent, form, Some(errors)).await;
     };
@@ -256,7 +318,9 @@ pub(crate) async fn create_tenant(
             name,
             code,
             admin,
-            sandbox: form.sandbox.is_some(),
+            sandbox: form.sandbox,
+            issuers: &issuers,
+            idp_ids: &idp_ids,
         },
     )
     .await?;
@@ -316,7 +380,8 @@ pub(crate) async fn add_admission(
             admission: true,
             ..FormErrors::default()
         };
-        return page(&state, &agent, TenantForm::default(), Some(errors)).await;
+        let empty = TenantForm::empty(&state.cfg.providers.labelled_issuers());
+        return page(&state, &agent, empty, Some(errors)).await;
     };
     domain::operator::add_admission(&state, &agent, tenant.id, kind, &value).await?;
     Ok(Redirect::to("/exploitation").into_response())
@@ -356,18 +421,11 @@ pub(crate) async fn set_login(
         .filter(|(i, _)| form.has(&format!("trust-{i}")))
         .map(|(_, issuer)| issuer)
         .collect();
-    let idp_ids: Vec<String> = form
-        .get("idp_ids")
-        .split(|c: char| c == ',' || c.is_whitespace())
-        .filter(|v| !v.is_empty())
-        .map(str::to_owned)
-        .collect();
-    if idp_ids.len() > 50 || !idp_ids.iter().all(|v| valid_admission_value(v)) {
-        let errors = refuse(
-            "Identifiants de fournisseurs ProConnect (idp_id) : 50 au plus, séparés par des espaces, chacun de 3 à 200 caractères parmi lettres, chiffres, « . », « - » et « _ ».",
-        );
-        return page(&state, &agent, TenantForm::default(), Some(errors)).await;
-    }
+    let Some(idp_ids) = parse_idp_ids(form.get("idp_ids")) else {
+        let errors = refuse(IDP_IDS_RULE);
+        let empty = TenantForm::empty(&state.cfg.providers.labelled_issuers());
+        return page(&state, &agent, empty, Some(errors)).await;
+    };
     let acr = match form.get("acr") {
         "" => Vec::new(),
         value => match ACR_LABELS.iter().find(|(v, _)| *v == value) {
@@ -376,7 +434,8 @@ pub(crate) async fn set_login(
                 let errors = refuse(
                     "Niveau d'authentification exigé : choisissez un des niveaux proposés, ou aucune exigence.",
                 );
-                return page(&state, &agent, TenantForm::default(), Some(errors)).await;
+                let empty = TenantForm::empty(&state.cfg.providers.labelled_issuers());
+                return page(&state, &agent, empty, Some(errors)).await;
             }
         },
     };

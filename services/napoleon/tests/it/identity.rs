@@ -363,3 +363,45 @@ async fn operators_are_added_listed_and_removed_from_the_command_line() {
     );
     tdb.finish().await;
 }
+
+/// The review of issue 14: a login through the operator's own provider but below
+/// `platform.operator_acr` must not pin the waiting operator row (and so take it for good).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_login_below_the_operators_acr_pins_nothing() {
+    let (listener, base) = TestApp::bind().await;
+    let (_peer, provider, _dir) = proconnect_like_with(
+        &base,
+        "proconnect",
+        json!({ "chef": {
+            "email": "chef@numerique.gouv.fr", "given_name": "Chef", "usual_name": "Plateforme",
+            "idp_id": "idp-faible"
+        }}),
+    )
+    .await;
+    let issuer = provider.issuer.clone();
+    let live = TestApp::serve_live(listener, base, vec![provider]).await;
+    let mut admin = live.admin().await;
+    diesel_async::RunQueryDsl::execute(
+        diesel::sql_query(
+            "INSERT INTO core.operators (email, issuer) VALUES ('chef@numerique.gouv.fr', $1)",
+        )
+        .bind::<diesel::sql_types::Text, _>(issuer.as_str()),
+        &mut admin,
+    )
+    .await
+    .unwrap();
+    let mut browser = Browser::new();
+    let landed = login_through(&mut browser, &live, "proconnect", "chef").await;
+    assert_eq!(landed, "/acces-non-accorde");
+    assert_eq!(browser.get(&live.url("/exploitation")).await.status, 403);
+    assert_eq!(
+        count(
+            &mut admin,
+            "SELECT count(*) AS n FROM core.operators WHERE email = 'chef@numerique.gouv.fr' AND agent_id IS NULL"
+        )
+        .await,
+        1,
+        "still waiting for a login at the operators' level"
+    );
+    live.finish().await;
+}

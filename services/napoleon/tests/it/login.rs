@@ -780,6 +780,12 @@ async fn an_operator_creates_a_tenant_and_sees_health_but_no_tenant_data() {
         invalid.body.contains("value=\"Ministère de la Justice\""),
         "what was typed is kept"
     );
+    assert!(
+        invalid
+            .body
+            .contains("Fournisseurs d&#x27;identité de confiance : cochez"),
+        "no provider trusted by default (issue 14 review)"
+    );
     let created = olivier
         .post(
             &live.url("/exploitation/ministeres"),
@@ -789,6 +795,7 @@ async fn an_operator_creates_a_tenant_and_sees_health_but_no_tenant_data() {
                 ("slug", "justice"),
                 ("code", "MJ"),
                 ("admin", "chloe.blanc@justice.gouv.fr"),
+                ("trust-0", "1"),
             ],
         )
         .await;
@@ -809,6 +816,7 @@ async fn an_operator_creates_a_tenant_and_sees_health_but_no_tenant_data() {
                 ("slug", "justice"),
                 ("code", "MJ"),
                 ("admin", "x@justice.gouv.fr"),
+                ("trust-0", "1"),
             ],
         )
         .await;
@@ -1068,6 +1076,7 @@ async fn a_ministry_is_created_whole_or_not_at_all() {
             ("slug", "armees".to_owned()),
             ("code", code.to_owned()),
             ("admin", "chef@armees.gouv.fr".to_owned()),
+            ("trust-0", "1".to_owned()),
         ]
     };
     let pairs = create("PANNE");

@@ -123,6 +123,24 @@ async fn gateways_and_services_in_separate_processes_share_nothing_but_the_datab
             .await;
         assert_eq!((status, identity["service"].as_str()), (200, Some(service)));
     }
+    // A query the URL parser re-encodes on the way (a quote): the assertion names the target
+    // as sent, so the service accepts it (the review of issue 14 found a 401 here).
+    // (Sent raw: an HTTP client would encode the quote itself.)
+    let head = {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let host = gateway_b.base.trim_start_matches("http://");
+        let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
+        let request = format!(
+            "GET /intake/api/v1/identity?nom=d'Artagnan HTTP/1.1\r\nHost: {host}\r\n\
+             Cookie: napoleon_session={session}\r\nAccept: application/json\r\n\
+             Connection: close\r\n\r\n"
+        );
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).await.unwrap();
+        String::from_utf8_lossy(&answer).into_owned()
+    };
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
 
     // A service reached directly, without the gateway, refuses.
     let direct = openidconnect::reqwest::Client::new()
