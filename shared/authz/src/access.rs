@@ -369,6 +369,24 @@ impl Access {
         self.allows(P::PERMISSION, scope)
     }
 
+    /// The units where one of the agent's grants allows `P` by the tenant's policy (each
+    /// grant's unit once, in grant order): e.g. the units it files nominations for, whatever
+    /// role the ministry gave that permission to.
+    ///
+    /// # Errors
+    /// [`AuthzError::Casbin`] when the engine fails.
+    pub fn units_where<P: Perm>(&self) -> Result<Vec<OrgUnitId>, AuthzError> {
+        let mut units = Vec::new();
+        for (role, unit) in &self.grants {
+            if !units.contains(unit)
+                && crate::allows(&self.enforcer, self.tenant, &[*role], P::PERMISSION)?
+            {
+                units.push(*unit);
+            }
+        }
+        Ok(units)
+    }
+
     /// The proof to read a dossier filed by `filed_by` and now at `level`: roles covering
     /// either unit. A draft is its authors' alone until it is submitted — those who may edit
     /// nominations of the filing unit, not the instruction roles that also read there: to

@@ -20,6 +20,7 @@ use super::tenant_catalogue;
 pub(crate) struct CampaignList {
     pub(crate) campaigns: Vec<contracts::CampaignView>,
     pub(crate) may_manage: bool,
+    pub(crate) may_file: bool,
 }
 
 /// The tenant's campaigns, for anyone who may read them.
@@ -27,11 +28,13 @@ pub(crate) async fn campaigns(ctx: &WebContext, identity: &Identity) -> ActionRe
     let (mut tx, access) = ctx.begin(identity).await?;
     access.require::<perm::CampaignRead>(Scope::Anywhere)?;
     let may_manage = access.may::<perm::CampaignManage>(Scope::Central)?;
+    let may_file = !super::filing_units(&access)?.is_empty();
     let campaigns = contracts::campaigns(&mut tx).await?;
     tx.rollback().await;
     Ok(CampaignList {
         campaigns,
         may_manage,
+        may_file,
     })
 }
 

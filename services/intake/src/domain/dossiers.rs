@@ -6,7 +6,7 @@ use napoleon_db::journal::{self, Actor, EventKind, Subject};
 use napoleon_db::readlog::{ReadChannel, ReadSubject};
 use napoleon_db::{TenantConn, contracts};
 use napoleon_identity::Identity;
-use napoleon_kernel::{CampaignId, DossierId, IdempotencyKey, OrgUnitId, Role};
+use napoleon_kernel::{CampaignId, DossierId, IdempotencyKey, OrgUnitId};
 use napoleon_rules::dossier::{DossierEvent, DossierState};
 use napoleon_rules::{Catalogue, DistinctionCode, GradeCode, Verdict, VerdictKind};
 use napoleon_web::{ActionError, ActionResult, Conflict, FieldError, WebContext};
@@ -23,13 +23,18 @@ pub(crate) struct MyDossiers {
     pub(crate) campaigns: Vec<contracts::CampaignView>,
     pub(crate) editable: Vec<Dossier>,
     pub(crate) filed: Vec<contracts::DossierView>,
+    /// Whether the agent files dossiers somewhere.
+    pub(crate) may_file: bool,
 }
 
-/// The dossiers of the agent's filing units.
+/// The dossiers of the units where the agent edits nominations, and whether it may file.
 pub(crate) async fn my_dossiers(ctx: &WebContext, identity: &Identity) -> ActionResult<MyDossiers> {
-    let units = filing_units(identity);
     let (mut tx, access) = ctx.begin(identity).await?;
     access.require::<perm::NominationRead>(Scope::Anywhere)?;
+    let units = access
+        .units_where::<perm::NominationUpdate>()
+        .map_err(refusal)?;
+    let may_file = !filing_units(&access)?.is_empty();
     let campaigns = contracts::campaigns(&mut tx).await?;
     let editable = store::editable_of(&mut tx, &units).await?;
     let filed = contracts::dossiers_filed_by(&mut tx, &units).await?;
@@ -44,17 +49,20 @@ pub(crate) async fn my_dossiers(ctx: &WebContext, identity: &Identity) -> Action
         campaigns,
         editable,
         filed,
+        may_file,
     })
 }
 
-/// The units where the agent may file dossiers (their rédacteur grants).
-pub(crate) fn filing_units(identity: &Identity) -> Vec<OrgUnitId> {
-    identity
-        .roles
-        .iter()
-        .filter(|g| g.role == Role::Redacteur)
-        .map(|g| g.unit)
-        .collect()
+/// The units where the agent files dossiers: its grants whose role the tenant's policy
+/// allows to create nominations (the rédacteur's by default; a ministry may change that).
+pub(crate) fn filing_units(access: &Access) -> ActionResult<Vec<OrgUnitId>> {
+    access
+        .units_where::<perm::NominationCreate>()
+        .map_err(refusal)
+}
+
+fn refusal(e: napoleon_authz::AuthzError) -> ActionError {
+    ActionError::Web(napoleon_web::WebError::Internal(e.to_string()))
 }
 
 /// The campaign's window must be open today.
@@ -98,7 +106,7 @@ pub(crate) async fn create_draft(
 ) -> ActionResult<DossierId> {
     within_bounds(content)?;
     let (mut tx, access) = ctx.begin(identity).await?;
-    let unit = match unit.or_else(|| filing_units(identity).first().copied()) {
+    let unit = match unit.or(filing_units(&access)?.first().copied()) {
         Some(u) => u,
         None => return Err(ActionError::Forbidden),
     };

@@ -47,7 +47,6 @@ pub(crate) async fn campaigns(
     Query(notice): Query<Notice>,
 ) -> WebResult<Response> {
     let list = domain::campaigns(&ctx, &identity).await?;
-    let may_file = !domain::filing_units(&identity).is_empty();
     let view = CampaignsView {
         campaigns: list
             .campaigns
@@ -55,7 +54,7 @@ pub(crate) async fn campaigns(
             .map(|c| campaign_row(c, ctx.today()))
             .collect(),
         may_manage: list.may_manage,
-        may_file,
+        may_file: list.may_file,
         created: notice.cree.is_some(),
     };
     Ok(ctx

@@ -45,6 +45,7 @@ pub(crate) async fn dossiers(
         campaigns,
         editable,
         filed,
+        may_file,
     } = domain::my_dossiers(&ctx, &identity).await?;
     let label_of = |id: CampaignId| {
         campaigns
@@ -85,7 +86,7 @@ pub(crate) async fn dossiers(
                 selected: false,
             })
             .collect(),
-        may_file: !domain::filing_units(&identity).is_empty(),
+        may_file,
         idempotency_key: uuid::Uuid::new_v4().simple().to_string(),
     };
     Ok(ctx

@@ -1186,3 +1186,60 @@ async fn a_step_saved_meanwhile_is_not_overwritten_and_nothing_typed_is_lost() {
     assert!(page.body.contains("value=\"Second-Onglet\""));
     live.finish().await;
 }
+
+/// The review of issue 14: « Mes dossiers » and the default filing unit followed the
+/// rédacteur role by name, not the ministry's policy. A ministry that lets its instructeurs
+/// file too now sees them offered the form, and their drafts listed.
+#[tokio::test(flavor = "multi_thread")]
+async fn who_files_follows_the_ministrys_policy_not_a_role_name() {
+    use napoleon_db::policy::{self, PolicyRule};
+    let slice = TestApp::services().await;
+    let cast = cast(&slice).await;
+    let campaign = open_campaign(&slice, &cast).await;
+    let offered = async |slice: &TestApp| {
+        let page = slice
+            .call(
+                &cast.instructeur,
+                Method::GET,
+                "/intake/dossiers",
+                json!({}),
+            )
+            .await;
+        assert_eq!(page.status, 200, "{}", page.json);
+        page.json.as_str().unwrap().contains("Créer un dossier")
+    };
+    assert!(
+        !offered(&slice).await,
+        "the default policy: rédacteurs file"
+    );
+    {
+        let db = slice.db.app_db().unwrap();
+        let mut tx = db.tenant(cast.tenant).await.unwrap();
+        let rule = |action: &str| PolicyRule {
+            ptype: "p".to_owned(),
+            values: vec![
+                "instructeur".to_owned(),
+                cast.tenant.to_string(),
+                "nomination".to_owned(),
+                action.to_owned(),
+            ],
+        };
+        policy::add(&mut tx, &[rule("create"), rule("update")])
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+    assert!(
+        offered(&slice).await,
+        "the ministry's policy: instructeurs file too"
+    );
+    let created = slice
+        .post(
+            &cast.instructeur,
+            "/intake/api/v1/dossiers",
+            json!({"campaign_id": campaign}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.json);
+    slice.finish().await;
+}
