@@ -173,6 +173,14 @@ def check_app_pods(c: Checks, label: str, objects: list[Obj], values: Obj) -> No
                     json.dumps(env.get("NAPOLEON__DATABASE__URL")))
             c.check(f"{where}: never gets the owner DB URL",
                     "NAPOLEON__DATABASE__OWNER_URL" not in env)
+            # One database role per service: only its own URL, from its own Secret.
+            own = values["secrets"].get("serviceDatabaseUrls", {}).get(svc)
+            service_urls = {k for k in env if k.startswith("NAPOLEON__DATABASE__SERVICE_URLS__")}
+            c.check(f"{where}: only its own service database URL",
+                    service_urls == ({f"NAPOLEON__DATABASE__SERVICE_URLS__{svc.upper()}"} if own else set())
+                    and (not own or env[f"NAPOLEON__DATABASE__SERVICE_URLS__{svc.upper()}"]
+                         ["valueFrom"]["secretKeyRef"]["name"] == own["name"]),
+                    json.dumps(sorted(service_urls)))
             oidc = "NAPOLEON__OIDC__PROVIDERS" in env
             want_oidc = svc == "gateway" and values["secrets"]["oidcClientSecret"]["enabled"]
             c.check(f"{where}: OIDC client secret only where expected", oidc == want_oidc)
@@ -478,6 +486,12 @@ def check_deploy_artifacts(c: Checks) -> None:
             app.get("superuser") is False and app.get("bypassrls") is False
             and app.get("inherit") is False and app.get("login") is True, json.dumps(app))
     c.check("CNPG Cluster: napoleon_owner managed", "napoleon_owner" in roles)
+    for svc in ("gateway", "intake", "instruction", "decisions", "promotion", "worker"):
+        r = roles.get(f"napoleon_{svc}", {})
+        c.check(f"CNPG Cluster: napoleon_{svc} logs in, NOSUPERUSER NOBYPASSRLS, in napoleon_service",
+                r.get("login") is True and r.get("superuser") is False
+                and r.get("bypassrls") is False and "napoleon_service" in r.get("inRoles", []),
+                json.dumps(r))
     initdb = spec.get("bootstrap", {}).get("initdb", {})
     c.check("CNPG Cluster: database bootstrapped owned by napoleon_owner",
             initdb.get("owner") == "napoleon_owner" and initdb.get("database") == "napoleon")

@@ -152,13 +152,54 @@ pub fn assertion_keys(
 }
 
 fn service_router(service: ServiceName, ctx: &WebContext) -> Option<Router> {
+    // Each service on its own pool (its database role) when the process has one.
+    let own = ctx.for_service(service.as_str());
     match service {
-        ServiceName::Intake => Some(napoleon_intake::router(ctx)),
-        ServiceName::Instruction => Some(napoleon_instruction::router(ctx)),
-        ServiceName::Decisions => Some(napoleon_decisions::router(ctx)),
-        ServiceName::Promotion => Some(napoleon_promotion::router(ctx)),
+        ServiceName::Intake => Some(napoleon_intake::router(&own)),
+        ServiceName::Instruction => Some(napoleon_instruction::router(&own)),
+        ServiceName::Decisions => Some(napoleon_decisions::router(&own)),
+        ServiceName::Promotion => Some(napoleon_promotion::router(&own)),
         ServiceName::All | ServiceName::Gateway | ServiceName::Worker => None,
     }
+}
+
+/// The services whose database role a process serving `service` connects as: each of them
+/// under `all`, its own otherwise.
+#[must_use]
+pub fn pooled_services(service: ServiceName) -> Vec<&'static str> {
+    match service {
+        ServiceName::All => napoleon_db::roles::SERVICES.to_vec(),
+        other => napoleon_db::roles::SERVICES
+            .into_iter()
+            .filter(|s| *s == other.as_str())
+            .collect(),
+    }
+}
+
+/// One pool per service of `services`, each connected as that service's role: at its
+/// `database.service_urls` entry, or at `url` with the user replaced. On `base`'s clock.
+///
+/// # Errors
+/// A message naming the service whose URL is unusable.
+pub fn service_pools(
+    base: &Db,
+    url: &napoleon_kernel::Secret<String>,
+    overrides: &std::collections::BTreeMap<String, napoleon_kernel::Secret<String>>,
+    services: &[&'static str],
+    pool_size: usize,
+) -> Result<std::collections::HashMap<&'static str, Db>, String> {
+    let mut pools = std::collections::HashMap::new();
+    for service in services {
+        let own = match overrides.get(*service) {
+            Some(url) => url.clone(),
+            None => napoleon_db::service_url(url, service)
+                .map_err(|e| format!("database.url for {service}: {e}"))?,
+        };
+        let pool = napoleon_db::build_pool(&own, pool_size)
+            .map_err(|e| format!("database.service_urls.{service}: {e}"))?;
+        pools.insert(*service, base.sibling(pool));
+    }
+    Ok(pools)
 }
 
 const BEHIND_GATEWAY: [ServiceName; 4] = [
@@ -227,7 +268,7 @@ pub fn gateway_config(
             absolute: Duration::from_secs(config.session.absolute_hours.saturating_mul(3600)),
             secure_cookie: config.tls(),
         },
-        authorizer: ctx.authorizer.clone(),
+        authorizer: ctx.for_service(napoleon_gateway::SERVICE).authorizer,
         operator_acr: {
             config.platform.check()?;
             config.platform.operator_acr.clone()
@@ -249,7 +290,10 @@ pub fn router(
     let mut app = health_router(ctx.db.clone());
     if let Some(gateway) = gateway {
         app = app
-            .merge(napoleon_gateway::router(ctx, gateway))
+            .merge(napoleon_gateway::router(
+                &ctx.for_service("gateway"),
+                gateway,
+            ))
             .merge(static_router(assets));
     }
     if let Some(own) = service_router(service, ctx) {

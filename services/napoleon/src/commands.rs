@@ -104,6 +104,28 @@ async fn app_db(url: &Secret<String>, pool_size: usize) -> Result<Db, CliError> 
     Ok(db)
 }
 
+/// The pools of the services `service` runs, each as its database role, each checked like
+/// the application's (not owner, not superuser, migrations applied).
+async fn service_dbs(
+    config: &Config,
+    url: &Secret<String>,
+    service: ServiceName,
+) -> Result<std::collections::HashMap<&'static str, Db>, CliError> {
+    let base = Db::new(build_pool(url, 1).map_err(|e| CliError::Failed(e.to_string()))?);
+    let pools = app::service_pools(
+        &base,
+        url,
+        &config.database.service_urls,
+        &app::pooled_services(service),
+        config.database.pool_size,
+    )
+    .map_err(CliError::Usage)?;
+    for db in pools.values() {
+        check_database(db).await?;
+    }
+    Ok(pools)
+}
+
 fn web_context(db: Db, identity: AssertionVerifier) -> Result<WebContext, CliError> {
     let templates = app::templates().map_err(failed("templates"))?;
     Ok(WebContext::new(db, templates, identity))
@@ -158,7 +180,10 @@ async fn serve_router(
         .build();
     // Dossiers per tenant and state, counted by the process that owns them.
     let _dossier_gauge = matches!(service, ServiceName::All | ServiceName::Intake).then(|| {
-        napoleon_intake::dossier_gauge(ctx.db.clone(), std::time::Duration::from_secs(15))
+        napoleon_intake::dossier_gauge(
+            ctx.for_service("intake").db,
+            std::time::Duration::from_secs(15),
+        )
     });
     let listener = TcpListener::bind(config.server.bind)
         .await
@@ -173,7 +198,8 @@ async fn serve_router(
         let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "napoleon".to_owned());
         for n in 0..config.jobs.workers {
             let name = format!("{host}-{}-{n}", std::process::id());
-            let worker = app::worker(config, ctx.db.clone(), name).map_err(CliError::Usage)?;
+            let worker =
+                app::worker(config, ctx.for_service("worker").db, name).map_err(CliError::Usage)?;
             let mut stopped = stopped.clone();
             jobs.push(tokio::spawn(worker.run(JOB_IDLE, async move {
                 let _ = stopped.wait_for(|stop| *stop).await;
@@ -219,9 +245,19 @@ async fn shutdown_signal() {
 /// [`CliError`].
 pub async fn serve(config: &Config, service: ServiceName) -> Result<(), CliError> {
     let url = require(config.database.url.as_ref(), "url")?;
-    let db = app_db(url, config.database.pool_size).await?;
+    // Each service connects as its own database role; the process's main pool is its
+    // service's (the gateway's under `all`).
+    let pools = service_dbs(config, url, service).await?;
+    let primary = match service {
+        ServiceName::All => napoleon_gateway::SERVICE,
+        other => other.as_str(),
+    };
+    let db = pools
+        .get(primary)
+        .cloned()
+        .ok_or_else(|| CliError::Failed(format!("no database pool for {primary}")))?;
     let (signer, verifier) = app::assertion_keys(config, service).map_err(CliError::Usage)?;
-    let ctx = web_context(db, verifier)?;
+    let ctx = web_context(db, verifier)?.with_service_pools(pools);
     let gateway = if matches!(service, ServiceName::All | ServiceName::Gateway) {
         Some(
             app::gateway_config(config, service, &ctx, signer, config.oidc.providers.clone())
@@ -467,7 +503,9 @@ async fn demo_on(config: &Config, cluster: &PgServer) -> Result<(), CliError> {
             .await
             .map_err(|e| failed("operators")(e.to_string()))?;
     }
-    let ctx = web_context(db, verifier)?;
+    // Served by each service's own role; the demo's data above went in through the tools'.
+    let pools = service_dbs(config, &cluster.app_url(DEMO_DATABASE), ServiceName::All).await?;
+    let ctx = web_context(db, verifier)?.with_service_pools(pools);
     let activity = demo_activity::seed_activity(&ctx, &signer, &idp.issuer)
         .await
         .map_err(CliError::Failed)?;

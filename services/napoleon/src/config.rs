@@ -404,11 +404,16 @@ impl Default for ServerConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DatabaseConfig {
-    /// The application role's URL (services connect with it).
+    /// The application role's URL (the tools: demo seed, command line). Each service
+    /// connects as its own role (`napoleon_<service>`) at this URL with the user replaced,
+    /// unless `service_urls` names its URL.
     pub url: Option<Secret<String>>,
+    /// A service's own URL (e.g. its role's own password), by service name: gateway, intake,
+    /// instruction, decisions, promotion, worker.
+    pub service_urls: std::collections::BTreeMap<String, Secret<String>>,
     /// The owner role's URL (`napoleon migrate`, `journal verify`).
     pub owner_url: Option<Secret<String>>,
-    /// Connections per process.
+    /// Connections per pool (a process has one pool per service it runs).
     pub pool_size: usize,
 }
 
@@ -416,6 +421,7 @@ impl Default for DatabaseConfig {
     fn default() -> Self {
         Self {
             url: None,
+            service_urls: std::collections::BTreeMap::new(),
             owner_url: None,
             pool_size: 16,
         }

@@ -32,5 +32,5 @@ pub mod sessions;
 
 pub use diesel_async::AsyncPgConnection;
 pub use error::DbError;
-pub use pool::{Db, PgPool, PlatformConn, build_pool};
+pub use pool::{Db, PgPool, PlatformConn, build_pool, service_url};
 pub use scoped::{IdentityConn, Scoped, TenantConn};

@@ -71,6 +71,15 @@ impl Db {
         Self { clock, ..self }
     }
 
+    /// Another pool on the same clock (a service's own role).
+    #[must_use]
+    pub fn sibling(&self, pool: PgPool) -> Self {
+        Self {
+            pool,
+            clock: self.clock.clone(),
+        }
+    }
+
     /// The process's clock: the only source of « now » and « today ».
     #[must_use]
     pub const fn clock(&self) -> &Clock {
@@ -110,4 +119,18 @@ impl Db {
         let s = self.pool.status();
         (s.size, s.available, s.max_size)
     }
+}
+
+/// The URL of `service`'s database role: `url` with the user replaced by
+/// [`crate::roles::service_role`] (same password, host and database).
+///
+/// # Errors
+/// [`DbError::Corrupt`] naming `database.url` when it is not a URL with a user.
+pub fn service_url(url: &Secret<String>, service: &str) -> Result<Secret<String>, DbError> {
+    let mut parsed =
+        url::Url::parse(url.expose()).map_err(|_| DbError::corrupt("database.url", "not a URL"))?;
+    parsed
+        .set_username(&crate::roles::service_role(service))
+        .map_err(|()| DbError::corrupt("database.url", "no user part"))?;
+    Ok(Secret::new(parsed.to_string()))
 }

@@ -1,8 +1,12 @@
-//! The two database roles and the start-up check that the services run as the right one.
+//! The database roles and the start-up check that the services run as the right one.
 //!
 //! * [`OWNER_ROLE`] owns every object and runs migrations (`napoleon migrate`).
-//! * [`APP_ROLE`] is what the services connect as: not superuser, not owner, `NOBYPASSRLS`, so
-//!   row-level security always applies to it. Migrations grant it exactly what it needs.
+//! * One role per service ([`service_role`]: `napoleon_gateway`, `napoleon_intake`, …,
+//!   `napoleon_worker`), members of [`SERVICE_GROUP`]: each process connects as its
+//!   service's role, granted its own schema's writes and the shared reads and contracts
+//!   (migration 000017). Not superuser, not owner, `NOBYPASSRLS`.
+//! * [`APP_ROLE`], the tools' role (demo seed, command line, tests' setup): the same
+//!   attributes, every service's grants.
 
 use diesel::QueryableByName;
 use diesel::sql_types::{Bool, Text};
@@ -13,8 +17,25 @@ use crate::DbError;
 
 /// The owner role's name in the clusters Napoléon provisions itself.
 pub const OWNER_ROLE: &str = "napoleon_owner";
-/// The application role; migrations grant privileges to this exact name.
+/// The tools' role; migrations grant privileges to this exact name.
 pub const APP_ROLE: &str = "napoleon_app";
+/// The group of the services' roles: what every service shares.
+pub const SERVICE_GROUP: &str = "napoleon_service";
+/// The services with a database role of their own (the worker runs jobs and the outbox).
+pub const SERVICES: [&str; 6] = [
+    "gateway",
+    "intake",
+    "instruction",
+    "decisions",
+    "promotion",
+    "worker",
+];
+
+/// The database role of `service` (one of [`SERVICES`]).
+#[must_use]
+pub fn service_role(service: &str) -> String {
+    format!("napoleon_{service}")
+}
 
 /// Why the connected role may not run a service.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -141,6 +162,35 @@ pub async fn provision_roles(
             ))
             .await?;
     }
+    // The services' roles: the group (no login), then one login role each, a member of it.
+    // They share the application role's password here (the clusters Napoléon runs itself);
+    // a deployment may give each its own (`database.service_urls`).
+    if !role_exists(admin, SERVICE_GROUP).await? {
+        admin
+            .batch_execute(&format!(
+                "CREATE ROLE {} NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS",
+                ident(SERVICE_GROUP)
+            ))
+            .await?;
+    }
+    for service in SERVICES {
+        let name = service_role(service);
+        let verb = if role_exists(admin, &name).await? {
+            "ALTER"
+        } else {
+            "CREATE"
+        };
+        admin
+            .batch_execute(&format!(
+                "{verb} ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS INHERIT \
+                 PASSWORD {}; GRANT {} TO {}",
+                ident(&name),
+                literal(app_password.expose()),
+                ident(SERVICE_GROUP),
+                ident(&name)
+            ))
+            .await?;
+    }
     Ok(())
 }
 
@@ -217,12 +267,15 @@ pub async fn create_database(
             ident(OWNER_ROLE)
         ))
         .await?;
-    // Nobody but the two roles connects; PUBLIC loses the default CONNECT/TEMP rights.
+    // Nobody but the application's and the services' roles connects; PUBLIC loses the
+    // default CONNECT/TEMP rights. (A copy of a template does not inherit its rights.)
     admin
         .batch_execute(&format!(
-            "REVOKE ALL ON DATABASE {db} FROM PUBLIC; GRANT CONNECT ON DATABASE {db} TO {app}",
+            "REVOKE ALL ON DATABASE {db} FROM PUBLIC; \
+             GRANT CONNECT ON DATABASE {db} TO {app}, {services}",
             db = ident(name),
-            app = ident(APP_ROLE)
+            app = ident(APP_ROLE),
+            services = ident(SERVICE_GROUP)
         ))
         .await?;
     Ok(())

@@ -209,6 +209,8 @@ impl TestAppBuilder {
         }
         .unwrap();
         let (clock, hand) = napoleon_kernel::Clock::adjustable(chrono::Utc::now());
+        // A pool given by the test (e.g. one where no database listens) serves everything.
+        let given = self.app_db.is_some();
         let app_db = match self.app_db {
             Some(pool) => pool,
             None => db.app_db().unwrap(),
@@ -232,7 +234,22 @@ impl TestAppBuilder {
         config.server.public_url.clone_from(&self.public_url);
         config.limits = self.limits.clone();
         let (signer, verifier) = app::assertion_keys(&config, ServiceName::All).unwrap();
-        let ctx = WebContext::new(app_db, app::templates().unwrap(), verifier);
+        // Each service on its own pool, connected as its database role, as a process serves
+        // them: the whole suite runs on the roles' grants (the tools' role seeds above).
+        let pools = if given {
+            std::collections::HashMap::new()
+        } else {
+            app::service_pools(
+                &app_db,
+                &db.app_url(),
+                &std::collections::BTreeMap::new(),
+                &napoleon_db::roles::SERVICES,
+                4,
+            )
+            .unwrap()
+        };
+        let ctx =
+            WebContext::new(app_db, app::templates().unwrap(), verifier).with_service_pools(pools);
         let session = self.session;
         let browser_facing = matches!(self.service, ServiceName::All | ServiceName::Gateway);
         let gateway = browser_facing.then(|| {

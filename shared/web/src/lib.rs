@@ -56,6 +56,9 @@ pub struct WebContext {
     /// Authorization decisions: services check the permission of each of their routes
     /// themselves, from the roles in the assertion (the gateway checks its own routes).
     pub authorizer: napoleon_authz::Authorizer,
+    /// Each service's own connections (its database role), by service name, when the process
+    /// has them: [`Self::for_service`] hands a service its pool.
+    pools: std::sync::Arc<std::collections::HashMap<&'static str, Db>>,
 }
 
 impl WebContext {
@@ -64,6 +67,29 @@ impl WebContext {
     #[must_use]
     pub fn today(&self) -> chrono::NaiveDate {
         self.db.clock().today()
+    }
+
+    /// With one pool per service (each connected as that service's database role).
+    #[must_use]
+    pub fn with_service_pools(self, pools: std::collections::HashMap<&'static str, Db>) -> Self {
+        Self {
+            pools: std::sync::Arc::new(pools),
+            ..self
+        }
+    }
+
+    /// The context `service`'s routes run with: its own pool and an authorizer over it when
+    /// the process has one, this context otherwise.
+    #[must_use]
+    pub fn for_service(&self, service: &str) -> Self {
+        match self.pools.get(service) {
+            Some(db) => Self {
+                db: db.clone(),
+                authorizer: napoleon_authz::Authorizer::new(db.clone()),
+                ..self.clone()
+            },
+            None => self.clone(),
+        }
     }
 
     /// The context of a process: its authorizer loads policies through the same pool.
@@ -75,6 +101,7 @@ impl WebContext {
     ) -> Self {
         Self {
             authorizer: napoleon_authz::Authorizer::new(db.clone()),
+            pools: std::sync::Arc::default(),
             db,
             templates,
             identity,

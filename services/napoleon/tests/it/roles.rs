@@ -108,3 +108,85 @@ async fn serving_is_refused_while_migrations_are_pending() {
     );
     tdb.finish().await;
 }
+
+/// Issue 14: one database role per service. No service's role may insert, update or delete
+/// in a schema another service owns (the gateway owns core, authz and catalogue; decisions
+/// owns the registry); each passes the start-up check; and a real attempt is refused by
+/// PostgreSQL itself.
+#[tokio::test(flavor = "multi_thread")]
+async fn each_service_role_writes_only_its_own_schema() {
+    use diesel::QueryableByName;
+    use diesel::sql_types::{Bool, Text};
+    use diesel_async::RunQueryDsl;
+    use napoleon_db::roles::{SERVICES, service_role};
+
+    let tdb = TestDb::new().await.unwrap();
+    let owner_of = |schema: &str| match schema {
+        "core" | "authz" | "catalogue" => Some("gateway"),
+        "intake" => Some("intake"),
+        "instruction" => Some("instruction"),
+        "decisions" | "registry" => Some("decisions"),
+        _ => None,
+    };
+    #[derive(QueryableByName, Debug)]
+    struct Writable {
+        #[diesel(sql_type = Text)]
+        relation: String,
+        #[diesel(sql_type = Text)]
+        schema: String,
+        #[diesel(sql_type = Bool)]
+        writes: bool,
+    }
+    let mut admin = TestDb::connect(&tdb.admin_url()).await.unwrap();
+    let mut checked = 0;
+    for service in SERVICES {
+        let role = service_role(service);
+        let rows: Vec<Writable> = diesel::sql_query(
+            "SELECT format('%I.%I', n.nspname, c.relname) AS relation, n.nspname AS schema, \
+                    (has_table_privilege($1, c.oid, 'INSERT') \
+                     OR has_table_privilege($1, c.oid, 'DELETE') \
+                     OR has_any_column_privilege($1, c.oid, 'UPDATE') \
+                     OR has_any_column_privilege($1, c.oid, 'INSERT')) AS writes \
+             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE c.relkind = 'r' \
+               AND n.nspname IN ('core', 'authz', 'catalogue', 'intake', 'instruction', \
+                                 'decisions', 'registry')",
+        )
+        .bind::<Text, _>(&role)
+        .load(&mut admin)
+        .await
+        .unwrap();
+        assert!(rows.len() > 20, "{rows:?}");
+        for row in rows {
+            checked += 1;
+            let owner = owner_of(&row.schema);
+            // The one documented exception: the worker deletes expired sessions.
+            let purge = service == "worker" && row.relation == "core.sessions";
+            if owner != Some(service) && !purge {
+                assert!(
+                    !row.writes,
+                    "{role} may write {}, which {owner:?} owns",
+                    row.relation
+                );
+            }
+        }
+        // Each connects, and passes the start-up check (not owner, superuser or BYPASSRLS).
+        let url = napoleon_db::service_url(&tdb.app_url(), service).unwrap();
+        check_database(&Db::new(build_pool(&url, 1).unwrap()))
+            .await
+            .unwrap();
+    }
+    assert!(checked > 100);
+    // And PostgreSQL refuses the act itself: intake writing decisions' list.
+    let url = napoleon_db::service_url(&tdb.app_url(), "intake").unwrap();
+    let mut intake = TestDb::connect(&url).await.unwrap();
+    let refused = intake
+        .batch_execute("UPDATE decisions.lists SET closed_at = now()")
+        .await
+        .unwrap_err();
+    assert!(
+        refused.to_string().contains("permission denied"),
+        "{refused}"
+    );
+    tdb.finish().await;
+}
