@@ -166,11 +166,16 @@ def check_app_pods(c: Checks, label: str, objects: list[Obj], values: Obj) -> No
                     "tmp" == mounts.get("/tmp") and "emptyDir" in vols.get("tmp", {}))
             check_pod_hardening(c, where, pod)
             env = {e["name"]: e for e in ctr.get("env", [])}
-            c.check(f"{where}: application DB URL from a secretKeyRef",
-                    env.get("NAPOLEON__DATABASE__URL", {}).get("valueFrom", {}).get("secretKeyRef", {})
-                    == {"name": values["secrets"]["databaseUrl"]["name"],
-                        "key": values["secrets"]["databaseUrl"]["key"], "optional": False},
-                    json.dumps(env.get("NAPOLEON__DATABASE__URL")))
+            own_url = values["secrets"].get("serviceDatabaseUrls", {}).get(svc)
+            if own_url:
+                c.check(f"{where}: with its own role's URL, never the shared one",
+                        "NAPOLEON__DATABASE__URL" not in env)
+            else:
+                c.check(f"{where}: application DB URL from a secretKeyRef",
+                        env.get("NAPOLEON__DATABASE__URL", {}).get("valueFrom", {}).get("secretKeyRef", {})
+                        == {"name": values["secrets"]["databaseUrl"]["name"],
+                            "key": values["secrets"]["databaseUrl"]["key"], "optional": False},
+                        json.dumps(env.get("NAPOLEON__DATABASE__URL")))
             c.check(f"{where}: never gets the owner DB URL",
                     "NAPOLEON__DATABASE__OWNER_URL" not in env)
             # One database role per service: only its own URL, from its own Secret.
@@ -486,6 +491,9 @@ def check_deploy_artifacts(c: Checks) -> None:
             app.get("superuser") is False and app.get("bypassrls") is False
             and app.get("inherit") is False and app.get("login") is True, json.dumps(app))
     c.check("CNPG Cluster: napoleon_owner managed", "napoleon_owner" in roles)
+    group = roles.get("napoleon_service", {})
+    c.check("CNPG Cluster: napoleon_service managed, without login",
+            group.get("login") is False and group.get("bypassrls") is False, json.dumps(group))
     for svc in ("gateway", "intake", "instruction", "decisions", "promotion", "worker"):
         r = roles.get(f"napoleon_{svc}", {})
         c.check(f"CNPG Cluster: napoleon_{svc} logs in, NOSUPERUSER NOBYPASSRLS, in napoleon_service",

@@ -20,3 +20,5 @@ ALTER VIEW intake.campaigns_v1 SET (security_invoker = true);
 ALTER VIEW intake.dossiers_v1 SET (security_invoker = true);
 ALTER VIEW registry.awards_v1 SET (security_invoker = true);
 ALTER VIEW decisions.lists_v1 SET (security_invoker = true);
+DROP FUNCTION core.purge_expired_sessions(timestamptz);
+ALTER FUNCTION journal.chain_event() SET search_path = pg_catalog, journal, core;

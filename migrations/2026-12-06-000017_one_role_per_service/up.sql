@@ -37,9 +37,11 @@ GRANT SELECT ON intake.campaigns_v1, intake.dossiers_v1, registry.awards_v1, dec
     TO napoleon_service;
 GRANT INSERT (tenant_id, reader, subject_kind, subject_id, channel, request_id, via)
     ON readlog.reads TO napoleon_service;
-GRANT SELECT, INSERT ON jobs.jobs TO napoleon_service;
-GRANT EXECUTE ON FUNCTION jobs.running(timestamptz) TO napoleon_service;
-GRANT INSERT ON outbox.messages TO napoleon_service;
+-- Enqueueing jobs is the gateway's (its pages start them) and the worker's (daily kinds,
+-- through jobs.enqueue_periodic); outbox messages are no service's yet: each will be granted
+-- INSERT when it emits (a service that could queue messages could make the worker send
+-- data where its own network policy forbids).
+GRANT EXECUTE ON FUNCTION jobs.running(timestamptz) TO napoleon_gateway, napoleon_worker;
 
 -- A dossier changes state through this function only (instruction, decisions): it runs with
 -- the owner's rights, so they need no UPDATE on intake's table; the tenant policy still
@@ -71,6 +73,7 @@ GRANT INSERT, UPDATE, DELETE ON catalogue.distinctions TO napoleon_gateway;
 GRANT SELECT ON readlog.reads TO napoleon_gateway;
 GRANT EXECUTE ON FUNCTION readlog.purge(timestamptz, integer) TO napoleon_gateway;
 -- Cancelling from the job page: a queued job ends at once, a running one is asked to stop.
+GRANT SELECT, INSERT ON jobs.jobs TO napoleon_gateway;
 GRANT UPDATE (state, cancel_requested, finished_at) ON jobs.jobs TO napoleon_gateway;
 GRANT SELECT ON outbox.messages TO napoleon_gateway;
 
@@ -94,6 +97,7 @@ GRANT SELECT, INSERT, UPDATE ON registry.laureates, registry.awards TO napoleon_
 GRANT EXECUTE ON FUNCTION jobs.lease(text, text[], timestamptz, integer),
     jobs.enqueue_periodic(text, text, timestamptz), jobs.purge_finished(timestamptz, integer),
     readlog.purge(timestamptz, integer) TO napoleon_worker;
+GRANT SELECT, INSERT ON jobs.jobs TO napoleon_worker;
 GRANT UPDATE (state, attempts, run_after, lease_owner, lease_until, progress_done,
               progress_total, progress_message, cancel_requested, result, last_error,
               finished_at) ON jobs.jobs TO napoleon_worker;
@@ -101,4 +105,23 @@ GRANT SELECT ON outbox.messages TO napoleon_worker;
 GRANT UPDATE (attempts, last_status, last_error, delivered_at) ON outbox.messages
     TO napoleon_worker;
 GRANT SELECT ON readlog.reads TO napoleon_worker;
-GRANT SELECT, DELETE ON core.sessions TO napoleon_worker;
+
+-- Expired sessions are purged through this function: the worker never reads a session's
+-- id or data (the gateway's alone).
+CREATE FUNCTION core.purge_expired_sessions(p_now timestamptz) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, core, pg_temp AS $$
+DECLARE
+    removed bigint;
+BEGIN
+    DELETE FROM core.sessions WHERE expires_at <= p_now;
+    GET DIAGNOSTICS removed = ROW_COUNT;
+    RETURN removed;
+END
+$$;
+REVOKE ALL ON FUNCTION core.purge_expired_sessions(timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION core.purge_expired_sessions(timestamptz)
+    TO napoleon_app, napoleon_worker;
+
+-- The journal's chaining trigger runs with the owner's rights: temporary objects come last
+-- in its search path, never before the journal's own.
+ALTER FUNCTION journal.chain_event() SET search_path = pg_catalog, journal, core, pg_temp;

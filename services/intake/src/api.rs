@@ -139,7 +139,14 @@ fn if_match(headers: &HeaderMap) -> Result<i32, napoleon_web::ActionError> {
     headers
         .get("if-match")
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().trim_start_matches("W/").trim_matches('"').parse().ok())
+        // Exactly one strong entity tag, as the GET's ETag: `"3"` (a weak or listed one
+        // does not name one version).
+        .and_then(|v| {
+            let digits = v.trim().strip_prefix('"')?.strip_suffix('"')?;
+            (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| digits.parse().ok())
+                .flatten()
+        })
         .ok_or_else(|| {
             WebError::InvalidField {
                 code: "request.if_match_required",

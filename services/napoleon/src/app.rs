@@ -178,24 +178,43 @@ pub fn pooled_services(service: ServiceName) -> Vec<&'static str> {
 
 /// One pool per service of `services`, each connected as that service's role: at its
 /// `database.service_urls` entry, or at `url` with the user replaced. On `base`'s clock.
+/// Under several services the pool size is shared out (at least 4 each).
 ///
 /// # Errors
-/// A message naming the service whose URL is unusable.
+/// A message naming the service whose URL is missing or unusable.
 pub fn service_pools(
     base: &Db,
-    url: &napoleon_kernel::Secret<String>,
+    url: Option<&napoleon_kernel::Secret<String>>,
     overrides: &std::collections::BTreeMap<String, napoleon_kernel::Secret<String>>,
     services: &[&'static str],
     pool_size: usize,
 ) -> Result<std::collections::HashMap<&'static str, Db>, String> {
+    if let Some(unknown) = overrides
+        .keys()
+        .find(|k| !napoleon_db::roles::SERVICES.contains(&k.as_str()))
+    {
+        return Err(format!(
+            "database.service_urls.{unknown}: no such service (gateway, intake, instruction, decisions, promotion, worker)"
+        ));
+    }
+    let each = if services.len() > 1 {
+        pool_size.div_ceil(services.len()).max(4)
+    } else {
+        pool_size
+    };
     let mut pools = std::collections::HashMap::new();
     for service in services {
-        let own = match overrides.get(*service) {
-            Some(url) => url.clone(),
-            None => napoleon_db::service_url(url, service)
+        let own = match (overrides.get(*service), url) {
+            (Some(own), _) => own.clone(),
+            (None, Some(url)) => napoleon_db::service_url(url, service)
                 .map_err(|e| format!("database.url for {service}: {e}"))?,
+            (None, None) => {
+                return Err(format!(
+                    "database.service_urls.{service} (or database.url to derive it from) is required"
+                ));
+            }
         };
-        let pool = napoleon_db::build_pool(&own, pool_size)
+        let pool = napoleon_db::build_pool(&own, each)
             .map_err(|e| format!("database.service_urls.{service}: {e}"))?;
         pools.insert(*service, base.sibling(pool));
     }

@@ -105,23 +105,52 @@ async fn app_db(url: &Secret<String>, pool_size: usize) -> Result<Db, CliError> 
 }
 
 /// The pools of the services `service` runs, each as its database role, each checked like
-/// the application's (not owner, not superuser, migrations applied).
+/// the application's (not owner, not superuser, migrations applied) and connected as exactly
+/// that role (a URL naming another user, in its user part or its parameters, is refused).
 async fn service_dbs(
     config: &Config,
-    url: &Secret<String>,
+    url: Option<&Secret<String>>,
     service: ServiceName,
 ) -> Result<std::collections::HashMap<&'static str, Db>, CliError> {
-    let base = Db::new(build_pool(url, 1).map_err(|e| CliError::Failed(e.to_string()))?);
+    let services = app::pooled_services(service);
+    let any = url
+        .or_else(|| {
+            services
+                .iter()
+                .find_map(|s| config.database.service_urls.get(*s))
+        })
+        .ok_or_else(|| {
+            CliError::Usage(
+                "database.url (or database.service_urls.<service>) is required: set it in the \
+                 file or NAPOLEON__DATABASE__URL"
+                    .to_owned(),
+            )
+        })?;
+    // The clock's carrier only: it never connects.
+    let base = Db::new(build_pool(any, 1).map_err(|e| CliError::Failed(e.to_string()))?);
     let pools = app::service_pools(
         &base,
         url,
         &config.database.service_urls,
-        &app::pooled_services(service),
+        &services,
         config.database.pool_size,
     )
     .map_err(CliError::Usage)?;
-    for db in pools.values() {
+    for (service, db) in &pools {
         check_database(db).await?;
+        let mut conn = db
+            .platform()
+            .await
+            .map_err(|e| CliError::NotReady(format!("cannot reach the database: {e}")))?;
+        let connected = roles::current_role(&mut conn)
+            .await
+            .map_err(|e| CliError::NotReady(e.to_string()))?;
+        let expected = roles::service_role(service);
+        if connected != expected {
+            return Err(CliError::NotReady(format!(
+                "refusing to start: the {service} service must connect as {expected}, not {connected}"
+            )));
+        }
     }
     Ok(pools)
 }
@@ -244,10 +273,9 @@ async fn shutdown_signal() {
 /// # Errors
 /// [`CliError`].
 pub async fn serve(config: &Config, service: ServiceName) -> Result<(), CliError> {
-    let url = require(config.database.url.as_ref(), "url")?;
-    // Each service connects as its own database role; the process's main pool is its
-    // service's (the gateway's under `all`).
-    let pools = service_dbs(config, url, service).await?;
+    // Each service connects as its own database role (its own URL, or database.url with the
+    // user replaced); the process's main pool is its service's (the gateway's under `all`).
+    let pools = service_dbs(config, config.database.url.as_ref(), service).await?;
     let primary = match service {
         ServiceName::All => napoleon_gateway::SERVICE,
         other => other.as_str(),
@@ -504,7 +532,12 @@ async fn demo_on(config: &Config, cluster: &PgServer) -> Result<(), CliError> {
             .map_err(|e| failed("operators")(e.to_string()))?;
     }
     // Served by each service's own role; the demo's data above went in through the tools'.
-    let pools = service_dbs(config, &cluster.app_url(DEMO_DATABASE), ServiceName::All).await?;
+    let pools = service_dbs(
+        config,
+        Some(&cluster.app_url(DEMO_DATABASE)),
+        ServiceName::All,
+    )
+    .await?;
     let ctx = web_context(db, verifier)?.with_service_pools(pools);
     let activity = demo_activity::seed_activity(&ctx, &signer, &idp.issuer)
         .await

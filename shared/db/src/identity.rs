@@ -210,9 +210,12 @@ pub async fn admitting_tenants(ic: &mut IdentityConn) -> Result<Vec<TenantId>, D
 /// [`DbError`].
 pub async fn grants_in_tenant(tx: &mut TenantConn, agent: AgentId) -> Result<Vec<Grant>, DbError> {
     let tenant = tx.tenant().as_uuid();
+    // In a stable order (the grant's time, then id): the first filing unit is a draft's
+    // default.
     let rows: Vec<(uuid::Uuid, uuid::Uuid, Option<String>)> = memberships::table
         .filter(memberships::tenant_id.eq(tenant))
         .filter(memberships::agent_id.eq(agent.as_uuid()))
+        .order((memberships::granted_at, memberships::id))
         .select((
             memberships::tenant_id,
             memberships::unit_id,

@@ -100,6 +100,22 @@ pub async fn check_application_role(conn: &mut AsyncPgConnection) -> Result<(), 
     Ok(())
 }
 
+/// The role the connection is logged in as.
+///
+/// # Errors
+/// [`DbError`] when the query fails.
+pub async fn current_role(conn: &mut AsyncPgConnection) -> Result<String, DbError> {
+    #[derive(QueryableByName)]
+    struct Who {
+        #[diesel(sql_type = Text)]
+        name: String,
+    }
+    let who: Who = diesel::sql_query("SELECT session_user::text AS name")
+        .get_result(conn)
+        .await?;
+    Ok(who.name)
+}
+
 /// Quotes a SQL string literal (roles' passwords cannot be bind parameters).
 fn literal(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))

@@ -241,7 +241,7 @@ impl TestAppBuilder {
         } else {
             app::service_pools(
                 &app_db,
-                &db.app_url(),
+                Some(&db.app_url()),
                 &std::collections::BTreeMap::new(),
                 &napoleon_db::roles::SERVICES,
                 4,

@@ -82,12 +82,13 @@ pub(super) fn window_open(
 }
 
 /// What a create asked, as a hash: a retry with the same idempotency key must ask the same.
-fn fingerprint(campaign: CampaignId, unit: OrgUnitId, content: &Content) -> String {
+fn fingerprint(campaign: CampaignId, unit: Option<OrgUnitId>, content: &Content) -> String {
     use sha2::Digest as _;
     let mut hash = sha2::Sha256::new();
     hash.update(campaign.to_string());
     hash.update(b"\n");
-    hash.update(unit.to_string());
+    // The unit as asked (none: the agent's default), not as resolved.
+    hash.update(unit.map(|u| u.to_string()).unwrap_or_default());
     hash.update(b"\n");
     hash.update(serde_json::to_vec(content).unwrap_or_default());
     format!("{:x}", hash.finalize())
@@ -106,6 +107,7 @@ pub(crate) async fn create_draft(
 ) -> ActionResult<DossierId> {
     within_bounds(content)?;
     let (mut tx, access) = ctx.begin(identity).await?;
+    let requested = unit;
     let unit = match unit.or(filing_units(&access)?.first().copied()) {
         Some(u) => u,
         None => return Err(ActionError::Forbidden),
@@ -115,7 +117,7 @@ pub(crate) async fn create_draft(
         return Err(ActionError::NotFound);
     }
     let create = access.authorize::<perm::NominationCreate>(Scope::Unit(unit))?;
-    let asked = fingerprint(campaign, unit, content);
+    let asked = fingerprint(campaign, requested, content);
     if let Some(key) = key
         && let Some(done) = store::keyed_dossier(&mut tx, create.agent(), key, &asked).await?
     {

@@ -1083,6 +1083,18 @@ async fn concurrent_saves_give_one_409_and_a_retried_create_one_dossier() {
         .await;
     assert_eq!(without.status, 422, "{}", without.json);
     assert_eq!(without.json["code"], "request.if_match_required");
+    for odd in ["W/\"1\"", "*", "\"1\", \"2\"", "\"+1\"", "1"] {
+        let refused = slice
+            .call_with(
+                &cast.redacteur,
+                Method::PUT,
+                &path,
+                json!({"content": eligible_content("Sans", "F")}),
+                &[("if-match", odd)],
+            )
+            .await;
+        assert_eq!(refused.status, 422, "If-Match: {odd}");
+    }
 
     let if_match = [("if-match", version.as_str())];
     let first_body = json!({"content": eligible_content("Premier", "F")});

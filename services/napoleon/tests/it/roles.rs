@@ -160,9 +160,7 @@ async fn each_service_role_writes_only_its_own_schema() {
         for row in rows {
             checked += 1;
             let owner = owner_of(&row.schema);
-            // The one documented exception: the worker deletes expired sessions.
-            let purge = service == "worker" && row.relation == "core.sessions";
-            if owner != Some(service) && !purge {
+            if owner != Some(service) {
                 assert!(
                     !row.writes,
                     "{role} may write {}, which {owner:?} owns",
@@ -177,6 +175,46 @@ async fn each_service_role_writes_only_its_own_schema() {
             .unwrap();
     }
     assert!(checked > 100);
+    // What is not a schema's: the contract function that moves dossiers (instruction and
+    // decisions only), sessions (the gateway's; the worker purges through a function), jobs
+    // (the gateway's pages and the worker enqueue), outbox messages (no service emits yet).
+    #[derive(QueryableByName, Debug)]
+    struct May {
+        #[diesel(sql_type = Bool)]
+        moves: bool,
+        #[diesel(sql_type = Bool)]
+        sessions: bool,
+        #[diesel(sql_type = Bool)]
+        enqueues: bool,
+        #[diesel(sql_type = Bool)]
+        emits: bool,
+    }
+    for service in SERVICES {
+        let role = service_role(service);
+        let may: May = diesel::sql_query(
+            "SELECT has_function_privilege($1, 'intake.move_dossier(uuid, text[], text, uuid)', \
+                                           'EXECUTE') AS moves, \
+                    has_table_privilege($1, 'core.sessions', 'SELECT') AS sessions, \
+                    has_table_privilege($1, 'jobs.jobs', 'INSERT') AS enqueues, \
+                    has_table_privilege($1, 'outbox.messages', 'INSERT') AS emits",
+        )
+        .bind::<Text, _>(&role)
+        .get_result(&mut admin)
+        .await
+        .unwrap();
+        assert_eq!(
+            may.moves,
+            matches!(service, "instruction" | "decisions"),
+            "{role} moves dossiers"
+        );
+        assert_eq!(may.sessions, service == "gateway", "{role} reads sessions");
+        assert_eq!(
+            may.enqueues,
+            matches!(service, "gateway" | "worker"),
+            "{role} enqueues jobs"
+        );
+        assert!(!may.emits, "{role} queues outbox messages");
+    }
     // And PostgreSQL refuses the act itself: intake writing decisions' list.
     let url = napoleon_db::service_url(&tdb.app_url(), "intake").unwrap();
     let mut intake = TestDb::connect(&url).await.unwrap();
@@ -187,6 +225,40 @@ async fn each_service_role_writes_only_its_own_schema() {
     assert!(
         refused.to_string().contains("permission denied"),
         "{refused}"
+    );
+    tdb.finish().await;
+}
+
+/// A service given another role's URL (here the tools' role, for intake) refuses to start,
+/// naming the role it must connect as: the grants of migration 000017 mean nothing if a
+/// process may run as a broader role.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_service_connected_as_another_role_refuses_to_start() {
+    let tdb = TestDb::new().await.unwrap();
+    let out = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_napoleon"))
+            .args(["serve", "intake"])
+            .env_remove("NAPOLEON_CONFIG")
+            .env("NAPOLEON__SERVER__BIND", "127.0.0.1:0")
+            .env(
+                "NAPOLEON__DATABASE__SERVICE_URLS__INTAKE",
+                tdb.app_url().expose(),
+            )
+            .env(
+                "NAPOLEON__ASSERTION__VERIFY_KEYS",
+                "[\"k:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"]",
+            )
+            .output(),
+    )
+    .await
+    .expect("exits at once")
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("must connect as napoleon_intake, not napoleon_app"),
+        "{stderr}"
     );
     tdb.finish().await;
 }
