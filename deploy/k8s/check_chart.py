@@ -178,6 +178,19 @@ def check_app_pods(c: Checks, label: str, objects: list[Obj], values: Obj) -> No
                         json.dumps(env.get("NAPOLEON__DATABASE__URL")))
             c.check(f"{where}: never gets the owner DB URL",
                     "NAPOLEON__DATABASE__OWNER_URL" not in env)
+            # TLS between pods: the services behind the gateway serve it, probed over HTTPS;
+            # the gateway trusts the CA; nobody else mounts the key.
+            tls = values.get("internalTls", {}).get("enabled", False)
+            behind = svc in ("intake", "instruction", "decisions", "promotion")
+            c.check(f"{where}: serves TLS between pods exactly when asked",
+                    ("NAPOLEON__SERVER__TLS_CERT_FILE" in env) == (tls and behind)
+                    and all(ctr.get(p, {}).get("httpGet", {}).get("scheme", "HTTP")
+                            == ("HTTPS" if tls and behind else "HTTP")
+                            for p in ("startupProbe", "livenessProbe", "readinessProbe")))
+            c.check(f"{where}: trusts the internal CA exactly when it is the gateway under TLS",
+                    ("NAPOLEON__GATEWAY__TARGETS_CA_FILE" in env) == (tls and svc == "gateway"))
+            c.check(f"{where}: mounts the internal TLS secret only where used",
+                    ("/etc/napoleon/tls" in mounts) == (tls and (behind or svc == "gateway")))
             # One database role per service: only its own URL, from its own Secret.
             own = values["secrets"].get("serviceDatabaseUrls", {}).get(svc)
             service_urls = {k for k in env if k.startswith("NAPOLEON__DATABASE__SERVICE_URLS__")}
@@ -364,7 +377,8 @@ def check_config_and_secrets(c: Checks, label: str, objects: list[Obj], values: 
                 ("OTEL_EXPORTER_OTLP_ENDPOINT" in data) == values["telemetry"]["enabled"])
     if values["gateway"]["targets"]:
         gw = [cm for cm in cms if cm["metadata"]["name"] == f"{RELEASE}-gateway"]
-        want = {f"NAPOLEON__GATEWAY__TARGETS__{s.upper()}": f"http://{RELEASE}-{s}:{values['service']['port']}"
+        scheme = "https" if values.get("internalTls", {}).get("enabled") else "http"
+        want = {f"NAPOLEON__GATEWAY__TARGETS__{s.upper()}": f"{scheme}://{RELEASE}-{s}:{values['service']['port']}"
                 for s in BEHIND_GATEWAY}
         c.check(f"{label}: gateway targets point at the services' Services",
                 len(gw) == 1 and gw[0]["data"] == want, json.dumps(gw[0]["data"] if gw else None))

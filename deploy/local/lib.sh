@@ -44,6 +44,8 @@ ensure_tools() {
     # The browser walk (services/napoleon/tests/browser) drives Debian's Chromium, never a
     # browser build downloaded by Playwright.
     [ -x /usr/bin/chromium ] || apt_install chromium
+    # The tests make a throwaway CA and certificate for TLS between processes.
+    command -v openssl >/dev/null 2>&1 || apt_install openssl
     # The chart checks run in a Python virtualenv (deploy/k8s/check-chart.sh).
     python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || apt_install python3-venv
     # The DSFR is installed by npm, never copied into the repository.

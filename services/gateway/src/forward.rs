@@ -39,6 +39,8 @@ pub struct Targets {
     http: Option<openidconnect::reqwest::Client>,
     /// Bodies forwarded over HTTP, by route (the edge's limits).
     body_limits: napoleon_web::BodyLimits,
+    /// The CA the services' certificates chain to, when they serve TLS between pods.
+    ca: Option<openidconnect::reqwest::Certificate>,
 }
 
 /// The largest answer a service may send back through the gateway.
@@ -62,15 +64,27 @@ impl Targets {
     ///
     /// # Errors
     /// A message if the HTTP client cannot be built.
+    /// Trusts `pem` (a CA certificate) for the remote targets added after this call.
+    ///
+    /// # Errors
+    /// A message when the PEM is not a certificate.
+    pub fn with_ca(mut self, pem: &[u8]) -> Result<Self, String> {
+        self.ca = Some(
+            openidconnect::reqwest::Certificate::from_pem(pem)
+                .map_err(|e| format!("not a PEM certificate: {e}"))?,
+        );
+        Ok(self)
+    }
+
     pub fn with(mut self, service: &str, target: Target) -> Result<Self, String> {
         if matches!(target, Target::Remote(_)) && self.http.is_none() {
-            self.http = Some(
-                openidconnect::reqwest::ClientBuilder::new()
-                    .redirect(openidconnect::reqwest::redirect::Policy::none())
-                    .timeout(std::time::Duration::from_secs(30))
-                    .build()
-                    .map_err(|e| e.to_string())?,
-            );
+            let mut client = openidconnect::reqwest::ClientBuilder::new()
+                .redirect(openidconnect::reqwest::redirect::Policy::none())
+                .timeout(std::time::Duration::from_secs(30));
+            if let Some(ca) = &self.ca {
+                client = client.add_root_certificate(ca.clone());
+            }
+            self.http = Some(client.build().map_err(|e| e.to_string())?);
         }
         self.targets.insert(service.to_owned(), target);
         Ok(self)

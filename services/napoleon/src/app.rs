@@ -242,6 +242,13 @@ pub fn gateway_config(
 ) -> Result<GatewayConfig, String> {
     let body_limits = config.limits.edge(None)?.body;
     let mut targets = Targets::new().with_body_limits(body_limits);
+    if let Some(ca) = &config.gateway.targets_ca_file {
+        let pem = std::fs::read(ca)
+            .map_err(|e| format!("gateway.targets_ca_file {}: {e}", ca.display()))?;
+        targets = targets
+            .with_ca(&pem)
+            .map_err(|e| format!("gateway.targets_ca_file {}: {e}", ca.display()))?;
+    }
     for s in BEHIND_GATEWAY {
         let target = if service == ServiceName::All {
             service_router(s, ctx).map(Target::InProcess)

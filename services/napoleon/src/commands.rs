@@ -236,7 +236,8 @@ async fn serve_router(
         }
     }
     tracing::info!(service = service.as_str(), address = %config.server.bind, "serving");
-    let served = napoleon_web::serve(listener, router, server_limits, shutdown_signal())
+    let tls = config.server.tls_acceptor().map_err(CliError::Usage)?;
+    let served = napoleon_web::serve(listener, router, server_limits, tls, shutdown_signal())
         .await
         .map_err(|e| CliError::Failed(format!("server: {e}")));
     let _ = stop_jobs.send(true);

@@ -377,8 +377,12 @@ pub struct KeysConfig {
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields, default)]
 pub struct GatewayConfig {
-    /// Service name → base URL, e.g. `intake = "http://napoleon-intake:8080"`.
+    /// Service name → base URL, e.g. `intake = "http://napoleon-intake:8080"`
+    /// (`https://…` when the services serve TLS between pods).
     pub targets: std::collections::BTreeMap<String, String>,
+    /// The CA (PEM file) that signed the services' certificates when they serve TLS between
+    /// pods: the gateway trusts it for its targets, besides the system's roots.
+    pub targets_ca_file: Option<PathBuf>,
 }
 
 /// HTTP serving.
@@ -389,6 +393,11 @@ pub struct ServerConfig {
     pub bind: SocketAddr,
     /// The URL users reach the platform at; `https://` turns HSTS on.
     pub public_url: String,
+    /// Serve TLS with this certificate chain (PEM file; with `tls_key_file`): between pods,
+    /// so that assertions and dossiers never travel in clear inside the cluster.
+    pub tls_cert_file: Option<PathBuf>,
+    /// The certificate's private key (PEM file).
+    pub tls_key_file: Option<PathBuf>,
 }
 
 impl Default for ServerConfig {
@@ -396,6 +405,27 @@ impl Default for ServerConfig {
         Self {
             bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
             public_url: "http://127.0.0.1:8080".to_owned(),
+            tls_cert_file: None,
+            tls_key_file: None,
+        }
+    }
+}
+
+impl ServerConfig {
+    /// The TLS acceptor when the process serves TLS.
+    ///
+    /// # Errors
+    /// A message naming the key or the file at fault.
+    pub fn tls_acceptor(&self) -> Result<Option<napoleon_web::TlsAcceptor>, String> {
+        match (&self.tls_cert_file, &self.tls_key_file) {
+            (None, None) => Ok(None),
+            (Some(cert), Some(key)) => napoleon_web::tls_acceptor(cert, key)
+                .map(Some)
+                .map_err(|e| format!("server.tls_cert_file / server.tls_key_file: {e}")),
+            _ => Err(
+                "server.tls_cert_file and server.tls_key_file go together (NAPOLEON__SERVER__TLS_CERT_FILE, NAPOLEON__SERVER__TLS_KEY_FILE)"
+                    .to_owned(),
+            ),
         }
     }
 }

@@ -429,6 +429,7 @@ impl TestApp {
             listener,
             router,
             limits,
+            None,
             std::future::pending(),
         ));
     }

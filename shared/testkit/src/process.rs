@@ -30,7 +30,11 @@ impl Process {
         env: &[(&str, String)],
         port: u16,
     ) -> Process {
-        let base = format!("http://127.0.0.1:{port}");
+        // A process given a certificate serves TLS (between pods).
+        let tls = env
+            .iter()
+            .any(|(k, _)| *k == "NAPOLEON__SERVER__TLS_CERT_FILE");
+        let base = format!("{}://127.0.0.1:{port}", if tls { "https" } else { "http" });
         let dsfr = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../../node_modules/@gouvfr/dsfr/dist");
         let mut command = Command::new(binary);
@@ -48,7 +52,11 @@ impl Process {
             command.env(key, value);
         }
         let child = command.spawn().unwrap();
-        let client = openidconnect::reqwest::Client::new();
+        // Readiness only: the tests check the certificate where it matters (the gateway).
+        let client = openidconnect::reqwest::ClientBuilder::new()
+            .danger_accept_invalid_certs(tls)
+            .build()
+            .unwrap();
         for _ in 0..120 {
             if let Ok(r) = client.get(format!("{base}/readyz")).send().await
                 && r.status().as_u16() == 200

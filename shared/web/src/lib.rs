@@ -37,9 +37,10 @@ pub use limits::{
 };
 pub use observe::{HttpMetrics, service_layers};
 pub use path::{IdPath, IdPaths};
-pub use serve::{ServerLimits, serve};
+pub use serve::{ServerLimits, serve, tls_acceptor};
 pub use service::service_router;
 pub use templates::{Html, LayoutUser, Page, Templates};
+pub use tokio_rustls::TlsAcceptor;
 
 use napoleon_db::Db;
 

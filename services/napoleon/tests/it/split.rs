@@ -209,3 +209,157 @@ async fn gateways_and_services_in_separate_processes_share_nothing_but_the_datab
     );
     db.finish().await;
 }
+
+/// A throwaway CA and a certificate for 127.0.0.1 it signs, made with `openssl`: the CA's
+/// and the certificate's and key's paths.
+fn certificates(dir: &std::path::Path) -> (String, String, String) {
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=Napoleon test CA",
+    ]);
+    run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "svc.key",
+        "-out",
+        "svc.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    ]);
+    std::fs::write(
+        dir.join("ext.cnf"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "svc.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "svc.crt",
+        "-days",
+        "1",
+        "-extfile",
+        "ext.cnf",
+    ]);
+    let path = |f: &str| dir.join(f).to_str().unwrap().to_owned();
+    (path("ca.crt"), path("svc.crt"), path("svc.key"))
+}
+
+/// Issue 14, Build 5: TLS between pods. A service given a certificate serves only TLS; the
+/// gateway, trusting the CA, reaches it over TLS with the agent's assertion; plain HTTP to
+/// the service gets nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_gateway_reaches_a_service_over_tls_between_pods() {
+    let db = TestDb::new().await.unwrap();
+    napoleon::demo::seed(&db.app_db().unwrap(), &[])
+        .await
+        .unwrap();
+    let dir = crate::proconnect::tempdir::Dir::new();
+    let (ca, cert, key) = certificates(&dir.path);
+    let mut seed = [0_u8; 32];
+    getrandom::fill(&mut seed).unwrap();
+    let signing_key = format!(
+        "tls:{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(seed)
+    );
+    let verify_keys = format!(
+        "[\"{}\"]",
+        AssertionSigner::from_config(&signing_key)
+            .unwrap()
+            .public_config()
+    );
+    let intake = serve(
+        "intake",
+        &db,
+        &[
+            ("NAPOLEON__ASSERTION__VERIFY_KEYS", verify_keys),
+            ("NAPOLEON__SERVER__TLS_CERT_FILE", cert),
+            ("NAPOLEON__SERVER__TLS_KEY_FILE", key),
+        ],
+    )
+    .await;
+    assert!(intake.base.starts_with("https://"));
+
+    let public_port = free_port();
+    let public = format!("http://127.0.0.1:{public_port}");
+    let (_provider, provider, _pdir) = proconnect_like(&public).await;
+    napoleon_testkit::trust_issuer(
+        &mut TestDb::connect(&db.admin_url()).await.unwrap(),
+        &provider.issuer,
+    )
+    .await;
+    let (platform_key, _) = napoleon_identity::platform::generate("tls-platform").unwrap();
+    let gateway = start(
+        "gateway",
+        &db,
+        &[
+            ("NAPOLEON__SERVER__PUBLIC_URL", public.clone()),
+            ("NAPOLEON__OIDC__PROVIDERS", providers_env(&provider)),
+            ("NAPOLEON__ASSERTION__SIGNING_KEY", signing_key),
+            ("NAPOLEON__KEYS__SIGNING_KEY", platform_key),
+            ("NAPOLEON__GATEWAY__TARGETS__INTAKE", intake.base.clone()),
+            ("NAPOLEON__GATEWAY__TARGETS_CA_FILE", ca),
+        ],
+        public_port,
+    )
+    .await;
+    let mut browser = Browser::new();
+    let start_login = browser
+        .get(&format!("{}/connexion/proconnect", gateway.base))
+        .await;
+    let callback = through_provider(&mut browser, start_login, &gateway.base, "agent-claire").await;
+    assert_eq!(browser.get(&callback).await.location.as_deref(), Some("/"));
+    let (status, identity) = browser
+        .get_json(&format!("{}/intake/api/v1/identity", gateway.base))
+        .await;
+    assert_eq!(
+        (status, identity["service"].as_str()),
+        (200, Some("intake"))
+    );
+
+    // In clear, the service answers nothing.
+    let plain = intake.base.replacen("https://", "http://", 1);
+    let refused = openidconnect::reqwest::Client::new()
+        .get(format!("{plain}/intake/healthz"))
+        .send()
+        .await;
+    assert!(
+        refused.is_err() || !refused.unwrap().status().is_success(),
+        "no answer in clear"
+    );
+    drop((intake, gateway));
+    db.finish().await;
+}
