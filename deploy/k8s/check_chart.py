@@ -191,6 +191,10 @@ def check_app_pods(c: Checks, label: str, objects: list[Obj], values: Obj) -> No
                     ("NAPOLEON__GATEWAY__TARGETS_CA_FILE" in env) == (tls and svc == "gateway"))
             c.check(f"{where}: mounts the internal TLS secret only where used",
                     ("/etc/napoleon/tls" in mounts) == (tls and (behind or svc == "gateway")))
+            if tls and svc == "gateway":
+                items = vols.get("internal-tls", {}).get("secret", {}).get("items")
+                c.check(f"{where}: the gateway mounts the CA only, never the key",
+                        items == [{"key": "ca.crt", "path": "ca.crt"}], json.dumps(items))
             # One database role per service: only its own URL, from its own Secret.
             own = values["secrets"].get("serviceDatabaseUrls", {}).get(svc)
             service_urls = {k for k in env if k.startswith("NAPOLEON__DATABASE__SERVICE_URLS__")}

@@ -39,8 +39,8 @@ pub struct Targets {
     http: Option<openidconnect::reqwest::Client>,
     /// Bodies forwarded over HTTP, by route (the edge's limits).
     body_limits: napoleon_web::BodyLimits,
-    /// The CA the services' certificates chain to, when they serve TLS between pods.
-    ca: Option<openidconnect::reqwest::Certificate>,
+    /// The CAs the services' certificates chain to, when they serve TLS between pods.
+    ca: Option<Vec<openidconnect::reqwest::Certificate>>,
 }
 
 /// The largest answer a service may send back through the gateway.
@@ -60,29 +60,51 @@ impl Targets {
         self
     }
 
-    /// Adds a service's location.
+    /// Trusts the CA certificates of `pem` — and only them — for the remote targets: they
+    /// are the cluster's own services, whose names no public CA certifies.
     ///
     /// # Errors
-    /// A message if the HTTP client cannot be built.
-    /// Trusts `pem` (a CA certificate) for the remote targets added after this call.
-    ///
-    /// # Errors
-    /// A message when the PEM is not a certificate.
+    /// A message when `pem` holds no certificate, or one that cannot be read.
     pub fn with_ca(mut self, pem: &[u8]) -> Result<Self, String> {
-        self.ca = Some(
-            openidconnect::reqwest::Certificate::from_pem(pem)
-                .map_err(|e| format!("not a PEM certificate: {e}"))?,
-        );
+        use rustls_pki_types::CertificateDer;
+        use rustls_pki_types::pem::PemObject as _;
+        let mut roots = Vec::new();
+        for der in CertificateDer::pem_slice_iter(pem) {
+            let der = der.map_err(|e| format!("not a PEM certificate: {e}"))?;
+            roots.push(
+                openidconnect::reqwest::Certificate::from_der(&der)
+                    .map_err(|e| format!("not a certificate: {e}"))?,
+            );
+        }
+        if roots.is_empty() {
+            return Err("no certificate in the file".to_owned());
+        }
+        self.ca = Some(roots);
         Ok(self)
     }
 
+    /// Adds a service's location. With a CA given ([`Self::with_ca`]), a remote target must
+    /// be `https://`: the assertion never travels in clear.
+    ///
+    /// # Errors
+    /// A message if the HTTP client cannot be built, or a target is in clear under TLS.
     pub fn with(mut self, service: &str, target: Target) -> Result<Self, String> {
+        if let (Target::Remote(url), Some(_)) = (&target, &self.ca)
+            && !url.starts_with("https://")
+        {
+            return Err(format!(
+                "gateway.targets.{service}: {url} is not https:// although the services serve TLS (gateway.targets_ca_file)"
+            ));
+        }
         if matches!(target, Target::Remote(_)) && self.http.is_none() {
             let mut client = openidconnect::reqwest::ClientBuilder::new()
                 .redirect(openidconnect::reqwest::redirect::Policy::none())
                 .timeout(std::time::Duration::from_secs(30));
-            if let Some(ca) = &self.ca {
-                client = client.add_root_certificate(ca.clone());
+            if let Some(roots) = &self.ca {
+                client = client.tls_built_in_root_certs(false);
+                for root in roots {
+                    client = client.add_root_certificate(root.clone());
+                }
             }
             self.http = Some(client.build().map_err(|e| e.to_string())?);
         }

@@ -214,6 +214,8 @@ async fn serve_router(
             std::time::Duration::from_secs(15),
         )
     });
+    // A certificate that cannot be used stops the start here, before anything runs.
+    let tls = config.server.tls_acceptor().map_err(CliError::Usage)?;
     let listener = TcpListener::bind(config.server.bind)
         .await
         .map_err(|e| CliError::Failed(format!("cannot listen on {}: {e}", config.server.bind)))?;
@@ -236,7 +238,6 @@ async fn serve_router(
         }
     }
     tracing::info!(service = service.as_str(), address = %config.server.bind, "serving");
-    let tls = config.server.tls_acceptor().map_err(CliError::Usage)?;
     let served = napoleon_web::serve(listener, router, server_limits, tls, shutdown_signal())
         .await
         .map_err(|e| CliError::Failed(format!("server: {e}")));

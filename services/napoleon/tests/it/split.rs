@@ -40,18 +40,7 @@ async fn gateways_and_services_in_separate_processes_share_nothing_but_the_datab
         .await
         .unwrap();
 
-    let mut seed = [0_u8; 32];
-    getrandom::fill(&mut seed).unwrap();
-    let signing_key = format!(
-        "split:{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(seed)
-    );
-    let verify_keys = format!(
-        "[\"{}\"]",
-        AssertionSigner::from_config(&signing_key)
-            .unwrap()
-            .public_config()
-    );
+    let (signing_key, verify_keys) = assertion_keys("split");
     let services_env = [("NAPOLEON__ASSERTION__VERIFY_KEYS", verify_keys)];
     let (platform_key, _) = napoleon_identity::platform::generate("split-platform").unwrap();
 
@@ -210,6 +199,24 @@ async fn gateways_and_services_in_separate_processes_share_nothing_but_the_datab
     db.finish().await;
 }
 
+/// A fresh assertion signing key (`NAPOLEON__ASSERTION__SIGNING_KEY`, the gateway's) and the
+/// verification keys services are given (`NAPOLEON__ASSERTION__VERIFY_KEYS`).
+fn assertion_keys(kid: &str) -> (String, String) {
+    let mut seed = [0_u8; 32];
+    getrandom::fill(&mut seed).unwrap();
+    let signing_key = format!(
+        "{kid}:{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(seed)
+    );
+    let verify_keys = format!(
+        "[\"{}\"]",
+        AssertionSigner::from_config(&signing_key)
+            .unwrap()
+            .public_config()
+    );
+    (signing_key, verify_keys)
+}
+
 /// A throwaway CA and a certificate for 127.0.0.1 it signs, made with `openssl`: the CA's
 /// and the certificate's and key's paths.
 fn certificates(dir: &std::path::Path) -> (String, String, String) {
@@ -289,18 +296,7 @@ async fn the_gateway_reaches_a_service_over_tls_between_pods() {
         .unwrap();
     let dir = crate::proconnect::tempdir::Dir::new();
     let (ca, cert, key) = certificates(&dir.path);
-    let mut seed = [0_u8; 32];
-    getrandom::fill(&mut seed).unwrap();
-    let signing_key = format!(
-        "tls:{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(seed)
-    );
-    let verify_keys = format!(
-        "[\"{}\"]",
-        AssertionSigner::from_config(&signing_key)
-            .unwrap()
-            .public_config()
-    );
+    let (signing_key, verify_keys) = assertion_keys("tls");
     let intake = serve(
         "intake",
         &db,
@@ -328,8 +324,8 @@ async fn the_gateway_reaches_a_service_over_tls_between_pods() {
         &[
             ("NAPOLEON__SERVER__PUBLIC_URL", public.clone()),
             ("NAPOLEON__OIDC__PROVIDERS", providers_env(&provider)),
-            ("NAPOLEON__ASSERTION__SIGNING_KEY", signing_key),
-            ("NAPOLEON__KEYS__SIGNING_KEY", platform_key),
+            ("NAPOLEON__ASSERTION__SIGNING_KEY", signing_key.clone()),
+            ("NAPOLEON__KEYS__SIGNING_KEY", platform_key.clone()),
             ("NAPOLEON__GATEWAY__TARGETS__INTAKE", intake.base.clone()),
             ("NAPOLEON__GATEWAY__TARGETS_CA_FILE", ca),
         ],
@@ -350,6 +346,28 @@ async fn the_gateway_reaches_a_service_over_tls_between_pods() {
         (200, Some("intake"))
     );
 
+    // A gateway that does not trust the CA gets nothing from the service (the same session
+    // replayed there, as behind a load balancer): the certificate is checked.
+    let untrusting = start(
+        "gateway",
+        &db,
+        &[
+            ("NAPOLEON__SERVER__PUBLIC_URL", public.clone()),
+            ("NAPOLEON__OIDC__PROVIDERS", providers_env(&provider)),
+            ("NAPOLEON__ASSERTION__SIGNING_KEY", signing_key.clone()),
+            ("NAPOLEON__KEYS__SIGNING_KEY", platform_key.clone()),
+            ("NAPOLEON__GATEWAY__TARGETS__INTAKE", intake.base.clone()),
+        ],
+        free_port(),
+    )
+    .await;
+    let session = browser.cookie(&gateway.base, "napoleon_session").unwrap();
+    browser.set_cookie(&untrusting.base, "napoleon_session", &session);
+    let (status, _) = browser
+        .get_json(&format!("{}/intake/api/v1/identity", untrusting.base))
+        .await;
+    assert_ne!(status, 200, "an unknown issuer's certificate is refused");
+
     // In clear, the service answers nothing.
     let plain = intake.base.replacen("https://", "http://", 1);
     let refused = openidconnect::reqwest::Client::new()
@@ -360,6 +378,6 @@ async fn the_gateway_reaches_a_service_over_tls_between_pods() {
         refused.is_err() || !refused.unwrap().status().is_success(),
         "no answer in clear"
     );
-    drop((intake, gateway));
+    drop((intake, gateway, untrusting));
     db.finish().await;
 }
