@@ -105,18 +105,6 @@ pub async fn delete(conn: &mut AsyncPgConnection, id: &str) -> Result<(), DbErro
     Ok(())
 }
 
-/// Ends every session of an agent (a role was withdrawn); returns how many.
-///
-/// # Errors
-/// [`DbError`].
-pub async fn end_for_agent(conn: &mut AsyncPgConnection, agent: AgentId) -> Result<usize, DbError> {
-    Ok(
-        diesel::delete(sessions::table.filter(sessions::agent_id.eq(agent.as_uuid())))
-            .execute(conn)
-            .await?,
-    )
-}
-
 /// Deletes expired sessions; returns how many.
 ///
 /// # Errors

@@ -1,6 +1,6 @@
 //! The tenant administrator's members page: who holds which role at which unit; grant by
 //! email (before or after the agent's first login), withdraw. Every change is journaled in its
-//! transaction; a withdrawal ends the agent's sessions.
+//! transaction; a withdrawal applies at the agent's next request and ends no session.
 
 use axum::Extension;
 use axum::Form;
