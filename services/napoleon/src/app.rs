@@ -177,13 +177,13 @@ pub fn pooled_services(service: ServiceName) -> Vec<&'static str> {
 }
 
 /// One pool per service of `services`, each connected as that service's role: at its
-/// `database.service_urls` entry, or at `url` with the user replaced. On `base`'s clock.
+/// `database.service_urls` entry, or at `url` with the user replaced. On `clock`.
 /// Under several services the pool size is shared out (at least 4 each).
 ///
 /// # Errors
 /// A message naming the service whose URL is missing or unusable.
 pub fn service_pools(
-    base: &Db,
+    clock: &napoleon_kernel::Clock,
     url: Option<&napoleon_kernel::Secret<String>>,
     overrides: &std::collections::BTreeMap<String, napoleon_kernel::Secret<String>>,
     services: &[&'static str],
@@ -216,7 +216,7 @@ pub fn service_pools(
         };
         let pool = napoleon_db::build_pool(&own, each)
             .map_err(|e| format!("database.service_urls.{service}: {e}"))?;
-        pools.insert(*service, base.sibling(pool));
+        pools.insert(*service, Db::new(pool).with_clock(clock.clone()));
     }
     Ok(pools)
 }

@@ -113,23 +113,8 @@ async fn service_dbs(
     service: ServiceName,
 ) -> Result<std::collections::HashMap<&'static str, Db>, CliError> {
     let services = app::pooled_services(service);
-    let any = url
-        .or_else(|| {
-            services
-                .iter()
-                .find_map(|s| config.database.service_urls.get(*s))
-        })
-        .ok_or_else(|| {
-            CliError::Usage(
-                "database.url (or database.service_urls.<service>) is required: set it in the \
-                 file or NAPOLEON__DATABASE__URL"
-                    .to_owned(),
-            )
-        })?;
-    // The clock's carrier only: it never connects.
-    let base = Db::new(build_pool(any, 1).map_err(|e| CliError::Failed(e.to_string()))?);
     let pools = app::service_pools(
-        &base,
+        &napoleon_kernel::Clock::system(),
         url,
         &config.database.service_urls,
         &services,

@@ -71,15 +71,6 @@ impl Db {
         Self { clock, ..self }
     }
 
-    /// Another pool on the same clock (a service's own role).
-    #[must_use]
-    pub fn sibling(&self, pool: PgPool) -> Self {
-        Self {
-            pool,
-            clock: self.clock.clone(),
-        }
-    }
-
     /// The process's clock: the only source of « now » and « today ».
     #[must_use]
     pub const fn clock(&self) -> &Clock {

@@ -240,7 +240,7 @@ impl TestAppBuilder {
             std::collections::HashMap::new()
         } else {
             app::service_pools(
-                &app_db,
+                app_db.clock(),
                 Some(&db.app_url()),
                 &std::collections::BTreeMap::new(),
                 &napoleon_db::roles::SERVICES,

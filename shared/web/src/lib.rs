@@ -57,9 +57,10 @@ pub struct WebContext {
     /// Authorization decisions: services check the permission of each of their routes
     /// themselves, from the roles in the assertion (the gateway checks its own routes).
     pub authorizer: napoleon_authz::Authorizer,
-    /// Each service's own connections (its database role), by service name, when the process
-    /// has them: [`Self::for_service`] hands a service its pool.
-    pools: std::sync::Arc<std::collections::HashMap<&'static str, Db>>,
+    /// Each service's own connections (its database role) and the authorizer over them, by
+    /// service name, when the process has them: [`Self::for_service`] hands them out.
+    pools:
+        std::sync::Arc<std::collections::HashMap<&'static str, (Db, napoleon_authz::Authorizer)>>,
 }
 
 impl WebContext {
@@ -70,23 +71,28 @@ impl WebContext {
         self.db.clock().today()
     }
 
-    /// With one pool per service (each connected as that service's database role).
+    /// With one pool per service (each connected as that service's database role), each
+    /// with one authorizer (one policy cache) whoever asks for the service's context.
     #[must_use]
     pub fn with_service_pools(self, pools: std::collections::HashMap<&'static str, Db>) -> Self {
+        let pools = pools
+            .into_iter()
+            .map(|(service, db)| (service, (db.clone(), napoleon_authz::Authorizer::new(db))))
+            .collect();
         Self {
             pools: std::sync::Arc::new(pools),
             ..self
         }
     }
 
-    /// The context `service`'s routes run with: its own pool and an authorizer over it when
-    /// the process has one, this context otherwise.
+    /// The context `service`'s routes run with: its own pool and authorizer when the process
+    /// has them, this context otherwise.
     #[must_use]
     pub fn for_service(&self, service: &str) -> Self {
         match self.pools.get(service) {
-            Some(db) => Self {
+            Some((db, authorizer)) => Self {
                 db: db.clone(),
-                authorizer: napoleon_authz::Authorizer::new(db.clone()),
+                authorizer: authorizer.clone(),
                 ..self.clone()
             },
             None => self.clone(),
