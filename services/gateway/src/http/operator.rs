@@ -171,10 +171,11 @@ fn parse_idp_ids(text: &str) -> Option<Vec<String>> {
 
 const IDP_IDS_RULE: &str = "Identifiants de fournisseurs ProConnect (idp_id) : 50 au plus, séparés par des espaces, chacun de 3 à 200 caractères parmi lettres, chiffres, « . », « - » et « _ ».";
 
+/// The operators' page; `form` is the creation form as typed (none: empty).
 async fn page(
     state: &GatewayState,
     agent: &RequestAgent,
-    form: TenantForm,
+    form: Option<TenantForm>,
     errors: Option<FormErrors>,
 ) -> WebResult<Response> {
     let domain::operator::Overview {
@@ -184,6 +185,7 @@ async fn page(
         operators,
     } = domain::operator::overview(state, agent).await?;
     let configured = state.cfg.providers.labelled_issuers();
+    let form = form.unwrap_or_else(|| TenantForm::empty(&configured));
     let mut tenants = Vec::new();
     for (t, rules) in listed {
         let providers = provider_choices(&configured, |_, issuer| {
@@ -267,8 +269,7 @@ pub(crate) async fn overview(
     State(state): State<GatewayState>,
     Extension(agent): Extension<RequestAgent>,
 ) -> WebResult<Response> {
-    let empty = TenantForm::empty(&state.cfg.providers.labelled_issuers());
-    page(&state, &agent, empty, None).await
+    page(&state, &agent, None, None).await
 }
 
 pub(crate) async fn create_tenant(
@@ -308,7 +309,7 @@ pub(crate) async fn create_tenant(
             idp_ids: parse_idp_ids(&form.idp_ids).is_none().then_some(IDP_IDS_RULE),
             ..FormErrors::default()
         };
-        return page(&state, &agent, form, Some(errors)).await;
+        return page(&state, &agent, Some(form), Some(errors)).await;
     };
     let created = domain::operator::create_tenant(
         &state,
@@ -329,7 +330,7 @@ pub(crate) async fn create_tenant(
             taken: true,
             ..FormErrors::default()
         };
-        return page(&state, &agent, form, Some(errors)).await;
+        return page(&state, &agent, Some(form), Some(errors)).await;
     }
     Ok(Redirect::to("/exploitation").into_response())
 }
@@ -380,8 +381,7 @@ pub(crate) async fn add_admission(
             admission: true,
             ..FormErrors::default()
         };
-        let empty = TenantForm::empty(&state.cfg.providers.labelled_issuers());
-        return page(&state, &agent, empty, Some(errors)).await;
+        return page(&state, &agent, None, Some(errors)).await;
     };
     domain::operator::add_admission(&state, &agent, tenant.id, kind, &value).await?;
     Ok(Redirect::to("/exploitation").into_response())
@@ -423,8 +423,7 @@ pub(crate) async fn set_login(
         .collect();
     let Some(idp_ids) = parse_idp_ids(form.get("idp_ids")) else {
         let errors = refuse(IDP_IDS_RULE);
-        let empty = TenantForm::empty(&state.cfg.providers.labelled_issuers());
-        return page(&state, &agent, empty, Some(errors)).await;
+        return page(&state, &agent, None, Some(errors)).await;
     };
     let acr = match form.get("acr") {
         "" => Vec::new(),
@@ -434,8 +433,7 @@ pub(crate) async fn set_login(
                 let errors = refuse(
                     "Niveau d'authentification exigé : choisissez un des niveaux proposés, ou aucune exigence.",
                 );
-                let empty = TenantForm::empty(&state.cfg.providers.labelled_issuers());
-                return page(&state, &agent, empty, Some(errors)).await;
+                return page(&state, &agent, None, Some(errors)).await;
             }
         },
     };

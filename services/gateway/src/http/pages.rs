@@ -267,17 +267,23 @@ struct PickerView {
     csrf: String,
 }
 
+/// The session's login (these pages are for logged-in agents only: the route table sends
+/// others to log in first, so a missing one is a refusal).
+async fn logged_in(session: &Session) -> WebResult<SessionAuth> {
+    session
+        .get(AUTH_KEY)
+        .await
+        .ok()
+        .flatten()
+        .ok_or(WebError::Forbidden)
+}
+
 pub(crate) async fn tenant_picker(
     State(state): State<GatewayState>,
     session: Session,
     Extension(agent): Extension<RequestAgent>,
 ) -> WebResult<Response> {
-    let auth: SessionAuth = session
-        .get(AUTH_KEY)
-        .await
-        .ok()
-        .flatten()
-        .ok_or(WebError::Forbidden)?;
+    let auth = logged_in(&session).await?;
     if auth.tenants.is_empty() {
         return Ok(Redirect::to("/acces-non-accorde").into_response());
     }
@@ -323,12 +329,7 @@ pub(crate) async fn choose_tenant(
     Extension(agent): Extension<RequestAgent>,
     Form(form): Form<ChooseForm>,
 ) -> WebResult<Response> {
-    let mut auth: SessionAuth = session
-        .get(AUTH_KEY)
-        .await
-        .ok()
-        .flatten()
-        .ok_or(WebError::Forbidden)?;
+    let mut auth = logged_in(&session).await?;
     // Only a tenant the agent belongs to; any other id is simply not found.
     let tenant_id: TenantId = form.tenant.parse().map_err(|_| WebError::NotFound)?;
     if !auth.tenants.contains(&tenant_id) {
@@ -384,12 +385,7 @@ pub(crate) async fn step_up(
     Extension(agent): Extension<RequestAgent>,
     Query(query): Query<StepUpQuery>,
 ) -> WebResult<Response> {
-    let auth: SessionAuth = session
-        .get(AUTH_KEY)
-        .await
-        .ok()
-        .flatten()
-        .ok_or(WebError::Forbidden)?;
+    let auth = logged_in(&session).await?;
     let tenant_id: Option<TenantId> = query.ministere.as_deref().and_then(|t| t.parse().ok());
     let Some(tenant_id) = tenant_id.filter(|t| auth.tenants.contains(t)) else {
         return Ok(Redirect::to("/").into_response());
