@@ -22,6 +22,27 @@ async fn login_through(browser: &mut Browser, live: &TestApp, provider: &str, su
     landed.location.unwrap_or_default()
 }
 
+/// Anne, the Interior's administrator, grants `role` at the ministry to `email` on the
+/// members page; her browser and CSRF token.
+async fn anne_grants(live: &TestApp, email: &str, role: &str) -> (Browser, String) {
+    let (mut anne, csrf) = live.logged_in(ANNE).await;
+    let members = anne.get(&live.url("/administration/membres")).await;
+    let unit = option_value(&members.body, "Ministère de l&#x27;Intérieur");
+    let granted = anne
+        .post(
+            &live.url("/administration/membres"),
+            &[
+                ("_csrf", csrf.as_str()),
+                ("email", email),
+                ("unit", unit.as_str()),
+                ("role", role),
+            ],
+        )
+        .await;
+    assert_eq!(granted.status, 303, "{}", granted.body);
+    (anne, csrf)
+}
+
 /// Finding 1: an operator is pinned to the issuer they were added with. Another configured
 /// provider asserting their e-mail gets no operator page, before their first login or after.
 #[tokio::test(flavor = "multi_thread")]
@@ -104,21 +125,7 @@ async fn an_unverified_email_or_an_untrusted_provider_cannot_claim_a_grant() {
     assert_eq!(saved.status, 303, "{}", saved.body);
 
     // Anne grants a role to an e-mail nobody has logged in with yet.
-    let (mut anne, anne_csrf) = live.logged_in(ANNE).await;
-    let members = anne.get(&live.url("/administration/membres")).await;
-    let unit = option_value(&members.body, "Ministère de l&#x27;Intérieur");
-    let granted = anne
-        .post(
-            &live.url("/administration/membres"),
-            &[
-                ("_csrf", anne_csrf.as_str()),
-                ("email", "nouvelle.agente@interieur.gouv.fr"),
-                ("unit", unit.as_str()),
-                ("role", "redacteur"),
-            ],
-        )
-        .await;
-    assert_eq!(granted.status, 303, "{}", granted.body);
+    anne_grants(&live, "nouvelle.agente@interieur.gouv.fr", "redacteur").await;
     let mut admin = live.admin().await;
     let unclaimed = "SELECT count(*) AS n FROM core.memberships \
                      WHERE email = 'nouvelle.agente@interieur.gouv.fr' AND agent_id IS NULL";
@@ -154,21 +161,7 @@ async fn a_tenant_sees_only_agents_it_knows_and_ends_no_other_tenants_session() 
             .contains("Lucie Moreau")
     );
 
-    let (mut anne, csrf) = live.logged_in(ANNE).await;
-    let members = anne.get(&live.url("/administration/membres")).await;
-    let unit = option_value(&members.body, "Ministère de l&#x27;Intérieur");
-    let granted = anne
-        .post(
-            &live.url("/administration/membres"),
-            &[
-                ("_csrf", csrf.as_str()),
-                ("email", "lucie.moreau@culture.gouv.fr"),
-                ("unit", unit.as_str()),
-                ("role", "auditeur"),
-            ],
-        )
-        .await;
-    assert_eq!(granted.status, 303, "{}", granted.body);
+    let (mut anne, csrf) = anne_grants(&live, "lucie.moreau@culture.gouv.fr", "auditeur").await;
     let members = anne.get(&live.url("/administration/membres")).await;
     assert!(members.body.contains("lucie.moreau@culture.gouv.fr"));
     assert!(

@@ -318,20 +318,17 @@ async fn the_gateway_reaches_a_service_over_tls_between_pods() {
     )
     .await;
     let (platform_key, _) = napoleon_identity::platform::generate("tls-platform").unwrap();
-    let gateway = start(
-        "gateway",
-        &db,
-        &[
-            ("NAPOLEON__SERVER__PUBLIC_URL", public.clone()),
-            ("NAPOLEON__OIDC__PROVIDERS", providers_env(&provider)),
-            ("NAPOLEON__ASSERTION__SIGNING_KEY", signing_key.clone()),
-            ("NAPOLEON__KEYS__SIGNING_KEY", platform_key.clone()),
-            ("NAPOLEON__GATEWAY__TARGETS__INTAKE", intake.base.clone()),
-            ("NAPOLEON__GATEWAY__TARGETS_CA_FILE", ca),
-        ],
-        public_port,
-    )
-    .await;
+    // Both gateways below: the same keys, provider and target; one trusts the CA.
+    let gateway_env = vec![
+        ("NAPOLEON__SERVER__PUBLIC_URL", public.clone()),
+        ("NAPOLEON__OIDC__PROVIDERS", providers_env(&provider)),
+        ("NAPOLEON__ASSERTION__SIGNING_KEY", signing_key),
+        ("NAPOLEON__KEYS__SIGNING_KEY", platform_key),
+        ("NAPOLEON__GATEWAY__TARGETS__INTAKE", intake.base.clone()),
+    ];
+    let mut trusting = gateway_env.clone();
+    trusting.push(("NAPOLEON__GATEWAY__TARGETS_CA_FILE", ca));
+    let gateway = start("gateway", &db, &trusting, public_port).await;
     let mut browser = Browser::new();
     let start_login = browser
         .get(&format!("{}/connexion/proconnect", gateway.base))
@@ -348,19 +345,7 @@ async fn the_gateway_reaches_a_service_over_tls_between_pods() {
 
     // A gateway that does not trust the CA gets nothing from the service (the same session
     // replayed there, as behind a load balancer): the certificate is checked.
-    let untrusting = start(
-        "gateway",
-        &db,
-        &[
-            ("NAPOLEON__SERVER__PUBLIC_URL", public.clone()),
-            ("NAPOLEON__OIDC__PROVIDERS", providers_env(&provider)),
-            ("NAPOLEON__ASSERTION__SIGNING_KEY", signing_key.clone()),
-            ("NAPOLEON__KEYS__SIGNING_KEY", platform_key.clone()),
-            ("NAPOLEON__GATEWAY__TARGETS__INTAKE", intake.base.clone()),
-        ],
-        free_port(),
-    )
-    .await;
+    let untrusting = start("gateway", &db, &gateway_env, free_port()).await;
     let session = browser.cookie(&gateway.base, "napoleon_session").unwrap();
     browser.set_cookie(&untrusting.base, "napoleon_session", &session);
     let (status, _) = browser
