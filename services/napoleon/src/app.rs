@@ -216,7 +216,7 @@ pub fn service_pools(
         };
         let pool = napoleon_db::build_pool(&own, each)
             .map_err(|e| format!("database.service_urls.{service}: {e}"))?;
-        pools.insert(*service, Db::new(pool).with_clock(clock.clone()));
+        pools.insert(*service, Db::on_clock(pool, clock));
     }
     Ok(pools)
 }

@@ -71,6 +71,16 @@ impl Db {
         Self { clock, ..self }
     }
 
+    /// A pool on a clock the process already has (each service's own pool, beside the
+    /// others): only the tests build an adjustable one.
+    #[must_use]
+    pub fn on_clock(pool: PgPool, clock: &Clock) -> Self {
+        Self {
+            pool,
+            clock: clock.clone(),
+        }
+    }
+
     /// The process's clock: the only source of « now » and « today ».
     #[must_use]
     pub const fn clock(&self) -> &Clock {
