@@ -88,15 +88,21 @@ pub(crate) struct Created {
     id: String,
 }
 
-/// Creates a campaign (tenant administrators).
+/// Creates a campaign (tenant administrators); with `Idempotency-Key`, once.
 #[utoipa::path(post, path = "/intake/api/v1/campaigns", request_body = CampaignInput,
-    responses((status = 201, body = Created), (status = 403), (status = 422)))]
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key create one campaign")),
+    responses((status = 201, body = Created), (status = 403), (status = 409), (status = 422)))]
 pub(crate) async fn create_campaign(
     State(ctx): State<WebContext>,
     Extension(identity): Extension<Identity>,
+    headers: HeaderMap,
     Json(input): Json<CampaignInput>,
 ) -> Response {
-    match domain::create_campaign(&ctx, &identity, &input).await {
+    let key = match idempotency_key(&headers) {
+        Ok(key) => key,
+        Err(e) => return e.into_response(),
+    };
+    match domain::create_campaign(&ctx, &identity, &input, key.as_ref()).await {
         Ok(id) => (StatusCode::CREATED, Json(Created { id: id.to_string() })).into_response(),
         Err(e) => e.into_response(),
     }
@@ -312,19 +318,27 @@ pub(crate) struct Proposal {
     campaign_id: uuid::Uuid,
 }
 
-/// Creates a prefilled draft proposing a registry laureate for the next grade.
+/// Creates a prefilled draft proposing a registry laureate for the next grade; with
+/// `Idempotency-Key`, once.
 #[utoipa::path(post, path = "/intake/api/v1/proposals", request_body = Proposal,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key create one proposal")),
     responses((status = 201, body = Created), (status = 403), (status = 404), (status = 409), (status = 422)))]
 pub(crate) async fn propose(
     State(ctx): State<WebContext>,
     Extension(identity): Extension<Identity>,
+    headers: HeaderMap,
     Json(p): Json<Proposal>,
 ) -> Response {
+    let key = match idempotency_key(&headers) {
+        Ok(key) => key,
+        Err(e) => return e.into_response(),
+    };
     match domain::propose(
         &ctx,
         &identity,
         AwardId::from_uuid(p.award_id),
         CampaignId::from_uuid(p.campaign_id),
+        key.as_ref(),
     )
     .await
     {

@@ -64,8 +64,9 @@ diesel::table! {
         agent_id -> Uuid,
         key -> Text,
         fingerprint -> Text,
-        dossier_id -> Uuid,
+        dossier_id -> Nullable<Uuid>,
         created_at -> Timestamptz,
+        campaign_id -> Nullable<Uuid>,
     }
 }
 
@@ -185,41 +186,66 @@ pub(crate) async fn read_dossier(
     })
 }
 
-/// What an earlier request with this idempotency key created: its dossier, and whether it
-/// asked the same (`fingerprint`).
-pub(crate) async fn keyed_dossier(
+/// What a create made, as an idempotency key remembers it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Created {
+    Dossier(DossierId),
+    Campaign(CampaignId),
+}
+
+/// What an earlier request with this idempotency key created, and whether it asked the same
+/// (`fingerprint`).
+pub(crate) async fn keyed_creation(
     tx: &mut TenantConn,
     agent: AgentId,
     key: &IdempotencyKey,
     fingerprint: &str,
-) -> Result<Option<(DossierId, bool)>, DbError> {
-    let row: Option<(uuid::Uuid, String)> = idempotency_keys::table
+) -> Result<Option<(Created, bool)>, DbError> {
+    let row: Option<(Option<uuid::Uuid>, Option<uuid::Uuid>, String)> = idempotency_keys::table
         .filter(idempotency_keys::tenant_id.eq(tx.tenant().as_uuid()))
         .filter(idempotency_keys::agent_id.eq(agent.as_uuid()))
         .filter(idempotency_keys::key.eq(key.as_str()))
-        .select((idempotency_keys::dossier_id, idempotency_keys::fingerprint))
+        .select((
+            idempotency_keys::dossier_id,
+            idempotency_keys::campaign_id,
+            idempotency_keys::fingerprint,
+        ))
         .first(tx.pg())
         .await
         .optional()?;
-    Ok(row.map(|(id, f)| (DossierId::from_uuid(id), f == fingerprint)))
+    let Some((dossier, campaign, f)) = row else {
+        return Ok(None);
+    };
+    // The table's check: exactly one of the two.
+    let created = match (dossier, campaign) {
+        (Some(d), None) => Created::Dossier(DossierId::from_uuid(d)),
+        (None, Some(c)) => Created::Campaign(CampaignId::from_uuid(c)),
+        _ => return Err(DbError::corrupt("idempotency_keys", "<created>")),
+    };
+    Ok(Some((created, f == fingerprint)))
 }
 
-/// Records that `key` created `dossier`; false when a concurrent request with the same key
+/// Records that `key` created `created`; false when a concurrent request with the same key
 /// got there first (the insert waits for it to commit, then finds its row).
 pub(crate) async fn remember_key(
     tx: &mut TenantConn,
     agent: AgentId,
     key: &IdempotencyKey,
     fingerprint: &str,
-    dossier: DossierId,
+    created: Created,
 ) -> Result<bool, DbError> {
+    let (dossier, campaign) = match created {
+        Created::Dossier(d) => (Some(d.as_uuid()), None),
+        Created::Campaign(c) => (None, Some(c.as_uuid())),
+    };
     let inserted = diesel::insert_into(idempotency_keys::table)
         .values((
             idempotency_keys::tenant_id.eq(tx.tenant().as_uuid()),
             idempotency_keys::agent_id.eq(agent.as_uuid()),
             idempotency_keys::key.eq(key.as_str()),
             idempotency_keys::fingerprint.eq(fingerprint),
-            idempotency_keys::dossier_id.eq(dossier.as_uuid()),
+            idempotency_keys::dossier_id.eq(dossier),
+            idempotency_keys::campaign_id.eq(campaign),
         ))
         .on_conflict_do_nothing()
         .execute(tx.pg())

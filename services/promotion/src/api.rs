@@ -20,7 +20,7 @@ Pour proposer un lauréat du radar au grade supérieur, appelez l'API d'intake :
 un brouillon de proposition prérempli pour le service qui avait proposé le lauréat et répond \
 `201` avec `{\"id\": \"<dossier>\"}` ; `403`, `404`, `409` (campagne fermée, grade le plus \
 élevé déjà détenu) ou `422` (campagne d'une autre distinction) sinon. Les pages y postent \
-`POST /intake/propositions` (`_csrf`, `award_id`, `campaign_id`).";
+`POST /intake/propositions` (`_csrf`, `award_id`, `campaign_id`, `idempotency_key`).";
 
 #[derive(OpenApi)]
 #[openapi(

@@ -26,6 +26,13 @@ impl IdempotencyKey {
         }
     }
 
+    /// A fresh random key, for a form about to be shown: sending it twice (a double click,
+    /// back and send again) creates one resource.
+    #[must_use]
+    pub fn fresh() -> Self {
+        Self(uuid::Uuid::new_v4().simple().to_string())
+    }
+
     /// The key.
     #[must_use]
     pub fn as_str(&self) -> &str {
@@ -43,5 +50,7 @@ mod tests {
         assert!(IdempotencyKey::parse("court").is_err());
         assert!(IdempotencyKey::parse(&"a".repeat(101)).is_err());
         assert!(IdempotencyKey::parse("clé avec espace").is_err());
+        let fresh = IdempotencyKey::fresh();
+        assert_eq!(IdempotencyKey::parse(fresh.as_str()), Ok(fresh));
     }
 }

@@ -7,13 +7,14 @@ use napoleon_authz::{Scope, perm};
 use napoleon_db::journal::{self, Actor, EventKind, Subject};
 use napoleon_db::{contracts, core};
 use napoleon_identity::Identity;
-use napoleon_kernel::{CampaignId, OrgUnitId};
+use napoleon_kernel::{CampaignId, IdempotencyKey, OrgUnitId};
 use napoleon_rules::{Catalogue, DistinctionCode, GradeCode};
 use napoleon_web::{ActionError, ActionResult, FieldError, WebContext};
 use serde_json::json;
 
-use crate::store::{self, NewCampaign};
+use crate::store::{self, Created, NewCampaign};
 
+use super::once::Once;
 use super::tenant_catalogue;
 
 /// The campaigns page: every campaign, and whether the agent may create one.
@@ -51,7 +52,7 @@ pub(crate) async fn campaign_choices(
 }
 
 /// Campaign input, as typed.
-#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
 #[serde(default)]
 pub(crate) struct CampaignInput {
     /// Distinction code (`LH`).
@@ -86,14 +87,25 @@ fn parse_date(
     parsed
 }
 
-/// Creates a campaign (tenant administrators).
+/// Creates a campaign (tenant administrators); with an idempotency `key`, once.
 pub(crate) async fn create_campaign(
     ctx: &WebContext,
     identity: &Identity,
     input: &CampaignInput,
+    key: Option<&IdempotencyKey>,
 ) -> ActionResult<CampaignId> {
     let (mut tx, access) = ctx.begin(identity).await?;
     let manage = access.authorize::<perm::CampaignManage>(Scope::Central)?;
+    let once = Once::new(
+        key,
+        manage.agent(),
+        "campaign",
+        &[&serde_json::to_vec(input).unwrap_or_default()],
+    );
+    if let Some(done) = once.earlier(&mut tx).await? {
+        tx.rollback().await;
+        return done.campaign();
+    }
     let catalogue = tenant_catalogue(&mut tx).await?;
     let units = access.units();
     let mut errors = Vec::new();
@@ -209,6 +221,10 @@ pub(crate) async fn create_campaign(
         contingents,
     };
     let id = store::insert_campaign(&mut tx, &manage, &new).await?;
+    if let Some(twin) = once.remember(&mut tx, Created::Campaign(id)).await? {
+        tx.rollback().await;
+        return twin.campaign();
+    }
     journal::append(
         &mut tx,
         Actor::Agent(manage.agent()),

@@ -12,9 +12,10 @@ use napoleon_rules::{Catalogue, DistinctionCode, GradeCode, Verdict, VerdictKind
 use napoleon_web::{ActionError, ActionResult, Conflict, FieldError, WebContext};
 use serde_json::json;
 
-use crate::store::{self, Dossier, DraftBy, NewDossier};
+use crate::store::{self, Created, Dossier, DraftBy, NewDossier};
 use napoleon_rules::content::{self, Content};
 
+use super::once::Once;
 use super::{fields, tenant_catalogue, within_bounds};
 
 /// The rédacteur's dossiers: drafts and returned ones they may edit, those filed by their
@@ -81,19 +82,6 @@ pub(super) fn window_open(
     Ok(())
 }
 
-/// What a create asked, as a hash: a retry with the same idempotency key must ask the same.
-fn fingerprint(campaign: CampaignId, unit: Option<OrgUnitId>, content: &Content) -> String {
-    use sha2::Digest as _;
-    let mut hash = sha2::Sha256::new();
-    hash.update(campaign.to_string());
-    hash.update(b"\n");
-    // The unit as asked (none: the agent's default), not as resolved.
-    hash.update(unit.map(|u| u.to_string()).unwrap_or_default());
-    hash.update(b"\n");
-    hash.update(serde_json::to_vec(content).unwrap_or_default());
-    format!("{:x}", hash.finalize())
-}
-
 /// Creates a draft in `campaign` for `unit` (default: the agent's filing unit). With an
 /// idempotency `key`, a retry of the same request answers the draft the first one created
 /// (a different request with the same key is a 409).
@@ -117,12 +105,23 @@ pub(crate) async fn create_draft(
         return Err(ActionError::NotFound);
     }
     let create = access.authorize::<perm::NominationCreate>(Scope::Unit(unit))?;
-    let asked = fingerprint(campaign, requested, content);
-    if let Some(key) = key
-        && let Some(done) = store::keyed_dossier(&mut tx, create.agent(), key, &asked).await?
-    {
+    // The unit as asked (none: the agent's default), not as resolved.
+    let once = Once::new(
+        key,
+        create.agent(),
+        "dossier",
+        &[
+            campaign.to_string().as_bytes(),
+            requested
+                .map(|u| u.to_string())
+                .unwrap_or_default()
+                .as_bytes(),
+            &serde_json::to_vec(content).unwrap_or_default(),
+        ],
+    );
+    if let Some(done) = once.earlier(&mut tx).await? {
         tx.rollback().await;
-        return replayed(done);
+        return done.dossier();
     }
     let campaign = match contracts::campaign_by_id(&mut tx, campaign).await {
         Ok(c) => c,
@@ -149,13 +148,10 @@ pub(crate) async fn create_draft(
         },
     )
     .await?;
-    if let Some(key) = key
-        && !store::remember_key(&mut tx, create.agent(), key, &asked, id).await?
-    {
+    if let Some(twin) = once.remember(&mut tx, Created::Dossier(id)).await? {
         // A twin request with the same key committed first: answer its draft, drop ours.
-        let done = store::keyed_dossier(&mut tx, create.agent(), key, &asked).await?;
         tx.rollback().await;
-        return done.map_or_else(|| Err(Conflict::Changed.into()), replayed);
+        return twin.dossier();
     }
     journal::append(
         &mut tx,
@@ -170,14 +166,6 @@ pub(crate) async fn create_draft(
 }
 
 /// The answer to a create whose key was used before: the same draft when it asked the same.
-fn replayed((id, same_request): (DossierId, bool)) -> ActionResult<DossierId> {
-    if same_request {
-        Ok(id)
-    } else {
-        Err(Conflict::KeyReused.into())
-    }
-}
-
 /// The lowest grade of the campaign's distinction: where a new draft starts.
 fn first_grade(catalogue: &Catalogue, distinction: &DistinctionCode) -> ActionResult<GradeCode> {
     catalogue

@@ -5,6 +5,7 @@
 
 mod campaigns;
 mod dossiers;
+mod once;
 mod proposals;
 
 use napoleon_authz::{Scope, perm};

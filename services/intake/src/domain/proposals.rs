@@ -4,26 +4,42 @@ use napoleon_authz::{Scope, perm};
 use napoleon_db::contracts;
 use napoleon_db::journal::{self, Actor, EventKind, Subject};
 use napoleon_identity::Identity;
-use napoleon_kernel::{AwardId, CampaignId, DossierId};
+use napoleon_kernel::{AwardId, CampaignId, DossierId, IdempotencyKey};
 use napoleon_web::{ActionError, ActionResult, Conflict, FieldError, WebContext};
 use serde_json::json;
 
-use crate::store::{self, DraftBy, NewDossier};
+use crate::store::{self, Created, DraftBy, NewDossier};
 use napoleon_rules::content::{Candidate, Content, HeldDistinction};
 
 use super::dossiers::window_open;
+use super::once::Once;
 use super::tenant_catalogue;
 
 /// Creates a draft proposing a registry laureate for the next grade, prefilled from the
-/// registry, in `campaign` (which must be for the same distinction).
+/// registry, in `campaign` (which must be for the same distinction); with an idempotency
+/// `key`, once.
 pub(crate) async fn propose(
     ctx: &WebContext,
     identity: &Identity,
     award: AwardId,
     campaign: CampaignId,
+    key: Option<&IdempotencyKey>,
 ) -> ActionResult<DossierId> {
     let (mut tx, access) = ctx.begin(identity).await?;
     let propose = access.authorize::<perm::RadarPropose>(Scope::Central)?;
+    let once = Once::new(
+        key,
+        propose.agent(),
+        "proposal",
+        &[
+            award.to_string().as_bytes(),
+            campaign.to_string().as_bytes(),
+        ],
+    );
+    if let Some(done) = once.earlier(&mut tx).await? {
+        tx.rollback().await;
+        return done.dossier();
+    }
     let awards = contracts::awards(&mut tx).await?;
     let Some(award) = awards.iter().find(|a| a.id == award).cloned() else {
         return Err(ActionError::NotFound);
@@ -88,6 +104,10 @@ pub(crate) async fn propose(
         },
     )
     .await?;
+    if let Some(twin) = once.remember(&mut tx, Created::Dossier(id)).await? {
+        tx.rollback().await;
+        return twin.dossier();
+    }
     journal::append(
         &mut tx,
         Actor::Agent(propose.agent()),

@@ -5,6 +5,7 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use napoleon_db::contracts;
 use napoleon_identity::Identity;
+use napoleon_kernel::IdempotencyKey;
 use napoleon_rules::fr_date;
 use napoleon_web::{ActionError, FieldError, FormFields, WebContext, WebResult};
 use serde::Serialize;
@@ -79,6 +80,9 @@ struct CampaignForm {
     closes_on: String,
     contingents: Vec<ContingentField>,
     errors: Vec<FieldError>,
+    /// Fresh at each new form, kept when the form comes back with errors (nothing was
+    /// created under it): a form sent twice creates one campaign.
+    idempotency_key: String,
 }
 
 impl CampaignForm {
@@ -94,6 +98,7 @@ async fn campaign_form(
     ctx: &WebContext,
     identity: &Identity,
     input: &CampaignInput,
+    key: Option<IdempotencyKey>,
     errors: Vec<FieldError>,
 ) -> WebResult<Response> {
     let (catalogue, units) = domain::campaign_choices(ctx, identity).await?;
@@ -153,6 +158,10 @@ async fn campaign_form(
             })
             .collect(),
         errors,
+        idempotency_key: key
+            .unwrap_or_else(IdempotencyKey::fresh)
+            .as_str()
+            .to_owned(),
     };
     #[derive(Serialize)]
     struct View<'a> {
@@ -184,7 +193,7 @@ pub(crate) async fn new_campaign(
     State(ctx): State<WebContext>,
     Extension(identity): Extension<Identity>,
 ) -> WebResult<Response> {
-    campaign_form(&ctx, &identity, &CampaignInput::default(), Vec::new()).await
+    campaign_form(&ctx, &identity, &CampaignInput::default(), None, Vec::new()).await
 }
 
 fn campaign_input(pairs: &FormFields) -> CampaignInput {
@@ -208,9 +217,13 @@ pub(crate) async fn create_campaign(
     pairs: FormFields,
 ) -> WebResult<Response> {
     let input = campaign_input(&pairs);
-    match domain::create_campaign(&ctx, &identity, &input).await {
+    // The form always sends one; a malformed or absent key only loses the protection.
+    let key = IdempotencyKey::parse(pairs.get("idempotency_key")).ok();
+    match domain::create_campaign(&ctx, &identity, &input, key.as_ref()).await {
         Ok(_) => Ok(Redirect::to("/intake/campagnes?cree=1").into_response()),
-        Err(ActionError::Invalid(errors)) => campaign_form(&ctx, &identity, &input, errors).await,
+        Err(ActionError::Invalid(errors)) => {
+            campaign_form(&ctx, &identity, &input, key, errors).await
+        }
         Err(e) => Err(e.into()),
     }
 }

@@ -87,7 +87,7 @@ pub(crate) async fn dossiers(
             })
             .collect(),
         may_file,
-        idempotency_key: uuid::Uuid::new_v4().simple().to_string(),
+        idempotency_key: IdempotencyKey::fresh().as_str().to_owned(),
     };
     Ok(ctx
         .page(&identity, "intake/dossiers", "Mes dossiers", &view)?
@@ -167,7 +167,9 @@ pub(crate) async fn propose(
         "Choisissez la distinction du lauréat à partir de laquelle proposer une promotion.",
     )?;
     let campaign: CampaignId = pairs.parsed("campaign_id", CHOOSE_CAMPAIGN)?;
-    match domain::propose(&ctx, &identity, award, campaign).await {
+    // The radar always sends one; a malformed or absent key only loses the protection.
+    let key = IdempotencyKey::parse(pairs.get("idempotency_key")).ok();
+    match domain::propose(&ctx, &identity, award, campaign, key.as_ref()).await {
         // The draft belongs to the filing unit, which completes and submits it.
         Ok(_) => Ok(Redirect::to("/promotion/radar?propose=1").into_response()),
         Err(e) => Err(e.into()),

@@ -7,7 +7,7 @@ use napoleon_identity::RoleGrant;
 use napoleon_kernel::{OrgUnitKind, Role};
 use napoleon_testkit::agents::PAUL;
 use napoleon_testkit::{
-    TestApp, TestDb, cast, count, draft, eligible_content, open_campaign, submitted, today,
+    Answer, TestApp, TestDb, cast, count, draft, eligible_content, open_campaign, submitted, today,
     transmitted,
 };
 use serde_json::json;
@@ -595,15 +595,34 @@ async fn decisions_publication_registry_radar_and_proposal_through_the_api() {
         )
         .await;
     assert_eq!(refused.status, 403);
-    let proposed = slice
-        .post(
+    // Sent twice with its Idempotency-Key (a lost answer), it proposes once.
+    let propose = async |key: &str| {
+        slice
+            .call_with(
+                &cast.integrateur,
+                Method::POST,
+                "/intake/api/v1/proposals",
+                json!({"award_id": award, "campaign_id": campaign}),
+                &[("idempotency-key", key)],
+            )
+            .await
+    };
+    let (proposed, retried) =
+        tokio::join!(propose("proposition-0001"), propose("proposition-0001"));
+    one_created(&proposed, &retried);
+    let draft = proposed.json["id"].as_str().unwrap();
+    // The same key for another request (another campaign) is refused.
+    let reused = slice
+        .call_with(
             &cast.integrateur,
+            Method::POST,
             "/intake/api/v1/proposals",
-            json!({"award_id": award, "campaign_id": campaign}),
+            json!({"award_id": award, "campaign_id": uuid::Uuid::new_v4()}),
+            &[("idempotency-key", "proposition-0001")],
         )
         .await;
-    assert_eq!(proposed.status, 201, "{}", proposed.json);
-    let draft = proposed.json["id"].as_str().unwrap();
+    assert_eq!(reused.status, 409, "{}", reused.json);
+    assert_eq!(reused.json["code"], "request.key_reused");
     let read = slice
         .call(
             &cast.redacteur,
@@ -634,15 +653,32 @@ async fn decisions_publication_registry_radar_and_proposal_through_the_api() {
             .count(),
         1
     );
-    let mut tx = slice.ctx.db.tenant(cast.tenant).await.unwrap();
-    let proposals = napoleon_db::journal::count_kind(
-        &mut tx,
-        napoleon_db::journal::EventKind::DossierProposedForPromotion,
-    )
-    .await
-    .unwrap();
-    tx.rollback().await;
-    assert_eq!(proposals, 1);
+    let proposals = async || {
+        let mut tx = slice.ctx.db.tenant(cast.tenant).await.unwrap();
+        let n = napoleon_db::journal::count_kind(
+            &mut tx,
+            napoleon_db::journal::EventKind::DossierProposedForPromotion,
+        )
+        .await
+        .unwrap();
+        tx.rollback().await;
+        n
+    };
+    assert_eq!(proposals().await, 1);
+
+    // The radar's form, sent twice with its hidden key (a double click), proposes once more.
+    let form = [
+        ("award_id", award.as_str()),
+        ("campaign_id", campaign.as_str()),
+        ("idempotency_key", "formulaire-radar-0001"),
+    ];
+    for _ in 0..2 {
+        let sent = slice
+            .form(&cast.integrateur, "/intake/propositions", &form)
+            .await;
+        assert_eq!(sent.status, 303, "{}", sent.json);
+    }
+    assert_eq!(proposals().await, 2, "one per key");
     slice.finish().await;
 }
 
@@ -1132,14 +1168,7 @@ async fn concurrent_saves_give_one_409_and_a_retried_create_one_dossier() {
         )
     };
     let (first, retried) = tokio::join!(create(json!({})), create(json!({})));
-    assert_eq!(
-        (first.status, retried.status),
-        (201, 201),
-        "{} / {}",
-        first.json,
-        retried.json
-    );
-    assert_eq!(first.json["id"], retried.json["id"]);
+    one_created(&first, &retried);
     assert_eq!(count(&mut admin, drafts).await, before + 1, "one dossier");
     let other = create(eligible_content("Autre", "M")).await;
     assert_eq!(other.status, 409, "{}", other.json);
@@ -1156,6 +1185,145 @@ async fn concurrent_saves_give_one_409_and_a_retried_create_one_dossier() {
     assert_eq!(malformed.status, 422);
     assert_eq!(count(&mut admin, drafts).await, before + 1, "nothing more");
     slice.finish().await;
+}
+
+/// Issue 14: the other creates. A campaign created again with the key of an earlier request
+/// (the API's header, the form's hidden field) is the same campaign; the key of another
+/// request is a 409; a form sent back with errors keeps its key (nothing was created).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_retried_campaign_create_makes_one_campaign() {
+    use chrono::Datelike;
+    let slice = TestApp::services().await;
+    let cast = cast(&slice).await;
+    let mut admin = slice.admin().await;
+    let campaigns = "SELECT count(*) AS n FROM intake.campaigns";
+    let before = count(&mut admin, campaigns).await;
+    let today = today();
+    let promotion = chrono::NaiveDate::from_ymd_opt(today.year() + 1, 7, 14).unwrap();
+    let body = |label: &str| {
+        json!({
+            "distinction": "LH",
+            "label": label,
+            "promotion_date": promotion.to_string(),
+            "opens_on": today.to_string(),
+            "closes_on": (today + chrono::Duration::days(30)).to_string(),
+            "bureau_unit_id": cast.bureau.to_string(),
+        })
+    };
+    let create = async |label: &str, key: &str| {
+        slice
+            .call_with(
+                &cast.admin,
+                Method::POST,
+                "/intake/api/v1/campaigns",
+                body(label),
+                &[("idempotency-key", key)],
+            )
+            .await
+    };
+    let (first, retried) = tokio::join!(
+        create("Promotion du 14 juillet", "campagne-0001"),
+        create("Promotion du 14 juillet", "campagne-0001"),
+    );
+    one_created(&first, &retried);
+    assert_eq!(count(&mut admin, campaigns).await, before + 1);
+    let other = create("Une autre promotion", "campagne-0001").await;
+    assert_eq!(other.status, 409, "{}", other.json);
+    assert_eq!(other.json["code"], "request.key_reused");
+    let malformed = create("Promotion du 14 juillet", "court").await;
+    assert_eq!(malformed.status, 422, "{}", malformed.json);
+    assert_eq!(malformed.json["code"], "request.idempotency_key");
+    assert_eq!(
+        count(&mut admin, campaigns).await,
+        before + 1,
+        "nothing more"
+    );
+
+    // The form: offered with a fresh key; sent with an error, it comes back with the same
+    // key; corrected and sent twice, it creates one campaign.
+    let page = slice
+        .call(
+            &cast.admin,
+            Method::GET,
+            "/intake/campagnes/nouvelle",
+            json!({}),
+        )
+        .await;
+    let shown = hidden(&page.json, "idempotency_key");
+    assert!(
+        napoleon_kernel::IdempotencyKey::parse(&shown).is_ok(),
+        "{shown}"
+    );
+    let (opens, closes) = (
+        today.format("%d/%m/%Y").to_string(),
+        (today + chrono::Duration::days(30))
+            .format("%d/%m/%Y")
+            .to_string(),
+    );
+    let promotion = promotion.format("%d/%m/%Y").to_string();
+    let bureau = cast.bureau.to_string();
+    let form = |closes: &str| {
+        vec![
+            ("distinction", "LH".to_owned()),
+            ("label", "Promotion de printemps".to_owned()),
+            ("promotion_date", promotion.clone()),
+            ("opens_on", opens.clone()),
+            ("closes_on", closes.to_owned()),
+            ("bureau_unit_id", bureau.clone()),
+            ("idempotency_key", shown.clone()),
+        ]
+    };
+    let send = async |pairs: Vec<(&str, String)>| {
+        let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        slice.form(&cast.admin, "/intake/campagnes", &pairs).await
+    };
+    let wrong = send(form("31/02/2027")).await;
+    assert_eq!(wrong.status, 200, "{}", wrong.json);
+    assert!(
+        wrong
+            .json
+            .as_str()
+            .unwrap()
+            .contains("Clôture du dépôt : saisissez une date valide")
+    );
+    assert_eq!(
+        hidden(&wrong.json, "idempotency_key"),
+        shown,
+        "the same key"
+    );
+    for _ in 0..2 {
+        let sent = send(form(&closes)).await;
+        assert_eq!(sent.status, 303, "{}", sent.json);
+    }
+    assert_eq!(
+        count(&mut admin, campaigns).await,
+        before + 2,
+        "one from the form"
+    );
+    slice.finish().await;
+}
+
+/// A create and its retry under the same key: both answered 201, with the same resource.
+fn one_created(first: &Answer, retried: &Answer) {
+    assert_eq!(
+        (first.status, retried.status),
+        (201, 201),
+        "{} / {}",
+        first.json,
+        retried.json
+    );
+    assert_eq!(first.json["id"], retried.json["id"]);
+}
+
+/// The value of a page's hidden field.
+fn hidden(page: &serde_json::Value, name: &str) -> String {
+    let html = page.as_str().expect("a page");
+    let marker = format!("name=\"{name}\" value=\"");
+    html.split(&marker)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("no hidden {name}"))
+        .to_owned()
 }
 
 /// The page twin of the lost update: two tabs on the same step; the second to save gets a

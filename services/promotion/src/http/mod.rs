@@ -2,8 +2,8 @@
 //! Handlers are thin: extract, call the use case, render.
 //!
 //! The radar's « Proposer pour le grade supérieur » forms post to intake's page endpoint
-//! `POST /intake/propositions` (`_csrf`, `award_id`, `campaign_id`): intake creates the
-//! prefilled draft and redirects back here with `?propose=1`.
+//! `POST /intake/propositions` (`_csrf`, `award_id`, `campaign_id`, `idempotency_key`): intake
+//! creates the prefilled draft, once per key, and redirects back here with `?propose=1`.
 
 mod radar;
 mod registry;

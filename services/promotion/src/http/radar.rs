@@ -5,6 +5,7 @@ use axum::Extension;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use napoleon_identity::Identity;
+use napoleon_kernel::IdempotencyKey;
 use napoleon_rules::fr_date;
 use napoleon_web::{WebContext, WebResult};
 use serde::{Deserialize, Serialize};
@@ -64,6 +65,8 @@ struct EntryView {
     award_id: String,
     select_id: String,
     campaigns: Vec<Choice>,
+    /// Fresh at each display: a proposal sent twice creates one draft.
+    idempotency_key: String,
 }
 
 #[derive(Serialize)]
@@ -116,6 +119,7 @@ impl From<&domain::RadarEntry> for EntryView {
                     label: c.label.clone(),
                 })
                 .collect(),
+            idempotency_key: IdempotencyKey::fresh().as_str().to_owned(),
         }
     }
 }
