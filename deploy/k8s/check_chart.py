@@ -182,11 +182,25 @@ def check_app_pods(c: Checks, label: str, objects: list[Obj], values: Obj) -> No
             # the gateway trusts the CA; nobody else mounts the key.
             tls = values.get("internalTls", {}).get("enabled", False)
             behind = svc in ("intake", "instruction", "decisions", "promotion")
-            c.check(f"{where}: serves TLS between pods exactly when asked",
-                    ("NAPOLEON__SERVER__TLS_CERT_FILE" in env) == (tls and behind)
+            # TLS from the ingress controller: the gateway serves it with its own certificate.
+            edge = values["ingress"]["backendTls"]["enabled"] and svc == "gateway"
+            serves = (tls and behind) or edge
+            c.check(f"{where}: serves TLS exactly when asked",
+                    ("NAPOLEON__SERVER__TLS_CERT_FILE" in env) == serves
                     and all(ctr.get(p, {}).get("httpGet", {}).get("scheme", "HTTP")
-                            == ("HTTPS" if tls and behind else "HTTP")
+                            == ("HTTPS" if serves else "HTTP")
                             for p in ("startupProbe", "livenessProbe", "readinessProbe")))
+            c.check(f"{where}: mounts its own certificate for the ingress exactly when asked",
+                    ("/etc/napoleon/gateway-tls" in mounts) == edge
+                    and (not edge or env["NAPOLEON__SERVER__TLS_KEY_FILE"]["value"]
+                         == "/etc/napoleon/gateway-tls/tls.key"))
+            if edge:
+                secret = vols.get("gateway-tls", {}).get("secret", {})
+                c.check(f"{where}: the gateway's own Secret, its certificate and key only",
+                        secret.get("secretName") == values["ingress"]["backendTls"]["secretName"]
+                        and secret.get("items") == [{"key": "tls.crt", "path": "tls.crt"},
+                                                    {"key": "tls.key", "path": "tls.key"}],
+                        json.dumps(secret))
             c.check(f"{where}: trusts the internal CA exactly when it is the gateway under TLS",
                     ("NAPOLEON__GATEWAY__TARGETS_CA_FILE" in env) == (tls and svc == "gateway"))
             c.check(f"{where}: mounts the internal TLS secret only where used",
@@ -355,6 +369,21 @@ def check_ingress(c: Checks, label: str, objects: list[Obj], values: Obj) -> Non
         c.check(f"{label}: Ingress TLS uses the configured Secret",
                 spec.get("tls") == [{"hosts": [values["ingress"]["host"]],
                                      "secretName": values["ingress"]["tls"]["secretName"]}])
+    annotations = ingresses[0]["metadata"].get("annotations", {})
+    backend = values["ingress"]["backendTls"]
+    nginx = values["ingress"]["className"] == "nginx"
+    c.check(f"{label}: ingress-nginx speaks HTTPS to the gateway exactly when asked",
+            (annotations.get("nginx.ingress.kubernetes.io/backend-protocol") == "HTTPS")
+            == (backend["enabled"] and nginx), json.dumps(annotations))
+    if backend["enabled"] and nginx:
+        c.check(f"{label}: ingress-nginx checks the gateway's certificate for its Service name",
+                annotations.get("nginx.ingress.kubernetes.io/proxy-ssl-verify") == "on"
+                and annotations.get("nginx.ingress.kubernetes.io/proxy-ssl-name") == f"{RELEASE}-gateway"
+                and annotations.get("nginx.ingress.kubernetes.io/proxy-ssl-secret", "").endswith(
+                    "/" + backend["secretName"]),
+                json.dumps(annotations))
+    for key, value in values["ingress"]["annotations"].items():
+        c.check(f"{label}: Ingress keeps the annotation {key}", annotations.get(key) == value)
 
 
 def check_config_and_secrets(c: Checks, label: str, objects: list[Obj], values: Obj) -> None:
@@ -416,9 +445,13 @@ def check_test_hook(c: Checks, label: str, objects: list[Obj], values: Obj) -> N
         return
     pod = pods[0]["spec"]
     ctr = pod["containers"][0]
-    url = f"http://{RELEASE}-gateway:{values['service']['port']}/readyz"
+    edge = values["ingress"]["backendTls"]["enabled"]
+    url = f"{'https' if edge else 'http'}://{RELEASE}-gateway:{values['service']['port']}/readyz"
     c.check(f"{label}: test Pod calls /readyz through the gateway Service",
             url in ctr.get("args", []) and "--fail" in ctr.get("args", []), str(ctr.get("args")))
+    c.check(f"{label}: test Pod checks the gateway's certificate when it serves TLS",
+            ("--cacert" in ctr.get("args", [])) == edge and "--insecure" not in ctr.get("args", [])
+            and "-k" not in ctr.get("args", []), str(ctr.get("args")))
     c.check(f"{label}: test Pod image from values",
             ctr["image"] == f"{values['tests']['image']['repository']}:{values['tests']['image']['tag']}")
     check_pod_hardening(c, f"{label}: test Pod", pod)

@@ -46,8 +46,8 @@ impl Default for ServerLimits {
     }
 }
 
-/// TLS for the server loop: the certificate chain and key, PEM files (between pods, the
-/// chart's `internalTls`).
+/// TLS for the server loop: the certificate chain and key, PEM files (the services between
+/// pods, the chart's `internalTls`; the gateway from the ingress, `ingress.backendTls`).
 ///
 /// # Errors
 /// A message naming the file that cannot be read or used (never its contents).

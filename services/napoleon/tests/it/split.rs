@@ -219,7 +219,7 @@ fn assertion_keys(kid: &str) -> (String, String) {
 
 /// A throwaway CA and a certificate for 127.0.0.1 it signs, made with `openssl`: the CA's
 /// and the certificate's and key's paths.
-fn certificates(dir: &std::path::Path) -> (String, String, String) {
+fn certificates(dir: &std::path::Path) -> Pki {
     let run = |args: &[&str]| {
         let out = std::process::Command::new("openssl")
             .args(args)
@@ -247,55 +247,94 @@ fn certificates(dir: &std::path::Path) -> (String, String, String) {
         "-subj",
         "/CN=Napoleon test CA",
     ]);
-    run(&[
-        "req",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        "svc.key",
-        "-out",
-        "svc.csr",
-        "-subj",
-        "/CN=127.0.0.1",
-    ]);
     std::fs::write(
         dir.join("ext.cnf"),
         "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
     )
     .unwrap();
-    run(&[
-        "x509",
-        "-req",
-        "-in",
-        "svc.csr",
-        "-CA",
-        "ca.crt",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-out",
-        "svc.crt",
-        "-days",
-        "1",
-        "-extfile",
-        "ext.cnf",
-    ]);
     let path = |f: &str| dir.join(f).to_str().unwrap().to_owned();
-    (path("ca.crt"), path("svc.crt"), path("svc.key"))
+    // A leaf for 127.0.0.1 with its own key, signed by the CA.
+    let issue = |name: &str| {
+        let (key, csr, crt) = (
+            format!("{name}.key"),
+            format!("{name}.csr"),
+            format!("{name}.crt"),
+        );
+        run(&[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            &key,
+            "-out",
+            &csr,
+            "-subj",
+            "/CN=127.0.0.1",
+        ]);
+        run(&[
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            &crt,
+            "-days",
+            "1",
+            "-extfile",
+            "ext.cnf",
+        ]);
+        (path(&crt), path(&key))
+    };
+    Pki {
+        service: issue("svc"),
+        gateway: issue("gateway"),
+        ca: path("ca.crt"),
+    }
+}
+
+/// A process serving TLS at `base` answers nothing in clear.
+async fn nothing_in_clear(base: &str) {
+    let plain = base.replacen("https://", "http://", 1);
+    let refused = openidconnect::reqwest::Client::new()
+        .get(format!("{plain}/healthz"))
+        .send()
+        .await;
+    assert!(
+        refused.is_err() || !refused.unwrap().status().is_success(),
+        "{base}: no answer in clear"
+    );
+}
+
+/// A test CA and two leaves: the services' certificate (TLS between pods) and the
+/// gateway's own (TLS from the ingress), each (certificate, key) as file paths.
+struct Pki {
+    ca: String,
+    service: (String, String),
+    gateway: (String, String),
 }
 
 /// Issue 14, Build 5: TLS between pods. A service given a certificate serves only TLS; the
 /// gateway, trusting the CA, reaches it over TLS with the agent's assertion; plain HTTP to
-/// the service gets nothing.
+/// the service gets nothing. The same for the leg from the ingress to the gateway (the
+/// chart's `ingress.backendTls`), with the gateway's own certificate.
 #[tokio::test(flavor = "multi_thread")]
-async fn the_gateway_reaches_a_service_over_tls_between_pods() {
+async fn tls_from_the_ingress_to_the_gateway_and_between_pods() {
     let db = TestDb::new().await.unwrap();
     napoleon::demo::seed(&db.app_db().unwrap(), &[])
         .await
         .unwrap();
     let dir = crate::proconnect::tempdir::Dir::new();
-    let (ca, cert, key) = certificates(&dir.path);
+    let Pki {
+        ca,
+        service: (cert, key),
+        gateway: (gateway_cert, gateway_key),
+    } = certificates(&dir.path);
     let (signing_key, verify_keys) = assertion_keys("tls");
     let intake = serve(
         "intake",
@@ -327,7 +366,7 @@ async fn the_gateway_reaches_a_service_over_tls_between_pods() {
         ("NAPOLEON__GATEWAY__TARGETS__INTAKE", intake.base.clone()),
     ];
     let mut trusting = gateway_env.clone();
-    trusting.push(("NAPOLEON__GATEWAY__TARGETS_CA_FILE", ca));
+    trusting.push(("NAPOLEON__GATEWAY__TARGETS_CA_FILE", ca.clone()));
     let gateway = start("gateway", &db, &trusting, public_port).await;
     let mut browser = Browser::new();
     let start_login = browser
@@ -354,15 +393,40 @@ async fn the_gateway_reaches_a_service_over_tls_between_pods() {
     assert_ne!(status, 200, "an unknown issuer's certificate is refused");
 
     // In clear, the service answers nothing.
-    let plain = intake.base.replacen("https://", "http://", 1);
-    let refused = openidconnect::reqwest::Client::new()
-        .get(format!("{plain}/intake/healthz"))
+    nothing_in_clear(&intake.base).await;
+
+    // From the ingress: a gateway given its own certificate serves only TLS; the ingress
+    // controller, trusting the CA, reaches it over TLS, and through it the service.
+    let mut edge = trusting.clone();
+    edge.push(("NAPOLEON__SERVER__TLS_CERT_FILE", gateway_cert));
+    edge.push(("NAPOLEON__SERVER__TLS_KEY_FILE", gateway_key));
+    let behind_ingress = start("gateway", &db, &edge, free_port()).await;
+    assert!(behind_ingress.base.starts_with("https://"));
+    let ingress = openidconnect::reqwest::ClientBuilder::new()
+        .add_root_certificate(
+            openidconnect::reqwest::Certificate::from_pem(&std::fs::read(&ca).unwrap()).unwrap(),
+        )
+        .build()
+        .unwrap();
+    let through = ingress
+        .get(format!("{}/intake/api/v1/identity", behind_ingress.base))
+        .header("cookie", format!("napoleon_session={session}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(through.status().as_u16(), 200);
+    let identity: serde_json::Value =
+        serde_json::from_slice(&through.bytes().await.unwrap()).unwrap();
+    assert_eq!(identity["service"], "intake", "{identity}");
+    let unknown_ca = openidconnect::reqwest::Client::new()
+        .get(format!("{}/healthz", behind_ingress.base))
         .send()
         .await;
     assert!(
-        refused.is_err() || !refused.unwrap().status().is_success(),
-        "no answer in clear"
+        unknown_ca.is_err(),
+        "an unknown issuer's certificate is refused"
     );
-    drop((intake, gateway, untrusting));
+    nothing_in_clear(&behind_ingress.base).await;
+    drop((intake, gateway, untrusting, behind_ingress));
     db.finish().await;
 }
