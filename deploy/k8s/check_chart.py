@@ -380,7 +380,7 @@ def check_ingress(c: Checks, label: str, objects: list[Obj], values: Obj) -> Non
                 annotations.get("nginx.ingress.kubernetes.io/proxy-ssl-verify") == "on"
                 and annotations.get("nginx.ingress.kubernetes.io/proxy-ssl-name") == f"{RELEASE}-gateway"
                 and annotations.get("nginx.ingress.kubernetes.io/proxy-ssl-secret", "").endswith(
-                    "/" + backend["secretName"]),
+                    "/" + backend["caSecretName"]),
                 json.dumps(annotations))
     for key, value in values["ingress"]["annotations"].items():
         c.check(f"{label}: Ingress keeps the annotation {key}", annotations.get(key) == value)
@@ -528,6 +528,27 @@ def check_schema(c: Checks, chart: helm.Chart, production: Obj) -> None:
         c.check("render refuses minReplicas > maxReplicas", "minReplicas" in str(exc), str(exc))
     else:
         c.check("render refuses minReplicas > maxReplicas", False, "rendered")
+    # TLS from the ingress: the gateway's key never goes to the controller nor the services'
+    # key to the gateway, and the chart's annotations cannot be overridden.
+    edge = {"enabled": True, "secretName": "gw", "caSecretName": "gw-ca"}
+    for name, overrides, needle in (
+        ("the services' Secret as the gateway's",
+         {"internalTls": {"enabled": True, "secretName": "gw"}, "ingress": {"backendTls": edge}},
+         "ingress.backendTls.secretName"),
+        ("the gateway's Secret as the controller's CA",
+         {"ingress": {"backendTls": {**edge, "caSecretName": "gw"}}},
+         "ingress.backendTls.caSecretName"),
+        ("an annotation turning the certificate check off",
+         {"ingress": {"enabled": True, "backendTls": edge,
+                      "annotations": {"nginx.ingress.kubernetes.io/proxy-ssl-verify": "off"}}},
+         "proxy-ssl-verify"),
+    ):
+        try:
+            chart.render(overrides, name=RELEASE, namespace=NAMESPACE)
+        except helm.HelmError as exc:
+            c.check(f"render refuses {name}", needle in str(exc), str(exc))
+        else:
+            c.check(f"render refuses {name}", False, "rendered")
 
 
 def check_deploy_artifacts(c: Checks) -> None:

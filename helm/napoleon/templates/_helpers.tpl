@@ -196,4 +196,18 @@ Cross-field checks JSON Schema cannot express; called from every template that d
 {{- if and .Values.ingress.enabled (not (hasKey .Values.services "gateway")) }}
 {{- fail "ingress.enabled needs services.gateway" }}
 {{- end }}
+{{- $edge := .Values.ingress.backendTls }}
+{{- if $edge.enabled }}
+{{- if and .Values.internalTls.enabled (eq $edge.secretName .Values.internalTls.secretName) }}
+{{- fail "ingress.backendTls.secretName: the gateway's own Secret, not internalTls.secretName (the gateway must never hold the services' key)" }}
+{{- end }}
+{{- if or (eq $edge.caSecretName $edge.secretName) (eq $edge.caSecretName .Values.internalTls.secretName) }}
+{{- fail "ingress.backendTls.caSecretName: a Secret holding ca.crt only (ingress-nginx presents a Secret's tls.crt and tls.key to the gateway as its client certificate)" }}
+{{- end }}
+{{- range $key, $_ := .Values.ingress.annotations }}
+{{- if has $key (list "nginx.ingress.kubernetes.io/backend-protocol" "nginx.ingress.kubernetes.io/proxy-ssl-secret" "nginx.ingress.kubernetes.io/proxy-ssl-verify" "nginx.ingress.kubernetes.io/proxy-ssl-name" "nginx.ingress.kubernetes.io/proxy-ssl-server-name") }}
+{{- fail (printf "ingress.annotations.%s: set by the chart with ingress.backendTls; it cannot be overridden" $key) }}
+{{- end }}
+{{- end }}
+{{- end }}
 {{- end }}

@@ -117,3 +117,44 @@ async fn the_application_role_owns_nothing_and_cannot_change_the_schema() {
     assert!(refused.unwrap_err().to_string().contains("must be owner"));
     tdb.finish().await;
 }
+
+/// Every migration's down.sql runs over real data (a campaign and a dossier created under
+/// idempotency keys, the demo's tenants) and the tree applies again after it. The owner who
+/// runs them is subject to the tables' forced row-level security: a down.sql that cleans rows
+/// must lift it first (found by the review of issue 14: 000018's cleanup saw no row).
+#[tokio::test(flavor = "multi_thread")]
+async fn every_migration_reverts_over_data_and_applies_again() {
+    use diesel_async::AsyncMigrationHarness;
+    use diesel_migrations::MigrationHarness;
+    use napoleon_testkit::{TestApp, cast};
+    let slice = TestApp::services().await;
+    let cast = cast(&slice).await;
+    let campaign = napoleon_testkit::open_campaign(&slice, &cast).await;
+    let keyed = slice
+        .call_with(
+            &cast.redacteur,
+            axum::http::Method::POST,
+            "/intake/api/v1/dossiers",
+            serde_json::json!({"campaign_id": campaign}),
+            &[("idempotency-key", "avant-retour-0001")],
+        )
+        .await;
+    assert_eq!(keyed.status, 201, "{}", keyed.json);
+    let owner = TestDb::connect(&slice.db.owner_url()).await.unwrap();
+    let mut harness = AsyncMigrationHarness::new(owner);
+    let reverted = harness
+        .revert_all_migrations(napoleon_db::migrate::MIGRATIONS)
+        .unwrap_or_else(|e| panic!("a down.sql failed: {e}"))
+        .len();
+    assert_eq!(
+        reverted,
+        napoleon_db::migrate::embedded_versions().unwrap().len()
+    );
+    let applied = harness
+        .run_pending_migrations(napoleon_db::migrate::MIGRATIONS)
+        .unwrap_or_else(|e| panic!("the tree does not apply again: {e}"))
+        .len();
+    assert_eq!(applied, reverted);
+    drop(harness);
+    slice.finish().await;
+}

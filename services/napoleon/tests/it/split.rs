@@ -247,19 +247,22 @@ fn certificates(dir: &std::path::Path) -> Pki {
         "-subj",
         "/CN=Napoleon test CA",
     ]);
-    std::fs::write(
-        dir.join("ext.cnf"),
-        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
-    )
-    .unwrap();
     let path = |f: &str| dir.join(f).to_str().unwrap().to_owned();
-    // A leaf for 127.0.0.1 with its own key, signed by the CA.
-    let issue = |name: &str| {
-        let (key, csr, crt) = (
+    // A leaf for `san` with its own key, signed by the CA.
+    let issue = |name: &str, san: &str| {
+        let (key, csr, crt, ext) = (
             format!("{name}.key"),
             format!("{name}.csr"),
             format!("{name}.crt"),
+            format!("{name}.cnf"),
         );
+        std::fs::write(
+            dir.join(&ext),
+            format!(
+                "subjectAltName={san}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n"
+            ),
+        )
+        .unwrap();
         run(&[
             "req",
             "-newkey",
@@ -270,7 +273,7 @@ fn certificates(dir: &std::path::Path) -> Pki {
             "-out",
             &csr,
             "-subj",
-            "/CN=127.0.0.1",
+            "/CN=napoleon-test",
         ]);
         run(&[
             "x509",
@@ -287,13 +290,13 @@ fn certificates(dir: &std::path::Path) -> Pki {
             "-days",
             "1",
             "-extfile",
-            "ext.cnf",
+            &ext,
         ]);
         (path(&crt), path(&key))
     };
     Pki {
-        service: issue("svc"),
-        gateway: issue("gateway"),
+        service: issue("svc", "IP:127.0.0.1"),
+        gateway: issue("gateway", &format!("DNS:{GATEWAY_NAME}")),
         ca: path("ca.crt"),
     }
 }
@@ -311,8 +314,12 @@ async fn nothing_in_clear(base: &str) {
     );
 }
 
-/// A test CA and two leaves: the services' certificate (TLS between pods) and the
-/// gateway's own (TLS from the ingress), each (certificate, key) as file paths.
+/// The name in the gateway's own certificate (in the chart: its Service's name).
+const GATEWAY_NAME: &str = "napoleon-gateway";
+
+/// A test CA and two leaves, each (certificate, key) as file paths: the services' certificate
+/// for 127.0.0.1 (TLS between pods) and the gateway's own for [`GATEWAY_NAME`] (TLS from the
+/// ingress).
 struct Pki {
     ca: String,
     service: (String, String),
@@ -400,16 +407,19 @@ async fn tls_from_the_ingress_to_the_gateway_and_between_pods() {
     let mut edge = trusting.clone();
     edge.push(("NAPOLEON__SERVER__TLS_CERT_FILE", gateway_cert));
     edge.push(("NAPOLEON__SERVER__TLS_KEY_FILE", gateway_key));
-    let behind_ingress = start("gateway", &db, &edge, free_port()).await;
-    assert!(behind_ingress.base.starts_with("https://"));
+    let port = free_port();
+    let behind_ingress = start("gateway", &db, &edge, port).await;
+    let root = openidconnect::reqwest::Certificate::from_pem(&std::fs::read(&ca).unwrap()).unwrap();
+    // The controller reaches the gateway by its Service's name, checking it.
     let ingress = openidconnect::reqwest::ClientBuilder::new()
-        .add_root_certificate(
-            openidconnect::reqwest::Certificate::from_pem(&std::fs::read(&ca).unwrap()).unwrap(),
-        )
+        .add_root_certificate(root.clone())
+        .resolve(GATEWAY_NAME, ([127, 0, 0, 1], port).into())
         .build()
         .unwrap();
     let through = ingress
-        .get(format!("{}/intake/api/v1/identity", behind_ingress.base))
+        .get(format!(
+            "https://{GATEWAY_NAME}:{port}/intake/api/v1/identity"
+        ))
         .header("cookie", format!("napoleon_session={session}"))
         .send()
         .await
@@ -418,14 +428,29 @@ async fn tls_from_the_ingress_to_the_gateway_and_between_pods() {
     let identity: serde_json::Value =
         serde_json::from_slice(&through.bytes().await.unwrap()).unwrap();
     assert_eq!(identity["service"], "intake", "{identity}");
-    let unknown_ca = openidconnect::reqwest::Client::new()
+    // Refused: a client that does not trust the CA, and one that expects the services'
+    // name (127.0.0.1) — the gateway serves its own certificate, not theirs.
+    let untrusted = openidconnect::reqwest::ClientBuilder::new()
+        .resolve(GATEWAY_NAME, ([127, 0, 0, 1], port).into())
+        .build()
+        .unwrap()
+        .get(format!("https://{GATEWAY_NAME}:{port}/healthz"))
+        .send()
+        .await;
+    let wrong_name = openidconnect::reqwest::ClientBuilder::new()
+        .add_root_certificate(root)
+        .build()
+        .unwrap()
         .get(format!("{}/healthz", behind_ingress.base))
         .send()
         .await;
-    assert!(
-        unknown_ca.is_err(),
-        "an unknown issuer's certificate is refused"
-    );
+    for (refused, why) in [
+        (untrusted, "UnknownIssuer"),
+        (wrong_name, "NotValidForName"),
+    ] {
+        let error = format!("{:?}", refused.expect_err(why));
+        assert!(error.contains(why), "{why}: {error}");
+    }
     nothing_in_clear(&behind_ingress.base).await;
     drop((intake, gateway, untrusting, behind_ingress));
     db.finish().await;
