@@ -202,9 +202,10 @@ impl LocalCluster {
             cluster.initdb().await?;
         }
         if !cluster.is_running().await {
+            cluster.forget_dead_postmaster()?;
             cluster.start(options.durability).await?;
         }
-        let mut admin = cluster.connect_admin().await?;
+        let mut admin = cluster.connect_admin_when_up().await?;
         roles::provision_roles(
             &mut admin,
             &Secret::new(cluster.credentials.owner_password.clone()),
@@ -314,13 +315,69 @@ impl LocalCluster {
     }
 
     async fn is_running(&self) -> bool {
-        self.pg_command("pg_ctl")
-            .arg("-D")
-            .arg(self.pgdata())
-            .arg("status")
-            .output()
-            .await
-            .is_ok_and(|o| o.status.success())
+        // `pg_ctl status` only asks whether the lock file's pid exists: after a crash
+        // (`kill -9`), the postmaster may linger as a zombie until its parent reaps it, and a
+        // container's init may never do so. A zombie serves nothing.
+        !self.postmaster_is_zombie()
+            && self
+                .pg_command("pg_ctl")
+                .arg("-D")
+                .arg(self.pgdata())
+                .arg("status")
+                .output()
+                .await
+                .is_ok_and(|o| o.status.success())
+    }
+
+    /// The pid in `postmaster.pid`, if the file is there.
+    fn lock_file_pid(&self) -> Option<u32> {
+        std::fs::read_to_string(self.pgdata().join("postmaster.pid"))
+            .ok()?
+            .lines()
+            .next()?
+            .trim()
+            .parse()
+            .ok()
+    }
+
+    /// Whether the lock file names a dead postmaster not yet reaped (Linux: state `Z`).
+    fn postmaster_is_zombie(&self) -> bool {
+        self.lock_file_pid()
+            .and_then(|pid| std::fs::read_to_string(format!("/proc/{pid}/stat")).ok())
+            .and_then(|stat| {
+                let after = stat.get(stat.rfind(')')? + 1..)?;
+                after.split_whitespace().next().map(|state| state == "Z")
+            })
+            .unwrap_or(false)
+    }
+
+    /// After a crash: a lock file naming a zombie would make the new postmaster believe its
+    /// predecessor alive and refuse to start. PostgreSQL removes a lock file whose process
+    /// is gone by itself; only the zombie case needs this.
+    fn forget_dead_postmaster(&self) -> Result<(), ClusterError> {
+        if self.postmaster_is_zombie() {
+            let lock = self.pgdata().join("postmaster.pid");
+            std::fs::remove_file(&lock).map_err(io_err(&lock))?;
+        }
+        Ok(())
+    }
+
+    /// [`Self::connect_admin`], waiting (up to two minutes) while the server is starting up or
+    /// replaying its WAL after a crash.
+    async fn connect_admin_when_up(&self) -> Result<AsyncPgConnection, ClusterError> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        loop {
+            match self.connect_admin().await {
+                Err(ClusterError::Db(DbError::Connection(e)))
+                    if std::time::Instant::now() < deadline
+                        && (e.to_string().contains("starting up")
+                            || e.to_string().contains("recovery")) =>
+                {
+                    tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+                }
+                other => return other,
+            }
+        }
     }
 
     async fn start(&self, durability: Durability) -> Result<(), ClusterError> {
@@ -338,7 +395,7 @@ impl LocalCluster {
                 .arg(self.pgdata())
                 .arg("-l")
                 .arg(self.dir.join("postgresql.log"))
-                .args(["-w", "-t", "60", "-o", &options, "start"]),
+                .args(["-w", "-t", "300", "-o", &options, "start"]),
         )
         .await
         .map(drop)
