@@ -1,3 +1,4 @@
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use deadpool::Runtime;
@@ -26,6 +27,18 @@ pub type PlatformConn = Object<AsyncPgConnection>;
 pub fn build_pool(url: &Secret<String>, max_size: usize) -> Result<PgPool, DbError> {
     let mut config = ManagerConfig::default();
     config.recycling_method = RecyclingMethod::Fast;
+    if let Some(observer) = OBSERVER.get() {
+        let observer = Arc::clone(observer);
+        config.custom_setup = Box::new(move |url| {
+            let observer = Arc::clone(&observer);
+            Box::pin(async move {
+                use diesel_async::AsyncConnection as _;
+                let mut conn = AsyncPgConnection::establish(url).await?;
+                conn.set_instrumentation(Observed(observer));
+                Ok(conn)
+            })
+        });
+    }
     let manager =
         AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url.expose(), config);
     Pool::builder(manager)
@@ -36,6 +49,31 @@ pub fn build_pool(url: &Secret<String>, max_size: usize) -> Result<PgPool, DbErr
         .recycle_timeout(Some(Duration::from_secs(5)))
         .build()
         .map_err(|e| DbError::Unavailable(e.to_string()))
+}
+
+/// Sees the SQL of every statement a connection sends (each a round trip; never the bound
+/// values). The test harness counts statements per route with it.
+pub type StatementObserver = Arc<dyn Fn(&str) + Send + Sync>;
+
+static OBSERVER: OnceLock<StatementObserver> = OnceLock::new();
+
+/// Installs `observer` on every pool built afterwards in this process; false if one is
+/// installed already. For tests (one process per test): production never observes.
+pub fn observe_statements(observer: StatementObserver) -> bool {
+    OBSERVER.set(observer).is_ok()
+}
+
+struct Observed(StatementObserver);
+
+impl diesel::connection::Instrumentation for Observed {
+    fn on_connection_event(&mut self, event: diesel::connection::InstrumentationEvent<'_>) {
+        if let diesel::connection::InstrumentationEvent::StartQuery { query, .. } = event {
+            let text = query.to_string();
+            // Diesel's debug form appends the bound values: never pass them on.
+            let sql = text.split(" -- binds: ").next().unwrap_or_default();
+            (self.0)(sql);
+        }
+    }
 }
 
 /// The services' handle on the database: a pool of application-role connections.
