@@ -1,0 +1,118 @@
+//! `napoleon-loadtests`: the volume generator every benchmark shares, and the runner that
+//! measures Napoléon beside PostgreSQL's own figures in the same run (`loadtests/run.sh`).
+
+mod client;
+mod run;
+mod volume;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "napoleon-loadtests", about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Loads the volume (generated ministries, dossiers, laureates) with COPY.
+    Volume {
+        /// A superuser's URL (COPY is refused under row-level security to anyone else).
+        #[arg(long, env = "NAPOLEON_LOADTESTS_ADMIN_URL")]
+        admin_url: String,
+        /// The generator's seed: the same seed, the same rows.
+        #[arg(long, default_value_t = 1815)]
+        seed: u64,
+        /// Generated ministries.
+        #[arg(long, default_value_t = 10)]
+        tenants: usize,
+        /// Dossiers (up to 1 000 000).
+        #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+        dossiers: u32,
+        /// Laureates, one award each.
+        #[arg(long, default_value_t = 1_000_000)]
+        laureates: usize,
+    },
+    /// One benchmark run, written to loadtests/reports/ (loadtests/run.sh builds and calls it).
+    Run {
+        /// The release `napoleon` binary.
+        #[arg(long)]
+        napoleon: PathBuf,
+        /// The cluster, logs and scripts of the runs (the volume is loaded once per seed and size).
+        #[arg(long, default_value = "/var/tmp/napoleon-loadtests")]
+        dir: PathBuf,
+        /// The `loadtests/` directory (its scripts and reports).
+        #[arg(long, default_value = "loadtests")]
+        loadtests: PathBuf,
+        /// Seconds per measurement.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        #[arg(long, default_value_t = 1815)]
+        seed: u64,
+        #[arg(long, default_value_t = 10)]
+        tenants: usize,
+        #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+        dossiers: u32,
+        #[arg(long, default_value_t = 1_000_000)]
+        laureates: usize,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Volume {
+            admin_url,
+            seed,
+            tenants,
+            dossiers,
+            laureates,
+        } => {
+            let started = std::time::Instant::now();
+            let done = volume::generate(
+                &admin_url,
+                volume::Volume {
+                    seed,
+                    tenants: tenants.max(1),
+                    dossiers: dossiers as usize,
+                    laureates,
+                },
+            )
+            .await?;
+            eprintln!(
+                "volume (seed {seed}) loaded in {:.1} s: {}",
+                started.elapsed().as_secs_f64(),
+                serde_json::to_string(&done)?
+            );
+        }
+        Command::Run {
+            napoleon,
+            dir,
+            loadtests,
+            seconds,
+            seed,
+            tenants,
+            dossiers,
+            laureates,
+        } => {
+            let report = run::run(&run::RunOptions {
+                napoleon,
+                dir,
+                loadtests,
+                seconds,
+                volume: volume::Volume {
+                    seed,
+                    tenants: tenants.max(1),
+                    dossiers: dossiers as usize,
+                    laureates,
+                },
+            })
+            .await?;
+            eprintln!("report: {}", report.display());
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,789 @@
+//! One benchmark run: `napoleon demo` built in release (every service in one process, each on
+//! its own database role, with the demo's ministries and activity) on its own durable
+//! PostgreSQL cluster, the shared volume loaded beside it, then PostgreSQL's own figures
+//! (`pgbench -S`, TPC-B) and Napoléon's (`wrk`) in the same run, on the same cluster, as
+//! ratios. The report (Markdown and JSON) goes to `loadtests/reports/`.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use napoleon_db::cluster::{ClusterOptions, Durability, LocalCluster};
+use serde::Serialize;
+use tokio::process::Command;
+
+use crate::client::Agent;
+use crate::volume::{self, Volume};
+
+/// How to run.
+#[derive(Debug, Clone)]
+pub(crate) struct RunOptions {
+    /// The release `napoleon` binary.
+    pub(crate) napoleon: PathBuf,
+    /// Where the cluster, logs and generated scripts live (kept between runs: the volume
+    /// is loaded once per seed and size).
+    pub(crate) dir: PathBuf,
+    /// `loadtests/`: its `scripts/` are read, its `reports/` written.
+    pub(crate) loadtests: PathBuf,
+    /// Seconds per measurement.
+    pub(crate) seconds: u64,
+    /// The shared volume.
+    pub(crate) volume: Volume,
+}
+
+/// The edge's limits, raised so that the measurement is of the request path, not of the
+/// limiter (they are recorded in the report).
+const RAISED_LIMITS: [(&str, &str); 6] = [
+    ("NAPOLEON__LIMITS__CONCURRENT_PER_CLIENT", "4096"),
+    ("NAPOLEON__LIMITS__CONCURRENT_PER_SESSION", "4096"),
+    ("NAPOLEON__LIMITS__CONCURRENT_PER_TOKEN", "4096"),
+    ("NAPOLEON__LIMITS__ANONYMOUS_PER_MINUTE", "100000000"),
+    ("NAPOLEON__LIMITS__API_TOKEN_PER_MINUTE", "100000000"),
+    ("NAPOLEON__LIMITS__MAX_CONNECTIONS", "4096"),
+];
+const HTTP_PORT: u16 = 18_815;
+const PG_PORT: u16 = 54_815;
+const CONNECTIONS: u32 = 16;
+const WRK_THREADS: u32 = 2;
+
+/// One figure of PostgreSQL's own.
+#[derive(Debug, Clone, Serialize)]
+struct PgFigure {
+    name: &'static str,
+    clients: u32,
+    tps: f64,
+    mean_latency_ms: f64,
+}
+
+/// One HTTP scenario's figures.
+#[derive(Debug, Clone, Serialize)]
+struct HttpFigure {
+    name: &'static str,
+    route: String,
+    connections: u32,
+    requests: u64,
+    req_per_s: f64,
+    non_2xx: u64,
+    socket_errors: u64,
+    p50_ms: f64,
+    p95_ms: f64,
+    p99_ms: f64,
+    /// Against which PostgreSQL figure, its tps and the ratio.
+    baseline: Option<&'static str>,
+    ratio: Option<f64>,
+    /// The binding target of issue 15, when there is one.
+    target: Option<f64>,
+    /// CPU seconds during the measurement: the load client, the server, PostgreSQL.
+    cpu_client_s: f64,
+    cpu_server_s: f64,
+    cpu_postgres_s: f64,
+    rss_server_mib: f64,
+}
+
+/// The report.
+#[derive(Debug, Serialize)]
+struct Report {
+    date: String,
+    commit: String,
+    machine: String,
+    seconds_per_measurement: u64,
+    volume: volume::Generated,
+    volume_seed: u64,
+    raised_limits: Vec<(String, String)>,
+    pgbench_before: Vec<PgFigure>,
+    pgbench_after: Vec<PgFigure>,
+    http: Vec<HttpFigure>,
+    peak_rss_server_mib: f64,
+}
+
+/// Runs everything and writes the report; returns its Markdown path.
+pub(crate) async fn run(options: &RunOptions) -> anyhow::Result<PathBuf> {
+    std::fs::create_dir_all(&options.dir)?;
+    let pg_dir = options.dir.join("pg");
+    let base = format!("http://127.0.0.1:{HTTP_PORT}");
+    let log = std::fs::File::create(options.dir.join("server.log"))?;
+    eprintln!("==> starting napoleon demo (release) on {base}");
+    let mut server = Command::new(&options.napoleon)
+        .args(["demo", "--data-dir"])
+        .arg(&pg_dir)
+        .args(["--port", &PG_PORT.to_string()])
+        .env_remove("NAPOLEON_CONFIG")
+        .env_remove("DATABASE_URL")
+        .env("NAPOLEON__SERVER__BIND", format!("127.0.0.1:{HTTP_PORT}"))
+        .env("NAPOLEON__SERVER__PUBLIC_URL", &base)
+        .env("NAPOLEON__LOG__FILTER", "warn")
+        .env("OTEL_SDK_DISABLED", "true")
+        .envs(RAISED_LIMITS)
+        .stdout(Stdio::from(log.try_clone()?))
+        .stderr(Stdio::from(log))
+        .kill_on_drop(true)
+        .spawn()
+        .context("starting napoleon demo")?;
+    let pid = server.id().context("the server's pid")?;
+    let measured = match wait_ready(&base, &mut server).await {
+        Ok(()) => measure_all(options, &base, pid).await,
+        Err(e) => Err(e),
+    };
+    // Whatever happened, the demo stops its PostgreSQL: the next run needs the port.
+    stop(&mut server, pid).await;
+    write_report(&options.loadtests.join("reports"), &measured?)
+}
+
+/// Everything measured against the running server (`pid`).
+async fn measure_all(options: &RunOptions, base: &str, pid: u32) -> anyhow::Result<Report> {
+    let pg_dir = options.dir.join("pg");
+    let cluster = LocalCluster::ensure(&ClusterOptions {
+        dir: pg_dir,
+        port: PG_PORT,
+        durability: Durability::Durable,
+    })
+    .await?;
+    let generated = load_volume(options, &cluster).await?;
+
+    let pgbench_url = cluster.admin_url("pgbench");
+    prepare_pgbench(&cluster, pgbench_url.expose()).await?;
+    let pgbench_before = pgbench_figures(pgbench_url.expose(), options.seconds).await?;
+
+    eprintln!("==> logging the demo agents in, preparing the dossiers to submit");
+    let mut paul = Agent::login(base, "demo-paul.bernard").await?;
+    let mut claire = Agent::login(base, "demo-claire.martin").await?;
+    let queue = claire
+        .get_json("/instruction/api/v1/queue?tab=todo")
+        .await?;
+    let shown = queue
+        .as_array()
+        .and_then(|q| q.iter().find_map(|d| d["id"].as_str()))
+        .context("a dossier in Claire's queue")?
+        .to_owned();
+    let campaign = open_campaign(&mut paul).await?;
+    let per_second_guess = 400;
+    let drafts = prepare_drafts(
+        &mut paul,
+        &campaign,
+        (options.seconds as usize) * per_second_guess,
+    )
+    .await?;
+    let ids_file = options.dir.join("drafts.txt");
+    std::fs::write(&ids_file, drafts.join("\n") + "\n")?;
+
+    let scenarios = [
+        Scenario::get("healthz", "/healthz", None, 64, None, None),
+        Scenario::get(
+            "dossier JSON read",
+            &format!("/intake/api/v1/dossiers/{shown}"),
+            Some(&paul),
+            CONNECTIONS,
+            Some(Baseline::Select),
+            Some(0.2),
+        ),
+        Scenario::get(
+            "dossier page",
+            &format!("/instruction/dossiers/{shown}"),
+            Some(&claire),
+            CONNECTIONS,
+            Some(Baseline::Select),
+            Some(0.1),
+        ),
+        Scenario::get(
+            "queue page",
+            "/instruction/dossiers",
+            Some(&claire),
+            CONNECTIONS,
+            Some(Baseline::Select),
+            Some(0.05),
+        ),
+        Scenario {
+            name: "new draft",
+            method: "POST",
+            path: "/intake/api/v1/dossiers".to_owned(),
+            body: serde_json::json!({"campaign_id": campaign}).to_string(),
+            cookie: paul.cookie(),
+            csrf: paul.csrf.clone(),
+            connections: CONNECTIONS,
+            ids: None,
+            baseline: Some(Baseline::TpcB),
+            target: None,
+        },
+        Scenario {
+            name: "submit a complete dossier",
+            method: "POST",
+            path: "/intake/api/v1/dossiers/{id}/submit".to_owned(),
+            body: String::new(),
+            cookie: paul.cookie(),
+            csrf: paul.csrf.clone(),
+            connections: CONNECTIONS,
+            ids: Some(ids_file),
+            baseline: Some(Baseline::TpcB),
+            target: Some(0.2),
+        },
+    ];
+    let mut http = Vec::new();
+    for scenario in &scenarios {
+        eprintln!(
+            "==> {} ({} connections)",
+            scenario.name, scenario.connections
+        );
+        http.push(scenario.measure(options, pid, &pgbench_before).await?);
+    }
+    let pgbench_after = pgbench_figures(pgbench_url.expose(), options.seconds).await?;
+    // The ratios use the mean of PostgreSQL's figures before and after, the machine being
+    // shared and noisy.
+    for figure in &mut http {
+        if let Some(name) = figure.baseline {
+            let tps = [&pgbench_before, &pgbench_after]
+                .iter()
+                .filter_map(|set| set.iter().find(|p| p.name == name).map(|p| p.tps))
+                .sum::<f64>()
+                / 2.0;
+            figure.ratio = Some(figure.req_per_s / tps);
+        }
+    }
+    let peak = status_kib(pid, "VmHWM:").unwrap_or(0.0) / 1024.0;
+    Ok(Report {
+        date: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
+        commit: git_commit().await,
+        machine: machine(),
+        seconds_per_measurement: options.seconds,
+        volume: generated,
+        volume_seed: options.volume.seed,
+        raised_limits: RAISED_LIMITS
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+        pgbench_before,
+        pgbench_after,
+        http,
+        peak_rss_server_mib: peak,
+    })
+}
+
+/// Ctrl-C: the demo stops its PostgreSQL on the way out (a kill would leave it running, its
+/// port taken for the next run).
+async fn stop(server: &mut tokio::process::Child, pid: u32) {
+    let _ = Command::new("kill")
+        .args(["-INT", &pid.to_string()])
+        .status()
+        .await;
+    if tokio::time::timeout(Duration::from_secs(60), server.wait())
+        .await
+        .is_err()
+    {
+        let _ = server.start_kill();
+        let _ = server.wait().await;
+    }
+}
+
+async fn wait_ready(base: &str, server: &mut tokio::process::Child) -> anyhow::Result<()> {
+    let http = reqwest::Client::new();
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(900) {
+        if let Some(status) = server.try_wait()? {
+            bail!("napoleon demo exited ({status}); see its log");
+        }
+        if let Ok(r) = http.get(format!("{base}/readyz")).send().await
+            && r.status().is_success()
+        {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    bail!("napoleon demo did not become ready")
+}
+
+/// Loads the volume unless this directory already holds the same one (same seed, same
+/// sizes: the generator is deterministic).
+async fn load_volume(
+    options: &RunOptions,
+    cluster: &LocalCluster,
+) -> anyhow::Result<volume::Generated> {
+    let marker = options.dir.join("volume.json");
+    let wanted = format!(
+        "{}/{}/{}/{}",
+        options.volume.seed,
+        options.volume.tenants,
+        options.volume.dossiers,
+        options.volume.laureates
+    );
+    if let Ok(text) = std::fs::read_to_string(&marker)
+        && let Ok((key, generated)) = serde_json::from_str::<(String, volume::Generated)>(&text)
+    {
+        if key == wanted {
+            eprintln!("==> volume already loaded ({wanted})");
+            return Ok(generated);
+        }
+        bail!(
+            "{} holds another volume ({key}); remove the directory to load {wanted}",
+            options.dir.display()
+        );
+    }
+    eprintln!("==> loading the volume ({wanted}: seed/tenants/dossiers/laureates) with COPY");
+    let started = Instant::now();
+    let generated = volume::generate(
+        cluster.admin_url(napoleon_db_demo_database()).expose(),
+        options.volume,
+    )
+    .await?;
+    eprintln!("    done in {:.0} s", started.elapsed().as_secs_f64());
+    std::fs::write(&marker, serde_json::to_string(&(wanted, generated))?)?;
+    Ok(generated)
+}
+
+/// The demo's database (`napoleon demo` serves from it).
+fn napoleon_db_demo_database() -> &'static str {
+    "napoleon"
+}
+
+async fn prepare_pgbench(cluster: &LocalCluster, url: &str) -> anyhow::Result<()> {
+    let (client, connection) = tokio_postgres::connect(
+        cluster.admin_url("postgres").expose(),
+        tokio_postgres::NoTls,
+    )
+    .await?;
+    tokio::spawn(connection);
+    let exists = client
+        .query_opt("SELECT 1 FROM pg_database WHERE datname = 'pgbench'", &[])
+        .await?
+        .is_some();
+    if !exists {
+        client.batch_execute("CREATE DATABASE pgbench").await?;
+    }
+    eprintln!("==> pgbench -i -s 10");
+    let out = Command::new("pgbench")
+        .args(["-i", "-s", "10", "-q", url])
+        .output()
+        .await
+        .context("pgbench (postgresql-contrib)")?;
+    if !out.status.success() {
+        bail!("pgbench -i: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(())
+}
+
+async fn pgbench_figures(url: &str, seconds: u64) -> anyhow::Result<Vec<PgFigure>> {
+    let mut figures = Vec::new();
+    for (name, select) in [("pgbench -S", true), ("pgbench TPC-B", false)] {
+        eprintln!("==> {name}, {CONNECTIONS} clients");
+        let mut command = Command::new("pgbench");
+        command.args([
+            "-c",
+            &CONNECTIONS.to_string(),
+            "-j",
+            &WRK_THREADS.to_string(),
+            "-T",
+            &seconds.to_string(),
+            "-n",
+        ]);
+        if select {
+            command.arg("-S");
+        }
+        let out = command.arg(url).output().await?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        if !out.status.success() {
+            bail!("{name}: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        let number_after = |label: &str| {
+            text.lines()
+                .find(|l| l.starts_with(label))
+                .and_then(|l| l.split('=').nth(1))
+                .and_then(|v| v.split_whitespace().next())
+                .and_then(|v| v.parse::<f64>().ok())
+        };
+        figures.push(PgFigure {
+            name,
+            clients: CONNECTIONS,
+            tps: number_after("tps").context("pgbench's tps")?,
+            mean_latency_ms: number_after("latency average").unwrap_or(0.0),
+        });
+    }
+    Ok(figures)
+}
+
+async fn open_campaign(paul: &mut Agent) -> anyhow::Result<String> {
+    let today = chrono::Utc::now().date_naive().to_string();
+    let campaigns = paul.get_json("/intake/api/v1/campaigns").await?;
+    campaigns
+        .as_array()
+        .and_then(|list| {
+            list.iter().find(|c| {
+                c["distinction"] == "LH"
+                    && c["opens_on"].as_str().is_some_and(|o| *o <= *today)
+                    && c["closes_on"].as_str().is_some_and(|c| *c >= *today)
+            })
+        })
+        .and_then(|c| c["id"].as_str())
+        .map(ToOwned::to_owned)
+        .context("an open LH campaign in the demo")
+}
+
+/// Complete, eligible drafts for the submit scenario, created through the API.
+async fn prepare_drafts(
+    paul: &mut Agent,
+    campaign: &str,
+    count: usize,
+) -> anyhow::Result<Vec<String>> {
+    let record = (chrono::Utc::now().date_naive() - chrono::Duration::days(5)).to_string();
+    let mut ids = Vec::with_capacity(count);
+    for n in 0..count {
+        let content = serde_json::json!({
+            "candidate": {"birth_name": format!("Charge{n}"), "usual_name": "", "given_names": "Jeanne",
+                "sex": "F", "birth_date": "1960-05-04", "birth_place": "Lyon", "nationality": "FR",
+                "french_since": "", "residence_department": "69"},
+            "career": [{"from": "1982-09-01", "to": "", "kind": "public", "position": "Ingénieure territoriale"}],
+            "distinctions": [{"distinction": "ONM", "grade": "chevalier", "decreed_on": "2010-05-14", "received_on": "2010-09-01"}],
+            "motifs": "Quarante ans de service public au bénéfice des habitants du Rhône.",
+            "criminal_record_issued_on": record,
+        });
+        let created = paul
+            .post_json(
+                "/intake/api/v1/dossiers",
+                &serde_json::json!({"campaign_id": campaign, "content": content}),
+            )
+            .await?;
+        ids.push(
+            created["id"]
+                .as_str()
+                .context("the created draft's id")?
+                .to_owned(),
+        );
+    }
+    Ok(ids)
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Baseline {
+    Select,
+    TpcB,
+}
+
+impl Baseline {
+    fn name(self) -> &'static str {
+        match self {
+            Baseline::Select => "pgbench -S",
+            Baseline::TpcB => "pgbench TPC-B",
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Scenario {
+    name: &'static str,
+    method: &'static str,
+    path: String,
+    body: String,
+    cookie: String,
+    csrf: String,
+    connections: u32,
+    /// For `each.lua`: the file of ids, one request per id.
+    ids: Option<PathBuf>,
+    baseline: Option<Baseline>,
+    target: Option<f64>,
+}
+
+impl Scenario {
+    fn get(
+        name: &'static str,
+        path: &str,
+        agent: Option<&Agent>,
+        connections: u32,
+        baseline: Option<Baseline>,
+        target: Option<f64>,
+    ) -> Self {
+        Self {
+            name,
+            method: "GET",
+            path: path.to_owned(),
+            body: String::new(),
+            cookie: agent.map(Agent::cookie).unwrap_or_default(),
+            csrf: String::new(),
+            connections,
+            ids: None,
+            baseline,
+            target,
+        }
+    }
+
+    async fn measure(
+        &self,
+        options: &RunOptions,
+        server: u32,
+        pgbench: &[PgFigure],
+    ) -> anyhow::Result<HttpFigure> {
+        let scripts = options.loadtests.join("scripts");
+        let script = options
+            .dir
+            .join(format!("{}.lua", self.name.replace(' ', "_")));
+        let scenario = if self.ids.is_some() {
+            "each.lua"
+        } else {
+            "request.lua"
+        };
+        std::fs::write(
+            &script,
+            std::fs::read_to_string(scripts.join(scenario))?
+                + &std::fs::read_to_string(scripts.join("report.lua"))?,
+        )?;
+        let stat = options.dir.join("wrk.stat");
+        let before = (cpu_of(server), postgres_cpu());
+        // `sh` waits for wrk, then reads its own accounting: wrk's CPU is its children's.
+        let out = Command::new("sh")
+            .args([
+                "-c",
+                r#"wrk "$@"; code=$?; cat /proc/$$/stat > "$LT_STAT"; exit $code"#,
+                "sh",
+                "-t",
+                &WRK_THREADS.to_string(),
+                "-c",
+                &self.connections.to_string(),
+                "-d",
+                &format!("{}s", options.seconds),
+                "-s",
+            ])
+            .arg(&script)
+            .arg(format!(
+                "http://127.0.0.1:{HTTP_PORT}{}",
+                self.path.replace("{id}", "x")
+            ))
+            .env("LT_STAT", &stat)
+            .env("LT_METHOD", self.method)
+            .env("LT_PATH", &self.path)
+            .env("LT_BODY", &self.body)
+            .env("LT_COOKIE", &self.cookie)
+            .env("LT_CSRF", &self.csrf)
+            .env("LT_THREADS", WRK_THREADS.to_string())
+            .env("LT_IDS", self.ids.clone().unwrap_or_default())
+            .output()
+            .await
+            .context("wrk (apt install wrk)")?;
+        let after = (cpu_of(server), postgres_cpu());
+        let text = String::from_utf8_lossy(&out.stdout);
+        let line = text
+            .lines()
+            .find_map(|l| l.strip_prefix("LTJSON "))
+            .with_context(|| {
+                format!(
+                    "{}: wrk said {text} {}",
+                    self.name,
+                    String::from_utf8_lossy(&out.stderr)
+                )
+            })?;
+        let r: serde_json::Value = serde_json::from_str(line)?;
+        let num = |k: &str| r[k].as_f64().unwrap_or(0.0);
+        let requests = num("requests");
+        let seconds = num("duration_us") / 1e6;
+        let req_per_s = if seconds > 0.0 {
+            requests / seconds
+        } else {
+            0.0
+        };
+        let client_cpu = std::fs::read_to_string(&stat)
+            .ok()
+            .and_then(|s| stat_fields(&s).map(|f| (f.child_ticks) as f64 / 100.0))
+            .unwrap_or(0.0);
+        let baseline = self.baseline.map(Baseline::name);
+        let ratio = baseline.and_then(|b| {
+            pgbench
+                .iter()
+                .find(|p| p.name == b)
+                .map(|p| req_per_s / p.tps)
+        });
+        Ok(HttpFigure {
+            name: self.name,
+            route: format!("{} {}", self.method, self.path),
+            connections: self.connections,
+            requests: requests as u64,
+            req_per_s,
+            non_2xx: num("non_2xx") as u64,
+            socket_errors: num("socket_errors") as u64,
+            p50_ms: num("p50_us") / 1000.0,
+            p95_ms: num("p95_us") / 1000.0,
+            p99_ms: num("p99_us") / 1000.0,
+            baseline,
+            ratio,
+            target: self.target,
+            cpu_client_s: client_cpu,
+            cpu_server_s: after.0.saturating_sub(before.0) as f64 / 100.0,
+            // A backend that exits between the two readings may lose its ticks until it is reaped.
+            cpu_postgres_s: after.1.saturating_sub(before.1) as f64 / 100.0,
+            rss_server_mib: status_kib(server, "VmRSS:").unwrap_or(0.0) / 1024.0,
+        })
+    }
+}
+
+/// Fields of `/proc/<pid>/stat` the report uses, in clock ticks (100 per second).
+struct StatFields {
+    comm: String,
+    ppid: u32,
+    own_ticks: u64,
+    child_ticks: u64,
+}
+
+fn stat_fields(text: &str) -> Option<StatFields> {
+    let open = text.find('(')?;
+    let close = text.rfind(')')?;
+    let rest: Vec<&str> = text.get(close + 2..)?.split_whitespace().collect();
+    // After the command: state (3), ppid (4), … utime (14), stime (15), cutime (16), cstime (17).
+    let n = |i: usize| rest.get(i - 3).and_then(|v| v.parse::<u64>().ok());
+    Some(StatFields {
+        comm: text.get(open + 1..close)?.to_owned(),
+        ppid: u32::try_from(n(4)?).ok()?,
+        own_ticks: n(14)? + n(15)?,
+        child_ticks: n(16)? + n(17)?,
+    })
+}
+
+fn cpu_of(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| stat_fields(&s))
+        .map_or(0, |f| f.own_ticks)
+}
+
+/// PostgreSQL's CPU so far: every live `postgres` process, plus what the postmaster has
+/// reaped of its finished children.
+fn postgres_cpu() -> u64 {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    let all: Vec<(u32, StatFields)> = entries
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|pid| {
+            let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            Some((pid, stat_fields(&s)?))
+        })
+        .filter(|(_, f)| f.comm == "postgres")
+        .collect();
+    all.iter()
+        .map(|(_, f)| {
+            let postmaster = !all.iter().any(|(pid, _)| *pid == f.ppid);
+            f.own_ticks + if postmaster { f.child_ticks } else { 0 }
+        })
+        .sum()
+}
+
+fn status_kib(pid: u32, field: &str) -> Option<f64> {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix(field))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+async fn git_commit() -> String {
+    Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .output()
+        .await
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default()
+}
+
+fn machine() -> String {
+    let cpus = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
+    let memory = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .find_map(|l| l.strip_prefix("MemTotal:"))
+                .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kib| kib / 1024.0 / 1024.0);
+    format!(
+        "{cpus} CPUs, {memory:.0} GiB, shared: the load client, the server and PostgreSQL compete for them"
+    )
+}
+
+fn write_report(dir: &Path, report: &Report) -> anyhow::Result<PathBuf> {
+    use std::fmt::Write as _;
+    std::fs::create_dir_all(dir)?;
+    let stem = format!(
+        "{}-{}",
+        chrono::Utc::now().format("%Y-%m-%d-%H%M"),
+        if report.commit.is_empty() {
+            "local"
+        } else {
+            &report.commit
+        }
+    );
+    std::fs::write(
+        dir.join(format!("{stem}.json")),
+        serde_json::to_string_pretty(report)?,
+    )?;
+    let mut md = String::new();
+    let _ = writeln!(md, "# Load test {} ({})\n", report.date, report.commit);
+    let _ = writeln!(
+        md,
+        "`loadtests/run.sh`: `napoleon demo` in release (every service in one process, one \
+         database role each), {} s per measurement, wrk with {WRK_THREADS} threads. {}. \
+         Volume (seed {}): {}.\n",
+        report.seconds_per_measurement,
+        report.machine,
+        report.volume_seed,
+        serde_json::to_string(&report.volume)?
+    );
+    let _ = writeln!(md, "## PostgreSQL's own figures (same cluster, same run)\n");
+    let _ = writeln!(
+        md,
+        "| | clients | tps before | tps after | mean latency (ms, before) |\n|---|---|---|---|---|"
+    );
+    for (b, a) in report.pgbench_before.iter().zip(&report.pgbench_after) {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {:.0} | {:.0} | {:.2} |",
+            b.name, b.clients, b.tps, a.tps, b.mean_latency_ms
+        );
+    }
+    let _ = writeln!(md, "\n## Napoléon\n");
+    let _ = writeln!(
+        md,
+        "| scenario | route | conns | req/s | ratio | target | p50 / p95 / p99 (ms) | errors | CPU s: wrk / server / PG | RSS MiB |\n|---|---|---|---|---|---|---|---|---|---|"
+    );
+    for h in &report.http {
+        let ratio = h.ratio.map_or("—".to_owned(), |r| {
+            format!("{r:.3} × {}", h.baseline.unwrap_or_default())
+        });
+        let target = h.target.map_or("—".to_owned(), |t| {
+            let met = h.ratio.is_some_and(|r| r >= t);
+            format!("≥ {t} {}", if met { "✅" } else { "❌" })
+        });
+        let _ = writeln!(
+            md,
+            "| {} | `{}` | {} | {:.0} | {} | {} | {:.1} / {:.1} / {:.1} | {} | {:.1} / {:.1} / {:.1} | {:.0} |",
+            h.name,
+            h.route,
+            h.connections,
+            h.req_per_s,
+            ratio,
+            target,
+            h.p50_ms,
+            h.p95_ms,
+            h.p99_ms,
+            h.non_2xx + h.socket_errors,
+            h.cpu_client_s,
+            h.cpu_server_s,
+            h.cpu_postgres_s,
+            h.rss_server_mib
+        );
+    }
+    let _ = writeln!(
+        md,
+        "\nPeak RSS of the server: {:.0} MiB (target < 150). Ratios use the mean of \
+         PostgreSQL's figures before and after. Raised limits: {}.",
+        report.peak_rss_server_mib,
+        report
+            .raised_limits
+            .iter()
+            .map(|(k, v)| format!("`{k}={v}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let path = dir.join(format!("{stem}.md"));
+    std::fs::write(&path, &md)?;
+    std::fs::write(dir.join("latest.md"), &md)?;
+    Ok(path)
+}
