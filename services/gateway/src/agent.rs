@@ -4,7 +4,7 @@
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use napoleon_db::core::{self, OrgUnit};
+use napoleon_db::core::OrgUnit;
 use napoleon_db::identity::{self, Grant};
 use napoleon_kernel::{AgentId, OrgUnitId, Role, TenantId};
 use napoleon_web::{LayoutUser, WebError};
@@ -234,17 +234,18 @@ async fn load(state: &GatewayState, auth: &mut SessionAuth) -> Result<Loaded, We
     let mut tenant = None;
     let mut grants = Vec::new();
     if let Some(tenant_id) = auth.tenant {
+        // Grants, units and the tenant in one statement, read afresh at every request.
         let mut tx = state.ctx.db.tenant(tenant_id).await?;
-        grants = identity::grants_in_tenant(&mut tx, auth.agent).await?;
-        let units = core::list_org_units(&mut tx).await?;
+        let context = identity::request_context(&mut tx, auth.agent).await?;
         tx.rollback().await;
+        grants = context.grants;
+        let units = context.units;
         if grants.is_empty() {
             // Every grant in this tenant was withdrawn: back to choosing.
             auth.tenant = None;
             auth.tenants.retain(|t| *t != tenant_id);
         } else {
-            let mut conn = state.ctx.db.platform().await?;
-            let found = core::tenant_by_id(&mut conn, tenant_id).await?;
+            let found = context.tenant;
             // The tenant's acr requirement holds at every request, not only when the tenant
             // was chosen: an operator raising it sends open sessions to step up.
             if let Some(t) = &found

@@ -157,8 +157,24 @@ pub(crate) async fn opinions(
     tx: &mut TenantConn,
     dossier: DossierId,
 ) -> Result<Vec<Opinion>, DbError> {
+    Ok(opinions_of(tx, &[dossier])
+        .await?
+        .remove(&dossier)
+        .unwrap_or_default())
+}
+
+/// The opinions of each of `dossiers`, oldest first, in one statement (a list shows many).
+pub(crate) async fn opinions_of(
+    tx: &mut TenantConn,
+    dossiers: &[DossierId],
+) -> Result<std::collections::HashMap<DossierId, Vec<Opinion>>, DbError> {
+    if dossiers.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
     let tenant = tx.tenant().as_uuid();
+    let ids: Vec<uuid::Uuid> = dossiers.iter().map(DossierId::as_uuid).collect();
     let rows: Vec<(
+        uuid::Uuid,
         uuid::Uuid,
         uuid::Uuid,
         String,
@@ -166,9 +182,10 @@ pub(crate) async fn opinions(
         chrono::DateTime<chrono::Utc>,
     )> = opinions::table
         .filter(opinions::tenant_id.eq(tenant))
-        .filter(opinions::dossier_id.eq(dossier.as_uuid()))
-        .order(opinions::created_at)
+        .filter(opinions::dossier_id.eq_any(&ids))
+        .order((opinions::created_at, opinions::id))
         .select((
+            opinions::dossier_id,
             opinions::level_unit_id,
             opinions::agent_id,
             opinions::verdict,
@@ -177,9 +194,13 @@ pub(crate) async fn opinions(
         ))
         .load(tx.pg())
         .await?;
-    rows.into_iter()
-        .map(|(level, agent, verdict, motivation, at)| {
-            Ok(Opinion {
+    let mut by_dossier: std::collections::HashMap<DossierId, Vec<Opinion>> =
+        std::collections::HashMap::new();
+    for (dossier, level, agent, verdict, motivation, at) in rows {
+        by_dossier
+            .entry(DossierId::from_uuid(dossier))
+            .or_default()
+            .push(Opinion {
                 level: OrgUnitId::from_uuid(level),
                 agent: AgentId::from_uuid(agent),
                 // The column's check allows only the stored names; anything else is a
@@ -188,9 +209,9 @@ pub(crate) async fn opinions(
                     .ok_or_else(|| DbError::corrupt("verdict", &verdict))?,
                 motivation,
                 at,
-            })
-        })
-        .collect()
+            });
+    }
+    Ok(by_dossier)
 }
 
 /// Records the request for a complement of the agent authorized to return the dossier.

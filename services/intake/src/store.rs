@@ -152,21 +152,16 @@ pub(crate) async fn read_dossier(
     lock: bool,
 ) -> Result<Dossier, DbError> {
     let tenant = tx.tenant().as_uuid();
-    if lock {
-        let _locked: uuid::Uuid = dossiers::table
-            .filter(dossiers::tenant_id.eq(tenant))
-            .filter(dossiers::id.eq(id.as_uuid()))
-            .select(dossiers::id)
-            .for_update()
-            .first(tx.pg())
-            .await?;
-    }
-    let row: DossierRow = dossiers::table
+    let query = dossiers::table
         .filter(dossiers::tenant_id.eq(tenant))
         .filter(dossiers::id.eq(id.as_uuid()))
-        .select(DossierRow::as_select())
-        .first(tx.pg())
-        .await?;
+        .select(DossierRow::as_select());
+    // Locked and read in one statement.
+    let row: DossierRow = if lock {
+        query.for_update().first(tx.pg()).await?
+    } else {
+        query.first(tx.pg()).await?
+    };
     Ok(Dossier {
         id: DossierId::from_uuid(row.id),
         campaign_id: CampaignId::from_uuid(row.campaign_id),

@@ -182,7 +182,7 @@ impl Authorizer {
     }
 
     /// The agent's [`Access`] in the transaction's tenant, read once for a use case: the
-    /// tenant's units and the policy (its version checked against the cache), two queries.
+    /// tenant's units and the policy (its version checked against the cache), one statement.
     ///
     /// # Errors
     /// [`AuthzError`] when the units or the policy cannot be read.
@@ -192,15 +192,19 @@ impl Authorizer {
         agent: AgentId,
         grants: Vec<(Role, OrgUnitId)>,
     ) -> Result<Access, AuthzError> {
-        let units = napoleon_db::core::list_org_units(tx).await?;
-        let enforcer = self.enforcer(tx).await?;
+        // One statement for both: they are read at every use case.
+        let (units, version) = policy::units_and_version(tx).await?;
+        let enforcer = self.enforcer(tx, version).await?;
         Ok(Access::new(agent, tx.tenant(), grants, units, enforcer))
     }
 
-    /// The tenant's enforcer, reloaded when its policy version changed.
-    async fn enforcer(&self, tx: &mut TenantConn) -> Result<Arc<Enforcer>, AuthzError> {
+    /// The tenant's enforcer, reloaded when its policy `version` (just read) changed.
+    async fn enforcer(
+        &self,
+        tx: &mut TenantConn,
+        version: i64,
+    ) -> Result<Arc<Enforcer>, AuthzError> {
         let tenant = tx.tenant();
-        let version = policy::version(tx).await?;
         let cached = self
             .cache
             .lock()

@@ -28,8 +28,8 @@ pub struct Tenant {
     pub trusted_idp_ids: Vec<String>,
 }
 
-#[derive(Queryable)]
-struct TenantRow {
+#[derive(Queryable, serde::Deserialize)]
+pub(crate) struct TenantRow {
     id: uuid::Uuid,
     slug: String,
     name: String,
@@ -40,7 +40,7 @@ struct TenantRow {
 }
 
 impl TenantRow {
-    fn into_tenant(self) -> Result<Tenant, DbError> {
+    pub(crate) fn into_tenant(self) -> Result<Tenant, DbError> {
         Ok(Tenant {
             id: TenantId::from_uuid(self.id),
             // The column has a CHECK with the same rule, so this only fails on a schema drift.
@@ -237,7 +237,7 @@ pub struct OrgUnit {
     pub name: String,
 }
 
-type OrgUnitRow = (uuid::Uuid, Option<uuid::Uuid>, String, String, String);
+pub(crate) type OrgUnitRow = (uuid::Uuid, Option<uuid::Uuid>, String, String, String);
 
 const ORG_UNIT_COLUMNS: (
     org_units::id,
@@ -253,7 +253,9 @@ const ORG_UNIT_COLUMNS: (
     org_units::name,
 );
 
-fn org_unit_from_row((id, parent, kind, code, name): OrgUnitRow) -> Result<OrgUnit, DbError> {
+pub(crate) fn org_unit_from_row(
+    (id, parent, kind, code, name): OrgUnitRow,
+) -> Result<OrgUnit, DbError> {
     let drift = |e: napoleon_kernel::ParseError| {
         DbError::Query(diesel::result::Error::DeserializationError(e.into()))
     };

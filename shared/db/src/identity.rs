@@ -226,6 +226,82 @@ pub async fn grants_in_tenant(tx: &mut TenantConn, agent: AgentId) -> Result<Vec
     rows.into_iter().map(grant_from).collect()
 }
 
+/// What the gateway needs of an agent at every request, read in one statement: their grants
+/// in the transaction's tenant, the tenant's units, and the tenant itself (its name and the
+/// authentication level it requires). Nothing is cached: a grant withdrawn, a unit added or
+/// a level raised applies at the next request.
+#[derive(Debug)]
+pub struct RequestContext {
+    /// The agent's grants in the tenant, in [`grants_in_tenant`]'s order.
+    pub grants: Vec<Grant>,
+    /// Every unit of the tenant, in [`crate::core::list_org_units`]'s order.
+    pub units: Vec<crate::core::OrgUnit>,
+    /// The tenant (`None`: gone).
+    pub tenant: Option<crate::core::Tenant>,
+}
+
+#[derive(diesel::QueryableByName)]
+struct RequestContextRow {
+    #[diesel(sql_type = diesel::sql_types::Json)]
+    grants: serde_json::Value,
+    #[diesel(sql_type = diesel::sql_types::Json)]
+    units: serde_json::Value,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Json>)]
+    tenant: Option<serde_json::Value>,
+}
+
+/// [`RequestContext`] for `agent` in the transaction's tenant.
+///
+/// # Errors
+/// [`DbError`].
+pub async fn request_context(
+    tx: &mut TenantConn,
+    agent: AgentId,
+) -> Result<RequestContext, DbError> {
+    let tenant = tx.tenant().as_uuid();
+    // The same rows and orders as grants_in_tenant, list_org_units and tenant_by_id, as JSON
+    // aggregates of one statement (row-level security applies to each subquery as to them).
+    let row: RequestContextRow = diesel::sql_query(
+        "SELECT \
+           (SELECT coalesce(json_agg(json_build_array(m.unit_id, m.role) \
+                                     ORDER BY m.granted_at, m.id), '[]'::json) \
+              FROM core.memberships m WHERE m.tenant_id = $1 AND m.agent_id = $2) AS grants, \
+           (SELECT coalesce(json_agg(json_build_array(u.id, u.parent_id, u.kind, u.code, u.name) \
+                                     ORDER BY u.kind, u.code), '[]'::json) \
+              FROM core.org_units u WHERE u.tenant_id = $1) AS units, \
+           (SELECT json_build_object('id', t.id, 'slug', t.slug, 'name', t.name, \
+                                     'is_sandbox', t.is_sandbox, 'required_acr', t.required_acr, \
+                                     'trusted_issuers', t.trusted_issuers, \
+                                     'trusted_idp_ids', t.trusted_idp_ids) \
+              FROM core.tenants t WHERE t.id = $1) AS tenant",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(tenant)
+    .bind::<diesel::sql_types::Uuid, _>(agent.as_uuid())
+    .get_result(tx.pg())
+    .await?;
+    let corrupt = |what: &str| DbError::corrupt(what, "<json>");
+    let grants: Vec<(uuid::Uuid, Option<String>)> =
+        serde_json::from_value(row.grants).map_err(|_| corrupt("grants"))?;
+    let units: Vec<crate::core::OrgUnitRow> =
+        serde_json::from_value(row.units).map_err(|_| corrupt("units"))?;
+    let found: Option<crate::core::TenantRow> = row
+        .tenant
+        .map(serde_json::from_value)
+        .transpose()
+        .map_err(|_| corrupt("tenant"))?;
+    Ok(RequestContext {
+        grants: grants
+            .into_iter()
+            .map(|(unit, role)| grant_from((tenant, unit, role)))
+            .collect::<Result<_, _>>()?,
+        units: units
+            .into_iter()
+            .map(crate::core::org_unit_from_row)
+            .collect::<Result<_, _>>()?,
+        tenant: found.map(crate::core::TenantRow::into_tenant).transpose()?,
+    })
+}
+
 /// Admits the agent who is logging in, by an admission rule of the transaction's tenant:
 /// a membership without role at `unit`, linked to that agent (the login proved who it is).
 /// Returns the membership and whether it was created, or `None` when this e-mail's place is

@@ -73,6 +73,45 @@ pub async fn version(tx: &mut TenantConn) -> Result<i64, DbError> {
         .unwrap_or(0))
 }
 
+#[derive(diesel::QueryableByName)]
+struct UnitsAndVersionRow {
+    #[diesel(sql_type = diesel::sql_types::Json)]
+    units: serde_json::Value,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    version: i64,
+}
+
+/// The tenant's units (as [`crate::core::list_org_units`]) and its policy version (as
+/// [`version`]) in one statement: what every use case reads before deciding anything.
+///
+/// # Errors
+/// [`DbError`].
+pub async fn units_and_version(
+    tx: &mut TenantConn,
+) -> Result<(Vec<crate::core::OrgUnit>, i64), DbError> {
+    let tenant = tx.tenant().as_uuid();
+    let row: UnitsAndVersionRow = diesel::sql_query(
+        "SELECT \
+           (SELECT coalesce(json_agg(json_build_array(u.id, u.parent_id, u.kind, u.code, u.name) \
+                                     ORDER BY u.kind, u.code), '[]'::json) \
+              FROM core.org_units u WHERE u.tenant_id = $1) AS units, \
+           coalesce((SELECT v.version FROM authz.policy_versions v WHERE v.tenant_id = $1), 0) \
+             AS version",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(tenant)
+    .get_result(tx.pg())
+    .await?;
+    let units: Vec<crate::core::OrgUnitRow> =
+        serde_json::from_value(row.units).map_err(|_| DbError::corrupt("units", "<json>"))?;
+    Ok((
+        units
+            .into_iter()
+            .map(crate::core::org_unit_from_row)
+            .collect::<Result<_, _>>()?,
+        row.version,
+    ))
+}
+
 async fn bump(tx: &mut TenantConn) -> Result<i64, DbError> {
     let tenant = tx.tenant().as_uuid();
     Ok(diesel::insert_into(policy_versions::table)

@@ -165,11 +165,43 @@ pub async fn readable_dossier(
 ///
 /// # Errors
 /// [`ActionError::Web`].
-pub async fn tenant_catalogue(tx: &mut TenantConn) -> ActionResult<napoleon_rules::Catalogue> {
+pub async fn tenant_catalogue(
+    tx: &mut TenantConn,
+) -> ActionResult<std::sync::Arc<napoleon_rules::Catalogue>> {
     let files = napoleon_db::catalogue::load(tx).await?;
-    napoleon_rules::Catalogue::for_tenant(&files)
-        .map_err(|e| ActionError::Web(WebError::Internal(format!("tenant catalogue: {e}"))))
+    let tenant = tx.tenant();
+    // The documents are read at every use, so a change applies at once; they are parsed
+    // only when they differ from those the cached catalogue was built from (compared whole,
+    // not by a hash: the same text, the same rules).
+    if let Some(cached) = PARSED.lock().ok().and_then(|cache| {
+        cache
+            .get(&tenant)
+            .filter(|(from, _)| *from == files)
+            .map(|(_, c)| std::sync::Arc::clone(c))
+    }) {
+        return Ok(cached);
+    }
+    let catalogue = std::sync::Arc::new(
+        napoleon_rules::Catalogue::for_tenant(&files)
+            .map_err(|e| ActionError::Web(WebError::Internal(format!("tenant catalogue: {e}"))))?,
+    );
+    if let Ok(mut cache) = PARSED.lock() {
+        cache.insert(tenant, (files, std::sync::Arc::clone(&catalogue)));
+    }
+    Ok(catalogue)
 }
+
+/// Each tenant's catalogue as last parsed, with the documents it was parsed from (a few KiB
+/// per tenant).
+type ParsedCatalogues = std::collections::HashMap<
+    napoleon_kernel::TenantId,
+    (
+        Vec<(String, String)>,
+        std::sync::Arc<napoleon_rules::Catalogue>,
+    ),
+>;
+static PARSED: std::sync::LazyLock<std::sync::Mutex<ParsedCatalogues>> =
+    std::sync::LazyLock::new(std::sync::Mutex::default);
 
 /// Ends a use case that read someone's personal data: with `read`, the read is logged
 /// (`napoleon_db::readlog`, reader and request from the identity) and the transaction commits;

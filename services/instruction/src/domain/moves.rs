@@ -25,7 +25,7 @@ pub(crate) struct DossierFile {
     pub(crate) dossier: DossierView,
     pub(crate) content: Content,
     pub(crate) campaign: contracts::CampaignView,
-    pub(crate) catalogue: Catalogue,
+    pub(crate) catalogue: std::sync::Arc<Catalogue>,
     pub(crate) verdict: Result<Verdict, napoleon_rules::CaseError>,
     pub(crate) opinions: Vec<Opinion>,
     pub(crate) timeline: Vec<TimelineEntry>,

@@ -8,7 +8,7 @@ use napoleon_kernel::{OrgUnitId, Role};
 use napoleon_rules::dossier::DossierState;
 use napoleon_web::{ActionResult, WebContext};
 
-use super::last_opinion_author;
+use super::opinion_author_at;
 use crate::store;
 
 /// The queue's tabs.
@@ -53,36 +53,45 @@ pub(crate) async fn queue(
     let (mut tx, access) = ctx.begin(identity).await?;
     access.require::<perm::NominationRead>(Scope::Anywhere)?;
     let units = my_units(&access);
-    let held = store::held_by(&mut tx, identity.agent).await?;
-    let list = match tab {
+    let list: Vec<DossierView> = match tab {
         Tab::ToDo => {
-            let mut out = Vec::new();
             let waiting = [DossierState::Submitted, DossierState::OpinionGiven];
-            for d in contracts::dossiers_at(&mut tx, &units, &waiting).await? {
-                if d.state == DossierState::OpinionGiven {
+            let found = contracts::dossiers_at(&mut tx, &units, &waiting).await?;
+            // The opinions of every dossier waiting for its transmission, in one statement.
+            let given: Vec<_> = found
+                .iter()
+                .filter(|d| d.state == DossierState::OpinionGiven)
+                .map(|d| d.id)
+                .collect();
+            let opinions = store::opinions_of(&mut tx, &given).await?;
+            found
+                .into_iter()
+                .filter(|d| {
                     // Four eyes: not for the author of the opinion at this level.
-                    let author = last_opinion_author(&mut tx, d.id, d.level_unit_id).await?;
-                    if author == Some(identity.agent) {
-                        continue;
-                    }
-                }
-                out.push(d);
-            }
-            out
+                    d.state != DossierState::OpinionGiven
+                        || opinion_author_at(
+                            opinions.get(&d.id).map_or(&[][..], Vec::as_slice),
+                            d.level_unit_id,
+                        ) != Some(identity.agent)
+                })
+                .collect()
         }
-        Tab::Followed => contracts::dossiers_at(
-            &mut tx,
-            &units,
-            &[
-                DossierState::InInstruction,
-                DossierState::OpinionGiven,
-                DossierState::ComplementRequested,
-            ],
-        )
-        .await?
-        .into_iter()
-        .filter(|d| held.contains(&d.id))
-        .collect(),
+        Tab::Followed => {
+            let held = store::held_by(&mut tx, identity.agent).await?;
+            contracts::dossiers_at(
+                &mut tx,
+                &units,
+                &[
+                    DossierState::InInstruction,
+                    DossierState::OpinionGiven,
+                    DossierState::ComplementRequested,
+                ],
+            )
+            .await?
+            .into_iter()
+            .filter(|d| held.contains(&d.id))
+            .collect()
+        }
         Tab::Done => contracts::dossiers_filed_by(&mut tx, &units)
             .await?
             .into_iter()

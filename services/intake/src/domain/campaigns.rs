@@ -43,7 +43,7 @@ pub(crate) async fn campaigns(ctx: &WebContext, identity: &Identity) -> ActionRe
 pub(crate) async fn campaign_choices(
     ctx: &WebContext,
     identity: &Identity,
-) -> ActionResult<(Catalogue, Vec<core::OrgUnit>)> {
+) -> ActionResult<(std::sync::Arc<Catalogue>, Vec<core::OrgUnit>)> {
     let (mut tx, access) = ctx.begin(identity).await?;
     access.require::<perm::CampaignManage>(Scope::Central)?;
     let catalogue = tenant_catalogue(&mut tx).await?;

@@ -193,6 +193,19 @@ pub(crate) async fn readable(
     Ok(dossier)
 }
 
+/// The dossier about to change, read and locked in one statement; another unit's draft is
+/// then a 404, as an unknown id (its lock ends with the refusal's rollback, at once).
+async fn locked_readable(
+    tx: &mut TenantConn,
+    access: &Access,
+    id: DossierId,
+) -> ActionResult<Dossier> {
+    let dossier = store::dossier(tx, id).await?;
+    let draft = dossier.state == DossierState::Draft;
+    let _read = access.read_dossier(dossier.unit_id, dossier.level_unit_id, draft)?;
+    Ok(dossier)
+}
+
 fn editable(dossier: &Dossier) -> ActionResult<DossierState> {
     let state = dossier.state;
     if state.editable() {
@@ -213,9 +226,7 @@ pub(crate) async fn save(
 ) -> ActionResult<()> {
     within_bounds(content)?;
     let (mut tx, access) = ctx.begin(identity).await?;
-    // Another unit's draft is a 404, as an unknown id; then the row is locked for the save.
-    readable(&mut tx, &access, id).await?;
-    let dossier = store::dossier(&mut tx, id).await?;
+    let dossier = locked_readable(&mut tx, &access, id).await?;
     let update = access.authorize::<perm::NominationUpdate>(Scope::Unit(dossier.unit_id))?;
     editable(&dossier)?;
     // Saved by someone else since this save's page (or GET) was read: never overwrite it
@@ -271,7 +282,7 @@ pub(crate) fn verdict(
 pub(crate) struct Review {
     pub(crate) dossier: Dossier,
     pub(crate) campaign: contracts::CampaignView,
-    pub(crate) catalogue: Catalogue,
+    pub(crate) catalogue: std::sync::Arc<Catalogue>,
     pub(crate) verdict: Result<Verdict, napoleon_rules::CaseError>,
     pub(crate) errors: Vec<FieldError>,
     pub(crate) may_edit: bool,
@@ -314,9 +325,7 @@ pub(crate) async fn submit(
     id: DossierId,
 ) -> ActionResult<String> {
     let (mut tx, access) = ctx.begin(identity).await?;
-    // Another unit's draft is a 404, as an unknown id; then the row is locked for the move.
-    readable(&mut tx, &access, id).await?;
-    let dossier = store::dossier(&mut tx, id).await?;
+    let dossier = locked_readable(&mut tx, &access, id).await?;
     let submit = access.authorize::<perm::NominationSubmit>(Scope::Unit(dossier.unit_id))?;
     let from = editable(&dossier)?;
     from.apply(DossierEvent::Submit)
