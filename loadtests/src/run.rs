@@ -98,20 +98,97 @@ struct Report {
 }
 
 /// Runs everything and writes the report; returns its Markdown path.
+///
+/// Every run starts from the same database: the demo's ministries and activity with the
+/// volume beside them, kept as `napoleon_base` after the first run and copied afresh (the
+/// runs create and submit dossiers, which would otherwise pile up in the next run's pages).
 pub(crate) async fn run(options: &RunOptions) -> anyhow::Result<PathBuf> {
     std::fs::create_dir_all(&options.dir)?;
-    let pg_dir = options.dir.join("pg");
     let base = format!("http://127.0.0.1:{HTTP_PORT}");
-    let log = std::fs::File::create(options.dir.join("server.log"))?;
-    eprintln!("==> starting napoleon demo (release) on {base}");
-    let mut server = Command::new(&options.napoleon)
+    let generated = {
+        let cluster = cluster(options).await?;
+        if has_database(&cluster, BASE_DATABASE).await? {
+            volume_marker(options)?.context("napoleon_base without its volume marker")?
+        } else {
+            // First run: the demo seeds, the volume is loaded beside, and the whole is kept.
+            let _ = drop_database(&cluster, DEMO_DATABASE).await;
+            let (mut server, pid) = start_demo(options, &base, "seed.log")?;
+            let loaded = match wait_ready(&base, &mut server).await {
+                Ok(()) => load_volume(options, &cluster).await,
+                Err(e) => Err(e),
+            };
+            stop(&mut server, pid).await;
+            let generated = loaded?;
+            let cluster = self::cluster(options).await?;
+            let mut admin = cluster.connect_admin().await?;
+            napoleon_db::roles::create_database(&mut admin, BASE_DATABASE, Some(DEMO_DATABASE))
+                .await?;
+            generated
+        }
+    };
+    let cluster = cluster(options).await?;
+    drop_database(&cluster, DEMO_DATABASE).await?;
+    let mut admin = cluster.connect_admin().await?;
+    napoleon_db::roles::create_database(&mut admin, DEMO_DATABASE, Some(BASE_DATABASE)).await?;
+    drop(admin);
+    let (mut server, pid) = start_demo(options, &base, "server.log")?;
+    let measured = match wait_ready(&base, &mut server).await {
+        Ok(()) => measure_all(options, &base, pid, generated).await,
+        Err(e) => Err(e),
+    };
+    // Whatever happened, the demo stops its PostgreSQL: the next run needs the port.
+    stop(&mut server, pid).await;
+    write_report(&options.loadtests.join("reports"), &measured?)
+}
+
+/// The demo's database (`napoleon demo` serves from it), and the copy every run starts from.
+const DEMO_DATABASE: &str = "napoleon";
+const BASE_DATABASE: &str = "napoleon_base";
+
+/// The run's cluster, started if it is not (the demo stops it when it exits).
+async fn cluster(options: &RunOptions) -> anyhow::Result<LocalCluster> {
+    Ok(LocalCluster::ensure(&ClusterOptions {
+        dir: options.dir.join("pg"),
+        port: PG_PORT,
+        durability: Durability::Durable,
+    })
+    .await?)
+}
+
+async fn has_database(cluster: &LocalCluster, name: &str) -> anyhow::Result<bool> {
+    let mut admin = cluster.connect_admin().await?;
+    Ok(napoleon_db::roles::database_exists(&mut admin, name).await?)
+}
+
+async fn drop_database(cluster: &LocalCluster, name: &str) -> anyhow::Result<()> {
+    let (client, connection) = tokio_postgres::connect(
+        cluster.admin_url("postgres").expose(),
+        tokio_postgres::NoTls,
+    )
+    .await?;
+    tokio::spawn(connection);
+    client
+        .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+        .await?;
+    Ok(())
+}
+
+/// `napoleon demo` on the run's cluster, its output in `log`.
+fn start_demo(
+    options: &RunOptions,
+    base: &str,
+    log: &str,
+) -> anyhow::Result<(tokio::process::Child, u32)> {
+    let log = std::fs::File::create(options.dir.join(log))?;
+    eprintln!("==> starting napoleon demo on {base}");
+    let server = Command::new(&options.napoleon)
         .args(["demo", "--data-dir"])
-        .arg(&pg_dir)
+        .arg(options.dir.join("pg"))
         .args(["--port", &PG_PORT.to_string()])
         .env_remove("NAPOLEON_CONFIG")
         .env_remove("DATABASE_URL")
         .env("NAPOLEON__SERVER__BIND", format!("127.0.0.1:{HTTP_PORT}"))
-        .env("NAPOLEON__SERVER__PUBLIC_URL", &base)
+        .env("NAPOLEON__SERVER__PUBLIC_URL", base)
         .env("NAPOLEON__LOG__FILTER", "warn")
         .env("OTEL_SDK_DISABLED", "true")
         .envs(RAISED_LIMITS)
@@ -121,25 +198,17 @@ pub(crate) async fn run(options: &RunOptions) -> anyhow::Result<PathBuf> {
         .spawn()
         .context("starting napoleon demo")?;
     let pid = server.id().context("the server's pid")?;
-    let measured = match wait_ready(&base, &mut server).await {
-        Ok(()) => measure_all(options, &base, pid).await,
-        Err(e) => Err(e),
-    };
-    // Whatever happened, the demo stops its PostgreSQL: the next run needs the port.
-    stop(&mut server, pid).await;
-    write_report(&options.loadtests.join("reports"), &measured?)
+    Ok((server, pid))
 }
 
 /// Everything measured against the running server (`pid`).
-async fn measure_all(options: &RunOptions, base: &str, pid: u32) -> anyhow::Result<Report> {
-    let pg_dir = options.dir.join("pg");
-    let cluster = LocalCluster::ensure(&ClusterOptions {
-        dir: pg_dir,
-        port: PG_PORT,
-        durability: Durability::Durable,
-    })
-    .await?;
-    let generated = load_volume(options, &cluster).await?;
+async fn measure_all(
+    options: &RunOptions,
+    base: &str,
+    pid: u32,
+    generated: volume::Generated,
+) -> anyhow::Result<Report> {
+    let cluster = cluster(options).await?;
 
     let pgbench_url = cluster.admin_url("pgbench");
     prepare_pgbench(&cluster, pgbench_url.expose()).await?;
@@ -291,47 +360,49 @@ async fn wait_ready(base: &str, server: &mut tokio::process::Child) -> anyhow::R
     bail!("napoleon demo did not become ready")
 }
 
-/// Loads the volume unless this directory already holds the same one (same seed, same
-/// sizes: the generator is deterministic).
-async fn load_volume(
-    options: &RunOptions,
-    cluster: &LocalCluster,
-) -> anyhow::Result<volume::Generated> {
-    let marker = options.dir.join("volume.json");
-    let wanted = format!(
-        "{}/{}/{}/{}",
-        options.volume.seed,
-        options.volume.tenants,
-        options.volume.dossiers,
-        options.volume.laureates
-    );
-    if let Ok(text) = std::fs::read_to_string(&marker)
-        && let Ok((key, generated)) = serde_json::from_str::<(String, volume::Generated)>(&text)
-    {
-        if key == wanted {
-            eprintln!("==> volume already loaded ({wanted})");
-            return Ok(generated);
-        }
+/// The volume this directory holds, if any; an error if it is not the one asked for.
+fn volume_marker(options: &RunOptions) -> anyhow::Result<Option<volume::Generated>> {
+    let Ok(text) = std::fs::read_to_string(options.dir.join("volume.json")) else {
+        return Ok(None);
+    };
+    let (key, generated) = serde_json::from_str::<(String, volume::Generated)>(&text)?;
+    let wanted = volume_key(options);
+    if key != wanted {
         bail!(
             "{} holds another volume ({key}); remove the directory to load {wanted}",
             options.dir.display()
         );
     }
-    eprintln!("==> loading the volume ({wanted}: seed/tenants/dossiers/laureates) with COPY");
-    let started = Instant::now();
-    let generated = volume::generate(
-        cluster.admin_url(napoleon_db_demo_database()).expose(),
-        options.volume,
-    )
-    .await?;
-    eprintln!("    done in {:.0} s", started.elapsed().as_secs_f64());
-    std::fs::write(&marker, serde_json::to_string(&(wanted, generated))?)?;
-    Ok(generated)
+    eprintln!("==> volume already loaded ({wanted})");
+    Ok(Some(generated))
 }
 
-/// The demo's database (`napoleon demo` serves from it).
-fn napoleon_db_demo_database() -> &'static str {
-    "napoleon"
+fn volume_key(options: &RunOptions) -> String {
+    format!(
+        "{}/{}/{}/{}",
+        options.volume.seed,
+        options.volume.tenants,
+        options.volume.dossiers,
+        options.volume.laureates
+    )
+}
+
+/// Loads the volume into the demo's database (seeded, not yet measured).
+async fn load_volume(
+    options: &RunOptions,
+    cluster: &LocalCluster,
+) -> anyhow::Result<volume::Generated> {
+    let wanted = volume_key(options);
+    eprintln!("==> loading the volume ({wanted}: seed/tenants/dossiers/laureates) with COPY");
+    let started = Instant::now();
+    let generated =
+        volume::generate(cluster.admin_url(DEMO_DATABASE).expose(), options.volume).await?;
+    eprintln!("    done in {:.0} s", started.elapsed().as_secs_f64());
+    std::fs::write(
+        options.dir.join("volume.json"),
+        serde_json::to_string(&(wanted, generated))?,
+    )?;
+    Ok(generated)
 }
 
 async fn prepare_pgbench(cluster: &LocalCluster, url: &str) -> anyhow::Result<()> {
