@@ -32,7 +32,7 @@ pub mod sessions;
 
 pub use diesel_async::AsyncPgConnection;
 pub use error::DbError;
-pub use pool::{
-    Db, PgPool, PlatformConn, StatementObserver, build_pool, observe_statements, service_url,
-};
+pub use pool::{Db, PgPool, PlatformConn, build_pool, service_url};
+#[cfg(feature = "statement-observer")]
+pub use pool::{StatementObserver, observe_statements};
 pub use scoped::{IdentityConn, Scoped, TenantConn};

@@ -1,4 +1,3 @@
-use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use deadpool::Runtime;
@@ -27,14 +26,16 @@ pub type PlatformConn = Object<AsyncPgConnection>;
 pub fn build_pool(url: &Secret<String>, max_size: usize) -> Result<PgPool, DbError> {
     let mut config = ManagerConfig::default();
     config.recycling_method = RecyclingMethod::Fast;
-    if let Some(observer) = OBSERVER.get() {
+    #[cfg(feature = "statement-observer")]
+    if let Some(observer) = observer::OBSERVER.get() {
+        use std::sync::Arc;
         let observer = Arc::clone(observer);
         config.custom_setup = Box::new(move |url| {
             let observer = Arc::clone(&observer);
             Box::pin(async move {
                 use diesel_async::AsyncConnection as _;
                 let mut conn = AsyncPgConnection::establish(url).await?;
-                conn.set_instrumentation(Observed(observer));
+                conn.set_instrumentation(observer::Observed(observer));
                 Ok(conn)
             })
         });
@@ -51,30 +52,40 @@ pub fn build_pool(url: &Secret<String>, max_size: usize) -> Result<PgPool, DbErr
         .map_err(|e| DbError::Unavailable(e.to_string()))
 }
 
-/// Sees the SQL of every statement a connection sends (each a round trip; never the bound
-/// values). The test harness counts statements per route with it.
-pub type StatementObserver = Arc<dyn Fn(&str) + Send + Sync>;
+/// The statement observer: tests only, compiled in with the `statement-observer` feature
+/// (a dev-dependency feature; a release build has no such hook).
+#[cfg(feature = "statement-observer")]
+mod observer {
+    use std::sync::{Arc, OnceLock};
 
-static OBSERVER: OnceLock<StatementObserver> = OnceLock::new();
+    /// Sees the SQL of every statement a connection sends (each a round trip; never the
+    /// bound values). The test harness counts statements per route with it.
+    pub type StatementObserver = Arc<dyn Fn(&str) + Send + Sync>;
 
-/// Installs `observer` on every pool built afterwards in this process; false if one is
-/// installed already. For tests (one process per test): production never observes.
-pub fn observe_statements(observer: StatementObserver) -> bool {
-    OBSERVER.set(observer).is_ok()
-}
+    pub(super) static OBSERVER: OnceLock<StatementObserver> = OnceLock::new();
 
-struct Observed(StatementObserver);
+    /// Installs `observer` on every pool built afterwards in this process; false if one is
+    /// installed already (one process per test).
+    pub fn observe_statements(observer: StatementObserver) -> bool {
+        OBSERVER.set(observer).is_ok()
+    }
 
-impl diesel::connection::Instrumentation for Observed {
-    fn on_connection_event(&mut self, event: diesel::connection::InstrumentationEvent<'_>) {
-        if let diesel::connection::InstrumentationEvent::StartQuery { query, .. } = event {
-            let text = query.to_string();
-            // Diesel's debug form appends the bound values: never pass them on.
-            let sql = text.split(" -- binds: ").next().unwrap_or_default();
-            (self.0)(sql);
+    pub(super) struct Observed(pub(super) StatementObserver);
+
+    impl diesel::connection::Instrumentation for Observed {
+        fn on_connection_event(&mut self, event: diesel::connection::InstrumentationEvent<'_>) {
+            if let diesel::connection::InstrumentationEvent::StartQuery { query, .. } = event {
+                let text = query.to_string();
+                // Diesel's debug form appends the bound values: never pass them on.
+                let sql = text.split(" -- binds: ").next().unwrap_or_default();
+                (self.0)(sql);
+            }
         }
     }
 }
+
+#[cfg(feature = "statement-observer")]
+pub use observer::{StatementObserver, observe_statements};
 
 /// The services' handle on the database: a pool of application-role connections.
 #[derive(Clone)]

@@ -133,6 +133,13 @@ pub async fn record(
 /// Records the reads of a list page: one entry per person or dossier shown, in one
 /// statement, in the transaction of the read. Duplicates are recorded once.
 ///
+/// The transaction then commits without waiting for its WAL flush (`synchronous_commit`
+/// off, local to it; ARCHITECTURE.md, « Decisions »): a read is not a write to wait for,
+/// and a flush per page would cap reads at the disk's commit rate. The entry is on disk
+/// within PostgreSQL's WAL-writer delay (three times 200 ms at worst); only a crash of the
+/// database inside that window loses it. Callers are the read-only use cases
+/// (`napoleon_web::end_reads`), whose transactions write nothing else.
+///
 /// # Errors
 /// [`DbError`].
 pub async fn record_many(
@@ -159,9 +166,11 @@ pub async fn record_many(
         request_id
     };
     diesel::sql_query(
-        "INSERT INTO readlog.reads (tenant_id, reader, subject_kind, subject_id, channel, \
+        "WITH asynchronous AS (SELECT set_config('synchronous_commit', 'off', true)) \
+         INSERT INTO readlog.reads (tenant_id, reader, subject_kind, subject_id, channel, \
                                     request_id, via) \
-         SELECT $1, $2, s.kind, s.id, $5, $6, $7 FROM unnest($3::text[], $4::uuid[]) AS s(kind, id)",
+         SELECT $1, $2, s.kind, s.id, $5, $6, $7 \
+           FROM unnest($3::text[], $4::uuid[]) AS s(kind, id), asynchronous",
     )
     .bind::<diesel::sql_types::Uuid, _>(tx.tenant().as_uuid())
     .bind::<diesel::sql_types::Text, _>(reader.render())

@@ -193,17 +193,16 @@ pub(crate) async fn readable(
     Ok(dossier)
 }
 
-/// The dossier about to change, read and locked in one statement; another unit's draft is
-/// then a 404, as an unknown id (its lock ends with the refusal's rollback, at once).
+/// The dossier about to change, locked: another unit's draft is first a 404, as an unknown
+/// id, on an unlocked read (so that nobody may lock, nor wait on, a row they cannot see),
+/// then the row is read again under its lock (as it is now, for the version check).
 async fn locked_readable(
     tx: &mut TenantConn,
     access: &Access,
     id: DossierId,
 ) -> ActionResult<Dossier> {
-    let dossier = store::dossier(tx, id).await?;
-    let draft = dossier.state == DossierState::Draft;
-    let _read = access.read_dossier(dossier.unit_id, dossier.level_unit_id, draft)?;
-    Ok(dossier)
+    readable(tx, access, id).await?;
+    Ok(store::dossier(tx, id).await?)
 }
 
 fn editable(dossier: &Dossier) -> ActionResult<DossierState> {
