@@ -240,14 +240,21 @@ pub struct RequestContext {
     pub tenant: Option<crate::core::Tenant>,
 }
 
-#[derive(diesel::QueryableByName)]
-struct RequestContextRow {
-    #[diesel(sql_type = diesel::sql_types::Json)]
-    grants: serde_json::Value,
-    #[diesel(sql_type = diesel::sql_types::Json)]
-    units: serde_json::Value,
-    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Json>)]
-    tenant: Option<serde_json::Value>,
+/// The JSON `core.request_context` answers.
+#[derive(serde::Deserialize)]
+struct RequestContextJson {
+    grants: Vec<(uuid::Uuid, Option<String>)>,
+    units: Vec<crate::core::OrgUnitRow>,
+    tenant: Option<crate::core::TenantRow>,
+}
+
+diesel::define_sql_function! {
+    /// `core.request_context` (migration 000019).
+    #[sql_name = "core.request_context"]
+    fn request_context_fn(
+        tenant: diesel::sql_types::Uuid,
+        agent: diesel::sql_types::Uuid,
+    ) -> diesel::sql_types::Json;
 }
 
 /// [`RequestContext`] for `agent` in the transaction's tenant.
@@ -260,35 +267,15 @@ pub async fn request_context(
 ) -> Result<RequestContext, DbError> {
     let tenant = tx.tenant().as_uuid();
     // The same rows and orders as grants_in_tenant, list_org_units and tenant_by_id, as JSON
-    // aggregates of one statement (row-level security applies to each subquery as to them).
-    let row: RequestContextRow = diesel::sql_query(
-        "SELECT \
-           (SELECT coalesce(json_agg(json_build_array(m.unit_id, m.role) \
-                                     ORDER BY m.granted_at, m.id), '[]'::json) \
-              FROM core.memberships m WHERE m.tenant_id = $1 AND m.agent_id = $2) AS grants, \
-           (SELECT coalesce(json_agg(json_build_array(u.id, u.parent_id, u.kind, u.code, u.name) \
-                                     ORDER BY u.kind, u.code), '[]'::json) \
-              FROM core.org_units u WHERE u.tenant_id = $1) AS units, \
-           (SELECT json_build_object('id', t.id, 'slug', t.slug, 'name', t.name, \
-                                     'is_sandbox', t.is_sandbox, 'required_acr', t.required_acr, \
-                                     'trusted_issuers', t.trusted_issuers, \
-                                     'trusted_idp_ids', t.trusted_idp_ids) \
-              FROM core.tenants t WHERE t.id = $1) AS tenant",
-    )
-    .bind::<diesel::sql_types::Uuid, _>(tenant)
-    .bind::<diesel::sql_types::Uuid, _>(agent.as_uuid())
-    .get_result(tx.pg())
-    .await?;
-    let corrupt = |what: &str| DbError::corrupt(what, "<json>");
-    let grants: Vec<(uuid::Uuid, Option<String>)> =
-        serde_json::from_value(row.grants).map_err(|_| corrupt("grants"))?;
-    let units: Vec<crate::core::OrgUnitRow> =
-        serde_json::from_value(row.units).map_err(|_| corrupt("units"))?;
-    let found: Option<crate::core::TenantRow> = row
-        .tenant
-        .map(serde_json::from_value)
-        .transpose()
-        .map_err(|_| corrupt("tenant"))?;
+    // aggregates of one function (row-level security applies to each subquery as to them).
+    let json: serde_json::Value = diesel::select(request_context_fn(tenant, agent.as_uuid()))
+        .get_result(tx.pg())
+        .await?;
+    let RequestContextJson {
+        grants,
+        units,
+        tenant: found,
+    } = serde_json::from_value(json).map_err(|_| DbError::corrupt("request_context", "<json>"))?;
     Ok(RequestContext {
         grants: grants
             .into_iter()

@@ -73,12 +73,17 @@ pub async fn version(tx: &mut TenantConn) -> Result<i64, DbError> {
         .unwrap_or(0))
 }
 
-#[derive(diesel::QueryableByName)]
-struct UnitsAndVersionRow {
-    #[diesel(sql_type = diesel::sql_types::Json)]
-    units: serde_json::Value,
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
+/// The JSON `authz.units_and_version` answers.
+#[derive(serde::Deserialize)]
+struct UnitsAndVersionJson {
+    units: Vec<crate::core::OrgUnitRow>,
     version: i64,
+}
+
+diesel::define_sql_function! {
+    /// `authz.units_and_version` (migration 000019).
+    #[sql_name = "authz.units_and_version"]
+    fn units_and_version_fn(tenant: diesel::sql_types::Uuid) -> diesel::sql_types::Json;
 }
 
 /// The tenant's units (as [`crate::core::list_org_units`]) and its policy version (as
@@ -90,25 +95,17 @@ pub async fn units_and_version(
     tx: &mut TenantConn,
 ) -> Result<(Vec<crate::core::OrgUnit>, i64), DbError> {
     let tenant = tx.tenant().as_uuid();
-    let row: UnitsAndVersionRow = diesel::sql_query(
-        "SELECT \
-           (SELECT coalesce(json_agg(json_build_array(u.id, u.parent_id, u.kind, u.code, u.name) \
-                                     ORDER BY u.kind, u.code), '[]'::json) \
-              FROM core.org_units u WHERE u.tenant_id = $1) AS units, \
-           coalesce((SELECT v.version FROM authz.policy_versions v WHERE v.tenant_id = $1), 0) \
-             AS version",
-    )
-    .bind::<diesel::sql_types::Uuid, _>(tenant)
-    .get_result(tx.pg())
-    .await?;
-    let units: Vec<crate::core::OrgUnitRow> =
-        serde_json::from_value(row.units).map_err(|_| DbError::corrupt("units", "<json>"))?;
+    let json: serde_json::Value = diesel::select(units_and_version_fn(tenant))
+        .get_result(tx.pg())
+        .await?;
+    let UnitsAndVersionJson { units, version } = serde_json::from_value(json)
+        .map_err(|_| DbError::corrupt("units_and_version", "<json>"))?;
     Ok((
         units
             .into_iter()
             .map(crate::core::org_unit_from_row)
             .collect::<Result<_, _>>()?,
-        row.version,
+        version,
     ))
 }
 

@@ -130,12 +130,27 @@ pub async fn record(
     record_many(tx, reader, &[subject], channel, request_id, via).await
 }
 
+diesel::define_sql_function! {
+    /// `readlog.record` (migration 000019): the entries, and the asynchronous commit.
+    #[sql_name = "readlog.record"]
+    fn record_fn(
+        tenant: diesel::sql_types::Uuid,
+        reader: diesel::sql_types::Text,
+        kinds: diesel::sql_types::Array<diesel::sql_types::Text>,
+        ids: diesel::sql_types::Array<diesel::sql_types::Uuid>,
+        channel: diesel::sql_types::Text,
+        request_id: diesel::sql_types::Text,
+        via: diesel::sql_types::Nullable<diesel::sql_types::Text>,
+    ) -> diesel::sql_types::Integer;
+}
+
 /// Records the reads of a list page: one entry per person or dossier shown, in one
 /// statement, in the transaction of the read. Duplicates are recorded once.
 ///
 /// The transaction then commits without waiting for its WAL flush (`synchronous_commit`
-/// off, local to it; ARCHITECTURE.md, « Decisions »): a read is not a write to wait for,
-/// and a flush per page would cap reads at the disk's commit rate. The entry is on disk
+/// off, local to it, set by the `readlog.record` function; ARCHITECTURE.md, « Decisions »):
+/// a read is not a write to wait for, and a flush per page would cap reads at the disk's
+/// commit rate. The entry is on disk
 /// within PostgreSQL's WAL-writer delay (three times 200 ms at worst); only a crash of the
 /// database inside that window loses it. Callers are the read-only use cases
 /// (`napoleon_web::end_reads`), whose transactions write nothing else.
@@ -165,21 +180,16 @@ pub async fn record_many(
     } else {
         request_id
     };
-    diesel::sql_query(
-        "WITH asynchronous AS (SELECT set_config('synchronous_commit', 'off', true)) \
-         INSERT INTO readlog.reads (tenant_id, reader, subject_kind, subject_id, channel, \
-                                    request_id, via) \
-         SELECT $1, $2, s.kind, s.id, $5, $6, $7 \
-           FROM unnest($3::text[], $4::uuid[]) AS s(kind, id), asynchronous",
-    )
-    .bind::<diesel::sql_types::Uuid, _>(tx.tenant().as_uuid())
-    .bind::<diesel::sql_types::Text, _>(reader.render())
-    .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(kinds)
-    .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(ids)
-    .bind::<diesel::sql_types::Text, _>(channel.as_str())
-    .bind::<diesel::sql_types::Text, _>(request_id)
-    .bind::<diesel::sql_types::Nullable<diesel::sql_types::Text>, _>(via.and_then(ReadVia::render))
-    .execute(tx.pg())
+    let _written: i32 = diesel::select(record_fn(
+        tx.tenant().as_uuid(),
+        reader.render(),
+        kinds,
+        ids,
+        channel.as_str(),
+        request_id,
+        via.and_then(ReadVia::render),
+    ))
+    .get_result(tx.pg())
     .await?;
     Ok(())
 }
