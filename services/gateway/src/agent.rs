@@ -240,25 +240,31 @@ async fn load(state: &GatewayState, auth: &mut SessionAuth) -> Result<Loaded, We
         tx.rollback().await;
         grants = context.grants;
         let units = context.units;
-        if grants.is_empty() {
-            // Every grant in this tenant was withdrawn: back to choosing.
-            auth.tenant = None;
-            auth.tenants.retain(|t| *t != tenant_id);
-        } else {
-            let found = context.tenant;
-            // The tenant's acr requirement holds at every request, not only when the tenant
-            // was chosen: an operator raising it sends open sessions to step up.
-            if let Some(t) = &found
-                && !napoleon_kernel::proconnect::acr_satisfies(auth.acr.as_deref(), &t.required_acr)
-            {
+        // No grant left in this tenant (all withdrawn), or no tenant (its grants' foreign key
+        // forbids it while they exist): back to choosing. Never a tenant whose acr
+        // requirement could not be read.
+        match context.tenant.filter(|_| !grants.is_empty()) {
+            None => {
+                grants.clear();
                 auth.tenant = None;
-                return Ok(Loaded::StepUp(tenant_id));
+                auth.tenants.retain(|t| *t != tenant_id);
             }
-            tenant = Some(CurrentTenant {
-                id: tenant_id,
-                name: found.map(|t| t.name).unwrap_or_default(),
-                units,
-            });
+            Some(found) => {
+                // The tenant's acr requirement holds at every request, not only when the
+                // tenant was chosen: an operator raising it sends open sessions to step up.
+                if !napoleon_kernel::proconnect::acr_satisfies(
+                    auth.acr.as_deref(),
+                    &found.required_acr,
+                ) {
+                    auth.tenant = None;
+                    return Ok(Loaded::StepUp(tenant_id));
+                }
+                tenant = Some(CurrentTenant {
+                    id: tenant_id,
+                    name: found.name,
+                    units,
+                });
+            }
         }
     }
     Ok(Loaded::Agent(RequestAgent {
