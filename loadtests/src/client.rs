@@ -65,12 +65,9 @@ impl Agent {
     ) -> anyhow::Result<reqwest::Response> {
         let response = request.header(COOKIE, self.cookie()).send().await?;
         for value in response.headers().get_all(SET_COOKIE) {
-            if let Some((pair, _)) = value
-                .to_str()?
-                .split_once(';')
-                .or(Some((value.to_str()?, "")))
-                && let Some((name, value)) = pair.split_once('=')
-            {
+            // `name=value; Path=/; …`: the pair before the attributes.
+            let pair = value.to_str()?.split(';').next().unwrap_or_default();
+            if let Some((name, value)) = pair.split_once('=') {
                 self.cookies
                     .insert(name.trim().to_owned(), value.trim().to_owned());
             }

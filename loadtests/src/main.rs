@@ -7,7 +7,7 @@ mod volume;
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
 #[command(name = "napoleon-loadtests", about)]
@@ -23,18 +23,8 @@ enum Command {
         /// A superuser's URL (COPY is refused under row-level security to anyone else).
         #[arg(long, env = "NAPOLEON_LOADTESTS_ADMIN_URL")]
         admin_url: String,
-        /// The generator's seed: the same seed, the same rows.
-        #[arg(long, default_value_t = 1815)]
-        seed: u64,
-        /// Generated ministries.
-        #[arg(long, default_value_t = 10)]
-        tenants: usize,
-        /// Dossiers (up to 1 000 000).
-        #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
-        dossiers: u32,
-        /// Laureates, one award each.
-        #[arg(long, default_value_t = 1_000_000)]
-        laureates: usize,
+        #[command(flatten)]
+        volume: VolumeArgs,
     },
     /// One benchmark run, written to loadtests/reports/ (loadtests/run.sh builds and calls it).
     Run {
@@ -50,40 +40,49 @@ enum Command {
         /// Seconds per measurement.
         #[arg(long, default_value_t = 10)]
         seconds: u64,
-        #[arg(long, default_value_t = 1815)]
-        seed: u64,
-        #[arg(long, default_value_t = 10)]
-        tenants: usize,
-        #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
-        dossiers: u32,
-        #[arg(long, default_value_t = 1_000_000)]
-        laureates: usize,
+        #[command(flatten)]
+        volume: VolumeArgs,
     },
+}
+
+/// The shared volume's size and seed.
+#[derive(Debug, Args)]
+struct VolumeArgs {
+    /// The generator's seed: the same seed, the same rows.
+    #[arg(long, default_value_t = 1815)]
+    seed: u64,
+    /// Generated ministries.
+    #[arg(long, default_value_t = 10)]
+    tenants: usize,
+    /// Dossiers (up to 1 000 000).
+    #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    dossiers: u32,
+    /// Laureates, one award each.
+    #[arg(long, default_value_t = 1_000_000)]
+    laureates: usize,
+}
+
+impl From<VolumeArgs> for volume::Volume {
+    fn from(a: VolumeArgs) -> Self {
+        Self {
+            seed: a.seed,
+            tenants: a.tenants.max(1),
+            dossiers: a.dossiers as usize,
+            laureates: a.laureates,
+        }
+    }
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
-        Command::Volume {
-            admin_url,
-            seed,
-            tenants,
-            dossiers,
-            laureates,
-        } => {
+        Command::Volume { admin_url, volume } => {
+            let volume = volume::Volume::from(volume);
             let started = std::time::Instant::now();
-            let done = volume::generate(
-                &admin_url,
-                volume::Volume {
-                    seed,
-                    tenants: tenants.max(1),
-                    dossiers: dossiers as usize,
-                    laureates,
-                },
-            )
-            .await?;
+            let done = volume::generate(&admin_url, volume).await?;
             eprintln!(
-                "volume (seed {seed}) loaded in {:.1} s: {}",
+                "volume (seed {}) loaded in {:.1} s: {}",
+                volume.seed,
                 started.elapsed().as_secs_f64(),
                 serde_json::to_string(&done)?
             );
@@ -93,22 +92,14 @@ async fn main() -> anyhow::Result<()> {
             dir,
             loadtests,
             seconds,
-            seed,
-            tenants,
-            dossiers,
-            laureates,
+            volume,
         } => {
             let report = run::run(&run::RunOptions {
                 napoleon,
                 dir,
                 loadtests,
                 seconds,
-                volume: volume::Volume {
-                    seed,
-                    tenants: tenants.max(1),
-                    dossiers: dossiers as usize,
-                    laureates,
-                },
+                volume: volume.into(),
             })
             .await?;
             eprintln!("report: {}", report.display());

@@ -303,7 +303,7 @@ async fn measure_all(
             "==> {} ({} connections)",
             scenario.name, scenario.connections
         );
-        http.push(scenario.measure(options, pid, &pgbench_before).await?);
+        http.push(scenario.measure(options, pid).await?);
     }
     let pgbench_after = pgbench_figures(pgbench_url.expose(), options.seconds).await?;
     // The ratios use the mean of PostgreSQL's figures before and after, the machine being
@@ -584,12 +584,7 @@ impl Scenario {
         }
     }
 
-    async fn measure(
-        &self,
-        options: &RunOptions,
-        server: u32,
-        pgbench: &[PgFigure],
-    ) -> anyhow::Result<HttpFigure> {
+    async fn measure(&self, options: &RunOptions, server: u32) -> anyhow::Result<HttpFigure> {
         let scripts = options.loadtests.join("scripts");
         let script = options
             .dir
@@ -662,12 +657,6 @@ impl Scenario {
             .and_then(|s| stat_fields(&s).map(|f| (f.child_ticks) as f64 / 100.0))
             .unwrap_or(0.0);
         let baseline = self.baseline.map(Baseline::name);
-        let ratio = baseline.and_then(|b| {
-            pgbench
-                .iter()
-                .find(|p| p.name == b)
-                .map(|p| req_per_s / p.tps)
-        });
         Ok(HttpFigure {
             name: self.name,
             route: format!("{} {}", self.method, self.path),
@@ -680,7 +669,8 @@ impl Scenario {
             p95_ms: num("p95_us") / 1000.0,
             p99_ms: num("p99_us") / 1000.0,
             baseline,
-            ratio,
+            // Against the mean of PostgreSQL's figures before and after: set once both exist.
+            ratio: None,
             target: self.target,
             cpu_client_s: client_cpu,
             cpu_server_s: after.0.saturating_sub(before.0) as f64 / 100.0,

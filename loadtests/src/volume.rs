@@ -12,8 +12,6 @@
 //! the demo's is touched. No journal events are written for generated rows (the journal
 //! records acts, and nobody acted): the dossiers are what a ministry's year leaves behind.
 
-use std::fmt::Write as _;
-
 use anyhow::Context as _;
 use chrono::{Duration, NaiveDate};
 use futures_util::SinkExt as _;
@@ -105,14 +103,16 @@ fn field(out: &mut String, value: Option<&str>) {
 }
 
 /// One CSV line from its fields.
-fn line(out: &mut String, fields: &[Option<&str>]) {
+fn line(fields: &[Option<&str>]) -> String {
+    let mut out = String::new();
     for (i, f) in fields.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
-        field(out, *f);
+        field(&mut out, *f);
     }
     out.push('\n');
+    out
 }
 
 /// Streams `rows` (CSV lines) into `table (columns)` with one `COPY`, in chunks.
@@ -203,19 +203,14 @@ async fn ministries(
         let bureau = id(rng);
         let mut unit = |id: Uuid, parent: Option<Uuid>, kind: &str, code: String, name: String| {
             let (i, p) = (id.to_string(), parent.map(|p| p.to_string()));
-            let mut s = String::new();
-            line(
-                &mut s,
-                &[
-                    Some(&ts),
-                    Some(&i),
-                    p.as_deref(),
-                    Some(kind),
-                    Some(&code),
-                    Some(&name),
-                ],
-            );
-            units.push(s);
+            units.push(line(&[
+                Some(&ts),
+                Some(&i),
+                p.as_deref(),
+                Some(kind),
+                Some(&code),
+                Some(&name),
+            ]));
         };
         unit(
             root,
@@ -256,33 +251,23 @@ async fn ministries(
             let m = id(rng);
             let email = format!("agent{n}@volume-{t:03}.invalid");
             let (a_s, m_s, u_s) = (a.to_string(), m.to_string(), unit.to_string());
-            let mut s = String::new();
-            line(
-                &mut s,
-                &[
-                    Some(&a_s),
-                    Some(ISSUER),
-                    Some(&format!("volume-{t:03}-{n}")),
-                    Some(&email),
-                    Some(GIVEN[n % GIVEN.len()]),
-                    Some(SURNAMES[n % SURNAMES.len()]),
-                ],
-            );
-            agents.push(s);
-            let mut s = String::new();
-            line(
-                &mut s,
-                &[
-                    Some(&ts),
-                    Some(&m_s),
-                    Some(&email),
-                    Some(&a_s),
-                    Some(&u_s),
-                    Some(role),
-                    Some("volume"),
-                ],
-            );
-            members.push(s);
+            agents.push(line(&[
+                Some(&a_s),
+                Some(ISSUER),
+                Some(&format!("volume-{t:03}-{n}")),
+                Some(&email),
+                Some(GIVEN[n % GIVEN.len()]),
+                Some(SURNAMES[n % SURNAMES.len()]),
+            ]));
+            members.push(line(&[
+                Some(&ts),
+                Some(&m_s),
+                Some(&email),
+                Some(&a_s),
+                Some(&u_s),
+                Some(role),
+                Some("volume"),
+            ]));
             a
         };
         let redacteurs: Vec<Uuid> = departments
@@ -303,23 +288,18 @@ async fn ministries(
             let (c_s, b_s, i_s) = (c.to_string(), bureau.to_string(), instructeur.to_string());
             let opens = (promotion - Duration::days(300)).to_string();
             let closes = (promotion - Duration::days(60)).to_string();
-            let mut s = String::new();
-            line(
-                &mut s,
-                &[
-                    Some(&ts),
-                    Some(&c_s),
-                    Some(distinction),
-                    Some(&format!("{distinction} — promotion du {promotion}")),
-                    Some(&promotion.to_string()),
-                    Some(&opens),
-                    Some(&closes),
-                    Some(&b_s),
-                    Some(r#"{"chevalier": "200", "officier": "40"}"#),
-                    Some(&i_s),
-                ],
-            );
-            campaigns.push(s);
+            campaigns.push(line(&[
+                Some(&ts),
+                Some(&c_s),
+                Some(distinction),
+                Some(&format!("{distinction} — promotion du {promotion}")),
+                Some(&promotion.to_string()),
+                Some(&opens),
+                Some(&closes),
+                Some(&b_s),
+                Some(r#"{"chevalier": "200", "officier": "40"}"#),
+                Some(&i_s),
+            ]));
             owned.push((
                 c,
                 distinction,
@@ -444,24 +424,19 @@ async fn dossiers(
         );
         let body = content(rng);
         let submitted = number.as_ref().map(|_| "2026-11-02 10:00:00+01");
-        let mut s = String::new();
-        line(
-            &mut s,
-            &[
-                Some(&t),
-                Some(&i),
-                Some(&c),
-                Some(&u),
-                Some(&l),
-                Some(state),
-                number.as_deref(),
-                Some(grade),
-                Some(&body),
-                Some(&a),
-                submitted,
-            ],
-        );
-        rows.push(s);
+        rows.push(line(&[
+            Some(&t),
+            Some(&i),
+            Some(&c),
+            Some(&u),
+            Some(&l),
+            Some(state),
+            number.as_deref(),
+            Some(grade),
+            Some(&body),
+            Some(&a),
+            submitted,
+        ]));
         if matches!(
             state,
             "avis_rendu" | "transmis" | "retenu" | "ajourne" | "refuse" | "publie"
@@ -475,20 +450,15 @@ async fn dossiers(
             } else {
                 "defavorable"
             };
-            let mut s = String::new();
-            line(
-                &mut s,
-                &[
-                    Some(&t),
-                    Some(&o),
-                    Some(&i),
-                    Some(&u),
-                    Some(&by),
-                    Some(verdict),
-                    Some("Avis motivé du préfet sur la proposition."),
-                ],
-            );
-            opinions.push(s);
+            opinions.push(line(&[
+                Some(&t),
+                Some(&o),
+                Some(&i),
+                Some(&u),
+                Some(&by),
+                Some(verdict),
+                Some("Avis motivé du préfet sur la proposition."),
+            ]));
         }
         if at_bureau {
             let decided = matches!(state, "retenu" | "ajourne" | "refuse" | "publie");
@@ -500,21 +470,16 @@ async fn dossiers(
             };
             let rank = (rankings.len() + 1).to_string();
             let by = ministry.instructeur.to_string();
-            let mut s = String::new();
-            line(
-                &mut s,
-                &[
-                    Some(&t),
-                    Some(&i),
-                    Some(&c),
-                    Some(&rank),
-                    decision,
-                    decided.then_some("Décision de la commission."),
-                    decided.then_some(by.as_str()),
-                    decided.then_some("2026-11-20 15:00:00+01"),
-                ],
-            );
-            rankings.push(s);
+            rankings.push(line(&[
+                Some(&t),
+                Some(&i),
+                Some(&c),
+                Some(&rank),
+                decision,
+                decided.then_some("Décision de la commission."),
+                decided.then_some(by.as_str()),
+                decided.then_some("2026-11-20 15:00:00+01"),
+            ]));
         }
     }
     done.dossiers = rows.len();
@@ -541,17 +506,21 @@ async fn dossiers(
         &mut rankings.into_iter(),
     )
     .await?;
-    let mut counter_rows = String::new();
-    for (ministry, counters) in ministries.iter().zip(&counters) {
-        for (prefix, last) in counters {
-            let _ = writeln!(counter_rows, "{},{prefix},{last}", ministry.id);
-        }
-    }
+    // Each prefix's last number, so that new submissions go on from it.
+    let mut counter_rows = ministries
+        .iter()
+        .zip(&counters)
+        .flat_map(|(ministry, counters)| {
+            let tenant = ministry.id.to_string();
+            counters.iter().map(move |(prefix, last)| {
+                line(&[Some(&tenant), Some(prefix), Some(&last.to_string())])
+            })
+        });
     copy(
         tx,
         "intake.number_counters",
         "tenant_id, prefix, last_number",
-        &mut counter_rows.lines().map(|l| format!("{l}\n")),
+        &mut counter_rows,
     )
     .await?;
     Ok(())
@@ -607,25 +576,18 @@ async fn laureates(
             award.to_string(),
             unit.to_string(),
         );
-        let mut s = String::new();
-        line(&mut s, &[Some(&t), Some(&l), Some(&identity)]);
-        people.push(s);
-        let mut s = String::new();
-        line(
-            &mut s,
-            &[
-                Some(&t),
-                Some(&a),
-                Some(&l),
-                Some(distinction),
-                Some("chevalier"),
-                Some(&decree.to_string()),
-                Some(&format!("JORF n° {}", n % 300 + 1)),
-                Some(&reception.to_string()),
-                Some(&u),
-            ],
-        );
-        awards.push(s);
+        people.push(line(&[Some(&t), Some(&l), Some(&identity)]));
+        awards.push(line(&[
+            Some(&t),
+            Some(&a),
+            Some(&l),
+            Some(distinction),
+            Some("chevalier"),
+            Some(&decree.to_string()),
+            Some(&format!("JORF n° {}", n % 300 + 1)),
+            Some(&reception.to_string()),
+            Some(&u),
+        ]));
         if people.len() == 1 << 16 {
             flush(&mut people, &mut awards).await?;
         }

@@ -369,9 +369,10 @@ impl LocalCluster {
         loop {
             match self.connect_admin().await {
                 Err(ClusterError::Db(DbError::Connection(e)))
-                    if std::time::Instant::now() < deadline
-                        && (e.to_string().contains("starting up")
-                            || e.to_string().contains("recovery")) =>
+                    if std::time::Instant::now() < deadline && {
+                        let why = e.to_string();
+                        why.contains("starting up") || why.contains("recovery")
+                    } =>
                 {
                     tokio::time::sleep(std::time::Duration::from_millis(250)).await;
                 }

@@ -253,9 +253,7 @@ const ORG_UNIT_COLUMNS: (
     org_units::name,
 );
 
-pub(crate) fn org_unit_from_row(
-    (id, parent, kind, code, name): OrgUnitRow,
-) -> Result<OrgUnit, DbError> {
+fn org_unit_from_row((id, parent, kind, code, name): OrgUnitRow) -> Result<OrgUnit, DbError> {
     let drift = |e: napoleon_kernel::ParseError| {
         DbError::Query(diesel::result::Error::DeserializationError(e.into()))
     };
@@ -293,6 +291,11 @@ pub async fn list_org_units(tx: &mut TenantConn) -> Result<Vec<OrgUnit>, DbError
         .select(ORG_UNIT_COLUMNS)
         .load(tx.pg())
         .await?;
+    org_units_from_rows(rows)
+}
+
+/// Units from their rows (a query's, or the request-path functions' JSON).
+pub(crate) fn org_units_from_rows(rows: Vec<OrgUnitRow>) -> Result<Vec<OrgUnit>, DbError> {
     rows.into_iter().map(org_unit_from_row).collect()
 }
 

@@ -203,36 +203,14 @@ pub async fn admitting_tenants(ic: &mut IdentityConn) -> Result<Vec<TenantId>, D
     Ok(rows.into_iter().map(TenantId::from_uuid).collect())
 }
 
-/// The agent's grants in the transaction's tenant (read at every request, so a role granted
-/// or withdrawn applies at once).
-///
-/// # Errors
-/// [`DbError`].
-pub async fn grants_in_tenant(tx: &mut TenantConn, agent: AgentId) -> Result<Vec<Grant>, DbError> {
-    let tenant = tx.tenant().as_uuid();
-    // In a stable order (the grant's time, then id): the first filing unit is a draft's
-    // default.
-    let rows: Vec<(uuid::Uuid, uuid::Uuid, Option<String>)> = memberships::table
-        .filter(memberships::tenant_id.eq(tenant))
-        .filter(memberships::agent_id.eq(agent.as_uuid()))
-        .order((memberships::granted_at, memberships::id))
-        .select((
-            memberships::tenant_id,
-            memberships::unit_id,
-            memberships::role,
-        ))
-        .load(tx.pg())
-        .await?;
-    rows.into_iter().map(grant_from).collect()
-}
-
 /// What the gateway needs of an agent at every request, read in one statement: their grants
 /// in the transaction's tenant, the tenant's units, and the tenant itself (its name and the
 /// authentication level it requires). Nothing is cached: a grant withdrawn, a unit added or
 /// a level raised applies at the next request.
 #[derive(Debug)]
 pub struct RequestContext {
-    /// The agent's grants in the tenant, in [`grants_in_tenant`]'s order.
+    /// The agent's grants in the tenant, in a stable order (the grant's time, then its id):
+    /// the first filing unit is a draft's default.
     pub grants: Vec<Grant>,
     /// Every unit of the tenant, in [`crate::core::list_org_units`]'s order.
     pub units: Vec<crate::core::OrgUnit>,
@@ -266,7 +244,7 @@ pub async fn request_context(
     agent: AgentId,
 ) -> Result<RequestContext, DbError> {
     let tenant = tx.tenant().as_uuid();
-    // The same rows and orders as grants_in_tenant, list_org_units and tenant_by_id, as JSON
+    // The same rows and orders as list_org_units and tenant_by_id, as JSON
     // aggregates of one function (row-level security applies to each subquery as to them).
     let json: serde_json::Value = diesel::select(request_context_fn(tenant, agent.as_uuid()))
         .get_result(tx.pg())
@@ -281,10 +259,7 @@ pub async fn request_context(
             .into_iter()
             .map(|(unit, role)| grant_from((tenant, unit, role)))
             .collect::<Result<_, _>>()?,
-        units: units
-            .into_iter()
-            .map(crate::core::org_unit_from_row)
-            .collect::<Result<_, _>>()?,
+        units: crate::core::org_units_from_rows(units)?,
         tenant: found.map(crate::core::TenantRow::into_tenant).transpose()?,
     })
 }

@@ -58,21 +58,6 @@ pub async fn load(tx: &mut TenantConn) -> Result<Vec<PolicyRule>, DbError> {
     Ok(rows.into_iter().map(to_rule).collect())
 }
 
-/// The tenant's policy version (0 before any policy).
-///
-/// # Errors
-/// [`DbError`].
-pub async fn version(tx: &mut TenantConn) -> Result<i64, DbError> {
-    let tenant = tx.tenant().as_uuid();
-    Ok(policy_versions::table
-        .filter(policy_versions::tenant_id.eq(tenant))
-        .select(policy_versions::version)
-        .first(tx.pg())
-        .await
-        .optional()?
-        .unwrap_or(0))
-}
-
 /// The JSON `authz.units_and_version` answers.
 #[derive(serde::Deserialize)]
 struct UnitsAndVersionJson {
@@ -86,8 +71,8 @@ diesel::define_sql_function! {
     fn units_and_version_fn(tenant: diesel::sql_types::Uuid) -> diesel::sql_types::Json;
 }
 
-/// The tenant's units (as [`crate::core::list_org_units`]) and its policy version (as
-/// [`version`]) in one statement: what every use case reads before deciding anything.
+/// The tenant's units (as [`crate::core::list_org_units`]) and its policy version (0 before
+/// any policy) in one statement: what every use case reads before deciding anything.
 ///
 /// # Errors
 /// [`DbError`].
@@ -100,13 +85,7 @@ pub async fn units_and_version(
         .await?;
     let UnitsAndVersionJson { units, version } = serde_json::from_value(json)
         .map_err(|_| DbError::corrupt("units_and_version", "<json>"))?;
-    Ok((
-        units
-            .into_iter()
-            .map(crate::core::org_unit_from_row)
-            .collect::<Result<_, _>>()?,
-        version,
-    ))
+    Ok((crate::core::org_units_from_rows(units)?, version))
 }
 
 async fn bump(tx: &mut TenantConn) -> Result<i64, DbError> {

@@ -468,19 +468,7 @@ impl TestApp {
 
     /// Walks the provider's pages as `sub` and returns the gateway's answer to the callback.
     pub async fn login(&self, browser: &mut Browser, sub: &str) -> Page {
-        let start = browser.get(&self.url("/connexion/demo")).await;
-        assert_eq!(start.status, 303, "{}", start.body);
-        let authorize = browser.get(&start.next()).await;
-        assert_eq!(authorize.status, 200, "{}", authorize.body);
-        let pending = authorize.hidden("pending");
-        let chosen = browser
-            .post(
-                &self.url("/dev-idp/authorize"),
-                &[("pending", pending.as_str()), ("sub", sub)],
-            )
-            .await;
-        assert_eq!(chosen.status, 303, "{}", chosen.body);
-        browser.get(&chosen.next()).await
+        login_at(browser, &self.base, sub).await
     }
 
     pub async fn admin(&self) -> diesel_async::AsyncPgConnection {
@@ -872,4 +860,22 @@ pub async fn transmitted(app: &TestApp, cast: &Cast, id: &str) {
         .await;
     assert_eq!(opinion.status, 204, "{}", opinion.json);
     assert_eq!(app.transmit(&cast.valideur, id).await.status, 204);
+}
+
+/// Walks the development provider's pages of the platform at `base` (this harness's or a
+/// `napoleon demo` process's) as `sub`; the gateway's answer to the callback.
+pub async fn login_at(browser: &mut Browser, base: &str, sub: &str) -> Page {
+    let start = browser.get(&format!("{base}/connexion/demo")).await;
+    assert_eq!(start.status, 303, "{}", start.body);
+    let authorize = browser.get(&start.next()).await;
+    assert_eq!(authorize.status, 200, "{}", authorize.body);
+    let pending = authorize.hidden("pending");
+    let chosen = browser
+        .post(
+            &format!("{base}/dev-idp/authorize"),
+            &[("pending", pending.as_str()), ("sub", sub)],
+        )
+        .await;
+    assert_eq!(chosen.status, 303, "{}", chosen.body);
+    browser.get(&chosen.next()).await
 }

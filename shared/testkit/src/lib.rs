@@ -18,7 +18,7 @@ mod process;
 mod receiver;
 
 pub use app::{
-    Answer, Cast, TestApp, TestAppBuilder, Who, assets, cast, draft, eligible_content,
+    Answer, Cast, TestApp, TestAppBuilder, Who, assets, cast, draft, eligible_content, login_at,
     open_campaign, submitted, today, transmitted,
 };
 pub use browser::{Browser, Page};

@@ -52,16 +52,7 @@ async fn ready(base: &str, child: &mut Child) -> Duration {
 
 /// Logs Paul in through the demo's development provider; the CSRF token.
 async fn login(browser: &mut Browser, base: &str) -> String {
-    let start = browser.get(&format!("{base}/connexion/demo")).await;
-    let authorize = browser.get(&start.next()).await;
-    let pending = authorize.hidden("pending");
-    let chosen = browser
-        .post(
-            &format!("{base}/dev-idp/authorize"),
-            &[("pending", pending.as_str()), ("sub", PAUL)],
-        )
-        .await;
-    let back = browser.get(&chosen.next()).await;
+    let back = napoleon_testkit::login_at(browser, base, PAUL).await;
     assert_eq!(back.status, 303, "{}", back.body);
     browser.get(&format!("{base}/")).await.hidden("_csrf")
 }
