@@ -40,6 +40,14 @@ enum Command {
         /// Seconds per measurement.
         #[arg(long, default_value_t = 10)]
         seconds: u64,
+        /// Only the scenarios whose name contains one of these (e.g. `--only read`); the
+        /// report is then partial.
+        #[arg(long)]
+        only: Vec<String>,
+        /// Records each scenario's server with `perf record` into the run's directory
+        /// (`perf-<scenario>.data`), for `perf report`.
+        #[arg(long)]
+        perf: bool,
         #[command(flatten)]
         volume: VolumeArgs,
     },
@@ -92,6 +100,8 @@ async fn main() -> anyhow::Result<()> {
             dir,
             loadtests,
             seconds,
+            only,
+            perf,
             volume,
         } => {
             let report = run::run(&run::RunOptions {
@@ -99,6 +109,8 @@ async fn main() -> anyhow::Result<()> {
                 dir,
                 loadtests,
                 seconds,
+                only,
+                perf,
                 volume: volume.into(),
             })
             .await?;

@@ -28,6 +28,10 @@ pub(crate) struct RunOptions {
     pub(crate) loadtests: PathBuf,
     /// Seconds per measurement.
     pub(crate) seconds: u64,
+    /// Only the scenarios whose name contains one of these (all when empty).
+    pub(crate) only: Vec<String>,
+    /// `perf record` of the server during each scenario.
+    pub(crate) perf: bool,
     /// The shared volume.
     pub(crate) volume: Volume,
 }
@@ -138,7 +142,14 @@ pub(crate) async fn run(options: &RunOptions) -> anyhow::Result<PathBuf> {
     };
     // Whatever happened, the demo stops its PostgreSQL: the next run needs the port.
     stop(&mut server, pid).await;
-    write_report(&options.loadtests.join("reports"), &measured?)
+    // A partial run (`--only`) is for looking, not for the record: its report stays beside
+    // the cluster.
+    let reports = if options.only.is_empty() {
+        options.loadtests.join("reports")
+    } else {
+        options.dir.join("partial-reports")
+    };
+    write_report(&reports, &measured?)
 }
 
 /// The demo's database (`napoleon demo` serves from it), and the copy every run starts from.
@@ -226,7 +237,7 @@ async fn measure_all(
         .context("a dossier in Claire's queue")?
         .to_owned();
     let campaign = open_campaign(&mut paul).await?;
-    let per_second_guess = 400;
+    let per_second_guess = 800;
     let drafts = prepare_drafts(
         &mut paul,
         &campaign,
@@ -294,7 +305,10 @@ async fn measure_all(
     )
     .await?;
     tokio::spawn(connection);
-    for scenario in &scenarios {
+    let chosen = scenarios.iter().filter(|s| {
+        options.only.is_empty() || options.only.iter().any(|o| s.name.contains(o.as_str()))
+    });
+    for scenario in chosen {
         // Statistics as autovacuum keeps them in a steady state: the runs add thousands of
         // dossiers to one small tenant, and with stale statistics the planner takes a
         // tenant-wide index for a primary-key lookup (seen: a submission at 100 ms).
@@ -600,6 +614,24 @@ impl Scenario {
                 + &std::fs::read_to_string(scripts.join("report.lua"))?,
         )?;
         let stat = options.dir.join("wrk.stat");
+        let perf = if options.perf {
+            let data = options
+                .dir
+                .join(format!("perf-{}.data", self.name.replace(' ', "_")));
+            Some(
+                Command::new("perf")
+                    .args(["record", "-F", "999", "-g", "-o"])
+                    .arg(data)
+                    .args(["-p", &server.to_string(), "--", "sleep"])
+                    .arg(options.seconds.to_string())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .context("perf record")?,
+            )
+        } else {
+            None
+        };
         let before = (cpu_of(server), postgres_cpu());
         // `sh` waits for wrk, then reads its own accounting: wrk's CPU is its children's.
         let out = Command::new("sh")
@@ -632,6 +664,9 @@ impl Scenario {
             .await
             .context("wrk (apt install wrk)")?;
         let after = (cpu_of(server), postgres_cpu());
+        if let Some(mut perf) = perf {
+            perf.wait().await?;
+        }
         let text = String::from_utf8_lossy(&out.stdout);
         let line = text
             .lines()
