@@ -1,5 +1,7 @@
 //! Who is calling: resolved at every request from the session, with the agent's grants in the
-//! current tenant read fresh from the database, so a role granted or withdrawn applies at once.
+//! current tenant, the tenant's units and its row as of the tenant's access stamp, read at
+//! every request: a role granted or withdrawn, a unit added, an acr raised move the stamp,
+//! so they apply at once (on every instance), while an unchanged tenant costs one read.
 
 use axum::extract::{Request, State};
 use axum::middleware::Next;
@@ -47,7 +49,7 @@ pub struct CurrentTenant {
     /// Its name.
     pub name: String,
     /// Its units (names for the header and forms).
-    pub units: Vec<OrgUnit>,
+    pub units: std::sync::Arc<Vec<OrgUnit>>,
 }
 
 /// The agent behind a request, with their grants in the current tenant.
@@ -234,16 +236,18 @@ async fn load(state: &GatewayState, auth: &mut SessionAuth) -> Result<Loaded, We
     let mut tenant = None;
     let mut grants = Vec::new();
     if let Some(tenant_id) = auth.tenant {
-        // Grants, units and the tenant in one statement, read afresh at every request.
-        let mut tx = state.ctx.db.tenant(tenant_id).await?;
-        let context = identity::request_context(&mut tx, auth.agent).await?;
-        tx.rollback().await;
-        grants = context.grants;
-        let units = context.units;
+        // The tenant's stamp at every request; grants, units and the tenant in one statement
+        // when it moved (or this instance has not read them yet).
+        let context = state
+            .contexts
+            .context(&state.ctx.db, tenant_id, auth.agent)
+            .await?;
+        grants = context.grants.clone();
+        let units = std::sync::Arc::clone(&context.units);
         // No grant left in this tenant (all withdrawn), or no tenant (its grants' foreign key
         // forbids it while they exist): back to choosing. Never a tenant whose acr
         // requirement could not be read.
-        match context.tenant.filter(|_| !grants.is_empty()) {
+        match context.tenant.as_ref().filter(|_| !grants.is_empty()) {
             None => {
                 grants.clear();
                 auth.tenant = None;
@@ -261,7 +265,7 @@ async fn load(state: &GatewayState, auth: &mut SessionAuth) -> Result<Loaded, We
                 }
                 tenant = Some(CurrentTenant {
                     id: tenant_id,
-                    name: found.name,
+                    name: found.name.clone(),
                     units,
                 });
             }
@@ -277,4 +281,56 @@ async fn load(state: &GatewayState, auth: &mut SessionAuth) -> Result<Loaded, We
         operator: auth.operator,
         session: auth.reference.clone(),
     }))
+}
+
+/// Agents' request contexts, kept per instance under the tenant's access stamp
+/// (`napoleon_db::core::access_stamp`): a kept context serves while the stamp is the one it
+/// was read under, so a change made through any instance applies at its next request.
+#[derive(Debug, Default)]
+pub(crate) struct KeptContexts {
+    kept: std::sync::Mutex<std::collections::HashMap<(TenantId, AgentId), Kept>>,
+}
+
+/// A context and the stamp it was read under.
+type Kept = (i64, std::sync::Arc<identity::RequestContext>);
+
+/// Beyond this many agents' contexts, the instance starts again from empty (a few KiB each;
+/// the next request of each reads its context again).
+const MAX_KEPT_CONTEXTS: usize = 10_000;
+
+impl KeptContexts {
+    /// `agent`'s context in `tenant`: kept if the tenant's stamp has not moved, else read in
+    /// the tenant's transaction (with the stamp, in the same snapshot) and kept.
+    async fn context(
+        &self,
+        db: &napoleon_db::Db,
+        tenant: TenantId,
+        agent: AgentId,
+    ) -> Result<std::sync::Arc<identity::RequestContext>, WebError> {
+        let stamp = {
+            let mut conn = db.platform().await?;
+            napoleon_db::core::access_stamp(&mut conn, tenant).await?
+        };
+        if let Some(stamp) = stamp
+            && let Some(context) = self.kept.lock().ok().and_then(|kept| {
+                kept.get(&(tenant, agent))
+                    .filter(|(at, _)| *at == stamp)
+                    .map(|(_, c)| std::sync::Arc::clone(c))
+            })
+        {
+            return Ok(context);
+        }
+        let mut tx = db.tenant(tenant).await?;
+        let context = identity::request_context(&mut tx, agent).await;
+        tx.rollback().await;
+        let context = std::sync::Arc::new(context?);
+        // Kept under the stamp read with it: never older than the stamp says.
+        if let (Some(stamp), Ok(mut kept)) = (context.stamp, self.kept.lock()) {
+            if kept.len() >= MAX_KEPT_CONTEXTS {
+                kept.clear();
+            }
+            kept.insert((tenant, agent), (stamp, std::sync::Arc::clone(&context)));
+        }
+        Ok(context)
+    }
 }

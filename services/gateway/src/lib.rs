@@ -101,6 +101,8 @@ pub struct GatewayConfig {
 pub struct GatewayState {
     ctx: WebContext,
     cfg: Arc<GatewayConfig>,
+    /// Agents' contexts in their tenants, kept under the tenant's access stamp.
+    contexts: Arc<agent::KeptContexts>,
 }
 
 /// Who may call a route.
@@ -282,6 +284,7 @@ pub fn router(ctx: &WebContext, config: GatewayConfig) -> Router {
     let state = GatewayState {
         ctx: ctx.clone(),
         cfg: Arc::new(config),
+        contexts: Arc::default(),
     };
     let mut router: Router<GatewayState> = Router::new();
     for route in route_table() {
@@ -384,7 +387,10 @@ async fn enforce_access(
                 tx.rollback().await;
                 access
                     .and_then(|a| a.allows(permission, Scope::Ministry))
-                    .map_err(|e| WebError::Internal(e.to_string()))
+                    .map_err(|e| match e {
+                        napoleon_authz::AuthzError::Db(e) => WebError::from(e),
+                        other => WebError::Internal(other.to_string()),
+                    })
             };
             match decision.await {
                 Ok(true) => next.run(request).await,

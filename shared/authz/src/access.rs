@@ -57,11 +57,10 @@
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use casbin::Enforcer;
 use napoleon_db::core::OrgUnit;
 use napoleon_kernel::{AgentId, OrgUnitId, OrgUnitKind, Role, TenantId};
 
-use crate::{AuthzError, Permission};
+use crate::{AuthzError, Permission, Policy};
 
 /// Where a permission must hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -193,8 +192,9 @@ pub struct Access {
     agent: AgentId,
     tenant: TenantId,
     grants: Vec<(Role, OrgUnitId)>,
-    units: Vec<OrgUnit>,
-    enforcer: Arc<Enforcer>,
+    units: Arc<Vec<OrgUnit>>,
+    policy: Arc<Policy>,
+    stamp: i64,
 }
 
 impl std::fmt::Debug for Access {
@@ -212,16 +212,25 @@ impl Access {
         agent: AgentId,
         tenant: TenantId,
         grants: Vec<(Role, OrgUnitId)>,
-        units: Vec<OrgUnit>,
-        enforcer: Arc<Enforcer>,
+        units: Arc<Vec<OrgUnit>>,
+        policy: Arc<Policy>,
+        stamp: i64,
     ) -> Self {
         Self {
             agent,
             tenant,
             grants,
             units,
-            enforcer,
+            policy,
+            stamp,
         }
+    }
+
+    /// The tenant's access stamp this access was read at: what is kept per tenant (the
+    /// parsed catalogue) is kept under it.
+    #[must_use]
+    pub fn stamp(&self) -> i64 {
+        self.stamp
     }
 
     /// Who.
@@ -319,12 +328,8 @@ impl Access {
     /// # Errors
     /// [`AuthzError::Casbin`] when the engine fails.
     pub fn allows(&self, permission: Permission, scope: Scope) -> Result<bool, AuthzError> {
-        crate::allows(
-            &self.enforcer,
-            self.tenant,
-            &self.roles_for(scope),
-            permission,
-        )
+        self.policy
+            .allows(self.tenant, &self.roles_for(scope), permission)
     }
 
     /// The proof that the agent may do `P` in `scope`: a unit, the central level or the
@@ -378,9 +383,7 @@ impl Access {
     pub fn units_where<P: Perm>(&self) -> Result<Vec<OrgUnitId>, AuthzError> {
         let mut units = Vec::new();
         for (role, unit) in &self.grants {
-            if !units.contains(unit)
-                && crate::allows(&self.enforcer, self.tenant, &[*role], P::PERMISSION)?
-            {
+            if !units.contains(unit) && self.policy.allows(self.tenant, &[*role], P::PERMISSION)? {
                 units.push(*unit);
             }
         }

@@ -6,9 +6,10 @@
 //! stored in PostgreSQL (`authz.policy_rules`) and seeded from a versioned default file
 //! (`policy/default-v1.csv`). Deny by default: no rule, no access.
 //!
-//! Every instance caches each tenant's enforcer with the policy version it was loaded at, and
-//! compares that version (one indexed read in the request's own transaction) before use: a
-//! change made through any instance applies everywhere at the next request.
+//! Every instance keeps each tenant's policy with the version it was loaded at (and each
+//! decision made from it), and its units with the tenant's access stamp; both are compared
+//! with the database's (one statement in the request's own transaction) before use: a change
+//! made through any instance applies everywhere at the next request.
 
 mod access;
 mod adapter;
@@ -155,14 +156,78 @@ pub fn allows(
     Ok(false)
 }
 
-/// A tenant's enforcer and the policy version it was loaded at.
-type Cached = (i64, Arc<Enforcer>);
+/// A tenant's policy at one version: its enforcer, and each decision it made, kept (casbin
+/// evaluates its matcher with a script engine: tens of microseconds a decision, at every
+/// check of every request otherwise). A new version is a new `Policy`, so a kept decision
+/// never outlives the rules it came from.
+pub struct Policy {
+    enforcer: Enforcer,
+    decided: std::sync::RwLock<HashMap<(Role, Permission), bool>>,
+}
 
-/// Per-tenant enforcers, cached with their policy version.
+impl std::fmt::Debug for Policy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Policy").finish_non_exhaustive()
+    }
+}
+
+impl Policy {
+    /// A policy deciding with `enforcer`.
+    #[must_use]
+    pub fn new(enforcer: Enforcer) -> Self {
+        Self {
+            enforcer,
+            decided: std::sync::RwLock::default(),
+        }
+    }
+
+    /// Whether any of `roles` may do `permission` in `tenant`.
+    ///
+    /// # Errors
+    /// [`AuthzError::Casbin`] if casbin fails to evaluate.
+    pub fn allows(
+        &self,
+        tenant: TenantId,
+        roles: &[Role],
+        permission: Permission,
+    ) -> Result<bool, AuthzError> {
+        for role in roles {
+            let kept = self
+                .decided
+                .read()
+                .ok()
+                .and_then(|d| d.get(&(*role, permission)).copied());
+            let allowed = match kept {
+                Some(allowed) => allowed,
+                None => {
+                    let allowed = allows(&self.enforcer, tenant, &[*role], permission)?;
+                    if let Ok(mut decided) = self.decided.write() {
+                        decided.insert((*role, permission), allowed);
+                    }
+                    allowed
+                }
+            };
+            if allowed {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+}
+
+/// What an instance keeps of a tenant: its policy with the version it was loaded at, and
+/// its units with the access stamp they were read under.
+#[derive(Default)]
+struct Kept {
+    policy: Option<(i64, Arc<Policy>)>,
+    units: Option<(i64, Arc<Vec<napoleon_db::core::OrgUnit>>)>,
+}
+
+/// Per-tenant policies and units, kept with their version and stamp.
 #[derive(Clone)]
 pub struct Authorizer {
     db: Db,
-    cache: Arc<Mutex<HashMap<TenantId, Cached>>>,
+    cache: Arc<Mutex<HashMap<TenantId, Kept>>>,
 }
 
 impl std::fmt::Debug for Authorizer {
@@ -181,8 +246,10 @@ impl Authorizer {
         }
     }
 
-    /// The agent's [`Access`] in the transaction's tenant, read once for a use case: the
-    /// tenant's units and the policy (its version checked against the cache), one statement.
+    /// The agent's [`Access`] in the transaction's tenant, read once for a use case: one
+    /// statement reads the tenant's access stamp and policy version, and its units only when
+    /// the stamp is not the one they are kept under; the policy is reloaded when its version
+    /// changed.
     ///
     /// # Errors
     /// [`AuthzError`] when the units or the policy cannot be read.
@@ -192,37 +259,58 @@ impl Authorizer {
         agent: AgentId,
         grants: Vec<(Role, OrgUnitId)>,
     ) -> Result<Access, AuthzError> {
-        // One statement for both: they are read at every use case.
-        let (units, version) = policy::units_and_version(tx).await?;
-        let enforcer = self.enforcer(tx, version).await?;
-        Ok(Access::new(agent, tx.tenant(), grants, units, enforcer))
+        let tenant = tx.tenant();
+        let known = self
+            .cache
+            .lock()
+            .await
+            .get(&tenant)
+            .and_then(|k| k.units.clone());
+        let state = policy::access_state(tx, known.as_ref().map(|(stamp, _)| *stamp)).await?;
+        let units = match (state.units, known) {
+            (Some(fresh), _) => {
+                let fresh = Arc::new(fresh);
+                if let Some(stamp) = state.stamp {
+                    self.cache.lock().await.entry(tenant).or_default().units =
+                        Some((stamp, Arc::clone(&fresh)));
+                }
+                fresh
+            }
+            (None, Some((_, kept))) => kept,
+            // Units are sent whenever the stamp is not the one given: not reached.
+            (None, None) => Arc::new(Vec::new()),
+        };
+        let policy = self.policy(tx, state.version).await?;
+        Ok(Access::new(
+            agent,
+            tenant,
+            grants,
+            units,
+            policy,
+            state.stamp.unwrap_or(0),
+        ))
     }
 
-    /// The tenant's enforcer, reloaded when its policy `version` (just read) changed.
-    async fn enforcer(
-        &self,
-        tx: &mut TenantConn,
-        version: i64,
-    ) -> Result<Arc<Enforcer>, AuthzError> {
+    /// The tenant's policy, reloaded when its `version` (just read) changed.
+    async fn policy(&self, tx: &mut TenantConn, version: i64) -> Result<Arc<Policy>, AuthzError> {
         let tenant = tx.tenant();
         let cached = self
             .cache
             .lock()
             .await
             .get(&tenant)
+            .and_then(|k| k.policy.as_ref())
             .filter(|(v, _)| *v == version)
-            .map(|(_, e)| Arc::clone(e));
-        if let Some(enforcer) = cached {
-            return Ok(enforcer);
+            .map(|(_, p)| Arc::clone(p));
+        if let Some(policy) = cached {
+            return Ok(policy);
         }
-        let enforcer =
-            Arc::new(enforcer_from(MODEL, PgPolicyAdapter::new(self.db.clone(), tenant)).await?);
-        self.cache
-            .lock()
-            .await
-            .insert(tenant, (version, Arc::clone(&enforcer)));
+        let enforcer = enforcer_from(MODEL, PgPolicyAdapter::new(self.db.clone(), tenant)).await?;
+        let policy = Arc::new(Policy::new(enforcer));
+        self.cache.lock().await.entry(tenant).or_default().policy =
+            Some((version, Arc::clone(&policy)));
         tracing::debug!(tenant.id = %tenant, policy.version = version, "policy loaded");
-        Ok(enforcer)
+        Ok(policy)
     }
 }
 

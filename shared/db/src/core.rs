@@ -91,6 +91,25 @@ pub async fn tenant_by_id(
     row.map(TenantRow::into_tenant).transpose()
 }
 
+/// The tenant's access stamp (migration 000020): it moves whenever its row, units,
+/// memberships, policy or catalogue change, so what an instance cached under one stamp is
+/// still true while the stamp stays. One primary-key read, outside any transaction (the
+/// table has no row-level security: a counter tells nothing). `None`: no such tenant.
+///
+/// # Errors
+/// [`DbError`] when the query fails.
+pub async fn access_stamp(
+    conn: &mut AsyncPgConnection,
+    id: TenantId,
+) -> Result<Option<i64>, DbError> {
+    Ok(tenants::table
+        .find(id.as_uuid())
+        .select(tenants::access_stamp)
+        .first(conn)
+        .await
+        .optional()?)
+}
+
 /// Sets the authentication levels a tenant requires (empty: any).
 ///
 /// # Errors

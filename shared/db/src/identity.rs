@@ -203,19 +203,24 @@ pub async fn admitting_tenants(ic: &mut IdentityConn) -> Result<Vec<TenantId>, D
     Ok(rows.into_iter().map(TenantId::from_uuid).collect())
 }
 
-/// What the gateway needs of an agent at every request, read in one statement: their grants
-/// in the transaction's tenant, the tenant's units, and the tenant itself (its name and the
-/// authentication level it requires). Nothing is cached: a grant withdrawn, a unit added or
-/// a level raised applies at the next request.
-#[derive(Debug)]
+/// What the gateway needs of an agent working in a tenant, read in one statement: their
+/// grants in the transaction's tenant, the tenant's units, the tenant itself (its name and
+/// the authentication level it requires), and the tenant's access stamp it was read at. The
+/// gateway caches it under that stamp ([`crate::core::access_stamp`], read at every request),
+/// which any change of these moves: a grant withdrawn, a unit added or a level raised applies
+/// at the next request.
+#[derive(Debug, Clone)]
 pub struct RequestContext {
     /// The agent's grants in the tenant, in a stable order (the grant's time, then its id):
     /// the first filing unit is a draft's default.
     pub grants: Vec<Grant>,
-    /// Every unit of the tenant, in [`crate::core::list_org_units`]'s order.
-    pub units: Vec<crate::core::OrgUnit>,
+    /// Every unit of the tenant, in [`crate::core::list_org_units`]'s order (shared: a kept
+    /// context serves many requests).
+    pub units: std::sync::Arc<Vec<crate::core::OrgUnit>>,
     /// The tenant (`None`: gone).
     pub tenant: Option<crate::core::Tenant>,
+    /// The tenant's access stamp, read in the same snapshot as the rest (`None`: gone).
+    pub stamp: Option<i64>,
 }
 
 /// The JSON `core.request_context` answers.
@@ -224,10 +229,11 @@ struct RequestContextJson {
     grants: Vec<(uuid::Uuid, Option<String>)>,
     units: Vec<crate::core::OrgUnitRow>,
     tenant: Option<crate::core::TenantRow>,
+    stamp: Option<i64>,
 }
 
 diesel::define_sql_function! {
-    /// `core.request_context` (migration 000019).
+    /// `core.request_context` (migrations 000019, 000020).
     #[sql_name = "core.request_context"]
     fn request_context_fn(
         tenant: diesel::sql_types::Uuid,
@@ -253,14 +259,16 @@ pub async fn request_context(
         grants,
         units,
         tenant: found,
+        stamp,
     } = serde_json::from_value(json).map_err(|_| DbError::corrupt("request_context", "<json>"))?;
     Ok(RequestContext {
         grants: grants
             .into_iter()
             .map(|(unit, role)| grant_from((tenant, unit, role)))
             .collect::<Result<_, _>>()?,
-        units: crate::core::org_units_from_rows(units)?,
+        units: std::sync::Arc::new(crate::core::org_units_from_rows(units)?),
         tenant: found.map(crate::core::TenantRow::into_tenant).transpose()?,
+        stamp,
     })
 }
 

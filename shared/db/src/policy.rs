@@ -58,34 +58,57 @@ pub async fn load(tx: &mut TenantConn) -> Result<Vec<PolicyRule>, DbError> {
     Ok(rows.into_iter().map(to_rule).collect())
 }
 
-/// The JSON `authz.units_and_version` answers.
+/// What a use case reads before deciding anything (`authz.access_state`, migration 000020):
+/// the tenant's access stamp and policy version, and its units when the stamp is not the one
+/// the caller already holds them for.
+#[derive(Debug)]
+pub struct AccessState {
+    /// The tenant's access stamp (`None`: no such tenant).
+    pub stamp: Option<i64>,
+    /// The policy version (0 before any policy).
+    pub version: i64,
+    /// The tenant's units (as [`crate::core::list_org_units`]), read in the same snapshot as
+    /// the stamp; `None` when the stamp is the one the caller knew.
+    pub units: Option<Vec<crate::core::OrgUnit>>,
+}
+
+/// The JSON `authz.access_state` answers.
 #[derive(serde::Deserialize)]
-struct UnitsAndVersionJson {
-    units: Vec<crate::core::OrgUnitRow>,
+struct AccessStateJson {
+    stamp: Option<i64>,
     version: i64,
+    units: Option<Vec<crate::core::OrgUnitRow>>,
 }
 
 diesel::define_sql_function! {
-    /// `authz.units_and_version` (migration 000019).
-    #[sql_name = "authz.units_and_version"]
-    fn units_and_version_fn(tenant: diesel::sql_types::Uuid) -> diesel::sql_types::Json;
+    /// `authz.access_state` (migration 000020).
+    #[sql_name = "authz.access_state"]
+    fn access_state_fn(
+        tenant: diesel::sql_types::Uuid,
+        known: diesel::sql_types::Nullable<diesel::sql_types::BigInt>,
+    ) -> diesel::sql_types::Json;
 }
 
-/// The tenant's units (as [`crate::core::list_org_units`]) and its policy version (0 before
-/// any policy) in one statement: what every use case reads before deciding anything.
+/// The transaction tenant's [`AccessState`], its units only when its stamp is not `known`:
+/// one statement, read at every use case.
 ///
 /// # Errors
 /// [`DbError`].
-pub async fn units_and_version(
-    tx: &mut TenantConn,
-) -> Result<(Vec<crate::core::OrgUnit>, i64), DbError> {
+pub async fn access_state(tx: &mut TenantConn, known: Option<i64>) -> Result<AccessState, DbError> {
     let tenant = tx.tenant().as_uuid();
-    let json: serde_json::Value = diesel::select(units_and_version_fn(tenant))
+    let json: serde_json::Value = diesel::select(access_state_fn(tenant, known))
         .get_result(tx.pg())
         .await?;
-    let UnitsAndVersionJson { units, version } = serde_json::from_value(json)
-        .map_err(|_| DbError::corrupt("units_and_version", "<json>"))?;
-    Ok((crate::core::org_units_from_rows(units)?, version))
+    let AccessStateJson {
+        stamp,
+        version,
+        units,
+    } = serde_json::from_value(json).map_err(|_| DbError::corrupt("access_state", "<json>"))?;
+    Ok(AccessState {
+        stamp,
+        version,
+        units: units.map(crate::core::org_units_from_rows).transpose()?,
+    })
 }
 
 async fn bump(tx: &mut TenantConn) -> Result<i64, DbError> {

@@ -11,6 +11,7 @@ diesel::table! {
         required_acr -> Array<Text>,
         trusted_issuers -> Array<Text>,
         trusted_idp_ids -> Array<Text>,
+        access_stamp -> Int8,
     }
 }
 

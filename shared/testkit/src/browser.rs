@@ -213,6 +213,31 @@ impl Browser {
         self.send(url, request).await
     }
 
+    /// POSTs JSON as [`Self::post_json`], with extra headers (`Idempotency-Key`), and the
+    /// transport's failure (a refused or dropped connection) as an error: for writers that
+    /// retry through a crash.
+    ///
+    /// # Errors
+    /// The transport's.
+    pub async fn try_post_json_with(
+        &mut self,
+        url: &str,
+        body: &str,
+        csrf: &str,
+        headers: &[(&str, &str)],
+    ) -> Result<Page, reqwest::Error> {
+        let mut request = self
+            .http
+            .post(url)
+            .header("content-type", "application/json")
+            .header("x-csrf-token", csrf)
+            .body(body.to_owned());
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        self.try_send(url, request).await
+    }
+
     pub async fn get_json(&mut self, url: &str) -> (u16, serde_json::Value) {
         let page = self.get(url).await;
         (

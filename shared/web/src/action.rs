@@ -51,7 +51,11 @@ impl From<napoleon_db::DbError> for ActionError {
 
 impl From<napoleon_authz::AuthzError> for ActionError {
     fn from(e: napoleon_authz::AuthzError) -> Self {
-        Self::Web(WebError::Internal(e.to_string()))
+        match e {
+            // The database, not the policy: unavailable (503) when its connection was lost.
+            napoleon_authz::AuthzError::Db(e) => e.into(),
+            other => Self::Web(WebError::Internal(other.to_string())),
+        }
     }
 }
 
@@ -160,42 +164,52 @@ pub async fn readable_dossier(
 }
 
 /// The tenant's catalogue, as the rules engine reads it: the built-in documents, the tenant's
-/// own taking precedence. A catalogue that does not parse is the platform's fault (every
+/// own taking precedence; read and parsed again only when the tenant's access stamp (in
+/// `access`) moved. A catalogue that does not parse is the platform's fault (every
 /// change is validated when made): a 500, logged once at the edge.
 ///
 /// # Errors
 /// [`ActionError::Web`].
 pub async fn tenant_catalogue(
     tx: &mut TenantConn,
+    access: &napoleon_authz::Access,
 ) -> ActionResult<std::sync::Arc<napoleon_rules::Catalogue>> {
-    let files = napoleon_db::catalogue::load(tx).await?;
     let tenant = tx.tenant();
-    // The documents are read at every use, so a change applies at once; they are parsed
-    // only when they differ from those the cached catalogue was built from (compared whole,
-    // not by a hash: the same text, the same rules).
-    if let Some(cached) = PARSED.lock().ok().and_then(|cache| {
-        cache
-            .get(&tenant)
-            .filter(|(from, _)| *from == files)
-            .map(|(_, c)| std::sync::Arc::clone(c))
-    }) {
-        return Ok(cached);
+    let stamp = access.stamp();
+    // Kept under the tenant's access stamp, which a change of its catalogue moves: while the
+    // stamp stays, the documents are those the kept catalogue was parsed from.
+    let kept = PARSED
+        .lock()
+        .ok()
+        .and_then(|cache| cache.get(&tenant).cloned());
+    if let Some((at, _, catalogue)) = &kept
+        && *at == stamp
+    {
+        return Ok(std::sync::Arc::clone(catalogue));
     }
-    let catalogue = std::sync::Arc::new(
-        napoleon_rules::Catalogue::for_tenant(&files)
-            .map_err(|e| ActionError::Web(WebError::Internal(format!("tenant catalogue: {e}"))))?,
-    );
+    let files = napoleon_db::catalogue::load(tx).await?;
+    // The stamp also moves for units and grants: the same documents need no new parse (they
+    // are compared whole, not by a hash: the same text, the same rules).
+    let catalogue = match kept {
+        Some((_, from, catalogue)) if from == files => catalogue,
+        _ => {
+            std::sync::Arc::new(napoleon_rules::Catalogue::for_tenant(&files).map_err(|e| {
+                ActionError::Web(WebError::Internal(format!("tenant catalogue: {e}")))
+            })?)
+        }
+    };
     if let Ok(mut cache) = PARSED.lock() {
-        cache.insert(tenant, (files, std::sync::Arc::clone(&catalogue)));
+        cache.insert(tenant, (stamp, files, std::sync::Arc::clone(&catalogue)));
     }
     Ok(catalogue)
 }
 
-/// Each tenant's catalogue as last parsed, with the documents it was parsed from (a few KiB
-/// per tenant).
+/// Each tenant's catalogue as last parsed, with the access stamp it was read under and the
+/// documents it was parsed from (a few KiB per tenant).
 type ParsedCatalogues = std::collections::HashMap<
     napoleon_kernel::TenantId,
     (
+        i64,
         Vec<(String, String)>,
         std::sync::Arc<napoleon_rules::Catalogue>,
     ),

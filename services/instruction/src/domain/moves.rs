@@ -71,7 +71,7 @@ pub(crate) async fn file(
     let content: Content = serde_json::from_value(dossier.content.expose().clone())
         .map_err(|_| napoleon_db::DbError::corrupt("content", "<json>"))?;
     let campaign = contracts::campaign_by_id(&mut tx, dossier.campaign_id).await?;
-    let catalogue = tenant_catalogue(&mut tx).await?;
+    let catalogue = tenant_catalogue(&mut tx, &access).await?;
     let verdict = content::verdict(
         &catalogue,
         &content,

@@ -46,7 +46,7 @@ pub(crate) async fn campaign_choices(
 ) -> ActionResult<(std::sync::Arc<Catalogue>, Vec<core::OrgUnit>)> {
     let (mut tx, access) = ctx.begin(identity).await?;
     access.require::<perm::CampaignManage>(Scope::Central)?;
-    let catalogue = tenant_catalogue(&mut tx).await?;
+    let catalogue = tenant_catalogue(&mut tx, &access).await?;
     tx.rollback().await;
     Ok((catalogue, access.units().to_vec()))
 }
@@ -106,7 +106,7 @@ pub(crate) async fn create_campaign(
         tx.rollback().await;
         return done.campaign();
     }
-    let catalogue = tenant_catalogue(&mut tx).await?;
+    let catalogue = tenant_catalogue(&mut tx, &access).await?;
     let units = access.units();
     let mut errors = Vec::new();
     let distinction = DistinctionCode::parse(input.distinction.trim())

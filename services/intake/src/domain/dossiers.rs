@@ -134,7 +134,7 @@ pub(crate) async fn create_draft(
         Err(e) => return Err(e.into()),
     };
     window_open(&campaign, tx.today())?;
-    let catalogue = tenant_catalogue(&mut tx).await?;
+    let catalogue = tenant_catalogue(&mut tx, &access).await?;
     let grade = first_grade(&catalogue, &campaign.distinction)?;
     let id = store::insert_draft(
         &mut tx,
@@ -302,7 +302,7 @@ pub(crate) async fn review(
     let may_edit = access.may::<perm::NominationUpdate>(Scope::Unit(dossier.unit_id))?
         && dossier.state.editable();
     let campaign = contracts::campaign_by_id(&mut tx, dossier.campaign_id).await?;
-    let catalogue = tenant_catalogue(&mut tx).await?;
+    let catalogue = tenant_catalogue(&mut tx, &access).await?;
     let today = tx.today();
     napoleon_web::end_read(tx, identity, ReadSubject::Dossier(id), read).await?;
     let verdict = verdict(&catalogue, &campaign, &dossier);
@@ -337,7 +337,7 @@ pub(crate) async fn submit(
     if from == DossierState::Draft {
         window_open(&campaign, tx.today())?;
     }
-    let catalogue = tenant_catalogue(&mut tx).await?;
+    let catalogue = tenant_catalogue(&mut tx, &access).await?;
     match verdict(&catalogue, &campaign, &dossier) {
         Ok(v) if v.verdict == VerdictKind::Ineligible => {
             return Err(Conflict::Ineligible.into());

@@ -64,7 +64,7 @@ pub(crate) async fn propose(
         )]));
     }
     window_open(&campaign, tx.today())?;
-    let catalogue = tenant_catalogue(&mut tx).await?;
+    let catalogue = tenant_catalogue(&mut tx, &access).await?;
     let next = catalogue.distinction(&award.distinction).and_then(|d| {
         let i = d.grade_index(&award.grade)?;
         d.grade_at(i + 1).map(|g| g.code.clone())

@@ -30,6 +30,7 @@ mod roles;
 mod rules_cli;
 mod schema;
 mod split;
+mod stamps;
 mod statements;
 mod telemetry;
 mod walk;

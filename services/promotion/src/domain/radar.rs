@@ -287,7 +287,7 @@ pub(crate) async fn radar(
     access.require::<perm::RadarRead>(Scope::Central)?;
     let may_propose = access.may::<perm::RadarPropose>(Scope::Central)?;
     let may_registry = access.may::<perm::RegistryRead>(Scope::Central)?;
-    let catalogue = tenant_catalogue(&mut tx).await?;
+    let catalogue = tenant_catalogue(&mut tx, &access).await?;
     let awards = store::awards(&mut tx).await?;
     let campaigns = if may_propose {
         store::campaigns(&mut tx).await?

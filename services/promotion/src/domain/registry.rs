@@ -108,7 +108,7 @@ pub(crate) async fn registry(ctx: &WebContext, identity: &Identity) -> ActionRes
     let (mut tx, access) = ctx.begin(identity).await?;
     access.require::<perm::RegistryRead>(Scope::Central)?;
     let may_radar = access.may::<perm::RadarRead>(Scope::Central)?;
-    let catalogue = tenant_catalogue(&mut tx).await?;
+    let catalogue = tenant_catalogue(&mut tx, &access).await?;
     let awards = store::awards(&mut tx).await?;
     let shown: Vec<ReadSubject> = awards
         .iter()
