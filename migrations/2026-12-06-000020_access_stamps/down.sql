@@ -1,17 +1,3 @@
-CREATE FUNCTION authz.units_and_version(p_tenant uuid) RETURNS json
-LANGUAGE plpgsql STABLE AS $$
-BEGIN
-    RETURN json_build_object(
-        'units', (SELECT coalesce(json_agg(json_build_array(u.id, u.parent_id, u.kind, u.code,
-                                                            u.name)
-                                           ORDER BY u.kind, u.code), '[]'::json)
-                    FROM core.org_units u WHERE u.tenant_id = p_tenant),
-        'version', coalesce((SELECT v.version FROM authz.policy_versions v
-                              WHERE v.tenant_id = p_tenant), 0));
-END
-$$;
-REVOKE ALL ON FUNCTION authz.units_and_version(uuid) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION authz.units_and_version(uuid) TO napoleon_service, napoleon_app;
 DROP FUNCTION authz.access_state(uuid, bigint);
 DROP TRIGGER access_stamp ON catalogue.distinctions;
 DROP TRIGGER access_stamp ON authz.policy_versions;

@@ -103,5 +103,5 @@ $$;
 REVOKE ALL ON FUNCTION authz.access_state(uuid, bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION authz.access_state(uuid, bigint) TO napoleon_service, napoleon_app;
 
--- units_and_version is replaced by access_state.
-DROP FUNCTION authz.units_and_version(uuid);
+-- access_state replaces units_and_version, which stays for one release: service processes
+-- of the previous release still call it during a rolling update (split mode).

@@ -285,17 +285,27 @@ async fn load(state: &GatewayState, auth: &mut SessionAuth) -> Result<Loaded, We
 
 /// Agents' request contexts, kept per instance under the tenant's access stamp
 /// (`napoleon_db::core::access_stamp`): a kept context serves while the stamp is the one it
-/// was read under, so a change made through any instance applies at its next request.
+/// was read under, so a change made through any instance applies at its next request. The
+/// tenant's units are kept once per tenant and stamp, shared by its agents' contexts.
 #[derive(Debug, Default)]
 pub(crate) struct KeptContexts {
-    kept: std::sync::Mutex<std::collections::HashMap<(TenantId, AgentId), Kept>>,
+    kept: std::sync::Mutex<Kept>,
 }
 
-/// A context and the stamp it was read under.
-type Kept = (i64, std::sync::Arc<identity::RequestContext>);
+/// What is kept: each agent's context with the stamp it was read under, and each tenant's
+/// units with theirs.
+#[derive(Debug, Default)]
+struct Kept {
+    contexts: std::collections::HashMap<
+        (TenantId, AgentId),
+        (i64, std::sync::Arc<identity::RequestContext>),
+    >,
+    units: std::collections::HashMap<TenantId, (i64, std::sync::Arc<Vec<OrgUnit>>)>,
+}
 
-/// Beyond this many agents' contexts, the instance starts again from empty (a few KiB each;
-/// the next request of each reads its context again).
+/// Beyond this many agents' contexts, the instance starts again from empty (an agent's
+/// grants and the tenant's row: well under a KiB each, the units being shared; the next
+/// request of each reads its context again).
 const MAX_KEPT_CONTEXTS: usize = 10_000;
 
 impl KeptContexts {
@@ -313,7 +323,8 @@ impl KeptContexts {
         };
         if let Some(stamp) = stamp
             && let Some(context) = self.kept.lock().ok().and_then(|kept| {
-                kept.get(&(tenant, agent))
+                kept.contexts
+                    .get(&(tenant, agent))
                     .filter(|(at, _)| *at == stamp)
                     .map(|(_, c)| std::sync::Arc::clone(c))
             })
@@ -323,14 +334,24 @@ impl KeptContexts {
         let mut tx = db.tenant(tenant).await?;
         let context = identity::request_context(&mut tx, agent).await;
         tx.rollback().await;
-        let context = std::sync::Arc::new(context?);
+        let mut context = context?;
         // Kept under the stamp read with it: never older than the stamp says.
         if let (Some(stamp), Ok(mut kept)) = (context.stamp, self.kept.lock()) {
-            if kept.len() >= MAX_KEPT_CONTEXTS {
-                kept.clear();
+            match kept.units.get(&tenant) {
+                Some((at, units)) if *at == stamp => context.units = std::sync::Arc::clone(units),
+                _ => {
+                    kept.units
+                        .insert(tenant, (stamp, std::sync::Arc::clone(&context.units)));
+                }
             }
-            kept.insert((tenant, agent), (stamp, std::sync::Arc::clone(&context)));
+            if kept.contexts.len() >= MAX_KEPT_CONTEXTS {
+                kept.contexts.clear();
+            }
+            let context = std::sync::Arc::new(context);
+            kept.contexts
+                .insert((tenant, agent), (stamp, std::sync::Arc::clone(&context)));
+            return Ok(context);
         }
-        Ok(context)
+        Ok(std::sync::Arc::new(context))
     }
 }

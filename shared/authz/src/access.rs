@@ -239,6 +239,12 @@ impl Access {
         self.agent
     }
 
+    /// In which tenant.
+    #[must_use]
+    pub fn tenant(&self) -> TenantId {
+        self.tenant
+    }
+
     /// The tenant's units, as read for this use case.
     #[must_use]
     pub fn units(&self) -> &[OrgUnit] {
@@ -328,8 +334,7 @@ impl Access {
     /// # Errors
     /// [`AuthzError::Casbin`] when the engine fails.
     pub fn allows(&self, permission: Permission, scope: Scope) -> Result<bool, AuthzError> {
-        self.policy
-            .allows(self.tenant, &self.roles_for(scope), permission)
+        self.policy.allows(&self.roles_for(scope), permission)
     }
 
     /// The proof that the agent may do `P` in `scope`: a unit, the central level or the
@@ -383,7 +388,7 @@ impl Access {
     pub fn units_where<P: Perm>(&self) -> Result<Vec<OrgUnitId>, AuthzError> {
         let mut units = Vec::new();
         for (role, unit) in &self.grants {
-            if !units.contains(unit) && self.policy.allows(self.tenant, &[*role], P::PERMISSION)? {
+            if !units.contains(unit) && self.policy.allows(&[*role], P::PERMISSION)? {
                 units.push(*unit);
             }
         }

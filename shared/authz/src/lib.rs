@@ -161,6 +161,7 @@ pub fn allows(
 /// check of every request otherwise). A new version is a new `Policy`, so a kept decision
 /// never outlives the rules it came from.
 pub struct Policy {
+    tenant: TenantId,
     enforcer: Enforcer,
     decided: std::sync::RwLock<HashMap<(Role, Permission), bool>>,
 }
@@ -172,25 +173,21 @@ impl std::fmt::Debug for Policy {
 }
 
 impl Policy {
-    /// A policy deciding with `enforcer`.
+    /// `tenant`'s policy, deciding with `enforcer` (loaded from that tenant's rules).
     #[must_use]
-    pub fn new(enforcer: Enforcer) -> Self {
+    pub fn new(tenant: TenantId, enforcer: Enforcer) -> Self {
         Self {
+            tenant,
             enforcer,
             decided: std::sync::RwLock::default(),
         }
     }
 
-    /// Whether any of `roles` may do `permission` in `tenant`.
+    /// Whether any of `roles` may do `permission` in the policy's tenant.
     ///
     /// # Errors
     /// [`AuthzError::Casbin`] if casbin fails to evaluate.
-    pub fn allows(
-        &self,
-        tenant: TenantId,
-        roles: &[Role],
-        permission: Permission,
-    ) -> Result<bool, AuthzError> {
+    pub fn allows(&self, roles: &[Role], permission: Permission) -> Result<bool, AuthzError> {
         for role in roles {
             let kept = self
                 .decided
@@ -200,7 +197,7 @@ impl Policy {
             let allowed = match kept {
                 Some(allowed) => allowed,
                 None => {
-                    let allowed = allows(&self.enforcer, tenant, &[*role], permission)?;
+                    let allowed = allows(&self.enforcer, self.tenant, &[*role], permission)?;
                     if let Ok(mut decided) = self.decided.write() {
                         decided.insert((*role, permission), allowed);
                     }
@@ -306,7 +303,7 @@ impl Authorizer {
             return Ok(policy);
         }
         let enforcer = enforcer_from(MODEL, PgPolicyAdapter::new(self.db.clone(), tenant)).await?;
-        let policy = Arc::new(Policy::new(enforcer));
+        let policy = Arc::new(Policy::new(tenant, enforcer));
         self.cache.lock().await.entry(tenant).or_default().policy =
             Some((version, Arc::clone(&policy)));
         tracing::debug!(tenant.id = %tenant, policy.version = version, "policy loaded");

@@ -175,6 +175,13 @@ pub async fn tenant_catalogue(
     access: &napoleon_authz::Access,
 ) -> ActionResult<std::sync::Arc<napoleon_rules::Catalogue>> {
     let tenant = tx.tenant();
+    if access.tenant() != tenant {
+        // Both come from the same `begin`: another pairing would key one tenant's catalogue
+        // with another's stamp.
+        return Err(ActionError::Web(WebError::Internal(
+            "tenant catalogue: access and transaction of different tenants".to_owned(),
+        )));
+    }
     let stamp = access.stamp();
     // Kept under the tenant's access stamp, which a change of its catalogue moves: while the
     // stamp stays, the documents are those the kept catalogue was parsed from.
