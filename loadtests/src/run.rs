@@ -171,13 +171,20 @@ async fn has_database(cluster: &LocalCluster, name: &str) -> anyhow::Result<bool
     Ok(napoleon_db::roles::database_exists(&mut admin, name).await?)
 }
 
-async fn drop_database(cluster: &LocalCluster, name: &str) -> anyhow::Result<()> {
-    let (client, connection) = tokio_postgres::connect(
-        cluster.admin_url("postgres").expose(),
-        tokio_postgres::NoTls,
-    )
-    .await?;
+/// A superuser's client on `database` of the run's cluster.
+async fn admin_client(
+    cluster: &LocalCluster,
+    database: &str,
+) -> anyhow::Result<tokio_postgres::Client> {
+    let (client, connection) =
+        tokio_postgres::connect(cluster.admin_url(database).expose(), tokio_postgres::NoTls)
+            .await?;
     tokio::spawn(connection);
+    Ok(client)
+}
+
+async fn drop_database(cluster: &LocalCluster, name: &str) -> anyhow::Result<()> {
+    let client = admin_client(cluster, "postgres").await?;
     client
         .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
         .await?;
@@ -299,12 +306,7 @@ async fn measure_all(
         },
     ];
     let mut http = Vec::new();
-    let (analyst, connection) = tokio_postgres::connect(
-        cluster.admin_url(DEMO_DATABASE).expose(),
-        tokio_postgres::NoTls,
-    )
-    .await?;
-    tokio::spawn(connection);
+    let analyst = admin_client(&cluster, DEMO_DATABASE).await?;
     let chosen = scenarios.iter().filter(|s| {
         options.only.is_empty() || options.only.iter().any(|o| s.name.contains(o.as_str()))
     });
@@ -430,12 +432,7 @@ async fn load_volume(
 }
 
 async fn prepare_pgbench(cluster: &LocalCluster, url: &str) -> anyhow::Result<()> {
-    let (client, connection) = tokio_postgres::connect(
-        cluster.admin_url("postgres").expose(),
-        tokio_postgres::NoTls,
-    )
-    .await?;
-    tokio::spawn(connection);
+    let client = admin_client(cluster, "postgres").await?;
     let exists = client
         .query_opt("SELECT 1 FROM pg_database WHERE datname = 'pgbench'", &[])
         .await?

@@ -387,10 +387,7 @@ async fn enforce_access(
                 tx.rollback().await;
                 access
                     .and_then(|a| a.allows(permission, Scope::Ministry))
-                    .map_err(|e| match e {
-                        napoleon_authz::AuthzError::Db(e) => WebError::from(e),
-                        other => WebError::Internal(other.to_string()),
-                    })
+                    .map_err(WebError::from)
             };
             match decision.await {
                 Ok(true) => next.run(request).await,

@@ -52,9 +52,9 @@ impl From<napoleon_db::DbError> for ActionError {
 impl From<napoleon_authz::AuthzError> for ActionError {
     fn from(e: napoleon_authz::AuthzError) -> Self {
         match e {
-            // The database, not the policy: unavailable (503) when its connection was lost.
+            // As any database error (an unknown row is a 404 here).
             napoleon_authz::AuthzError::Db(e) => e.into(),
-            other => Self::Web(WebError::Internal(other.to_string())),
+            other => Self::Web(other.into()),
         }
     }
 }
@@ -185,21 +185,26 @@ pub async fn tenant_catalogue(
     let stamp = access.stamp();
     // Kept under the tenant's access stamp, which a change of its catalogue moves: while the
     // stamp stays, the documents are those the kept catalogue was parsed from.
-    let kept = PARSED
-        .lock()
-        .ok()
-        .and_then(|cache| cache.get(&tenant).cloned());
-    if let Some((at, _, catalogue)) = &kept
-        && *at == stamp
-    {
-        return Ok(std::sync::Arc::clone(catalogue));
+    if let Some(catalogue) = PARSED.lock().ok().and_then(|cache| {
+        cache
+            .get(&tenant)
+            .filter(|(at, _, _)| *at == stamp)
+            .map(|(_, _, c)| std::sync::Arc::clone(c))
+    }) {
+        return Ok(catalogue);
     }
     let files = napoleon_db::catalogue::load(tx).await?;
     // The stamp also moves for units and grants: the same documents need no new parse (they
     // are compared whole, not by a hash: the same text, the same rules).
-    let catalogue = match kept {
-        Some((_, from, catalogue)) if from == files => catalogue,
-        _ => {
+    let same = PARSED.lock().ok().and_then(|cache| {
+        cache
+            .get(&tenant)
+            .filter(|(_, from, _)| *from == files)
+            .map(|(_, _, c)| std::sync::Arc::clone(c))
+    });
+    let catalogue = match same {
+        Some(catalogue) => catalogue,
+        None => {
             std::sync::Arc::new(napoleon_rules::Catalogue::for_tenant(&files).map_err(|e| {
                 ActionError::Web(WebError::Internal(format!("tenant catalogue: {e}")))
             })?)

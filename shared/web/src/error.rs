@@ -139,6 +139,16 @@ impl From<napoleon_db::DbError> for WebError {
     }
 }
 
+impl From<napoleon_authz::AuthzError> for WebError {
+    fn from(e: napoleon_authz::AuthzError) -> Self {
+        match e {
+            // The database, not the policy: unavailable (503) when its connection was lost.
+            napoleon_authz::AuthzError::Db(e) => e.into(),
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
 /// Marks a response as an error to render, with its stable code and, when the refusal has
 /// them, its French message and faulty fields (the edge shows them instead of the generic
 /// wording).

@@ -32,9 +32,7 @@ pub(crate) struct MyDossiers {
 pub(crate) async fn my_dossiers(ctx: &WebContext, identity: &Identity) -> ActionResult<MyDossiers> {
     let (mut tx, access) = ctx.begin(identity).await?;
     access.require::<perm::NominationRead>(Scope::Anywhere)?;
-    let units = access
-        .units_where::<perm::NominationUpdate>()
-        .map_err(refusal)?;
+    let units = access.units_where::<perm::NominationUpdate>()?;
     let may_file = !filing_units(&access)?.is_empty();
     let campaigns = contracts::campaigns(&mut tx).await?;
     let editable = store::editable_of(&mut tx, &units).await?;
@@ -59,11 +57,7 @@ pub(crate) async fn my_dossiers(ctx: &WebContext, identity: &Identity) -> Action
 pub(crate) fn filing_units(access: &Access) -> ActionResult<Vec<OrgUnitId>> {
     access
         .units_where::<perm::NominationCreate>()
-        .map_err(refusal)
-}
-
-fn refusal(e: napoleon_authz::AuthzError) -> ActionError {
-    ActionError::Web(napoleon_web::WebError::Internal(e.to_string()))
+        .map_err(ActionError::from)
 }
 
 /// The campaign's window must be open today.
