@@ -109,9 +109,18 @@ async fn enforcer_from(
     let model = DefaultModel::from_str(model)
         .await
         .map_err(|e| AuthzError::Casbin(e.to_string()))?;
-    Enforcer::new(model, adapter)
-        .await
-        .map_err(|e| AuthzError::Casbin(e.to_string()))
+    Enforcer::new(model, adapter).await.map_err(|e| match e {
+        // The database behind the adapter, not the policy: kept as a database error, so
+        // that an unavailable one is a 503 like everywhere else (seen: the pool's timeout
+        // while a fresh instance loads a policy under load).
+        casbin::Error::AdapterError(casbin::error::AdapterError(inner)) => {
+            match inner.downcast::<napoleon_db::DbError>() {
+                Ok(db) => AuthzError::Db(*db),
+                Err(other) => AuthzError::Casbin(other.to_string()),
+            }
+        }
+        other => AuthzError::Casbin(other.to_string()),
+    })
 }
 
 /// An enforcer over the default policy alone, without a database (for the policy matrix and
