@@ -106,6 +106,10 @@ impl std::fmt::Debug for LocalCluster {
 
 const SUPERUSER: &str = "postgres";
 
+/// How long the remains of a crashed postmaster (its exit, its orphaned backends) may take
+/// to go away before a new one is started.
+const CRASH_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
+
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> ClusterError + '_ {
     move |source| ClusterError::Io {
         path: path.to_path_buf(),
@@ -201,11 +205,24 @@ impl LocalCluster {
         if !cluster.pgdata().join("PG_VERSION").is_file() {
             cluster.initdb().await?;
         }
-        if !cluster.is_running().await {
-            cluster.forget_dead_postmaster()?;
-            cluster.start(options.durability).await?;
-        }
-        let mut admin = cluster.connect_admin_when_up().await?;
+        let mut admin = if cluster.is_running().await {
+            match cluster.connect_admin_when_up().await {
+                Ok(admin) => admin,
+                // The lock file names a live process that answers nothing: a postmaster
+                // still dying (a `kill -9` whose exit is not finished when we looked). Once
+                // it is gone, this is the crashed case below.
+                Err(ClusterError::Db(DbError::Connection(_)))
+                    if cluster.postmaster_gone_within(CRASH_GRACE).await =>
+                {
+                    cluster.start_after_crash(options.durability).await?;
+                    cluster.connect_admin_when_up().await?
+                }
+                Err(e) => return Err(e),
+            }
+        } else {
+            cluster.start_after_crash(options.durability).await?;
+            cluster.connect_admin_when_up().await?
+        };
         roles::provision_roles(
             &mut admin,
             &Secret::new(cluster.credentials.owner_password.clone()),
@@ -360,6 +377,41 @@ impl LocalCluster {
             std::fs::remove_file(&lock).map_err(io_err(&lock))?;
         }
         Ok(())
+    }
+
+    /// Waits until the process the lock file names has exited (gone, or a zombie), for at
+    /// most `grace`. True when it has (or there is no lock file).
+    async fn postmaster_gone_within(&self, grace: std::time::Duration) -> bool {
+        let deadline = std::time::Instant::now() + grace;
+        loop {
+            let gone = self.lock_file_pid().is_none_or(|pid| {
+                !Path::new(&format!("/proc/{pid}")).exists() || self.postmaster_is_zombie()
+            });
+            if gone {
+                return true;
+            }
+            if std::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Starts a cluster that is not running, possibly after a crash: the backends of a
+    /// postmaster killed with `-9` outlive it for a moment and keep its shared memory, and
+    /// a new postmaster refuses to start while they do, so a failed start is tried again
+    /// (for [`CRASH_GRACE`]) before it is reported.
+    async fn start_after_crash(&self, durability: Durability) -> Result<(), ClusterError> {
+        let deadline = std::time::Instant::now() + CRASH_GRACE;
+        loop {
+            self.forget_dead_postmaster()?;
+            match self.start(durability).await {
+                Err(ClusterError::Command { .. }) if std::time::Instant::now() < deadline => {
+                    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                }
+                other => return other,
+            }
+        }
     }
 
     /// [`Self::connect_admin`], waiting (up to two minutes) while the server is starting up or

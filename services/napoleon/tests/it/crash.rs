@@ -101,7 +101,10 @@ async fn kill9(pid: u32) {
 /// Before the fix, the first `napoleon demo` after a crash of its PostgreSQL exited with
 /// « database connection failed »: the dead postmaster, not yet reaped (a zombie), still
 /// answered `pg_ctl status`, so the cluster was believed running and never started. Now
-/// it starts, waits for the crash recovery, and every acknowledged draft is there.
+/// it starts, waits for the crash recovery, and every acknowledged draft is there. CI later
+/// caught the other side of that race: a postmaster still exiting when the demo looked
+/// (alive, answering nothing); the demo now waits for it, and for its orphaned backends
+/// that hold the shared memory, before starting a new one.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_demo_starts_cleanly_after_a_postgresql_crash() {
     let dir = tempdir::Dir::new();
