@@ -156,7 +156,12 @@ pub(crate) async fn resolve(
             }
             let had_tenant = auth.tenant.is_some();
             let was_operator = auth.operator;
-            match load(&state, &mut auth).await {
+            let read_stamp = session
+                .get::<crate::session_store::ReadStamp>(crate::session_store::STAMP_KEY)
+                .await
+                .ok()
+                .flatten();
+            match load(&state, &mut auth, read_stamp).await {
                 Ok(Loaded::StepUp(tenant)) => {
                     // The tenant now requires a stronger login than this session's: it stops
                     // working there until the agent logs in again at that level.
@@ -222,7 +227,11 @@ enum Loaded {
     StepUp(TenantId),
 }
 
-async fn load(state: &GatewayState, auth: &mut SessionAuth) -> Result<Loaded, WebError> {
+async fn load(
+    state: &GatewayState,
+    auth: &mut SessionAuth,
+    read_stamp: Option<crate::session_store::ReadStamp>,
+) -> Result<Loaded, WebError> {
     if auth.operator {
         // Asked again at every request of an operator's session: `napoleon operators remove`
         // applies at once. (Other sessions pay nothing.)
@@ -238,9 +247,12 @@ async fn load(state: &GatewayState, auth: &mut SessionAuth) -> Result<Loaded, We
     if let Some(tenant_id) = auth.tenant {
         // The tenant's stamp at every request; grants, units and the tenant in one statement
         // when it moved (or this instance has not read them yet).
+        let read_stamp = read_stamp
+            .filter(|read| read.tenant == tenant_id)
+            .map(|read| read.stamp);
         let context = state
             .contexts
-            .context(&state.ctx.db, tenant_id, auth.agent)
+            .context(&state.ctx.db, tenant_id, auth.agent, read_stamp)
             .await?;
         grants = context.grants.clone();
         let units = std::sync::Arc::clone(&context.units);
@@ -310,16 +322,21 @@ const MAX_KEPT_CONTEXTS: usize = 10_000;
 
 impl KeptContexts {
     /// `agent`'s context in `tenant`: kept if the tenant's stamp has not moved, else read in
-    /// the tenant's transaction (with the stamp, in the same snapshot) and kept.
+    /// the tenant's transaction (with the stamp, in the same snapshot) and kept. `read`: the
+    /// stamp as this request already read it (with its session), else it is read here.
     async fn context(
         &self,
         db: &napoleon_db::Db,
         tenant: TenantId,
         agent: AgentId,
+        read: Option<i64>,
     ) -> Result<std::sync::Arc<identity::RequestContext>, WebError> {
-        let stamp = {
-            let mut conn = db.platform().await?;
-            napoleon_db::core::access_stamp(&mut conn, tenant).await?
+        let stamp = match read {
+            Some(stamp) => Some(stamp),
+            None => {
+                let mut conn = db.platform().await?;
+                napoleon_db::core::access_stamp(&mut conn, tenant).await?
+            }
         };
         if let Some(stamp) = stamp
             && let Some(context) = self.kept.lock().ok().and_then(|kept| {

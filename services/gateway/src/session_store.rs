@@ -33,10 +33,16 @@ impl PgSessionStore {
     /// The row to write for `record`. Its expiry is the clock's time plus the idle lifetime,
     /// not the one tower-sessions computed from the system's time, so tests move the clock.
     fn write(&self, record: &Record) -> session_store::Result<sessions::SessionWrite> {
+        // The stamp read with the session belongs to that request only.
+        let data: std::collections::HashMap<&String, &serde_json::Value> = record
+            .data
+            .iter()
+            .filter(|(key, _)| key.as_str() != STAMP_KEY)
+            .collect();
         Ok(sessions::SessionWrite {
             id: stored_id(&record.id),
             agent: agent_of(record),
-            data: serde_json::to_value(&record.data).map_err(backend)?,
+            data: serde_json::to_value(&data).map_err(backend)?,
             expires_at: self
                 .db
                 .clock()
@@ -56,6 +62,17 @@ fn stored_id(id: &Id) -> String {
 
 /// The data key holding the authenticated agent's id.
 pub(crate) const AGENT_KEY: &str = "agent_id";
+
+/// The data key under which a loaded session carries the access stamp of its tenant, read
+/// with it ([`ReadStamp`]); never written back.
+pub(crate) const STAMP_KEY: &str = "napoleon_read_stamp";
+
+/// A tenant's access stamp as read with the session, at this request.
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
+pub(crate) struct ReadStamp {
+    pub(crate) tenant: napoleon_kernel::TenantId,
+    pub(crate) stamp: i64,
+}
 
 fn backend(e: impl std::fmt::Display) -> session_store::Error {
     session_store::Error::Backend(e.to_string())
@@ -97,7 +114,15 @@ impl SessionStore for PgSessionStore {
         else {
             return Ok(None);
         };
-        let data = serde_json::from_value(stored.data).map_err(backend)?;
+        let mut data: std::collections::HashMap<String, serde_json::Value> =
+            serde_json::from_value(stored.data).map_err(backend)?;
+        data.remove(STAMP_KEY);
+        if let Some((tenant, stamp)) = stored.tenant_stamp {
+            data.insert(
+                STAMP_KEY.to_owned(),
+                serde_json::to_value(ReadStamp { tenant, stamp }).map_err(backend)?,
+            );
+        }
         let expiry_date =
             OffsetDateTime::from_unix_timestamp(stored.expires_at.timestamp()).map_err(backend)?;
         Ok(Some(Record {

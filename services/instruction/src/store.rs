@@ -4,7 +4,7 @@
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use napoleon_authz::{Authorized, perm};
-use napoleon_db::{DbError, TenantConn};
+use napoleon_db::{DbError, TenantConn, TenantRead};
 use napoleon_kernel::{AgentId, DossierId, OrgUnitId};
 
 use crate::domain::OpinionVerdict;
@@ -18,6 +18,19 @@ diesel::table! {
         taken_at -> Timestamptz,
     }
 }
+
+diesel::table! {
+    /// Intake's contract view `intake.dossiers_v1`, the columns that say where a dossier
+    /// sits now: who holds it is read by that level, in a subquery.
+    #[sql_name = "dossiers_v1"]
+    intake.dossier_levels (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        level_unit_id -> Uuid,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(assignments, dossier_levels);
 
 diesel::table! {
     instruction.opinions (tenant_id, id) {
@@ -43,19 +56,26 @@ diesel::table! {
     }
 }
 
-/// Who holds the dossier at `level`, if anyone.
+/// Who holds the dossier at the level where it sits now (read by that level in a subquery,
+/// so that it can be sent with the dossier's own read, in the same round trip).
 pub(crate) async fn assignee(
-    tx: &mut TenantConn,
+    tx: &impl TenantRead,
     dossier: DossierId,
-    level: OrgUnitId,
 ) -> Result<Option<AgentId>, DbError> {
     let tenant = tx.tenant().as_uuid();
     Ok(assignments::table
         .filter(assignments::tenant_id.eq(tenant))
         .filter(assignments::dossier_id.eq(dossier.as_uuid()))
-        .filter(assignments::level_unit_id.eq(level.as_uuid()))
+        .filter(
+            assignments::level_unit_id.eq_any(
+                dossier_levels::table
+                    .filter(dossier_levels::tenant_id.eq(tenant))
+                    .filter(dossier_levels::id.eq(dossier.as_uuid()))
+                    .select(dossier_levels::level_unit_id),
+            ),
+        )
         .select(assignments::agent_id)
-        .first::<uuid::Uuid>(tx.pg())
+        .first::<uuid::Uuid>(&mut tx.shared())
         .await
         .optional()?
         .map(AgentId::from_uuid))
@@ -154,7 +174,7 @@ pub(crate) async fn add_opinion(
 
 /// The dossier's opinions, oldest first.
 pub(crate) async fn opinions(
-    tx: &mut TenantConn,
+    tx: &impl TenantRead,
     dossier: DossierId,
 ) -> Result<Vec<Opinion>, DbError> {
     Ok(opinions_of(tx, &[dossier])
@@ -165,7 +185,7 @@ pub(crate) async fn opinions(
 
 /// The opinions of each of `dossiers`, oldest first, in one statement (a list shows many).
 pub(crate) async fn opinions_of(
-    tx: &mut TenantConn,
+    tx: &impl TenantRead,
     dossiers: &[DossierId],
 ) -> Result<std::collections::HashMap<DossierId, Vec<Opinion>>, DbError> {
     if dossiers.is_empty() {
@@ -192,7 +212,7 @@ pub(crate) async fn opinions_of(
             opinions::motivation,
             opinions::created_at,
         ))
-        .load(tx.pg())
+        .load(&mut tx.shared())
         .await?;
     let mut by_dossier: std::collections::HashMap<DossierId, Vec<Opinion>> =
         std::collections::HashMap::new();

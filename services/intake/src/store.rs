@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use napoleon_authz::{Authorized, perm};
-use napoleon_db::{DbError, TenantConn, contracts};
+use napoleon_db::{DbError, TenantConn, TenantRead, contracts};
 use napoleon_kernel::{
     AgentId, CampaignId, DossierId, IdempotencyKey, LaureateId, OrgUnitId, Personal,
 };
@@ -147,7 +147,7 @@ pub(crate) async fn dossier(tx: &mut TenantConn, id: DossierId) -> Result<Dossie
 /// The dossier, locked for the transaction when it is about to change (`lock`), so two saves
 /// of the same draft queue up; pages and reads do not lock.
 pub(crate) async fn read_dossier(
-    tx: &mut TenantConn,
+    tx: &impl TenantRead,
     id: DossierId,
     lock: bool,
 ) -> Result<Dossier, DbError> {
@@ -158,9 +158,9 @@ pub(crate) async fn read_dossier(
         .select(DossierRow::as_select());
     // Locked and read in one statement.
     let row: DossierRow = if lock {
-        query.for_update().first(tx.pg()).await?
+        query.for_update().first(&mut tx.shared()).await?
     } else {
-        query.first(tx.pg()).await?
+        query.first(&mut tx.shared()).await?
     };
     Ok(Dossier {
         id: DossierId::from_uuid(row.id),

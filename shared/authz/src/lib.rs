@@ -229,6 +229,18 @@ struct Kept {
     units: Option<(i64, Arc<Vec<napoleon_db::core::OrgUnit>>)>,
 }
 
+/// A tenant's units as an instance keeps them, with the access stamp they were read under.
+#[derive(Debug, Default)]
+pub struct KeptUnits(Option<(i64, Arc<Vec<napoleon_db::core::OrgUnit>>)>);
+
+impl KeptUnits {
+    /// The stamp they were read under (`None`: nothing kept yet).
+    #[must_use]
+    pub fn stamp(&self) -> Option<i64> {
+        self.0.as_ref().map(|(stamp, _)| *stamp)
+    }
+}
+
 /// Per-tenant policies and units, kept with their version and stamp.
 #[derive(Clone)]
 pub struct Authorizer {
@@ -265,15 +277,38 @@ impl Authorizer {
         agent: AgentId,
         grants: Vec<(Role, OrgUnitId)>,
     ) -> Result<Access, AuthzError> {
+        let known = self.kept(tx.tenant()).await;
+        let state = policy::access_state(tx, known.stamp()).await?;
+        self.access_from(tx, agent, grants, known, state).await
+    }
+
+    /// What this instance keeps of `tenant`'s units: the stamp to send to
+    /// `authz.access_state` (`napoleon_db::policy::access_state`), which a caller may send
+    /// alongside its other first statements before finishing with [`Self::access_from`].
+    pub async fn kept(&self, tenant: TenantId) -> KeptUnits {
+        KeptUnits(
+            self.cache
+                .lock()
+                .await
+                .get(&tenant)
+                .and_then(|k| k.units.clone()),
+        )
+    }
+
+    /// [`Self::access`] from the access state read with what was [`Self::kept`].
+    ///
+    /// # Errors
+    /// [`AuthzError`] when the policy cannot be loaded.
+    pub async fn access_from(
+        &self,
+        tx: &mut TenantConn,
+        agent: AgentId,
+        grants: Vec<(Role, OrgUnitId)>,
+        known: KeptUnits,
+        state: policy::AccessState,
+    ) -> Result<Access, AuthzError> {
         let tenant = tx.tenant();
-        let known = self
-            .cache
-            .lock()
-            .await
-            .get(&tenant)
-            .and_then(|k| k.units.clone());
-        let state = policy::access_state(tx, known.as_ref().map(|(stamp, _)| *stamp)).await?;
-        let units = match (state.units, known) {
+        let units = match (state.units, known.0) {
             (Some(fresh), _) => {
                 let fresh = Arc::new(fresh);
                 if let Some(stamp) = state.stamp {

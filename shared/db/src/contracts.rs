@@ -10,7 +10,7 @@ use napoleon_kernel::{CampaignId, DossierId, LaureateId, OrgUnitId, Personal};
 use napoleon_rules::dossier::DossierState;
 use napoleon_rules::{DistinctionCode, GradeCode};
 
-use crate::{DbError, TenantConn};
+use crate::{DbError, TenantConn, TenantRead};
 
 diesel::table! {
     /// `intake.campaigns_v1`.
@@ -153,13 +153,39 @@ pub async fn campaigns(tx: &mut TenantConn) -> Result<Vec<CampaignView>, DbError
 ///
 /// # Errors
 /// [`DbError`].
-pub async fn campaign_by_id(tx: &mut TenantConn, id: CampaignId) -> Result<CampaignView, DbError> {
+pub async fn campaign_by_id(tx: &impl TenantRead, id: CampaignId) -> Result<CampaignView, DbError> {
     let tenant = tx.tenant().as_uuid();
     let row: CampaignRow = campaigns_v1::table
         .filter(campaigns_v1::tenant_id.eq(tenant))
         .filter(campaigns_v1::id.eq(id.as_uuid()))
         .select(CampaignRow::as_select())
-        .first(tx.pg())
+        .first(&mut tx.shared())
+        .await?;
+    campaign(row)
+}
+
+/// The campaign of a dossier, by the dossier's id: read in the same round trip as the
+/// dossier itself (both sent behind the transaction's `BEGIN`).
+///
+/// # Errors
+/// [`DbError`] (not found when the dossier is unknown here).
+pub async fn campaign_of_dossier(
+    tx: &impl TenantRead,
+    dossier: DossierId,
+) -> Result<CampaignView, DbError> {
+    let tenant = tx.tenant().as_uuid();
+    let row: CampaignRow = campaigns_v1::table
+        .filter(campaigns_v1::tenant_id.eq(tenant))
+        .filter(
+            campaigns_v1::id.eq_any(
+                dossiers_v1::table
+                    .filter(dossiers_v1::tenant_id.eq(tenant))
+                    .filter(dossiers_v1::id.eq(dossier.as_uuid()))
+                    .select(dossiers_v1::campaign_id),
+            ),
+        )
+        .select(CampaignRow::as_select())
+        .first(&mut tx.shared())
         .await?;
     campaign(row)
 }
@@ -236,20 +262,20 @@ fn dossier(row: DossierRow) -> Result<DossierView, DbError> {
 ///
 /// # Errors
 /// [`DbError`].
-pub async fn dossier_by_id(tx: &mut TenantConn, id: DossierId) -> Result<DossierView, DbError> {
+pub async fn dossier_by_id(tx: &impl TenantRead, id: DossierId) -> Result<DossierView, DbError> {
     let tenant = tx.tenant().as_uuid();
     let row: DossierRow = dossiers_v1::table
         .filter(dossiers_v1::tenant_id.eq(tenant))
         .filter(dossiers_v1::id.eq(id.as_uuid()))
         .select(DossierRow::as_select())
-        .first(tx.pg())
+        .first(&mut tx.shared())
         .await?;
     dossier(row)
 }
 
 /// The tenant's dossiers, to be narrowed by the caller: every dossier query starts here, so
 /// none forgets the tenant filter (row-level security is the second barrier).
-fn tenant_dossiers(tx: &TenantConn) -> dossiers_v1::BoxedQuery<'static, diesel::pg::Pg> {
+fn tenant_dossiers(tx: &impl TenantRead) -> dossiers_v1::BoxedQuery<'static, diesel::pg::Pg> {
     dossiers_v1::table
         .filter(dossiers_v1::tenant_id.eq(tx.tenant().as_uuid()))
         .into_boxed()
@@ -257,10 +283,13 @@ fn tenant_dossiers(tx: &TenantConn) -> dossiers_v1::BoxedQuery<'static, diesel::
 
 /// Runs a dossier query and reads its rows as views.
 async fn load_dossiers(
-    tx: &mut TenantConn,
+    tx: &impl TenantRead,
     query: dossiers_v1::BoxedQuery<'static, diesel::pg::Pg>,
 ) -> Result<Vec<DossierView>, DbError> {
-    let rows: Vec<DossierRow> = query.select(DossierRow::as_select()).load(tx.pg()).await?;
+    let rows: Vec<DossierRow> = query
+        .select(DossierRow::as_select())
+        .load(&mut tx.shared())
+        .await?;
     rows.into_iter().map(dossier).collect()
 }
 

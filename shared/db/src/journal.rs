@@ -16,7 +16,7 @@ use napoleon_kernel::{
 use sha2::{Digest, Sha256};
 
 use crate::schema::events;
-use crate::{DbError, TenantConn};
+use crate::{DbError, TenantConn, TenantRead};
 
 /// Who did it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -288,50 +288,54 @@ pub struct TimelineEntry {
     pub payload: serde_json::Value,
 }
 
-#[derive(QueryableByName)]
-struct TimelineRow {
-    #[diesel(sql_type = BigInt)]
-    seq: i64,
-    #[diesel(sql_type = diesel::sql_types::Timestamptz)]
-    occurred_at: chrono::DateTime<chrono::Utc>,
-    #[diesel(sql_type = Text)]
-    actor_name: String,
-    #[diesel(sql_type = Text)]
-    kind: String,
-    #[diesel(sql_type = diesel::sql_types::Jsonb)]
-    payload: serde_json::Value,
-}
-
 /// Every event about `subject`, oldest first, with the actors' names.
+///
+/// Written with the query builder (an agent's name by a join on the rendered actor, a
+/// literal), so its prepared statement is kept: a raw `sql_query` is prepared again at
+/// every call, one more round trip.
 ///
 /// # Errors
 /// [`DbError`].
 pub async fn timeline(
-    tx: &mut TenantConn,
+    tx: &impl TenantRead,
     subject: Subject,
 ) -> Result<Vec<TimelineEntry>, DbError> {
-    let rows: Vec<TimelineRow> = diesel::sql_query(
-        "SELECT e.seq, e.occurred_at, \
-                coalesce(a.given_name || ' ' || a.usual_name, e.actor) AS actor_name, \
-                e.kind, e.payload \
-         FROM journal.events e \
-         LEFT JOIN core.agents a ON e.actor = 'agent:' || a.id::text \
-         WHERE e.tenant_id = $1 AND e.subject = $2 \
-         ORDER BY e.seq",
-    )
-    .bind::<diesel::sql_types::Uuid, _>(tx.tenant().as_uuid())
-    .bind::<Text, _>(subject.render())
-    .load(tx.pg())
-    .await?;
+    use crate::schema::agents;
+    use diesel::dsl::sql;
+    let rows: Vec<(
+        i64,
+        chrono::DateTime<chrono::Utc>,
+        String,
+        String,
+        serde_json::Value,
+    )> = events::table
+        .left_join(agents::table.on(sql::<diesel::sql_types::Bool>(
+            "journal.events.actor = 'agent:' || core.agents.id::text",
+        )))
+        .filter(events::tenant_id.eq(tx.tenant().as_uuid()))
+        .filter(events::subject.eq(subject.render()))
+        .order(events::seq)
+        .select((
+            events::seq,
+            events::occurred_at,
+            sql::<Text>(
+                "coalesce(core.agents.given_name || ' ' || core.agents.usual_name, \
+                     journal.events.actor)",
+            ),
+            events::kind,
+            events::payload,
+        ))
+        .load(&mut tx.shared())
+        .await?;
     rows.into_iter()
-        .map(|r| {
+        .map(|(seq, at, actor, kind, payload)| {
             Ok(TimelineEntry {
-                seq: r.seq,
-                at: r.occurred_at,
-                actor: napoleon_kernel::Personal::new(r.actor_name),
-                kind: EventKind::parse(&r.kind)
-                    .ok_or_else(|| DbError::corrupt("events.kind", &r.kind))?,
-                payload: r.payload,
+                seq,
+                at,
+                actor: napoleon_kernel::Personal::new(actor),
+                kind: EventKind::parse(&kind)
+                    .ok_or_else(|| DbError::corrupt("events.kind", &kind))?,
+                payload,
             })
         })
         .collect()

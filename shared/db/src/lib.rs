@@ -34,5 +34,5 @@ pub use diesel_async::AsyncPgConnection;
 pub use error::DbError;
 pub use pool::{Db, PgPool, PlatformConn, build_pool, service_url};
 #[cfg(feature = "statement-observer")]
-pub use pool::{StatementObserver, observe_statements};
-pub use scoped::{IdentityConn, Scoped, TenantConn};
+pub use pool::{Sent, StatementObserver, observe_statements};
+pub use scoped::{IdentityConn, Scoped, Shared, TenantConn, TenantRead};

@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
 use crate::schema::{policy_rules, policy_versions};
-use crate::{DbError, TenantConn};
+use crate::{DbError, TenantConn, TenantRead};
 
 /// One casbin rule: its type (`p` or `g`) and up to six values.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -94,10 +94,13 @@ diesel::define_sql_function! {
 ///
 /// # Errors
 /// [`DbError`].
-pub async fn access_state(tx: &mut TenantConn, known: Option<i64>) -> Result<AccessState, DbError> {
+pub async fn access_state(
+    tx: &impl TenantRead,
+    known: Option<i64>,
+) -> Result<AccessState, DbError> {
     let tenant = tx.tenant().as_uuid();
     let json: serde_json::Value = diesel::select(access_state_fn(tenant, known))
-        .get_result(tx.pg())
+        .get_result(&mut tx.shared())
         .await?;
     let AccessStateJson {
         stamp,

@@ -35,7 +35,7 @@ pub fn build_pool(url: &Secret<String>, max_size: usize) -> Result<PgPool, DbErr
             Box::pin(async move {
                 use diesel_async::AsyncConnection as _;
                 let mut conn = AsyncPgConnection::establish(url).await?;
-                conn.set_instrumentation(observer::Observed(observer));
+                conn.set_instrumentation(observer::Observed::new(observer));
                 Ok(conn)
             })
         });
@@ -58,9 +58,25 @@ pub fn build_pool(url: &Secret<String>, max_size: usize) -> Result<PgPool, DbErr
 mod observer {
     use std::sync::{Arc, OnceLock};
 
-    /// Sees the SQL of every statement a connection sends (each a round trip; never the
-    /// bound values). The test harness counts statements per route with it.
-    pub type StatementObserver = Arc<dyn Fn(&str) + Send + Sync>;
+    /// Sees what a connection sends (never the bound values). The test harness counts
+    /// statements and round trips per route with it.
+    pub type StatementObserver = Arc<dyn Fn(Sent<'_>) + Send + Sync>;
+
+    /// One thing a connection sent.
+    #[derive(Debug, Clone, Copy)]
+    pub enum Sent<'a> {
+        /// A statement's SQL, and whether it went while others of the same connection
+        /// were still waiting for their answer (pipelined: no round trip of its own).
+        Statement {
+            /// The SQL.
+            sql: &'a str,
+            /// Sent behind others, in their round trip.
+            pipelined: bool,
+        },
+        /// A statement prepared and kept in the connection's cache (a round trip of its
+        /// own, once per connection and statement).
+        Prepared(&'a str),
+    }
 
     pub(super) static OBSERVER: OnceLock<StatementObserver> = OnceLock::new();
 
@@ -70,22 +86,45 @@ mod observer {
         OBSERVER.set(observer).is_ok()
     }
 
-    pub(super) struct Observed(pub(super) StatementObserver);
+    /// One connection's observer, with how many of its statements await their answer.
+    pub(super) struct Observed {
+        observer: StatementObserver,
+        in_flight: usize,
+    }
+
+    impl Observed {
+        pub(super) fn new(observer: StatementObserver) -> Self {
+            Self {
+                observer,
+                in_flight: 0,
+            }
+        }
+    }
 
     impl diesel::connection::Instrumentation for Observed {
         fn on_connection_event(&mut self, event: diesel::connection::InstrumentationEvent<'_>) {
-            if let diesel::connection::InstrumentationEvent::StartQuery { query, .. } = event {
-                let text = query.to_string();
-                // Diesel's debug form appends the bound values: never pass them on.
-                let sql = text.split(" -- binds: ").next().unwrap_or_default();
-                (self.0)(sql);
+            use diesel::connection::InstrumentationEvent as E;
+            match event {
+                E::StartQuery { query, .. } => {
+                    let text = query.to_string();
+                    // Diesel's debug form appends the bound values: never pass them on.
+                    let sql = text.split(" -- binds: ").next().unwrap_or_default();
+                    (self.observer)(Sent::Statement {
+                        sql,
+                        pipelined: self.in_flight > 0,
+                    });
+                    self.in_flight += 1;
+                }
+                E::FinishQuery { .. } => self.in_flight = self.in_flight.saturating_sub(1),
+                E::CacheQuery { sql, .. } => (self.observer)(Sent::Prepared(sql)),
+                _ => {}
             }
         }
     }
 }
 
 #[cfg(feature = "statement-observer")]
-pub use observer::{StatementObserver, observe_statements};
+pub use observer::{Sent, StatementObserver, observe_statements};
 
 /// The services' handle on the database: a pool of application-role connections.
 #[derive(Clone)]
@@ -149,6 +188,19 @@ impl Db {
     /// [`DbError`] when no connection is available or `BEGIN` fails.
     pub async fn tenant(&self, tenant: TenantId) -> Result<TenantConn, DbError> {
         TenantConn::begin(&self.pool, tenant, self.clock.now()).await
+    }
+
+    /// Opens a transaction confined to `tenant` and runs `first`'s reads in the same round
+    /// trip (see [`TenantConn::open_with`]).
+    ///
+    /// # Errors
+    /// [`DbError`] when no connection is available, `BEGIN` fails or `first` fails.
+    pub async fn tenant_with<T>(
+        &self,
+        tenant: TenantId,
+        first: impl AsyncFnOnce(crate::Shared<'_>) -> Result<T, DbError>,
+    ) -> Result<(TenantConn, T), DbError> {
+        TenantConn::open_with(&self.pool, tenant, self.clock.now(), first).await
     }
 
     /// A connection for platform tables that carry no tenant. Tenant tables read through it

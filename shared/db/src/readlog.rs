@@ -8,7 +8,7 @@ use diesel_async::RunQueryDsl;
 use napoleon_kernel::{DossierId, LaureateId};
 
 use crate::journal::Actor;
-use crate::{DbError, TenantConn};
+use crate::{DbError, TenantConn, TenantRead};
 
 diesel::table! {
     readlog.reads (tenant_id, id) {
@@ -120,7 +120,7 @@ impl ReadChannel {
 /// # Errors
 /// [`DbError`].
 pub async fn record(
-    tx: &mut TenantConn,
+    tx: &impl TenantRead,
     reader: Actor,
     subject: ReadSubject,
     channel: ReadChannel,
@@ -158,7 +158,7 @@ diesel::define_sql_function! {
 /// # Errors
 /// [`DbError`].
 pub async fn record_many(
-    tx: &mut TenantConn,
+    tx: &impl TenantRead,
     reader: Actor,
     subjects: &[ReadSubject],
     channel: ReadChannel,
@@ -189,7 +189,7 @@ pub async fn record_many(
         request_id,
         via.and_then(ReadVia::render),
     ))
-    .get_result(tx.pg())
+    .get_result(&mut tx.shared())
     .await?;
     Ok(())
 }

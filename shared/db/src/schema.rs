@@ -136,6 +136,10 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(tenants, org_units, agents, memberships);
+// A session is read with its tenant's access stamp.
+diesel::allow_tables_to_appear_in_same_query!(sessions, tenants);
+// The journal's timeline names agent actors.
+diesel::allow_tables_to_appear_in_same_query!(events, agents);
 diesel::joinable!(memberships -> agents (agent_id));
 
 diesel::table! {

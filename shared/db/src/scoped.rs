@@ -1,7 +1,13 @@
 use chrono::{DateTime, Utc};
+use diesel::connection::{TransactionDepthChange, TransactionManagerStatus};
+use diesel::pg::Pg;
+use diesel::query_builder::{AstPass, QueryFragment};
 use diesel::sql_types::Text;
 use diesel_async::pooled_connection::deadpool::Object;
-use diesel_async::{AnsiTransactionManager, AsyncPgConnection, RunQueryDsl, TransactionManager};
+use diesel_async::{
+    AnsiTransactionManager, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection,
+    TransactionManager,
+};
 use napoleon_kernel::{AgentId, Email, TenantId};
 
 use crate::{DbError, PgPool};
@@ -51,6 +57,104 @@ async fn checkout(pool: &PgPool) -> Result<Object<AsyncPgConnection>, DbError> {
         .map_err(|e| DbError::Unavailable(e.to_string()))
 }
 
+/// The statement that opens a tenant's transaction. A parsed UUID has only hex digits and
+/// dashes, an RFC 3339 time only digits, `-`, `:`, `.`, `T` and `+`: formatting them into
+/// the SQL cannot inject anything, and it lets BEGIN and the settings share one message.
+fn begin_sql(tenant: TenantId, now: DateTime<Utc>) -> String {
+    format!(
+        "BEGIN; SELECT set_config('napoleon.tenant_id', '{}', true), \
+         set_config('napoleon.now', '{}', true)",
+        tenant.as_uuid(),
+        now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+    )
+}
+
+/// What read functions take: a tenant's transaction, open ([`TenantConn`]) or being opened or
+/// ended ([`Shared`]), whose connection statements share, so that several are sent together
+/// (pipelined: one round trip for all of them).
+pub trait TenantRead {
+    /// The transaction's tenant (queries still filter on it explicitly).
+    fn tenant(&self) -> TenantId;
+    /// The connection, shared: queries run as `.load(&mut tx.shared())`.
+    fn shared(&self) -> &AsyncPgConnection;
+}
+
+/// A tenant transaction's connection lent to statements sent alongside its `BEGIN`
+/// ([`TenantConn::open_with`]) or its `COMMIT` ([`TenantConn::commit_with`]).
+#[derive(Clone, Copy)]
+pub struct Shared<'a> {
+    conn: &'a AsyncPgConnection,
+    tenant: TenantId,
+}
+
+impl std::fmt::Debug for Shared<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("tenant", &self.tenant)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TenantRead for Shared<'_> {
+    fn tenant(&self) -> TenantId {
+        self.tenant
+    }
+
+    fn shared(&self) -> &AsyncPgConnection {
+        self.conn
+    }
+}
+
+impl TenantRead for TenantConn {
+    fn tenant(&self) -> TenantId {
+        self.scope
+    }
+
+    fn shared(&self) -> &AsyncPgConnection {
+        match self.conn.as_deref() {
+            Some(conn) => conn,
+            // `conn` is only taken by commit/rollback/drop, which consume or end `self`.
+            None => unreachable!("scoped connection used after it ended"),
+        }
+    }
+}
+
+/// `COMMIT` as a cacheable prepared statement: it goes through the connection's statement
+/// cache like the statement sent before it, so it can never overtake that statement while
+/// the statement is being prepared (a simple query would be sent at once).
+#[derive(Debug, Clone, Copy, diesel::query_builder::QueryId)]
+struct Commit;
+
+impl QueryFragment<Pg> for Commit {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> diesel::QueryResult<()> {
+        out.push_sql("COMMIT");
+        Ok(())
+    }
+}
+
+/// Tells diesel that a transaction was opened or ended by statements it did not send itself
+/// (pipelined with others), so that its bookkeeping (savepoints, the pool's check that a
+/// returned connection is not inside a transaction) stays true.
+fn moved_depth(
+    conn: &mut AsyncPgConnection,
+    change: TransactionDepthChange,
+) -> Result<(), DbError> {
+    match <AnsiTransactionManager as TransactionManager<AsyncPgConnection>>::transaction_manager_status_mut(conn) {
+        TransactionManagerStatus::Valid(status) => Ok(status.change_transaction_depth(change)?),
+        TransactionManagerStatus::InError => Err(DbError::Unavailable(
+            "the connection's transaction state is broken".to_owned(),
+        )),
+    }
+}
+
+/// The transaction depth diesel believes the connection is at.
+fn transaction_depth(
+    conn: &mut AsyncPgConnection,
+) -> diesel::QueryResult<Option<std::num::NonZeroU32>> {
+    <AnsiTransactionManager as TransactionManager<AsyncPgConnection>>::transaction_manager_status_mut(conn)
+        .transaction_depth()
+}
+
 impl TenantConn {
     /// Checks out a connection and opens the tenant's transaction.
     ///
@@ -61,27 +165,106 @@ impl TenantConn {
         tenant: TenantId,
         now: DateTime<Utc>,
     ) -> Result<Self, DbError> {
+        Self::open_with(pool, tenant, now, async |_| Ok(()))
+            .await
+            .map(|(tx, ())| tx)
+    }
+
+    /// Checks out a connection, opens the tenant's transaction and runs `first` in the same
+    /// round trip: `BEGIN` and the settings go first, `first`'s statements right behind them
+    /// on the same connection, before any answer has come back. `first` only reads (its
+    /// results are thrown away if the opening fails).
+    ///
+    /// # Errors
+    /// [`DbError`] when no connection is available, the opening fails, or `first` fails
+    /// (the transaction is then discarded).
+    pub(crate) async fn open_with<T>(
+        pool: &PgPool,
+        tenant: TenantId,
+        now: DateTime<Utc>,
+        first: impl AsyncFnOnce(Shared<'_>) -> Result<T, DbError>,
+    ) -> Result<(Self, T), DbError> {
         let mut conn = checkout(pool).await?;
-        // A parsed UUID has only hex digits and dashes, an RFC 3339 time only digits, `-`,
-        // `:`, `.`, `T` and `+`: formatting them into the SQL cannot inject anything, and it
-        // lets BEGIN and the settings share one round trip.
-        let sql = format!(
-            "BEGIN; SELECT set_config('napoleon.tenant_id', '{}', true), \
-             set_config('napoleon.now', '{}', true)",
-            tenant.as_uuid(),
-            now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-        );
-        if let Err(error) = AnsiTransactionManager::begin_transaction_sql(&mut *conn, &sql).await {
-            // BEGIN may have run and the settings failed (a timeout, a cancel): diesel does
-            // not know a transaction is open, so the connection must not go back to the pool.
+        if !matches!(transaction_depth(&mut conn), Ok(None)) {
+            // Never reached (the pool only hands out idle connections): diesel refuses to
+            // BEGIN twice, and so does this.
             drop(Object::take(conn));
-            return Err(error.into());
+            return Err(DbError::Unavailable(
+                "a pooled connection was still inside a transaction".to_owned(),
+            ));
         }
-        Ok(Self {
+        let sql = begin_sql(tenant, now);
+        let (opened, first) = {
+            let shared: &AsyncPgConnection = &conn;
+            // `join!` polls in order: the simple query `BEGIN; …` is written to the connection
+            // at its first poll, before `first`'s statements are.
+            tokio::join!(
+                async {
+                    let mut c = shared;
+                    c.batch_execute(&sql).await
+                },
+                first(Shared {
+                    conn: shared,
+                    tenant
+                })
+            )
+        };
+        let opened = opened
+            .map_err(DbError::from)
+            .and_then(|()| moved_depth(&mut conn, TransactionDepthChange::IncreaseDepth));
+        if let Err(error) = opened {
+            // BEGIN may have run and the settings failed (a timeout, a cancel): the
+            // connection must not go back to the pool.
+            drop(Object::take(conn));
+            return Err(error);
+        }
+        let tx = Self {
             conn: Some(conn),
             scope: tenant,
             now,
-        })
+        };
+        // On `first`'s error, `tx` is dropped unfinished: discarded, so rolled back.
+        Ok((tx, first?))
+    }
+
+    /// Runs `last` and commits in the same round trip: `last`'s statements, then `COMMIT`,
+    /// sent together. Only for a transaction that wrote nothing before `last` that must not
+    /// be committed without it: if `last` fails in the database, the transaction is aborted
+    /// and `COMMIT` rolls it back; if it fails before reaching it, the rest still commits.
+    /// The read log of a read-only use case is that case (the read is refused either way).
+    ///
+    /// # Errors
+    /// [`DbError`] when `last` or the commit fails (the connection is then discarded if the
+    /// commit failed).
+    pub async fn commit_with<T>(
+        mut self,
+        last: impl AsyncFnOnce(Shared<'_>) -> Result<T, DbError>,
+    ) -> Result<T, DbError> {
+        let Some(mut conn) = self.conn.take() else {
+            unreachable!("scoped connection used after it ended")
+        };
+        let tenant = self.scope;
+        let (result, committed) = {
+            let shared: &AsyncPgConnection = &conn;
+            tokio::join!(
+                last(Shared {
+                    conn: shared,
+                    tenant
+                }),
+                async {
+                    let mut c = shared;
+                    Commit.execute(&mut c).await
+                }
+            )
+        };
+        let committed = committed
+            .map_err(DbError::from)
+            .and_then(|_| moved_depth(&mut conn, TransactionDepthChange::DecreaseDepth));
+        if let Err(error) = committed {
+            drop(Object::take(conn));
+            return Err(error);
+        }
+        result
     }
 
     /// The tenant this transaction is confined to. Queries still filter on it explicitly:

@@ -4,10 +4,10 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use napoleon_kernel::AgentId;
+use napoleon_kernel::{AgentId, TenantId};
 
 use crate::DbError;
-use crate::schema::sessions;
+use crate::schema::{sessions, tenants};
 
 /// A stored session.
 #[derive(Debug, Clone)]
@@ -16,6 +16,9 @@ pub struct StoredSession {
     pub data: serde_json::Value,
     /// When it expires.
     pub expires_at: DateTime<Utc>,
+    /// The access stamp of the tenant the session works in (`auth.tenant` in its data, the
+    /// gateway's layout), read in the same statement: `None` before a tenant is chosen.
+    pub tenant_stamp: Option<(TenantId, i64)>,
 }
 
 /// A session to write: what tower-sessions' record holds, with the agent copied out.
@@ -40,14 +43,39 @@ pub async fn load(
     id: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<StoredSession>, DbError> {
-    let row: Option<(serde_json::Value, DateTime<Utc>)> = sessions::table
+    type Row = (
+        serde_json::Value,
+        DateTime<Utc>,
+        Option<uuid::Uuid>,
+        Option<i64>,
+    );
+    // The request's tenant stamp with its session: one round trip for both.
+    let row: Option<Row> = sessions::table
+        .left_join(
+            tenants::table.on(tenants::id.nullable().eq(diesel::dsl::sql::<
+                diesel::sql_types::Nullable<diesel::sql_types::Uuid>,
+            >(
+                "(core.sessions.data -> 'auth' ->> 'tenant')::uuid",
+            ))),
+        )
         .filter(sessions::id.eq(id))
         .filter(sessions::expires_at.gt(now))
-        .select((sessions::data, sessions::expires_at))
+        .select((
+            sessions::data,
+            sessions::expires_at,
+            tenants::id.nullable(),
+            tenants::access_stamp.nullable(),
+        ))
         .first(conn)
         .await
         .optional()?;
-    Ok(row.map(|(data, expires_at)| StoredSession { data, expires_at }))
+    Ok(row.map(|(data, expires_at, tenant, stamp)| StoredSession {
+        data,
+        expires_at,
+        tenant_stamp: tenant
+            .zip(stamp)
+            .map(|(tenant, stamp)| (TenantId::from_uuid(tenant), stamp)),
+    }))
 }
 
 /// Creates a session; false if the id is taken (the caller draws another).

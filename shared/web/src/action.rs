@@ -115,12 +115,48 @@ impl WebContext {
     /// # Errors
     /// [`ActionError::Web`] when the database or the policy is unavailable.
     pub async fn begin(&self, identity: &Identity) -> ActionResult<(TenantConn, Access)> {
-        let mut tx = self.db.tenant(identity.tenant).await?;
+        let (tx, access, ()) = self.begin_with(identity, async |_| Ok(())).await?;
+        Ok((tx, access))
+    }
+
+    /// [`Self::begin`], with the use case's first reads sent in the same round trip as the
+    /// transaction's `BEGIN` and the access state: `first` reads before anything is decided,
+    /// so what it returns is only shown, or acted upon, once `access` allows it.
+    ///
+    /// # Errors
+    /// [`ActionError::NotFound`] when `first` finds nothing, [`ActionError::Web`] when the
+    /// database or the policy is unavailable.
+    pub async fn begin_with<T>(
+        &self,
+        identity: &Identity,
+        first: impl AsyncFnOnce(napoleon_db::Shared<'_>) -> Result<T, napoleon_db::DbError>,
+    ) -> ActionResult<(TenantConn, Access, T)> {
+        let known = self.authorizer.kept(identity.tenant).await;
+        let stamp = known.stamp();
+        let (mut tx, (state, found)) = self
+            .db
+            .tenant_with(identity.tenant, async |shared| {
+                let (state, found) = tokio::join!(
+                    napoleon_db::policy::access_state(&shared, stamp),
+                    first(shared)
+                );
+                Ok((state?, found))
+            })
+            .await?;
         let access = self
             .authorizer
-            .access(&mut tx, identity.agent, identity.grants())
+            .access_from(&mut tx, identity.agent, identity.grants(), known, state)
             .await?;
-        Ok((tx, access))
+        // `first`'s refusal (an unknown id) only once the access is known, so that a
+        // database failure while reading the access is not hidden behind a 404; the
+        // transaction is then rolled back, keeping its connection.
+        match found {
+            Ok(found) => Ok((tx, access, found)),
+            Err(e) => {
+                tx.rollback().await;
+                Err(e.into())
+            }
+        }
     }
 
     /// Renders one of the service's pages with the header the gateway asserted.
@@ -158,7 +194,18 @@ pub async fn readable_dossier(
     access: &Access,
     id: DossierId,
 ) -> ActionResult<(DossierView, Authorized<perm::NominationRead>)> {
-    let dossier = napoleon_db::contracts::dossier_by_id(tx, id).await?;
+    readable(access, napoleon_db::contracts::dossier_by_id(tx, id).await?)
+}
+
+/// [`readable_dossier`]'s rule, for a dossier already read (alongside the transaction's
+/// opening, see [`WebContext::begin_with`]).
+///
+/// # Errors
+/// [`ActionError::NotFound`], [`ActionError::Forbidden`], or [`ActionError::Web`].
+pub fn readable(
+    access: &Access,
+    dossier: DossierView,
+) -> ActionResult<(DossierView, Authorized<perm::NominationRead>)> {
     let proof = access.read_dossier(dossier.unit_id, dossier.level_unit_id, dossier.is_draft())?;
     Ok((dossier, proof))
 }
@@ -256,24 +303,28 @@ pub async fn end_read(
 /// # Errors
 /// [`ActionError`] when the log cannot be written: the page is then refused, never unlogged.
 pub async fn end_reads(
-    mut tx: napoleon_db::TenantConn,
+    tx: napoleon_db::TenantConn,
     identity: &napoleon_identity::Identity,
     subjects: &[napoleon_db::readlog::ReadSubject],
     channel: napoleon_db::readlog::ReadChannel,
 ) -> ActionResult<()> {
-    napoleon_db::readlog::record_many(
-        &mut tx,
-        napoleon_db::journal::Actor::Agent(identity.agent),
-        subjects,
-        channel,
-        &identity.request_id,
-        identity
-            .session
-            .clone()
-            .map(napoleon_db::readlog::ReadVia::Session)
-            .as_ref(),
-    )
+    let via = identity
+        .session
+        .clone()
+        .map(napoleon_db::readlog::ReadVia::Session);
+    // The entries and the commit in one round trip: the transaction only read, so a log
+    // that fails to be written aborts it and the read is refused.
+    tx.commit_with(async |shared| {
+        napoleon_db::readlog::record_many(
+            &shared,
+            napoleon_db::journal::Actor::Agent(identity.agent),
+            subjects,
+            channel,
+            &identity.request_id,
+            via.as_ref(),
+        )
+        .await
+    })
     .await?;
-    tx.commit().await?;
     Ok(())
 }

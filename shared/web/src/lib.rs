@@ -22,7 +22,7 @@ mod service;
 mod templates;
 
 pub use action::{
-    ActionError, ActionResult, end_read, end_reads, readable_dossier, tenant_catalogue,
+    ActionError, ActionResult, end_read, end_reads, readable, readable_dossier, tenant_catalogue,
 };
 pub use assets::{AssetsConfig, static_router};
 pub use conflict::Conflict;

@@ -129,7 +129,7 @@ pub(crate) async fn board(
     channel: ReadChannel,
 ) -> ActionResult<Board> {
     let (mut tx, access) = ctx.begin(identity).await?;
-    let campaign = contracts::campaign_by_id(&mut tx, id).await?;
+    let campaign = contracts::campaign_by_id(&tx, id).await?;
     let bureau = campaign.bureau_unit_id;
     access.require::<perm::DecisionRead>(Scope::Unit(bureau))?;
     let rights = rights(&access, bureau)?;
@@ -260,8 +260,8 @@ pub(crate) async fn campaign_of_dossier(
     identity: &Identity,
     id: DossierId,
 ) -> ActionResult<CampaignId> {
-    let (mut tx, _access) = ctx.begin(identity).await?;
-    let dossier = contracts::dossier_by_id(&mut tx, id).await?;
+    let (tx, _access) = ctx.begin(identity).await?;
+    let dossier = contracts::dossier_by_id(&tx, id).await?;
     tx.rollback().await;
     // A draft is its authors' alone: to the bureau it does not exist yet.
     if dossier.is_draft() {

@@ -167,7 +167,7 @@ pub(crate) async fn decide(
     store::lock_campaign(&mut tx, campaign.id).await?;
     ensure_open(&mut tx, campaign.id).await?;
     // Read again under the list's lock: another decision may have just been committed.
-    let dossier = contracts::dossier_by_id(&mut tx, dossier.id).await?;
+    let dossier = contracts::dossier_by_id(&tx, dossier.id).await?;
     let from = Some(dossier.state)
         .filter(|s| s.apply(DossierEvent::Decide(Decision::Retained)).is_ok())
         .ok_or_else(|| {
@@ -224,7 +224,7 @@ pub(crate) async fn close(
     id: CampaignId,
 ) -> ActionResult<Closed> {
     let (mut tx, access) = ctx.begin(identity).await?;
-    let campaign = contracts::campaign_by_id(&mut tx, id).await?;
+    let campaign = contracts::campaign_by_id(&tx, id).await?;
     let decide = access.authorize::<perm::DecisionDecide>(Scope::Unit(campaign.bureau_unit_id))?;
     store::lock_campaign(&mut tx, campaign.id).await?;
     if let Some(list) = store::list(&mut tx, campaign.id).await? {

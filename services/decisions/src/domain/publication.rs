@@ -85,7 +85,7 @@ pub(crate) async fn publish(
     jo_reference: &str,
 ) -> ActionResult<Published> {
     let (mut tx, access) = ctx.begin(identity).await?;
-    let campaign = contracts::campaign_by_id(&mut tx, id).await?;
+    let campaign = contracts::campaign_by_id(&tx, id).await?;
     let publish =
         access.authorize::<perm::DecisionPublish>(Scope::Unit(campaign.bureau_unit_id))?;
     store::lock_campaign(&mut tx, campaign.id).await?;

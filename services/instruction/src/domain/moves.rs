@@ -12,9 +12,7 @@ use napoleon_kernel::{DossierId, OrgUnitId};
 use napoleon_rules::content::{self, Content};
 use napoleon_rules::dossier::{DossierEvent, DossierState};
 use napoleon_rules::{Catalogue, Verdict};
-use napoleon_web::{
-    ActionError, ActionResult, Conflict, FieldError, WebContext, readable_dossier, tenant_catalogue,
-};
+use napoleon_web::{ActionError, ActionResult, Conflict, FieldError, WebContext, tenant_catalogue};
 use serde_json::json;
 
 use super::{last_opinion_author, opinion_author_at};
@@ -49,7 +47,12 @@ async fn load_readable(
     access: &Access,
     id: DossierId,
 ) -> ActionResult<DossierView> {
-    let (dossier, _read) = readable_dossier(tx, access, id).await?;
+    in_instruction(access, contracts::dossier_by_id(tx, id).await?)
+}
+
+/// The dossier, if the agent may read it and it is in instruction.
+fn in_instruction(access: &Access, dossier: DossierView) -> ActionResult<DossierView> {
+    let (dossier, _read) = napoleon_web::readable(access, dossier)?;
     if dossier.is_draft() {
         return Err(ActionError::NotFound);
     }
@@ -64,13 +67,25 @@ pub(crate) async fn file(
     id: DossierId,
     read: Option<napoleon_db::readlog::ReadChannel>,
 ) -> ActionResult<DossierFile> {
-    let (mut tx, access) = ctx.begin(identity).await?;
-    let dossier = load_readable(&mut tx, &access, id).await?;
+    // Everything the page shows, read behind the transaction's opening in one round trip;
+    // shown only once the dossier is found readable.
+    let (mut tx, access, (dossier, campaign, opinions, timeline, holder)) = ctx
+        .begin_with(identity, async |shared| {
+            let (dossier, campaign, opinions, timeline, holder) = tokio::join!(
+                contracts::dossier_by_id(&shared, id),
+                contracts::campaign_of_dossier(&shared, id),
+                store::opinions(&shared, id),
+                journal::timeline(&shared, Subject::Dossier(id)),
+                store::assignee(&shared, id),
+            );
+            Ok((dossier?, campaign?, opinions?, timeline?, holder?))
+        })
+        .await?;
+    let dossier = in_instruction(&access, dossier)?;
     // Written only by intake from `Content`: a row that no longer reads as one is an error,
     // never an empty dossier an instructor might judge.
     let content: Content = serde_json::from_value(dossier.content.expose().clone())
         .map_err(|_| napoleon_db::DbError::corrupt("content", "<json>"))?;
-    let campaign = contracts::campaign_by_id(&mut tx, dossier.campaign_id).await?;
     let catalogue = tenant_catalogue(&mut tx, &access).await?;
     let verdict = content::verdict(
         &catalogue,
@@ -79,14 +94,11 @@ pub(crate) async fn file(
         &dossier.target_grade,
         campaign.promotion_date,
     );
-    let opinions = store::opinions(&mut tx, id).await?;
-    let timeline = journal::timeline(&mut tx, Subject::Dossier(id)).await?;
     let unit_names = access
         .units()
         .iter()
         .map(|u| (u.id, u.name.clone()))
         .collect();
-    let holder = store::assignee(&mut tx, id, dossier.level_unit_id).await?;
     let state = Some(dossier.state);
     let level = Scope::Unit(dossier.level_unit_id);
     let author = opinion_author_at(&opinions, dossier.level_unit_id);
@@ -256,7 +268,7 @@ pub(crate) async fn opine(
     let (mut tx, access) = ctx.begin(identity).await?;
     let (dossier, to, opine) =
         for_move::<perm::InstructionOpine>(&mut tx, &access, id, DossierEvent::GiveOpinion).await?;
-    if store::assignee(&mut tx, id, dossier.level_unit_id).await? != Some(opine.agent()) {
+    if store::assignee(&tx, id).await? != Some(opine.agent()) {
         return Err(Conflict::NotHolder.into());
     }
     // Every faulty field is named at once, in the form's order.
@@ -319,7 +331,7 @@ pub(crate) async fn transmit(
     if author == Some(validate.agent()) {
         return Err(Conflict::FourEyes.into());
     }
-    let campaign = contracts::campaign_by_id(&mut tx, dossier.campaign_id).await?;
+    let campaign = contracts::campaign_by_id(&tx, dossier.campaign_id).await?;
     // No arrival on a list being closed or closed: it could never be decided.
     contracts::lock_campaign_list(&mut tx, campaign.id).await?;
     if contracts::list_closed(&mut tx, campaign.id).await? {

@@ -63,7 +63,7 @@ pub(crate) async fn queue(
                 .filter(|d| d.state == DossierState::OpinionGiven)
                 .map(|d| d.id)
                 .collect();
-            let opinions = store::opinions_of(&mut tx, &given).await?;
+            let opinions = store::opinions_of(&tx, &given).await?;
             found
                 .into_iter()
                 .filter(|d| {

@@ -117,7 +117,7 @@ pub(crate) async fn create_draft(
         tx.rollback().await;
         return done.dossier();
     }
-    let campaign = match contracts::campaign_by_id(&mut tx, campaign).await {
+    let campaign = match contracts::campaign_by_id(&tx, campaign).await {
         Ok(c) => c,
         Err(e) if e.is_not_found() => {
             return Err(ActionError::Invalid(vec![FieldError::new(
@@ -181,7 +181,11 @@ pub(crate) async fn readable(
     access: &Access,
     id: DossierId,
 ) -> ActionResult<Dossier> {
-    let dossier = store::read_dossier(tx, id, false).await?;
+    may_read(access, store::read_dossier(tx, id, false).await?)
+}
+
+/// The dossier, if the agent may read it (see [`readable`]).
+fn may_read(access: &Access, dossier: Dossier) -> ActionResult<Dossier> {
     let draft = dossier.state == DossierState::Draft;
     let _read = access.read_dossier(dossier.unit_id, dossier.level_unit_id, draft)?;
     Ok(dossier)
@@ -291,11 +295,19 @@ pub(crate) async fn review(
     id: DossierId,
     read: Option<ReadChannel>,
 ) -> ActionResult<Review> {
-    let (mut tx, access) = ctx.begin(identity).await?;
-    let dossier = readable(&mut tx, &access, id).await?;
+    // The dossier and its campaign read behind the transaction's opening, in one round trip.
+    let (mut tx, access, (dossier, campaign)) = ctx
+        .begin_with(identity, async |shared| {
+            let (dossier, campaign) = tokio::join!(
+                store::read_dossier(&shared, id, false),
+                contracts::campaign_of_dossier(&shared, id)
+            );
+            Ok((dossier?, campaign?))
+        })
+        .await?;
+    let dossier = may_read(&access, dossier)?;
     let may_edit = access.may::<perm::NominationUpdate>(Scope::Unit(dossier.unit_id))?
         && dossier.state.editable();
-    let campaign = contracts::campaign_by_id(&mut tx, dossier.campaign_id).await?;
     let catalogue = tenant_catalogue(&mut tx, &access).await?;
     let today = tx.today();
     napoleon_web::end_read(tx, identity, ReadSubject::Dossier(id), read).await?;
@@ -327,7 +339,7 @@ pub(crate) async fn submit(
     if !errors.is_empty() {
         return Err(ActionError::Invalid(fields(errors)));
     }
-    let campaign = contracts::campaign_by_id(&mut tx, dossier.campaign_id).await?;
+    let campaign = contracts::campaign_by_id(&tx, dossier.campaign_id).await?;
     if from == DossierState::Draft {
         window_open(&campaign, tx.today())?;
     }

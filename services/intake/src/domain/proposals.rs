@@ -44,7 +44,7 @@ pub(crate) async fn propose(
     let Some(award) = awards.iter().find(|a| a.id == award).cloned() else {
         return Err(ActionError::NotFound);
     };
-    let campaign = match contracts::campaign_by_id(&mut tx, campaign).await {
+    let campaign = match contracts::campaign_by_id(&tx, campaign).await {
         Ok(c) => c,
         Err(e) if e.is_not_found() => {
             return Err(ActionError::Invalid(vec![FieldError::new(

@@ -98,9 +98,9 @@ async fn the_purge_is_started_and_followed_on_its_page_and_can_be_stopped() {
     // year the read log keeps.
     let now = db.clock().now();
     for _ in 0..2 {
-        let mut tx = db.tenant(tenant).await.unwrap();
+        let tx = db.tenant(tenant).await.unwrap();
         readlog::record(
-            &mut tx,
+            &tx,
             napoleon_db::journal::Actor::Agent(AgentId::new()),
             ReadSubject::Dossier(DossierId::new()),
             ReadChannel::Page,
@@ -278,9 +278,9 @@ async fn the_purge_runs_from_the_command_line_with_its_progress() {
             .id
     };
     for _ in 0..3 {
-        let mut tx = past.tenant(tenant).await.unwrap();
+        let tx = past.tenant(tenant).await.unwrap();
         readlog::record(
-            &mut tx,
+            &tx,
             napoleon_db::journal::Actor::Agent(AgentId::new()),
             ReadSubject::Dossier(DossierId::new()),
             ReadChannel::Api,

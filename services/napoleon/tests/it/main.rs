@@ -22,6 +22,7 @@ mod limits;
 mod login;
 mod nomination;
 mod pages;
+mod pipeline;
 mod proconnect;
 mod random_forms;
 mod readlog;

@@ -1,7 +1,9 @@
-//! Issue 15: the statements each route sends to PostgreSQL (each one a round trip), through
-//! the gateway and the service, as a snapshot: a change to the request path's cost shows in
-//! review. Counted by the pools' statement observer (`napoleon_db::observe_statements`),
-//! after a warm-up, so caches and prepared statements are in their steady state.
+//! Issue 15: the statements each route sends to PostgreSQL, through the gateway and the
+//! service, and the round trips they take, as a snapshot: a change to the request path's
+//! cost shows in review. Counted by the pools' statement observer
+//! (`napoleon_db::observe_statements`), after a warm-up, so caches and prepared statements
+//! are in their steady state. A statement sent while others of its connection await their
+//! answer shares their round trip (pipelined): it is shown indented under the first.
 
 use std::sync::{Arc, Mutex};
 
@@ -51,7 +53,7 @@ where
     log.lock().unwrap().clear();
     act().await;
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    log.lock().unwrap().iter().map(|s| normalized(s)).collect()
+    log.lock().unwrap().clone()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -59,8 +61,21 @@ async fn the_statements_of_each_route_are_a_snapshot() {
     let log: Log = Arc::default();
     let sink = Arc::clone(&log);
     assert!(napoleon_db::observe_statements(Arc::new(
-        move |sql: &str| {
-            sink.lock().unwrap().push(sql.to_owned());
+        move |sent: napoleon_db::Sent<'_>| {
+            let line = match sent {
+                napoleon_db::Sent::Statement {
+                    sql,
+                    pipelined: false,
+                } => normalized(sql),
+                napoleon_db::Sent::Statement {
+                    sql,
+                    pipelined: true,
+                } => format!("  + {}", normalized(sql)),
+                // After the warm-up, a statement prepared again is one its connection
+                // could not keep (a raw `sql_query`): a round trip more at every call.
+                napoleon_db::Sent::Prepared(sql) => format!("PREPARED {}", normalized(sql)),
+            };
+            sink.lock().unwrap().push(line);
         }
     )));
     let live = TestApp::live_with_activity().await;
@@ -107,7 +122,14 @@ async fn the_statements_of_each_route_are_a_snapshot() {
     };
     let mut report = String::new();
     let mut record = |route: &str, statements: Vec<String>| {
-        report.push_str(&format!("{route}: {} statements\n", statements.len()));
+        let trips = statements.iter().filter(|s| !s.starts_with("  + ")).count();
+        let sent = statements
+            .iter()
+            .filter(|s| !s.starts_with("PREPARED"))
+            .count();
+        report.push_str(&format!(
+            "{route}: {sent} statements in {trips} round trips\n"
+        ));
         for s in statements {
             report.push_str(&format!("  {s}\n"));
         }
