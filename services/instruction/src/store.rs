@@ -56,25 +56,40 @@ diesel::table! {
     }
 }
 
-/// Who holds the dossier at the level where it sits now (read by that level in a subquery,
-/// so that it can be sent with the dossier's own read, in the same round trip).
+/// Where a dossier's holder is looked for.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum AtLevel {
+    /// The level a use case read and authorized (a move checks its holder there).
+    Known(OrgUnitId),
+    /// The level where it sits when the statement runs (read in a subquery, so that the
+    /// page sends it with the dossier's own read, in the same round trip).
+    Current,
+}
+
+/// Who holds the dossier at `level`, if anyone.
 pub(crate) async fn assignee(
     tx: &impl TenantRead,
     dossier: DossierId,
+    level: AtLevel,
 ) -> Result<Option<AgentId>, DbError> {
     let tenant = tx.tenant().as_uuid();
-    Ok(assignments::table
+    let query = assignments::table
         .filter(assignments::tenant_id.eq(tenant))
         .filter(assignments::dossier_id.eq(dossier.as_uuid()))
-        .filter(
+        .select(assignments::agent_id)
+        .into_boxed();
+    let query = match level {
+        AtLevel::Known(level) => query.filter(assignments::level_unit_id.eq(level.as_uuid())),
+        AtLevel::Current => query.filter(
             assignments::level_unit_id.eq_any(
                 dossier_levels::table
                     .filter(dossier_levels::tenant_id.eq(tenant))
                     .filter(dossier_levels::id.eq(dossier.as_uuid()))
                     .select(dossier_levels::level_unit_id),
             ),
-        )
-        .select(assignments::agent_id)
+        ),
+    };
+    Ok(query
         .first::<uuid::Uuid>(&mut tx.shared())
         .await
         .optional()?

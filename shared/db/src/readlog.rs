@@ -194,6 +194,28 @@ pub async fn record_many(
     Ok(())
 }
 
+/// Ends a read-only use case: records its reads ([`record_many`]) and commits, both in one
+/// round trip (`TenantConn::commit_with`). The transaction must have written nothing:
+/// should the entries fail, the transaction is rolled back and the read refused; should
+/// they fail before reaching the database, the commit still ends a transaction that only
+/// read.
+///
+/// # Errors
+/// [`DbError`] when the entries or the commit fail.
+pub async fn record_and_commit(
+    tx: TenantConn,
+    reader: Actor,
+    subjects: &[ReadSubject],
+    channel: ReadChannel,
+    request_id: &str,
+    via: Option<&ReadVia>,
+) -> Result<(), DbError> {
+    tx.commit_with(async |shared| {
+        record_many(&shared, reader, subjects, channel, request_id, via).await
+    })
+    .await
+}
+
 /// One read, as the auditor sees it.
 #[derive(Debug, Clone)]
 pub struct ReadEntry {

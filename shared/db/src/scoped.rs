@@ -193,9 +193,19 @@ impl TenantConn {
                 "a pooled connection was still inside a transaction".to_owned(),
             ));
         }
+        // Counted open before anything is sent, and held by a `Scoped` from now on: if this
+        // future is dropped mid-flight (a request's timeout, a client gone, an aborted job),
+        // the connection is discarded (`Drop`), never returned to the pool with the
+        // transaction and its tenant still open on the server.
+        moved_depth(&mut conn, TransactionDepthChange::IncreaseDepth)?;
+        let tx = Self {
+            conn: Some(conn),
+            scope: tenant,
+            now,
+        };
         let sql = begin_sql(tenant, now);
         let (opened, first) = {
-            let shared: &AsyncPgConnection = &conn;
+            let shared = TenantRead::shared(&tx);
             // `join!` polls in order: the simple query `BEGIN; …` is written to the connection
             // at its first poll, before `first`'s statements are.
             tokio::join!(
@@ -209,43 +219,33 @@ impl TenantConn {
                 })
             )
         };
-        let opened = opened
-            .map_err(DbError::from)
-            .and_then(|()| moved_depth(&mut conn, TransactionDepthChange::IncreaseDepth));
-        if let Err(error) = opened {
-            // BEGIN may have run and the settings failed (a timeout, a cancel): the
-            // connection must not go back to the pool.
-            drop(Object::take(conn));
-            return Err(error);
-        }
-        let tx = Self {
-            conn: Some(conn),
-            scope: tenant,
-            now,
-        };
-        // On `first`'s error, `tx` is dropped unfinished: discarded, so rolled back.
+        // On an error (BEGIN or the settings failed, or `first` did), `tx` is dropped
+        // unfinished: discarded, so rolled back.
+        opened?;
         Ok((tx, first?))
     }
 
-    /// Runs `last` and commits in the same round trip: `last`'s statements, then `COMMIT`,
-    /// sent together. Only for a transaction that wrote nothing before `last` that must not
-    /// be committed without it: if `last` fails in the database, the transaction is aborted
-    /// and `COMMIT` rolls it back; if it fails before reaching it, the rest still commits.
-    /// The read log of a read-only use case is that case (the read is refused either way).
+    /// Runs `last` and commits in the same round trip: `last`'s one statement, then `COMMIT`,
+    /// sent together. For the read log of a read-only use case only (see
+    /// [`crate::readlog::record_and_commit`]), because of two limits:
+    /// - if `last` fails before reaching the database (a value that does not encode), what
+    ///   the transaction did still commits (harmless when it only read);
+    /// - `COMMIT` waits behind `last` only for `last`'s first statement (both go through the
+    ///   connection's statement cache): a second one would run after it, outside the
+    ///   transaction and its tenant (and fail there, row-level security seeing no tenant).
     ///
     /// # Errors
     /// [`DbError`] when `last` or the commit fails (the connection is then discarded if the
     /// commit failed).
-    pub async fn commit_with<T>(
+    pub(crate) async fn commit_with<T>(
         mut self,
         last: impl AsyncFnOnce(Shared<'_>) -> Result<T, DbError>,
     ) -> Result<T, DbError> {
-        let Some(mut conn) = self.conn.take() else {
-            unreachable!("scoped connection used after it ended")
-        };
         let tenant = self.scope;
         let (result, committed) = {
-            let shared: &AsyncPgConnection = &conn;
+            // The connection stays in `self` while both are in flight: dropped mid-way, the
+            // transaction is discarded (`Drop`).
+            let shared = TenantRead::shared(&self);
             tokio::join!(
                 last(Shared {
                     conn: shared,
@@ -256,6 +256,9 @@ impl TenantConn {
                     Commit.execute(&mut c).await
                 }
             )
+        };
+        let Some(mut conn) = self.conn.take() else {
+            unreachable!("scoped connection used after it ended")
         };
         let committed = committed
             .map_err(DbError::from)

@@ -55,7 +55,11 @@ pub async fn load(
             tenants::table.on(tenants::id.nullable().eq(diesel::dsl::sql::<
                 diesel::sql_types::Nullable<diesel::sql_types::Uuid>,
             >(
-                "(core.sessions.data -> 'auth' ->> 'tenant')::uuid",
+                // Written by the gateway as a UUID or null; anything else reads as no
+                // tenant rather than failing every request of that session.
+                "CASE WHEN core.sessions.data -> 'auth' ->> 'tenant' \
+                 ~ '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' \
+                 THEN (core.sessions.data -> 'auth' ->> 'tenant')::uuid END",
             ))),
         )
         .filter(sessions::id.eq(id))

@@ -314,17 +314,14 @@ pub async fn end_reads(
         .map(napoleon_db::readlog::ReadVia::Session);
     // The entries and the commit in one round trip: the transaction only read, so a log
     // that fails to be written aborts it and the read is refused.
-    tx.commit_with(async |shared| {
-        napoleon_db::readlog::record_many(
-            &shared,
-            napoleon_db::journal::Actor::Agent(identity.agent),
-            subjects,
-            channel,
-            &identity.request_id,
-            via.as_ref(),
-        )
-        .await
-    })
+    napoleon_db::readlog::record_and_commit(
+        tx,
+        napoleon_db::journal::Actor::Agent(identity.agent),
+        subjects,
+        channel,
+        &identity.request_id,
+        via.as_ref(),
+    )
     .await?;
     Ok(())
 }

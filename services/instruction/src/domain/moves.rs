@@ -76,7 +76,7 @@ pub(crate) async fn file(
                 contracts::campaign_of_dossier(&shared, id),
                 store::opinions(&shared, id),
                 journal::timeline(&shared, Subject::Dossier(id)),
-                store::assignee(&shared, id),
+                store::assignee(&shared, id, store::AtLevel::Current),
             );
             Ok((dossier?, campaign?, opinions?, timeline?, holder?))
         })
@@ -268,7 +268,9 @@ pub(crate) async fn opine(
     let (mut tx, access) = ctx.begin(identity).await?;
     let (dossier, to, opine) =
         for_move::<perm::InstructionOpine>(&mut tx, &access, id, DossierEvent::GiveOpinion).await?;
-    if store::assignee(&tx, id).await? != Some(opine.agent()) {
+    if store::assignee(&tx, id, store::AtLevel::Known(dossier.level_unit_id)).await?
+        != Some(opine.agent())
+    {
         return Err(Conflict::NotHolder.into());
     }
     // Every faulty field is named at once, in the form's order.

@@ -1,36 +1,49 @@
-//! Issue 15: statements sent together with a transaction's `BEGIN` or `COMMIT` (pipelined,
-//! `TenantConn::open_with` and `commit_with`) run inside that transaction, in the order they
-//! were given, even on a fresh connection whose statements must first be prepared (the
-//! preparation is a round trip of its own that the `BEGIN` or `COMMIT` could overtake).
+//! Issue 15: statements sent together with a transaction's `BEGIN` or `COMMIT` (pipelined:
+//! `Db::tenant_with`, `readlog::record_and_commit`) run inside that transaction, even on a
+//! fresh connection whose statements must first be prepared (the preparation is a round
+//! trip of its own that the `BEGIN` or `COMMIT` could overtake); a transaction dropped while
+//! opening never reaches another user of its connection.
 
 use diesel::dsl::sql;
 use diesel::sql_types::{Integer, Nullable, Text};
-use diesel_async::RunQueryDsl;
+use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use napoleon_db::journal::Actor;
+use napoleon_db::readlog::{self, ReadChannel, ReadSubject};
 use napoleon_db::{DbError, TenantRead};
+use napoleon_kernel::{AgentId, DossierId, TenantId};
 use napoleon_testkit::{TestDb, count, tenant_with_units};
 
 /// The tenant the statement runs for, as row-level security sees it.
 async fn setting(tx: &impl TenantRead) -> Result<Option<String>, DbError> {
-    asked(
-        tx,
+    Ok(diesel::select(sql::<Nullable<Text>>(
         "nullif(current_setting('napoleon.tenant_id', true), '')",
-    )
-    .await
+    ))
+    .get_result(&mut tx.shared())
+    .await?)
 }
 
-/// The same, in another statement (not prepared on the connection by [`setting`]).
-async fn setting_again(tx: &impl TenantRead) -> Result<Option<String>, DbError> {
-    asked(
+/// A read-log entry of `request`, as one use case ends.
+async fn logged(tx: napoleon_db::TenantConn, request: &str) -> Result<(), DbError> {
+    readlog::record_and_commit(
         tx,
-        "nullif(current_setting('napoleon.tenant_id', true), '') ",
+        Actor::Agent(AgentId::new()),
+        &[ReadSubject::Dossier(DossierId::new())],
+        ReadChannel::Api,
+        request,
+        None,
     )
     .await
 }
 
-async fn asked(tx: &impl TenantRead, expression: &'static str) -> Result<Option<String>, DbError> {
-    Ok(diesel::select(sql::<Nullable<Text>>(expression))
-        .get_result(&mut tx.shared())
-        .await?)
+async fn entries(admin: &mut AsyncPgConnection, tenant: TenantId, request: &str) -> i64 {
+    count(
+        admin,
+        &format!(
+            "SELECT count(*) AS n FROM readlog.reads \
+             WHERE tenant_id = '{tenant}' AND request_id = '{request}'"
+        ),
+    )
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -38,6 +51,7 @@ async fn statements_sent_with_begin_and_commit_run_inside_the_transaction() {
     let tdb = TestDb::new().await.unwrap();
     let setup = tdb.app_db().unwrap();
     let a = tenant_with_units(&setup, "tenant-a", 2).await;
+    let mut admin = TestDb::connect(&tdb.admin_url()).await.unwrap();
     for round in 0..3 {
         // A new pool each round: fresh connections, nothing prepared yet.
         let db = tdb.app_db().unwrap();
@@ -50,15 +64,11 @@ async fn statements_sent_with_begin_and_commit_run_inside_the_transaction() {
             Some(a.to_string()),
             "round {round}: first ran before BEGIN"
         );
-        let last = tx
-            .commit_with(async |shared| setting_again(&shared).await)
-            .await
-            .unwrap();
-        assert_eq!(
-            last,
-            Some(a.to_string()),
-            "round {round}: COMMIT overtook the last statement"
-        );
+        // The entry's statement is not prepared on this connection yet: had COMMIT overtaken
+        // it, it would have run outside the transaction (refused: no tenant).
+        let request = format!("round-{round}");
+        logged(tx, &request).await.unwrap();
+        assert_eq!(entries(&mut admin, a, &request).await, 1, "round {round}");
         // The connection went back to the pool outside any transaction: the next use opens one.
         let tx = db.tenant(a).await.unwrap();
         assert_eq!(setting(&tx).await.unwrap(), Some(a.to_string()));
@@ -68,19 +78,21 @@ async fn statements_sent_with_begin_and_commit_run_inside_the_transaction() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_last_statement_that_fails_rolls_back_what_the_transaction_wrote() {
+async fn a_read_log_that_fails_rolls_back_the_transaction_and_a_failed_read_keeps_nothing() {
     let tdb = TestDb::new().await.unwrap();
     let db = tdb.app_db().unwrap();
     let a = tenant_with_units(&db, "tenant-a", 2).await;
     let mut admin = TestDb::connect(&tdb.admin_url()).await.unwrap();
-    let units = async |admin: &mut diesel_async::AsyncPgConnection| {
-        count(
-            admin,
-            &format!("SELECT count(*) AS n FROM core.org_units WHERE tenant_id = '{a}'"),
+    // The log refuses one request id (a failure in the database, as a full disk would be).
+    admin
+        .batch_execute(
+            "ALTER TABLE readlog.reads ADD CONSTRAINT refused \
+             CHECK (request_id <> 'refusée') NOT VALID",
         )
         .await
-    };
-    let before = units(&mut admin).await;
+        .unwrap();
+    let units = format!("SELECT count(*) AS n FROM core.org_units WHERE tenant_id = '{a}'");
+    let before = count(&mut admin, &units).await;
     let mut tx = db.tenant(a).await.unwrap();
     let code = napoleon_kernel::OrgUnitCode::parse("99").unwrap();
     napoleon_db::core::ensure_org_unit(
@@ -94,21 +106,14 @@ async fn a_last_statement_that_fails_rolls_back_what_the_transaction_wrote() {
     )
     .await
     .unwrap();
-    let failed = tx
-        .commit_with(async |shared| {
-            let _: i32 = diesel::select(sql::<Integer>("1 / 0"))
-                .get_result(&mut shared.shared())
-                .await?;
-            Ok(())
-        })
-        .await;
+    let failed = logged(tx, "refusée").await;
     assert!(failed.is_err(), "{failed:?}");
     assert_eq!(
-        units(&mut admin).await,
+        count(&mut admin, &units).await,
         before,
         "the failed transaction kept its write"
     );
-    // A failed first read: refused, nothing kept, and the pool still serves.
+    // A failed first read: refused, and the pool still serves.
     let refused = db
         .tenant_with(a, async |shared| {
             let _: i32 = diesel::select(sql::<Integer>("1 / 0"))
@@ -122,6 +127,51 @@ async fn a_last_statement_that_fails_rolls_back_what_the_transaction_wrote() {
         let tx = db.tenant(a).await.unwrap();
         assert_eq!(setting(&tx).await.unwrap(), Some(a.to_string()));
         tx.commit().await.unwrap();
+    }
+    admin
+        .batch_execute("ALTER TABLE readlog.reads DROP CONSTRAINT refused")
+        .await
+        .unwrap();
+    tdb.finish().await;
+}
+
+/// Found by review: a transaction whose opening is dropped mid-flight (a request's timeout,
+/// a client gone) must not leave its connection to the pool with the transaction, and its
+/// tenant, still open on the server.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_opening_dropped_mid_flight_leaves_nothing_open_for_the_next_user() {
+    let tdb = TestDb::new().await.unwrap();
+    let setup = tdb.app_db().unwrap();
+    let a = tenant_with_units(&setup, "tenant-a", 2).await;
+    // One connection: whoever comes next gets the same one, or a new one.
+    let db = napoleon_db::Db::new(napoleon_db::build_pool(&tdb.app_url(), 1).unwrap());
+    for _ in 0..5 {
+        // Dropped while its first read sleeps on the server, after BEGIN was sent.
+        let opening = db.tenant_with(a, async |shared| {
+            let _: i32 = diesel::select(sql::<Integer>("1 FROM pg_sleep(5)"))
+                .get_result(&mut shared.shared())
+                .await?;
+            Ok(())
+        });
+        let timed_out = tokio::time::timeout(std::time::Duration::from_millis(300), opening).await;
+        assert!(timed_out.is_err());
+        let mut conn = db.platform().await.unwrap();
+        let open: Option<String> = diesel::select(sql::<Nullable<Text>>(
+            "nullif(current_setting('napoleon.tenant_id', true), '')",
+        ))
+        .get_result(&mut *conn)
+        .await
+        .unwrap();
+        assert_eq!(
+            open, None,
+            "the next user inherited the tenant's open transaction"
+        );
+        // Only a transaction block accepts a savepoint.
+        let in_transaction = conn.batch_execute("SAVEPOINT probe").await.is_ok();
+        assert!(
+            !in_transaction,
+            "the next user runs inside the dropped transaction"
+        );
     }
     tdb.finish().await;
 }
