@@ -293,8 +293,8 @@ impl World {
     }
 
     async fn state(&self, id: DossierId) -> String {
-        let mut tx = self.db.tenant(self.tenant).await.unwrap();
-        let d = napoleon_db::contracts::dossier_by_id(&mut tx, id)
+        let tx = self.db.tenant(self.tenant).await.unwrap();
+        let d = napoleon_db::contracts::dossier_by_id(&tx, id)
             .await
             .unwrap();
         tx.rollback().await;

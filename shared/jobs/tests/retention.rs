@@ -24,9 +24,9 @@ async fn reads_past_the_retention_period_are_purged_daily_and_the_rest_kept() {
     let mut admin = TestDb::connect(&tdb.admin_url()).await.unwrap();
     for days in [500, 400, 300, 10] {
         for t in [tenant, other] {
-            let mut tx = db.tenant(t).await.unwrap();
+            let tx = db.tenant(t).await.unwrap();
             readlog::record(
-                &mut tx,
+                &tx,
                 Actor::Agent(AgentId::new()),
                 ReadSubject::Dossier(DossierId::new()),
                 ReadChannel::Page,
