@@ -191,7 +191,7 @@ impl Db {
     }
 
     /// Opens a transaction confined to `tenant` and runs `first`'s reads in the same round
-    /// trip (see [`TenantConn::open_with`]).
+    /// trip (see `TenantConn::open_with`).
     ///
     /// # Errors
     /// [`DbError`] when no connection is available, `BEGIN` fails or `first` fails.

@@ -80,7 +80,7 @@ pub trait TenantRead {
 }
 
 /// A tenant transaction's connection lent to statements sent alongside its `BEGIN`
-/// ([`TenantConn::open_with`]) or its `COMMIT` ([`TenantConn::commit_with`]).
+/// ([`Db::tenant_with`](crate::Db::tenant_with)) or its `COMMIT` ([`crate::readlog::record_and_commit`]).
 #[derive(Clone, Copy)]
 pub struct Shared<'a> {
     conn: &'a AsyncPgConnection,
