@@ -223,16 +223,6 @@ impl EventKind {
     }
 }
 
-#[derive(Insertable)]
-#[diesel(table_name = events)]
-struct NewRow {
-    tenant_id: uuid::Uuid,
-    actor: String,
-    subject: String,
-    kind: &'static str,
-    payload: serde_json::Value,
-}
-
 /// Appends one event to the tenant's chain, inside the caller's transaction.
 ///
 /// # Errors
@@ -244,15 +234,16 @@ pub async fn append(
     kind: EventKind,
     payload: serde_json::Value,
 ) -> Result<JournalSeq, DbError> {
-    let row = NewRow {
-        tenant_id: tx.tenant().as_uuid(),
-        actor: actor.render(),
-        subject: subject.render(),
-        kind: kind.as_str(),
-        payload,
-    };
+    // Values as a tuple of columns: diesel keeps this statement prepared (a derived
+    // `Insertable` may write DEFAULT for a column, so its statement is prepared at every call).
     let seq: i64 = diesel::insert_into(events::table)
-        .values(&row)
+        .values((
+            events::tenant_id.eq(tx.tenant().as_uuid()),
+            events::actor.eq(actor.render()),
+            events::subject.eq(subject.render()),
+            events::kind.eq(kind.as_str()),
+            events::payload.eq(payload),
+        ))
         .returning(events::seq)
         .get_result(tx.pg())
         .await?;
@@ -288,11 +279,16 @@ pub struct TimelineEntry {
     pub payload: serde_json::Value,
 }
 
+diesel::define_sql_function! {
+    /// `journal.agent_actor` (migration 000021): how the journal names an agent.
+    #[sql_name = "journal.agent_actor"]
+    fn agent_actor(agent: diesel::sql_types::Uuid) -> Text;
+}
+
 /// Every event about `subject`, oldest first, with the actors' names.
 ///
-/// Written with the query builder (an agent's name by a join on the rendered actor, a
-/// literal), so its prepared statement is kept: a raw `sql_query` is prepared again at
-/// every call, one more round trip.
+/// Written with the query builder only (a raw `sql_query` or an SQL literal is prepared
+/// again at every call, one more round trip and a plan each time).
 ///
 /// # Errors
 /// [`DbError`].
@@ -301,38 +297,38 @@ pub async fn timeline(
     subject: Subject,
 ) -> Result<Vec<TimelineEntry>, DbError> {
     use crate::schema::agents;
-    use diesel::dsl::sql;
-    let rows: Vec<(
+    type Row = (
         i64,
         chrono::DateTime<chrono::Utc>,
         String,
+        Option<(String, String)>,
         String,
         serde_json::Value,
-    )> = events::table
-        .left_join(agents::table.on(sql::<diesel::sql_types::Bool>(
-            "journal.events.actor = 'agent:' || core.agents.id::text",
-        )))
+    );
+    let rows: Vec<Row> = events::table
+        .left_join(agents::table.on(events::actor.eq(agent_actor(agents::id))))
         .filter(events::tenant_id.eq(tx.tenant().as_uuid()))
         .filter(events::subject.eq(subject.render()))
         .order(events::seq)
         .select((
             events::seq,
             events::occurred_at,
-            sql::<Text>(
-                "coalesce(core.agents.given_name || ' ' || core.agents.usual_name, \
-                     journal.events.actor)",
-            ),
+            events::actor,
+            (agents::given_name, agents::usual_name).nullable(),
             events::kind,
             events::payload,
         ))
         .load(&mut tx.shared())
         .await?;
     rows.into_iter()
-        .map(|(seq, at, actor, kind, payload)| {
+        .map(|(seq, at, actor, agent, kind, payload)| {
             Ok(TimelineEntry {
                 seq,
                 at,
-                actor: napoleon_kernel::Personal::new(actor),
+                // The agent's name, or the actor as the journal names it (a job, a token).
+                actor: napoleon_kernel::Personal::new(
+                    agent.map_or(actor, |(given, usual)| format!("{given} {usual}")),
+                ),
                 kind: EventKind::parse(&kind)
                     .ok_or_else(|| DbError::corrupt("events.kind", &kind))?,
                 payload,

@@ -72,6 +72,10 @@ mod observer {
             sql: &'a str,
             /// Sent behind others, in their round trip.
             pipelined: bool,
+            /// Kept prepared by the connection (seen prepared into its cache before). A
+            /// statement that is not (a raw `sql_query`, an SQL literal, a simple query) is
+            /// parsed and planned again at every call.
+            kept: bool,
         },
         /// A statement prepared and kept in the connection's cache (a round trip of its
         /// own, once per connection and statement).
@@ -90,6 +94,7 @@ mod observer {
     pub(super) struct Observed {
         observer: StatementObserver,
         in_flight: usize,
+        kept: std::collections::HashSet<String>,
     }
 
     impl Observed {
@@ -97,6 +102,7 @@ mod observer {
             Self {
                 observer,
                 in_flight: 0,
+                kept: std::collections::HashSet::new(),
             }
         }
     }
@@ -112,11 +118,15 @@ mod observer {
                     (self.observer)(Sent::Statement {
                         sql,
                         pipelined: self.in_flight > 0,
+                        kept: self.kept.contains(sql),
                     });
                     self.in_flight += 1;
                 }
                 E::FinishQuery { .. } => self.in_flight = self.in_flight.saturating_sub(1),
-                E::CacheQuery { sql, .. } => (self.observer)(Sent::Prepared(sql)),
+                E::CacheQuery { sql, .. } => {
+                    self.kept.insert(sql.to_owned());
+                    (self.observer)(Sent::Prepared(sql));
+                }
                 _ => {}
             }
         }

@@ -34,6 +34,12 @@ pub struct SessionWrite {
     pub expires_at: DateTime<Utc>,
 }
 
+diesel::define_sql_function! {
+    /// `core.session_tenant` (migration 000021): the tenant a session's data names, or null.
+    #[sql_name = "core.session_tenant"]
+    fn session_tenant(data: diesel::sql_types::Jsonb) -> diesel::sql_types::Nullable<diesel::sql_types::Uuid>;
+}
+
 /// Loads an unexpired session.
 ///
 /// # Errors
@@ -51,17 +57,7 @@ pub async fn load(
     );
     // The request's tenant stamp with its session: one round trip for both.
     let row: Option<Row> = sessions::table
-        .left_join(
-            tenants::table.on(tenants::id.nullable().eq(diesel::dsl::sql::<
-                diesel::sql_types::Nullable<diesel::sql_types::Uuid>,
-            >(
-                // Written by the gateway as a UUID or null; anything else reads as no
-                // tenant rather than failing every request of that session.
-                "CASE WHEN core.sessions.data -> 'auth' ->> 'tenant' \
-                 ~ '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' \
-                 THEN (core.sessions.data -> 'auth' ->> 'tenant')::uuid END",
-            ))),
-        )
+        .left_join(tenants::table.on(tenants::id.nullable().eq(session_tenant(sessions::data))))
         .filter(sessions::id.eq(id))
         .filter(sessions::expires_at.gt(now))
         .select((

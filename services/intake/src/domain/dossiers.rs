@@ -88,7 +88,13 @@ pub(crate) async fn create_draft(
     key: Option<&IdempotencyKey>,
 ) -> ActionResult<DossierId> {
     within_bounds(content)?;
-    let (mut tx, access) = ctx.begin(identity).await?;
+    // The campaign read behind the transaction's opening (its absence is the form's error,
+    // answered once the agent's rights are known).
+    let (mut tx, access, found) = ctx
+        .begin_with(identity, async |shared| {
+            Ok(contracts::campaign_by_id(&shared, campaign).await)
+        })
+        .await?;
     let requested = unit;
     let unit = match unit.or(filing_units(&access)?.first().copied()) {
         Some(u) => u,
@@ -117,7 +123,7 @@ pub(crate) async fn create_draft(
         tx.rollback().await;
         return done.dossier();
     }
-    let campaign = match contracts::campaign_by_id(&tx, campaign).await {
+    let campaign = match found {
         Ok(c) => c,
         Err(e) if e.is_not_found() => {
             return Err(ActionError::Invalid(vec![FieldError::new(

@@ -3,7 +3,10 @@
 //! cost shows in review. Counted by the pools' statement observer
 //! (`napoleon_db::observe_statements`), after a warm-up, so caches and prepared statements
 //! are in their steady state. A statement sent while others of its connection await their
-//! answer shares their round trip (pipelined): it is shown indented under the first.
+//! answer shares their round trip (pipelined): it is shown indented under the first. A
+//! statement the connection does not keep prepared is marked `(not kept)`: it is parsed and
+//! planned at every call and, unless a simple query (the `BEGIN` batch), prepared in a round
+//! trip of its own, counted.
 
 use std::sync::{Arc, Mutex};
 
@@ -65,12 +68,16 @@ async fn the_statements_of_each_route_are_a_snapshot() {
             let line = match sent {
                 napoleon_db::Sent::Statement {
                     sql,
-                    pipelined: false,
-                } => normalized(sql),
-                napoleon_db::Sent::Statement {
-                    sql,
-                    pipelined: true,
-                } => format!("  + {}", normalized(sql)),
+                    pipelined,
+                    kept,
+                } => format!(
+                    "{}{}{}",
+                    if pipelined { "  + " } else { "" },
+                    // Parsed and planned at every call: fine for the simple query that
+                    // opens a transaction, a cost anywhere else.
+                    if kept { "" } else { "(not kept) " },
+                    normalized(sql)
+                ),
                 // After the warm-up, a statement prepared again is one its connection
                 // could not keep (a raw `sql_query`): a round trip more at every call.
                 napoleon_db::Sent::Prepared(sql) => format!("PREPARED {}", normalized(sql)),
@@ -122,7 +129,23 @@ async fn the_statements_of_each_route_are_a_snapshot() {
     };
     let mut report = String::new();
     let mut record = |route: &str, statements: Vec<String>| {
-        let trips = statements.iter().filter(|s| !s.starts_with("  + ")).count();
+        let simple = |s: &str| {
+            ["BEGIN", "COMMIT", "ROLLBACK"]
+                .iter()
+                .any(|q| s.starts_with(q))
+        };
+        let trips = statements
+            .iter()
+            .map(|s| {
+                let sql = s.trim_start_matches("  + ");
+                let own = usize::from(!s.starts_with("  + ") && !s.starts_with("PREPARED"));
+                // An unkept statement is prepared first, in a round trip of its own.
+                let prepared = sql
+                    .strip_prefix("(not kept) ")
+                    .is_some_and(|rest| !simple(rest));
+                own + usize::from(prepared)
+            })
+            .sum::<usize>();
         let sent = statements
             .iter()
             .filter(|s| !s.starts_with("PREPARED"))
