@@ -322,50 +322,36 @@ pub(crate) async fn save_content(
     Ok(())
 }
 
-/// Gives the dossier its number (first submission only) and marks it submitted.
+diesel::define_sql_function! {
+    /// `intake.number_and_submit` (migration 000022).
+    #[sql_name = "intake.number_and_submit"]
+    fn number_and_submit_fn(
+        tenant: diesel::sql_types::Uuid,
+        id: diesel::sql_types::Uuid,
+        prefix: diesel::sql_types::Text,
+        number: diesel::sql_types::Nullable<diesel::sql_types::Text>,
+        state: diesel::sql_types::Text,
+    ) -> diesel::sql_types::Text;
+}
+
+/// Gives the dossier its number (first submission only: the counter row is locked until
+/// commit, so numbers are gapless and unique per prefix) and marks it submitted, keeping the
+/// first submission's time, in one statement.
 pub(crate) async fn number_and_submit(
     tx: &mut TenantConn,
     _by: &Authorized<perm::NominationSubmit>,
     dossier: &Dossier,
     prefix: &str,
 ) -> Result<String, DbError> {
-    let tenant = tx.tenant().as_uuid();
-    let number = if let Some(number) = &dossier.number {
-        number.clone()
-    } else {
-        // The counter row is locked by the upsert until commit: numbers are gapless and
-        // unique per prefix, across the campaigns that share it.
-        let n: i32 = diesel::insert_into(number_counters::table)
-            .values((
-                number_counters::tenant_id.eq(tenant),
-                number_counters::prefix.eq(prefix),
-                number_counters::last_number.eq(1),
-            ))
-            .on_conflict((number_counters::tenant_id, number_counters::prefix))
-            .do_update()
-            .set(number_counters::last_number.eq(number_counters::last_number + 1))
-            .returning(number_counters::last_number)
-            .get_result(tx.pg())
-            .await?;
-        format!("{prefix}-{n:04}")
-    };
-    diesel::update(
-        dossiers::table
-            .filter(dossiers::tenant_id.eq(tenant))
-            .filter(dossiers::id.eq(dossier.id.as_uuid())),
-    )
-    .set((
-        dossiers::state.eq(DossierState::Submitted.as_str()),
-        dossiers::number.eq(&number),
-        // The first submission's time stays when a complemented dossier is resubmitted.
-        dossiers::submitted_at.eq(diesel::dsl::sql::<
-            diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>,
-        >("coalesce(submitted_at, core.clock_now())")),
-        dossiers::updated_at.eq(diesel::dsl::now),
+    Ok(diesel::select(number_and_submit_fn(
+        tx.tenant().as_uuid(),
+        dossier.id.as_uuid(),
+        prefix,
+        dossier.number.as_deref(),
+        DossierState::Submitted.as_str(),
     ))
-    .execute(tx.pg())
-    .await?;
-    Ok(number)
+    .get_result(tx.pg())
+    .await?)
 }
 
 /// Drafts and dossiers under complement of the given units, latest first.

@@ -335,8 +335,19 @@ pub(crate) async fn submit(
     identity: &Identity,
     id: DossierId,
 ) -> ActionResult<String> {
-    let (mut tx, access) = ctx.begin(identity).await?;
-    let dossier = locked_readable(&mut tx, &access, id).await?;
+    // The dossier (unlocked) and its campaign behind the transaction's opening; the dossier
+    // is locked only once found readable (as `locked_readable`).
+    let (mut tx, access, (seen, campaign)) = ctx
+        .begin_with(identity, async |shared| {
+            let (dossier, campaign) = tokio::join!(
+                store::read_dossier(&shared, id, false),
+                contracts::campaign_of_dossier(&shared, id)
+            );
+            Ok((dossier?, campaign?))
+        })
+        .await?;
+    may_read(&access, seen)?;
+    let dossier = store::dossier(&mut tx, id).await?;
     let submit = access.authorize::<perm::NominationSubmit>(Scope::Unit(dossier.unit_id))?;
     let from = editable(&dossier)?;
     from.apply(DossierEvent::Submit)
@@ -345,7 +356,6 @@ pub(crate) async fn submit(
     if !errors.is_empty() {
         return Err(ActionError::Invalid(fields(errors)));
     }
-    let campaign = contracts::campaign_by_id(&tx, dossier.campaign_id).await?;
     if from == DossierState::Draft {
         window_open(&campaign, tx.today())?;
     }

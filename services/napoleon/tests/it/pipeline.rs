@@ -2,7 +2,8 @@
 //! `Db::tenant_with`, `readlog::record_and_commit`) run inside that transaction, even on a
 //! fresh connection whose statements must first be prepared (the preparation is a round
 //! trip of its own that the `BEGIN` or `COMMIT` could overtake); a transaction dropped while
-//! opening never reaches another user of its connection.
+//! opening never reaches another user of its connection; the submission's statement numbers as
+//! before.
 
 use diesel::dsl::sql;
 use diesel::sql_types::{Integer, Nullable, Text};
@@ -173,5 +174,47 @@ async fn an_opening_dropped_mid_flight_leaves_nothing_open_for_the_next_user() {
             "the next user runs inside the dropped transaction"
         );
     }
+    tdb.finish().await;
+}
+
+/// `intake.number_and_submit` (migration 000022, the submission in one kept statement):
+/// numbers keep four digits at least, as before, and grow past them.
+#[tokio::test(flavor = "multi_thread")]
+async fn dossier_numbers_keep_four_digits_and_grow_past_them() {
+    let tdb = TestDb::new().await.unwrap();
+    let db = tdb.app_db().unwrap();
+    let a = tenant_with_units(&db, "numeros", 1).await;
+    let mut tx = db.tenant(a).await.unwrap();
+    let next = format!(
+        "SELECT intake.number_and_submit('{a}', gen_random_uuid(), 'LH-2027-07', NULL, \
+         'depose') AS t"
+    );
+    let first = napoleon_testkit::text(tx.pg(), &next).await;
+    assert_eq!(first, "LH-2027-07-0001");
+    diesel_async::RunQueryDsl::execute(
+        diesel::sql_query("UPDATE intake.number_counters SET last_number = 9998"),
+        tx.pg(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        napoleon_testkit::text(tx.pg(), &next).await,
+        "LH-2027-07-9999"
+    );
+    assert_eq!(
+        napoleon_testkit::text(tx.pg(), &next).await,
+        "LH-2027-07-10000"
+    );
+    // A dossier that has its number keeps it.
+    let kept = napoleon_testkit::text(
+        tx.pg(),
+        &format!(
+            "SELECT intake.number_and_submit('{a}', gen_random_uuid(), 'LH-2027-07', \
+             'LH-2027-07-0001', 'depose') AS t"
+        ),
+    )
+    .await;
+    assert_eq!(kept, "LH-2027-07-0001");
+    tx.rollback().await;
     tdb.finish().await;
 }
