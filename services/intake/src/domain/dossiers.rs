@@ -190,6 +190,19 @@ pub(crate) async fn readable(
     may_read(access, store::read_dossier(tx, id, false).await?)
 }
 
+/// The dossier (unlocked, not yet checked readable) and its campaign, both sent together
+/// (behind a transaction's opening).
+async fn with_campaign(
+    shared: &impl napoleon_db::TenantRead,
+    id: DossierId,
+) -> Result<(Dossier, contracts::CampaignView), napoleon_db::DbError> {
+    let (dossier, campaign) = tokio::join!(
+        store::read_dossier(shared, id, false),
+        contracts::campaign_of_dossier(shared, id)
+    );
+    Ok((dossier?, campaign?))
+}
+
 /// The dossier, if the agent may read it (see [`readable`]).
 fn may_read(access: &Access, dossier: Dossier) -> ActionResult<Dossier> {
     let draft = dossier.state == DossierState::Draft;
@@ -303,13 +316,7 @@ pub(crate) async fn review(
 ) -> ActionResult<Review> {
     // The dossier and its campaign read behind the transaction's opening, in one round trip.
     let (mut tx, access, (dossier, campaign)) = ctx
-        .begin_with(identity, async |shared| {
-            let (dossier, campaign) = tokio::join!(
-                store::read_dossier(&shared, id, false),
-                contracts::campaign_of_dossier(&shared, id)
-            );
-            Ok((dossier?, campaign?))
-        })
+        .begin_with(identity, async |shared| with_campaign(&shared, id).await)
         .await?;
     let dossier = may_read(&access, dossier)?;
     let may_edit = access.may::<perm::NominationUpdate>(Scope::Unit(dossier.unit_id))?
@@ -338,13 +345,7 @@ pub(crate) async fn submit(
     // The dossier (unlocked) and its campaign behind the transaction's opening; the dossier
     // is locked only once found readable (as `locked_readable`).
     let (mut tx, access, (seen, campaign)) = ctx
-        .begin_with(identity, async |shared| {
-            let (dossier, campaign) = tokio::join!(
-                store::read_dossier(&shared, id, false),
-                contracts::campaign_of_dossier(&shared, id)
-            );
-            Ok((dossier?, campaign?))
-        })
+        .begin_with(identity, async |shared| with_campaign(&shared, id).await)
         .await?;
     may_read(&access, seen)?;
     let dossier = store::dossier(&mut tx, id).await?;
