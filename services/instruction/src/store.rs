@@ -98,7 +98,7 @@ pub(crate) async fn assignee(
 
 /// The dossiers `agent` holds, at any level.
 pub(crate) async fn held_by(
-    tx: &mut TenantConn,
+    tx: &impl TenantRead,
     agent: AgentId,
 ) -> Result<Vec<DossierId>, DbError> {
     let tenant = tx.tenant().as_uuid();
@@ -106,7 +106,7 @@ pub(crate) async fn held_by(
         .filter(assignments::tenant_id.eq(tenant))
         .filter(assignments::agent_id.eq(agent.as_uuid()))
         .select(assignments::dossier_id)
-        .load(tx.pg())
+        .load(&mut tx.shared())
         .await?;
     Ok(ids.into_iter().map(DossierId::from_uuid).collect())
 }

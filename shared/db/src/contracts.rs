@@ -293,19 +293,35 @@ async fn load_dossiers(
     rows.into_iter().map(dossier).collect()
 }
 
-/// The dossiers whose current level is one of `levels`, in one of `states` (all states when
-/// empty), oldest submission first.
+diesel::define_sql_function! {
+    /// `core.subtree` (migration 000023): the units and everything below them.
+    #[sql_name = "core.subtree"]
+    fn subtree_fn(tenant: SqlUuid, roots: Array<SqlUuid>) -> Array<SqlUuid>;
+}
+
+diesel::define_sql_function! {
+    /// `core.unit_in` (migration 000023): `unit = ANY(units)`, inlined by the planner.
+    #[sql_name = "core.unit_in"]
+    fn unit_in(unit: SqlUuid, units: Array<SqlUuid>) -> diesel::sql_types::Bool;
+}
+
+/// The dossiers whose current level is one of `roots` or below them, in one of `states`
+/// (all states when empty), oldest submission first. The units below are found by the same
+/// statement, so that it can be sent with the transaction's opening.
 ///
 /// # Errors
 /// [`DbError`].
-pub async fn dossiers_at(
-    tx: &mut TenantConn,
-    levels: &[OrgUnitId],
+pub async fn dossiers_under(
+    tx: &impl TenantRead,
+    roots: &[OrgUnitId],
     states: &[DossierState],
 ) -> Result<Vec<DossierView>, DbError> {
-    let levels: Vec<uuid::Uuid> = levels.iter().map(OrgUnitId::as_uuid).collect();
+    let roots: Vec<uuid::Uuid> = roots.iter().map(OrgUnitId::as_uuid).collect();
     let mut query = tenant_dossiers(tx)
-        .filter(dossiers_v1::level_unit_id.eq_any(levels))
+        .filter(unit_in(
+            dossiers_v1::level_unit_id,
+            subtree_fn(tx.tenant().as_uuid(), roots),
+        ))
         .filter(dossiers_v1::state.ne(DossierState::Draft.as_str()));
     if !states.is_empty() {
         query = query.filter(dossiers_v1::state.eq_any(state_names(states)));

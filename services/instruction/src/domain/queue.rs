@@ -32,15 +32,26 @@ impl Tab {
     }
 }
 
-/// Units where the agent instructs or validates, with everything below them.
-fn my_units(access: &Access) -> Vec<OrgUnitId> {
-    let roots: Vec<OrgUnitId> = access
-        .grants()
+/// Units where the agent instructs or validates (everything below them counts too).
+fn my_roots(grants: &[(Role, OrgUnitId)]) -> Vec<OrgUnitId> {
+    grants
         .iter()
         .filter(|(role, _)| matches!(role, Role::Instructeur | Role::Valideur))
         .map(|(_, unit)| *unit)
-        .collect();
-    access.subtree(&roots)
+        .collect()
+}
+
+/// [`my_roots`] with everything below them.
+fn my_units(access: &Access) -> Vec<OrgUnitId> {
+    access.subtree(&my_roots(access.grants()))
+}
+
+/// What a tab shows before the four-eyes filter: its dossiers, and for « suivis » the ones
+/// the agent holds.
+enum Found {
+    ToDo(Vec<DossierView>),
+    Followed(Vec<DossierView>, Vec<napoleon_kernel::DossierId>),
+    Done,
 }
 
 /// The agent's queue for a tab.
@@ -50,13 +61,42 @@ pub(crate) async fn queue(
     tab: Tab,
     channel: ReadChannel,
 ) -> ActionResult<Vec<DossierView>> {
-    let (mut tx, access) = ctx.begin(identity).await?;
+    // The tab's dossiers, by the roots of the agent's grants, sent behind the transaction's
+    // opening; shown only once the access allows reading.
+    let roots = my_roots(&identity.grants());
+    let (mut tx, access, found) = ctx
+        .begin_with(identity, async |shared| {
+            Ok(match tab {
+                Tab::ToDo => Found::ToDo(
+                    contracts::dossiers_under(
+                        &shared,
+                        &roots,
+                        &[DossierState::Submitted, DossierState::OpinionGiven],
+                    )
+                    .await?,
+                ),
+                Tab::Followed => {
+                    let (found, held) = tokio::join!(
+                        contracts::dossiers_under(
+                            &shared,
+                            &roots,
+                            &[
+                                DossierState::InInstruction,
+                                DossierState::OpinionGiven,
+                                DossierState::ComplementRequested,
+                            ],
+                        ),
+                        store::held_by(&shared, identity.agent)
+                    );
+                    Found::Followed(found?, held?)
+                }
+                Tab::Done => Found::Done,
+            })
+        })
+        .await?;
     access.require::<perm::NominationRead>(Scope::Anywhere)?;
-    let units = my_units(&access);
-    let list: Vec<DossierView> = match tab {
-        Tab::ToDo => {
-            let waiting = [DossierState::Submitted, DossierState::OpinionGiven];
-            let found = contracts::dossiers_at(&mut tx, &units, &waiting).await?;
+    let list: Vec<DossierView> = match found {
+        Found::ToDo(found) => {
             // The opinions of every dossier waiting for its transmission, in one statement.
             let given: Vec<_> = found
                 .iter()
@@ -76,23 +116,10 @@ pub(crate) async fn queue(
                 })
                 .collect()
         }
-        Tab::Followed => {
-            let held = store::held_by(&mut tx, identity.agent).await?;
-            contracts::dossiers_at(
-                &mut tx,
-                &units,
-                &[
-                    DossierState::InInstruction,
-                    DossierState::OpinionGiven,
-                    DossierState::ComplementRequested,
-                ],
-            )
-            .await?
-            .into_iter()
-            .filter(|d| held.contains(&d.id))
-            .collect()
+        Found::Followed(found, held) => {
+            found.into_iter().filter(|d| held.contains(&d.id)).collect()
         }
-        Tab::Done => contracts::dossiers_filed_by(&mut tx, &units)
+        Found::Done => contracts::dossiers_filed_by(&mut tx, &my_units(&access))
             .await?
             .into_iter()
             .filter(|d| {

@@ -1,0 +1,2 @@
+DROP FUNCTION core.subtree(uuid, uuid[]);
+DROP FUNCTION core.unit_in(uuid, uuid[]);
