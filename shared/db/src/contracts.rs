@@ -294,15 +294,10 @@ async fn load_dossiers(
 }
 
 diesel::define_sql_function! {
-    /// `core.subtree` (migration 000023): the units and everything below them.
-    #[sql_name = "core.subtree"]
-    fn subtree_fn(tenant: SqlUuid, roots: Array<SqlUuid>) -> Array<SqlUuid>;
-}
-
-diesel::define_sql_function! {
-    /// `core.unit_in` (migration 000023): `unit = ANY(units)`, inlined by the planner.
-    #[sql_name = "core.unit_in"]
-    fn unit_in(unit: SqlUuid, units: Array<SqlUuid>) -> diesel::sql_types::Bool;
+    /// `core.subtree_units` (migration 000024): the units and everything below them, as rows
+    /// (a set-returning function: in `IN (SELECT …)`, found once per query).
+    #[sql_name = "core.subtree_units"]
+    fn subtree_units(tenant: SqlUuid, roots: Array<SqlUuid>) -> SqlUuid;
 }
 
 /// The dossiers whose current level is one of `roots` or below them, in one of `states`
@@ -318,10 +313,10 @@ pub async fn dossiers_under(
 ) -> Result<Vec<DossierView>, DbError> {
     let roots: Vec<uuid::Uuid> = roots.iter().map(OrgUnitId::as_uuid).collect();
     let mut query = tenant_dossiers(tx)
-        .filter(unit_in(
-            dossiers_v1::level_unit_id,
-            subtree_fn(tx.tenant().as_uuid(), roots),
-        ))
+        .filter(
+            dossiers_v1::level_unit_id
+                .eq_any(diesel::select(subtree_units(tx.tenant().as_uuid(), roots))),
+        )
         .filter(dossiers_v1::state.ne(DossierState::Draft.as_str()));
     if !states.is_empty() {
         query = query.filter(dossiers_v1::state.eq_any(state_names(states)));

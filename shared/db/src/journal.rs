@@ -280,9 +280,9 @@ pub struct TimelineEntry {
 }
 
 diesel::define_sql_function! {
-    /// `journal.agent_actor` (migration 000021): how the journal names an agent.
-    #[sql_name = "journal.agent_actor"]
-    fn agent_actor(agent: diesel::sql_types::Uuid) -> Text;
+    /// `journal.actor_agent` (migration 000024): the agent an actor names, if one.
+    #[sql_name = "journal.actor_agent"]
+    fn actor_agent(actor: Text) -> diesel::sql_types::Nullable<diesel::sql_types::Uuid>;
 }
 
 /// Every event about `subject`, oldest first, with the actors' names.
@@ -306,7 +306,9 @@ pub async fn timeline(
         serde_json::Value,
     );
     let rows: Vec<Row> = events::table
-        .left_join(agents::table.on(events::actor.eq(agent_actor(agents::id))))
+        // On the agents' primary key (the actor rendered from each agent's id matched no
+        // index: every agent's id was rendered at every page).
+        .left_join(agents::table.on(agents::id.nullable().eq(actor_agent(events::actor))))
         .filter(events::tenant_id.eq(tx.tenant().as_uuid()))
         .filter(events::subject.eq(subject.render()))
         .order(events::seq)
