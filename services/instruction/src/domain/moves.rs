@@ -12,7 +12,9 @@ use napoleon_kernel::{DossierId, OrgUnitId};
 use napoleon_rules::content::{self, Content};
 use napoleon_rules::dossier::{DossierEvent, DossierState};
 use napoleon_rules::{Catalogue, Verdict};
-use napoleon_web::{ActionError, ActionResult, Conflict, FieldError, WebContext, tenant_catalogue};
+use napoleon_web::{
+    ActionError, ActionResult, Conflict, FieldError, WebContext, readable_dossier, tenant_catalogue,
+};
 use serde_json::json;
 
 use super::{last_opinion_author, opinion_author_at};
@@ -41,18 +43,18 @@ pub(crate) struct Allowed {
     pub(crate) give_back: bool,
 }
 
-/// A dossier in instruction the agent may read: a draft is not in instruction yet (404).
+/// A dossier in instruction the agent may read (the project's loader, `readable_dossier`).
 async fn load_readable(
     tx: &mut TenantConn,
     access: &Access,
     id: DossierId,
 ) -> ActionResult<DossierView> {
-    in_instruction(access, contracts::dossier_by_id(tx, id).await?)
+    let (dossier, _read) = readable_dossier(tx, access, id).await?;
+    in_instruction(dossier)
 }
 
-/// The dossier, if the agent may read it and it is in instruction.
-fn in_instruction(access: &Access, dossier: DossierView) -> ActionResult<DossierView> {
-    let (dossier, _read) = napoleon_web::readable(access, dossier)?;
+/// A draft is not in instruction yet (404).
+fn in_instruction(dossier: DossierView) -> ActionResult<DossierView> {
     if dossier.is_draft() {
         return Err(ActionError::NotFound);
     }
@@ -81,7 +83,9 @@ pub(crate) async fn file(
             Ok((dossier?, campaign?, opinions?, timeline?, holder?))
         })
         .await?;
-    let dossier = in_instruction(&access, dossier)?;
+    // `readable_dossier`'s rule, on the dossier read with the opening.
+    let (dossier, _read) = napoleon_web::readable(&access, dossier)?;
+    let dossier = in_instruction(dossier)?;
     // Written only by intake from `Content`: a row that no longer reads as one is an error,
     // never an empty dossier an instructor might judge.
     let content: Content = serde_json::from_value(dossier.content.expose().clone())
