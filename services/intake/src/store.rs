@@ -323,14 +323,14 @@ pub(crate) async fn save_content(
 }
 
 diesel::define_sql_function! {
-    /// `intake.number_and_submit` (migration 000022).
+    /// `intake.number_and_submit` (migrations 000022, 000025): writes the submitted state
+    /// itself, keeps the number the row has, and fails when the dossier is not there in a
+    /// state that may be submitted.
     #[sql_name = "intake.number_and_submit"]
     fn number_and_submit_fn(
         tenant: diesel::sql_types::Uuid,
         id: diesel::sql_types::Uuid,
         prefix: diesel::sql_types::Text,
-        number: diesel::sql_types::Nullable<diesel::sql_types::Text>,
-        state: diesel::sql_types::Text,
     ) -> diesel::sql_types::Text;
 }
 
@@ -347,8 +347,6 @@ pub(crate) async fn number_and_submit(
         tx.tenant().as_uuid(),
         dossier.id.as_uuid(),
         prefix,
-        dossier.number.as_deref(),
-        DossierState::Submitted.as_str(),
     ))
     .get_result(tx.pg())
     .await?)

@@ -294,8 +294,10 @@ async fn load_dossiers(
 }
 
 diesel::define_sql_function! {
-    /// `core.subtree_units` (migration 000024): the units and everything below them, as rows
-    /// (a set-returning function: in `IN (SELECT …)`, found once per query).
+    /// `core.subtree_units` (migrations 000024, 000025): the units and everything below them,
+    /// as rows (a set-returning function: in `IN (SELECT …)`, found once per query); only
+    /// roots that exist among the transaction's tenant's units, and an error for another
+    /// tenant.
     #[sql_name = "core.subtree_units"]
     fn subtree_units(tenant: SqlUuid, roots: Array<SqlUuid>) -> SqlUuid;
 }

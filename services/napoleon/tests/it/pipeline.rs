@@ -11,8 +11,10 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use napoleon_db::journal::Actor;
 use napoleon_db::readlog::{self, ReadChannel, ReadSubject};
 use napoleon_db::{DbError, TenantRead};
-use napoleon_kernel::{AgentId, DossierId, TenantId};
-use napoleon_testkit::{TestDb, count, tenant_with_units};
+use napoleon_kernel::{AgentId, DossierId, OrgUnitKind, Role, TenantId};
+use napoleon_testkit::{
+    TestApp, TestDb, cast, count, draft, eligible_content, open_campaign, tenant_with_units, text,
+};
 
 /// The tenant the statement runs for, as row-level security sees it.
 async fn setting(tx: &impl TenantRead) -> Result<Option<String>, DbError> {
@@ -177,44 +179,133 @@ async fn an_opening_dropped_mid_flight_leaves_nothing_open_for_the_next_user() {
     tdb.finish().await;
 }
 
-/// `intake.number_and_submit` (migration 000022, the submission in one kept statement):
-/// numbers keep four digits at least, as before, and grow past them.
+/// `intake.number_and_submit` (migrations 000022, 000025), on real drafts: numbers keep four
+/// digits at least and grow past them; a dossier under complement keeps its number and first
+/// submission's time; and it refuses (changing nothing, the counter included) a dossier that
+/// is not there, one already submitted, another ministry's, and another tenant than the
+/// transaction's.
 #[tokio::test(flavor = "multi_thread")]
-async fn dossier_numbers_keep_four_digits_and_grow_past_them() {
-    let tdb = TestDb::new().await.unwrap();
-    let db = tdb.app_db().unwrap();
-    let a = tenant_with_units(&db, "numeros", 1).await;
-    let mut tx = db.tenant(a).await.unwrap();
-    let next = format!(
-        "SELECT intake.number_and_submit('{a}', gen_random_uuid(), 'LH-2027-07', NULL, \
-         'depose') AS t"
-    );
-    let first = napoleon_testkit::text(tx.pg(), &next).await;
-    assert_eq!(first, "LH-2027-07-0001");
-    diesel_async::RunQueryDsl::execute(
-        diesel::sql_query("UPDATE intake.number_counters SET last_number = 9998"),
-        tx.pg(),
-    )
+async fn the_submission_statement_numbers_and_refuses_what_it_must() {
+    let slice = TestApp::services().await;
+    let cast = cast(&slice).await;
+    let campaign = open_campaign(&slice, &cast).await;
+    let mut drafts = Vec::new();
+    for name in ["Un", "Deux", "Trois"] {
+        drafts.push(draft(&slice, &cast, &campaign, name, "F").await);
+    }
+    let db = &slice.ctx.db;
+    let t = cast.tenant;
+    let submit =
+        |id: &str| format!("SELECT intake.number_and_submit('{t}', '{id}', 'LH-2027-07') AS t");
+    // Each refusal in its own transaction (an error ends it); the counter is unchanged after.
+    let refused = async |sql: String, code: &str| {
+        let mut tx = db.tenant(t).await.unwrap();
+        let e = diesel::sql_query(&sql)
+            .execute(tx.pg())
+            .await
+            .expect_err(&sql);
+        assert!(e.to_string().contains(code), "{sql}: {e}");
+        tx.rollback().await;
+    };
+    let counter = "SELECT coalesce(max(last_number), 0)::bigint AS n FROM intake.number_counters";
+    let row = |id: &str| {
+        format!(
+            "SELECT state || ' ' || number || ' ' || submitted_at::text AS t \
+             FROM intake.dossiers WHERE id = '{id}'"
+        )
+    };
+
+    let mut tx = db.tenant(t).await.unwrap();
+    assert_eq!(text(tx.pg(), &submit(&drafts[0])).await, "LH-2027-07-0001");
+    diesel::sql_query("UPDATE intake.number_counters SET last_number = 9998")
+        .execute(tx.pg())
+        .await
+        .unwrap();
+    assert_eq!(text(tx.pg(), &submit(&drafts[1])).await, "LH-2027-07-9999");
+    let first = text(tx.pg(), &row(&drafts[1])).await;
+    assert!(first.starts_with("depose LH-2027-07-9999 "), "{first}");
+    // A dossier under complement keeps its number and its first submission's time.
+    diesel::sql_query(format!(
+        "UPDATE intake.dossiers SET state = 'complement_demande' WHERE id = '{}'",
+        drafts[1]
+    ))
+    .execute(tx.pg())
     .await
     .unwrap();
-    assert_eq!(
-        napoleon_testkit::text(tx.pg(), &next).await,
-        "LH-2027-07-9999"
-    );
-    assert_eq!(
-        napoleon_testkit::text(tx.pg(), &next).await,
-        "LH-2027-07-10000"
-    );
-    // A dossier that has its number keeps it.
-    let kept = napoleon_testkit::text(
-        tx.pg(),
-        &format!(
-            "SELECT intake.number_and_submit('{a}', gen_random_uuid(), 'LH-2027-07', \
-             'LH-2027-07-0001', 'depose') AS t"
-        ),
+    assert_eq!(text(tx.pg(), &submit(&drafts[1])).await, "LH-2027-07-9999");
+    assert_eq!(text(tx.pg(), &row(&drafts[1])).await, first);
+    tx.commit().await.unwrap();
+
+    refused(
+        submit(&uuid::Uuid::new_v4().to_string()),
+        "no dossier to submit",
     )
     .await;
-    assert_eq!(kept, "LH-2027-07-0001");
+    refused(submit(&drafts[0]), "no dossier to submit").await;
+    let other = format!(
+        "SELECT intake.number_and_submit('{}', '{}', 'LH-2027-07') AS t",
+        TenantId::new(),
+        drafts[2]
+    );
+    refused(other, "not the transaction's tenant").await;
+    // Another ministry's draft, named under this tenant: not there for it.
+    let culture = slice.tenant("culture").await;
+    let mc = slice.unit(culture, OrgUnitKind::Ministere, "MC").await;
+    let bdh = slice.unit(culture, OrgUnitKind::Direction, "BDH").await;
+    let admin = slice.who("thomas", culture, Role::Administrateur, mc).await;
+    let redactrice = slice.who("emma", culture, Role::Redacteur, bdh).await;
+    let today = napoleon_testkit::today();
+    let campaign = slice
+        .post(
+            &admin,
+            "/intake/api/v1/campaigns",
+            serde_json::json!({
+                "distinction": "LH",
+                "promotion_date": chrono::NaiveDate::from_ymd_opt(chrono::Datelike::year(&today) + 1, 7, 14).unwrap().to_string(),
+                "opens_on": (today - chrono::Duration::days(1)).to_string(),
+                "closes_on": (today + chrono::Duration::days(30)).to_string(),
+                "bureau_unit_id": bdh.to_string(),
+                "contingents": {"chevalier": "2"},
+            }),
+        )
+        .await;
+    assert_eq!(campaign.status, 201, "{}", campaign.json);
+    let theirs = slice
+        .post(
+            &redactrice,
+            "/intake/api/v1/dossiers",
+            serde_json::json!({"campaign_id": campaign.json["id"], "content": eligible_content("Autre", "F")}),
+        )
+        .await;
+    assert_eq!(theirs.status, 201, "{}", theirs.json);
+    let theirs = theirs.json["id"].as_str().unwrap().to_owned();
+    refused(submit(&theirs), "no dossier to submit").await;
+    let mut tx = db.tenant(t).await.unwrap();
+    assert_eq!(
+        count(tx.pg(), counter).await,
+        9999,
+        "a refusal took a number"
+    );
+    assert_eq!(text(tx.pg(), &submit(&drafts[2])).await, "LH-2027-07-10000");
+    tx.commit().await.unwrap();
+
+    // The units' subtree: only existing roots, only for the transaction's tenant.
+    let missing = uuid::Uuid::new_v4();
+    let mut tx = db.tenant(t).await.unwrap();
+    let units = format!(
+        "SELECT count(*) AS n FROM core.subtree_units('{t}', ARRAY['{}', '{missing}']::uuid[])",
+        cast.bureau
+    );
+    assert_eq!(count(tx.pg(), &units).await, 1);
     tx.rollback().await;
-    tdb.finish().await;
+    refused(
+        format!(
+            "SELECT count(*) AS n FROM core.subtree_units('{}', ARRAY['{}']::uuid[])",
+            TenantId::new(),
+            cast.bureau
+        ),
+        "not the transaction's tenant",
+    )
+    .await;
+    slice.finish().await;
 }

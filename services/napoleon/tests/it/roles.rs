@@ -176,12 +176,14 @@ async fn each_service_role_writes_only_its_own_schema() {
     }
     assert!(checked > 100);
     // What is not a schema's: the contract function that moves dossiers (instruction and
-    // decisions only), sessions (the gateway's; the worker purges through a function), jobs
+    // decisions only), the submission's numbering (intake only), sessions (the gateway's; the worker purges through a function), jobs
     // (the gateway's pages and the worker enqueue), outbox messages (no service emits yet).
     #[derive(QueryableByName, Debug)]
     struct May {
         #[diesel(sql_type = Bool)]
         moves: bool,
+        #[diesel(sql_type = Bool)]
+        numbers: bool,
         #[diesel(sql_type = Bool)]
         sessions: bool,
         #[diesel(sql_type = Bool)]
@@ -194,6 +196,8 @@ async fn each_service_role_writes_only_its_own_schema() {
         let may: May = diesel::sql_query(
             "SELECT has_function_privilege($1, 'intake.move_dossier(uuid, text[], text, uuid)', \
                                            'EXECUTE') AS moves, \
+                    has_function_privilege($1, 'intake.number_and_submit(uuid, uuid, text)', \
+                                           'EXECUTE') AS numbers, \
                     has_table_privilege($1, 'core.sessions', 'SELECT') AS sessions, \
                     has_table_privilege($1, 'jobs.jobs', 'INSERT') AS enqueues, \
                     has_table_privilege($1, 'outbox.messages', 'INSERT') AS emits",
@@ -207,6 +211,7 @@ async fn each_service_role_writes_only_its_own_schema() {
             matches!(service, "instruction" | "decisions"),
             "{role} moves dossiers"
         );
+        assert_eq!(may.numbers, service == "intake", "{role} numbers dossiers");
         assert_eq!(may.sessions, service == "gateway", "{role} reads sessions");
         assert_eq!(
             may.enqueues,
