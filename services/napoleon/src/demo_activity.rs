@@ -4,7 +4,7 @@
 //! Dossiers are created the way agents create them: through the services' JSON API, in
 //! process, with identity assertions signed for the demo agents (so every step is checked,
 //! journaled and numbered as in real use). Historical laureates come in through the
-//! registry's import contract. Idempotent: nothing happens once the tenant has a campaign.
+//! registry's import contract. Idempotent: nothing happens to a tenant that has a campaign.
 
 use axum::Router;
 use axum::body::Body;
@@ -14,7 +14,9 @@ use napoleon_db::contracts::{self, ImportedAward};
 use napoleon_db::journal::{self, Actor, EventKind, Subject};
 use napoleon_db::{core, identity};
 use napoleon_identity::{ASSERTION_HEADER, AssertionSigner, RoleGrant};
-use napoleon_kernel::{AgentId, Email, OrgUnitKind, Personal, Role, TenantId, TenantSlug};
+use napoleon_kernel::{
+    AgentId, Email, OrgUnitId, OrgUnitKind, Personal, Role, TenantId, TenantSlug,
+};
 use napoleon_web::WebContext;
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -113,8 +115,10 @@ fn next_july_14(today: NaiveDate, after: i64) -> NaiveDate {
     }
 }
 
-/// Seeds the Interior ministry's activity, as the demo agents, for a development provider at
-/// `issuer` (the agents are created as that provider's logins will find them).
+/// Seeds the demo ministries' activity, as the demo agents, for a development provider at
+/// `issuer` (the agents are created as that provider's logins will find them): the Interior
+/// ministry's whole path, and an open campaign with a draft at the Culture ministry (a second
+/// tenant where a rédactrice files, as the load tests' multi-tenant figure needs).
 ///
 /// # Errors
 /// A message naming the step that failed.
@@ -124,8 +128,18 @@ pub async fn seed_activity(
     issuer: &str,
 ) -> Result<ActivityReport, String> {
     let mut report = ActivityReport::default();
-    let slug = TenantSlug::parse("interieur").map_err(|e| e.to_string())?;
-    let db = &ctx.db;
+    interior(ctx, signer, issuer, &mut report).await?;
+    culture(ctx, signer, issuer, &mut report).await?;
+    Ok(report)
+}
+
+/// The tenant `slug` and its units, unless it is missing or already has a campaign (the
+/// seed then leaves it alone).
+async fn fresh_tenant(
+    db: &napoleon_db::Db,
+    slug: &str,
+) -> Result<Option<(TenantId, Vec<core::OrgUnit>)>, String> {
+    let slug = TenantSlug::parse(slug).map_err(|e| e.to_string())?;
     let tenant = {
         let mut conn = db.platform().await.map_err(|e| e.to_string())?;
         match core::find_tenant(&mut conn, &slug)
@@ -133,7 +147,7 @@ pub async fn seed_activity(
             .map_err(|e| e.to_string())?
         {
             Some(t) => t,
-            None => return Ok(report),
+            None => return Ok(None),
         }
     };
     let mut tx = db.tenant(tenant.id).await.map_err(|e| e.to_string())?;
@@ -143,80 +157,168 @@ pub async fn seed_activity(
         .is_empty()
     {
         tx.rollback().await;
-        return Ok(report);
+        return Ok(None);
     }
     let units = core::list_org_units(&mut tx)
         .await
         .map_err(|e| e.to_string())?;
     tx.rollback().await;
-    let unit = |kind: OrgUnitKind, code: &str| {
-        units
-            .iter()
-            .find(|u| u.kind == kind && u.code.as_str() == code)
-            .map(|u| u.id)
-            .ok_or_else(|| format!("demo seed: no unit {code}"))
-    };
-    let rhone = unit(OrgUnitKind::PrefectureDepartement, "69")?;
-    let bureau = unit(OrgUnitKind::Direction, "BCD")?;
-    let ministry = unit(OrgUnitKind::Ministere, "MI")?;
+    Ok(Some((tenant.id, units)))
+}
 
-    // The demo agents, as their first login through the development provider creates them.
+/// The unit of `kind` and `code` among `units`.
+fn unit_of(units: &[core::OrgUnit], kind: OrgUnitKind, code: &str) -> Result<OrgUnitId, String> {
+    units
+        .iter()
+        .find(|u| u.kind == kind && u.code.as_str() == code)
+        .map(|u| u.id)
+        .ok_or_else(|| format!("demo seed: no unit {code}"))
+}
+
+/// The demo agent whose email starts with `first`, as their first login through the
+/// development provider creates them, with the grants that login would claim (the demo
+/// tenants trust this issuer: the tenant then knows them, and shows their names in its
+/// timelines).
+async fn demo_agent(db: &napoleon_db::Db, issuer: &str, first: &str) -> Result<AgentId, String> {
+    let (email, given, usual) = crate::demo::demo_person(first)
+        .ok_or_else(|| format!("demo seed: no demo agent {first}"))?;
+    let parsed = Email::parse(email).map_err(|e| e.to_string())?;
+    let subject = format!("demo-{}", email.split('@').next().unwrap_or(email));
     let mut conn = db.platform().await.map_err(|e| e.to_string())?;
-    let mut agent = async |first: &str| -> Result<AgentId, String> {
-        let (email, given, usual) = crate::demo::demo_person(first)
-            .ok_or_else(|| format!("demo seed: no demo agent {first}"))?;
-        let parsed = Email::parse(email).map_err(|e| e.to_string())?;
-        let subject = format!("demo-{}", email.split('@').next().unwrap_or(email));
-        let (a, _) = identity::upsert_agent(
-            &mut conn,
-            &identity::VerifiedClaims {
-                issuer,
-                subject: &subject,
-                email: &parsed,
-                given_name: &Personal::new(given.to_owned()),
-                usual_name: &Personal::new(usual.to_owned()),
-                idp_id: Some("demo-idp"),
-                email_verified: Some(true),
-            },
-            db.clock().now(),
-        )
-        .await
-        .map_err(|e| e.to_string())?;
-        // Their grants, claimed as their login would (the demo tenants trust this issuer):
-        // the tenant then knows them, and shows their names in its timelines.
-        let mut ic =
-            napoleon_db::IdentityConn::begin(db, a.id, issuer, Some(&parsed), Some("demo-idp"))
-                .await
-                .map_err(|e| e.to_string())?;
-        identity::claim_and_list_grants(&mut ic)
+    let (a, _) = identity::upsert_agent(
+        &mut conn,
+        &identity::VerifiedClaims {
+            issuer,
+            subject: &subject,
+            email: &parsed,
+            given_name: &Personal::new(given.to_owned()),
+            usual_name: &Personal::new(usual.to_owned()),
+            idp_id: Some("demo-idp"),
+            email_verified: Some(true),
+        },
+        db.clock().now(),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    drop(conn);
+    let mut ic =
+        napoleon_db::IdentityConn::begin(db, a.id, issuer, Some(&parsed), Some("demo-idp"))
             .await
             .map_err(|e| e.to_string())?;
-        ic.commit().await.map_err(|e| e.to_string())?;
-        Ok(a.id)
+    identity::claim_and_list_grants(&mut ic)
+        .await
+        .map_err(|e| e.to_string())?;
+    ic.commit().await.map_err(|e| e.to_string())?;
+    Ok(a.id)
+}
+
+/// The Culture ministry: a Légion d'honneur campaign open today (by its administrator) and
+/// one draft by the DRAC's rédactrice.
+async fn culture(
+    ctx: &WebContext,
+    signer: &AssertionSigner,
+    issuer: &str,
+    report: &mut ActivityReport,
+) -> Result<(), String> {
+    let db = &ctx.db;
+    let Some((tenant, units)) = fresh_tenant(db, "culture").await? else {
+        return Ok(());
     };
+    let ministry = unit_of(&units, OrgUnitKind::Ministere, "MC")?;
+    let bureau = unit_of(&units, OrgUnitKind::Direction, "BDH")?;
+    let drac = unit_of(&units, OrgUnitKind::ServiceRegional, "84")?;
+    let grant = |role, unit| vec![RoleGrant { role, unit }];
+    let thomas = Actor2 {
+        agent: demo_agent(db, issuer, "thomas").await?,
+        roles: grant(Role::Administrateur, ministry),
+    };
+    let emma = Actor2 {
+        agent: demo_agent(db, issuer, "emma").await?,
+        roles: grant(Role::Redacteur, drac),
+    };
+    let seeder = Seeder {
+        router: napoleon_intake::router(ctx),
+        signer,
+        tenant,
+        clock: ctx.db.clock().clone(),
+    };
+    let today = ctx.db.clock().today();
+    let promotion = next_july_14(today, 120);
+    let campaign = seeder
+        .call(
+            &thomas,
+            Method::POST,
+            "/intake/api/v1/campaigns",
+            json!({
+                "distinction": "LH",
+                "label": format!("Légion d'honneur — promotion du 14 juillet {} (Culture)", promotion.year()),
+                "promotion_date": promotion.to_string(),
+                "opens_on": (today - Duration::days(30)).to_string(),
+                "closes_on": (promotion - Duration::days(60)).to_string(),
+                "bureau_unit_id": bureau.to_string(),
+                "contingents": {"chevalier": "2"},
+            }),
+        )
+        .await?;
+    report.campaigns += 1;
+    let content = json!({
+        "candidate": candidate("Chevalier", "Agnès", "F", "1962-02-14", "Lyon (Rhône)", "69"),
+        "career": [{"from": "1986-09-01", "to": "", "kind": "public",
+                    "position": "Conservatrice du patrimoine, puis directrice de musée"}],
+        "distinctions": [{"distinction": "ONM", "grade": "chevalier",
+                          "decreed_on": "2011-05-14", "received_on": "2011-10-03"}],
+        "motifs": "Trente-cinq ans au service des collections publiques de la région ; a conduit la rénovation du musée et son ouverture à tous les publics.",
+        "criminal_record_issued_on": (today - Duration::days(12)).to_string(),
+    });
+    seeder
+        .call(
+            &emma,
+            Method::POST,
+            "/intake/api/v1/dossiers",
+            json!({"campaign_id": campaign["id"], "content": content}),
+        )
+        .await?;
+    report.dossiers += 1;
+    Ok(())
+}
+
+/// The Interior ministry: a campaign, dossiers at every step of instruction, and a registry
+/// with laureates near their promotion date.
+async fn interior(
+    ctx: &WebContext,
+    signer: &AssertionSigner,
+    issuer: &str,
+    report: &mut ActivityReport,
+) -> Result<(), String> {
+    let db = &ctx.db;
+    let Some((tenant, units)) = fresh_tenant(db, "interieur").await? else {
+        return Ok(());
+    };
+    let rhone = unit_of(&units, OrgUnitKind::PrefectureDepartement, "69")?;
+    let bureau = unit_of(&units, OrgUnitKind::Direction, "BCD")?;
+    let ministry = unit_of(&units, OrgUnitKind::Ministere, "MI")?;
     let grant = |role, unit| vec![RoleGrant { role, unit }];
     let anne = Actor2 {
-        agent: agent("anne").await?,
+        agent: demo_agent(db, issuer, "anne").await?,
         roles: grant(Role::Administrateur, ministry),
     };
     let paul = Actor2 {
-        agent: agent("paul").await?,
+        agent: demo_agent(db, issuer, "paul").await?,
         roles: grant(Role::Redacteur, rhone),
     };
     let claire = Actor2 {
-        agent: agent("claire").await?,
+        agent: demo_agent(db, issuer, "claire").await?,
         roles: grant(Role::Instructeur, rhone),
     };
     let hugo = Actor2 {
-        agent: agent("hugo").await?,
+        agent: demo_agent(db, issuer, "hugo").await?,
         roles: grant(Role::Valideur, rhone),
     };
-    drop(conn);
 
     let seeder = Seeder {
         router: napoleon_intake::router(ctx).merge(napoleon_instruction::router(ctx)),
         signer,
-        tenant: tenant.id,
+        tenant,
         clock: ctx.db.clock().clone(),
     };
     let today = ctx.db.clock().today();
@@ -342,7 +444,7 @@ pub async fn seed_activity(
     // 4 stays « déposé », waiting for an instructor.
 
     // The registry: laureates decorated before Napoléon, some near their promotion date.
-    let mut tx = db.tenant(tenant.id).await.map_err(|e| e.to_string())?;
+    let mut tx = db.tenant(tenant).await.map_err(|e| e.to_string())?;
     let laureates = [
         (
             candidate("Renaud", "Marc", "M", "1960-04-18", "Lyon (Rhône)", "69"),
@@ -405,5 +507,5 @@ pub async fn seed_activity(
         report.laureates += 1;
     }
     tx.commit().await.map_err(|e| e.to_string())?;
-    Ok(report)
+    Ok(())
 }

@@ -13,6 +13,10 @@ pub const SOPHIE: &str = "demo-sophie.petit";
 pub const ANNE: &str = "demo-anne.durand";
 /// Lucie Moreau, instructrice at the Culture ministry.
 pub const LUCIE: &str = "demo-lucie.moreau";
+/// Emma Lefort, rédactrice at the Culture ministry's DRAC Auvergne-Rhône-Alpes.
+pub const EMMA: &str = "demo-emma.lefort";
+/// Thomas Vidal, administrateur of the Culture ministry.
+pub const THOMAS: &str = "demo-thomas.vidal";
 /// Marc Fournier, auditeur in two ministries (the tenant picker).
 pub const MARC: &str = "demo-marc.fournier";
 /// Olivier Garnier, platform operator.

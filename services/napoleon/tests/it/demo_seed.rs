@@ -19,7 +19,7 @@ async fn seeding_twice_creates_and_journals_nothing_the_second_time() {
         SeedReport {
             tenants_created: 3,
             units_created: 16,
-            grants_created: 15,
+            grants_created: 17,
         }
     );
     let mut admin = TestDb::connect(&tdb.admin_url()).await.unwrap();
@@ -27,7 +27,7 @@ async fn seeding_twice_creates_and_journals_nothing_the_second_time() {
     let units = count(&mut admin, "SELECT count(*) AS n FROM core.org_units").await;
     assert_eq!(
         events,
-        19 + 15 + 3 + 3,
+        19 + 17 + 3 + 3,
         "one event per tenant, unit and grant created, one per policy and catalogue seeded"
     );
 

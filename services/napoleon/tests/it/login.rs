@@ -976,7 +976,7 @@ async fn an_administrator_of_a_prefecture_cannot_administer_the_ministry() {
 /// their name and their ministry.
 #[tokio::test(flavor = "multi_thread")]
 async fn each_role_of_the_year_logs_in_through_the_demo() {
-    use napoleon_testkit::agents::{BRUNO, CHLOE, DENIS, JULIE, PIERRE, RENE, SARAH};
+    use napoleon_testkit::agents::{BRUNO, CHLOE, DENIS, EMMA, JULIE, PIERRE, RENE, SARAH, THOMAS};
     let live = TestApp::live().await;
     for (sub, name, ministry) in [
         (BRUNO, "Bruno Lambert", "Ministère de l"),
@@ -986,6 +986,8 @@ async fn each_role_of_the_year_logs_in_through_the_demo() {
         (DENIS, "Denis Robin", "Ministère de l"),
         (SARAH, "Sarah Blanc", "Ministère de l"),
         (RENE, "René Girard", "Ministère de l"),
+        (EMMA, "Emma Lefort", "Ministère de la Culture"),
+        (THOMAS, "Thomas Vidal", "Ministère de la Culture"),
     ] {
         let mut browser = Browser::new();
         live.login(&mut browser, sub).await;

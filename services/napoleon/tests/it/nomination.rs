@@ -325,24 +325,46 @@ async fn the_demo_activity_seeds_every_state_once() {
         .unwrap();
     assert_eq!(
         (first.campaigns, first.dossiers, first.laureates),
-        (1, 5, 3)
+        (2, 6, 3)
     );
     let again = napoleon::demo_activity::seed_activity(&slice.ctx, signer, "http://demo/dev-idp")
         .await
         .unwrap();
     assert_eq!(again, napoleon::demo_activity::ActivityReport::default());
     let mut conn = TestDb::connect(&slice.db.admin_url()).await.unwrap();
-    for state in [
-        "brouillon",
-        "depose",
-        "en_instruction",
-        "complement_demande",
-        "transmis",
-    ] {
+    // The Culture ministry: an open campaign and a draft, filed at the DRAC by Emma Lefort.
+    let culture = slice.tenant("culture").await;
+    assert_eq!(
+        count(
+            &mut conn,
+            &format!(
+                "SELECT count(*) AS n FROM intake.dossiers d JOIN core.agents a ON a.id = d.created_by \
+                 WHERE d.tenant_id = '{culture}' AND d.state = 'brouillon' \
+                   AND a.email = 'emma.lefort@culture.gouv.fr'"
+            )
+        )
+        .await,
+        1
+    );
+    for state in ["depose", "en_instruction", "complement_demande", "transmis"] {
         assert_eq!(
             count(
                 &mut conn,
                 &format!("SELECT count(*) AS n FROM intake.dossiers WHERE state = '{state}'")
+            )
+            .await,
+            1,
+            "{state}"
+        );
+    }
+    for state in ["brouillon"] {
+        assert_eq!(
+            count(
+                &mut conn,
+                &format!(
+                    "SELECT count(*) AS n FROM intake.dossiers \
+                     WHERE state = '{state}' AND tenant_id <> '{culture}'"
+                )
             )
             .await,
             1,
