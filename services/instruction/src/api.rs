@@ -12,7 +12,7 @@ use napoleon_web::{ActionError, IdPath, WebContext};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
-use crate::domain::{self, OpinionInput, Tab};
+use crate::domain::{self, OpinionInput, Paging, Tab};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -43,29 +43,71 @@ pub(crate) struct QueueItem {
 #[serde(default)]
 pub(crate) struct QueueParams {
     tab: String,
+    page: Option<String>,
+    per_page: Option<String>,
 }
 
-/// The agent's queue: `tab` = `todo` (à traiter), `followed` (suivis) or `done` (traités).
-#[utoipa::path(get, path = "/instruction/api/v1/queue", params(("tab" = Option<String>, Query, description = "todo | followed | done")),
-    responses((status = 200, body = [QueueItem]), (status = 403)))]
+/// A page of the agent's queue: `tab` = `todo` (à traiter), `followed` (suivis) or `done`
+/// (traités); `page` from 1 (a page past the last is the last), `per_page` 50 by default,
+/// at most 200. `X-Total-Count` gives the tab's whole count, `Link` the next and previous
+/// pages (RFC 8288).
+#[utoipa::path(get, path = "/instruction/api/v1/queue",
+    params(
+        ("tab" = Option<String>, Query, description = "todo | followed | done"),
+        ("page" = Option<u32>, Query, description = "the page, from 1 (default 1)"),
+        ("per_page" = Option<u32>, Query, description = "dossiers per page, 1 to 200 (default 50)"),
+    ),
+    responses((status = 200, body = [QueueItem],
+        headers(("X-Total-Count" = u64, description = "dossiers in the tab, all pages together"),
+                ("Link" = String, description = "rel=\"next\" and rel=\"prev\" pages, when there are"))),
+        (status = 403)))]
 pub(crate) async fn queue(
     State(ctx): State<WebContext>,
     Extension(identity): Extension<Identity>,
     Query(p): Query<QueueParams>,
 ) -> Response {
-    match domain::queue(&ctx, &identity, Tab::parse(&p.tab), ReadChannel::Api).await {
-        Ok(list) => Json(
-            list.into_iter()
-                .map(|d| QueueItem {
-                    id: d.id.to_string(),
-                    number: d.number,
-                    state: d.state.as_str().to_owned(),
-                    target_grade: d.target_grade.to_string(),
-                    level_unit_id: d.level_unit_id.to_string(),
-                })
-                .collect::<Vec<_>>(),
-        )
-        .into_response(),
+    let tab = Tab::parse(&p.tab);
+    let paging = Paging::parse(p.page.as_deref(), p.per_page.as_deref());
+    match domain::queue(&ctx, &identity, tab, paging, ReadChannel::Api).await {
+        Ok(found) => {
+            let link = |page: usize, rel: &str| {
+                format!(
+                    "</instruction/api/v1/queue?tab={}&page={page}&per_page={}>; rel=\"{rel}\"",
+                    tab.api_word(),
+                    found.per_page
+                )
+            };
+            let links: Vec<String> = [
+                (found.page < found.pages).then(|| link(found.page + 1, "next")),
+                (found.page > 1).then(|| link(found.page - 1, "prev")),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            let mut response = Json(
+                found
+                    .dossiers
+                    .into_iter()
+                    .map(|d| QueueItem {
+                        id: d.id.to_string(),
+                        number: d.number,
+                        state: d.state.as_str().to_owned(),
+                        target_grade: d.target_grade.to_string(),
+                        level_unit_id: d.level_unit_id.to_string(),
+                    })
+                    .collect::<Vec<_>>(),
+            )
+            .into_response();
+            let headers = response.headers_mut();
+            headers.insert("x-total-count", found.total.into());
+            if let (false, Ok(value)) = (
+                links.is_empty(),
+                axum::http::HeaderValue::from_str(&links.join(", ")),
+            ) {
+                headers.insert(axum::http::header::LINK, value);
+            }
+            response
+        }
         Err(e) => e.into_response(),
     }
 }

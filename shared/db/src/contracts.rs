@@ -302,17 +302,54 @@ diesel::define_sql_function! {
     fn subtree_units(tenant: SqlUuid, roots: Array<SqlUuid>) -> SqlUuid;
 }
 
+/// What a list needs to filter and page its dossiers before reading them whole
+/// ([`dossiers_by_ids`]): a queue of thousands reads thousands of these, and its page's
+/// fifty dossiers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DossierKey {
+    /// Its id.
+    pub id: DossierId,
+    /// Where it is in the circuit.
+    pub state: DossierState,
+    /// Where it is instructed now.
+    pub level_unit_id: OrgUnitId,
+}
+
+/// Runs a dossier query and reads its rows as keys.
+async fn load_keys(
+    tx: &impl TenantRead,
+    query: dossiers_v1::BoxedQuery<'static, diesel::pg::Pg>,
+) -> Result<Vec<DossierKey>, DbError> {
+    let rows: Vec<(uuid::Uuid, String, uuid::Uuid)> = query
+        .select((
+            dossiers_v1::id,
+            dossiers_v1::state,
+            dossiers_v1::level_unit_id,
+        ))
+        .load(&mut tx.shared())
+        .await?;
+    rows.into_iter()
+        .map(|(id, state, level)| {
+            Ok(DossierKey {
+                id: DossierId::from_uuid(id),
+                state: dossier_state(&state)?,
+                level_unit_id: OrgUnitId::from_uuid(level),
+            })
+        })
+        .collect()
+}
+
 /// The dossiers whose current level is one of `roots` or below them, in one of `states`
-/// (all states when empty), oldest submission first. The units below are found by the same
-/// statement, so that it can be sent with the transaction's opening.
+/// (all states but draft when empty), oldest submission first, as keys. The units below are
+/// found by the same statement, so that it can be sent with the transaction's opening.
 ///
 /// # Errors
 /// [`DbError`].
-pub async fn dossiers_under(
+pub async fn dossier_keys_under(
     tx: &impl TenantRead,
     roots: &[OrgUnitId],
     states: &[DossierState],
-) -> Result<Vec<DossierView>, DbError> {
+) -> Result<Vec<DossierKey>, DbError> {
     let roots: Vec<uuid::Uuid> = roots.iter().map(OrgUnitId::as_uuid).collect();
     let mut query = tenant_dossiers(tx)
         .filter(
@@ -324,7 +361,46 @@ pub async fn dossiers_under(
         query = query.filter(dossiers_v1::state.eq_any(state_names(states)));
     }
     let query = query.order((dossiers_v1::submitted_at.asc(), dossiers_v1::id));
-    load_dossiers(tx, query).await
+    load_keys(tx, query).await
+}
+
+/// The dossiers filed by one of `units` in one of `states`, latest change first, as keys.
+///
+/// # Errors
+/// [`DbError`].
+pub async fn dossier_keys_filed_by(
+    tx: &impl TenantRead,
+    units: &[OrgUnitId],
+    states: &[DossierState],
+) -> Result<Vec<DossierKey>, DbError> {
+    let units: Vec<uuid::Uuid> = units.iter().map(OrgUnitId::as_uuid).collect();
+    let query = tenant_dossiers(tx)
+        .filter(dossiers_v1::unit_id.eq_any(units))
+        .filter(dossiers_v1::state.eq_any(state_names(states)))
+        .order((dossiers_v1::updated_at.desc(), dossiers_v1::id));
+    load_keys(tx, query).await
+}
+
+/// The dossiers `ids`, whole, in that order (those of another tenant are not there).
+///
+/// # Errors
+/// [`DbError`].
+pub async fn dossiers_by_ids(
+    tx: &impl TenantRead,
+    ids: &[DossierId],
+) -> Result<Vec<DossierView>, DbError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let wanted: Vec<uuid::Uuid> = ids.iter().map(DossierId::as_uuid).collect();
+    let found = load_dossiers(
+        tx,
+        tenant_dossiers(tx).filter(dossiers_v1::id.eq_any(wanted)),
+    )
+    .await?;
+    let mut by_id: std::collections::HashMap<DossierId, DossierView> =
+        found.into_iter().map(|d| (d.id, d)).collect();
+    Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
 }
 
 /// The dossiers filed by one of `units` (any state but draft), latest first.

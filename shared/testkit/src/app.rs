@@ -499,6 +499,18 @@ pub struct Who {
 pub struct Answer {
     pub status: u16,
     pub json: Value,
+    /// The response's headers (`X-Total-Count`, `Link`, `ETag`…).
+    pub headers: axum::http::HeaderMap,
+}
+
+impl Answer {
+    /// A header's value as text (empty when absent).
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
 }
 
 impl TestApp {
@@ -706,11 +718,13 @@ impl TestApp {
         let request = request.body(Body::from(body)).unwrap();
         let response = self.router.clone().oneshot(request).await.unwrap();
         let status = response.status().as_u16();
+        let headers = response.headers().clone();
         let bytes = axum::body::to_bytes(response.into_body(), 4 << 20)
             .await
             .unwrap();
         Answer {
             status,
+            headers,
             json: serde_json::from_slice(&bytes)
                 .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned())),
         }

@@ -74,7 +74,8 @@ fn unprocessable(code: &'static str, message: impl Into<String>) -> WebError {
 }
 
 /// `2000` as French writes it: `2 000` (with a narrow no-break space).
-fn thousands(n: usize) -> String {
+#[must_use]
+pub fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, d) in digits.chars().enumerate() {

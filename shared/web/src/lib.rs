@@ -28,7 +28,7 @@ pub use assets::{AssetsConfig, static_router};
 pub use conflict::Conflict;
 pub use diagnostics::identity_route;
 pub use error::{FieldError, WebError, WebResult};
-pub use form::{FormFields, Group, MAX_FIELDS, MAX_NAME_BYTES, Row};
+pub use form::{FormFields, Group, MAX_FIELDS, MAX_NAME_BYTES, Row, thousands};
 pub use health::health_router;
 pub use job::JobProgress;
 pub use layers::{EdgeConfig, content_security_policy, edge_layers, request_id};

@@ -16,7 +16,7 @@ use crate::store::{self, Opinion};
 pub(crate) use moves::{
     DossierFile, OpinionInput, OpinionVerdict, file, give_back, opine, take, transmit,
 };
-pub(crate) use queue::{Tab, queue};
+pub(crate) use queue::{Paging, Tab, queue};
 
 /// Who gave the latest of `opinions` at `level`: the agent the four-eyes rule keeps from
 /// validating that level. The queue, the page and the transmission must agree on it.

@@ -1,7 +1,7 @@
 //! The queue of the agent's units, by tab.
 
 use napoleon_authz::{Access, Scope, perm};
-use napoleon_db::contracts::{self, DossierView};
+use napoleon_db::contracts::{self, DossierKey, DossierView};
 use napoleon_db::readlog::{ReadChannel, ReadSubject};
 use napoleon_identity::Identity;
 use napoleon_kernel::{OrgUnitId, Role};
@@ -23,6 +23,15 @@ pub(crate) enum Tab {
 }
 
 impl Tab {
+    /// The tab's word in the API's address.
+    pub(crate) fn api_word(self) -> &'static str {
+        match self {
+            Self::ToDo => "todo",
+            Self::Followed => "followed",
+            Self::Done => "done",
+        }
+    }
+
     pub(crate) fn parse(s: &str) -> Self {
         match s {
             "suivis" | "followed" => Self::Followed,
@@ -46,29 +55,78 @@ fn my_units(access: &Access) -> Vec<OrgUnitId> {
     access.subtree(&my_roots(access.grants()))
 }
 
-/// What a tab shows before the four-eyes filter: its dossiers, and for « suivis » the ones
-/// the agent holds.
+/// How many dossiers a page of the queue shows, by default and at most (the API may ask for
+/// another number within these bounds).
+pub(crate) const PER_PAGE: usize = 50;
+pub(crate) const MAX_PER_PAGE: usize = 200;
+
+/// Which page of a tab: 1-based; a page past the last shows the last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Paging {
+    page: usize,
+    per_page: usize,
+}
+
+impl Paging {
+    /// From the query's words: a page number that does not read, or is below 1, is the first
+    /// page (nothing to refuse on a list); `per_page` is held within 1 and [`MAX_PER_PAGE`].
+    pub(crate) fn parse(page: Option<&str>, per_page: Option<&str>) -> Self {
+        let number = |s: Option<&str>| s.and_then(|v| v.trim().parse::<usize>().ok());
+        Self {
+            page: number(page).unwrap_or(1).max(1),
+            per_page: number(per_page).unwrap_or(PER_PAGE).clamp(1, MAX_PER_PAGE),
+        }
+    }
+}
+
+/// One page of a tab.
+#[derive(Debug)]
+pub(crate) struct QueuePage {
+    /// The page's dossiers, whole.
+    pub(crate) dossiers: Vec<DossierView>,
+    /// Dossiers in the tab, all pages together.
+    pub(crate) total: usize,
+    /// This page (1-based, at most `pages`) and how many there are (at least 1).
+    pub(crate) page: usize,
+    pub(crate) pages: usize,
+    pub(crate) per_page: usize,
+}
+
+/// What a tab finds before the four-eyes filter: its dossiers' keys, and for « suivis » the
+/// ones the agent holds.
 enum Found {
-    ToDo(Vec<DossierView>),
-    Followed(Vec<DossierView>, Vec<napoleon_kernel::DossierId>),
+    ToDo(Vec<DossierKey>),
+    Followed(Vec<DossierKey>, Vec<napoleon_kernel::DossierId>),
     Done,
 }
 
-/// The agent's queue for a tab.
+/// The states of « traités »: gone past the agent's units.
+const DONE: [DossierState; 5] = [
+    DossierState::Transmitted,
+    DossierState::Retained,
+    DossierState::Deferred,
+    DossierState::Refused,
+    DossierState::Published,
+];
+
+/// A page of the agent's queue for a tab. The tab is filtered on its dossiers' keys (four
+/// eyes, what the agent holds) and only the page's dossiers are read whole and logged as
+/// read.
 pub(crate) async fn queue(
     ctx: &WebContext,
     identity: &Identity,
     tab: Tab,
+    paging: Paging,
     channel: ReadChannel,
-) -> ActionResult<Vec<DossierView>> {
+) -> ActionResult<QueuePage> {
     // The tab's dossiers, by the roots of the agent's grants, sent behind the transaction's
     // opening; shown only once the access allows reading.
     let roots = my_roots(&identity.grants());
-    let (mut tx, access, found) = ctx
+    let (tx, access, found) = ctx
         .begin_with(identity, async |shared| {
             Ok(match tab {
                 Tab::ToDo => Found::ToDo(
-                    contracts::dossiers_under(
+                    contracts::dossier_keys_under(
                         &shared,
                         &roots,
                         &[DossierState::Submitted, DossierState::OpinionGiven],
@@ -77,7 +135,7 @@ pub(crate) async fn queue(
                 ),
                 Tab::Followed => {
                     let (found, held) = tokio::join!(
-                        contracts::dossiers_under(
+                        contracts::dossier_keys_under(
                             &shared,
                             &roots,
                             &[
@@ -95,7 +153,7 @@ pub(crate) async fn queue(
         })
         .await?;
     access.require::<perm::NominationRead>(Scope::Anywhere)?;
-    let list: Vec<DossierView> = match found {
+    let keys: Vec<DossierKey> = match found {
         Found::ToDo(found) => {
             // The opinions of every dossier waiting for its transmission, in one statement.
             let given: Vec<_> = found
@@ -119,24 +177,30 @@ pub(crate) async fn queue(
         Found::Followed(found, held) => {
             found.into_iter().filter(|d| held.contains(&d.id)).collect()
         }
-        Found::Done => contracts::dossiers_filed_by(&mut tx, &my_units(&access))
-            .await?
-            .into_iter()
-            .filter(|d| {
-                matches!(
-                    d.state,
-                    DossierState::Transmitted
-                        | DossierState::Retained
-                        | DossierState::Deferred
-                        | DossierState::Refused
-                        | DossierState::Published
-                )
-            })
-            .collect(),
+        Found::Done => contracts::dossier_keys_filed_by(&tx, &my_units(&access), &DONE).await?,
     };
-    let shown: Vec<ReadSubject> = list.iter().map(|d| ReadSubject::Dossier(d.id)).collect();
-    napoleon_web::end_reads(tx, identity, &shown, channel).await?;
-    Ok(list)
+    let total = keys.len();
+    let pages = total.div_ceil(paging.per_page).max(1);
+    let page = paging.page.min(pages);
+    let shown: Vec<_> = keys
+        .iter()
+        .skip((page - 1) * paging.per_page)
+        .take(paging.per_page)
+        .map(|k| k.id)
+        .collect();
+    let dossiers = contracts::dossiers_by_ids(&tx, &shown).await?;
+    let read: Vec<ReadSubject> = dossiers
+        .iter()
+        .map(|d| ReadSubject::Dossier(d.id))
+        .collect();
+    napoleon_web::end_reads(tx, identity, &read, channel).await?;
+    Ok(QueuePage {
+        dossiers,
+        total,
+        page,
+        pages,
+        per_page: paging.per_page,
+    })
 }
 
 #[cfg(test)]
@@ -153,5 +217,45 @@ mod tests {
         assert_eq!(Tab::parse("todo"), Tab::ToDo);
         assert_eq!(Tab::parse(""), Tab::ToDo);
         assert_eq!(Tab::parse("autre"), Tab::ToDo);
+    }
+
+    #[test]
+    fn a_page_that_does_not_read_is_the_first_and_its_size_stays_within_bounds() {
+        let p = |page, per| Paging::parse(page, per);
+        assert_eq!(
+            p(None, None),
+            Paging {
+                page: 1,
+                per_page: PER_PAGE
+            }
+        );
+        assert_eq!(
+            p(Some("3"), Some("20")),
+            Paging {
+                page: 3,
+                per_page: 20
+            }
+        );
+        assert_eq!(
+            p(Some("0"), Some("0")),
+            Paging {
+                page: 1,
+                per_page: 1
+            }
+        );
+        assert_eq!(
+            p(Some("-2"), Some("x")),
+            Paging {
+                page: 1,
+                per_page: PER_PAGE
+            }
+        );
+        assert_eq!(
+            p(Some("deux"), Some("100000")),
+            Paging {
+                page: 1,
+                per_page: MAX_PER_PAGE
+            }
+        );
     }
 }

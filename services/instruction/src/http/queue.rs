@@ -1,4 +1,4 @@
-//! The queue page: the dossiers of the agent's units, by tab.
+//! The queue page: the dossiers of the agent's units, by tab, fifty a page.
 
 use axum::Extension;
 use axum::extract::{Query, State};
@@ -9,7 +9,7 @@ use napoleon_rules::fr_date;
 use napoleon_web::{WebContext, WebResult};
 use serde::Serialize;
 
-use crate::domain::{self, Tab};
+use crate::domain::{self, Paging, Tab};
 
 fn display_name(content: &serde_json::Value) -> String {
     napoleon_rules::content::Candidate::of_content(content).display_name()
@@ -19,12 +19,13 @@ fn display_name(content: &serde_json::Value) -> String {
 #[serde(default)]
 pub(crate) struct QueueQuery {
     onglet: String,
+    page: Option<String>,
 }
 
 #[derive(Serialize)]
 struct TabLink {
     label: &'static str,
-    href: &'static str,
+    href: String,
     current: bool,
 }
 
@@ -43,6 +44,20 @@ struct QueueView {
     tabs: Vec<TabLink>,
     tab_label: &'static str,
     rows: Vec<Row>,
+    /// « 1 234 dossiers », and where this page stands among them.
+    total: String,
+    page: usize,
+    pages: usize,
+    /// More than one page: the pagination is shown.
+    paged: bool,
+    /// « À traiter »: its empty state says what will come.
+    is_todo: bool,
+    first_shown: usize,
+    last_shown: usize,
+    /// The tab's word in the address, for the pagination's links.
+    onglet: &'static str,
+    previous: Option<usize>,
+    next: Option<usize>,
 }
 
 pub(crate) async fn queue(
@@ -51,31 +66,43 @@ pub(crate) async fn queue(
     Query(q): Query<QueueQuery>,
 ) -> WebResult<Response> {
     let tab = Tab::parse(&q.onglet);
-    let list = domain::queue(&ctx, &identity, tab, ReadChannel::Page).await?;
+    let paging = Paging::parse(q.page.as_deref(), None);
+    let found = domain::queue(&ctx, &identity, tab, paging, ReadChannel::Page).await?;
     let tabs = [
-        (
-            Tab::ToDo,
-            "À traiter",
-            "/instruction/dossiers?onglet=a-traiter",
-        ),
-        (
-            Tab::Followed,
-            "Suivis",
-            "/instruction/dossiers?onglet=suivis",
-        ),
-        (Tab::Done, "Traités", "/instruction/dossiers?onglet=traites"),
+        (Tab::ToDo, "À traiter", "a-traiter"),
+        (Tab::Followed, "Suivis", "suivis"),
+        (Tab::Done, "Traités", "traites"),
     ];
+    let first_shown = (found.page - 1) * found.per_page + 1;
     let view = QueueView {
         tab_label: tabs.iter().find(|t| t.0 == tab).map_or("", |t| t.1),
+        onglet: tabs
+            .iter()
+            .find(|t| t.0 == tab)
+            .map_or("a-traiter", |t| t.2),
         tabs: tabs
             .iter()
-            .map(|(t, label, href)| TabLink {
+            .map(|(t, label, word)| TabLink {
                 label,
-                href,
+                href: format!("/instruction/dossiers?onglet={word}"),
                 current: *t == tab,
             })
             .collect(),
-        rows: list
+        total: match found.total {
+            0 => "Aucun dossier".to_owned(),
+            1 => "1 dossier".to_owned(),
+            n => format!("{} dossiers", napoleon_web::thousands(n)),
+        },
+        page: found.page,
+        pages: found.pages,
+        paged: found.pages > 1,
+        is_todo: tab == Tab::ToDo,
+        first_shown,
+        last_shown: first_shown + found.dossiers.len().saturating_sub(1),
+        previous: (found.page > 1).then(|| found.page - 1),
+        next: (found.page < found.pages).then(|| found.page + 1),
+        rows: found
+            .dossiers
             .iter()
             .map(|d| Row {
                 href: format!("/instruction/dossiers/{}", d.id),

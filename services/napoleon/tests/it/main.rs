@@ -24,6 +24,7 @@ mod nomination;
 mod pages;
 mod pipeline;
 mod proconnect;
+mod queue;
 mod random_forms;
 mod readlog;
 mod refusals;
