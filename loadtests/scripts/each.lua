@@ -1,7 +1,9 @@
--- A POST per id, each id once: LT_IDS names a file of ids (one per line), LT_PATH a path
--- with `{id}` (e.g. /intake/api/v1/dossiers/{id}/submit). Each wrk thread takes every
--- n-th id, so no two threads send the same one; past the last, ids are sent again (and
--- then counted as refusals).
+-- A POST per line, each line once: LT_IDS names a file of lines « id<TAB>cookie<TAB>csrf »
+-- (the dossier, and the session of the agent who sends it: the multi-tenant scenario mixes
+-- agents of two ministries), LT_PATH a path with `{id}` (e.g.
+-- /intake/api/v1/dossiers/{id}/submit). Each wrk thread takes every n-th line, so no two
+-- threads send the same one; past the last, lines are sent again (and then counted as
+-- refusals).
 local threads, counter = {}, 1
 function setup(thread)
   thread:set("index", counter)
@@ -10,22 +12,25 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
-local ids, next_id = {}, 1
-local headers = {}
+local lines, next_line = {}, 1
 function init(args)
   local i = 0
   for line in io.lines(os.getenv("LT_IDS")) do
-    if i % count == index - 1 then table.insert(ids, line) end
+    if i % count == index - 1 then
+      local id, cookie, csrf = string.match(line, "^([^\t]+)\t([^\t]*)\t([^\t]*)$")
+      table.insert(lines, {id = id, cookie = cookie, csrf = csrf})
+    end
     i = i + 1
   end
-  headers["Cookie"] = os.getenv("LT_COOKIE")
-  headers["X-CSRF-Token"] = os.getenv("LT_CSRF")
-  headers["Content-Type"] = "application/json"
 end
 
 function request()
-  local id = ids[next_id]
-  next_id = next_id % #ids + 1
-  local path = string.gsub(os.getenv("LT_PATH"), "{id}", id)
+  local line = lines[next_line]
+  next_line = next_line % #lines + 1
+  local path = string.gsub(os.getenv("LT_PATH"), "{id}", line.id)
+  local headers = {}
+  headers["Cookie"] = line.cookie
+  headers["X-CSRF-Token"] = line.csrf
+  headers["Content-Type"] = "application/json"
   return wrk.format("POST", path, headers, "{}")
 end

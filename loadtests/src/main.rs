@@ -1,8 +1,11 @@
 //! `napoleon-loadtests`: the volume generator every benchmark shares, and the runner that
-//! measures Napoléon beside PostgreSQL's own figures in the same run (`loadtests/run.sh`).
+//! measures Napoléon beside PostgreSQL's own figures in the same run (`loadtests/run.sh`), with
+//! the latency mix of every role (goose) and the soak (`loadtests/soak.sh`).
 
 mod client;
+mod mix;
 mod run;
+mod soak;
 mod volume;
 
 use std::path::PathBuf;
@@ -28,15 +31,8 @@ enum Command {
     },
     /// One benchmark run, written to loadtests/reports/ (loadtests/run.sh builds and calls it).
     Run {
-        /// The release `napoleon` binary.
-        #[arg(long)]
-        napoleon: PathBuf,
-        /// The cluster, logs and scripts of the runs (the volume is loaded once per seed and size).
-        #[arg(long, default_value = "/var/tmp/napoleon-loadtests")]
-        dir: PathBuf,
-        /// The `loadtests/` directory (its scripts and reports).
-        #[arg(long, default_value = "loadtests")]
-        loadtests: PathBuf,
+        #[command(flatten)]
+        server: ServerArgs,
         /// Seconds per measurement.
         #[arg(long, default_value_t = 10)]
         seconds: u64,
@@ -51,6 +47,31 @@ enum Command {
         #[command(flatten)]
         volume: VolumeArgs,
     },
+    /// The soak: the latency mix for ten minutes (by default), the server's memory every
+    /// 10 s, written to loadtests/reports/soak-… (loadtests/soak.sh builds and calls it).
+    Soak {
+        #[command(flatten)]
+        server: ServerArgs,
+        /// Minutes of load.
+        #[arg(long, default_value_t = 10)]
+        minutes: u64,
+        #[command(flatten)]
+        volume: VolumeArgs,
+    },
+}
+
+/// The server the measurements start, and where they keep their things.
+#[derive(Debug, Args)]
+struct ServerArgs {
+    /// The release `napoleon` binary.
+    #[arg(long)]
+    napoleon: PathBuf,
+    /// The cluster, logs and scripts of the runs (the volume is loaded once per seed and size).
+    #[arg(long, default_value = "/var/tmp/napoleon-loadtests")]
+    dir: PathBuf,
+    /// The `loadtests/` directory (its scripts and reports).
+    #[arg(long, default_value = "loadtests")]
+    loadtests: PathBuf,
 }
 
 /// The shared volume's size and seed.
@@ -96,9 +117,12 @@ async fn main() -> anyhow::Result<()> {
             );
         }
         Command::Run {
-            napoleon,
-            dir,
-            loadtests,
+            server:
+                ServerArgs {
+                    napoleon,
+                    dir,
+                    loadtests,
+                },
             seconds,
             only,
             perf,
@@ -114,6 +138,28 @@ async fn main() -> anyhow::Result<()> {
                 volume: volume.into(),
             })
             .await?;
+            eprintln!("report: {}", report.display());
+        }
+        Command::Soak {
+            server:
+                ServerArgs {
+                    napoleon,
+                    dir,
+                    loadtests,
+                },
+            minutes,
+            volume,
+        } => {
+            let options = run::RunOptions {
+                napoleon,
+                dir,
+                loadtests,
+                seconds: 0,
+                only: Vec::new(),
+                perf: false,
+                volume: volume.into(),
+            };
+            let report = run::soak(&options, minutes.max(1)).await?;
             eprintln!("report: {}", report.display());
         }
     }

@@ -14,6 +14,7 @@ use serde::Serialize;
 use tokio::process::Command;
 
 use crate::client::Agent;
+use crate::mix::{self, Session};
 use crate::volume::{self, Volume};
 
 /// How to run.
@@ -46,6 +47,10 @@ const RAISED_LIMITS: [(&str, &str); 6] = [
     ("NAPOLEON__LIMITS__API_TOKEN_PER_MINUTE", "100000000"),
     ("NAPOLEON__LIMITS__MAX_CONNECTIONS", "4096"),
 ];
+/// The scenarios' names that other code refers to.
+const SUBMIT_ONE: &str = "submit a complete dossier";
+const SUBMIT_TWO: &str = "submit, two ministries at once";
+const MIX: &str = "mix";
 const HTTP_PORT: u16 = 18_815;
 const PG_PORT: u16 = 54_815;
 const CONNECTIONS: u32 = 16;
@@ -98,6 +103,8 @@ struct Report {
     pgbench_before: Vec<PgFigure>,
     pgbench_after: Vec<PgFigure>,
     http: Vec<HttpFigure>,
+    /// The latency mix (goose), when it ran.
+    mix: Option<mix::MixReport>,
     peak_rss_server_mib: f64,
 }
 
@@ -107,8 +114,83 @@ struct Report {
 /// volume beside them, kept as `napoleon_base` after the first run and copied afresh (the
 /// runs create and submit dossiers, which would otherwise pile up in the next run's pages).
 pub(crate) async fn run(options: &RunOptions) -> anyhow::Result<PathBuf> {
-    std::fs::create_dir_all(&options.dir)?;
     let base = format!("http://127.0.0.1:{HTTP_PORT}");
+    let (mut server, pid, generated) = start(options, &base).await?;
+    let measured = measure_all(options, &base, pid, generated).await;
+    // Whatever happened, the demo stops its PostgreSQL: the next run needs the port.
+    stop(&mut server, pid).await;
+    // A partial run (`--only`) or one under `perf` (which slows the server) is for looking,
+    // not for the record: its report stays beside the cluster.
+    let reports = if options.only.is_empty() && !options.perf {
+        options.loadtests.join("reports")
+    } else {
+        options.dir.join("partial-reports")
+    };
+    write_report(&reports, &measured?)
+}
+
+/// The soak: the latency mix for `minutes` on the same database as a run, the server's
+/// memory and CPU sampled every 10 s; its report goes to `loadtests/reports/soak-…`.
+pub(crate) async fn soak(options: &RunOptions, minutes: u64) -> anyhow::Result<PathBuf> {
+    let base = format!("http://127.0.0.1:{HTTP_PORT}");
+    let (mut server, pid, _) = start(options, &base).await?;
+    let soaked = soak_measure(&base, pid, minutes).await;
+    stop(&mut server, pid).await;
+    crate::soak::write_report(
+        &options.loadtests.join("reports"),
+        &soaked?,
+        git_commit().await,
+    )
+}
+
+async fn soak_measure(base: &str, pid: u32, minutes: u64) -> anyhow::Result<crate::soak::Soak> {
+    let demo = Demo::login(base).await?;
+    let setup = mix_setup(base, &demo).await?;
+    let seconds = minutes * 60;
+    eprintln!("==> the soak: the latency mix for {minutes} min, memory every 10 s");
+    let (done, mut finished) = tokio::sync::oneshot::channel::<()>();
+    let sampler = tokio::spawn(async move {
+        let started = Instant::now();
+        let sample = || crate::soak::Sample {
+            at_s: started.elapsed().as_secs(),
+            rss_server_mib: status_kib(pid, "VmRSS:").unwrap_or(0.0) / 1024.0,
+            cpu_server_s: cpu_of(pid) as f64 / 100.0,
+            cpu_postgres_s: postgres_cpu() as f64 / 100.0,
+        };
+        let mut samples = Vec::new();
+        let mut ticks = tokio::time::interval(Duration::from_secs(10));
+        loop {
+            tokio::select! {
+                _ = ticks.tick() => samples.push(sample()),
+                _ = &mut finished => {
+                    samples.push(sample());
+                    return samples;
+                }
+            }
+        }
+    });
+    let mix = mix::measure(base, setup, CONNECTIONS as usize, seconds as usize).await;
+    let _ = done.send(());
+    let samples = sampler.await.unwrap_or_default();
+    Ok(crate::soak::Soak {
+        date: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
+        machine: machine(),
+        minutes,
+        samples,
+        peak_rss_server_mib: status_kib(pid, "VmHWM:").unwrap_or(0.0) / 1024.0,
+        mix: mix?,
+    })
+}
+
+/// The run's database afresh and `napoleon demo` serving it: the demo's ministries and
+/// activity with the volume beside them, kept as `napoleon_base` after the first run and
+/// copied afresh every time (the runs create and submit dossiers, which would otherwise pile
+/// up in the next run's pages).
+async fn start(
+    options: &RunOptions,
+    base: &str,
+) -> anyhow::Result<(tokio::process::Child, u32, volume::Generated)> {
+    std::fs::create_dir_all(&options.dir)?;
     let generated = {
         let cluster = cluster(options).await?;
         if has_database(&cluster, BASE_DATABASE).await? {
@@ -116,8 +198,8 @@ pub(crate) async fn run(options: &RunOptions) -> anyhow::Result<PathBuf> {
         } else {
             // First run: the demo seeds, the volume is loaded beside, and the whole is kept.
             let _ = drop_database(&cluster, DEMO_DATABASE).await;
-            let (mut server, pid) = start_demo(options, &base, "seed.log")?;
-            let loaded = match wait_ready(&base, &mut server).await {
+            let (mut server, pid) = start_demo(options, base, "seed.log")?;
+            let loaded = match wait_ready(base, &mut server).await {
                 Ok(()) => load_volume(options, &cluster).await,
                 Err(e) => Err(e),
             };
@@ -135,21 +217,12 @@ pub(crate) async fn run(options: &RunOptions) -> anyhow::Result<PathBuf> {
     let mut admin = cluster.connect_admin().await?;
     napoleon_db::roles::create_database(&mut admin, DEMO_DATABASE, Some(BASE_DATABASE)).await?;
     drop(admin);
-    let (mut server, pid) = start_demo(options, &base, "server.log")?;
-    let measured = match wait_ready(&base, &mut server).await {
-        Ok(()) => measure_all(options, &base, pid, generated).await,
-        Err(e) => Err(e),
-    };
-    // Whatever happened, the demo stops its PostgreSQL: the next run needs the port.
-    stop(&mut server, pid).await;
-    // A partial run (`--only`) or one under `perf` (which slows the server) is for looking,
-    // not for the record: its report stays beside the cluster.
-    let reports = if options.only.is_empty() && !options.perf {
-        options.loadtests.join("reports")
-    } else {
-        options.dir.join("partial-reports")
-    };
-    write_report(&reports, &measured?)
+    let (mut server, pid) = start_demo(options, base, "server.log")?;
+    if let Err(e) = wait_ready(base, &mut server).await {
+        stop(&mut server, pid).await;
+        return Err(e);
+    }
+    Ok((server, pid, generated))
 }
 
 /// The demo's database (`napoleon demo` serves from it), and the copy every run starts from.
@@ -233,43 +306,78 @@ async fn measure_all(
     let pgbench_before = pgbench_figures(pgbench_url.expose(), options.seconds).await?;
 
     eprintln!("==> logging the demo agents in, preparing the dossiers to submit");
-    let mut paul = Agent::login(base, "demo-paul.bernard").await?;
-    let mut claire = Agent::login(base, "demo-claire.martin").await?;
-    let queue = claire
-        .get_json("/instruction/api/v1/queue?tab=todo")
-        .await?;
-    let shown = queue
-        .as_array()
-        .and_then(|q| q.iter().find_map(|d| d["id"].as_str()))
-        .context("a dossier in Claire's queue")?
-        .to_owned();
-    let campaign = open_campaign(&mut paul).await?;
-    // Above what a submission reaches here (817/s at 964c213): a run that used every draft
-    // would count its later requests as errors.
+    let mut demo = Demo::login(base).await?;
+    // Above what a submission reaches here (994/s at cf82479): a run that used every draft
+    // would count its later requests as errors. The two ministries' figure shares it.
     let per_second_guess = 2000;
-    let drafts = prepare_drafts(
-        &mut paul,
-        &campaign,
-        (options.seconds as usize) * per_second_guess,
-    )
-    .await?;
+    let count = (options.seconds as usize) * per_second_guess;
+    let wanted = |name: &str| {
+        options.only.is_empty() || options.only.iter().any(|o| name.contains(o.as_str()))
+    };
+    let mut single = Vec::new();
+    let mut multi = Vec::new();
+    if wanted(SUBMIT_ONE) || wanted(SUBMIT_TWO) {
+        let (one, (paul_part, emma_part)) = {
+            let paul_drafts = async {
+                let one = if wanted(SUBMIT_ONE) {
+                    prepare_drafts(&mut demo.paul, &demo.campaign, count).await?
+                } else {
+                    Vec::new()
+                };
+                let part = if wanted(SUBMIT_TWO) {
+                    prepare_drafts(&mut demo.paul, &demo.campaign, count / 2).await?
+                } else {
+                    Vec::new()
+                };
+                anyhow::Ok((one, part))
+            };
+            let emma_drafts = async {
+                if wanted(SUBMIT_TWO) {
+                    prepare_drafts(&mut demo.emma, &demo.culture_campaign, count / 2).await
+                } else {
+                    Ok(Vec::new())
+                }
+            };
+            let (p, e) = tokio::try_join!(paul_drafts, emma_drafts)?;
+            (p.0, (p.1, e))
+        };
+        single = one
+            .into_iter()
+            .map(|id| (id, Session::from(&demo.paul)))
+            .collect();
+        // In pairs, so that each of wrk's two threads (every other line) sends for both.
+        for (pair_p, pair_e) in paul_part.chunks(2).zip(emma_part.chunks(2)) {
+            multi.extend(
+                pair_p
+                    .iter()
+                    .map(|id| (id.clone(), Session::from(&demo.paul))),
+            );
+            multi.extend(
+                pair_e
+                    .iter()
+                    .map(|id| (id.clone(), Session::from(&demo.emma))),
+            );
+        }
+    }
     let ids_file = options.dir.join("drafts.txt");
-    std::fs::write(&ids_file, drafts.join("\n") + "\n")?;
+    write_lines(&ids_file, &single)?;
+    let multi_file = options.dir.join("drafts-two-ministries.txt");
+    write_lines(&multi_file, &multi)?;
 
     let scenarios = [
         Scenario::get("healthz", "/healthz", None, 64, None, None),
         Scenario::get(
             "dossier JSON read",
-            &format!("/intake/api/v1/dossiers/{shown}"),
-            Some(&paul),
+            &format!("/intake/api/v1/dossiers/{}", demo.shown),
+            Some(&demo.paul),
             CONNECTIONS,
             Some(Baseline::Select),
             Some(0.2),
         ),
         Scenario::get(
             "dossier page",
-            &format!("/instruction/dossiers/{shown}"),
-            Some(&claire),
+            &format!("/instruction/dossiers/{}", demo.shown),
+            Some(&demo.claire),
             CONNECTIONS,
             Some(Baseline::Select),
             Some(0.1),
@@ -277,7 +385,7 @@ async fn measure_all(
         Scenario::get(
             "queue page",
             "/instruction/dossiers",
-            Some(&claire),
+            Some(&demo.claire),
             CONNECTIONS,
             Some(Baseline::Select),
             Some(0.05),
@@ -286,32 +394,42 @@ async fn measure_all(
             name: "new draft",
             method: "POST",
             path: "/intake/api/v1/dossiers".to_owned(),
-            body: serde_json::json!({"campaign_id": campaign}).to_string(),
-            cookie: paul.cookie(),
-            csrf: paul.csrf.clone(),
+            body: serde_json::json!({"campaign_id": demo.campaign}).to_string(),
+            cookie: demo.paul.cookie(),
+            csrf: demo.paul.csrf.clone(),
             connections: CONNECTIONS,
             ids: None,
             baseline: Some(Baseline::TpcB),
             target: None,
         },
         Scenario {
-            name: "submit a complete dossier",
+            name: SUBMIT_ONE,
             method: "POST",
             path: "/intake/api/v1/dossiers/{id}/submit".to_owned(),
             body: String::new(),
-            cookie: paul.cookie(),
-            csrf: paul.csrf.clone(),
+            cookie: demo.paul.cookie(),
+            csrf: demo.paul.csrf.clone(),
             connections: CONNECTIONS,
             ids: Some(ids_file),
             baseline: Some(Baseline::TpcB),
             target: Some(0.2),
         },
+        Scenario {
+            name: SUBMIT_TWO,
+            method: "POST",
+            path: "/intake/api/v1/dossiers/{id}/submit".to_owned(),
+            body: String::new(),
+            cookie: String::new(),
+            csrf: String::new(),
+            connections: CONNECTIONS,
+            ids: Some(multi_file),
+            baseline: Some(Baseline::TpcB),
+            target: None,
+        },
     ];
     let mut http = Vec::new();
     let analyst = admin_client(&cluster, DEMO_DATABASE).await?;
-    let chosen = scenarios.iter().filter(|s| {
-        options.only.is_empty() || options.only.iter().any(|o| s.name.contains(o.as_str()))
-    });
+    let chosen = scenarios.iter().filter(|s| wanted(s.name));
     for scenario in chosen {
         // Statistics as autovacuum keeps them in a steady state: the runs add thousands of
         // dossiers to one small tenant, and with stale statistics the planner takes a
@@ -323,6 +441,19 @@ async fn measure_all(
         );
         http.push(scenario.measure(options, pid).await?);
     }
+    let mix = if wanted(MIX) {
+        analyst.batch_execute("ANALYZE").await?;
+        eprintln!("==> the latency mix ({CONNECTIONS} agents, goose)");
+        let setup = mix_setup(base, &demo).await?;
+        let cpu_before = (cpu_of(pid), postgres_cpu());
+        let mut report =
+            mix::measure(base, setup, CONNECTIONS as usize, options.seconds as usize).await?;
+        report.cpu_server_s = cpu_of(pid).saturating_sub(cpu_before.0) as f64 / 100.0;
+        report.cpu_postgres_s = postgres_cpu().saturating_sub(cpu_before.1) as f64 / 100.0;
+        Some(report)
+    } else {
+        None
+    };
     let pgbench_after = pgbench_figures(pgbench_url.expose(), options.seconds).await?;
     // The ratios use the mean of PostgreSQL's figures before and after, the machine being
     // shared and noisy.
@@ -351,6 +482,7 @@ async fn measure_all(
         pgbench_before,
         pgbench_after,
         http,
+        mix,
         peak_rss_server_mib: peak,
     })
 }
@@ -510,25 +642,81 @@ async fn open_campaign(paul: &mut Agent) -> anyhow::Result<String> {
         .context("an open LH campaign in the demo")
 }
 
-/// Complete, eligible drafts for the submit scenario, created through the API.
+/// The lines of `each.lua`: a dossier, and the session that sends it.
+fn write_lines(path: &Path, lines: &[(String, Session)]) -> anyhow::Result<()> {
+    let text: String = lines
+        .iter()
+        .map(|(id, s)| format!("{id}\t{}\t{}\n", s.cookie(), s.csrf()))
+        .collect();
+    std::fs::write(path, text)?;
+    Ok(())
+}
+
+/// The demo's agents the measurements start from: the two ministries' rédacteurs and the
+/// instructrice logged in, the dossier everyone reads (the first of Claire's queue, in the
+/// Rhône where Paul files) and both ministries' open campaigns.
+struct Demo {
+    paul: Agent,
+    emma: Agent,
+    claire: Agent,
+    shown: String,
+    campaign: String,
+    culture_campaign: String,
+}
+
+impl Demo {
+    async fn login(base: &str) -> anyhow::Result<Self> {
+        let mut paul = Agent::login(base, "demo-paul.bernard").await?;
+        let mut emma = Agent::login(base, "demo-emma.lefort").await?;
+        let mut claire = Agent::login(base, "demo-claire.martin").await?;
+        let shown = claire
+            .get_json("/instruction/api/v1/queue?tab=todo")
+            .await?
+            .as_array()
+            .and_then(|q| {
+                q.iter()
+                    .find_map(|d| d["id"].as_str().map(ToOwned::to_owned))
+            })
+            .context("a dossier in Claire's queue")?;
+        let campaign = open_campaign(&mut paul).await?;
+        let culture_campaign = open_campaign(&mut emma).await?;
+        Ok(Self {
+            paul,
+            emma,
+            claire,
+            shown,
+            campaign,
+            culture_campaign,
+        })
+    }
+}
+
+/// The mix's agents: the demo's, with the valideur and the intégratrice logged in now.
+async fn mix_setup(base: &str, demo: &Demo) -> anyhow::Result<mix::Setup> {
+    let hugo = Agent::login(base, "demo-hugo.leroy").await?;
+    let sophie = Agent::login(base, "demo-sophie.petit").await?;
+    Ok(mix::Setup {
+        paul: (&demo.paul).into(),
+        emma: (&demo.emma).into(),
+        claire: (&demo.claire).into(),
+        hugo: (&hugo).into(),
+        sophie: (&sophie).into(),
+        shown: demo.shown.clone(),
+        interior_campaign: demo.campaign.clone(),
+        culture_campaign: demo.culture_campaign.clone(),
+    })
+}
+
+/// Complete, eligible drafts for the submit scenarios, created through the API.
 async fn prepare_drafts(
-    paul: &mut Agent,
+    agent: &mut Agent,
     campaign: &str,
     count: usize,
 ) -> anyhow::Result<Vec<String>> {
-    let record = (chrono::Utc::now().date_naive() - chrono::Duration::days(5)).to_string();
     let mut ids = Vec::with_capacity(count);
     for n in 0..count {
-        let content = serde_json::json!({
-            "candidate": {"birth_name": format!("Charge{n}"), "usual_name": "", "given_names": "Jeanne",
-                "sex": "F", "birth_date": "1960-05-04", "birth_place": "Lyon", "nationality": "FR",
-                "french_since": "", "residence_department": "69"},
-            "career": [{"from": "1982-09-01", "to": "", "kind": "public", "position": "Ingénieure territoriale"}],
-            "distinctions": [{"distinction": "ONM", "grade": "chevalier", "decreed_on": "2010-05-14", "received_on": "2010-09-01"}],
-            "motifs": "Quarante ans de service public au bénéfice des habitants du Rhône.",
-            "criminal_record_issued_on": record,
-        });
-        let created = paul
+        let content = mix::complete_content(n as u64);
+        let created = agent
             .post_json(
                 "/intake/api/v1/dossiers",
                 &serde_json::json!({"campaign_id": campaign, "content": content}),
@@ -874,6 +1062,9 @@ fn write_report(dir: &Path, report: &Report) -> anyhow::Result<PathBuf> {
             h.cpu_postgres_s,
             h.rss_server_mib
         );
+    }
+    if let Some(mix) = &report.mix {
+        mix::write_markdown(&mut md, mix);
     }
     let _ = writeln!(
         md,
