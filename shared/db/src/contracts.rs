@@ -340,16 +340,12 @@ async fn load_keys(
 }
 
 /// The dossiers whose current level is one of `roots` or below them, in one of `states`
-/// (all states but draft when empty), oldest submission first, as keys. The units below are
-/// found by the same statement, so that it can be sent with the transaction's opening.
-///
-/// # Errors
-/// [`DbError`].
-pub async fn dossier_keys_under(
+/// (all states but draft when empty), oldest submission first.
+fn under(
     tx: &impl TenantRead,
     roots: &[OrgUnitId],
     states: &[DossierState],
-) -> Result<Vec<DossierKey>, DbError> {
+) -> dossiers_v1::BoxedQuery<'static, diesel::pg::Pg> {
     let roots: Vec<uuid::Uuid> = roots.iter().map(OrgUnitId::as_uuid).collect();
     let mut query = tenant_dossiers(tx)
         .filter(
@@ -360,8 +356,36 @@ pub async fn dossier_keys_under(
     if !states.is_empty() {
         query = query.filter(dossiers_v1::state.eq_any(state_names(states)));
     }
-    let query = query.order((dossiers_v1::submitted_at.asc(), dossiers_v1::id));
-    load_keys(tx, query).await
+    query.order((dossiers_v1::submitted_at.asc(), dossiers_v1::id))
+}
+
+/// The dossiers whose current level is one of `roots` or below them, in one of `states`
+/// (all states but draft when empty), oldest submission first, as keys. The units below are
+/// found by the same statement, so that it can be sent with the transaction's opening.
+///
+/// # Errors
+/// [`DbError`].
+pub async fn dossier_keys_under(
+    tx: &impl TenantRead,
+    roots: &[OrgUnitId],
+    states: &[DossierState],
+) -> Result<Vec<DossierKey>, DbError> {
+    load_keys(tx, under(tx, roots, states)).await
+}
+
+/// The first `limit` dossiers of [`dossier_keys_under`], whole: a list's first page read
+/// with its keys, in the same round trip, when no filter of the caller's is expected to
+/// change it.
+///
+/// # Errors
+/// [`DbError`].
+pub async fn dossiers_under(
+    tx: &impl TenantRead,
+    roots: &[OrgUnitId],
+    states: &[DossierState],
+    limit: i64,
+) -> Result<Vec<DossierView>, DbError> {
+    load_dossiers(tx, under(tx, roots, states).limit(limit)).await
 }
 
 /// The dossiers filed by one of `units` in one of `states`, latest change first, as keys.

@@ -95,7 +95,8 @@ pub(crate) struct QueuePage {
 /// What a tab finds before the four-eyes filter: its dossiers' keys, and for « suivis » the
 /// ones the agent holds.
 enum Found {
-    ToDo(Vec<DossierKey>),
+    /// With the first page's dossiers, whole, when the first page was asked for.
+    ToDo(Vec<DossierKey>, Option<Vec<DossierView>>),
     Followed(Vec<DossierKey>, Vec<napoleon_kernel::DossierId>),
     Done,
 }
@@ -122,17 +123,28 @@ pub(crate) async fn queue(
     // The tab's dossiers, by the roots of the agent's grants, sent behind the transaction's
     // opening; shown only once the access allows reading.
     let roots = my_roots(&identity.grants());
+    let per_page = i64::try_from(paging.per_page).unwrap_or(i64::MAX);
     let (tx, access, found) = ctx
         .begin_with(identity, async |shared| {
             Ok(match tab {
-                Tab::ToDo => Found::ToDo(
-                    contracts::dossier_keys_under(
-                        &shared,
-                        &roots,
-                        &[DossierState::Submitted, DossierState::OpinionGiven],
-                    )
-                    .await?,
-                ),
+                Tab::ToDo => {
+                    // The first page is read whole with the keys, in the same round trip: four
+                    // eyes rarely changes it (when it does, the page is read by its ids).
+                    let todo = [DossierState::Submitted, DossierState::OpinionGiven];
+                    let (keys, first) = tokio::join!(
+                        contracts::dossier_keys_under(&shared, &roots, &todo),
+                        async {
+                            if paging.page == 1 {
+                                contracts::dossiers_under(&shared, &roots, &todo, per_page)
+                                    .await
+                                    .map(Some)
+                            } else {
+                                Ok(None)
+                            }
+                        }
+                    );
+                    Found::ToDo(keys?, first?)
+                }
                 Tab::Followed => {
                     let (found, held) = tokio::join!(
                         contracts::dossier_keys_under(
@@ -153,8 +165,10 @@ pub(crate) async fn queue(
         })
         .await?;
     access.require::<perm::NominationRead>(Scope::Anywhere)?;
+    let mut first_page = None;
     let keys: Vec<DossierKey> = match found {
-        Found::ToDo(found) => {
+        Found::ToDo(found, first) => {
+            first_page = first;
             // The opinions of every dossier waiting for its transmission, in one statement.
             let given: Vec<_> = found
                 .iter()
@@ -188,7 +202,12 @@ pub(crate) async fn queue(
         .take(paging.per_page)
         .map(|k| k.id)
         .collect();
-    let dossiers = contracts::dossiers_by_ids(&tx, &shown).await?;
+    let dossiers = match first_page {
+        Some(read) if shown.iter().all(|id| read.iter().any(|d| d.id == *id)) => {
+            read.into_iter().filter(|d| shown.contains(&d.id)).collect()
+        }
+        _ => contracts::dossiers_by_ids(&tx, &shown).await?,
+    };
     let read: Vec<ReadSubject> = dossiers
         .iter()
         .map(|d| ReadSubject::Dossier(d.id))

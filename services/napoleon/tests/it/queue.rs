@@ -113,12 +113,27 @@ async fn the_queue_comes_a_page_at_a_time_and_logs_only_what_it_shows() {
     );
     assert!(!two.contains("Page suivante"));
     assert_eq!(rows(&page("?page=-4").await), 50);
-    // An empty tab says so, without pagination.
+    // Four eyes takes out of her « à traiter » the dossier she gave her opinion on: the
+    // first page (read whole with the keys) then ends one dossier further.
+    assert_eq!(app.take(&cast.instructeur, &filed[0]).await.status, 204);
+    let opinion = app
+        .opine(&cast.instructeur, &filed[0], "favorable", "Avis favorable.")
+        .await;
+    assert_eq!(opinion.status, 204, "{}", opinion.json);
+    let after = api("").await;
+    assert_eq!(after.header("x-total-count"), "50");
+    assert_eq!(ids(&after), filed[1..]);
+    // « Suivis » holds what she took, on one page; an empty tab says so.
     let followed = page("?onglet=suivis").await;
     assert!(
-        followed.contains("Aucun dossier dans l'onglet « Suivis »."),
+        followed.contains("1 dossier dans l'onglet « Suivis ».</p>"),
         "{followed}"
     );
     assert!(!followed.contains("fr-pagination"));
+    let done = page("?onglet=traites").await;
+    assert!(
+        done.contains("Aucun dossier dans l'onglet « Traités »."),
+        "{done}"
+    );
     app.finish().await;
 }
