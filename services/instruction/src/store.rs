@@ -4,8 +4,10 @@
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use napoleon_authz::{Authorized, perm};
+use napoleon_db::contracts::{self, dossiers_v1};
 use napoleon_db::{DbError, TenantConn, TenantRead};
 use napoleon_kernel::{AgentId, DossierId, OrgUnitId};
+use napoleon_rules::dossier::DossierState;
 
 use crate::domain::OpinionVerdict;
 
@@ -96,19 +98,60 @@ pub(crate) async fn assignee(
         .map(AgentId::from_uuid))
 }
 
-/// The dossiers `agent` holds, at any level.
-pub(crate) async fn held_by(
-    tx: &impl TenantRead,
+diesel::define_sql_function! {
+    /// `instruction.last_opinion_author` (migration 000026): who gave the dossier's last
+    /// opinion at a level, if anyone.
+    #[sql_name = "instruction.last_opinion_author"]
+    fn last_opinion_author(
+        tenant: diesel::sql_types::Uuid,
+        dossier: diesel::sql_types::Uuid,
+        level: diesel::sql_types::Uuid,
+    ) -> diesel::sql_types::Nullable<diesel::sql_types::Uuid>;
+}
+
+/// The queue's four eyes, as a condition on intake's contract view: not a dossier waiting
+/// for its transmission (« avis rendu ») whose last opinion at its current level is `agent`'s
+/// (as [`crate::domain`]'s `opinion_author_at` reads the loaded opinions).
+pub(crate) fn not_opined_by(
+    query: contracts::DossierQuery,
     agent: AgentId,
-) -> Result<Vec<DossierId>, DbError> {
-    let tenant = tx.tenant().as_uuid();
-    let ids: Vec<uuid::Uuid> = assignments::table
-        .filter(assignments::tenant_id.eq(tenant))
-        .filter(assignments::agent_id.eq(agent.as_uuid()))
-        .select(assignments::dossier_id)
-        .load(&mut tx.shared())
-        .await?;
-    Ok(ids.into_iter().map(DossierId::from_uuid).collect())
+) -> contracts::DossierQuery {
+    query.filter(diesel::dsl::not(
+        dossiers_v1::state
+            .eq(DossierState::OpinionGiven.as_str())
+            .and(
+                last_opinion_author(
+                    dossiers_v1::tenant_id,
+                    dossiers_v1::id,
+                    dossiers_v1::level_unit_id,
+                )
+                .is_not_distinct_from(agent.as_uuid()),
+            ),
+    ))
+}
+
+diesel::define_sql_function! {
+    /// `instruction.holds` (migration 000026): whether the agent took the dossier (at any
+    /// level).
+    #[sql_name = "instruction.holds"]
+    fn holds(
+        tenant: diesel::sql_types::Uuid,
+        dossier: diesel::sql_types::Uuid,
+        agent: diesel::sql_types::Uuid,
+    ) -> diesel::sql_types::Bool;
+}
+
+/// The queue's « suivis », as a condition on intake's contract view: the dossiers `agent`
+/// took (at any level).
+pub(crate) fn held_by_agent(
+    query: contracts::DossierQuery,
+    agent: AgentId,
+) -> contracts::DossierQuery {
+    query.filter(holds(
+        dossiers_v1::tenant_id,
+        dossiers_v1::id,
+        agent.as_uuid(),
+    ))
 }
 
 /// Records (or, after a resubmission, renews) who takes the dossier at `level`: the agent

@@ -302,50 +302,30 @@ diesel::define_sql_function! {
     fn subtree_units(tenant: SqlUuid, roots: Array<SqlUuid>) -> SqlUuid;
 }
 
-/// What a list needs to filter and page its dossiers before reading them whole
-/// ([`dossiers_by_ids`]): a queue of thousands reads thousands of these, and its page's
-/// fifty dossiers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DossierKey {
-    /// Its id.
-    pub id: DossierId,
-    /// Where it is in the circuit.
-    pub state: DossierState,
-    /// Where it is instructed now.
-    pub level_unit_id: OrgUnitId,
-}
+/// A query of the contract view's dossiers, for a service to add its conditions to.
+pub type DossierQuery = dossiers_v1::BoxedQuery<'static, diesel::pg::Pg>;
 
-/// Runs a dossier query and reads its rows as keys.
-async fn load_keys(
-    tx: &impl TenantRead,
-    query: dossiers_v1::BoxedQuery<'static, diesel::pg::Pg>,
-) -> Result<Vec<DossierKey>, DbError> {
-    let rows: Vec<(uuid::Uuid, String, uuid::Uuid)> = query
-        .select((
-            dossiers_v1::id,
-            dossiers_v1::state,
-            dossiers_v1::level_unit_id,
-        ))
-        .load(&mut tx.shared())
-        .await?;
-    rows.into_iter()
-        .map(|(id, state, level)| {
-            Ok(DossierKey {
-                id: DossierId::from_uuid(id),
-                state: dossier_state(&state)?,
-                level_unit_id: OrgUnitId::from_uuid(level),
-            })
-        })
-        .collect()
+/// The conditions a service adds to a list of dossiers (e.g. instruction's four eyes, in a
+/// subquery on its own tables).
+pub type DossierFilter = dyn Fn(DossierQuery) -> DossierQuery + Sync;
+
+/// One page of a list of dossiers, and how many the list holds.
+#[derive(Debug)]
+pub struct DossierPage {
+    /// The page's dossiers, in the list's order.
+    pub dossiers: Vec<DossierView>,
+    /// The whole list's count.
+    pub total: i64,
 }
 
 /// The dossiers whose current level is one of `roots` or below them, in one of `states`
-/// (all states but draft when empty), oldest submission first.
+/// (all states but draft when empty), with `extra`'s conditions.
 fn under(
     tx: &impl TenantRead,
     roots: &[OrgUnitId],
     states: &[DossierState],
-) -> dossiers_v1::BoxedQuery<'static, diesel::pg::Pg> {
+    extra: &DossierFilter,
+) -> DossierQuery {
     let roots: Vec<uuid::Uuid> = roots.iter().map(OrgUnitId::as_uuid).collect();
     let mut query = tenant_dossiers(tx)
         .filter(
@@ -356,75 +336,70 @@ fn under(
     if !states.is_empty() {
         query = query.filter(dossiers_v1::state.eq_any(state_names(states)));
     }
-    query.order((dossiers_v1::submitted_at.asc(), dossiers_v1::id))
+    extra(query)
 }
 
-/// The dossiers whose current level is one of `roots` or below them, in one of `states`
-/// (all states but draft when empty), oldest submission first, as keys. The units below are
-/// found by the same statement, so that it can be sent with the transaction's opening.
+/// A page of the dossiers whose current level is one of `roots` or below them, in one of
+/// `states` (all but draft when empty), with `extra`'s conditions (added to each of the two
+/// statements), oldest submission first: `limit` from `offset`, with the whole count. Both
+/// statements go in one round trip, and can go with the transaction's opening; the units
+/// below are found by the statements themselves.
 ///
 /// # Errors
 /// [`DbError`].
-pub async fn dossier_keys_under(
+pub async fn dossier_page_under(
     tx: &impl TenantRead,
     roots: &[OrgUnitId],
     states: &[DossierState],
-) -> Result<Vec<DossierKey>, DbError> {
-    load_keys(tx, under(tx, roots, states)).await
-}
-
-/// The first `limit` dossiers of [`dossier_keys_under`], whole: a list's first page read
-/// with its keys, in the same round trip, when no filter of the caller's is expected to
-/// change it.
-///
-/// # Errors
-/// [`DbError`].
-pub async fn dossiers_under(
-    tx: &impl TenantRead,
-    roots: &[OrgUnitId],
-    states: &[DossierState],
+    extra: &DossierFilter,
+    offset: i64,
     limit: i64,
-) -> Result<Vec<DossierView>, DbError> {
-    load_dossiers(tx, under(tx, roots, states).limit(limit)).await
+) -> Result<DossierPage, DbError> {
+    let page = under(tx, roots, states, extra)
+        .order((dossiers_v1::submitted_at.asc(), dossiers_v1::id))
+        .offset(offset)
+        .limit(limit);
+    let count = under(tx, roots, states, extra).count();
+    let (dossiers, total) = tokio::join!(
+        load_dossiers(tx, page),
+        count.get_result::<i64>(&mut tx.shared())
+    );
+    Ok(DossierPage {
+        dossiers: dossiers?,
+        total: total?,
+    })
 }
 
-/// The dossiers filed by one of `units` in one of `states`, latest change first, as keys.
+/// A page of the dossiers filed by one of `units` in one of `states`, latest change first:
+/// `limit` from `offset`, with the whole count, in one round trip.
 ///
 /// # Errors
 /// [`DbError`].
-pub async fn dossier_keys_filed_by(
+pub async fn dossier_page_filed_by(
     tx: &impl TenantRead,
     units: &[OrgUnitId],
     states: &[DossierState],
-) -> Result<Vec<DossierKey>, DbError> {
+    offset: i64,
+    limit: i64,
+) -> Result<DossierPage, DbError> {
     let units: Vec<uuid::Uuid> = units.iter().map(OrgUnitId::as_uuid).collect();
-    let query = tenant_dossiers(tx)
-        .filter(dossiers_v1::unit_id.eq_any(units))
-        .filter(dossiers_v1::state.eq_any(state_names(states)))
-        .order((dossiers_v1::updated_at.desc(), dossiers_v1::id));
-    load_keys(tx, query).await
-}
-
-/// The dossiers `ids`, whole, in that order (those of another tenant are not there).
-///
-/// # Errors
-/// [`DbError`].
-pub async fn dossiers_by_ids(
-    tx: &impl TenantRead,
-    ids: &[DossierId],
-) -> Result<Vec<DossierView>, DbError> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let wanted: Vec<uuid::Uuid> = ids.iter().map(DossierId::as_uuid).collect();
-    let found = load_dossiers(
-        tx,
-        tenant_dossiers(tx).filter(dossiers_v1::id.eq_any(wanted)),
-    )
-    .await?;
-    let mut by_id: std::collections::HashMap<DossierId, DossierView> =
-        found.into_iter().map(|d| (d.id, d)).collect();
-    Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+    let filtered = || {
+        tenant_dossiers(tx)
+            .filter(dossiers_v1::unit_id.eq_any(units.clone()))
+            .filter(dossiers_v1::state.eq_any(state_names(states)))
+    };
+    let page = filtered()
+        .order((dossiers_v1::updated_at.desc(), dossiers_v1::id))
+        .offset(offset)
+        .limit(limit);
+    let (dossiers, total) = tokio::join!(
+        load_dossiers(tx, page),
+        filtered().count().get_result::<i64>(&mut tx.shared())
+    );
+    Ok(DossierPage {
+        dossiers: dossiers?,
+        total: total?,
+    })
 }
 
 /// The dossiers filed by one of `units` (any state but draft), latest first.

@@ -1,14 +1,13 @@
 //! The queue of the agent's units, by tab.
 
 use napoleon_authz::{Access, Scope, perm};
-use napoleon_db::contracts::{self, DossierKey, DossierView};
+use napoleon_db::contracts::{self, DossierView};
 use napoleon_db::readlog::{ReadChannel, ReadSubject};
 use napoleon_identity::Identity;
 use napoleon_kernel::{OrgUnitId, Role};
 use napoleon_rules::dossier::DossierState;
 use napoleon_web::{ActionResult, WebContext};
 
-use super::opinion_author_at;
 use crate::store;
 
 /// The queue's tabs.
@@ -92,15 +91,15 @@ pub(crate) struct QueuePage {
     pub(crate) per_page: usize,
 }
 
-/// What a tab finds before the four-eyes filter: its dossiers' keys, and for « suivis » the
-/// ones the agent holds.
-enum Found {
-    /// With the first page's dossiers, whole, when the first page was asked for.
-    ToDo(Vec<DossierKey>, Option<Vec<DossierView>>),
-    Followed(Vec<DossierKey>, Vec<napoleon_kernel::DossierId>),
-    Done,
-}
-
+/// The states of « à traiter »: waiting for someone at the agent's units, to take or to
+/// validate.
+const TO_DO: [DossierState; 2] = [DossierState::Submitted, DossierState::OpinionGiven];
+/// The states of « suivis »: held (in instruction, opinion given, complement requested).
+const FOLLOWED: [DossierState; 3] = [
+    DossierState::InInstruction,
+    DossierState::OpinionGiven,
+    DossierState::ComplementRequested,
+];
 /// The states of « traités »: gone past the agent's units.
 const DONE: [DossierState; 5] = [
     DossierState::Transmitted,
@@ -110,9 +109,9 @@ const DONE: [DossierState; 5] = [
     DossierState::Published,
 ];
 
-/// A page of the agent's queue for a tab. The tab is filtered on its dossiers' keys (four
-/// eyes, what the agent holds) and only the page's dossiers are read whole and logged as
-/// read.
+/// A page of the agent's queue for a tab. Filtered, counted and paged by PostgreSQL (four
+/// eyes and what the agent holds as conditions on instruction's own tables): only the page's
+/// dossiers are read, shown and logged as read, whatever the tab holds.
 pub(crate) async fn queue(
     ctx: &WebContext,
     identity: &Identity,
@@ -120,101 +119,80 @@ pub(crate) async fn queue(
     paging: Paging,
     channel: ReadChannel,
 ) -> ActionResult<QueuePage> {
-    // The tab's dossiers, by the roots of the agent's grants, sent behind the transaction's
-    // opening; shown only once the access allows reading.
-    let roots = my_roots(&identity.grants());
     let per_page = i64::try_from(paging.per_page).unwrap_or(i64::MAX);
+    let offset_of = |page: usize| i64::try_from((page - 1) * paging.per_page).unwrap_or(i64::MAX);
+    // « À traiter » and « suivis » by the roots of the agent's grants, sent behind the
+    // transaction's opening; shown only once the access allows reading.
+    let roots = my_roots(&identity.grants());
+    let agent = identity.agent;
+    let extra = move |query| match tab {
+        Tab::ToDo => store::not_opined_by(query, agent),
+        Tab::Followed => store::held_by_agent(query, agent),
+        Tab::Done => query,
+    };
+    let states: &[DossierState] = match tab {
+        Tab::ToDo => &TO_DO,
+        Tab::Followed => &FOLLOWED,
+        Tab::Done => &DONE,
+    };
     let (tx, access, found) = ctx
         .begin_with(identity, async |shared| {
             Ok(match tab {
-                Tab::ToDo => {
-                    // The first page is read whole with the keys, in the same round trip: four
-                    // eyes rarely changes it (when it does, the page is read by its ids).
-                    let todo = [DossierState::Submitted, DossierState::OpinionGiven];
-                    let (keys, first) = tokio::join!(
-                        contracts::dossier_keys_under(&shared, &roots, &todo),
-                        async {
-                            if paging.page == 1 {
-                                contracts::dossiers_under(&shared, &roots, &todo, per_page)
-                                    .await
-                                    .map(Some)
-                            } else {
-                                Ok(None)
-                            }
-                        }
-                    );
-                    Found::ToDo(keys?, first?)
-                }
-                Tab::Followed => {
-                    let (found, held) = tokio::join!(
-                        contracts::dossier_keys_under(
-                            &shared,
-                            &roots,
-                            &[
-                                DossierState::InInstruction,
-                                DossierState::OpinionGiven,
-                                DossierState::ComplementRequested,
-                            ],
-                        ),
-                        store::held_by(&shared, identity.agent)
-                    );
-                    Found::Followed(found?, held?)
-                }
-                Tab::Done => Found::Done,
+                Tab::Done => None,
+                _ => Some(
+                    contracts::dossier_page_under(
+                        &shared,
+                        &roots,
+                        states,
+                        &extra,
+                        offset_of(paging.page),
+                        per_page,
+                    )
+                    .await?,
+                ),
             })
         })
         .await?;
     access.require::<perm::NominationRead>(Scope::Anywhere)?;
-    let mut first_page = None;
-    let keys: Vec<DossierKey> = match found {
-        Found::ToDo(found, first) => {
-            first_page = first;
-            // The opinions of every dossier waiting for its transmission, in one statement.
-            let given: Vec<_> = found
-                .iter()
-                .filter(|d| d.state == DossierState::OpinionGiven)
-                .map(|d| d.id)
-                .collect();
-            let opinions = store::opinions_of(&tx, &given).await?;
-            found
-                .into_iter()
-                .filter(|d| {
-                    // Four eyes: not for the author of the opinion at this level.
-                    d.state != DossierState::OpinionGiven
-                        || opinion_author_at(
-                            opinions.get(&d.id).map_or(&[][..], Vec::as_slice),
-                            d.level_unit_id,
-                        ) != Some(identity.agent)
-                })
-                .collect()
-        }
-        Found::Followed(found, held) => {
-            found.into_iter().filter(|d| held.contains(&d.id)).collect()
-        }
-        Found::Done => contracts::dossier_keys_filed_by(&tx, &my_units(&access), &DONE).await?,
+    let units = my_units(&access);
+    let read = async |page: usize| -> ActionResult<contracts::DossierPage> {
+        Ok(match tab {
+            Tab::Done => {
+                contracts::dossier_page_filed_by(&tx, &units, &DONE, offset_of(page), per_page)
+                    .await?
+            }
+            _ => {
+                contracts::dossier_page_under(
+                    &tx,
+                    &roots,
+                    states,
+                    &extra,
+                    offset_of(page),
+                    per_page,
+                )
+                .await?
+            }
+        })
     };
-    let total = keys.len();
+    let mut found = match found {
+        Some(found) => found,
+        None => read(paging.page).await?,
+    };
+    let total = usize::try_from(found.total).unwrap_or(0);
     let pages = total.div_ceil(paging.per_page).max(1);
     let page = paging.page.min(pages);
-    let shown: Vec<_> = keys
-        .iter()
-        .skip((page - 1) * paging.per_page)
-        .take(paging.per_page)
-        .map(|k| k.id)
-        .collect();
-    let dossiers = match first_page {
-        Some(read) if shown.iter().all(|id| read.iter().any(|d| d.id == *id)) => {
-            read.into_iter().filter(|d| shown.contains(&d.id)).collect()
-        }
-        _ => contracts::dossiers_by_ids(&tx, &shown).await?,
-    };
-    let read: Vec<ReadSubject> = dossiers
+    if page != paging.page {
+        // Past the last page: the last one.
+        found = read(page).await?;
+    }
+    let shown: Vec<ReadSubject> = found
+        .dossiers
         .iter()
         .map(|d| ReadSubject::Dossier(d.id))
         .collect();
-    napoleon_web::end_reads(tx, identity, &read, channel).await?;
+    napoleon_web::end_reads(tx, identity, &shown, channel).await?;
     Ok(QueuePage {
-        dossiers,
+        dossiers: found.dossiers,
         total,
         page,
         pages,

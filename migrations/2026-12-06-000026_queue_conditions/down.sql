@@ -1,0 +1,2 @@
+DROP FUNCTION instruction.last_opinion_author(uuid, uuid, uuid);
+DROP FUNCTION instruction.holds(uuid, uuid, uuid);
