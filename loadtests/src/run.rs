@@ -172,13 +172,18 @@ async fn soak_measure(base: &str, pid: u32, minutes: u64) -> anyhow::Result<crat
     let mix = mix::measure(base, setup, CONNECTIONS as usize, seconds as usize).await;
     let _ = done.send(());
     let samples = sampler.await.unwrap_or_default();
+    let mut mix = mix?;
+    if let (Some(first), Some(last)) = (samples.first(), samples.last()) {
+        mix.cpu_server_s = last.cpu_server_s - first.cpu_server_s;
+        mix.cpu_postgres_s = last.cpu_postgres_s - first.cpu_postgres_s;
+    }
     Ok(crate::soak::Soak {
         date: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
         machine: machine(),
         minutes,
         samples,
         peak_rss_server_mib: status_kib(pid, "VmHWM:").unwrap_or(0.0) / 1024.0,
-        mix: mix?,
+        mix,
     })
 }
 
