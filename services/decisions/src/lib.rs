@@ -6,7 +6,7 @@
 //! It owns the `decisions` schema, writes the `registry` schema, and serves everything under
 //! `/decisions`. It never depends on another service crate (checked in CI): it reads
 //! campaigns and dossiers through `napoleon_db::contracts` and moves dossiers with
-//! `intake.move_dossier`. It trusts only the identity the gateway signs: every route but health
+//! `intake.move_dossier`. It trusts only the identity the gateway signs (or hands, in process): every route but health
 //! is behind `require_identity` (through [`napoleon_web::service_router`]), so a request without a valid assertion is a 401, and each
 //! use case checks its permission at the campaign's bureau unit.
 

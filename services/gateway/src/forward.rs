@@ -1,5 +1,6 @@
-//! Hands `/<service>/…` requests to the service, with a signed identity assertion: in
-//! process (`serve all`) or over HTTP (services in their own processes). Any assertion header
+//! Hands `/<service>/…` requests to the service with the agent's identity: in process
+//! (`serve all`) as a value in the request's extensions (`napoleon_identity::HandedIdentity`),
+//! over HTTP (services in their own processes) as a signed assertion. Any assertion header
 //! sent by the client is dropped first: only the gateway speaks for the agent.
 
 use std::collections::HashMap;
@@ -207,32 +208,43 @@ async fn dispatch(state: &GatewayState, mut request: Request, service: &str) -> 
             }
         }
     };
-    let assertion = state.cfg.signer.sign(
+    let claims =
         napoleon_identity::Claims::new(service, agent.agent, tenant.id, roles, &request_id)
             .for_request(&method, &request_target)
             .with_page(Some(agent.layout_user()))
-            .with_session((!agent.session.is_empty()).then(|| agent.session.clone())),
-        state.ctx.db.clock().timestamp(),
-    );
-    let Ok(assertion) = HeaderValue::from_str(&assertion) else {
-        return WebError::Internal("assertion is not a header value".to_owned()).into_response();
-    };
+            .with_session((!agent.session.is_empty()).then(|| agent.session.clone()));
+    let now = state.ctx.db.clock().timestamp();
     let Ok(csrf) = HeaderValue::from_str(&agent.csrf) else {
         return WebError::Internal("CSRF token is not a header value".to_owned()).into_response();
     };
     let headers = request.headers_mut();
+    // Only the gateway speaks for the agent: a client's assertion never reaches a service.
     headers.remove(ASSERTION_HEADER);
     headers.remove("cookie");
-    headers.insert(ASSERTION_HEADER, assertion);
-    // The session's CSRF token, for the forms of the service's pages: beside the assertion,
+    // The session's CSRF token, for the forms of the service's pages: beside the identity,
     // never inside it (a client's own header of that name is replaced).
     headers.insert(CSRF_HEADER, csrf);
     match target {
-        Target::InProcess(router) => match router.clone().oneshot(fresh(request)).await {
-            Ok(response) => response,
-            Err(never) => match never {},
-        },
-        Target::Remote(base) => remote(state, base, request).await,
+        // In process, the identity is handed as a value (no signature to make and check: the
+        // request never leaves the process, and no client can put one there).
+        Target::InProcess(router) => {
+            let mut request = fresh(request);
+            request
+                .extensions_mut()
+                .insert(state.cfg.signer.hand(claims, now));
+            match router.clone().oneshot(request).await {
+                Ok(response) => response,
+                Err(never) => match never {},
+            }
+        }
+        Target::Remote(base) => {
+            let Ok(assertion) = HeaderValue::from_str(&state.cfg.signer.sign(claims, now)) else {
+                return WebError::Internal("assertion is not a header value".to_owned())
+                    .into_response();
+            };
+            request.headers_mut().insert(ASSERTION_HEADER, assertion);
+            remote(state, base, request).await
+        }
     }
 }
 

@@ -4,7 +4,7 @@
 //!
 //! It owns the `instruction` schema and serves everything under `/instruction`. It never
 //! depends on another service crate (checked in CI) and trusts only the identity the gateway
-//! signs: every route but health is behind `require_identity` (through [`napoleon_web::service_router`]), so a request without a valid
+//! signs (or hands, in process): every route but health is behind `require_identity` (through [`napoleon_web::service_router`]), so a request without a valid
 //! assertion is a 401. Dossiers are read and moved through the contracts of
 //! `napoleon_db::contracts` (ARCHITECTURE.md).
 

@@ -1,7 +1,7 @@
 //! The `promotion` service: the laureate registry and the promotion radar.
 //!
 //! It owns the `promotion` schema and serves everything under `/promotion`. It never depends on
-//! another service crate (checked in CI) and trusts only the identity the gateway signs: every
+//! another service crate (checked in CI) and trusts only the identity the gateway signs (or hands, in process): every
 //! route but health is behind `require_identity` (through [`napoleon_web::service_router`]), so a request without a valid assertion is
 //! a 401, and each route checks its own permission with the tenant's policy.
 //!

@@ -2,9 +2,12 @@
 //!
 //! The gateway authenticates the agent (ProConnect session), resolves the tenant and the
 //! agent's roles there, and signs a short-lived assertion carried in the
-//! [`ASSERTION_HEADER`]. Services trust nothing else: [`require_identity`] refuses any request
-//! without a valid assertion (401), in process as over HTTP, and hands handlers an
-//! [`Identity`] whose tenant is the only tenant they may use.
+//! [`ASSERTION_HEADER`] for a service over HTTP; for a service in its own process (`serve
+//! all`) it hands the same claims as a value in the request's extensions
+//! ([`HandedIdentity`]: no client can put one there, and only the key's holder makes one).
+//! Services trust nothing else: [`require_identity`] refuses any request without a valid
+//! assertion or handed identity (401), and hands handlers an [`Identity`] whose tenant is the
+//! only tenant they may use.
 //!
 //! Format: `v1.<kid>.<base64url(JSON claims)>.<base64url(Ed25519 signature)>`, the signature
 //! covering `v1.<kid>.<claims>`. Keys are named by `kid`: the gateway signs with its current
@@ -90,7 +93,8 @@ pub struct Identity {
     /// The one request target (path and query, as the service receives it) it is for.
     #[serde(default)]
     pub target: String,
-    /// Random, accepted once per service instance.
+    /// Random, accepted once per service instance (empty when handed in process, which is
+    /// taken out of its request and serves once).
     #[serde(default)]
     pub jti: String,
     /// Issued at (Unix seconds).
@@ -114,7 +118,8 @@ impl Identity {
     }
 }
 
-/// What an assertion says, before its times are set by [`AssertionSigner::sign`].
+/// What an assertion says, before its times are set by [`AssertionSigner::sign`] (or
+/// [`AssertionSigner::hand`]).
 #[derive(Debug, Clone)]
 pub struct Claims<'a> {
     /// The one service it is for.
@@ -328,29 +333,59 @@ impl AssertionSigner {
         // Without randomness the jti is all zeros: the replay cache then accepts the first
         // such assertion only, which fails safe.
         let _ignored = getrandom::fill(&mut jti);
-        let identity = Identity {
-            // The CSRF token travels beside the assertion, never inside it.
-            page: claims.page.map(|p| LayoutUser {
-                csrf: String::new(),
-                ..p
-            }),
-            session: claims.session,
-            method: claims.method.to_owned(),
-            target: claims.target.to_owned(),
-            jti: B64.encode(jti),
-            agent: claims.agent,
-            tenant: claims.tenant,
-            roles: claims.roles,
-            request_id: claims.request_id.to_owned(),
-            aud: claims.audience.to_owned(),
-            iat: now,
-            exp: now + LIFETIME_SECONDS,
-        };
+        let identity = identity_of(claims, B64.encode(jti), now);
         // Serializing our own plain struct cannot fail.
         let claims = B64.encode(serde_json::to_vec(&identity).unwrap_or_default());
         let signed = format!("v1.{}.{claims}", self.kid);
         let signature = self.key.sign(signed.as_bytes());
         format!("{signed}.{}", B64.encode(signature.to_bytes()))
+    }
+
+    /// `claims` handed to a service of this process (`serve all`) as a value in the
+    /// request's extensions rather than a signed header: no signature to make and check, no
+    /// replay to remember. Only the holder of the signing key makes one (as it could sign the
+    /// same claims), and no client can: a request's extensions never come from the network,
+    /// and the gateway hands a request to a service with none of its own
+    /// ([`require_identity`] takes it out, so it serves once).
+    #[must_use]
+    pub fn hand(&self, claims: Claims<'_>, now: i64) -> HandedIdentity {
+        HandedIdentity {
+            identity: identity_of(claims, String::new(), now),
+            kid: self.kid.clone(),
+            key: self.key.verifying_key(),
+        }
+    }
+}
+
+/// An identity handed in process by the gateway ([`AssertionSigner::hand`]); the service's
+/// [`require_identity`] checks its audience, request and time as an assertion's, and that the
+/// key it was handed with is one the service accepts (as a signature would prove).
+#[derive(Debug, Clone)]
+pub struct HandedIdentity {
+    identity: Identity,
+    kid: String,
+    key: VerifyingKey,
+}
+
+/// The identity `claims` assert from `now` for [`LIFETIME_SECONDS`].
+fn identity_of(claims: Claims<'_>, jti: String, now: i64) -> Identity {
+    Identity {
+        // The CSRF token travels beside the assertion, never inside it.
+        page: claims.page.map(|p| LayoutUser {
+            csrf: String::new(),
+            ..p
+        }),
+        session: claims.session,
+        method: claims.method.to_owned(),
+        target: claims.target.to_owned(),
+        jti,
+        agent: claims.agent,
+        tenant: claims.tenant,
+        roles: claims.roles,
+        request_id: claims.request_id.to_owned(),
+        aud: claims.audience.to_owned(),
+        iat: now,
+        exp: now + LIFETIME_SECONDS,
     }
 }
 
@@ -469,13 +504,7 @@ impl AssertionVerifier {
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok())
             .ok_or(AssertionError::Malformed)?;
-        if identity.exp + LEEWAY_SECONDS < now || identity.iat - LEEWAY_SECONDS > now {
-            return Err(AssertionError::Expired);
-        }
-        if identity.aud != audience {
-            return Err(AssertionError::WrongAudience(identity.aud));
-        }
-        Ok(identity)
+        judge(identity, audience, now)
     }
 
     /// Verifies the assertion of the request `method target` to service `audience`, and
@@ -502,6 +531,17 @@ impl AssertionVerifier {
     }
 }
 
+/// An identity's times and audience, as a service judges them (signed or handed).
+fn judge(identity: Identity, audience: &str, now: i64) -> Result<Identity, AssertionError> {
+    if identity.exp + LEEWAY_SECONDS < now || identity.iat - LEEWAY_SECONDS > now {
+        return Err(AssertionError::Expired);
+    }
+    if identity.aud != audience {
+        return Err(AssertionError::WrongAudience(identity.aud));
+    }
+    Ok(identity)
+}
+
 /// What a service's [`require_identity`] layer needs: the keys and the service's own name
 /// (the audience it accepts).
 #[derive(Clone, Debug)]
@@ -514,7 +554,8 @@ pub struct ServiceIdentity {
     pub clock: napoleon_kernel::Clock,
 }
 
-/// Middleware for every service route but health: verifies the assertion, records the tenant
+/// Middleware for every service route but health: verifies the assertion (or takes the
+/// identity the gateway handed in process, [`HandedIdentity`]), records the tenant
 /// on the request span, and puts the [`Identity`] in the request's extensions. Anything else
 /// is a 401, whatever the route: deny by default.
 pub async fn require_identity(
@@ -526,6 +567,7 @@ pub async fn require_identity(
     mut request: Request,
     next: Next,
 ) -> Response {
+    let handed = request.extensions_mut().remove::<HandedIdentity>();
     let token = request
         .headers()
         .get(ASSERTION_HEADER)
@@ -539,15 +581,29 @@ pub async fn require_identity(
         .path_and_query()
         .map_or("/", |p| p.as_str())
         .to_owned();
-    let verified = token.ok_or(AssertionError::Missing).and_then(|t| {
-        verifier.verify_request(
-            t,
-            service,
-            request.method().as_str(),
-            &target,
-            clock.timestamp(),
-        )
-    });
+    let method = request.method().as_str().to_owned();
+    let was_handed = handed.is_some();
+    let verified = match handed {
+        // Handed in process by the gateway: judged as an assertion, its key one this service
+        // accepts, but for its signature (only the key's holder makes one) and its replay
+        // (taken out, it serves once).
+        Some(HandedIdentity { identity, kid, key }) => {
+            if verifier.keys.get(&kid) == Some(&key) {
+                judge(identity, service, clock.timestamp()).and_then(|identity| {
+                    if identity.method == method && identity.target == target {
+                        Ok(identity)
+                    } else {
+                        Err(AssertionError::WrongRequest)
+                    }
+                })
+            } else {
+                Err(AssertionError::UnknownKey(kid))
+            }
+        }
+        None => token
+            .ok_or(AssertionError::Missing)
+            .and_then(|t| verifier.verify_request(t, service, &method, &target, clock.timestamp())),
+    };
     match verified {
         Ok(mut identity) => {
             if let Some(page) = identity.page.as_mut() {
@@ -565,7 +621,11 @@ pub async fn require_identity(
             next.run(request).await
         }
         Err(reason) => {
-            tracing::warn!(%reason, "request refused: no valid identity assertion");
+            tracing::warn!(
+                %reason,
+                handed = was_handed,
+                "request refused: no valid identity assertion"
+            );
             axum::http::StatusCode::UNAUTHORIZED.into_response()
         }
     }
@@ -730,6 +790,134 @@ mod tests {
             verifier.verify_request(&unbound, "intake", "GET", "/", 1_000),
             Err(AssertionError::WrongRequest)
         );
+    }
+
+    /// The service's layer takes an identity handed in process (`serve all`) as it takes a
+    /// signed one: for its audience, its one request and its lifetime only; it wins over any
+    /// header, and the handler never sees it (taken out, it serves once).
+    #[tokio::test]
+    async fn a_handed_identity_is_judged_as_an_assertion_and_serves_once() {
+        use axum::body::Body;
+        use tower::ServiceExt as _;
+
+        let signer = AssertionSigner::generate("k1").unwrap();
+        let clock = napoleon_kernel::Clock::system();
+        let now = clock.timestamp();
+        let layer = ServiceIdentity {
+            verifier: signer.verifier(),
+            service: "intake",
+            clock,
+        };
+        let app = axum::Router::new()
+            .route(
+                "/intake/dossiers/{id}",
+                axum::routing::post(|request: Request| async move {
+                    let handed = request.extensions().get::<HandedIdentity>().is_some();
+                    let who = request
+                        .extensions()
+                        .get::<Identity>()
+                        .map(|i| (i.agent, i.tenant));
+                    format!("{who:?} {handed}")
+                }),
+            )
+            .layer(axum::middleware::from_fn_with_state(
+                layer,
+                require_identity,
+            ));
+        let (agent, tenant, roles) = identity_parts();
+        let send = async |handed: Option<HandedIdentity>, method: &str, header: Option<String>| {
+            let mut request = Request::builder()
+                .method(method)
+                .uri("/intake/dossiers/1?x=1");
+            if let Some(h) = header {
+                request = request.header(ASSERTION_HEADER, h);
+            }
+            let mut request = request.body(Body::empty()).unwrap();
+            if let Some(h) = handed {
+                request.extensions_mut().insert(h);
+            }
+            let response = app.clone().oneshot(request).await.unwrap();
+            let status = response.status().as_u16();
+            let body = axum::body::to_bytes(response.into_body(), 1024)
+                .await
+                .unwrap();
+            (status, String::from_utf8(body.to_vec()).unwrap())
+        };
+        let claims = |audience, target| {
+            Claims::new(audience, agent, tenant, roles.clone(), "r").for_request("POST", target)
+        };
+        // Its own request: accepted, over a forged header beside it, and gone by the handler.
+        let (status, body) = send(
+            Some(signer.hand(claims("intake", "/intake/dossiers/1?x=1"), now)),
+            "POST",
+            Some("v1.k1.forged.forged".to_owned()),
+        )
+        .await;
+        assert_eq!(
+            (status, body),
+            (200, format!("Some({:?}) false", (agent, tenant)))
+        );
+        // Another service's, another request's, another method's, an expired one: refused.
+        for (handed, method) in [
+            (
+                signer.hand(claims("decisions", "/intake/dossiers/1?x=1"), now),
+                "POST",
+            ),
+            (
+                signer.hand(claims("intake", "/intake/dossiers/2?x=1"), now),
+                "POST",
+            ),
+            (
+                signer.hand(claims("intake", "/intake/dossiers/1?x=1"), now),
+                "GET",
+            ),
+            (
+                signer.hand(
+                    claims("intake", "/intake/dossiers/1?x=1"),
+                    now - LIFETIME_SECONDS - LEEWAY_SECONDS - 1,
+                ),
+                "POST",
+            ),
+            (
+                signer.hand(
+                    claims("intake", "/intake/dossiers/1?x=1"),
+                    now + LEEWAY_SECONDS + 1,
+                ),
+                "POST",
+            ),
+            // Handed with a key the service does not accept (another process's, a fresh one).
+            (
+                AssertionSigner::generate("k1")
+                    .unwrap()
+                    .hand(claims("intake", "/intake/dossiers/1?x=1"), now),
+                "POST",
+            ),
+        ] {
+            assert_eq!(send(Some(handed), method, None).await.0, 401);
+        }
+        // A refused handed identity does not fall back on a valid header beside it.
+        let valid = signer.sign(claims("intake", "/intake/dossiers/1?x=1"), now);
+        let wrong = signer.hand(claims("decisions", "/intake/dossiers/1?x=1"), now);
+        assert_eq!(send(Some(wrong), "POST", Some(valid)).await.0, 401);
+        // A valid handed identity wins over a valid header for another agent and tenant.
+        let (other_agent, other_tenant, other_roles) = identity_parts();
+        let theirs = signer.sign(
+            Claims::new("intake", other_agent, other_tenant, other_roles, "r")
+                .for_request("POST", "/intake/dossiers/1?x=1"),
+            now,
+        );
+        let (status, body) = send(
+            Some(signer.hand(claims("intake", "/intake/dossiers/1?x=1"), now)),
+            "POST",
+            Some(theirs),
+        )
+        .await;
+        assert_eq!(
+            (status, body),
+            (200, format!("Some({:?}) false", (agent, tenant)))
+        );
+        // Neither handed nor signed: refused.
+        assert_eq!(send(None, "POST", None).await.0, 401);
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Deny by default: every route declares its access; services accept only the gateway's
-//! signed assertion, in process as apart; a client cannot speak for the gateway.
+//! identity (signed apart, handed in process); a client cannot speak for the gateway.
 
 use axum::body::Body;
 use http::{Method, Request, StatusCode};
