@@ -279,12 +279,6 @@ pub struct TimelineEntry {
     pub payload: serde_json::Value,
 }
 
-diesel::define_sql_function! {
-    /// `journal.actor_agent` (migration 000024): the agent an actor names, if one.
-    #[sql_name = "journal.actor_agent"]
-    fn actor_agent(actor: Text) -> diesel::sql_types::Nullable<diesel::sql_types::Uuid>;
-}
-
 /// Every event about `subject`, oldest first, with the actors' names.
 ///
 /// Written with the query builder only (a raw `sql_query` or an SQL literal is prepared
@@ -306,9 +300,10 @@ pub async fn timeline(
         serde_json::Value,
     );
     let rows: Vec<Row> = events::table
-        // On the agents' primary key (the actor rendered from each agent's id matched no
-        // index: every agent's id was rendered at every page).
-        .left_join(agents::table.on(agents::id.nullable().eq(actor_agent(events::actor))))
+        // On the agents' primary key, by the agent's id stored with the event (migration
+        // 000027): computed in the join, it kept PostgreSQL from the key under the agents'
+        // row-level security, and every agent was scanned for each event.
+        .left_join(agents::table.on(agents::id.nullable().eq(events::actor_agent_id)))
         .filter(events::tenant_id.eq(tx.tenant().as_uuid()))
         .filter(events::subject.eq(subject.render()))
         .order(events::seq)

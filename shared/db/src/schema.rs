@@ -132,6 +132,8 @@ diesel::table! {
         occurred_at -> Timestamptz,
         prev_hash -> Bytea,
         hash -> Bytea,
+        /// The agent the actor names, if one (generated from `actor`, migration 000027).
+        actor_agent_id -> Nullable<Uuid>,
     }
 }
 

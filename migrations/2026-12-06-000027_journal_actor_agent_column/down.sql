@@ -1,0 +1,1 @@
+ALTER TABLE journal.events DROP COLUMN actor_agent_id;
