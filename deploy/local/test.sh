@@ -32,6 +32,9 @@ deploy/local/check-boundaries.sh
 echo "==> ARCHITECTURE.md cites only what exists"
 deploy/local/check-architecture.py
 echo "==> dependencies: licences, bans and sources (offline; advisories need the network)"
+# cargo-deny reads the metadata of every platform's dependencies (goose's pull in macOS and
+# Windows crates a Linux build never downloads): fetch them all from the lockfile first.
+cargo fetch --locked --quiet
 cargo deny --offline --log-level error check licenses bans sources
 echo "==> dependencies: none unused (cargo machete)"
 cargo machete
