@@ -91,6 +91,41 @@ impl Seeder<'_> {
     }
 }
 
+impl Seeder<'_> {
+    /// A Légion d'honneur campaign for the next 14 July at least 120 days away, open for
+    /// filing since 30 days and until 60 days before it, created by `admin`; its id.
+    async fn open_campaign(
+        &self,
+        admin: &Actor2,
+        label_suffix: &str,
+        bureau: OrgUnitId,
+        contingents: Value,
+    ) -> Result<String, String> {
+        let today = self.clock.today();
+        let promotion = next_july_14(today, 120);
+        let campaign = self
+            .call(
+                admin,
+                Method::POST,
+                "/intake/api/v1/campaigns",
+                json!({
+                    "distinction": "LH",
+                    "label": format!(
+                        "Légion d'honneur — promotion du 14 juillet {}{label_suffix}",
+                        promotion.year()
+                    ),
+                    "promotion_date": promotion.to_string(),
+                    "opens_on": (today - Duration::days(30)).to_string(),
+                    "closes_on": (promotion - Duration::days(60)).to_string(),
+                    "bureau_unit_id": bureau.to_string(),
+                    "contingents": contingents,
+                }),
+            )
+            .await?;
+        Ok(campaign["id"].as_str().unwrap_or_default().to_owned())
+    }
+}
+
 fn candidate(
     birth_name: &str,
     given: &str,
@@ -175,11 +210,18 @@ fn unit_of(units: &[core::OrgUnit], kind: OrgUnitKind, code: &str) -> Result<Org
         .ok_or_else(|| format!("demo seed: no unit {code}"))
 }
 
-/// The demo agent whose email starts with `first`, as their first login through the
-/// development provider creates them, with the grants that login would claim (the demo
+/// The demo agent whose email starts with `first`, acting with `role` at `unit`, as their
+/// first login through the development provider creates them, with the grants that login
+/// would claim (the demo
 /// tenants trust this issuer: the tenant then knows them, and shows their names in its
 /// timelines).
-async fn demo_agent(db: &napoleon_db::Db, issuer: &str, first: &str) -> Result<AgentId, String> {
+async fn demo_agent(
+    db: &napoleon_db::Db,
+    issuer: &str,
+    first: &str,
+    role: Role,
+    unit: OrgUnitId,
+) -> Result<Actor2, String> {
     let (email, given, usual) = crate::demo::demo_person(first)
         .ok_or_else(|| format!("demo seed: no demo agent {first}"))?;
     let parsed = Email::parse(email).map_err(|e| e.to_string())?;
@@ -209,7 +251,10 @@ async fn demo_agent(db: &napoleon_db::Db, issuer: &str, first: &str) -> Result<A
         .await
         .map_err(|e| e.to_string())?;
     ic.commit().await.map_err(|e| e.to_string())?;
-    Ok(a.id)
+    Ok(Actor2 {
+        agent: a.id,
+        roles: vec![RoleGrant { role, unit }],
+    })
 }
 
 /// The Culture ministry: a Légion d'honneur campaign open today (by its administrator) and
@@ -227,15 +272,8 @@ async fn culture(
     let ministry = unit_of(&units, OrgUnitKind::Ministere, "MC")?;
     let bureau = unit_of(&units, OrgUnitKind::Direction, "BDH")?;
     let drac = unit_of(&units, OrgUnitKind::ServiceRegional, "84")?;
-    let grant = |role, unit| vec![RoleGrant { role, unit }];
-    let thomas = Actor2 {
-        agent: demo_agent(db, issuer, "thomas").await?,
-        roles: grant(Role::Administrateur, ministry),
-    };
-    let emma = Actor2 {
-        agent: demo_agent(db, issuer, "emma").await?,
-        roles: grant(Role::Redacteur, drac),
-    };
+    let thomas = demo_agent(db, issuer, "thomas", Role::Administrateur, ministry).await?;
+    let emma = demo_agent(db, issuer, "emma", Role::Redacteur, drac).await?;
     let seeder = Seeder {
         router: napoleon_intake::router(ctx),
         signer,
@@ -243,22 +281,8 @@ async fn culture(
         clock: ctx.db.clock().clone(),
     };
     let today = ctx.db.clock().today();
-    let promotion = next_july_14(today, 120);
     let campaign = seeder
-        .call(
-            &thomas,
-            Method::POST,
-            "/intake/api/v1/campaigns",
-            json!({
-                "distinction": "LH",
-                "label": format!("Légion d'honneur — promotion du 14 juillet {} (Culture)", promotion.year()),
-                "promotion_date": promotion.to_string(),
-                "opens_on": (today - Duration::days(30)).to_string(),
-                "closes_on": (promotion - Duration::days(60)).to_string(),
-                "bureau_unit_id": bureau.to_string(),
-                "contingents": {"chevalier": "2"},
-            }),
-        )
+        .open_campaign(&thomas, " (Culture)", bureau, json!({"chevalier": "2"}))
         .await?;
     report.campaigns += 1;
     let content = json!({
@@ -275,7 +299,7 @@ async fn culture(
             &emma,
             Method::POST,
             "/intake/api/v1/dossiers",
-            json!({"campaign_id": campaign["id"], "content": content}),
+            json!({"campaign_id": campaign, "content": content}),
         )
         .await?;
     report.dossiers += 1;
@@ -297,23 +321,10 @@ async fn interior(
     let rhone = unit_of(&units, OrgUnitKind::PrefectureDepartement, "69")?;
     let bureau = unit_of(&units, OrgUnitKind::Direction, "BCD")?;
     let ministry = unit_of(&units, OrgUnitKind::Ministere, "MI")?;
-    let grant = |role, unit| vec![RoleGrant { role, unit }];
-    let anne = Actor2 {
-        agent: demo_agent(db, issuer, "anne").await?,
-        roles: grant(Role::Administrateur, ministry),
-    };
-    let paul = Actor2 {
-        agent: demo_agent(db, issuer, "paul").await?,
-        roles: grant(Role::Redacteur, rhone),
-    };
-    let claire = Actor2 {
-        agent: demo_agent(db, issuer, "claire").await?,
-        roles: grant(Role::Instructeur, rhone),
-    };
-    let hugo = Actor2 {
-        agent: demo_agent(db, issuer, "hugo").await?,
-        roles: grant(Role::Valideur, rhone),
-    };
+    let anne = demo_agent(db, issuer, "anne", Role::Administrateur, ministry).await?;
+    let paul = demo_agent(db, issuer, "paul", Role::Redacteur, rhone).await?;
+    let claire = demo_agent(db, issuer, "claire", Role::Instructeur, rhone).await?;
+    let hugo = demo_agent(db, issuer, "hugo", Role::Valideur, rhone).await?;
 
     let seeder = Seeder {
         router: napoleon_intake::router(ctx).merge(napoleon_instruction::router(ctx)),
@@ -322,25 +333,15 @@ async fn interior(
         clock: ctx.db.clock().clone(),
     };
     let today = ctx.db.clock().today();
-    let promotion = next_july_14(today, 120);
     let campaign = seeder
-        .call(
+        .open_campaign(
             &anne,
-            Method::POST,
-            "/intake/api/v1/campaigns",
-            json!({
-                "distinction": "LH",
-                "label": format!("Légion d'honneur — promotion du 14 juillet {}", promotion.year()),
-                "promotion_date": promotion.to_string(),
-                "opens_on": (today - Duration::days(30)).to_string(),
-                "closes_on": (promotion - Duration::days(60)).to_string(),
-                "bureau_unit_id": bureau.to_string(),
-                "contingents": {"chevalier": "3", "officier": "1"},
-            }),
+            "",
+            bureau,
+            json!({"chevalier": "3", "officier": "1"}),
         )
         .await?;
     report.campaigns += 1;
-    let campaign_id = campaign["id"].as_str().unwrap_or_default().to_owned();
     let b2 = (today - Duration::days(10)).to_string();
     let people = [
         candidate(
@@ -400,7 +401,7 @@ async fn interior(
                 &paul,
                 Method::POST,
                 "/intake/api/v1/dossiers",
-                json!({"campaign_id": campaign_id, "content": content}),
+                json!({"campaign_id": campaign, "content": content}),
             )
             .await?;
         ids.push(created["id"].as_str().unwrap_or_default().to_owned());
