@@ -375,17 +375,7 @@ pub async fn dossier_page_under(
         .order((dossiers_v1::submitted_at.asc(), dossiers_v1::id))
         .offset(offset)
         .limit(limit);
-    let count = under(tx, roots, states, extra).count();
-    let (generic, dossiers, total) = tokio::join!(
-        generic_plans(tx),
-        load_dossiers(tx, page),
-        count.get_result::<i64>(&mut tx.shared())
-    );
-    generic?;
-    Ok(DossierPage {
-        dossiers: dossiers?,
-        total: total?,
-    })
+    page_and_count(tx, page, under(tx, roots, states, extra)).await
 }
 
 /// A page of the dossiers filed by one of `units` in one of `states`, latest change first:
@@ -410,10 +400,20 @@ pub async fn dossier_page_filed_by(
         .order((dossiers_v1::updated_at.desc(), dossiers_v1::id))
         .offset(offset)
         .limit(limit);
+    page_and_count(tx, page, filtered()).await
+}
+
+/// Runs a list's `page` and counts `all` (the same conditions, unordered and unbounded),
+/// both on generic plans, in one round trip.
+async fn page_and_count(
+    tx: &impl TenantRead,
+    page: DossierQuery,
+    all: DossierQuery,
+) -> Result<DossierPage, DbError> {
     let (generic, dossiers, total) = tokio::join!(
         generic_plans(tx),
         load_dossiers(tx, page),
-        filtered().count().get_result::<i64>(&mut tx.shared())
+        all.count().get_result::<i64>(&mut tx.shared())
     );
     generic?;
     Ok(DossierPage {
