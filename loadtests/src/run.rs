@@ -412,8 +412,9 @@ async fn measure_all(
             method: "POST",
             path: "/intake/api/v1/dossiers/{id}/submit".to_owned(),
             body: String::new(),
-            cookie: demo.paul.cookie(),
-            csrf: demo.paul.csrf.clone(),
+            // Each line of the file carries its sender's session (`each.lua`).
+            cookie: String::new(),
+            csrf: String::new(),
             connections: CONNECTIONS,
             ids: Some(ids_file),
             baseline: Some(Baseline::TpcB),
@@ -758,10 +759,11 @@ struct Scenario {
     method: &'static str,
     path: String,
     body: String,
+    /// The session's cookie and CSRF token (`request.lua`; empty with `ids`).
     cookie: String,
     csrf: String,
     connections: u32,
-    /// For `each.lua`: the file of ids, one request per id.
+    /// For `each.lua`: the file of lines (id, cookie, CSRF token), one request per line.
     ids: Option<PathBuf>,
     baseline: Option<Baseline>,
     target: Option<f64>,
