@@ -237,3 +237,44 @@ async fn the_data_protection_officer_sees_and_exports_the_reads() {
     }
     live.finish().await;
 }
+
+/// A read whose entry the database refuses is refused too, in French, and its answer never
+/// leaves (the entry is written in the read's transaction: the read fails with it); reads
+/// through another channel go on; once the log takes entries again, reads are answered.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_read_whose_entry_cannot_be_written_is_refused() {
+    use diesel_async::SimpleAsyncConnection;
+    let app = TestApp::services().await;
+    let cast = cast(&app).await;
+    let campaign = open_campaign(&app, &cast).await;
+    let (id, _) = submitted(&app, &cast, &campaign, "Refus", "F").await;
+    let mut admin = app.admin().await;
+    let read = async |who, path: &str| {
+        app.call(who, Method::GET, &format!("{path}/{id}"), json!({}))
+            .await
+    };
+    // The log refuses API reads (a failure in the database, as a full disk would be).
+    let refusing =
+        "ALTER TABLE readlog.reads ADD CONSTRAINT refused CHECK (channel <> 'api') NOT VALID";
+    admin.batch_execute(refusing).await.unwrap();
+    let before = entries(&app, cast.tenant).await.len();
+    let refused = read(&cast.redacteur, "/intake/api/v1/dossiers").await;
+    assert_eq!(refused.status, 500, "{}", refused.json);
+    let body = refused.json.to_string();
+    assert!(
+        body.contains("Erreur inattendue") && !body.contains("Refus"),
+        "a French refusal, without the dossier: {body}"
+    );
+    // The page is another channel: answered, and logged.
+    let page = read(&cast.instructeur, "/instruction/dossiers").await;
+    assert_eq!(page.status, 200);
+    assert_eq!(entries(&app, cast.tenant).await.len(), before + 1);
+    admin
+        .batch_execute("ALTER TABLE readlog.reads DROP CONSTRAINT refused")
+        .await
+        .unwrap();
+    let again = read(&cast.redacteur, "/intake/api/v1/dossiers").await;
+    assert_eq!(again.status, 200, "{}", again.json);
+    assert_eq!(entries(&app, cast.tenant).await.len(), before + 2);
+    app.finish().await;
+}
