@@ -36,7 +36,7 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 
 pub use agent::RequestAgent;
 pub use forward::{Target, Targets};
-pub use oidc::{ProviderConfig, Providers};
+pub use oidc::{LoginButton, ProviderConfig, Providers};
 pub use session_store::PgSessionStore;
 
 /// The service's name.

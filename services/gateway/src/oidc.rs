@@ -87,6 +87,22 @@ pub struct ProviderConfig {
     /// Scopes; default: ProConnect's.
     #[serde(default)]
     pub scopes: Vec<String>,
+    /// How the login page offers it: ProConnect's own button (the default: providers are
+    /// ProConnect's environments), or a plain button with the label (a development provider).
+    #[serde(default)]
+    pub button: LoginButton,
+}
+
+/// The login page's button for a provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LoginButton {
+    /// DSFR's `fr-connect fr-connect--pro` (« S'identifier avec ProConnect »), first on the page,
+    /// as ProConnect's partner guidelines ask.
+    #[default]
+    ProConnect,
+    /// A plain DSFR button « Se connecter avec <label> », after ProConnect's.
+    Plain,
 }
 
 /// Why a login failed. Each is shown as a French page; nothing is stored for a refused login.
@@ -284,12 +300,18 @@ impl Providers {
         origins
     }
 
-    /// `(name, label)` of each provider, for the login page.
+    /// `(name, label, button)` of each provider, for the login page.
     #[must_use]
-    pub fn list(&self) -> Vec<(String, String)> {
+    pub fn list(&self) -> Vec<(String, String, LoginButton)> {
         self.entries
             .iter()
-            .map(|p| (p.config.name.clone(), p.config.label.clone()))
+            .map(|p| {
+                (
+                    p.config.name.clone(),
+                    p.config.label.clone(),
+                    p.config.button,
+                )
+            })
             .collect()
     }
 

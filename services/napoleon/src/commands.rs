@@ -537,11 +537,12 @@ async fn demo_on(config: &Config, cluster: &PgServer) -> Result<(), CliError> {
     }
     let mut providers = vec![napoleon_gateway::ProviderConfig {
         name: "demo".to_owned(),
-        label: "ProConnect (démonstration)".to_owned(),
+        label: demo::DEMO_PROVIDER_LABEL.to_owned(),
         issuer: idp.issuer.clone(),
         client_id: demo::DEMO_CLIENT_ID.to_owned(),
         client_secret: Secret::new(client_secret),
         scopes: Vec::new(),
+        button: napoleon_gateway::LoginButton::Plain,
     }];
     providers.extend(config.oidc.providers.iter().cloned());
     let idp_router = napoleon_devidp::router(idp)

@@ -16,6 +16,9 @@ pub const DEV_IDP_PATH: &str = "/dev-idp";
 
 /// The gateway's client id at the demo's identity provider.
 pub const DEMO_CLIENT_ID: &str = "napoleon-demo";
+/// How the login page and the operators' page name the built-in development provider: never
+/// ProConnect's button or name, so nobody takes it for the real thing.
+pub const DEMO_PROVIDER_LABEL: &str = "Démo (fournisseur d’identité intégré, hors production)";
 
 /// A demo agent: who they are at the identity provider, and the grants the seed gives their
 /// email (`tenant slug`, `unit kind`, `unit code`, role).

@@ -392,11 +392,12 @@ impl TestApp {
         let idp = demo::dev_idp(&base, &secret);
         let provider = ProviderConfig {
             name: "demo".to_owned(),
-            label: "ProConnect (démonstration)".to_owned(),
+            label: demo::DEMO_PROVIDER_LABEL.to_owned(),
             issuer: idp.issuer.clone(),
             client_id: demo::DEMO_CLIENT_ID.to_owned(),
             client_secret: Secret::new(secret),
             scopes: Vec::new(),
+            button: napoleon_gateway::LoginButton::Plain,
         };
         let mut builder = TestApp::builder()
             .seeded()

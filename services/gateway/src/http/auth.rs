@@ -38,6 +38,8 @@ pub(crate) fn random_token() -> String {
 struct ProviderButton {
     name: String,
     label: String,
+    /// ProConnect's own button rather than a plain one.
+    proconnect: bool,
 }
 
 #[derive(Serialize, Debug)]
@@ -52,13 +54,20 @@ pub(crate) async fn login_page(
     if agent.is_some() {
         return Redirect::to("/").into_response();
     }
-    let providers = state
+    // ProConnect's buttons first (its partner guidelines), then the others, each group in the
+    // configured order.
+    let mut providers: Vec<ProviderButton> = state
         .cfg
         .providers
         .list()
         .into_iter()
-        .map(|(name, label)| ProviderButton { name, label })
+        .map(|(name, label, button)| ProviderButton {
+            name,
+            label,
+            proconnect: button == crate::LoginButton::ProConnect,
+        })
         .collect();
+    providers.sort_by_key(|p| !p.proconnect);
     render(&state, "login", "Connexion", &LoginView { providers }, None).into_response()
 }
 

@@ -8,7 +8,7 @@
 // of Napoléon sending the agent to another origin (the CSP's form-action).
 
 import {
-  check, forgetOtherSitesProblems, launch, openPage, pressButton, step, visit,
+  check, focused, forgetOtherSitesProblems, launch, openPage, pressButton, step, visit,
 } from './lib.mjs';
 
 const [base, login] = [(process.argv[2] || '').replace(/\/+$/, ''), process.argv[3]];
@@ -28,7 +28,17 @@ async function main() {
   try {
     await step('connexion par le fournisseur, sur une autre origine', async () => {
       await visit(page, `${base}/connexion`);
-      await pressButton(page, /^Se connecter avec ProConnect$/);
+      await check(page, 'connexion-proconnect');
+      // ProConnect's own button comes first in the content: the skip link « Contenu », then
+      // one Tab, reaches it (before the development provider's plain button).
+      await pressButton(page, 'Contenu', { navigates: false });
+      await page.keyboard.press('Tab');
+      const first = await focused(page);
+      const name = (first?.label || first?.name || '').replace(/\s+/g, ' ').trim();
+      if (first?.tag !== 'a' || name !== 'S’identifier avec ProConnect') {
+        throw new Error(`le premier élément du contenu est ${first?.tag} « ${name} », pas le bouton ProConnect`);
+      }
+      await Promise.all([page.waitForEvent('load'), page.keyboard.press('Enter')]);
       if (new URL(page.url()).origin === new URL(base).origin) {
         throw new Error(`le fournisseur devait être sur une autre origine : ${page.url()}`);
       }

@@ -78,6 +78,7 @@ pub async fn proconnect_like_with(
         client_id: "napoleon".to_owned(),
         client_secret: Secret::new(CLIENT_SECRET.to_owned()),
         scopes: Vec::new(),
+        button: napoleon_gateway::LoginButton::ProConnect,
     };
     (peer, provider, dir)
 }
@@ -200,7 +201,17 @@ async fn login_page_logout_against_a_proconnect_like_provider() {
     let mut browser = Browser::new();
 
     let login_page = browser.get(&live.url("/connexion")).await;
-    assert!(login_page.body.contains("Se connecter avec ProConnect"));
+    // ProConnect's own button (DSFR `fr-connect--pro`), before the development provider's.
+    let proconnect = login_page
+        .body
+        .find("class=\"fr-connect fr-connect--pro\" href=\"/connexion/proconnect\"")
+        .expect("ProConnect's button");
+    let development = login_page
+        .body
+        .find("href=\"/connexion/demo\"")
+        .expect("the development provider's button");
+    assert!(proconnect < development);
+    assert!(login_page.body.contains("Qu’est-ce que ProConnect ?"));
     let start = browser.get(&live.url("/connexion/proconnect")).await;
     let authorize = start.next();
     assert!(
@@ -281,6 +292,7 @@ async fn every_fault_of_a_provider_is_refused_and_nothing_is_stored() {
             client_id: fault.to_owned(),
             client_secret: Secret::new(CLIENT_SECRET.to_owned()),
             scopes: Vec::new(),
+            button: napoleon_gateway::LoginButton::Plain,
         })
         .collect();
     let (listener, base) = TestApp::bind().await;
@@ -347,6 +359,7 @@ async fn an_unreachable_provider_gets_a_french_page_with_a_request_id() {
         client_id: "napoleon".to_owned(),
         client_secret: Secret::new(CLIENT_SECRET.to_owned()),
         scopes: Vec::new(),
+        button: napoleon_gateway::LoginButton::Plain,
     };
     let live = TestApp::serve_live(listener, base, vec![provider]).await;
     let mut browser = Browser::new();
