@@ -61,7 +61,8 @@ pub const fn session_cookie_name(secure: bool) -> &'static str {
 pub const TEMPLATES: &[(&str, &str)] = napoleon_web::templates!(
     "";
     "home", "login", "login_error", "logged_out", "tenant_picker", "no_access", "members",
-    "policy", "operator", "catalogue", "catalogue_edit", "readlog", "job"
+    "policy", "operator", "catalogue", "catalogue_edit", "readlog", "job", "help", "help_search",
+    "help_menu", "help_search_bar"
 );
 
 /// Session lifetimes.
@@ -156,6 +157,10 @@ pub fn route_table() -> Vec<RouteSpec> {
     let mut table = vec![
         spec(Method::GET, "/", Public),
         spec(Method::GET, "/accessibilite", Public),
+        spec(Method::GET, "/aide", Public),
+        spec(Method::GET, "/aide/recherche", Public),
+        spec(Method::GET, "/aide/images/{file}", Public),
+        spec(Method::GET, "/aide/{page}", Public),
         spec(Method::GET, "/.well-known/napoleon-keys.json", Public),
         spec(Method::GET, "/connexion", Public),
         spec(Method::GET, "/connexion/{provider}", Public),
@@ -226,6 +231,10 @@ fn handler(method: &Method, path: &str) -> Option<MethodRouter<GatewayState>> {
     Some(match (method.as_str(), path) {
         ("GET", "/") => get(http::pages::home),
         ("GET", "/accessibilite") => get(http::pages::accessibility),
+        ("GET", "/aide") => get(http::help::index),
+        ("GET", "/aide/recherche") => get(http::help::search),
+        ("GET", "/aide/images/{file}") => get(http::help::image),
+        ("GET", "/aide/{page}") => get(http::help::page),
         ("GET", "/administration/lectures") => get(http::readlog::page),
         ("GET", "/administration/lectures.csv") => get(http::readlog::export),
         ("POST", "/administration/lectures/purge") => post(http::jobs::purge_read_log),

@@ -101,7 +101,7 @@ pub enum LoginButton {
     /// as ProConnect's partner guidelines ask.
     #[default]
     ProConnect,
-    /// A plain DSFR button « Se connecter avec <label> », after ProConnect's.
+    /// A plain DSFR button « Se connecter avec `label` », after ProConnect's.
     Plain,
 }
 

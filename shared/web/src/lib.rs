@@ -5,6 +5,7 @@
 //! A service builds its `Router` with [`WebContext`] as state and finishes it with
 //! [`service_layers`]; the process wraps what it serves with [`edge_layers`] once.
 
+pub mod accessibility;
 mod action;
 mod assets;
 mod conflict;
@@ -12,6 +13,7 @@ mod diagnostics;
 mod error;
 mod form;
 mod health;
+pub mod help;
 mod job;
 mod layers;
 mod limits;

@@ -47,6 +47,10 @@ struct LayoutView<'a> {
     /// Seconds after which the browser reloads the page (a job's progress without
     /// JavaScript); `None` for every other page.
     refresh: Option<u32>,
+    /// The page's « Aide » link: its section of the user guide (`crate::help`).
+    help: String,
+    /// The footer's accessibility level, from the RGAA checklist (`crate::accessibility`).
+    accessibility: &'static str,
 }
 
 pub use napoleon_identity::LayoutUser;
@@ -117,6 +121,8 @@ impl Templates {
                 title: page.title,
                 user: page.user,
                 refresh,
+                help: crate::help::help_link(name),
+                accessibility: crate::accessibility::level_label(),
             },
             page: page.view,
         };

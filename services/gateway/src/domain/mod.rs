@@ -4,6 +4,7 @@
 //! (a second barrier behind the route table's declared access) and journals its changes in it.
 
 pub(crate) mod catalogue;
+pub(crate) mod guide;
 pub(crate) mod home;
 pub(crate) mod jobs;
 pub(crate) mod login;

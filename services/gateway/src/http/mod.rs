@@ -5,6 +5,7 @@
 
 pub(crate) mod auth;
 pub(crate) mod catalogue;
+pub(crate) mod help;
 pub(crate) mod jobs;
 pub(crate) mod members;
 pub(crate) mod operator;

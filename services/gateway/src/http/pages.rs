@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use napoleon_db::core::Tenant;
 use napoleon_kernel::TenantId;
+use napoleon_web::accessibility::Criterion;
 use napoleon_web::{Html, WebError, WebResult};
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
@@ -228,9 +229,6 @@ pub(crate) async fn home(
     Ok(render(&state, "home", "Accueil", &view, agent.as_ref())?.into_response())
 }
 
-#[derive(Serialize, Debug)]
-struct Empty {}
-
 /// `GET /.well-known/napoleon-keys.json`: the platform's public keys (a JWK set, the current
 /// key first), to verify what it signed (package manifests, journal checkpoints).
 pub(crate) async fn platform_keys(
@@ -239,16 +237,68 @@ pub(crate) async fn platform_keys(
     axum::Json(state.cfg.platform_keys.jwks())
 }
 
+/// The accessibility statement, computed from the RGAA checklist
+/// (`napoleon_web::accessibility`).
+#[derive(Serialize, Debug)]
+struct Statement {
+    level: &'static str,
+    rate: u32,
+    met: usize,
+    not_met: usize,
+    unchecked: usize,
+    not_applicable: usize,
+    audited: bool,
+    assessed_on: &'static str,
+    failures: Vec<&'static Criterion>,
+    themes: Vec<Theme>,
+}
+
+/// One theme of the checklist, as a table of the statement.
+#[derive(Serialize, Debug)]
+struct Theme {
+    name: &'static str,
+    criteria: Vec<&'static Criterion>,
+}
+
 pub(crate) async fn accessibility(
     State(state): State<GatewayState>,
     agent: Option<Extension<RequestAgent>>,
 ) -> WebResult<Html> {
+    use napoleon_web::accessibility::{self, Status};
     let agent = agent.map(|Extension(a)| a);
+    let checklist = accessibility::assessment()
+        .map_err(|e| WebError::Internal(format!("the RGAA checklist: {e}")))?;
+    let mut themes: Vec<Theme> = Vec::new();
+    for criterion in checklist.criteria() {
+        match themes.last_mut() {
+            Some(theme) if theme.name == criterion.theme => theme.criteria.push(criterion),
+            _ => themes.push(Theme {
+                name: &criterion.theme,
+                criteria: vec![criterion],
+            }),
+        }
+    }
+    let statement = Statement {
+        level: checklist.level().label_fr(),
+        rate: checklist.rate(),
+        met: checklist.count(Status::Conforme),
+        not_met: checklist.count(Status::NonConforme),
+        unchecked: checklist.count(Status::NonVerifie),
+        not_applicable: checklist.count(Status::NonApplicable),
+        audited: accessibility::AUDITED,
+        assessed_on: accessibility::ASSESSED_ON,
+        failures: checklist
+            .criteria()
+            .iter()
+            .filter(|c| c.status == Status::NonConforme)
+            .collect(),
+        themes,
+    };
     render(
         &state,
         "accessibility",
         "Déclaration d'accessibilité",
-        &Empty {},
+        &statement,
         agent.as_ref(),
     )
 }

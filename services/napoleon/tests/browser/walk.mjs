@@ -386,6 +386,28 @@ const STEPS = [
     await check(page, 'tache-annulee');
     await logout(page);
   }],
+  // Last but the control: its pages show the other steps' screenshots
+  // (deploy/local/guide-screenshots.sh takes them from a walk that may stop here).
+  ['le guide, par le lien « Aide » de l’en-tête : sa page, sa recherche, le glossaire', async ({ page, base }) => {
+    await login(page, base, AGENTS.redacteur.email);
+    await visit(page, `${base}/intake/dossiers`);
+    await pressButton(page, 'Aide');
+    const help = new URL(page.url());
+    if (help.pathname !== '/aide/redacteur' || help.hash !== '#mes-dossiers') {
+      throw new Error(`le lien « Aide » de « Mes dossiers » mène à ${page.url()}`);
+    }
+    await check(page, 'aide-redacteur');
+    await typeField(page, 'Rechercher dans le guide', 'contingent');
+    await pressButton(page, 'Rechercher');
+    await expectText(page, 'contiennent « contingent »');
+    await check(page, 'aide-recherche');
+    await pressButton(page, 'Contingent');
+    if (!page.url().endsWith('/aide/glossaire#contingent')) {
+      throw new Error(`le résultat « Contingent » mène à ${page.url()}`);
+    }
+    await check(page, 'glossaire');
+    await logout(page);
+  }],
   ['contrôle de l’outil : axe signale une violation introduite exprès', async ({ page, base }) => {
     // Guards against a check that passes because axe did not run.
     await visit(page, `${base}/accessibilite`);

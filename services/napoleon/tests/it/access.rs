@@ -23,6 +23,11 @@ async fn every_non_public_route_refuses_an_anonymous_request() {
         "/deconnexion/retour",
         // Public keys, to verify what the platform signed.
         "/.well-known/napoleon-keys.json",
+        // The user guide: the same for everyone, reached from the login page too.
+        "/aide",
+        "/aide/recherche",
+        "/aide/images/{file}",
+        "/aide/{page}",
     ]
     .into();
     for route in route_table() {

@@ -16,7 +16,14 @@ use napoleon_testkit::TestApp;
 use napoleon_testkit::agents::{ANNE, CLAIRE, DENIS, MARC, NINA, OLIVIER, PAUL, SOPHIE};
 
 /// Templates rendered only inside others (a step's fields), and the layout every page uses.
-const PARTIALS: [&str; 4] = ["intake/field", "intake/select", "job_progress", "layout"];
+const PARTIALS: [&str; 6] = [
+    "intake/field",
+    "intake/select",
+    "job_progress",
+    "layout",
+    "help_menu",
+    "help_search_bar",
+];
 
 #[derive(QueryableByName)]
 struct Id {
@@ -121,6 +128,15 @@ async fn every_template_has_a_snapshot_of_a_page_using_it() {
         "accessibilite",
         "accessibility",
         anonymous.get(&live.url("/accessibilite")).await,
+        200,
+    );
+    keep("aide", "help", anonymous.get(&live.url("/aide")).await, 200);
+    keep(
+        "aide_recherche",
+        "help_search",
+        anonymous
+            .get(&live.url("/aide/recherche?q=quatre+yeux"))
+            .await,
         200,
     );
     keep(
@@ -317,6 +333,29 @@ async fn every_template_has_a_snapshot_of_a_page_using_it() {
         registered_templates(),
         "every template has a page in this test"
     );
+    // Every page's « Aide » link leads to an existing section of the guide.
+    for (name, template, body) in &pages {
+        let marker = "id=\"lien-aide\"";
+        let link = body
+            .find(marker)
+            .map(|at| &body[..at])
+            .and_then(|before| before.rfind("href=\""))
+            .map(|at| &body[at + 6..])
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or_else(|| panic!("{name} ({template}) has no « Aide » link"));
+        let (path, section) = link.split_once('#').unwrap_or((link, ""));
+        assert!(path.starts_with("/aide"), "{name}: {link}");
+        assert!(
+            !section.is_empty(),
+            "{name} ({template}): its section of the guide"
+        );
+        let guide = anonymous.get(&live.url(path)).await;
+        assert_eq!(guide.status, 200, "{name}: {link}");
+        assert!(
+            guide.body.contains(&format!("id=\"{section}\"")),
+            "{name} ({template}): {link} has no such section"
+        );
+    }
     settings().bind(|| {
         for (name, _, body) in &pages {
             insta::assert_snapshot!(*name, body);

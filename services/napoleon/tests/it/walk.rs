@@ -130,3 +130,50 @@ async fn logout_in_chromium_reaches_a_provider_on_another_origin_and_comes_back(
     .await;
     live.finish().await;
 }
+
+/// Issue 16: every screenshot the user guide shows (`![…](images/<name>.png)` in
+/// docs/guide/*.md) is committed and is the screenshot of a step of the walk
+/// (`check(page, '<name>')` in walk.mjs), so `deploy/local/guide-screenshots.sh` refreshes
+/// them all; and every committed image is used.
+#[test]
+fn every_image_of_the_guide_is_a_step_of_the_walk() {
+    let root = repo_root();
+    let walk =
+        std::fs::read_to_string(root.join("services/napoleon/tests/browser/walk.mjs")).unwrap();
+    let steps: std::collections::BTreeSet<&str> = walk
+        .split("check(page, '")
+        .skip(1)
+        .filter_map(|rest| rest.split('\'').next())
+        .collect();
+    let guide = root.join("docs/guide");
+    let mut shown = std::collections::BTreeSet::new();
+    for entry in std::fs::read_dir(&guide).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "md") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        for rest in text.split("](images/").skip(1) {
+            let name = rest.split(".png)").next().unwrap().to_owned();
+            assert!(
+                steps.contains(name.as_str()),
+                "{}: images/{name}.png is no step of walk.mjs (check(page, '{name}'))",
+                path.display()
+            );
+            assert!(
+                guide.join("images").join(format!("{name}.png")).is_file(),
+                "docs/guide/images/{name}.png is missing: run deploy/local/guide-screenshots.sh"
+            );
+            shown.insert(name);
+        }
+    }
+    assert!(!shown.is_empty(), "the guide shows screenshots");
+    for entry in std::fs::read_dir(guide.join("images")).unwrap() {
+        let file = entry.unwrap().file_name().to_string_lossy().into_owned();
+        let name = file.trim_end_matches(".png");
+        assert!(
+            shown.contains(name),
+            "docs/guide/images/{file} is not shown by the guide"
+        );
+    }
+}
