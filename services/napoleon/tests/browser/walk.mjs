@@ -406,6 +406,14 @@ const STEPS = [
       throw new Error(`le résultat « Contingent » mène à ${page.url()}`);
     }
     await check(page, 'glossaire');
+    // Every other page of the guide, from its side menu.
+    const pages = await page.locator('.fr-sidemenu__link').evaluateAll((links) => links.map((a) => a.getAttribute('href')));
+    for (const href of pages) {
+      const slug = href === '/aide' ? 'accueil' : href.replace('/aide/', '');
+      if (['redacteur', 'glossaire'].includes(slug)) continue;
+      await visit(page, `${base}${href}`);
+      await check(page, `aide-${slug}`);
+    }
     await logout(page);
   }],
   ['contrôle de l’outil : axe signale une violation introduite exprès', async ({ page, base }) => {
