@@ -25,8 +25,15 @@ async fn the_guide_answers_every_door_in_french() {
     ] {
         let refused = anonymous.get(&live.url(path)).await;
         // An encoded slash is refused before routing (400), the rest found nowhere (404).
-        assert!([400, 404].contains(&refused.status), "{path}: {}", refused.status);
-        assert!(refused.body.contains("lang=\"fr\""), "{path}: a French page");
+        assert!(
+            [400, 404].contains(&refused.status),
+            "{path}: {}",
+            refused.status
+        );
+        assert!(
+            refused.body.contains("lang=\"fr\""),
+            "{path}: a French page"
+        );
     }
 
     let long = "contingent ".repeat(40);
