@@ -44,6 +44,9 @@ ensure_tools() {
     # The browser walk (services/napoleon/tests/browser) drives Debian's Chromium, never a
     # browser build downloaded by Playwright.
     [ -x /usr/bin/chromium ] || apt_install chromium
+    # The antivirus: the tests start clamd themselves, with a signature database built
+    # offline by sigtool (shared/testkit/src/clamd.rs); freshclam is never run here.
+    { [ -x /usr/sbin/clamd ] && command -v sigtool >/dev/null 2>&1; } || apt_install clamav-daemon clamav
     # The tests make a throwaway CA and certificate for TLS between processes.
     command -v openssl >/dev/null 2>&1 || apt_install openssl
     # The chart checks run in a Python virtualenv (deploy/k8s/check-chart.sh).

@@ -13,6 +13,7 @@
 pub mod agents;
 mod app;
 mod browser;
+mod clamd;
 mod fixtures;
 mod process;
 mod receiver;
@@ -22,6 +23,7 @@ pub use app::{
     open_campaign, submitted, today, transmitted,
 };
 pub use browser::{Browser, Page};
+pub use clamd::{ClamdLimits, ClamdProcess, EICAR, EICAR_BODY};
 pub use fixtures::{count, tenant, tenant_with_units, text, trust_issuer};
 pub use process::Process;
 pub use receiver::{Received, Receiver};

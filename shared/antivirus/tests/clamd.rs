@@ -1,0 +1,72 @@
+//! Against a real clamd (`napoleon_testkit::ClamdProcess`): a clean file is clean; the EICAR
+//! file, alone or inside a larger one, is infected; a file past clamd's limits is never clean;
+//! clamd stopped is an error to retry, not a verdict, and once back it scans again.
+
+#![expect(clippy::unwrap_used, reason = "tests")]
+
+use std::time::Duration;
+
+use napoleon_antivirus::{STREAM_TOO_LONG, ScanError, Verdict};
+use napoleon_testkit::{ClamdLimits, ClamdProcess, EICAR, EICAR_BODY};
+
+fn infected(verdict: &Verdict) -> &str {
+    match verdict {
+        Verdict::Infected { signature } => signature,
+        Verdict::Clean => "",
+    }
+}
+
+#[tokio::test]
+async fn clamd_finds_eicar_anywhere_and_an_outage_decides_nothing() {
+    let mut clamd = ClamdProcess::start().await.unwrap();
+    let client = clamd.client(Duration::from_secs(30));
+    client.ping().await.unwrap();
+
+    assert_eq!(
+        client
+            .scan(b"%PDF-1.7 un memoire de proposition")
+            .await
+            .unwrap(),
+        Verdict::Clean
+    );
+    let alone = client.scan(EICAR).await.unwrap();
+    assert!(!infected(&alone).is_empty(), "{alone:?}");
+    let mut inside = vec![b'A'; 300_000];
+    inside.extend_from_slice(EICAR);
+    inside.extend(vec![b'B'; 300_000]);
+    assert_eq!(infected(&client.scan(&inside).await.unwrap()), EICAR_BODY);
+
+    // clamd down: an error, never a verdict; back: scans again.
+    clamd.stop().await;
+    let down = client.scan(b"pendant la panne").await;
+    assert!(matches!(down, Err(ScanError::Unavailable(_))), "{down:?}");
+    assert!(client.ping().await.is_err());
+    clamd.restart().await.unwrap();
+    assert_eq!(
+        client.scan(b"apres la panne").await.unwrap(),
+        Verdict::Clean
+    );
+}
+
+#[tokio::test]
+async fn a_file_past_clamds_limits_is_never_clean() {
+    let clamd = ClamdProcess::start_with(ClamdLimits {
+        stream_max: 4,
+        max_file: 1,
+        max_scan: 4,
+    })
+    .await
+    .unwrap();
+    let client = clamd.client(Duration::from_secs(30));
+    let big = vec![b'x'; 2 * 1024 * 1024];
+    let verdict = client.scan(&big).await.unwrap();
+    assert!(
+        infected(&verdict).starts_with("Heuristics.Limits.Exceeded"),
+        "{verdict:?}"
+    );
+    let too_long = vec![b'x'; 5 * 1024 * 1024];
+    assert_eq!(
+        infected(&client.scan(&too_long).await.unwrap()),
+        STREAM_TOO_LONG
+    );
+}
