@@ -260,6 +260,23 @@ impl Providers {
     /// # Errors
     /// A message when the URLs or the HTTP client cannot be built.
     pub fn new(configs: Vec<ProviderConfig>, public_url: &str) -> Result<Self, String> {
+        // Names are the login URLs; ProConnect's button shows no label, so two of them could
+        // not be told apart on the login page.
+        let mut names: Vec<&str> = configs.iter().map(|c| c.name.as_str()).collect();
+        names.sort_unstable();
+        if let Some(twice) = names.windows(2).find(|w| w[0] == w[1]) {
+            return Err(format!("two identity providers are named {:?}", twice[0]));
+        }
+        let proconnect = configs
+            .iter()
+            .filter(|c| c.button == LoginButton::ProConnect)
+            .count();
+        if proconnect > 1 {
+            return Err(format!(
+                "{proconnect} identity providers have ProConnect's button: at most one may \
+                 (set button = \"plain\" on the others)"
+            ));
+        }
         let base = public_url.trim_end_matches('/');
         let http = openidconnect::reqwest::ClientBuilder::new()
             .redirect(openidconnect::reqwest::redirect::Policy::none())
@@ -675,5 +692,39 @@ impl Providers {
             .set_state(CsrfToken::new(state.to_owned()))
             .http_get_url();
         Ok(Some(url.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn provider(name: &str, button: LoginButton) -> ProviderConfig {
+        ProviderConfig {
+            name: name.to_owned(),
+            label: name.to_owned(),
+            issuer: format!("https://{name}.example"),
+            client_id: "napoleon".to_owned(),
+            client_secret: napoleon_kernel::Secret::new("secret".to_owned()),
+            scopes: Vec::new(),
+            button,
+        }
+    }
+
+    #[test]
+    fn providers_are_told_apart_on_the_login_page() {
+        let base = "https://napoleon.example";
+        let one = || provider("proconnect", LoginButton::ProConnect);
+        assert!(Providers::new(vec![one(), provider("demo", LoginButton::Plain)], base).is_ok());
+        let two = Providers::new(
+            vec![one(), provider("integration", LoginButton::ProConnect)],
+            base,
+        );
+        assert!(two.is_err_and(|e| e.contains("at most one")));
+        let same = Providers::new(
+            vec![one(), provider("proconnect", LoginButton::Plain)],
+            base,
+        );
+        assert!(same.is_err_and(|e| e.contains("named")));
     }
 }

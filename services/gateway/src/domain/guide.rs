@@ -72,8 +72,11 @@ pub(crate) struct Section {
     pub(crate) title: String,
     /// `2` or `3`.
     pub(crate) level: u8,
-    /// Its plain text (the heading's included), for search and excerpts.
+    /// Its plain text (the heading's included), for excerpts.
     text: String,
+    /// Its text and its heading as search compares them ([`fold`]), computed once.
+    folded_text: String,
+    folded_title: String,
 }
 
 /// A section found by a search.
@@ -167,10 +170,13 @@ impl Guide {
         let mut hits: Vec<(bool, Hit<'_>)> = Vec::new();
         for page in &self.pages {
             for section in &page.sections {
-                let text = fold(&section.text);
-                if words.iter().all(|w| text.contains(w.as_str())) {
-                    let title = fold(&section.title);
-                    let in_title = words.iter().all(|w| title.contains(w.as_str()));
+                if words
+                    .iter()
+                    .all(|w| section.folded_text.contains(w.as_str()))
+                {
+                    let in_title = words
+                        .iter()
+                        .all(|w| section.folded_title.contains(w.as_str()));
                     hits.push((
                         in_title,
                         Hit {
@@ -245,7 +251,16 @@ fn rewrite(dest: &str) -> String {
                 format!("{base}#{anchor}")
             }
         }
-        _ => dest.to_owned(),
+        // Elsewhere inside the platform, an anchor of the page, or the web and mail: nothing
+        // else (a `javascript:` link would be a script in a page).
+        _ if dest.starts_with('#')
+            || (dest.starts_with('/') && !dest.starts_with("//"))
+            || dest.starts_with("https://")
+            || dest.starts_with("mailto:") =>
+        {
+            dest.to_owned()
+        }
+        _ => "#".to_owned(),
     }
 }
 
@@ -278,14 +293,25 @@ fn render(page_slug: &str, markdown: &str) -> GuidePage {
                 title_span = Some((i, end));
             } else if matches!(level, HeadingLevel::H2 | HeadingLevel::H3) {
                 let id = explicit.unwrap_or_else(|| slug(&text));
-                if let Event::Start(Tag::Heading { id: slot, .. }) = &mut events[i] {
+                if let Event::Start(Tag::Heading {
+                    id: slot,
+                    classes,
+                    attrs,
+                    ..
+                }) = &mut events[i]
+                {
                     *slot = Some(CowStr::from(id.clone()));
+                    // The anchor only: no class or attribute of the Markdown reaches the page.
+                    classes.clear();
+                    attrs.clear();
                 }
                 sections.push(Section {
                     id,
                     title: text.clone(),
                     level: if level == HeadingLevel::H2 { 2 } else { 3 },
                     text: String::new(),
+                    folded_text: String::new(),
+                    folded_title: fold(&text),
                 });
             }
             i = end;
@@ -318,6 +344,10 @@ fn render(page_slug: &str, markdown: &str) -> GuidePage {
             }
             _ => {}
         }
+    }
+
+    for section in &mut sections {
+        section.folded_text = fold(&section.text);
     }
 
     // The HTML: the title left out, links and images pointed inside /aide, raw HTML shown as
@@ -449,6 +479,28 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn links_go_only_inside_the_platform_or_to_the_web_and_headings_keep_only_their_anchor() {
+        assert_eq!(rewrite("javascript:alert(1)"), "#");
+        assert_eq!(rewrite("//ailleurs.example/x"), "#");
+        assert_eq!(rewrite("http://ailleurs.example"), "#");
+        assert_eq!(
+            rewrite("https://www.legifrance.gouv.fr"),
+            "https://www.legifrance.gouv.fr"
+        );
+        assert_eq!(rewrite("/accessibilite"), "/accessibilite");
+        let page = render(
+            "essai",
+            "# T\n\n## Titre {#a .rouge onclick=x}\n\n[x](javascript:alert(1))\n",
+        );
+        assert!(
+            page.html.contains("<h2 id=\"a\">Titre</h2>"),
+            "{}",
+            page.html
+        );
+        assert!(!page.html.contains("javascript:"), "{}", page.html);
     }
 
     #[test]

@@ -52,6 +52,14 @@ async fn the_guide_answers_every_door_in_french() {
         search.body
     );
 
+    // Markup in the query comes back as text.
+    let markup = anonymous
+        .get(&live.url("/aide/recherche?q=%22%3E%3Cscript%3Ealert(1)%3C%2Fscript%3E"))
+        .await;
+    assert_eq!(markup.status, 200);
+    assert!(!markup.body.contains("<script>alert(1)"), "{}", markup.body);
+    assert!(markup.body.contains("&lt;script&gt;alert(1)"));
+
     let empty = anonymous.get(&live.url("/aide/recherche?q=+")).await;
     assert_eq!(empty.status, 200);
     assert!(empty.body.contains("Saisissez un ou plusieurs mots"));

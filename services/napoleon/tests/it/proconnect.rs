@@ -78,7 +78,12 @@ pub async fn proconnect_like_with(
         client_id: "napoleon".to_owned(),
         client_secret: Secret::new(CLIENT_SECRET.to_owned()),
         scopes: Vec::new(),
-        button: napoleon_gateway::LoginButton::ProConnect,
+        // One provider only may show ProConnect's button: the others are plain ones.
+        button: if name == "proconnect" {
+            napoleon_gateway::LoginButton::ProConnect
+        } else {
+            napoleon_gateway::LoginButton::Plain
+        },
     };
     (peer, provider, dir)
 }
