@@ -12,7 +12,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::case::{Route, ServiceKind};
-use crate::codes::{Article, DistinctionCode, GradeCode};
+use crate::codes::{Article, DistinctionCode, GradeCode, PieceCode};
 
 /// Embedded catalogue files, in listing order. The practices file holds the
 /// inter-order gap practices, which are tenant parameters.
@@ -340,9 +340,49 @@ pub struct DistinctionData {
     pub grades: Vec<GradeData>,
     /// Oldest first; each applies from its date until the next one's.
     pub rule_sets: Vec<RuleSet>,
+    /// The pieces a dossier of this distinction attaches (issue 17), in the order the
+    /// « Pièces jointes » step shows them.
+    #[serde(default)]
+    pub pieces: Vec<PieceRequirement>,
+}
+
+/// A kind of piece a dossier attaches: required (the submission is refused without it) or
+/// optional, for every grade or some, with the text that requires it when there is one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PieceRequirement {
+    pub code: PieceCode,
+    /// As the form and the refusals name it.
+    pub label: String,
+    #[serde(default)]
+    pub required: bool,
+    /// The text that requires it (`R29`), when one does.
+    #[serde(default)]
+    pub article: Option<Article>,
+    /// Only for these grades (every grade when absent).
+    #[serde(default)]
+    pub grades: Option<Vec<GradeCode>>,
+    /// A hint shown under it (« de moins de deux mois »).
+    #[serde(default)]
+    pub hint: Option<String>,
+}
+
+impl PieceRequirement {
+    /// Whether a dossier proposing `grade` attaches it.
+    pub fn applies_to(&self, grade: &GradeCode) -> bool {
+        self.grades.as_ref().is_none_or(|g| g.contains(grade))
+    }
 }
 
 impl DistinctionData {
+    /// The pieces a dossier proposing `grade` attaches, in order.
+    pub fn pieces_for<'a>(
+        &'a self,
+        grade: &'a GradeCode,
+    ) -> impl Iterator<Item = &'a PieceRequirement> + 'a {
+        self.pieces.iter().filter(move |p| p.applies_to(grade))
+    }
+
     pub fn grade_index(&self, grade: &GradeCode) -> Option<usize> {
         self.grades.iter().position(|g| &g.code == grade)
     }
@@ -616,6 +656,7 @@ fn validate_distinction(
     if d.rule_sets.is_empty() {
         return Err(CatalogueError::NoRuleSet(name));
     }
+    validate_pieces(d, &grades)?;
     if d.rule_sets
         .windows(2)
         .any(|w| matches!(w, [a, b] if a.effective_from >= b.effective_from))
@@ -710,10 +751,115 @@ fn validate_distinction(
     Ok(())
 }
 
+/// At most this many kinds of piece per distinction, each label at most this long.
+const MAX_PIECES: usize = 30;
+const PIECE_LABEL_CHARS: usize = 150;
+
+fn validate_pieces(
+    d: &DistinctionData,
+    grades: &BTreeSet<GradeCode>,
+) -> Result<(), CatalogueError> {
+    let invalid = |message: String| CatalogueError::Invalid {
+        distinction: d.code.to_string(),
+        message,
+    };
+    if d.pieces.len() > MAX_PIECES {
+        return Err(invalid(format!("plus de {MAX_PIECES} pièces")));
+    }
+    let mut codes = BTreeSet::new();
+    for p in &d.pieces {
+        if !codes.insert(&p.code) {
+            return Err(invalid(format!("pièce « {} » définie deux fois", p.code)));
+        }
+        let chars = p.label.trim().chars().count();
+        if chars == 0 || chars > PIECE_LABEL_CHARS {
+            return Err(invalid(format!(
+                "pièce « {} » : son libellé doit compter de 1 à {PIECE_LABEL_CHARS} caractères",
+                p.code
+            )));
+        }
+        for g in p.grades.iter().flatten() {
+            if !grades.contains(g) {
+                return Err(CatalogueError::UnknownGrade {
+                    distinction: d.code.to_string(),
+                    grade: g.to_string(),
+                    context: format!("pièce « {} »", p.code),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 #[expect(clippy::unwrap_used, reason = "tests")]
 mod tests {
     use super::*;
+
+    /// Issue 17: the Légion d'honneur's pieces, by grade, and what a document may not say.
+    #[test]
+    fn pieces_are_per_grade_and_hold_together() {
+        let catalogue = Catalogue::for_tenant::<&str, &str>(&[]).unwrap();
+        let lh = catalogue
+            .distinction(&DistinctionCode::parse("LH").unwrap())
+            .unwrap();
+        let codes = |grade: &str| {
+            let grade = GradeCode::parse(grade).unwrap();
+            lh.pieces_for(&grade)
+                .map(|p| (p.code.to_string(), p.required))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            codes("chevalier"),
+            [
+                ("b2".to_owned(), true),
+                ("etat_civil".to_owned(), true),
+                ("etat_services".to_owned(), true),
+                ("curriculum_vitae".to_owned(), false)
+            ]
+        );
+        assert!(!codes("officier").iter().any(|(c, _)| c == "etat_civil"));
+        let b2 = lh.pieces.iter().find(|p| p.code.as_str() == "b2").unwrap();
+        assert_eq!(b2.article.as_ref().map(Article::as_str), Some("R29"));
+
+        let medal = |pieces: &str| {
+            format!(
+                "code = \"MX\"\nname = \"Médaille X\"\nkind = \"medal\"\nscope = \"tenant\"\n\
+                 legal_basis = \"arrêté\"\nlevel_noun = \"echelon\"\n\
+                 grades = [{{ code = \"argent\", label = \"argent\" }}]\n\
+                 [[rule_sets]]\neffective_from = \"2020-01-01\"\nsource = \"arrêté\"\n\
+                 progression = {{ mode = \"successive\", article = \"art. 1\" }}\n\
+                 deceased = {{ policy = \"unknown\", article = \"art. 1\" }}\n{pieces}"
+            )
+        };
+        let own = medal(
+            "[[pieces]]\ncode = \"attestation\"\nlabel = \"Attestation de l'employeur\"\nrequired = true\n",
+        );
+        let with = Catalogue::for_tenant(&[("mx.toml", own.as_str())]).unwrap();
+        let mx = with
+            .distinction(&DistinctionCode::parse("MX").unwrap())
+            .unwrap();
+        assert_eq!(mx.pieces.len(), 1);
+        for (bad, says) in [
+            (
+                "[[pieces]]\ncode = \"a\"\nlabel = \"A\"\n[[pieces]]\ncode = \"a\"\nlabel = \"B\"\n",
+                "deux fois",
+            ),
+            ("[[pieces]]\ncode = \"a\"\nlabel = \"  \"\n", "libellé"),
+            (
+                "[[pieces]]\ncode = \"a\"\nlabel = \"A\"\ngrades = [\"or\"]\n",
+                "or",
+            ),
+            (
+                "[[pieces]]\ncode = \"Pièce\"\nlabel = \"A\"\n",
+                "code de pièce invalide",
+            ),
+        ] {
+            let doc = medal(bad);
+            let err = Catalogue::for_tenant(&[("mx.toml", doc.as_str())]).unwrap_err();
+            assert!(err.to_string().contains(says), "{bad}: {err}");
+        }
+    }
 
     /// Issue 14, finding 4: a tenant could rewrite the years the Code requires.
     #[test]

@@ -23,6 +23,10 @@ pub enum CodeError {
     Country(String),
     #[error("référence juridique vide")]
     EmptyArticle,
+    #[error(
+        "code de pièce invalide « {0} » : 1 à 40 caractères, minuscules ASCII, chiffres et « _ », commençant par une lettre"
+    )]
+    Piece(String),
 }
 
 fn is_distinction_code(s: &str) -> bool {
@@ -103,6 +107,14 @@ string_newtype!(
     GradeCode,
     is_grade_code,
     CodeError::Grade
+);
+
+string_newtype!(
+    /// Code of a kind of piece a dossier attaches (`b2`, `etat_services`): what a stored
+    /// piece says it is, and what a submission checks.
+    PieceCode,
+    is_grade_code,
+    CodeError::Piece
 );
 
 string_newtype!(

@@ -73,10 +73,12 @@ pub use catalogue::{
     ArticleRef, BUILTIN_DISTINCTIONS, BUILTIN_PRACTICES, Catalogue, CatalogueData, CatalogueError,
     CriminalRecordRule, CrossEntry, DeceasedPolicy, DeceasedRule, DistinctionData, DistinctionKind,
     GapOverride, GapPractice, GradeData, LevelNoun, NATIONAL_FILES, NationalityRule,
-    ParliamentRule, Progression, ProgressionMode, RouteRule, RuleSet, Scope, ServiceCounting,
-    TenantParameters, YearsRule,
+    ParliamentRule, PieceRequirement, Progression, ProgressionMode, RouteRule, RuleSet, Scope,
+    ServiceCounting, TenantParameters, YearsRule,
 };
-pub use codes::{Article, CodeError, CountryCode, DistinctionCode, GradeCode, ReasonCode};
+pub use codes::{
+    Article, CodeError, CountryCode, DistinctionCode, GradeCode, PieceCode, ReasonCode,
+};
 pub use dates::{Ymd, add_months, add_years, fr_date, fr_ymd, parse_typed_date};
 pub use eval::evaluate;
 pub use listing::{CatalogueListing, DistinctionListing, GapListing, RuleListing, RuleSetListing};
