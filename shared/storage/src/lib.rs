@@ -1,0 +1,123 @@
+//! Where pieces' bytes live: an `object_store` (the local file system under the demo's data
+//! directory; an S3-compatible bucket in production), under **tenant-first keys made of ids
+//! only** (`tenants/<tenant>/pieces/<piece>`): no part of a name an agent gave reaches a path,
+//! and one tenant's objects are a prefix apart from another's. Metadata (the SHA-256 and size
+//! computed here, the sniffed type, the scan status) lives in PostgreSQL under the owning
+//! schema; this crate only stores and returns bytes.
+//!
+//! A write is atomic (`object_store`'s `put`: the object appears whole or not at all), so an
+//! upload cut halfway stores nothing.
+
+use std::path::Path as FsPath;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use napoleon_kernel::TenantId;
+use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+/// Why bytes could not be stored or read.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// No object under that key (in that tenant).
+    #[error("no such object")]
+    NotFound,
+    /// The store failed (disk, network, credentials).
+    #[error("object store: {0}")]
+    Store(object_store::Error),
+    /// The store could not be opened.
+    #[error("object store configuration: {0}")]
+    Config(String),
+}
+
+impl From<object_store::Error> for StorageError {
+    fn from(error: object_store::Error) -> Self {
+        match error {
+            object_store::Error::NotFound { .. } => Self::NotFound,
+            other => Self::Store(other),
+        }
+    }
+}
+
+/// What a write stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    /// Lowercase hex SHA-256 of the bytes.
+    pub sha256: String,
+    /// Their length.
+    pub size: u64,
+}
+
+/// The pieces' object store.
+#[derive(Debug, Clone)]
+pub struct PieceStore {
+    store: Arc<dyn ObjectStore>,
+}
+
+impl PieceStore {
+    /// Objects as files under `dir` (created if missing): the demo's and the tests' store.
+    ///
+    /// # Errors
+    /// [`StorageError::Config`] when the directory cannot be created or opened.
+    pub fn local(dir: &FsPath) -> Result<Self, StorageError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StorageError::Config(format!("{}: {e}", dir.display())))?;
+        let store = object_store::local::LocalFileSystem::new_with_prefix(dir)
+            .map_err(|e| StorageError::Config(e.to_string()))?;
+        Ok(Self {
+            store: Arc::new(store),
+        })
+    }
+
+    /// The key of `piece` in `tenant`: ids only, the tenant first.
+    #[must_use]
+    pub fn key(tenant: TenantId, piece: Uuid) -> Path {
+        Path::from(format!("tenants/{}/pieces/{piece}", tenant.as_uuid()))
+    }
+
+    /// Stores `content` as `piece` of `tenant`, whole or not at all, and says what it stored.
+    ///
+    /// # Errors
+    /// [`StorageError`] when the store fails.
+    pub async fn put(
+        &self,
+        tenant: TenantId,
+        piece: Uuid,
+        content: Bytes,
+    ) -> Result<Stored, StorageError> {
+        let stored = Stored {
+            sha256: hex::encode(Sha256::digest(&content)),
+            size: u64::try_from(content.len()).unwrap_or(u64::MAX),
+        };
+        self.store
+            .put(&Self::key(tenant, piece), PutPayload::from(content))
+            .await?;
+        Ok(stored)
+    }
+
+    /// The bytes of `piece` of `tenant` ([`StorageError::NotFound`] for another tenant's).
+    ///
+    /// # Errors
+    /// [`StorageError`].
+    pub async fn get(&self, tenant: TenantId, piece: Uuid) -> Result<Bytes, StorageError> {
+        Ok(self
+            .store
+            .get(&Self::key(tenant, piece))
+            .await?
+            .bytes()
+            .await?)
+    }
+
+    /// Removes `piece` of `tenant`; removing what is not there is not an error.
+    ///
+    /// # Errors
+    /// [`StorageError`] when the store fails.
+    pub async fn delete(&self, tenant: TenantId, piece: Uuid) -> Result<(), StorageError> {
+        match self.store.delete(&Self::key(tenant, piece)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(other) => Err(StorageError::Store(other)),
+        }
+    }
+}
