@@ -179,6 +179,29 @@ impl WebContext {
             },
         )
     }
+
+    /// As [`Self::page`], the « Aide » link at `section` of the guide (`page#anchor`).
+    ///
+    /// # Errors
+    /// [`WebError::Internal`] when rendering fails.
+    pub fn page_at_section<V: Serialize>(
+        &self,
+        identity: &Identity,
+        template: &str,
+        title: &str,
+        view: &V,
+        section: &str,
+    ) -> Result<crate::Html, WebError> {
+        self.templates.render_at_section(
+            template,
+            &crate::Page {
+                title,
+                view,
+                user: identity.page.as_ref(),
+            },
+            section,
+        )
+    }
 }
 
 /// The one loader for « a dossier this agent may act on »: the dossier as the contract

@@ -41,11 +41,12 @@ pub fn help_link(template: &str) -> String {
     PAGE_HELP
         .iter()
         .find(|(name, _)| *name == template)
-        .map_or_else(|| "/aide".to_owned(), |(_, target)| guide_url(target))
+        .map_or_else(|| "/aide".to_owned(), |(_, target)| section_link(target))
 }
 
-/// `page#section` as a URL: the guide's first page (`index`) is `/aide`.
-fn guide_url(target: &str) -> String {
+/// `page#section` of the guide as a URL: the guide's first page (`index`) is `/aide`.
+#[must_use]
+pub fn section_link(target: &str) -> String {
     match target.split_once('#') {
         Some(("index", section)) => format!("/aide#{section}"),
         Some((page, section)) => format!("/aide/{page}#{section}"),

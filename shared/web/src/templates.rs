@@ -116,12 +116,37 @@ impl Templates {
         page: &Page<'_, V>,
         refresh: Option<u32>,
     ) -> Result<Html, WebError> {
+        self.render_full(name, page, refresh, crate::help::help_link(name))
+    }
+
+    /// Renders template `name` inside the layout, its « Aide » link at `section` of the guide
+    /// (`page#anchor`) rather than its template's: one template, several pages (a dossier's
+    /// steps).
+    ///
+    /// # Errors
+    /// [`WebError::Internal`] when rendering fails (a bug: a test renders every page).
+    pub fn render_at_section<V: Serialize>(
+        &self,
+        name: &str,
+        page: &Page<'_, V>,
+        section: &str,
+    ) -> Result<Html, WebError> {
+        self.render_full(name, page, None, crate::help::section_link(section))
+    }
+
+    fn render_full<V: Serialize>(
+        &self,
+        name: &str,
+        page: &Page<'_, V>,
+        refresh: Option<u32>,
+        help: String,
+    ) -> Result<Html, WebError> {
         let context = PageContext {
             layout: LayoutView {
                 title: page.title,
                 user: page.user,
                 refresh,
-                help: crate::help::help_link(name),
+                help,
                 accessibility: crate::accessibility::level_label(),
             },
             page: page.view,

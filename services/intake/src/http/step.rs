@@ -80,8 +80,16 @@ fn render_step(
     };
     let title = format!("Dossier — {}", step.title());
     let view = step_view(review, step, errors, saved);
+    // Each step's « Aide » leads to its own section of the rédacteur's guide.
+    let help = match step {
+        Step::Candidate => "redacteur#etape-candidat",
+        Step::Career => "redacteur#etape-carriere",
+        Step::Distinctions => "redacteur#etape-distinctions",
+        Step::Proposal => "redacteur#etape-proposition",
+        Step::Review => "redacteur#etape-verification",
+    };
     Ok(ctx
-        .page(identity, "intake/step", &title, &view)?
+        .page_at_section(identity, "intake/step", &title, &view, help)?
         .into_response())
 }
 
