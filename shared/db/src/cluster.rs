@@ -146,7 +146,9 @@ pub fn find_binaries() -> Result<PathBuf, ClusterError> {
         .ok_or(ClusterError::NotInstalled)
 }
 
-fn is_root() -> bool {
+/// Whether this process runs as root (then PostgreSQL and clamd are told which user to be).
+#[must_use]
+pub fn is_root() -> bool {
     // The owner of /proc/self is the process's effective user.
     std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
 }

@@ -102,10 +102,7 @@ impl ClamdProcess {
         let address = format!("127.0.0.1:{port}");
         // As root (CI, containers), clamd must be told to stay root rather than drop to its
         // own user, which could not read this directory.
-        let root = std::process::Command::new("id")
-            .arg("-u")
-            .output()
-            .is_ok_and(|o| o.stdout.starts_with(b"0"));
+        let root = napoleon_db::cluster::is_root();
         let conf = format!(
             "Foreground yes\nDatabaseDirectory {db}\nTCPSocket {port}\nTCPAddr 127.0.0.1\n\
              LocalSocket {socket}\nPidFile {pid}\nLogFile {log}\n{user}\

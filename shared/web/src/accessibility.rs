@@ -184,10 +184,14 @@ pub fn assessment() -> Result<&'static Assessment, &'static str> {
     ASSESSMENT.as_ref().map_err(String::as_str)
 }
 
+/// The footer's level, computed once: every page's layout shows it.
+static LEVEL_LABEL: LazyLock<&'static str> =
+    LazyLock::new(|| assessment().map_or(Level::Non.label_fr(), |a| a.level().label_fr()));
+
 /// The footer's words: the level, or « non conforme » should the checklist not read.
 #[must_use]
 pub fn level_label() -> &'static str {
-    assessment().map_or(Level::Non.label_fr(), |a| a.level().label_fr())
+    *LEVEL_LABEL
 }
 
 #[cfg(test)]

@@ -170,13 +170,12 @@ impl WebContext {
         title: &str,
         view: &V,
     ) -> Result<crate::Html, WebError> {
-        self.templates.render(
+        self.page_at_section(
+            identity,
             template,
-            &crate::Page {
-                title,
-                view,
-                user: identity.page.as_ref(),
-            },
+            title,
+            view,
+            crate::help::section_of(template),
         )
     }
 

@@ -35,13 +35,20 @@ pub const PAGE_HELP: &[(&str, &str)] = &[
     ("promotion/radar", "integrateur#radar"),
 ];
 
-/// The « Aide » link of the page rendered by `template`.
+/// The guide's section (`page#anchor`) for the page rendered by `template`: the guide's
+/// first page for a template [`PAGE_HELP`] does not name.
 #[must_use]
-pub fn help_link(template: &str) -> String {
+pub fn section_of(template: &str) -> &'static str {
     PAGE_HELP
         .iter()
         .find(|(name, _)| *name == template)
-        .map_or_else(|| "/aide".to_owned(), |(_, target)| section_link(target))
+        .map_or("index", |(_, target)| target)
+}
+
+/// The « Aide » link of the page rendered by `template`.
+#[must_use]
+pub fn help_link(template: &str) -> String {
+    section_link(section_of(template))
 }
 
 /// `page#section` of the guide as a URL: the guide's first page (`index`) is `/aide`.

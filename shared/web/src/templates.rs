@@ -116,7 +116,7 @@ impl Templates {
         page: &Page<'_, V>,
         refresh: Option<u32>,
     ) -> Result<Html, WebError> {
-        self.render_full(name, page, refresh, crate::help::help_link(name))
+        self.render_full(name, page, refresh, crate::help::section_of(name))
     }
 
     /// Renders template `name` inside the layout, its « Aide » link at `section` of the guide
@@ -131,22 +131,24 @@ impl Templates {
         page: &Page<'_, V>,
         section: &str,
     ) -> Result<Html, WebError> {
-        self.render_full(name, page, None, crate::help::section_link(section))
+        self.render_full(name, page, None, section)
     }
 
+    /// Renders `name` inside the layout, reloaded every `refresh` seconds if given, its
+    /// « Aide » link at `section` of the guide.
     fn render_full<V: Serialize>(
         &self,
         name: &str,
         page: &Page<'_, V>,
         refresh: Option<u32>,
-        help: String,
+        section: &str,
     ) -> Result<Html, WebError> {
         let context = PageContext {
             layout: LayoutView {
                 title: page.title,
                 user: page.user,
                 refresh,
-                help,
+                help: crate::help::section_link(section),
                 accessibility: crate::accessibility::level_label(),
             },
             page: page.view,

@@ -34,7 +34,7 @@ const ORDER: [&str; 10] = [
 ];
 
 /// At most this many characters of a query are searched, in at most this many words.
-const QUERY_CHARS: usize = 100;
+pub(crate) const QUERY_CHARS: usize = 100;
 const QUERY_WORDS: usize = 8;
 
 /// A page of the guide.
@@ -53,7 +53,7 @@ pub(crate) struct GuidePage {
 impl GuidePage {
     /// Where the page is served.
     pub(crate) fn url(&self) -> String {
-        page_url(&self.slug)
+        napoleon_web::help::section_link(&self.slug)
     }
 
     /// Whether a section of the page has the anchor `id`.
@@ -101,8 +101,9 @@ pub(crate) fn guide() -> &'static Guide {
     &GUIDE
 }
 
-/// A screenshot of the guide (`images/<name>`), as compiled in.
-pub(crate) fn image(name: &str) -> Option<Vec<u8>> {
+/// A screenshot of the guide (`images/<name>`), as compiled in (borrowed from the binary in
+/// release builds: nothing copied per request).
+pub(crate) fn image(name: &str) -> Option<std::borrow::Cow<'static, [u8]>> {
     let ok = name.ends_with(".png")
         && name
             .chars()
@@ -110,15 +111,7 @@ pub(crate) fn image(name: &str) -> Option<Vec<u8>> {
     if !ok || name.contains("..") {
         return None;
     }
-    GuideFiles::get(&format!("images/{name}")).map(|f| f.data.into_owned())
-}
-
-fn page_url(slug: &str) -> String {
-    if slug == "index" {
-        "/aide".to_owned()
-    } else {
-        format!("/aide/{slug}")
-    }
+    GuideFiles::get(&format!("images/{name}")).map(|f| f.data)
 }
 
 impl Guide {
@@ -244,11 +237,10 @@ fn rewrite(dest: &str) -> String {
     let (path, anchor) = dest.split_once('#').unwrap_or((dest, ""));
     match path.strip_suffix(".md") {
         Some(slug) if !slug.contains('/') && !slug.contains(':') => {
-            let base = page_url(slug);
             if anchor.is_empty() {
-                base
+                napoleon_web::help::section_link(slug)
             } else {
-                format!("{base}#{anchor}")
+                napoleon_web::help::section_link(&format!("{slug}#{anchor}"))
             }
         }
         // Elsewhere inside the platform, an anchor of the page, or the web and mail: nothing

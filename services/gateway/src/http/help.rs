@@ -71,7 +71,9 @@ fn page_links(current: Option<&str>) -> Vec<PageLink> {
         .collect()
 }
 
-fn show(state: &GatewayState, page: &GuidePage, agent: Option<&RequestAgent>) -> WebResult<Html> {
+/// The guide's page `slug`, or a 404.
+fn show(state: &GatewayState, slug: &str, agent: Option<&RequestAgent>) -> WebResult<Html> {
+    let page: &GuidePage = guide::guide().page(slug).ok_or(WebError::NotFound)?;
     let view = HelpView {
         pages: page_links(Some(&page.slug)),
         title: page.title.clone(),
@@ -95,8 +97,7 @@ pub(crate) async fn index(
     State(state): State<GatewayState>,
     agent: Option<Extension<RequestAgent>>,
 ) -> WebResult<Html> {
-    let page = guide::guide().page("index").ok_or(WebError::NotFound)?;
-    show(&state, page, agent.as_ref().map(|Extension(a)| a))
+    show(&state, "index", agent.as_ref().map(|Extension(a)| a))
 }
 
 /// `GET /aide/{page}`: a page of the guide (404 for a name it does not have).
@@ -105,8 +106,7 @@ pub(crate) async fn page(
     Path(slug): Path<String>,
     agent: Option<Extension<RequestAgent>>,
 ) -> WebResult<Html> {
-    let page = guide::guide().page(&slug).ok_or(WebError::NotFound)?;
-    show(&state, page, agent.as_ref().map(|Extension(a)| a))
+    show(&state, &slug, agent.as_ref().map(|Extension(a)| a))
 }
 
 /// `GET /aide/recherche?q=`: the sections holding every word of the query.
@@ -120,7 +120,7 @@ pub(crate) async fn search(
         .unwrap_or_default()
         .trim()
         .chars()
-        .take(100)
+        .take(guide::QUERY_CHARS)
         .collect();
     let hits: Vec<HitView> = guide::guide()
         .search(&query, HITS)
