@@ -44,9 +44,6 @@ pub struct Targets {
     ca: Option<Vec<openidconnect::reqwest::Certificate>>,
 }
 
-/// The largest answer a service may send back through the gateway.
-const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
-
 impl Targets {
     /// No service yet.
     #[must_use]
@@ -273,20 +270,29 @@ async fn remote(state: &GatewayState, base: &str, request: Request) -> Response 
         return WebError::Internal("no HTTP client for remote services".to_owned()).into_response();
     };
     let (parts, body) = request.into_parts();
-    // Bounded by the edge already (by route); buffered because the HTTP client sends whole
-    // bodies. Upload routes will stream instead.
-    let body = match napoleon_web::read_body(
-        body,
-        state.cfg.targets.body_limits.for_path(parts.uri.path()),
-    )
-    .await
-    {
-        Ok(body) => body,
-        Err(e) => return e.into_response(),
+    // Upload routes stream their body through (bounded by the edge as it flows); the other
+    // bodies, small and already bounded and read whole by the edge, are sent whole.
+    let streamed = napoleon_web::is_upload(parts.uri.path());
+    let body = if streamed {
+        reqwest::Body::wrap_stream(body.into_data_stream())
+    } else {
+        match napoleon_web::read_body(
+            body,
+            state.cfg.targets.body_limits.for_path(parts.uri.path()),
+        )
+        .await
+        {
+            Ok(body) => reqwest::Body::from(body),
+            Err(e) => return e.into_response(),
+        }
     };
     let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let url = format!("{}{path}", base.trim_end_matches('/'));
     let mut outgoing = http.request(parts.method.clone(), &url).body(body);
+    // A streamed body keeps its announced length (a buffered one gets its own).
+    if streamed && let Some(length) = parts.headers.get("content-length") {
+        outgoing = outgoing.header("content-length", length.as_bytes());
+    }
     for name in [
         "content-type",
         "accept",
@@ -294,6 +300,8 @@ async fn remote(state: &GatewayState, base: &str, request: Request) -> Response 
         ASSERTION_HEADER,
         CSRF_HEADER,
         "x-csrf-token",
+        "if-match",
+        "idempotency-key",
     ] {
         if let Some(value) = parts.headers.get(name) {
             outgoing = outgoing.header(name, value.as_bytes());
@@ -304,41 +312,33 @@ async fn remote(state: &GatewayState, base: &str, request: Request) -> Response 
         Err(e) => return WebError::Unavailable(format!("service at {base}: {e}")).into_response(),
     };
     let status = response.status();
-    let content_type = response.headers().get("content-type").cloned();
-    let location = response.headers().get("location").cloned();
-    // A service's answer is a page or a JSON document: bounded too, so a faulty or hostile
-    // service cannot make the gateway buffer without end.
-    if response
-        .content_length()
-        .is_some_and(|n| n > MAX_RESPONSE_BYTES as u64)
-    {
-        return WebError::Internal(format!("service at {base}: response too large"))
-            .into_response();
-    }
-    let mut response = response;
-    let mut bytes = Vec::new();
-    loop {
-        match response.chunk().await {
-            Ok(Some(chunk)) => {
-                if bytes.len() + chunk.len() > MAX_RESPONSE_BYTES {
-                    return WebError::Internal(format!("service at {base}: response too large"))
-                        .into_response();
-                }
-                bytes.extend_from_slice(&chunk);
-            }
-            Ok(None) => break,
-            Err(e) => {
-                return WebError::Unavailable(format!("service at {base}: {e}")).into_response();
-            }
+    let mut headers = Vec::new();
+    for name in RESPONSE_HEADERS {
+        if let Some(value) = response
+            .headers()
+            .get(name)
+            .and_then(|v| HeaderValue::from_bytes(v.as_bytes()).ok())
+        {
+            headers.push((name, value));
         }
     }
-    let mut out = Response::new(Body::from(bytes));
+    // The answer streams back as it comes (a piece, a dossier's ZIP): nothing held whole.
+    let mut out = Response::new(Body::from_stream(response.bytes_stream()));
     *out.status_mut() = StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
-    if let Some(ct) = content_type.and_then(|v| HeaderValue::from_bytes(v.as_bytes()).ok()) {
-        out.headers_mut().insert("content-type", ct);
-    }
-    if let Some(l) = location.and_then(|v| HeaderValue::from_bytes(v.as_bytes()).ok()) {
-        out.headers_mut().insert("location", l);
+    for (name, value) in headers {
+        out.headers_mut().insert(name, value);
     }
     out
 }
+
+/// What a service's answer keeps through the gateway.
+const RESPONSE_HEADERS: [&str; 8] = [
+    "content-type",
+    "content-length",
+    "location",
+    "content-disposition",
+    "cache-control",
+    "etag",
+    "retry-after",
+    "x-content-type-options",
+];

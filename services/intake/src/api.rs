@@ -27,6 +27,9 @@ use napoleon_rules::content::Content;
         get_dossier,
         update_dossier,
         submit_dossier,
+        list_pieces,
+        upload_pieces,
+        remove_piece,
         propose
     ),
     components(schemas(
@@ -36,6 +39,8 @@ use napoleon_rules::content::Content;
         DossierOut,
         Created,
         Submitted,
+        PieceOut,
+        Attached,
         Proposal,
         CampaignOut
     ))
@@ -212,6 +217,114 @@ pub(crate) struct DossierOut {
     /// What submission would refuse.
     #[schema(value_type = Object)]
     errors: serde_json::Value,
+    /// Its pieces, current and withdrawn.
+    pieces: Vec<PieceOut>,
+}
+
+/// A piece of a dossier.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct PieceOut {
+    id: String,
+    /// The catalogue's kind of piece (`b2`).
+    code: String,
+    /// The name given, sanitised.
+    name: String,
+    /// Decided from the content: `pdf`, `jpeg`, `png`, `odt`, `docx`.
+    r#type: &'static str,
+    size: u64,
+    sha256: String,
+    /// `pending`, `clean` or `infected` (quarantined, never served).
+    scan: &'static str,
+    /// What the antivirus found, when infected.
+    threat: Option<String>,
+    /// Neither replaced nor removed.
+    current: bool,
+    /// Where to download it, when the caller may open it and it was found clean.
+    download: Option<String>,
+}
+
+fn pieces_out(r: &domain::Review) -> Vec<PieceOut> {
+    r.pieces
+        .iter()
+        .map(|p| PieceOut {
+            id: p.id.to_string(),
+            code: p.code.to_string(),
+            name: p.name.expose().clone(),
+            r#type: p.kind.as_str(),
+            size: p.size,
+            sha256: p.sha256.clone(),
+            scan: p.scan.as_str(),
+            threat: p.signature.clone(),
+            current: p.current(),
+            download: (r.readable_codes.contains(&p.code)
+                && p.scan == napoleon_pieces::ScanState::Clean)
+                .then(|| format!("/intake/api/v1/dossiers/{}/pieces/{}", r.dossier.id, p.id)),
+        })
+        .collect()
+}
+
+/// The dossier's pieces, current and withdrawn.
+#[utoipa::path(get, path = "/intake/api/v1/dossiers/{id}/pieces",
+    responses((status = 200, body = [PieceOut]), (status = 404)))]
+pub(crate) async fn list_pieces(
+    State(ctx): State<WebContext>,
+    Extension(identity): Extension<Identity>,
+    IdPath(id): IdPath<DossierId>,
+) -> Response {
+    match domain::review(&ctx, &identity, id, Some(ReadChannel::Api)).await {
+        Ok(r) => Json(pieces_out(&r)).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// The pieces an upload attached.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Attached {
+    pieces: Vec<String>,
+}
+
+/// Attaches files to a draft or a dossier under complement: `multipart/form-data` with
+/// `code` (the kind of piece), optionally `replaces` (a current piece of that kind, replaced
+/// by the one file sent), then one or more `fichiers` parts. Each file's type is decided by
+/// its content; each is scanned by the antivirus before it can be downloaded.
+#[utoipa::path(post, path = "/intake/api/v1/dossiers/{id}/pieces",
+    request_body(content_type = "multipart/form-data", description = "code, replaces?, fichiers…"),
+    responses((status = 201, body = Attached), (status = 403), (status = 404), (status = 409), (status = 413), (status = 422)))]
+pub(crate) async fn upload_pieces(
+    State(ctx): State<WebContext>,
+    Extension(identity): Extension<Identity>,
+    IdPath(id): IdPath<DossierId>,
+    headers: HeaderMap,
+    body: axum::body::Body,
+) -> Response {
+    let attached = match crate::http::parse_upload(&headers, body).await {
+        Ok(upload) => domain::attach(&ctx, &identity, id, upload).await,
+        Err(e) => Err(e),
+    };
+    match attached {
+        Ok(pieces) => (
+            StatusCode::CREATED,
+            Json(Attached {
+                pieces: pieces.iter().map(ToString::to_string).collect(),
+            }),
+        )
+            .into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Removes a piece from a draft (it stays in the dossier's history).
+#[utoipa::path(delete, path = "/intake/api/v1/dossiers/{id}/pieces/{piece}",
+    responses((status = 204), (status = 403), (status = 404), (status = 409), (status = 422)))]
+pub(crate) async fn remove_piece(
+    State(ctx): State<WebContext>,
+    Extension(identity): Extension<Identity>,
+    napoleon_web::IdPaths(id, piece): napoleon_web::IdPaths<DossierId, napoleon_kernel::PieceId>,
+) -> Response {
+    match domain::remove(&ctx, &identity, id, piece).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => e.into_response(),
+    }
 }
 
 /// One dossier.
@@ -239,6 +352,7 @@ pub(crate) async fn get_dossier(
                 content: r.dossier.content.expose().clone(),
                 eligibility,
                 errors: serde_json::to_value(&r.errors).unwrap_or_default(),
+                pieces: pieces_out(&r),
             });
             ([(axum::http::header::ETAG, etag)], out).into_response()
         }

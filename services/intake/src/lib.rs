@@ -10,9 +10,11 @@ mod api;
 mod domain;
 mod eligibility;
 mod http;
+mod jobs;
 mod metrics;
 mod store;
 
+pub use jobs::PieceScan;
 pub use metrics::{DossierGauge, dossier_gauge};
 
 use axum::Router;
@@ -25,7 +27,7 @@ pub const SERVICE: &str = "intake";
 /// The service's page templates, registered with the shared ones.
 pub const TEMPLATES: &[(&str, &str)] = napoleon_web::templates!(
     "intake/";
-    "campaigns", "campaign_new", "dossiers", "step", "field", "select", "receipt"
+    "campaigns", "campaign_new", "dossiers", "step", "field", "select", "receipt", "pieces"
 );
 
 /// The service's routes, all under `/intake`.
@@ -42,6 +44,14 @@ pub fn router(ctx: &WebContext) -> Router {
             get(api::get_dossier).put(api::update_dossier),
         )
         .route("/api/v1/dossiers/{id}/submit", post(api::submit_dossier))
+        .route(
+            "/api/v1/dossiers/{id}/pieces",
+            get(api::list_pieces).post(api::upload_pieces),
+        )
+        .route(
+            "/api/v1/dossiers/{id}/pieces/{piece}",
+            get(http::download).delete(api::remove_piece),
+        )
         .route("/api/v1/proposals", post(api::propose))
         .route(
             "/campagnes",
@@ -54,6 +64,9 @@ pub fn router(ctx: &WebContext) -> Router {
             get(http::step).post(http::save_step),
         )
         .route("/dossiers/{id}/recepisse", get(http::receipt))
+        .route("/dossiers/{id}/pieces", post(http::upload))
+        .route("/dossiers/{id}/pieces/{piece}", get(http::download))
+        .route("/dossiers/{id}/pieces/{piece}/retirer", post(http::remove))
         .route("/propositions", post(http::propose));
     service_router(ctx, SERVICE, <api::Doc as utoipa::OpenApi>::openapi, routes)
 }

@@ -14,6 +14,8 @@ use napoleon_rules::content::Content;
 use napoleon_rules::dossier::DossierState;
 use napoleon_rules::{DistinctionCode, GradeCode};
 
+pub(crate) mod pieces;
+
 diesel::table! {
     intake.campaigns (tenant_id, id) {
         tenant_id -> Uuid,

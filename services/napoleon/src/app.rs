@@ -80,11 +80,40 @@ pub fn handlers(config: &Config) -> Result<Vec<Arc<dyn Handler>>, String> {
     let delivery = HttpDelivery::new(Duration::from_secs(config.jobs.outbox_timeout_seconds))?;
     let reads = ReadLogRetention::new(config.jobs.read_log_retention_days);
     let finished = FinishedJobsRetention::new(config.jobs.finished_retention_days);
-    Ok(vec![
-        Arc::new(delivery),
-        Arc::new(reads),
-        Arc::new(finished),
-    ])
+    let mut handlers: Vec<Arc<dyn Handler>> =
+        vec![Arc::new(delivery), Arc::new(reads), Arc::new(finished)];
+    // Without a store there is no piece to scan (and no process accepts one: see
+    // `pieces_required`).
+    if let Some(store) = config.documents.store()? {
+        let scan = napoleon_intake::PieceScan::new(store, config.documents.clamd()?)
+            .map_err(|e| e.to_string())?;
+        handlers.push(Arc::new(scan));
+    }
+    Ok(handlers)
+}
+
+/// The pieces' store of a process serving `service`: required where pieces are received or
+/// scanned (intake, the worker, everything in one process), absent elsewhere.
+///
+/// # Errors
+/// A message naming the key when it is missing or unusable where required.
+pub fn pieces_required(
+    config: &Config,
+    service: ServiceName,
+) -> Result<Option<napoleon_storage::PieceStore>, String> {
+    let store = config.documents.store()?;
+    let needs = matches!(
+        service,
+        ServiceName::All | ServiceName::Intake | ServiceName::Worker
+    );
+    if needs && store.is_none() {
+        return Err(format!(
+            "`serve {}` stores dossiers' pieces: set documents.local_dir \
+             (NAPOLEON__DOCUMENTS__LOCAL_DIR) to a directory it may write",
+            service.as_str()
+        ));
+    }
+    Ok(store)
 }
 
 /// The kinds of job an operator may start from the command line (`napoleon jobs run`): those

@@ -272,7 +272,10 @@ pub async fn serve(config: &Config, service: ServiceName) -> Result<(), CliError
         .cloned()
         .ok_or_else(|| CliError::Failed(format!("no database pool for {primary}")))?;
     let (signer, verifier) = app::assertion_keys(config, service).map_err(CliError::Usage)?;
-    let ctx = web_context(db, verifier)?.with_service_pools(pools);
+    let mut ctx = web_context(db, verifier)?.with_service_pools(pools);
+    if let Some(store) = app::pieces_required(config, service).map_err(CliError::Usage)? {
+        ctx = ctx.with_pieces(store);
+    }
     let gateway = if matches!(service, ServiceName::All | ServiceName::Gateway) {
         Some(
             app::gateway_config(config, service, &ctx, signer, config.oidc.providers.clone())
@@ -460,7 +463,12 @@ pub async fn demo(config: &Config, options: &DemoOptions) -> Result<(), CliError
         say("Napoléon demo: preparing the local PostgreSQL cluster…");
         PgServer::Local(demo_cluster(options).await?)
     };
-    let result = demo_on(config, &server).await;
+    // The demo keeps its pieces beside its database.
+    let mut config = config.clone();
+    if config.documents.local_dir.is_none() {
+        config.documents.local_dir = Some(options.data_dir.join("pieces"));
+    }
+    let result = demo_on(&config, &server).await;
     if let PgServer::Local(cluster) = &server {
         say("stopping PostgreSQL…");
         if let Err(e) = cluster.stop().await {
@@ -525,7 +533,10 @@ async fn demo_on(config: &Config, cluster: &PgServer) -> Result<(), CliError> {
         ServiceName::All,
     )
     .await?;
-    let ctx = web_context(db, verifier)?.with_service_pools(pools);
+    let mut ctx = web_context(db, verifier)?.with_service_pools(pools);
+    if let Some(store) = app::pieces_required(config, ServiceName::All).map_err(CliError::Usage)? {
+        ctx = ctx.with_pieces(store);
+    }
     let activity = demo_activity::seed_activity(&ctx, &signer, &idp.issuer)
         .await
         .map_err(CliError::Failed)?;

@@ -54,6 +54,64 @@ pub struct Config {
     pub limits: LimitsConfig,
     /// Background jobs: retention, deliveries.
     pub jobs: JobsConfig,
+    /// Dossiers' pieces: where they are stored, the antivirus that scans them.
+    pub documents: DocumentsConfig,
+}
+
+/// Dossiers' pieces: their storage and the antivirus (docs/operations.md, « Documents »).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DocumentsConfig {
+    /// Pieces kept as files under this directory (`napoleon demo`: `<demo.data_dir>/pieces`
+    /// when unset). Required by the processes that serve intake or run jobs.
+    pub local_dir: Option<PathBuf>,
+    /// clamd's TCP address (`host:port`), for the scan job.
+    pub clamd_address: String,
+    /// Seconds one scan may take before it is retried later.
+    pub clamd_timeout_seconds: u64,
+}
+
+impl Default for DocumentsConfig {
+    fn default() -> Self {
+        Self {
+            local_dir: None,
+            clamd_address: "127.0.0.1:3310".to_owned(),
+            clamd_timeout_seconds: 60,
+        }
+    }
+}
+
+impl DocumentsConfig {
+    /// The pieces' store, when one is configured.
+    ///
+    /// # Errors
+    /// A message naming the key when the directory cannot be used.
+    pub fn store(&self) -> Result<Option<napoleon_storage::PieceStore>, String> {
+        self.local_dir
+            .as_deref()
+            .map(|dir| {
+                napoleon_storage::PieceStore::local(dir).map_err(|e| {
+                    format!("documents.local_dir (NAPOLEON__DOCUMENTS__LOCAL_DIR): {e}")
+                })
+            })
+            .transpose()
+    }
+
+    /// The antivirus the scan job asks.
+    ///
+    /// # Errors
+    /// A message naming the key when the timeout is out of bounds.
+    pub fn clamd(&self) -> Result<napoleon_antivirus::Clamd, String> {
+        if !(1..=600).contains(&self.clamd_timeout_seconds) {
+            return Err("documents.clamd_timeout_seconds must be between 1 and 600 \
+                        (NAPOLEON__DOCUMENTS__CLAMD_TIMEOUT_SECONDS)"
+                .to_owned());
+        }
+        Ok(napoleon_antivirus::Clamd::new(
+            self.clamd_address.clone(),
+            std::time::Duration::from_secs(self.clamd_timeout_seconds),
+        ))
+    }
 }
 
 /// Background jobs, run by `serve all` and `serve worker`.
@@ -138,7 +196,8 @@ pub struct LimitsConfig {
     pub form_body_kib: usize,
     /// JSON API bodies, in KiB.
     pub api_body_kib: usize,
-    /// File uploads, in MiB.
+    /// One upload request of pieces (several files; each file is bounded to 20 MB on its
+    /// own, a dossier's pieces to 100 MB together), in MiB.
     pub upload_body_mib: usize,
     /// A whole request, body included, in seconds (408 beyond).
     pub request_timeout_seconds: u64,
@@ -170,7 +229,7 @@ impl Default for LimitsConfig {
         Self {
             form_body_kib: 256,
             api_body_kib: 1024,
-            upload_body_mib: 20,
+            upload_body_mib: 100,
             request_timeout_seconds: 30,
             header_read_timeout_seconds: 10,
             max_header_kib: 64,

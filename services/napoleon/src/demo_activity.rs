@@ -54,6 +54,59 @@ impl Seeder<'_> {
         path: &str,
         body: Value,
     ) -> Result<Value, String> {
+        self.send(
+            who,
+            method,
+            path,
+            "application/json",
+            body.to_string().into_bytes(),
+        )
+        .await
+    }
+
+    /// The pieces the dossier still lacks to be submitted, each as a sample PDF naming it,
+    /// attached as `who` through the API (each then waits for its antivirus scan).
+    async fn attach_required(&self, who: &Actor2, id: &str) -> Result<(), String> {
+        let dossier = self
+            .call(
+                who,
+                Method::GET,
+                &format!("/intake/api/v1/dossiers/{id}"),
+                Value::Null,
+            )
+            .await?;
+        for code in crate::samples::missing_pieces(&dossier) {
+            let label = match code.as_str() {
+                "b2" => "Extrait du bulletin n° 2 du casier judiciaire",
+                "etat_civil" => "Copie intégrale de l'acte de naissance",
+                "etat_services" => "État des services",
+                other => other,
+            };
+            let pdf = crate::samples::sample_pdf(label);
+            let body = crate::samples::multipart(
+                &[("code", code.as_str())],
+                &[(&format!("{code}.pdf"), &pdf)],
+            );
+            self.send(
+                who,
+                Method::POST,
+                &format!("/intake/api/v1/dossiers/{id}/pieces"),
+                &crate::samples::multipart_type(),
+                body,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn send(
+        &self,
+        who: &Actor2,
+        method: Method,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Result<Value, String> {
         let service = path.trim_start_matches('/').split('/').next().unwrap_or("");
         let assertion = self.signer.sign(
             napoleon_identity::Claims::new(
@@ -70,8 +123,8 @@ impl Seeder<'_> {
             .method(method.clone())
             .uri(path)
             .header(ASSERTION_HEADER, assertion)
-            .header("content-type", "application/json")
-            .body(Body::from(body.to_string()))
+            .header("content-type", content_type)
+            .body(Body::from(body))
             .map_err(|e| e.to_string())?;
         let response = match self.router.clone().oneshot(request).await {
             Ok(r) => r,
@@ -407,8 +460,9 @@ async fn interior(
         ids.push(created["id"].as_str().unwrap_or_default().to_owned());
         report.dossiers += 1;
     }
-    // Dossier 5 stays a draft; the others are submitted.
+    // Dossier 5 stays a draft; the others are submitted, with their pieces.
     for id in &ids[..4] {
+        seeder.attach_required(&paul, id).await?;
         seeder
             .call(
                 &paul,

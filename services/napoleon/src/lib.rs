@@ -6,3 +6,4 @@ pub mod commands;
 pub mod config;
 pub mod demo;
 pub mod demo_activity;
+pub mod samples;

@@ -144,11 +144,19 @@ pub enum EventKind {
     JobCancelRequested,
     /// Finished jobs and delivered messages past their retention were removed.
     JobsPurged,
+    /// A piece was attached to a dossier (its payload: the piece, its kind, its SHA-256).
+    PieceAttached,
+    /// A piece was withdrawn from a draft (it stays stored, in the dossier's history).
+    PieceRemoved,
+    /// clamd found a piece clean: it may be downloaded.
+    PieceScanned,
+    /// clamd found a piece infected: quarantined, never served.
+    PieceQuarantined,
 }
 
 impl EventKind {
     /// Every kind.
-    pub const ALL: [Self; 29] = [
+    pub const ALL: [Self; 33] = [
         Self::TenantCreated,
         Self::OrgUnitCreated,
         Self::MembershipGranted,
@@ -178,6 +186,10 @@ impl EventKind {
         Self::JobRequested,
         Self::JobCancelRequested,
         Self::JobsPurged,
+        Self::PieceAttached,
+        Self::PieceRemoved,
+        Self::PieceScanned,
+        Self::PieceQuarantined,
     ];
 
     /// Parses a stored name.
@@ -219,6 +231,10 @@ impl EventKind {
             Self::JobRequested => "job.requested",
             Self::JobCancelRequested => "job.cancel_requested",
             Self::JobsPurged => "jobs.purged",
+            Self::PieceAttached => "piece.attached",
+            Self::PieceRemoved => "piece.removed",
+            Self::PieceScanned => "piece.scanned",
+            Self::PieceQuarantined => "piece.quarantined",
         }
     }
 }

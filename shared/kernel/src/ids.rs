@@ -83,6 +83,10 @@ uuid_id!(
     DossierId
 );
 uuid_id!(
+    /// A piece of a dossier (an attached document): also its key in object storage.
+    PieceId
+);
+uuid_id!(
     /// A person in the laureate registry.
     LaureateId
 );

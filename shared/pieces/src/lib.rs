@@ -53,7 +53,7 @@ impl PieceType {
         }
     }
 
-    /// As stored (`pieces.sniffed_type`).
+    /// As stored (`attachments.sniffed_type`).
     #[must_use]
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -62,6 +62,69 @@ impl PieceType {
             Self::Png => "png",
             Self::Odt => "odt",
             Self::Docx => "docx",
+        }
+    }
+
+    /// Every type.
+    pub const ALL: [Self; 5] = [Self::Pdf, Self::Jpeg, Self::Png, Self::Odt, Self::Docx];
+
+    /// From its stored name.
+    #[must_use]
+    pub fn parse(stored: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == stored)
+    }
+
+    /// As a page names it (« PDF »).
+    #[must_use]
+    pub const fn label_fr(self) -> &'static str {
+        match self {
+            Self::Pdf => "PDF",
+            Self::Jpeg => "JPEG",
+            Self::Png => "PNG",
+            Self::Odt => "ODT",
+            Self::Docx => "DOCX",
+        }
+    }
+}
+
+/// Where a piece's antivirus scan is: a piece is served only once [`ScanState::Clean`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ScanState {
+    /// Not scanned yet (clamd not reached yet, or down: the scan is retried).
+    Pending,
+    /// clamd read it whole and found nothing.
+    Clean,
+    /// clamd found a signature, or a limit stopped it: quarantined, never served.
+    Infected,
+}
+
+impl ScanState {
+    /// Every state.
+    pub const ALL: [Self; 3] = [Self::Pending, Self::Clean, Self::Infected];
+
+    /// As stored (`attachments.scan_state`).
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Clean => "clean",
+            Self::Infected => "infected",
+        }
+    }
+
+    /// From its stored name.
+    #[must_use]
+    pub fn parse(stored: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == stored)
+    }
+
+    /// As the pages say it.
+    #[must_use]
+    pub const fn label_fr(self) -> &'static str {
+        match self {
+            Self::Pending => "En attente d'analyse antivirus",
+            Self::Clean => "Analysée : saine",
+            Self::Infected => "Infectée : mise en quarantaine",
         }
     }
 }

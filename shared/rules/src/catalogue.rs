@@ -365,6 +365,10 @@ pub struct PieceRequirement {
     /// A hint shown under it (« de moins de deux mois »).
     #[serde(default)]
     pub hint: Option<String>,
+    /// Readable only by the instruction units of the dossier's circuit, not by those who
+    /// file it (the bulletin n° 2 of the criminal record).
+    #[serde(default)]
+    pub restricted: bool,
 }
 
 impl PieceRequirement {

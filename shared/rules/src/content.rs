@@ -136,17 +136,21 @@ pub enum Step {
     Distinctions,
     /// « Proposition » (grade and motifs).
     Proposal,
+    /// « Pièces jointes »: the documents the catalogue asks for (not part of the content:
+    /// stored apart, checked at submission by intake).
+    Pieces,
     /// « Vérification et dépôt ».
     Review,
 }
 
 impl Step {
     /// Every step.
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 6] = [
         Self::Candidate,
         Self::Career,
         Self::Distinctions,
         Self::Proposal,
+        Self::Pieces,
         Self::Review,
     ];
 
@@ -170,6 +174,7 @@ impl Step {
             Self::Career => "Carrière",
             Self::Distinctions => "Distinctions détenues",
             Self::Proposal => "Proposition",
+            Self::Pieces => "Pièces jointes",
             Self::Review => "Vérification et dépôt",
         }
     }
@@ -396,7 +401,7 @@ pub fn check_step(content: &Content, step: Step, today: NaiveDate) -> Vec<FieldE
                 true,
             );
         }
-        Step::Review => {}
+        Step::Pieces | Step::Review => {}
     }
     errors
 }
@@ -524,6 +529,8 @@ pub fn check_all(content: &Content, today: NaiveDate) -> Vec<FieldError> {
 pub fn step_of(field: &str) -> Step {
     if field.starts_with("career") {
         Step::Career
+    } else if field.starts_with("pieces") {
+        Step::Pieces
     } else if field.starts_with("distinctions") {
         Step::Distinctions
     } else if matches!(

@@ -41,6 +41,12 @@ impl From<object_store::Error> for StorageError {
     }
 }
 
+/// The lowercase hex SHA-256 of `content`, as [`Stored::sha256`] records it.
+#[must_use]
+pub fn sha256_hex(content: &[u8]) -> String {
+    hex::encode(Sha256::digest(content))
+}
+
 /// What a write stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stored {
@@ -88,7 +94,7 @@ impl PieceStore {
         content: Bytes,
     ) -> Result<Stored, StorageError> {
         let stored = Stored {
-            sha256: hex::encode(Sha256::digest(&content)),
+            sha256: sha256_hex(&content),
             size: u64::try_from(content.len()).unwrap_or(u64::MAX),
         };
         self.store

@@ -121,6 +121,39 @@ impl TestApp {
     pub async fn finish(self) {
         self.db.finish().await;
     }
+
+    /// Runs the pieces' scan jobs as they come, in the background, until aborted (as
+    /// `serve all`'s worker does).
+    pub fn spawn_scanner(&self, clamd: &napoleon_antivirus::Clamd) -> tokio::task::JoinHandle<()> {
+        let store = self.ctx.pieces().unwrap().clone();
+        let scan = napoleon_intake::PieceScan::new(store, clamd.clone()).unwrap();
+        let worker = napoleon_jobs::Worker::new(
+            self.ctx.for_service("worker").db,
+            "test-scanner",
+            vec![std::sync::Arc::new(scan)],
+        );
+        tokio::spawn(worker.run(
+            std::time::Duration::from_millis(200),
+            std::future::pending(),
+        ))
+    }
+
+    /// Runs the pieces' scan jobs that are due, with `clamd`, as the worker does (its
+    /// database role, the app's clock); how many ran.
+    pub async fn scan_pieces(&self, clamd: &napoleon_antivirus::Clamd) -> usize {
+        let store = self.ctx.pieces().unwrap().clone();
+        let scan = napoleon_intake::PieceScan::new(store, clamd.clone()).unwrap();
+        let worker = napoleon_jobs::Worker::new(
+            self.ctx.for_service("worker").db,
+            "test-scan",
+            vec![std::sync::Arc::new(scan)],
+        );
+        let mut ran = 0;
+        while worker.run_one().await.unwrap().is_some() {
+            ran += 1;
+        }
+        ran
+    }
 }
 
 impl TestAppBuilder {
@@ -232,6 +265,7 @@ impl TestAppBuilder {
         }
         let mut config = napoleon::config::Config::default();
         config.server.public_url.clone_from(&self.public_url);
+        config.documents.local_dir = Some(db.pieces_dir());
         config.limits = self.limits.clone();
         let (signer, verifier) = app::assertion_keys(&config, ServiceName::All).unwrap();
         // Each service on its own pool, connected as its database role, as a process serves
@@ -248,8 +282,9 @@ impl TestAppBuilder {
             )
             .unwrap()
         };
-        let ctx =
-            WebContext::new(app_db, app::templates().unwrap(), verifier).with_service_pools(pools);
+        let ctx = WebContext::new(app_db, app::templates().unwrap(), verifier)
+            .with_service_pools(pools)
+            .with_pieces(config.documents.store().unwrap().unwrap());
         let session = self.session;
         let browser_facing = matches!(self.service, ServiceName::All | ServiceName::Gateway);
         let gateway = browser_facing.then(|| {
@@ -335,7 +370,8 @@ impl TestApp {
             live.db.app_db().unwrap(),
             napoleon::app::templates().unwrap(),
             live.signer.verifier(),
-        );
+        )
+        .with_pieces(live.ctx.pieces().unwrap().clone());
         napoleon::demo_activity::seed_activity(&ctx, &live.signer, &issuer)
             .await
             .unwrap();
@@ -502,6 +538,8 @@ pub struct Answer {
     pub json: Value,
     /// The response's headers (`X-Total-Count`, `Link`, `ETag`…).
     pub headers: axum::http::HeaderMap,
+    /// The body as received (a downloaded piece).
+    pub bytes: axum::body::Bytes,
 }
 
 impl Answer {
@@ -677,13 +715,57 @@ impl TestApp {
 
     /// Sends a request as `who`, with the assertion the gateway would sign; the answer's
     /// JSON, or its text when it is a page.
+    /// `POST /intake/api/v1/dossiers/{id}/pieces` as `who`: `files` (name, bytes) for the
+    /// kind `code`, with the extra text `fields` (`replaces`).
+    pub async fn attach(
+        &self,
+        who: &Who,
+        id: &str,
+        code: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &[u8])],
+    ) -> Answer {
+        let mut all = vec![("code", code)];
+        all.extend_from_slice(fields);
+        let body = napoleon::samples::multipart(&all, files);
+        self.send(
+            who,
+            Method::POST,
+            &format!("/intake/api/v1/dossiers/{id}/pieces"),
+            &napoleon::samples::multipart_type(),
+            body,
+            &[],
+        )
+        .await
+    }
+
+    /// Attaches a sample PDF for each piece the dossier still lacks to be submitted.
+    pub async fn attach_required(&self, who: &Who, id: &str) {
+        let read = self
+            .call(
+                who,
+                Method::GET,
+                &format!("/intake/api/v1/dossiers/{id}"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(read.status, 200, "{}", read.json);
+        for code in napoleon::samples::missing_pieces(&read.json) {
+            let pdf = napoleon::samples::sample_pdf(&code);
+            let answer = self
+                .attach(who, id, &code, &[], &[(&format!("{code}.pdf"), &pdf)])
+                .await;
+            assert_eq!(answer.status, 201, "{}", answer.json);
+        }
+    }
+
     async fn send(
         &self,
         who: &Who,
         method: Method,
         path: &str,
         content_type: &str,
-        body: String,
+        body: impl Into<Body>,
         headers: &[(&str, &str)],
     ) -> Answer {
         let service = path.trim_start_matches('/').split('/').next().unwrap();
@@ -716,11 +798,11 @@ impl TestApp {
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        let request = request.body(Body::from(body)).unwrap();
+        let request = request.body(body.into()).unwrap();
         let response = self.router.clone().oneshot(request).await.unwrap();
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let bytes = axum::body::to_bytes(response.into_body(), 4 << 20)
+        let bytes = axum::body::to_bytes(response.into_body(), 64 << 20)
             .await
             .unwrap();
         Answer {
@@ -728,6 +810,7 @@ impl TestApp {
             headers,
             json: serde_json::from_slice(&bytes)
                 .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned())),
+            bytes,
         }
     }
 
@@ -850,8 +933,27 @@ pub async fn draft(slice: &TestApp, cast: &Cast, campaign: &str, name: &str, sex
         )
         .await;
     assert_eq!(created.status, 201, "{}", created.json);
-    created.json["id"].as_str().unwrap().to_owned()
+    let id = created.json["id"].as_str().unwrap().to_owned();
+    // With the pieces its submission requires (attached without reading the dossier, so the
+    // read log holds only what the test itself reads).
+    for code in LH_CHEVALIER_PIECES {
+        let pdf = napoleon::samples::sample_pdf(code);
+        let answer = slice
+            .attach(
+                &cast.redacteur,
+                &id,
+                code,
+                &[],
+                &[(&format!("{code}.pdf"), &pdf)],
+            )
+            .await;
+        assert_eq!(answer.status, 201, "{}", answer.json);
+    }
+    id
 }
+
+/// The pieces a Légion d'honneur dossier for chevalier must attach (`lh.toml`).
+pub const LH_CHEVALIER_PIECES: [&str; 3] = ["b2", "etat_civil", "etat_services"];
 
 /// A dossier submitted by the rédacteur; returns (id, number).
 pub async fn submitted(

@@ -201,6 +201,38 @@ impl Browser {
     }
 
     /// POSTs JSON with the session's CSRF token in `X-CSRF-Token` (when given).
+    /// POSTs a `multipart/form-data` body (`napoleon::samples::multipart`), the CSRF token
+    /// in its header when given (an API client), or as the body's first part (a form).
+    pub async fn post_multipart(&mut self, url: &str, body: Vec<u8>, csrf: Option<&str>) -> Page {
+        let mut request = self
+            .http
+            .post(url)
+            .header("content-type", napoleon::samples::multipart_type())
+            .body(body);
+        if let Some(token) = csrf {
+            request = request.header("x-csrf-token", token);
+        }
+        self.send(url, request).await
+    }
+
+    /// Attaches, as an API client, a sample PDF for each of `codes` to the dossier `id` of the
+    /// platform at `base`.
+    pub async fn attach_samples(&mut self, base: &str, id: &str, codes: &[&str], csrf: &str) {
+        for code in codes {
+            let pdf = napoleon::samples::sample_pdf(code);
+            let body =
+                napoleon::samples::multipart(&[("code", code)], &[(&format!("{code}.pdf"), &pdf)]);
+            let page = self
+                .post_multipart(
+                    &format!("{base}/intake/api/v1/dossiers/{id}/pieces"),
+                    body,
+                    Some(csrf),
+                )
+                .await;
+            assert_eq!(page.status, 201, "{}", page.body);
+        }
+    }
+
     pub async fn post_json(&mut self, url: &str, body: &str, csrf: Option<&str>) -> Page {
         let mut request = self
             .http

@@ -19,8 +19,8 @@ mod process;
 mod receiver;
 
 pub use app::{
-    Answer, Cast, TestApp, TestAppBuilder, Who, assets, cast, draft, eligible_content, login_at,
-    open_campaign, submitted, today, transmitted,
+    Answer, Cast, LH_CHEVALIER_PIECES, TestApp, TestAppBuilder, Who, assets, cast, draft,
+    eligible_content, login_at, open_campaign, submitted, today, transmitted,
 };
 pub use browser::{Browser, Page};
 pub use clamd::{ClamdLimits, ClamdProcess, EICAR, EICAR_BODY};
@@ -220,11 +220,19 @@ impl TestDb {
         })
     }
 
+    /// Where the pieces of this database's dossiers are stored, by every process the test
+    /// starts on it (removed at [`finish`](Self::finish)).
+    #[must_use]
+    pub fn pieces_dir(&self) -> std::path::PathBuf {
+        std::env::temp_dir().join(format!("napoleon-test-pieces-{}", self.name))
+    }
+
     /// Ends the test: fails it unless every tenant's journal chain is intact (its head
     /// included) and no connection to the test's database is left inside a transaction.
     #[expect(clippy::panic, reason = "the harness fails the test")]
     pub async fn finish(mut self) {
         self.finished = true;
+        let _ = std::fs::remove_dir_all(self.pieces_dir());
         if let Err(broken) = self.invariants().await {
             panic!("test database {}: {broken}", self.name);
         }
@@ -235,6 +243,7 @@ impl TestDb {
     #[expect(clippy::panic, reason = "the harness fails the test")]
     pub async fn finish_with_broken_journal(mut self) {
         self.finished = true;
+        let _ = std::fs::remove_dir_all(self.pieces_dir());
         match self.invariants().await {
             Err(e) if e.to_string().starts_with("journal of ") => {}
             other => panic!(

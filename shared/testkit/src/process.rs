@@ -46,6 +46,7 @@ impl Process {
             .env("NAPOLEON__SERVER__BIND", format!("127.0.0.1:{port}"))
             .env("NAPOLEON__WEB__DSFR_DIST", dsfr)
             .env("NAPOLEON__LOG__FILTER", "warn")
+            .env("NAPOLEON__DOCUMENTS__LOCAL_DIR", db.pieces_dir())
             .env("OTEL_SDK_DISABLED", "true")
             .kill_on_drop(true);
         for (key, value) in env {

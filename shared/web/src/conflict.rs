@@ -101,11 +101,16 @@ pub enum Conflict {
     Stale,
     /// An idempotency key already served a different request (`request.key_reused`).
     KeyReused,
+    /// The piece is not scanned yet: nobody may open it before clamd finds it clean
+    /// (`piece.pending`).
+    PiecePending,
+    /// clamd found the piece infected: quarantined, never served (`piece.quarantined`).
+    PieceQuarantined,
 }
 
 impl Conflict {
     /// Every conflict code (the error model's 409s), for clients and tests.
-    pub const CODES: [&'static str; 19] = [
+    pub const CODES: [&'static str; 21] = [
         "dossier.wrong_state",
         "dossier.stale",
         "request.key_reused",
@@ -125,6 +130,8 @@ impl Conflict {
         "rank.edge",
         "award.received",
         "award.no_next_grade",
+        "piece.pending",
+        "piece.quarantined",
     ];
 
     /// The stable machine code.
@@ -151,6 +158,8 @@ impl Conflict {
             Self::LastAdministrator => "members.last_administrator",
             Self::Stale => "dossier.stale",
             Self::KeyReused => "request.key_reused",
+            Self::PiecePending => "piece.pending",
+            Self::PieceQuarantined => "piece.quarantined",
         }
     }
 
@@ -237,6 +246,8 @@ impl Conflict {
             }
             Self::Stale => "Ce dossier a été enregistré entre-temps (par un collègue ou dans un autre onglet) : votre saisie, conservée ci-dessous, n'a pas été enregistrée. Vérifiez-la puis enregistrez de nouveau pour qu'elle remplace la version actuelle.".to_owned(),
             Self::KeyReused => "Cette demande porte la clé d'idempotence d'une autre demande, différente : choisissez une nouvelle clé (Idempotency-Key) pour une nouvelle demande.".to_owned(),
+            Self::PiecePending => "Cette pièce est en attente d'analyse antivirus : elle pourra être ouverte dès qu'elle aura été trouvée saine. Réessayez dans quelques instants.".to_owned(),
+            Self::PieceQuarantined => "L'antivirus a détecté une menace dans cette pièce : elle est mise en quarantaine et ne peut pas être ouverte. Joignez un autre fichier ; le responsable de la sécurité des systèmes d'information en est informé.".to_owned(),
         }
     }
 }
@@ -289,6 +300,8 @@ mod tests {
             Conflict::NoNextGrade,
             Conflict::Stale,
             Conflict::KeyReused,
+            Conflict::PiecePending,
+            Conflict::PieceQuarantined,
         ];
         let codes: std::collections::BTreeSet<&str> = all.iter().map(Conflict::code).collect();
         assert_eq!(

@@ -35,7 +35,8 @@ pub use health::health_router;
 pub use job::JobProgress;
 pub use layers::{EdgeConfig, content_security_policy, edge_layers, request_id};
 pub use limits::{
-    BodyLimits, ClientAddress, ClientLimits, EdgeLimits, RateGate, UPLOAD_ROUTES, read_body,
+    BodyLimits, ClientAddress, ClientLimits, EdgeLimits, RateGate, UPLOAD_ROUTES, is_upload,
+    read_body,
 };
 pub use observe::{HttpMetrics, service_layers};
 pub use path::{IdPath, IdPaths};
@@ -63,6 +64,8 @@ pub struct WebContext {
     /// service name, when the process has them: [`Self::for_service`] hands them out.
     pools:
         std::sync::Arc<std::collections::HashMap<&'static str, (Db, napoleon_authz::Authorizer)>>,
+    /// Where dossiers' pieces are stored, when the process serves them ([`Self::pieces`]).
+    pieces: Option<napoleon_storage::PieceStore>,
 }
 
 impl WebContext {
@@ -101,6 +104,26 @@ impl WebContext {
         }
     }
 
+    /// With the store of dossiers' pieces.
+    #[must_use]
+    pub fn with_pieces(self, store: napoleon_storage::PieceStore) -> Self {
+        Self {
+            pieces: Some(store),
+            ..self
+        }
+    }
+
+    /// The store of dossiers' pieces. A process composed without one (the gateway alone)
+    /// answers 503 on the routes that need it rather than losing a file.
+    ///
+    /// # Errors
+    /// [`WebError::Unavailable`] when the process has no store.
+    pub fn pieces(&self) -> Result<&napoleon_storage::PieceStore, WebError> {
+        self.pieces.as_ref().ok_or_else(|| {
+            WebError::Unavailable("no piece store in this process (storage.*)".to_owned())
+        })
+    }
+
     /// The context of a process: its authorizer loads policies through the same pool.
     #[must_use]
     pub fn new(
@@ -111,6 +134,7 @@ impl WebContext {
         Self {
             authorizer: napoleon_authz::Authorizer::new(db.clone()),
             pools: std::sync::Arc::default(),
+            pieces: None,
             db,
             templates,
             identity,

@@ -33,18 +33,23 @@ impl Default for BodyLimits {
         Self {
             form: 256 * 1024,
             api: 1024 * 1024,
-            upload: 20 * 1024 * 1024,
+            // A dossier's worth of pieces in one request (each file is bounded on its own).
+            upload: 100 * 1024 * 1024,
         }
     }
 }
 
-/// Path prefixes that receive files and take [`BodyLimits::upload`]. None yet: the
-/// documents capability adds its upload routes here.
-pub const UPLOAD_ROUTES: &[&str] = &[];
+/// The routes that receive files and take [`BodyLimits::upload`], as (prefix, suffix) of
+/// their path: a dossier's pieces, from its page and from the API
+/// (`/intake/dossiers/{id}/pieces`, `/intake/api/v1/dossiers/{id}/pieces`).
+pub const UPLOAD_ROUTES: &[(&str, &str)] = &[("/intake/", "/pieces")];
 
 /// Whether `path` receives files (its body is streamed, not read whole at the edge).
-fn is_upload(path: &str) -> bool {
-    UPLOAD_ROUTES.iter().any(|p| path.starts_with(p))
+#[must_use]
+pub fn is_upload(path: &str) -> bool {
+    UPLOAD_ROUTES
+        .iter()
+        .any(|(prefix, suffix)| path.starts_with(prefix) && path.ends_with(suffix))
 }
 
 impl BodyLimits {

@@ -94,6 +94,10 @@ fn event_label(kind: EventKind) -> &'static str {
         EventKind::DossierPublished => "Publication au Journal officiel",
         EventKind::AwardReceived => "Réception (prise de rang)",
         EventKind::DossierProposedForPromotion => "Proposé pour le grade supérieur",
+        EventKind::PieceAttached => "Pièce jointe",
+        EventKind::PieceRemoved => "Pièce retirée",
+        EventKind::PieceScanned => "Pièce analysée : saine",
+        EventKind::PieceQuarantined => "Pièce infectée, mise en quarantaine",
         _ => "Événement",
     }
 }
@@ -125,6 +129,10 @@ fn event_detail(kind: EventKind, payload: &serde_json::Value) -> String {
             text("jo_reference")
         ),
         EventKind::AwardReceived => text("reception_date"),
+        EventKind::PieceAttached
+        | EventKind::PieceRemoved
+        | EventKind::PieceScanned
+        | EventKind::PieceQuarantined => text("label"),
         _ => String::new(),
     }
 }

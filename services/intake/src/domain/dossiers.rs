@@ -12,6 +12,7 @@ use napoleon_rules::{Catalogue, DistinctionCode, GradeCode, Verdict, VerdictKind
 use napoleon_web::{ActionError, ActionResult, Conflict, FieldError, WebContext};
 use serde_json::json;
 
+use crate::store::pieces::Attachment;
 use crate::store::{self, Created, Dossier, DraftBy, NewDossier};
 use napoleon_rules::content::{self, Content};
 
@@ -190,17 +191,18 @@ pub(crate) async fn readable(
     may_read(access, store::read_dossier(tx, id, false).await?)
 }
 
-/// The dossier (unlocked, not yet checked readable) and its campaign, both sent together
-/// (behind a transaction's opening).
+/// The dossier (unlocked, not yet checked readable), its campaign and its pieces, sent
+/// together (behind a transaction's opening).
 async fn with_campaign(
     shared: &impl napoleon_db::TenantRead,
     id: DossierId,
-) -> Result<(Dossier, contracts::CampaignView), napoleon_db::DbError> {
-    let (dossier, campaign) = tokio::join!(
+) -> Result<(Dossier, contracts::CampaignView, Vec<Attachment>), napoleon_db::DbError> {
+    let (dossier, campaign, pieces) = tokio::join!(
         store::read_dossier(shared, id, false),
-        contracts::campaign_of_dossier(shared, id)
+        contracts::campaign_of_dossier(shared, id),
+        crate::store::pieces::of_dossier(shared, id)
     );
-    Ok((dossier?, campaign?))
+    Ok((dossier?, campaign?, pieces?))
 }
 
 /// The dossier, if the agent may read it (see [`readable`]).
@@ -302,6 +304,13 @@ pub(crate) struct Review {
     pub(crate) verdict: Result<Verdict, napoleon_rules::CaseError>,
     pub(crate) errors: Vec<FieldError>,
     pub(crate) may_edit: bool,
+    /// Every piece, current and withdrawn, oldest first.
+    pub(crate) pieces: Vec<Attachment>,
+    /// The pieces the catalogue asks of this dossier, in order.
+    pub(crate) requirements: Vec<napoleon_rules::PieceRequirement>,
+    /// The kinds of piece whose content the agent may open (see
+    /// [`super::may_read_content`]).
+    pub(crate) readable_codes: Vec<napoleon_rules::PieceCode>,
 }
 
 /// Loads a dossier with its campaign and eligibility, for reading.
@@ -315,7 +324,7 @@ pub(crate) async fn review(
     read: Option<ReadChannel>,
 ) -> ActionResult<Review> {
     // The dossier and its campaign read behind the transaction's opening, in one round trip.
-    let (mut tx, access, (dossier, campaign)) = ctx
+    let (mut tx, access, (dossier, campaign, pieces)) = ctx
         .begin_with(identity, async |shared| with_campaign(&shared, id).await)
         .await?;
     let dossier = may_read(&access, dossier)?;
@@ -323,9 +332,23 @@ pub(crate) async fn review(
         && dossier.state.editable();
     let catalogue = tenant_catalogue(&mut tx, &access).await?;
     let today = tx.today();
+    let requirements = super::requirements(&catalogue, &campaign, &dossier);
+    let mut readable_codes = Vec::new();
+    for code in requirements
+        .iter()
+        .map(|r| &r.code)
+        .chain(pieces.iter().map(|p| &p.code))
+    {
+        if !readable_codes.contains(code)
+            && super::may_read_content(&access, &catalogue, &campaign, &dossier, code)?
+        {
+            readable_codes.push(code.clone());
+        }
+    }
     napoleon_web::end_read(tx, identity, ReadSubject::Dossier(id), read).await?;
     let verdict = verdict(&catalogue, &campaign, &dossier);
-    let errors = fields(content::check_all(dossier.content.expose(), today));
+    let mut errors = fields(content::check_all(dossier.content.expose(), today));
+    errors.extend(super::missing(&requirements, &pieces));
     Ok(Review {
         dossier,
         campaign,
@@ -333,6 +356,9 @@ pub(crate) async fn review(
         verdict,
         errors,
         may_edit,
+        pieces,
+        requirements,
+        readable_codes,
     })
 }
 
@@ -344,23 +370,34 @@ pub(crate) async fn submit(
 ) -> ActionResult<String> {
     // The dossier (unlocked) and its campaign behind the transaction's opening; the dossier
     // is locked only once found readable (as `locked_readable`).
-    let (mut tx, access, (seen, campaign)) = ctx
+    let (mut tx, access, (seen, campaign, _)) = ctx
         .begin_with(identity, async |shared| with_campaign(&shared, id).await)
         .await?;
     may_read(&access, seen)?;
-    let dossier = store::dossier(&mut tx, id).await?;
+    // The dossier locked, and its pieces read again once the lock is held (sent together,
+    // run in order): an upload or a removal in between waits for this submission, or
+    // comes before it.
+    let (dossier, pieces) = tokio::join!(
+        store::read_dossier(&tx, id, true),
+        crate::store::pieces::of_dossier(&tx, id)
+    );
+    let (dossier, pieces) = (dossier?, pieces?);
     let submit = access.authorize::<perm::NominationSubmit>(Scope::Unit(dossier.unit_id))?;
     let from = editable(&dossier)?;
     from.apply(DossierEvent::Submit)
         .map_err(|_| ActionError::from(Conflict::WrongState { state: from }))?;
-    let errors = content::check_all(dossier.content.expose(), tx.today());
+    let catalogue = tenant_catalogue(&mut tx, &access).await?;
+    let mut errors = fields(content::check_all(dossier.content.expose(), tx.today()));
+    errors.extend(super::missing(
+        &super::requirements(&catalogue, &campaign, &dossier),
+        &pieces,
+    ));
     if !errors.is_empty() {
-        return Err(ActionError::Invalid(fields(errors)));
+        return Err(ActionError::Invalid(errors));
     }
     if from == DossierState::Draft {
         window_open(&campaign, tx.today())?;
     }
-    let catalogue = tenant_catalogue(&mut tx, &access).await?;
     match verdict(&catalogue, &campaign, &dossier) {
         Ok(v) if v.verdict == VerdictKind::Ineligible => {
             return Err(Conflict::Ineligible.into());

@@ -6,6 +6,7 @@
 mod campaigns;
 mod dossiers;
 mod once;
+mod pieces;
 mod proposals;
 
 use napoleon_authz::{Scope, perm};
@@ -17,6 +18,10 @@ use napoleon_web::{ActionError, ActionResult, FieldError, WebContext};
 pub(crate) use campaigns::{CampaignInput, campaign_choices, campaigns, create_campaign};
 pub(crate) use dossiers::{
     MyDossiers, Review, create_draft, filing_units, my_dossiers, review, save, submit,
+};
+pub(crate) use pieces::{
+    DOSSIER_BYTES, Download, Received, Upload, attach, download, may_read_content, missing, remove,
+    requirements, scan_kind,
 };
 pub(crate) use proposals::propose;
 

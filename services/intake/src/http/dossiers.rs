@@ -69,7 +69,11 @@ pub(crate) async fn dossiers(
         filed: filed
             .iter()
             .map(|d| DossierRow {
-                href: format!("/intake/dossiers/{}/etape/5", d.id),
+                href: format!(
+                    "/intake/dossiers/{}/etape/{}",
+                    d.id,
+                    napoleon_rules::content::Step::Review.number()
+                ),
                 number: d.number.clone().unwrap_or_default(),
                 name: non_empty(Candidate::of_content(d.content.expose()).display_name()),
                 campaign: label_of(d.campaign_id),

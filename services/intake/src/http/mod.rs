@@ -4,6 +4,7 @@
 
 mod campaigns;
 mod dossiers;
+mod pieces;
 mod step;
 mod step_view;
 
@@ -11,6 +12,7 @@ use serde::Serialize;
 
 pub(crate) use campaigns::{campaigns, create_campaign, new_campaign};
 pub(crate) use dossiers::{create_dossier, dossiers, propose, receipt};
+pub(crate) use pieces::{download, parse_upload, remove, upload};
 pub(crate) use step::{save_step, step};
 
 /// Shown when a form names no campaign, or one that is not offered.
@@ -30,4 +32,30 @@ struct Choice {
 pub(crate) struct Notice {
     cree: Option<String>,
     enregistre: Option<String>,
+    /// How many files the last upload attached.
+    joint: Option<String>,
+    /// A piece was removed.
+    retire: Option<String>,
+}
+
+impl Notice {
+    /// What the « Pièces jointes » step says after an upload or a removal.
+    fn pieces_message(&self) -> Option<String> {
+        let attached = self.joint.as_deref().and_then(|n| n.parse::<usize>().ok());
+        match (attached, &self.retire) {
+            (Some(1), _) => Some(
+                "Pièce jointe. Elle est en attente d'analyse antivirus : elle pourra être \
+                 ouverte dès qu'elle aura été trouvée saine."
+                    .to_owned(),
+            ),
+            (Some(n), _) => Some(format!(
+                "{n} pièces jointes. Elles sont en attente d'analyse antivirus : elles pourront \
+                 être ouvertes dès qu'elles auront été trouvées saines."
+            )),
+            (None, Some(_)) => {
+                Some("Pièce retirée du dossier (elle reste dans son historique).".to_owned())
+            }
+            (None, None) => None,
+        }
+    }
 }

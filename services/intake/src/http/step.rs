@@ -54,6 +54,9 @@ pub(crate) async fn step(
 ) -> WebResult<Response> {
     let step = Step::from_number(n).ok_or(WebError::NotFound)?;
     let review = domain::review(&ctx, &identity, id, Some(ReadChannel::Page)).await?;
+    if step == Step::Pieces {
+        return render_pieces(&ctx, &identity, &review, Vec::new(), &notice);
+    }
     render_step(
         &ctx,
         &identity,
@@ -62,6 +65,46 @@ pub(crate) async fn step(
         Vec::new(),
         notice.enregistre.is_some(),
     )
+}
+
+/// The « Pièces jointes » step, with what the last upload or removal did.
+fn render_pieces(
+    ctx: &WebContext,
+    identity: &Identity,
+    review: &domain::Review,
+    errors: Vec<FieldError>,
+    notice: &Notice,
+) -> WebResult<Response> {
+    let title = format!("Dossier — {}", Step::Pieces.title());
+    let mut view = step_view(review, Step::Pieces, errors, false);
+    view.pieces_notice = notice.pieces_message();
+    Ok(ctx
+        .page_at_section(
+            identity,
+            "intake/step",
+            &title,
+            &view,
+            "redacteur#etape-pieces",
+        )?
+        .into_response())
+}
+
+/// The step shown again after a refused upload or removal (422), each refusal named.
+pub(super) async fn refused_on_step(
+    ctx: &WebContext,
+    identity: &Identity,
+    id: DossierId,
+    step: Step,
+    errors: Vec<FieldError>,
+) -> WebResult<Response> {
+    let review = domain::review(ctx, identity, id, Some(ReadChannel::Page)).await?;
+    let mut page = if step == Step::Pieces {
+        render_pieces(ctx, identity, &review, errors, &Notice::default())?
+    } else {
+        render_step(ctx, identity, &review, step, errors, false)?
+    };
+    *page.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    Ok(page)
 }
 
 fn render_step(
@@ -86,6 +129,7 @@ fn render_step(
         Step::Career => "redacteur#etape-carriere",
         Step::Distinctions => "redacteur#etape-distinctions",
         Step::Proposal => "redacteur#etape-proposition",
+        Step::Pieces => "redacteur#etape-pieces",
         Step::Review => "redacteur#etape-verification",
     };
     Ok(ctx
@@ -147,7 +191,7 @@ fn merge(content: &mut Content, step: Step, pairs: &FormFields) -> WebResult<()>
             content.motifs = pairs.get(form::MOTIFS.name).to_owned();
             content.criminal_record_issued_on = pairs.get(form::CRIMINAL_RECORD.name).to_owned();
         }
-        Step::Review => {}
+        Step::Pieces | Step::Review => {}
     }
     Ok(())
 }
@@ -169,6 +213,16 @@ pub(crate) async fn save_step(
     }
     if step == Step::Review {
         return submit_from(&ctx, &identity, id, current).await;
+    }
+    if step == Step::Pieces {
+        // Nothing to save here (each piece is attached by its own form): « Continuer » only
+        // says which required pieces are still missing.
+        let missing = domain::missing(&current.requirements, &current.pieces);
+        return if missing.is_empty() || action != "continuer" {
+            Ok(Redirect::to(&format!("/intake/dossiers/{id}/etape/{}", n + 1)).into_response())
+        } else {
+            refused_on_step(&ctx, &identity, id, step, missing).await
+        };
     }
     let mut content = current.dossier.content.expose().clone();
     // A malformed row name is a 422 and changes nothing (no page sends one).

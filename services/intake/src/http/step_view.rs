@@ -1,6 +1,7 @@
 //! The view model of a step page: every input built from the form's named field table, the
 //! eligibility verdict and the summary of the last step.
 
+use napoleon_pieces::ScanState;
 use napoleon_rules::content::form::{self, FormField};
 use napoleon_rules::content::{CAREER_KINDS, CareerPeriod, HeldDistinction, Step};
 use napoleon_rules::dossier::DossierState;
@@ -11,6 +12,48 @@ use serde::Serialize;
 use super::Choice;
 use super::step::{CAREER, DISTINCTIONS};
 use crate::domain;
+use crate::store::pieces::Attachment;
+
+/// A size as a page says it: « 312 ko », « 4,2 Mo ».
+fn size_fr(bytes: u64) -> String {
+    if bytes < 1024 * 1024 {
+        format!("{} ko", bytes.div_ceil(1024))
+    } else {
+        let tenths = (bytes * 10).div_ceil(1024 * 1024);
+        format!("{},{} Mo", tenths / 10, tenths % 10)
+    }
+}
+
+/// The view of every piece of the dossier: by kind, the others, and the history.
+fn piece_view(review: &domain::Review, p: &Attachment) -> PieceView {
+    let id = review.dossier.id;
+    let readable = review.readable_codes.contains(&p.code);
+    let label = review
+        .catalogue
+        .distinction(&review.campaign.distinction)
+        .and_then(|d| d.pieces.iter().find(|r| r.code == p.code))
+        .map_or_else(|| p.code.to_string(), |r| r.label.clone());
+    PieceView {
+        id: p.id.to_string(),
+        name: p.name.expose().clone(),
+        kind: p.kind.label_fr(),
+        size: size_fr(p.size),
+        state: p.scan.label_fr(),
+        clean: p.scan == ScanState::Clean,
+        pending: p.scan == ScanState::Pending,
+        infected: p.scan == ScanState::Infected,
+        href: (readable && p.scan == ScanState::Clean)
+            .then(|| format!("/intake/dossiers/{id}/pieces/{}", p.id)),
+        restricted: !readable,
+        remove: (review.may_edit && p.current() && review.dossier.state == DossierState::Draft)
+            .then(|| format!("/intake/dossiers/{id}/pieces/{}/retirer", p.id)),
+        label,
+        uploaded_on: fr_date(napoleon_kernel::paris_date(p.uploaded_at)),
+        withdrawn_on: p
+            .withdrawn_at
+            .map(|w| fr_date(napoleon_kernel::paris_date(w))),
+    }
+}
 
 #[derive(Serialize, Clone)]
 struct Field {
@@ -134,6 +177,72 @@ pub(super) struct StepView {
     summary: Summary,
     complement: bool,
     previous: Option<String>,
+    /// The « Pièces jointes » step.
+    pieces_step: bool,
+    pieces_step_number: usize,
+    step_count: usize,
+    /// A draft (pieces are added and removed; under complement they are replaced).
+    draft: bool,
+    /// The summary's errors, each linking to its field (on its own step from the last one).
+    error_links: Vec<ErrorLink>,
+    /// What the last upload or removal did.
+    pub(super) pieces_notice: Option<String>,
+    /// One block per kind of piece the catalogue asks of this dossier.
+    requirements: Vec<RequirementView>,
+    /// Pieces attached for a kind the catalogue no longer asks (kept, listed apart).
+    other_pieces: Vec<PieceView>,
+    /// Withdrawn pieces (replaced or removed), oldest first.
+    history: Vec<PieceView>,
+    /// The recap's list of current pieces.
+    pieces_summary: Vec<PieceView>,
+    /// The largest file accepted, in MB.
+    max_file_mb: u64,
+    /// The most a dossier's pieces weigh together, in MB.
+    max_dossier_mb: u64,
+    accepted_types: &'static str,
+}
+
+#[derive(Serialize)]
+struct ErrorLink {
+    message: String,
+    href: Option<String>,
+}
+
+#[derive(Serialize, Clone)]
+struct PieceView {
+    id: String,
+    name: String,
+    kind: &'static str,
+    size: String,
+    state: &'static str,
+    clean: bool,
+    pending: bool,
+    infected: bool,
+    /// The download link, when the agent may open it and it was found clean.
+    href: Option<String>,
+    /// Its content is reserved to the instruction units.
+    restricted: bool,
+    /// The removal form's action (a draft the agent edits).
+    remove: Option<String>,
+    /// The kind's label (history and recap).
+    label: String,
+    uploaded_on: String,
+    withdrawn_on: Option<String>,
+}
+
+#[derive(Serialize)]
+struct RequirementView {
+    /// The anchor the summary's errors link to (`pieces-b2`).
+    anchor: String,
+    code: String,
+    label: String,
+    hint: String,
+    article: Option<String>,
+    required: bool,
+    restricted: bool,
+    /// Its error (missing, refused file).
+    error: Option<String>,
+    current: Vec<PieceView>,
 }
 
 /// The input of `spec` named `id` (its own name, or `career-0-from` in a row).
@@ -318,8 +427,76 @@ pub(super) fn step_view(
             .find(|(code, _)| code == d.target_grade.as_str())
             .map_or_else(|| d.target_grade.to_string(), |(_, l)| l.clone()),
     };
+    let requirements: Vec<RequirementView> = review
+        .requirements
+        .iter()
+        .map(|r| {
+            let anchor = format!("pieces-{}", r.code);
+            RequirementView {
+                error: error_of(e, &anchor),
+                anchor,
+                code: r.code.to_string(),
+                label: r.label.clone(),
+                hint: r.hint.clone().unwrap_or_default(),
+                article: r.article.as_ref().map(ToString::to_string),
+                required: r.required,
+                restricted: !review.readable_codes.contains(&r.code),
+                current: review
+                    .pieces
+                    .iter()
+                    .filter(|p| p.current() && p.code == r.code)
+                    .map(|p| piece_view(review, p))
+                    .collect(),
+            }
+        })
+        .collect();
+    let other_pieces = review
+        .pieces
+        .iter()
+        .filter(|p| p.current() && !review.requirements.iter().any(|r| r.code == p.code))
+        .map(|p| piece_view(review, p))
+        .collect();
+    let history = review
+        .pieces
+        .iter()
+        .filter(|p| !p.current())
+        .map(|p| piece_view(review, p))
+        .collect();
+    let pieces_summary = review
+        .pieces
+        .iter()
+        .filter(|p| p.current())
+        .map(|p| piece_view(review, p))
+        .collect();
     let n = step.number();
+    let error_links = errors
+        .iter()
+        .map(|err| ErrorLink {
+            message: err.message.clone(),
+            href: match err.field.as_str() {
+                "depot" | "version" => None,
+                field if step == Step::Review => Some(format!(
+                    "/intake/dossiers/{id}/etape/{}#{field}",
+                    napoleon_rules::content::step_of(field).number()
+                )),
+                field => Some(format!("#{field}")),
+            },
+        })
+        .collect();
     StepView {
+        pieces_step: step == Step::Pieces,
+        pieces_step_number: Step::Pieces.number(),
+        step_count: Step::ALL.len(),
+        draft: d.state == DossierState::Draft,
+        error_links,
+        pieces_notice: None,
+        requirements,
+        other_pieces,
+        history,
+        pieces_summary,
+        max_file_mb: napoleon_pieces::Bounds::default().max_bytes / (1024 * 1024),
+        max_dossier_mb: domain::DOSSIER_BYTES / (1024 * 1024),
+        accepted_types: napoleon_pieces::ACCEPTED_FR,
         id: id.clone(),
         version: d.version,
         number: d.number.clone(),

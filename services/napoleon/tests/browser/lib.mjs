@@ -474,6 +474,31 @@ export async function pressButton(page, name, { navigates = true, max = 200 } = 
   await loaded;
 }
 
+/**
+ * Chooses `files` (`{ name, mimeType, buffer }`) in the file input labelled `label`: Tab to
+ * it, then what the system's file dialog does once the agent picked them (a headless browser
+ * has no dialog to drive).
+ */
+export async function chooseFiles(page, label, files) {
+  await tabTo(page, (i) => i.tag === 'input' && i.type === 'file' && matches(i, label), {
+    what: `le champ de fichier ${label}`,
+  });
+  await page.locator(':focus').setInputFiles(files);
+}
+
+/**
+ * Reloads the page until its text (as written, before CSS upper-cases a badge) contains
+ * `text` `times` times (a background job's result), within `seconds`.
+ */
+export async function waitForText(page, text, { seconds = 60, times = 1 } = {}) {
+  for (let i = 0; i < seconds * 2; i += 1) {
+    if ((await page.locator('body').textContent()).split(text).length - 1 >= times) return;
+    await page.waitForTimeout(500);
+    await page.reload();
+  }
+  throw new Error(`« ${text} » n'est pas apparu sur ${page.url()} en ${seconds} s`);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Login and logout
 

@@ -12,6 +12,7 @@
 
 import {
   check,
+  chooseFiles,
   chooseRadio,
   launch,
   login,
@@ -24,7 +25,34 @@ import {
   tabTo,
   typeField,
   visit,
+  waitForText,
 } from './lib.mjs';
+
+/** The EICAR antivirus test string: every antivirus reports it, none is harmed by it. */
+const EICAR = 'X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*';
+
+/** A small valid one-page PDF (as napoleon::samples::sample_pdf writes it). */
+function pdf(title) {
+  const text = `BT /F1 18 Tf 72 720 Td (${title}) Tj ET\n`;
+  const objects = [
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>',
+    `<< /Length ${text.length} >>\nstream\n${text}endstream`,
+    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
+  ];
+  let out = '%PDF-1.4\n';
+  const offsets = [];
+  objects.forEach((o, i) => {
+    offsets.push(out.length);
+    out += `${i + 1} 0 obj\n${o}\nendobj\n`;
+  });
+  const xref = out.length;
+  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
+  for (const o of offsets) out += `${String(o).padStart(10, '0')} 00000 n \n`;
+  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  return Buffer.from(out, 'latin1');
+}
 
 /** The demo agents (services/napoleon/src/demo.rs). */
 const AGENTS = {
@@ -245,9 +273,53 @@ const STEPS = [
     await pressButton(page, 'Continuer');
     expectPath(page, `${memo.draft}/etape/5`);
   }],
-  ['étape 5 : éligibilité vérifiée avant le dépôt', async ({ page }) => {
+  ['étape 5 : les pièces demandées, un type refusé d’après son contenu', async ({ page }) => {
+    await expectText(page, 'Extrait du bulletin n° 2 du casier judiciaire');
+    await check(page, 'etape-5-pieces');
+    await chooseFiles(page, /État des services/, [
+      { name: 'photo.pdf', mimeType: 'application/pdf', buffer: Buffer.from('GIF89a\x01\x00\x01\x00', 'latin1') },
+    ]);
+    await pressButton(page, /^Joindre : État des services/);
+    await expectText(page, '« photo.pdf »');
+    await expectText(page, 'PDF, JPEG, PNG, ODT ou DOCX');
+    await check(page, 'etape-5-piece-refusee', { status: 422 });
+  }],
+  ['étape 5 : un fichier infecté, mis en quarantaine par l’antivirus', async ({ page }) => {
+    await chooseFiles(page, /Extrait du bulletin/, [
+      { name: 'casier.pdf', mimeType: 'application/pdf', buffer: Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.from(EICAR, 'latin1')]) },
+    ]);
+    await pressButton(page, /^Joindre : Extrait du bulletin/);
+    await expectText(page, 'Pièce jointe.');
+    await waitForText(page, 'Infectée : mise en quarantaine');
+    await expectText(page, "L'antivirus a détecté une menace");
+    await check(page, 'etape-5-piece-infectee');
+  }],
+  ['étape 5 : les pièces jointes, analysées saines, une téléchargée', async ({ page }) => {
+    const pieces = [
+      [/Extrait du bulletin/, 'casier-judiciaire.pdf', /^Joindre : Extrait du bulletin/],
+      [/Pièce d'état civil/, 'acte-de-naissance.pdf', /^Joindre : Pièce d'état civil/],
+      [/État des services/, 'etat-des-services.pdf', /^Joindre : État des services/],
+    ];
+    for (const [field, name, button] of pieces) {
+      await chooseFiles(page, field, [{ name, mimeType: 'application/pdf', buffer: pdf(name) }]);
+      await pressButton(page, button);
+      await expectText(page, 'Pièce jointe.');
+    }
+    await waitForText(page, 'Analysée : saine', { times: 3 });
+    // Downloaded from the keyboard: as an attachment, named as it was sent.
+    const downloaded = page.waitForEvent('download');
+    await pressButton(page, /^etat-des-services\.pdf/, { navigates: false });
+    const file = await downloaded;
+    if (file.suggestedFilename() !== 'etat-des-services.pdf') {
+      throw new Error(`pièce téléchargée sous le nom « ${file.suggestedFilename()} »`);
+    }
+    await check(page, 'etape-5-pieces-jointes');
+    await pressButton(page, 'Continuer');
+    expectPath(page, `${memo.draft}/etape/6`);
+  }],
+  ['étape 6 : éligibilité vérifiée avant le dépôt', async ({ page }) => {
     await expectText(page, 'Conditions statutaires remplies');
-    await check(page, 'etape-5-verification');
+    await check(page, 'etape-6-verification');
   }],
   ['dépôt : numéro et récépissé', async ({ page }) => {
     await pressButton(page, 'Déposer le dossier');
@@ -364,7 +436,7 @@ const STEPS = [
     await pressButton(page, 'LAMBERT Jeanne Marie');
     const prefilled = await page.inputValue('#birth_name');
     if (prefilled !== 'Lambert') throw new Error(`identité non préremplie : « ${prefilled} »`);
-    await pressButton(page, /^5\. Vérification/);
+    await pressButton(page, /^6\. Vérification/);
     await expectText(page, 'officier');
     await check(page, 'brouillon-promotion');
     await logout(page);

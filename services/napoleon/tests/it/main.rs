@@ -23,6 +23,7 @@ mod limits;
 mod login;
 mod nomination;
 mod pages;
+mod pieces;
 mod pipeline;
 mod proconnect;
 mod queue;

@@ -66,7 +66,13 @@ async fn a_dossier_goes_from_draft_to_the_ministry() {
             .contains(':')
     );
 
-    // Completed, then submitted: a number and « déposé ».
+    // The pieces are named among what is missing, each with its article.
+    assert!(
+        fields.contains(&"pieces-b2") && fields.contains(&"pieces-etat_services"),
+        "{fields:?}"
+    );
+    // Completed, its pieces attached, then submitted: a number and « déposé ».
+    slice.attach_required(&cast.redacteur, &id).await;
     let saved = slice
         .save_dossier(
             &cast.redacteur,

@@ -16,8 +16,9 @@ use napoleon_testkit::TestApp;
 use napoleon_testkit::agents::{ANNE, CLAIRE, DENIS, MARC, NINA, OLIVIER, PAUL, SOPHIE};
 
 /// Templates rendered only inside others (a step's fields), and the layout every page uses.
-const PARTIALS: [&str; 6] = [
+const PARTIALS: [&str; 7] = [
     "intake/field",
+    "intake/pieces",
     "intake/select",
     "job_progress",
     "layout",
@@ -169,13 +170,24 @@ async fn every_template_has_a_snapshot_of_a_page_using_it() {
         200,
     );
     let draft = dossier_in(&live, DossierState::Draft).await;
-    for n in 1..=5 {
+    for n in 1..=6 {
         let page = paul
             .get(&live.url(&format!("/intake/dossiers/{draft}/etape/{n}")))
             .await;
-        let name = ["etape_1", "etape_2", "etape_3", "etape_4", "etape_5"][n - 1];
+        let name = [
+            "etape_1", "etape_2", "etape_3", "etape_4", "etape_5", "etape_6",
+        ][n - 1];
         keep(name, "intake/step", page, 200);
     }
+    // The pieces of a dossier returned for a complement: each replaced, not removed.
+    let returned = dossier_in(&live, DossierState::ComplementRequested).await;
+    keep(
+        "etape_5_complement",
+        "intake/step",
+        paul.get(&live.url(&format!("/intake/dossiers/{returned}/etape/5")))
+            .await,
+        200,
+    );
     let filed = dossier_in(&live, DossierState::Submitted).await;
     keep(
         "recepisse",

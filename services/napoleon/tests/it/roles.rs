@@ -177,7 +177,7 @@ async fn each_service_role_writes_only_its_own_schema() {
     assert!(checked > 100);
     // What is not a schema's: the contract function that moves dossiers (instruction and
     // decisions only), the submission's numbering (intake only), sessions (the gateway's; the worker purges through a function), jobs
-    // (the gateway's pages and the worker enqueue), outbox messages (no service emits yet).
+    // (the gateway's pages, intake's piece scans and the worker enqueue), outbox messages (no service emits yet).
     #[derive(QueryableByName, Debug)]
     struct May {
         #[diesel(sql_type = Bool)]
@@ -215,7 +215,8 @@ async fn each_service_role_writes_only_its_own_schema() {
         assert_eq!(may.sessions, service == "gateway", "{role} reads sessions");
         assert_eq!(
             may.enqueues,
-            matches!(service, "gateway" | "worker"),
+            // Intake queues each piece's antivirus scan.
+            matches!(service, "gateway" | "intake" | "worker"),
             "{role} enqueues jobs"
         );
         assert!(!may.emits, "{role} queues outbox messages");

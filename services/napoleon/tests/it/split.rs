@@ -35,7 +35,8 @@ async fn gateways_and_services_in_separate_processes_share_nothing_but_the_datab
         db.app_db().unwrap(),
         napoleon::app::templates().unwrap(),
         seeder.verifier(),
-    );
+    )
+    .with_pieces(napoleon_storage::PieceStore::local(&db.pieces_dir()).unwrap());
     napoleon::demo_activity::seed_activity(&seed_ctx, &seeder, "https://demo.invalid/dev-idp")
         .await
         .unwrap();

@@ -120,7 +120,15 @@ async fn the_statements_of_each_route_are_a_snapshot() {
             .await;
         assert_eq!(created.status, 201, "{}", created.body);
         let body: serde_json::Value = serde_json::from_str(&created.body).unwrap();
-        complete.push(body["id"].as_str().unwrap().to_owned());
+        let id = body["id"].as_str().unwrap().to_owned();
+        paul.attach_samples(
+            &live.base,
+            &id,
+            &napoleon_testkit::LH_CHEVALIER_PIECES,
+            &paul_csrf,
+        )
+        .await;
+        complete.push(id);
     }
 
     let get = async |browser: &mut Browser, path: &str| {

@@ -108,7 +108,11 @@ async fn browse(live: &TestApp, script: &str, args: &[&str], test: &str) {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_demo_agents_walk_the_pages_accessibly_in_chromium() {
     let live = TestApp::live_with_activity().await;
+    // The pieces the walk attaches are scanned as the worker scans them, by a real clamd.
+    let clamd = napoleon_testkit::ClamdProcess::start().await.unwrap();
+    let scanner = live.spawn_scanner(&clamd.client(Duration::from_secs(30)));
     walk(&live, "demo_agents_walk").await;
+    scanner.abort();
     live.finish().await;
 }
 

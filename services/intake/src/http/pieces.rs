@@ -1,0 +1,328 @@
+//! A dossier's pieces over HTTP: the multipart upload (from the « Pièces jointes » step and
+//! the API), removal from a draft, and download. Each file's type is decided here from its
+//! content (`napoleon_pieces::identify`, archives bounded) while the body streams in, each
+//! file bounded on its own; nothing reaches the use case unless every file passed.
+
+use axum::Extension;
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use napoleon_identity::Identity;
+use napoleon_kernel::{DossierId, PieceId};
+use napoleon_pieces::{Bounds, PieceName, identify};
+use napoleon_rules::PieceCode;
+use napoleon_rules::content::Step;
+use napoleon_web::{
+    ActionError, FieldError, FormFields, IdPath, IdPaths, WebContext, WebError, WebResult,
+};
+
+use crate::domain::{self, Received, Upload};
+
+/// The text fields an upload form carries (anything else is refused).
+const TEXT_FIELDS: [&str; 3] = ["_csrf", "code", "replaces"];
+
+/// The file field.
+pub(crate) const FILE_FIELD: &str = "fichiers";
+
+/// Longest text field of an upload form.
+const TEXT_BYTES: usize = 256;
+
+/// An upload as parsed from the multipart body: the use case's input, or the refusals of its
+/// files (each naming its file).
+pub(crate) async fn parse_upload(headers: &HeaderMap, body: Body) -> Result<Upload, ActionError> {
+    let boundary = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|ct| multer::parse_boundary(ct).ok())
+        .ok_or_else(|| {
+            invalid(
+                FILE_FIELD,
+                "Les fichiers doivent être envoyés en multipart/form-data.",
+            )
+        })?;
+    let bounds = Bounds::default();
+    let mut multipart = multer::Multipart::new(body.into_data_stream(), boundary);
+    let mut code = None;
+    let mut replaces = None;
+    let mut files = Vec::new();
+    let mut refusals = Vec::new();
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(e) => return Err(broken(&e)),
+        };
+        let name = field.name().unwrap_or("").to_owned();
+        if name == FILE_FIELD {
+            let shown = PieceName::shown(field.file_name().unwrap_or(""));
+            let (content, too_large) = read_bounded(field, bounds.max_bytes).await?;
+            if content.is_empty() && shown.as_str().is_empty() {
+                // The file input left empty: a browser still sends the part.
+                continue;
+            }
+            if too_large {
+                refusals.push(FieldError::new(
+                    FILE_FIELD,
+                    napoleon_pieces::Refusal::TooLarge {
+                        max: bounds.max_bytes,
+                    }
+                    .message_fr(&shown),
+                ));
+                continue;
+            }
+            match identify(&content, &bounds) {
+                Ok(kind) => files.push(Received {
+                    name: PieceName::of(field_name_or_default(&shown), kind),
+                    kind,
+                    bytes: content,
+                }),
+                Err(refusal) => {
+                    refusals.push(FieldError::new(FILE_FIELD, refusal.message_fr(&shown)));
+                }
+            }
+        } else if TEXT_FIELDS.contains(&name.as_str()) {
+            let (value, too_large) = read_bounded(field, TEXT_BYTES as u64).await?;
+            if too_large {
+                return Err(invalid(&name, "Ce champ est trop long."));
+            }
+            let value = String::from_utf8_lossy(&value).trim().to_owned();
+            match name.as_str() {
+                "code" => code = Some(value),
+                "replaces" if !value.is_empty() => replaces = Some(value),
+                _ => {}
+            }
+        } else {
+            return Err(invalid(
+                FILE_FIELD,
+                format!(
+                    "Champ inattendu dans l'envoi : « {} ».",
+                    PieceName::shown(&name).as_str()
+                ),
+            ));
+        }
+    }
+    let code = code.as_deref().and_then(|c| PieceCode::parse(c).ok());
+    if !refusals.is_empty() {
+        return Err(ActionError::Invalid(at_block(refusals, code.as_ref())));
+    }
+    let code = code.ok_or_else(|| {
+        invalid(
+            "code",
+            "Pièce : choisissez l'une des pièces demandées pour ce dossier.",
+        )
+    })?;
+    let replaces = match replaces {
+        None => None,
+        Some(raw) => Some(raw.parse::<PieceId>().map_err(|_| {
+            invalid(
+                "replaces",
+                "La pièce à remplacer est inconnue : rechargez la page.",
+            )
+        })?),
+    };
+    Ok(Upload {
+        code,
+        replaces,
+        files,
+    })
+}
+
+/// The name as given, or « piece » when nothing usable was left of it.
+fn field_name_or_default(shown: &PieceName) -> &str {
+    if shown.as_str().is_empty() {
+        "piece"
+    } else {
+        shown.as_str()
+    }
+}
+
+/// A field's bytes, at most `max` (the rest read and dropped, so that the refusal is an
+/// answer rather than a broken connection); whether it was longer.
+async fn read_bounded(
+    mut field: multer::Field<'_>,
+    max: u64,
+) -> Result<(Bytes, bool), ActionError> {
+    let mut content = Vec::new();
+    let mut too_large = false;
+    loop {
+        match field.chunk().await {
+            Ok(Some(chunk)) => {
+                if too_large || (content.len() + chunk.len()) as u64 > max {
+                    too_large = true;
+                    content = Vec::new();
+                } else {
+                    content.extend_from_slice(&chunk);
+                }
+            }
+            Ok(None) => break,
+            Err(e) => return Err(broken(&e)),
+        }
+    }
+    Ok((Bytes::from(content), too_large))
+}
+
+/// A body that broke off or is not multipart: nothing was kept.
+fn broken(e: &multer::Error) -> ActionError {
+    if matches!(e, multer::Error::StreamReadFailed(_)) {
+        // The edge's bound (413) or a client gone: the edge answers for the stream.
+        tracing::info!(error = %e, "upload interrupted");
+        return ActionError::Web(WebError::BadRequest);
+    }
+    invalid(
+        FILE_FIELD,
+        "L'envoi des fichiers est incomplet ou mal formé : aucun fichier n'a été joint. \
+         Choisissez-les de nouveau.",
+    )
+}
+
+/// The files' refusals shown in their kind's block (`pieces-b2`) when the kind is known.
+fn at_block(errors: Vec<FieldError>, code: Option<&PieceCode>) -> Vec<FieldError> {
+    errors
+        .into_iter()
+        .map(|e| match code {
+            Some(code) if e.field == FILE_FIELD => {
+                FieldError::new(format!("pieces-{code}"), e.message)
+            }
+            _ => e,
+        })
+        .collect()
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> ActionError {
+    ActionError::Invalid(vec![FieldError::new(field, message)])
+}
+
+/// `POST /intake/dossiers/{id}/pieces`: the « Pièces jointes » step's upload; back to the
+/// step, or the step again with each refusal.
+pub(crate) async fn upload(
+    State(ctx): State<WebContext>,
+    Extension(identity): Extension<Identity>,
+    IdPath(id): IdPath<DossierId>,
+    headers: HeaderMap,
+    body: Body,
+) -> WebResult<Response> {
+    let step = Step::Pieces.number();
+    let (code, attached) = match parse_upload(&headers, body).await {
+        Ok(upload) => (
+            Some(upload.code.clone()),
+            domain::attach(&ctx, &identity, id, upload).await,
+        ),
+        Err(e) => (None, Err(e)),
+    };
+    match attached {
+        Ok(pieces) => Ok(Redirect::to(&format!(
+            "/intake/dossiers/{id}/etape/{step}?joint={}",
+            pieces.len()
+        ))
+        .into_response()),
+        Err(ActionError::Invalid(errors)) => {
+            let errors = at_block(errors, code.as_ref());
+            super::step::refused_on_step(&ctx, &identity, id, Step::Pieces, errors).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /intake/dossiers/{id}/pieces/{piece}/retirer`: removes a piece from a draft.
+pub(crate) async fn remove(
+    State(ctx): State<WebContext>,
+    Extension(identity): Extension<Identity>,
+    IdPaths(id, piece): IdPaths<DossierId, PieceId>,
+    _form: FormFields,
+) -> WebResult<Response> {
+    match domain::remove(&ctx, &identity, id, piece).await {
+        Ok(()) => Ok(Redirect::to(&format!(
+            "/intake/dossiers/{id}/etape/{}?retire=1",
+            Step::Pieces.number()
+        ))
+        .into_response()),
+        Err(ActionError::Invalid(errors)) => {
+            super::step::refused_on_step(&ctx, &identity, id, Step::Pieces, errors).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `GET /intake/dossiers/{id}/pieces/{piece}` (and the API's): the piece's bytes, as an
+/// attachment never cached, with the read in the personal-data log.
+pub(crate) async fn download(
+    State(ctx): State<WebContext>,
+    Extension(identity): Extension<Identity>,
+    IdPaths(id, piece): IdPaths<DossierId, PieceId>,
+) -> WebResult<Response> {
+    let file = domain::download(&ctx, &identity, id, piece).await?;
+    Ok(served(file))
+}
+
+/// The response that carries a piece: its type as sniffed, a download (never displayed
+/// inline, where a PDF's scripts would run in the platform's origin), not cached.
+fn served(file: domain::Download) -> Response {
+    let name = file.name.expose();
+    let mut response = Response::new(Body::from(file.bytes));
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(file.kind.mime()),
+    );
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        content_disposition(name, file.kind.extension()),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    *response.status_mut() = StatusCode::OK;
+    response
+}
+
+/// `attachment; filename="…"; filename*=UTF-8''…` (RFC 6266): an ASCII fallback for old
+/// clients, the name itself percent-encoded for the others.
+fn content_disposition(name: &str, extension: &str) -> HeaderValue {
+    let ascii: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ' ') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let ascii = if ascii.trim().is_empty() {
+        format!("piece.{extension}")
+    } else {
+        ascii
+    };
+    let encoded: String = name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_') {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    HeaderValue::from_str(&format!(
+        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("attachment"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_download_is_named_in_ascii_and_in_utf8() {
+        let value = super::content_disposition("État des services.pdf", "pdf");
+        assert_eq!(
+            value.to_str().ok(),
+            Some(
+                "attachment; filename=\"_tat des services.pdf\"; \
+                 filename*=UTF-8''%C3%89tat%20des%20services.pdf"
+            )
+        );
+    }
+}
