@@ -42,8 +42,11 @@ CREATE POLICY tenant_isolation ON intake.attachments
     WITH CHECK (tenant_id = core.current_tenant());
 
 GRANT SELECT, INSERT ON intake.attachments TO napoleon_app, napoleon_intake;
--- Each attached piece is queued for its scan in the transaction that records it.
+-- Each attached piece is queued for its scan in the transaction that records it: intake
+-- enqueues that kind of job and no other (a restrictive policy, beside the tenant's).
 GRANT INSERT ON jobs.jobs TO napoleon_intake;
+CREATE POLICY intake_enqueues_scans ON jobs.jobs AS RESTRICTIVE FOR INSERT TO napoleon_intake
+    WITH CHECK (kind = 'intake.piece_scan');
 -- Intake withdraws pieces (replaced, removed); only the scan decides their state.
 GRANT UPDATE (withdrawn_at, withdrawn_by) ON intake.attachments TO napoleon_app, napoleon_intake;
 

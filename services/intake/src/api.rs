@@ -232,7 +232,8 @@ pub(crate) struct PieceOut {
     /// Decided from the content: `pdf`, `jpeg`, `png`, `odt`, `docx`.
     r#type: &'static str,
     size: u64,
-    sha256: String,
+    /// Only for whom may open it (a hash would let anyone confirm a guessed document).
+    sha256: Option<String>,
     /// `pending`, `clean` or `infected` (quarantined, never served).
     scan: &'static str,
     /// What the antivirus found, when infected.
@@ -252,7 +253,7 @@ fn pieces_out(r: &domain::Review) -> Vec<PieceOut> {
             name: p.name.expose().clone(),
             r#type: p.kind.as_str(),
             size: p.size,
-            sha256: p.sha256.clone(),
+            sha256: r.readable_codes.contains(&p.code).then(|| p.sha256.clone()),
             scan: p.scan.as_str(),
             threat: p.signature.clone(),
             current: p.current(),
@@ -297,6 +298,10 @@ pub(crate) async fn upload_pieces(
     headers: HeaderMap,
     body: axum::body::Body,
 ) -> Response {
+    // Nothing of the body is read before the caller is known to be allowed to attach here.
+    if let Err(e) = domain::may_attach(&ctx, &identity, id).await {
+        return e.into_response();
+    }
     let attached = match crate::http::parse_upload(&headers, body).await {
         Ok(upload) => domain::attach(&ctx, &identity, id, upload).await,
         Err(e) => Err(e),

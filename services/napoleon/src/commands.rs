@@ -463,11 +463,12 @@ pub async fn demo(config: &Config, options: &DemoOptions) -> Result<(), CliError
         say("Napoléon demo: preparing the local PostgreSQL cluster…");
         PgServer::Local(demo_cluster(options).await?)
     };
-    // The demo keeps its pieces beside its database.
+    // The demo keeps its pieces beside its database, and scans them with its own clamd.
     let mut config = config.clone();
     if config.documents.local_dir.is_none() {
         config.documents.local_dir = Some(options.data_dir.join("pieces"));
     }
+    let _clamd = demo_clamd(&mut config, &options.data_dir).await;
     let result = demo_on(&config, &server).await;
     if let PgServer::Local(cluster) = &server {
         say("stopping PostgreSQL…");
@@ -476,6 +477,57 @@ pub async fn demo(config: &Config, options: &DemoOptions) -> Result<(), CliError
         }
     }
     result
+}
+
+/// Starts the demo's clamd when ClamAV is installed (ClamAV's own signatures when freshclam
+/// fetched them, an offline EICAR-only database otherwise) and points the scan job at it;
+/// says plainly what it did, or why pieces will wait for their scan.
+async fn demo_clamd(
+    config: &mut Config,
+    data_dir: &std::path::Path,
+) -> Option<napoleon_antivirus::local::LocalClamd> {
+    use napoleon_antivirus::local::{LocalClamd, Signatures};
+    if napoleon_antivirus::local::program("clamd").is_none() {
+        say(
+            "antivirus: clamd is not installed, so attached pieces stay « en attente d'analyse \
+             antivirus » and cannot be opened (install it: apt-get install clamav-daemon clamav, \
+             as README command 1 does)",
+        );
+        return None;
+    }
+    let signatures = Signatures::best_available();
+    match LocalClamd::start(
+        &data_dir.join("clamav"),
+        &signatures,
+        napoleon_antivirus::local::Limits::default(),
+    )
+    .await
+    {
+        Ok(clamd) => {
+            config.documents.clamd_address = clamd.address().to_owned();
+            say(&match signatures {
+                Signatures::Installed(dir) => format!(
+                    "antivirus: clamd at {} with ClamAV's signatures from {} (loading them \
+                     takes a minute; scans wait and retry meanwhile)",
+                    clamd.address(),
+                    dir.display()
+                ),
+                Signatures::Offline => format!(
+                    "antivirus: clamd at {} with a test database built offline (it finds the \
+                     EICAR test file only: run freshclam for ClamAV's signatures)",
+                    clamd.address()
+                ),
+            });
+            Some(clamd)
+        }
+        Err(e) => {
+            say(&format!(
+                "antivirus: clamd could not start ({e}); attached pieces stay « en attente \
+                 d'analyse antivirus »"
+            ));
+            None
+        }
+    }
 }
 
 async fn demo_on(config: &Config, cluster: &PgServer) -> Result<(), CliError> {

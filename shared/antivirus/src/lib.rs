@@ -14,6 +14,8 @@
 //! - anything else (clamd unreachable, too slow, an `ERROR`, an answer it never gives) is a
 //!   [`ScanError`]: nothing was decided, the caller retries.
 
+pub mod local;
+
 use std::time::Duration;
 
 use clamav_client::tokio::Tcp;

@@ -39,17 +39,40 @@ impl Default for BodyLimits {
     }
 }
 
-/// The routes that receive files and take [`BodyLimits::upload`], as (prefix, suffix) of
-/// their path: a dossier's pieces, from its page and from the API
-/// (`/intake/dossiers/{id}/pieces`, `/intake/api/v1/dossiers/{id}/pieces`).
-pub const UPLOAD_ROUTES: &[(&str, &str)] = &[("/intake/", "/pieces")];
+/// The routes that receive files and take [`BodyLimits::upload`], as the segments of their
+/// path, `{id}` standing for one id (a UUID): a dossier's pieces, from its page and from the
+/// API. Exact shapes, so that no other route loses the edge's whole-body checks.
+pub const UPLOAD_ROUTES: &[&[&str]] = &[
+    &["intake", "dossiers", "{id}", "pieces"],
+    &["intake", "api", "v1", "dossiers", "{id}", "pieces"],
+];
 
 /// Whether `path` receives files (its body is streamed, not read whole at the edge).
 #[must_use]
 pub fn is_upload(path: &str) -> bool {
-    UPLOAD_ROUTES
-        .iter()
-        .any(|(prefix, suffix)| path.starts_with(prefix) && path.ends_with(suffix))
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    UPLOAD_ROUTES.iter().any(|route| {
+        route.len() == segments.len()
+            && route.iter().zip(&segments).all(|(want, got)| {
+                if *want == "{id}" {
+                    uuid_shaped(got)
+                } else {
+                    want == got
+                }
+            })
+    })
+}
+
+/// 36 characters, hex digits and dashes where a UUID has them.
+fn uuid_shaped(segment: &str) -> bool {
+    segment.len() == 36
+        && segment.char_indices().all(|(i, c)| {
+            if matches!(i, 8 | 13 | 18 | 23) {
+                c == '-'
+            } else {
+                c.is_ascii_hexdigit()
+            }
+        })
 }
 
 impl BodyLimits {
@@ -645,6 +668,28 @@ mod tests {
         limiter.release(&c);
         assert!(limiter.counts.lock().unwrap().is_empty());
         assert!(limiter.admit(&b));
+    }
+
+    #[test]
+    fn only_the_exact_upload_routes_stream_their_body() {
+        let id = "01a24e25-3c50-72f9-a1d4-01977e1b1e17";
+        assert!(is_upload(&format!("/intake/dossiers/{id}/pieces")));
+        assert!(is_upload(&format!("/intake/api/v1/dossiers/{id}/pieces")));
+        for other in [
+            format!("/intake/dossiers/{id}/etape/5"),
+            format!("/intake/dossiers/{id}/pieces/{id}/retirer"),
+            "/intake/dossiers/pieces/pieces".to_owned(),
+            format!("/intake/x/{id}/pieces"),
+            format!("/instruction/dossiers/{id}/pieces"),
+            "/intake/dossiers/01a24e25-3c50-72f9-a1d4-01977e1b1e1g/pieces".to_owned(),
+        ] {
+            assert!(!is_upload(&other), "{other}");
+        }
+        let limits = BodyLimits::default();
+        assert_eq!(
+            limits.for_path(&format!("/intake/dossiers/{id}/etape/5")),
+            limits.form
+        );
     }
 
     #[test]

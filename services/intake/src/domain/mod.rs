@@ -20,8 +20,8 @@ pub(crate) use dossiers::{
     MyDossiers, Review, create_draft, filing_units, my_dossiers, review, save, submit,
 };
 pub(crate) use pieces::{
-    DOSSIER_BYTES, Download, Received, Upload, attach, download, may_read_content, missing, remove,
-    requirements, scan_kind,
+    DOSSIER_BYTES, DOSSIER_PIECES, Download, Received, Upload, attach, download, may_attach,
+    may_read_content, missing, remove, requirements, scan_kind,
 };
 pub(crate) use proposals::propose;
 

@@ -29,6 +29,10 @@ pub(crate) const DOSSIER_BYTES: u64 = 100 * 1024 * 1024;
 /// The most current pieces a dossier may hold.
 pub(crate) const DOSSIER_PIECES: usize = 50;
 
+/// The most a dossier's pieces may weigh with those it replaced or removed (kept for its
+/// history): attaching then removing cannot fill the store.
+pub(crate) const DOSSIER_HISTORY_BYTES: u64 = 3 * DOSSIER_BYTES;
+
 /// Attempts of a piece's scan before it is failed for good: with the jobs' backoff (30 s,
 /// doubling, at most an hour) about two days of clamd being down (the jobs allow 50 at most).
 const SCAN_ATTEMPTS: i32 = 50;
@@ -156,6 +160,19 @@ async fn check_upload(
     }
     let held: u64 = current.iter().map(|p| p.size).sum::<u64>() - freed;
     let incoming: u64 = upload.files.iter().map(|f| f.bytes.len() as u64).sum();
+    let ever: u64 = pieces.iter().map(|p| p.size).sum();
+    if ever + incoming > DOSSIER_HISTORY_BYTES {
+        return Err(invalid(
+            "fichiers",
+            format!(
+                "Fichiers : ce dossier a déjà reçu {} Mo de pièces, remplacées ou retirées \
+                 comprises (historique conservé) ; {} Mo au plus. Contactez le bureau des \
+                 distinctions si un nouvel envoi est nécessaire.",
+                ever.div_ceil(1024 * 1024),
+                DOSSIER_HISTORY_BYTES / (1024 * 1024)
+            ),
+        ));
+    }
     if held + incoming > DOSSIER_BYTES {
         return Err(invalid(
             "fichiers",
@@ -168,6 +185,27 @@ async fn check_upload(
         ));
     }
     Ok((update, requirement.label))
+}
+
+/// Whether the agent may attach pieces to the dossier now (read, edit on its unit, a state
+/// that allows it): asked before anything of an upload's body is read.
+pub(crate) async fn may_attach(
+    ctx: &WebContext,
+    identity: &Identity,
+    id: DossierId,
+) -> ActionResult<()> {
+    let (mut tx, access) = ctx.begin(identity).await?;
+    let dossier = super::dossiers::readable(&mut tx, &access, id).await?;
+    let _update = access.authorize::<perm::NominationUpdate>(Scope::Unit(dossier.unit_id))?;
+    tx.rollback().await;
+    if dossier.state.editable() {
+        Ok(())
+    } else {
+        Err(Conflict::NotEditable {
+            state: dossier.state,
+        }
+        .into())
+    }
 }
 
 fn invalid(field: &str, message: impl Into<String>) -> ActionError {
@@ -192,24 +230,31 @@ pub(crate) async fn attach(
     let _allowed = check_upload(&mut tx, &access, id, &upload).await?;
     tx.rollback().await;
 
-    let mut stored = Vec::with_capacity(upload.files.len());
-    for file in &upload.files {
-        let piece = PieceId::new();
-        match store.put(tenant, piece.as_uuid(), file.bytes.clone()).await {
-            Ok(s) => stored.push((piece, s)),
-            Err(e) => {
-                forget(&store, tenant, &stored).await;
-                return Err(WebError::Unavailable(format!("piece store: {e}")).into());
+    // Stored and recorded in a task of its own: a client gone in between (or the request's
+    // timeout) drops the request, not this, so no stored file is left without its row.
+    let (ctx, identity) = (ctx.clone(), identity.clone());
+    let work = tokio::spawn(async move {
+        let mut stored = Vec::with_capacity(upload.files.len());
+        for file in &upload.files {
+            let piece = PieceId::new();
+            match store.put(tenant, piece.as_uuid(), file.bytes.clone()).await {
+                Ok(s) => stored.push((piece, s)),
+                Err(e) => {
+                    forget(&store, tenant, &stored).await;
+                    return Err(WebError::Unavailable(format!("piece store: {e}")).into());
+                }
             }
         }
-    }
-    match record(ctx, identity, id, &upload, &stored).await {
-        Ok(()) => Ok(stored.into_iter().map(|(p, _)| p).collect()),
-        Err(e) => {
-            forget(&store, tenant, &stored).await;
-            Err(e)
+        match record(&ctx, &identity, id, &upload, &stored).await {
+            Ok(()) => Ok(stored.into_iter().map(|(p, _)| p).collect()),
+            Err(e) => {
+                forget(&store, tenant, &stored).await;
+                Err(e)
+            }
         }
-    }
+    });
+    work.await
+        .map_err(|e| WebError::Internal(format!("piece upload task: {e}")))?
 }
 
 /// Removes bytes stored for rows that were never written.

@@ -28,6 +28,9 @@ pub(crate) const FILE_FIELD: &str = "fichiers";
 /// Longest text field of an upload form.
 const TEXT_BYTES: usize = 256;
 
+/// Refused files named in one answer (the rest of such a body is not worth reading).
+const MAX_REFUSALS: usize = 10;
+
 /// An upload as parsed from the multipart body: the use case's input, or the refusals of its
 /// files (each naming its file).
 pub(crate) async fn parse_upload(headers: &HeaderMap, body: Body) -> Result<Upload, ActionError> {
@@ -55,11 +58,25 @@ pub(crate) async fn parse_upload(headers: &HeaderMap, body: Body) -> Result<Uplo
         };
         let name = field.name().unwrap_or("").to_owned();
         if name == FILE_FIELD {
-            let shown = PieceName::shown(field.file_name().unwrap_or(""));
+            let given = field.file_name().unwrap_or("").to_owned();
+            let shown = PieceName::shown(&given);
             let (content, too_large) = read_bounded(field, bounds.max_bytes).await?;
-            if content.is_empty() && shown.as_str().is_empty() {
+            if content.is_empty() && given.is_empty() {
                 // The file input left empty: a browser still sends the part.
                 continue;
+            }
+            // Bounded work whatever the body holds: no more files than a dossier may carry,
+            // and the first refusals are enough to say what is wrong.
+            if files.len() + refusals.len() >= domain::DOSSIER_PIECES
+                || refusals.len() >= MAX_REFUSALS
+            {
+                return Err(invalid(
+                    FILE_FIELD,
+                    format!(
+                        "Fichiers : {} au plus par envoi ; envoyez-les en plusieurs fois.",
+                        domain::DOSSIER_PIECES
+                    ),
+                ));
             }
             if too_large {
                 refusals.push(FieldError::new(
@@ -203,6 +220,8 @@ pub(crate) async fn upload(
     body: Body,
 ) -> WebResult<Response> {
     let step = Step::Pieces.number();
+    // Nothing of the body is read before the agent is known to be allowed to attach here.
+    domain::may_attach(&ctx, &identity, id).await?;
     let (code, attached) = match parse_upload(&headers, body).await {
         Ok(upload) => (
             Some(upload.code.clone()),

@@ -175,6 +175,36 @@ async fn files_are_typed_by_content_bounded_and_stored_whole_or_not_at_all() {
     }
     assert_eq!(stored(&app).await, empty);
 
+    // Whoever may not attach here is answered before the body is read: the same 404 for
+    // another tenant (even with a body that would break off), a refusal for a reader.
+    let broken: Vec<Result<Bytes, std::io::Error>> = vec![Err(std::io::Error::other("never read"))];
+    let foreign = app
+        .router
+        .clone()
+        .oneshot(
+            app_request(&app, &cast.outsider, &id)
+                .body(Body::from_stream(futures_util::stream::iter(broken)))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(foreign.status(), 404);
+    let reader = app
+        .attach(
+            &cast.instructeur,
+            &id,
+            "etat_services",
+            &[],
+            &[("a.pdf", &pdf)],
+        )
+        .await;
+    assert_eq!(
+        reader.status, 404,
+        "a draft is its authors' alone: {}",
+        reader.json
+    );
+    assert_eq!(stored(&app).await, empty);
+
     // A body cut halfway (the client gone): nothing half-stored.
     let mut body = multipart(&[("code", "etat_services")], &[("coupe.pdf", &pdf)]);
     body.truncate(body.len() / 2);
