@@ -47,6 +47,9 @@ ensure_tools() {
     # The antivirus: the tests start clamd themselves, with a signature database built
     # offline by sigtool (shared/testkit/src/clamd.rs); freshclam is never run here.
     { [ -x /usr/sbin/clamd ] && command -v sigtool >/dev/null 2>&1; } || apt_install clamav-daemon clamav
+    # The generated documents' tests read the PDFs with poppler's tools (pdftotext, pdffonts,
+    # pdfinfo) and render page 1 with pdftoppm.
+    command -v pdftotext >/dev/null 2>&1 || apt_install poppler-utils
     # The tests make a throwaway CA and certificate for TLS between processes.
     command -v openssl >/dev/null 2>&1 || apt_install openssl
     # The chart checks run in a Python virtualenv (deploy/k8s/check-chart.sh).

@@ -63,7 +63,55 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// `instruction.opinions_v1`.
+    instruction.opinions_v1 (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        dossier_id -> Uuid,
+        level_unit_id -> Uuid,
+        unit_name -> Text,
+        author -> Text,
+        verdict -> Text,
+        motivation -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(campaigns_v1, dossiers_v1);
+
+/// An opinion given on a dossier, as `instruction.opinions_v1` documents it.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = opinions_v1, check_for_backend(diesel::pg::Pg))]
+pub struct OpinionView {
+    /// The level it was given at.
+    pub unit_name: String,
+    /// Its author as the tenant knows them (« Claire Martin »; empty when unknown).
+    pub author: String,
+    /// `favorable` or `defavorable`.
+    pub verdict: String,
+    /// Its motivation.
+    pub motivation: String,
+    /// When.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The opinions given on `dossier`, oldest first.
+///
+/// # Errors
+/// [`DbError`].
+pub async fn opinions_of(
+    tx: &impl TenantRead,
+    dossier: DossierId,
+) -> Result<Vec<OpinionView>, DbError> {
+    Ok(opinions_v1::table
+        .filter(opinions_v1::tenant_id.eq(tx.tenant().as_uuid()))
+        .filter(opinions_v1::dossier_id.eq(dossier.as_uuid()))
+        .order((opinions_v1::created_at.asc(), opinions_v1::id.asc()))
+        .select(OpinionView::as_select())
+        .load(&mut tx.shared())
+        .await?)
+}
 
 /// A campaign as other services see it.
 #[derive(Debug, Clone)]

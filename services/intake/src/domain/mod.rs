@@ -5,6 +5,7 @@
 
 mod campaigns;
 mod dossiers;
+mod memoire;
 mod once;
 mod pieces;
 mod proposals;
@@ -17,8 +18,9 @@ use napoleon_web::{ActionError, ActionResult, FieldError, WebContext};
 
 pub(crate) use campaigns::{CampaignInput, campaign_choices, campaigns, create_campaign};
 pub(crate) use dossiers::{
-    MyDossiers, Review, create_draft, filing_units, my_dossiers, review, save, submit,
+    MyDossiers, Review, create_draft, filing_units, my_dossiers, review, save, submit, verdict,
 };
+pub(crate) use memoire::{memoire, recepisse};
 pub(crate) use pieces::{
     DOSSIER_BYTES, DOSSIER_PIECES, Download, Received, Upload, attach, download, may_attach,
     may_read_content, missing, remove, requirements, scan_kind,

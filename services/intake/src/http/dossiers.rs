@@ -131,6 +131,7 @@ pub(crate) async fn create_dossier(
 
 #[derive(Serialize)]
 struct ReceiptView {
+    id: String,
     number: String,
     name: String,
     campaign: String,
@@ -149,6 +150,7 @@ pub(crate) async fn receipt(
         return Err(WebError::NotFound);
     };
     let view = ReceiptView {
+        id: id.to_string(),
         number,
         name: review.dossier.content.expose().display_name(),
         campaign: review.campaign.label.clone(),

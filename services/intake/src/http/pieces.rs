@@ -274,19 +274,62 @@ pub(crate) async fn download(
     Ok(served(file))
 }
 
+/// `GET /intake/dossiers/{id}/memoire` (and the API's): the mémoire as the dossier stands,
+/// watermarked « PROJET ».
+pub(crate) async fn memoire(
+    State(ctx): State<WebContext>,
+    Extension(identity): Extension<Identity>,
+    IdPath(id): IdPath<DossierId>,
+) -> WebResult<Response> {
+    let pdf = domain::memoire(
+        &ctx,
+        &identity,
+        id,
+        napoleon_documents::render::Issue::Preview,
+    )
+    .await?;
+    Ok(attachment(
+        pdf.into(),
+        "application/pdf",
+        &format!("memoire-de-proposition-projet-{id}.pdf"),
+        "pdf",
+    ))
+}
+
+/// `GET /intake/dossiers/{id}/recepisse/pdf`: the récépissé de dépôt of a submitted dossier.
+pub(crate) async fn recepisse_pdf(
+    State(ctx): State<WebContext>,
+    Extension(identity): Extension<Identity>,
+    IdPath(id): IdPath<DossierId>,
+) -> WebResult<Response> {
+    let (number, pdf) = domain::recepisse(&ctx, &identity, id).await?;
+    Ok(attachment(
+        pdf.into(),
+        "application/pdf",
+        &format!("recepisse-{number}.pdf"),
+        "pdf",
+    ))
+}
+
 /// The response that carries a piece: its type as sniffed, a download (never displayed
 /// inline, where a PDF's scripts would run in the platform's origin), not cached.
 fn served(file: domain::Download) -> Response {
-    let name = file.name.expose();
-    let mut response = Response::new(Body::from(file.bytes));
+    attachment(
+        file.bytes,
+        file.kind.mime(),
+        file.name.expose(),
+        file.kind.extension(),
+    )
+}
+
+/// A document served as a download named `name`, never cached.
+fn attachment(bytes: Bytes, mime: &'static str, name: &str, extension: &str) -> Response {
+    let mut response = Response::new(Body::from(bytes));
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(file.kind.mime()),
-    );
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
     headers.insert(
         header::CONTENT_DISPOSITION,
-        content_disposition(name, file.kind.extension()),
+        content_disposition(name, extension),
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(

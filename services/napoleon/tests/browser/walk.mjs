@@ -10,6 +10,8 @@
 // To extend the walk, add steps to `STEPS`: each is `[name, async (w) => …]`, run in order,
 // where `w.page` is the current page and `w.base` the platform's URL.
 
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import {
   check,
   chooseFiles,
@@ -20,6 +22,7 @@ import {
   openPage,
   pressButton,
   screenshot,
+  screenshotDir,
   selectOption,
   step,
   tabTo,
@@ -317,9 +320,19 @@ const STEPS = [
     await pressButton(page, 'Continuer');
     expectPath(page, `${memo.draft}/etape/6`);
   }],
-  ['étape 6 : éligibilité vérifiée avant le dépôt', async ({ page }) => {
+  ['étape 6 : éligibilité vérifiée avant le dépôt, le projet de mémoire téléchargé', async ({ page }) => {
     await expectText(page, 'Conditions statutaires remplies');
     await check(page, 'etape-6-verification');
+    const downloaded = page.waitForEvent('download');
+    await pressButton(page, /^Projet de mémoire de proposition/, { navigates: false });
+    const file = await downloaded;
+    if (!/^memoire-de-proposition-projet-.*\.pdf$/.test(file.suggestedFilename())) {
+      throw new Error(`mémoire téléchargé sous le nom « ${file.suggestedFilename()} »`);
+    }
+    const bytes = await readFile(await file.path());
+    if (bytes.subarray(0, 5).toString('latin1') !== '%PDF-') throw new Error('le mémoire n’est pas un PDF');
+    // Kept beside the screenshots: the walk's test reads it back (pdftotext, pdftoppm).
+    await writeFile(join(screenshotDir(), 'memoire-projet.pdf'), bytes);
   }],
   ['dépôt : numéro et récépissé', async ({ page }) => {
     await pressButton(page, 'Déposer le dossier');

@@ -744,3 +744,131 @@ async fn a_form_sends_its_token_first_and_refusals_come_back_on_the_step() {
     assert!(status.starts_with("HTTP/1.1 413"), "{status}");
     live.finish().await;
 }
+
+fn pdf_text(pdf: &[u8]) -> String {
+    let path = std::env::temp_dir().join(format!("napoleon-memoire-{}.pdf", uuid::Uuid::new_v4()));
+    std::fs::write(&path, pdf).unwrap();
+    let out = std::process::Command::new("/usr/bin/pdftotext")
+        .args(["-enc", "UTF-8", "-raw"])
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils, README command 1) is missing");
+    let _ = std::fs::remove_file(&path);
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Issue 17: the mémoire de proposition as the dossier stands (a « PROJET » PDF/A) — its
+/// candidate, grade, eligibility with the articles, the opinions and their authors, the
+/// pieces — for whoever reads the dossier, each copy in the read log; the récépissé once
+/// submitted.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_memoire_and_the_recepisse_are_pdfs_of_the_dossier_as_it_stands() {
+    let app = TestApp::services().await;
+    let cast = cast(&app).await;
+    let campaign = open_campaign(&app, &cast).await;
+    let id = napoleon_testkit::draft(&app, &cast, &campaign, "Memoire", "F").await;
+    let path = format!("/intake/api/v1/dossiers/{id}/memoire");
+    let exports = || async {
+        count(
+            &mut app.admin().await,
+            "SELECT count(*) AS n FROM readlog.reads WHERE channel = 'export'",
+        )
+        .await
+    };
+    let before = exports().await;
+    let draft = app
+        .call(&cast.redacteur, Method::GET, &path, json!({}))
+        .await;
+    assert_eq!(draft.status, 200, "{}", draft.json);
+    assert_eq!(draft.header("content-type"), "application/pdf");
+    assert_eq!(draft.header("cache-control"), "no-store");
+    assert!(
+        draft
+            .header("content-disposition")
+            .starts_with("attachment;")
+    );
+    assert!(draft.bytes.starts_with(b"%PDF-"));
+    assert_eq!(exports().await, before + 1);
+    let text = pdf_text(&draft.bytes);
+    let joined: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    for expected in [
+        "MEMOIRE",
+        "Chevalier",
+        "Conditionsstatutairesremplies",
+        "art.",
+        "PROJET",
+        "Étatdesservices",
+    ] {
+        assert!(
+            joined.to_uppercase().contains(&expected.to_uppercase()),
+            "« {expected} » missing from:\n{text}"
+        );
+    }
+    assert!(text.contains("Aucun avis rendu"), "{text}");
+    // No récépissé before submission; the draft is its authors' alone.
+    let none = app
+        .call(
+            &cast.redacteur,
+            Method::GET,
+            &format!("/intake/dossiers/{id}/recepisse/pdf"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(none.status, 404);
+    assert_eq!(
+        app.call(&cast.instructeur, Method::GET, &path, json!({}))
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        app.call(&cast.outsider, Method::GET, &path, json!({}))
+            .await
+            .status,
+        404
+    );
+
+    // Submitted, then an opinion: the instruction's copy names it and its author.
+    let submitted = app.submit(&cast.redacteur, &id).await;
+    let number = submitted.json["number"].as_str().unwrap().to_owned();
+    assert_eq!(app.take(&cast.instructeur, &id).await.status, 204);
+    assert_eq!(
+        app.opine(
+            &cast.instructeur,
+            &id,
+            "favorable",
+            "Mérites éminents au service du public."
+        )
+        .await
+        .status,
+        204
+    );
+    let read = app
+        .call(&cast.instructeur, Method::GET, &path, json!({}))
+        .await;
+    assert_eq!(read.status, 200);
+    let text = pdf_text(&read.bytes);
+    assert!(text.contains("Avis favorable"), "{text}");
+    assert!(
+        text.contains("Mérites éminents au service du public."),
+        "{text}"
+    );
+    assert!(text.contains(&number), "{text}");
+    let receipt = app
+        .call(
+            &cast.redacteur,
+            Method::GET,
+            &format!("/intake/dossiers/{id}/recepisse/pdf"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(receipt.status, 200);
+    let text = pdf_text(&receipt.bytes);
+    assert!(
+        text.contains("Récépissé de dépôt") && text.contains(&number),
+        "{text}"
+    );
+    app.finish().await;
+}

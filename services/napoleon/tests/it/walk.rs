@@ -113,7 +113,45 @@ async fn the_demo_agents_walk_the_pages_accessibly_in_chromium() {
     let scanner = live.spawn_scanner(&clamd.client(Duration::from_secs(30)));
     walk(&live, "demo_agents_walk").await;
     scanner.abort();
+    // The mémoire the rédacteur downloaded: its text, and page 1 rendered beside the
+    // screenshots.
+    let shots = screenshot_path("demo_agents_walk");
+    let pdf = shots.join("memoire-projet.pdf");
+    let text = std::process::Command::new("/usr/bin/pdftotext")
+        .args(["-enc", "UTF-8"])
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils, README command 1) is missing");
+    let text = String::from_utf8_lossy(&text.stdout);
+    for expected in [
+        "Lambert",
+        "Jeanne Marie",
+        "chevalier",
+        "art.",
+        "Conditions statutaires remplies",
+    ] {
+        assert!(
+            text.contains(expected),
+            "« {expected} » missing from the mémoire:\n{text}"
+        );
+    }
+    let rendered = std::process::Command::new("/usr/bin/pdftoppm")
+        .args(["-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile"])
+        .arg(&pdf)
+        .arg(shots.join("memoire-projet-page-1"))
+        .status()
+        .unwrap();
+    assert!(rendered.success() && shots.join("memoire-projet-page-1.png").is_file());
     live.finish().await;
+}
+
+/// Where a test's screenshots are (as [`screenshot_dir`] made them, not emptied).
+fn screenshot_path(test: &str) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| repo_root().join("target"), PathBuf::from)
+        .join("napoleon-screenshots")
+        .join(test)
 }
 
 /// Finding of the identity review (issue 14): logout was blocked in the browser against a

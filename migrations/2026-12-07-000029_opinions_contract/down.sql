@@ -1,0 +1,1 @@
+DROP VIEW instruction.opinions_v1;
