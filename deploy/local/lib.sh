@@ -67,8 +67,11 @@ ensure_tools() {
 CARGO_NEXTEST_VERSION=0.9.143
 CARGO_DENY_VERSION=0.20.2
 CARGO_MACHETE_VERSION=0.9.2
+# The S3-protocol server the storage test starts (a real server process over a directory).
+S3S_FS_VERSION=0.14.1
 ensure_cargo_tools() {
     cargo nextest --version >/dev/null 2>&1 || cargo install --locked "cargo-nextest@$CARGO_NEXTEST_VERSION"
     cargo deny --version >/dev/null 2>&1 || cargo install --locked "cargo-deny@$CARGO_DENY_VERSION"
     cargo machete --version >/dev/null 2>&1 || cargo install --locked "cargo-machete@$CARGO_MACHETE_VERSION"
+    [ -x "${CARGO_HOME:-$HOME/.cargo}/bin/s3s-fs" ] || cargo install --locked --features binary "s3s-fs@$S3S_FS_VERSION"
 }

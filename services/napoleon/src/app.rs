@@ -108,8 +108,9 @@ pub fn pieces_required(
     );
     if needs && store.is_none() {
         return Err(format!(
-            "`serve {}` stores dossiers' pieces: set documents.local_dir \
-             (NAPOLEON__DOCUMENTS__LOCAL_DIR) to a directory it may write",
+            "`serve {}` stores dossiers' pieces: set documents.s3 (NAPOLEON__DOCUMENTS__S3__*) \
+             to a bucket, or documents.local_dir (NAPOLEON__DOCUMENTS__LOCAL_DIR) to a \
+             directory it may write",
             service.as_str()
         ));
     }

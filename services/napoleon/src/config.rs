@@ -58,13 +58,39 @@ pub struct Config {
     pub documents: DocumentsConfig,
 }
 
+/// An S3-compatible bucket for the pieces (docs/operations.md, « Documents »).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct S3Config {
+    /// `https://s3.example.gouv.fr`.
+    pub endpoint: String,
+    /// The bucket, created beforehand.
+    pub bucket: String,
+    /// Its region.
+    #[serde(default = "default_region")]
+    pub region: String,
+    /// The access key's id.
+    pub access_key_id: String,
+    /// The access key's secret.
+    pub secret_access_key: Secret<String>,
+    /// Accept an `http://` endpoint (a store inside the cluster's network).
+    #[serde(default)]
+    pub allow_http: bool,
+}
+
+fn default_region() -> String {
+    "us-east-1".to_owned()
+}
+
 /// Dossiers' pieces: their storage and the antivirus (docs/operations.md, « Documents »).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DocumentsConfig {
     /// Pieces kept as files under this directory (`napoleon demo`: `<demo.data_dir>/pieces`
-    /// when unset). Required by the processes that serve intake or run jobs.
+    /// when unset). The processes that serve intake or run jobs need this or `s3`.
     pub local_dir: Option<PathBuf>,
+    /// Pieces kept in an S3-compatible bucket (production); wins over `local_dir`.
+    pub s3: Option<S3Config>,
     /// clamd's TCP address (`host:port`), for the scan job.
     pub clamd_address: String,
     /// Seconds one scan may take before it is retried later.
@@ -75,6 +101,7 @@ impl Default for DocumentsConfig {
     fn default() -> Self {
         Self {
             local_dir: None,
+            s3: None,
             clamd_address: "127.0.0.1:3310".to_owned(),
             clamd_timeout_seconds: 60,
         }
@@ -87,6 +114,18 @@ impl DocumentsConfig {
     /// # Errors
     /// A message naming the key when the directory cannot be used.
     pub fn store(&self) -> Result<Option<napoleon_storage::PieceStore>, String> {
+        if let Some(s3) = &self.s3 {
+            return napoleon_storage::PieceStore::s3(&napoleon_storage::S3Settings {
+                endpoint: &s3.endpoint,
+                bucket: &s3.bucket,
+                region: &s3.region,
+                access_key_id: &s3.access_key_id,
+                secret_access_key: s3.secret_access_key.expose(),
+                allow_http: s3.allow_http,
+            })
+            .map(Some)
+            .map_err(|e| format!("documents.s3 (NAPOLEON__DOCUMENTS__S3__*): {e}"));
+        }
         self.local_dir
             .as_deref()
             .map(|dir| {

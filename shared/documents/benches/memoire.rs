@@ -22,16 +22,30 @@ fn memoire() -> Memoire {
             ("Lieu de naissance".to_owned(), "Lyon (Rhône)".to_owned()),
         ],
         career: (0..6)
-            .map(|n| format!("01/09/{} → 31/08/{} : fonction {n}, ville de Lyon", 1984 + 6 * n, 1990 + 6 * n))
+            .map(|n| {
+                format!(
+                    "01/09/{} → 31/08/{} : fonction {n}, ville de Lyon",
+                    1984 + 6 * n,
+                    1990 + 6 * n
+                )
+            })
             .collect(),
-        distinctions: vec!["ONM chevalier — décret du 14/11/2008 — réception le 02/02/2009".to_owned()],
+        distinctions: vec![
+            "ONM chevalier — décret du 14/11/2008 — réception le 02/02/2009".to_owned(),
+        ],
         motifs: "Quarante ans au service des habitants de Lyon ; pilotage des travaux après les \
                  inondations de 2003. "
             .repeat(12),
         verdict: "Conditions statutaires remplies".to_owned(),
         reasons: vec![
-            ("42 ans de services au 14/07/2027 ; 20 ans requis".to_owned(), "R18".to_owned()),
-            ("Bulletin n° 2 délivré le 02/12/2026".to_owned(), "R29".to_owned()),
+            (
+                "42 ans de services au 14/07/2027 ; 20 ans requis".to_owned(),
+                "R18".to_owned(),
+            ),
+            (
+                "Bulletin n° 2 délivré le 02/12/2026".to_owned(),
+                "R29".to_owned(),
+            ),
         ],
         opinions: vec![
             Opinion {

@@ -117,6 +117,16 @@ impl CareerPeriod {
 }
 
 impl HeldDistinction {
+    /// « ONM chevalier — décret du 14/11/2008 — réception le 02/02/2009 », as a dossier's
+    /// summary and its mémoire list it (dates as typed).
+    #[must_use]
+    pub fn summary(&self) -> String {
+        format!(
+            "{} {} — décret du {} — réception le {}",
+            self.distinction, self.grade, self.decreed_on, self.received_on
+        )
+    }
+
     fn is_blank(&self) -> bool {
         self.distinction.trim().is_empty()
             && self.grade.trim().is_empty()

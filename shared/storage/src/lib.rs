@@ -56,6 +56,33 @@ pub struct Stored {
     pub size: u64,
 }
 
+/// Where an S3-compatible bucket is, and its credentials.
+#[derive(Clone, Copy)]
+pub struct S3Settings<'a> {
+    /// `https://s3.example.gouv.fr` (its scheme and port).
+    pub endpoint: &'a str,
+    /// The bucket.
+    pub bucket: &'a str,
+    /// Its region (`fr-par`; any value where the store ignores it).
+    pub region: &'a str,
+    /// The access key's id.
+    pub access_key_id: &'a str,
+    /// The access key's secret.
+    pub secret_access_key: &'a str,
+    /// Whether an `http://` endpoint is accepted (a store inside the cluster, or a test).
+    pub allow_http: bool,
+}
+
+impl std::fmt::Debug for S3Settings<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Settings")
+            .field("endpoint", &self.endpoint)
+            .field("bucket", &self.bucket)
+            .field("region", &self.region)
+            .finish_non_exhaustive()
+    }
+}
+
 /// The pieces' object store.
 #[derive(Debug, Clone)]
 pub struct PieceStore {
@@ -71,6 +98,27 @@ impl PieceStore {
         std::fs::create_dir_all(dir)
             .map_err(|e| StorageError::Config(format!("{}: {e}", dir.display())))?;
         let store = object_store::local::LocalFileSystem::new_with_prefix(dir)
+            .map_err(|e| StorageError::Config(e.to_string()))?;
+        Ok(Self {
+            store: Arc::new(store),
+        })
+    }
+
+    /// Objects in an S3-compatible bucket (production: the ministry's object storage).
+    ///
+    /// # Errors
+    /// [`StorageError::Config`] when the settings cannot make a client.
+    pub fn s3(settings: &S3Settings<'_>) -> Result<Self, StorageError> {
+        let store = object_store::aws::AmazonS3Builder::new()
+            .with_endpoint(settings.endpoint)
+            .with_bucket_name(settings.bucket)
+            .with_region(settings.region)
+            .with_access_key_id(settings.access_key_id)
+            .with_secret_access_key(settings.secret_access_key)
+            // Path-style URLs (`<endpoint>/<bucket>/<key>`): what S3-compatible stores serve.
+            .with_virtual_hosted_style_request(false)
+            .with_allow_http(settings.allow_http)
+            .build()
             .map_err(|e| StorageError::Config(e.to_string()))?;
         Ok(Self {
             store: Arc::new(store),

@@ -85,6 +85,7 @@ pub struct TestAppBuilder {
     operators: Vec<String>,
     session: Option<(std::time::Duration, std::time::Duration)>,
     limits: napoleon::config::LimitsConfig,
+    pieces: Option<napoleon_storage::PieceStore>,
 }
 
 impl TestApp {
@@ -102,6 +103,7 @@ impl TestApp {
             operators: Vec::new(),
             session: None,
             limits: napoleon::config::LimitsConfig::default(),
+            pieces: None,
         }
     }
 
@@ -229,6 +231,12 @@ impl TestAppBuilder {
     }
 
     /// A router merged at the top (e.g. the development identity provider).
+    /// Pieces kept in `store` (an S3 server's) rather than under the database's directory.
+    pub fn pieces_in(mut self, store: napoleon_storage::PieceStore) -> Self {
+        self.pieces = Some(store);
+        self
+    }
+
     pub fn with_extra(mut self, router: Router) -> Self {
         self.extra = Some(router);
         self
@@ -284,7 +292,11 @@ impl TestAppBuilder {
         };
         let ctx = WebContext::new(app_db, app::templates().unwrap(), verifier)
             .with_service_pools(pools)
-            .with_pieces(config.documents.store().unwrap().unwrap());
+            .with_pieces(
+                self.pieces
+                    .clone()
+                    .unwrap_or_else(|| config.documents.store().unwrap().unwrap()),
+            );
         let session = self.session;
         let browser_facing = matches!(self.service, ServiceName::All | ServiceName::Gateway);
         let gateway = browser_facing.then(|| {

@@ -17,6 +17,7 @@ mod clamd;
 mod fixtures;
 mod process;
 mod receiver;
+mod s3;
 
 pub use app::{
     Answer, Cast, LH_CHEVALIER_PIECES, TestApp, TestAppBuilder, Who, assets, cast, draft,
@@ -27,6 +28,7 @@ pub use clamd::{ClamdLimits, ClamdProcess, EICAR, EICAR_BODY};
 pub use fixtures::{count, tenant, tenant_with_units, text, trust_issuer};
 pub use process::Process;
 pub use receiver::{Received, Receiver};
+pub use s3::S3Process;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};

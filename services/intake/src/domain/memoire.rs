@@ -9,7 +9,8 @@ use napoleon_db::{TenantConn, contracts, core};
 use napoleon_documents::render::{self, Issue, Memoire, Opinion, Recepisse};
 use napoleon_identity::Identity;
 use napoleon_kernel::{DossierId, OrgUnitId};
-use napoleon_rules::{VerdictKind, fr_date};
+use napoleon_rules::content::HeldDistinction;
+use napoleon_rules::{Catalogue, VerdictKind, fr_date};
 use napoleon_web::{ActionError, ActionResult, WebContext, WebError};
 
 use super::{tenant_catalogue, verdict};
@@ -42,6 +43,18 @@ impl Names {
             .map(|u| u.name.clone())
             .unwrap_or_default()
     }
+}
+
+/// « Légion d'honneur — chevalier ».
+fn proposed(
+    catalogue: &Catalogue,
+    campaign: &contracts::CampaignView,
+    dossier: &crate::store::Dossier,
+) -> String {
+    catalogue.distinction(&campaign.distinction).map_or_else(
+        || dossier.target_grade.to_string(),
+        |d| format!("{} — {}", d.name, d.label(&dossier.target_grade)),
+    )
 }
 
 /// Runs a rendering on the blocking pool (typst is CPU work, tens of milliseconds).
@@ -82,10 +95,7 @@ pub(crate) async fn memoire(
     .await?;
     let content = dossier.content.expose();
     let distinction = catalogue.distinction(&campaign.distinction);
-    let proposed = distinction.map_or_else(
-        || dossier.target_grade.to_string(),
-        |d| format!("{} — {}", d.name, d.label(&dossier.target_grade)),
-    );
+    let proposed = proposed(&catalogue, &campaign, &dossier);
     let c = &content.candidate;
     let identity_rows = vec![
         ("Nom de naissance", c.birth_name.clone()),
@@ -157,12 +167,7 @@ pub(crate) async fn memoire(
             .distinctions
             .iter()
             .filter(|x| !x.distinction.is_empty())
-            .map(|x| {
-                format!(
-                    "{} {} — décret du {} — réception le {}",
-                    x.distinction, x.grade, x.decreed_on, x.received_on
-                )
-            })
+            .map(HeldDistinction::summary)
             .collect(),
         motifs: content.motifs.clone(),
         verdict: verdict_line,

@@ -413,12 +413,7 @@ pub(super) fn step_view(
             .distinctions
             .iter()
             .filter(|x| !x.distinction.is_empty())
-            .map(|x| {
-                format!(
-                    "{} {} — décret du {} — réception le {}",
-                    x.distinction, x.grade, x.decreed_on, x.received_on
-                )
-            })
+            .map(HeldDistinction::summary)
             .collect(),
         motifs: c.motifs.clone(),
         criminal_record: c.criminal_record_issued_on.clone(),

@@ -631,6 +631,17 @@ async fn a_piece_is_served_to_whom_may_read_it_and_the_bulletin_to_instruction_o
     app.finish().await;
 }
 
+/// Paul's draft in the demo activity (the dossier without pieces), not his dossier under
+/// complement.
+async fn demo_draft(live: &TestApp) -> String {
+    napoleon_testkit::text(
+        &mut live.admin().await,
+        "SELECT d.id::text AS t FROM intake.dossiers d JOIN core.tenants t ON t.id = d.tenant_id \
+         WHERE t.slug = 'interieur' AND d.state = 'brouillon'",
+    )
+    .await
+}
+
 /// Through the gateway, as a browser without JavaScript sends it: the CSRF token is the
 /// form's first part, checked before any file is read; refusals come back on the step, in
 /// the piece's own block; a body over the route's bound is a 413 at once.
@@ -639,13 +650,7 @@ async fn a_form_sends_its_token_first_and_refusals_come_back_on_the_step() {
     use napoleon_testkit::agents::PAUL;
     let live = TestApp::live_with_activity().await;
     let (mut paul, csrf) = live.logged_in(PAUL).await;
-    // Paul's draft (the demo's dossier without pieces), not his dossier under complement.
-    let draft = napoleon_testkit::text(
-        &mut live.admin().await,
-        "SELECT d.id::text AS t FROM intake.dossiers d JOIN core.tenants t ON t.id = d.tenant_id \
-         WHERE t.slug = 'interieur' AND d.state = 'brouillon'",
-    )
-    .await;
+    let draft = demo_draft(&live).await;
     let url = live.url(&format!("/intake/dossiers/{draft}/pieces"));
     let pdf = sample_pdf("Etat des services");
     let before = stored(&live).await;
@@ -871,4 +876,133 @@ async fn the_memoire_and_the_recepisse_are_pdfs_of_the_dossier_as_it_stands() {
         "{text}"
     );
     app.finish().await;
+}
+
+/// Issue 17: the pieces in an S3-compatible bucket, as production keeps them — a real
+/// S3-protocol server process (`s3s-fs`): attached through intake, stored under the
+/// tenant-first key of ids, scanned, served back byte for byte; another tenant's key finds
+/// nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn pieces_live_in_an_s3_bucket_as_in_production() {
+    let s3 = napoleon_testkit::S3Process::start().await.unwrap();
+    let app = TestApp::builder()
+        .services_only()
+        .seeded()
+        .pieces_in(s3.store())
+        .build()
+        .await;
+    let cast = cast(&app).await;
+    let campaign = open_campaign(&app, &cast).await;
+    let id = napoleon_testkit::draft(&app, &cast, &campaign, "Seau", "F").await;
+    let objects = walk(&s3.root.join("pieces"));
+    assert_eq!(objects.len(), 3, "{objects:?}");
+    let tenant = cast.tenant.as_uuid().to_string();
+    for object in &objects {
+        let key = object
+            .strip_prefix(s3.root.join("pieces"))
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        assert!(
+            key.starts_with(&format!("tenants/{tenant}/pieces/")),
+            "{key}"
+        );
+    }
+    let clamd = ClamdProcess::start().await.unwrap();
+    assert_eq!(
+        app.scan_pieces(&clamd.client(std::time::Duration::from_secs(30)))
+            .await,
+        3
+    );
+    let list = pieces(&app, &cast.redacteur, &id).await;
+    let services = list
+        .iter()
+        .find(|p| p["code"] == "etat_services")
+        .and_then(|p| p["id"].as_str())
+        .unwrap()
+        .to_owned();
+    let served = download(&app, &cast.redacteur, &id, &services).await;
+    assert_eq!(served.status, 200, "{}", served.json);
+    assert_eq!(
+        served.bytes.as_ref(),
+        sample_pdf("etat_services").as_slice()
+    );
+    // The same piece's id under another tenant: nothing.
+    let other = napoleon_kernel::TenantId::new();
+    let piece: uuid::Uuid = services.parse().unwrap();
+    assert!(matches!(
+        s3.store().get(other, piece).await,
+        Err(napoleon_storage::StorageError::NotFound)
+    ));
+    app.finish().await;
+}
+
+/// The process's peak resident memory (`VmHWM`), in bytes.
+fn peak_rss() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .unwrap()
+        * 1024
+}
+
+/// Issue 17: a 20 MB upload through the gateway, sent by another process (curl, as a
+/// browser's form without JavaScript: the token first): the server's peak memory grows by a
+/// bounded multiple of the file (the gateway streams it; intake holds the one file it
+/// checks), reported here and in loadtests/reports/2026-12-07-documents.md.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_20_mb_upload_through_the_gateway_costs_a_bounded_multiple_of_its_size() {
+    use napoleon_testkit::agents::PAUL;
+    let live = TestApp::live_with_activity().await;
+    let (mut paul, csrf) = live.logged_in(PAUL).await;
+    let draft = demo_draft(&live).await;
+    let size = 20 * 1000 * 1000;
+    let mut file = b"%PDF-1.4\n".to_vec();
+    file.resize(size, b' ');
+    let path = std::env::temp_dir().join(format!("napoleon-20mb-{}.pdf", uuid::Uuid::new_v4()));
+    std::fs::write(&path, &file).unwrap();
+    drop(file);
+    let cookie = paul.cookie(&live.base, "napoleon_session").unwrap();
+    let before = peak_rss();
+    let out = tokio::process::Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}"])
+        .args(["-H", "Accept: text/html"])
+        .args(["-b", &format!("napoleon_session={cookie}")])
+        .args(["-F", &format!("_csrf={csrf}"), "-F", "code=etat_services"])
+        .args([
+            "-F",
+            &format!("fichiers=@{};filename=etat.pdf", path.display()),
+        ])
+        .arg(live.url(&format!("/intake/dossiers/{draft}/pieces")))
+        .output()
+        .await
+        .unwrap();
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "303", "{out:?}");
+    let grown = peak_rss().saturating_sub(before);
+    eprintln!(
+        "peak memory growth for a {size}-byte upload through the gateway: {grown} bytes ({:.2} × the file)",
+        grown as f64 / size as f64
+    );
+    assert!(
+        grown <= 4 * size as u64,
+        "the server's peak grew by {grown} bytes for a {size}-byte file"
+    );
+    let list = pieces_of_live(&live, &mut paul, &draft).await;
+    assert!(list.iter().any(|p| p["size"] == size), "{list:?}");
+    live.finish().await;
+}
+
+async fn pieces_of_live(
+    live: &TestApp,
+    browser: &mut napoleon_testkit::Browser,
+    id: &str,
+) -> Vec<Value> {
+    let (status, list) = browser
+        .get_json(&live.url(&format!("/intake/api/v1/dossiers/{id}/pieces")))
+        .await;
+    assert_eq!(status, 200, "{list}");
+    list.as_array().unwrap().clone()
 }
