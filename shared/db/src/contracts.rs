@@ -78,7 +78,61 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// `intake.pieces_v1`.
+    intake.pieces_v1 (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        dossier_id -> Uuid,
+        piece_code -> Text,
+        name -> Text,
+        sniffed_type -> Text,
+        size_bytes -> Int8,
+        scan_state -> Text,
+        current -> Bool,
+        uploaded_at -> Timestamptz,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(campaigns_v1, dossiers_v1);
+
+/// A piece of a dossier, as `intake.pieces_v1` documents it (its bytes are intake's to
+/// serve: `/intake/dossiers/{dossier}/pieces/{id}`).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = pieces_v1, check_for_backend(diesel::pg::Pg))]
+pub struct PieceView {
+    /// Its id.
+    pub id: uuid::Uuid,
+    /// The catalogue's kind of piece (`b2`).
+    pub piece_code: String,
+    /// The name given, sanitised (it may name the candidate: shown, never logged).
+    pub name: String,
+    /// `pdf`, `jpeg`, `png`, `odt`, `docx`.
+    pub sniffed_type: String,
+    /// Its size in bytes.
+    pub size_bytes: i64,
+    /// `pending`, `clean`, `infected`.
+    pub scan_state: String,
+    /// Neither replaced nor removed.
+    pub current: bool,
+}
+
+/// The pieces of `dossier`, current and withdrawn, oldest first.
+///
+/// # Errors
+/// [`DbError`].
+pub async fn pieces_of(
+    tx: &impl TenantRead,
+    dossier: DossierId,
+) -> Result<Vec<PieceView>, DbError> {
+    Ok(pieces_v1::table
+        .filter(pieces_v1::tenant_id.eq(tx.tenant().as_uuid()))
+        .filter(pieces_v1::dossier_id.eq(dossier.as_uuid()))
+        .order((pieces_v1::uploaded_at.asc(), pieces_v1::id.asc()))
+        .select(PieceView::as_select())
+        .load(&mut tx.shared())
+        .await?)
+}
 
 /// An opinion given on a dossier, as `instruction.opinions_v1` documents it.
 #[derive(Debug, Clone, Queryable, Selectable)]

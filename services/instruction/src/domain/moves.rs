@@ -32,6 +32,11 @@ pub(crate) struct DossierFile {
     pub(crate) unit_names: Vec<(OrgUnitId, String)>,
     pub(crate) holder: Option<napoleon_kernel::AgentId>,
     pub(crate) may: Allowed,
+    /// Its current pieces (intake's contract view `intake.pieces_v1`).
+    pub(crate) pieces: Vec<contracts::PieceView>,
+    /// Whether the agent opens restricted kinds of piece (the bulletin n° 2): an instruction
+    /// role where it was filed or where it is now (intake serves them by the same rule).
+    pub(crate) opens_restricted: bool,
 }
 
 /// The moves the page offers.
@@ -71,16 +76,17 @@ pub(crate) async fn file(
 ) -> ActionResult<DossierFile> {
     // Everything the page shows, read behind the transaction's opening in one round trip;
     // shown only once the dossier is found readable.
-    let (mut tx, access, (dossier, campaign, opinions, timeline, holder)) = ctx
+    let (mut tx, access, (dossier, campaign, opinions, timeline, holder, pieces)) = ctx
         .begin_with(identity, async |shared| {
-            let (dossier, campaign, opinions, timeline, holder) = tokio::join!(
+            let (dossier, campaign, opinions, timeline, holder, pieces) = tokio::join!(
                 contracts::dossier_by_id(&shared, id),
                 contracts::campaign_of_dossier(&shared, id),
                 store::opinions(&shared, id),
                 journal::timeline(&shared, Subject::Dossier(id)),
                 store::assignee(&shared, id, store::AtLevel::Current),
+                contracts::pieces_of(&shared, id),
             );
-            Ok((dossier?, campaign?, opinions?, timeline?, holder?))
+            Ok((dossier?, campaign?, opinions?, timeline?, holder?, pieces?))
         })
         .await?;
     // `readable_dossier`'s rule, on the dossier read with the opening.
@@ -119,6 +125,11 @@ pub(crate) async fn file(
         give_back: state.is_some_and(|s| s.apply(DossierEvent::Return).is_ok())
             && access.may::<perm::InstructionReturn>(level)?,
     };
+    let mut opens_restricted = false;
+    for unit in [dossier.unit_id, dossier.level_unit_id] {
+        opens_restricted |= access.may::<perm::InstructionOpine>(Scope::Unit(unit))?
+            || access.may::<perm::InstructionValidate>(Scope::Unit(unit))?;
+    }
     napoleon_web::end_read(
         tx,
         identity,
@@ -137,6 +148,8 @@ pub(crate) async fn file(
         unit_names,
         holder,
         may,
+        pieces: pieces.into_iter().filter(|p| p.current).collect(),
+        opens_restricted,
     })
 }
 

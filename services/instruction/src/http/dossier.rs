@@ -78,6 +78,56 @@ struct FileView {
     verdict_error: Option<String>,
     message_error: Option<String>,
     notice: Option<String>,
+    pieces: Vec<PieceRow>,
+}
+
+/// A piece of the dossier, as the instruction page lists it.
+#[derive(Serialize)]
+struct PieceRow {
+    label: String,
+    name: String,
+    detail: String,
+    state: &'static str,
+    clean: bool,
+    infected: bool,
+    /// Intake's download, when the agent may open it and it was found clean.
+    href: Option<String>,
+    restricted: bool,
+}
+
+fn piece_rows(f: &DossierFile) -> Vec<PieceRow> {
+    let kinds = f
+        .catalogue
+        .distinction(&f.campaign.distinction)
+        .map(|d| d.pieces.clone())
+        .unwrap_or_default();
+    f.pieces
+        .iter()
+        .map(|p| {
+            let kind = kinds.iter().find(|k| k.code.as_str() == p.piece_code);
+            // A kind the catalogue no longer lists stays restricted, as intake serves it.
+            let restricted = kind.is_none_or(|k| k.restricted);
+            let readable = !restricted || f.opens_restricted;
+            let state = napoleon_pieces::ScanState::parse(&p.scan_state)
+                .unwrap_or(napoleon_pieces::ScanState::Pending);
+            let size = u64::try_from(p.size_bytes).unwrap_or(0);
+            PieceRow {
+                label: kind.map_or_else(|| p.piece_code.clone(), |k| k.label.clone()),
+                name: p.name.clone(),
+                detail: format!(
+                    "{} – {} ko",
+                    p.sniffed_type.to_uppercase(),
+                    size.div_ceil(1024)
+                ),
+                state: state.label_fr(),
+                clean: state == napoleon_pieces::ScanState::Clean,
+                infected: state == napoleon_pieces::ScanState::Infected,
+                href: (readable && state == napoleon_pieces::ScanState::Clean)
+                    .then(|| format!("/intake/dossiers/{}/pieces/{}", f.dossier.id, p.id)),
+                restricted: !readable,
+            }
+        })
+        .collect()
 }
 
 fn event_label(kind: EventKind) -> &'static str {
@@ -299,6 +349,7 @@ fn file_view(
         motivation_input: input.1.to_owned(),
         message_input: input.2.to_owned(),
         notice,
+        pieces: piece_rows(f),
     }
 }
 

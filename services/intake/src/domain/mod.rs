@@ -22,8 +22,8 @@ pub(crate) use dossiers::{
 };
 pub(crate) use memoire::{memoire, recepisse};
 pub(crate) use pieces::{
-    DOSSIER_BYTES, DOSSIER_PIECES, Download, Received, Upload, attach, download, may_attach,
-    may_read_content, missing, remove, requirements, scan_kind,
+    Archive, DOSSIER_BYTES, DOSSIER_PIECES, Download, Received, Upload, archive, attach, download,
+    may_attach, may_read_content, missing, remove, requirements, scan_kind,
 };
 pub(crate) use proposals::propose;
 

@@ -479,6 +479,64 @@ pub(crate) async fn download(
     })
 }
 
+/// What goes into a dossier's archive: each piece the agent may open, clean and current,
+/// named `<kind>/<name>`, its bytes read from the store one at a time as the archive is
+/// written.
+pub(crate) struct Archive {
+    pub(crate) number: String,
+    pub(crate) tenant: TenantId,
+    pub(crate) store: napoleon_storage::PieceStore,
+    pub(crate) entries: Vec<(String, PieceId, String)>,
+}
+
+/// The pieces of a dossier the agent reads, for its archive (a committee's copy): the read
+/// is logged (channel `export`) before anything is sent.
+pub(crate) async fn archive(
+    ctx: &WebContext,
+    identity: &Identity,
+    id: DossierId,
+) -> ActionResult<Archive> {
+    let store = ctx.pieces()?.clone();
+    let (mut tx, access) = ctx.begin(identity).await?;
+    let dossier = super::dossiers::readable(&mut tx, &access, id).await?;
+    let campaign = contracts::campaign_by_id(&tx, dossier.campaign_id).await?;
+    let catalogue = tenant_catalogue(&mut tx, &access).await?;
+    let pieces = store::of_dossier(&tx, id).await?;
+    let tenant = tx.tenant();
+    let mut entries = Vec::new();
+    let mut names = std::collections::BTreeSet::new();
+    for p in pieces
+        .iter()
+        .filter(|p| p.current() && p.scan == ScanState::Clean)
+    {
+        if !may_read_content(&access, &catalogue, &campaign, &dossier, &p.code)? {
+            continue;
+        }
+        // Two files of a kind may share a name: the archive keeps both.
+        let base = format!("{}/{}", p.code, p.name.expose());
+        let mut name = base.clone();
+        let mut n = 1;
+        while !names.insert(name.clone()) {
+            n += 1;
+            name = format!("{}/{n}-{}", p.code, p.name.expose());
+        }
+        entries.push((name, p.id, p.sha256.clone()));
+    }
+    napoleon_web::end_read(
+        tx,
+        identity,
+        ReadSubject::Dossier(id),
+        Some(ReadChannel::Export),
+    )
+    .await?;
+    Ok(Archive {
+        number: dossier.number.unwrap_or_else(|| id.to_string()),
+        tenant,
+        store,
+        entries,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -296,6 +296,78 @@ pub(crate) async fn memoire(
     ))
 }
 
+/// `GET /intake/dossiers/{id}/archive`: every piece the agent may open, in one ZIP (a
+/// committee's copy), written as it is sent: one piece in memory at a time.
+pub(crate) async fn archive(
+    State(ctx): State<WebContext>,
+    Extension(identity): Extension<Identity>,
+    IdPath(id): IdPath<DossierId>,
+) -> WebResult<Response> {
+    let archive = domain::archive(&ctx, &identity, id).await?;
+    let name = format!("pieces-{}.zip", archive.number);
+    let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(4);
+    let runtime = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || {
+        if let Err(e) = write_archive(&archive, &runtime, tx) {
+            // The client sees a cut download; nothing else is at stake.
+            tracing::warn!(error = %e, "dossier archive not finished");
+        }
+    });
+    let body = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv()
+            .await
+            .map(|chunk| (Ok::<_, std::io::Error>(chunk), rx))
+    });
+    let mut response = attachment(Bytes::new(), "application/zip", &name, "zip");
+    *response.body_mut() = Body::from_stream(body);
+    Ok(response)
+}
+
+/// Writes the archive into `tx` (STORED entries: pieces are compressed already), reading
+/// each piece from the store as its turn comes and checking it is the one recorded.
+fn write_archive(
+    archive: &domain::Archive,
+    runtime: &tokio::runtime::Handle,
+    tx: tokio::sync::mpsc::Sender<Bytes>,
+) -> Result<(), String> {
+    use std::io::Write as _;
+    let mut zip = zip::ZipWriter::new_stream(ChannelWriter { tx });
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Stored)
+        .large_file(false);
+    for (name, piece, sha256) in &archive.entries {
+        let bytes = runtime
+            .block_on(archive.store.get(archive.tenant, piece.as_uuid()))
+            .map_err(|e| e.to_string())?;
+        if &napoleon_storage::sha256_hex(&bytes) != sha256 {
+            return Err(format!("piece {piece}: stored bytes changed"));
+        }
+        zip.start_file(name.as_str(), options)
+            .map_err(|e| e.to_string())?;
+        zip.write_all(&bytes).map_err(|e| e.to_string())?;
+    }
+    zip.finish().map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// A writer whose bytes go to the response, chunk by chunk.
+struct ChannelWriter {
+    tx: tokio::sync::mpsc::Sender<Bytes>,
+}
+
+impl std::io::Write for ChannelWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.tx
+            .blocking_send(Bytes::copy_from_slice(buf))
+            .map_err(|_| std::io::Error::other("the client is gone"))?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// `GET /intake/dossiers/{id}/recepisse/pdf`: the récépissé de dépôt of a submitted dossier.
 pub(crate) async fn recepisse_pdf(
     State(ctx): State<WebContext>,

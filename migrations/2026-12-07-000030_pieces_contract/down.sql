@@ -1,0 +1,1 @@
+DROP VIEW intake.pieces_v1;
