@@ -98,7 +98,7 @@ diesel::allow_tables_to_appear_in_same_query!(campaigns_v1, dossiers_v1);
 
 /// A piece of a dossier, as `intake.pieces_v1` documents it (its bytes are intake's to
 /// serve: `/intake/dossiers/{dossier}/pieces/{id}`).
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Clone, Queryable, Selectable)]
 #[diesel(table_name = pieces_v1, check_for_backend(diesel::pg::Pg))]
 pub struct PieceView {
     /// Its id.
@@ -115,6 +115,17 @@ pub struct PieceView {
     pub scan_state: String,
     /// Neither replaced nor removed.
     pub current: bool,
+}
+
+impl std::fmt::Debug for PieceView {
+    /// Its name may name the candidate: never in a log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PieceView")
+            .field("id", &self.id)
+            .field("piece_code", &self.piece_code)
+            .field("scan_state", &self.scan_state)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The pieces of `dossier`, current and withdrawn, oldest first.
@@ -135,7 +146,7 @@ pub async fn pieces_of(
 }
 
 /// An opinion given on a dossier, as `instruction.opinions_v1` documents it.
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Clone, Queryable, Selectable)]
 #[diesel(table_name = opinions_v1, check_for_backend(diesel::pg::Pg))]
 pub struct OpinionView {
     /// The level it was given at.
@@ -148,6 +159,16 @@ pub struct OpinionView {
     pub motivation: String,
     /// When.
     pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl std::fmt::Debug for OpinionView {
+    /// Its author and motivation are personal data: never in a log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpinionView")
+            .field("verdict", &self.verdict)
+            .field("created_at", &self.created_at)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The opinions given on `dossier`, oldest first.

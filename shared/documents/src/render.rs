@@ -33,7 +33,7 @@ pub enum Issue {
 }
 
 /// One opinion given on the dossier, by its author.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Opinion {
     /// « Claire Martin, Préfecture du Rhône ».
     pub author: String,
@@ -44,7 +44,7 @@ pub struct Opinion {
 }
 
 /// The mémoire de proposition of a dossier.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Memoire {
     /// « Ministère de l'Intérieur ».
     pub authority: String,
@@ -77,7 +77,7 @@ pub struct Memoire {
 }
 
 /// The récépissé de dépôt of a submitted dossier.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Recepisse {
     /// « Ministère de l'Intérieur ».
     pub authority: String,
@@ -95,6 +95,30 @@ pub struct Recepisse {
     pub proposed: String,
     /// When it is rendered.
     pub at: DateTime<Utc>,
+}
+
+// The documents hold a candidate's personal data: their Debug never shows it.
+impl std::fmt::Debug for Opinion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Opinion").finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for Memoire {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Memoire")
+            .field("number", &self.number)
+            .field("campaign", &self.campaign)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for Recepisse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Recepisse")
+            .field("number", &self.number)
+            .finish_non_exhaustive()
+    }
 }
 
 fn text(value: &str) -> Value {

@@ -512,13 +512,14 @@ pub(crate) async fn archive(
         if !may_read_content(&access, &catalogue, &campaign, &dossier, &p.code)? {
             continue;
         }
-        // Two files of a kind may share a name: the archive keeps both.
-        let base = format!("{}/{}", p.code, p.name.expose());
-        let mut name = base.clone();
+        // Two files of a kind may share a name (or differ only by case, which some systems
+        // do not tell apart): the archive keeps both. The name is sanitised again here.
+        let clean = PieceName::of(p.name.expose(), p.kind);
+        let mut name = format!("{}/{}", p.code, clean.as_str());
         let mut n = 1;
-        while !names.insert(name.clone()) {
+        while !names.insert(name.to_lowercase()) {
             n += 1;
-            name = format!("{}/{n}-{}", p.code, p.name.expose());
+            name = format!("{}/{n}-{}", p.code, clean.as_str());
         }
         entries.push((name, p.id, p.sha256.clone()));
     }

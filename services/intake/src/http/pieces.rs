@@ -303,11 +303,19 @@ pub(crate) async fn archive(
     Extension(identity): Extension<Identity>,
     IdPath(id): IdPath<DossierId>,
 ) -> WebResult<Response> {
+    // A few archives at a time per process: each holds a blocking thread while its client
+    // reads (a client that stops reading gives it back after ARCHIVE_STALL).
+    let Ok(permit) = archive_slots().clone().try_acquire_owned() else {
+        return Err(WebError::Unavailable(
+            "every archive slot is busy".to_owned(),
+        ));
+    };
     let archive = domain::archive(&ctx, &identity, id).await?;
     let name = format!("pieces-{}.zip", archive.number);
     let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(4);
     let runtime = tokio::runtime::Handle::current();
     tokio::task::spawn_blocking(move || {
+        let _permit = permit;
         if let Err(e) = write_archive(&archive, &runtime, tx) {
             // The client sees a cut download; nothing else is at stake.
             tracing::warn!(error = %e, "dossier archive not finished");
@@ -331,7 +339,10 @@ fn write_archive(
     tx: tokio::sync::mpsc::Sender<Bytes>,
 ) -> Result<(), String> {
     use std::io::Write as _;
-    let mut zip = zip::ZipWriter::new_stream(ChannelWriter { tx });
+    let mut zip = zip::ZipWriter::new_stream(ChannelWriter {
+        tx,
+        runtime: runtime.clone(),
+    });
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Stored)
         .large_file(false);
@@ -350,17 +361,35 @@ fn write_archive(
     Ok(())
 }
 
+/// Archives written at once by this process.
+const ARCHIVE_SLOTS: usize = 4;
+
+/// How long a client may leave a chunk of its archive unread before the archive stops.
+const ARCHIVE_STALL: std::time::Duration = std::time::Duration::from_secs(60);
+
+fn archive_slots() -> &'static std::sync::Arc<tokio::sync::Semaphore> {
+    static SLOTS: std::sync::OnceLock<std::sync::Arc<tokio::sync::Semaphore>> =
+        std::sync::OnceLock::new();
+    SLOTS.get_or_init(|| std::sync::Arc::new(tokio::sync::Semaphore::new(ARCHIVE_SLOTS)))
+}
+
 /// A writer whose bytes go to the response, chunk by chunk.
 struct ChannelWriter {
     tx: tokio::sync::mpsc::Sender<Bytes>,
+    runtime: tokio::runtime::Handle,
 }
 
 impl std::io::Write for ChannelWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.tx
-            .blocking_send(Bytes::copy_from_slice(buf))
-            .map_err(|_| std::io::Error::other("the client is gone"))?;
-        Ok(buf.len())
+        let chunk = Bytes::copy_from_slice(buf);
+        match self
+            .runtime
+            .block_on(tokio::time::timeout(ARCHIVE_STALL, self.tx.send(chunk)))
+        {
+            Ok(Ok(())) => Ok(buf.len()),
+            Ok(Err(_)) => Err(std::io::Error::other("the client is gone")),
+            Err(_) => Err(std::io::Error::other("the client stopped reading")),
+        }
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
