@@ -503,7 +503,16 @@ async fn demo_clamd(
     )
     .await
     {
-        Ok(clamd) => {
+        Ok(mut clamd) => {
+            // The offline database loads in seconds: wait for it, so the demo's own pieces
+            // are scanned at once. ClamAV's signatures take a minute: scans retry meanwhile.
+            if signatures == Signatures::Offline
+                && let Err(e) = clamd.ready(std::time::Duration::from_secs(30)).await
+            {
+                say(&format!(
+                    "antivirus: clamd is not answering yet ({e}); scans will retry"
+                ));
+            }
             config.documents.clamd_address = clamd.address().to_owned();
             say(&match signatures {
                 Signatures::Installed(dir) => format!(

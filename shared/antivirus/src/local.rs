@@ -127,6 +127,8 @@ impl LocalClamd {
     ) -> Result<Self, LocalError> {
         let clamd = program("clamd").ok_or(LocalError::Missing("clamd"))?;
         std::fs::create_dir_all(dir).map_err(failed("its directory"))?;
+        // clamd takes absolute paths only (the demo's data directory is often relative).
+        let dir = &std::fs::canonicalize(dir).map_err(failed("its directory"))?;
         let database = match signatures {
             Signatures::Installed(path) => path.clone(),
             Signatures::Offline => offline_database(dir).await?,

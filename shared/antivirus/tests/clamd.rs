@@ -70,3 +70,34 @@ async fn a_file_past_clamds_limits_is_never_clean() {
         STREAM_TOO_LONG
     );
 }
+
+/// `napoleon demo`'s data directory is relative (`.napoleon`) and clamd takes absolute paths
+/// only: a clamd started in a relative directory answers all the same, and stops when its
+/// owner drops it.
+#[tokio::test]
+async fn a_local_clamd_in_a_relative_directory_answers_and_stops_with_its_owner() {
+    use napoleon_antivirus::local::{LocalClamd, Signatures};
+    let relative = std::path::PathBuf::from(format!("clamd-relative-{}", std::process::id()));
+    let mut clamd = LocalClamd::start(&relative, &Signatures::Offline, ClamdLimits::default())
+        .await
+        .unwrap();
+    clamd.ready(Duration::from_secs(60)).await.unwrap();
+    let client = clamd.client(Duration::from_secs(10));
+    let mut file = b"%PDF-1.4\n".to_vec();
+    file.extend_from_slice(EICAR);
+    assert!(matches!(
+        client.scan(&file).await.unwrap(),
+        Verdict::Infected { .. }
+    ));
+    drop(clamd);
+    // Its watcher stops it once the owner is gone.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while client.ping().await.is_ok() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "clamd outlived its owner"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    std::fs::remove_dir_all(&relative).unwrap();
+}
