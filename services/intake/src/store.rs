@@ -124,6 +124,8 @@ pub(crate) struct Dossier {
     pub(crate) laureate_id: Option<LaureateId>,
     /// Bumped by every change (a trigger): what a save names as the version it started from.
     pub(crate) version: i32,
+    /// When first submitted.
+    pub(crate) submitted_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// A row of `intake.dossiers` as stored; [`read_dossier`] parses it.
@@ -140,6 +142,7 @@ struct DossierRow {
     content: serde_json::Value,
     laureate_id: Option<uuid::Uuid>,
     version: i32,
+    submitted_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 pub(crate) async fn dossier(tx: &mut TenantConn, id: DossierId) -> Result<Dossier, DbError> {
@@ -180,6 +183,7 @@ pub(crate) async fn read_dossier(
         ),
         laureate_id: row.laureate_id.map(LaureateId::from_uuid),
         version: row.version,
+        submitted_at: row.submitted_at,
     })
 }
 

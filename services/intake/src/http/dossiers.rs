@@ -156,7 +156,12 @@ pub(crate) async fn receipt(
         campaign: review.campaign.label.clone(),
         state: review.dossier.state.label_fr().to_owned(),
         grade: review.dossier.target_grade.to_string(),
-        submitted: fr_date(ctx.today()),
+        // The day it was first submitted (a resubmission after a complement keeps it).
+        submitted: review
+            .dossier
+            .submitted_at
+            .map(|at| fr_date(napoleon_kernel::paris_date(at)))
+            .unwrap_or_default(),
     };
     Ok(ctx
         .page(&identity, "intake/receipt", "Récépissé de dépôt", &view)?

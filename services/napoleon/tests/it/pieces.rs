@@ -1006,3 +1006,26 @@ async fn pieces_of_live(
     assert_eq!(status, 200, "{list}");
     list.as_array().unwrap().clone()
 }
+
+/// The receipt page gives the day the dossier was submitted, not the day it is looked at.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_receipt_gives_the_day_of_the_submission() {
+    let app = TestApp::services().await;
+    let cast = cast(&app).await;
+    let campaign = open_campaign(&app, &cast).await;
+    let (id, _) = napoleon_testkit::submitted(&app, &cast, &campaign, "Recu", "F").await;
+    let submitted_on = napoleon_rules::fr_date(app.ctx.today());
+    app.clock.advance(chrono::Duration::days(3));
+    let page = app
+        .call(
+            &cast.redacteur,
+            Method::GET,
+            &format!("/intake/dossiers/{id}/recepisse"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(page.status, 200);
+    let body = String::from_utf8_lossy(&page.bytes);
+    assert!(body.contains(&format!("<dd>{submitted_on}</dd>")), "{body}");
+    app.finish().await;
+}
