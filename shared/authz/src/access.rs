@@ -395,6 +395,28 @@ impl Access {
         Ok(units)
     }
 
+    /// Whether the agent instructs on the circuit of a dossier filed by `filed_by` and now at
+    /// `level` (gives or validates opinions at either unit, or above): who opens the kinds of
+    /// piece the catalogue restricts (the bulletin n° 2). Intake serves them by this rule,
+    /// instruction's page offers their links by it.
+    ///
+    /// # Errors
+    /// [`Refusal::Engine`].
+    pub fn instructs_circuit(
+        &self,
+        filed_by: OrgUnitId,
+        level: OrgUnitId,
+    ) -> Result<bool, Refusal> {
+        for unit in [filed_by, level] {
+            if self.may::<perm::InstructionOpine>(Scope::Unit(unit))?
+                || self.may::<perm::InstructionValidate>(Scope::Unit(unit))?
+            {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     /// The proof to read a dossier filed by `filed_by` and now at `level`: roles covering
     /// either unit. A draft is its authors' alone until it is submitted — those who may edit
     /// nominations of the filing unit, not the instruction roles that also read there: to

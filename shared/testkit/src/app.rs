@@ -124,16 +124,22 @@ impl TestApp {
         self.db.finish().await;
     }
 
+    /// A worker running the pieces' scan jobs only, as the worker process does (its database
+    /// role, the app's clock and store).
+    fn scan_worker(&self, clamd: &napoleon_antivirus::Clamd, name: &str) -> napoleon_jobs::Worker {
+        let store = self.ctx.pieces().unwrap().clone();
+        let scan = napoleon_intake::PieceScan::new(store, clamd.clone()).unwrap();
+        napoleon_jobs::Worker::new(
+            self.ctx.for_service("worker").db,
+            name,
+            vec![std::sync::Arc::new(scan)],
+        )
+    }
+
     /// Runs the pieces' scan jobs as they come, in the background, until aborted (as
     /// `serve all`'s worker does).
     pub fn spawn_scanner(&self, clamd: &napoleon_antivirus::Clamd) -> tokio::task::JoinHandle<()> {
-        let store = self.ctx.pieces().unwrap().clone();
-        let scan = napoleon_intake::PieceScan::new(store, clamd.clone()).unwrap();
-        let worker = napoleon_jobs::Worker::new(
-            self.ctx.for_service("worker").db,
-            "test-scanner",
-            vec![std::sync::Arc::new(scan)],
-        );
+        let worker = self.scan_worker(clamd, "test-scanner");
         tokio::spawn(worker.run(
             std::time::Duration::from_millis(200),
             std::future::pending(),
@@ -143,13 +149,7 @@ impl TestApp {
     /// Runs the pieces' scan jobs that are due, with `clamd`, as the worker does (its
     /// database role, the app's clock); how many ran.
     pub async fn scan_pieces(&self, clamd: &napoleon_antivirus::Clamd) -> usize {
-        let store = self.ctx.pieces().unwrap().clone();
-        let scan = napoleon_intake::PieceScan::new(store, clamd.clone()).unwrap();
-        let worker = napoleon_jobs::Worker::new(
-            self.ctx.for_service("worker").db,
-            "test-scan",
-            vec![std::sync::Arc::new(scan)],
-        );
+        let worker = self.scan_worker(clamd, "test-scan");
         let mut ran = 0;
         while worker.run_one().await.unwrap().is_some() {
             ran += 1;

@@ -125,11 +125,7 @@ pub(crate) async fn file(
         give_back: state.is_some_and(|s| s.apply(DossierEvent::Return).is_ok())
             && access.may::<perm::InstructionReturn>(level)?,
     };
-    let mut opens_restricted = false;
-    for unit in [dossier.unit_id, dossier.level_unit_id] {
-        opens_restricted |= access.may::<perm::InstructionOpine>(Scope::Unit(unit))?
-            || access.may::<perm::InstructionValidate>(Scope::Unit(unit))?;
-    }
+    let opens_restricted = access.instructs_circuit(dossier.unit_id, dossier.level_unit_id)?;
     napoleon_web::end_read(
         tx,
         identity,

@@ -416,17 +416,7 @@ pub(crate) fn may_read_content(
         .distinction(&campaign.distinction)
         .and_then(|d| d.pieces.iter().find(|p| &p.code == code))
         .is_none_or(|p| p.restricted);
-    if !restricted {
-        return Ok(true);
-    }
-    for unit in [dossier.unit_id, dossier.level_unit_id] {
-        if access.may::<perm::InstructionOpine>(Scope::Unit(unit))?
-            || access.may::<perm::InstructionValidate>(Scope::Unit(unit))?
-        {
-            return Ok(true);
-        }
-    }
-    Ok(false)
+    Ok(!restricted || access.instructs_circuit(dossier.unit_id, dossier.level_unit_id)?)
 }
 
 /// A piece of a dossier the agent reads, clean, with the read in the personal-data log.
