@@ -30,6 +30,7 @@ use napoleon_rules::content::Content;
         list_pieces,
         upload_pieces,
         remove_piece,
+        establish_memoire,
         propose
     ),
     components(schemas(
@@ -41,6 +42,7 @@ use napoleon_rules::content::Content;
         Submitted,
         PieceOut,
         Attached,
+        MemoireOut,
         Proposal,
         CampaignOut
     ))
@@ -328,6 +330,43 @@ pub(crate) async fn remove_piece(
 ) -> Response {
     match domain::remove(&ctx, &identity, id, piece).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// The final mémoire, as stored.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct MemoireOut {
+    /// The piece that holds it (`/intake/api/v1/dossiers/{id}/pieces/{piece}` once scanned).
+    piece: String,
+    sha256: String,
+    size: u64,
+    /// The mémoire established before, now withdrawn.
+    replaces: Option<String>,
+}
+
+/// Establishes the dossier's final mémoire de proposition (the bureau's act, R29: the
+/// caller needs `decision:decide` at the campaign's bureau, the dossier transmitted or
+/// retained): stored as a piece of kind `memoire`, replacing the one established before,
+/// its SHA-256 in the journal.
+#[utoipa::path(post, path = "/intake/api/v1/dossiers/{id}/memoire",
+    responses((status = 201, body = MemoireOut), (status = 403), (status = 404), (status = 409), (status = 422)))]
+pub(crate) async fn establish_memoire(
+    State(ctx): State<WebContext>,
+    Extension(identity): Extension<Identity>,
+    IdPath(id): IdPath<DossierId>,
+) -> Response {
+    match domain::establish(&ctx, &identity, id).await {
+        Ok(e) => (
+            StatusCode::CREATED,
+            Json(MemoireOut {
+                piece: e.piece.to_string(),
+                sha256: e.sha256,
+                size: e.size,
+                replaces: e.replaces.map(|p| p.to_string()),
+            }),
+        )
+            .into_response(),
         Err(e) => e.into_response(),
     }
 }

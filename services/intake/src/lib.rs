@@ -52,7 +52,10 @@ pub fn router(ctx: &WebContext) -> Router {
             "/api/v1/dossiers/{id}/pieces/{piece}",
             get(http::download).delete(api::remove_piece),
         )
-        .route("/api/v1/dossiers/{id}/memoire", get(http::memoire))
+        .route(
+            "/api/v1/dossiers/{id}/memoire",
+            get(http::memoire).post(api::establish_memoire),
+        )
         .route("/api/v1/dossiers/{id}/archive", get(http::archive))
         .route("/api/v1/proposals", post(api::propose))
         .route(
@@ -67,7 +70,10 @@ pub fn router(ctx: &WebContext) -> Router {
         )
         .route("/dossiers/{id}/recepisse", get(http::receipt))
         .route("/dossiers/{id}/recepisse/pdf", get(http::recepisse_pdf))
-        .route("/dossiers/{id}/memoire", get(http::memoire))
+        .route(
+            "/dossiers/{id}/memoire",
+            get(http::memoire).post(http::establish_memoire),
+        )
         .route("/dossiers/{id}/archive", get(http::archive))
         .route("/dossiers/{id}/pieces", post(http::upload))
         .route("/dossiers/{id}/pieces/{piece}", get(http::download))

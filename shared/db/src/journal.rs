@@ -152,11 +152,14 @@ pub enum EventKind {
     PieceScanned,
     /// clamd found a piece infected: quarantined, never served.
     PieceQuarantined,
+    /// The bureau established the dossier's final mémoire de proposition, stored as a piece
+    /// (its payload: the piece, its SHA-256, the mémoire it replaced).
+    MemoireEstablished,
 }
 
 impl EventKind {
     /// Every kind.
-    pub const ALL: [Self; 33] = [
+    pub const ALL: [Self; 34] = [
         Self::TenantCreated,
         Self::OrgUnitCreated,
         Self::MembershipGranted,
@@ -190,6 +193,7 @@ impl EventKind {
         Self::PieceRemoved,
         Self::PieceScanned,
         Self::PieceQuarantined,
+        Self::MemoireEstablished,
     ];
 
     /// Parses a stored name.
@@ -235,6 +239,7 @@ impl EventKind {
             Self::PieceRemoved => "piece.removed",
             Self::PieceScanned => "piece.scanned",
             Self::PieceQuarantined => "piece.quarantined",
+            Self::MemoireEstablished => "memoire.established",
         }
     }
 }

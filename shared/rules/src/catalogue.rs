@@ -387,6 +387,11 @@ impl DistinctionData {
         self.pieces.iter().filter(move |p| p.applies_to(grade))
     }
 
+    /// The catalogue's kind of piece `code`.
+    pub fn piece(&self, code: &PieceCode) -> Option<&PieceRequirement> {
+        self.pieces.iter().find(|p| &p.code == code)
+    }
+
     pub fn grade_index(&self, grade: &GradeCode) -> Option<usize> {
         self.grades.iter().position(|g| &g.code == grade)
     }
@@ -755,6 +760,27 @@ fn validate_distinction(
     Ok(())
 }
 
+/// How a stored piece of kind `code` is named, wherever it is listed: the catalogue's label,
+/// the platform's mémoire, or the bare code of a kind the catalogue no longer lists.
+pub fn piece_label(distinction: Option<&DistinctionData>, code: &PieceCode) -> String {
+    if code.is_memoire() {
+        return "Mémoire de proposition".to_owned();
+    }
+    distinction
+        .and_then(|d| d.piece(code))
+        .map_or_else(|| code.to_string(), |p| p.label.clone())
+}
+
+/// Whether a stored piece of kind `code` is read only by the instruction units of the
+/// dossier's circuit: a restricted kind, or one the catalogue no longer lists (nobody
+/// loosened it). The platform's mémoire is read by whoever reads the dossier, as its preview.
+pub fn piece_restricted(distinction: Option<&DistinctionData>, code: &PieceCode) -> bool {
+    !code.is_memoire()
+        && distinction
+            .and_then(|d| d.piece(code))
+            .is_none_or(|p| p.restricted)
+}
+
 /// At most this many kinds of piece per distinction, each label at most this long.
 const MAX_PIECES: usize = 30;
 const PIECE_LABEL_CHARS: usize = 150;
@@ -772,6 +798,13 @@ fn validate_pieces(
     }
     let mut codes = BTreeSet::new();
     for p in &d.pieces {
+        if p.code.is_memoire() {
+            return Err(invalid(format!(
+                "le code de pièce « {} » est réservé au mémoire de proposition que la \
+                 plateforme établit",
+                p.code
+            )));
+        }
         if !codes.insert(&p.code) {
             return Err(invalid(format!("pièce « {} » définie deux fois", p.code)));
         }
@@ -857,6 +890,10 @@ mod tests {
             (
                 "[[pieces]]\ncode = \"Pièce\"\nlabel = \"A\"\n",
                 "code de pièce invalide",
+            ),
+            (
+                "[[pieces]]\ncode = \"memoire\"\nlabel = \"Mémoire\"\n",
+                "réservé au mémoire",
             ),
         ] {
             let doc = medal(bad);

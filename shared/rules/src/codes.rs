@@ -131,6 +131,19 @@ string_newtype!(
     |_| CodeError::EmptyArticle
 );
 
+impl PieceCode {
+    /// The mémoire de proposition the platform establishes (R29): a piece no catalogue may
+    /// declare and no agent may upload.
+    pub fn memoire() -> Self {
+        Self("memoire".to_owned())
+    }
+
+    /// Whether this is the platform's own mémoire.
+    pub fn is_memoire(&self) -> bool {
+        self.0 == "memoire"
+    }
+}
+
 impl CountryCode {
     pub fn is_france(&self) -> bool {
         self.0 == "FR"

@@ -146,6 +146,14 @@ impl DossierState {
         matches!(self, Self::Draft | Self::ComplementRequested)
     }
 
+    /// The ministry's bureau holds the proposal and establishes its final mémoire (R29: the
+    /// minister's mémoire goes to the grand chancelier with it): transmitted, or retained
+    /// before the decree.
+    #[must_use]
+    pub const fn takes_final_memoire(self) -> bool {
+        matches!(self, Self::Transmitted | Self::Retained)
+    }
+
     /// The state after `event`, or why not.
     ///
     /// # Errors

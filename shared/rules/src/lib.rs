@@ -74,7 +74,7 @@ pub use catalogue::{
     CriminalRecordRule, CrossEntry, DeceasedPolicy, DeceasedRule, DistinctionData, DistinctionKind,
     GapOverride, GapPractice, GradeData, LevelNoun, NATIONAL_FILES, NationalityRule,
     ParliamentRule, PieceRequirement, Progression, ProgressionMode, RouteRule, RuleSet, Scope,
-    ServiceCounting, TenantParameters, YearsRule,
+    ServiceCounting, TenantParameters, YearsRule, piece_label, piece_restricted,
 };
 pub use codes::{
     Article, CodeError, CountryCode, DistinctionCode, GradeCode, PieceCode, ReasonCode,

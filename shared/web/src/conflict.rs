@@ -24,6 +24,12 @@ pub enum Conflict {
         /// Where the dossier is.
         state: DossierState,
     },
+    /// The bureau establishes the final mémoire of a dossier transmitted to the ministry, or
+    /// retained, before the decree (`dossier.wrong_state`).
+    MemoireNotAtBureau {
+        /// Where the dossier is.
+        state: DossierState,
+    },
     /// Another agent moved the dossier between reading and acting (`dossier.changed`).
     Changed,
     /// The filing unit edits only drafts and dossiers returned for a complement
@@ -138,7 +144,9 @@ impl Conflict {
     #[must_use]
     pub const fn code(&self) -> &'static str {
         match self {
-            Self::WrongState { .. } | Self::NotDecidable { .. } => "dossier.wrong_state",
+            Self::WrongState { .. }
+            | Self::NotDecidable { .. }
+            | Self::MemoireNotAtBureau { .. } => "dossier.wrong_state",
             Self::Changed => "dossier.changed",
             Self::NotEditable { .. } => "dossier.not_editable",
             Self::NotHolder => "dossier.not_holder",
@@ -176,6 +184,10 @@ impl Conflict {
             ),
             Self::NotDecidable { state } => format!(
                 "Ce dossier est « {} » : le bureau ne décide que sur les dossiers transmis au ministère, tant que la liste est ouverte.",
+                state.label_fr()
+            ),
+            Self::MemoireNotAtBureau { state } => format!(
+                "Ce dossier est « {} » : le bureau du ministère établit le mémoire de proposition définitif d'un dossier transmis au ministère ou retenu, avant la publication du décret.",
                 state.label_fr()
             ),
             Self::Changed => {
@@ -265,6 +277,9 @@ mod tests {
             },
             Conflict::NotDecidable {
                 state: DossierState::Submitted,
+            },
+            Conflict::MemoireNotAtBureau {
+                state: DossierState::Draft,
             },
             Conflict::Changed,
             Conflict::NotEditable {

@@ -46,6 +46,8 @@ pub(crate) struct Allowed {
     pub(crate) opine: bool,
     pub(crate) transmit: bool,
     pub(crate) give_back: bool,
+    /// The bureau's final mémoire (intake establishes it).
+    pub(crate) establish_memoire: bool,
 }
 
 /// A dossier in instruction the agent may read (the project's loader, `readable_dossier`).
@@ -124,6 +126,8 @@ pub(crate) async fn file(
             && access.may::<perm::InstructionValidate>(level)?,
         give_back: state.is_some_and(|s| s.apply(DossierEvent::Return).is_ok())
             && access.may::<perm::InstructionReturn>(level)?,
+        establish_memoire: dossier.state.takes_final_memoire()
+            && access.may::<perm::DecisionDecide>(Scope::Unit(campaign.bureau_unit_id))?,
     };
     let opens_restricted = access.instructs_circuit(dossier.unit_id, dossier.level_unit_id)?;
     napoleon_web::end_read(

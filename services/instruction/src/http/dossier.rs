@@ -69,6 +69,7 @@ struct FileView {
     may_take: bool,
     may_opine: bool,
     may_transmit: bool,
+    may_establish_memoire: bool,
     may_return: bool,
     errors: Vec<FieldError>,
     verdict_input: String,
@@ -96,23 +97,24 @@ struct PieceRow {
 }
 
 fn piece_rows(f: &DossierFile) -> Vec<PieceRow> {
-    let kinds = f
-        .catalogue
-        .distinction(&f.campaign.distinction)
-        .map(|d| d.pieces.clone())
-        .unwrap_or_default();
+    let distinction = f.catalogue.distinction(&f.campaign.distinction);
     f.pieces
         .iter()
         .map(|p| {
-            let kind = kinds.iter().find(|k| k.code.as_str() == p.piece_code);
+            let code = napoleon_rules::PieceCode::parse(&p.piece_code).ok();
             // A kind the catalogue no longer lists stays restricted, as intake serves it.
-            let restricted = kind.is_none_or(|k| k.restricted);
+            let restricted = code
+                .as_ref()
+                .is_none_or(|c| napoleon_rules::piece_restricted(distinction, c));
             let readable = !restricted || f.opens_restricted;
             let state = napoleon_pieces::ScanState::parse(&p.scan_state)
                 .unwrap_or(napoleon_pieces::ScanState::Pending);
             let size = u64::try_from(p.size_bytes).unwrap_or(0);
             PieceRow {
-                label: kind.map_or_else(|| p.piece_code.clone(), |k| k.label.clone()),
+                label: code.as_ref().map_or_else(
+                    || p.piece_code.clone(),
+                    |c| napoleon_rules::piece_label(distinction, c),
+                ),
                 name: p.name.clone(),
                 detail: format!(
                     "{} – {} ko",
@@ -148,6 +150,7 @@ fn event_label(kind: EventKind) -> &'static str {
         EventKind::PieceRemoved => "Pièce retirée",
         EventKind::PieceScanned => "Pièce analysée : saine",
         EventKind::PieceQuarantined => "Pièce infectée, mise en quarantaine",
+        EventKind::MemoireEstablished => "Mémoire de proposition définitif établi",
         _ => "Événement",
     }
 }
@@ -183,6 +186,8 @@ fn event_detail(kind: EventKind, payload: &serde_json::Value) -> String {
         | EventKind::PieceRemoved
         | EventKind::PieceScanned
         | EventKind::PieceQuarantined => text("label"),
+        // The fingerprint that proves which document went to the grand chancelier.
+        EventKind::MemoireEstablished => format!("SHA-256 {}", text("sha256")),
         _ => String::new(),
     }
 }
@@ -340,6 +345,7 @@ fn file_view(
         may_take: f.may.take,
         may_opine: f.may.opine,
         may_transmit: f.may.transmit,
+        may_establish_memoire: f.may.establish_memoire,
         may_return: f.may.give_back,
         verdict_error: error("verdict"),
         motivation_error: error("motivation"),
@@ -377,6 +383,11 @@ pub(crate) async fn dossier(
         "avis" => Some("Votre avis est enregistré.".to_owned()),
         "valide" => Some("Le dossier est validé et transmis au ministère.".to_owned()),
         "renvoye" => Some("Le dossier est renvoyé au service déposant pour complément.".to_owned()),
+        "memoire" => Some(
+            "Le mémoire de proposition définitif est établi : il figure parmi les pièces jointes, \
+             téléchargeable dès son analyse antivirus."
+                .to_owned(),
+        ),
         _ => None,
     };
     render(&ctx, &identity, &f, Vec::new(), ("", "", ""), notice)

@@ -4,14 +4,19 @@
 //! it (instruction's contract view `instruction.opinions_v1`) and its pieces. Rendering is
 //! CPU work: it runs on the blocking pool, after the transaction has ended.
 
+use axum::body::Bytes;
+use napoleon_authz::{Access, Scope, perm};
+use napoleon_db::journal::{self, Actor, EventKind, Subject};
 use napoleon_db::readlog::{ReadChannel, ReadSubject};
 use napoleon_db::{TenantConn, contracts, core};
 use napoleon_documents::render::{self, Issue, Memoire, Opinion, Recepisse};
 use napoleon_identity::Identity;
-use napoleon_kernel::{DossierId, OrgUnitId};
+use napoleon_kernel::{DossierId, OrgUnitId, PieceId};
+use napoleon_pieces::PieceType;
 use napoleon_rules::content::HeldDistinction;
-use napoleon_rules::{Catalogue, VerdictKind, fr_date};
-use napoleon_web::{ActionError, ActionResult, WebContext, WebError};
+use napoleon_rules::{Catalogue, PieceCode, VerdictKind, fr_date};
+use napoleon_web::{ActionError, ActionResult, Conflict, FieldError, WebContext, WebError};
+use serde_json::json;
 
 use super::{tenant_catalogue, verdict};
 use crate::store::pieces as piece_store;
@@ -67,8 +72,9 @@ async fn rendered(
         .map_err(|e| WebError::Internal(e.to_string()).into())
 }
 
-/// The mémoire of a dossier the agent reads, as it stands; its read is logged (channel
-/// `export`: a document of the candidate's data leaves the platform).
+/// The mémoire of a dossier the agent reads, as it stands (a preview, watermarked
+/// « PROJET »); its read is logged (channel `export`: a document of the candidate's data
+/// leaves the platform).
 pub(crate) async fn memoire(
     ctx: &WebContext,
     identity: &Identity,
@@ -78,14 +84,7 @@ pub(crate) async fn memoire(
     let (mut tx, access) = ctx.begin(identity).await?;
     let dossier = super::dossiers::readable(&mut tx, &access, id).await?;
     let campaign = contracts::campaign_by_id(&tx, dossier.campaign_id).await?;
-    let (opinions, pieces) = tokio::join!(
-        contracts::opinions_of(&tx, id),
-        piece_store::of_dossier(&tx, id)
-    );
-    let (opinions, pieces) = (opinions?, pieces?);
-    let catalogue = tenant_catalogue(&mut tx, &access).await?;
-    let names = Names::load(&mut tx).await?;
-    let at = tx.now();
+    let memoire = gather(&mut tx, &access, &dossier, &campaign).await?;
     napoleon_web::end_read(
         tx,
         identity,
@@ -93,9 +92,28 @@ pub(crate) async fn memoire(
         Some(ReadChannel::Export),
     )
     .await?;
+    rendered(move || render::memoire(&memoire, issue)).await
+}
+
+/// What the mémoire of `dossier` says, read in the caller's transaction.
+async fn gather(
+    tx: &mut TenantConn,
+    access: &Access,
+    dossier: &crate::store::Dossier,
+    campaign: &contracts::CampaignView,
+) -> ActionResult<Memoire> {
+    let id = dossier.id;
+    let (opinions, pieces) = tokio::join!(
+        contracts::opinions_of(&*tx, id),
+        piece_store::of_dossier(&*tx, id)
+    );
+    let (opinions, pieces) = (opinions?, pieces?);
+    let catalogue = tenant_catalogue(tx, access).await?;
+    let names = Names::load(tx).await?;
+    let at = tx.now();
     let content = dossier.content.expose();
     let distinction = catalogue.distinction(&campaign.distinction);
-    let proposed = proposed(&catalogue, &campaign, &dossier);
+    let proposed = proposed(&catalogue, campaign, dossier);
     let c = &content.candidate;
     let identity_rows = vec![
         ("Nom de naissance", c.birth_name.clone()),
@@ -110,7 +128,7 @@ pub(crate) async fn memoire(
     .filter(|(_, v)| !v.trim().is_empty())
     .map(|(k, v)| (k.to_owned(), v))
     .collect();
-    let (verdict_line, reasons) = match verdict(&catalogue, &campaign, &dossier) {
+    let (verdict_line, reasons) = match verdict(&catalogue, campaign, dossier) {
         Ok(v) => (
             match v.verdict {
                 VerdictKind::Eligible => "Conditions statutaires remplies".to_owned(),
@@ -145,12 +163,14 @@ pub(crate) async fn memoire(
             Vec::new(),
         ),
     };
-    // The pieces that count: current, and not found infected.
+    // The pieces that count: current, not found infected, and not an earlier mémoire.
     let readable: Vec<_> = pieces
         .iter()
-        .filter(|p| p.current() && p.scan != napoleon_pieces::ScanState::Infected)
+        .filter(|p| {
+            p.current() && p.scan != napoleon_pieces::ScanState::Infected && !p.code.is_memoire()
+        })
         .collect();
-    let memoire = Memoire {
+    Ok(Memoire {
         authority: names.authority(),
         campaign: campaign.label.clone(),
         proposed,
@@ -195,15 +215,173 @@ pub(crate) async fn memoire(
         pieces: readable
             .iter()
             .map(|p| {
-                let label = distinction
-                    .and_then(|d| d.pieces.iter().find(|r| r.code == p.code))
-                    .map_or_else(|| p.code.to_string(), |r| r.label.clone());
-                format!("{label} ({})", p.kind.label_fr())
+                format!(
+                    "{} ({})",
+                    napoleon_rules::piece_label(distinction, &p.code),
+                    p.kind.label_fr()
+                )
             })
             .collect(),
         at,
+    })
+}
+
+/// How many times a dossier's mémoire may be established (each one is kept): a bound on
+/// what repeated clicks can store.
+const MEMOIRE_ISSUES: usize = 20;
+
+/// The final mémoire, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Established {
+    pub(crate) piece: PieceId,
+    pub(crate) sha256: String,
+    pub(crate) size: u64,
+    /// The mémoire established before, now withdrawn (kept in the history).
+    pub(crate) replaces: Option<PieceId>,
+}
+
+/// Checks that the agent may establish the mémoire of `dossier` now (`decision:decide` at the
+/// campaign's bureau, the dossier at the bureau, fewer than [`MEMOIRE_ISSUES`] before);
+/// returns the proof and the mémoire it replaces.
+async fn may_establish(
+    tx: &mut TenantConn,
+    access: &Access,
+    dossier: &crate::store::Dossier,
+    campaign: &contracts::CampaignView,
+) -> ActionResult<(
+    napoleon_authz::Authorized<perm::DecisionDecide>,
+    Option<PieceId>,
+)> {
+    let decide = access.authorize::<perm::DecisionDecide>(Scope::Unit(campaign.bureau_unit_id))?;
+    if !dossier.state.takes_final_memoire() {
+        return Err(Conflict::MemoireNotAtBureau {
+            state: dossier.state,
+        }
+        .into());
+    }
+    let pieces = piece_store::of_dossier(&*tx, dossier.id).await?;
+    let issued = pieces.iter().filter(|p| p.code.is_memoire()).count();
+    if issued >= MEMOIRE_ISSUES {
+        return Err(ActionError::Invalid(vec![FieldError::new(
+            "memoire",
+            format!(
+                "Mémoire : il a déjà été établi {MEMOIRE_ISSUES} fois pour ce dossier ; le \
+                 dernier reste valable."
+            ),
+        )]));
+    }
+    let current = pieces
+        .iter()
+        .find(|p| p.code.is_memoire() && p.current())
+        .map(|p| p.id);
+    Ok((decide, current))
+}
+
+/// Establishes the dossier's final mémoire (the bureau's act, R29): rendered without the
+/// watermark, stored as a piece of the dossier (kind `memoire`, replacing the one
+/// established before), queued for its scan like any piece, and journaled with its
+/// SHA-256. The bytes are stored first; the row, the scan and the journal then go in one
+/// transaction that checks everything again, and if it fails the bytes are removed.
+pub(crate) async fn establish(
+    ctx: &WebContext,
+    identity: &Identity,
+    id: DossierId,
+) -> ActionResult<Established> {
+    let store = ctx.pieces()?.clone();
+    let (mut tx, access) = ctx.begin(identity).await?;
+    let dossier = super::dossiers::readable(&mut tx, &access, id).await?;
+    let campaign = contracts::campaign_by_id(&tx, dossier.campaign_id).await?;
+    let (_decide, _) = may_establish(&mut tx, &access, &dossier, &campaign).await?;
+    let memoire = gather(&mut tx, &access, &dossier, &campaign).await?;
+    let tenant = tx.tenant();
+    tx.rollback().await;
+    let number = dossier.number.clone().unwrap_or_default();
+    let pdf = rendered(move || render::memoire(&memoire, Issue::Final)).await?;
+
+    let piece = PieceId::new();
+    // Stored and recorded in a task of its own, as uploads are: a client gone in between
+    // drops the request, not this, so no stored file is left without its row.
+    let (ctx, identity) = (ctx.clone(), identity.clone());
+    let work = tokio::spawn(async move {
+        let stored = store
+            .put(tenant, piece.as_uuid(), Bytes::from(pdf))
+            .await
+            .map_err(|e| WebError::Unavailable(format!("piece store: {e}")))?;
+        match record(&ctx, &identity, id, piece, &number, &stored).await {
+            Ok(replaces) => Ok(Established {
+                piece,
+                sha256: stored.sha256,
+                size: stored.size,
+                replaces,
+            }),
+            Err(e) => {
+                if let Err(gone) = store.delete(tenant, piece.as_uuid()).await {
+                    tracing::warn!(error = %gone, piece = %piece, "stored mémoire left without its row");
+                }
+                Err(e)
+            }
+        }
+    });
+    work.await
+        .map_err(|e| WebError::Internal(format!("mémoire task: {e}")))?
+}
+
+async fn record(
+    ctx: &WebContext,
+    identity: &Identity,
+    id: DossierId,
+    piece: PieceId,
+    number: &str,
+    stored: &napoleon_storage::Stored,
+) -> ActionResult<Option<PieceId>> {
+    let (mut tx, access) = ctx.begin(identity).await?;
+    super::dossiers::readable(&mut tx, &access, id).await?;
+    // Locked: two establishments of one dossier queue up, and the second replaces the first.
+    let dossier = crate::store::dossier(&mut tx, id).await?;
+    let campaign = contracts::campaign_by_id(&tx, dossier.campaign_id).await?;
+    let (decide, replaces) = may_establish(&mut tx, &access, &dossier, &campaign).await?;
+    let agent = decide.agent();
+    if let Some(old) = replaces {
+        piece_store::withdraw(&mut tx, old, agent).await?;
+    }
+    let code = PieceCode::memoire();
+    let name = if number.is_empty() {
+        "memoire-de-proposition.pdf".to_owned()
+    } else {
+        format!("memoire-de-proposition-{number}.pdf")
     };
-    rendered(move || render::memoire(&memoire, issue)).await
+    piece_store::insert(
+        &mut tx,
+        &piece_store::NewPiece {
+            id: piece,
+            dossier: id,
+            code: &code,
+            name: &name,
+            kind: PieceType::Pdf,
+            size: stored.size,
+            sha256: &stored.sha256,
+            by: agent,
+            replaces,
+        },
+    )
+    .await?;
+    // Scanned like any piece: nothing is served that clamd has not seen.
+    super::pieces::queue_scan(&mut tx, piece, agent).await?;
+    journal::append(
+        &mut tx,
+        Actor::Agent(agent),
+        Subject::Dossier(id),
+        EventKind::MemoireEstablished,
+        json!({
+            "piece": piece,
+            "sha256": stored.sha256,
+            "size": stored.size,
+            "replaces": replaces,
+        }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(replaces)
 }
 
 /// The récépissé of a submitted dossier the agent reads (a draft has none: 404).

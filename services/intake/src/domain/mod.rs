@@ -20,7 +20,7 @@ pub(crate) use campaigns::{CampaignInput, campaign_choices, campaigns, create_ca
 pub(crate) use dossiers::{
     MyDossiers, Review, create_draft, filing_units, my_dossiers, review, save, submit, verdict,
 };
-pub(crate) use memoire::{memoire, recepisse};
+pub(crate) use memoire::{establish, memoire, recepisse};
 pub(crate) use pieces::{
     Archive, DOSSIER_BYTES, DOSSIER_PIECES, Download, Received, Upload, archive, attach, download,
     may_attach, may_read_content, missing, remove, requirements, scan_kind,

@@ -11,7 +11,7 @@ use napoleon_db::journal::{self, Actor, EventKind, Subject};
 use napoleon_db::readlog::{ReadChannel, ReadSubject};
 use napoleon_db::{TenantConn, contracts};
 use napoleon_identity::Identity;
-use napoleon_kernel::{DossierId, Personal, PieceId, TenantId};
+use napoleon_kernel::{AgentId, DossierId, Personal, PieceId, TenantId};
 use napoleon_pieces::{PieceName, PieceType, ScanState};
 use napoleon_rules::dossier::DossierState;
 use napoleon_rules::{Catalogue, PieceCode, PieceRequirement};
@@ -257,6 +257,26 @@ pub(crate) async fn attach(
         .map_err(|e| WebError::Internal(format!("piece upload task: {e}")))?
 }
 
+/// Queues the antivirus scan of a piece just recorded, in the transaction that records it:
+/// nothing is served that clamd has not seen.
+pub(crate) async fn queue_scan(
+    tx: &mut TenantConn,
+    piece: PieceId,
+    by: AgentId,
+) -> ActionResult<()> {
+    jobs::enqueue(
+        tx,
+        &NewJob {
+            kind: &scan_kind()?,
+            payload: json!({"piece": piece}),
+            max_attempts: SCAN_ATTEMPTS,
+            created_by: &Actor::Agent(by).render(),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
 /// Removes bytes stored for rows that were never written.
 async fn forget(
     store: &napoleon_storage::PieceStore,
@@ -286,7 +306,6 @@ async fn record(
     if let Some(old) = upload.replaces {
         store::withdraw(&mut tx, old, agent).await?;
     }
-    let kind = scan_kind()?;
     for (file, (piece, bytes)) in upload.files.iter().zip(stored) {
         store::insert(
             &mut tx,
@@ -303,16 +322,7 @@ async fn record(
             },
         )
         .await?;
-        jobs::enqueue(
-            &mut tx,
-            &NewJob {
-                kind: &kind,
-                payload: json!({"piece": piece}),
-                max_attempts: SCAN_ATTEMPTS,
-                created_by: &Actor::Agent(agent).render(),
-            },
-        )
-        .await?;
+        queue_scan(&mut tx, *piece, agent).await?;
         journal::append(
             &mut tx,
             Actor::Agent(agent),
@@ -388,10 +398,10 @@ async fn label_of(
     tx: &mut TenantConn,
 ) -> ActionResult<String> {
     let campaign = contracts::campaign_by_id(&*tx, dossier.campaign_id).await?;
-    Ok(catalogue
-        .distinction(&campaign.distinction)
-        .and_then(|d| d.pieces.iter().find(|p| &p.code == code))
-        .map_or_else(|| code.to_string(), |p| p.label.clone()))
+    Ok(napoleon_rules::piece_label(
+        catalogue.distinction(&campaign.distinction),
+        code,
+    ))
 }
 
 /// A piece's bytes, as served.
@@ -412,10 +422,8 @@ pub(crate) fn may_read_content(
     dossier: &Dossier,
     code: &PieceCode,
 ) -> ActionResult<bool> {
-    let restricted = catalogue
-        .distinction(&campaign.distinction)
-        .and_then(|d| d.pieces.iter().find(|p| &p.code == code))
-        .is_none_or(|p| p.restricted);
+    let restricted =
+        napoleon_rules::piece_restricted(catalogue.distinction(&campaign.distinction), code);
     Ok(!restricted || access.instructs_circuit(dossier.unit_id, dossier.level_unit_id)?)
 }
 

@@ -12,7 +12,9 @@ use serde::Serialize;
 
 pub(crate) use campaigns::{campaigns, create_campaign, new_campaign};
 pub(crate) use dossiers::{create_dossier, dossiers, propose, receipt};
-pub(crate) use pieces::{archive, download, memoire, parse_upload, recepisse_pdf, remove, upload};
+pub(crate) use pieces::{
+    archive, download, establish_memoire, memoire, parse_upload, recepisse_pdf, remove, upload,
+};
 pub(crate) use step::{save_step, step};
 
 /// Shown when a form names no campaign, or one that is not offered.

@@ -296,6 +296,18 @@ pub(crate) async fn memoire(
     ))
 }
 
+/// `POST /intake/dossiers/{id}/memoire`: the bureau establishes the final mémoire (stored
+/// as a piece of the dossier), then returns to the dossier's page.
+pub(crate) async fn establish_memoire(
+    State(ctx): State<WebContext>,
+    Extension(identity): Extension<Identity>,
+    IdPath(id): IdPath<DossierId>,
+    _form: FormFields,
+) -> WebResult<Response> {
+    domain::establish(&ctx, &identity, id).await?;
+    Ok(Redirect::to(&format!("/instruction/dossiers/{id}?fait=memoire")).into_response())
+}
+
 /// `GET /intake/dossiers/{id}/archive`: every piece the agent may open, in one ZIP (a
 /// committee's copy), written as it is sent: one piece in memory at a time.
 pub(crate) async fn archive(

@@ -28,11 +28,10 @@ fn size_fr(bytes: u64) -> String {
 fn piece_view(review: &domain::Review, p: &Attachment) -> PieceView {
     let id = review.dossier.id;
     let readable = review.readable_codes.contains(&p.code);
-    let label = review
-        .catalogue
-        .distinction(&review.campaign.distinction)
-        .and_then(|d| d.pieces.iter().find(|r| r.code == p.code))
-        .map_or_else(|| p.code.to_string(), |r| r.label.clone());
+    let label = napoleon_rules::piece_label(
+        review.catalogue.distinction(&review.campaign.distinction),
+        &p.code,
+    );
     PieceView {
         id: p.id.to_string(),
         name: p.name.expose().clone(),

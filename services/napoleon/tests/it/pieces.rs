@@ -878,6 +878,144 @@ async fn the_memoire_and_the_recepisse_are_pdfs_of_the_dossier_as_it_stands() {
     app.finish().await;
 }
 
+/// Issue 17: the final mémoire is the bureau's act (R29). Once the dossier is at the
+/// ministry, an agent with `decision:decide` at the campaign's bureau establishes it: rendered
+/// without « PROJET », stored as a piece of the dossier, scanned like any, its SHA-256 in the
+/// journal; established again, it replaces the first, which stays in the history. Anyone
+/// else, or too early, is refused with nothing stored.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_bureau_establishes_the_final_memoire_as_a_piece_with_its_hash_in_the_journal() {
+    let app = TestApp::services().await;
+    let cast = cast(&app).await;
+    let campaign = open_campaign(&app, &cast).await;
+    let id = napoleon_testkit::draft(&app, &cast, &campaign, "Definitif", "F").await;
+    let clamd = ClamdProcess::start().await.unwrap();
+    let clamd = clamd.client(std::time::Duration::from_secs(30));
+    assert_eq!(app.scan_pieces(&clamd).await, 3);
+    let number = app.submit(&cast.redacteur, &id).await.json["number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/intake/api/v1/dossiers/{id}/memoire");
+    let establish = |who: &Who| {
+        let path = path.clone();
+        let app = &app;
+        let who = who.clone();
+        async move { app.call(&who, Method::POST, &path, json!({})).await }
+    };
+    // Still in instruction: the bureau does not read it yet.
+    assert_eq!(establish(&cast.integrateur).await.status, 403);
+    transmitted(&app, &cast, &id).await;
+    // Only the bureau: not the préfecture's agents, not another ministry.
+    assert_eq!(establish(&cast.redacteur).await.status, 403);
+    assert_eq!(establish(&cast.instructeur).await.status, 403);
+    assert_eq!(establish(&cast.outsider).await.status, 404);
+    // The page offers the act to the bureau only.
+    let page = |who: &Who| {
+        let app = &app;
+        let who = who.clone();
+        let id = id.clone();
+        async move {
+            let page = app
+                .call(
+                    &who,
+                    Method::GET,
+                    &format!("/instruction/dossiers/{id}"),
+                    json!({}),
+                )
+                .await;
+            assert_eq!(page.status, 200);
+            String::from_utf8(page.bytes.to_vec()).unwrap()
+        }
+    };
+    assert!(
+        page(&cast.integrateur)
+            .await
+            .contains("Établir le mémoire définitif")
+    );
+    assert!(
+        !page(&cast.instructeur)
+            .await
+            .contains("Établir le mémoire définitif")
+    );
+
+    let first = establish(&cast.integrateur).await;
+    assert_eq!(first.status, 201, "{}", first.json);
+    let piece = first.json["piece"].as_str().unwrap().to_owned();
+    let sha256 = first.json["sha256"].as_str().unwrap().to_owned();
+    assert!(first.json["replaces"].is_null());
+    let journaled = napoleon_testkit::text(
+        &mut app.admin().await,
+        &format!(
+            "SELECT payload->>'sha256' AS t FROM journal.events \
+             WHERE kind = 'memoire.established' AND payload->>'piece' = '{piece}'"
+        ),
+    )
+    .await;
+    assert_eq!(journaled, sha256);
+    // Not served before clamd has seen it; then the very bytes the journal fingerprints.
+    assert_eq!(
+        download(&app, &cast.integrateur, &id, &piece).await.status,
+        409
+    );
+    assert_eq!(app.scan_pieces(&clamd).await, 1);
+    let served = download(&app, &cast.integrateur, &id, &piece).await;
+    assert_eq!(served.status, 200, "{}", served.json);
+    assert_eq!(napoleon_storage::sha256_hex(&served.bytes), sha256);
+    let text = pdf_text(&served.bytes);
+    assert!(text.contains(&number), "{text}");
+    assert!(text.contains("Avis favorable"), "{text}");
+    assert!(!text.to_uppercase().contains("PROJET"), "{text}");
+    // Whoever reads the dossier reads its mémoire, as its preview.
+    assert_eq!(
+        download(&app, &cast.redacteur, &id, &piece).await.status,
+        200
+    );
+
+    let again = establish(&cast.integrateur).await;
+    assert_eq!(again.status, 201, "{}", again.json);
+    assert_eq!(again.json["replaces"], piece.as_str());
+    let list = pieces(&app, &cast.integrateur, &id).await;
+    let memoires: Vec<&Value> = list.iter().filter(|p| p["code"] == "memoire").collect();
+    assert_eq!(memoires.len(), 2);
+    assert_eq!(memoires[0]["current"], false);
+    assert_eq!(memoires[1]["current"], true);
+    // A preview lists the dossier's pieces, never an earlier mémoire among them.
+    let preview = app
+        .call(&cast.integrateur, Method::GET, &path, json!({}))
+        .await;
+    let preview = pdf_text(&preview.bytes);
+    assert!(
+        !preview.contains("Mémoire de proposition (PDF)"),
+        "{preview}"
+    );
+    assert!(preview.contains("État des services"), "{preview}");
+    // Refused by the bureau: no mémoire goes to the grand chancelier, none is established.
+    let refused = app
+        .call(
+            &cast.integrateur,
+            Method::POST,
+            &format!("/decisions/api/v1/dossiers/{id}/decision"),
+            json!({"decision": "refuse", "motivation": "Contingent atteint."}),
+        )
+        .await;
+    assert_eq!(refused.status, 200, "{}", refused.json);
+    let before = stored(&app).await;
+    let late = establish(&cast.integrateur).await;
+    assert_eq!(late.status, 409, "{}", late.json);
+    assert_eq!(late.json["code"], "dossier.wrong_state");
+    assert!(
+        late.json["detail"]
+            .as_str()
+            .unwrap()
+            .contains("mémoire de proposition définitif"),
+        "{}",
+        late.json
+    );
+    assert_eq!(stored(&app).await, before, "a refusal stores nothing");
+    app.finish().await;
+}
+
 /// Issue 17: the pieces in an S3-compatible bucket, as production keeps them — a real
 /// S3-protocol server process (`s3s-fs`): attached through intake, stored under the
 /// tenant-first key of ids, scanned, served back byte for byte; another tenant's key finds
