@@ -112,6 +112,9 @@ pub enum Conflict {
     PiecePending,
     /// clamd found the piece infected: quarantined, never served (`piece.quarantined`).
     PieceQuarantined,
+    /// The final mémoire was just established and waits for its scan: it stands until then
+    /// (`piece.pending`).
+    MemoirePending,
 }
 
 impl Conflict {
@@ -166,7 +169,7 @@ impl Conflict {
             Self::LastAdministrator => "members.last_administrator",
             Self::Stale => "dossier.stale",
             Self::KeyReused => "request.key_reused",
-            Self::PiecePending => "piece.pending",
+            Self::PiecePending | Self::MemoirePending => "piece.pending",
             Self::PieceQuarantined => "piece.quarantined",
         }
     }
@@ -259,6 +262,7 @@ impl Conflict {
             Self::Stale => "Ce dossier a été enregistré entre-temps (par un collègue ou dans un autre onglet) : votre saisie, conservée ci-dessous, n'a pas été enregistrée. Vérifiez-la puis enregistrez de nouveau pour qu'elle remplace la version actuelle.".to_owned(),
             Self::KeyReused => "Cette demande porte la clé d'idempotence d'une autre demande, différente : choisissez une nouvelle clé (Idempotency-Key) pour une nouvelle demande.".to_owned(),
             Self::PiecePending => "Cette pièce est en attente d'analyse antivirus : elle pourra être ouverte dès qu'elle aura été trouvée saine. Réessayez dans quelques instants.".to_owned(),
+            Self::MemoirePending => "Le mémoire définitif vient d'être établi et attend son analyse antivirus : il pourra être établi de nouveau une fois analysé, dans quelques instants.".to_owned(),
             Self::PieceQuarantined => "L'antivirus a détecté une menace dans cette pièce : elle est mise en quarantaine et ne peut pas être ouverte. Joignez un autre fichier ; le responsable de la sécurité des systèmes d'information en est informé.".to_owned(),
         }
     }
@@ -317,6 +321,7 @@ mod tests {
             Conflict::KeyReused,
             Conflict::PiecePending,
             Conflict::PieceQuarantined,
+            Conflict::MemoirePending,
         ];
         let codes: std::collections::BTreeSet<&str> = all.iter().map(Conflict::code).collect();
         assert_eq!(

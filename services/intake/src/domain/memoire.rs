@@ -270,18 +270,22 @@ async fn may_establish(
             ),
         )]));
     }
-    let current = pieces
-        .iter()
-        .find(|p| p.code.is_memoire() && p.current())
-        .map(|p| p.id);
-    Ok((decide, current))
+    let current = pieces.iter().find(|p| p.code.is_memoire() && p.current());
+    // A double click, or a second agent at once: the one just established stands until
+    // clamd has seen it.
+    if current.is_some_and(|p| p.scan == napoleon_pieces::ScanState::Pending) {
+        return Err(Conflict::MemoirePending.into());
+    }
+    Ok((decide, current.map(|p| p.id)))
 }
 
 /// Establishes the dossier's final mémoire (the bureau's act, R29): rendered without the
 /// watermark, stored as a piece of the dossier (kind `memoire`, replacing the one
 /// established before), queued for its scan like any piece, and journaled with its
 /// SHA-256. The bytes are stored first; the row, the scan and the journal then go in one
-/// transaction that checks everything again, and if it fails the bytes are removed.
+/// transaction that checks everything again (the dossier unchanged since it was rendered),
+/// and if it fails before its commit the bytes are removed. A commit whose outcome is unknown
+/// keeps them: the journal may already name their hash.
 pub(crate) async fn establish(
     ctx: &WebContext,
     identity: &Identity,
@@ -296,6 +300,7 @@ pub(crate) async fn establish(
     let tenant = tx.tenant();
     tx.rollback().await;
     let number = dossier.number.clone().unwrap_or_default();
+    let version = dossier.version;
     let pdf = rendered(move || render::memoire(&memoire, Issue::Final)).await?;
 
     let piece = PieceId::new();
@@ -307,13 +312,26 @@ pub(crate) async fn establish(
             .put(tenant, piece.as_uuid(), Bytes::from(pdf))
             .await
             .map_err(|e| WebError::Unavailable(format!("piece store: {e}")))?;
-        match record(&ctx, &identity, id, piece, &number, &stored).await {
-            Ok(replaces) => Ok(Established {
-                piece,
-                sha256: stored.sha256,
-                size: stored.size,
-                replaces,
-            }),
+        let rendered = Rendered {
+            id,
+            version,
+            piece,
+            number: &number,
+            stored: &stored,
+        };
+        match record(&ctx, &identity, &rendered).await {
+            Ok((tx, replaces)) => {
+                if let Err(e) = tx.commit().await {
+                    tracing::warn!(error = %e, piece = %piece, "mémoire commit failed or unknown: its bytes are kept");
+                    return Err(e.into());
+                }
+                Ok(Established {
+                    piece,
+                    sha256: stored.sha256,
+                    size: stored.size,
+                    replaces,
+                })
+            }
             Err(e) => {
                 if let Err(gone) = store.delete(tenant, piece.as_uuid()).await {
                     tracing::warn!(error = %gone, piece = %piece, "stored mémoire left without its row");
@@ -326,18 +344,36 @@ pub(crate) async fn establish(
         .map_err(|e| WebError::Internal(format!("mémoire task: {e}")))?
 }
 
+/// A mémoire rendered from the dossier at `version`, its bytes stored.
+struct Rendered<'a> {
+    id: DossierId,
+    version: i32,
+    piece: PieceId,
+    number: &'a str,
+    stored: &'a napoleon_storage::Stored,
+}
+
+/// Writes the mémoire's row, its scan and its journal entry; the caller commits.
 async fn record(
     ctx: &WebContext,
     identity: &Identity,
-    id: DossierId,
-    piece: PieceId,
-    number: &str,
-    stored: &napoleon_storage::Stored,
-) -> ActionResult<Option<PieceId>> {
+    rendered: &Rendered<'_>,
+) -> ActionResult<(TenantConn, Option<PieceId>)> {
+    let Rendered {
+        id,
+        version,
+        piece,
+        number,
+        stored,
+    } = *rendered;
     let (mut tx, access) = ctx.begin(identity).await?;
     super::dossiers::readable(&mut tx, &access, id).await?;
     // Locked: two establishments of one dossier queue up, and the second replaces the first.
     let dossier = crate::store::dossier(&mut tx, id).await?;
+    if dossier.version != version {
+        // Saved since it was rendered: this copy would not be the dossier's.
+        return Err(Conflict::Changed.into());
+    }
     let campaign = contracts::campaign_by_id(&tx, dossier.campaign_id).await?;
     let (decide, replaces) = may_establish(&mut tx, &access, &dossier, &campaign).await?;
     let agent = decide.agent();
@@ -380,8 +416,7 @@ async fn record(
         }),
     )
     .await?;
-    tx.commit().await?;
-    Ok(replaces)
+    Ok((tx, replaces))
 }
 
 /// The récépissé of a submitted dossier the agent reads (a draft has none: 404).

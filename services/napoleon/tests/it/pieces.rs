@@ -953,6 +953,10 @@ async fn the_bureau_establishes_the_final_memoire_as_a_piece_with_its_hash_in_th
     )
     .await;
     assert_eq!(journaled, sha256);
+    // A double click: the one just established stands until clamd has seen it.
+    let twice = establish(&cast.integrateur).await;
+    assert_eq!(twice.status, 409, "{}", twice.json);
+    assert_eq!(twice.json["code"], "piece.pending");
     // Not served before clamd has seen it; then the very bytes the journal fingerprints.
     assert_eq!(
         download(&app, &cast.integrateur, &id, &piece).await.status,
