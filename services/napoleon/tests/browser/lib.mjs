@@ -75,7 +75,11 @@ export async function openPage(browser) {
     const request = response.request();
     problems.push({
       text: `${request.method()} ${response.url()} a répondu ${response.status()}`,
-      document: request.isNavigationRequest() && request.frame() === page.mainFrame(),
+      // A page's answer: a navigation, or a form sent by script (upload.js) whose answer
+      // replaces the page.
+      document:
+        (request.isNavigationRequest() && request.frame() === page.mainFrame()) ||
+        (request.resourceType() === 'xhr' && request.method() === 'POST'),
       status: response.status(),
     });
   });

@@ -34,8 +34,11 @@ import {
 /** The EICAR antivirus test string: every antivirus reports it, none is harmed by it. */
 const EICAR = 'X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*';
 
-/** A small valid one-page PDF (as napoleon::samples::sample_pdf writes it). */
-function pdf(title) {
+/**
+ * A small valid one-page PDF (as napoleon::samples::sample_pdf writes it), `padding` bytes
+ * heavier with comment lines (a file that takes a while to send).
+ */
+function pdf(title, padding = 0) {
   const text = `BT /F1 18 Tf 72 720 Td (${title}) Tj ET\n`;
   const objects = [
     '<< /Type /Catalog /Pages 2 0 R >>',
@@ -45,6 +48,7 @@ function pdf(title) {
     '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
   ];
   let out = '%PDF-1.4\n';
+  for (let sent = 0; sent < padding; sent += 80) out += `%${'x'.repeat(78)}\n`;
   const offsets = [];
   objects.forEach((o, i) => {
     offsets.push(out.length);
@@ -282,9 +286,15 @@ const STEPS = [
     await chooseFiles(page, /État des services/, [
       { name: 'photo.pdf', mimeType: 'application/pdf', buffer: Buffer.from('GIF89a\x01\x00\x01\x00', 'latin1') },
     ]);
-    await pressButton(page, /^Joindre : État des services/);
+    // Sent by script (upload.js): the refusal replaces the page without a navigation.
+    await pressButton(page, /^Joindre : État des services/, { navigates: false });
+    await page.locator('#resume-erreurs').waitFor();
     await expectText(page, '« photo.pdf »');
     await expectText(page, 'PDF, JPEG, PNG, ODT ou DOCX');
+    const focused = await page.evaluate(() => document.activeElement?.id);
+    if (focused !== 'resume-erreurs') {
+      throw new Error(`après le refus, le focus est sur « ${focused} », pas sur le résumé des erreurs`);
+    }
     await check(page, 'etape-5-piece-refusee', { status: 422 });
   }],
   ['étape 5 : un fichier infecté, mis en quarantaine par l’antivirus', async ({ page }) => {
@@ -304,8 +314,27 @@ const STEPS = [
       [/État des services/, 'etat-des-services.pdf', /^Joindre : État des services/],
     ];
     for (const [field, name, button] of pieces) {
-      await chooseFiles(page, field, [{ name, mimeType: 'application/pdf', buffer: pdf(name) }]);
-      await pressButton(page, button);
+      if (name === 'etat-des-services.pdf') {
+        // A slow line (the browser's own throttling): the progress shows while the file leaves.
+        const cdp = await page.context().newCDPSession(page);
+        await cdp.send('Network.emulateNetworkConditions', {
+          offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 256 * 1024,
+        });
+        await chooseFiles(page, field, [{ name, mimeType: 'application/pdf', buffer: pdf(name, 1536 * 1024) }]);
+        const loaded = page.waitForEvent('load');
+        await pressButton(page, button, { navigates: false });
+        await page.getByText(/Envoi en cours : ([2-9]\d|100) %/).waitFor();
+        await page.locator('progress:visible').waitFor();
+        await check(page, 'etape-5-envoi-en-cours');
+        await loaded;
+        await cdp.send('Network.emulateNetworkConditions', {
+          offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1,
+        });
+        await cdp.detach();
+      } else {
+        await chooseFiles(page, field, [{ name, mimeType: 'application/pdf', buffer: pdf(name) }]);
+        await pressButton(page, button);
+      }
       await expectText(page, 'Pièce jointe.');
     }
     await waitForText(page, 'Analysée : saine', { times: 3 });
