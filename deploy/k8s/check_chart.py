@@ -138,8 +138,9 @@ def check_pod_hardening(c: Checks, where: str, pod: Obj) -> None:
 def check_app_pods(c: Checks, label: str, objects: list[Obj], values: Obj) -> None:
     deployments = by_component(objects, "Deployment")
     services = by_component(objects, "Service")
-    c.check(f"{label}: one Deployment per service, nothing else",
-            sorted(deployments) == sorted(SERVICES)
+    expected = set(SERVICES) | ({"clamd"} if values["clamav"]["enabled"] else set())
+    c.check(f"{label}: one Deployment per service (and clamd when the release runs it), nothing else",
+            sorted(deployments) == sorted(expected)
             and all(len(v) == 1 for v in deployments.values()), str(sorted(deployments)))
     for svc in SERVICES:
         for dep in deployments.get(svc, []):
@@ -223,6 +224,27 @@ def check_app_pods(c: Checks, label: str, objects: list[Obj], values: Obj) -> No
             signing = "NAPOLEON__ASSERTION__SIGNING_KEY" in env
             want_signing = svc == "gateway" and values["secrets"]["assertionSigningKey"]["enabled"]
             c.check(f"{where}: assertion signing key only on the gateway", signing == want_signing)
+            # The pieces' bucket and its key: intake and the worker only, the key from a Secret.
+            s3 = {k for k in env if k.startswith("NAPOLEON__DOCUMENTS__S3__")}
+            want_s3 = svc in ("intake", "worker")
+            c.check(f"{where}: the pieces' bucket settings exactly where pieces are handled",
+                    bool(s3) == want_s3, json.dumps(sorted(s3)))
+            if want_s3:
+                ref = values["secrets"]["documentsS3"]
+                c.check(f"{where}: the bucket's access key from its Secret",
+                        env.get("NAPOLEON__DOCUMENTS__S3__SECRET_ACCESS_KEY", {}).get("valueFrom", {})
+                        .get("secretKeyRef", {}) == {"name": ref["name"], "key": ref["secretAccessKeyKey"],
+                                                      "optional": False}
+                        and env.get("NAPOLEON__DOCUMENTS__S3__ACCESS_KEY_ID", {}).get("valueFrom", {})
+                        .get("secretKeyRef", {}).get("key") == ref["accessKeyIdKey"]
+                        and env["NAPOLEON__DOCUMENTS__S3__ENDPOINT"]["value"]
+                        == values["documents"]["s3"]["endpoint"],
+                        json.dumps({k: env[k] for k in sorted(s3)}))
+            clamd = env.get("NAPOLEON__DOCUMENTS__CLAMD_ADDRESS", {}).get("value")
+            want_clamd = (f"{RELEASE}-clamd:3310" if values["clamav"]["enabled"]
+                          else values["documents"]["clamdAddress"])
+            c.check(f"{where}: clamd's address for the worker only",
+                    clamd == (want_clamd if svc == "worker" else None), str(clamd))
             autoscaled = values["autoscaling"]["enabled"]
             c.check(f"{where}: replicas left to the HPA" if autoscaled else f"{where}: replicas set",
                     ("replicas" not in dep["spec"]) if autoscaled
@@ -236,6 +258,42 @@ def check_app_pods(c: Checks, label: str, objects: list[Obj], values: Obj) -> No
             pod_labels = deployments[svc][0]["spec"]["template"]["metadata"]["labels"]
             c.check(f"{label}: Service {svc} selects its pods",
                     svc_objs[0]["spec"]["selector"].items() <= pod_labels.items())
+
+
+def check_clamd(c: Checks, label: str, objects: list[Obj], values: Obj) -> None:
+    """clamd: hardened like the services, with the limits the platform relies on."""
+    deployments = by_component(objects, "Deployment").get("clamd", [])
+    if not values["clamav"]["enabled"]:
+        c.check(f"{label}: no clamd without clamav.enabled", not deployments)
+        return
+    if not c.check(f"{label}: one clamd Deployment", len(deployments) == 1):
+        return
+    pod = deployments[0]["spec"]["template"]["spec"]
+    where = f"{label}: Deployment {deployments[0]['metadata']['name']}"
+    check_pod_hardening(c, where, pod)
+    ctrs = {ctr["name"]: ctr for ctr in pod["containers"]}
+    inits = {ctr["name"]: ctr for ctr in pod.get("initContainers", [])}
+    c.check(f"{where}: clamd, the freshclam sidecar, and the first signatures before clamd",
+            sorted(ctrs) == ["clamd", "freshclam"] and list(inits) == ["freshclam-first"], str(sorted(ctrs)))
+    c.check(f"{where}: runs the binaries with the chart's configuration, not the image's root /init",
+            ctrs.get("clamd", {}).get("command", [None])[0] == "clamd"
+            and all(ctr.get("command", [None])[0] == "freshclam"
+                    for ctr in (ctrs.get("freshclam", {}), inits.get("freshclam-first", {}))))
+    c.check(f"{where}: probes on clamd's port",
+            all(ctrs.get("clamd", {}).get(p, {}).get("tcpSocket", {}).get("port") == "clamd"
+                for p in ("startupProbe", "livenessProbe", "readinessProbe")))
+    maps = [o for o in of_kind(objects, "ConfigMap") if component(o) == "clamd"]
+    conf = maps[0]["data"].get("clamd.conf", "") if maps else ""
+    lines = {line.strip() for line in conf.splitlines()}
+    c.check(f"{label}: clamd.conf reports what it could not read whole, and bounds each file",
+            {"AlertExceedsMax yes", "StreamMaxLength 25M", "MaxFileSize 25M", "MaxScanSize 100M",
+             "TCPSocket 3310"} <= lines, conf)
+    services = by_component(objects, "Service").get("clamd", [])
+    c.check(f"{label}: a clamd Service on 3310 selecting its pods",
+            len(services) == 1
+            and [p["port"] for p in services[0]["spec"]["ports"]] == [3310]
+            and services[0]["spec"]["selector"].items()
+            <= deployments[0]["spec"]["template"]["metadata"]["labels"].items())
 
 
 def rule_ports(rule: Obj) -> set[tuple[str, int]]:
@@ -296,17 +354,26 @@ def check_network_policies(c: Checks, label: str, objects: list[Obj], values: Ob
                 allowed.add(("TCP", np_values["identityProvider"]["port"]))
         if svc == "worker" and np_values["outboxDestinations"]["cidrs"]:
             allowed |= {("TCP", p) for p in np_values["outboxDestinations"]["ports"]}
+        if svc in ("intake", "worker"):
+            allowed |= {("TCP", p) for p in np_values["objectStorage"]["ports"]}
+        if svc == "worker":
+            allowed.add(("TCP", 3310 if values["clamav"]["enabled"] else np_values["externalClamd"]["port"]))
         c.check(f"{where}: egress only to DNS, PostgreSQL, OTel{', services, IdP' if svc == 'gateway' else ''}",
                 ports == allowed, f"got {sorted(ports)}, want {sorted(allowed)}")
         c.check(f"{where}: DNS and PostgreSQL reachable",
                 {("UDP", 53), ("TCP", np_values["database"]["port"])} <= ports)
+        # The pieces' bucket is reached on 443 too: its rule is checked on its own below.
+        store_cidrs = set(np_values["objectStorage"]["cidrs"]) if svc in ("intake", "worker") else set()
+        def is_store(r: Obj) -> bool:
+            blocks = {p["ipBlock"]["cidr"] for p in r["to"] if "ipBlock" in p}
+            return bool(blocks) and blocks <= store_cidrs
         idp_rules = [r for r in egress if ("TCP", 443) in rule_ports(r)
-                     and any("ipBlock" in p for p in r["to"])]
+                     and any("ipBlock" in p for p in r["to"]) and not is_store(r)]
         if svc == "worker":
             want = sorted(np_values["outboxDestinations"]["cidrs"])
             outbox_ports = {("TCP", p) for p in np_values["outboxDestinations"]["ports"]}
             got = sorted(p["ipBlock"]["cidr"] for r in egress if rule_ports(r) & outbox_ports
-                         for p in r["to"] if "ipBlock" in p)
+                         and not is_store(r) for p in r["to"] if "ipBlock" in p)
             c.check(f"{where}: outside the cluster, only the configured outbox destinations",
                     got == want, f"got {got}, want {want}")
         elif svc != "gateway":
@@ -316,10 +383,43 @@ def check_network_policies(c: Checks, label: str, objects: list[Obj], values: Ob
                     len(idp_rules) == 1
                     and sorted(p["ipBlock"]["cidr"] for p in idp_rules[0]["to"])
                     == sorted(np_values["identityProvider"]["cidrs"]))
+        if svc in ("intake", "worker"):
+            store = [r for r in egress
+                     if rule_ports(r) == {("TCP", p) for p in np_values["objectStorage"]["ports"]}
+                     and (is_store(r) or not store_cidrs)
+                     and not any(p.get("ipBlock", {}).get("cidr") in np_values["outboxDestinations"]["cidrs"]
+                                 for p in r["to"])]
+            want = sorted(np_values["objectStorage"]["cidrs"])
+            got = sorted(p["ipBlock"]["cidr"] for r in store for p in r["to"] if "ipBlock" in p)
+            c.check(f"{where}: the pieces' bucket reachable, at the configured addresses",
+                    len(store) == 1 and got == want, f"got {got}, want {want}")
+        if svc == "worker" and values["clamav"]["enabled"]:
+            to_clamd = [r for r in egress if rule_ports(r) == {("TCP", 3310)}]
+            c.check(f"{where}: clamd reached by its pods only",
+                    len(to_clamd) == 1
+                    and [p.get("podSelector", {}).get("matchLabels", {}).get("app.kubernetes.io/component")
+                         for p in to_clamd[0]["to"]] == ["clamd"], json.dumps(to_clamd))
+    clamd_np = [o for o in nps
+                if o["spec"]["podSelector"].get("matchLabels", {}).get("app.kubernetes.io/component") == "clamd"]
+    if values["clamav"]["enabled"]:
+        if c.check(f"{label}: exactly one NetworkPolicy for clamd", len(clamd_np) == 1, str(len(clamd_np))):
+            spec = clamd_np[0]["spec"]
+            peers = [p for r in spec.get("ingress", []) for p in r.get("from", [])]
+            c.check(f"{label}: clamd takes connections from the worker only, on 3310",
+                    len(peers) == 1
+                    and peers[0].get("podSelector", {}).get("matchLabels", {}).get("app.kubernetes.io/component")
+                    == "worker" and set(peers[0]) == {"podSelector"}
+                    and all(rule_ports(r) == {("TCP", 3310)} for r in spec["ingress"]), json.dumps(spec))
+            ports = set().union(*(rule_ports(r) for r in spec.get("egress", [])))
+            mirror = {("TCP", p) for p in np_values["clamavMirror"]["ports"]} if np_values["clamavMirror"]["cidrs"] else set()
+            c.check(f"{label}: clamd reaches only DNS and the signatures' mirror",
+                    ports == {("UDP", 53), ("TCP", 53)} | mirror, str(sorted(ports)))
+    else:
+        c.check(f"{label}: no clamd NetworkPolicy without clamd", not clamd_np)
     covered = {o["spec"]["podSelector"].get("matchLabels", {}).get("app.kubernetes.io/component")
                for o in nps}
-    c.check(f"{label}: no NetworkPolicy beyond default-deny, services and migrations",
-            covered <= set(SERVICES) | {"migrations", None}, str(covered))
+    c.check(f"{label}: no NetworkPolicy beyond default-deny, services, clamd and migrations",
+            covered <= set(SERVICES) | {"migrations", "clamd", None}, str(covered))
 
 
 def check_migrations(c: Checks, label: str, objects: list[Obj], values: Obj) -> None:
@@ -381,6 +481,17 @@ def check_ingress(c: Checks, label: str, objects: list[Obj], values: Obj) -> Non
                 and annotations.get("nginx.ingress.kubernetes.io/proxy-ssl-name") == f"{RELEASE}-gateway"
                 and annotations.get("nginx.ingress.kubernetes.io/proxy-ssl-secret", "").endswith(
                     "/" + backend["caSecretName"]),
+                json.dumps(annotations))
+    if nginx:
+        # Pieces stream through: nginx's 1 MB default would refuse them, its buffering would
+        # hold each on the controller's disk first.
+        body = values["ingress"]["annotations"].get("nginx.ingress.kubernetes.io/proxy-body-size",
+                                                    f"{values['config']['limits']['uploadBodyMib']}m")
+        c.check(f"{label}: ingress-nginx lets an upload through, unbuffered",
+                annotations.get("nginx.ingress.kubernetes.io/proxy-body-size") == body
+                and annotations.get("nginx.ingress.kubernetes.io/proxy-request-buffering", "off")
+                == values["ingress"]["annotations"].get(
+                    "nginx.ingress.kubernetes.io/proxy-request-buffering", "off"),
                 json.dumps(annotations))
     for key, value in values["ingress"]["annotations"].items():
         c.check(f"{label}: Ingress keeps the annotation {key}", annotations.get(key) == value)
@@ -484,6 +595,7 @@ def check_rendering(c: Checks, chart: helm.Chart, label: str, overrides: Obj) ->
     validate_against_kubernetes(c, label, objects)
     check_app_pods(c, label, objects, values)
     check_network_policies(c, label, objects, values)
+    check_clamd(c, label, objects, values)
     check_migrations(c, label, objects, values)
     check_ingress(c, label, objects, values)
     check_config_and_secrets(c, label, objects, values)
@@ -528,6 +640,24 @@ def check_schema(c: Checks, chart: helm.Chart, production: Obj) -> None:
         c.check("render refuses minReplicas > maxReplicas", "minReplicas" in str(exc), str(exc))
     else:
         c.check("render refuses minReplicas > maxReplicas", False, "rendered")
+    # Pieces: never in clear to an http:// bucket unless asked, always a clamd, always a way
+    # to the bucket through the network policies.
+    for name, overrides, needle in (
+        ("an http:// bucket without allowHttp",
+         {"documents": {"s3": {"endpoint": "http://minio.storage:9000"}}}, "allowHttp"),
+        ("no clamd at all", {"clamav": {"enabled": False}}, "documents.clamdAddress"),
+        ("an external clamd the worker may not reach",
+         {"clamav": {"enabled": False}, "documents": {"clamdAddress": "clamd.shared:3310"}},
+         "networkPolicy.externalClamd"),
+        ("no way to the bucket",
+         {"networkPolicy": {"objectStorage": {"podSelector": None}}}, "networkPolicy.objectStorage"),
+    ):
+        try:
+            chart.render(overrides, name=RELEASE, namespace=NAMESPACE)
+        except helm.HelmError as exc:
+            c.check(f"render refuses {name}", needle in str(exc), str(exc))
+        else:
+            c.check(f"render refuses {name}", False, "rendered")
     # TLS from the ingress: the gateway's key never goes to the controller nor the services'
     # key to the gateway, and the chart's annotations cannot be overridden.
     edge = {"enabled": True, "secretName": "gw", "caSecretName": "gw-ca"}

@@ -177,6 +177,17 @@ Egress to the cluster DNS, which every pod needs to resolve Service and database
 {{- end }}
 
 {{/*
+clamd's address for the worker: the release's own clamd Service, or the external one.
+*/}}
+{{- define "napoleon.clamdAddress" -}}
+{{- if .Values.clamav.enabled -}}
+{{- printf "%s:3310" (include "napoleon.componentName" (dict "root" . "component" "clamd")) -}}
+{{- else -}}
+{{- .Values.documents.clamdAddress -}}
+{{- end -}}
+{{- end }}
+
+{{/*
 Cross-field checks JSON Schema cannot express; called from every template that depends on them.
 */}}
 {{- define "napoleon.validate" -}}
@@ -192,6 +203,20 @@ Cross-field checks JSON Schema cannot express; called from every template that d
 {{- $otel := .Values.networkPolicy.otelCollector }}
 {{- if and .Values.networkPolicy.enabled .Values.telemetry.enabled (not (or $otel.cidrs $otel.podSelector $otel.namespaceSelector)) }}
 {{- fail "networkPolicy.otelCollector: set cidrs or a pod/namespace selector, or telemetry cannot be exported" }}
+{{- end }}
+{{- $s3 := .Values.documents.s3 }}
+{{- if and (hasPrefix "http://" $s3.endpoint) (not $s3.allowHttp) }}
+{{- fail "documents.s3.endpoint: an http:// endpoint needs documents.s3.allowHttp (pieces would cross the network in clear)" }}
+{{- end }}
+{{- if and (not .Values.clamav.enabled) (not .Values.documents.clamdAddress) }}
+{{- fail "documents.clamdAddress: with clamav.enabled false, give the clamd the worker asks (host:port), or no piece is ever scanned" }}
+{{- end }}
+{{- $store := .Values.networkPolicy.objectStorage }}
+{{- if and .Values.networkPolicy.enabled (not (or $store.cidrs $store.podSelector $store.namespaceSelector)) }}
+{{- fail "networkPolicy.objectStorage: set cidrs or a pod/namespace selector, or intake and the worker cannot reach the pieces' bucket" }}
+{{- end }}
+{{- if and .Values.networkPolicy.enabled (not .Values.clamav.enabled) (not .Values.networkPolicy.externalClamd.cidrs) }}
+{{- fail "networkPolicy.externalClamd.cidrs: with clamav.enabled false, the worker must reach the external clamd" }}
 {{- end }}
 {{- if and .Values.ingress.enabled (not (hasKey .Values.services "gateway")) }}
 {{- fail "ingress.enabled needs services.gateway" }}

@@ -796,6 +796,38 @@ mod tests {
         });
     }
 
+    /// The variables the Helm chart gives intake and the worker (templates/deployment.yaml)
+    /// load as the pieces' bucket and clamd, the boolean as the chart writes it.
+    #[test]
+    fn the_charts_documents_variables_load() {
+        Jail::expect_with(|jail| {
+            for (k, v) in [
+                ("ENDPOINT", "https://s3.example.org"),
+                ("BUCKET", "napoleon-pieces"),
+                ("REGION", "fr-par"),
+                ("ALLOW_HTTP", "false"),
+                ("ACCESS_KEY_ID", "AKIA"),
+                ("SECRET_ACCESS_KEY", "s3cret"),
+            ] {
+                jail.set_env(format!("NAPOLEON__DOCUMENTS__S3__{k}"), v);
+            }
+            jail.set_env("NAPOLEON__DOCUMENTS__CLAMD_ADDRESS", "napoleon-clamd:3310");
+            jail.set_env("NAPOLEON__DOCUMENTS__CLAMD_TIMEOUT_SECONDS", "60");
+            jail.set_env("NAPOLEON__LIMITS__UPLOAD_BODY_MIB", "100");
+            let c = Config::load(None).expect("the chart's variables");
+            let s3 = c.documents.s3.as_ref().expect("a bucket");
+            assert_eq!(
+                (s3.endpoint.as_str(), s3.bucket.as_str(), s3.region.as_str()),
+                ("https://s3.example.org", "napoleon-pieces", "fr-par")
+            );
+            assert!(!s3.allow_http);
+            assert_eq!(s3.secret_access_key.expose(), "s3cret");
+            assert_eq!(c.documents.clamd_address, "napoleon-clamd:3310");
+            assert!(c.documents.clamd().is_ok());
+            Ok(())
+        });
+    }
+
     /// Finding of the identity review (issue 14): a malformed provider list was printed whole,
     /// client secret included. Failed before its fix.
     #[test]
