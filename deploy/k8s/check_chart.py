@@ -288,6 +288,22 @@ def check_clamd(c: Checks, label: str, objects: list[Obj], values: Obj) -> None:
     c.check(f"{label}: clamd.conf reports what it could not read whole, and bounds each file",
             {"AlertExceedsMax yes", "StreamMaxLength 25M", "MaxFileSize 25M", "MaxScanSize 100M",
              "TCPSocket 3310"} <= lines, conf)
+    scan_ms = [int(x.split()[1]) for x in lines if x.startswith("MaxScanTime ")]
+    c.check(f"{label}: clamd gives up on a scan before the worker does",
+            len(scan_ms) == 1 and scan_ms[0] < values["documents"]["clamdTimeoutSeconds"] * 1000,
+            str(scan_ms))
+    for name, notifies in (("freshclam-first.conf", False), ("freshclam.conf", True)):
+        text = maps[0]["data"].get(name, "") if maps else ""
+        fc = {line.strip() for line in text.splitlines()}
+        mirror = values["clamav"]["freshclam"]["privateMirror"]
+        c.check(f"{label}: {name} tests no database in memory, uses the configured mirror"
+                f"{', notifies clamd' if notifies else ''}",
+                "TestDatabases no" in fc
+                and ((f"PrivateMirror {mirror}" in fc) if mirror else ("DatabaseMirror database.clamav.net" in fc))
+                and any(x.startswith("NotifyClamd") for x in fc) == notifies, text)
+    first = inits.get("freshclam-first", {}).get("command", [])
+    c.check(f"{where}: the first fetch reads the configuration without NotifyClamd",
+            "--config-file=/etc/napoleon-clamav/freshclam-first.conf" in first, str(first))
     services = by_component(objects, "Service").get("clamd", [])
     c.check(f"{label}: a clamd Service on 3310 selecting its pods",
             len(services) == 1
@@ -393,6 +409,13 @@ def check_network_policies(c: Checks, label: str, objects: list[Obj], values: Ob
             got = sorted(p["ipBlock"]["cidr"] for r in store for p in r["to"] if "ipBlock" in p)
             c.check(f"{where}: the pieces' bucket reachable, at the configured addresses",
                     len(store) == 1 and got == want, f"got {got}, want {want}")
+        if svc == "worker" and not values["clamav"]["enabled"]:
+            ext = np_values["externalClamd"]
+            to_clamd = [r for r in egress if rule_ports(r) == {("TCP", ext["port"])}]
+            c.check(f"{where}: the external clamd at its addresses only",
+                    len(to_clamd) == 1
+                    and sorted(p.get("ipBlock", {}).get("cidr") for p in to_clamd[0]["to"])
+                    == sorted(ext["cidrs"]), json.dumps(to_clamd))
         if svc == "worker" and values["clamav"]["enabled"]:
             to_clamd = [r for r in egress if rule_ports(r) == {("TCP", 3310)}]
             c.check(f"{where}: clamd reached by its pods only",
@@ -414,6 +437,13 @@ def check_network_policies(c: Checks, label: str, objects: list[Obj], values: Ob
             mirror = {("TCP", p) for p in np_values["clamavMirror"]["ports"]} if np_values["clamavMirror"]["cidrs"] else set()
             c.check(f"{label}: clamd reaches only DNS and the signatures' mirror",
                     ports == {("UDP", 53), ("TCP", 53)} | mirror, str(sorted(ports)))
+            c.check(f"{label}: clamd's rules name their peers and ports (no allow-all)",
+                    all(r.get("from") and r.get("ports") for r in spec.get("ingress", []))
+                    and all(r.get("to") and r.get("ports") for r in spec.get("egress", [])))
+            blocks = sorted(p["ipBlock"]["cidr"] for r in spec.get("egress", []) for p in r["to"]
+                            if "ipBlock" in p)
+            c.check(f"{label}: clamd's addresses outside the cluster are the mirror's only",
+                    blocks == sorted(np_values["clamavMirror"]["cidrs"]), str(blocks))
     else:
         c.check(f"{label}: no clamd NetworkPolicy without clamd", not clamd_np)
     covered = {o["spec"]["podSelector"].get("matchLabels", {}).get("app.kubernetes.io/component")
@@ -748,6 +778,13 @@ def main() -> int:
         check_schema(c, chart, production)
         check_rendering(c, chart, "defaults", {})
         check_rendering(c, chart, "production-values", production)
+        # A clamd shared with other platforms, outside the release.
+        external = {**production,
+                    "clamav": {**production["clamav"], "enabled": False},
+                    "documents": {**production["documents"], "clamdAddress": "clamd.shared.example:3310"},
+                    "networkPolicy": {**production["networkPolicy"],
+                                      "externalClamd": {"cidrs": ["192.0.2.128/28"], "port": 3310}}}
+        check_rendering(c, chart, "external-clamd", external)
     check_deploy_artifacts(c)
     if c.failed:
         print("failures:")

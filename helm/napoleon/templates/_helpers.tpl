@@ -236,3 +236,53 @@ Cross-field checks JSON Schema cannot express; called from every template that d
 {{- end }}
 {{- end }}
 {{- end }}
+
+{{/*
+freshclam's settings, for its first fetch and for the sidecar. TestDatabases no: freshclam
+would load each new database in memory to test it (about 1 GiB); clamd tests what it loads.
+*/}}
+{{- define "napoleon.freshclamConf" -}}
+Foreground yes
+DatabaseDirectory /var/lib/clamav
+PidFile /tmp/freshclam.pid
+LogTime yes
+TestDatabases no
+Checks {{ .Values.clamav.freshclam.checks }}
+{{- if .Values.clamav.freshclam.privateMirror }}
+PrivateMirror {{ .Values.clamav.freshclam.privateMirror }}
+{{- else }}
+DatabaseMirror database.clamav.net
+{{- end }}
+{{- end }}
+
+{{/*
+The clamd pod's configuration files (the ConfigMap's data, and the pods' checksum of it).
+*/}}
+{{- define "napoleon.clamavConfig" -}}
+clamd.conf: |
+  Foreground yes
+  DatabaseDirectory /var/lib/clamav
+  TemporaryDirectory /tmp
+  # Every address of the pod (IPv4 and IPv6): the Service and freshclam's notice reach it.
+  TCPSocket 3310
+  PidFile /tmp/clamd.pid
+  LogTime yes
+  StreamMaxLength 25M
+  MaxFileSize 25M
+  MaxScanSize 100M
+  MaxRecursion 16
+  MaxFiles 1000
+  AlertExceedsMax yes
+  # Below the worker's timeout (documents.clamdTimeoutSeconds): a scan past it is reported
+  # as exceeding a limit (quarantined) rather than retried for ever.
+  MaxScanTime {{ mul (sub .Values.documents.clamdTimeoutSeconds 1) 1000 | max 1000 }}
+  # New signatures: freshclam notifies clamd; SelfCheck is the fallback.
+  SelfCheck 3600
+{{- /* The first fetch (init container) has no clamd to notify yet; the sidecar does. */}}
+{{- $freshclam := include "napoleon.freshclamConf" . }}
+freshclam-first.conf: |
+  {{- $freshclam | nindent 2 }}
+freshclam.conf: |
+  {{- $freshclam | nindent 2 }}
+  NotifyClamd /etc/napoleon-clamav/clamd.conf
+{{- end }}
