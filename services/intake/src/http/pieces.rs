@@ -45,7 +45,8 @@ pub(crate) async fn parse_upload(headers: &HeaderMap, body: Body) -> Result<Uplo
             )
         })?;
     let bounds = Bounds::default();
-    let mut multipart = multer::Multipart::new(body.into_data_stream(), boundary);
+    let stream = super::part_headers::bounded(body.into_data_stream(), &boundary);
+    let mut multipart = multer::Multipart::new(stream, boundary);
     let mut code = None;
     let mut replaces = None;
     let mut files = Vec::new();
@@ -181,6 +182,15 @@ async fn read_bounded(
 
 /// A body that broke off or is not multipart: nothing was kept.
 fn broken(e: &multer::Error) -> ActionError {
+    if let multer::Error::StreamReadFailed(inner) = e
+        && inner.is::<super::part_headers::HeadersTooLong>()
+    {
+        return invalid(
+            FILE_FIELD,
+            "L'envoi des fichiers est mal formé (en-têtes d'une partie trop longs) : aucun \
+             fichier n'a été joint. Choisissez-les de nouveau.",
+        );
+    }
     if matches!(e, multer::Error::StreamReadFailed(_)) {
         // The edge's bound (413) or a client gone: the edge answers for the stream.
         tracing::info!(error = %e, "upload interrupted");

@@ -225,6 +225,36 @@ async fn files_are_typed_by_content_bounded_and_stored_whole_or_not_at_all() {
     assert!(cut.status().is_client_error(), "{}", cut.status());
     assert_eq!(stored(&app).await, empty);
 
+    // A part whose headers never end (multer would hold them whole and search them again at
+    // every chunk): refused at 16 KiB, in French, nothing stored.
+    let mut endless = b"--".to_vec();
+    endless.extend_from_slice(napoleon::samples::BOUNDARY.as_bytes());
+    endless
+        .extend_from_slice(b"\r\nContent-Disposition: form-data; name=\"fichiers\"; filename=\"");
+    let chunks: Vec<Result<Bytes, std::io::Error>> = std::iter::once(Ok(Bytes::from(endless)))
+        .chain((0..512).map(|_| Ok(Bytes::from(vec![b'a'; 16 * 1024]))))
+        .collect();
+    let endless = app
+        .router
+        .clone()
+        .oneshot(
+            app_request(&app, &cast.redacteur, &id)
+                .body(Body::from_stream(futures_util::stream::iter(chunks)))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(endless.status(), 422);
+    let said = axum::body::to_bytes(endless.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&said).contains("en-têtes d'une partie trop longs"),
+        "{}",
+        String::from_utf8_lossy(&said)
+    );
+    assert_eq!(stored(&app).await, empty);
+
     // Names: no directory, no control or bidirectional character (a raw control byte in a
     // part's header is a malformed body: refused whole); the store's keys are ids.
     let named = app
