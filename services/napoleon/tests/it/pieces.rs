@@ -178,16 +178,7 @@ async fn files_are_typed_by_content_bounded_and_stored_whole_or_not_at_all() {
     // Whoever may not attach here is answered before the body is read: the same 404 for
     // another tenant (even with a body that would break off), a refusal for a reader.
     let broken: Vec<Result<Bytes, std::io::Error>> = vec![Err(std::io::Error::other("never read"))];
-    let foreign = app
-        .router
-        .clone()
-        .oneshot(
-            app_request(&app, &cast.outsider, &id)
-                .body(Body::from_stream(futures_util::stream::iter(broken)))
-                .unwrap(),
-        )
-        .await
-        .unwrap();
+    let foreign = send_raw(&app, &cast.outsider, &id, broken).await;
     assert_eq!(foreign.status(), 404);
     let reader = app
         .attach(
@@ -212,16 +203,7 @@ async fn files_are_typed_by_content_bounded_and_stored_whole_or_not_at_all() {
         Ok(Bytes::from(body)),
         Err(std::io::Error::other("connection reset")),
     ];
-    let cut = app
-        .router
-        .clone()
-        .oneshot(
-            app_request(&app, &cast.redacteur, &id)
-                .body(Body::from_stream(futures_util::stream::iter(chunks)))
-                .unwrap(),
-        )
-        .await
-        .unwrap();
+    let cut = send_raw(&app, &cast.redacteur, &id, chunks).await;
     assert!(cut.status().is_client_error(), "{}", cut.status());
     assert_eq!(stored(&app).await, empty);
 
@@ -234,16 +216,7 @@ async fn files_are_typed_by_content_bounded_and_stored_whole_or_not_at_all() {
     let chunks: Vec<Result<Bytes, std::io::Error>> = std::iter::once(Ok(Bytes::from(endless)))
         .chain((0..512).map(|_| Ok(Bytes::from(vec![b'a'; 16 * 1024]))))
         .collect();
-    let endless = app
-        .router
-        .clone()
-        .oneshot(
-            app_request(&app, &cast.redacteur, &id)
-                .body(Body::from_stream(futures_util::stream::iter(chunks)))
-                .unwrap(),
-        )
-        .await
-        .unwrap();
+    let endless = send_raw(&app, &cast.redacteur, &id, chunks).await;
     assert_eq!(endless.status(), 422);
     let said = axum::body::to_bytes(endless.into_body(), 1 << 20)
         .await
@@ -309,6 +282,24 @@ async fn files_are_typed_by_content_bounded_and_stored_whole_or_not_at_all() {
 }
 
 /// The request an API client sends to upload to `id` (a body to add).
+/// An upload whose body is sent as these chunks (a stream that breaks off, an endless part).
+async fn send_raw(
+    app: &TestApp,
+    who: &Who,
+    id: &str,
+    chunks: Vec<Result<Bytes, std::io::Error>>,
+) -> axum::response::Response {
+    app.router
+        .clone()
+        .oneshot(
+            app_request(app, who, id)
+                .body(Body::from_stream(futures_util::stream::iter(chunks)))
+                .unwrap(),
+        )
+        .await
+        .unwrap()
+}
+
 fn app_request(app: &TestApp, who: &Who, id: &str) -> axum::http::request::Builder {
     let path = format!("/intake/api/v1/dossiers/{id}/pieces");
     let assertion = app.signer.sign(
