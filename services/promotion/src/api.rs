@@ -28,8 +28,7 @@ un brouillon de proposition prérempli pour le service qui avait proposé le lau
     paths(registry, radar),
     components(schemas(
         RegistryOut,
-        DistinctionOut,
-        GradeOut,
+        LaureateOut,
         AwardOut,
         RadarOut,
         EntryOut,
@@ -46,13 +45,16 @@ fn iso(date: chrono::NaiveDate) -> String {
 
 // Registry ----------------------------------------------------------------------------------
 
-/// One award of the registry.
+/// One award of a laureate.
 #[derive(Serialize, ToSchema)]
 pub(crate) struct AwardOut {
     award_id: String,
-    laureate_id: String,
-    /// « NOM Prénoms » (usual name first when given).
-    name: String,
+    /// Distinction code (`LH`) and its name in the tenant's catalogue.
+    distinction: String,
+    distinction_name: String,
+    /// Grade code (`officier`) and its label.
+    grade: String,
+    grade_label: String,
     /// `YYYY-MM-DD`.
     decree_date: String,
     /// Journal officiel reference.
@@ -61,74 +63,111 @@ pub(crate) struct AwardOut {
     reception_date: Option<String>,
 }
 
-/// The awards of one grade, by name.
+/// A laureate and their awards, oldest decree first.
 #[derive(Serialize, ToSchema)]
-pub(crate) struct GradeOut {
-    /// Grade code (`officier`).
-    code: String,
-    /// Its label in the tenant's catalogue.
-    label: String,
+pub(crate) struct LaureateOut {
+    laureate_id: String,
+    /// « NOM Prénoms » (usual name first when given).
+    name: String,
     awards: Vec<AwardOut>,
 }
 
-/// The awards of one distinction, highest grade first.
-#[derive(Serialize, ToSchema)]
-pub(crate) struct DistinctionOut {
-    /// Distinction code (`LH`).
-    code: String,
-    /// Its name in the tenant's catalogue.
-    name: String,
-    grades: Vec<GradeOut>,
-}
-
-/// The registry, by distinction (catalogue order) and grade.
+/// A page of the registry: laureates in name order (accents and case ignored).
 #[derive(Serialize, ToSchema)]
 pub(crate) struct RegistryOut {
-    distinctions: Vec<DistinctionOut>,
+    laureates: Vec<LaureateOut>,
+    /// The next page's address, when there is one.
+    next: Option<String>,
 }
 
-fn registry_out(registry: Registry) -> RegistryOut {
+/// The registry's filter and page.
+#[derive(Deserialize, Default, IntoParams)]
+#[serde(default)]
+pub(crate) struct RegistryParams {
+    /// Part of any of the laureate's names; accents and case ignored (100 characters at most).
+    name: String,
+    /// Only laureates holding an award of this distinction (`LH`).
+    distinction: String,
+    /// The page after this laureate (the `next` address carries it).
+    after: String,
+}
+
+fn registry_out(registry: Registry, params: &RegistryParams) -> RegistryOut {
+    let next = registry.next_after.map(|after| {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [("name", &params.name), ("distinction", &params.distinction)] {
+            if !v.trim().is_empty() {
+                query.append_pair(k, v.trim());
+            }
+        }
+        query.append_pair("after", &after.to_string());
+        format!("/promotion/api/v1/registry?{}", query.finish())
+    });
     RegistryOut {
-        distinctions: registry
-            .distinctions
+        laureates: registry
+            .rows
             .into_iter()
-            .map(|d| DistinctionOut {
-                code: d.code,
-                name: d.name,
-                grades: d
-                    .grades
+            .map(|r| LaureateOut {
+                laureate_id: r.laureate_id.to_string(),
+                name: r.name,
+                awards: r
+                    .awards
                     .into_iter()
-                    .map(|g| GradeOut {
-                        code: g.code,
-                        label: g.label,
-                        awards: g
-                            .rows
-                            .into_iter()
-                            .map(|r| AwardOut {
-                                award_id: r.award_id.to_string(),
-                                laureate_id: r.laureate_id.to_string(),
-                                name: r.name,
-                                decree_date: iso(r.decree_date),
-                                jo_reference: r.jo_reference,
-                                reception_date: r.reception_date.map(iso),
-                            })
-                            .collect(),
+                    .map(|a| AwardOut {
+                        award_id: a.award_id.to_string(),
+                        distinction: a.distinction,
+                        distinction_name: a.distinction_name,
+                        grade: a.grade,
+                        grade_label: a.grade_label,
+                        decree_date: iso(a.decree_date),
+                        jo_reference: a.jo_reference,
+                        reception_date: a.reception_date.map(iso),
                     })
                     .collect(),
             })
             .collect(),
+        next,
     }
 }
 
-/// The laureate registry (`registry:read`).
-#[utoipa::path(get, path = "/promotion/api/v1/registry",
-    responses((status = 200, body = RegistryOut), (status = 403)))]
+/// The laureate registry, 50 laureates a page (`registry:read`); a refused parameter is a
+/// 422 naming it.
+#[utoipa::path(get, path = "/promotion/api/v1/registry", params(RegistryParams),
+    responses((status = 200, body = RegistryOut), (status = 403), (status = 422)))]
 pub(crate) async fn registry(
     State(ctx): State<WebContext>,
     Extension(identity): Extension<Identity>,
+    Query(params): Query<RegistryParams>,
 ) -> Response {
-    match domain::registry(&ctx, &identity).await {
-        Ok(r) => Json(registry_out(r)).into_response(),
+    let ask = domain::RegistryAsk {
+        name: params.name.clone(),
+        distinction: params.distinction.clone(),
+        after: params.after.clone(),
+    };
+    match domain::registry(
+        &ctx,
+        &identity,
+        &ask,
+        napoleon_db::readlog::ReadChannel::Api,
+    )
+    .await
+    {
+        Ok(r) => Json(registry_out(r, &params)).into_response(),
+        // The page's fields are French; the API's parameters are these.
+        Err(ActionError::Invalid(errors)) => ActionError::Invalid(
+            errors
+                .into_iter()
+                .map(|mut e| {
+                    e.field = match e.field.as_str() {
+                        "nom" => "name".to_owned(),
+                        "apres" => "after".to_owned(),
+                        other => other.to_owned(),
+                    };
+                    e
+                })
+                .collect(),
+        )
+        .into_response(),
         Err(e) => e.into_response(),
     }
 }

@@ -4,12 +4,21 @@
 //! through this module, as every service reaches its data through its `store`: a change of
 //! contract, or a query of promotion's own, lands here and nowhere else.
 
-use napoleon_db::contracts::{self, AwardView, CampaignView};
+use napoleon_db::contracts::{self, AwardView, CampaignView, LaureateView, RegistryPage};
 use napoleon_db::{DbError, TenantConn};
 
 /// Every award of the tenant's registry (`registry.awards_v1`), by laureate then decree date.
 pub(crate) async fn awards(tx: &mut TenantConn) -> Result<Vec<AwardView>, DbError> {
     contracts::awards(tx).await
+}
+
+/// A page of the registry's laureates with their awards (`registry.laureates_v1`,
+/// `registry.awards_v1`).
+pub(crate) async fn registry_page(
+    tx: &mut TenantConn,
+    page: &RegistryPage<'_>,
+) -> Result<Vec<LaureateView>, DbError> {
+    contracts::registry_page(tx, page).await
 }
 
 /// The tenant's campaigns (`intake.campaigns_v1`), latest promotion first.

@@ -689,22 +689,126 @@ pub async fn awards(tx: &mut TenantConn) -> Result<Vec<AwardView>, DbError> {
         .select(AwardRow::as_select())
         .load(tx.pg())
         .await?;
-    rows.into_iter()
-        .map(|row| {
-            Ok(AwardView {
-                id: napoleon_kernel::AwardId::from_uuid(row.id),
-                laureate_id: LaureateId::from_uuid(row.laureate_id),
-                identity: Personal::new(row.identity),
-                distinction: distinction_code(&row.distinction)?,
-                grade: grade_code(&row.grade)?,
-                decree_date: row.decree_date,
-                jo_reference: row.jo_reference,
-                reception_date: row.reception_date,
-                dossier_id: row.dossier_id.map(DossierId::from_uuid),
-                unit_id: row.unit_id.map(OrgUnitId::from_uuid),
-            })
+    rows.into_iter().map(award_view).collect()
+}
+
+/// What a page of the registry asks: a name (folded by the database: accents and case
+/// ignored), a distinction, and the laureate the previous page ended with.
+#[derive(Debug, Clone, Copy)]
+pub struct RegistryPage<'a> {
+    /// Part of any of the laureate's names, as typed (bounded by the caller).
+    pub name: Option<&'a str>,
+    /// Only laureates holding an award of this distinction.
+    pub distinction: Option<&'a DistinctionCode>,
+    /// The page starts after this laureate, in name order (keyset: no offset to count).
+    pub after: Option<LaureateId>,
+    /// Laureates on the page.
+    pub limit: u16,
+}
+
+/// A laureate of the registry, with their awards (oldest decree first).
+#[derive(Debug, Clone)]
+pub struct LaureateView {
+    /// Its id.
+    pub id: LaureateId,
+    /// The laureate's identity (shape: intake's `Candidate`).
+    pub identity: Personal<serde_json::Value>,
+    /// Their awards.
+    pub awards: Vec<AwardView>,
+}
+
+#[derive(QueryableByName)]
+struct LaureatePageRow {
+    #[diesel(sql_type = SqlUuid)]
+    id: uuid::Uuid,
+    #[diesel(sql_type = diesel::sql_types::Jsonb)]
+    identity: serde_json::Value,
+}
+
+/// `text` as a `LIKE` pattern finding it anywhere (its `%`, `_` and `\` taken literally).
+fn contains_pattern(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+/// A page of the tenant's registry (`registry.laureates_v1`, `registry.awards_v1`): laureates
+/// in name order (accents and case ignored), each with their awards.
+///
+/// # Errors
+/// [`DbError`].
+pub async fn registry_page(
+    tx: &mut TenantConn,
+    page: &RegistryPage<'_>,
+) -> Result<Vec<LaureateView>, DbError> {
+    let tenant = tx.tenant().as_uuid();
+    // An unnamed statement is planned with its values: the absent filters fold away.
+    let people: Vec<LaureatePageRow> = diesel::sql_query(
+        "SELECT l.id, l.identity FROM registry.laureates_v1 l \
+         WHERE l.tenant_id = $1 \
+           AND ($2::text IS NULL OR l.folded_name LIKE core.fold($2) ESCAPE '\\') \
+           AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM registry.awards_v1 a \
+                WHERE a.tenant_id = l.tenant_id AND a.laureate_id = l.id AND a.distinction = $3)) \
+           AND ($4::uuid IS NULL OR (l.sort_name, l.id) > \
+                (SELECT s.sort_name, s.id FROM registry.laureates_v1 s \
+                 WHERE s.tenant_id = $1 AND s.id = $4)) \
+         ORDER BY l.sort_name, l.id LIMIT $5",
+    )
+    .bind::<SqlUuid, _>(tenant)
+    .bind::<Nullable<Text>, _>(page.name.map(contains_pattern))
+    .bind::<Nullable<Text>, _>(page.distinction.map(DistinctionCode::as_str))
+    .bind::<Nullable<SqlUuid>, _>(page.after.map(|l| l.as_uuid()))
+    .bind::<Integer, _>(i32::from(page.limit))
+    .load(tx.pg())
+    .await?;
+    let ids: Vec<uuid::Uuid> = people.iter().map(|p| p.id).collect();
+    let rows: Vec<AwardRow> = awards_v1::table
+        .filter(awards_v1::tenant_id.eq(tenant))
+        .filter(awards_v1::laureate_id.eq_any(&ids))
+        .order((awards_v1::decree_date, awards_v1::id))
+        .select(AwardRow::as_select())
+        .load(tx.pg())
+        .await?;
+    let mut awards = rows
+        .into_iter()
+        .map(award_view)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(people
+        .into_iter()
+        .map(|p| {
+            let id = LaureateId::from_uuid(p.id);
+            let (mine, rest): (Vec<_>, Vec<_>) =
+                awards.drain(..).partition(|a| a.laureate_id == id);
+            awards = rest;
+            LaureateView {
+                id,
+                identity: Personal::new(p.identity),
+                awards: mine,
+            }
         })
-        .collect()
+        .collect())
+}
+
+fn award_view(row: AwardRow) -> Result<AwardView, DbError> {
+    Ok(AwardView {
+        id: napoleon_kernel::AwardId::from_uuid(row.id),
+        laureate_id: LaureateId::from_uuid(row.laureate_id),
+        identity: Personal::new(row.identity),
+        distinction: distinction_code(&row.distinction)?,
+        grade: grade_code(&row.grade)?,
+        decree_date: row.decree_date,
+        jo_reference: row.jo_reference,
+        reception_date: row.reception_date,
+        dossier_id: row.dossier_id.map(DossierId::from_uuid),
+        unit_id: row.unit_id.map(OrgUnitId::from_uuid),
+    })
 }
 
 /// One award to import into the registry (a laureate decorated before Napoléon).

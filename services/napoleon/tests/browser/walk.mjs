@@ -447,6 +447,9 @@ const STEPS = [
   }],
   ['le registre montre la nouvelle chevalière', async ({ page, base }) => {
     await visit(page, `${base}/promotion/registre`);
+    // Searched by keyboard, accents and case ignored.
+    await typeField(page, label('Nom ou prénom'), 'lambert jéanne');
+    await pressButton(page, 'Rechercher');
     await expectText(page, 'LAMBERT Jeanne Marie');
     await check(page, 'registre');
   }],

@@ -30,6 +30,7 @@ mod queue;
 mod random_forms;
 mod readlog;
 mod refusals;
+mod registry;
 mod roles;
 mod rules_cli;
 mod schema;

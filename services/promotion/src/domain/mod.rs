@@ -18,9 +18,9 @@ pub(crate) use radar::{Held, PendingAward, RadarEntry};
 #[cfg(test)]
 pub(crate) use radar::{OpenCampaign, laureate_radar};
 pub(crate) use radar::{Radar, parse_limit, radar};
-pub(crate) use registry::{Registry, registry};
+pub(crate) use registry::{Registry, RegistryAsk, distinctions, registry};
 #[cfg(test)]
-pub(crate) use registry::{RegistryDistinction, RegistryGrade, RegistryRow};
+pub(crate) use registry::{RegistryAward, RegistryFilter, RegistryRow};
 
 pub(crate) use napoleon_web::tenant_catalogue;
 

@@ -1,162 +1,253 @@
-//! The laureate registry: every award of the tenant, grouped by distinction and grade.
-
-use std::collections::BTreeMap;
+//! The laureate registry, a page at a time: laureates in name order (accents and case
+//! ignored), searchable by any of their names and filtered by distinction, each with their
+//! awards. Pages are keyset-paginated (« après » a laureate), so a page costs the same at the
+//! first laureate as at the hundred-thousandth.
 
 use chrono::NaiveDate;
 use napoleon_authz::{Scope, perm};
-use napoleon_db::contracts::AwardView;
+use napoleon_db::contracts::{LaureateView, RegistryPage};
 use napoleon_db::readlog::{ReadChannel, ReadSubject};
 use napoleon_identity::Identity;
 use napoleon_kernel::{AwardId, LaureateId};
-use napoleon_rules::{Catalogue, DistinctionCode, GradeCode};
-use napoleon_web::{ActionResult, WebContext};
+use napoleon_rules::{Catalogue, DistinctionCode};
+use napoleon_web::{ActionError, ActionResult, FieldError, WebContext};
 
-use super::{
-    LaureateIdentity, UNNAMED, distinction_name, grade_index, grade_label, tenant_catalogue,
-};
+use super::{LaureateIdentity, UNNAMED, distinction_name, grade_label, tenant_catalogue};
 use crate::store;
 
-/// One award of the registry.
-pub(crate) struct RegistryRow {
-    pub(crate) award_id: AwardId,
-    pub(crate) laureate_id: LaureateId,
+/// Laureates on a page.
+pub(crate) const PAGE: u16 = 50;
+
+/// The longest name searched.
+const NAME_CHARS: usize = 100;
+
+/// What an agent asks of the registry, as typed (page and API).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RegistryAsk {
     pub(crate) name: String,
+    pub(crate) distinction: String,
+    pub(crate) after: String,
+}
+
+/// The ask, parsed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct RegistryFilter {
+    pub(crate) name: Option<String>,
+    pub(crate) distinction: Option<DistinctionCode>,
+    pub(crate) after: Option<LaureateId>,
+}
+
+/// Parses the ask against the tenant's catalogue; each field refused names itself in French.
+pub(crate) fn parse_ask(
+    catalogue: &Catalogue,
+    ask: &RegistryAsk,
+) -> Result<RegistryFilter, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let name = ask.name.trim();
+    let name = if name.chars().count() > NAME_CHARS {
+        errors.push(FieldError::new(
+            "nom",
+            format!("Nom : {NAME_CHARS} caractères au plus."),
+        ));
+        None
+    } else if name.chars().any(char::is_control) {
+        errors.push(FieldError::new(
+            "nom",
+            "Nom : des lettres, des espaces, des traits d'union ou des apostrophes.",
+        ));
+        None
+    } else {
+        Some(name.to_owned()).filter(|n| !n.is_empty())
+    };
+    let distinction = match ask.distinction.trim() {
+        "" => None,
+        raw => match DistinctionCode::parse(raw) {
+            Ok(code) if catalogue.distinction(&code).is_some() => Some(code),
+            _ => {
+                errors.push(FieldError::new(
+                    "distinction",
+                    "Distinction : choisissez l'une des distinctions de la liste.",
+                ));
+                None
+            }
+        },
+    };
+    let after = match ask.after.trim() {
+        "" => None,
+        raw => match raw.parse::<LaureateId>() {
+            Ok(id) => Some(id),
+            Err(_) => {
+                errors.push(FieldError::new(
+                    "apres",
+                    "Page : ce lien n'est plus valable ; revenez à la première page.",
+                ));
+                None
+            }
+        },
+    };
+    if errors.is_empty() {
+        Ok(RegistryFilter {
+            name,
+            distinction,
+            after,
+        })
+    } else {
+        Err(errors)
+    }
+}
+
+/// One award of a laureate, labelled.
+pub(crate) struct RegistryAward {
+    pub(crate) award_id: AwardId,
+    pub(crate) distinction: String,
+    pub(crate) distinction_name: String,
+    pub(crate) grade: String,
+    pub(crate) grade_label: String,
     pub(crate) decree_date: NaiveDate,
     pub(crate) jo_reference: String,
     /// `None`: « en attente ».
     pub(crate) reception_date: Option<NaiveDate>,
 }
 
-/// The awards of one grade, by name.
-pub(crate) struct RegistryGrade {
-    pub(crate) code: String,
-    pub(crate) label: String,
-    pub(crate) rows: Vec<RegistryRow>,
-}
-
-/// The awards of one distinction, highest grade first.
-pub(crate) struct RegistryDistinction {
-    pub(crate) code: String,
+/// One laureate and their awards.
+pub(crate) struct RegistryRow {
+    pub(crate) laureate_id: LaureateId,
     pub(crate) name: String,
-    pub(crate) grades: Vec<RegistryGrade>,
+    pub(crate) awards: Vec<RegistryAward>,
 }
 
-/// The registry page and its links.
+/// A page of the registry and its links.
 pub(crate) struct Registry {
-    pub(crate) distinctions: Vec<RegistryDistinction>,
+    pub(crate) filter: RegistryFilter,
+    pub(crate) rows: Vec<RegistryRow>,
+    /// The last laureate of this page, when another page follows.
+    pub(crate) next_after: Option<LaureateId>,
+    /// The catalogue's distinctions (code, name), for the filter.
+    pub(crate) distinctions: Vec<(String, String)>,
     /// Whether the agent may see the radar (for the link).
     pub(crate) may_radar: bool,
 }
 
-/// Groups the awards by distinction (catalogue order, then unknown codes) and grade (highest
-/// first, then unknown codes), each grade's laureates by name then decree date.
-pub(crate) fn group_registry(
-    catalogue: &Catalogue,
-    awards: &[AwardView],
-) -> Vec<RegistryDistinction> {
-    type GradeKey = (usize, GradeCode);
-    let mut groups: BTreeMap<(usize, DistinctionCode), BTreeMap<GradeKey, Vec<RegistryRow>>> =
-        BTreeMap::new();
-    let known = catalogue.distinctions();
-    for award in awards {
-        let d_rank = known
+fn row(catalogue: &Catalogue, laureate: &LaureateView) -> RegistryRow {
+    RegistryRow {
+        laureate_id: laureate.id,
+        name: LaureateIdentity::from_json(laureate.identity.expose()).display_name_or(UNNAMED),
+        awards: laureate
+            .awards
             .iter()
-            .position(|d| d.code == award.distinction)
-            .unwrap_or(usize::MAX);
-        let g_rank = catalogue
-            .distinction(&award.distinction)
-            .zip(grade_index(catalogue, &award.distinction, &award.grade))
-            .map_or(usize::MAX, |(d, i)| d.grades.len() - i);
-        groups
-            .entry((d_rank, award.distinction.clone()))
-            .or_default()
-            .entry((g_rank, award.grade.clone()))
-            .or_default()
-            .push(RegistryRow {
-                award_id: award.id,
-                laureate_id: award.laureate_id,
-                name: LaureateIdentity::from_json(award.identity.expose()).display_name_or(UNNAMED),
-                decree_date: award.decree_date,
-                jo_reference: award.jo_reference.clone(),
-                reception_date: award.reception_date,
-            });
+            .map(|a| RegistryAward {
+                award_id: a.id,
+                distinction: a.distinction.to_string(),
+                distinction_name: distinction_name(catalogue, &a.distinction),
+                grade: a.grade.to_string(),
+                grade_label: grade_label(catalogue, &a.distinction, &a.grade),
+                decree_date: a.decree_date,
+                jo_reference: a.jo_reference.clone(),
+                reception_date: a.reception_date,
+            })
+            .collect(),
     }
-    groups
-        .into_iter()
-        .map(|((_, code), grades)| RegistryDistinction {
-            name: distinction_name(catalogue, &code),
-            grades: grades
-                .into_iter()
-                .map(|((_, grade), mut rows)| {
-                    rows.sort_by(|a, b| {
-                        (a.name.as_str(), a.decree_date).cmp(&(b.name.as_str(), b.decree_date))
-                    });
-                    RegistryGrade {
-                        label: grade_label(catalogue, &code, &grade),
-                        code: grade.to_string(),
-                        rows,
-                    }
-                })
-                .collect(),
-            code: code.to_string(),
-        })
-        .collect()
 }
 
-/// The registry, grouped by distinction and grade (`registry:read`).
-pub(crate) async fn registry(ctx: &WebContext, identity: &Identity) -> ActionResult<Registry> {
+/// A page of the registry (`registry:read`); the laureates shown are in the read log. A
+/// refused ask is an `Invalid` naming its fields, nothing read.
+pub(crate) async fn registry(
+    ctx: &WebContext,
+    identity: &Identity,
+    ask: &RegistryAsk,
+    channel: ReadChannel,
+) -> ActionResult<Registry> {
     let (mut tx, access) = ctx.begin(identity).await?;
     access.require::<perm::RegistryRead>(Scope::Central)?;
     let may_radar = access.may::<perm::RadarRead>(Scope::Central)?;
     let catalogue = tenant_catalogue(&mut tx, &access).await?;
-    let awards = store::awards(&mut tx).await?;
-    let shown: Vec<ReadSubject> = awards
-        .iter()
-        .map(|a| ReadSubject::Laureate(a.laureate_id))
-        .collect();
-    napoleon_web::end_reads(tx, identity, &shown, ReadChannel::Page).await?;
+    let filter = parse_ask(&catalogue, ask).map_err(ActionError::Invalid)?;
+    // One more than shown: whether another page follows.
+    let mut people = store::registry_page(
+        &mut tx,
+        &RegistryPage {
+            name: filter.name.as_deref(),
+            distinction: filter.distinction.as_ref(),
+            after: filter.after,
+            limit: PAGE + 1,
+        },
+    )
+    .await?;
+    let more = people.len() > usize::from(PAGE);
+    people.truncate(usize::from(PAGE));
+    let shown: Vec<ReadSubject> = people.iter().map(|l| ReadSubject::Laureate(l.id)).collect();
+    napoleon_web::end_reads(tx, identity, &shown, channel).await?;
     Ok(Registry {
-        distinctions: group_registry(&catalogue, &awards),
+        next_after: people.last().map(|l| l.id).filter(|_| more),
+        rows: people.iter().map(|l| row(&catalogue, l)).collect(),
+        distinctions: filter_choices(&catalogue),
+        filter,
         may_radar,
     })
 }
 
+/// The distinctions of the filter, for a page refused before anything was read.
+pub(crate) async fn distinctions(
+    ctx: &WebContext,
+    identity: &Identity,
+) -> ActionResult<Vec<(String, String)>> {
+    let (mut tx, access) = ctx.begin(identity).await?;
+    access.require::<perm::RegistryRead>(Scope::Central)?;
+    let catalogue = tenant_catalogue(&mut tx, &access).await?;
+    tx.rollback().await;
+    Ok(filter_choices(&catalogue))
+}
+
+/// The catalogue's distinctions (code, name), in its order.
+fn filter_choices(catalogue: &Catalogue) -> Vec<(String, String)> {
+    catalogue
+        .distinctions()
+        .iter()
+        .map(|d| (d.code.to_string(), d.name.clone()))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
-
     use super::*;
-    use crate::domain::fixtures::{Laureate, builtin, day};
+    use crate::domain::fixtures::builtin;
+
+    fn ask(name: &str, distinction: &str, after: &str) -> RegistryAsk {
+        RegistryAsk {
+            name: name.to_owned(),
+            distinction: distinction.to_owned(),
+            after: after.to_owned(),
+        }
+    }
 
     #[test]
-    fn the_registry_groups_by_distinction_then_grade_highest_first() {
-        let (jeanne, marc) = (Laureate::dupont(), Laureate::arnaud());
-        // Marc again, stored without an identity, in a distinction the catalogue does not know.
-        let unnamed = Laureate {
-            identity: json!({}),
-            ..marc.clone()
+    fn an_ask_is_parsed_or_refused_field_by_field() {
+        let catalogue = builtin();
+        assert_eq!(
+            parse_ask(&catalogue, &ask("  Lefèvre ", "LH", "")),
+            Ok(RegistryFilter {
+                name: Some("Lefèvre".to_owned()),
+                distinction: DistinctionCode::parse("LH").ok(),
+                after: None,
+            })
+        );
+        assert_eq!(
+            parse_ask(&catalogue, &ask("", "", "")),
+            Ok(RegistryFilter::default())
+        );
+        let fields = |a: RegistryAsk| -> Vec<String> {
+            parse_ask(&catalogue, &a)
+                .err()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|e| e.field)
+                .collect()
         };
-        let awards = vec![
-            jeanne.award("ONM", "chevalier", day(2012, 5, 15), Some(day(2012, 9, 1))),
-            jeanne.award("LH", "chevalier", day(2019, 7, 14), None),
-            marc.award("LH", "chevalier", day(2015, 7, 14), Some(day(2015, 10, 1))),
-            marc.award("LH", "officier", day(2024, 7, 14), Some(day(2024, 10, 1))),
-            unnamed.award("XX", "inconnu", day(2024, 7, 14), None),
-        ];
-        let groups = group_registry(&builtin(), &awards);
-        let codes: Vec<_> = groups.iter().map(|g| g.code.as_str()).collect();
-        assert_eq!(codes, ["LH", "ONM", "XX"]);
-        assert_eq!(groups[0].name, "Légion d'honneur");
-        let lh: Vec<_> = groups[0].grades.iter().map(|g| g.label.as_str()).collect();
-        assert_eq!(lh, ["officier", "chevalier"]);
-        let chevaliers: Vec<_> = groups[0].grades[1]
-            .rows
-            .iter()
-            .map(|r| r.name.as_str())
-            .collect();
-        assert_eq!(chevaliers, ["ARNAUD Marc", "DUPONT Jeanne Marie"]);
-        assert_eq!(groups[0].grades[1].rows[1].reception_date, None);
-        assert_eq!(groups[2].name, "XX");
-        assert_eq!(groups[2].grades[0].label, "inconnu");
+        assert_eq!(
+            fields(ask(&"x".repeat(101), "XX", "pas-un-id")),
+            ["nom", "distinction", "apres"]
+        );
+        assert_eq!(fields(ask("a\u{0}b", "", "")), ["nom"]);
+        assert_eq!(fields(ask(&"é".repeat(100), "", "")), Vec::<String>::new());
     }
 }

@@ -1,19 +1,41 @@
-//! The registry page: every award, one captioned table per distinction and grade.
+//! The registry page: a search form (name, distinction), then a page of laureates in name
+//! order, each with their awards, and the link to the next page.
 
 use axum::Extension;
-use axum::extract::State;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use napoleon_db::readlog::ReadChannel;
 use napoleon_identity::Identity;
 use napoleon_rules::fr_date;
-use napoleon_web::{WebContext, WebResult};
-use serde::Serialize;
+use napoleon_web::{ActionError, FieldError, WebContext, WebResult};
+use serde::{Deserialize, Serialize};
 
 use super::plural;
-use crate::domain::{self, Registry};
+use crate::domain::{self, Registry, RegistryAsk};
+
+/// The form's fields, as typed (French names: they show in the address bar).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct RegistryQuery {
+    nom: String,
+    distinction: String,
+    apres: String,
+}
+
+impl RegistryQuery {
+    fn ask(&self) -> RegistryAsk {
+        RegistryAsk {
+            name: self.nom.clone(),
+            distinction: self.distinction.clone(),
+            after: self.apres.clone(),
+        }
+    }
+}
 
 #[derive(Serialize)]
-struct RegistryRowView {
-    name: String,
+struct AwardView {
+    label: String,
     decree: String,
     jo_reference: String,
     /// « 14/07/2020 », or `None`: « en attente ».
@@ -21,79 +43,161 @@ struct RegistryRowView {
 }
 
 #[derive(Serialize)]
-struct GradeView {
-    caption: String,
-    rows: Vec<RegistryRowView>,
+struct RowView {
+    name: String,
+    /// The rows the laureate's name spans (one per award).
+    span: usize,
+    awards: Vec<AwardView>,
 }
 
 #[derive(Serialize)]
-struct DistinctionView {
-    anchor: String,
-    name: String,
-    count: String,
-    grades: Vec<GradeView>,
+struct Choice {
+    value: String,
+    label: String,
+    selected: bool,
 }
 
 #[derive(Serialize)]
 struct RegistryView {
-    distinctions: Vec<DistinctionView>,
+    name: String,
+    distinctions: Vec<Choice>,
+    searched: bool,
+    rows: Vec<RowView>,
+    count: String,
+    next: Option<String>,
+    first: Option<String>,
     may_radar: bool,
+    errors: Vec<FieldError>,
+    name_error: Option<String>,
+    distinction_error: Option<String>,
 }
 
-fn registry_view(registry: &Registry) -> RegistryView {
-    RegistryView {
-        distinctions: registry
-            .distinctions
-            .iter()
-            .map(|d| {
-                let count: usize = d.grades.iter().map(|g| g.rows.len()).sum();
-                DistinctionView {
-                    anchor: format!("distinction-{}", d.code.to_lowercase()),
-                    name: d.name.clone(),
-                    count: plural(
-                        count,
-                        "nomination ou promotion",
-                        "nominations ou promotions",
-                    ),
-                    grades: d
-                        .grades
-                        .iter()
-                        .map(|g| GradeView {
-                            caption: format!("{} — {} ({})", d.name, g.label, g.rows.len()),
-                            rows: g
-                                .rows
-                                .iter()
-                                .map(|r| RegistryRowView {
-                                    name: r.name.clone(),
-                                    decree: fr_date(r.decree_date),
-                                    jo_reference: r.jo_reference.clone(),
-                                    reception: r.reception_date.map(fr_date),
-                                })
-                                .collect(),
-                        })
-                        .collect(),
-                }
-            })
-            .collect(),
-        may_radar: registry.may_radar,
+/// The page's address for `nom`, `distinction` and a page after `after`.
+fn href(name: &str, distinction: &str, after: Option<&str>) -> String {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    if !name.is_empty() {
+        query.append_pair("nom", name);
+    }
+    if !distinction.is_empty() {
+        query.append_pair("distinction", distinction);
+    }
+    if let Some(after) = after {
+        query.append_pair("apres", after);
+    }
+    let query = query.finish();
+    if query.is_empty() {
+        "/promotion/registre".to_owned()
+    } else {
+        format!("/promotion/registre?{query}")
     }
 }
 
-/// `GET /promotion/registre`.
+fn choices(distinctions: &[(String, String)], selected: &str) -> Vec<Choice> {
+    distinctions
+        .iter()
+        .map(|(code, name)| Choice {
+            selected: code == selected,
+            value: code.clone(),
+            label: name.clone(),
+        })
+        .collect()
+}
+
+fn registry_view(registry: &Registry, query: &RegistryQuery) -> RegistryView {
+    let name = registry.filter.name.clone().unwrap_or_default();
+    let distinction = registry
+        .filter
+        .distinction
+        .as_ref()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    RegistryView {
+        distinctions: choices(&registry.distinctions, &distinction),
+        searched: !name.is_empty() || !distinction.is_empty(),
+        rows: registry
+            .rows
+            .iter()
+            .map(|r| RowView {
+                name: r.name.clone(),
+                span: r.awards.len(),
+                awards: r
+                    .awards
+                    .iter()
+                    .map(|a| AwardView {
+                        label: format!("{} — {}", a.distinction_name, a.grade_label),
+                        decree: fr_date(a.decree_date),
+                        jo_reference: a.jo_reference.clone(),
+                        reception: a.reception_date.map(fr_date),
+                    })
+                    .collect(),
+            })
+            .collect(),
+        count: plural(registry.rows.len(), "lauréat", "lauréats"),
+        next: registry
+            .next_after
+            .map(|after| href(&name, &distinction, Some(&after.to_string()))),
+        first: (!query.apres.trim().is_empty()).then(|| href(&name, &distinction, None)),
+        may_radar: registry.may_radar,
+        errors: Vec::new(),
+        name_error: None,
+        distinction_error: None,
+        name,
+    }
+}
+
+/// `GET /promotion/registre?nom=…&distinction=…&apres=…`: a refused field is shown on the
+/// form (422), with nothing listed.
 pub(crate) async fn registry(
     State(ctx): State<WebContext>,
     Extension(identity): Extension<Identity>,
+    Query(query): Query<RegistryQuery>,
 ) -> WebResult<Response> {
-    let registry = domain::registry(&ctx, &identity).await?;
-    let view = registry_view(&registry);
-    Ok(ctx
-        .page(
-            &identity,
-            "promotion/registry",
-            "Registre des lauréats",
-            &view,
-        )?
-        .into_response())
+    match domain::registry(&ctx, &identity, &query.ask(), ReadChannel::Page).await {
+        Ok(registry) => {
+            let view = registry_view(&registry, &query);
+            Ok(ctx
+                .page(
+                    &identity,
+                    "promotion/registry",
+                    "Registre des lauréats",
+                    &view,
+                )?
+                .into_response())
+        }
+        Err(ActionError::Invalid(errors)) => {
+            let distinctions = domain::distinctions(&ctx, &identity).await?;
+            let error_of = |field: &str| {
+                errors
+                    .iter()
+                    .find(|e| e.field == field)
+                    .map(|e| e.message.clone())
+            };
+            let view = RegistryView {
+                name: query.nom.trim().chars().take(200).collect(),
+                distinctions: choices(&distinctions, query.distinction.trim()),
+                searched: true,
+                rows: Vec::new(),
+                count: String::new(),
+                next: None,
+                first: Some(href("", "", None)),
+                may_radar: false,
+                name_error: error_of("nom"),
+                distinction_error: error_of("distinction"),
+                errors,
+            };
+            let mut page = ctx
+                .page(
+                    &identity,
+                    "promotion/registry",
+                    "Erreur — Registre des lauréats",
+                    &view,
+                )?
+                .into_response();
+            *page.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(page)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[cfg(test)]
@@ -102,53 +206,49 @@ mod tests {
 
     use super::*;
     use crate::domain::fixtures::day;
-    use crate::domain::{RegistryDistinction, RegistryGrade, RegistryRow};
+    use crate::domain::{RegistryAward, RegistryFilter, RegistryRow};
     use crate::http::testing::render;
 
     #[test]
-    fn the_registry_shows_each_grade_as_a_captioned_table() {
+    fn the_registry_lists_each_laureate_with_their_awards_and_links_the_next_page() {
+        let after = LaureateId::new();
         let registry = Registry {
-            distinctions: vec![RegistryDistinction {
-                code: "LH".to_owned(),
-                name: "Légion d'honneur".to_owned(),
-                grades: vec![RegistryGrade {
-                    code: "chevalier".to_owned(),
-                    label: "chevalier".to_owned(),
-                    rows: vec![
-                        RegistryRow {
-                            award_id: AwardId::new(),
-                            laureate_id: LaureateId::new(),
-                            name: "DUPONT Jeanne".to_owned(),
-                            decree_date: day(2019, 7, 14),
-                            jo_reference: "JORF n° 0163 du 14 juillet 2019".to_owned(),
-                            reception_date: Some(day(2019, 10, 1)),
-                        },
-                        RegistryRow {
-                            award_id: AwardId::new(),
-                            laureate_id: LaureateId::new(),
-                            name: "ARNAUD Marc".to_owned(),
-                            decree_date: day(2025, 7, 14),
-                            jo_reference: "JORF n° 0160".to_owned(),
-                            reception_date: None,
-                        },
-                    ],
+            filter: RegistryFilter {
+                name: Some("lefèvre".to_owned()),
+                distinction: None,
+                after: None,
+            },
+            rows: vec![RegistryRow {
+                laureate_id: after,
+                name: "LEFEVRE Jeanne".to_owned(),
+                awards: vec![RegistryAward {
+                    award_id: AwardId::new(),
+                    distinction: "LH".to_owned(),
+                    distinction_name: "Légion d'honneur".to_owned(),
+                    grade: "chevalier".to_owned(),
+                    grade_label: "chevalier".to_owned(),
+                    decree_date: day(2019, 7, 14),
+                    jo_reference: "JORF n° 0163 du 14 juillet 2019".to_owned(),
+                    reception_date: None,
                 }],
             }],
+            next_after: Some(after),
+            distinctions: vec![("LH".to_owned(), "Légion d'honneur".to_owned())],
             may_radar: true,
         };
-        let html = render("promotion/registry", &registry_view(&registry));
-        assert!(html.contains("<caption>Légion d&#x27;honneur — chevalier (2)</caption>"));
-        assert!(html.contains("14/07/2019"));
-        assert!(html.contains("01/10/2019"));
-        assert!(html.contains("en attente"));
-        assert!(html.contains(r#"href="/promotion/radar""#));
-        let empty = render(
+        let html = render(
             "promotion/registry",
-            &registry_view(&Registry {
-                distinctions: Vec::new(),
-                may_radar: false,
-            }),
+            &registry_view(&registry, &RegistryQuery::default()),
         );
-        assert!(empty.contains("Le registre ne compte encore aucun lauréat."));
+        assert!(html.contains("LEFEVRE Jeanne"));
+        assert!(html.contains("Légion d&#x27;honneur — chevalier"));
+        assert!(html.contains("14/07/2019"));
+        assert!(html.contains("en attente"));
+        // The next page keeps the search (escaped in the attribute: `=` is `&#x3D;`).
+        assert!(html.contains(&format!(
+            "/promotion/registre?nom&#x3D;lef%C3%A8vre&amp;apres&#x3D;{after}"
+        )));
+        assert!(html.contains("Page suivante"));
+        assert!(html.contains(r#"href="/promotion/radar""#));
     }
 }

@@ -1,0 +1,194 @@
+//! Issue 18, first part: the registry searched by name with accents and case ignored, filtered
+//! by distinction, read a page at a time in name order (keyset), each laureate with their
+//! awards; refused asks name their field in French; another tenant's laureates never show.
+
+use axum::http::Method;
+use napoleon_db::contracts::{self, ImportedAward};
+use napoleon_kernel::{Personal, TenantId};
+use napoleon_rules::{DistinctionCode, GradeCode};
+use napoleon_testkit::{TestApp, Who, cast};
+use serde_json::{Value, json};
+
+async fn import(app: &TestApp, tenant: TenantId, identity: Value, distinction: &str, grade: &str) {
+    let mut tx = app.ctx.db.tenant(tenant).await.unwrap();
+    contracts::import_laureate(
+        &mut tx,
+        &Personal::new(identity),
+        &[ImportedAward {
+            distinction: &DistinctionCode::parse(distinction).unwrap(),
+            grade: &GradeCode::parse(grade).unwrap(),
+            decree_date: chrono::NaiveDate::from_ymd_opt(2020, 7, 14).unwrap(),
+            jo_reference: "JORF n° 0163 du 14 juillet 2020",
+            reception_date: None,
+            unit_id: None,
+        }],
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+}
+
+async fn page(app: &TestApp, who: &Who, query: &str) -> napoleon_testkit::Answer {
+    app.call(
+        who,
+        Method::GET,
+        &format!("/promotion/api/v1/registry{query}"),
+        json!({}),
+    )
+    .await
+}
+
+/// As the database folds names to sort them (lower case, no accents).
+fn folded(name: &str) -> String {
+    name.to_lowercase()
+        .chars()
+        .map(|c| match c {
+            'é' | 'è' | 'ê' | 'ë' => 'e',
+            'ï' | 'î' => 'i',
+            other => other,
+        })
+        .collect()
+}
+
+fn names(answer: &napoleon_testkit::Answer) -> Vec<String> {
+    answer.json["laureates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_registry_is_searched_without_accents_and_read_a_page_at_a_time() {
+    let app = TestApp::services().await;
+    let cast = cast(&app).await;
+    import(
+        &app,
+        cast.tenant,
+        json!({"birth_name": "LEFEVRE", "given_names": "Jeanne Marie"}),
+        "LH",
+        "chevalier",
+    )
+    .await;
+    import(
+        &app,
+        cast.tenant,
+        json!({"birth_name": "Martin", "usual_name": "Lefèvre", "given_names": "Éloïse"}),
+        "ONM",
+        "chevalier",
+    )
+    .await;
+    // 60 more, to need two pages; and one in another ministry.
+    for i in 0..60 {
+        import(
+            &app,
+            cast.tenant,
+            json!({"birth_name": format!("Zed{i:02}"), "given_names": "Paul"}),
+            "LH",
+            "chevalier",
+        )
+        .await;
+    }
+    import(
+        &app,
+        cast.outsider.tenant,
+        json!({"birth_name": "Lefevre", "given_names": "Autre"}),
+        "LH",
+        "chevalier",
+    )
+    .await;
+
+    // « lefevre » finds « LEFEVRE » and « Lefèvre », in name order, never the other ministry's.
+    let found = page(&app, &cast.integrateur, "?name=l%C3%A9F%C3%A8vRe").await;
+    assert_eq!(found.status, 200, "{}", found.json);
+    assert_eq!(names(&found), ["LEFÈVRE Éloïse", "LEFEVRE Jeanne Marie"]);
+    assert!(found.json["next"].is_null());
+    let awards = &found.json["laureates"][0]["awards"][0];
+    assert_eq!(awards["distinction"], "ONM");
+    assert_eq!(awards["grade_label"], "chevalier");
+    assert!(awards["reception_date"].is_null());
+    // Names typed as agents type them: several words, a hyphen for a space.
+    assert_eq!(
+        names(&page(&app, &cast.integrateur, "?name=lefevre%20jeanne-marie").await),
+        ["LEFEVRE Jeanne Marie"]
+    );
+    // By distinction: only the ONM's.
+    let onm = page(&app, &cast.integrateur, "?name=lefevre&distinction=ONM").await;
+    assert_eq!(names(&onm), ["LEFÈVRE Éloïse"]);
+    // LIKE's own characters are taken literally.
+    assert!(names(&page(&app, &cast.integrateur, "?name=%25").await).is_empty());
+    assert!(names(&page(&app, &cast.integrateur, "?name=_").await).is_empty());
+
+    // 62 laureates: 50, then 12, each once, in order.
+    let first = page(&app, &cast.integrateur, "").await;
+    assert_eq!(names(&first).len(), 50);
+    let next = first.json["next"].as_str().unwrap().to_owned();
+    let next = next.trim_start_matches("/promotion/api/v1/registry");
+    let second = page(&app, &cast.integrateur, next).await;
+    let (a, b) = (names(&first), names(&second));
+    assert_eq!(b.len(), 12);
+    assert!(second.json["next"].is_null());
+    let mut all = a.clone();
+    all.extend(b.clone());
+    let mut sorted = all.clone();
+    sorted.sort_by_key(|n| folded(n));
+    assert_eq!(all, sorted);
+    all.dedup();
+    assert_eq!(all.len(), 62);
+
+    // Refused asks name their field, in French; nothing read.
+    let reads = || async {
+        napoleon_testkit::count(
+            &mut app.admin().await,
+            "SELECT count(*) AS n FROM readlog.reads WHERE subject_kind = 'laureate'",
+        )
+        .await
+    };
+    let before = reads().await;
+    let refused = page(
+        &app,
+        &cast.integrateur,
+        &format!("?name={}&distinction=XX&after=nope", "a".repeat(101)),
+    )
+    .await;
+    assert_eq!(refused.status, 422, "{}", refused.json);
+    let fields: Vec<&str> = refused.json["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["name", "distinction", "after"]);
+    assert_eq!(reads().await, before);
+
+    // The page: the form, the rows, the next page's link; a refusal shown on the form.
+    let html = app
+        .call(
+            &cast.integrateur,
+            Method::GET,
+            "/promotion/registre?nom=lefevre",
+            json!({}),
+        )
+        .await;
+    assert_eq!(html.status, 200, "{}", String::from_utf8_lossy(&html.bytes));
+    let text = String::from_utf8(html.bytes.to_vec()).unwrap();
+    assert!(
+        text.contains("LEFÈVRE Éloïse") && !text.contains("Zed00"),
+        "{text}"
+    );
+    let refused = app
+        .call(
+            &cast.integrateur,
+            Method::GET,
+            "/promotion/registre?distinction=XX",
+            json!({}),
+        )
+        .await;
+    assert_eq!(refused.status, 422);
+    let text = String::from_utf8(refused.bytes.to_vec()).unwrap();
+    assert!(text.contains("Distinction : choisissez"), "{text}");
+    // Not a registry reader: refused.
+    assert_eq!(page(&app, &cast.redacteur, "").await.status, 403);
+    app.finish().await;
+}
