@@ -725,20 +725,6 @@ struct LaureatePageRow {
     identity: serde_json::Value,
 }
 
-/// `text` as a `LIKE` pattern finding it anywhere (its `%`, `_` and `\` taken literally).
-fn contains_pattern(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('%');
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('%');
-    out
-}
-
 /// A page of the tenant's registry (`registry.laureates_v1`, `registry.awards_v1`): laureates
 /// in name order (accents and case ignored), each with their awards.
 ///
@@ -749,11 +735,13 @@ pub async fn registry_page(
     page: &RegistryPage<'_>,
 ) -> Result<Vec<LaureateView>, DbError> {
     let tenant = tx.tenant().as_uuid();
-    // An unnamed statement is planned with its values: the absent filters fold away.
+    // Planned with its values at each call (diesel does not keep a raw statement prepared):
+    // the absent filters fold away. The name is folded by the database, then looked for as
+    // is (strpos: no pattern characters to escape, whatever the folding turns them into).
     let people: Vec<LaureatePageRow> = diesel::sql_query(
         "SELECT l.id, l.identity FROM registry.laureates_v1 l \
          WHERE l.tenant_id = $1 \
-           AND ($2::text IS NULL OR l.folded_name LIKE core.fold($2) ESCAPE '\\') \
+           AND ($2::text IS NULL OR strpos(l.folded_name, core.fold($2)) > 0) \
            AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM registry.awards_v1 a \
                 WHERE a.tenant_id = l.tenant_id AND a.laureate_id = l.id AND a.distinction = $3)) \
            AND ($4::uuid IS NULL OR (l.sort_name, l.id) > \
@@ -762,7 +750,7 @@ pub async fn registry_page(
          ORDER BY l.sort_name, l.id LIMIT $5",
     )
     .bind::<SqlUuid, _>(tenant)
-    .bind::<Nullable<Text>, _>(page.name.map(contains_pattern))
+    .bind::<Nullable<Text>, _>(page.name)
     .bind::<Nullable<Text>, _>(page.distinction.map(DistinctionCode::as_str))
     .bind::<Nullable<SqlUuid>, _>(page.after.map(|l| l.as_uuid()))
     .bind::<Integer, _>(i32::from(page.limit))

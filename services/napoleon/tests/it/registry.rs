@@ -9,9 +9,15 @@ use napoleon_rules::{DistinctionCode, GradeCode};
 use napoleon_testkit::{TestApp, Who, cast};
 use serde_json::{Value, json};
 
-async fn import(app: &TestApp, tenant: TenantId, identity: Value, distinction: &str, grade: &str) {
+async fn import(
+    app: &TestApp,
+    tenant: TenantId,
+    identity: Value,
+    distinction: &str,
+    grade: &str,
+) -> napoleon_kernel::LaureateId {
     let mut tx = app.ctx.db.tenant(tenant).await.unwrap();
-    contracts::import_laureate(
+    let (laureate, _) = contracts::import_laureate(
         &mut tx,
         &Personal::new(identity),
         &[ImportedAward {
@@ -26,6 +32,7 @@ async fn import(app: &TestApp, tenant: TenantId, identity: Value, distinction: &
     .await
     .unwrap();
     tx.commit().await.unwrap();
+    laureate
 }
 
 async fn page(app: &TestApp, who: &Who, query: &str) -> napoleon_testkit::Answer {
@@ -90,7 +97,7 @@ async fn the_registry_is_searched_without_accents_and_read_a_page_at_a_time() {
         )
         .await;
     }
-    import(
+    let foreign = import(
         &app,
         cast.outsider.tenant,
         json!({"birth_name": "Lefevre", "given_names": "Autre"}),
@@ -136,6 +143,11 @@ async fn the_registry_is_searched_without_accents_and_read_a_page_at_a_time() {
     assert_eq!(all, sorted);
     all.dedup();
     assert_eq!(all.len(), 62);
+
+    // Another ministry's laureate as the page's start: nobody is after someone unseen.
+    let nowhere = page(&app, &cast.integrateur, &format!("?after={foreign}")).await;
+    assert_eq!(nowhere.status, 200);
+    assert!(names(&nowhere).is_empty());
 
     // Refused asks name their field, in French; nothing read.
     let reads = || async {
