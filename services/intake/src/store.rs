@@ -167,24 +167,90 @@ pub(crate) async fn read_dossier(
     } else {
         query.first(&mut tx.shared()).await?
     };
-    Ok(Dossier {
-        id: DossierId::from_uuid(row.id),
-        campaign_id: CampaignId::from_uuid(row.campaign_id),
-        unit_id: OrgUnitId::from_uuid(row.unit_id),
-        level_unit_id: OrgUnitId::from_uuid(row.level_unit_id),
-        state: contracts::dossier_state(&row.state)?,
-        number: row.number,
-        target_grade: contracts::grade_code(&row.target_grade)?,
-        // Written only from `Content`: a row that no longer parses is an error, never shown
-        // empty (a save from an empty form would overwrite what the row still holds).
-        content: Personal::new(
-            serde_json::from_value(row.content)
-                .map_err(|_| DbError::corrupt("content", "<json>"))?,
-        ),
-        laureate_id: row.laureate_id.map(LaureateId::from_uuid),
-        version: row.version,
-        submitted_at: row.submitted_at,
-    })
+    row.parse()
+}
+
+impl DossierRow {
+    fn parse(self) -> Result<Dossier, DbError> {
+        let row = self;
+        Ok(Dossier {
+            id: DossierId::from_uuid(row.id),
+            campaign_id: CampaignId::from_uuid(row.campaign_id),
+            unit_id: OrgUnitId::from_uuid(row.unit_id),
+            level_unit_id: OrgUnitId::from_uuid(row.level_unit_id),
+            state: contracts::dossier_state(&row.state)?,
+            number: row.number,
+            target_grade: contracts::grade_code(&row.target_grade)?,
+            // Written only from `Content`: a row that no longer parses is an error, never shown
+            // empty (a save from an empty form would overwrite what the row still holds).
+            content: Personal::new(
+                serde_json::from_value(row.content)
+                    .map_err(|_| DbError::corrupt("content", "<json>"))?,
+            ),
+            laureate_id: row.laureate_id.map(LaureateId::from_uuid),
+            version: row.version,
+            submitted_at: row.submitted_at,
+        })
+    }
+}
+
+/// What a page of a unit's filed dossiers asks.
+pub(crate) struct FiledPage<'a> {
+    pub(crate) units: &'a [OrgUnitId],
+    /// Part of the candidate's names (folded by the database), or the dossier's number.
+    pub(crate) search: Option<&'a str>,
+    /// The page starts after this dossier (latest change first).
+    pub(crate) after: Option<DossierId>,
+    pub(crate) limit: u16,
+}
+
+#[derive(QueryableByName)]
+struct IdRow {
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    id: uuid::Uuid,
+}
+
+/// A page of the dossiers filed by `units` (any state but draft), latest change first, by
+/// keyset. The name is folded by the database and looked for as is (strpos).
+pub(crate) async fn filed_page(
+    tx: &mut TenantConn,
+    page: &FiledPage<'_>,
+) -> Result<Vec<Dossier>, DbError> {
+    use diesel::sql_types::{Array, Integer, Nullable, Text, Uuid as SqlUuid};
+    let tenant = tx.tenant().as_uuid();
+    let units: Vec<uuid::Uuid> = page.units.iter().map(OrgUnitId::as_uuid).collect();
+    let ids: Vec<IdRow> = diesel::sql_query(
+        "SELECT d.id FROM intake.dossiers d \
+         WHERE d.tenant_id = $1 AND d.unit_id = ANY($2) AND d.state <> $3 \
+           AND ($4::text IS NULL OR strpos(d.folded_name, core.fold($4)) > 0 \
+                OR d.number = upper(btrim($4))) \
+           AND ($5::uuid IS NULL OR (d.updated_at, d.id) < \
+                (SELECT s.updated_at, s.id FROM intake.dossiers s \
+                 WHERE s.tenant_id = $1 AND s.id = $5)) \
+         ORDER BY d.updated_at DESC, d.id DESC LIMIT $6",
+    )
+    .bind::<SqlUuid, _>(tenant)
+    .bind::<Array<SqlUuid>, _>(&units)
+    .bind::<Text, _>(DossierState::Draft.as_str())
+    .bind::<Nullable<Text>, _>(page.search)
+    .bind::<Nullable<SqlUuid>, _>(page.after.map(|d| d.as_uuid()))
+    .bind::<Integer, _>(i32::from(page.limit))
+    .load(tx.pg())
+    .await?;
+    let ids: Vec<uuid::Uuid> = ids.into_iter().map(|r| r.id).collect();
+    let rows: Vec<DossierRow> = dossiers::table
+        .filter(dossiers::tenant_id.eq(tenant))
+        .filter(dossiers::id.eq_any(&ids))
+        .select(DossierRow::as_select())
+        .load(tx.pg())
+        .await?;
+    let mut found: Vec<Dossier> = rows
+        .into_iter()
+        .map(DossierRow::parse)
+        .collect::<Result<_, _>>()?;
+    // In the page's order.
+    found.sort_by_key(|d| ids.iter().position(|id| *id == d.id.as_uuid()));
+    Ok(found)
 }
 
 /// What a create made, as an idempotency key remembers it.

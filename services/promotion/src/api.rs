@@ -94,14 +94,14 @@ pub(crate) struct RegistryParams {
 
 fn registry_out(registry: Registry, params: &RegistryParams) -> RegistryOut {
     let next = registry.next_after.map(|after| {
-        let mut query = url::form_urlencoded::Serializer::new(String::new());
-        for (k, v) in [("name", &params.name), ("distinction", &params.distinction)] {
-            if !v.trim().is_empty() {
-                query.append_pair(k, v.trim());
-            }
-        }
-        query.append_pair("after", &after.to_string());
-        format!("/promotion/api/v1/registry?{}", query.finish())
+        napoleon_web::query_href(
+            "/promotion/api/v1/registry",
+            &[
+                ("name", params.name.trim()),
+                ("distinction", params.distinction.trim()),
+                ("after", &after.to_string()),
+            ],
+        )
     });
     RegistryOut {
         laureates: registry

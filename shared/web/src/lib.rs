@@ -39,7 +39,7 @@ pub use limits::{
     read_body,
 };
 pub use observe::{HttpMetrics, service_layers};
-pub use path::{IdPath, IdPaths};
+pub use path::{IdPath, IdPaths, query_href};
 pub use serve::{ServerLimits, serve, tls_acceptor};
 pub use service::service_router;
 pub use templates::{Html, LayoutUser, Page, Templates};

@@ -42,3 +42,35 @@ impl<S: Send + Sync, A: FromStr, B: FromStr> FromRequestParts<S> for IdPaths<A, 
         Ok(Self(parse(&a)?, parse(&b)?))
     }
 }
+
+/// `path?k=v&…` with the non-empty pairs form-encoded (`path` alone when none is): a list
+/// page's link that keeps its search (« Page suivante », « Première page »).
+#[must_use]
+pub fn query_href(path: &str, pairs: &[(&str, &str)]) -> String {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    for (key, value) in pairs {
+        if !value.is_empty() {
+            query.append_pair(key, value);
+        }
+    }
+    let query = query.finish();
+    if query.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{query}")
+    }
+}
+
+#[cfg(test)]
+mod query_href_tests {
+    use super::query_href;
+
+    #[test]
+    fn empty_values_are_left_out_and_the_others_encoded() {
+        assert_eq!(query_href("/p", &[("a", ""), ("b", "")]), "/p");
+        assert_eq!(
+            query_href("/p", &[("nom", "Lefèvre & fils"), ("apres", "")]),
+            "/p?nom=Lef%C3%A8vre+%26+fils"
+        );
+    }
+}

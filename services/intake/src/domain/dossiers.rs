@@ -24,20 +24,96 @@ use super::{fields, tenant_catalogue, within_bounds};
 pub(crate) struct MyDossiers {
     pub(crate) campaigns: Vec<contracts::CampaignView>,
     pub(crate) editable: Vec<Dossier>,
-    pub(crate) filed: Vec<contracts::DossierView>,
+    /// A page of the filed dossiers, latest change first.
+    pub(crate) filed: Vec<Dossier>,
+    /// The last filed dossier shown, when another page follows.
+    pub(crate) next_after: Option<DossierId>,
+    /// The search, as understood (trimmed).
+    pub(crate) search: Option<String>,
+    /// The search's refused fields (then no filed dossier is read).
+    pub(crate) refused: Vec<FieldError>,
     /// Whether the agent files dossiers somewhere.
     pub(crate) may_file: bool,
 }
 
-/// The dossiers of the units where the agent edits nominations, and whether it may file.
-pub(crate) async fn my_dossiers(ctx: &WebContext, identity: &Identity) -> ActionResult<MyDossiers> {
+/// Filed dossiers on a page.
+pub(crate) const FILED_PAGE: u16 = 50;
+
+/// The longest search.
+const SEARCH_CHARS: usize = 100;
+
+/// What the agent asks of the filed dossiers, as typed: a name or a number, and the dossier
+/// the previous page ended with.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct FiledAsk {
+    pub(crate) search: String,
+    pub(crate) after: String,
+}
+
+/// The ask parsed; each refused field named in French.
+fn parse_filed_ask(ask: &FiledAsk) -> Result<(Option<String>, Option<DossierId>), Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let search = ask.search.trim();
+    if search.chars().count() > SEARCH_CHARS || search.chars().any(char::is_control) {
+        errors.push(FieldError::new(
+            "recherche",
+            format!(
+                "Recherche : un nom, un prénom ou un numéro de dossier, {SEARCH_CHARS} caractères au plus."
+            ),
+        ));
+    }
+    let after = match ask.after.trim() {
+        "" => None,
+        raw => raw.parse::<DossierId>().ok().or_else(|| {
+            errors.push(FieldError::new(
+                "apres",
+                "Page : ce lien n'est plus valable ; revenez à la première page.",
+            ));
+            None
+        }),
+    };
+    if errors.is_empty() {
+        Ok((Some(search.to_owned()).filter(|s| !s.is_empty()), after))
+    } else {
+        Err(errors)
+    }
+}
+
+/// The dossiers of the units where the agent edits nominations — those to complete, and a
+/// page of those filed (searched by name or number) — and whether it may file. A refused ask
+/// names its field (`refused`) and no filed dossier is read.
+pub(crate) async fn my_dossiers(
+    ctx: &WebContext,
+    identity: &Identity,
+    ask: &FiledAsk,
+) -> ActionResult<MyDossiers> {
     let (mut tx, access) = ctx.begin(identity).await?;
     access.require::<perm::NominationRead>(Scope::Anywhere)?;
+    let (search, after, refused) = match parse_filed_ask(ask) {
+        Ok((search, after)) => (search, after, Vec::new()),
+        Err(refused) => (None, None, refused),
+    };
     let units = access.units_where::<perm::NominationUpdate>()?;
     let may_file = !filing_units(&access)?.is_empty();
     let campaigns = contracts::campaigns(&mut tx).await?;
     let editable = store::editable_of(&mut tx, &units).await?;
-    let filed = contracts::dossiers_filed_by(&mut tx, &units).await?;
+    // One more than shown: whether another page follows.
+    let mut filed = if refused.is_empty() {
+        store::filed_page(
+            &mut tx,
+            &store::FiledPage {
+                units: &units,
+                search: search.as_deref(),
+                after,
+                limit: FILED_PAGE + 1,
+            },
+        )
+        .await?
+    } else {
+        Vec::new()
+    };
+    let more = filed.len() > usize::from(FILED_PAGE);
+    filed.truncate(usize::from(FILED_PAGE));
     let shown: Vec<ReadSubject> = editable
         .iter()
         .map(|d| d.id)
@@ -48,7 +124,10 @@ pub(crate) async fn my_dossiers(ctx: &WebContext, identity: &Identity) -> Action
     Ok(MyDossiers {
         campaigns,
         editable,
+        next_after: filed.last().map(|d| d.id).filter(|_| more),
         filed,
+        search,
+        refused,
         may_file,
     })
 }

@@ -2,15 +2,16 @@
 //! proposals for the next grade posted from the radar.
 
 use axum::Extension;
-use axum::extract::State;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use napoleon_db::readlog::ReadChannel;
 use napoleon_identity::Identity;
 use napoleon_kernel::{AwardId, CampaignId, DossierId, IdempotencyKey};
-use napoleon_rules::content::{Candidate, Content};
+use napoleon_rules::content::Content;
 use napoleon_rules::fr_date;
-use napoleon_web::{FormFields, IdPath, WebContext, WebError, WebResult};
-use serde::Serialize;
+use napoleon_web::{FieldError, FormFields, IdPath, WebContext, WebError, WebResult};
+use serde::{Deserialize, Serialize};
 
 use super::campaigns::campaign_row;
 use super::{CHOOSE_CAMPAIGN, Choice};
@@ -26,10 +27,25 @@ struct DossierRow {
     state: String,
 }
 
+/// The search of the filed dossiers, as typed (French names: they show in the address bar).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct FiledQuery {
+    recherche: String,
+    apres: String,
+}
+
 #[derive(Serialize)]
 struct DossiersView {
     editable: Vec<DossierRow>,
     filed: Vec<DossierRow>,
+    /// The search, as understood.
+    search: String,
+    searched: bool,
+    next: Option<String>,
+    first: Option<String>,
+    errors: Vec<FieldError>,
+    search_error: Option<String>,
     open_campaigns: Vec<Choice>,
     may_file: bool,
     /// Fresh at each display: a form sent twice (double click, back and send again) creates
@@ -37,16 +53,36 @@ struct DossiersView {
     idempotency_key: String,
 }
 
+/// « Mes dossiers »'s address for a search and a page after `after`, at the filed list.
+fn filed_href(search: &str, after: Option<&str>) -> String {
+    let href = napoleon_web::query_href(
+        "/intake/dossiers",
+        &[("recherche", search), ("apres", after.unwrap_or_default())],
+    );
+    format!("{href}#deposes")
+}
+
+/// `GET /intake/dossiers?recherche=…&apres=…`: the drafts to complete, a page of the filed
+/// dossiers (searched by name or number); a refused search is shown on its field (422).
 pub(crate) async fn dossiers(
     State(ctx): State<WebContext>,
     Extension(identity): Extension<Identity>,
+    Query(query): Query<FiledQuery>,
 ) -> WebResult<Response> {
+    let ask = domain::FiledAsk {
+        search: query.recherche.clone(),
+        after: query.apres.clone(),
+    };
     let domain::MyDossiers {
         campaigns,
         editable,
         filed,
+        next_after,
+        search,
+        refused: errors,
         may_file,
-    } = domain::my_dossiers(&ctx, &identity).await?;
+    } = domain::my_dossiers(&ctx, &identity, &ask).await?;
+    let refused = !errors.is_empty();
     let label_of = |id: CampaignId| {
         campaigns
             .iter()
@@ -54,33 +90,36 @@ pub(crate) async fn dossiers(
             .map(|c| c.label.clone())
             .unwrap_or_default()
     };
+    let row = |d: &crate::store::Dossier, step: usize| DossierRow {
+        href: format!("/intake/dossiers/{}/etape/{step}", d.id),
+        number: d.number.clone().unwrap_or_else(|| "—".to_owned()),
+        name: non_empty(d.content.expose().display_name()),
+        campaign: label_of(d.campaign_id),
+        grade: d.target_grade.to_string(),
+        state: d.state.label_fr().to_owned(),
+    };
+    let search = if refused {
+        query.recherche.trim().chars().take(200).collect()
+    } else {
+        search.unwrap_or_default()
+    };
     let view = DossiersView {
-        editable: editable
-            .iter()
-            .map(|d| DossierRow {
-                href: format!("/intake/dossiers/{}/etape/1", d.id),
-                number: d.number.clone().unwrap_or_else(|| "—".to_owned()),
-                name: non_empty(d.content.expose().display_name()),
-                campaign: label_of(d.campaign_id),
-                grade: d.target_grade.to_string(),
-                state: d.state.label_fr().to_owned(),
-            })
-            .collect(),
+        editable: editable.iter().map(|d| row(d, 1)).collect(),
         filed: filed
             .iter()
-            .map(|d| DossierRow {
-                href: format!(
-                    "/intake/dossiers/{}/etape/{}",
-                    d.id,
-                    napoleon_rules::content::Step::Review.number()
-                ),
-                number: d.number.clone().unwrap_or_default(),
-                name: non_empty(Candidate::of_content(d.content.expose()).display_name()),
-                campaign: label_of(d.campaign_id),
-                grade: d.target_grade.to_string(),
-                state: d.state.label_fr().to_owned(),
-            })
+            .map(|d| row(d, napoleon_rules::content::Step::Review.number()))
             .collect(),
+        searched: !search.is_empty(),
+        next: next_after
+            .filter(|_| !refused)
+            .map(|after| filed_href(&search, Some(&after.to_string()))),
+        first: (refused || !query.apres.trim().is_empty()).then(|| filed_href(&search, None)),
+        search_error: errors
+            .iter()
+            .find(|e| e.field == "recherche")
+            .map(|e| e.message.clone()),
+        errors,
+        search,
         open_campaigns: campaigns
             .iter()
             .filter(|c| campaign_row(c, ctx.today()).open)
@@ -93,9 +132,22 @@ pub(crate) async fn dossiers(
         may_file,
         idempotency_key: IdempotencyKey::fresh().as_str().to_owned(),
     };
-    Ok(ctx
-        .page(&identity, "intake/dossiers", "Mes dossiers", &view)?
-        .into_response())
+    let mut page = ctx
+        .page(
+            &identity,
+            "intake/dossiers",
+            if refused {
+                "Erreur — Mes dossiers"
+            } else {
+                "Mes dossiers"
+            },
+            &view,
+        )?
+        .into_response();
+    if refused {
+        *page.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(page)
 }
 
 fn non_empty(name: String) -> String {

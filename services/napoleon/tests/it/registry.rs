@@ -1,6 +1,7 @@
-//! Issue 18, first part: the registry searched by name with accents and case ignored, filtered
-//! by distinction, read a page at a time in name order (keyset), each laureate with their
-//! awards; refused asks name their field in French; another tenant's laureates never show.
+//! Issue 18, first parts: the registry searched by name with accents and case ignored,
+//! filtered by distinction, read a page at a time in name order (keyset), each laureate with
+//! their awards; « Mes dossiers » searched by name or number, a page at a time; refused asks
+//! name their field in French; another tenant's rows never show.
 
 use axum::http::Method;
 use napoleon_db::contracts::{self, ImportedAward};
@@ -202,5 +203,92 @@ async fn the_registry_is_searched_without_accents_and_read_a_page_at_a_time() {
     assert!(text.contains("Distinction : choisissez"), "{text}");
     // Not a registry reader: refused.
     assert_eq!(page(&app, &cast.redacteur, "").await.status, 403);
+    app.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_filed_dossiers_are_searched_by_name_or_number_a_page_at_a_time() {
+    let app = TestApp::services().await;
+    let cast = cast(&app).await;
+    let campaign = napoleon_testkit::open_campaign(&app, &cast).await;
+    let (_, number) = napoleon_testkit::submitted(&app, &cast, &campaign, "Lefèvre", "F").await;
+    let (_, other) = napoleon_testkit::submitted(&app, &cast, &campaign, "Martin", "M").await;
+    // 55 more filed dossiers of the unit, written as intake writes them.
+    napoleon_testkit::count(
+        &mut app.admin().await,
+        &format!(
+            "WITH model AS (SELECT * FROM intake.dossiers WHERE number = '{other}'), \
+             added AS (INSERT INTO intake.dossiers (tenant_id, id, campaign_id, unit_id, level_unit_id, \
+                 state, number, target_grade, content, created_by, submitted_at) \
+             SELECT tenant_id, gen_random_uuid(), campaign_id, unit_id, level_unit_id, state, \
+                 'T-' || i, target_grade, \
+                 jsonb_set(content, '{{candidate,birth_name}}', to_jsonb('Zed' || i)), \
+                 created_by, submitted_at \
+             FROM model, generate_series(1, 55) AS i RETURNING 1) \
+             SELECT count(*) AS n FROM added"
+        ),
+    )
+    .await;
+    let mine = |query: &str| {
+        let app = &app;
+        let who = cast.redacteur.clone();
+        let query = query.to_owned();
+        async move {
+            let page = app
+                .call(
+                    &who,
+                    Method::GET,
+                    &format!("/intake/dossiers{query}"),
+                    json!({}),
+                )
+                .await;
+            (page.status, String::from_utf8(page.bytes.to_vec()).unwrap())
+        }
+    };
+    // By name, accents and case ignored; by number.
+    let (status, html) = mine("?recherche=LEFEVRE").await;
+    assert_eq!(status, 200);
+    assert!(html.contains(&number) && !html.contains(&other), "{html}");
+    let (_, html) = mine(&format!("?recherche={}", other.to_lowercase())).await;
+    assert!(html.contains(&other) && !html.contains(&number), "{html}");
+    let (_, html) = mine("?recherche=personne").await;
+    assert!(
+        html.contains("Aucun dossier déposé ne correspond"),
+        "{html}"
+    );
+    // 57 filed: 50 on the first page, then the next page by its link.
+    let (_, first) = mine("").await;
+    let rows = |html: &str| html.matches("/etape/6\"").count();
+    assert_eq!(rows(&first), 50);
+    let next = first
+        .split("fr-pagination__link--next")
+        .nth(1)
+        .and_then(|rest| rest.split("href=\"").nth(1))
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .replace("&amp;", "&")
+        .replace("&#x3D;", "=");
+    let next = next.trim_start_matches("/intake/dossiers");
+    let (_, second) = mine(next.split('#').next().unwrap()).await;
+    assert_eq!(rows(&second), 7);
+    // A refused search names its field; nothing filed is read.
+    let reads = || async {
+        napoleon_testkit::count(
+            &mut app.admin().await,
+            "SELECT count(*) AS n FROM readlog.reads WHERE subject_kind = 'dossier'",
+        )
+        .await
+    };
+    let before = reads().await;
+    let (status, html) = mine(&format!("?recherche={}", "x".repeat(101))).await;
+    assert_eq!(status, 422);
+    assert!(
+        html.contains("Recherche : un nom, un prénom ou un numéro"),
+        "{html}"
+    );
+    assert_eq!(rows(&html), 0);
+    assert_eq!(reads().await, before);
+    let (status, _) = mine("?apres=pas-un-id").await;
+    assert_eq!(status, 422);
     app.finish().await;
 }

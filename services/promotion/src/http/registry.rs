@@ -74,22 +74,14 @@ struct RegistryView {
 
 /// The page's address for `nom`, `distinction` and a page after `after`.
 fn href(name: &str, distinction: &str, after: Option<&str>) -> String {
-    let mut query = url::form_urlencoded::Serializer::new(String::new());
-    if !name.is_empty() {
-        query.append_pair("nom", name);
-    }
-    if !distinction.is_empty() {
-        query.append_pair("distinction", distinction);
-    }
-    if let Some(after) = after {
-        query.append_pair("apres", after);
-    }
-    let query = query.finish();
-    if query.is_empty() {
-        "/promotion/registre".to_owned()
-    } else {
-        format!("/promotion/registre?{query}")
-    }
+    napoleon_web::query_href(
+        "/promotion/registre",
+        &[
+            ("nom", name),
+            ("distinction", distinction),
+            ("apres", after.unwrap_or_default()),
+        ],
+    )
 }
 
 fn choices(distinctions: &[(String, String)], selected: &str) -> Vec<Choice> {
