@@ -126,6 +126,8 @@ pub(crate) struct Dossier {
     pub(crate) version: i32,
     /// When first submitted.
     pub(crate) submitted_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Its last change (the filed list's order).
+    pub(crate) updated_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// A row of `intake.dossiers` as stored; [`read_dossier`] parses it.
@@ -143,6 +145,7 @@ struct DossierRow {
     laureate_id: Option<uuid::Uuid>,
     version: i32,
     submitted_at: Option<chrono::DateTime<chrono::Utc>>,
+    updated_at: chrono::DateTime<chrono::Utc>,
 }
 
 pub(crate) async fn dossier(tx: &mut TenantConn, id: DossierId) -> Result<Dossier, DbError> {
@@ -190,6 +193,30 @@ impl DossierRow {
             laureate_id: row.laureate_id.map(LaureateId::from_uuid),
             version: row.version,
             submitted_at: row.submitted_at,
+            updated_at: row.updated_at,
+        })
+    }
+}
+
+/// Where a page of filed dossiers starts: after this dossier as it was when listed (its last
+/// change and its id). A dossier that moves meanwhile does not move the page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FiledCursor {
+    pub(crate) updated_at: chrono::DateTime<chrono::Utc>,
+    pub(crate) id: DossierId,
+}
+
+impl FiledCursor {
+    /// `<microseconds since 1970>.<id>`, as the page's link carries it.
+    pub(crate) fn render(&self) -> String {
+        format!("{}.{}", self.updated_at.timestamp_micros(), self.id)
+    }
+
+    pub(crate) fn parse(raw: &str) -> Option<Self> {
+        let (micros, id) = raw.split_once('.')?;
+        Some(Self {
+            updated_at: chrono::DateTime::from_timestamp_micros(micros.parse().ok()?)?,
+            id: id.parse().ok()?,
         })
     }
 }
@@ -199,8 +226,8 @@ pub(crate) struct FiledPage<'a> {
     pub(crate) units: &'a [OrgUnitId],
     /// Part of the candidate's names (folded by the database), or the dossier's number.
     pub(crate) search: Option<&'a str>,
-    /// The page starts after this dossier (latest change first).
-    pub(crate) after: Option<DossierId>,
+    /// The page starts after this (latest change first).
+    pub(crate) after: Option<FiledCursor>,
     pub(crate) limit: u16,
 }
 
@@ -211,7 +238,8 @@ struct IdRow {
 }
 
 /// A page of the dossiers filed by `units` (any state but draft), latest change first, by
-/// keyset. The name is folded by the database and looked for as is (strpos).
+/// keyset on the cursor's own values (no lookup of another dossier). The name is folded by the
+/// database and looked for as is (strpos; a search that folds to nothing finds everything).
 pub(crate) async fn filed_page(
     tx: &mut TenantConn,
     page: &FiledPage<'_>,
@@ -224,16 +252,15 @@ pub(crate) async fn filed_page(
          WHERE d.tenant_id = $1 AND d.unit_id = ANY($2) AND d.state <> $3 \
            AND ($4::text IS NULL OR strpos(d.folded_name, core.fold($4)) > 0 \
                 OR d.number = upper(btrim($4))) \
-           AND ($5::uuid IS NULL OR (d.updated_at, d.id) < \
-                (SELECT s.updated_at, s.id FROM intake.dossiers s \
-                 WHERE s.tenant_id = $1 AND s.id = $5)) \
-         ORDER BY d.updated_at DESC, d.id DESC LIMIT $6",
+           AND ($5::timestamptz IS NULL OR (d.updated_at, d.id) < ($5, $6::uuid)) \
+         ORDER BY d.updated_at DESC, d.id DESC LIMIT $7",
     )
     .bind::<SqlUuid, _>(tenant)
     .bind::<Array<SqlUuid>, _>(&units)
     .bind::<Text, _>(DossierState::Draft.as_str())
     .bind::<Nullable<Text>, _>(page.search)
-    .bind::<Nullable<SqlUuid>, _>(page.after.map(|d| d.as_uuid()))
+    .bind::<Nullable<diesel::sql_types::Timestamptz>, _>(page.after.map(|c| c.updated_at))
+    .bind::<Nullable<SqlUuid>, _>(page.after.map(|c| c.id.as_uuid()))
     .bind::<Integer, _>(i32::from(page.limit))
     .load(tx.pg())
     .await?;

@@ -26,8 +26,8 @@ pub(crate) struct MyDossiers {
     pub(crate) editable: Vec<Dossier>,
     /// A page of the filed dossiers, latest change first.
     pub(crate) filed: Vec<Dossier>,
-    /// The last filed dossier shown, when another page follows.
-    pub(crate) next_after: Option<DossierId>,
+    /// Where the next page starts, when one follows.
+    pub(crate) next_after: Option<store::FiledCursor>,
     /// The search, as understood (trimmed).
     pub(crate) search: Option<String>,
     /// The search's refused fields (then no filed dossier is read).
@@ -51,7 +51,9 @@ pub(crate) struct FiledAsk {
 }
 
 /// The ask parsed; each refused field named in French.
-fn parse_filed_ask(ask: &FiledAsk) -> Result<(Option<String>, Option<DossierId>), Vec<FieldError>> {
+fn parse_filed_ask(
+    ask: &FiledAsk,
+) -> Result<(Option<String>, Option<store::FiledCursor>), Vec<FieldError>> {
     let mut errors = Vec::new();
     let search = ask.search.trim();
     if search.chars().count() > SEARCH_CHARS || search.chars().any(char::is_control) {
@@ -64,7 +66,7 @@ fn parse_filed_ask(ask: &FiledAsk) -> Result<(Option<String>, Option<DossierId>)
     }
     let after = match ask.after.trim() {
         "" => None,
-        raw => raw.parse::<DossierId>().ok().or_else(|| {
+        raw => store::FiledCursor::parse(raw).or_else(|| {
             errors.push(FieldError::new(
                 "apres",
                 "Page : ce lien n'est plus valable ; revenez à la première page.",
@@ -124,7 +126,13 @@ pub(crate) async fn my_dossiers(
     Ok(MyDossiers {
         campaigns,
         editable,
-        next_after: filed.last().map(|d| d.id).filter(|_| more),
+        next_after: filed
+            .last()
+            .map(|d| store::FiledCursor {
+                updated_at: d.updated_at,
+                id: d.id,
+            })
+            .filter(|_| more),
         filed,
         search,
         refused,

@@ -112,8 +112,10 @@ pub(crate) async fn dossiers(
         searched: !search.is_empty(),
         next: next_after
             .filter(|_| !refused)
-            .map(|after| filed_href(&search, Some(&after.to_string()))),
-        first: (refused || !query.apres.trim().is_empty()).then(|| filed_href(&search, None)),
+            .map(|after| filed_href(&search, Some(&after.render()))),
+        // After a refused search, the first page without it.
+        first: (refused || !query.apres.trim().is_empty())
+            .then(|| filed_href(if refused { "" } else { &search }, None)),
         search_error: errors
             .iter()
             .find(|e| e.field == "recherche")

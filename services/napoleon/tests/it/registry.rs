@@ -259,6 +259,14 @@ async fn the_filed_dossiers_are_searched_by_name_or_number_a_page_at_a_time() {
     // 57 filed: 50 on the first page, then the next page by its link.
     let (_, first) = mine("").await;
     let rows = |html: &str| html.matches("/etape/6\"").count();
+    // The filed dossiers' ids, in the page's order.
+    let links = |html: &str| -> Vec<String> {
+        html.split("href=\"/intake/dossiers/")
+            .skip(1)
+            .filter_map(|rest| rest.split_once("/etape/6\""))
+            .map(|(id, _)| id.to_owned())
+            .collect()
+    };
     assert_eq!(rows(&first), 50);
     let next = first
         .split("fr-pagination__link--next")
@@ -269,8 +277,44 @@ async fn the_filed_dossiers_are_searched_by_name_or_number_a_page_at_a_time() {
         .replace("&amp;", "&")
         .replace("&#x3D;", "=");
     let next = next.trim_start_matches("/intake/dossiers");
+    // The last dossier of page 1 moves meanwhile (instruction takes it): page 2 is still
+    // what followed it, without repeating page 1.
+    let last = links(&first).last().unwrap().clone();
+    napoleon_testkit::count(
+        &mut app.admin().await,
+        &format!(
+            "WITH moved AS (UPDATE intake.dossiers SET updated_at = now() + interval '1 hour' \
+             WHERE id = '{last}' RETURNING 1) SELECT count(*) AS n FROM moved"
+        ),
+    )
+    .await;
     let (_, second) = mine(next.split('#').next().unwrap()).await;
     assert_eq!(rows(&second), 7);
+    let (a, b) = (links(&first), links(&second));
+    assert!(b.iter().all(|id| !a.contains(id)), "pages overlap");
+    // Another préfecture's rédacteur finds nothing of this unit, even by number.
+    let gironde = app
+        .as_(
+            napoleon_kernel::Role::Redacteur,
+            app.unit(
+                cast.tenant,
+                napoleon_kernel::OrgUnitKind::PrefectureDepartement,
+                "33",
+            )
+            .await,
+        )
+        .await;
+    let elsewhere = app
+        .call(
+            &gironde,
+            Method::GET,
+            &format!("/intake/dossiers?recherche={number}"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(elsewhere.status, 200);
+    // (the search box repeats the number; no row lists it)
+    assert!(links(&String::from_utf8_lossy(&elsewhere.bytes)).is_empty());
     // A refused search names its field; nothing filed is read.
     let reads = || async {
         napoleon_testkit::count(
@@ -288,6 +332,12 @@ async fn the_filed_dossiers_are_searched_by_name_or_number_a_page_at_a_time() {
     );
     assert_eq!(rows(&html), 0);
     assert_eq!(reads().await, before);
+    // What was typed stays in the field; the first page's link drops it.
+    assert!(html.contains(&format!("value=\"{}\"", "x".repeat(101))));
+    assert!(
+        html.contains("id=\"apres\" href=\"/intake/dossiers#deposes\""),
+        "{html}"
+    );
     let (status, _) = mine("?apres=pas-un-id").await;
     assert_eq!(status, 422);
     app.finish().await;
