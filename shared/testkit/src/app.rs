@@ -869,6 +869,17 @@ pub struct Cast {
     pub outsider: Who,
 }
 
+impl Cast {
+    /// An agent with `role` at the Gironde's préfecture, in the cast's ministry: outside the
+    /// Rhône's dossiers, the scope tests' other unit.
+    pub async fn gironde(&self, app: &TestApp, role: Role) -> Who {
+        let unit = app
+            .unit(self.tenant, OrgUnitKind::PrefectureDepartement, "33")
+            .await;
+        app.as_(role, unit).await
+    }
+}
+
 pub async fn cast(slice: &TestApp) -> Cast {
     let tenant = slice.tenant("interieur").await;
     let ministry = slice.unit(tenant, OrgUnitKind::Ministere, "MI").await;

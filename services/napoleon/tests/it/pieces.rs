@@ -622,17 +622,7 @@ async fn a_piece_is_served_to_whom_may_read_it_and_the_bulletin_to_instruction_o
     assert_eq!(app.submit(&cast.redacteur, &id).await.status, 200);
     let served = download(&app, &cast.instructeur, &id, &b2).await;
     assert_eq!(served.status, 200, "{}", served.json);
-    let elsewhere = app
-        .as_(
-            napoleon_kernel::Role::Instructeur,
-            app.unit(
-                cast.tenant,
-                napoleon_kernel::OrgUnitKind::PrefectureDepartement,
-                "33",
-            )
-            .await,
-        )
-        .await;
+    let elsewhere = cast.gironde(&app, napoleon_kernel::Role::Instructeur).await;
     // Outside the dossier's scope: refused, as the dossier itself.
     assert_eq!(download(&app, &elsewhere, &id, &b2).await.status, 403);
     let dossier = app

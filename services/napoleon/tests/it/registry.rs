@@ -293,17 +293,7 @@ async fn the_filed_dossiers_are_searched_by_name_or_number_a_page_at_a_time() {
     let (a, b) = (links(&first), links(&second));
     assert!(b.iter().all(|id| !a.contains(id)), "pages overlap");
     // Another préfecture's rédacteur finds nothing of this unit, even by number.
-    let gironde = app
-        .as_(
-            napoleon_kernel::Role::Redacteur,
-            app.unit(
-                cast.tenant,
-                napoleon_kernel::OrgUnitKind::PrefectureDepartement,
-                "33",
-            )
-            .await,
-        )
-        .await;
+    let gironde = cast.gironde(&app, napoleon_kernel::Role::Redacteur).await;
     let elsewhere = app
         .call(
             &gironde,
