@@ -641,6 +641,18 @@ def check_lint(c: Checks, label: str, values: Obj | None) -> None:
     c.check(f"lint --strict ({label})", not problems, "; ".join(problems))
 
 
+def check_refused(c: Checks, chart: helm.Chart,
+                  cases: Iterable[tuple[str, Obj, str]]) -> None:
+    """Each case's values must make rendering fail with a message naming `needle`."""
+    for name, overrides, needle in cases:
+        try:
+            chart.render(overrides, name=RELEASE, namespace=NAMESPACE)
+        except helm.HelmError as exc:
+            c.check(f"render refuses {name}", needle in str(exc), str(exc))
+        else:
+            c.check(f"render refuses {name}", False, "rendered")
+
+
 def check_schema(c: Checks, chart: helm.Chart, production: Obj) -> None:
     c.run("schema accepts the default values", lambda: chart.validate_schema({}))
     c.run("schema accepts ci/production-values.yaml", lambda: chart.validate_schema(production))
@@ -672,7 +684,7 @@ def check_schema(c: Checks, chart: helm.Chart, production: Obj) -> None:
         c.check("render refuses minReplicas > maxReplicas", False, "rendered")
     # Pieces: never in clear to an http:// bucket unless asked, always a clamd, always a way
     # to the bucket through the network policies.
-    for name, overrides, needle in (
+    check_refused(c, chart, (
         ("an http:// bucket without allowHttp",
          {"documents": {"s3": {"endpoint": "http://minio.storage:9000"}}}, "allowHttp"),
         ("no clamd at all", {"clamav": {"enabled": False}}, "documents.clamdAddress"),
@@ -681,17 +693,11 @@ def check_schema(c: Checks, chart: helm.Chart, production: Obj) -> None:
          "networkPolicy.externalClamd"),
         ("no way to the bucket",
          {"networkPolicy": {"objectStorage": {"podSelector": None}}}, "networkPolicy.objectStorage"),
-    ):
-        try:
-            chart.render(overrides, name=RELEASE, namespace=NAMESPACE)
-        except helm.HelmError as exc:
-            c.check(f"render refuses {name}", needle in str(exc), str(exc))
-        else:
-            c.check(f"render refuses {name}", False, "rendered")
+    ))
     # TLS from the ingress: the gateway's key never goes to the controller nor the services'
     # key to the gateway, and the chart's annotations cannot be overridden.
     edge = {"enabled": True, "secretName": "gw", "caSecretName": "gw-ca"}
-    for name, overrides, needle in (
+    check_refused(c, chart, (
         ("the services' Secret as the gateway's",
          {"internalTls": {"enabled": True, "secretName": "gw"}, "ingress": {"backendTls": edge}},
          "ingress.backendTls.secretName"),
@@ -702,13 +708,7 @@ def check_schema(c: Checks, chart: helm.Chart, production: Obj) -> None:
          {"ingress": {"enabled": True, "backendTls": edge,
                       "annotations": {"nginx.ingress.kubernetes.io/proxy-ssl-verify": "off"}}},
          "proxy-ssl-verify"),
-    ):
-        try:
-            chart.render(overrides, name=RELEASE, namespace=NAMESPACE)
-        except helm.HelmError as exc:
-            c.check(f"render refuses {name}", needle in str(exc), str(exc))
-        else:
-            c.check(f"render refuses {name}", False, "rendered")
+    ))
 
 
 def check_deploy_artifacts(c: Checks) -> None:

@@ -562,6 +562,11 @@ impl Answer {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
     }
+
+    /// The body as text (a page); it must be UTF-8.
+    pub fn text(&self) -> String {
+        String::from_utf8(self.bytes.to_vec()).unwrap()
+    }
 }
 
 impl TestApp {

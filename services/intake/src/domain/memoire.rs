@@ -7,7 +7,6 @@
 use axum::body::Bytes;
 use napoleon_authz::{Access, Scope, perm};
 use napoleon_db::journal::{self, Actor, EventKind, Subject};
-use napoleon_db::readlog::{ReadChannel, ReadSubject};
 use napoleon_db::{TenantConn, contracts, core};
 use napoleon_documents::render::{self, Issue, Memoire, Opinion, Recepisse};
 use napoleon_identity::Identity;
@@ -85,13 +84,7 @@ pub(crate) async fn memoire(
     let dossier = super::dossiers::readable(&mut tx, &access, id).await?;
     let campaign = contracts::campaign_by_id(&tx, dossier.campaign_id).await?;
     let memoire = gather(&mut tx, &access, &dossier, &campaign).await?;
-    napoleon_web::end_read(
-        tx,
-        identity,
-        ReadSubject::Dossier(id),
-        Some(ReadChannel::Export),
-    )
-    .await?;
+    super::end_export(tx, identity, id).await?;
     rendered(move || render::memoire(&memoire, issue)).await
 }
 
@@ -435,13 +428,7 @@ pub(crate) async fn recepisse(
     let catalogue = tenant_catalogue(&mut tx, &access).await?;
     let names = Names::load(&mut tx).await?;
     let at = tx.now();
-    napoleon_web::end_read(
-        tx,
-        identity,
-        ReadSubject::Dossier(id),
-        Some(ReadChannel::Export),
-    )
-    .await?;
+    super::end_export(tx, identity, id).await?;
     let proposed = catalogue.distinction(&campaign.distinction).map_or_else(
         || dossier.target_grade.to_string(),
         |d| format!("{} — {}", d.name, d.label(&dossier.target_grade)),

@@ -28,6 +28,22 @@ pub(crate) use pieces::{
 };
 pub(crate) use proposals::propose;
 
+/// Ends the transaction of a read whose document of the dossier leaves the platform (the
+/// mémoire, the récépissé, the archive of its pieces): logged with the channel `export`.
+async fn end_export(
+    tx: napoleon_db::TenantConn,
+    identity: &Identity,
+    id: napoleon_kernel::DossierId,
+) -> ActionResult<()> {
+    napoleon_web::end_reads(
+        tx,
+        identity,
+        &[napoleon_db::readlog::ReadSubject::Dossier(id)],
+        napoleon_db::readlog::ReadChannel::Export,
+    )
+    .await
+}
+
 /// The form's field errors, as the web edge shows them.
 pub(crate) fn fields(errors: Vec<content::FieldError>) -> Vec<FieldError> {
     errors

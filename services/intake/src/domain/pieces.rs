@@ -521,13 +521,7 @@ pub(crate) async fn archive(
         }
         entries.push((name, p.id, p.sha256.clone()));
     }
-    napoleon_web::end_read(
-        tx,
-        identity,
-        ReadSubject::Dossier(id),
-        Some(ReadChannel::Export),
-    )
-    .await?;
+    super::end_export(tx, identity, id).await?;
     Ok(Archive {
         number: dossier.number.unwrap_or_else(|| id.to_string()),
         tenant,

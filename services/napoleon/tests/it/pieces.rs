@@ -936,7 +936,7 @@ async fn the_bureau_establishes_the_final_memoire_as_a_piece_with_its_hash_in_th
                 )
                 .await;
             assert_eq!(page.status, 200);
-            String::from_utf8(page.bytes.to_vec()).unwrap()
+            page.text()
         }
     };
     assert!(
@@ -1178,7 +1178,7 @@ async fn the_receipt_gives_the_day_of_the_submission() {
         )
         .await;
     assert_eq!(page.status, 200);
-    let body = String::from_utf8_lossy(&page.bytes);
+    let body = page.text();
     assert!(body.contains(&format!("<dd>{submitted_on}</dd>")), "{body}");
     app.finish().await;
 }

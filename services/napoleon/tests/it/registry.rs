@@ -184,8 +184,8 @@ async fn the_registry_is_searched_without_accents_and_read_a_page_at_a_time() {
             json!({}),
         )
         .await;
-    assert_eq!(html.status, 200, "{}", String::from_utf8_lossy(&html.bytes));
-    let text = String::from_utf8(html.bytes.to_vec()).unwrap();
+    assert_eq!(html.status, 200, "{}", html.text());
+    let text = html.text();
     assert!(
         text.contains("LEFÈVRE Éloïse") && !text.contains("Zed00"),
         "{text}"
@@ -199,7 +199,7 @@ async fn the_registry_is_searched_without_accents_and_read_a_page_at_a_time() {
         )
         .await;
     assert_eq!(refused.status, 422);
-    let text = String::from_utf8(refused.bytes.to_vec()).unwrap();
+    let text = refused.text();
     assert!(text.contains("Distinction : choisissez"), "{text}");
     // Not a registry reader: refused.
     assert_eq!(page(&app, &cast.redacteur, "").await.status, 403);
@@ -242,7 +242,7 @@ async fn the_filed_dossiers_are_searched_by_name_or_number_a_page_at_a_time() {
                     json!({}),
                 )
                 .await;
-            (page.status, String::from_utf8(page.bytes.to_vec()).unwrap())
+            (page.status, page.text())
         }
     };
     // By name, accents and case ignored; by number.
@@ -304,7 +304,7 @@ async fn the_filed_dossiers_are_searched_by_name_or_number_a_page_at_a_time() {
         .await;
     assert_eq!(elsewhere.status, 200);
     // (the search box repeats the number; no row lists it)
-    assert!(links(&String::from_utf8_lossy(&elsewhere.bytes)).is_empty());
+    assert!(links(&elsewhere.text()).is_empty());
     // A refused search names its field; nothing filed is read.
     let reads = || async {
         napoleon_testkit::count(
