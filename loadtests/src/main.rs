@@ -3,6 +3,7 @@
 //! the latency mix of every role (goose) and the soak (`loadtests/soak.sh`).
 
 mod client;
+mod import;
 mod mix;
 mod run;
 mod soak;
@@ -44,6 +45,17 @@ enum Command {
         /// (`perf-<scenario>.data`), for `perf report`.
         #[arg(long)]
         perf: bool,
+        #[command(flatten)]
+        volume: VolumeArgs,
+    },
+    /// The registry import measured beside `COPY FROM` of the same rows, on copies of the
+    /// base database (loadtests/import.sh builds and calls it).
+    Import {
+        #[command(flatten)]
+        server: ServerArgs,
+        /// Rows of the generated registry file (1 % corrupted).
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: usize,
         #[command(flatten)]
         volume: VolumeArgs,
     },
@@ -89,6 +101,21 @@ struct VolumeArgs {
     /// Laureates, one award each.
     #[arg(long, default_value_t = 1_000_000)]
     laureates: usize,
+}
+
+impl ServerArgs {
+    /// The options of a run without HTTP measurements (an import, a soak).
+    fn options(self, volume: VolumeArgs) -> run::RunOptions {
+        run::RunOptions {
+            napoleon: self.napoleon,
+            dir: self.dir,
+            loadtests: self.loadtests,
+            seconds: 0,
+            only: Vec::new(),
+            perf: false,
+            volume: volume.into(),
+        }
+    }
 }
 
 impl From<VolumeArgs> for volume::Volume {
@@ -140,26 +167,20 @@ async fn main() -> anyhow::Result<()> {
             .await?;
             eprintln!("report: {}", report.display());
         }
+        Command::Import {
+            server,
+            rows,
+            volume,
+        } => {
+            let report = run::import(&server.options(volume), rows.max(1)).await?;
+            eprintln!("report: {}", report.display());
+        }
         Command::Soak {
-            server:
-                ServerArgs {
-                    napoleon,
-                    dir,
-                    loadtests,
-                },
+            server,
             minutes,
             volume,
         } => {
-            let options = run::RunOptions {
-                napoleon,
-                dir,
-                loadtests,
-                seconds: 0,
-                only: Vec::new(),
-                perf: false,
-                volume: volume.into(),
-            };
-            let report = run::soak(&options, minutes.max(1)).await?;
+            let report = run::soak(&server.options(volume), minutes.max(1)).await?;
             eprintln!("report: {}", report.display());
         }
     }

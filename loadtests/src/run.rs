@@ -129,6 +129,93 @@ pub(crate) async fn run(options: &RunOptions) -> anyhow::Result<PathBuf> {
     write_report(&reports, &measured?)
 }
 
+/// The registry import beside `COPY FROM` (crate::import), on copies of the run's base
+/// database; its report goes to `loadtests/reports/…-import.md`.
+pub(crate) async fn import(options: &RunOptions, rows: usize) -> anyhow::Result<PathBuf> {
+    use std::fmt::Write as _;
+    let base = format!("http://127.0.0.1:{HTTP_PORT}");
+    // The base database (the demo and the shared volume) made once, as for a run; the demo's
+    // copy of it, migrated by `napoleon demo` to this build, is what the copies start from.
+    let (mut server, pid, generated) = start(options, &base).await?;
+    stop(&mut server, pid).await;
+    let cluster = cluster(options).await?;
+    let measured = crate::import::measure(
+        &options.napoleon,
+        &cluster,
+        DEMO_DATABASE,
+        &options.dir,
+        options.volume.seed,
+        rows,
+    )
+    .await;
+    let _ = cluster.stop().await;
+    let f = measured?;
+    let commit = git_commit().await;
+    let dir = options.loadtests.join("reports");
+    std::fs::create_dir_all(&dir)?;
+    let stem = format!(
+        "{}-{}-import",
+        chrono::Utc::now().format("%Y-%m-%d-%H%M"),
+        if commit.is_empty() { "local" } else { &commit }
+    );
+    std::fs::write(
+        dir.join(format!("{stem}.json")),
+        serde_json::to_string_pretty(&f)?,
+    )?;
+    let mut md = String::new();
+    let _ = writeln!(
+        md,
+        "# Registry import beside COPY ({commit})
+"
+    );
+    let _ = writeln!(
+        md,
+        "`loadtests/import.sh`: the generator's registry file (seed {}, {} rows, {} MB, 1 % \
+         corrupted in {} ways, listed beside the file) imported by `napoleon import registry` \
+         (release, batches of 5,000 rows, as the application role under forced row-level \
+         security) into the demo's `interieur` tenant of a fresh copy of the base database \
+         (the demo and the shared volume: {}); then `COPY FROM` of the same {} valid rows \
+         into the same tables (same indexes, constraints and generated columns), as the \
+         superuser, into another fresh copy. {}.\n",
+        options.volume.seed,
+        f.rows,
+        f.file_bytes / 1_000_000,
+        crate::import::CORRUPTION_KINDS,
+        serde_json::to_string(&generated)?,
+        f.valid,
+        machine()
+    );
+    let _ = writeln!(
+        md,
+        "| | seconds | rows/s |\n|---|---|---|\n| `napoleon import registry` | {:.1} | {:.0} |\n\
+         | `COPY FROM` (3 tables, one transaction) | {:.1} | {:.0} |\n",
+        f.import_seconds, f.import_rows_per_second, f.copy_seconds, f.copy_rows_per_second
+    );
+    let _ = writeln!(
+        md,
+        "Ratio: **{:.2} × COPY** (target ≥ 0.3 {}).\n\n\
+         The report names exactly the {} corrupted rows: {}. The same file imported again \
+         adds nothing: {} ({:.1} s).",
+        f.ratio,
+        if f.ratio >= 0.3 { "✅" } else { "❌" },
+        f.corrupted,
+        if f.report_matches {
+            "yes ✅"
+        } else {
+            "no ❌"
+        },
+        if f.again_adds_nothing {
+            "yes ✅"
+        } else {
+            "no ❌"
+        },
+        f.again_seconds
+    );
+    let path = dir.join(format!("{stem}.md"));
+    std::fs::write(&path, &md)?;
+    Ok(path)
+}
+
 /// The soak: the latency mix for `minutes` on the same database as a run, the server's
 /// memory and CPU sampled every 10 s; its report goes to `loadtests/reports/soak-…`.
 pub(crate) async fn soak(options: &RunOptions, minutes: u64) -> anyhow::Result<PathBuf> {
@@ -250,7 +337,7 @@ async fn has_database(cluster: &LocalCluster, name: &str) -> anyhow::Result<bool
 }
 
 /// A superuser's client on `database` of the run's cluster.
-async fn admin_client(
+pub(crate) async fn admin_client(
     cluster: &LocalCluster,
     database: &str,
 ) -> anyhow::Result<tokio_postgres::Client> {

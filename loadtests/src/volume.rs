@@ -68,12 +68,12 @@ const STATES: [(&str, u32); 10] = [
     ("publie", 100),
 ];
 
-const SURNAMES: [&str; 20] = [
+pub(crate) const SURNAMES: [&str; 20] = [
     "Martin", "Bernard", "Thomas", "Petit", "Robert", "Richard", "Durand", "Dubois", "Moreau",
     "Laurent", "Simon", "Michel", "Lefebvre", "Leroy", "Roux", "David", "Bertrand", "Morel",
     "Fournier", "Girard",
 ];
-const GIVEN: [&str; 16] = [
+pub(crate) const GIVEN: [&str; 16] = [
     "Jeanne", "Marie", "Camille", "Louise", "Anne", "Claire", "Hélène", "Sophie", "Jean", "Pierre",
     "Louis", "Paul", "Jacques", "Michel", "André", "Henri",
 ];
@@ -103,7 +103,7 @@ fn field(out: &mut String, value: Option<&str>) {
 }
 
 /// One CSV line from its fields.
-fn line(fields: &[Option<&str>]) -> String {
+pub(crate) fn line(fields: &[Option<&str>]) -> String {
     let mut out = String::new();
     for (i, f) in fields.iter().enumerate() {
         if i > 0 {
@@ -116,7 +116,7 @@ fn line(fields: &[Option<&str>]) -> String {
 }
 
 /// Streams `rows` (CSV lines) into `table (columns)` with one `COPY`, in chunks.
-async fn copy(
+pub(crate) async fn copy(
     client: &tokio_postgres::Transaction<'_>,
     table: &str,
     columns: &str,

@@ -13,8 +13,13 @@
 mod api;
 mod domain;
 mod http;
+mod jobs;
 mod store;
 mod tally;
+
+pub use domain::imports::import_kind;
+pub use domain::registry_import;
+pub use jobs::RegistryImport;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -26,7 +31,7 @@ pub const SERVICE: &str = "decisions";
 /// The service's page templates, registered with the shared ones.
 pub const TEMPLATES: &[(&str, &str)] = napoleon_web::templates!(
     "decisions/";
-    "campaigns", "board"
+    "campaigns", "board", "imports", "import_job"
 );
 
 /// The service's routes, all under `/decisions`. Its own health endpoints are reachable through
@@ -46,6 +51,24 @@ pub fn router(ctx: &WebContext) -> Router {
         .route("/campagnes/{id}/publication", post(http::publish))
         .route("/dossiers/{id}/rang", post(http::rank))
         .route("/dossiers/{id}/decision", post(http::decide))
-        .route("/recompenses/{id}/reception", post(http::receive));
+        .route("/recompenses/{id}/reception", post(http::receive))
+        .route(
+            "/registre/import",
+            get(http::imports::page).post(http::imports::upload),
+        )
+        .route("/registre/import/modele.csv", get(http::imports::template))
+        .route("/registre/import/taches/{id}", get(http::imports::job))
+        .route(
+            "/registre/import/taches/{id}/rapport.csv",
+            get(http::imports::report),
+        )
+        .route(
+            "/registre/import/taches/{id}/importer",
+            post(http::imports::import_checked),
+        )
+        .route(
+            "/registre/imports/{id}/annulation",
+            post(http::imports::undo),
+        );
     service_router(ctx, SERVICE, <api::Doc as utoipa::OpenApi>::openapi, routes)
 }

@@ -2,6 +2,8 @@
 //! (`registry.*`), each on the request's tenant transaction. Dossiers and campaigns are read
 //! through `napoleon_db::contracts` (and one count over `intake.dossiers_v1`, below).
 
+pub(crate) mod registry_import;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text, Uuid as SqlUuid};

@@ -51,8 +51,9 @@ impl ServiceName {
         }
     }
 
-    /// Whether the process runs background jobs: `all` (everything in one process) and
-    /// `worker` (split mode); the other services only enqueue them.
+    /// Whether the process runs the worker's background jobs: `all` (everything in one
+    /// process) and `worker` (split mode); the other services only enqueue them — but for
+    /// decisions, which runs its registry imports itself ([`decisions_worker`]).
     #[must_use]
     pub const fn runs_jobs(self) -> bool {
         matches!(self, Self::All | Self::Worker)
@@ -71,7 +72,21 @@ pub fn worker(config: &Config, db: Db, name: String) -> Result<Worker, String> {
         .with_session_purge())
 }
 
-/// Every job handler, configured.
+/// The decisions process's own job worker: the registry imports its page starts, run as
+/// decisions' database role (the registry's one writer), for that kind only. None without a
+/// store (no file can have been received).
+///
+/// # Errors
+/// A message naming the configuration key at fault.
+pub fn decisions_worker(config: &Config, db: Db, name: String) -> Result<Option<Worker>, String> {
+    let Some(store) = config.documents.store()? else {
+        return Ok(None);
+    };
+    let import = napoleon_decisions::RegistryImport::new(store).map_err(|e| e.to_string())?;
+    Ok(Some(Worker::new(db, name, vec![Arc::new(import)])))
+}
+
+/// Every job handler the worker process runs, configured.
 ///
 /// # Errors
 /// A message naming the configuration key at fault.
@@ -85,15 +100,18 @@ pub fn handlers(config: &Config) -> Result<Vec<Arc<dyn Handler>>, String> {
     // Without a store there is no piece to scan (and no process accepts one: see
     // `pieces_required`).
     if let Some(store) = config.documents.store()? {
-        let scan = napoleon_intake::PieceScan::new(store, config.documents.clamd()?)
+        let scan = napoleon_intake::PieceScan::new(store.clone(), config.documents.clamd()?)
             .map_err(|e| e.to_string())?;
         handlers.push(Arc::new(scan));
+        let import = napoleon_decisions::RegistryImport::new(store).map_err(|e| e.to_string())?;
+        handlers.push(Arc::new(import));
     }
     Ok(handlers)
 }
 
 /// The pieces' store of a process serving `service`: required where pieces are received or
-/// scanned (intake, the worker, everything in one process), absent elsewhere.
+/// scanned, and where registry imports' files are received or read (intake, decisions, the
+/// worker, everything in one process), absent elsewhere.
 ///
 /// # Errors
 /// A message naming the key when it is missing or unusable where required.
@@ -104,7 +122,7 @@ pub fn pieces_required(
     let store = config.documents.store()?;
     let needs = matches!(
         service,
-        ServiceName::All | ServiceName::Intake | ServiceName::Worker
+        ServiceName::All | ServiceName::Intake | ServiceName::Decisions | ServiceName::Worker
     );
     if needs && store.is_none() {
         return Err(format!(

@@ -222,6 +222,19 @@ async fn serve_router(
             })));
         }
     }
+    // Decisions runs its own jobs (the registry imports), as its own role.
+    if matches!(service, ServiceName::All | ServiceName::Decisions) {
+        let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "napoleon".to_owned());
+        let name = format!("{host}-{}-decisions", std::process::id());
+        if let Some(worker) = app::decisions_worker(config, ctx.for_service("decisions").db, name)
+            .map_err(CliError::Usage)?
+        {
+            let mut stopped = stopped.clone();
+            jobs.push(tokio::spawn(worker.run(JOB_IDLE, async move {
+                let _ = stopped.wait_for(|stop| *stop).await;
+            })));
+        }
+    }
     tracing::info!(service = service.as_str(), address = %config.server.bind, "serving");
     let served = napoleon_web::serve(listener, router, server_limits, tls, shutdown_signal())
         .await
@@ -840,24 +853,10 @@ pub async fn jobs_run(config: &Config, kind: &str, tenant: &str) -> Result<(), C
             known.join(", ")
         )));
     };
-    let slug = TenantSlug::parse(tenant).map_err(|e| CliError::Usage(e.to_string()))?;
-    let url = require(config.database.url.as_ref(), "url")?;
-    let db = app_db(url, 4).await?;
-    let found = {
-        let mut conn = db
-            .platform()
-            .await
-            .map_err(|e| failed("database")(e.to_string()))?;
-        core::find_tenant(&mut conn, &slug)
-            .await
-            .map_err(|e| failed("tenant")(e.to_string()))?
-    };
-    let Some(found) = found else {
-        return Err(CliError::Usage(format!("no tenant named {slug}")));
-    };
+    let (db, tenant_id) = tenant_db(config, tenant, 4).await?;
     let id = {
         let mut tx = db
-            .tenant(found.id)
+            .tenant(tenant_id)
             .await
             .map_err(|e| failed("database")(e.to_string()))?;
         let id = jobs::request(&mut tx, &kind, Actor::System("cli"), 3)
@@ -868,7 +867,7 @@ pub async fn jobs_run(config: &Config, kind: &str, tenant: &str) -> Result<(), C
             .map_err(|e| failed("commit")(e.to_string()))?;
         id
     };
-    say(&format!("job {id} ({kind}) enqueued in {slug}"));
+    say(&format!("job {id} ({kind}) enqueued in {tenant}"));
 
     let handlers: Vec<_> = app::handlers(config)
         .map_err(CliError::Usage)?
@@ -897,7 +896,7 @@ pub async fn jobs_run(config: &Config, kind: &str, tenant: &str) -> Result<(), C
     let outcome = loop {
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
         let mut tx = db
-            .tenant(found.id)
+            .tenant(tenant_id)
             .await
             .map_err(|e| failed("database")(e.to_string()))?;
         let view = jobs::job(&mut tx, id)
@@ -947,4 +946,191 @@ pub async fn jobs_run(config: &Config, kind: &str, tenant: &str) -> Result<(), C
             progress.error.unwrap_or(progress.summary)
         ))),
     }
+}
+
+/// What `napoleon import registry` was asked.
+#[derive(Debug, Clone)]
+pub struct RegistryImportOptions {
+    /// The tenant's slug.
+    pub tenant: String,
+    /// The file (CSV, XLSX or ODS).
+    pub file: PathBuf,
+    /// Check only: the full report, nothing written.
+    pub check_only: bool,
+    /// Where to write the line-level report (CSV).
+    pub report: Option<PathBuf>,
+    /// Rows per batch.
+    pub batch: usize,
+}
+
+/// The tenant named `slug`, on the application role's pool.
+async fn tenant_db(
+    config: &Config,
+    slug: &str,
+    pool_size: usize,
+) -> Result<(Db, napoleon_kernel::TenantId), CliError> {
+    let slug = TenantSlug::parse(slug).map_err(|e| CliError::Usage(e.to_string()))?;
+    let url = require(config.database.url.as_ref(), "url")?;
+    let db = app_db(url, pool_size).await?;
+    let found = {
+        let mut conn = db
+            .platform()
+            .await
+            .map_err(|e| failed("database")(e.to_string()))?;
+        core::find_tenant(&mut conn, &slug)
+            .await
+            .map_err(|e| failed("tenant")(e.to_string()))?
+    };
+    let found = found.ok_or_else(|| CliError::Usage(format!("no tenant named {slug}")))?;
+    Ok((db, found.id))
+}
+
+/// The file's SHA-256 (hex) and size, read once.
+fn file_digest(path: &std::path::Path) -> Result<(String, u64), CliError> {
+    std::fs::File::open(path)
+        .and_then(napoleon_storage::sha256_hex_of)
+        .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))
+}
+
+/// `napoleon import registry --tenant <slug> FILE`: checks (`--verifier`) or imports a file
+/// into the tenant's registry, in batches, with a progress line; resumes an unfinished import
+/// of the same file. Prints the counts and the refused rows (all of them with `--rapport`,
+/// written as CSV; the first 50 otherwise).
+///
+/// # Errors
+/// [`CliError::Usage`] for a file that is not the template's table or an unknown tenant,
+/// [`CliError::Failed`] when the database fails (committed batches stay: run it again).
+pub async fn import_registry(
+    config: &Config,
+    options: &RegistryImportOptions,
+) -> Result<String, CliError> {
+    use napoleon_decisions::registry_import::{self, ImportError, ImportRequest};
+
+    let (db, tenant) = tenant_db(config, &options.tenant, 2).await?;
+    let (sha256, size) = file_digest(&options.file)?;
+    let open = || {
+        std::fs::File::open(&options.file)
+            .map(std::io::BufReader::new)
+            .map_err(|e| CliError::Usage(format!("{}: {e}", options.file.display())))
+    };
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {msg}")
+            .map_err(|e| failed("progress bar")(e.to_string()))?,
+    );
+    let shown = bar.clone();
+    let mut progress = move |line: u64| shown.set_message(format!("ligne {line}"));
+    let refused = |e: ImportError| match e {
+        ImportError::Db(e) => CliError::Failed(format!(
+            "database: {e} (committed batches stay: run the same command again to resume)"
+        )),
+        other => CliError::Usage(other.to_string()),
+    };
+    let report = if options.check_only {
+        registry_import::check(&db, tenant, open()?, &mut progress)
+            .await
+            .map_err(refused)?
+    } else {
+        let request = ImportRequest {
+            file_name: options
+                .file
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+            sha256: sha256.clone(),
+            size,
+            actor: journal::Actor::System("cli"),
+            started_by: None,
+            batch: options.batch.max(1),
+        };
+        registry_import::run(&db, tenant, open()?, &request, &mut progress)
+            .await
+            .map_err(refused)?
+    };
+    bar.finish_and_clear();
+    let mut out = vec![format!(
+        "fichier : {} ({}), sha256 {sha256}",
+        options.file.display(),
+        report.detected
+    )];
+    if let Some(id) = report.import {
+        out.push(format!("import {id}"));
+    }
+    if report.resumed_after > 0 {
+        out.push(format!("reprise après la ligne {}", report.resumed_after));
+    }
+    out.push(format!(
+        "{} ligne(s) lue(s) : {} valide(s), {} refusée(s)",
+        report.rows, report.valid, report.rejected
+    ));
+    if options.check_only {
+        out.push("vérification seule : rien n'a été écrit".to_owned());
+    } else {
+        out.push(format!(
+            "{} distinction(s) ajoutée(s), {} déjà présente(s) au registre",
+            report.inserted, report.existing
+        ));
+    }
+    if let Some(path) = &options.report {
+        std::fs::write(path, report.problems_csv())
+            .map_err(|e| CliError::Failed(format!("{}: {e}", path.display())))?;
+        out.push(format!("rapport : {}", path.display()));
+    } else {
+        for p in report.problems.iter().take(50) {
+            let column = if p.column.is_empty() {
+                String::new()
+            } else {
+                format!(", colonne « {} »", p.column)
+            };
+            out.push(format!(
+                "ligne {}{column} : {} [{}]",
+                p.line, p.reason, p.value
+            ));
+        }
+        if report.problems.len() > 50 {
+            out.push(format!(
+                "… et {} autre(s) : --rapport FICHIER les écrit toutes",
+                report.problems.len() - 50
+            ));
+        }
+    }
+    if report.problems_dropped > 0 {
+        out.push(format!(
+            "{} motif(s) de plus non conservés (le fichier ne suit sans doute pas le modèle)",
+            report.problems_dropped
+        ));
+    }
+    Ok(out.join("\n"))
+}
+
+/// `napoleon import undo --tenant <slug> <id>`: removes what an import added, as a whole,
+/// while nothing depends on it.
+///
+/// # Errors
+/// [`CliError::Usage`] when the import is unknown or cannot be undone (said in French).
+pub async fn import_undo(config: &Config, tenant: &str, id: &str) -> Result<String, CliError> {
+    use napoleon_decisions::registry_import::{self, ImportError};
+    let id: napoleon_kernel::RegistryImportId = id
+        .parse()
+        .map_err(|_| CliError::Usage(format!("not an import id: {id}")))?;
+    let (db, tenant) = tenant_db(config, tenant, 2).await?;
+    let refused = |e: ImportError| match e {
+        ImportError::Db(e) => CliError::Failed(format!("database: {e}")),
+        other => CliError::Usage(other.to_string()),
+    };
+    let mut tx = db
+        .tenant(tenant)
+        .await
+        .map_err(|e| refused(ImportError::Db(e)))?;
+    let undone = match registry_import::undo(&mut tx, id, journal::Actor::System("cli")).await {
+        Ok(undone) => undone,
+        Err(e) => {
+            tx.rollback().await;
+            return Err(refused(e));
+        }
+    };
+    tx.commit().await.map_err(|e| refused(ImportError::Db(e)))?;
+    Ok(format!(
+        "import {id} annulé : {} distinction(s), {} lauréat(s), {} période(s) de carrière retirés",
+        undone.awards, undone.laureates, undone.periods
+    ))
 }

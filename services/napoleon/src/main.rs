@@ -67,6 +67,11 @@ enum Command {
         #[command(subcommand)]
         action: OperatorsAction,
     },
+    /// Bulk imports into a tenant.
+    Import {
+        #[command(subcommand)]
+        action: ImportAction,
+    },
     /// Signing keys: the platform's (keys.signing_key) and the identity assertion's
     /// (assertion.signing_key), same format.
     Keys {
@@ -85,6 +90,40 @@ enum JobsAction {
         #[arg(long)]
         tenant: String,
     },
+}
+
+#[derive(Subcommand, Debug)]
+enum ImportAction {
+    /// Import laureates, their awards and careers into the tenant's registry from a CSV
+    /// (UTF-8 or Windows-1252, `;` or `,`), an XLSX or an ODS laid out as the template
+    /// (`napoleon import template`). In batches; after a crash, the same command on the same
+    /// file resumes after the last committed batch. The same file twice adds nothing.
+    Registry {
+        /// The tenant's slug, e.g. `interieur`.
+        #[arg(long)]
+        tenant: String,
+        /// Check the file only: the full report, nothing written.
+        #[arg(long)]
+        verifier: bool,
+        /// Write the line-level report (row, column, value, reason) there, as CSV.
+        #[arg(long)]
+        rapport: Option<PathBuf>,
+        /// Rows per batch (one transaction and one journal event each).
+        #[arg(long, default_value_t = napoleon_decisions::registry_import::DEFAULT_BATCH)]
+        lot: usize,
+        /// The file.
+        file: PathBuf,
+    },
+    /// Undo an import as a whole (while no dossier or later record depends on it).
+    Undo {
+        /// The tenant's slug.
+        #[arg(long)]
+        tenant: String,
+        /// The import's id (printed by the import).
+        id: String,
+    },
+    /// Print the registry's template (CSV, UTF-8 with a BOM, `;`).
+    Template,
 }
 
 #[derive(Subcommand, Debug)]
@@ -187,6 +226,9 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Keys {
             action: KeysAction::Generate { kid },
         } => return print(&commands::keys_generate(kid)?),
+        Command::Import {
+            action: ImportAction::Template,
+        } => return print(&napoleon_decisions::registry_import::template_csv()),
         _ => {}
     }
     let config = Config::load(cli.config.as_deref()).map_err(|e| CliError::Usage(e.to_string()))?;
@@ -235,6 +277,31 @@ fn run(cli: Cli) -> Result<(), CliError> {
                     commands::operators_remove(&config, &email).await
                 }
                 OperatorsAction::List => print(&commands::operators_list(&config).await?),
+            },
+            Command::Import { action } => match action {
+                ImportAction::Registry {
+                    tenant,
+                    verifier,
+                    rapport,
+                    lot,
+                    file,
+                } => print(
+                    &commands::import_registry(
+                        &config,
+                        &commands::RegistryImportOptions {
+                            tenant,
+                            file,
+                            check_only: verifier,
+                            report: rapport,
+                            batch: lot,
+                        },
+                    )
+                    .await?,
+                ),
+                ImportAction::Undo { tenant, id } => {
+                    print(&commands::import_undo(&config, &tenant, &id).await?)
+                }
+                ImportAction::Template => Ok(()),
             },
             // Handled above, before the runtime starts.
             Command::Config { .. } | Command::Rules { .. } | Command::Keys { .. } => Ok(()),

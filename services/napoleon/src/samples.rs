@@ -86,6 +86,16 @@ pub fn multipart_type() -> String {
 /// there is one, must be the very first), then each file as a `fichiers` part.
 #[must_use]
 pub fn multipart(fields: &[(&str, &str)], files: &[(&str, &[u8])]) -> Vec<u8> {
+    multipart_named("fichiers", fields, files)
+}
+
+/// [`multipart`] with the files in the field `file_field` (the registry import's `fichier`).
+#[must_use]
+pub fn multipart_named(
+    file_field: &str,
+    fields: &[(&str, &str)],
+    files: &[(&str, &[u8])],
+) -> Vec<u8> {
     let mut body = Vec::new();
     for (name, value) in fields {
         body.extend_from_slice(
@@ -98,7 +108,7 @@ pub fn multipart(fields: &[(&str, &str)], files: &[(&str, &[u8])]) -> Vec<u8> {
     for (file_name, content) in files {
         body.extend_from_slice(
             format!(
-                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"fichiers\"; \
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{file_field}\"; \
                  filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
             )
             .as_bytes(),

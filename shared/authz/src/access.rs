@@ -141,6 +141,7 @@ pub mod perm {
         DecisionPublish = Decision: Publish,
         DecisionReceive = Decision: Receive,
         RegistryRead = Registry: Read,
+        RegistryManage = Registry: Manage,
         RadarRead = Radar: Read,
         RadarPropose = Radar: Propose,
         EligibilityCheck = Eligibility: Check,

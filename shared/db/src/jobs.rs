@@ -584,10 +584,30 @@ struct JobRow {
     created_by: String,
 }
 
-/// One job of the tenant ([`DbError::is_not_found`] otherwise).
+/// What a job of the tenant was enqueued with ([`DbError::is_not_found`] otherwise).
 ///
 /// # Errors
 /// [`DbError`].
+pub async fn payload(tx: &mut TenantConn, id: JobId) -> Result<serde_json::Value, DbError> {
+    // Not in `jobs::table` (diesel's tables stop at 16 columns): read on its own.
+    #[derive(QueryableByName)]
+    struct Payload {
+        #[diesel(sql_type = Jsonb)]
+        payload: serde_json::Value,
+    }
+    let row: Payload =
+        diesel::sql_query("SELECT payload FROM jobs.jobs WHERE tenant_id = $1 AND id = $2")
+            .bind::<SqlUuid, _>(tx.tenant().as_uuid())
+            .bind::<SqlUuid, _>(id.as_uuid())
+            .get_result(tx.pg())
+            .await?;
+    Ok(row.payload)
+}
+
+/// A job of the transaction's tenant, as its page shows it.
+///
+/// # Errors
+/// [`DbError`] (not found for another tenant's).
 pub async fn job(tx: &mut TenantConn, id: JobId) -> Result<JobView, DbError> {
     let row: JobRow = jobs::table
         .filter(jobs::tenant_id.eq(tx.tenant().as_uuid()))

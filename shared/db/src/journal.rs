@@ -11,7 +11,7 @@ use diesel::sql_types::{BigInt, Bytea, Text};
 use diesel_async::RunQueryDsl;
 use napoleon_kernel::{
     AgentId, ApiTokenId, AwardId, CampaignId, DossierId, JobId, JournalSeq, MembershipId,
-    OrgUnitId, TenantId,
+    OrgUnitId, RegistryImportId, TenantId,
 };
 use sha2::{Digest, Sha256};
 
@@ -65,6 +65,8 @@ pub enum Subject {
     Award(AwardId),
     /// A background job.
     Job(JobId),
+    /// One import of a file into the laureate registry.
+    RegistryImport(RegistryImportId),
 }
 
 impl Subject {
@@ -79,6 +81,7 @@ impl Subject {
             Self::Dossier(id) => format!("dossier:{id}"),
             Self::Award(id) => format!("award:{id}"),
             Self::Job(id) => format!("job:{id}"),
+            Self::RegistryImport(id) => format!("registry_import:{id}"),
         }
     }
 }
@@ -155,11 +158,20 @@ pub enum EventKind {
     /// The bureau established the dossier's final mémoire de proposition, stored as a piece
     /// (its payload: the piece, its SHA-256, the mémoire it replaced).
     MemoireEstablished,
+    /// An import into the registry started (its file's name, SHA-256, size and format).
+    RegistryImportStarted,
+    /// One batch of an import committed: the file's SHA-256, the rows it covers and its counts
+    /// (one event per batch, not per row).
+    RegistryImportBatch,
+    /// An import read its file's last row (its totals).
+    RegistryImportFinished,
+    /// An import was undone as a whole (what it had added removed).
+    RegistryImportUndone,
 }
 
 impl EventKind {
     /// Every kind.
-    pub const ALL: [Self; 34] = [
+    pub const ALL: [Self; 38] = [
         Self::TenantCreated,
         Self::OrgUnitCreated,
         Self::MembershipGranted,
@@ -194,6 +206,10 @@ impl EventKind {
         Self::PieceScanned,
         Self::PieceQuarantined,
         Self::MemoireEstablished,
+        Self::RegistryImportStarted,
+        Self::RegistryImportBatch,
+        Self::RegistryImportFinished,
+        Self::RegistryImportUndone,
     ];
 
     /// Parses a stored name.
@@ -240,6 +256,10 @@ impl EventKind {
             Self::PieceScanned => "piece.scanned",
             Self::PieceQuarantined => "piece.quarantined",
             Self::MemoireEstablished => "memoire.established",
+            Self::RegistryImportStarted => "registry.import_started",
+            Self::RegistryImportBatch => "registry.import_batch",
+            Self::RegistryImportFinished => "registry.import_finished",
+            Self::RegistryImportUndone => "registry.import_undone",
         }
     }
 }

@@ -103,6 +103,10 @@ uuid_id!(
     JobId
 );
 uuid_id!(
+    /// One import of a file into the laureate registry.
+    RegistryImportId
+);
+uuid_id!(
     /// An outbox message: stable across delivery attempts, so receivers deduplicate on it.
     MessageId
 );

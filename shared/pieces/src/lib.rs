@@ -266,7 +266,10 @@ fn office(content: &[u8], bounds: &Bounds) -> Result<PieceType, Refusal> {
         if size >= bounds.ratio_from && size / entry.compressed_size().max(1) > bounds.max_ratio {
             return Err(Refusal::Suspect("taux de compression anormal"));
         }
-        names.push(entry.name().to_owned());
+        let name = entry
+            .name()
+            .map_err(|_| Refusal::Suspect("archive illisible"))?;
+        names.push(name.into_owned());
     }
     if names.first().is_some_and(|n| n == "mimetype") && odt_mimetype(&mut archive) {
         return Ok(PieceType::Odt);

@@ -47,6 +47,17 @@ pub fn sha256_hex(content: &[u8]) -> String {
     hex::encode(Sha256::digest(content))
 }
 
+/// The lowercase hex SHA-256 of everything `reader` yields, and its length, read once
+/// (a file too large to hold: an import's).
+///
+/// # Errors
+/// The reader's.
+pub fn sha256_hex_of<R: std::io::Read>(mut reader: R) -> std::io::Result<(String, u64)> {
+    let mut hasher = Sha256::new();
+    let size = std::io::copy(&mut reader, &mut hasher)?;
+    Ok((hex::encode(hasher.finalize()), size))
+}
+
 /// What a write stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stored {
@@ -83,7 +94,16 @@ impl std::fmt::Debug for S3Settings<'_> {
     }
 }
 
-/// The pieces' object store.
+/// What an import keeps in the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportObject {
+    /// The file the agent uploaded (kept until its import ends, for a retry to resume).
+    File,
+    /// The line-level report (CSV), for download.
+    Report,
+}
+
+/// The pieces' object store (and imports' files).
 #[derive(Debug, Clone)]
 pub struct PieceStore {
     store: Arc<dyn ObjectStore>,
@@ -162,6 +182,75 @@ impl PieceStore {
             .await?
             .bytes()
             .await?)
+    }
+
+    /// The key of an import's object in `tenant` (the uploaded file, or its report): ids
+    /// only, the tenant first. `id` is the import's job.
+    #[must_use]
+    pub fn import_key(tenant: TenantId, id: Uuid, object: ImportObject) -> Path {
+        let suffix = match object {
+            ImportObject::File => "",
+            ImportObject::Report => ".rapport.csv",
+        };
+        Path::from(format!("tenants/{}/imports/{id}{suffix}", tenant.as_uuid()))
+    }
+
+    /// Stores an import's object.
+    ///
+    /// # Errors
+    /// [`StorageError`] when the store fails.
+    pub async fn put_import(
+        &self,
+        tenant: TenantId,
+        id: Uuid,
+        object: ImportObject,
+        content: Bytes,
+    ) -> Result<(), StorageError> {
+        self.store
+            .put(
+                &Self::import_key(tenant, id, object),
+                PutPayload::from(content),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// An import's object ([`StorageError::NotFound`] for another tenant's).
+    ///
+    /// # Errors
+    /// [`StorageError`].
+    pub async fn get_import(
+        &self,
+        tenant: TenantId,
+        id: Uuid,
+        object: ImportObject,
+    ) -> Result<Bytes, StorageError> {
+        Ok(self
+            .store
+            .get(&Self::import_key(tenant, id, object))
+            .await?
+            .bytes()
+            .await?)
+    }
+
+    /// Removes an import's object; removing what is not there is not an error.
+    ///
+    /// # Errors
+    /// [`StorageError`] when the store fails.
+    pub async fn delete_import(
+        &self,
+        tenant: TenantId,
+        id: Uuid,
+        object: ImportObject,
+    ) -> Result<(), StorageError> {
+        match self
+            .store
+            .delete(&Self::import_key(tenant, id, object))
+            .await
+        {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(other) => Err(StorageError::Store(other)),
+        }
     }
 
     /// Removes `piece` of `tenant`; removing what is not there is not an error.

@@ -136,14 +136,40 @@ impl TestApp {
         )
     }
 
-    /// Runs the pieces' scan jobs as they come, in the background, until aborted (as
-    /// `serve all`'s worker does).
+    /// The registry imports' worker, as decisions' process runs it (decisions' role).
+    fn import_worker(&self, name: &str) -> napoleon_jobs::Worker {
+        let store = self.ctx.pieces().unwrap().clone();
+        let import = napoleon_decisions::RegistryImport::new(store).unwrap();
+        napoleon_jobs::Worker::new(
+            self.ctx.for_service("decisions").db,
+            name,
+            vec![std::sync::Arc::new(import)],
+        )
+    }
+
+    /// Runs the pieces' scan jobs and the registry imports as they come, in the background,
+    /// until aborted (as `serve all`'s workers do).
     pub fn spawn_scanner(&self, clamd: &napoleon_antivirus::Clamd) -> tokio::task::JoinHandle<()> {
-        let worker = self.scan_worker(clamd, "test-scanner");
-        tokio::spawn(worker.run(
-            std::time::Duration::from_millis(200),
-            std::future::pending(),
-        ))
+        let scanner = self.scan_worker(clamd, "test-scanner");
+        let importer = self.import_worker("test-importer");
+        tokio::spawn(async move {
+            let idle = std::time::Duration::from_millis(200);
+            tokio::join!(
+                scanner.run(idle, std::future::pending()),
+                importer.run(idle, std::future::pending()),
+            );
+        })
+    }
+
+    /// Runs the registry imports' jobs that are due, as decisions' process does (its database
+    /// role, the app's store); how many ran.
+    pub async fn run_registry_imports(&self) -> usize {
+        let worker = self.import_worker("test-import");
+        let mut ran = 0;
+        while worker.run_one().await.unwrap().is_some() {
+            ran += 1;
+        }
+        ran
     }
 
     /// Runs the pieces' scan jobs that are due, with `clamd`, as the worker does (its
@@ -710,6 +736,19 @@ impl TestApp {
         let version = format!("\"{}\"", read.json["version"]);
         self.call_with(who, Method::PUT, &path, body, &[("if-match", &version)])
             .await
+    }
+
+    /// A multipart POST (a page's file upload) of `body` (`napoleon::samples::multipart_named`).
+    pub async fn upload(&self, who: &Who, path: &str, body: Vec<u8>) -> Answer {
+        self.send(
+            who,
+            Method::POST,
+            path,
+            &napoleon::samples::multipart_type(),
+            body,
+            &[],
+        )
+        .await
     }
 
     /// A form POST (as a page sends it; CSRF is the gateway's, not the service's).

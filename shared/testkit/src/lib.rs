@@ -316,6 +316,20 @@ impl TestDb {
         self.cluster.admin_url(&self.name)
     }
 
+    /// The `napoleon` command (`binary`: the test crate's `env!("CARGO_BIN_EXE_napoleon")`)
+    /// on this database as the application role, quiet logs, no configuration file; ready to
+    /// take its arguments and run.
+    #[must_use]
+    pub fn command(&self, binary: &str) -> std::process::Command {
+        let mut command = std::process::Command::new(binary);
+        command
+            .env_remove("NAPOLEON_CONFIG")
+            .env("NAPOLEON__DATABASE__URL", self.app_url().expose())
+            .env("NAPOLEON__LOG__FILTER", "warn")
+            .env("OTEL_SDK_DISABLED", "true");
+        command
+    }
+
     /// A pool of application-role connections.
     ///
     /// # Errors

@@ -115,11 +115,16 @@ pub enum Conflict {
     /// The final mémoire was just established and waits for its scan: it stands until then
     /// (`piece.pending`).
     MemoirePending,
+    /// Only a file whose check ended is imported from its report (`import.not_checked`).
+    ImportNotChecked,
+    /// An import cannot be undone: what depends on it, or already undone
+    /// (`import.not_undone`).
+    ImportNotUndone(String),
 }
 
 impl Conflict {
     /// Every conflict code (the error model's 409s), for clients and tests.
-    pub const CODES: [&'static str; 21] = [
+    pub const CODES: [&'static str; 23] = [
         "dossier.wrong_state",
         "dossier.stale",
         "request.key_reused",
@@ -141,6 +146,8 @@ impl Conflict {
         "award.no_next_grade",
         "piece.pending",
         "piece.quarantined",
+        "import.not_checked",
+        "import.not_undone",
     ];
 
     /// The stable machine code.
@@ -171,6 +178,8 @@ impl Conflict {
             Self::KeyReused => "request.key_reused",
             Self::PiecePending | Self::MemoirePending => "piece.pending",
             Self::PieceQuarantined => "piece.quarantined",
+            Self::ImportNotChecked => "import.not_checked",
+            Self::ImportNotUndone(_) => "import.not_undone",
         }
     }
 
@@ -256,6 +265,15 @@ impl Conflict {
                 "La réception de ce lauréat est déjà enregistrée (le {}).",
                 fr_date(*on)
             ),
+            Self::ImportNotChecked => "Seul un fichier dont la vérification est terminée s'importe depuis son rapport : envoyez-le de nouveau.".to_owned(),
+            Self::ImportNotUndone(reason) => {
+                let mut text = reason.clone();
+                if let Some(first) = text.get(..1) {
+                    let upper = first.to_uppercase();
+                    text.replace_range(..1, &upper);
+                }
+                format!("{text}.")
+            }
             Self::NoNextGrade => {
                 "Ce lauréat détient déjà le grade le plus élevé de cette distinction.".to_owned()
             }
@@ -322,6 +340,8 @@ mod tests {
             Conflict::PiecePending,
             Conflict::PieceQuarantined,
             Conflict::MemoirePending,
+            Conflict::ImportNotChecked,
+            Conflict::ImportNotUndone("cet import est déjà annulé".to_owned()),
         ];
         let codes: std::collections::BTreeSet<&str> = all.iter().map(Conflict::code).collect();
         assert_eq!(

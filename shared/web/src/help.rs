@@ -31,6 +31,8 @@ pub const PAGE_HELP: &[(&str, &str)] = &[
     ("instruction/dossier", "instructeur#instruire-un-dossier"),
     ("decisions/campaigns", "integrateur#decisions"),
     ("decisions/board", "integrateur#liste-de-la-campagne"),
+    ("decisions/imports", "integrateur#import-du-registre"),
+    ("decisions/import_job", "integrateur#import-du-registre"),
     ("promotion/registry", "integrateur#registre"),
     ("promotion/radar", "integrateur#radar"),
 ];

@@ -18,6 +18,7 @@ mod job;
 mod layers;
 mod limits;
 mod observe;
+pub mod part_headers;
 mod path;
 mod serve;
 mod service;

@@ -45,6 +45,7 @@ impl Default for BodyLimits {
 pub const UPLOAD_ROUTES: &[&[&str]] = &[
     &["intake", "dossiers", "{id}", "pieces"],
     &["intake", "api", "v1", "dossiers", "{id}", "pieces"],
+    &["decisions", "registre", "import"],
 ];
 
 /// Whether `path` receives files (its body is streamed, not read whole at the edge).

@@ -9,8 +9,10 @@
 //! changes, journals, and commits; any refusal rolls back with nothing written.
 
 mod board;
+pub(crate) mod imports;
 mod list;
 mod publication;
+pub mod registry_import;
 
 use std::collections::HashMap;
 

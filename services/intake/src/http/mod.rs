@@ -4,7 +4,7 @@
 
 mod campaigns;
 mod dossiers;
-mod part_headers;
+
 mod pieces;
 mod step;
 mod step_view;

@@ -45,7 +45,7 @@ pub(crate) async fn parse_upload(headers: &HeaderMap, body: Body) -> Result<Uplo
             )
         })?;
     let bounds = Bounds::default();
-    let stream = super::part_headers::bounded(body.into_data_stream(), &boundary);
+    let stream = napoleon_web::part_headers::bounded(body.into_data_stream(), &boundary);
     let mut multipart = multer::Multipart::new(stream, boundary);
     let mut code = None;
     let mut replaces = None;
@@ -183,7 +183,7 @@ async fn read_bounded(
 /// A body that broke off or is not multipart: nothing was kept.
 fn broken(e: &multer::Error) -> ActionError {
     if let multer::Error::StreamReadFailed(inner) = e
-        && inner.is::<super::part_headers::HeadersTooLong>()
+        && inner.is::<napoleon_web::part_headers::HeadersTooLong>()
     {
         return invalid(
             FILE_FIELD,

@@ -32,6 +32,12 @@ import {
 } from './lib.mjs';
 
 /** The EICAR antivirus test string: every antivirus reports it, none is harmed by it. */
+// A registry file for the import: one good row, one with an impossible birth date.
+const REGISTRY_FILE = [
+  "Nom de naissance;Nom d'usage;Prénoms;Sexe;Date de naissance;Lieu de naissance;Distinction;Grade;Date du décret;Référence JO;Date de réception;Unité proposante",
+  'FONTAINE;;Sylvie Anne;F;12/05/1962;Lyon (Rhône);ONM;chevalier;14/11/2012;JORF n° 0266;01/02/2013;69',
+  'GARNIER;;Paul;M;31/02/1958;Bron (Rhône);LH;chevalier;13/07/2015;JORF n° 0161;;',
+].join('\r\n');
 const EICAR = 'X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*';
 
 /**
@@ -452,6 +458,34 @@ const STEPS = [
     await pressButton(page, 'Rechercher');
     await expectText(page, 'LAMBERT Jeanne Marie');
     await check(page, 'registre');
+  }],
+  ['import du registre : le fichier vérifié, une ligne refusée', async ({ page }) => {
+    // From the registry, by keyboard; the file as a French Excel saves it (`;`).
+    await pressButton(page, /^Importer des lauréats/);
+    await chooseFiles(page, /Fichier du registre/, [
+      { name: 'anciens-laureats.csv', mimeType: 'text/csv', buffer: Buffer.from(REGISTRY_FILE) },
+    ]);
+    await pressButton(page, 'Vérifier le fichier');
+    await waitForText(page, '2 ligne(s) lue(s) : 1 valide(s), 1 refusée(s).');
+    await expectText(page, 'date invalide : JJ/MM/AAAA attendu');
+    await expectText(page, 'rien n');
+    await check(page, 'import-verification');
+  }],
+  ['import du registre : les lignes valides importées depuis le rapport', async ({ page }) => {
+    await pressButton(page, /^Importer ce fichier/);
+    await waitForText(page, '1 distinction(s) ajoutée(s) au registre, 0 déjà présente(s).');
+    await check(page, 'import-termine');
+  }],
+  ['import du registre : la ligne corrigée, le fichier envoyé de nouveau', async ({ page, base }) => {
+    await visit(page, `${base}/decisions/registre/import`);
+    await chooseFiles(page, /Fichier du registre/, [
+      { name: 'anciens-laureats-corrige.csv', mimeType: 'text/csv', buffer: Buffer.from(REGISTRY_FILE.replace('31/02/1958', '28/02/1958')) },
+    ]);
+    await pressButton(page, 'Importer');
+    await waitForText(page, '1 distinction(s) ajoutée(s) au registre, 1 déjà présente(s).');
+    await visit(page, `${base}/decisions/registre/import`);
+    await expectText(page, 'anciens-laureats-corrige.csv');
+    await check(page, 'import-registre');
   }],
   ['le radar donne la date de la promotion au grade d’officier', async ({ page, base }) => {
     await visit(page, `${base}/promotion/radar`);

@@ -293,12 +293,8 @@ async fn the_purge_runs_from_the_command_line_with_its_progress() {
     }
     age_reads(&mut TestDb::connect(&tdb.admin_url()).await.unwrap()).await;
     let run = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_napoleon"))
+        tdb.command(env!("CARGO_BIN_EXE_napoleon"))
             .args(args)
-            .env_remove("NAPOLEON_CONFIG")
-            .env("NAPOLEON__DATABASE__URL", tdb.app_url().expose())
-            .env("NAPOLEON__LOG__FILTER", "warn")
-            .env("OTEL_SDK_DISABLED", "true")
             .output()
             .unwrap()
     };

@@ -31,6 +31,7 @@ mod random_forms;
 mod readlog;
 mod refusals;
 mod registry;
+mod registry_import;
 mod roles;
 mod rules_cli;
 mod schema;

@@ -287,6 +287,29 @@ async fn every_template_has_a_snapshot_of_a_page_using_it() {
         sophie.get(&live.url("/promotion/radar")).await,
         200,
     );
+    // The registry's import: its page, then a file sent for checking (its job's page, waiting
+    // for a worker).
+    let imports = sophie.get(&live.url("/decisions/registre/import")).await;
+    let sophie_csrf = imports.hidden("_csrf");
+    keep("import_registre", "decisions/imports", imports, 200);
+    let template = napoleon_decisions::registry_import::template_csv();
+    let started = sophie
+        .post_multipart(
+            &live.url("/decisions/registre/import"),
+            napoleon::samples::multipart_named(
+                "fichier",
+                &[("_csrf", sophie_csrf.as_str()), ("mode", "verification")],
+                &[("registre.csv", template.as_bytes())],
+            ),
+            Some(&sophie_csrf),
+        )
+        .await;
+    keep(
+        "import_tache",
+        "decisions/import_job",
+        sophie.get(&started.next()).await,
+        200,
+    );
 
     // Marc (two ministries), Nina (none), Olivier (operator).
     let mut marc = Browser::new();

@@ -127,6 +127,8 @@ pub(crate) struct Registry {
     pub(crate) distinctions: Vec<(String, String)>,
     /// Whether the agent may see the radar (for the link).
     pub(crate) may_radar: bool,
+    /// Whether the agent may import into the registry (for the link).
+    pub(crate) may_import: bool,
 }
 
 fn row(catalogue: &Catalogue, laureate: &LaureateView) -> RegistryRow {
@@ -161,6 +163,7 @@ pub(crate) async fn registry(
     let (mut tx, access) = ctx.begin(identity).await?;
     access.require::<perm::RegistryRead>(Scope::Central)?;
     let may_radar = access.may::<perm::RadarRead>(Scope::Central)?;
+    let may_import = access.may::<perm::RegistryManage>(Scope::Central)?;
     let catalogue = tenant_catalogue(&mut tx, &access).await?;
     let filter = parse_ask(&catalogue, ask).map_err(ActionError::Invalid)?;
     // One more than shown: whether another page follows.
@@ -184,6 +187,7 @@ pub(crate) async fn registry(
         distinctions: filter_choices(&catalogue),
         filter,
         may_radar,
+        may_import,
     })
 }
 

@@ -67,6 +67,7 @@ struct RegistryView {
     next: Option<String>,
     first: Option<String>,
     may_radar: bool,
+    may_import: bool,
     errors: Vec<FieldError>,
     name_error: Option<String>,
     distinction_error: Option<String>,
@@ -130,6 +131,7 @@ fn registry_view(registry: &Registry, query: &RegistryQuery) -> RegistryView {
             .map(|after| href(&name, &distinction, Some(&after.to_string()))),
         first: (!query.apres.trim().is_empty()).then(|| href(&name, &distinction, None)),
         may_radar: registry.may_radar,
+        may_import: registry.may_import,
         errors: Vec::new(),
         name_error: None,
         distinction_error: None,
@@ -173,6 +175,7 @@ pub(crate) async fn registry(
                 next: None,
                 first: Some(href("", "", None)),
                 may_radar: false,
+                may_import: false,
                 name_error: error_of("nom"),
                 distinction_error: error_of("distinction"),
                 errors,
@@ -227,6 +230,7 @@ mod tests {
             next_after: Some(after),
             distinctions: vec![("LH".to_owned(), "Légion d'honneur".to_owned())],
             may_radar: true,
+            may_import: true,
         };
         let html = render(
             "promotion/registry",

@@ -10,11 +10,11 @@ use futures_util::{Stream, StreamExt as _};
 
 /// The most a part's headers may weigh (a name of 255 characters, percent-encoded, fits many
 /// times over).
-pub(crate) const PART_HEADER_BYTES: usize = 16 * 1024;
+pub const PART_HEADER_BYTES: usize = 16 * 1024;
 
 /// A part's headers went past [`PART_HEADER_BYTES`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct HeadersTooLong;
+pub struct HeadersTooLong;
 
 impl std::fmt::Display for HeadersTooLong {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -61,7 +61,7 @@ fn step(pattern: &[u8], fail: &[usize], mut matched: usize, byte: u8) -> usize {
 /// Where the body is: in a part's data, looking for the next delimiter, or in a part's
 /// headers, counting them until their blank line.
 #[derive(Debug)]
-pub(crate) struct Scanner {
+pub struct Scanner {
     /// `\r\n--<boundary>`.
     delimiter: Vec<u8>,
     delimiter_fail: Vec<usize>,
@@ -74,7 +74,7 @@ pub(crate) struct Scanner {
 }
 
 impl Scanner {
-    pub(crate) fn new(boundary: &str, limit: usize) -> Self {
+    pub fn new(boundary: &str, limit: usize) -> Self {
         let delimiter = format!("\r\n--{boundary}").into_bytes();
         Self {
             delimiter_fail: failures(&delimiter),
@@ -88,7 +88,7 @@ impl Scanner {
     }
 
     /// Reads `chunk`; refuses once a part's headers are longer than the limit.
-    pub(crate) fn feed(&mut self, chunk: &[u8]) -> Result<(), HeadersTooLong> {
+    pub fn feed(&mut self, chunk: &[u8]) -> Result<(), HeadersTooLong> {
         let mut i = 0;
         while i < chunk.len() {
             match self.headers {
@@ -132,7 +132,7 @@ impl Scanner {
 }
 
 /// The body, broken with [`HeadersTooLong`] where a part's headers go past the limit.
-pub(crate) fn bounded<E>(
+pub fn bounded<E>(
     body: impl Stream<Item = Result<Bytes, E>> + Send + 'static,
     boundary: &str,
 ) -> impl Stream<Item = Result<Bytes, Box<dyn std::error::Error + Send + Sync>>> + Send + 'static
