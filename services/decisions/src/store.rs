@@ -373,6 +373,51 @@ pub(crate) async fn insert_award(
     Ok(id)
 }
 
+/// A career period to record for a laureate.
+#[derive(Clone)]
+pub(crate) struct NewPeriod {
+    pub(crate) from: NaiveDate,
+    pub(crate) to: Option<NaiveDate>,
+    pub(crate) kind: &'static str,
+    pub(crate) position: String,
+}
+
+/// Records a laureate's career periods (those already there, same start and kind, are kept
+/// as they are); how many were added.
+pub(crate) async fn record_career(
+    tx: &mut TenantConn,
+    laureate: LaureateId,
+    periods: &[NewPeriod],
+) -> Result<u64, DbError> {
+    use diesel::sql_types::{Array, Date, Nullable};
+    if periods.is_empty() {
+        return Ok(0);
+    }
+    let ids: Vec<uuid::Uuid> = periods.iter().map(|_| uuid::Uuid::now_v7()).collect();
+    let from: Vec<NaiveDate> = periods.iter().map(|p| p.from).collect();
+    let to: Vec<Option<NaiveDate>> = periods.iter().map(|p| p.to).collect();
+    let kinds: Vec<&str> = periods.iter().map(|p| p.kind).collect();
+    let positions: Vec<&str> = periods.iter().map(|p| p.position.as_str()).collect();
+    let added = diesel::sql_query(
+        "INSERT INTO registry.service_periods (tenant_id, id, laureate_id, starts_on, ends_on, \
+           kind, position) \
+         SELECT $1, p.id, $2, p.starts_on, p.ends_on, p.kind, p.position \
+         FROM unnest($3::uuid[], $4::date[], $5::date[], $6::text[], $7::text[]) \
+           AS p(id, starts_on, ends_on, kind, position) \
+         ON CONFLICT (tenant_id, laureate_id, starts_on, kind) DO NOTHING",
+    )
+    .bind::<SqlUuid, _>(tx.tenant().as_uuid())
+    .bind::<SqlUuid, _>(laureate.as_uuid())
+    .bind::<Array<SqlUuid>, _>(ids)
+    .bind::<Array<Date>, _>(from)
+    .bind::<Array<Nullable<Date>>, _>(to)
+    .bind::<Array<Text>, _>(kinds)
+    .bind::<Array<Text>, _>(positions)
+    .execute(tx.pg())
+    .await?;
+    Ok(added as u64)
+}
+
 /// An award of the registry, as decisions reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Award {

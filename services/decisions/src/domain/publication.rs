@@ -29,6 +29,48 @@ fn registry_identity(content: &serde_json::Value) -> serde_json::Value {
         .unwrap_or_else(|| json!({}))
 }
 
+/// The dossier's career as the registry keeps it (`registry.service_periods`): its periods
+/// with a valid start, a known kind and a position (an end before the start is dropped, the
+/// period kept as ongoing). Personal data: never logged.
+fn career_periods(content: &serde_json::Value) -> Vec<store::NewPeriod> {
+    let date = |p: &serde_json::Value, key: &str| {
+        p.get(key)
+            .and_then(|v| v.as_str())
+            .and_then(|v| NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d").ok())
+    };
+    content
+        .get("career")
+        .and_then(|c| c.as_array())
+        .map(|periods| {
+            periods
+                .iter()
+                .filter_map(|p| {
+                    let from = date(p, "from")?;
+                    let kind = p.get("kind").and_then(|v| v.as_str())?;
+                    let kind = napoleon_rules::content::CAREER_KINDS
+                        .iter()
+                        .find(|(code, _)| *code == kind)?
+                        .0;
+                    let position: String = p
+                        .get("position")
+                        .and_then(|v| v.as_str())
+                        .map(str::trim)
+                        .filter(|v| !v.is_empty())?
+                        .chars()
+                        .take(300)
+                        .collect();
+                    Some(store::NewPeriod {
+                        from,
+                        to: date(p, "to").filter(|t| *t >= from),
+                        kind,
+                        position,
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// One award created by the publication.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct PublishedAward {
@@ -144,6 +186,10 @@ pub(crate) async fn publish(
             },
         )
         .await?;
+        // The laureate's career goes with them (the promotion radar reads it there).
+        let periods =
+            store::record_career(&mut tx, laureate, &career_periods(dossier.content.expose()))
+                .await?;
         journal::append(
             &mut tx,
             Actor::Agent(publish.agent()),
@@ -151,7 +197,8 @@ pub(crate) async fn publish(
             EventKind::DossierPublished,
             json!({"campaign": campaign.id, "award": award, "laureate": laureate,
                    "distinction": campaign.distinction, "grade": dossier.target_grade,
-                   "decree_date": decree_date, "jo_reference": jo_reference}),
+                   "decree_date": decree_date, "jo_reference": jo_reference,
+                   "career_periods": periods}),
         )
         .await?;
         awards.push(PublishedAward {

@@ -561,6 +561,20 @@ async fn decisions_publication_registry_radar_and_proposal_through_the_api() {
         .to_owned();
     assert_eq!(slice.snapshot(&woman).await.0, "publie");
     assert_eq!(slice.snapshot(&man).await.0, "refuse");
+    // Her career went into the registry with her (decisions writes careers too).
+    let mut tx = slice.ctx.db.tenant(cast.tenant).await.unwrap();
+    let career = napoleon_testkit::count(
+        tx.pg(),
+        &format!(
+            "SELECT count(*) AS n FROM registry.service_periods s \
+             JOIN registry.awards a ON a.tenant_id = s.tenant_id AND a.laureate_id = s.laureate_id \
+             WHERE a.id = '{award}' AND s.kind = 'public' AND s.starts_on = '1982-09-01' \
+               AND s.ends_on IS NULL AND s.position = 'Ingénieure territoriale'"
+        ),
+    )
+    .await;
+    tx.rollback().await;
+    assert_eq!(career, 1);
 
     // The réception starts the time in grade; the radar gives the date for officier.
     let reception = format!("/decisions/api/v1/awards/{award}/reception");
