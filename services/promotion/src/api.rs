@@ -80,14 +80,17 @@ pub(crate) struct RegistryOut {
     next: Option<String>,
 }
 
-/// The registry's filter and page.
+/// The registry's filter and page (query parameters).
 #[derive(Deserialize, Default, IntoParams)]
 #[serde(default)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct RegistryParams {
     /// Part of any of the laureate's names; accents and case ignored (100 characters at most).
     name: String,
     /// Only laureates holding an award of this distinction (`LH`).
     distinction: String,
+    /// Only laureates born that day (`YYYY-MM-DD`, `jj/mm/aaaa` accepted).
+    born: String,
     /// The page after this laureate (the `next` address carries it).
     after: String,
 }
@@ -99,6 +102,7 @@ fn registry_out(registry: Registry, params: &RegistryParams) -> RegistryOut {
             &[
                 ("name", params.name.trim()),
                 ("distinction", params.distinction.trim()),
+                ("born", params.born.trim()),
                 ("after", &after.to_string()),
             ],
         )
@@ -142,6 +146,7 @@ pub(crate) async fn registry(
     let ask = domain::RegistryAsk {
         name: params.name.clone(),
         distinction: params.distinction.clone(),
+        born: params.born.clone(),
         after: params.after.clone(),
     };
     match domain::registry(
@@ -160,6 +165,7 @@ pub(crate) async fn registry(
                 .map(|mut e| {
                     e.field = match e.field.as_str() {
                         "nom" => "name".to_owned(),
+                        "naissance" => "born".to_owned(),
                         "apres" => "after".to_owned(),
                         other => other.to_owned(),
                     };

@@ -700,6 +700,8 @@ pub struct RegistryPage<'a> {
     pub name: Option<&'a str>,
     /// Only laureates holding an award of this distinction.
     pub distinction: Option<&'a DistinctionCode>,
+    /// Only laureates born that day.
+    pub born: Option<chrono::NaiveDate>,
     /// The page starts after this laureate, in name order (keyset: no offset to count).
     pub after: Option<LaureateId>,
     /// Laureates on the page.
@@ -747,6 +749,7 @@ pub async fn registry_page(
            AND ($4::uuid IS NULL OR (l.sort_name, l.id) > \
                 (SELECT s.sort_name, s.id FROM registry.laureates_v1 s \
                  WHERE s.tenant_id = $1 AND s.id = $4)) \
+           AND ($6::text IS NULL OR l.identity->>'birth_date' = $6) \
          ORDER BY l.sort_name, l.id LIMIT $5",
     )
     .bind::<SqlUuid, _>(tenant)
@@ -754,6 +757,7 @@ pub async fn registry_page(
     .bind::<Nullable<Text>, _>(page.distinction.map(DistinctionCode::as_str))
     .bind::<Nullable<SqlUuid>, _>(page.after.map(|l| l.as_uuid()))
     .bind::<Integer, _>(i32::from(page.limit))
+    .bind::<Nullable<Text>, _>(page.born.map(|d| d.to_string()))
     .load(tx.pg())
     .await?;
     let ids: Vec<uuid::Uuid> = people.iter().map(|p| p.id).collect();

@@ -74,7 +74,7 @@ async fn the_registry_is_searched_without_accents_and_read_a_page_at_a_time() {
     import(
         &app,
         cast.tenant,
-        json!({"birth_name": "LEFEVRE", "given_names": "Jeanne Marie"}),
+        json!({"birth_name": "LEFEVRE", "given_names": "Jeanne Marie", "birth_date": "1961-03-14"}),
         "LH",
         "chevalier",
     )
@@ -124,6 +124,39 @@ async fn the_registry_is_searched_without_accents_and_read_a_page_at_a_time() {
     // By distinction: only the ONM's.
     let onm = page(&app, &cast.integrateur, "?name=lefevre&distinction=ONM").await;
     assert_eq!(names(&onm), ["LEFÈVRE Éloïse"]);
+    // By birth date, as typed or as ISO; a date that is none is refused naming its field.
+    for born in ["14%2F03%2F1961", "1961-03-14"] {
+        assert_eq!(
+            names(
+                &page(
+                    &app,
+                    &cast.integrateur,
+                    &format!("?name=lefevre&born={born}")
+                )
+                .await
+            ),
+            ["LEFEVRE Jeanne Marie"]
+        );
+    }
+    let refused = page(&app, &cast.integrateur, "?born=31%2F02%2F1961").await;
+    assert_eq!(refused.status, 422, "{}", refused.json);
+    assert!(
+        refused.json.to_string().contains("\"born\""),
+        "{}",
+        refused.json
+    );
+    let html = app
+        .call(
+            &cast.integrateur,
+            Method::GET,
+            "/promotion/registre?naissance=14%2F03%2F1961",
+            json!({}),
+        )
+        .await;
+    assert_eq!(html.status, 200);
+    assert!(html.text().contains("LEFEVRE Jeanne Marie"));
+    assert!(!html.text().contains("LEFÈVRE Éloïse"));
+    assert!(html.text().contains("value=\"14/03/1961\""));
     // LIKE's own characters are taken literally.
     assert!(names(&page(&app, &cast.integrateur, "?name=%25").await).is_empty());
     assert!(names(&page(&app, &cast.integrateur, "?name=_").await).is_empty());

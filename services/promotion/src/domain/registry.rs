@@ -27,6 +27,7 @@ const NAME_CHARS: usize = 100;
 pub(crate) struct RegistryAsk {
     pub(crate) name: String,
     pub(crate) distinction: String,
+    pub(crate) born: String,
     pub(crate) after: String,
 }
 
@@ -35,6 +36,7 @@ pub(crate) struct RegistryAsk {
 pub(crate) struct RegistryFilter {
     pub(crate) name: Option<String>,
     pub(crate) distinction: Option<DistinctionCode>,
+    pub(crate) born: Option<NaiveDate>,
     pub(crate) after: Option<LaureateId>,
 }
 
@@ -73,6 +75,21 @@ pub(crate) fn parse_ask(
             }
         },
     };
+    let born = match ask.born.trim() {
+        "" => None,
+        raw => match NaiveDate::parse_from_str(raw, "%d/%m/%Y")
+            .or_else(|_| NaiveDate::parse_from_str(raw, "%Y-%m-%d"))
+        {
+            Ok(day) => Some(day),
+            Err(_) => {
+                errors.push(FieldError::new(
+                    "naissance",
+                    "Date de naissance : saisissez une date valide (jj/mm/aaaa).",
+                ));
+                None
+            }
+        },
+    };
     let after = match ask.after.trim() {
         "" => None,
         raw => match raw.parse::<LaureateId>() {
@@ -90,6 +107,7 @@ pub(crate) fn parse_ask(
         Ok(RegistryFilter {
             name,
             distinction,
+            born,
             after,
         })
     } else {
@@ -172,6 +190,7 @@ pub(crate) async fn registry(
         &RegistryPage {
             name: filter.name.as_deref(),
             distinction: filter.distinction.as_ref(),
+            born: filter.born,
             after: filter.after,
             limit: PAGE + 1,
         },
@@ -221,6 +240,7 @@ mod tests {
         RegistryAsk {
             name: name.to_owned(),
             distinction: distinction.to_owned(),
+            born: String::new(),
             after: after.to_owned(),
         }
     }
@@ -233,8 +253,27 @@ mod tests {
             Ok(RegistryFilter {
                 name: Some("Lefèvre".to_owned()),
                 distinction: DistinctionCode::parse("LH").ok(),
+                born: None,
                 after: None,
             })
+        );
+        // A birth date as agents type it, or as the API sends it; anything else is refused.
+        for typed in ["14/03/1961", "1961-03-14"] {
+            let mut a = ask("", "", "");
+            a.born = typed.to_owned();
+            assert_eq!(
+                parse_ask(&catalogue, &a).map(|f| f.born),
+                Ok(NaiveDate::from_ymd_opt(1961, 3, 14)),
+                "{typed}"
+            );
+        }
+        let mut bad = ask("", "", "");
+        bad.born = "31/02/1961".to_owned();
+        assert_eq!(
+            parse_ask(&catalogue, &bad)
+                .err()
+                .map(|e| e[0].field.clone()),
+            Some("naissance".to_owned())
         );
         assert_eq!(
             parse_ask(&catalogue, &ask("", "", "")),

@@ -1,4 +1,4 @@
-//! The registry page: a search form (name, distinction), then a page of laureates in name
+//! The registry page: a search form (name, distinction, birth date), then a page of laureates in name
 //! order, each with their awards, and the link to the next page.
 
 use axum::Extension;
@@ -20,6 +20,7 @@ use crate::domain::{self, Registry, RegistryAsk};
 pub(crate) struct RegistryQuery {
     nom: String,
     distinction: String,
+    naissance: String,
     apres: String,
 }
 
@@ -28,6 +29,7 @@ impl RegistryQuery {
         RegistryAsk {
             name: self.nom.clone(),
             distinction: self.distinction.clone(),
+            born: self.naissance.clone(),
             after: self.apres.clone(),
         }
     }
@@ -60,6 +62,8 @@ struct Choice {
 #[derive(Serialize)]
 struct RegistryView {
     name: String,
+    /// The birth date searched, as the agent typed it (jj/mm/aaaa once parsed).
+    born: String,
     distinctions: Vec<Choice>,
     searched: bool,
     rows: Vec<RowView>,
@@ -71,15 +75,17 @@ struct RegistryView {
     errors: Vec<FieldError>,
     name_error: Option<String>,
     distinction_error: Option<String>,
+    born_error: Option<String>,
 }
 
-/// The page's address for `nom`, `distinction` and a page after `after`.
-fn href(name: &str, distinction: &str, after: Option<&str>) -> String {
+/// The page's address for `nom`, `distinction`, `naissance` and a page after `after`.
+fn href(name: &str, distinction: &str, born: &str, after: Option<&str>) -> String {
     napoleon_web::query_href(
         "/promotion/registre",
         &[
             ("nom", name),
             ("distinction", distinction),
+            ("naissance", born),
             ("apres", after.unwrap_or_default()),
         ],
     )
@@ -104,9 +110,10 @@ fn registry_view(registry: &Registry, query: &RegistryQuery) -> RegistryView {
         .as_ref()
         .map(ToString::to_string)
         .unwrap_or_default();
+    let born = registry.filter.born.map(fr_date).unwrap_or_default();
     RegistryView {
         distinctions: choices(&registry.distinctions, &distinction),
-        searched: !name.is_empty() || !distinction.is_empty(),
+        searched: !name.is_empty() || !distinction.is_empty() || !born.is_empty(),
         rows: registry
             .rows
             .iter()
@@ -128,18 +135,20 @@ fn registry_view(registry: &Registry, query: &RegistryQuery) -> RegistryView {
         count: plural(registry.rows.len(), "lauréat", "lauréats"),
         next: registry
             .next_after
-            .map(|after| href(&name, &distinction, Some(&after.to_string()))),
-        first: (!query.apres.trim().is_empty()).then(|| href(&name, &distinction, None)),
+            .map(|after| href(&name, &distinction, &born, Some(&after.to_string()))),
+        first: (!query.apres.trim().is_empty()).then(|| href(&name, &distinction, &born, None)),
         may_radar: registry.may_radar,
         may_import: registry.may_import,
         errors: Vec::new(),
         name_error: None,
         distinction_error: None,
+        born_error: None,
         name,
+        born,
     }
 }
 
-/// `GET /promotion/registre?nom=…&distinction=…&apres=…`: a refused field is shown on the
+/// `GET /promotion/registre?nom=…&distinction=…&naissance=…&apres=…`: a refused field is shown on the
 /// form (422), with nothing listed.
 pub(crate) async fn registry(
     State(ctx): State<WebContext>,
@@ -168,16 +177,18 @@ pub(crate) async fn registry(
             };
             let view = RegistryView {
                 name: query.nom.trim().chars().take(200).collect(),
+                born: query.naissance.trim().chars().take(20).collect(),
                 distinctions: choices(&distinctions, query.distinction.trim()),
                 searched: true,
                 rows: Vec::new(),
                 count: String::new(),
                 next: None,
-                first: Some(href("", "", None)),
+                first: Some(href("", "", "", None)),
                 may_radar: false,
                 may_import: false,
                 name_error: error_of("nom"),
                 distinction_error: error_of("distinction"),
+                born_error: error_of("naissance"),
                 errors,
             };
             let mut page = ctx
@@ -211,6 +222,7 @@ mod tests {
             filter: RegistryFilter {
                 name: Some("lefèvre".to_owned()),
                 distinction: None,
+                born: None,
                 after: None,
             },
             rows: vec![RegistryRow {
