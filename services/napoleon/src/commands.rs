@@ -992,6 +992,20 @@ fn file_digest(path: &std::path::Path) -> Result<(String, u64), CliError> {
         .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))
 }
 
+/// An import's refusal as the command line says it: the file or the import (usage, exit 2),
+/// or the database (exit 1; an import's committed batches stay and the same command resumes
+/// it, an undo is one transaction).
+fn refused(e: napoleon_decisions::registry_import::ImportError) -> CliError {
+    use napoleon_decisions::registry_import::ImportError;
+    match e {
+        ImportError::Db(e) => CliError::Failed(format!(
+            "database: {e} (what was committed stays, nothing is half-written: run the same \
+             command again)"
+        )),
+        other => CliError::Usage(other.to_string()),
+    }
+}
+
 /// `napoleon import registry --tenant <slug> FILE`: checks (`--verifier`) or imports a file
 /// into the tenant's registry, in batches, with a progress line; resumes an unfinished import
 /// of the same file. Prints the counts and the refused rows (all of them with `--rapport`,
@@ -1004,7 +1018,7 @@ pub async fn import_registry(
     config: &Config,
     options: &RegistryImportOptions,
 ) -> Result<String, CliError> {
-    use napoleon_decisions::registry_import::{self, ImportError, ImportRequest};
+    use napoleon_decisions::registry_import::{self, ImportRequest};
 
     let (db, tenant) = tenant_db(config, &options.tenant, 2).await?;
     let (sha256, size) = file_digest(&options.file)?;
@@ -1020,12 +1034,6 @@ pub async fn import_registry(
     );
     let shown = bar.clone();
     let mut progress = move |line: u64| shown.set_message(format!("ligne {line}"));
-    let refused = |e: ImportError| match e {
-        ImportError::Db(e) => CliError::Failed(format!(
-            "database: {e} (committed batches stay: run the same command again to resume)"
-        )),
-        other => CliError::Usage(other.to_string()),
-    };
     let report = if options.check_only {
         registry_import::check(&db, tenant, open()?, &mut progress)
             .await
@@ -1113,10 +1121,6 @@ pub async fn import_undo(config: &Config, tenant: &str, id: &str) -> Result<Stri
         .parse()
         .map_err(|_| CliError::Usage(format!("not an import id: {id}")))?;
     let (db, tenant) = tenant_db(config, tenant, 2).await?;
-    let refused = |e: ImportError| match e {
-        ImportError::Db(e) => CliError::Failed(format!("database: {e}")),
-        other => CliError::Usage(other.to_string()),
-    };
     let mut tx = db
         .tenant(tenant)
         .await

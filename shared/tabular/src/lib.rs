@@ -214,35 +214,7 @@ impl<R: Read> Iterator for Table<R> {
     type Item = Result<Row, RowError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            let row = match &mut self.rows {
-                Rows::Sheet(rows) => Ok(rows.next()?),
-                Rows::Csv {
-                    reader,
-                    record,
-                    done,
-                } => {
-                    if *done {
-                        return None;
-                    }
-                    match next_csv(reader, record) {
-                        Ok(Some(row)) => Ok(row),
-                        Ok(None) => {
-                            *done = true;
-                            return None;
-                        }
-                        Err(e) => {
-                            *done |= e.fatal;
-                            Err(e)
-                        }
-                    }
-                }
-            };
-            match row {
-                Ok(row) if row.cells.iter().all(String::is_empty) => {}
-                other => return Some(other),
-            }
-        }
+        self.rows.next_row()
     }
 }
 
@@ -406,39 +378,50 @@ fn separator(line: &[u8]) -> u8 {
 }
 
 fn first_row<R: Read>(rows: &mut Rows<R>) -> Result<Row, FileError> {
-    let mut table_rows = TableRows(rows);
     loop {
-        match table_rows.next_raw() {
+        match rows.next_row() {
             None => return Err(FileError::Empty),
             Some(Err(e)) if e.fatal => {
                 return Err(FileError::Io(std::io::Error::other(e.reason)));
             }
             Some(Err(_)) => {}
-            Some(Ok(row)) if row.cells.iter().all(String::is_empty) => {}
             Some(Ok(row)) => return Ok(row),
         }
     }
 }
 
-/// Reads rows before the table exists (the header row).
-struct TableRows<'a, R: Read>(&'a mut Rows<R>);
-
-impl<R: Read> TableRows<'_, R> {
-    fn next_raw(&mut self) -> Option<Result<Row, RowError>> {
-        match self.0 {
-            Rows::Sheet(rows) => rows.next().map(Ok),
-            Rows::Csv {
-                reader,
-                record,
-                done,
-            } => match next_csv(reader, record) {
-                Ok(Some(row)) => Some(Ok(row)),
-                Ok(None) => {
-                    *done = true;
-                    None
+impl<R: Read> Rows<R> {
+    /// The next row that is not blank, or the row that could not be read; the end after the
+    /// source failed.
+    fn next_row(&mut self) -> Option<Result<Row, RowError>> {
+        loop {
+            let row = match self {
+                Self::Sheet(rows) => Ok(rows.next()?),
+                Self::Csv {
+                    reader,
+                    record,
+                    done,
+                } => {
+                    if *done {
+                        return None;
+                    }
+                    match next_csv(reader, record) {
+                        Ok(Some(row)) => Ok(row),
+                        Ok(None) => {
+                            *done = true;
+                            return None;
+                        }
+                        Err(e) => {
+                            *done |= e.fatal;
+                            Err(e)
+                        }
+                    }
                 }
-                Err(e) => Some(Err(e)),
-            },
+            };
+            match row {
+                Ok(row) if row.cells.iter().all(String::is_empty) => {}
+                other => return Some(other),
+            }
         }
     }
 }
