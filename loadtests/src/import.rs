@@ -360,6 +360,62 @@ fn reported_rows(report: &Path) -> anyhow::Result<Vec<u64>> {
     Ok(rows)
 }
 
+/// The generator's valid rows (`seed`, `rows`) put into the demo's `interieur` tenant with one
+/// `COPY FROM` per table in one transaction, as the superuser of `client`'s database: how
+/// many, and the seconds the transaction took (the import's benchmark compares them; the
+/// export's starts from them).
+pub(crate) async fn copy_registry(
+    client: &mut tokio_postgres::Client,
+    seed: u64,
+    rows: usize,
+    today: NaiveDate,
+) -> anyhow::Result<(usize, f64)> {
+    let tenant: String = client
+        .query_one(
+            "SELECT id::text FROM core.tenants WHERE slug = 'interieur'",
+            &[],
+        )
+        .await?
+        .get(0);
+    let units = client
+        .query(
+            "SELECT code, id::text FROM core.org_units WHERE tenant_id = $1::text::uuid",
+            &[&tenant],
+        )
+        .await?
+        .into_iter()
+        .map(|r| Ok((r.get::<_, String>(0), Uuid::parse_str(r.get(1))?)))
+        .collect::<anyhow::Result<Vec<(String, Uuid)>>>()?;
+    let tenant = Uuid::parse_str(&tenant)?;
+    let (people, awards, careers) = copy_rows(seed, rows, today, tenant, &units)?;
+    let valid = people.len();
+    let started = Instant::now();
+    let tx = client.transaction().await?;
+    copy(
+        &tx,
+        "registry.laureates",
+        "tenant_id, id, identity",
+        &mut people.into_iter(),
+    )
+    .await?;
+    copy(
+        &tx,
+        "registry.awards",
+        "tenant_id, id, laureate_id, distinction, grade, decree_date, jo_reference, reception_date, unit_id",
+        &mut awards.into_iter(),
+    )
+    .await?;
+    copy(
+        &tx,
+        "registry.service_periods",
+        "tenant_id, id, laureate_id, starts_on, ends_on, kind, position",
+        &mut careers.into_iter(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((valid, started.elapsed().as_secs_f64()))
+}
+
 /// The benchmark on `cluster`, from the base database `base`: the import into one fresh copy,
 /// `COPY` into another.
 pub(crate) async fn measure(
@@ -402,53 +458,9 @@ pub(crate) async fn measure(
     let again_adds_nothing = again.contains("0 distinction(s) ajoutée(s)");
 
     let target = fresh("napoleon_copy").await?;
-    let client = crate::run::admin_client(cluster, target).await?;
-    let tenant: String = client
-        .query_one(
-            "SELECT id::text FROM core.tenants WHERE slug = 'interieur'",
-            &[],
-        )
-        .await?
-        .get(0);
-    let units = client
-        .query(
-            "SELECT code, id::text FROM core.org_units WHERE tenant_id = $1::text::uuid",
-            &[&tenant],
-        )
-        .await?
-        .into_iter()
-        .map(|r| Ok((r.get::<_, String>(0), Uuid::parse_str(r.get(1))?)))
-        .collect::<anyhow::Result<Vec<(String, Uuid)>>>()?;
-    let tenant = Uuid::parse_str(&tenant)?;
-    let (people, awards, careers) = copy_rows(seed, rows, today, tenant, &units)?;
-    let valid = people.len();
-    eprintln!("==> COPY FROM of the same {valid} rows into the same tables");
-    let mut client = client;
-    let started = Instant::now();
-    let tx = client.transaction().await?;
-    copy(
-        &tx,
-        "registry.laureates",
-        "tenant_id, id, identity",
-        &mut people.into_iter(),
-    )
-    .await?;
-    copy(
-        &tx,
-        "registry.awards",
-        "tenant_id, id, laureate_id, distinction, grade, decree_date, jo_reference, reception_date, unit_id",
-        &mut awards.into_iter(),
-    )
-    .await?;
-    copy(
-        &tx,
-        "registry.service_periods",
-        "tenant_id, id, laureate_id, starts_on, ends_on, kind, position",
-        &mut careers.into_iter(),
-    )
-    .await?;
-    tx.commit().await?;
-    let copy_seconds = started.elapsed().as_secs_f64();
+    let mut client = crate::run::admin_client(cluster, target).await?;
+    eprintln!("==> COPY FROM of the same valid rows into the same tables");
+    let (valid, copy_seconds) = copy_registry(&mut client, seed, rows, today).await?;
     let import_rows_per_second = valid as f64 / import_seconds;
     let copy_rows_per_second = valid as f64 / copy_seconds;
     for name in ["napoleon_import", "napoleon_copy"] {

@@ -3,6 +3,7 @@
 //! the latency mix of every role (goose) and the soak (`loadtests/soak.sh`).
 
 mod client;
+mod export;
 mod import;
 mod mix;
 mod run;
@@ -54,6 +55,18 @@ enum Command {
         #[command(flatten)]
         server: ServerArgs,
         /// Rows of the generated registry file (1 % corrupted).
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: usize,
+        #[command(flatten)]
+        volume: VolumeArgs,
+    },
+    /// The registry's export (CSV, XLSX, ODS) measured beside `COPY TO` of the same rows, its
+    /// memory sampled, on a copy of the base database (loadtests/export.sh builds and calls
+    /// it).
+    Export {
+        #[command(flatten)]
+        server: ServerArgs,
+        /// Rows of the generated registry (the import benchmark's, same seed).
         #[arg(long, default_value_t = 1_000_000)]
         rows: usize,
         #[command(flatten)]
@@ -173,6 +186,14 @@ async fn main() -> anyhow::Result<()> {
             volume,
         } => {
             let report = run::import(&server.options(volume), rows.max(1)).await?;
+            eprintln!("report: {}", report.display());
+        }
+        Command::Export {
+            server,
+            rows,
+            volume,
+        } => {
+            let report = run::export(&server.options(volume), rows.max(1)).await?;
             eprintln!("report: {}", report.display());
         }
         Command::Soak {

@@ -129,32 +129,28 @@ pub(crate) async fn run(options: &RunOptions) -> anyhow::Result<PathBuf> {
     write_report(&reports, &measured?)
 }
 
-/// The registry import beside `COPY FROM` (crate::import), on copies of the run's base
-/// database; its report goes to `loadtests/reports/…-import.md`.
-pub(crate) async fn import(options: &RunOptions, rows: usize) -> anyhow::Result<PathBuf> {
-    use std::fmt::Write as _;
+/// A measurement on copies of the run's base database: the base (the demo and the shared
+/// volume) made once, as for a run — the demo's copy of it, migrated by `napoleon demo` to
+/// this build, is what the copies start from —, then `measure` on the cluster; its figures
+/// go to `loadtests/reports/<stem>.json`. The figures, what the volume holds, the reports'
+/// directory, the stem and the commit.
+async fn on_base_copies<T: serde::Serialize>(
+    options: &RunOptions,
+    suffix: &str,
+    measure: impl AsyncFnOnce(&LocalCluster) -> anyhow::Result<T>,
+) -> anyhow::Result<(T, volume::Generated, PathBuf, String, String)> {
     let base = format!("http://127.0.0.1:{HTTP_PORT}");
-    // The base database (the demo and the shared volume) made once, as for a run; the demo's
-    // copy of it, migrated by `napoleon demo` to this build, is what the copies start from.
     let (mut server, pid, generated) = start(options, &base).await?;
     stop(&mut server, pid).await;
     let cluster = cluster(options).await?;
-    let measured = crate::import::measure(
-        &options.napoleon,
-        &cluster,
-        DEMO_DATABASE,
-        &options.dir,
-        options.volume.seed,
-        rows,
-    )
-    .await;
+    let measured = measure(&cluster).await;
     let _ = cluster.stop().await;
     let f = measured?;
     let commit = git_commit().await;
     let dir = options.loadtests.join("reports");
     std::fs::create_dir_all(&dir)?;
     let stem = format!(
-        "{}-{}-import",
+        "{}-{}-{suffix}",
         chrono::Utc::now().format("%Y-%m-%d-%H%M"),
         if commit.is_empty() { "local" } else { &commit }
     );
@@ -162,6 +158,25 @@ pub(crate) async fn import(options: &RunOptions, rows: usize) -> anyhow::Result<
         dir.join(format!("{stem}.json")),
         serde_json::to_string_pretty(&f)?,
     )?;
+    Ok((f, generated, dir, stem, commit))
+}
+
+/// The registry import beside `COPY FROM` (crate::import), on copies of the run's base
+/// database; its report goes to `loadtests/reports/…-import.md`.
+pub(crate) async fn import(options: &RunOptions, rows: usize) -> anyhow::Result<PathBuf> {
+    use std::fmt::Write as _;
+    let (f, generated, dir, stem, commit) = on_base_copies(options, "import", async |cluster| {
+        crate::import::measure(
+            &options.napoleon,
+            cluster,
+            DEMO_DATABASE,
+            &options.dir,
+            options.volume.seed,
+            rows,
+        )
+        .await
+    })
+    .await?;
     let mut md = String::new();
     let _ = writeln!(
         md,
@@ -210,6 +225,83 @@ pub(crate) async fn import(options: &RunOptions, rows: usize) -> anyhow::Result<
             "no ❌"
         },
         f.again_seconds
+    );
+    let path = dir.join(format!("{stem}.md"));
+    std::fs::write(&path, &md)?;
+    Ok(path)
+}
+
+/// The registry's export beside `COPY TO` of the same rows, on a copy of the base database;
+/// its report goes to `loadtests/reports/…-export.md`.
+pub(crate) async fn export(options: &RunOptions, rows: usize) -> anyhow::Result<PathBuf> {
+    use std::fmt::Write as _;
+    let (f, generated, dir, stem, commit) = on_base_copies(options, "export", async |cluster| {
+        crate::export::measure(
+            cluster,
+            DEMO_DATABASE,
+            &options.dir,
+            options.volume.seed,
+            rows,
+        )
+        .await
+    })
+    .await?;
+    let mut md = String::new();
+    let _ = writeln!(md, "# Registry export beside COPY TO ({commit})\n");
+    let _ = writeln!(
+        md,
+        "`loadtests/export.sh`: the import benchmark's generated registry (seed {}, {} valid \
+         rows) put into the demo's `interieur` tenant of a fresh copy of the base database \
+         (the demo and the shared volume: {}) by COPY; then the `promotion.export` job of an \
+         intégrateur (the whole registry, every column), run in the harness's process as the \
+         worker runs it (release, the worker's role under forced row-level security, batches \
+         of 1,000 laureates each with its read-log entries, a local object store), once per \
+         format, its resident memory sampled every 50 ms; beside it, `COPY (SELECT …) TO \
+         STDOUT` of the same rows in the same order as CSV, as the superuser. {}.\n",
+        options.volume.seed,
+        f.laureates,
+        serde_json::to_string(&generated)?,
+        machine()
+    );
+    let _ = writeln!(
+        md,
+        "| | rows | seconds | rows/s | × COPY TO | file | memory before → peak |\n\
+         |---|---|---|---|---|---|---|\n\
+         | `COPY TO` (CSV) | {} | {:.1} | {:.0} | 1 | {:.0} MB | |",
+        f.copy_rows,
+        f.copy_seconds,
+        f.copy_rows_per_second,
+        f.copy_bytes as f64 / 1e6
+    );
+    for x in &f.formats {
+        let _ = writeln!(
+            md,
+            "| export {} | {} | {:.1} | {:.0} | {:.2} | {:.0} MB | {:.0} → {:.0} MiB |",
+            x.format.to_uppercase(),
+            x.rows,
+            x.seconds,
+            x.rows_per_second,
+            x.ratio,
+            x.file_bytes as f64 / 1e6,
+            x.rss_before_mb,
+            x.rss_peak_mb
+        );
+    }
+    let grew = f
+        .formats
+        .iter()
+        .map(|x| x.rss_peak_mb - x.rss_before_mb)
+        .fold(0.0_f64, f64::max);
+    let largest = f.formats.iter().map(|x| x.file_bytes).max().unwrap_or(0) as f64 / 1e6;
+    let _ = writeln!(
+        md,
+        "\nMemory: the largest growth while a job ran was {grew:.0} MiB, for files of up to \
+         {largest:.0} MB: the rows are never all in memory {}.",
+        if grew < largest.max(64.0) / 2.0 {
+            "✅"
+        } else {
+            "❌"
+        }
     );
     let path = dir.join(format!("{stem}.md"));
     std::fs::write(&path, &md)?;
@@ -892,7 +984,7 @@ impl Scenario {
         std::fs::write(
             &script,
             std::fs::read_to_string(scripts.join(scenario))?
-                + &std::fs::read_to_string(scripts.join("report.lua"))?,
+                + std::fs::read_to_string(scripts.join("report.lua"))?.as_str(),
         )?;
         let stat = options.dir.join("wrk.stat");
         let perf = if options.perf {

@@ -66,10 +66,16 @@ impl ServiceName {
 /// # Errors
 /// A message naming the configuration key at fault.
 pub fn worker(config: &Config, db: Db, name: String) -> Result<Worker, String> {
-    Ok(Worker::new(db, name, handlers(config)?)
+    let worker = Worker::new(db, name, handlers(config)?)
         .with_daily(napoleon_db::readlog::purge_kind())
         .with_daily(napoleon_db::jobs::purge_kind())
-        .with_session_purge())
+        .with_session_purge();
+    // Exports' files, where there is a store to hold them.
+    Ok(if config.documents.store()?.is_some() {
+        worker.with_daily(napoleon_web::export::purge_kind().map_err(|e| e.to_string())?)
+    } else {
+        worker
+    })
 }
 
 /// The decisions process's own job worker: the registry imports its page starts, run as
@@ -103,15 +109,22 @@ pub fn handlers(config: &Config) -> Result<Vec<Arc<dyn Handler>>, String> {
         let scan = napoleon_intake::PieceScan::new(store.clone(), config.documents.clamd()?)
             .map_err(|e| e.to_string())?;
         handlers.push(Arc::new(scan));
-        let import = napoleon_decisions::RegistryImport::new(store).map_err(|e| e.to_string())?;
+        let import =
+            napoleon_decisions::RegistryImport::new(store.clone()).map_err(|e| e.to_string())?;
         handlers.push(Arc::new(import));
+        let export =
+            napoleon_promotion::PromotionExport::new(store.clone()).map_err(|e| e.to_string())?;
+        handlers.push(Arc::new(export));
+        let purge = napoleon_web::export::ExportPurge::new(store).map_err(|e| e.to_string())?;
+        handlers.push(Arc::new(purge));
     }
     Ok(handlers)
 }
 
 /// The pieces' store of a process serving `service`: required where pieces are received or
-/// scanned, and where registry imports' files are received or read (intake, decisions, the
-/// worker, everything in one process), absent elsewhere.
+/// scanned, where registry imports' files are received or read, and where exports' files are
+/// written or served (intake, decisions, promotion, the worker, everything in one process),
+/// absent elsewhere.
 ///
 /// # Errors
 /// A message naming the key when it is missing or unusable where required.
@@ -122,7 +135,11 @@ pub fn pieces_required(
     let store = config.documents.store()?;
     let needs = matches!(
         service,
-        ServiceName::All | ServiceName::Intake | ServiceName::Decisions | ServiceName::Worker
+        ServiceName::All
+            | ServiceName::Intake
+            | ServiceName::Decisions
+            | ServiceName::Promotion
+            | ServiceName::Worker
     );
     if needs && store.is_none() {
         return Err(format!(

@@ -1,6 +1,7 @@
 //! The `promotion` service: the laureate registry and the promotion radar.
 //!
-//! It owns the `promotion` schema and serves everything under `/promotion`. It never depends on
+//! It owns the `promotion` schema and serves everything under `/promotion`; its exports run as
+//! `promotion.export` jobs ([`PromotionExport`], run by the worker). It never depends on
 //! another service crate (checked in CI) and trusts only the identity the gateway signs (or hands, in process): every
 //! route but health is behind `require_identity` (through [`napoleon_web::service_router`]), so a request without a valid assertion is
 //! a 401, and each route checks its own permission with the tenant's policy.
@@ -13,10 +14,14 @@
 mod api;
 mod domain;
 mod http;
+mod jobs;
 mod store;
 
 use axum::Router;
 use axum::routing::get;
+
+pub use domain::exports::export_kind;
+pub use jobs::PromotionExport;
 use napoleon_web::{WebContext, service_router};
 
 /// The service's name: its URL prefix, schema and `service.name` suffix.
@@ -35,6 +40,12 @@ pub fn router(ctx: &WebContext) -> Router {
         .route("/api/v1/registry", get(api::registry))
         .route("/api/v1/radar", get(api::radar))
         .route("/registre", get(http::registry))
+        .route(
+            "/registre/export",
+            get(http::export_form).post(http::start_export),
+        )
+        .route("/exports/{id}", get(http::export_job))
+        .route("/exports/{id}/fichier", get(http::export_file))
         .route("/radar", get(http::radar));
     service_router(ctx, SERVICE, <api::Doc as utoipa::OpenApi>::openapi, routes)
 }

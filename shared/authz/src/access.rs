@@ -142,6 +142,7 @@ pub mod perm {
         DecisionReceive = Decision: Receive,
         RegistryRead = Registry: Read,
         RegistryManage = Registry: Manage,
+        RegistryExport = Registry: Export,
         RadarRead = Radar: Read,
         RadarPropose = Radar: Propose,
         EligibilityCheck = Eligibility: Check,

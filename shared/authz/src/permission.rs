@@ -66,6 +66,8 @@ pub enum Action {
     Check,
     /// Administer.
     Manage,
+    /// Take a whole list away as a file (an export: more than reading it a page at a time).
+    Export,
 }
 
 /// A route's permission.
@@ -120,7 +122,7 @@ impl Resource {
 
 impl Action {
     /// Every action.
-    pub const ALL: [Self; 16] = [
+    pub const ALL: [Self; 17] = [
         Self::Read,
         Self::Create,
         Self::Update,
@@ -137,6 +139,7 @@ impl Action {
         Self::Propose,
         Self::Check,
         Self::Manage,
+        Self::Export,
     ];
 
     /// The policy name.
@@ -159,13 +162,14 @@ impl Action {
             Self::Propose => "propose",
             Self::Check => "check",
             Self::Manage => "manage",
+            Self::Export => "export",
         }
     }
 }
 
 impl Permission {
     /// The permissions routes use (the policy matrix lists these).
-    pub const ALL: [Self; 31] = [
+    pub const ALL: [Self; 33] = [
         Self::new(Resource::Home, Action::Read),
         Self::new(Resource::Campaign, Action::Read),
         Self::new(Resource::Campaign, Action::Manage),
@@ -184,6 +188,8 @@ impl Permission {
         Self::new(Resource::Decision, Action::Publish),
         Self::new(Resource::Decision, Action::Receive),
         Self::new(Resource::Registry, Action::Read),
+        Self::new(Resource::Registry, Action::Manage),
+        Self::new(Resource::Registry, Action::Export),
         Self::new(Resource::Radar, Action::Read),
         Self::new(Resource::Radar, Action::Propose),
         Self::new(Resource::Eligibility, Action::Check),

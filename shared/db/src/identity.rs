@@ -153,6 +153,35 @@ fn grant_from(
     })
 }
 
+/// The roles `agent` holds now in the transaction's tenant, at their units
+/// (`core.agent_grants`, owner's rights: a job acting on an agent's behalf, run by a role
+/// without access to the members, stops when a grant is withdrawn).
+///
+/// # Errors
+/// [`DbError`].
+pub async fn agent_grants(
+    tx: &mut TenantConn,
+    agent: AgentId,
+) -> Result<Vec<(Role, OrgUnitId)>, DbError> {
+    #[derive(QueryableByName)]
+    struct Held {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        role: String,
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        unit_id: uuid::Uuid,
+    }
+    let rows: Vec<Held> = diesel::sql_query("SELECT role, unit_id FROM core.agent_grants($1)")
+        .bind::<diesel::sql_types::Uuid, _>(agent.as_uuid())
+        .load(tx.pg())
+        .await?;
+    rows.into_iter()
+        .map(|h| {
+            let role = Role::parse(&h.role).map_err(|_| DbError::corrupt("role", &h.role))?;
+            Ok((role, OrgUnitId::from_uuid(h.unit_id)))
+        })
+        .collect()
+}
+
 /// Links the grants made to the agent's email before its first login, then lists all the
 /// agent's grants in every tenant.
 ///

@@ -12,11 +12,16 @@ use std::path::Path as FsPath;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use futures_util::stream::BoxStream;
 use napoleon_kernel::TenantId;
 use object_store::path::Path;
-use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
+
+/// An export's file crosses memory in parts of this size on its way to the store (S3's
+/// smallest part is 5 MiB).
+pub const EXPORT_PART_BYTES: usize = 8 << 20;
 
 /// Why bytes could not be stored or read.
 #[derive(Debug, thiserror::Error)]
@@ -248,6 +253,114 @@ impl PieceStore {
             .delete(&Self::import_key(tenant, id, object))
             .await
         {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(other) => Err(StorageError::Store(other)),
+        }
+    }
+
+    /// The key of an export's file in `tenant` (`id`: the export's job): ids only, the
+    /// tenant first.
+    #[must_use]
+    pub fn export_key(tenant: TenantId, id: Uuid) -> Path {
+        Path::from(format!("tenants/{}/exports/{id}", tenant.as_uuid()))
+    }
+
+    /// Stores the export file `file` (written whole on the local disk; read from its start)
+    /// as export `id`, sent in parts of [`EXPORT_PART_BYTES`] as it is read: a file of any
+    /// size crosses memory one part at a time. The object appears once every part arrived,
+    /// or not at all. Its size.
+    ///
+    /// # Errors
+    /// [`StorageError`] when the file cannot be read or the store fails (the parts sent
+    /// are discarded).
+    pub async fn put_export(
+        &self,
+        tenant: TenantId,
+        id: Uuid,
+        file: std::fs::File,
+    ) -> Result<u64, StorageError> {
+        use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _};
+        let unreadable = |e: std::io::Error| StorageError::Config(format!("export file: {e}"));
+        let mut source = tokio::fs::File::from_std(file);
+        source
+            .seek(std::io::SeekFrom::Start(0))
+            .await
+            .map_err(unreadable)?;
+        let upload = self
+            .store
+            .put_multipart(&Self::export_key(tenant, id))
+            .await?;
+        let mut parts = WriteMultipart::new_with_chunk_size(upload, EXPORT_PART_BYTES);
+        let mut buf = vec![0_u8; EXPORT_PART_BYTES];
+        let mut size = 0_u64;
+        loop {
+            let read = match source.read(&mut buf).await {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) => {
+                    let _ = parts.abort().await;
+                    return Err(unreadable(e));
+                }
+            };
+            // At most two parts in flight: memory stays bounded whatever the file's size.
+            if let Err(e) = parts.wait_for_capacity(2).await {
+                let _ = parts.abort().await;
+                return Err(e.into());
+            }
+            parts.write(buf.get(..read).unwrap_or_default());
+            size += read as u64;
+        }
+        parts.finish().await?;
+        Ok(size)
+    }
+
+    /// Export `id`'s file as a stream of bytes, with its size ([`StorageError::NotFound`]
+    /// for another tenant's, or one removed).
+    ///
+    /// # Errors
+    /// [`StorageError`].
+    pub async fn export_stream(
+        &self,
+        tenant: TenantId,
+        id: Uuid,
+    ) -> Result<(u64, BoxStream<'static, Result<Bytes, object_store::Error>>), StorageError> {
+        let found = self.store.get(&Self::export_key(tenant, id)).await?;
+        Ok((found.meta.size, found.into_stream()))
+    }
+
+    /// The exports of `tenant` whose file was written before `before` (their ids).
+    ///
+    /// # Errors
+    /// [`StorageError`] when the store cannot be listed.
+    pub async fn exports_before(
+        &self,
+        tenant: TenantId,
+        before: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<Uuid>, StorageError> {
+        use futures_util::StreamExt as _;
+        let prefix = Path::from(format!("tenants/{}/exports", tenant.as_uuid()));
+        let mut listed = self.store.list(Some(&prefix));
+        let mut old = Vec::new();
+        while let Some(meta) = listed.next().await {
+            let meta = meta?;
+            if meta.last_modified < before
+                && let Some(id) = meta
+                    .location
+                    .filename()
+                    .and_then(|n| Uuid::parse_str(n).ok())
+            {
+                old.push(id);
+            }
+        }
+        Ok(old)
+    }
+
+    /// Removes export `id`'s file; removing what is not there is not an error.
+    ///
+    /// # Errors
+    /// [`StorageError`] when the store fails.
+    pub async fn delete_export(&self, tenant: TenantId, id: Uuid) -> Result<(), StorageError> {
+        match self.store.delete(&Self::export_key(tenant, id)).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(other) => Err(StorageError::Store(other)),
         }

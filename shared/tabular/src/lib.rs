@@ -12,7 +12,11 @@
 //! What the cells mean is the caller's business: dates stay text (`2024-03-01` from a date
 //! cell, as typed otherwise), numbers without a needless `.0`.
 
+pub mod export;
 pub mod ods;
+
+pub use export::{TableWriter, WriteError, XLSX_MAX_ROWS, neutralised};
+pub use ods::Cell;
 
 use std::io::{Read, Seek, SeekFrom};
 

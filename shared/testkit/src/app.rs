@@ -147,24 +147,48 @@ impl TestApp {
         )
     }
 
-    /// Runs the pieces' scan jobs and the registry imports as they come, in the background,
-    /// until aborted (as `serve all`'s workers do).
+    /// Runs the pieces' scan jobs, the registry imports and the exports as they come, in the
+    /// background, until aborted (as `serve all`'s workers do).
     pub fn spawn_scanner(&self, clamd: &napoleon_antivirus::Clamd) -> tokio::task::JoinHandle<()> {
         let scanner = self.scan_worker(clamd, "test-scanner");
         let importer = self.import_worker("test-importer");
+        let exporter = self.export_worker("test-exporter");
         tokio::spawn(async move {
             let idle = std::time::Duration::from_millis(200);
             tokio::join!(
                 scanner.run(idle, std::future::pending()),
                 importer.run(idle, std::future::pending()),
+                exporter.run(idle, std::future::pending()),
             );
         })
+    }
+
+    /// The exports' worker, as the worker process runs it (its role, the app's store).
+    fn export_worker(&self, name: &str) -> napoleon_jobs::Worker {
+        let store = self.ctx.pieces().unwrap().clone();
+        let export = napoleon_promotion::PromotionExport::new(store).unwrap();
+        napoleon_jobs::Worker::new(
+            self.ctx.for_service("worker").db,
+            name,
+            vec![std::sync::Arc::new(export)],
+        )
     }
 
     /// Runs the registry imports' jobs that are due, as decisions' process does (its database
     /// role, the app's store); how many ran.
     pub async fn run_registry_imports(&self) -> usize {
         let worker = self.import_worker("test-import");
+        let mut ran = 0;
+        while worker.run_one().await.unwrap().is_some() {
+            ran += 1;
+        }
+        ran
+    }
+
+    /// Runs the exports' jobs that are due, as the worker does (its database role, the app's
+    /// store); how many ran.
+    pub async fn run_exports(&self) -> usize {
+        let worker = self.export_worker("test-export");
         let mut ran = 0;
         while worker.run_one().await.unwrap().is_some() {
             ran += 1;
@@ -685,13 +709,29 @@ impl TestApp {
         .await
         .unwrap();
         // The tenant knows this agent (as a claimed grant would make it), so its timelines
-        // name them.
+        // name them; and the grant is a member's, as a login would have claimed it (what a
+        // job acting on the agent's behalf checks they still hold).
         diesel_async::RunQueryDsl::execute(
             diesel::sql_query(
             "INSERT INTO core.tenant_agents (tenant_id, agent_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
         )
         .bind::<diesel::sql_types::Uuid, _>(tenant.as_uuid())
         .bind::<diesel::sql_types::Uuid, _>(agent.id.as_uuid()),
+            &mut self.admin().await,
+        )
+        .await
+        .map(|_| ())
+        .unwrap();
+        diesel_async::RunQueryDsl::execute(
+            diesel::sql_query(
+                "INSERT INTO core.memberships (tenant_id, id, email, agent_id, unit_id, role, granted_by) \
+                 VALUES ($1, gen_random_uuid(), $2, $3, $4, $5, 'system:test') ON CONFLICT DO NOTHING",
+            )
+            .bind::<diesel::sql_types::Uuid, _>(tenant.as_uuid())
+            .bind::<diesel::sql_types::Text, _>(email.expose())
+            .bind::<diesel::sql_types::Uuid, _>(agent.id.as_uuid())
+            .bind::<diesel::sql_types::Uuid, _>(unit.as_uuid())
+            .bind::<diesel::sql_types::Text, _>(role.as_str()),
             &mut self.admin().await,
         )
         .await

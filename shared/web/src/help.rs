@@ -14,6 +14,8 @@ pub const PAGE_HELP: &[(&str, &str)] = &[
     ("error", "index#en-cas-de-probleme"),
     ("accessibility", "index#accessibilite"),
     ("job", "index#taches-longues"),
+    ("export_form", "index#exporter-une-liste"),
+    ("export_job", "index#exporter-une-liste"),
     ("operator", "index#exploitation"),
     ("help", "index#utiliser-le-guide"),
     ("help_search", "index#utiliser-le-guide"),

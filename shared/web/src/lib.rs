@@ -11,6 +11,7 @@ mod assets;
 mod conflict;
 mod diagnostics;
 mod error;
+pub mod export;
 mod form;
 mod health;
 pub mod help;

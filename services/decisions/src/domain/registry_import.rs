@@ -303,12 +303,8 @@ pub fn problems_csv(problems: &[Problem]) -> String {
         for cell in [&p.column, &p.value, &p.reason] {
             out.push(';');
             out.push('"');
-            // A cell starting with = + - @ (or a tab or carriage return before one) would be
-            // run as a formula by a spreadsheet: an apostrophe makes it text.
-            if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-                out.push('\'');
-            }
-            out.push_str(&cell.replace('"', "\"\""));
+            // A spreadsheet would run a formula: it is made text.
+            out.push_str(&napoleon_tabular::neutralised(cell).replace('"', "\"\""));
             out.push('"');
         }
         out.push_str("\r\n");

@@ -24,6 +24,7 @@ import {
   screenshot,
   screenshotDir,
   selectOption,
+  setCheckbox,
   step,
   tabTo,
   typeField,
@@ -486,6 +487,28 @@ const STEPS = [
     await visit(page, `${base}/decisions/registre/import`);
     await expectText(page, 'anciens-laureats-corrige.csv');
     await check(page, 'import-registre');
+  }],
+  ['le registre exporté en XLSX puis en ODS, avec les colonnes choisies', async ({ page, base }) => {
+    for (const [format, choice] of [['xlsx', /^XLSX/], ['ods', /^ODS/]]) {
+      await visit(page, `${base}/promotion/registre?nom=fontaine`);
+      await pressButton(page, /^Exporter les lauréats trouvés/);
+      await expectText(page, 'Nom ou prénom : « fontaine »');
+      await chooseRadio(page, 'Format du fichier', choice);
+      await setCheckbox(page, 'Nationalité', false);
+      await setCheckbox(page, 'Nom de la distinction', false);
+      if (format === 'xlsx') await check(page, 'export-registre');
+      await pressButton(page, "Lancer l'export");
+      await waitForText(page, 'Télécharger le fichier');
+      if (format === 'xlsx') await check(page, 'export-termine');
+      const downloaded = page.waitForEvent('download');
+      await pressButton(page, /^Télécharger le fichier/, { navigates: false });
+      const file = await downloaded;
+      if (!new RegExp(`^registre-\\d{4}-\\d{2}-\\d{2}\\.${format}$`).test(file.suggestedFilename())) {
+        throw new Error(`export téléchargé sous le nom « ${file.suggestedFilename()} »`);
+      }
+      // Kept beside the screenshots: the walk's test opens it with a spreadsheet reader.
+      await writeFile(join(screenshotDir(), `registre.${format}`), await readFile(await file.path()));
+    }
   }],
   ['le radar donne la date de la promotion au grade d’officier', async ({ page, base }) => {
     await visit(page, `${base}/promotion/radar`);

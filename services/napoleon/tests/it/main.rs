@@ -13,6 +13,7 @@ mod access;
 mod crash;
 mod demo_seed;
 mod eligibility;
+mod exports;
 mod help;
 mod identity;
 mod isolation;

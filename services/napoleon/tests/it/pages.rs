@@ -311,6 +311,30 @@ async fn every_template_has_a_snapshot_of_a_page_using_it() {
         200,
     );
 
+    // She exports the registry: the choice of format and columns, then the job's page.
+    let export = sophie
+        .get(&live.url("/promotion/registre/export?nom=lambert"))
+        .await;
+    keep("export_registre", "export_form", export, 200);
+    let asked = sophie
+        .post(
+            &live.url("/promotion/registre/export"),
+            &[
+                ("_csrf", sophie_csrf.as_str()),
+                ("nom", "lambert"),
+                ("format", "ods"),
+                ("colonne-nom_naissance", "1"),
+                ("colonne-prenoms", "1"),
+            ],
+        )
+        .await;
+    keep(
+        "export_tache",
+        "export_job",
+        sophie.get(&asked.next()).await,
+        200,
+    );
+
     // Marc (two ministries), Nina (none), Olivier (operator).
     let mut marc = Browser::new();
     live.login(&mut marc, MARC).await;

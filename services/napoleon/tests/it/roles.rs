@@ -215,8 +215,12 @@ async fn each_service_role_writes_only_its_own_schema() {
         assert_eq!(may.sessions, service == "gateway", "{role} reads sessions");
         assert_eq!(
             may.enqueues,
-            // Intake queues each piece's antivirus scan; decisions its registry imports.
-            matches!(service, "gateway" | "intake" | "decisions" | "worker"),
+            // Intake queues each piece's antivirus scan; decisions its registry imports;
+            // promotion its exports.
+            matches!(
+                service,
+                "gateway" | "intake" | "decisions" | "promotion" | "worker"
+            ),
             "{role} enqueues jobs"
         );
         assert!(!may.emits, "{role} queues outbox messages");

@@ -143,6 +143,43 @@ async fn the_demo_agents_walk_the_pages_accessibly_in_chromium() {
         .status()
         .unwrap();
     assert!(rendered.success() && shots.join("memoire-projet-page-1.png").is_file());
+    // The registry exported from the page, opened with a spreadsheet reader: the columns
+    // chosen (two unticked), the laureate found, her birth date a date cell.
+    for name in ["registre.xlsx", "registre.ods"] {
+        let bytes = std::fs::read(shots.join(name)).unwrap();
+        let mut book = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes)).unwrap();
+        let sheet = calamine::Reader::sheet_names(&book)[0].clone();
+        let range = calamine::Reader::worksheet_range(&mut book, &sheet).unwrap();
+        let rows: Vec<Vec<calamine::Data>> = range.rows().map(<[_]>::to_vec).collect();
+        let header: Vec<String> = rows[0].iter().map(ToString::to_string).collect();
+        assert_eq!(
+            header[..3],
+            ["Nom de naissance", "Nom d'usage", "Prénoms"],
+            "{name}"
+        );
+        assert!(
+            !header
+                .iter()
+                .any(|h| h == "Nationalité" || h == "Nom de la distinction")
+        );
+        let fontaine = rows
+            .iter()
+            .find(|r| r[0] == "FONTAINE")
+            .unwrap_or_else(|| panic!("{name}: {rows:?}"));
+        assert_eq!(fontaine[2].to_string(), "Sylvie Anne", "{name}");
+        let born = header
+            .iter()
+            .position(|h| h == "Date de naissance")
+            .unwrap();
+        assert!(
+            matches!(
+                fontaine[born],
+                calamine::Data::DateTime(_) | calamine::Data::DateTimeIso(_)
+            ),
+            "{name}: {:?}",
+            fontaine[born]
+        );
+    }
     live.finish().await;
 }
 

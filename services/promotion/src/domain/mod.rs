@@ -9,6 +9,7 @@
 //! rang), so an award whose réception is not recorded yet cannot count: such laureates are
 //! listed apart, « en attente de réception ».
 
+pub(crate) mod exports;
 mod radar;
 mod registry;
 

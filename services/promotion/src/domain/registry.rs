@@ -147,6 +147,8 @@ pub(crate) struct Registry {
     pub(crate) may_radar: bool,
     /// Whether the agent may import into the registry (for the link).
     pub(crate) may_import: bool,
+    /// Whether the agent may export the registry (for the link).
+    pub(crate) may_export: bool,
 }
 
 fn row(catalogue: &Catalogue, laureate: &LaureateView) -> RegistryRow {
@@ -182,6 +184,7 @@ pub(crate) async fn registry(
     access.require::<perm::RegistryRead>(Scope::Central)?;
     let may_radar = access.may::<perm::RadarRead>(Scope::Central)?;
     let may_import = access.may::<perm::RegistryManage>(Scope::Central)?;
+    let may_export = access.may::<perm::RegistryExport>(Scope::Central)?;
     let catalogue = tenant_catalogue(&mut tx, &access).await?;
     let filter = parse_ask(&catalogue, ask).map_err(ActionError::Invalid)?;
     // One more than shown: whether another page follows.
@@ -207,6 +210,7 @@ pub(crate) async fn registry(
         filter,
         may_radar,
         may_import,
+        may_export,
     })
 }
 

@@ -5,9 +5,11 @@
 //! `POST /intake/propositions` (`_csrf`, `award_id`, `campaign_id`, `idempotency_key`): intake
 //! creates the prefilled draft, once per key, and redirects back here with `?propose=1`.
 
+mod exports;
 mod radar;
 mod registry;
 
+pub(crate) use exports::{export_file, export_form, export_job, start_export};
 pub(crate) use radar::radar;
 pub(crate) use registry::registry;
 

@@ -25,7 +25,17 @@ pub(crate) struct RegistryQuery {
 }
 
 impl RegistryQuery {
-    fn ask(&self) -> RegistryAsk {
+    /// The search's fields sent back with a form (the export's).
+    pub(crate) fn from_form(form: &napoleon_web::FormFields) -> Self {
+        Self {
+            nom: form.get("nom").to_owned(),
+            distinction: form.get("distinction").to_owned(),
+            naissance: form.get("naissance").to_owned(),
+            apres: String::new(),
+        }
+    }
+
+    pub(crate) fn ask(&self) -> RegistryAsk {
         RegistryAsk {
             name: self.nom.clone(),
             distinction: self.distinction.clone(),
@@ -72,6 +82,8 @@ struct RegistryView {
     first: Option<String>,
     may_radar: bool,
     may_import: bool,
+    /// The export page of this search, when the agent may export.
+    export: Option<String>,
     errors: Vec<FieldError>,
     name_error: Option<String>,
     distinction_error: Option<String>,
@@ -139,6 +151,16 @@ fn registry_view(registry: &Registry, query: &RegistryQuery) -> RegistryView {
         first: (!query.apres.trim().is_empty()).then(|| href(&name, &distinction, &born, None)),
         may_radar: registry.may_radar,
         may_import: registry.may_import,
+        export: registry.may_export.then(|| {
+            napoleon_web::query_href(
+                "/promotion/registre/export",
+                &[
+                    ("nom", name.as_str()),
+                    ("distinction", distinction.as_str()),
+                    ("naissance", born.as_str()),
+                ],
+            )
+        }),
         errors: Vec::new(),
         name_error: None,
         distinction_error: None,
@@ -186,6 +208,7 @@ pub(crate) async fn registry(
                 first: Some(href("", "", "", None)),
                 may_radar: false,
                 may_import: false,
+                export: None,
                 name_error: error_of("nom"),
                 distinction_error: error_of("distinction"),
                 born_error: error_of("naissance"),
@@ -243,6 +266,7 @@ mod tests {
             distinctions: vec![("LH".to_owned(), "Légion d'honneur".to_owned())],
             may_radar: true,
             may_import: true,
+            may_export: true,
         };
         let html = render(
             "promotion/registry",
@@ -258,5 +282,6 @@ mod tests {
         )));
         assert!(html.contains("Page suivante"));
         assert!(html.contains(r#"href="/promotion/radar""#));
+        assert!(html.contains(r#"href="/promotion/registre/export?nom&#x3D;lef%C3%A8vre""#));
     }
 }

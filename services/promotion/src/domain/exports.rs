@@ -1,0 +1,323 @@
+//! The registry's export (`registry:export`): the laureates the registry page's search finds,
+//! one row per award, in the columns the agent chose, as CSV, XLSX or ODS. The export runs
+//! as a `promotion.export` job ([`napoleon_web::export`]): the worker reads the registry
+//! through its contract views a batch of laureates at a time, with the agent's access as it
+//! stands then; this module is the list's source and the page's use cases.
+
+use async_trait::async_trait;
+use napoleon_authz::{Access, Scope, perm};
+use napoleon_db::TenantConn;
+use napoleon_db::contracts::RegistryPage;
+use napoleon_db::jobs::JobKind;
+use napoleon_db::readlog::ReadSubject;
+use napoleon_identity::Identity;
+use napoleon_kernel::JobId;
+use napoleon_rules::fr_date;
+use napoleon_web::export::{
+    self, ExportBatch, ExportCell, ExportChoice, ExportColumn, ExportJob, ExportRequest,
+    ExportSource,
+};
+use napoleon_web::{ActionError, ActionResult, WebContext};
+use serde_json::json;
+
+use super::registry::{RegistryAsk, parse_ask};
+use super::{LaureateIdentity, distinction_name, grade_label, tenant_catalogue};
+use crate::store;
+
+/// The list's name in the payload and the file's.
+pub(crate) const REGISTRY: &str = "registre";
+
+/// Laureates read per batch (each with its awards: a batch is one transaction).
+const BATCH: u16 = 1_000;
+
+/// The job's kind.
+///
+/// # Errors
+/// Never in practice (a literal of the jobs' shape; a unit test checks it).
+pub fn export_kind() -> Result<JobKind, napoleon_db::DbError> {
+    JobKind::parse("promotion.export")
+}
+
+/// The registry's columns: the import template's headers where the column is one of its, so
+/// that an exported file can be imported again.
+pub(crate) const REGISTRY_COLUMNS: &[ExportColumn] = &[
+    ExportColumn {
+        code: "nom_naissance",
+        header: "Nom de naissance",
+    },
+    ExportColumn {
+        code: "nom_usage",
+        header: "Nom d'usage",
+    },
+    ExportColumn {
+        code: "prenoms",
+        header: "Prénoms",
+    },
+    ExportColumn {
+        code: "sexe",
+        header: "Sexe",
+    },
+    ExportColumn {
+        code: "date_naissance",
+        header: "Date de naissance",
+    },
+    ExportColumn {
+        code: "lieu_naissance",
+        header: "Lieu de naissance",
+    },
+    ExportColumn {
+        code: "nationalite",
+        header: "Nationalité",
+    },
+    ExportColumn {
+        code: "distinction",
+        header: "Distinction",
+    },
+    ExportColumn {
+        code: "distinction_nom",
+        header: "Nom de la distinction",
+    },
+    ExportColumn {
+        code: "grade",
+        header: "Grade",
+    },
+    ExportColumn {
+        code: "date_decret",
+        header: "Date du décret",
+    },
+    ExportColumn {
+        code: "reference_jo",
+        header: "Référence JO",
+    },
+    ExportColumn {
+        code: "date_reception",
+        header: "Date de réception",
+    },
+];
+
+/// The registry's search as the job keeps it (the page's field names).
+fn filter_json(ask: &RegistryAsk) -> serde_json::Value {
+    json!({"nom": ask.name, "distinction": ask.distinction, "naissance": ask.born})
+}
+
+/// The search kept in a job, read back (anything else than text is ignored).
+fn ask_of(filter: &serde_json::Value, after: Option<&str>) -> RegistryAsk {
+    let text = |key: &str| {
+        filter
+            .get(key)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    RegistryAsk {
+        name: text("nom"),
+        distinction: text("distinction"),
+        born: text("naissance"),
+        after: after.unwrap_or_default().to_owned(),
+    }
+}
+
+/// The registry as an export's source.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RegistrySource;
+
+#[async_trait]
+impl ExportSource for RegistrySource {
+    fn columns(&self) -> &'static [ExportColumn] {
+        REGISTRY_COLUMNS
+    }
+
+    fn sheet(&self) -> &'static str {
+        "Registre"
+    }
+
+    async fn batch(
+        &self,
+        tx: &mut TenantConn,
+        access: &Access,
+        filter: &serde_json::Value,
+        after: Option<&str>,
+    ) -> ActionResult<ExportBatch> {
+        access.require::<perm::RegistryExport>(Scope::Central)?;
+        let catalogue = tenant_catalogue(tx, access).await?;
+        let filter = parse_ask(&catalogue, &ask_of(filter, after)).map_err(ActionError::Invalid)?;
+        let mut people = store::registry_page(
+            tx,
+            &RegistryPage {
+                name: filter.name.as_deref(),
+                distinction: filter.distinction.as_ref(),
+                born: filter.born,
+                after: filter.after,
+                limit: BATCH + 1,
+            },
+        )
+        .await?;
+        let more = people.len() > usize::from(BATCH);
+        people.truncate(usize::from(BATCH));
+        let mut batch = ExportBatch {
+            next: people.last().map(|l| l.id.to_string()).filter(|_| more),
+            ..ExportBatch::default()
+        };
+        for laureate in &people {
+            batch.subjects.push(ReadSubject::Laureate(laureate.id));
+            let who = LaureateIdentity::from_json(laureate.identity.expose());
+            let born = who.birth_date().map_or_else(
+                || ExportCell::text(who.birth_date.clone()),
+                ExportCell::Date,
+            );
+            let person = [
+                ExportCell::text(who.birth_name.trim()),
+                ExportCell::text(who.usual_name.trim()),
+                ExportCell::text(who.given_names.trim()),
+                ExportCell::text(who.sex.trim()),
+                born,
+                ExportCell::text(who.birth_place.trim()),
+                ExportCell::text(who.nationality.trim()),
+            ];
+            if laureate.awards.is_empty() {
+                batch.rows.push(person.to_vec());
+            }
+            for award in &laureate.awards {
+                let mut row = person.to_vec();
+                row.extend([
+                    ExportCell::text(award.distinction.to_string()),
+                    ExportCell::text(distinction_name(&catalogue, &award.distinction)),
+                    ExportCell::text(grade_label(&catalogue, &award.distinction, &award.grade)),
+                    ExportCell::Date(award.decree_date),
+                    ExportCell::text(award.jo_reference.clone()),
+                    ExportCell::date(award.reception_date),
+                ]);
+                batch.rows.push(row);
+            }
+        }
+        Ok(batch)
+    }
+}
+
+/// What the export page says it will export: the search in French sentences, and its fields
+/// to send back.
+pub(crate) struct ExportScope {
+    pub(crate) summary: Vec<String>,
+    pub(crate) hidden: Vec<(String, String)>,
+}
+
+/// The export page of the registry's search `ask` (`registry:export`): a refused search is
+/// an `Invalid` naming its fields.
+pub(crate) async fn registry_export_page(
+    ctx: &WebContext,
+    identity: &Identity,
+    ask: &RegistryAsk,
+) -> ActionResult<ExportScope> {
+    let (mut tx, access) = ctx.begin(identity).await?;
+    let scope = async {
+        access.require::<perm::RegistryExport>(Scope::Central)?;
+        let catalogue = tenant_catalogue(&mut tx, &access).await?;
+        let filter = parse_ask(&catalogue, ask).map_err(ActionError::Invalid)?;
+        let mut summary = Vec::new();
+        if let Some(name) = &filter.name {
+            summary.push(format!("Nom ou prénom : « {name} »"));
+        }
+        if let Some(code) = &filter.distinction {
+            summary.push(format!(
+                "Distinction : {}",
+                distinction_name(&catalogue, code)
+            ));
+        }
+        if let Some(born) = filter.born {
+            summary.push(format!("Date de naissance : {}", fr_date(born)));
+        }
+        Ok(ExportScope {
+            summary,
+            hidden: vec![
+                ("nom".to_owned(), filter.name.clone().unwrap_or_default()),
+                (
+                    "distinction".to_owned(),
+                    filter
+                        .distinction
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default(),
+                ),
+                (
+                    "naissance".to_owned(),
+                    filter.born.map(fr_date).unwrap_or_default(),
+                ),
+            ],
+        })
+    }
+    .await;
+    tx.rollback().await;
+    scope
+}
+
+/// Starts the export of the registry's search `ask` as `choice` (`registry:export`); the
+/// job's id. The search is checked now (refused: `Invalid`) and again when the job runs.
+pub(crate) async fn start_registry_export(
+    ctx: &WebContext,
+    identity: &Identity,
+    ask: &RegistryAsk,
+    choice: &ExportChoice,
+) -> ActionResult<JobId> {
+    let (mut tx, access) = ctx.begin(identity).await?;
+    let started = async {
+        access.require::<perm::RegistryExport>(Scope::Central)?;
+        let catalogue = tenant_catalogue(&mut tx, &access).await?;
+        parse_ask(&catalogue, ask).map_err(ActionError::Invalid)?;
+        let request = ExportRequest::new(identity, REGISTRY, choice, filter_json(ask));
+        export::enqueue(&mut tx, &export_kind()?, &request).await
+    }
+    .await;
+    match started {
+        Ok(id) => {
+            tx.commit().await?;
+            Ok(id)
+        }
+        Err(e) => {
+            tx.rollback().await;
+            Err(e)
+        }
+    }
+}
+
+/// The agent's export job `id` (`registry:export`; anyone else's: 404).
+pub(crate) async fn export_job(
+    ctx: &WebContext,
+    identity: &Identity,
+    id: JobId,
+) -> ActionResult<ExportJob> {
+    export::job(ctx, identity, &export_kind()?, id, |access| {
+        access.require::<perm::RegistryExport>(Scope::Central)
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_kind_has_the_jobs_shape() {
+        assert!(export_kind().is_ok());
+    }
+
+    #[test]
+    fn the_search_kept_in_the_job_reads_back() {
+        let ask = RegistryAsk {
+            name: "Lefèvre".to_owned(),
+            distinction: "LH".to_owned(),
+            born: "14/03/1961".to_owned(),
+            after: String::new(),
+        };
+        let back = ask_of(&filter_json(&ask), Some("apres"));
+        assert_eq!(
+            (
+                back.name.as_str(),
+                back.distinction.as_str(),
+                back.born.as_str(),
+                back.after.as_str()
+            ),
+            ("Lefèvre", "LH", "14/03/1961", "apres")
+        );
+        assert_eq!(ask_of(&json!({"nom": 3}), None).name, "");
+    }
+}

@@ -1,0 +1,158 @@
+//! The registry's export pages: the choice of format and columns
+//! (`/promotion/registre/export`, with the registry's search), the job's progress
+//! (`/promotion/exports/{id}`) and the file (`/promotion/exports/{id}/fichier`). The shared
+//! templates and use cases of every list's export are in [`napoleon_web::export`].
+
+use axum::Extension;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use napoleon_identity::Identity;
+use napoleon_kernel::JobId;
+use napoleon_web::export::{self, ExportFormPage, ExportJobPage};
+use napoleon_web::{ActionError, FieldError, FormFields, IdPath, WebContext, WebResult};
+
+use super::registry::RegistryQuery;
+use crate::domain::exports::{self as domain, REGISTRY_COLUMNS};
+
+/// Seconds between reloads while an export runs.
+const REFRESH_SECONDS: u32 = 5;
+
+const LIST_HREF: &str = "/promotion/registre";
+const LIST_LABEL: &str = "Registre des lauréats";
+const ACTION: &str = "/promotion/registre/export";
+
+fn job_href(id: JobId) -> String {
+    format!("/promotion/exports/{id}")
+}
+
+fn form_page(
+    scope: &domain::ExportScope,
+    posted: Option<&FormFields>,
+    errors: Vec<FieldError>,
+) -> ExportFormPage {
+    let (formats, columns) = export::form_choices(REGISTRY_COLUMNS, posted);
+    let error_of = |field: &str| {
+        errors
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.clone())
+    };
+    ExportFormPage {
+        title: "Exporter le registre des lauréats".to_owned(),
+        list_label: LIST_LABEL.to_owned(),
+        list_href: LIST_HREF.to_owned(),
+        action: ACTION.to_owned(),
+        filter_summary: scope.summary.clone(),
+        hidden: scope.hidden.clone(),
+        formats,
+        columns,
+        format_error: error_of("format"),
+        columns_error: error_of("colonnes"),
+        errors,
+    }
+}
+
+/// The registry's page with the same search, where a refused search is explained.
+fn back_to_registry(ask: &crate::domain::RegistryAsk) -> Response {
+    Redirect::to(&napoleon_web::query_href(
+        LIST_HREF,
+        &[
+            ("nom", ask.name.as_str()),
+            ("distinction", ask.distinction.as_str()),
+            ("naissance", ask.born.as_str()),
+        ],
+    ))
+    .into_response()
+}
+
+/// `GET /promotion/registre/export?nom=…&distinction=…&naissance=…`: the format and the
+/// columns; a refused search goes back to the registry's page, which names the field.
+pub(crate) async fn export_form(
+    State(ctx): State<WebContext>,
+    Extension(identity): Extension<Identity>,
+    Query(query): Query<RegistryQuery>,
+) -> WebResult<Response> {
+    let ask = query.ask();
+    match domain::registry_export_page(&ctx, &identity, &ask).await {
+        Ok(scope) => {
+            let view = form_page(&scope, None, Vec::new());
+            Ok(ctx
+                .page(&identity, "export_form", "Exporter le registre", &view)?
+                .into_response())
+        }
+        Err(ActionError::Invalid(_)) => Ok(back_to_registry(&ask)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /promotion/registre/export`: the export starts as a job, whose page follows; a
+/// refused choice shows the form again (422) with what was ticked.
+pub(crate) async fn start_export(
+    State(ctx): State<WebContext>,
+    Extension(identity): Extension<Identity>,
+    form: FormFields,
+) -> WebResult<Response> {
+    let ask = RegistryQuery::from_form(&form).ask();
+    let scope = match domain::registry_export_page(&ctx, &identity, &ask).await {
+        Ok(scope) => scope,
+        Err(ActionError::Invalid(_)) => return Ok(back_to_registry(&ask)),
+        Err(e) => return Err(e.into()),
+    };
+    let refused = |errors: Vec<FieldError>| -> WebResult<Response> {
+        let view = form_page(&scope, Some(&form), errors);
+        let mut page = ctx
+            .page(
+                &identity,
+                "export_form",
+                "Erreur — Exporter le registre",
+                &view,
+            )?
+            .into_response();
+        *page.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+        Ok(page)
+    };
+    let choice = match export::parse_choice(&form, REGISTRY_COLUMNS) {
+        Ok(choice) => choice,
+        Err(errors) => return refused(errors),
+    };
+    match domain::start_registry_export(&ctx, &identity, &ask, &choice).await {
+        Ok(id) => Ok(Redirect::to(&job_href(id)).into_response()),
+        Err(ActionError::Invalid(_)) => Ok(back_to_registry(&ask)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `GET /promotion/exports/{id}`: the export's progress, then its file's link.
+pub(crate) async fn export_job(
+    State(ctx): State<WebContext>,
+    Extension(identity): Extension<Identity>,
+    IdPath(id): IdPath<JobId>,
+) -> WebResult<Response> {
+    let found = domain::export_job(&ctx, &identity, id).await?;
+    let view = ExportJobPage::new(&found, &job_href(id), LIST_HREF, LIST_LABEL);
+    let refresh = view.progress.active.then_some(REFRESH_SECONDS);
+    let user = identity.page.as_ref();
+    Ok(ctx
+        .templates
+        .render_refreshing(
+            "export_job",
+            &napoleon_web::Page {
+                title: &view.title,
+                view: &view,
+                user,
+            },
+            refresh,
+        )?
+        .into_response())
+}
+
+/// `GET /promotion/exports/{id}/fichier`: the file, streamed from the store.
+pub(crate) async fn export_file(
+    State(ctx): State<WebContext>,
+    Extension(identity): Extension<Identity>,
+    IdPath(id): IdPath<JobId>,
+) -> WebResult<Response> {
+    let found = domain::export_job(&ctx, &identity, id).await?;
+    Ok(export::download(&ctx, &identity, &found).await?)
+}
