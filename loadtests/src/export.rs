@@ -105,13 +105,21 @@ pub(crate) async fn measure(
     let copy_seconds = started.elapsed().as_secs_f64();
     let copy_rows_per_second = copy_rows as f64 / copy_seconds;
 
-    // An intégrateur of the tenant, as the page would enqueue the job for them.
+    // An intégrateur of the tenant, as the page would enqueue the job for them: the demo's
+    // first, who becomes an agent as their first login would make them (the demo grants
+    // roles to e-mail addresses; the export keeps the roles its agent still holds).
     let agent = client
         .query_one(
-            "SELECT m.agent_id::text, m.unit_id::text, t.id::text FROM core.memberships m \
-             JOIN core.tenants t ON t.id = m.tenant_id \
-             WHERE t.slug = 'interieur' AND m.role = 'integrateur' AND m.agent_id IS NOT NULL \
-             ORDER BY m.email LIMIT 1",
+            "WITH m AS (SELECT m.id, m.email, m.agent_id FROM core.memberships m \
+                        JOIN core.tenants t ON t.id = m.tenant_id \
+                        WHERE t.slug = 'interieur' AND m.role = 'integrateur' \
+                        ORDER BY m.email LIMIT 1), \
+                  a AS (INSERT INTO core.agents (id, issuer, subject, email, given_name, usual_name) \
+                        SELECT gen_random_uuid(), 'loadtests', 'export', email, 'Banc', 'Export' \
+                          FROM m WHERE agent_id IS NULL RETURNING id) \
+             UPDATE core.memberships u SET agent_id = coalesce(u.agent_id, (SELECT id FROM a)) \
+               FROM m WHERE u.id = m.id \
+             RETURNING u.agent_id::text, u.unit_id::text, u.tenant_id::text",
             &[],
         )
         .await

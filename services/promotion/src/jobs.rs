@@ -7,7 +7,7 @@ use napoleon_db::jobs::JobKind;
 use napoleon_jobs::{Handler, JobContext, JobError};
 use napoleon_storage::PieceStore;
 
-use crate::domain::exports::{REGISTRY, RegistrySource, export_kind};
+use crate::domain::exports::{RADAR, REGISTRY, RadarSource, RegistrySource, export_kind};
 
 /// Runs the exports asked from promotion's pages.
 #[derive(Debug, Clone)]
@@ -38,6 +38,7 @@ impl Handler for PromotionExport {
     async fn run(&self, job: &JobContext) -> Result<serde_json::Value, JobError> {
         match job.payload().get("list").and_then(|l| l.as_str()) {
             Some(REGISTRY) => napoleon_web::export::run(job, &self.store, &RegistrySource).await,
+            Some(RADAR) => napoleon_web::export::run(job, &self.store, &RadarSource).await,
             _ => Err(JobError::Abandoned(
                 "Demande d'export illisible : la liste est inconnue.".to_owned(),
             )),

@@ -44,6 +44,10 @@ pub fn router(ctx: &WebContext) -> Router {
             "/registre/export",
             get(http::export_form).post(http::start_export),
         )
+        .route(
+            "/radar/export",
+            get(http::radar_export_form).post(http::start_radar_export),
+        )
         .route("/exports/{id}", get(http::export_job))
         .route("/exports/{id}/fichier", get(http::export_file))
         .route("/radar", get(http::radar));

@@ -145,6 +145,7 @@ pub mod perm {
         RegistryExport = Registry: Export,
         RadarRead = Radar: Read,
         RadarPropose = Radar: Propose,
+        RadarExport = Radar: Export,
         EligibilityCheck = Eligibility: Check,
         MembersRead = Members: Read,
         MembersManage = Members: Manage,

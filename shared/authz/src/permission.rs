@@ -169,7 +169,7 @@ impl Action {
 
 impl Permission {
     /// The permissions routes use (the policy matrix lists these).
-    pub const ALL: [Self; 33] = [
+    pub const ALL: [Self; 34] = [
         Self::new(Resource::Home, Action::Read),
         Self::new(Resource::Campaign, Action::Read),
         Self::new(Resource::Campaign, Action::Manage),
@@ -192,6 +192,7 @@ impl Permission {
         Self::new(Resource::Registry, Action::Export),
         Self::new(Resource::Radar, Action::Read),
         Self::new(Resource::Radar, Action::Propose),
+        Self::new(Resource::Radar, Action::Export),
         Self::new(Resource::Eligibility, Action::Check),
         Self::new(Resource::Members, Action::Read),
         Self::new(Resource::Members, Action::Manage),

@@ -167,11 +167,15 @@ pub enum EventKind {
     RegistryImportFinished,
     /// An import was undone as a whole (what it had added removed).
     RegistryImportUndone,
+    /// An export's file was downloaded by the agent who asked it (each download: the file
+    /// holds personal data in bulk; the people it holds are in the read log once, when it was
+    /// written).
+    ExportDownloaded,
 }
 
 impl EventKind {
     /// Every kind.
-    pub const ALL: [Self; 38] = [
+    pub const ALL: [Self; 39] = [
         Self::TenantCreated,
         Self::OrgUnitCreated,
         Self::MembershipGranted,
@@ -210,6 +214,7 @@ impl EventKind {
         Self::RegistryImportBatch,
         Self::RegistryImportFinished,
         Self::RegistryImportUndone,
+        Self::ExportDownloaded,
     ];
 
     /// Parses a stored name.
@@ -260,6 +265,7 @@ impl EventKind {
             Self::RegistryImportBatch => "registry.import_batch",
             Self::RegistryImportFinished => "registry.import_finished",
             Self::RegistryImportUndone => "registry.import_undone",
+            Self::ExportDownloaded => "export.downloaded",
         }
     }
 }

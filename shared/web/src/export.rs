@@ -226,6 +226,36 @@ pub async fn enqueue(
     Ok(id)
 }
 
+/// Starts an export for `identity`: `ask` checks, in the use case's transaction and with the
+/// agent's access, that they may export the list and what they asked, and says the request;
+/// it is enqueued as a job of `kind` ([`enqueue`]) and committed, or nothing is.
+///
+/// # Errors
+/// `ask`'s refusal, or the database's.
+pub async fn start(
+    ctx: &WebContext,
+    identity: &Identity,
+    kind: &JobKind,
+    ask: impl AsyncFnOnce(&mut TenantConn, &Access) -> ActionResult<ExportRequest>,
+) -> ActionResult<JobId> {
+    let (mut tx, access) = ctx.begin(identity).await?;
+    let started = async {
+        let request = ask(&mut tx, &access).await?;
+        enqueue(&mut tx, kind, &request).await
+    }
+    .await;
+    match started {
+        Ok(id) => {
+            tx.commit().await?;
+            Ok(id)
+        }
+        Err(e) => {
+            tx.rollback().await;
+            Err(e)
+        }
+    }
+}
+
 /// A batch of a list's rows, as its source read them.
 #[derive(Debug, Default)]
 pub struct ExportBatch {
@@ -532,8 +562,8 @@ pub struct ExportJob {
 }
 
 /// Export job `id` of kind `kind`, when `identity` asked it (anyone else's, another kind,
-/// another tenant's: [`ActionError::NotFound`]); `allowed` decides, on the agent's access,
-/// whether they may still export the list.
+/// another tenant's: [`ActionError::NotFound`]); `allowed` decides, on the agent's access and
+/// the job's list, whether they may still export it.
 ///
 /// # Errors
 /// [`ActionError::NotFound`], [`ActionError::Forbidden`] or the database's.
@@ -542,13 +572,9 @@ pub async fn job(
     identity: &Identity,
     kind: &JobKind,
     id: JobId,
-    allowed: impl FnOnce(&Access) -> Result<(), Refusal>,
+    allowed: impl FnOnce(&Access, &str) -> Result<(), Refusal>,
 ) -> ActionResult<ExportJob> {
     let (mut tx, access) = ctx.begin(identity).await?;
-    if let Err(refusal) = allowed(&access) {
-        tx.rollback().await;
-        return Err(refusal.into());
-    }
     let found = async {
         let job = match jobs::job(&mut tx, id).await {
             Ok(job) => job,
@@ -565,6 +591,7 @@ pub async fn job(
         if request.agent != identity.agent {
             return Err(ActionError::NotFound);
         }
+        allowed(&access, &request.list)?;
         Ok(ExportJob { job, request })
     }
     .await;
@@ -679,6 +706,18 @@ pub async fn download(
         Err(napoleon_storage::StorageError::NotFound) => return Err(ActionError::NotFound),
         Err(e) => return Err(WebError::Internal(format!("export file: {e}")).into()),
     };
+    // Each download journaled before a byte leaves: a file of personal data in bulk.
+    let mut tx = ctx.db.tenant(identity.tenant).await?;
+    journal::append(
+        &mut tx,
+        Actor::Agent(identity.agent),
+        Subject::Job(found.job.id),
+        EventKind::ExportDownloaded,
+        json!({"list": found.request.list, "format": found.request.format,
+               "rows": result.get("rows"), "size": size, "request_id": identity.request_id}),
+    )
+    .await?;
+    tx.commit().await?;
     let mut response = Body::from_stream(stream).into_response();
     let headers = response.headers_mut();
     headers.insert(

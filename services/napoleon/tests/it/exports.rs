@@ -25,7 +25,7 @@ fn registry_file() -> String {
         "Nom de naissance;Nom d'usage;Prénoms;Sexe;Date de naissance;Lieu de naissance;\
 Distinction;Grade;Date du décret;Référence JO;Date de réception\n\
 LEFÈVRE;;Hélène Marie;F;14/03/1961;Lyon;ONM;chevalier;14/11/2008;JORF n° 0266;02/02/2009\n\
-LEFÈVRE;;Hélène Marie;F;14/03/1961;Lyon;ONM;officier;14/11/2016;JORF n° 0265;\n\
+LEFÈVRE;;Hélène Marie;F;14/03/1961;Lyon;ONM;officier;14/11/2016;JORF n° 0265;02/02/2017\n\
 DURAND;Martin;Paul;M;01/07/1958;Bordeaux;LH;chevalier;14/07/2012;\"{formula}\";\n\
 NGUYEN;;Thi;F;28/02/1970;Paris;LH;chevalier;01/01/2019;JORF n° 0001;\n"
     )
@@ -378,6 +378,18 @@ async fn the_registry_is_exported_in_every_format_with_the_chosen_columns() {
         404
     );
 
+    // Each download is journaled (the four above), refusals are not.
+    let mut tx = app.ctx.db.tenant(cast.tenant).await.unwrap();
+    assert_eq!(
+        count(
+            tx.pg(),
+            "SELECT count(*) AS n FROM journal.events WHERE kind = 'export.downloaded'"
+        )
+        .await,
+        4
+    );
+    tx.rollback().await;
+
     // A week on, the daily purge removes the files from the store: the links answer 404.
     app.clock.advance(
         chrono::Duration::days(napoleon_web::export::KEPT_DAYS.into()) + chrono::Duration::hours(1),
@@ -490,5 +502,145 @@ async fn an_export_stops_when_the_agent_lost_the_right_or_the_membership_before_
     .await;
     assert!(enqueue.is_err());
     tx.rollback().await;
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn the_radar_is_exported_with_its_date_and_the_awards_awaiting_their_reception() {
+    let app = TestApp::services().await;
+    let cast: Cast = cast(&app).await;
+    import_registry(&app, cast.tenant).await;
+    let me = &cast.integrateur;
+
+    // The radar page leads to its export, which keeps its date.
+    let radar = app
+        .call(
+            me,
+            Method::GET,
+            "/promotion/radar?date=14/07/2040",
+            json!({}),
+        )
+        .await;
+    assert!(
+        radar
+            .text()
+            .contains("href=\"/promotion/radar/export?date&#x3D;14%2F07%2F2040\""),
+        "{}",
+        radar.text()
+    );
+    let form = app
+        .call(
+            me,
+            Method::GET,
+            "/promotion/radar/export?date=14/07/2040",
+            json!({}),
+        )
+        .await;
+    assert_eq!(form.status, 200);
+    assert!(form.text().contains("Exporter le radar des promotions"));
+    assert!(
+        form.text()
+            .contains("Conditions de durée remplies au plus tard le 14/07/2040")
+    );
+    assert_eq!(
+        app.call(
+            &cast.redacteur,
+            Method::GET,
+            "/promotion/radar/export",
+            json!({})
+        )
+        .await
+        .status,
+        403
+    );
+    // A date that is none goes back to the radar's page, which names the field.
+    let bad = app
+        .form(
+            me,
+            "/promotion/radar/export",
+            &[
+                ("date", "31/02/2040"),
+                ("format", "csv"),
+                ("colonne-laureat", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 303);
+    assert!(bad.header("location").starts_with("/promotion/radar?date="));
+
+    let started = app
+        .form(
+            me,
+            "/promotion/radar/export",
+            &[
+                ("date", "14/07/2040"),
+                ("format", "xlsx"),
+                ("colonne-laureat", "1"),
+                ("colonne-grade", "1"),
+                ("colonne-situation", "1"),
+                ("colonne-grade_suivant", "1"),
+                ("colonne-accessible_le", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(started.status, 303, "{}", started.text());
+    let job = started.header("location").to_owned();
+    assert_eq!(app.run_exports().await, 1);
+    let page = app.call(me, Method::GET, &job, json!({})).await;
+    assert!(
+        page.text().contains("Radar des promotions"),
+        "{}",
+        page.text()
+    );
+    assert!(page.text().contains("Télécharger le fichier"));
+    let file = app
+        .call(me, Method::GET, &format!("{job}/fichier"), json!({}))
+        .await;
+    assert_eq!(file.status, 200);
+    let (rows, formulas) = sheet(calamine::Xlsx::new(Cursor::new(file.bytes.to_vec())).unwrap());
+    assert!(!formulas);
+    assert_eq!(
+        rows[0],
+        [
+            "Lauréat",
+            "Grade détenu",
+            "Situation",
+            "Grade suivant",
+            "Conditions de durée remplies le"
+        ]
+    );
+    // Lefèvre's officier award was received: her next grade is computed; the awards whose
+    // réception is not recorded are listed as awaiting it.
+    assert!(
+        rows.iter().any(|r| r[0] == "LEFÈVRE Hélène Marie"
+            && r[1] == "officier"
+            && r[2] != "En attente de réception"
+            && !r[3].is_empty()),
+        "{rows:?}"
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r[0] == "NGUYEN Thi" && r[2] == "En attente de réception"),
+        "{rows:?}"
+    );
+    assert!(export_reads(&app, me).await >= 3);
+    // The radar's job is not the registry's reader's: without `radar:export`, a 403.
+    let mut tx = app.ctx.db.tenant(cast.tenant).await.unwrap();
+    napoleon_db::policy::remove(
+        &mut tx,
+        &[napoleon_db::policy::PolicyRule {
+            ptype: "p".to_owned(),
+            values: vec![
+                "integrateur".to_owned(),
+                cast.tenant.to_string(),
+                "radar".to_owned(),
+                "export".to_owned(),
+            ],
+        }],
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(app.call(me, Method::GET, &job, json!({})).await.status, 403);
     app.finish().await;
 }

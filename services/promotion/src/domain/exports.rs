@@ -1,8 +1,11 @@
-//! The registry's export (`registry:export`): the laureates the registry page's search finds,
-//! one row per award, in the columns the agent chose, as CSV, XLSX or ODS. The export runs
-//! as a `promotion.export` job ([`napoleon_web::export`]): the worker reads the registry
-//! through its contract views a batch of laureates at a time, with the agent's access as it
-//! stands then; this module is the list's source and the page's use cases.
+//! Promotion's exports, as CSV, XLSX or ODS in the columns the agent chose: the registry
+//! (`registry:export`: the laureates the registry page's search finds, one row per award) and
+//! the radar (`radar:export`: the radar page's entries up to its date, then the awards
+//! awaiting their réception). Each runs as a `promotion.export` job
+//! ([`napoleon_web::export`]): the worker reads the registry through its contract views, a
+//! batch of laureates at a time for the registry and the whole radar at once (as its page
+//! computes it), with the agent's access as it stands then; this module holds the lists'
+//! sources and the pages' use cases.
 
 use async_trait::async_trait;
 use napoleon_authz::{Access, Scope, perm};
@@ -20,12 +23,16 @@ use napoleon_web::export::{
 use napoleon_web::{ActionError, ActionResult, WebContext};
 use serde_json::json;
 
+use super::radar::{compute_radar, parse_limit};
 use super::registry::{RegistryAsk, parse_ask};
 use super::{LaureateIdentity, distinction_name, grade_label, tenant_catalogue};
 use crate::store;
 
-/// The list's name in the payload and the file's.
+/// The registry's name in the payload and the file's.
 pub(crate) const REGISTRY: &str = "registre";
+
+/// The radar's name in the payload and the file's.
+pub(crate) const RADAR: &str = "radar";
 
 /// Laureates read per batch (each with its awards: a batch is one transaction).
 const BATCH: u16 = 1_000;
@@ -194,6 +201,172 @@ impl ExportSource for RegistrySource {
     }
 }
 
+/// The radar's columns.
+pub(crate) const RADAR_COLUMNS: &[ExportColumn] = &[
+    ExportColumn {
+        code: "laureat",
+        header: "Lauréat",
+    },
+    ExportColumn {
+        code: "distinction",
+        header: "Distinction",
+    },
+    ExportColumn {
+        code: "grade",
+        header: "Grade détenu",
+    },
+    ExportColumn {
+        code: "situation",
+        header: "Situation",
+    },
+    ExportColumn {
+        code: "date_decret",
+        header: "Date du décret",
+    },
+    ExportColumn {
+        code: "date_reception",
+        header: "Date de réception",
+    },
+    ExportColumn {
+        code: "grade_suivant",
+        header: "Grade suivant",
+    },
+    ExportColumn {
+        code: "accessible_le",
+        header: "Conditions de durée remplies le",
+    },
+    ExportColumn {
+        code: "conditions",
+        header: "Conditions et articles",
+    },
+];
+
+/// The radar's date limit as the job keeps it (the page's field).
+fn radar_filter(date: &str) -> serde_json::Value {
+    json!({"date": date})
+}
+
+/// The radar as an export's source: one batch, as the page computes it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RadarSource;
+
+#[async_trait]
+impl ExportSource for RadarSource {
+    fn columns(&self) -> &'static [ExportColumn] {
+        RADAR_COLUMNS
+    }
+
+    fn sheet(&self) -> &'static str {
+        "Radar"
+    }
+
+    async fn batch(
+        &self,
+        tx: &mut TenantConn,
+        access: &Access,
+        filter: &serde_json::Value,
+        _after: Option<&str>,
+    ) -> ActionResult<ExportBatch> {
+        access.require::<perm::RadarExport>(Scope::Central)?;
+        let typed = filter.get("date").and_then(|d| d.as_str());
+        let by = parse_limit("date", typed).map_err(|e| ActionError::Invalid(vec![e]))?;
+        let catalogue = tenant_catalogue(tx, access).await?;
+        let awards = store::awards(tx).await?;
+        let (entries, pending) = compute_radar(&catalogue, &awards, tx.today(), by);
+        let mut batch = ExportBatch::default();
+        for e in &entries {
+            batch
+                .subjects
+                .push(ReadSubject::Laureate(e.held.laureate_id));
+            let conditions = e
+                .conditions
+                .iter()
+                .map(|r| format!("{} ({})", r.message, r.article.cite()))
+                .collect::<Vec<_>>()
+                .join(" ; ");
+            batch.rows.push(vec![
+                ExportCell::text(e.held.name.clone()),
+                ExportCell::text(e.held.distinction_name.clone()),
+                ExportCell::text(e.held.grade_label.clone()),
+                ExportCell::text(if e.reachable_now {
+                    "Conditions de durée remplies"
+                } else if e.reachable_on.is_some() {
+                    "À venir"
+                } else {
+                    "Date non calculable"
+                }),
+                ExportCell::Empty,
+                ExportCell::Date(e.received_on),
+                ExportCell::text(e.next_grade_label.clone()),
+                ExportCell::date(e.reachable_on),
+                ExportCell::text(conditions),
+            ]);
+        }
+        for p in &pending {
+            batch
+                .subjects
+                .push(ReadSubject::Laureate(p.held.laureate_id));
+            batch.rows.push(vec![
+                ExportCell::text(p.held.name.clone()),
+                ExportCell::text(p.held.distinction_name.clone()),
+                ExportCell::text(p.held.grade_label.clone()),
+                ExportCell::text("En attente de réception"),
+                ExportCell::Date(p.decree_date),
+                ExportCell::Empty,
+                ExportCell::Empty,
+                ExportCell::Empty,
+                ExportCell::Empty,
+            ]);
+        }
+        Ok(batch)
+    }
+}
+
+/// The export page of the radar up to `date` as typed (`radar:export`): a refused date is an
+/// `Invalid` naming its field.
+pub(crate) async fn radar_export_page(
+    ctx: &WebContext,
+    identity: &Identity,
+    date: &str,
+) -> ActionResult<ExportScope> {
+    let (tx, access) = ctx.begin(identity).await?;
+    tx.rollback().await;
+    access.require::<perm::RadarExport>(Scope::Central)?;
+    let by = parse_limit("date", Some(date)).map_err(|e| ActionError::Invalid(vec![e]))?;
+    Ok(ExportScope {
+        summary: by
+            .map(|d| {
+                vec![format!(
+                    "Conditions de durée remplies au plus tard le {}",
+                    fr_date(d)
+                )]
+            })
+            .unwrap_or_default(),
+        hidden: vec![("date".to_owned(), by.map(fr_date).unwrap_or_default())],
+    })
+}
+
+/// Starts the radar's export up to `date` as `choice` (`radar:export`); the job's id.
+pub(crate) async fn start_radar_export(
+    ctx: &WebContext,
+    identity: &Identity,
+    date: &str,
+    choice: &ExportChoice,
+) -> ActionResult<JobId> {
+    export::start(ctx, identity, &export_kind()?, async |_, access| {
+        access.require::<perm::RadarExport>(Scope::Central)?;
+        let by = parse_limit("date", Some(date)).map_err(|e| ActionError::Invalid(vec![e]))?;
+        let typed = by.map(fr_date).unwrap_or_default();
+        Ok(ExportRequest::new(
+            identity,
+            RADAR,
+            choice,
+            radar_filter(&typed),
+        ))
+    })
+    .await
+}
+
 /// What the export page says it will export: the search in French sentences, and its fields
 /// to send back.
 pub(crate) struct ExportScope {
@@ -258,42 +431,49 @@ pub(crate) async fn start_registry_export(
     ask: &RegistryAsk,
     choice: &ExportChoice,
 ) -> ActionResult<JobId> {
-    let (mut tx, access) = ctx.begin(identity).await?;
-    let started = async {
+    export::start(ctx, identity, &export_kind()?, async |tx, access| {
         access.require::<perm::RegistryExport>(Scope::Central)?;
-        let catalogue = tenant_catalogue(&mut tx, &access).await?;
+        let catalogue = tenant_catalogue(tx, access).await?;
         parse_ask(&catalogue, ask).map_err(ActionError::Invalid)?;
-        let request = ExportRequest::new(identity, REGISTRY, choice, filter_json(ask));
-        export::enqueue(&mut tx, &export_kind()?, &request).await
-    }
-    .await;
-    match started {
-        Ok(id) => {
-            tx.commit().await?;
-            Ok(id)
-        }
-        Err(e) => {
-            tx.rollback().await;
-            Err(e)
-        }
-    }
+        Ok(ExportRequest::new(
+            identity,
+            REGISTRY,
+            choice,
+            filter_json(ask),
+        ))
+    })
+    .await
 }
 
-/// The agent's export job `id` (`registry:export`; anyone else's: 404).
+/// The agent's export job `id` (anyone else's: 404), while they may still export its list
+/// (`registry:export`, `radar:export`).
 pub(crate) async fn export_job(
     ctx: &WebContext,
     identity: &Identity,
     id: JobId,
 ) -> ActionResult<ExportJob> {
-    export::job(ctx, identity, &export_kind()?, id, |access| {
-        access.require::<perm::RegistryExport>(Scope::Central)
-    })
+    export::job(
+        ctx,
+        identity,
+        &export_kind()?,
+        id,
+        |access, list| match list {
+            REGISTRY => access.require::<perm::RegistryExport>(Scope::Central),
+            RADAR => access.require::<perm::RadarExport>(Scope::Central),
+            _ => Err(napoleon_authz::Refusal::Hidden),
+        },
+    )
     .await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_radar_date_kept_in_the_job_is_the_page_field() {
+        assert_eq!(radar_filter("14/07/2027"), json!({"date": "14/07/2027"}));
+    }
 
     #[test]
     fn the_kind_has_the_jobs_shape() {

@@ -113,6 +113,8 @@ pub(crate) struct Radar {
     pub(crate) may_propose: bool,
     /// Whether the agent may see the registry (for the link).
     pub(crate) may_registry: bool,
+    /// Whether the agent may export the radar (for the link).
+    pub(crate) may_export: bool,
 }
 
 /// The rules engine's candidate for one laureate: the awards whose réception is recorded
@@ -287,6 +289,7 @@ pub(crate) async fn radar(
     access.require::<perm::RadarRead>(Scope::Central)?;
     let may_propose = access.may::<perm::RadarPropose>(Scope::Central)?;
     let may_registry = access.may::<perm::RegistryRead>(Scope::Central)?;
+    let may_export = access.may::<perm::RadarExport>(Scope::Central)?;
     let catalogue = tenant_catalogue(&mut tx, &access).await?;
     let awards = store::awards(&mut tx).await?;
     let campaigns = if may_propose {
@@ -313,6 +316,7 @@ pub(crate) async fn radar(
         pending,
         may_propose,
         may_registry,
+        may_export,
     })
 }
 

@@ -1,7 +1,8 @@
-//! The registry's export pages: the choice of format and columns
-//! (`/promotion/registre/export`, with the registry's search), the job's progress
-//! (`/promotion/exports/{id}`) and the file (`/promotion/exports/{id}/fichier`). The shared
-//! templates and use cases of every list's export are in [`napoleon_web::export`].
+//! Promotion's export pages: the choice of format and columns for the registry
+//! (`/promotion/registre/export`, with the registry's search) and for the radar
+//! (`/promotion/radar/export`, with its date), the job's progress (`/promotion/exports/{id}`)
+//! and the file (`/promotion/exports/{id}/fichier`). The shared templates and use cases of
+//! every list's export are in [`napoleon_web::export`].
 
 use axum::Extension;
 use axum::extract::{Query, State};
@@ -13,25 +14,47 @@ use napoleon_web::export::{self, ExportFormPage, ExportJobPage};
 use napoleon_web::{ActionError, FieldError, FormFields, IdPath, WebContext, WebResult};
 
 use super::registry::RegistryQuery;
-use crate::domain::exports::{self as domain, REGISTRY_COLUMNS};
+use crate::domain::exports::{self as domain, RADAR, RADAR_COLUMNS, REGISTRY_COLUMNS};
 
 /// Seconds between reloads while an export runs.
 const REFRESH_SECONDS: u32 = 5;
 
-const LIST_HREF: &str = "/promotion/registre";
-const LIST_LABEL: &str = "Registre des lauréats";
-const ACTION: &str = "/promotion/registre/export";
+/// A list's export pages.
+struct List {
+    href: &'static str,
+    label: &'static str,
+    action: &'static str,
+    title: &'static str,
+    columns: &'static [napoleon_web::export::ExportColumn],
+}
+
+const REGISTRY_LIST: List = List {
+    href: "/promotion/registre",
+    label: "Registre des lauréats",
+    action: "/promotion/registre/export",
+    title: "Exporter le registre des lauréats",
+    columns: REGISTRY_COLUMNS,
+};
+
+const RADAR_LIST: List = List {
+    href: "/promotion/radar",
+    label: "Radar des promotions",
+    action: "/promotion/radar/export",
+    title: "Exporter le radar des promotions",
+    columns: RADAR_COLUMNS,
+};
 
 fn job_href(id: JobId) -> String {
     format!("/promotion/exports/{id}")
 }
 
 fn form_page(
+    list: &List,
     scope: &domain::ExportScope,
     posted: Option<&FormFields>,
     errors: Vec<FieldError>,
 ) -> ExportFormPage {
-    let (formats, columns) = export::form_choices(REGISTRY_COLUMNS, posted);
+    let (formats, columns) = export::form_choices(list.columns, posted);
     let error_of = |field: &str| {
         errors
             .iter()
@@ -39,10 +62,10 @@ fn form_page(
             .map(|e| e.message.clone())
     };
     ExportFormPage {
-        title: "Exporter le registre des lauréats".to_owned(),
-        list_label: LIST_LABEL.to_owned(),
-        list_href: LIST_HREF.to_owned(),
-        action: ACTION.to_owned(),
+        title: list.title.to_owned(),
+        list_label: list.label.to_owned(),
+        list_href: list.href.to_owned(),
+        action: list.action.to_owned(),
         filter_summary: scope.summary.clone(),
         hidden: scope.hidden.clone(),
         formats,
@@ -56,7 +79,7 @@ fn form_page(
 /// The registry's page with the same search, where a refused search is explained.
 fn back_to_registry(ask: &crate::domain::RegistryAsk) -> Response {
     Redirect::to(&napoleon_web::query_href(
-        LIST_HREF,
+        REGISTRY_LIST.href,
         &[
             ("nom", ask.name.as_str()),
             ("distinction", ask.distinction.as_str()),
@@ -76,7 +99,7 @@ pub(crate) async fn export_form(
     let ask = query.ask();
     match domain::registry_export_page(&ctx, &identity, &ask).await {
         Ok(scope) => {
-            let view = form_page(&scope, None, Vec::new());
+            let view = form_page(&REGISTRY_LIST, &scope, None, Vec::new());
             Ok(ctx
                 .page(&identity, "export_form", "Exporter le registre", &view)?
                 .into_response())
@@ -100,7 +123,7 @@ pub(crate) async fn start_export(
         Err(e) => return Err(e.into()),
     };
     let refused = |errors: Vec<FieldError>| -> WebResult<Response> {
-        let view = form_page(&scope, Some(&form), errors);
+        let view = form_page(&REGISTRY_LIST, &scope, Some(&form), errors);
         let mut page = ctx
             .page(
                 &identity,
@@ -112,7 +135,7 @@ pub(crate) async fn start_export(
         *page.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
         Ok(page)
     };
-    let choice = match export::parse_choice(&form, REGISTRY_COLUMNS) {
+    let choice = match export::parse_choice(&form, REGISTRY_LIST.columns) {
         Ok(choice) => choice,
         Err(errors) => return refused(errors),
     };
@@ -130,7 +153,12 @@ pub(crate) async fn export_job(
     IdPath(id): IdPath<JobId>,
 ) -> WebResult<Response> {
     let found = domain::export_job(&ctx, &identity, id).await?;
-    let view = ExportJobPage::new(&found, &job_href(id), LIST_HREF, LIST_LABEL);
+    let list = if found.request.list == RADAR {
+        RADAR_LIST
+    } else {
+        REGISTRY_LIST
+    };
+    let view = ExportJobPage::new(&found, &job_href(id), list.href, list.label);
     let refresh = view.progress.active.then_some(REFRESH_SECONDS);
     let user = identity.page.as_ref();
     Ok(ctx
@@ -155,4 +183,74 @@ pub(crate) async fn export_file(
 ) -> WebResult<Response> {
     let found = domain::export_job(&ctx, &identity, id).await?;
     Ok(export::download(&ctx, &identity, &found).await?)
+}
+
+/// The radar's date, as the radar page's form and the export's send it.
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct RadarDate {
+    date: String,
+}
+
+fn back_to_radar(date: &str) -> Response {
+    Redirect::to(&napoleon_web::query_href(
+        RADAR_LIST.href,
+        &[("date", date)],
+    ))
+    .into_response()
+}
+
+/// `GET /promotion/radar/export?date=…`: the format and the columns; a refused date goes
+/// back to the radar's page, which names the field.
+pub(crate) async fn radar_export_form(
+    State(ctx): State<WebContext>,
+    Extension(identity): Extension<Identity>,
+    Query(query): Query<RadarDate>,
+) -> WebResult<Response> {
+    match domain::radar_export_page(&ctx, &identity, &query.date).await {
+        Ok(scope) => {
+            let view = form_page(&RADAR_LIST, &scope, None, Vec::new());
+            Ok(ctx
+                .page(&identity, "export_form", "Exporter le radar", &view)?
+                .into_response())
+        }
+        Err(ActionError::Invalid(_)) => Ok(back_to_radar(&query.date)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /promotion/radar/export`: the export starts as a job, whose page follows; a refused
+/// choice shows the form again (422) with what was ticked.
+pub(crate) async fn start_radar_export(
+    State(ctx): State<WebContext>,
+    Extension(identity): Extension<Identity>,
+    form: FormFields,
+) -> WebResult<Response> {
+    let date = form.get("date").to_owned();
+    let scope = match domain::radar_export_page(&ctx, &identity, &date).await {
+        Ok(scope) => scope,
+        Err(ActionError::Invalid(_)) => return Ok(back_to_radar(&date)),
+        Err(e) => return Err(e.into()),
+    };
+    let choice = match export::parse_choice(&form, RADAR_LIST.columns) {
+        Ok(choice) => choice,
+        Err(errors) => {
+            let view = form_page(&RADAR_LIST, &scope, Some(&form), errors);
+            let mut page = ctx
+                .page(
+                    &identity,
+                    "export_form",
+                    "Erreur — Exporter le radar",
+                    &view,
+                )?
+                .into_response();
+            *page.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            return Ok(page);
+        }
+    };
+    match domain::start_radar_export(&ctx, &identity, &date, &choice).await {
+        Ok(id) => Ok(Redirect::to(&job_href(id)).into_response()),
+        Err(ActionError::Invalid(_)) => Ok(back_to_radar(&date)),
+        Err(e) => Err(e.into()),
+    }
 }

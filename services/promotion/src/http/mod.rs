@@ -9,7 +9,9 @@ mod exports;
 mod radar;
 mod registry;
 
-pub(crate) use exports::{export_file, export_form, export_job, start_export};
+pub(crate) use exports::{
+    export_file, export_form, export_job, radar_export_form, start_export, start_radar_export,
+};
 pub(crate) use radar::radar;
 pub(crate) use registry::registry;
 

@@ -88,6 +88,8 @@ struct RadarView {
     proposed: bool,
     may_propose: bool,
     may_registry: bool,
+    /// The export page of this radar (its date), when the agent may export it.
+    export: Option<String>,
     entries: Vec<EntryView>,
     pending_caption: String,
     pending: Vec<PendingView>,
@@ -176,6 +178,12 @@ fn radar_view(radar: &Radar, typed: &str, date_error: Option<String>, proposed: 
         proposed,
         may_propose: radar.may_propose,
         may_registry: radar.may_registry,
+        export: radar.may_export.then(|| {
+            napoleon_web::query_href(
+                "/promotion/radar/export",
+                &[("date", &radar.by.map(fr_date).unwrap_or_default())],
+            )
+        }),
         entries: radar.entries.iter().map(EntryView::from).collect(),
         pending_caption: format!("Lauréats en attente de réception ({})", radar.pending.len()),
         pending: radar.pending.iter().map(PendingView::from).collect(),
@@ -261,6 +269,7 @@ mod tests {
             }],
             may_propose,
             may_registry: true,
+            may_export: true,
         }
     }
 
