@@ -168,10 +168,10 @@ pub async fn request(
     Ok(id)
 }
 
-/// The unfinished job (queued or running) of `kind` that `created_by` asked, if any, once
-/// the transaction holds the lock on asking for it: the caller enqueues a new one only when
-/// there is none, so that one agent has one such job at a time (two requests at once wait for
-/// each other).
+/// The unfinished job (queued or running) of `kind` for `list` (its payload's `list`) that
+/// `created_by` asked, if any, once the transaction holds the lock on asking for it: the
+/// caller enqueues a new one only when there is none, so that one agent has one such job per
+/// list at a time (two requests at once wait for each other).
 ///
 /// # Errors
 /// [`DbError`].
@@ -179,24 +179,31 @@ pub async fn unfinished_of(
     tx: &mut TenantConn,
     kind: &JobKind,
     created_by: &str,
+    list: &str,
 ) -> Result<Option<JobId>, DbError> {
     #[derive(QueryableByName)]
     struct Found {
         #[diesel(sql_type = SqlUuid)]
         id: uuid::Uuid,
     }
-    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1 || ' ' || $2, 0))")
-        .bind::<Text, _>(kind.as_str())
-        .bind::<Text, _>(created_by)
-        .execute(tx.pg())
-        .await?;
+    diesel::sql_query(
+        "SELECT pg_advisory_xact_lock(hashtextextended(\
+         'napoleon.jobs.unfinished:' || $1 || ':' || $2 || ':' || $3 || ':' || $4, 0))",
+    )
+    .bind::<Text, _>(tx.tenant().to_string())
+    .bind::<Text, _>(kind.as_str())
+    .bind::<Text, _>(created_by)
+    .bind::<Text, _>(list)
+    .execute(tx.pg())
+    .await?;
     let found: Option<Found> = diesel::sql_query(
         "SELECT id FROM jobs.jobs WHERE tenant_id = $1 AND kind = $2 AND created_by = $3 \
-         AND state IN ('queued', 'running') ORDER BY id LIMIT 1",
+         AND payload->>'list' = $4 AND state IN ('queued', 'running') ORDER BY id LIMIT 1",
     )
     .bind::<SqlUuid, _>(tx.tenant().as_uuid())
     .bind::<Text, _>(kind.as_str())
     .bind::<Text, _>(created_by)
+    .bind::<Text, _>(list)
     .get_result(tx.pg())
     .await
     .optional()?;

@@ -310,6 +310,12 @@ impl PieceStore {
             parts.write(buf.get(..read).unwrap_or_default());
             size += read as u64;
         }
+        // Every part arrived before the upload completes; a part that failed aborts it, so
+        // that no half-sent file of personal data lingers in the bucket.
+        if let Err(e) = parts.wait_for_capacity(0).await {
+            let _ = parts.abort().await;
+            return Err(e.into());
+        }
         parts.finish().await?;
         Ok(size)
     }

@@ -187,7 +187,7 @@ impl ExportRequest {
 
 /// Enqueues export `request` as a job of `kind` (journaled), in the caller's transaction,
 /// once the caller checked the agent may export the list; when the agent already has an
-/// export waiting or running, that one (nothing enqueued).
+/// export of the list waiting or running, that one (nothing enqueued).
 ///
 /// # Errors
 /// [`ActionError`] when the database fails.
@@ -197,9 +197,9 @@ pub async fn enqueue(
     request: &ExportRequest,
 ) -> ActionResult<JobId> {
     let by = Actor::Agent(request.agent);
-    // One export at a time per agent: another ask while one waits or runs leads to it (the
-    // worker's queue is every tenant's).
-    if let Some(unfinished) = jobs::unfinished_of(tx, kind, &by.render()).await? {
+    // One export of a list at a time per agent: another ask while one waits or runs leads
+    // to it (the worker's queue is every tenant's).
+    if let Some(unfinished) = jobs::unfinished_of(tx, kind, &by.render(), &request.list).await? {
         return Ok(unfinished);
     }
     let payload = serde_json::to_value(request)

@@ -253,7 +253,7 @@ async fn the_registry_is_exported_in_every_format_with_the_chosen_columns() {
     assert_eq!(export_jobs(&app, cast.tenant).await, 0);
 
     // The whole registry as CSV; asked again while it waits, the same export (one at a time
-    // per agent).
+    // per agent and list).
     let csv = ask(&app, me, "", "csv").await;
     assert_eq!(ask(&app, me, "", "xlsx").await, csv);
     assert_eq!(export_jobs(&app, cast.tenant).await, 1);
@@ -585,7 +585,10 @@ async fn the_radar_is_exported_with_its_date_and_the_awards_awaiting_their_recep
         .await;
     assert_eq!(started.status, 303, "{}", started.text());
     let job = started.header("location").to_owned();
-    assert_eq!(app.run_exports().await, 1);
+    // A registry export asked meanwhile is another list's: its own job.
+    let registry = ask(&app, me, "", "csv").await;
+    assert_ne!(registry, job);
+    assert_eq!(app.run_exports().await, 2);
     let page = app.call(me, Method::GET, &job, json!({})).await;
     assert!(
         page.text().contains("Radar des promotions"),
@@ -624,23 +627,33 @@ async fn the_radar_is_exported_with_its_date_and_the_awards_awaiting_their_recep
         "{rows:?}"
     );
     assert!(export_reads(&app, me).await >= 3);
-    // The radar's job is not the registry's reader's: without `radar:export`, a 403.
-    let mut tx = app.ctx.db.tenant(cast.tenant).await.unwrap();
-    napoleon_db::policy::remove(
-        &mut tx,
-        &[napoleon_db::policy::PolicyRule {
-            ptype: "p".to_owned(),
-            values: vec![
-                "integrateur".to_owned(),
-                cast.tenant.to_string(),
-                "radar".to_owned(),
-                "export".to_owned(),
-            ],
-        }],
-    )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
-    assert_eq!(app.call(me, Method::GET, &job, json!({})).await.status, 403);
+    // An export is the list read in bulk: `radar:export` kept but `radar:read` withdrawn,
+    // the job, its file and the export page are refused; then `radar:export` withdrawn too.
+    for action in ["read", "export"] {
+        let mut tx = app.ctx.db.tenant(cast.tenant).await.unwrap();
+        napoleon_db::policy::remove(
+            &mut tx,
+            &[napoleon_db::policy::PolicyRule {
+                ptype: "p".to_owned(),
+                values: vec![
+                    "integrateur".to_owned(),
+                    cast.tenant.to_string(),
+                    "radar".to_owned(),
+                    action.to_owned(),
+                ],
+            }],
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        for path in [
+            job.clone(),
+            format!("{job}/fichier"),
+            "/promotion/radar/export".to_owned(),
+        ] {
+            let refused = app.call(me, Method::GET, &path, json!({})).await;
+            assert_eq!(refused.status, 403, "{action}: {path}");
+        }
+    }
     app.finish().await;
 }

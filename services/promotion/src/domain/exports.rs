@@ -102,6 +102,19 @@ pub(crate) const REGISTRY_COLUMNS: &[ExportColumn] = &[
     },
 ];
 
+/// Exporting the registry: `registry:export` and the reading itself (`registry:read`): an
+/// export is the list read in bulk, never more than its pages show.
+fn may_export_registry(access: &Access) -> Result<(), napoleon_authz::Refusal> {
+    access.require::<perm::RegistryRead>(Scope::Central)?;
+    access.require::<perm::RegistryExport>(Scope::Central)
+}
+
+/// Exporting the radar: `radar:export` and `radar:read`.
+fn may_export_radar(access: &Access) -> Result<(), napoleon_authz::Refusal> {
+    access.require::<perm::RadarRead>(Scope::Central)?;
+    access.require::<perm::RadarExport>(Scope::Central)
+}
+
 /// The registry's search as the job keeps it (the page's field names).
 fn filter_json(ask: &RegistryAsk) -> serde_json::Value {
     json!({"nom": ask.name, "distinction": ask.distinction, "naissance": ask.born})
@@ -145,7 +158,7 @@ impl ExportSource for RegistrySource {
         filter: &serde_json::Value,
         after: Option<&str>,
     ) -> ActionResult<ExportBatch> {
-        access.require::<perm::RegistryExport>(Scope::Central)?;
+        may_export_registry(access)?;
         let catalogue = tenant_catalogue(tx, access).await?;
         let filter = parse_ask(&catalogue, &ask_of(filter, after)).map_err(ActionError::Invalid)?;
         let mut people = store::registry_page(
@@ -267,7 +280,7 @@ impl ExportSource for RadarSource {
         filter: &serde_json::Value,
         _after: Option<&str>,
     ) -> ActionResult<ExportBatch> {
-        access.require::<perm::RadarExport>(Scope::Central)?;
+        may_export_radar(access)?;
         let typed = filter.get("date").and_then(|d| d.as_str());
         let by = parse_limit("date", typed).map_err(|e| ActionError::Invalid(vec![e]))?;
         let catalogue = tenant_catalogue(tx, access).await?;
@@ -331,7 +344,7 @@ pub(crate) async fn radar_export_page(
 ) -> ActionResult<ExportScope> {
     let (tx, access) = ctx.begin(identity).await?;
     tx.rollback().await;
-    access.require::<perm::RadarExport>(Scope::Central)?;
+    may_export_radar(&access)?;
     let by = parse_limit("date", Some(date)).map_err(|e| ActionError::Invalid(vec![e]))?;
     Ok(ExportScope {
         summary: by
@@ -354,7 +367,7 @@ pub(crate) async fn start_radar_export(
     choice: &ExportChoice,
 ) -> ActionResult<JobId> {
     export::start(ctx, identity, &export_kind()?, async |_, access| {
-        access.require::<perm::RadarExport>(Scope::Central)?;
+        may_export_radar(access)?;
         let by = parse_limit("date", Some(date)).map_err(|e| ActionError::Invalid(vec![e]))?;
         let typed = by.map(fr_date).unwrap_or_default();
         Ok(ExportRequest::new(
@@ -383,7 +396,7 @@ pub(crate) async fn registry_export_page(
 ) -> ActionResult<ExportScope> {
     let (mut tx, access) = ctx.begin(identity).await?;
     let scope = async {
-        access.require::<perm::RegistryExport>(Scope::Central)?;
+        may_export_registry(&access)?;
         let catalogue = tenant_catalogue(&mut tx, &access).await?;
         let filter = parse_ask(&catalogue, ask).map_err(ActionError::Invalid)?;
         let mut summary = Vec::new();
@@ -432,7 +445,7 @@ pub(crate) async fn start_registry_export(
     choice: &ExportChoice,
 ) -> ActionResult<JobId> {
     export::start(ctx, identity, &export_kind()?, async |tx, access| {
-        access.require::<perm::RegistryExport>(Scope::Central)?;
+        may_export_registry(access)?;
         let catalogue = tenant_catalogue(tx, access).await?;
         parse_ask(&catalogue, ask).map_err(ActionError::Invalid)?;
         Ok(ExportRequest::new(
@@ -458,8 +471,8 @@ pub(crate) async fn export_job(
         &export_kind()?,
         id,
         |access, list| match list {
-            REGISTRY => access.require::<perm::RegistryExport>(Scope::Central),
-            RADAR => access.require::<perm::RadarExport>(Scope::Central),
+            REGISTRY => may_export_registry(access),
+            RADAR => may_export_radar(access),
             _ => Err(napoleon_authz::Refusal::Hidden),
         },
     )

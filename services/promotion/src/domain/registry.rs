@@ -184,6 +184,7 @@ pub(crate) async fn registry(
     access.require::<perm::RegistryRead>(Scope::Central)?;
     let may_radar = access.may::<perm::RadarRead>(Scope::Central)?;
     let may_import = access.may::<perm::RegistryManage>(Scope::Central)?;
+    // The page is the registry's reading: exporting needs `registry:export` too.
     let may_export = access.may::<perm::RegistryExport>(Scope::Central)?;
     let catalogue = tenant_catalogue(&mut tx, &access).await?;
     let filter = parse_ask(&catalogue, ask).map_err(ActionError::Invalid)?;
