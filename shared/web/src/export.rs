@@ -19,7 +19,7 @@
 use async_trait::async_trait;
 use axum::body::Body;
 use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use chrono::NaiveDate;
 use napoleon_authz::{Access, Authorizer, Refusal};
 use napoleon_db::TenantConn;
@@ -718,17 +718,15 @@ pub async fn download(
     )
     .await?;
     tx.commit().await?;
-    let mut response = Body::from_stream(stream).into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(format.content_type()),
+    let mut response = crate::attachment(
+        Body::from_stream(stream),
+        format.content_type(),
+        &name,
+        format.code(),
     );
-    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
-    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
-        headers.insert(header::CONTENT_DISPOSITION, value);
-    }
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+        .headers_mut()
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(size));
     Ok(response)
 }
 

@@ -10,6 +10,7 @@ mod action;
 mod assets;
 mod conflict;
 mod diagnostics;
+mod download;
 mod error;
 pub mod export;
 mod form;
@@ -31,6 +32,7 @@ pub use action::{
 pub use assets::{AssetsConfig, static_router};
 pub use conflict::Conflict;
 pub use diagnostics::identity_route;
+pub use download::attachment;
 pub use error::{FieldError, WebError, WebResult};
 pub use form::{FormFields, Group, MAX_FIELDS, MAX_NAME_BYTES, Row, thousands};
 pub use health::health_router;

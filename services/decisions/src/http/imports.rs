@@ -7,7 +7,7 @@
 use axum::Extension;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use napoleon_identity::Identity;
 use napoleon_kernel::{JobId, RegistryImportId};
@@ -124,16 +124,7 @@ pub(crate) async fn template(
 }
 
 fn csv(bytes: Bytes, name: &str) -> Response {
-    let mut response = bytes.into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
-        headers.insert(header::CONTENT_DISPOSITION, value);
-    }
-    response
+    napoleon_web::attachment(bytes.into(), "text/csv; charset=utf-8", name, "csv")
 }
 
 /// The upload, parsed: the mode and the file, bounded; the form's refusal otherwise.

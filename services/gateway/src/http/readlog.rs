@@ -2,7 +2,6 @@
 
 use axum::Extension;
 use axum::extract::{Query, State};
-use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt as _;
 use napoleon_db::readlog::{ReadEntry, ReadSubject};
@@ -194,14 +193,12 @@ pub(crate) async fn export(
         }
     });
     let body = futures_util::stream::once(async move { Ok(head) }).chain(rest);
-    let headers = [
-        (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-        (
-            header::CONTENT_DISPOSITION,
-            "attachment; filename=\"lectures-donnees-personnelles.csv\"",
-        ),
-    ];
-    Ok((headers, axum::body::Body::from_stream(body)).into_response())
+    Ok(napoleon_web::attachment(
+        axum::body::Body::from_stream(body),
+        "text/csv; charset=utf-8",
+        "lectures-donnees-personnelles.csv",
+        "csv",
+    ))
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 use axum::Extension;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use napoleon_identity::Identity;
 use napoleon_kernel::{DossierId, PieceId};
@@ -15,6 +15,7 @@ use napoleon_rules::PieceCode;
 use napoleon_rules::content::Step;
 use napoleon_web::{
     ActionError, FieldError, FormFields, IdPath, IdPaths, WebContext, WebError, WebResult,
+    attachment,
 };
 
 use crate::domain::{self, Received, Upload};
@@ -348,9 +349,12 @@ pub(crate) async fn archive(
             .await
             .map(|chunk| (Ok::<_, std::io::Error>(chunk), rx))
     });
-    let mut response = attachment(Bytes::new(), "application/zip", &name, "zip");
-    *response.body_mut() = Body::from_stream(body);
-    Ok(response)
+    Ok(attachment(
+        Body::from_stream(body),
+        "application/zip",
+        &name,
+        "zip",
+    ))
 }
 
 /// Writes the archive into `tx` (STORED entries: pieces are compressed already), reading
@@ -438,76 +442,9 @@ pub(crate) async fn recepisse_pdf(
 /// inline, where a PDF's scripts would run in the platform's origin), not cached.
 fn served(file: domain::Download) -> Response {
     attachment(
-        file.bytes,
+        file.bytes.into(),
         file.kind.mime(),
         file.name.expose(),
         file.kind.extension(),
     )
-}
-
-/// A document served as a download named `name`, never cached.
-fn attachment(bytes: Bytes, mime: &'static str, name: &str, extension: &str) -> Response {
-    let mut response = Response::new(Body::from(bytes));
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
-    headers.insert(
-        header::CONTENT_DISPOSITION,
-        content_disposition(name, extension),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    *response.status_mut() = StatusCode::OK;
-    response
-}
-
-/// `attachment; filename="…"; filename*=UTF-8''…` (RFC 6266): an ASCII fallback for old
-/// clients, the name itself percent-encoded for the others.
-fn content_disposition(name: &str, extension: &str) -> HeaderValue {
-    let ascii: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ' ') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let ascii = if ascii.trim().is_empty() {
-        format!("piece.{extension}")
-    } else {
-        ascii
-    };
-    let encoded: String = name
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_') {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
-    HeaderValue::from_str(&format!(
-        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"
-    ))
-    .unwrap_or_else(|_| HeaderValue::from_static("attachment"))
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn a_download_is_named_in_ascii_and_in_utf8() {
-        let value = super::content_disposition("État des services.pdf", "pdf");
-        assert_eq!(
-            value.to_str().ok(),
-            Some(
-                "attachment; filename=\"_tat des services.pdf\"; \
-                 filename*=UTF-8''%C3%89tat%20des%20services.pdf"
-            )
-        );
-    }
 }
