@@ -248,14 +248,7 @@ impl PieceStore {
         id: Uuid,
         object: ImportObject,
     ) -> Result<(), StorageError> {
-        match self
-            .store
-            .delete(&Self::import_key(tenant, id, object))
-            .await
-        {
-            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-            Err(other) => Err(StorageError::Store(other)),
-        }
+        self.delete_key(&Self::import_key(tenant, id, object)).await
     }
 
     /// The key of an export's file in `tenant` (`id`: the export's job): ids only, the
@@ -366,10 +359,7 @@ impl PieceStore {
     /// # Errors
     /// [`StorageError`] when the store fails.
     pub async fn delete_export(&self, tenant: TenantId, id: Uuid) -> Result<(), StorageError> {
-        match self.store.delete(&Self::export_key(tenant, id)).await {
-            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-            Err(other) => Err(StorageError::Store(other)),
-        }
+        self.delete_key(&Self::export_key(tenant, id)).await
     }
 
     /// Removes `piece` of `tenant`; removing what is not there is not an error.
@@ -377,7 +367,12 @@ impl PieceStore {
     /// # Errors
     /// [`StorageError`] when the store fails.
     pub async fn delete(&self, tenant: TenantId, piece: Uuid) -> Result<(), StorageError> {
-        match self.store.delete(&Self::key(tenant, piece)).await {
+        self.delete_key(&Self::key(tenant, piece)).await
+    }
+
+    /// Removes the object at `key`; removing what is not there is not an error.
+    async fn delete_key(&self, key: &Path) -> Result<(), StorageError> {
+        match self.store.delete(key).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(other) => Err(StorageError::Store(other)),
         }

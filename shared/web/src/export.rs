@@ -350,17 +350,15 @@ pub async fn run(
     // Unlinked from the start: nothing is left on the disk however the process ends.
     let sink = tempfile::tempfile().map_err(|e| write_failed(&e))?;
     let sheet = source.sheet();
-    let mut writer = Some(
+    let mut writer =
         tokio::task::spawn_blocking(move || TableWriter::create(format, sink, sheet, &headers))
             .await
             .map_err(|e| write_failed(&e))?
-            .map_err(|e| write_failed(&e))?,
-    );
+            .map_err(|e| write_failed(&e))?;
     let authorizer = Authorizer::new(job.db().clone());
     let asked: Vec<_> = request.roles.iter().map(|g| (g.role, g.unit)).collect();
     let via = request.session.clone().map(ReadVia::Session);
     let mut after: Option<String> = None;
-    let mut rows: u64;
     loop {
         let mut tx = job.db().tenant(job.tenant()).await?;
         // The roles the agent asked with that they still hold: a member removed, or a role
@@ -409,10 +407,8 @@ pub async fn run(
             ));
         }
         let chosen_here = chosen.clone();
-        let Some(mut w) = writer.take() else {
-            return Err(write_failed(&"état interne"));
-        };
-        w = tokio::task::spawn_blocking(move || {
+        // The writer goes to a blocking thread with the batch and comes back with it.
+        writer = tokio::task::spawn_blocking(move || {
             for row in &batch_rows {
                 let dates: Vec<String> = chosen_here
                     .iter()
@@ -430,9 +426,9 @@ pub async fn run(
                         Some(ExportCell::Empty) | None => Cell::Empty,
                     })
                     .collect();
-                w.row(&cells)?;
+                writer.row(&cells)?;
             }
-            Ok::<_, napoleon_tabular::WriteError>(w)
+            Ok::<_, napoleon_tabular::WriteError>(writer)
         })
         .await
         .map_err(|e| write_failed(&e))?
@@ -443,8 +439,7 @@ pub async fn run(
             )),
             other => write_failed(&other),
         })?;
-        rows = w.rows();
-        writer = Some(w);
+        let rows = writer.rows();
         job.progress(
             i64::try_from(rows).unwrap_or(i64::MAX),
             None,
@@ -459,10 +454,8 @@ pub async fn run(
             None => break,
         }
     }
-    let Some(w) = writer.take() else {
-        return Err(write_failed(&"état interne"));
-    };
-    let file = tokio::task::spawn_blocking(move || w.finish())
+    let rows = writer.rows();
+    let file = tokio::task::spawn_blocking(move || writer.finish())
         .await
         .map_err(|e| write_failed(&e))?
         .map_err(|e| write_failed(&e))?;

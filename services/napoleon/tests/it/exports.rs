@@ -63,6 +63,27 @@ async fn export_jobs(app: &TestApp, tenant: TenantId) -> i64 {
     n
 }
 
+/// The ministry withdraws `resource:action` from its intégrateurs (the rule was there).
+async fn withdraw(app: &TestApp, tenant: TenantId, resource: &str, action: &str) {
+    let mut tx = app.ctx.db.tenant(tenant).await.unwrap();
+    let removed = napoleon_db::policy::remove(
+        &mut tx,
+        &[napoleon_db::policy::PolicyRule {
+            ptype: "p".to_owned(),
+            values: vec![
+                "integrateur".to_owned(),
+                tenant.to_string(),
+                resource.to_owned(),
+                action.to_owned(),
+            ],
+        }],
+    )
+    .await
+    .unwrap();
+    assert_eq!(removed, 1, "{resource}:{action}");
+    tx.commit().await.unwrap();
+}
+
 /// Exports that stopped because the agent may no longer export.
 async fn stopped_for_rights(app: &TestApp, tenant: TenantId) -> i64 {
     let mut tx = app.ctx.db.tenant(tenant).await.unwrap();
@@ -429,23 +450,7 @@ async fn an_export_stops_when_the_agent_lost_the_right_or_the_membership_before_
     let me = &cast.integrateur;
     let job = ask(&app, me, "", "xlsx").await;
     // The ministry withdraws the export from the intégrateurs before the worker runs it.
-    let mut tx = app.ctx.db.tenant(cast.tenant).await.unwrap();
-    let removed = napoleon_db::policy::remove(
-        &mut tx,
-        &[napoleon_db::policy::PolicyRule {
-            ptype: "p".to_owned(),
-            values: vec![
-                "integrateur".to_owned(),
-                cast.tenant.to_string(),
-                "registry".to_owned(),
-                "export".to_owned(),
-            ],
-        }],
-    )
-    .await
-    .unwrap();
-    assert_eq!(removed, 1);
-    tx.commit().await.unwrap();
+    withdraw(&app, cast.tenant, "registry", "export").await;
     assert_eq!(app.run_exports().await, 1);
     assert_eq!(stopped_for_rights(&app, cast.tenant).await, 1);
     // Nothing was read, no file written; the page itself is now refused.
@@ -630,22 +635,7 @@ async fn the_radar_is_exported_with_its_date_and_the_awards_awaiting_their_recep
     // An export is the list read in bulk: `radar:export` kept but `radar:read` withdrawn,
     // the job, its file and the export page are refused; then `radar:export` withdrawn too.
     for action in ["read", "export"] {
-        let mut tx = app.ctx.db.tenant(cast.tenant).await.unwrap();
-        napoleon_db::policy::remove(
-            &mut tx,
-            &[napoleon_db::policy::PolicyRule {
-                ptype: "p".to_owned(),
-                values: vec![
-                    "integrateur".to_owned(),
-                    cast.tenant.to_string(),
-                    "radar".to_owned(),
-                    action.to_owned(),
-                ],
-            }],
-        )
-        .await
-        .unwrap();
-        tx.commit().await.unwrap();
+        withdraw(&app, cast.tenant, "radar", action).await;
         for path in [
             job.clone(),
             format!("{job}/fichier"),
