@@ -25,6 +25,8 @@ struct List {
     label: &'static str,
     action: &'static str,
     title: &'static str,
+    /// The browser tab's title.
+    tab: &'static str,
     columns: &'static [napoleon_web::export::ExportColumn],
 }
 
@@ -33,6 +35,7 @@ const REGISTRY_LIST: List = List {
     label: "Registre des lauréats",
     action: "/promotion/registre/export",
     title: "Exporter le registre des lauréats",
+    tab: "Exporter le registre",
     columns: REGISTRY_COLUMNS,
 };
 
@@ -41,6 +44,7 @@ const RADAR_LIST: List = List {
     label: "Radar des promotions",
     action: "/promotion/radar/export",
     title: "Exporter le radar des promotions",
+    tab: "Exporter le radar",
     columns: RADAR_COLUMNS,
 };
 
@@ -76,6 +80,32 @@ fn form_page(
     }
 }
 
+/// The export page of `list`: as first shown, or again with what was `posted` and its
+/// refusals (422).
+fn show_form(
+    ctx: &WebContext,
+    identity: &Identity,
+    list: &List,
+    scope: &domain::ExportScope,
+    posted: Option<&FormFields>,
+    errors: Vec<FieldError>,
+) -> WebResult<Response> {
+    let refused = !errors.is_empty();
+    let view = form_page(list, scope, posted, errors);
+    let title = if refused {
+        format!("Erreur — {}", list.tab)
+    } else {
+        list.tab.to_owned()
+    };
+    let mut page = ctx
+        .page(identity, "export_form", &title, &view)?
+        .into_response();
+    if refused {
+        *page.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(page)
+}
+
 /// The registry's page with the same search, where a refused search is explained.
 fn back_to_registry(ask: &crate::domain::RegistryAsk) -> Response {
     Redirect::to(&napoleon_web::query_href(
@@ -98,12 +128,7 @@ pub(crate) async fn export_form(
 ) -> WebResult<Response> {
     let ask = query.ask();
     match domain::registry_export_page(&ctx, &identity, &ask).await {
-        Ok(scope) => {
-            let view = form_page(&REGISTRY_LIST, &scope, None, Vec::new());
-            Ok(ctx
-                .page(&identity, "export_form", "Exporter le registre", &view)?
-                .into_response())
-        }
+        Ok(scope) => show_form(&ctx, &identity, &REGISTRY_LIST, &scope, None, Vec::new()),
         Err(ActionError::Invalid(_)) => Ok(back_to_registry(&ask)),
         Err(e) => Err(e.into()),
     }
@@ -122,22 +147,11 @@ pub(crate) async fn start_export(
         Err(ActionError::Invalid(_)) => return Ok(back_to_registry(&ask)),
         Err(e) => return Err(e.into()),
     };
-    let refused = |errors: Vec<FieldError>| -> WebResult<Response> {
-        let view = form_page(&REGISTRY_LIST, &scope, Some(&form), errors);
-        let mut page = ctx
-            .page(
-                &identity,
-                "export_form",
-                "Erreur — Exporter le registre",
-                &view,
-            )?
-            .into_response();
-        *page.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-        Ok(page)
-    };
     let choice = match export::parse_choice(&form, REGISTRY_LIST.columns) {
         Ok(choice) => choice,
-        Err(errors) => return refused(errors),
+        Err(errors) => {
+            return show_form(&ctx, &identity, &REGISTRY_LIST, &scope, Some(&form), errors);
+        }
     };
     match domain::start_registry_export(&ctx, &identity, &ask, &choice).await {
         Ok(id) => Ok(Redirect::to(&job_href(id)).into_response()),
@@ -208,12 +222,7 @@ pub(crate) async fn radar_export_form(
     Query(query): Query<RadarDate>,
 ) -> WebResult<Response> {
     match domain::radar_export_page(&ctx, &identity, &query.date).await {
-        Ok(scope) => {
-            let view = form_page(&RADAR_LIST, &scope, None, Vec::new());
-            Ok(ctx
-                .page(&identity, "export_form", "Exporter le radar", &view)?
-                .into_response())
-        }
+        Ok(scope) => show_form(&ctx, &identity, &RADAR_LIST, &scope, None, Vec::new()),
         Err(ActionError::Invalid(_)) => Ok(back_to_radar(&query.date)),
         Err(e) => Err(e.into()),
     }
@@ -235,17 +244,7 @@ pub(crate) async fn start_radar_export(
     let choice = match export::parse_choice(&form, RADAR_LIST.columns) {
         Ok(choice) => choice,
         Err(errors) => {
-            let view = form_page(&RADAR_LIST, &scope, Some(&form), errors);
-            let mut page = ctx
-                .page(
-                    &identity,
-                    "export_form",
-                    "Erreur — Exporter le radar",
-                    &view,
-                )?
-                .into_response();
-            *page.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-            return Ok(page);
+            return show_form(&ctx, &identity, &RADAR_LIST, &scope, Some(&form), errors);
         }
     };
     match domain::start_radar_export(&ctx, &identity, &date, &choice).await {
