@@ -40,6 +40,7 @@ pub fn router(ctx: &WebContext) -> Router {
         .route("/dossiers/{id}/prise-en-charge", post(http::take))
         .route("/dossiers/{id}/avis", post(http::opine))
         .route("/dossiers/{id}/transmission", post(http::transmit))
-        .route("/dossiers/{id}/renvoi", post(http::give_back));
+        .route("/dossiers/{id}/renvoi", post(http::give_back))
+        .route("/dossiers/{id}/doublons", post(http::review_duplicate));
     service_router(ctx, SERVICE, <api::Doc as utoipa::OpenApi>::openapi, routes)
 }

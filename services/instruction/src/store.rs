@@ -9,7 +9,7 @@ use napoleon_db::{DbError, TenantConn, TenantRead};
 use napoleon_kernel::{AgentId, DossierId, OrgUnitId};
 use napoleon_rules::dossier::DossierState;
 
-use crate::domain::OpinionVerdict;
+use crate::domain::{OpinionVerdict, ReviewVerdict};
 
 diesel::table! {
     instruction.assignments (tenant_id, dossier_id, level_unit_id) {
@@ -307,6 +307,118 @@ pub(crate) async fn add_message(
             messages::dossier_id.eq(dossier.as_uuid()),
             messages::agent_id.eq(agent.as_uuid()),
             messages::body.eq(body),
+        ))
+        .execute(tx.pg())
+        .await?;
+    Ok(())
+}
+
+diesel::table! {
+    instruction.duplicate_reviews (tenant_id, dossier_id, other_kind, other_id) {
+        tenant_id -> Uuid,
+        dossier_id -> Uuid,
+        other_kind -> Text,
+        other_id -> Uuid,
+        verdict -> Text,
+        match_kind -> Text,
+        note -> Text,
+        agent_id -> Uuid,
+        reviewed_at -> Timestamptz,
+    }
+}
+
+/// What was said of one possible duplicate of a dossier.
+#[derive(Debug, Clone)]
+pub(crate) struct DuplicateReview {
+    /// `dossier:<uuid>` or `laureate:<uuid>` (`napoleon_web::duplicate_key`).
+    pub(crate) key: String,
+    pub(crate) verdict: ReviewVerdict,
+    /// The match as it was then (`exact`, `close`, `homonym`): a review answers for that
+    /// match only.
+    pub(crate) match_kind: String,
+    pub(crate) note: String,
+    pub(crate) at: chrono::DateTime<chrono::Utc>,
+}
+
+/// What the dossier's possible duplicates were said to be.
+pub(crate) async fn duplicate_reviews(
+    tx: &impl TenantRead,
+    dossier: DossierId,
+) -> Result<Vec<DuplicateReview>, DbError> {
+    type Row = (
+        String,
+        uuid::Uuid,
+        String,
+        String,
+        String,
+        chrono::DateTime<chrono::Utc>,
+    );
+    let rows: Vec<Row> = duplicate_reviews::table
+        .filter(duplicate_reviews::tenant_id.eq(tx.tenant().as_uuid()))
+        .filter(duplicate_reviews::dossier_id.eq(dossier.as_uuid()))
+        .select((
+            duplicate_reviews::other_kind,
+            duplicate_reviews::other_id,
+            duplicate_reviews::verdict,
+            duplicate_reviews::match_kind,
+            duplicate_reviews::note,
+            duplicate_reviews::reviewed_at,
+        ))
+        .load(&mut tx.shared())
+        .await?;
+    rows.into_iter()
+        .map(|(kind, other, verdict, match_kind, note, at)| {
+            Ok(DuplicateReview {
+                key: format!("{kind}:{other}"),
+                verdict: ReviewVerdict::parse(&verdict)
+                    .ok_or_else(|| DbError::corrupt("verdict", &verdict))?,
+                match_kind,
+                note,
+                at,
+            })
+        })
+        .collect()
+}
+/// Records what the agent authorized to give the dossier's opinion says of one possible
+/// duplicate; said again, it replaces what was said.
+pub(crate) async fn record_duplicate_review(
+    tx: &mut TenantConn,
+    by: &Authorized<perm::InstructionOpine>,
+    dossier: DossierId,
+    duplicate: &napoleon_db::duplicates::PossibleDuplicate,
+    verdict: ReviewVerdict,
+    note: &str,
+) -> Result<(), DbError> {
+    let other = &duplicate.other;
+    let match_kind = duplicate.kind.as_str();
+    let values = (
+        duplicate_reviews::tenant_id.eq(tx.tenant().as_uuid()),
+        duplicate_reviews::dossier_id.eq(dossier.as_uuid()),
+        duplicate_reviews::other_kind.eq(other.kind_str()),
+        duplicate_reviews::other_id.eq(other.uuid()),
+        duplicate_reviews::verdict.eq(verdict.as_str()),
+        duplicate_reviews::match_kind.eq(match_kind),
+        duplicate_reviews::note.eq(note),
+        duplicate_reviews::agent_id.eq(by.agent().as_uuid()),
+    );
+    diesel::insert_into(duplicate_reviews::table)
+        .values(values)
+        .on_conflict((
+            duplicate_reviews::tenant_id,
+            duplicate_reviews::dossier_id,
+            duplicate_reviews::other_kind,
+            duplicate_reviews::other_id,
+        ))
+        .do_update()
+        .set((
+            duplicate_reviews::verdict.eq(verdict.as_str()),
+            duplicate_reviews::match_kind.eq(match_kind),
+            duplicate_reviews::note.eq(note),
+            duplicate_reviews::agent_id.eq(by.agent().as_uuid()),
+            // The injected clock, as the column's default.
+            duplicate_reviews::reviewed_at.eq(diesel::dsl::sql::<diesel::sql_types::Timestamptz>(
+                "core.clock_now()",
+            )),
         ))
         .execute(tx.pg())
         .await?;

@@ -41,6 +41,7 @@ use napoleon_rules::content::Content;
         Created,
         Submitted,
         PieceOut,
+        DuplicateOut,
         Attached,
         MemoireOut,
         Proposal,
@@ -221,6 +222,22 @@ pub(crate) struct DossierOut {
     errors: serde_json::Value,
     /// Its pieces, current and withdrawn.
     pieces: Vec<PieceOut>,
+    /// The same person elsewhere, perhaps: another open dossier of the tenant for the same
+    /// distinction, or a laureate already holding the proposed grade. A warning only.
+    possible_duplicates: Vec<DuplicateOut>,
+}
+
+/// A possible duplicate of a dossier.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct DuplicateOut {
+    /// `exact` (same names and birth date), `close` (close names, same birth date),
+    /// `homonym` (same names, another birth date), or `possible` where the agent may not read
+    /// the other dossier (or the registry): how close is then not theirs to know.
+    r#match: &'static str,
+    /// `dossier:<id>` or `laureate:<id>`.
+    other: String,
+    /// What it is, in French (no data of the other person).
+    description: String,
 }
 
 /// A piece of a dossier.
@@ -378,7 +395,7 @@ pub(crate) async fn get_dossier(
     Extension(identity): Extension<Identity>,
     IdPath(id): IdPath<DossierId>,
 ) -> Response {
-    match domain::review(&ctx, &identity, id, Some(ReadChannel::Api)).await {
+    match domain::review_with(&ctx, &identity, id, Some(ReadChannel::Api), true).await {
         Ok(r) => {
             let eligibility = match &r.verdict {
                 Ok(v) => serde_json::to_value(v).unwrap_or_default(),
@@ -397,6 +414,15 @@ pub(crate) async fn get_dossier(
                 eligibility,
                 errors: serde_json::to_value(&r.errors).unwrap_or_default(),
                 pieces: pieces_out(&r),
+                possible_duplicates: r
+                    .duplicates
+                    .iter()
+                    .map(|d| DuplicateOut {
+                        r#match: d.code,
+                        other: d.key.clone(),
+                        description: d.what.clone(),
+                    })
+                    .collect(),
             });
             ([(axum::http::header::ETAG, etag)], out).into_response()
         }

@@ -749,7 +749,7 @@ pub async fn registry_page(
            AND ($4::uuid IS NULL OR (l.sort_name, l.id) > \
                 (SELECT s.sort_name, s.id FROM registry.laureates_v1 s \
                  WHERE s.tenant_id = $1 AND s.id = $4)) \
-           AND ($6::text IS NULL OR l.identity->>'birth_date' = $6) \
+           AND ($6::text IS NULL OR l.born = $6) \
          ORDER BY l.sort_name, l.id LIMIT $5",
     )
     .bind::<SqlUuid, _>(tenant)

@@ -171,11 +171,13 @@ pub enum EventKind {
     /// holds personal data in bulk; the people it holds are in the read log once, when it was
     /// written).
     ExportDownloaded,
+    /// An instructeur confirmed or dismissed a possible duplicate of a dossier (issue 18).
+    DuplicateReviewed,
 }
 
 impl EventKind {
     /// Every kind.
-    pub const ALL: [Self; 39] = [
+    pub const ALL: [Self; 40] = [
         Self::TenantCreated,
         Self::OrgUnitCreated,
         Self::MembershipGranted,
@@ -215,6 +217,7 @@ impl EventKind {
         Self::RegistryImportFinished,
         Self::RegistryImportUndone,
         Self::ExportDownloaded,
+        Self::DuplicateReviewed,
     ];
 
     /// Parses a stored name.
@@ -266,6 +269,7 @@ impl EventKind {
             Self::RegistryImportFinished => "registry.import_finished",
             Self::RegistryImportUndone => "registry.import_undone",
             Self::ExportDownloaded => "export.downloaded",
+            Self::DuplicateReviewed => "dossier.duplicate_reviewed",
         }
     }
 }

@@ -11,6 +11,7 @@ mod assets;
 mod conflict;
 mod diagnostics;
 mod download;
+mod duplicates;
 mod error;
 pub mod export;
 mod form;
@@ -33,6 +34,9 @@ pub use assets::{AssetsConfig, static_router};
 pub use conflict::Conflict;
 pub use diagnostics::identity_route;
 pub use download::attachment;
+pub use duplicates::{
+    DuplicateRow, DuplicatesView, UNREAD_MATCH, duplicate_key, duplicate_rows, visible_duplicates,
+};
 pub use error::{FieldError, WebError, WebResult};
 pub use form::{FormFields, Group, MAX_FIELDS, MAX_NAME_BYTES, Row, thousands};
 pub use health::health_router;

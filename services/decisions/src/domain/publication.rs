@@ -36,7 +36,8 @@ fn career_periods(content: &serde_json::Value) -> Vec<store::NewPeriod> {
     let date = |p: &serde_json::Value, key: &str| {
         p.get(key)
             .and_then(|v| v.as_str())
-            .and_then(|v| NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d").ok())
+            // As the form reads them: « 01/09/1984 » as typed, or ISO.
+            .and_then(napoleon_rules::parse_typed_date)
     };
     content
         .get("career")
@@ -291,6 +292,15 @@ mod tests {
             candidate
         );
         assert_eq!(registry_identity(&json!({"candidate": "?"})), json!({}));
+    }
+
+    #[test]
+    fn career_dates_are_read_as_typed_in_either_form() {
+        let periods = career_periods(&json!({"career": [
+            {"from": "01/09/1984", "to": "", "kind": "public", "position": "Ingénieure"},
+            {"from": "1990-01-02", "to": "31/12/1999", "kind": "public", "position": "Cheffe"},
+        ]}));
+        assert_eq!(periods.len(), 2);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! where it sits), the state, and the four-eyes rule, then moves the dossier through
 //! `intake.move_dossier`, records, journals and commits.
 
+mod duplicates;
 mod moves;
 mod queue;
 
@@ -13,6 +14,7 @@ use napoleon_web::ActionResult;
 
 use crate::store::{self, Opinion};
 
+pub(crate) use duplicates::{ReviewForm, ReviewVerdict, review as review_duplicate};
 pub(crate) use moves::{
     DossierFile, OpinionInput, OpinionVerdict, file, give_back, opine, take, transmit,
 };

@@ -37,6 +37,11 @@ pub(crate) struct DossierFile {
     /// Whether the agent opens restricted kinds of piece (the bulletin n° 2): an instruction
     /// role where it was filed or where it is now (intake serves them by the same rule).
     pub(crate) opens_restricted: bool,
+    /// Its possible duplicates (`napoleon_db::duplicates`), the surest first, as the agent
+    /// sees them.
+    pub(crate) duplicates: Vec<napoleon_web::DuplicateRow>,
+    /// What was said of them.
+    pub(crate) duplicate_reviews: Vec<store::DuplicateReview>,
 }
 
 /// The moves the page offers.
@@ -48,10 +53,12 @@ pub(crate) struct Allowed {
     pub(crate) give_back: bool,
     /// The bureau's final mémoire (intake establishes it).
     pub(crate) establish_memoire: bool,
+    /// Confirm or dismiss its possible duplicates.
+    pub(crate) review_duplicates: bool,
 }
 
 /// A dossier in instruction the agent may read (the project's loader, `readable_dossier`).
-async fn load_readable(
+pub(super) async fn load_readable(
     tx: &mut TenantConn,
     access: &Access,
     id: DossierId,
@@ -78,19 +85,31 @@ pub(crate) async fn file(
 ) -> ActionResult<DossierFile> {
     // Everything the page shows, read behind the transaction's opening in one round trip;
     // shown only once the dossier is found readable.
-    let (mut tx, access, (dossier, campaign, opinions, timeline, holder, pieces)) = ctx
-        .begin_with(identity, async |shared| {
-            let (dossier, campaign, opinions, timeline, holder, pieces) = tokio::join!(
+    let (mut tx, access, (dossier, campaign, opinions, timeline, holder, pieces, duplicates)) =
+        ctx.begin_with(identity, async |shared| {
+            let (dossier, campaign, opinions, timeline, holder, pieces, duplicates, reviews) = tokio::join!(
                 contracts::dossier_by_id(&shared, id),
                 contracts::campaign_of_dossier(&shared, id),
                 store::opinions(&shared, id),
                 journal::timeline(&shared, Subject::Dossier(id)),
                 store::assignee(&shared, id, store::AtLevel::Current),
                 contracts::pieces_of(&shared, id),
+                napoleon_db::duplicates::possible_duplicates(&shared, id),
+                store::duplicate_reviews(&shared, id),
             );
-            Ok((dossier?, campaign?, opinions?, timeline?, holder?, pieces?))
+            Ok((
+                dossier?,
+                campaign?,
+                opinions?,
+                timeline?,
+                holder?,
+                pieces?,
+                (duplicates?, reviews?),
+            ))
         })
         .await?;
+    let (duplicates, duplicate_reviews) = duplicates;
+    let duplicates = napoleon_web::visible_duplicates(&access, duplicates);
     // `readable_dossier`'s rule, on the dossier read with the opening.
     let (dossier, _read) = napoleon_web::readable(&access, dossier)?;
     let dossier = in_instruction(dossier)?;
@@ -128,6 +147,8 @@ pub(crate) async fn file(
             && access.may::<perm::InstructionReturn>(level)?,
         establish_memoire: dossier.state.takes_final_memoire()
             && access.may::<perm::DecisionDecide>(Scope::Unit(campaign.bureau_unit_id))?,
+        review_duplicates: !duplicates.is_empty()
+            && super::duplicates::may_review(&access, dossier.state, dossier.level_unit_id)?,
     };
     let opens_restricted = access.instructs_circuit(dossier.unit_id, dossier.level_unit_id)?;
     napoleon_web::end_read(
@@ -150,6 +171,8 @@ pub(crate) async fn file(
         may,
         pieces: pieces.into_iter().filter(|p| p.current).collect(),
         opens_restricted,
+        duplicates: napoleon_web::duplicate_rows(&access, &duplicates),
+        duplicate_reviews,
     })
 }
 

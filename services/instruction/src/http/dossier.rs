@@ -14,7 +14,7 @@ use napoleon_rules::{Severity, VerdictKind, fr_date};
 use napoleon_web::{ActionError, FieldError, IdPath, WebContext, WebResult};
 use serde::Serialize;
 
-use crate::domain::{self, DossierFile, OpinionInput, OpinionVerdict};
+use crate::domain::{self, DossierFile, OpinionInput, OpinionVerdict, ReviewForm, ReviewVerdict};
 
 #[derive(Serialize)]
 struct Pair {
@@ -80,6 +80,46 @@ struct FileView {
     message_error: Option<String>,
     notice: Option<String>,
     pieces: Vec<PieceRow>,
+    duplicates: napoleon_web::DuplicatesView,
+}
+
+/// Above a dossier's possible duplicates, in instruction.
+const DUPLICATES_INTRO: &str = "Cette personne figure peut-être déjà dans un autre dossier \
+    ou au registre. Vérifiez, puis confirmez le doublon ou écartez-le : ce signalement ne \
+    bloque pas l'instruction.";
+
+/// The possible duplicates with what was said of each, and the review form where the agent
+/// may review them.
+fn duplicates_view(f: &DossierFile) -> napoleon_web::DuplicatesView {
+    let mut rows = f.duplicates.clone();
+    for row in &mut rows {
+        row.status = f
+            .duplicate_reviews
+            .iter()
+            // What was said of the match as it is now: a homonym dismissed, become exact
+            // since (a corrected birth date), is to be reviewed again.
+            .find(|r| r.key == row.key && r.match_kind == row.found.as_str())
+            .map(|r| {
+                let note = if r.note.is_empty() {
+                    String::new()
+                } else {
+                    format!(" : {}", r.note)
+                };
+                format!(
+                    "{} le {}{note}",
+                    r.verdict.label_fr(),
+                    fr_date(napoleon_kernel::paris_date(r.at))
+                )
+            });
+    }
+    napoleon_web::DuplicatesView {
+        intro: DUPLICATES_INTRO,
+        rows,
+        review_action: f
+            .may
+            .review_duplicates
+            .then(|| format!("/instruction/dossiers/{}/doublons", f.dossier.id)),
+    }
 }
 
 /// A piece of the dossier, as the instruction page lists it.
@@ -151,6 +191,7 @@ fn event_label(kind: EventKind) -> &'static str {
         EventKind::PieceScanned => "Pièce analysée : saine",
         EventKind::PieceQuarantined => "Pièce infectée, mise en quarantaine",
         EventKind::MemoireEstablished => "Mémoire de proposition définitif établi",
+        EventKind::DuplicateReviewed => "Doublon possible examiné",
         _ => "Événement",
     }
 }
@@ -188,6 +229,15 @@ fn event_detail(kind: EventKind, payload: &serde_json::Value) -> String {
         | EventKind::PieceQuarantined => text("label"),
         // The fingerprint that proves which document went to the grand chancelier.
         EventKind::MemoireEstablished => format!("SHA-256 {}", text("sha256")),
+        EventKind::DuplicateReviewed => {
+            let verdict = ReviewVerdict::parse(&text("verdict"))
+                .map_or("", ReviewVerdict::label_fr)
+                .to_owned();
+            match text("note") {
+                note if note.is_empty() => verdict,
+                note => format!("{verdict} : {note}"),
+            }
+        }
         _ => String::new(),
     }
 }
@@ -356,6 +406,7 @@ fn file_view(
         message_input: input.2.to_owned(),
         notice,
         pieces: piece_rows(f),
+        duplicates: duplicates_view(f),
     }
 }
 
@@ -383,6 +434,7 @@ pub(crate) async fn dossier(
         "avis" => Some("Votre avis est enregistré.".to_owned()),
         "valide" => Some("Le dossier est validé et transmis au ministère.".to_owned()),
         "renvoye" => Some("Le dossier est renvoyé au service déposant pour complément.".to_owned()),
+        "doublon" => Some("Votre examen du doublon possible est enregistré.".to_owned()),
         "memoire" => Some(
             "Le mémoire de proposition définitif est établi : il figure parmi les pièces jointes, \
              téléchargeable dès son analyse antivirus."
@@ -505,6 +557,16 @@ pub(crate) async fn give_back(
         ("", "", &form.message),
     )
     .await
+}
+
+pub(crate) async fn review_duplicate(
+    State(ctx): State<WebContext>,
+    Extension(identity): Extension<Identity>,
+    IdPath(id): IdPath<DossierId>,
+    Form(form): Form<ReviewForm>,
+) -> WebResult<Response> {
+    let result = domain::review_duplicate(&ctx, &identity, id, &form).await;
+    after(&ctx, &identity, id, result, "doublon", ("", "", "")).await
 }
 
 #[cfg(test)]

@@ -5,5 +5,5 @@
 mod dossier;
 mod queue;
 
-pub(crate) use dossier::{dossier, give_back, opine, take, transmit};
+pub(crate) use dossier::{dossier, give_back, opine, review_duplicate, take, transmit};
 pub(crate) use queue::queue;

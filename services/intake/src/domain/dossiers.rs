@@ -398,6 +398,8 @@ pub(crate) struct Review {
     /// The kinds of piece whose content the agent may open (see
     /// [`super::may_read_content`]).
     pub(crate) readable_codes: Vec<napoleon_rules::PieceCode>,
+    /// Its possible duplicates, as the agent sees them.
+    pub(crate) duplicates: Vec<napoleon_web::DuplicateRow>,
 }
 
 /// Loads a dossier with its campaign and eligibility, for reading.
@@ -410,11 +412,34 @@ pub(crate) async fn review(
     id: DossierId,
     read: Option<ReadChannel>,
 ) -> ActionResult<Review> {
+    review_with(ctx, identity, id, read, false).await
+}
+
+/// [`review`], with the dossier's possible duplicates when `duplicates` (issue 18: the last
+/// step, the receipt, the API; one more statement, sent with the others).
+pub(crate) async fn review_with(
+    ctx: &WebContext,
+    identity: &Identity,
+    id: DossierId,
+    read: Option<ReadChannel>,
+    duplicates: bool,
+) -> ActionResult<Review> {
     // The dossier and its campaign read behind the transaction's opening, in one round trip.
-    let (mut tx, access, (dossier, campaign, pieces)) = ctx
-        .begin_with(identity, async |shared| with_campaign(&shared, id).await)
+    let (mut tx, access, ((dossier, campaign, pieces), found)) = ctx
+        .begin_with(identity, async |shared| {
+            let (dossier, found) = tokio::join!(with_campaign(&shared, id), async {
+                if duplicates {
+                    napoleon_db::duplicates::possible_duplicates(&shared, id).await
+                } else {
+                    Ok(Vec::new())
+                }
+            });
+            Ok((dossier?, found?))
+        })
         .await?;
     let dossier = may_read(&access, dossier)?;
+    let duplicates =
+        napoleon_web::duplicate_rows(&access, &napoleon_web::visible_duplicates(&access, found));
     let may_edit = access.may::<perm::NominationUpdate>(Scope::Unit(dossier.unit_id))?
         && dossier.state.editable();
     let catalogue = tenant_catalogue(&mut tx, &access).await?;
@@ -446,6 +471,7 @@ pub(crate) async fn review(
         pieces,
         requirements,
         readable_codes,
+        duplicates,
     })
 }
 

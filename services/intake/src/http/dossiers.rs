@@ -192,6 +192,7 @@ struct ReceiptView {
     state: String,
     grade: String,
     submitted: String,
+    duplicates: napoleon_web::DuplicatesView,
 }
 
 pub(crate) async fn receipt(
@@ -199,7 +200,7 @@ pub(crate) async fn receipt(
     Extension(identity): Extension<Identity>,
     IdPath(id): IdPath<DossierId>,
 ) -> WebResult<Response> {
-    let review = domain::review(&ctx, &identity, id, Some(ReadChannel::Page)).await?;
+    let review = domain::review_with(&ctx, &identity, id, Some(ReadChannel::Page), true).await?;
     let Some(number) = review.dossier.number.clone() else {
         return Err(WebError::NotFound);
     };
@@ -216,6 +217,11 @@ pub(crate) async fn receipt(
             .submitted_at
             .map(|at| fr_date(napoleon_kernel::paris_date(at)))
             .unwrap_or_default(),
+        duplicates: napoleon_web::DuplicatesView {
+            intro: super::step_view::DUPLICATES_INTRO,
+            rows: review.duplicates,
+            review_action: None,
+        },
     };
     Ok(ctx
         .page(&identity, "intake/receipt", "Récépissé de dépôt", &view)?

@@ -53,7 +53,14 @@ pub(crate) async fn step(
     Query(notice): Query<Notice>,
 ) -> WebResult<Response> {
     let step = Step::from_number(n).ok_or(WebError::NotFound)?;
-    let review = domain::review(&ctx, &identity, id, Some(ReadChannel::Page)).await?;
+    let review = domain::review_with(
+        &ctx,
+        &identity,
+        id,
+        Some(ReadChannel::Page),
+        step == Step::Review,
+    )
+    .await?;
     if step == Step::Pieces {
         return render_pieces(&ctx, &identity, &review, Vec::new(), &notice);
     }
@@ -204,7 +211,8 @@ pub(crate) async fn save_step(
 ) -> WebResult<Response> {
     let step = Step::from_number(n).ok_or(WebError::NotFound)?;
     let action = pairs.get("_action").to_owned();
-    let current = domain::review(&ctx, &identity, id, None).await?;
+    // A refused submission shows the last step again, its possible duplicates with it.
+    let current = domain::review_with(&ctx, &identity, id, None, step == Step::Review).await?;
     if !current.may_edit {
         return Err(ActionError::from(Conflict::NotEditable {
             state: current.dossier.state,

@@ -14,6 +14,11 @@ use super::step::{CAREER, DISTINCTIONS};
 use crate::domain;
 use crate::store::pieces::Attachment;
 
+/// Above a dossier's possible duplicates, in intake (the last step, the receipt).
+pub(super) const DUPLICATES_INTRO: &str = "Cette personne figure peut-être déjà dans un autre \
+    dossier ou au registre. Vérifiez-le avec le service concerné : ce signalement n'empêche pas \
+    le dépôt, et le service instructeur le verra aussi.";
+
 /// A size as a page says it: « 312 ko », « 4,2 Mo ».
 fn size_fr(bytes: u64) -> String {
     if bytes < 1024 * 1024 {
@@ -166,6 +171,8 @@ pub(super) struct StepView {
     distinctions: bool,
     proposal: bool,
     review: bool,
+    /// The possible duplicates (the last step only).
+    duplicates: napoleon_web::DuplicatesView,
     candidate_fields: CandidateFields,
     career_rows: Vec<CareerRowView>,
     held_rows: Vec<HeldRowView>,
@@ -517,6 +524,15 @@ pub(super) fn step_view(
         distinctions: step == Step::Distinctions,
         proposal: step == Step::Proposal,
         review: step == Step::Review,
+        duplicates: napoleon_web::DuplicatesView {
+            intro: DUPLICATES_INTRO,
+            rows: if step == Step::Review {
+                review.duplicates.clone()
+            } else {
+                Vec::new()
+            },
+            review_action: None,
+        },
         candidate_fields: {
             let c = &c.candidate;
             let text = |spec: &FormField, value: &str| field(spec, spec.name, value, e);

@@ -358,6 +358,12 @@ const STEPS = [
   }],
   ['étape 6 : éligibilité vérifiée avant le dépôt, le projet de mémoire téléchargé', async ({ page }) => {
     await expectText(page, 'Conditions statutaires remplies');
+    // The demo holds a Lambert Jeanne Marie born a year earlier: named, never blocking.
+    // (The badge is shown in capitals: its text is read as written.)
+    const flagged = await page.locator('#doublons').textContent();
+    if (!flagged.includes('Homonyme possible, à vérifier')) {
+      throw new Error(`homonyme non signalé : « ${flagged} »`);
+    }
     await check(page, 'etape-6-verification');
     const downloaded = page.waitForEvent('download');
     await pressButton(page, /^Projet de mémoire de proposition/, { navigates: false });
@@ -390,6 +396,14 @@ const STEPS = [
     await check(page, 'dossier-depose');
     await pressButton(page, 'Prendre en charge');
     await expectText(page, 'Vous avez pris en charge ce dossier');
+  }],
+  ['l’instructrice écarte l’homonyme signalé, avec une observation', async ({ page }) => {
+    await expectText(page, 'Doublons possibles');
+    await typeField(page, label('Observation (facultative)'), 'Dates de naissance différentes, vérifiées auprès de la mairie.');
+    await pressButton(page, 'Écarter');
+    await expectText(page, 'Votre examen du doublon possible est enregistré');
+    await expectText(page, 'Doublon écarté (une autre personne)');
+    await check(page, 'doublon-ecarte');
   }],
   ['l’instructrice rend un avis favorable', async ({ page }) => {
     await chooseRadio(page, label('Avis'), 'Favorable');

@@ -12,6 +12,7 @@
 mod access;
 mod crash;
 mod demo_seed;
+mod duplicates;
 mod eligibility;
 mod exports;
 mod help;

@@ -16,7 +16,8 @@ use napoleon_testkit::TestApp;
 use napoleon_testkit::agents::{ANNE, CLAIRE, DENIS, MARC, NINA, OLIVIER, PAUL, SOPHIE};
 
 /// Templates rendered only inside others (a step's fields), and the layout every page uses.
-const PARTIALS: [&str; 7] = [
+const PARTIALS: [&str; 8] = [
+    "duplicates",
     "intake/field",
     "intake/pieces",
     "intake/select",
@@ -253,6 +254,28 @@ async fn every_template_has_a_snapshot_of_a_page_using_it() {
             .await,
         200,
     );
+
+    // The dossier waiting for an instructor, its candidate made the seeded Lambert (the
+    // transmitted one): its possible duplicate, with the form that confirms or dismisses it.
+    let mut admin = live.admin().await;
+    diesel::sql_query(
+        "UPDATE intake.dossiers SET content = jsonb_set(content, '{candidate}', \
+           content->'candidate' || (SELECT jsonb_build_object('birth_name', \
+             t.content->'candidate'->'birth_name', 'given_names', \
+             t.content->'candidate'->'given_names', 'birth_date', \
+             t.content->'candidate'->'birth_date') FROM intake.dossiers t \
+             WHERE t.state = 'transmis' ORDER BY t.created_at LIMIT 1)) \
+         WHERE id = $1",
+    )
+    .bind::<SqlUuid, _>(filed.parse::<uuid::Uuid>().unwrap())
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    let flagged = claire
+        .get(&live.url(&format!("/instruction/dossiers/{filed}")))
+        .await;
+    assert!(flagged.body.contains("Doublon probable : même identité"));
+    keep("dossier_doublon", "instruction/dossier", flagged, 200);
 
     // Sophie, intégratrice: the campaigns and a board; the registry and the radar.
     let (mut sophie, _) = live.logged_in(SOPHIE).await;

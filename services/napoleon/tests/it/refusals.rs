@@ -252,6 +252,11 @@ mod route_table {
                 none.clone(),
             ),
             (
+                Method::POST,
+                "/instruction/dossiers/{dossier}/doublons",
+                none.clone(),
+            ),
+            (
                 Method::GET,
                 "/decisions/api/v1/campaigns/{campaign}/board",
                 none.clone(),

@@ -10,7 +10,7 @@ use napoleon_rules::{DistinctionCode, GradeCode};
 use napoleon_testkit::{TestApp, Who, cast};
 use serde_json::{Value, json};
 
-async fn import(
+pub(crate) async fn import(
     app: &TestApp,
     tenant: TenantId,
     identity: Value,
