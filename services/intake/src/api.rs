@@ -225,6 +225,10 @@ pub(crate) struct DossierOut {
     /// The same person elsewhere, perhaps: another open dossier of the tenant for the same
     /// distinction, or a laureate already holding the proposed grade. A warning only.
     possible_duplicates: Vec<DuplicateOut>,
+    /// When another ministry that opted in proposed the same person for the same promotion,
+    /// the sentence saying so (and nothing more); absent otherwise, or when not asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    another_ministry: Option<&'static str>,
 }
 
 /// A possible duplicate of a dossier.
@@ -423,6 +427,7 @@ pub(crate) async fn get_dossier(
                         description: d.what.clone(),
                     })
                     .collect(),
+                another_ministry: napoleon_web::elsewhere_sentence(r.elsewhere),
             });
             ([(axum::http::header::ETAG, etag)], out).into_response()
         }

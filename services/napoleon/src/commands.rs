@@ -963,6 +963,35 @@ pub struct RegistryImportOptions {
     pub batch: usize,
 }
 
+/// `napoleon tenants cross-ministry`: opts the tenant in or out of the cross-ministry lookup
+/// of proposals (issue 18, Build 7), journaled.
+///
+/// # Errors
+/// [`CliError`]: an unknown tenant (usage), the database.
+pub async fn tenants_cross_ministry(
+    config: &Config,
+    tenant: &str,
+    on: bool,
+) -> Result<(), CliError> {
+    let (db, id) = tenant_db(config, tenant, 1).await?;
+    let mut tx = db
+        .tenant(id)
+        .await
+        .map_err(|e| failed("database")(e.to_string()))?;
+    napoleon_db::crossmatch::set_opt_in(&mut tx, journal::Actor::System("cli"), on)
+        .await
+        .map_err(|e| failed("tenant")(e.to_string()))?;
+    tx.commit()
+        .await
+        .map_err(|e| failed("database")(e.to_string()))?;
+    say(if on {
+        "cross-ministry lookup: on"
+    } else {
+        "cross-ministry lookup: off"
+    });
+    Ok(())
+}
+
 /// The tenant named `slug`, on the application role's pool.
 async fn tenant_db(
     config: &Config,

@@ -546,6 +546,11 @@ pub async fn seed(db: &Db, issuers: &[String]) -> Result<SeedReport, SeedError> 
                 json!({ "slug": t.slug, "name": t.name, "is_sandbox": t.is_sandbox }),
             )
             .await?;
+            // The demo's ministries look up each other's proposals (docs/cross-ministry.md);
+            // a sandbox never takes part.
+            if !t.is_sandbox {
+                napoleon_db::crossmatch::set_opt_in(&mut tx, ACTOR, true).await?;
+            }
         }
         // Depth-first, parents before children.
         let mut stack: Vec<(Option<OrgUnitId>, &UnitSeed)> = vec![(None, &t.root)];

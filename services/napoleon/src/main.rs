@@ -72,6 +72,11 @@ enum Command {
         #[command(subcommand)]
         action: ImportAction,
     },
+    /// Tenants' settings.
+    Tenants {
+        #[command(subcommand)]
+        action: TenantsAction,
+    },
     /// Signing keys: the platform's (keys.signing_key) and the identity assertion's
     /// (assertion.signing_key), same format.
     Keys {
@@ -124,6 +129,27 @@ enum ImportAction {
     },
     /// Print the registry's template (CSV, UTF-8 with a BOM, `;`).
     Template,
+}
+
+#[derive(Subcommand, Debug)]
+enum TenantsAction {
+    /// Opt a tenant in or out of the cross-ministry lookup of proposals: whether another
+    /// ministry proposed the same person for the same promotion (docs/cross-ministry.md).
+    CrossMinistry {
+        /// The tenant's slug, e.g. `interieur`.
+        #[arg(long)]
+        tenant: String,
+        /// `on` or `off`.
+        #[arg(value_enum)]
+        state: OnOff,
+    },
+}
+
+/// A setting's two states.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum OnOff {
+    On,
+    Off,
 }
 
 #[derive(Subcommand, Debug)]
@@ -278,6 +304,9 @@ fn run(cli: Cli) -> Result<(), CliError> {
                 }
                 OperatorsAction::List => print(&commands::operators_list(&config).await?),
             },
+            Command::Tenants {
+                action: TenantsAction::CrossMinistry { tenant, state },
+            } => commands::tenants_cross_ministry(&config, &tenant, state == OnOff::On).await,
             Command::Import { action } => match action {
                 ImportAction::Registry {
                     tenant,

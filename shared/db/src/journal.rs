@@ -173,11 +173,13 @@ pub enum EventKind {
     ExportDownloaded,
     /// An instructeur confirmed or dismissed a possible duplicate of a dossier (issue 18).
     DuplicateReviewed,
+    /// The tenant opted in or out of the cross-ministry lookup of proposals (issue 18).
+    TenantCrossMinistrySet,
 }
 
 impl EventKind {
     /// Every kind.
-    pub const ALL: [Self; 40] = [
+    pub const ALL: [Self; 41] = [
         Self::TenantCreated,
         Self::OrgUnitCreated,
         Self::MembershipGranted,
@@ -218,6 +220,7 @@ impl EventKind {
         Self::RegistryImportUndone,
         Self::ExportDownloaded,
         Self::DuplicateReviewed,
+        Self::TenantCrossMinistrySet,
     ];
 
     /// Parses a stored name.
@@ -270,6 +273,7 @@ impl EventKind {
             Self::RegistryImportUndone => "registry.import_undone",
             Self::ExportDownloaded => "export.downloaded",
             Self::DuplicateReviewed => "dossier.duplicate_reviewed",
+            Self::TenantCrossMinistrySet => "tenant.cross_ministry_set",
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod catalogue;
 pub mod cluster;
 pub mod contracts;
 pub mod core;
+pub mod crossmatch;
 pub mod duplicates;
 mod error;
 pub mod identity;

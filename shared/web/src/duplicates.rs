@@ -23,6 +23,16 @@ pub struct DuplicatesView {
     pub rows: Vec<DuplicateRow>,
     /// Where each row's confirm-or-dismiss form posts; none where the agent may not review.
     pub review_action: Option<String>,
+    /// The sentence saying another ministry proposed the same person for this promotion
+    /// (`napoleon_db::crossmatch::ELSEWHERE`), when it did. (Not `elsewhere`: handlebars
+    /// reads `{{elsewhere}}` as `{{else where}}`.)
+    pub other_ministry: Option<&'static str>,
+}
+
+/// The sentence of [`DuplicatesView::other_ministry`] for a lookup's answer.
+#[must_use]
+pub fn elsewhere_sentence(answer: Option<bool>) -> Option<&'static str> {
+    (answer == Some(true)).then_some(napoleon_db::crossmatch::ELSEWHERE)
 }
 
 /// One possible duplicate, as listed.

@@ -42,6 +42,9 @@ pub(crate) struct DossierFile {
     pub(crate) duplicates: Vec<napoleon_web::DuplicateRow>,
     /// What was said of them.
     pub(crate) duplicate_reviews: Vec<store::DuplicateReview>,
+    /// Whether another ministry proposed the same person for this promotion (issue 18,
+    /// Build 7): `None` when not asked.
+    pub(crate) elsewhere: Option<bool>,
 }
 
 /// The moves the page offers.
@@ -85,9 +88,19 @@ pub(crate) async fn file(
 ) -> ActionResult<DossierFile> {
     // Everything the page shows, read behind the transaction's opening in one round trip;
     // shown only once the dossier is found readable.
-    let (mut tx, access, (dossier, campaign, opinions, timeline, holder, pieces, duplicates)) =
-        ctx.begin_with(identity, async |shared| {
-            let (dossier, campaign, opinions, timeline, holder, pieces, duplicates, reviews) = tokio::join!(
+    let (mut tx, access, (dossier, campaign, opinions, timeline, holder, pieces, duplicates)) = ctx
+        .begin_with(identity, async |shared| {
+            let (
+                dossier,
+                campaign,
+                opinions,
+                timeline,
+                holder,
+                pieces,
+                duplicates,
+                reviews,
+                elsewhere,
+            ) = tokio::join!(
                 contracts::dossier_by_id(&shared, id),
                 contracts::campaign_of_dossier(&shared, id),
                 store::opinions(&shared, id),
@@ -96,6 +109,7 @@ pub(crate) async fn file(
                 contracts::pieces_of(&shared, id),
                 napoleon_db::duplicates::possible_duplicates(&shared, id),
                 store::duplicate_reviews(&shared, id),
+                napoleon_db::crossmatch::elsewhere(&shared, id),
             );
             Ok((
                 dossier?,
@@ -104,11 +118,11 @@ pub(crate) async fn file(
                 timeline?,
                 holder?,
                 pieces?,
-                (duplicates?, reviews?),
+                (duplicates?, reviews?, elsewhere?),
             ))
         })
         .await?;
-    let (duplicates, duplicate_reviews) = duplicates;
+    let (duplicates, duplicate_reviews, elsewhere) = duplicates;
     let duplicates = napoleon_web::visible_duplicates(&access, duplicates);
     // `readable_dossier`'s rule, on the dossier read with the opening.
     let (dossier, _read) = napoleon_web::readable(&access, dossier)?;
@@ -173,6 +187,7 @@ pub(crate) async fn file(
         opens_restricted,
         duplicates: napoleon_web::duplicate_rows(&access, &duplicates),
         duplicate_reviews,
+        elsewhere,
     })
 }
 

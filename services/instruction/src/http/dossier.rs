@@ -119,6 +119,7 @@ fn duplicates_view(f: &DossierFile) -> napoleon_web::DuplicatesView {
             .may
             .review_duplicates
             .then(|| format!("/instruction/dossiers/{}/doublons", f.dossier.id)),
+        other_ministry: napoleon_web::elsewhere_sentence(f.elsewhere),
     }
 }
 

@@ -400,6 +400,9 @@ pub(crate) struct Review {
     pub(crate) readable_codes: Vec<napoleon_rules::PieceCode>,
     /// Its possible duplicates, as the agent sees them.
     pub(crate) duplicates: Vec<napoleon_web::DuplicateRow>,
+    /// Whether another ministry proposed the same person for this promotion (issue 18,
+    /// Build 7): `None` when not asked.
+    pub(crate) elsewhere: Option<bool>,
 }
 
 /// Loads a dossier with its campaign and eligibility, for reading.
@@ -425,13 +428,18 @@ pub(crate) async fn review_with(
     duplicates: bool,
 ) -> ActionResult<Review> {
     // The dossier and its campaign read behind the transaction's opening, in one round trip.
-    let (mut tx, access, ((dossier, campaign, pieces), found)) = ctx
+    // With the duplicates, the other ministries' lookup (a submitted dossier of a tenant
+    // that opted in: the function answers nothing otherwise, and records what it answers).
+    let (mut tx, access, ((dossier, campaign, pieces), (found, elsewhere))) = ctx
         .begin_with(identity, async |shared| {
             let (dossier, found) = tokio::join!(with_campaign(&shared, id), async {
                 if duplicates {
-                    napoleon_db::duplicates::possible_duplicates(&shared, id).await
+                    tokio::try_join!(
+                        napoleon_db::duplicates::possible_duplicates(&shared, id),
+                        napoleon_db::crossmatch::elsewhere(&shared, id)
+                    )
                 } else {
-                    Ok(Vec::new())
+                    Ok((Vec::new(), None))
                 }
             });
             Ok((dossier?, found?))
@@ -472,6 +480,7 @@ pub(crate) async fn review_with(
         requirements,
         readable_codes,
         duplicates,
+        elsewhere,
     })
 }
 
@@ -537,6 +546,8 @@ pub(crate) async fn submit(
         json!({"number": number, "resubmission": from == DossierState::ComplementRequested}),
     )
     .await?;
+    // For the other ministries' lookups, when the tenant opted in (issue 18, Build 7).
+    napoleon_db::crossmatch::record(&mut tx, id).await?;
     tx.commit().await?;
     Ok(number)
 }

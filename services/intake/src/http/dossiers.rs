@@ -221,6 +221,7 @@ pub(crate) async fn receipt(
             intro: super::step_view::DUPLICATES_INTRO,
             rows: review.duplicates,
             review_action: None,
+            other_ministry: napoleon_web::elsewhere_sentence(review.elsewhere),
         },
     };
     Ok(ctx

@@ -532,6 +532,8 @@ pub(super) fn step_view(
                 Vec::new()
             },
             review_action: None,
+            // The last step is a draft's: no other ministry is asked about a draft.
+            other_ministry: None,
         },
         candidate_fields: {
             let c = &c.candidate;

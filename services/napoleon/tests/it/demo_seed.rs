@@ -27,8 +27,9 @@ async fn seeding_twice_creates_and_journals_nothing_the_second_time() {
     let units = count(&mut admin, "SELECT count(*) AS n FROM core.org_units").await;
     assert_eq!(
         events,
-        19 + 17 + 3 + 3,
-        "one event per tenant, unit and grant created, one per policy and catalogue seeded"
+        19 + 17 + 3 + 3 + 2,
+        "one event per tenant, unit and grant created, one per policy and catalogue seeded, \
+         one per ministry opted in to the cross-ministry lookup (not the sandbox)"
     );
 
     let second = seed(&db, &[]).await.unwrap();
@@ -89,8 +90,9 @@ async fn the_interieur_tree_has_its_prefectures_under_their_regions() {
     assert_eq!(v.broken, None);
     assert_eq!(
         v.events_checked,
-        9 + 1 + 1 + 12,
-        "the tenant, its 8 units, its policy, its catalogue, its 12 grants"
+        9 + 1 + 1 + 12 + 1,
+        "the tenant, its 8 units, its policy, its catalogue, its 12 grants, its opting in to \
+         the cross-ministry lookup"
     );
     tx.rollback().await;
     tdb.finish().await;

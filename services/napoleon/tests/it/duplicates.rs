@@ -423,3 +423,162 @@ async fn the_instructeur_confirms_or_dismisses_and_each_is_journaled() {
     assert_eq!(slice.take(instructeur, &first).await.status, 204);
     slice.finish().await;
 }
+
+/// `napoleon tenants cross-ministry --tenant <slug> on|off`, as the real binary.
+fn cross_ministry(app: &TestApp, slug: &str, state: &str) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_napoleon"))
+        .args(["tenants", "cross-ministry", "--tenant", slug, state])
+        .env_remove("NAPOLEON_CONFIG")
+        .env("NAPOLEON__DATABASE__URL", app.db.app_url().expose())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// What the API says of another ministry's proposal: its sentence, or nothing.
+async fn another_ministry(app: &TestApp, who: &Who, id: &str) -> Option<String> {
+    let read = get_page(app, who, &format!("/intake/api/v1/dossiers/{id}")).await;
+    assert_eq!(read.status, 200, "{}", read.json);
+    read.json
+        .get("another_ministry")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+}
+
+/// Build 7: two ministries that opted in (the demo's do) propose the same person for the
+/// same promotion: each is told one sentence, nothing of the other's dossier; once one opts
+/// out (`napoleon tenants cross-ministry`), nothing. No service role reads the hashes.
+#[tokio::test(flavor = "multi_thread")]
+async fn another_ministrys_proposal_is_one_sentence_and_nothing_once_it_opts_out() {
+    use napoleon_kernel::{OrgUnitKind, Role};
+    let slice = TestApp::services().await;
+    let cast = cast(&slice).await;
+    let campaign = open_campaign(&slice, &cast).await;
+    let (mine, _) = submitted(&slice, &cast, &campaign, "Lambert", "F").await;
+    assert_eq!(another_ministry(&slice, &cast.redacteur, &mine).await, None);
+
+    // The Culture ministry proposes her for the same promotion.
+    let culture = slice.tenant("culture").await;
+    let mc = slice.unit(culture, OrgUnitKind::Ministere, "MC").await;
+    let bdh = slice.unit(culture, OrgUnitKind::Direction, "BDH").await;
+    let theirs = Cast {
+        tenant: culture,
+        admin: slice.as_(Role::Administrateur, mc).await,
+        redacteur: slice.as_(Role::Redacteur, bdh).await,
+        instructeur: cast.instructeur.clone(),
+        valideur: cast.valideur.clone(),
+        integrateur: cast.integrateur.clone(),
+        bureau: bdh,
+        outsider: cast.redacteur.clone(),
+    };
+    let their_campaign = open_campaign(&slice, &theirs).await;
+    let (their_dossier, _) = submitted(&slice, &theirs, &their_campaign, "Lambert", "F").await;
+    let sentence = napoleon_db::crossmatch::ELSEWHERE.to_owned();
+    assert_eq!(
+        another_ministry(&slice, &cast.redacteur, &mine).await,
+        Some(sentence.clone())
+    );
+    assert_eq!(
+        another_ministry(&slice, &theirs.redacteur, &their_dossier).await,
+        Some(sentence.clone())
+    );
+    // The instructeur's page says the sentence, and nothing of the other ministry's dossier.
+    let html = get_page(
+        &slice,
+        &cast.instructeur,
+        &format!("/instruction/dossiers/{mine}"),
+    )
+    .await
+    .text();
+    assert!(
+        html.contains("Proposition dans un autre ministère"),
+        "{html}"
+    );
+    // (Numbers run per ministry: its number may be this one's; its id never shows.)
+    assert!(!html.contains(&their_dossier));
+    assert!(!html.contains("Culture"));
+    // The lookups are the platform's record: counted per ministry.
+    let mut admin = TestDb::connect(&slice.db.admin_url()).await.unwrap();
+    let asked = count(
+        &mut admin,
+        &format!(
+            "SELECT count(*) AS n FROM crossmatch.lookups WHERE holder = '{}' AND answer = 'yes'",
+            cast.tenant
+        ),
+    )
+    .await;
+    assert_eq!(asked, 2);
+    // No service role reads the hashes themselves.
+    let mut app = TestDb::connect(&slice.db.app_url()).await.unwrap();
+    {
+        use diesel_async::RunQueryDsl;
+        let refused = diesel::sql_query("SELECT count(*) FROM crossmatch.proposals")
+            .execute(&mut app)
+            .await;
+        assert!(
+            refused
+                .unwrap_err()
+                .to_string()
+                .contains("permission denied"),
+        );
+    }
+
+    // Culture opts out from the command line: nothing is told on either side.
+    cross_ministry(&slice, "culture", "off");
+    let culture_lookups =
+        format!("SELECT count(*) AS n FROM crossmatch.lookups WHERE holder = '{culture}'");
+    let before = count(&mut admin, &culture_lookups).await;
+    assert_eq!(another_ministry(&slice, &cast.redacteur, &mine).await, None);
+    assert_eq!(
+        another_ministry(&slice, &theirs.redacteur, &their_dossier).await,
+        None
+    );
+    // Off, Culture does not ask either: nothing recorded, and its proposals are gone.
+    assert_eq!(count(&mut admin, &culture_lookups).await, before);
+    assert_eq!(
+        count(
+            &mut admin,
+            &format!("SELECT count(*) AS n FROM crossmatch.proposals WHERE holder = '{culture}'")
+        )
+        .await,
+        0
+    );
+    // A draft is never asked about.
+    let draft = draft_of(
+        &slice,
+        &cast.redacteur,
+        &campaign,
+        person("Lambert", "Jeanne", "1960-05-04"),
+    )
+    .await;
+    let mine_lookups = format!(
+        "SELECT count(*) AS n FROM crossmatch.lookups WHERE holder = '{}'",
+        cast.tenant
+    );
+    let before = count(&mut admin, &mine_lookups).await;
+    assert_eq!(
+        another_ministry(&slice, &cast.redacteur, &draft).await,
+        None
+    );
+    assert_eq!(count(&mut admin, &mine_lookups).await, before);
+    // Culture opts in again: its submitted dossier is recorded, and told of again.
+    cross_ministry(&slice, "culture", "on");
+    assert_eq!(
+        another_ministry(&slice, &cast.redacteur, &mine).await,
+        Some(sentence.clone())
+    );
+    assert_eq!(
+        count(
+            &mut admin,
+            "SELECT count(*) AS n FROM journal.events WHERE kind = 'tenant.cross_ministry_set' \
+             AND payload->>'on' = 'false'",
+        )
+        .await,
+        1
+    );
+    slice.finish().await;
+}

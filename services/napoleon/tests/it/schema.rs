@@ -28,7 +28,12 @@ struct TableFacts {
 
 /// Platform tables that legitimately carry no tenant. Adding one here is a design decision:
 /// say why in ARCHITECTURE.md.
-const PLATFORM_TABLES: [&str; 5] = [
+const PLATFORM_TABLES: [&str; 8] = [
+    // The cross-ministry lookup's (migration 000038): read across tenants by its two
+    // functions only, no role granted anything on them.
+    "crossmatch.hash_key",
+    "crossmatch.lookups",
+    "crossmatch.proposals",
     "core.agents",
     "core.operators",
     "core.sessions",
