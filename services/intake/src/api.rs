@@ -399,7 +399,15 @@ pub(crate) async fn get_dossier(
     Extension(identity): Extension<Identity>,
     IdPath(id): IdPath<DossierId>,
 ) -> Response {
-    match domain::review_with(&ctx, &identity, id, Some(ReadChannel::Api), true).await {
+    match domain::review_with(
+        &ctx,
+        &identity,
+        id,
+        Some(ReadChannel::Api),
+        domain::Extras::DuplicatesAndOtherMinistry,
+    )
+    .await
+    {
         Ok(r) => {
             let eligibility = match &r.verdict {
                 Ok(v) => serde_json::to_value(v).unwrap_or_default(),

@@ -415,31 +415,45 @@ pub(crate) async fn review(
     id: DossierId,
     read: Option<ReadChannel>,
 ) -> ActionResult<Review> {
-    review_with(ctx, identity, id, read, false).await
+    review_with(ctx, identity, id, read, Extras::Nothing).await
 }
 
-/// [`review`], with the dossier's possible duplicates when `duplicates` (issue 18: the last
-/// step, the receipt, the API; one more statement, sent with the others).
+/// What [`review_with`] reads besides the dossier (issue 18), each one more statement sent
+/// with the others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Extras {
+    /// The dossier alone (the steps but the last, the saves).
+    Nothing,
+    /// Its possible duplicates (the last step).
+    Duplicates,
+    /// Its possible duplicates and whether another ministry proposed the same person (the
+    /// receipt, the API): asked only where the answer is shown, each lookup being counted.
+    DuplicatesAndOtherMinistry,
+}
+
+/// [`review`], with the `extras` asked.
 pub(crate) async fn review_with(
     ctx: &WebContext,
     identity: &Identity,
     id: DossierId,
     read: Option<ReadChannel>,
-    duplicates: bool,
+    extras: Extras,
 ) -> ActionResult<Review> {
-    // The dossier and its campaign read behind the transaction's opening, in one round trip.
-    // With the duplicates, the other ministries' lookup (a submitted dossier of a tenant
-    // that opted in: the function answers nothing otherwise, and records what it answers).
+    // The dossier and its campaign read behind the transaction's opening, in one round trip;
+    // the other ministries' lookup answers only for a submitted dossier of a tenant that
+    // opted in, and records what it answers.
     let (mut tx, access, ((dossier, campaign, pieces), (found, elsewhere))) = ctx
         .begin_with(identity, async |shared| {
             let (dossier, found) = tokio::join!(with_campaign(&shared, id), async {
-                if duplicates {
-                    tokio::try_join!(
+                match extras {
+                    Extras::Nothing => Ok((Vec::new(), None)),
+                    Extras::Duplicates => napoleon_db::duplicates::possible_duplicates(&shared, id)
+                        .await
+                        .map(|found| (found, None)),
+                    Extras::DuplicatesAndOtherMinistry => tokio::try_join!(
                         napoleon_db::duplicates::possible_duplicates(&shared, id),
                         napoleon_db::crossmatch::elsewhere(&shared, id)
-                    )
-                } else {
-                    Ok((Vec::new(), None))
+                    ),
                 }
             });
             Ok((dossier?, found?))

@@ -18,8 +18,8 @@ use napoleon_web::{ActionError, ActionResult, FieldError, WebContext};
 
 pub(crate) use campaigns::{CampaignInput, campaign_choices, campaigns, create_campaign};
 pub(crate) use dossiers::{
-    FiledAsk, MyDossiers, Review, create_draft, filing_units, my_dossiers, review, review_with,
-    save, submit, verdict,
+    Extras, FiledAsk, MyDossiers, Review, create_draft, filing_units, my_dossiers, review,
+    review_with, save, submit, verdict,
 };
 pub(crate) use memoire::{establish, memoire, recepisse};
 pub(crate) use pieces::{

@@ -200,7 +200,14 @@ pub(crate) async fn receipt(
     Extension(identity): Extension<Identity>,
     IdPath(id): IdPath<DossierId>,
 ) -> WebResult<Response> {
-    let review = domain::review_with(&ctx, &identity, id, Some(ReadChannel::Page), true).await?;
+    let review = domain::review_with(
+        &ctx,
+        &identity,
+        id,
+        Some(ReadChannel::Page),
+        domain::Extras::DuplicatesAndOtherMinistry,
+    )
+    .await?;
     let Some(number) = review.dossier.number.clone() else {
         return Err(WebError::NotFound);
     };

@@ -58,7 +58,11 @@ pub(crate) async fn step(
         &identity,
         id,
         Some(ReadChannel::Page),
-        step == Step::Review,
+        if step == Step::Review {
+            domain::Extras::Duplicates
+        } else {
+            domain::Extras::Nothing
+        },
     )
     .await?;
     if step == Step::Pieces {
@@ -212,7 +216,12 @@ pub(crate) async fn save_step(
     let step = Step::from_number(n).ok_or(WebError::NotFound)?;
     let action = pairs.get("_action").to_owned();
     // A refused submission shows the last step again, its possible duplicates with it.
-    let current = domain::review_with(&ctx, &identity, id, None, step == Step::Review).await?;
+    let extras = if step == Step::Review {
+        domain::Extras::Duplicates
+    } else {
+        domain::Extras::Nothing
+    };
+    let current = domain::review_with(&ctx, &identity, id, None, extras).await?;
     if !current.may_edit {
         return Err(ActionError::from(Conflict::NotEditable {
             state: current.dossier.state,
