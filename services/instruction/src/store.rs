@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use napoleon_authz::{Authorized, perm};
 use napoleon_db::contracts::{self, dossiers_v1};
+use napoleon_db::duplicates::{MatchKind, counterpart_key};
 use napoleon_db::{DbError, TenantConn, TenantRead};
 use napoleon_kernel::{AgentId, DossierId, OrgUnitId};
 use napoleon_rules::dossier::DossierState;
@@ -330,12 +331,11 @@ diesel::table! {
 /// What was said of one possible duplicate of a dossier.
 #[derive(Debug, Clone)]
 pub(crate) struct DuplicateReview {
-    /// `dossier:<uuid>` or `laureate:<uuid>` (`napoleon_web::duplicate_key`).
+    /// `dossier:<uuid>` or `laureate:<uuid>` (`napoleon_db::duplicates::counterpart_key`).
     pub(crate) key: String,
     pub(crate) verdict: ReviewVerdict,
-    /// The match as it was then (`exact`, `close`, `homonym`): a review answers for that
-    /// match only.
-    pub(crate) match_kind: String,
+    /// The match as it was then: a review answers for that match only.
+    pub(crate) match_kind: MatchKind,
     pub(crate) note: String,
     pub(crate) at: chrono::DateTime<chrono::Utc>,
 }
@@ -369,10 +369,10 @@ pub(crate) async fn duplicate_reviews(
     rows.into_iter()
         .map(|(kind, other, verdict, match_kind, note, at)| {
             Ok(DuplicateReview {
-                key: format!("{kind}:{other}"),
+                key: counterpart_key(&kind, other),
                 verdict: ReviewVerdict::parse(&verdict)
                     .ok_or_else(|| DbError::corrupt("verdict", &verdict))?,
-                match_kind,
+                match_kind: MatchKind::parse(&match_kind)?,
                 note,
                 at,
             })

@@ -46,7 +46,11 @@ impl MatchKind {
         }
     }
 
-    fn parse(raw: &str) -> Result<Self, DbError> {
+    /// The kind of a stored name (a row of the function's answer, a review's `match_kind`).
+    ///
+    /// # Errors
+    /// [`DbError::Corrupt`] for any other name.
+    pub fn parse(raw: &str) -> Result<Self, DbError> {
         match raw {
             "exact" => Ok(Self::Exact),
             "close" => Ok(Self::Close),
@@ -113,6 +117,19 @@ impl Counterpart {
             Self::Laureate { id, .. } => id.as_uuid(),
         }
     }
+
+    /// What a review form and a stored review name it: [`counterpart_key`].
+    #[must_use]
+    pub fn key(&self) -> String {
+        counterpart_key(self.kind_str(), self.uuid())
+    }
+}
+
+/// A counterpart's key, `dossier:<uuid>` or `laureate:<uuid>`, from its kind and id as
+/// `instruction.duplicate_reviews` keeps them: the one format pages, forms and reviews share.
+#[must_use]
+pub fn counterpart_key(kind: &str, id: uuid::Uuid) -> String {
+    format!("{kind}:{id}")
 }
 
 /// One possible duplicate.

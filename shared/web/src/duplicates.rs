@@ -38,7 +38,7 @@ pub fn elsewhere_sentence(answer: Option<bool>) -> Option<&'static str> {
 /// One possible duplicate, as listed.
 #[derive(Debug, Clone, Serialize)]
 pub struct DuplicateRow {
-    /// `dossier:<uuid>` or `laureate:<uuid>`: what a review names.
+    /// `dossier:<uuid>` or `laureate:<uuid>` (`Counterpart::key`): what a review names.
     pub key: String,
     /// How sure: `exact`, `close` or `homonym`, or `possible` for a match the agent may not
     /// read (the API's).
@@ -58,12 +58,6 @@ pub struct DuplicateRow {
     pub status: Option<String>,
 }
 
-/// A row's key: what a review form names (`dossier:<uuid>`, `laureate:<uuid>`).
-#[must_use]
-pub fn duplicate_key(other: &Counterpart) -> String {
-    format!("{}:{}", other.kind_str(), other.uuid())
-}
-
 /// What a row says of a match the agent may not read (see the module's comment).
 pub const UNREAD_MATCH: &str = "Même personne possible, à vérifier avec le service concerné";
 
@@ -76,16 +70,13 @@ pub fn visible_duplicates(
 ) -> Vec<PossibleDuplicate> {
     found
         .into_iter()
-        .filter(|d| match &d.other {
-            Counterpart::Dossier {
-                unit,
-                level_unit_id,
-                state,
-                ..
-            } if *state == napoleon_rules::dossier::DossierState::Draft => {
-                access.read_dossier(unit.0, *level_unit_id, true).is_ok()
-            }
-            _ => true,
+        .filter(|d| {
+            let draft = matches!(
+                &d.other,
+                Counterpart::Dossier { state, .. }
+                    if *state == napoleon_rules::dossier::DossierState::Draft
+            );
+            !draft || readable(access, &d.other)
         })
         .collect()
 }
@@ -116,7 +107,7 @@ pub fn duplicate_rows(access: &Access, found: &[PossibleDuplicate]) -> Vec<Dupli
         .map(|d| {
             let readable = readable(access, &d.other);
             DuplicateRow {
-                key: duplicate_key(&d.other),
+                key: d.other.key(),
                 code: if readable {
                     d.kind.as_str()
                 } else {

@@ -35,7 +35,7 @@ pub use conflict::Conflict;
 pub use diagnostics::identity_route;
 pub use download::attachment;
 pub use duplicates::{
-    DuplicateRow, DuplicatesView, UNREAD_MATCH, duplicate_key, duplicate_rows, elsewhere_sentence,
+    DuplicateRow, DuplicatesView, UNREAD_MATCH, duplicate_rows, elsewhere_sentence,
     visible_duplicates,
 };
 pub use error::{FieldError, WebError, WebResult};

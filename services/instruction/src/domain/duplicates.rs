@@ -9,7 +9,7 @@ use napoleon_db::journal::{self, Actor, EventKind, Subject};
 use napoleon_identity::Identity;
 use napoleon_kernel::DossierId;
 use napoleon_rules::dossier::DossierState;
-use napoleon_web::{ActionError, ActionResult, Conflict, FieldError, WebContext, duplicate_key};
+use napoleon_web::{ActionError, ActionResult, Conflict, FieldError, WebContext};
 use serde_json::json;
 
 use super::moves::load_readable;
@@ -132,9 +132,7 @@ pub(crate) async fn review(
     // Only a duplicate found now: the page may be older than a change of either dossier.
     // Among those the agent may be told of (another unit's draft is not reviewed here).
     let found = napoleon_web::visible_duplicates(&access, possible_duplicates(&tx, id).await?);
-    let duplicate = found
-        .iter()
-        .find(|d| duplicate_key(&d.other) == form.doublon);
+    let duplicate = found.iter().find(|d| d.other.key() == form.doublon);
     if duplicate.is_none() {
         errors.push(FieldError::new(
             "action",

@@ -98,7 +98,7 @@ fn duplicates_view(f: &DossierFile) -> napoleon_web::DuplicatesView {
             .iter()
             // What was said of the match as it is now: a homonym dismissed, become exact
             // since (a corrected birth date), is to be reviewed again.
-            .find(|r| r.key == row.key && r.match_kind == row.found.as_str())
+            .find(|r| r.key == row.key && r.match_kind == row.found)
             .map(|r| {
                 let note = if r.note.is_empty() {
                     String::new()

@@ -46,6 +46,16 @@ pub(super) const DISTINCTIONS: Group = Group {
     rows_noun: "distinctions",
 };
 
+/// What a step's page reads besides the dossier: the last step shows its possible duplicates
+/// (a draft's: no other ministry is asked about it).
+pub(super) fn extras_for(step: Step) -> domain::Extras {
+    if step == Step::Review {
+        domain::Extras::Duplicates
+    } else {
+        domain::Extras::Nothing
+    }
+}
+
 pub(crate) async fn step(
     State(ctx): State<WebContext>,
     Extension(identity): Extension<Identity>,
@@ -58,11 +68,7 @@ pub(crate) async fn step(
         &identity,
         id,
         Some(ReadChannel::Page),
-        if step == Step::Review {
-            domain::Extras::Duplicates
-        } else {
-            domain::Extras::Nothing
-        },
+        extras_for(step),
     )
     .await?;
     if step == Step::Pieces {
@@ -216,12 +222,7 @@ pub(crate) async fn save_step(
     let step = Step::from_number(n).ok_or(WebError::NotFound)?;
     let action = pairs.get("_action").to_owned();
     // A refused submission shows the last step again, its possible duplicates with it.
-    let extras = if step == Step::Review {
-        domain::Extras::Duplicates
-    } else {
-        domain::Extras::Nothing
-    };
-    let current = domain::review_with(&ctx, &identity, id, None, extras).await?;
+    let current = domain::review_with(&ctx, &identity, id, None, extras_for(step)).await?;
     if !current.may_edit {
         return Err(ActionError::from(Conflict::NotEditable {
             state: current.dossier.state,

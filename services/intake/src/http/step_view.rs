@@ -526,11 +526,8 @@ pub(super) fn step_view(
         review: step == Step::Review,
         duplicates: napoleon_web::DuplicatesView {
             intro: DUPLICATES_INTRO,
-            rows: if step == Step::Review {
-                review.duplicates.clone()
-            } else {
-                Vec::new()
-            },
+            // Read for the last step only (`step::extras_for`).
+            rows: review.duplicates.clone(),
             review_action: None,
             // The last step is a draft's: no other ministry is asked about a draft.
             other_ministry: None,

@@ -36,18 +36,16 @@ async fn draft_of(app: &TestApp, who: &Who, campaign: &str, content: Value) -> S
     created.json["id"].as_str().unwrap().to_owned()
 }
 
+/// The dossier as the API reads it to `who`.
+async fn read_dossier(app: &TestApp, who: &Who, id: &str) -> Value {
+    let read = get_page(app, who, &format!("/intake/api/v1/dossiers/{id}")).await;
+    assert_eq!(read.status, 200, "{}", read.json);
+    read.json
+}
+
 /// The dossier's possible duplicates as the API lists them: (match, other).
 async fn duplicates(app: &TestApp, who: &Who, id: &str) -> Vec<(String, String)> {
-    let read = app
-        .call(
-            who,
-            Method::GET,
-            &format!("/intake/api/v1/dossiers/{id}"),
-            json!({}),
-        )
-        .await;
-    assert_eq!(read.status, 200, "{}", read.json);
-    read.json["possible_duplicates"]
+    read_dossier(app, who, id).await["possible_duplicates"]
         .as_array()
         .unwrap()
         .iter()
@@ -441,9 +439,8 @@ fn cross_ministry(app: &TestApp, slug: &str, state: &str) {
 
 /// What the API says of another ministry's proposal: its sentence, or nothing.
 async fn another_ministry(app: &TestApp, who: &Who, id: &str) -> Option<String> {
-    let read = get_page(app, who, &format!("/intake/api/v1/dossiers/{id}")).await;
-    assert_eq!(read.status, 200, "{}", read.json);
-    read.json
+    read_dossier(app, who, id)
+        .await
         .get("another_ministry")
         .and_then(Value::as_str)
         .map(str::to_owned)
