@@ -10,7 +10,10 @@
 //!   deep, too many entries) as `Heuristics.Limits.Exceeded.*`, and a file clamd did not
 //!   read to its end is never called clean;
 //! - `INSTREAM size limit exceeded` (past clamd's `StreamMaxLength`) is infected too, under
-//!   [`STREAM_TOO_LONG`];
+//!   [`STREAM_TOO_LONG`] — when the answer arrives before clamd hangs up: it may close the
+//!   connection while the stream is still being sent, and that broken connection is a
+//!   [`ScanError::Unavailable`] (a piece never reaches this: its bound, 20 Mo, sits under the
+//!   local clamd's `StreamMaxLength`, 25 Mo);
 //! - anything else (clamd unreachable, too slow, an `ERROR`, an answer it never gives) is a
 //!   [`ScanError`]: nothing was decided, the caller retries.
 
