@@ -27,7 +27,8 @@ pub const SERVICE: &str = "intake";
 /// The service's page templates, registered with the shared ones.
 pub const TEMPLATES: &[(&str, &str)] = napoleon_web::templates!(
     "intake/";
-    "campaigns", "campaign_new", "dossiers", "step", "field", "select", "receipt", "pieces"
+    "campaigns", "campaign_new", "dossiers", "step", "field", "select", "receipt", "pieces",
+    "proposal_imports", "proposal_import"
 );
 
 /// The service's routes, all under `/intake`.
@@ -78,6 +79,23 @@ pub fn router(ctx: &WebContext) -> Router {
         .route("/dossiers/{id}/pieces", post(http::upload))
         .route("/dossiers/{id}/pieces/{piece}", get(http::download))
         .route("/dossiers/{id}/pieces/{piece}/retirer", post(http::remove))
-        .route("/propositions", post(http::propose));
+        .route("/propositions", post(http::propose))
+        .route(
+            "/propositions/import",
+            get(http::imports).post(http::send_import),
+        )
+        .route(
+            "/propositions/import/modele.csv",
+            get(http::import_template),
+        )
+        .route("/propositions/import/{id}", get(http::import_report))
+        .route(
+            "/propositions/import/{id}/rapport.csv",
+            get(http::import_report_csv),
+        )
+        .route(
+            "/propositions/import/{id}/importer",
+            post(http::import_checked),
+        );
     service_router(ctx, SERVICE, <api::Doc as utoipa::OpenApi>::openapi, routes)
 }

@@ -15,6 +15,7 @@ use napoleon_rules::dossier::DossierState;
 use napoleon_rules::{DistinctionCode, GradeCode};
 
 pub(crate) mod pieces;
+pub(crate) mod proposal_imports;
 
 diesel::table! {
     intake.campaigns (tenant_id, id) {

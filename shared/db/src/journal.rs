@@ -11,7 +11,7 @@ use diesel::sql_types::{BigInt, Bytea, Text};
 use diesel_async::RunQueryDsl;
 use napoleon_kernel::{
     AgentId, ApiTokenId, AwardId, CampaignId, DossierId, JobId, JournalSeq, MembershipId,
-    OrgUnitId, RegistryImportId, TenantId,
+    OrgUnitId, ProposalImportId, RegistryImportId, TenantId,
 };
 use sha2::{Digest, Sha256};
 
@@ -67,6 +67,8 @@ pub enum Subject {
     Job(JobId),
     /// One import of a file into the laureate registry.
     RegistryImport(RegistryImportId),
+    /// One file of proposals imported into a campaign.
+    ProposalImport(ProposalImportId),
 }
 
 impl Subject {
@@ -82,6 +84,7 @@ impl Subject {
             Self::Award(id) => format!("award:{id}"),
             Self::Job(id) => format!("job:{id}"),
             Self::RegistryImport(id) => format!("registry_import:{id}"),
+            Self::ProposalImport(id) => format!("proposal_import:{id}"),
         }
     }
 }
@@ -175,11 +178,20 @@ pub enum EventKind {
     DuplicateReviewed,
     /// The tenant opted in or out of the cross-ministry lookup of proposals (issue 18).
     TenantCrossMinistrySet,
+    /// One batch of a file of proposals committed: the file's SHA-256, the rows it covers,
+    /// the drafts it created and the rows already imported (each draft also has its own
+    /// `dossier.created`).
+    ProposalImportBatch,
+    /// A file of proposals was recorded, checked or to import: its name, SHA-256, size, mode,
+    /// campaign and unit (and the checked file it imports).
+    ProposalImportStarted,
+    /// A file of proposals was read to its end: its counts.
+    ProposalImportFinished,
 }
 
 impl EventKind {
     /// Every kind.
-    pub const ALL: [Self; 41] = [
+    pub const ALL: [Self; 44] = [
         Self::TenantCreated,
         Self::OrgUnitCreated,
         Self::MembershipGranted,
@@ -221,6 +233,9 @@ impl EventKind {
         Self::ExportDownloaded,
         Self::DuplicateReviewed,
         Self::TenantCrossMinistrySet,
+        Self::ProposalImportBatch,
+        Self::ProposalImportStarted,
+        Self::ProposalImportFinished,
     ];
 
     /// Parses a stored name.
@@ -274,6 +289,9 @@ impl EventKind {
             Self::ExportDownloaded => "export.downloaded",
             Self::DuplicateReviewed => "dossier.duplicate_reviewed",
             Self::TenantCrossMinistrySet => "tenant.cross_ministry_set",
+            Self::ProposalImportBatch => "proposals.import_batch",
+            Self::ProposalImportStarted => "proposals.import_started",
+            Self::ProposalImportFinished => "proposals.import_finished",
         }
     }
 }

@@ -107,6 +107,10 @@ uuid_id!(
     RegistryImportId
 );
 uuid_id!(
+    /// One file of proposals checked or imported into a campaign by a unit.
+    ProposalImportId
+);
+uuid_id!(
     /// An outbox message: stable across delivery attempts, so receivers deduplicate on it.
     MessageId
 );

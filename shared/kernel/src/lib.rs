@@ -21,7 +21,8 @@ pub use email::Email;
 pub use idempotency::IdempotencyKey;
 pub use ids::{
     AgentId, ApiTokenId, AwardId, CampaignId, DossierId, JobId, JournalSeq, LaureateId,
-    MembershipId, MessageId, OrgUnitId, PieceId, RegistryImportId, RequestId, TenantId,
+    MembershipId, MessageId, OrgUnitId, PieceId, ProposalImportId, RegistryImportId, RequestId,
+    TenantId,
 };
 pub use masked::{Personal, Secret};
 pub use org::{OrgUnitCode, OrgUnitKind, ParseError, TenantSlug};

@@ -199,6 +199,38 @@ pub const CAREER_KINDS: [(&str, &str); 5] = [
     ("military", "Service militaire"),
 ];
 
+/// The career's columns as every import template documents them, once for their `periods`
+/// periods: header (« Carrière N début »), required, what it holds.
+#[must_use]
+pub fn career_column_help(periods: usize) -> [(String, bool, &'static str); 4] {
+    let numbers = (1..=periods)
+        .map(|n| n.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    [
+        (
+            format!("Carrière N début (N = {numbers})"),
+            false,
+            "JJ/MM/AAAA",
+        ),
+        (
+            "Carrière N fin".to_owned(),
+            false,
+            "JJ/MM/AAAA, vide pour une période en cours",
+        ),
+        (
+            "Carrière N nature".to_owned(),
+            false,
+            "Service public, Activité privée, Mandat électif, Bénévolat ou Service militaire",
+        ),
+        (
+            "Carrière N fonction".to_owned(),
+            false,
+            "Fonction et employeur",
+        ),
+    ]
+}
+
 fn date(
     errors: &mut Vec<FieldError>,
     field: &str,

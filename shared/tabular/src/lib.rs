@@ -12,6 +12,7 @@
 //! What the cells mean is the caller's business: dates stay text (`2024-03-01` from a date
 //! cell, as typed otherwise), numbers without a needless `.0`.
 
+pub mod columns;
 pub mod export;
 pub mod ods;
 
@@ -222,17 +223,45 @@ impl<R: Read> Iterator for Table<R> {
     }
 }
 
+/// How far a spreadsheet may expand before its rows are read: a few kilobytes of archive
+/// can describe billions of cells, and a sheet is read whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bounds {
+    /// Bytes the archive may unpack to.
+    pub unpacked: u64,
+    /// Cells the sheet may span: for an XLSX, each row up to its last value; for an ODS, the
+    /// rectangle from the first cell to the last value (what the reader allocates).
+    pub cells: u64,
+}
+
+impl Bounds {
+    /// A registry of a million rows fits (the default of [`open`]).
+    pub const LARGE: Self = Self {
+        unpacked: MAX_UNPACKED,
+        cells: MAX_CELLS,
+    };
+}
+
 /// Opens a table from its bytes (a CSV is read twice: once to decide its encoding, once to
-/// stream its rows).
+/// stream its rows), a spreadsheet within [`Bounds::LARGE`].
 ///
 /// # Errors
 /// [`FileError`] when the file cannot be read as a table at all.
-pub fn open<R: Read + Seek>(mut source: R) -> Result<Table<R>, FileError> {
+pub fn open<R: Read + Seek>(source: R) -> Result<Table<R>, FileError> {
+    open_bounded(source, Bounds::LARGE)
+}
+
+/// [`open`], a spreadsheet within `bounds` (a request that reads a small file while the agent
+/// waits bounds it to what that file may hold).
+///
+/// # Errors
+/// [`FileError`] when the file cannot be read as a table at all, or exceeds `bounds`.
+pub fn open_bounded<R: Read + Seek>(mut source: R, bounds: Bounds) -> Result<Table<R>, FileError> {
     let mut head = [0_u8; 8];
     let n = read_up_to(&mut source, &mut head)?;
     source.seek(SeekFrom::Start(0))?;
     match &head[..n] {
-        [0x50, 0x4B, 0x03, 0x04, ..] => workbook(source),
+        [0x50, 0x4B, 0x03, 0x04, ..] => workbook(source, bounds),
         [0xD0, 0xCF, 0x11, 0xE0, ..] => Err(FileError::Xls),
         [] => Err(FileError::Empty),
         _ => csv_table(source),
@@ -486,7 +515,7 @@ fn too_many_columns(line: u64) -> RowError {
 }
 
 /// An XLSX or an ODS: the archive checked first, then the first sheet read.
-fn workbook<R: Read + Seek>(mut source: R) -> Result<Table<R>, FileError> {
+fn workbook<R: Read + Seek>(mut source: R, bounds: Bounds) -> Result<Table<R>, FileError> {
     let mut bytes = Vec::new();
     source.read_to_end(&mut bytes)?;
     let format = {
@@ -506,7 +535,7 @@ fn workbook<R: Read + Seek>(mut source: R) -> Result<Table<R>, FileError> {
                 _ => {}
             }
         }
-        if unpacked > MAX_UNPACKED {
+        if unpacked > bounds.unpacked.min(MAX_UNPACKED) {
             return Err(FileError::TooLarge);
         }
         format.ok_or(FileError::Unknown)?
@@ -516,12 +545,12 @@ fn workbook<R: Read + Seek>(mut source: R) -> Result<Table<R>, FileError> {
         detail,
     };
     let rows = match format {
-        Format::Xlsx => xlsx_rows(bytes).map_err(|e| match e {
+        Format::Xlsx => xlsx_rows(bytes, bounds).map_err(|e| match e {
             SheetError::TooLarge => FileError::TooLarge,
             SheetError::Corrupt(detail) => corrupt(detail),
         })?,
         _ => {
-            ods_bounds(&bytes).map_err(|e| match e {
+            ods_bounds(&bytes, bounds).map_err(|e| match e {
                 SheetError::TooLarge => FileError::TooLarge,
                 SheetError::Corrupt(detail) => corrupt(detail),
             })?;
@@ -552,8 +581,11 @@ enum SheetError {
 }
 
 /// An XLSX's first sheet, cell by cell (calamine's streaming reader: memory follows the cells
-/// actually there, never the area they span), bounded in columns and cells.
-fn xlsx_rows(bytes: Vec<u8>) -> Result<Vec<Row>, SheetError> {
+/// actually there, never the area they span), bounded in columns and cells, then in the cells
+/// its rows span once laid out (a value in the last column of every row would otherwise
+/// expand each row to [`MAX_COLUMNS`] cells).
+fn xlsx_rows(bytes: Vec<u8>, bounds: Bounds) -> Result<Vec<Row>, SheetError> {
+    let max_cells = bounds.cells.min(MAX_CELLS);
     let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes))
         .map_err(|e| SheetError::Corrupt(e.to_string()))?;
     let name = book
@@ -577,10 +609,21 @@ fn xlsx_rows(bytes: Vec<u8>) -> Result<Vec<Row>, SheetError> {
             continue;
         }
         cells += 1;
-        if col as usize >= MAX_COLUMNS || cells > MAX_CELLS {
+        if col as usize >= MAX_COLUMNS || cells > max_cells {
             return Err(SheetError::TooLarge);
         }
         by_row.entry(row).or_default().push((col, text));
+    }
+    let spanned = by_row.values().fold(0_u64, |sum, cells| {
+        let width = cells
+            .iter()
+            .map(|(col, _)| u64::from(*col) + 1)
+            .max()
+            .unwrap_or(0);
+        sum.saturating_add(width)
+    });
+    if spanned > max_cells {
+        return Err(SheetError::TooLarge);
     }
     Ok(by_row
         .into_iter()
@@ -601,14 +644,19 @@ fn xlsx_rows(bytes: Vec<u8>) -> Result<Vec<Row>, SheetError> {
 
 /// An ODS's `content.xml` read once, before calamine expands it: its repeated rows and
 /// columns (a few bytes can ask for billions of cells) are counted where they hold a value,
-/// and refused beyond [`MAX_COLUMNS`] columns or [`MAX_CELLS`] cells.
-fn ods_bounds(bytes: &[u8]) -> Result<(), SheetError> {
+/// and refused beyond [`MAX_COLUMNS`] columns or the bounds' cells — counted as calamine
+/// allocates them: the rectangle of every row up to the last holding a value, as wide as the
+/// widest (one valued row repeated a million times beside one wide row is a million wide
+/// rows).
+fn ods_bounds(bytes: &[u8], bounds: Bounds) -> Result<(), SheetError> {
+    let max_cells = bounds.cells.min(MAX_CELLS);
     use quick_xml::events::Event;
     let corrupt = |e: &dyn std::fmt::Display| SheetError::Corrupt(e.to_string());
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| corrupt(&e))?;
     let content = archive.by_name("content.xml").map_err(|e| corrupt(&e))?;
-    let mut xml =
-        quick_xml::Reader::from_reader(std::io::BufReader::new(content.take(MAX_UNPACKED)));
+    let mut xml = quick_xml::Reader::from_reader(std::io::BufReader::new(
+        content.take(bounds.unpacked.min(MAX_UNPACKED)),
+    ));
     let repeats = |e: &quick_xml::events::BytesStart<'_>, name: &str| -> u64 {
         e.attributes()
             .flatten()
@@ -618,7 +666,8 @@ fn ods_bounds(bytes: &[u8]) -> Result<(), SheetError> {
     };
     let mut buf = Vec::new();
     let (mut row_repeats, mut col, mut width) = (1_u64, 0_u64, 0_u64);
-    let mut cells = 0_u64;
+    // Rows read so far, rows up to the last one holding a value, the widest row.
+    let (mut rows, mut valued_rows, mut widest) = (0_u64, 0_u64, 0_u64);
     loop {
         match xml.read_event_into(&mut buf).map_err(|e| corrupt(&e))? {
             Event::Start(e) | Event::Empty(e) => match e.name().as_ref() {
@@ -643,8 +692,12 @@ fn ods_bounds(bytes: &[u8]) -> Result<(), SheetError> {
                 if width > MAX_COLUMNS as u64 {
                     return Err(SheetError::TooLarge);
                 }
-                cells = cells.saturating_add(row_repeats.saturating_mul(width));
-                if cells > MAX_CELLS {
+                rows = rows.saturating_add(row_repeats);
+                if width > 0 {
+                    valued_rows = rows;
+                    widest = widest.max(width);
+                }
+                if valued_rows.saturating_mul(widest) > max_cells {
                     return Err(SheetError::TooLarge);
                 }
             }

@@ -222,3 +222,35 @@ fn spreadsheet_bombs_are_refused_before_they_are_expanded() {
     assert_eq!(headers, cells(&["Nom"]));
     assert!(rows.is_empty());
 }
+
+/// Found in review: bombs that passed the first bounds. An ODS of one valued row repeated a
+/// million times beside one row 256 cells wide (calamine allocates the rectangle), and an
+/// XLSX whose every row has a value in its last column (each row laid out whole); and a small
+/// file's own bounds, tighter than a registry's.
+#[test]
+fn a_sheet_is_bounded_by_the_cells_it_spans_once_laid_out() {
+    use napoleon_tabular::{Bounds, open_bounded};
+    let content = r#"<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body><office:spreadsheet><table:table table:name="x"><table:table-row><table:table-cell table:number-columns-repeated="255"/><table:table-cell office:value-type="string"><text:p>Nom</text:p></table:table-cell></table:table-row><table:table-row table:number-rows-repeated="1000000"><table:table-cell office:value-type="string"><text:p>x</text:p></table:table-cell></table:table-row></table:table></office:spreadsheet></office:body></office:document-content>"#;
+    let ods = zip_of(&[
+        ("mimetype", "application/vnd.oasis.opendocument.spreadsheet"),
+        ("content.xml", content),
+    ]);
+    assert!(matches!(open(Cursor::new(ods)), Err(FileError::TooLarge)));
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for row in 0..2_000 {
+        sheet
+            .write_string(row, 255, "x")
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let wide = book.save_to_buffer().unwrap_or_else(|e| panic!("{e}"));
+    let small = Bounds {
+        unpacked: 20 << 20,
+        cells: 100_000,
+    };
+    assert!(matches!(
+        open_bounded(Cursor::new(wide.clone()), small),
+        Err(FileError::TooLarge)
+    ));
+    assert!(open(Cursor::new(wide)).is_ok());
+}

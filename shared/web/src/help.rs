@@ -27,6 +27,8 @@ pub const PAGE_HELP: &[(&str, &str)] = &[
     ("intake/campaign_new", "administrateur#ouvrir-une-campagne"),
     ("readlog", "auditeur#journal-des-lectures"),
     ("intake/dossiers", "redacteur#mes-dossiers"),
+    ("intake/proposal_imports", "redacteur#import-propositions"),
+    ("intake/proposal_import", "redacteur#import-propositions"),
     ("intake/step", "redacteur#remplir-un-dossier"),
     ("intake/receipt", "redacteur#recepisse"),
     ("instruction/queue", "instructeur#la-file"),

@@ -26,6 +26,7 @@ mod path;
 mod serve;
 mod service;
 mod templates;
+pub mod upload;
 
 pub use action::{
     ActionError, ActionResult, end_read, end_reads, readable, readable_dossier, tenant_catalogue,

@@ -46,6 +46,7 @@ pub const UPLOAD_ROUTES: &[&[&str]] = &[
     &["intake", "dossiers", "{id}", "pieces"],
     &["intake", "api", "v1", "dossiers", "{id}", "pieces"],
     &["decisions", "registre", "import"],
+    &["intake", "propositions", "import"],
 ];
 
 /// Whether `path` receives files (its body is streamed, not read whole at the edge).

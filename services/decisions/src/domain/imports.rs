@@ -31,31 +31,7 @@ const LISTED: u16 = 20;
 /// Attempts of an import job (each resumes after the last committed batch).
 const ATTEMPTS: i32 = 5;
 
-/// What the agent asked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Mode {
-    /// The dry run: the report, nothing written.
-    Check,
-    /// The import.
-    Import,
-}
-
-impl Mode {
-    /// As in the form and the job's payload.
-    pub(crate) const fn code(self) -> &'static str {
-        match self {
-            Self::Check => "verification",
-            Self::Import => "import",
-        }
-    }
-
-    /// Parses the form's and the payload's value.
-    pub(crate) fn parse(code: &str) -> Option<Self> {
-        [Self::Check, Self::Import]
-            .into_iter()
-            .find(|m| m.code() == code)
-    }
-}
+pub(crate) use napoleon_web::upload::ImportMode as Mode;
 
 /// The job's kind.
 ///

@@ -20,6 +20,7 @@ use napoleon_db::{Db, DbError, TenantConn, catalogue};
 use napoleon_kernel::{AgentId, OrgUnitId, RegistryImportId, TenantId};
 use napoleon_rules::content::CAREER_KINDS;
 use napoleon_rules::{Catalogue, DistinctionCode, GradeCode};
+use napoleon_tabular::columns::{Checker, Column, fold};
 use napoleon_tabular::{FileError, Row, Table};
 use serde_json::json;
 
@@ -124,28 +125,7 @@ pub fn column_help() -> Vec<(String, bool, &'static str)> {
         .iter()
         .map(|(_, header, required, help)| ((*header).to_owned(), *required, *help))
         .collect();
-    out.extend([
-        (
-            "Carrière N début (N = 1, 2, 3)".to_owned(),
-            false,
-            "JJ/MM/AAAA",
-        ),
-        (
-            "Carrière N fin".to_owned(),
-            false,
-            "JJ/MM/AAAA, vide pour une période en cours",
-        ),
-        (
-            "Carrière N nature".to_owned(),
-            false,
-            "Service public, Activité privée, Mandat électif, Bénévolat ou Service militaire",
-        ),
-        (
-            "Carrière N fonction".to_owned(),
-            false,
-            "Fonction et employeur",
-        ),
-    ]);
+    out.extend(napoleon_rules::content::career_column_help(PERIODS));
     out
 }
 
@@ -212,55 +192,6 @@ pub fn template_csv() -> String {
     format!("\u{FEFF}{}\r\n{}\r\n", headers.join(";"), example.join(";"))
 }
 
-/// A header as matched: lower case, no accents, apostrophes, hyphens, underscores and runs of
-/// spaces as one space (« date_de_naissance », « Date de  naissance » are the same column).
-fn fold(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.trim().chars().flat_map(char::to_lowercase) {
-        let c = match c {
-            'à' | 'â' | 'ä' | 'á' => 'a',
-            'é' | 'è' | 'ê' | 'ë' => 'e',
-            'î' | 'ï' | 'í' => 'i',
-            'ô' | 'ö' | 'ó' => 'o',
-            'ù' | 'û' | 'ü' | 'ú' => 'u',
-            'ç' => 'c',
-            'ÿ' => 'y',
-            '\'' | '’' | '-' | '_' | '.' | '°' => ' ',
-            c if c.is_whitespace() => ' ',
-            c => c,
-        };
-        if c == ' ' && (out.is_empty() || out.ends_with(' ')) {
-            continue;
-        }
-        out.push(c);
-    }
-    out.trim_end().to_owned()
-}
-
-/// One refused row's cell (or the whole row, `column` empty).
-#[derive(Clone, PartialEq, Eq)]
-pub struct Problem {
-    /// The row in the file.
-    pub line: u64,
-    /// The column's header as the template names it.
-    pub column: String,
-    /// The value as read (at most 200 characters).
-    pub value: String,
-    /// Why, in French.
-    pub reason: String,
-}
-
-// The value is the agent's data (names, dates): never in logs.
-impl std::fmt::Debug for Problem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "Problem(line {}, {:?}: {})",
-            self.line, self.column, self.reason
-        )
-    }
-}
-
 /// What an import (or its check) found.
 #[derive(Debug, Clone, Default)]
 pub struct Report {
@@ -294,23 +225,7 @@ impl Report {
     }
 }
 
-/// Problems as the line-level report's CSV (UTF-8 with a BOM, `;`).
-#[must_use]
-pub fn problems_csv(problems: &[Problem]) -> String {
-    let mut out = String::from("\u{FEFF}Ligne;Colonne;Valeur;Motif\r\n");
-    for p in problems {
-        out.push_str(&p.line.to_string());
-        for cell in [&p.column, &p.value, &p.reason] {
-            out.push(';');
-            out.push('"');
-            // A spreadsheet would run a formula: it is made text.
-            out.push_str(&napoleon_tabular::neutralised(cell).replace('"', "\"\""));
-            out.push('"');
-        }
-        out.push_str("\r\n");
-    }
-    out
-}
+pub use napoleon_tabular::columns::{Problem, problems_csv};
 
 /// Why an import cannot run, in French.
 #[derive(Debug, thiserror::Error)]
@@ -397,171 +312,31 @@ impl Lookup {
     }
 }
 
-/// Which file column holds which field.
-struct Layout {
-    at: Vec<(Field, usize)>,
-}
-
-impl Layout {
-    fn from_headers(headers: &Row) -> Result<Self, ImportError> {
-        let known: Vec<(Field, String)> = all_fields()
-            .into_iter()
-            .map(|f| (f, fold(&header(f))))
-            .collect();
-        let mut at = Vec::new();
-        let mut errors = Vec::new();
-        for (i, cell) in headers.cells.iter().enumerate() {
-            if cell.is_empty() {
-                continue;
-            }
-            let folded = fold(cell);
-            match known.iter().find(|(_, h)| *h == folded) {
-                Some((field, _)) if at.iter().any(|(f, _)| f == field) => errors.push(format!(
-                    "la colonne « {} » apparaît deux fois",
-                    header(*field)
-                )),
-                Some((field, _)) => at.push((*field, i)),
-                None => errors.push(format!(
-                    "colonne « {} » inconnue : nommez-la comme dans le modèle",
-                    truncate(cell, 60)
-                )),
-            }
-        }
-        for (field, name, required, _) in COLUMNS {
-            if required && !at.iter().any(|(f, _)| *f == field) {
-                errors.push(format!("colonne obligatoire « {name} » absente"));
-            }
-        }
-        if errors.is_empty() {
-            Ok(Self { at })
-        } else {
-            Err(ImportError::Headers(errors))
-        }
-    }
-
-    fn cell<'r>(&self, row: &'r Row, field: Field) -> &'r str {
-        self.at
-            .iter()
-            .find(|(f, _)| *f == field)
-            .and_then(|(_, i)| row.cells.get(*i))
-            .map_or("", String::as_str)
+impl Column for Field {
+    fn header(self) -> String {
+        header(self)
     }
 }
 
-fn truncate(text: &str, max: usize) -> String {
-    text.chars().take(max).collect()
-}
+type Layout = napoleon_tabular::columns::Layout<Field>;
 
-/// Parses a date as agents type it: `14/03/1961`, `14-03-1961`, `1961-03-14` (a date cell of
-/// a spreadsheet reads as the last).
-fn parse_date(text: &str) -> Option<NaiveDate> {
-    let parts: Vec<&str> = text.trim().split(['/', '-', '.']).collect();
-    let digits = |p: &str, n: std::ops::RangeInclusive<usize>| {
-        n.contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit())
-    };
-    // The year has its four digits: « 14/03/61 » is not guessed.
-    let (year, month, day) = match parts.as_slice() {
-        [y, m, d] if digits(y, 4..=4) && digits(m, 1..=2) && digits(d, 1..=2) => (y, m, d),
-        [d, m, y] if digits(y, 4..=4) && digits(m, 1..=2) && digits(d, 1..=2) => (y, m, d),
-        _ => return None,
-    };
-    NaiveDate::from_ymd_opt(year.parse().ok()?, month.parse().ok()?, day.parse().ok()?)
-}
-
-/// One row's checks, collecting its problems.
-struct Checker<'r> {
-    row: &'r Row,
-    layout: &'r Layout,
-    today: NaiveDate,
-    problems: Vec<Problem>,
-}
-
-impl Checker<'_> {
-    fn cell(&self, field: Field) -> &str {
-        self.layout.cell(self.row, field)
-    }
-
-    fn refuse(&mut self, field: Field, reason: &str) {
-        let value = truncate(self.cell(field), 200);
-        self.problems.push(Problem {
-            line: self.row.line,
-            column: header(field),
-            value,
-            reason: reason.to_owned(),
-        });
-    }
-
-    /// A text cell: required or not, at most `max` characters, no control characters.
-    fn text(&mut self, field: Field, required: bool, max: usize) -> String {
-        let value = self.cell(field).to_owned();
-        if required && value.is_empty() {
-            self.refuse(field, "obligatoire");
-        } else if value.chars().count() > max {
-            self.refuse(field, &format!("{max} caractères au plus"));
-        } else if value.chars().any(char::is_control) {
-            self.refuse(field, "caractères de contrôle interdits");
-        }
-        value
-    }
-
-    /// A date cell: not in the future, not before 1880.
-    fn date(&mut self, field: Field, required: bool) -> Option<NaiveDate> {
-        let value = self.cell(field);
-        if value.is_empty() {
-            if required {
-                self.refuse(field, "obligatoire");
-            }
-            return None;
-        }
-        let Some(date) = parse_date(value) else {
-            self.refuse(field, "date invalide : JJ/MM/AAAA attendu");
-            return None;
-        };
-        if date > self.today {
-            self.refuse(field, "date dans le futur");
-            None
-        } else if date < NaiveDate::from_ymd_opt(1880, 1, 1).unwrap_or(NaiveDate::MIN) {
-            self.refuse(field, "date antérieure à 1880");
-            None
-        } else {
-            Some(date)
-        }
-    }
+/// The template's columns matched in the file's header row.
+fn layout(headers: &Row) -> Result<Layout, ImportError> {
+    let required: Vec<Field> = COLUMNS.iter().filter(|c| c.2).map(|c| c.0).collect();
+    Layout::from_headers(headers, &all_fields(), &required).map_err(ImportError::Headers)
 }
 
 /// Checks one row; its problems when refused.
 fn parse_row(row: &Row, layout: &Layout, lookup: &Lookup) -> Result<Line, Vec<Problem>> {
-    let mut c = Checker {
-        row,
-        layout,
-        today: lookup.today,
-        problems: Vec::new(),
-    };
+    let mut c = Checker::new(row, layout, lookup.today);
     let birth_name = c.text(Field::BirthName, true, 100);
     let usual_name = c.text(Field::UsualName, false, 100);
     let given_names = c.text(Field::GivenNames, true, 200);
     let birth_place = c.text(Field::BirthPlace, false, 200);
     let jo_reference = c.text(Field::JoReference, true, 200);
-    for (field, value) in [
-        (Field::BirthName, &birth_name),
-        (Field::GivenNames, &given_names),
-    ] {
-        if !value.is_empty() && !value.chars().any(char::is_alphabetic) {
-            c.refuse(field, "doit contenir des lettres");
-        }
-    }
-    let sex = match fold(c.cell(Field::Sex)).as_str() {
-        "f" | "femme" => Some("F"),
-        "m" | "h" | "homme" => Some("M"),
-        "" => {
-            c.refuse(Field::Sex, "obligatoire");
-            None
-        }
-        _ => {
-            c.refuse(Field::Sex, "F ou M attendu");
-            None
-        }
-    };
+    c.has_letters(Field::BirthName, &birth_name);
+    c.has_letters(Field::GivenNames, &given_names);
+    let sex = c.sex(Field::Sex);
     let birth_date = c.date(Field::BirthDate, true);
     let decree_date = c.date(Field::DecreeDate, true);
     let reception_date = c.date(Field::ReceptionDate, false);
@@ -630,46 +405,30 @@ fn parse_row(row: &Row, layout: &Layout, lookup: &Lookup) -> Result<Line, Vec<Pr
             found
         }
     };
-    let mut periods = Vec::new();
-    for n in 0..PERIODS {
-        let fields = [
-            Field::PeriodFrom(n),
-            Field::PeriodTo(n),
-            Field::PeriodKind(n),
-            Field::PeriodPosition(n),
-        ];
-        if fields.iter().all(|f| c.cell(*f).is_empty()) {
-            continue;
-        }
-        let from = c.date(Field::PeriodFrom(n), true);
-        let to = c.date(Field::PeriodTo(n), false);
-        if let (Some(f), Some(t)) = (from, to)
-            && t < f
-        {
-            c.refuse(Field::PeriodTo(n), "la fin précède le début");
-        }
-        let folded = fold(c.cell(Field::PeriodKind(n)));
-        let kind = CAREER_KINDS
-            .iter()
-            .find(|(code, label)| folded == *code || folded == fold(label))
-            .map(|(code, _)| *code);
-        if kind.is_none() {
-            let labels: Vec<&str> = CAREER_KINDS.iter().map(|(_, l)| *l).collect();
-            c.refuse(
+    let periods: Vec<Period> = (0..PERIODS)
+        .filter_map(|n| {
+            let columns = [
+                Field::PeriodFrom(n),
+                Field::PeriodTo(n),
                 Field::PeriodKind(n),
-                &format!("nature attendue : {}", labels.join(", ")),
-            );
-        }
-        let position = c.text(Field::PeriodPosition(n), true, 300);
-        if let (Some(from), Some(kind)) = (from, kind) {
-            periods.push(Period {
-                from,
-                to,
-                kind,
-                position,
-            });
-        }
-    }
+                Field::PeriodPosition(n),
+            ];
+            match c.period(columns, &CAREER_KINDS)? {
+                napoleon_tabular::columns::Period {
+                    from: Some(from),
+                    to,
+                    kind: Some(kind),
+                    position,
+                } => Some(Period {
+                    from,
+                    to,
+                    kind,
+                    position,
+                }),
+                _ => None,
+            }
+        })
+        .collect();
     match (birth_date, decree_date, distinction, grade, sex) {
         (Some(birth_date), Some(decree_date), Some((distinction, _)), Some(grade), Some(sex))
             if c.problems.is_empty() =>
@@ -720,7 +479,7 @@ pub type Progress<'a> = &'a mut (dyn FnMut(u64) + Send);
 /// Opens the file and its layout; a file-level refusal otherwise.
 fn open<R: Read + Seek>(source: R) -> Result<(Table<R>, Layout), ImportError> {
     let table = napoleon_tabular::open(source)?;
-    let layout = Layout::from_headers(table.headers())?;
+    let layout = layout(table.headers())?;
     Ok((table, layout))
 }
 
@@ -736,15 +495,7 @@ fn read(
         Err(e) if e.fatal => Err(ImportError::File(FileError::Io(std::io::Error::other(
             e.reason,
         )))),
-        Err(e) => Ok((
-            e.line,
-            Err(vec![Problem {
-                line: e.line,
-                column: String::new(),
-                value: String::new(),
-                reason: e.reason,
-            }]),
-        )),
+        Err(e) => Ok((e.line, Err(vec![Problem::row(e)]))),
     }
 }
 
@@ -1102,46 +853,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn headers_fold_accents_case_and_separators() {
-        assert_eq!(fold("  Date_de  NAISSANCE "), "date de naissance");
-        assert_eq!(fold("Nom d’usage"), "nom d usage");
-        assert_eq!(fold("Référence J.O."), "reference j o");
+    fn career_headers_are_numbered_from_one() {
         assert_eq!(fold(&header(Field::PeriodKind(2))), "carriere 3 nature");
-    }
-
-    #[test]
-    fn dates_as_agents_type_them() {
-        let d = NaiveDate::from_ymd_opt(1961, 3, 14);
-        assert_eq!(parse_date("14/03/1961"), d);
-        assert_eq!(parse_date("1961-03-14"), d);
-        assert_eq!(parse_date("14-03-1961"), d);
-        assert_eq!(parse_date("14/03/61"), None);
-        assert_eq!(parse_date("31/02/1961"), None);
     }
 
     #[test]
     fn the_template_reads_back_as_the_template() -> Result<(), ImportError> {
         let text = template_csv();
         let table = napoleon_tabular::open(std::io::Cursor::new(text.into_bytes()))?;
-        let layout = Layout::from_headers(table.headers())?;
-        assert_eq!(layout.at.len(), COLUMNS.len() + 4 * PERIODS);
+        let layout = layout(table.headers())?;
+        assert_eq!(layout.len(), COLUMNS.len() + 4 * PERIODS);
         Ok(())
-    }
-
-    #[test]
-    fn problems_csv_neutralises_formulas() {
-        let report = Report {
-            problems: vec![Problem {
-                line: 7,
-                column: "Nom de naissance".to_owned(),
-                value: "=HYPERLINK(\"x\")".to_owned(),
-                reason: "doit contenir des lettres".to_owned(),
-            }],
-            ..Report::default()
-        };
-        assert_eq!(
-            report.problems_csv(),
-            "\u{FEFF}Ligne;Colonne;Valeur;Motif\r\n7;\"Nom de naissance\";\"'=HYPERLINK(\"\"x\"\")\";\"doit contenir des lettres\"\r\n"
-        );
     }
 }

@@ -7,7 +7,7 @@
 use axum::Extension;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use napoleon_identity::Identity;
 use napoleon_kernel::{JobId, RegistryImportId};
@@ -129,68 +129,26 @@ fn csv(bytes: Bytes, name: &str) -> Response {
 
 /// The upload, parsed: the mode and the file, bounded; the form's refusal otherwise.
 async fn parse_upload(headers: &HeaderMap, body: Body) -> Result<Upload, String> {
-    let boundary = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|ct| multer::parse_boundary(ct).ok())
-        .ok_or("Le fichier doit être envoyé depuis le formulaire (multipart/form-data).")?;
-    let stream = napoleon_web::part_headers::bounded(body.into_data_stream(), &boundary);
-    let mut multipart = multer::Multipart::new(stream, boundary);
-    let broken = "L'envoi est incomplet ou mal formé : choisissez le fichier de nouveau.";
-    let (mut mode, mut file) = (None, None);
-    loop {
-        let mut field = match multipart.next_field().await {
-            Ok(Some(field)) => field,
-            Ok(None) => break,
-            Err(_) => return Err(broken.to_owned()),
-        };
-        let name = field.name().unwrap_or_default().to_owned();
-        let file_name = field.file_name().unwrap_or_default().to_owned();
-        let max = if name == "fichier" {
-            MAX_FILE_BYTES
-        } else {
-            256
-        };
-        let mut content = Vec::new();
-        let mut too_large = false;
-        loop {
-            match field.chunk().await {
-                Ok(Some(chunk)) if !too_large => {
-                    if (content.len() + chunk.len()) as u64 > max {
-                        too_large = true;
-                        content = Vec::new();
-                    } else {
-                        content.extend_from_slice(&chunk);
-                    }
-                }
-                Ok(Some(_)) => {}
-                Ok(None) => break,
-                Err(_) => return Err(broken.to_owned()),
-            }
-        }
-        match name.as_str() {
-            "_csrf" => {}
-            "mode" => mode = Mode::parse(String::from_utf8_lossy(&content).trim()),
-            "fichier" if too_large => {
-                return Err(format!(
-                    "Fichier : {} Mo au plus depuis cette page (la commande `napoleon import \
-                     registry` accepte les fichiers plus grands).",
-                    MAX_FILE_BYTES / 1_000_000
-                ));
-            }
-            "fichier" => file = Some((file_name, Bytes::from(content))),
-            _ => return Err(format!("Champ inattendu dans l'envoi : « {name} ».")),
-        }
-    }
-    let mode = mode.ok_or("Choisissez « Vérifier le fichier » ou « Importer ».")?;
-    match file {
-        Some((file_name, bytes)) if !bytes.is_empty() || !file_name.is_empty() => Ok(Upload {
-            mode,
-            file_name: file_name.chars().take(200).collect(),
-            bytes,
-        }),
-        _ => Err("Fichier : choisissez le fichier à vérifier ou à importer.".to_owned()),
-    }
+    let form = napoleon_web::upload::file_form(
+        headers,
+        body,
+        "fichier",
+        MAX_FILE_BYTES,
+        &["mode"],
+        &format!(
+            "Fichier : {} Mo au plus depuis cette page (la commande `napoleon import \
+             registry` accepte les fichiers plus grands).",
+            MAX_FILE_BYTES / 1_000_000
+        ),
+    )
+    .await?;
+    let mode = Mode::parse(form.field("mode"))
+        .ok_or("Choisissez « Vérifier le fichier » ou « Importer ».")?;
+    Ok(Upload {
+        mode,
+        file_name: form.file_name,
+        bytes: form.bytes,
+    })
 }
 
 /// `POST /decisions/registre/import`: the file checked or imported as a job, whose page

@@ -8,6 +8,7 @@ mod dossiers;
 mod memoire;
 mod once;
 mod pieces;
+pub(crate) mod proposal_import;
 mod proposals;
 
 use napoleon_authz::{Scope, perm};

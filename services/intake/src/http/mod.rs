@@ -6,6 +6,7 @@ mod campaigns;
 mod dossiers;
 
 mod pieces;
+mod proposal_imports;
 mod step;
 mod step_view;
 
@@ -15,6 +16,10 @@ pub(crate) use campaigns::{campaigns, create_campaign, new_campaign};
 pub(crate) use dossiers::{create_dossier, dossiers, propose, receipt};
 pub(crate) use pieces::{
     archive, download, establish_memoire, memoire, parse_upload, recepisse_pdf, remove, upload,
+};
+pub(crate) use proposal_imports::{
+    import_checked, imports, report as import_report, report_csv as import_report_csv,
+    send as send_import, template as import_template,
 };
 pub(crate) use step::{save_step, step};
 

@@ -39,6 +39,13 @@ const REGISTRY_FILE = [
   'FONTAINE;;Sylvie Anne;F;12/05/1962;Lyon (Rhône);ONM;chevalier;14/11/2012;JORF n° 0266;01/02/2013;69',
   'GARNIER;;Paul;M;31/02/1958;Bron (Rhône);LH;chevalier;13/07/2015;JORF n° 0161;;',
 ].join('\r\n');
+// A file of proposals for the import: one row to complete online, one with an impossible
+// birth date.
+const PROPOSALS_FILE = [
+  "Nom de naissance;Prénoms;Sexe;Date de naissance;Lieu de naissance;Nationalité;Département de résidence;Carrière 1 début;Carrière 1 nature;Carrière 1 fonction",
+  'PERRIN;Odile;F;09/10/1959;Villeurbanne;FR;69;01/09/1981;Service public;Infirmière, hospices civils de Lyon',
+  'CARON;Marc;M;31/04/1966;Vénissieux;FR;69;;;',
+].join('\r\n');
 const EICAR = 'X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*';
 
 /**
@@ -555,6 +562,34 @@ const STEPS = [
     await pressButton(page, /^6\. Vérification/);
     await expectText(page, 'officier');
     await check(page, 'brouillon-promotion');
+  }],
+  ['import de propositions : le fichier vérifié, une ligne refusée', async ({ page, base }) => {
+    await visit(page, `${base}/intake/dossiers`);
+    await pressButton(page, /^Importer des propositions depuis un fichier/);
+    expectPath(page, '/intake/propositions/import');
+    await chooseFiles(page, /Fichier des propositions/, [
+      { name: 'propositions-rhone.csv', mimeType: 'text/csv', buffer: Buffer.from(PROPOSALS_FILE) },
+    ]);
+    await pressButton(page, 'Vérifier le fichier');
+    await waitForText(page, '2 ligne(s) lue(s) : 1 valide(s), 1 refusée(s).');
+    await expectText(page, 'date invalide : JJ/MM/AAAA attendu');
+    await expectText(page, 'Sera créée en brouillon');
+    await check(page, 'import-propositions-verification');
+  }],
+  ['import de propositions : la ligne valide importée, puis la ligne corrigée', async ({ page, base }) => {
+    await pressButton(page, /^Importer ce fichier/);
+    await waitForText(page, '1 brouillon(s) créé(s), 0 ligne(s) déjà importée(s)');
+    await visit(page, `${base}/intake/propositions/import`);
+    await chooseFiles(page, /Fichier des propositions/, [
+      { name: 'propositions-rhone-corrige.csv', mimeType: 'text/csv', buffer: Buffer.from(PROPOSALS_FILE.replace('31/04/1966', '30/04/1966')) },
+    ]);
+    await pressButton(page, 'Importer les lignes valides');
+    await waitForText(page, '1 brouillon(s) créé(s), 1 ligne(s) déjà importée(s)');
+    await expectText(page, 'CARON Marc');
+    await check(page, 'import-propositions-termine');
+    await pressButton(page, 'CARON Marc');
+    const imported = await page.inputValue('#birth_name');
+    if (imported !== 'CARON') throw new Error(`brouillon importé : nom « ${imported} »`);
     await logout(page);
   }],
   // A background job followed on its page ---------------------------------------------------

@@ -28,6 +28,7 @@ mod pages;
 mod pieces;
 mod pipeline;
 mod proconnect;
+mod proposal_imports;
 mod queue;
 mod random_forms;
 mod readlog;

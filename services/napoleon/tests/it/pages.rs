@@ -16,8 +16,9 @@ use napoleon_testkit::TestApp;
 use napoleon_testkit::agents::{ANNE, CLAIRE, DENIS, MARC, NINA, OLIVIER, PAUL, SOPHIE};
 
 /// Templates rendered only inside others (a step's fields), and the layout every page uses.
-const PARTIALS: [&str; 8] = [
+const PARTIALS: [&str; 9] = [
     "duplicates",
+    "import_columns",
     "intake/field",
     "intake/pieces",
     "intake/select",
@@ -168,6 +169,48 @@ async fn every_template_has_a_snapshot_of_a_page_using_it() {
         "mes_dossiers",
         "intake/dossiers",
         paul.get(&live.url("/intake/dossiers")).await,
+        200,
+    );
+    // His unit's proposals in bulk: the page, then a file checked (its report).
+    let imports = paul.get(&live.url("/intake/propositions/import")).await;
+    let paul_csrf = imports.hidden("_csrf");
+    // The first open campaign the form offers.
+    let campaign = imports
+        .body
+        .split(r#"id="campagne""#)
+        .nth(1)
+        .and_then(|rest| rest.split(r#"value=""#).nth(1))
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    keep(
+        "import_propositions",
+        "intake/proposal_imports",
+        imports,
+        200,
+    );
+    let file = "Nom de naissance;Prénoms;Sexe;Date de naissance;Lieu de naissance;Nationalité;\
+                Département de résidence\r\nMERCIER;Anne;F;31/02/1970;Lyon;FR;69\r\n\
+                FAURE;Luc;M;12/03/1965;Bron;FR;69\r\n";
+    let checked = paul
+        .post_multipart(
+            &live.url("/intake/propositions/import"),
+            napoleon::samples::multipart_named(
+                "fichier",
+                &[
+                    ("_csrf", paul_csrf.as_str()),
+                    ("mode", "verification"),
+                    ("campagne", campaign.as_str()),
+                ],
+                &[("propositions.csv", file.as_bytes())],
+            ),
+            Some(&paul_csrf),
+        )
+        .await;
+    keep(
+        "import_propositions_rapport",
+        "intake/proposal_import",
+        paul.get(&checked.next()).await,
         200,
     );
     let draft = dossier_in(&live, DossierState::Draft).await;

@@ -1,0 +1,2 @@
+DROP TABLE intake.imported_proposals;
+DROP TABLE intake.proposal_imports;
