@@ -23,7 +23,7 @@ pub const SERVICE: &str = "instruction";
 /// The service's page templates, registered with the shared ones.
 pub const TEMPLATES: &[(&str, &str)] = napoleon_web::templates!(
     "instruction/";
-    "queue", "dossier"
+    "queue", "dossier", "search"
 );
 
 /// The service's routes, all under `/instruction`. Its own health endpoints are reachable
@@ -36,6 +36,9 @@ pub fn router(ctx: &WebContext) -> Router {
         .route("/api/v1/dossiers/{id}/transmit", post(api::transmit))
         .route("/api/v1/dossiers/{id}/return", post(api::give_back))
         .route("/dossiers", get(http::queue))
+        .route("/recherche", get(http::search))
+        .route("/recherche/vues", post(http::save_view))
+        .route("/recherche/vues/{id}/suppression", post(http::delete_view))
         .route("/dossiers/{id}", get(http::dossier))
         .route("/dossiers/{id}/prise-en-charge", post(http::take))
         .route("/dossiers/{id}/avis", post(http::opine))

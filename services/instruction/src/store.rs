@@ -12,6 +12,8 @@ use napoleon_rules::dossier::DossierState;
 
 use crate::domain::{OpinionVerdict, ReviewVerdict};
 
+pub(crate) mod views;
+
 diesel::table! {
     instruction.assignments (tenant_id, dossier_id, level_unit_id) {
         tenant_id -> Uuid,

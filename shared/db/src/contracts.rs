@@ -12,6 +12,9 @@ use napoleon_rules::{DistinctionCode, GradeCode};
 
 use crate::{DbError, TenantConn, TenantRead};
 
+mod search;
+pub use search::{DossierCursor, DossierSearch, DossierSort, dossier_search};
+
 diesel::table! {
     /// `intake.campaigns_v1`.
     intake.campaigns_v1 (tenant_id, id) {
@@ -43,6 +46,9 @@ diesel::table! {
         laureate_id -> Nullable<Uuid>,
         submitted_at -> Nullable<Timestamptz>,
         updated_at -> Timestamptz,
+        name_key -> Nullable<Text>,
+        born -> Nullable<Text>,
+        folded_name -> Text,
     }
 }
 
@@ -338,6 +344,9 @@ pub struct DossierView {
     pub laureate_id: Option<LaureateId>,
     /// When first submitted.
     pub submitted_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The candidate's names folded (`core.fold`): what a search by name compares, and its
+    /// order (personal data: masked in `Debug`).
+    pub folded_name: Personal<String>,
 }
 
 impl DossierView {
@@ -363,6 +372,7 @@ struct DossierRow {
     content: serde_json::Value,
     laureate_id: Option<uuid::Uuid>,
     submitted_at: Option<chrono::DateTime<chrono::Utc>>,
+    folded_name: String,
 }
 
 fn dossier(row: DossierRow) -> Result<DossierView, DbError> {
@@ -378,6 +388,7 @@ fn dossier(row: DossierRow) -> Result<DossierView, DbError> {
         content: Personal::new(row.content),
         laureate_id: row.laureate_id.map(LaureateId::from_uuid),
         submitted_at: row.submitted_at,
+        folded_name: Personal::new(row.folded_name),
     })
 }
 

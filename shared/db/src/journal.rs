@@ -11,7 +11,7 @@ use diesel::sql_types::{BigInt, Bytea, Text};
 use diesel_async::RunQueryDsl;
 use napoleon_kernel::{
     AgentId, ApiTokenId, AwardId, CampaignId, DossierId, JobId, JournalSeq, MembershipId,
-    OrgUnitId, ProposalImportId, RegistryImportId, TenantId,
+    OrgUnitId, ProposalImportId, RegistryImportId, SavedViewId, TenantId,
 };
 use sha2::{Digest, Sha256};
 
@@ -69,6 +69,8 @@ pub enum Subject {
     RegistryImport(RegistryImportId),
     /// One file of proposals imported into a campaign.
     ProposalImport(ProposalImportId),
+    /// An agent's saved search.
+    SavedView(SavedViewId),
 }
 
 impl Subject {
@@ -85,6 +87,7 @@ impl Subject {
             Self::Job(id) => format!("job:{id}"),
             Self::RegistryImport(id) => format!("registry_import:{id}"),
             Self::ProposalImport(id) => format!("proposal_import:{id}"),
+            Self::SavedView(id) => format!("saved_view:{id}"),
         }
     }
 }
@@ -187,11 +190,15 @@ pub enum EventKind {
     ProposalImportStarted,
     /// A file of proposals was read to its end: its counts.
     ProposalImportFinished,
+    /// An agent saved a search (its name, and the unit it is shared with).
+    SavedViewCreated,
+    /// An agent deleted a saved search.
+    SavedViewDeleted,
 }
 
 impl EventKind {
     /// Every kind.
-    pub const ALL: [Self; 44] = [
+    pub const ALL: [Self; 46] = [
         Self::TenantCreated,
         Self::OrgUnitCreated,
         Self::MembershipGranted,
@@ -236,6 +243,8 @@ impl EventKind {
         Self::ProposalImportBatch,
         Self::ProposalImportStarted,
         Self::ProposalImportFinished,
+        Self::SavedViewCreated,
+        Self::SavedViewDeleted,
     ];
 
     /// Parses a stored name.
@@ -292,6 +301,8 @@ impl EventKind {
             Self::ProposalImportBatch => "proposals.import_batch",
             Self::ProposalImportStarted => "proposals.import_started",
             Self::ProposalImportFinished => "proposals.import_finished",
+            Self::SavedViewCreated => "saved_view.created",
+            Self::SavedViewDeleted => "saved_view.deleted",
         }
     }
 }

@@ -111,6 +111,10 @@ uuid_id!(
     ProposalImportId
 );
 uuid_id!(
+    /// A search of dossiers an agent saved under a name.
+    SavedViewId
+);
+uuid_id!(
     /// An outbox message: stable across delivery attempts, so receivers deduplicate on it.
     MessageId
 );

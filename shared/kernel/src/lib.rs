@@ -22,7 +22,7 @@ pub use idempotency::IdempotencyKey;
 pub use ids::{
     AgentId, ApiTokenId, AwardId, CampaignId, DossierId, JobId, JournalSeq, LaureateId,
     MembershipId, MessageId, OrgUnitId, PieceId, ProposalImportId, RegistryImportId, RequestId,
-    TenantId,
+    SavedViewId, TenantId,
 };
 pub use masked::{Personal, Secret};
 pub use org::{OrgUnitCode, OrgUnitKind, ParseError, TenantSlug};

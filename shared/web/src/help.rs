@@ -32,6 +32,7 @@ pub const PAGE_HELP: &[(&str, &str)] = &[
     ("intake/step", "redacteur#remplir-un-dossier"),
     ("intake/receipt", "redacteur#recepisse"),
     ("instruction/queue", "instructeur#la-file"),
+    ("instruction/search", "instructeur#rechercher"),
     ("instruction/dossier", "instructeur#instruire-un-dossier"),
     ("decisions/campaigns", "integrateur#decisions"),
     ("decisions/board", "integrateur#liste-de-la-campagne"),

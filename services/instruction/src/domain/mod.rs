@@ -7,6 +7,7 @@
 mod duplicates;
 mod moves;
 mod queue;
+mod search;
 
 use napoleon_db::TenantConn;
 use napoleon_kernel::{AgentId, DossierId, OrgUnitId};
@@ -19,6 +20,9 @@ pub(crate) use moves::{
     DossierFile, OpinionInput, OpinionVerdict, file, give_back, opine, take, transmit,
 };
 pub(crate) use queue::{Paging, Tab, queue};
+pub(crate) use search::{
+    SearchQuery, ViewForm, delete_view, save_view, search, searchable_states, views,
+};
 
 /// Who gave the latest of `opinions` at `level`: the agent the four-eyes rule keeps from
 /// validating that level. The queue, the page and the transmission must agree on it.

@@ -4,6 +4,8 @@
 
 mod dossier;
 mod queue;
+mod search;
 
 pub(crate) use dossier::{dossier, give_back, opine, review_duplicate, take, transmit};
 pub(crate) use queue::queue;
+pub(crate) use search::{delete_view, save_view, search};

@@ -404,6 +404,19 @@ const STEPS = [
     await pressButton(page, 'Prendre en charge');
     await expectText(page, 'Vous avez pris en charge ce dossier');
   }],
+  ['l’instructrice retrouve le dossier par la recherche, accents et majuscules indifférents', async ({ page, base }) => {
+    await visit(page, `${base}/instruction/dossiers`);
+    await pressButton(page, /^Rechercher des dossiers/);
+    expectPath(page, '/instruction/recherche');
+    await typeField(page, label('Nom, prénom ou numéro du dossier'), 'lambert jeanne');
+    await typeField(page, label('Date de naissance'), '28/02/1962');
+    await pressButton(page, 'Rechercher');
+    await expectText(page, '1 dossier trouvé');
+    await expectText(page, memo.number);
+    await check(page, 'recherche-dossiers');
+    await pressButton(page, memo.number);
+    expectPath(page, `/instruction/dossiers/${memo.id}`);
+  }],
   ['l’instructrice écarte l’homonyme signalé, avec une observation', async ({ page }) => {
     await expectText(page, 'Doublons possibles');
     await typeField(page, label('Observation (facultative)'), 'Dates de naissance différentes, vérifiées auprès de la mairie.');

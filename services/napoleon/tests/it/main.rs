@@ -38,6 +38,7 @@ mod registry_import;
 mod roles;
 mod rules_cli;
 mod schema;
+mod search;
 mod split;
 mod stamps;
 mod statements;

@@ -288,6 +288,14 @@ async fn every_template_has_a_snapshot_of_a_page_using_it() {
         claire.get(&live.url("/instruction/dossiers")).await,
         200,
     );
+    keep(
+        "recherche_dossiers",
+        "instruction/search",
+        claire
+            .get(&live.url("/instruction/recherche?tri=nom&par_page=5"))
+            .await,
+        200,
+    );
     let instructed = dossier_in(&live, DossierState::InInstruction).await;
     keep(
         "dossier_en_instruction",
