@@ -53,7 +53,7 @@ struct ImportsView {
 fn row(s: &ImportSummary) -> ImportRow {
     ImportRow {
         file_name: s.file_name.clone(),
-        started: napoleon_rules::fr_date(s.started_at.date_naive()),
+        started: napoleon_rules::fr_date(napoleon_kernel::paris_date(s.started_at)),
         state: if s.undone {
             "Annulé"
         } else if s.finished {

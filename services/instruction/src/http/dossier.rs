@@ -379,7 +379,7 @@ fn file_view(
                 favorable: o.verdict == OpinionVerdict::Favorable,
                 motivation: o.motivation.clone(),
                 level: unit(o.level),
-                at: fr_date(o.at.date_naive()),
+                at: fr_date(napoleon_kernel::paris_date(o.at)),
             })
             .collect(),
         timeline: f

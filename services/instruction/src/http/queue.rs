@@ -112,7 +112,7 @@ pub(crate) async fn queue(
                 state: d.state.label_fr().to_owned(),
                 submitted: d
                     .submitted_at
-                    .map(|t| fr_date(t.date_naive()))
+                    .map(|t| fr_date(napoleon_kernel::paris_date(t)))
                     .unwrap_or_default(),
             })
             .collect(),

@@ -105,7 +105,7 @@ async fn render(
             .map(|r| FileRow {
                 href: report_href(r.id),
                 file_name: r.file_name.clone(),
-                sent: fr_date(r.created_at.date_naive()),
+                sent: fr_date(napoleon_kernel::paris_date(r.created_at)),
                 mode: match r.mode {
                     ImportMode::Check => "Vérification",
                     ImportMode::Import => "Import",
