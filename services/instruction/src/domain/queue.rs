@@ -41,7 +41,7 @@ impl Tab {
 }
 
 /// Units where the agent instructs or validates (everything below them counts too).
-fn my_roots(grants: &[(Role, OrgUnitId)]) -> Vec<OrgUnitId> {
+pub(super) fn my_roots(grants: &[(Role, OrgUnitId)]) -> Vec<OrgUnitId> {
     grants
         .iter()
         .filter(|(role, _)| matches!(role, Role::Instructeur | Role::Valideur))

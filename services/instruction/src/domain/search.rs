@@ -15,13 +15,14 @@ use napoleon_db::contracts::{
 use napoleon_db::journal::{self, Actor, EventKind, Subject};
 use napoleon_db::readlog::{ReadChannel, ReadSubject};
 use napoleon_identity::Identity;
-use napoleon_kernel::{CampaignId, OrgUnitId, Role, SavedViewId};
+use napoleon_kernel::{CampaignId, OrgUnitId, SavedViewId};
 use napoleon_rules::dossier::DossierState;
 use napoleon_rules::{DistinctionCode, GradeCode};
 use napoleon_web::{ActionError, ActionResult, FieldError, WebContext};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::queue::my_roots;
 use crate::store::{self, views};
 
 /// Results on a page by default, and at most.
@@ -312,20 +313,11 @@ pub(crate) fn parse(query: &SearchQuery) -> Result<SearchAsk, Vec<FieldError>> {
     }
 }
 
-/// Units where the agent instructs or validates (everything below them counts too).
-fn roots(grants: &[(Role, OrgUnitId)]) -> Vec<OrgUnitId> {
-    grants
-        .iter()
-        .filter(|(role, _)| matches!(role, Role::Instructeur | Role::Valideur))
-        .map(|(_, unit)| *unit)
-        .collect()
-}
-
-/// [`roots`] where the tenant's policy lets the agent read dossiers: the search's scope sits
+/// [`my_roots`] where the tenant's policy lets the agent read dossiers: the search's scope sits
 /// inside what each dossier's page allows, so the count counts only what may be shown.
 fn readable_roots(access: &Access) -> ActionResult<Vec<OrgUnitId>> {
     let mut out = Vec::new();
-    for root in roots(access.grants()) {
+    for root in my_roots(access.grants()) {
         if access.may::<perm::NominationRead>(Scope::Unit(root))? {
             out.push(root);
         }
@@ -483,7 +475,7 @@ pub(crate) struct ViewEntry {
 pub(crate) async fn views(ctx: &WebContext, identity: &Identity) -> ActionResult<Vec<ViewEntry>> {
     let (mut tx, access) = ctx.begin(identity).await?;
     access.require::<perm::NominationRead>(Scope::Anywhere)?;
-    let roots = roots(access.grants());
+    let roots = my_roots(access.grants());
     let found = views::visible(&mut tx, identity.agent, &roots).await?;
     tx.rollback().await;
     let name_of = |unit: OrgUnitId| {
@@ -508,7 +500,7 @@ pub(crate) async fn views(ctx: &WebContext, identity: &Identity) -> ActionResult
 
 /// The units a view may be shared with: where the agent instructs, by name.
 fn share_units(access: &Access) -> Vec<(OrgUnitId, String)> {
-    let roots = roots(access.grants());
+    let roots = my_roots(access.grants());
     access
         .units()
         .iter()
@@ -539,7 +531,7 @@ pub(crate) async fn save_view(
 ) -> ActionResult<String> {
     let (mut tx, access) = ctx.begin(identity).await?;
     access.require::<perm::NominationRead>(Scope::Anywhere)?;
-    let roots = roots(access.grants());
+    let roots = my_roots(access.grants());
     if roots.is_empty() {
         tx.rollback().await;
         return Err(ActionError::Forbidden);

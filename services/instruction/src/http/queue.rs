@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::domain::{self, Paging, Tab};
 
-fn display_name(content: &serde_json::Value) -> String {
+pub(super) fn display_name(content: &serde_json::Value) -> String {
     napoleon_rules::content::Candidate::of_content(content).display_name()
 }
 

@@ -267,8 +267,7 @@ async fn render(
             .map(|d| Row {
                 href: format!("/instruction/dossiers/{}", d.id),
                 number: d.number.clone().unwrap_or_default(),
-                name: napoleon_rules::content::Candidate::of_content(d.content.expose())
-                    .display_name(),
+                name: super::queue::display_name(d.content.expose()),
                 unit: unit_name(d.unit_id),
                 campaign: campaign_label(d.campaign_id),
                 grade: d.target_grade.to_string(),
