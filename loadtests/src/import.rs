@@ -103,9 +103,103 @@ fn fr(d: NaiveDate) -> String {
     d.format("%d/%m/%Y").to_string()
 }
 
-/// Row `n`'s values: distinct people by construction (birth date, surname and given name
-/// follow `n`), so no two valid rows share an award's natural key.
-fn award(rng: &mut ChaCha8Rng, n: usize, today: NaiveDate) -> anyhow::Result<Award> {
+/// First given names: rows sharing a birth date (every 20,000th) each have their own, up to
+/// 50 × 20,000 = 1,000,000 rows.
+const FIRST: [&str; 50] = [
+    "Jeanne",
+    "Marie",
+    "Camille",
+    "Louise",
+    "Anne",
+    "Claire",
+    "Hélène",
+    "Sophie",
+    "Jean",
+    "Pierre",
+    "Louis",
+    "Paul",
+    "Jacques",
+    "Michel",
+    "André",
+    "Henri",
+    "Nathalie",
+    "Isabelle",
+    "Sylvie",
+    "Catherine",
+    "Françoise",
+    "Valérie",
+    "Christine",
+    "Monique",
+    "Philippe",
+    "Alain",
+    "Nicolas",
+    "Christophe",
+    "Patrick",
+    "Daniel",
+    "Bernard",
+    "Éric",
+    "Laurent",
+    "Frédéric",
+    "Thierry",
+    "Stéphane",
+    "Olivier",
+    "Julien",
+    "Sébastien",
+    "Céline",
+    "Aurélie",
+    "Émilie",
+    "Julie",
+    "Sandrine",
+    "Véronique",
+    "Martine",
+    "Brigitte",
+    "Dominique",
+    "Gérard",
+    "Yves",
+];
+
+/// Syllables of the synthesised surnames: 33 × 10 × 20 = 6,600 names (a few alike), beside
+/// the 20 commonest real ones.
+const ONSETS: [&str; 33] = [
+    "ber", "mar", "du", "le", "ro", "gar", "fon", "bou", "mo", "la", "cha", "pe", "ri", "de", "gi",
+    "va", "mi", "tho", "fa", "co", "bro", "gre", "pa", "sa", "vi", "lau", "jo", "me", "ta", "no",
+    "mé", "bé", "lé",
+];
+const MIDDLES: [&str; 10] = ["", "n", "r", "l", "s", "t", "ch", "m", "v", "g"];
+const ENDINGS: [&str; 20] = [
+    "ard", "et", "in", "ot", "el", "and", "ier", "eau", "on", "ais", "ault", "ey", "oux", "ade",
+    "ens", "at", "is", "ac", "ry", "aud",
+];
+
+/// A mixer of (seed, row) into 64 bits (splitmix64): each row's surname is drawn from its own
+/// number, so the other values' stream does not move.
+fn mix(seed: u64, n: usize) -> u64 {
+    let mut z = seed ^ (n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Row `n`'s surname, as a registry's names fall: a few common ones, a long tail. The rank is
+/// drawn as `N × u^1.5` (u uniform): the commonest name is about 0.3 % of the rows, as Martin
+/// is of France's population; the 20 real names take the first ranks.
+fn surname(seed: u64, n: usize) -> String {
+    let total = SURNAMES.len() + ONSETS.len() * MIDDLES.len() * ENDINGS.len();
+    let u = (mix(seed, n) >> 11) as f64 / (1_u64 << 53) as f64;
+    let rank = ((total as f64) * u.powf(1.5)) as usize % total;
+    if let Some(real) = SURNAMES.get(rank) {
+        return real.to_uppercase();
+    }
+    let synth = rank - SURNAMES.len();
+    let (onset, rest) = (synth % ONSETS.len(), synth / ONSETS.len());
+    let (middle, ending) = (rest % MIDDLES.len(), rest / MIDDLES.len());
+    format!("{}{}{}", ONSETS[onset], MIDDLES[middle], ENDINGS[ending]).to_uppercase()
+}
+
+/// Row `n`'s values: distinct people by construction (the 50 rows sharing a birth date, every
+/// 20,000th, have each their own first given name), so no two valid rows share an award's
+/// natural key, up to 1,000,000 rows. Surnames come from their own stream (`surname`).
+fn award(rng: &mut ChaCha8Rng, seed: u64, n: usize, today: NaiveDate) -> anyhow::Result<Award> {
     let epoch = NaiveDate::from_ymd_opt(1940, 1, 1).context("date")?;
     let k = n / 20_000;
     let birth = epoch + Duration::days((n % 20_000) as i64);
@@ -127,12 +221,8 @@ fn award(rng: &mut ChaCha8Rng, n: usize, today: NaiveDate) -> anyhow::Result<Awa
         ));
     }
     Ok(Award {
-        birth_name: SURNAMES[k % SURNAMES.len()].to_uppercase(),
-        given: format!(
-            "{} {}",
-            GIVEN[(k / SURNAMES.len()) % GIVEN.len()],
-            GIVEN[n % 7]
-        ),
+        birth_name: surname(seed, n),
+        given: format!("{} {}", FIRST[k % FIRST.len()], GIVEN[n % 7]),
         sex: if rng.random_bool(0.5) { "F" } else { "M" },
         birth,
         place: PLACES[rng.random_range(0..PLACES.len())],
@@ -226,7 +316,7 @@ pub(crate) fn write_file(
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5245_4749_5354_5245);
     let mut bad = Vec::new();
     for n in 0..rows {
-        let award = award(&mut rng, n, today)?;
+        let award = award(&mut rng, seed, n, today)?;
         let mut cells = award.cells();
         let line = n as u64 + 2;
         // 1 %: every hundredth row, the ways taken in turn.
@@ -261,7 +351,7 @@ fn copy_rows(
     let (mut people, mut awards, mut careers) = (Vec::new(), Vec::new(), Vec::new());
     let t = tenant.to_string();
     for n in 0..rows {
-        let a = award(&mut rng, n, today)?;
+        let a = award(&mut rng, seed, n, today)?;
         if n % 100 == 57 {
             continue;
         }
@@ -360,6 +450,17 @@ fn reported_rows(report: &Path) -> anyhow::Result<Vec<u64>> {
     Ok(rows)
 }
 
+/// The demo's `interieur` tenant's id, where the generated registry goes.
+pub(crate) async fn interieur(client: &tokio_postgres::Client) -> anyhow::Result<String> {
+    Ok(client
+        .query_one(
+            "SELECT id::text FROM core.tenants WHERE slug = 'interieur'",
+            &[],
+        )
+        .await?
+        .get(0))
+}
+
 /// The generator's valid rows (`seed`, `rows`) put into the demo's `interieur` tenant with one
 /// `COPY FROM` per table in one transaction, as the superuser of `client`'s database: how
 /// many, and the seconds the transaction took (the import's benchmark compares them; the
@@ -370,13 +471,7 @@ pub(crate) async fn copy_registry(
     rows: usize,
     today: NaiveDate,
 ) -> anyhow::Result<(usize, f64)> {
-    let tenant: String = client
-        .query_one(
-            "SELECT id::text FROM core.tenants WHERE slug = 'interieur'",
-            &[],
-        )
-        .await?
-        .get(0);
+    let tenant = interieur(client).await?;
     let units = client
         .query(
             "SELECT code, id::text FROM core.org_units WHERE tenant_id = $1::text::uuid",

@@ -7,6 +7,7 @@ mod export;
 mod import;
 mod mix;
 mod run;
+mod search;
 mod soak;
 mod volume;
 
@@ -69,6 +70,21 @@ enum Command {
         /// Rows of the generated registry (the import benchmark's, same seed).
         #[arg(long, default_value_t = 1_000_000)]
         rows: usize,
+        #[command(flatten)]
+        volume: VolumeArgs,
+    },
+    /// The registry's search and pages measured beside the same SQL through `pgbench -f`,
+    /// while the server serves the generated registry (loadtests/search.sh builds and calls
+    /// it).
+    Search {
+        #[command(flatten)]
+        server: ServerArgs,
+        /// Rows of the generated registry (the import benchmark's, same seed).
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: usize,
+        /// Seconds per scenario and side.
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
         #[command(flatten)]
         volume: VolumeArgs,
     },
@@ -194,6 +210,16 @@ async fn main() -> anyhow::Result<()> {
             volume,
         } => {
             let report = run::export(&server.options(volume), rows.max(1)).await?;
+            eprintln!("report: {}", report.display());
+        }
+        Command::Search {
+            server,
+            rows,
+            seconds,
+            volume,
+        } => {
+            let report =
+                run::search(&server.options(volume), rows.max(1000), seconds.max(1)).await?;
             eprintln!("report: {}", report.display());
         }
         Command::Soak {

@@ -146,6 +146,17 @@ async fn on_base_copies<T: serde::Serialize>(
     let measured = measure(&cluster).await;
     let _ = cluster.stop().await;
     let f = measured?;
+    let (dir, stem, commit) = write_figures(options, suffix, &f).await?;
+    Ok((f, generated, dir, stem, commit))
+}
+
+/// Writes a measurement's figures to `loadtests/reports/<date>-<commit>-<suffix>.json`: the
+/// reports' directory, the stem (for the Markdown beside it) and the commit.
+async fn write_figures<T: serde::Serialize>(
+    options: &RunOptions,
+    suffix: &str,
+    figures: &T,
+) -> anyhow::Result<(PathBuf, String, String)> {
     let commit = git_commit().await;
     let dir = options.loadtests.join("reports");
     std::fs::create_dir_all(&dir)?;
@@ -156,9 +167,9 @@ async fn on_base_copies<T: serde::Serialize>(
     );
     std::fs::write(
         dir.join(format!("{stem}.json")),
-        serde_json::to_string_pretty(&f)?,
+        serde_json::to_string_pretty(figures)?,
     )?;
-    Ok((f, generated, dir, stem, commit))
+    Ok((dir, stem, commit))
 }
 
 /// The registry import beside `COPY FROM` (crate::import), on copies of the run's base
@@ -303,6 +314,100 @@ pub(crate) async fn export(options: &RunOptions, rows: usize) -> anyhow::Result<
             "❌"
         }
     );
+    let path = dir.join(format!("{stem}.md"));
+    std::fs::write(&path, &md)?;
+    Ok(path)
+}
+
+/// The registry's search and pages beside the same SQL through `pgbench` (crate::search):
+/// the generated registry put into the demo's `interieur` tenant while the server serves it;
+/// the report goes to `loadtests/reports/…-search.md`.
+pub(crate) async fn search(
+    options: &RunOptions,
+    rows: usize,
+    seconds: u64,
+) -> anyhow::Result<PathBuf> {
+    use std::fmt::Write as _;
+    let base = format!("http://127.0.0.1:{HTTP_PORT}");
+    let (mut server, pid, generated) = start(options, &base).await?;
+    let measured = async {
+        let cluster = cluster(options).await?;
+        let sophie = Agent::login(&base, "demo-sophie.petit").await?;
+        let target = crate::search::Target {
+            cluster: &cluster,
+            database: DEMO_DATABASE,
+            base: &base,
+            cookie: &sophie.cookie(),
+            dir: &options.dir,
+        };
+        crate::search::measure(&target, options.volume.seed, rows, seconds).await
+    }
+    .await;
+    stop(&mut server, pid).await;
+    let f = measured?;
+    let (dir, stem, commit) = write_figures(options, "search", &f).await?;
+    let mut md = String::new();
+    let _ = writeln!(
+        md,
+        "# Registry search and pages beside pgbench ({commit})\n"
+    );
+    let _ = writeln!(
+        md,
+        "`loadtests/search.sh`: the import benchmark's generated registry (seed {}, {} valid \
+         laureates, {} words in the search's index) put into the demo's `interieur` tenant of \
+         a fresh copy of the base database (the demo and the shared volume: {}) by COPY, \
+         while `napoleon demo` (release) serves it; then, for each scenario, an intégratrice's \
+         `/promotion/registre` pages from {} connections for {} s (100 asks drawn from the \
+         registry, each connection walking them from its own start), and `pgbench -f` of the \
+         same statements for the same asks (the page's laureates and their awards as one \
+         statement, in a transaction with the tenant set, as the application role under \
+         forced row-level security), at the same concurrency, for the same time. {}.\n",
+        options.volume.seed,
+        f.laureates,
+        f.words,
+        serde_json::to_string(&generated)?,
+        f.connections,
+        f.seconds,
+        machine()
+    );
+    let _ = writeln!(
+        md,
+        "| scenario | side | requests/s | p50 ms | p95 ms | p99 ms | errors |\n\
+         |---|---|---|---|---|---|---|"
+    );
+    for s in &f.scenarios {
+        for (side, l) in [
+            ("Napoléon (page)", &s.napoleon),
+            ("pgbench -f (SQL)", &s.pgbench),
+        ] {
+            let _ = writeln!(
+                md,
+                "| {} | {side} | {:.0} | {:.1} | {:.1} | {:.1} | {} |",
+                s.name, l.per_second, l.p50_ms, l.p95_ms, l.p99_ms, l.errors
+            );
+        }
+    }
+    let _ = writeln!(
+        md,
+        "\n| scenario | asks finding laureates | p95 under 50 ms | p95 ÷ SQL's p95 (target ≤ 2) |\n\
+         |---|---|---|---|"
+    );
+    for s in &f.scenarios {
+        let _ = writeln!(
+            md,
+            "| {} | {}/100 | {:.1} ms {} | {:.2} {} |",
+            s.name,
+            s.asks_with_rows,
+            s.napoleon.p95_ms,
+            if s.napoleon.p95_ms < 50.0 {
+                "✅"
+            } else {
+                "❌"
+            },
+            s.ratio,
+            if s.ratio <= 2.0 { "✅" } else { "❌" }
+        );
+    }
     let path = dir.join(format!("{stem}.md"));
     std::fs::write(&path, &md)?;
     Ok(path)

@@ -707,7 +707,8 @@ pub async fn awards(tx: &mut TenantConn) -> Result<Vec<AwardView>, DbError> {
 /// ignored), a distinction, and the laureate the previous page ended with.
 #[derive(Debug, Clone, Copy)]
 pub struct RegistryPage<'a> {
-    /// Part of any of the laureate's names, as typed (bounded by the caller).
+    /// The beginnings of the laureate's names' words, as typed (bounded by the caller):
+    /// « lef jea » finds « LEFEVRE Jeanne ».
     pub name: Option<&'a str>,
     /// Only laureates holding an award of this distinction.
     pub distinction: Option<&'a DistinctionCode>,
@@ -738,8 +739,94 @@ struct LaureatePageRow {
     identity: serde_json::Value,
 }
 
-/// A page of the tenant's registry (`registry.laureates_v1`, `registry.awards_v1`): laureates
-/// in name order (accents and case ignored), each with their awards.
+/// The conditions a word's index entry must meet in a name search (both branches of
+/// [`REGISTRY_NAME_SEARCH`]): every typed word begins one of the names' words (checked on the
+/// folded names the index carries), the distinction, the birth date, after the page's start.
+macro_rules! word_conditions {
+    () => {
+        "AND NOT EXISTS (SELECT 1 FROM typed t \
+                         WHERE strpos(' ' || w.folded_name, ' ' || t.x) = 0) \
+         AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM registry.awards_v1 a \
+              WHERE a.tenant_id = w.tenant_id AND a.laureate_id = w.laureate_id \
+                AND a.distinction = $3)) \
+         AND ($6::text IS NULL OR EXISTS (SELECT 1 FROM registry.laureates_v1 b \
+              WHERE b.tenant_id = w.tenant_id AND b.id = w.laureate_id AND b.born = $6)) \
+         AND ($4::uuid IS NULL OR (w.sort_name, w.laureate_id) > \
+              (SELECT s.sort_name, s.id FROM registry.laureates_v1 s \
+               WHERE s.tenant_id = $1 AND s.id = $4)) "
+    };
+}
+
+/// The statement of a registry page searched by name (`registry_page`): $1 the tenant, $2 the
+/// name as typed, $3 a distinction, $4 the laureate the page starts after, $5 the page's
+/// length, $6 a birth date (ISO). Public so that the suite checks its plan (the words' index
+/// must serve it under forced row-level security) and the load tests run it through
+/// `pgbench` beside the page.
+///
+/// The rarest typed word leads (its index entries counted up to 1,000: « sophie » is the
+/// given name of thousands, « lautet » the name of a few). The distinct words it begins are found by a loose scan of
+/// the index (one probe each); when there are fewer than 200 of them, each word's entries are
+/// read in name order from the index, a page's worth at most, and the pages merged: a page
+/// costs the words times a page, whatever the number of laureates. A beginning shared by more
+/// words (« m », « ma ») is shared by many laureates: the pages then walk the name order,
+/// checking each laureate's folded names, and find a page's worth soon.
+pub const REGISTRY_NAME_SEARCH: &str = concat!(
+    "WITH RECURSIVE typed AS \
+       (SELECT x FROM unnest(regexp_split_to_array(core.fold($2), ' ')) x WHERE x <> ''), \
+     lead AS (SELECT t.x, t.x || chr(1114111) AS upto FROM typed t \
+              ORDER BY (SELECT count(*) FROM (SELECT 1 FROM registry.laureate_words_v1 w \
+                        WHERE w.tenant_id = $1 AND w.word >= t.x \
+                          AND w.word < t.x || chr(1114111) LIMIT 1000) c), \
+                       length(t.x) DESC, t.x \
+              LIMIT 1), \
+     words AS ( \
+       (SELECT w.word, 1 AS n FROM registry.laureate_words_v1 w \
+        WHERE w.tenant_id = $1 AND w.word >= (SELECT x FROM lead) \
+          AND w.word < (SELECT upto FROM lead) \
+        ORDER BY w.word LIMIT 1) \
+       UNION ALL \
+       SELECT (SELECT w.word FROM registry.laureate_words_v1 w \
+               WHERE w.tenant_id = $1 AND w.word > words.word \
+                 AND w.word < (SELECT upto FROM lead) \
+               ORDER BY w.word LIMIT 1), words.n + 1 \
+       FROM words WHERE words.word IS NOT NULL AND words.n < 200), \
+     few AS (SELECT count(word) < 200 AS yes FROM words), \
+     hits AS ( \
+       SELECT h.sort_name, h.laureate_id FROM words, \
+         LATERAL (SELECT w.sort_name, w.laureate_id FROM registry.laureate_words_v1 w \
+                  WHERE w.tenant_id = $1 AND w.word = words.word ",
+    word_conditions!(),
+    "                 ORDER BY w.sort_name, w.laureate_id LIMIT $5) h \
+       WHERE words.word IS NOT NULL AND (SELECT yes FROM few) \
+       UNION ALL \
+       (SELECT w.sort_name, w.laureate_id \
+        FROM (SELECT tenant_id, id AS laureate_id, sort_name, folded_name \
+              FROM registry.laureates_v1) w \
+        WHERE NOT (SELECT yes FROM few) AND w.tenant_id = $1 ",
+    word_conditions!(),
+    "       ORDER BY w.sort_name, w.laureate_id LIMIT $5)), \
+     page AS (SELECT DISTINCT sort_name, laureate_id FROM hits \
+              ORDER BY sort_name, laureate_id LIMIT $5) \
+     SELECT l.id, l.identity FROM page h \
+     JOIN registry.laureates_v1 l ON l.tenant_id = $1 AND l.id = h.laureate_id \
+     ORDER BY h.sort_name, h.laureate_id"
+);
+
+/// The statement of a registry page without a name (`registry_page`); same parameters
+/// (public for the load tests, which run it through `pgbench` beside the page).
+pub const REGISTRY_WALK: &str = "SELECT l.id, l.identity FROM registry.laureates_v1 l \
+     WHERE l.tenant_id = $1 AND $2::text IS NULL \
+       AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM registry.awards_v1 a \
+            WHERE a.tenant_id = l.tenant_id AND a.laureate_id = l.id AND a.distinction = $3)) \
+       AND ($4::uuid IS NULL OR (l.sort_name, l.id) > \
+            (SELECT s.sort_name, s.id FROM registry.laureates_v1 s \
+             WHERE s.tenant_id = $1 AND s.id = $4)) \
+       AND ($6::text IS NULL OR l.born = $6) \
+     ORDER BY l.sort_name, l.id LIMIT $5";
+
+/// A page of the tenant's registry (`registry.laureates_v1`, `registry.awards_v1`, a name
+/// searched through `registry.laureate_words_v1`): laureates in name order (accents and case
+/// ignored), each with their awards.
 ///
 /// # Errors
 /// [`DbError`].
@@ -749,20 +836,17 @@ pub async fn registry_page(
 ) -> Result<Vec<LaureateView>, DbError> {
     let tenant = tx.tenant().as_uuid();
     // Planned with its values at each call (diesel does not keep a raw statement prepared):
-    // the absent filters fold away. The name is folded by the database, then looked for as
-    // is (strpos: no pattern characters to escape, whatever the folding turns them into).
-    let people: Vec<LaureatePageRow> = diesel::sql_query(
-        "SELECT l.id, l.identity FROM registry.laureates_v1 l \
-         WHERE l.tenant_id = $1 \
-           AND ($2::text IS NULL OR strpos(l.folded_name, core.fold($2)) > 0) \
-           AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM registry.awards_v1 a \
-                WHERE a.tenant_id = l.tenant_id AND a.laureate_id = l.id AND a.distinction = $3)) \
-           AND ($4::uuid IS NULL OR (l.sort_name, l.id) > \
-                (SELECT s.sort_name, s.id FROM registry.laureates_v1 s \
-                 WHERE s.tenant_id = $1 AND s.id = $4)) \
-           AND ($6::text IS NULL OR l.born = $6) \
-         ORDER BY l.sort_name, l.id LIMIT $5",
-    )
+    // the absent filters fold away. A name search reads its candidates from the words' index
+    // (migration 000041): the longest typed word, folded by the database, as a range of
+    // words in byte order (leakproof comparisons, so the index serves under forced
+    // row-level security), the other words checked on the folded names the index carries;
+    // only the page's laureates are read from their table. Without a name, the pages walk
+    // the name order's index (or the birth date's).
+    let people: Vec<LaureatePageRow> = diesel::sql_query(if page.name.is_some() {
+        REGISTRY_NAME_SEARCH
+    } else {
+        REGISTRY_WALK
+    })
     .bind::<SqlUuid, _>(tenant)
     .bind::<Nullable<Text>, _>(page.name)
     .bind::<Nullable<Text>, _>(page.distinction.map(DistinctionCode::as_str))

@@ -1,7 +1,8 @@
 //! The laureate registry, a page at a time: laureates in name order (accents and case
 //! ignored), searchable by any of their names and filtered by distinction, each with their
 //! awards. Pages are keyset-paginated (« après » a laureate), so a page costs the same at the
-//! first laureate as at the hundred-thousandth; a name search reads the tenant's laureates
+//! first laureate as at the hundred-thousandth; a name search finds the laureates of whom
+//! every typed word begins one of their names' words, through an index of those words
 //! (docs/operations.md, « Registry search »).
 
 use chrono::NaiveDate;
