@@ -23,7 +23,7 @@ pub const SERVICE: &str = "instruction";
 /// The service's page templates, registered with the shared ones.
 pub const TEMPLATES: &[(&str, &str)] = napoleon_web::templates!(
     "instruction/";
-    "queue", "dossier", "search"
+    "queue", "dossier", "search", "bulk", "bulk_actions"
 );
 
 /// The service's routes, all under `/instruction`. Its own health endpoints are reachable
@@ -36,6 +36,7 @@ pub fn router(ctx: &WebContext) -> Router {
         .route("/api/v1/dossiers/{id}/transmit", post(api::transmit))
         .route("/api/v1/dossiers/{id}/return", post(api::give_back))
         .route("/dossiers", get(http::queue))
+        .route("/dossiers/actions-groupees", post(http::bulk))
         .route("/recherche", get(http::search))
         .route("/recherche/vues", post(http::save_view))
         .route("/recherche/vues/{id}/suppression", post(http::delete_view))

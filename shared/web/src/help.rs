@@ -33,6 +33,7 @@ pub const PAGE_HELP: &[(&str, &str)] = &[
     ("intake/receipt", "redacteur#recepisse"),
     ("instruction/queue", "instructeur#la-file"),
     ("instruction/search", "instructeur#rechercher"),
+    ("instruction/bulk", "instructeur#actions-groupees"),
     ("instruction/dossier", "instructeur#instruire-un-dossier"),
     ("decisions/campaigns", "integrateur#decisions"),
     ("decisions/board", "integrateur#liste-de-la-campagne"),

@@ -4,6 +4,7 @@
 //! where it sits), the state, and the four-eyes rule, then moves the dossier through
 //! `intake.move_dossier`, records, journals and commits.
 
+pub(crate) mod bulk;
 mod duplicates;
 mod moves;
 mod queue;

@@ -2,10 +2,12 @@
 //! file with its timeline and the forms of each move. Handlers are thin: extract, call one
 //! use case, render or redirect.
 
+mod bulk;
 mod dossier;
 mod queue;
 mod search;
 
+pub(crate) use bulk::bulk;
 pub(crate) use dossier::{dossier, give_back, opine, review_duplicate, take, transmit};
 pub(crate) use queue::queue;
 pub(crate) use search::{delete_view, save_view, search};

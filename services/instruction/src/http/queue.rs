@@ -31,6 +31,8 @@ struct TabLink {
 
 #[derive(Serialize)]
 struct Row {
+    /// The dossier's id: its checkbox.
+    id: String,
     href: String,
     number: String,
     name: String,
@@ -58,6 +60,8 @@ struct QueueView {
     onglet: &'static str,
     previous: Option<usize>,
     next: Option<usize>,
+    /// The form of the ticked rows.
+    bulk: super::bulk::BulkForm,
 }
 
 pub(crate) async fn queue(
@@ -99,12 +103,20 @@ pub(crate) async fn queue(
         is_todo: tab == Tab::ToDo,
         first_shown,
         last_shown: first_shown + found.dossiers.len().saturating_sub(1),
+        bulk: super::bulk::BulkForm::back_to(format!(
+            "/instruction/dossiers?onglet={}&page={}",
+            tabs.iter()
+                .find(|t| t.0 == tab)
+                .map_or("a-traiter", |t| t.2),
+            found.page
+        )),
         previous: (found.page > 1).then(|| found.page - 1),
         next: (found.page < found.pages).then(|| found.page + 1),
         rows: found
             .dossiers
             .iter()
             .map(|d| Row {
+                id: d.id.to_string(),
                 href: format!("/instruction/dossiers/{}", d.id),
                 number: d.number.clone().unwrap_or_default(),
                 name: display_name(d.content.expose()),

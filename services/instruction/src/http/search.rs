@@ -22,6 +22,8 @@ struct Choice {
 
 #[derive(Serialize)]
 struct Row {
+    /// The dossier's id: its checkbox.
+    id: String,
     href: String,
     number: String,
     name: String,
@@ -69,6 +71,8 @@ struct SearchView {
     asked: bool,
     next: Option<String>,
     first: Option<String>,
+    /// The form of the ticked rows.
+    bulk: super::bulk::BulkForm,
 }
 
 fn choices<T>(
@@ -265,6 +269,7 @@ async fn render(
             .dossiers
             .iter()
             .map(|d| Row {
+                id: d.id.to_string(),
                 href: format!("/instruction/dossiers/{}", d.id),
                 number: d.number.clone().unwrap_or_default(),
                 name: super::queue::display_name(d.content.expose()),
@@ -296,6 +301,7 @@ async fn render(
         }),
         first: (!query.apres.trim().is_empty() || !found.refused.is_empty())
             .then(|| query_href("/instruction/recherche", &pairs)),
+        bulk: super::bulk::BulkForm::back_to(query_href("/instruction/recherche", &pairs)),
         errors: found.refused,
         query,
     };

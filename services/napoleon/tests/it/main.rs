@@ -10,6 +10,7 @@
 #![expect(unreachable_pub, reason = "test helpers")]
 
 mod access;
+mod bulk;
 mod crash;
 mod demo_seed;
 mod duplicates;

@@ -16,9 +16,10 @@ use napoleon_testkit::TestApp;
 use napoleon_testkit::agents::{ANNE, CLAIRE, DENIS, MARC, NINA, OLIVIER, PAUL, SOPHIE};
 
 /// Templates rendered only inside others (a step's fields), and the layout every page uses.
-const PARTIALS: [&str; 9] = [
+const PARTIALS: [&str; 10] = [
     "duplicates",
     "import_columns",
+    "instruction/bulk_actions",
     "intake/field",
     "intake/pieces",
     "intake/select",
@@ -302,6 +303,27 @@ async fn every_template_has_a_snapshot_of_a_page_using_it() {
         "instruction/dossier",
         claire
             .get(&live.url(&format!("/instruction/dossiers/{instructed}")))
+            .await,
+        200,
+    );
+    // A bulk action's report: the instructrice asks to transmit (the valideur's act), refused
+    // with its reason; nothing moves.
+    let queue = claire.get(&live.url("/instruction/dossiers")).await;
+    let csrf = queue.hidden("_csrf");
+    let ticked = format!("choix-{instructed}");
+    keep(
+        "actions_groupees",
+        "instruction/bulk",
+        claire
+            .post(
+                &live.url("/instruction/dossiers/actions-groupees"),
+                &[
+                    ("_csrf", csrf.as_str()),
+                    ("retour", "/instruction/dossiers"),
+                    ("action", "transmettre"),
+                    (ticked.as_str(), "1"),
+                ],
+            )
             .await,
         200,
     );
