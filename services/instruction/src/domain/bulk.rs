@@ -190,7 +190,7 @@ pub(crate) async fn apply(
         let result = match moved {
             Ok(()) => RowResult::Done,
             Err(ActionError::Web(e)) => {
-                tracing::error!(error = %e, dossier = %id, "bulk move stopped");
+                tracing::error!(error.detail = %e, "bulk move stopped");
                 stopped = true;
                 RowResult::Failed
             }
@@ -214,6 +214,14 @@ pub(crate) async fn apply(
             }
             Err(ActionError::NotFound | ActionError::Forbidden) => None,
             Err(e) => return Err(e),
+        };
+        // A dossier the agent may not read is « unknown » whatever the move answered (a
+        // 403 of the move would tell that it exists in the ministry).
+        let result = match result {
+            RowResult::Refused(_) if shown.is_none() => {
+                RowResult::Refused(reason(&ActionError::NotFound))
+            }
+            other => other,
         };
         outcomes.push(RowOutcome { id, shown, result });
     }

@@ -145,5 +145,33 @@ async fn a_bulk_move_does_the_allowed_rows_and_reports_each_refusal() {
     assert_eq!(page.matches(">Refusé</p>").count(), 1, "{page}");
     assert_eq!(app.snapshot(&free).await.0, "transmis");
     assert_eq!(app.snapshot(&other).await.0, "en_instruction");
+
+    // Another unit's instructrice: the Rhône's dossier is unknown to her, worded as one that
+    // does not exist (never « your roles do not allow »: that would say it exists).
+    let gironde = cast.gironde(&app, napoleon_kernel::Role::Instructeur).await;
+    let before = app.snapshot(&other).await;
+    let choice = format!("choix-{other}");
+    let report = app
+        .form(
+            &gironde,
+            "/instruction/dossiers/actions-groupees",
+            &[("action", "prendre"), (choice.as_str(), "1")],
+        )
+        .await;
+    assert_eq!(report.status, 200);
+    let page = text(&report);
+    assert!(
+        page.contains("Dossier inconnu ou hors de votre périmètre"),
+        "{page}"
+    );
+    assert!(
+        page.contains("n'existe pas ou n'est pas dans votre périmètre"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("Vos rôles") && !page.contains(other_no.as_str()),
+        "{page}"
+    );
+    assert_eq!(app.snapshot(&other).await, before);
     app.finish().await;
 }

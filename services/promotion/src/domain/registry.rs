@@ -23,6 +23,9 @@ pub(crate) const PAGE: u16 = 50;
 /// The longest name searched.
 const NAME_CHARS: usize = 100;
 
+/// The most words a name search takes (each typed word costs an index probe).
+const NAME_WORDS: usize = 8;
+
 /// What an agent asks of the registry, as typed (page and API).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct RegistryAsk {
@@ -52,6 +55,12 @@ pub(crate) fn parse_ask(
         errors.push(FieldError::new(
             "nom",
             format!("Nom : {NAME_CHARS} caractères au plus."),
+        ));
+        None
+    } else if name.split_whitespace().count() > NAME_WORDS {
+        errors.push(FieldError::new(
+            "nom",
+            format!("Nom : {NAME_WORDS} mots au plus."),
         ));
         None
     } else if name.chars().any(char::is_control) {
@@ -298,6 +307,8 @@ mod tests {
             ["nom", "distinction", "apres"]
         );
         assert_eq!(fields(ask("a\u{0}b", "", "")), ["nom"]);
+        assert_eq!(fields(ask("a b c d e f g h i", "", "")), ["nom"]);
+        assert_eq!(fields(ask("a b c d e f g h", "", "")), Vec::<String>::new());
         assert_eq!(fields(ask(&"é".repeat(100), "", "")), Vec::<String>::new());
     }
 }
