@@ -157,6 +157,27 @@ fn date(errors: &mut Vec<FieldError>, field: &str, label: &str, text: &str) -> O
     parsed
 }
 
+/// A list's choice as typed (trimmed): none when empty; a value `parse` does not know is
+/// refused naming its field with `message`, never taken as no choice.
+fn chosen<T>(
+    errors: &mut Vec<FieldError>,
+    field: &str,
+    message: &str,
+    raw: &str,
+    parse: impl FnOnce(&str) -> Option<T>,
+) -> Option<T> {
+    match raw.trim() {
+        "" => None,
+        raw => {
+            let found = parse(raw);
+            if found.is_none() {
+                errors.push(FieldError::new(field, message));
+            }
+            found
+        }
+    }
+}
+
 /// Parses the search; every refused field named in French.
 pub(crate) fn parse(query: &SearchQuery) -> Result<SearchAsk, Vec<FieldError>> {
     let mut errors = Vec::new();
@@ -185,62 +206,41 @@ pub(crate) fn parse(query: &SearchQuery) -> Result<SearchAsk, Vec<FieldError>> {
             "Déposé jusqu'au : cette date précède celle de début.",
         ));
     }
-    let state = match query.etat.trim() {
-        "" => None,
-        code => {
-            let found = DossierState::parse(code).filter(|s| *s != DossierState::Draft);
-            if found.is_none() {
-                errors.push(FieldError::new(
-                    "etat",
-                    "État : choisissez un état de la liste.",
-                ));
-            }
-            found
-        }
-    };
-    let mut id_of = |field: &str, label: &str, raw: &str| -> Option<uuid::Uuid> {
-        match raw.trim() {
-            "" => None,
-            raw => {
-                let id = uuid::Uuid::parse_str(raw).ok();
-                if id.is_none() {
-                    errors.push(FieldError::new(
-                        field,
-                        format!("{label} : choisissez dans la liste."),
-                    ));
-                }
-                id
-            }
-        }
-    };
-    let unit = id_of("unite", "Unité", &query.unite).map(OrgUnitId::from_uuid);
-    let campaign = id_of("campagne", "Campagne", &query.campagne).map(CampaignId::from_uuid);
-    let distinction = match query.distinction.trim() {
-        "" => None,
-        code => {
-            let found = DistinctionCode::parse(code).ok();
-            if found.is_none() {
-                errors.push(FieldError::new(
-                    "distinction",
-                    "Distinction : choisissez dans la liste.",
-                ));
-            }
-            found
-        }
-    };
-    let grade = match query.grade.trim() {
-        "" => None,
-        code => {
-            let found = GradeCode::parse(code).ok();
-            if found.is_none() {
-                errors.push(FieldError::new(
-                    "grade",
-                    "Grade : choisissez dans la liste.",
-                ));
-            }
-            found
-        }
-    };
+    let state = chosen(
+        &mut errors,
+        "etat",
+        "État : choisissez un état de la liste.",
+        &query.etat,
+        |code| DossierState::parse(code).filter(|s| *s != DossierState::Draft),
+    );
+    let unit = chosen(
+        &mut errors,
+        "unite",
+        "Unité : choisissez dans la liste.",
+        &query.unite,
+        |raw| uuid::Uuid::parse_str(raw).ok().map(OrgUnitId::from_uuid),
+    );
+    let campaign = chosen(
+        &mut errors,
+        "campagne",
+        "Campagne : choisissez dans la liste.",
+        &query.campagne,
+        |raw| uuid::Uuid::parse_str(raw).ok().map(CampaignId::from_uuid),
+    );
+    let distinction = chosen(
+        &mut errors,
+        "distinction",
+        "Distinction : choisissez dans la liste.",
+        &query.distinction,
+        |code| DistinctionCode::parse(code).ok(),
+    );
+    let grade = chosen(
+        &mut errors,
+        "grade",
+        "Grade : choisissez dans la liste.",
+        &query.grade,
+        |code| GradeCode::parse(code).ok(),
+    );
     let mine = match query.porteur.trim() {
         "" => false,
         "moi" => true,

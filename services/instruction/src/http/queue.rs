@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::domain::{self, Paging, Tab};
 
-pub(super) fn display_name(content: &serde_json::Value) -> String {
+fn display_name(content: &serde_json::Value) -> String {
     napoleon_rules::content::Candidate::of_content(content).display_name()
 }
 
@@ -29,8 +29,10 @@ struct TabLink {
     current: bool,
 }
 
+/// A dossier's row in instruction's lists (the queue, the search's results): its checkbox,
+/// its link and the columns both lists show.
 #[derive(Serialize)]
-struct Row {
+pub(super) struct Row {
     /// The dossier's id: its checkbox.
     id: String,
     href: String,
@@ -39,6 +41,23 @@ struct Row {
     grade: String,
     state: String,
     submitted: String,
+}
+
+impl Row {
+    pub(super) fn of(d: &napoleon_db::contracts::DossierView) -> Self {
+        Self {
+            id: d.id.to_string(),
+            href: format!("/instruction/dossiers/{}", d.id),
+            number: d.number.clone().unwrap_or_default(),
+            name: display_name(d.content.expose()),
+            grade: d.target_grade.to_string(),
+            state: d.state.label_fr().to_owned(),
+            submitted: d
+                .submitted_at
+                .map(|t| fr_date(napoleon_kernel::paris_date(t)))
+                .unwrap_or_default(),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -112,22 +131,7 @@ pub(crate) async fn queue(
         )),
         previous: (found.page > 1).then(|| found.page - 1),
         next: (found.page < found.pages).then(|| found.page + 1),
-        rows: found
-            .dossiers
-            .iter()
-            .map(|d| Row {
-                id: d.id.to_string(),
-                href: format!("/instruction/dossiers/{}", d.id),
-                number: d.number.clone().unwrap_or_default(),
-                name: display_name(d.content.expose()),
-                grade: d.target_grade.to_string(),
-                state: d.state.label_fr().to_owned(),
-                submitted: d
-                    .submitted_at
-                    .map(|t| fr_date(napoleon_kernel::paris_date(t)))
-                    .unwrap_or_default(),
-            })
-            .collect(),
+        rows: found.dossiers.iter().map(Row::of).collect(),
     };
     Ok(ctx
         .page(

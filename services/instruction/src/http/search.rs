@@ -7,7 +7,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use napoleon_identity::Identity;
 use napoleon_kernel::SavedViewId;
-use napoleon_rules::fr_date;
 use napoleon_web::{ActionError, FieldError, IdPath, WebContext, WebResult, query_href};
 use serde::Serialize;
 
@@ -20,18 +19,13 @@ struct Choice {
     selected: bool,
 }
 
+/// A result: the queue's row, and where it was filed and for which campaign.
 #[derive(Serialize)]
 struct Row {
-    /// The dossier's id: its checkbox.
-    id: String,
-    href: String,
-    number: String,
-    name: String,
+    #[serde(flatten)]
+    dossier: super::queue::Row,
     unit: String,
     campaign: String,
-    grade: String,
-    state: String,
-    submitted: String,
 }
 
 #[derive(Serialize)]
@@ -269,18 +263,9 @@ async fn render(
             .dossiers
             .iter()
             .map(|d| Row {
-                id: d.id.to_string(),
-                href: format!("/instruction/dossiers/{}", d.id),
-                number: d.number.clone().unwrap_or_default(),
-                name: super::queue::display_name(d.content.expose()),
+                dossier: super::queue::Row::of(d),
                 unit: unit_name(d.unit_id),
                 campaign: campaign_label(d.campaign_id),
-                grade: d.target_grade.to_string(),
-                state: d.state.label_fr().to_owned(),
-                submitted: d
-                    .submitted_at
-                    .map(|t| fr_date(napoleon_kernel::paris_date(t)))
-                    .unwrap_or_default(),
             })
             .collect(),
         total: match found.total {
