@@ -235,7 +235,7 @@ def check_app_pods(c: Checks, label: str, objects: list[Obj], values: Obj) -> No
             # The pieces' bucket and its key: intake, decisions (registry imports' files) and the
             # worker only, the key from a Secret.
             s3 = {k for k in env if k.startswith("NAPOLEON__DOCUMENTS__S3__")}
-            want_s3 = svc in ("intake", "decisions", "promotion", "worker")
+            want_s3 = svc in ("intake", "instruction", "decisions", "promotion", "worker")
             c.check(f"{where}: the pieces' bucket settings exactly where pieces are handled",
                     bool(s3) == want_s3, json.dumps(sorted(s3)))
             if want_s3:
@@ -379,7 +379,7 @@ def check_network_policies(c: Checks, label: str, objects: list[Obj], values: Ob
                 allowed.add(("TCP", np_values["identityProvider"]["port"]))
         if svc == "worker" and np_values["outboxDestinations"]["cidrs"]:
             allowed |= {("TCP", p) for p in np_values["outboxDestinations"]["ports"]}
-        if svc in ("intake", "decisions", "promotion", "worker"):
+        if svc in ("intake", "instruction", "decisions", "promotion", "worker"):
             allowed |= {("TCP", p) for p in np_values["objectStorage"]["ports"]}
         if svc == "worker":
             allowed.add(("TCP", 3310 if values["clamav"]["enabled"] else np_values["externalClamd"]["port"]))
@@ -388,7 +388,7 @@ def check_network_policies(c: Checks, label: str, objects: list[Obj], values: Ob
         c.check(f"{where}: DNS and PostgreSQL reachable",
                 {("UDP", 53), ("TCP", np_values["database"]["port"])} <= ports)
         # The pieces' bucket is reached on 443 too: its rule is checked on its own below.
-        store_cidrs = set(np_values["objectStorage"]["cidrs"]) if svc in ("intake", "decisions", "promotion", "worker") else set()
+        store_cidrs = set(np_values["objectStorage"]["cidrs"]) if svc in ("intake", "instruction", "decisions", "promotion", "worker") else set()
         def is_store(r: Obj) -> bool:
             blocks = {p["ipBlock"]["cidr"] for p in r["to"] if "ipBlock" in p}
             return bool(blocks) and blocks <= store_cidrs
@@ -408,7 +408,7 @@ def check_network_policies(c: Checks, label: str, objects: list[Obj], values: Ob
                     len(idp_rules) == 1
                     and sorted(p["ipBlock"]["cidr"] for p in idp_rules[0]["to"])
                     == sorted(np_values["identityProvider"]["cidrs"]))
-        if svc in ("intake", "decisions", "promotion", "worker"):
+        if svc in ("intake", "instruction", "decisions", "promotion", "worker"):
             store = [r for r in egress
                      if rule_ports(r) == {("TCP", p) for p in np_values["objectStorage"]["ports"]}
                      and (is_store(r) or not store_cidrs)

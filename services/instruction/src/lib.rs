@@ -1,6 +1,8 @@
 //! The `instruction` service: the review circuit of a nomination dossier — the queue of each
 //! unit, taking a dossier, the opinion (avis), validation and transmission to the ministry's
-//! bureau under the four-eyes rule, and requests for complements.
+//! bureau under the four-eyes rule, and requests for complements; the search, bulk moves on
+//! ticked rows, and exports of its lists as `instruction.export` jobs ([`InstructionExport`],
+//! run by the worker).
 //!
 //! It owns the `instruction` schema and serves everything under `/instruction`. It never
 //! depends on another service crate (checked in CI) and trusts only the identity the gateway
@@ -11,7 +13,11 @@
 mod api;
 mod domain;
 mod http;
+mod jobs;
 mod store;
+
+pub use domain::exports::export_kind;
+pub use jobs::InstructionExport;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -40,6 +46,9 @@ pub fn router(ctx: &WebContext) -> Router {
         .route("/recherche", get(http::search))
         .route("/recherche/vues", post(http::save_view))
         .route("/recherche/vues/{id}/suppression", post(http::delete_view))
+        .route("/export", get(http::export_form).post(http::start_export))
+        .route("/exports/{id}", get(http::export_job))
+        .route("/exports/{id}/fichier", get(http::export_file))
         .route("/dossiers/{id}", get(http::dossier))
         .route("/dossiers/{id}/prise-en-charge", post(http::take))
         .route("/dossiers/{id}/avis", post(http::opine))

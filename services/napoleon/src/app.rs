@@ -66,7 +66,14 @@ impl ServiceName {
 /// # Errors
 /// A message naming the configuration key at fault.
 pub fn worker(config: &Config, db: Db, name: String) -> Result<Worker, String> {
-    let worker = Worker::new(db, name, handlers(config)?)
+    // The registry imports are decisions' own ([`decisions_worker`], beside this one in
+    // `all`): the worker's role may not write the registry, so a lease it took would fail.
+    let imports = napoleon_decisions::import_kind().map_err(|e| e.to_string())?;
+    let handlers = handlers(config)?
+        .into_iter()
+        .filter(|h| h.kind() != imports)
+        .collect();
+    let worker = Worker::new(db, name, handlers)
         .with_daily(napoleon_db::readlog::purge_kind())
         .with_daily(napoleon_db::jobs::purge_kind())
         .with_session_purge();
@@ -115,6 +122,9 @@ pub fn handlers(config: &Config) -> Result<Vec<Arc<dyn Handler>>, String> {
         let export =
             napoleon_promotion::PromotionExport::new(store.clone()).map_err(|e| e.to_string())?;
         handlers.push(Arc::new(export));
+        let export = napoleon_instruction::InstructionExport::new(store.clone())
+            .map_err(|e| e.to_string())?;
+        handlers.push(Arc::new(export));
         let purge = napoleon_web::export::ExportPurge::new(store).map_err(|e| e.to_string())?;
         handlers.push(Arc::new(purge));
     }
@@ -123,8 +133,8 @@ pub fn handlers(config: &Config) -> Result<Vec<Arc<dyn Handler>>, String> {
 
 /// The pieces' store of a process serving `service`: required where pieces are received or
 /// scanned, where registry imports' files are received or read, and where exports' files are
-/// written or served (intake, decisions, promotion, the worker, everything in one process),
-/// absent elsewhere.
+/// written or served (intake, instruction, decisions, promotion, the worker, everything in
+/// one process), absent elsewhere.
 ///
 /// # Errors
 /// A message naming the key when it is missing or unusable where required.
@@ -137,6 +147,7 @@ pub fn pieces_required(
         service,
         ServiceName::All
             | ServiceName::Intake
+            | ServiceName::Instruction
             | ServiceName::Decisions
             | ServiceName::Promotion
             | ServiceName::Worker

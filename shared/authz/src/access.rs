@@ -135,6 +135,7 @@ pub mod perm {
         InstructionTransmit = Instruction: Transmit,
         InstructionValidate = Instruction: Validate,
         InstructionReturn = Instruction: Return,
+        InstructionExport = Instruction: Export,
         DecisionRead = Decision: Read,
         DecisionRank = Decision: Rank,
         DecisionDecide = Decision: Decide,

@@ -169,7 +169,7 @@ impl Action {
 
 impl Permission {
     /// The permissions routes use (the policy matrix lists these).
-    pub const ALL: [Self; 34] = [
+    pub const ALL: [Self; 35] = [
         Self::new(Resource::Home, Action::Read),
         Self::new(Resource::Campaign, Action::Read),
         Self::new(Resource::Campaign, Action::Manage),
@@ -182,6 +182,7 @@ impl Permission {
         Self::new(Resource::Instruction, Action::Transmit),
         Self::new(Resource::Instruction, Action::Return),
         Self::new(Resource::Instruction, Action::Validate),
+        Self::new(Resource::Instruction, Action::Export),
         Self::new(Resource::Decision, Action::Read),
         Self::new(Resource::Decision, Action::Rank),
         Self::new(Resource::Decision, Action::Decide),

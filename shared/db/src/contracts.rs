@@ -572,6 +572,30 @@ pub async fn dossiers_filed_by(
     load_dossiers(tx, query).await
 }
 
+/// Those of `ids` that are submitted dossiers (any state but draft) sitting at or filed by
+/// one of `units`, in no particular order: a selection narrowed to a scope in one statement
+/// (an id outside it is not read at all).
+///
+/// # Errors
+/// [`DbError`].
+pub async fn dossiers_among(
+    tx: &impl TenantRead,
+    ids: &[DossierId],
+    units: &[OrgUnitId],
+) -> Result<Vec<DossierView>, DbError> {
+    let ids: Vec<uuid::Uuid> = ids.iter().map(DossierId::as_uuid).collect();
+    let units: Vec<uuid::Uuid> = units.iter().map(OrgUnitId::as_uuid).collect();
+    let query = tenant_dossiers(tx)
+        .filter(dossiers_v1::id.eq_any(ids))
+        .filter(
+            dossiers_v1::level_unit_id
+                .eq_any(units.clone())
+                .or(dossiers_v1::unit_id.eq_any(units)),
+        )
+        .filter(dossiers_v1::state.ne(DossierState::Draft.as_str()));
+    load_dossiers(tx, query).await
+}
+
 /// A campaign's dossiers in one of `states`.
 ///
 /// # Errors

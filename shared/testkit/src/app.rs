@@ -166,11 +166,12 @@ impl TestApp {
     /// The exports' worker, as the worker process runs it (its role, the app's store).
     fn export_worker(&self, name: &str) -> napoleon_jobs::Worker {
         let store = self.ctx.pieces().unwrap().clone();
-        let export = napoleon_promotion::PromotionExport::new(store).unwrap();
+        let export = napoleon_promotion::PromotionExport::new(store.clone()).unwrap();
+        let dossiers = napoleon_instruction::InstructionExport::new(store).unwrap();
         napoleon_jobs::Worker::new(
             self.ctx.for_service("worker").db,
             name,
-            vec![std::sync::Arc::new(export)],
+            vec![std::sync::Arc::new(export), std::sync::Arc::new(dossiers)],
         )
     }
 

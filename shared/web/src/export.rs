@@ -139,7 +139,8 @@ pub fn parse_choice(
 }
 
 /// An export as its job carries it: what to read, how to write it, and on whose behalf.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// Its `Debug` leaves the filter out (names and birth dates typed in a search).
+#[derive(Clone, Serialize, Deserialize)]
 pub struct ExportRequest {
     /// The list (`registre`…), for the page's title and the file's name.
     pub list: String,
@@ -157,6 +158,17 @@ pub struct ExportRequest {
     pub request_id: String,
     /// The asking session's reference, for the read log.
     pub session: Option<String>,
+}
+
+impl std::fmt::Debug for ExportRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExportRequest")
+            .field("list", &self.list)
+            .field("format", &self.format)
+            .field("columns", &self.columns)
+            .field("agent", &self.agent)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ExportRequest {
@@ -556,7 +568,7 @@ pub struct ExportJob {
 
 /// Export job `id` of kind `kind`, when `identity` asked it (anyone else's, another kind,
 /// another tenant's: [`ActionError::NotFound`]); `allowed` decides, on the agent's access and
-/// the job's list, whether they may still export it.
+/// what the job was asked (its list, its filter), whether they may still export it.
 ///
 /// # Errors
 /// [`ActionError::NotFound`], [`ActionError::Forbidden`] or the database's.
@@ -565,7 +577,7 @@ pub async fn job(
     identity: &Identity,
     kind: &JobKind,
     id: JobId,
-    allowed: impl FnOnce(&Access, &str) -> Result<(), Refusal>,
+    allowed: impl FnOnce(&Access, &ExportRequest) -> Result<(), Refusal>,
 ) -> ActionResult<ExportJob> {
     let (mut tx, access) = ctx.begin(identity).await?;
     let found = async {
@@ -584,7 +596,7 @@ pub async fn job(
         if request.agent != identity.agent {
             return Err(ActionError::NotFound);
         }
-        allowed(&access, &request.list)?;
+        allowed(&access, &request)?;
         Ok(ExportJob { job, request })
     }
     .await;
@@ -770,6 +782,103 @@ pub struct ExportFormPage {
     pub format_error: Option<String>,
     /// The columns' refusal.
     pub columns_error: Option<String>,
+}
+
+/// Seconds between reloads of an export's job page while the job runs.
+pub const REFRESH_SECONDS: u32 = 5;
+
+/// A list's export pages, as its service names them.
+#[derive(Debug, Clone, Copy)]
+pub struct ExportList<'a> {
+    /// The list's name (the breadcrumb, the job page's title).
+    pub label: &'a str,
+    /// Where the list is.
+    pub href: &'a str,
+    /// Where the export form posts.
+    pub action: &'a str,
+    /// The export page's heading.
+    pub title: &'a str,
+    /// The browser tab's title.
+    pub tab: &'a str,
+    /// The columns offered.
+    pub columns: &'static [ExportColumn],
+}
+
+/// The export page of `list` (the shared `export_form` template): as first shown, or again
+/// with what was `posted` and its refusals (422). `summary` says in French what will be
+/// exported; `hidden` are the list's filter's fields, sent back with the form.
+///
+/// # Errors
+/// The template's.
+pub fn form_response(
+    ctx: &WebContext,
+    identity: &Identity,
+    list: &ExportList<'_>,
+    summary: Vec<String>,
+    hidden: Vec<(String, String)>,
+    posted: Option<&FormFields>,
+    errors: Vec<FieldError>,
+) -> crate::WebResult<Response> {
+    use axum::response::IntoResponse;
+    let (formats, columns) = form_choices(list.columns, posted);
+    let error_of = |field: &str| {
+        errors
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.clone())
+    };
+    let refused = !errors.is_empty();
+    let view = ExportFormPage {
+        title: list.title.to_owned(),
+        list_label: list.label.to_owned(),
+        list_href: list.href.to_owned(),
+        action: list.action.to_owned(),
+        filter_summary: summary,
+        hidden,
+        formats,
+        columns,
+        format_error: error_of("format"),
+        columns_error: error_of("colonnes"),
+        errors,
+    };
+    let title = if refused {
+        format!("Erreur — {}", list.tab)
+    } else {
+        list.tab.to_owned()
+    };
+    let mut page = ctx
+        .page(identity, "export_form", &title, &view)?
+        .into_response();
+    if refused {
+        *page.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(page)
+}
+
+/// The export job's page (the shared `export_job` template), reloading itself every
+/// [`REFRESH_SECONDS`] while the job waits or runs.
+///
+/// # Errors
+/// The template's.
+pub fn job_response(
+    ctx: &WebContext,
+    identity: &Identity,
+    view: &ExportJobPage,
+) -> crate::WebResult<Response> {
+    use axum::response::IntoResponse;
+    let refresh = view.progress.active.then_some(REFRESH_SECONDS);
+    Ok(ctx
+        .templates
+        .render_refreshing(
+            "export_job",
+            &crate::Page {
+                title: &view.title,
+                view,
+                user: identity.page.as_ref(),
+            },
+            refresh,
+        )?
+        .into_response())
 }
 
 /// The export page's formats and columns: all ticked and XLSX at first, as posted after a

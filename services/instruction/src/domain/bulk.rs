@@ -81,20 +81,41 @@ pub(crate) fn back_to(form: &FormFields) -> String {
     }
 }
 
+/// The form's action that exports the ticked rows (not a move: their export's page).
+pub(crate) const EXPORT: &str = "exporter";
+
 /// Parses the form: the action, and the ticked dossiers (at least one, at most
 /// [`MAX_SELECTED`]); each refusal names its field in French.
 pub(crate) fn parse(form: &FormFields) -> Result<Selection, Vec<FieldError>> {
-    let mut errors = Vec::new();
     let action = BulkMove::parse(form.get("action"));
+    let mut errors = Vec::new();
     if action.is_none() {
         errors.push(FieldError::new(
             "action",
             "Action : choisissez « Prendre en charge » ou « Valider et transmettre ».",
         ));
     }
+    let ids = parse_rows(form).unwrap_or_else(|refused| {
+        errors.extend(refused);
+        Vec::new()
+    });
+    match action {
+        Some(action) if errors.is_empty() => Ok(Selection { action, ids }),
+        _ => Err(errors),
+    }
+}
+
+/// The ticked dossiers (at least one, at most [`MAX_SELECTED`]), each once in the page's
+/// order; a refusal names the selection in French.
+pub(crate) fn parse_rows(form: &FormFields) -> Result<Vec<DossierId>, Vec<FieldError>> {
+    let mut errors = Vec::new();
     let mut ids: Vec<DossierId> = Vec::new();
     let mut malformed = false;
     for (id, _) in form.with_prefix(CHOICE_PREFIX) {
+        // Past the most a selection holds, nothing more is read.
+        if ids.len() > MAX_SELECTED {
+            break;
+        }
         match id.parse::<DossierId>() {
             Ok(id) if !ids.contains(&id) => ids.push(id),
             Ok(_) => {}
@@ -118,9 +139,10 @@ pub(crate) fn parse(form: &FormFields) -> Result<Selection, Vec<FieldError>> {
             format!("Sélection : {MAX_SELECTED} dossiers au plus à la fois."),
         ));
     }
-    match action {
-        Some(action) if errors.is_empty() => Ok(Selection { action, ids }),
-        _ => Err(errors),
+    if errors.is_empty() {
+        Ok(ids)
+    } else {
+        Err(errors)
     }
 }
 

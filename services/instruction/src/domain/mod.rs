@@ -6,9 +6,10 @@
 
 pub(crate) mod bulk;
 mod duplicates;
+pub(crate) mod exports;
 mod moves;
 mod queue;
-mod search;
+pub(crate) mod search;
 
 use napoleon_db::TenantConn;
 use napoleon_kernel::{AgentId, DossierId, OrgUnitId};

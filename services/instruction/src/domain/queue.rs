@@ -1,10 +1,11 @@
 //! The queue of the agent's units, by tab.
 
 use napoleon_authz::{Access, Scope, perm};
+use napoleon_db::TenantRead;
 use napoleon_db::contracts::{self, DossierView};
 use napoleon_db::readlog::{ReadChannel, ReadSubject};
 use napoleon_identity::Identity;
-use napoleon_kernel::{OrgUnitId, Role};
+use napoleon_kernel::{AgentId, OrgUnitId, Role};
 use napoleon_rules::dossier::DossierState;
 use napoleon_web::{ActionResult, WebContext};
 
@@ -38,6 +39,32 @@ impl Tab {
             _ => Self::ToDo,
         }
     }
+
+    /// The tabs, in the page's order.
+    pub(crate) const ALL: [Self; 3] = [Self::ToDo, Self::Followed, Self::Done];
+
+    /// The tab's word in the page's address (`onglet`).
+    pub(crate) const fn page_word(self) -> &'static str {
+        match self {
+            Self::ToDo => "a-traiter",
+            Self::Followed => "suivis",
+            Self::Done => "traites",
+        }
+    }
+
+    /// The tab of a page word, exactly as written (an export's filter: nothing guessed).
+    pub(crate) fn of_page_word(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.page_word() == s)
+    }
+
+    /// The tab's name on the page.
+    pub(crate) const fn label_fr(self) -> &'static str {
+        match self {
+            Self::ToDo => "À traiter",
+            Self::Followed => "Suivis",
+            Self::Done => "Traités",
+        }
+    }
 }
 
 /// Units where the agent instructs or validates (everything below them counts too).
@@ -52,6 +79,54 @@ pub(super) fn my_roots(grants: &[(Role, OrgUnitId)]) -> Vec<OrgUnitId> {
 /// [`my_roots`] with everything below them.
 fn my_units(access: &Access) -> Vec<OrgUnitId> {
     access.subtree(&my_roots(access.grants()))
+}
+
+/// The states of `tab`, and its condition on instruction's own tables for `agent`.
+fn tab_rows(
+    tab: Tab,
+    agent: AgentId,
+) -> (
+    &'static [DossierState],
+    impl Fn(contracts::DossierQuery) -> contracts::DossierQuery + Send + Sync,
+) {
+    let states: &[DossierState] = match tab {
+        Tab::ToDo => &TO_DO,
+        Tab::Followed => &FOLLOWED,
+        Tab::Done => &DONE,
+    };
+    let extra = move |query| match tab {
+        Tab::ToDo => store::not_opined_by(query, agent),
+        Tab::Followed => store::held_by_agent(query, agent),
+        Tab::Done => query,
+    };
+    (states, extra)
+}
+
+/// `limit` dossiers of `tab` from `offset`, under `roots` (where the agent instructs or
+/// validates; for « traités », filed below them), as the queue orders them; each checked
+/// again as its page would ([`Access::read_dossier`]). For an export, a batch at a time.
+pub(crate) async fn tab_batch(
+    tx: &impl TenantRead,
+    access: &Access,
+    tab: Tab,
+    roots: &[OrgUnitId],
+    offset: i64,
+    limit: i64,
+) -> ActionResult<Vec<DossierView>> {
+    let (states, extra) = tab_rows(tab, access.agent());
+    let mut found = match tab {
+        Tab::Done => {
+            contracts::dossier_page_filed_by(tx, &access.subtree(roots), states, offset, limit)
+                .await?
+        }
+        _ => contracts::dossier_page_under(tx, roots, states, &extra, offset, limit).await?,
+    };
+    found.dossiers.retain(|d| {
+        access
+            .read_dossier(d.unit_id, d.level_unit_id, d.is_draft())
+            .is_ok()
+    });
+    Ok(found.dossiers)
 }
 
 /// How many dossiers a page of the queue shows, by default and at most (the API may ask for
@@ -89,6 +164,8 @@ pub(crate) struct QueuePage {
     pub(crate) page: usize,
     pub(crate) pages: usize,
     pub(crate) per_page: usize,
+    /// Whether the agent may export the tab (`instruction:export`).
+    pub(crate) may_export: bool,
 }
 
 /// The states of « à traiter »: waiting for someone at the agent's units, to take or to
@@ -124,17 +201,7 @@ pub(crate) async fn queue(
     // « À traiter » and « suivis » by the roots of the agent's grants, sent behind the
     // transaction's opening; shown only once the access allows reading.
     let roots = my_roots(&identity.grants());
-    let agent = identity.agent;
-    let extra = move |query| match tab {
-        Tab::ToDo => store::not_opined_by(query, agent),
-        Tab::Followed => store::held_by_agent(query, agent),
-        Tab::Done => query,
-    };
-    let states: &[DossierState] = match tab {
-        Tab::ToDo => &TO_DO,
-        Tab::Followed => &FOLLOWED,
-        Tab::Done => &DONE,
-    };
+    let (states, extra) = tab_rows(tab, identity.agent);
     let (tx, access, found) = ctx
         .begin_with(identity, async |shared| {
             Ok(match tab {
@@ -197,6 +264,7 @@ pub(crate) async fn queue(
         page,
         pages,
         per_page: paging.per_page,
+        may_export: super::exports::may_export(&access),
     })
 }
 

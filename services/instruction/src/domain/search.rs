@@ -9,13 +9,14 @@
 
 use chrono::NaiveDate;
 use napoleon_authz::{Access, Scope, perm};
+use napoleon_db::TenantRead;
 use napoleon_db::contracts::{
     self, CampaignView, DossierCursor, DossierSearch, DossierSort, DossierView,
 };
 use napoleon_db::journal::{self, Actor, EventKind, Subject};
 use napoleon_db::readlog::{ReadChannel, ReadSubject};
 use napoleon_identity::Identity;
-use napoleon_kernel::{CampaignId, OrgUnitId, SavedViewId};
+use napoleon_kernel::{AgentId, CampaignId, OrgUnitId, SavedViewId};
 use napoleon_rules::dossier::DossierState;
 use napoleon_rules::{DistinctionCode, GradeCode};
 use napoleon_web::{ActionError, ActionResult, FieldError, WebContext};
@@ -89,6 +90,100 @@ impl SearchQuery {
             apres: String::new(),
             par_page: t(&self.par_page),
         }
+    }
+
+    /// The search of a form or an address read field by field (`get` gives a field's value,
+    /// empty when absent).
+    pub(crate) fn of_fields(get: impl Fn(&str) -> String) -> Self {
+        Self {
+            q: get("q"),
+            naissance: get("naissance"),
+            etat: get("etat"),
+            unite: get("unite"),
+            campagne: get("campagne"),
+            distinction: get("distinction"),
+            grade: get("grade"),
+            du: get("du"),
+            au: get("au"),
+            porteur: get("porteur"),
+            tri: get("tri"),
+            apres: String::new(),
+            par_page: String::new(),
+        }
+        .trimmed()
+    }
+
+    /// The search in French sentences, one per criterion typed (an export's page says what it
+    /// will export); ids named by `access`'s units, `campaigns` and `catalogue`.
+    pub(crate) fn described(
+        &self,
+        access: &Access,
+        campaigns: &[CampaignView],
+        catalogue: &napoleon_rules::Catalogue,
+    ) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut say = |label: &str, value: String| {
+            if !value.is_empty() {
+                out.push(format!("{label} : {value}"));
+            }
+        };
+        say("Nom, prénom ou numéro", {
+            let q = self.q.trim();
+            if q.is_empty() {
+                String::new()
+            } else {
+                format!("« {q} »")
+            }
+        });
+        say("Date de naissance", self.naissance.trim().to_owned());
+        say(
+            "État",
+            DossierState::parse(self.etat.trim())
+                .map(|s| s.label_fr().to_owned())
+                .unwrap_or_default(),
+        );
+        say(
+            "Unité",
+            access
+                .units()
+                .iter()
+                .find(|u| u.id.to_string() == self.unite.trim())
+                .map(|u| u.name.clone())
+                .unwrap_or_default(),
+        );
+        say(
+            "Campagne",
+            campaigns
+                .iter()
+                .find(|c| c.id.to_string() == self.campagne.trim())
+                .map(|c| c.label.clone())
+                .unwrap_or_default(),
+        );
+        say(
+            "Distinction",
+            catalogue
+                .distinctions()
+                .iter()
+                .find(|d| d.code.as_str() == self.distinction.trim())
+                .map(|d| d.name.clone())
+                .unwrap_or_default(),
+        );
+        say(
+            "Grade",
+            catalogue
+                .distinctions()
+                .iter()
+                .flat_map(|d| d.grades.iter())
+                .find(|g| g.code.as_str() == self.grade.trim())
+                .map(|g| g.label.clone())
+                .unwrap_or_default(),
+        );
+        say("Déposé à partir du", self.du.trim().to_owned());
+        say("Déposé jusqu'au", self.au.trim().to_owned());
+        if self.porteur.trim() == "moi" {
+            out.push("Pris en charge par moi".to_owned());
+        }
+        out
     }
 
     /// The search's words for an address (the page's cursor left out), empty ones omitted.
@@ -325,6 +420,78 @@ fn readable_roots(access: &Access) -> ActionResult<Vec<OrgUnitId>> {
     Ok(out)
 }
 
+/// A page of `ask`'s results for `agent` under `roots`: at most `ask.per_page` rows, the
+/// count of them all, and where the next page starts when one follows (from the last row
+/// read, whatever a later check keeps).
+async fn results(
+    tx: &impl TenantRead,
+    agent: AgentId,
+    ask: &SearchAsk,
+    roots: &[OrgUnitId],
+) -> ActionResult<(contracts::DossierPage, Option<DossierCursor>)> {
+    let mine = ask.mine;
+    let extra = move |q| {
+        if mine {
+            store::held_by_agent(q, agent)
+        } else {
+            q
+        }
+    };
+    let states: Vec<DossierState> = ask.state.into_iter().collect();
+    let search = DossierSearch {
+        roots,
+        text: ask.text.as_deref(),
+        born: ask.born,
+        states: &states,
+        unit: ask.unit,
+        campaign: ask.campaign,
+        distinction: ask.distinction.as_ref(),
+        grade: ask.grade.as_ref(),
+        submitted_from: ask.from,
+        submitted_to: ask.to,
+        sort: ask.sort,
+        after: ask.after.as_ref(),
+        // One more than shown: whether another page follows.
+        limit: ask.per_page + 1,
+    };
+    let mut found = contracts::dossier_search(tx, &search, &extra).await?;
+    let per_page = usize::try_from(ask.per_page).unwrap_or(usize::MAX);
+    let more = found.dossiers.len() > per_page;
+    found.dossiers.truncate(per_page);
+    let next = found
+        .dossiers
+        .last()
+        .filter(|_| more)
+        .map(|d| DossierCursor::after(ask.sort, d));
+    Ok((found, next))
+}
+
+/// `limit` results of the search `query` after `after` (a cursor this function gave; `None`:
+/// from the first), under `roots`, each checked again as its page would; and where the next
+/// batch starts. For an export, a batch at a time: the search is parsed again (refused: the
+/// fields, as the page names them).
+pub(crate) async fn search_batch(
+    tx: &impl TenantRead,
+    access: &Access,
+    query: &SearchQuery,
+    after: Option<&str>,
+    roots: &[OrgUnitId],
+    limit: i64,
+) -> ActionResult<(Vec<DossierView>, Option<String>)> {
+    let mut query = query.trimmed();
+    query.apres = after.unwrap_or_default().to_owned();
+    query.par_page = String::new();
+    let mut ask = parse(&query).map_err(ActionError::Invalid)?;
+    ask.per_page = limit;
+    let (mut found, next) = results(tx, access.agent(), &ask, roots).await?;
+    found.dossiers.retain(|d| {
+        access
+            .read_dossier(d.unit_id, d.level_unit_id, d.is_draft())
+            .is_ok()
+    });
+    Ok((found.dossiers, next.map(|c| c.render())))
+}
+
 /// What the search page shows.
 pub(crate) struct SearchPage {
     /// The page's dossiers.
@@ -345,6 +512,8 @@ pub(crate) struct SearchPage {
     pub(crate) asked: bool,
     /// The units a view may be shared with.
     pub(crate) share: Vec<(OrgUnitId, String)>,
+    /// Whether the agent may export the results (`instruction:export`).
+    pub(crate) may_export: bool,
 }
 
 /// Runs the search for the agent.
@@ -371,6 +540,7 @@ pub(crate) async fn search(
         .collect();
     let asked = !query.pairs().is_empty();
     let share = share_units(&access);
+    let may_export = super::exports::may_export(&access);
     let ask = match parse(query) {
         Ok(ask) => ask,
         Err(refused) => {
@@ -385,46 +555,11 @@ pub(crate) async fn search(
                 catalogue,
                 asked,
                 share,
+                may_export,
             });
         }
     };
-    let agent = identity.agent;
-    let mine = ask.mine;
-    let extra = move |q| {
-        if mine {
-            store::held_by_agent(q, agent)
-        } else {
-            q
-        }
-    };
-    let states: Vec<DossierState> = ask.state.into_iter().collect();
-    let search = DossierSearch {
-        roots: &roots,
-        text: ask.text.as_deref(),
-        born: ask.born,
-        states: &states,
-        unit: ask.unit,
-        campaign: ask.campaign,
-        distinction: ask.distinction.as_ref(),
-        grade: ask.grade.as_ref(),
-        submitted_from: ask.from,
-        submitted_to: ask.to,
-        sort: ask.sort,
-        after: ask.after.as_ref(),
-        // One more than shown: whether another page follows.
-        limit: ask.per_page + 1,
-    };
-    let mut found = contracts::dossier_search(&tx, &search, &extra).await?;
-    let more = found.dossiers.len() > usize::try_from(ask.per_page).unwrap_or(usize::MAX);
-    found
-        .dossiers
-        .truncate(usize::try_from(ask.per_page).unwrap_or(usize::MAX));
-    // From the last row read, whatever the check below keeps.
-    let next = found
-        .dossiers
-        .last()
-        .filter(|_| more)
-        .map(|d| DossierCursor::after(ask.sort, d));
+    let (mut found, next) = results(&tx, identity.agent, &ask, &roots).await?;
     // The scope rule of each dossier's own page, again (an assertion: the scope is within
     // it); were one left out, the count would no longer be only what may be shown.
     let read = found.dossiers.len();
@@ -450,6 +585,7 @@ pub(crate) async fn search(
         catalogue,
         asked,
         share,
+        may_export,
     })
 }
 

@@ -4,7 +4,7 @@
 use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use napoleon_identity::Identity;
 use napoleon_web::{FieldError, FormFields, WebContext, WebResult};
 use serde::Serialize;
@@ -17,13 +17,16 @@ use crate::domain::bulk::{self, RowOutcome, RowResult};
 pub(super) struct BulkForm {
     back: String,
     max: usize,
+    /// The agent may export the rows ticked (`instruction:export`).
+    export: bool,
 }
 
 impl BulkForm {
-    pub(super) fn back_to(back: String) -> Self {
+    pub(super) fn back_to(back: String, export: bool) -> Self {
         Self {
             back,
             max: bulk::MAX_SELECTED,
+            export,
         }
     }
 }
@@ -136,6 +139,26 @@ pub(crate) async fn bulk(
     form: FormFields,
 ) -> WebResult<Response> {
     let back = bulk::back_to(&form);
+    // Exporting the rows ticked is the export's page, with them as its list.
+    if form.get("action") == bulk::EXPORT {
+        return match bulk::parse_rows(&form) {
+            Ok(ids) => Ok(Redirect::to(&napoleon_web::query_href(
+                "/instruction/export",
+                &[
+                    ("liste", "selection"),
+                    (
+                        "dossiers",
+                        &ids.iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join(","),
+                    ),
+                ],
+            ))
+            .into_response()),
+            Err(errors) => refused(&ctx, &identity, errors, back),
+        };
+    }
     match bulk::parse(&form) {
         Ok(selection) => {
             let outcomes = bulk::apply(&ctx, &identity, &selection).await?;
@@ -149,25 +172,33 @@ pub(crate) async fn bulk(
                 )?
                 .into_response())
         }
-        Err(errors) => {
-            let view = BulkView {
-                action: "Action groupée",
-                errors,
-                summary: String::new(),
-                all_done: false,
-                rows: Vec::new(),
-                back,
-            };
-            let mut page = ctx
-                .page(
-                    &identity,
-                    "instruction/bulk",
-                    "Erreur — Action groupée",
-                    &view,
-                )?
-                .into_response();
-            *page.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-            Ok(page)
-        }
+        Err(errors) => refused(&ctx, &identity, errors, back),
     }
+}
+
+/// A form refused (no row, an unknown action): said as such (422), nothing done.
+fn refused(
+    ctx: &WebContext,
+    identity: &Identity,
+    errors: Vec<FieldError>,
+    back: String,
+) -> WebResult<Response> {
+    let view = BulkView {
+        action: "Action groupée",
+        errors,
+        summary: String::new(),
+        all_done: false,
+        rows: Vec::new(),
+        back,
+    };
+    let mut page = ctx
+        .page(
+            identity,
+            "instruction/bulk",
+            "Erreur — Action groupée",
+            &view,
+        )?
+        .into_response();
+    *page.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    Ok(page)
 }

@@ -4,10 +4,12 @@
 
 mod bulk;
 mod dossier;
+mod exports;
 mod queue;
 mod search;
 
 pub(crate) use bulk::bulk;
 pub(crate) use dossier::{dossier, give_back, opine, review_duplicate, take, transmit};
+pub(crate) use exports::{export_file, export_form, export_job, start_export};
 pub(crate) use queue::queue;
 pub(crate) use search::{delete_view, save_view, search};

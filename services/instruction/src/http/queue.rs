@@ -81,6 +81,8 @@ struct QueueView {
     next: Option<usize>,
     /// The form of the ticked rows.
     bulk: super::bulk::BulkForm,
+    /// The tab's export page, when the agent may export.
+    export: Option<String>,
 }
 
 pub(crate) async fn queue(
@@ -91,23 +93,15 @@ pub(crate) async fn queue(
     let tab = Tab::parse(&q.onglet);
     let paging = Paging::parse(q.page.as_deref(), None);
     let found = domain::queue(&ctx, &identity, tab, paging, ReadChannel::Page).await?;
-    let tabs = [
-        (Tab::ToDo, "À traiter", "a-traiter"),
-        (Tab::Followed, "Suivis", "suivis"),
-        (Tab::Done, "Traités", "traites"),
-    ];
     let first_shown = (found.page - 1) * found.per_page + 1;
     let view = QueueView {
-        tab_label: tabs.iter().find(|t| t.0 == tab).map_or("", |t| t.1),
-        onglet: tabs
+        tab_label: tab.label_fr(),
+        onglet: tab.page_word(),
+        tabs: Tab::ALL
             .iter()
-            .find(|t| t.0 == tab)
-            .map_or("a-traiter", |t| t.2),
-        tabs: tabs
-            .iter()
-            .map(|(t, label, word)| TabLink {
-                label,
-                href: format!("/instruction/dossiers?onglet={word}"),
+            .map(|t| TabLink {
+                label: t.label_fr(),
+                href: format!("/instruction/dossiers?onglet={}", t.page_word()),
                 current: *t == tab,
             })
             .collect(),
@@ -122,13 +116,17 @@ pub(crate) async fn queue(
         is_todo: tab == Tab::ToDo,
         first_shown,
         last_shown: first_shown + found.dossiers.len().saturating_sub(1),
-        bulk: super::bulk::BulkForm::back_to(format!(
-            "/instruction/dossiers?onglet={}&page={}",
-            tabs.iter()
-                .find(|t| t.0 == tab)
-                .map_or("a-traiter", |t| t.2),
-            found.page
-        )),
+        bulk: super::bulk::BulkForm::back_to(
+            format!(
+                "/instruction/dossiers?onglet={}&page={}",
+                tab.page_word(),
+                found.page
+            ),
+            found.may_export,
+        ),
+        export: found
+            .may_export
+            .then(|| format!("/instruction/export?liste=file&onglet={}", tab.page_word())),
         previous: (found.page > 1).then(|| found.page - 1),
         next: (found.page < found.pages).then(|| found.page + 1),
         rows: found.dossiers.iter().map(Row::of).collect(),

@@ -67,6 +67,8 @@ struct SearchView {
     first: Option<String>,
     /// The form of the ticked rows.
     bulk: super::bulk::BulkForm,
+    /// The results' export page, when the agent may export.
+    export: Option<String>,
 }
 
 fn choices<T>(
@@ -286,7 +288,15 @@ async fn render(
         }),
         first: (!query.apres.trim().is_empty() || !found.refused.is_empty())
             .then(|| query_href("/instruction/recherche", &pairs)),
-        bulk: super::bulk::BulkForm::back_to(query_href("/instruction/recherche", &pairs)),
+        bulk: super::bulk::BulkForm::back_to(
+            query_href("/instruction/recherche", &pairs),
+            found.may_export,
+        ),
+        export: found.may_export.then(|| {
+            let mut with = vec![("liste", "recherche")];
+            with.extend(pairs.iter().copied());
+            query_href("/instruction/export", &with)
+        }),
         errors: found.refused,
         query,
     };

@@ -137,7 +137,7 @@ async fn ask(app: &TestApp, who: &Who, nom: &str, format: &str) -> String {
 }
 
 /// The sheet's rows as text, and whether any of its cells is a formula.
-fn sheet<RS, R>(mut book: R) -> (Vec<Vec<String>>, bool)
+pub(crate) fn sheet<RS, R>(mut book: R) -> (Vec<Vec<String>>, bool)
 where
     RS: std::io::Read + std::io::Seek,
     R: Reader<RS>,

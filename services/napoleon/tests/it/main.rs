@@ -18,6 +18,7 @@ mod eligibility;
 mod exports;
 mod help;
 mod identity;
+mod instruction_exports;
 mod isolation;
 mod jobs;
 mod journal;

@@ -216,10 +216,10 @@ async fn each_service_role_writes_only_its_own_schema() {
         assert_eq!(
             may.enqueues,
             // Intake queues each piece's antivirus scan; decisions its registry imports;
-            // promotion its exports.
+            // instruction and promotion their exports.
             matches!(
                 service,
-                "gateway" | "intake" | "decisions" | "promotion" | "worker"
+                "gateway" | "intake" | "instruction" | "decisions" | "promotion" | "worker"
             ),
             "{role} enqueues jobs"
         );

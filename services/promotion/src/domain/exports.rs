@@ -470,7 +470,7 @@ pub(crate) async fn export_job(
         identity,
         &export_kind()?,
         id,
-        |access, list| match list {
+        |access, request| match request.list.as_str() {
             REGISTRY => may_export_registry(access),
             RADAR => may_export_radar(access),
             _ => Err(napoleon_authz::Refusal::Hidden),

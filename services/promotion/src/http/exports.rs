@@ -6,31 +6,16 @@
 
 use axum::Extension;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use napoleon_identity::Identity;
 use napoleon_kernel::JobId;
-use napoleon_web::export::{self, ExportFormPage, ExportJobPage};
+use napoleon_web::export::{self, ExportJobPage, ExportList};
 use napoleon_web::{ActionError, FieldError, FormFields, IdPath, WebContext, WebResult};
 
 use super::registry::RegistryQuery;
 use crate::domain::exports::{self as domain, RADAR, RADAR_COLUMNS, REGISTRY_COLUMNS};
 
-/// Seconds between reloads while an export runs.
-const REFRESH_SECONDS: u32 = 5;
-
-/// A list's export pages.
-struct List {
-    href: &'static str,
-    label: &'static str,
-    action: &'static str,
-    title: &'static str,
-    /// The browser tab's title.
-    tab: &'static str,
-    columns: &'static [napoleon_web::export::ExportColumn],
-}
-
-const REGISTRY_LIST: List = List {
+const REGISTRY_LIST: ExportList<'static> = ExportList {
     href: "/promotion/registre",
     label: "Registre des lauréats",
     action: "/promotion/registre/export",
@@ -39,7 +24,7 @@ const REGISTRY_LIST: List = List {
     columns: REGISTRY_COLUMNS,
 };
 
-const RADAR_LIST: List = List {
+const RADAR_LIST: ExportList<'static> = ExportList {
     href: "/promotion/radar",
     label: "Radar des promotions",
     action: "/promotion/radar/export",
@@ -52,58 +37,25 @@ fn job_href(id: JobId) -> String {
     format!("/promotion/exports/{id}")
 }
 
-fn form_page(
-    list: &List,
-    scope: &domain::ExportScope,
-    posted: Option<&FormFields>,
-    errors: Vec<FieldError>,
-) -> ExportFormPage {
-    let (formats, columns) = export::form_choices(list.columns, posted);
-    let error_of = |field: &str| {
-        errors
-            .iter()
-            .find(|e| e.field == field)
-            .map(|e| e.message.clone())
-    };
-    ExportFormPage {
-        title: list.title.to_owned(),
-        list_label: list.label.to_owned(),
-        list_href: list.href.to_owned(),
-        action: list.action.to_owned(),
-        filter_summary: scope.summary.clone(),
-        hidden: scope.hidden.clone(),
-        formats,
-        columns,
-        format_error: error_of("format"),
-        columns_error: error_of("colonnes"),
-        errors,
-    }
-}
-
 /// The export page of `list`: as first shown, or again with what was `posted` and its
 /// refusals (422).
 fn show_form(
     ctx: &WebContext,
     identity: &Identity,
-    list: &List,
+    list: &ExportList<'_>,
     scope: &domain::ExportScope,
     posted: Option<&FormFields>,
     errors: Vec<FieldError>,
 ) -> WebResult<Response> {
-    let refused = !errors.is_empty();
-    let view = form_page(list, scope, posted, errors);
-    let title = if refused {
-        format!("Erreur — {}", list.tab)
-    } else {
-        list.tab.to_owned()
-    };
-    let mut page = ctx
-        .page(identity, "export_form", &title, &view)?
-        .into_response();
-    if refused {
-        *page.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    Ok(page)
+    export::form_response(
+        ctx,
+        identity,
+        list,
+        scope.summary.clone(),
+        scope.hidden.clone(),
+        posted,
+        errors,
+    )
 }
 
 /// The registry's page with the same search, where a refused search is explained.
@@ -173,20 +125,7 @@ pub(crate) async fn export_job(
         REGISTRY_LIST
     };
     let view = ExportJobPage::new(&found, &job_href(id), list.href, list.label);
-    let refresh = view.progress.active.then_some(REFRESH_SECONDS);
-    let user = identity.page.as_ref();
-    Ok(ctx
-        .templates
-        .render_refreshing(
-            "export_job",
-            &napoleon_web::Page {
-                title: &view.title,
-                view: &view,
-                user,
-            },
-            refresh,
-        )?
-        .into_response())
+    export::job_response(&ctx, &identity, &view)
 }
 
 /// `GET /promotion/exports/{id}/fichier`: the file, streamed from the store.
