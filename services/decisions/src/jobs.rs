@@ -1,5 +1,6 @@
-//! Decisions' background job: the registry import started from its page
-//! (`registry.import`, run by the worker).
+//! Decisions' background jobs, run by decisions' own process as decisions' role: the
+//! registry import started from its page (`registry.import`), and the board's export
+//! (`decisions.export`: [`DecisionsExport`]).
 //!
 //! The file waits in the object store; the job checks it (the report, nothing written) or
 //! imports it with `registry_import` — batches each committed with their journal event and
@@ -200,6 +201,38 @@ impl Handler for RegistryImport {
             "existing": report.existing,
             "resumed_after": report.resumed_after,
         }))
+    }
+}
+
+/// Runs the board's exports asked from decisions' pages: [`napoleon_web::export::run`] over
+/// the board's source (`domain::exports`).
+#[derive(Debug, Clone)]
+pub struct DecisionsExport {
+    store: PieceStore,
+    kind: JobKind,
+}
+
+impl DecisionsExport {
+    /// Exports into `store`.
+    ///
+    /// # Errors
+    /// Never in practice: the kind is a literal of the jobs' shape (a unit test checks it).
+    pub fn new(store: PieceStore) -> Result<Self, napoleon_db::DbError> {
+        Ok(Self {
+            store,
+            kind: crate::domain::exports::export_kind()?,
+        })
+    }
+}
+
+#[async_trait]
+impl Handler for DecisionsExport {
+    fn kind(&self) -> JobKind {
+        self.kind.clone()
+    }
+
+    async fn run(&self, job: &JobContext) -> Result<serde_json::Value, JobError> {
+        napoleon_web::export::run(job, &self.store, &crate::domain::exports::BoardSource).await
     }
 }
 

@@ -19,7 +19,7 @@ mod tally;
 
 pub use domain::imports::import_kind;
 pub use domain::registry_import;
-pub use jobs::RegistryImport;
+pub use jobs::{DecisionsExport, RegistryImport};
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -47,6 +47,12 @@ pub fn router(ctx: &WebContext) -> Router {
         .route("/api/v1/awards/{id}/reception", post(api::receive))
         .route("/campagnes", get(http::campaigns))
         .route("/campagnes/{id}", get(http::board))
+        .route(
+            "/campagnes/{id}/export",
+            get(http::exports::export_form).post(http::exports::start_export),
+        )
+        .route("/exports/{id}", get(http::exports::export_job))
+        .route("/exports/{id}/fichier", get(http::exports::export_file))
         .route("/campagnes/{id}/cloture", post(http::close))
         .route("/campagnes/{id}/publication", post(http::publish))
         .route("/dossiers/{id}/rang", post(http::rank))

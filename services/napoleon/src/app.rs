@@ -86,8 +86,9 @@ pub fn worker(config: &Config, db: Db, name: String) -> Result<Worker, String> {
 }
 
 /// The decisions process's own job worker: the registry imports its page starts, run as
-/// decisions' database role (the registry's one writer), for that kind only. None without a
-/// store (no file can have been received).
+/// decisions' database role (the registry's one writer), and the board's exports (the board
+/// reads decisions' own tables), for those kinds only. None without a store (no file can
+/// have been received, none written).
 ///
 /// # Errors
 /// A message naming the configuration key at fault.
@@ -95,8 +96,14 @@ pub fn decisions_worker(config: &Config, db: Db, name: String) -> Result<Option<
     let Some(store) = config.documents.store()? else {
         return Ok(None);
     };
-    let import = napoleon_decisions::RegistryImport::new(store).map_err(|e| e.to_string())?;
-    Ok(Some(Worker::new(db, name, vec![Arc::new(import)])))
+    let import =
+        napoleon_decisions::RegistryImport::new(store.clone()).map_err(|e| e.to_string())?;
+    let export = napoleon_decisions::DecisionsExport::new(store).map_err(|e| e.to_string())?;
+    Ok(Some(Worker::new(
+        db,
+        name,
+        vec![Arc::new(import), Arc::new(export)],
+    )))
 }
 
 /// Every job handler the worker process runs, configured.

@@ -141,6 +141,7 @@ pub mod perm {
         DecisionDecide = Decision: Decide,
         DecisionPublish = Decision: Publish,
         DecisionReceive = Decision: Receive,
+        DecisionExport = Decision: Export,
         RegistryRead = Registry: Read,
         RegistryManage = Registry: Manage,
         RegistryExport = Registry: Export,

@@ -169,7 +169,7 @@ impl Action {
 
 impl Permission {
     /// The permissions routes use (the policy matrix lists these).
-    pub const ALL: [Self; 35] = [
+    pub const ALL: [Self; 36] = [
         Self::new(Resource::Home, Action::Read),
         Self::new(Resource::Campaign, Action::Read),
         Self::new(Resource::Campaign, Action::Manage),
@@ -188,6 +188,7 @@ impl Permission {
         Self::new(Resource::Decision, Action::Decide),
         Self::new(Resource::Decision, Action::Publish),
         Self::new(Resource::Decision, Action::Receive),
+        Self::new(Resource::Decision, Action::Export),
         Self::new(Resource::Registry, Action::Read),
         Self::new(Resource::Registry, Action::Manage),
         Self::new(Resource::Registry, Action::Export),

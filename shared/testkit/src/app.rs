@@ -136,14 +136,16 @@ impl TestApp {
         )
     }
 
-    /// The registry imports' worker, as decisions' process runs it (decisions' role).
+    /// Decisions' own worker (registry imports, the board's exports), as decisions' process
+    /// runs it (decisions' role).
     fn import_worker(&self, name: &str) -> napoleon_jobs::Worker {
         let store = self.ctx.pieces().unwrap().clone();
-        let import = napoleon_decisions::RegistryImport::new(store).unwrap();
+        let import = napoleon_decisions::RegistryImport::new(store.clone()).unwrap();
+        let export = napoleon_decisions::DecisionsExport::new(store).unwrap();
         napoleon_jobs::Worker::new(
             self.ctx.for_service("decisions").db,
             name,
-            vec![std::sync::Arc::new(import)],
+            vec![std::sync::Arc::new(import), std::sync::Arc::new(export)],
         )
     }
 
@@ -175,9 +177,9 @@ impl TestApp {
         )
     }
 
-    /// Runs the registry imports' jobs that are due, as decisions' process does (its database
-    /// role, the app's store); how many ran.
-    pub async fn run_registry_imports(&self) -> usize {
+    /// Runs decisions' jobs that are due (registry imports, the board's exports), as
+    /// decisions' process does (its database role, the app's store); how many ran.
+    pub async fn run_decisions_jobs(&self) -> usize {
         let worker = self.import_worker("test-import");
         let mut ran = 0;
         while worker.run_one().await.unwrap().is_some() {

@@ -24,6 +24,8 @@ pub(crate) struct Rights {
     pub(crate) decide: bool,
     pub(crate) publish: bool,
     pub(crate) receive: bool,
+    /// Export the board (`decision:export`).
+    pub(crate) export: bool,
 }
 
 /// One dossier of the list (its `Debug` hides the motivation and the candidate).
@@ -117,6 +119,7 @@ fn rights(access: &Access, bureau: OrgUnitId) -> ActionResult<Rights> {
         decide: access.may::<perm::DecisionDecide>(at)?,
         publish: access.may::<perm::DecisionPublish>(at)?,
         receive: access.may::<perm::DecisionReceive>(at)?,
+        export: access.may::<perm::DecisionExport>(at)?,
     })
 }
 
@@ -129,20 +132,31 @@ pub(crate) async fn board(
     channel: ReadChannel,
 ) -> ActionResult<Board> {
     let (mut tx, access) = ctx.begin(identity).await?;
-    let campaign = contracts::campaign_by_id(&tx, id).await?;
-    let bureau = campaign.bureau_unit_id;
-    access.require::<perm::DecisionRead>(Scope::Unit(bureau))?;
-    let rights = rights(&access, bureau)?;
-    let loaded = load(&mut tx, campaign.id).await?;
-    let list = ListStatus::of(store::list(&mut tx, campaign.id).await?.as_ref());
-    let awards = store::awards_of(&mut tx, &loaded.order()).await?;
-    let labels = grade_labels(&mut tx, &campaign.distinction).await?;
-    let shown: Vec<ReadSubject> = loaded
-        .dossiers
+    let board = read_board(&mut tx, &access, id).await?;
+    let shown: Vec<ReadSubject> = board
+        .rows
         .iter()
-        .map(|d| ReadSubject::Dossier(d.id))
+        .map(|r| ReadSubject::Dossier(r.dossier.id))
         .collect();
     napoleon_web::end_reads(tx, identity, &shown, channel).await?;
+    Ok(board)
+}
+
+/// The board of campaign `id` read in `tx` with `access` (`decision:read` at its bureau);
+/// the caller logs its dossiers as read (a page, or an export's batch).
+pub(crate) async fn read_board(
+    tx: &mut TenantConn,
+    access: &Access,
+    id: CampaignId,
+) -> ActionResult<Board> {
+    let campaign = contracts::campaign_by_id(&*tx, id).await?;
+    let bureau = campaign.bureau_unit_id;
+    access.require::<perm::DecisionRead>(Scope::Unit(bureau))?;
+    let rights = rights(access, bureau)?;
+    let loaded = load(tx, campaign.id).await?;
+    let list = ListStatus::of(store::list(tx, campaign.id).await?.as_ref());
+    let awards = store::awards_of(tx, &loaded.order()).await?;
+    let labels = grade_labels(tx, &campaign.distinction).await?;
     let Loaded {
         dossiers,
         mut rankings,

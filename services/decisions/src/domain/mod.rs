@@ -9,6 +9,7 @@
 //! changes, journals, and commits; any refusal rolls back with nothing written.
 
 mod board;
+pub(crate) mod exports;
 pub(crate) mod imports;
 mod list;
 mod publication;

@@ -190,6 +190,8 @@ struct BoardView {
     close_action: String,
     publication: Option<PublicationForm>,
     laureates: Vec<LaureateRow>,
+    /// The board's export page, when the agent may export it.
+    export: Option<String>,
 }
 
 fn sex_label(sex: &str) -> &'static str {
@@ -370,6 +372,8 @@ fn board_view(board: &Board, typed: &Typed) -> BoardView {
         ),
         may_close: open && board.rights.decide,
         close_action: format!("/decisions/campagnes/{campaign_id}/cloture"),
+        export: (board.rights.export && !board.rows.is_empty())
+            .then(|| format!("/decisions/campagnes/{campaign_id}/export")),
         publication,
         laureates: board
             .rows

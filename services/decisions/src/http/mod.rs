@@ -6,6 +6,7 @@
 
 mod board;
 mod campaigns;
+pub(crate) mod exports;
 pub(crate) mod imports;
 
 use napoleon_kernel::CampaignId;

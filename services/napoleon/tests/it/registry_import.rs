@@ -745,7 +745,7 @@ async fn the_page_checks_imports_and_undoes_with_the_report_on_the_page() {
             .text()
             .contains(r#"<meta http-equiv="refresh" content="5">"#)
     );
-    assert_eq!(app.run_registry_imports().await, 1);
+    assert_eq!(app.run_decisions_jobs().await, 1);
     let report = app
         .call(&cast.integrateur, Method::GET, &job, json!({}))
         .await;
@@ -791,7 +791,7 @@ async fn the_page_checks_imports_and_undoes_with_the_report_on_the_page() {
     assert_eq!(imported.status, 303);
     let import_job = imported.header("location").to_owned();
     assert_ne!(import_job, job);
-    assert_eq!(app.run_registry_imports().await, 1);
+    assert_eq!(app.run_decisions_jobs().await, 1);
     let done = app
         .call(&cast.integrateur, Method::GET, &import_job, json!({}))
         .await;
@@ -828,7 +828,7 @@ async fn the_page_checks_imports_and_undoes_with_the_report_on_the_page() {
         )
         .await;
     assert_eq!(corrected.status, 303);
-    assert_eq!(app.run_registry_imports().await, 1);
+    assert_eq!(app.run_decisions_jobs().await, 1);
     let done = app
         .call(
             &cast.integrateur,
@@ -901,9 +901,9 @@ async fn the_page_checks_imports_and_undoes_with_the_report_on_the_page() {
     app.finish().await;
 }
 
-/// Decisions runs its registry imports itself, as its own role: it may lease, read, enqueue
-/// and update those jobs and no other kind (a restrictive policy and the lease's check), and
-/// an import still running cannot be undone.
+/// Decisions runs its registry imports and its board's exports itself, as its own role: it
+/// may lease, read, enqueue and update those jobs and no other kind (a restrictive policy and
+/// the lease's check), and an import still running cannot be undone.
 #[tokio::test(flavor = "multi_thread")]
 async fn decisions_runs_its_imports_and_no_other_job() {
     use diesel_async::RunQueryDsl;
@@ -911,22 +911,40 @@ async fn decisions_runs_its_imports_and_no_other_job() {
     let (tdb, tenant) = seeded().await;
     let url = napoleon_db::service_url(&tdb.app_url(), "decisions").unwrap();
     let mut decisions = TestDb::connect(&url).await.unwrap();
-    let refused = diesel::sql_query(
-        "SELECT * FROM jobs.lease('decisions-test', ARRAY['readlog.purge'], now(), 60)",
-    )
-    .execute(&mut decisions)
-    .await
-    .unwrap_err();
-    assert!(
-        refused.to_string().contains("registry imports only"),
-        "{refused}"
-    );
-    diesel::sql_query(
-        "SELECT * FROM jobs.lease('decisions-test', ARRAY['registry.import'], now(), 60)",
-    )
-    .execute(&mut decisions)
-    .await
-    .unwrap();
+    // Another service's kinds, alone or beside its own, and no kinds at all: refused.
+    for kinds in [
+        "ARRAY['readlog.purge']",
+        "ARRAY['promotion.export']",
+        "ARRAY['instruction.export']",
+        "ARRAY['decisions.export', 'readlog.purge']",
+        "NULL",
+    ] {
+        let refused = diesel::sql_query(format!(
+            "SELECT * FROM jobs.lease('decisions-test', {kinds}, now(), 60)"
+        ))
+        .execute(&mut decisions)
+        .await
+        .unwrap_err();
+        assert!(
+            refused
+                .to_string()
+                .contains("registry imports and exports only"),
+            "{kinds}: {refused}"
+        );
+    }
+    // Its own two (migration 000043: the board's exports beside the imports).
+    for kinds in [
+        "ARRAY['registry.import']",
+        "ARRAY['decisions.export']",
+        "ARRAY['registry.import', 'decisions.export']",
+    ] {
+        diesel::sql_query(format!(
+            "SELECT * FROM jobs.lease('decisions-test', {kinds}, now(), 60)"
+        ))
+        .execute(&mut decisions)
+        .await
+        .unwrap();
+    }
     // Another kind of job of its tenant: invisible, and not to be enqueued.
     let db = tdb.app_db().unwrap();
     let mut tx = db.tenant(tenant).await.unwrap();

@@ -1,10 +1,10 @@
 //! Issue 18, Builds 3 and 5: instruction's lists exported (CSV, XLSX, ODS) with the columns
 //! the agent chose — the search's results, a tab of the queue, the rows ticked on either —
-//! as a job whose page shows its progress then the file. Only the dossiers of the units
-//! where the agent instructs are written (a ticked row from elsewhere is left out, unnamed);
-//! each is in the read log; a refused ask is said naming its field with nothing enqueued;
-//! who may not export is refused; an agent whose right was withdrawn before the job ran gets
-//! nothing.
+//! and the decisions board, each as a job whose page shows its progress then the file. Only
+//! the dossiers of the units where the agent instructs are written (a ticked row from
+//! elsewhere is left out, unnamed); each is in the read log; a refused ask is said naming its
+//! field with nothing enqueued; who may not export is refused; an agent whose right was
+//! withdrawn, or who left the unit, gets nothing.
 
 use std::io::Cursor;
 
@@ -51,6 +51,27 @@ async fn exported(app: &TestApp, who: &Who) -> i64 {
     .await;
     tx.rollback().await;
     n
+}
+
+/// The ministry withdraws `resource:export` from its `role`s (the rule was there).
+async fn withdraw_export(app: &TestApp, tenant: TenantId, role: &str, resource: &str) {
+    let mut tx = app.ctx.db.tenant(tenant).await.unwrap();
+    let removed = napoleon_db::policy::remove(
+        &mut tx,
+        &[napoleon_db::policy::PolicyRule {
+            ptype: "p".to_owned(),
+            values: vec![
+                role.to_owned(),
+                tenant.to_string(),
+                resource.to_owned(),
+                "export".to_owned(),
+            ],
+        }],
+    )
+    .await
+    .unwrap();
+    assert_eq!(removed, 1, "{role} {resource}:export");
+    tx.commit().await.unwrap();
 }
 
 const COLUMNS: [(&str, &str); 5] = [
@@ -420,23 +441,7 @@ async fn an_instruction_export_stops_when_the_right_was_withdrawn_before_it_ran(
     )
     .await;
     // The ministry withdraws the export from its instructeurs before the worker runs it.
-    let mut tx = app.ctx.db.tenant(cast.tenant).await.unwrap();
-    let removed = napoleon_db::policy::remove(
-        &mut tx,
-        &[napoleon_db::policy::PolicyRule {
-            ptype: "p".to_owned(),
-            values: vec![
-                "instructeur".to_owned(),
-                cast.tenant.to_string(),
-                "instruction".to_owned(),
-                "export".to_owned(),
-            ],
-        }],
-    )
-    .await
-    .unwrap();
-    assert_eq!(removed, 1);
-    tx.commit().await.unwrap();
+    withdraw_export(&app, cast.tenant, "instructeur", "instruction").await;
     assert_eq!(app.run_exports().await, 1);
     assert_eq!(jobs_of(&app, cast.tenant, "failed").await, 1);
     assert_eq!(exported(&app, me).await, 0);
@@ -448,5 +453,132 @@ async fn an_instruction_export_stops_when_the_right_was_withdrawn_before_it_ran(
         .text();
     assert!(!queue.contains("/instruction/export"), "{queue}");
     assert!(!queue.contains("value=\"exporter\""));
+    app.finish().await;
+}
+
+/// The board's export: decisions' own process runs it as decisions' role.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_decisions_board_is_exported_with_its_decisions_and_a_formula_stays_text() {
+    let app = TestApp::services().await;
+    let cast: Cast = cast(&app).await;
+    let campaign = open_campaign(&app, &cast).await;
+    let (first_id, first) = submitted(&app, &cast, &campaign, "Lefèvre", "F").await;
+    let (second_id, second) = submitted(&app, &cast, &campaign, "Martin", "M").await;
+    submitted(&app, &cast, &campaign, "Dupont", "F").await;
+    napoleon_testkit::transmitted(&app, &cast, &first_id).await;
+    napoleon_testkit::transmitted(&app, &cast, &second_id).await;
+    let me = &cast.integrateur;
+    let formula = "=HYPERLINK(\"https://exemple.invalid\",\"motif\")";
+    let decided = app
+        .post(
+            me,
+            &format!("/decisions/api/v1/dossiers/{first_id}/decision"),
+            json!({"decision": "retenu", "motivation": formula}),
+        )
+        .await;
+    assert_eq!(decided.status, 200, "{}", decided.json);
+
+    // The board leads to its export; who may not export it is refused.
+    let board = format!("/decisions/campagnes/{campaign}");
+    let page = unescape(&app.call(me, Method::GET, &board, json!({})).await.text());
+    assert!(page.contains(&format!("href=\"{board}/export\"")), "{page}");
+    let form = app
+        .call(me, Method::GET, &format!("{board}/export"), json!({}))
+        .await;
+    assert_eq!(form.status, 200);
+    assert!(form.text().contains("name=\"colonne-motivation\""));
+    for who in [&cast.instructeur, &cast.outsider] {
+        let refused = app
+            .call(who, Method::GET, &format!("{board}/export"), json!({}))
+            .await;
+        assert!([403, 404].contains(&refused.status), "{}", refused.status);
+    }
+    // A refused choice is said on the form, nothing enqueued.
+    let refused = app
+        .form(me, &format!("{board}/export"), &[("format", "csv")])
+        .await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.text().contains("cochez au moins une colonne"));
+
+    let started = app
+        .form(
+            me,
+            &format!("{board}/export"),
+            &[
+                ("format", "xlsx"),
+                ("colonne-rang", "1"),
+                ("colonne-numero", "1"),
+                ("colonne-nom_naissance", "1"),
+                ("colonne-decision", "1"),
+                ("colonne-motivation", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(started.status, 303, "{}", started.text());
+    let job = started.header("location").to_owned();
+    assert!(job.starts_with("/decisions/exports/"), "{job}");
+    // The worker process does not run it (it may not read decisions' tables); decisions does.
+    assert_eq!(app.run_exports().await, 0);
+    assert_eq!(app.run_decisions_jobs().await, 1);
+    let done = app.call(me, Method::GET, &job, json!({})).await;
+    assert!(done.text().contains("Terminé"), "{}", done.text());
+    let (rows, formulas) =
+        sheet(calamine::Xlsx::new(Cursor::new(file(&app, me, &job).await)).unwrap());
+    assert!(!formulas, "a formula was written");
+    assert_eq!(
+        rows[0],
+        [
+            "Rang",
+            "Numéro",
+            "Nom de naissance",
+            "Décision",
+            "Motivation"
+        ]
+    );
+    // The list: the two transmitted dossiers, the one submitted only is not the bureau's yet.
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    let retained = rows.iter().find(|r| r[1] == first).unwrap();
+    assert_eq!(retained[3], "Retenu");
+    assert_eq!(retained[4], formula);
+    assert!(rows.iter().any(|r| r[1] == second && r[3].is_empty()));
+    let named = app
+        .call(me, Method::GET, &format!("{job}/fichier"), json!({}))
+        .await;
+    assert!(
+        named
+            .header("content-disposition")
+            .contains("decisions-lh-"),
+        "{}",
+        named.header("content-disposition")
+    );
+    // Each dossier exported is in the read log; another agent sees neither job nor file.
+    assert_eq!(exported(&app, me).await, 2);
+    for who in [&cast.instructeur, &cast.outsider] {
+        let answer = app
+            .call(who, Method::GET, &format!("{job}/fichier"), json!({}))
+            .await;
+        assert!([403, 404].contains(&answer.status), "{}", answer.status);
+    }
+
+    // An export waiting when the ministry withdraws the right from its intégrateurs: stopped,
+    // nothing read; its page and the earlier file are refused.
+    let waiting = app
+        .form(
+            me,
+            &format!("{board}/export"),
+            &[("format", "csv"), ("colonne-numero", "1")],
+        )
+        .await;
+    assert_eq!(waiting.status, 303);
+    let waiting = waiting.header("location").to_owned();
+    withdraw_export(&app, cast.tenant, "integrateur", "decision").await;
+    assert_eq!(app.run_decisions_jobs().await, 1);
+    assert_eq!(exported(&app, me).await, 2);
+    for path in [waiting, format!("{job}/fichier")] {
+        let answer = app.call(me, Method::GET, &path, json!({})).await;
+        assert_eq!(answer.status, 403, "{path}");
+    }
+    let board_page = app.call(me, Method::GET, &board, json!({})).await.text();
+    assert!(!board_page.contains("/export\""), "{board_page}");
     app.finish().await;
 }
