@@ -107,8 +107,9 @@ fn script(tenant: &str, ask: &Ask) -> String {
     } else {
         napoleon_db::contracts::REGISTRY_WALK
     };
-    // The parameters, highest first ($1 is a prefix of none of the others: there are six).
+    // The parameters, highest first ($1 is a prefix of none of the others: there are seven).
     let sql = sql
+        .replace("$7", "NULL")
         .replace("$6", &literal(ask.born.as_deref()))
         .replace("$5", &PAGE.to_string())
         .replace("$4", &format!("{}::uuid", literal(ask.after.as_deref())))

@@ -89,6 +89,9 @@ pub(crate) struct RegistryParams {
     name: String,
     /// Only laureates holding an award of this distinction (`LH`).
     distinction: String,
+    /// Only laureates holding an award of this grade (`officier`; of `distinction` when
+    /// given).
+    grade: String,
     /// Only laureates born that day (`YYYY-MM-DD`, `jj/mm/aaaa` accepted).
     born: String,
     /// The page after this laureate (the `next` address carries it).
@@ -102,6 +105,7 @@ fn registry_out(registry: Registry, params: &RegistryParams) -> RegistryOut {
             &[
                 ("name", params.name.trim()),
                 ("distinction", params.distinction.trim()),
+                ("grade", params.grade.trim()),
                 ("born", params.born.trim()),
                 ("after", &after.to_string()),
             ],
@@ -146,6 +150,7 @@ pub(crate) async fn registry(
     let ask = domain::RegistryAsk {
         name: params.name.clone(),
         distinction: params.distinction.clone(),
+        grade: params.grade.clone(),
         born: params.born.clone(),
         after: params.after.clone(),
     };

@@ -736,6 +736,8 @@ pub struct RegistryPage<'a> {
     pub name: Option<&'a str>,
     /// Only laureates holding an award of this distinction.
     pub distinction: Option<&'a DistinctionCode>,
+    /// Only laureates holding an award of this grade (of `distinction` when there is one).
+    pub grade: Option<&'a GradeCode>,
     /// Only laureates born that day.
     pub born: Option<chrono::NaiveDate>,
     /// The page starts after this laureate, in name order (keyset: no offset to count).
@@ -765,14 +767,17 @@ struct LaureatePageRow {
 
 /// The conditions a word's index entry must meet in a name search (both branches of
 /// [`REGISTRY_NAME_SEARCH`]): every typed word begins one of the names' words (checked on the
-/// folded names the index carries), the distinction, the birth date, after the page's start.
+/// folded names the index carries), the distinction and the grade, the birth date, after the
+/// page's start.
 macro_rules! word_conditions {
     () => {
         "AND NOT EXISTS (SELECT 1 FROM typed t \
                          WHERE strpos(' ' || w.folded_name, ' ' || t.x) = 0) \
-         AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM registry.awards_v1 a \
+         AND (($3::text IS NULL AND $7::text IS NULL) \
+              OR EXISTS (SELECT 1 FROM registry.awards_v1 a \
               WHERE a.tenant_id = w.tenant_id AND a.laureate_id = w.laureate_id \
-                AND a.distinction = $3)) \
+                AND ($3::text IS NULL OR a.distinction = $3) \
+                AND ($7::text IS NULL OR a.grade = $7))) \
          AND ($6::text IS NULL OR EXISTS (SELECT 1 FROM registry.laureates_v1 b \
               WHERE b.tenant_id = w.tenant_id AND b.id = w.laureate_id AND b.born = $6)) \
          AND ($4::uuid IS NULL OR (w.sort_name, w.laureate_id) > \
@@ -783,7 +788,7 @@ macro_rules! word_conditions {
 
 /// The statement of a registry page searched by name (`registry_page`): $1 the tenant, $2 the
 /// name as typed, $3 a distinction, $4 the laureate the page starts after, $5 the page's
-/// length, $6 a birth date (ISO). Public so that the suite checks its plan (the words' index
+/// length, $6 a birth date (ISO), $7 a grade (of the distinction when there is one). Public so that the suite checks its plan (the words' index
 /// must serve it under forced row-level security) and the load tests run it through
 /// `pgbench` beside the page.
 ///
@@ -840,8 +845,11 @@ pub const REGISTRY_NAME_SEARCH: &str = concat!(
 /// (public for the load tests, which run it through `pgbench` beside the page).
 pub const REGISTRY_WALK: &str = "SELECT l.id, l.identity FROM registry.laureates_v1 l \
      WHERE l.tenant_id = $1 AND $2::text IS NULL \
-       AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM registry.awards_v1 a \
-            WHERE a.tenant_id = l.tenant_id AND a.laureate_id = l.id AND a.distinction = $3)) \
+       AND (($3::text IS NULL AND $7::text IS NULL) \
+            OR EXISTS (SELECT 1 FROM registry.awards_v1 a \
+            WHERE a.tenant_id = l.tenant_id AND a.laureate_id = l.id \
+              AND ($3::text IS NULL OR a.distinction = $3) \
+              AND ($7::text IS NULL OR a.grade = $7))) \
        AND ($4::uuid IS NULL OR (l.sort_name, l.id) > \
             (SELECT s.sort_name, s.id FROM registry.laureates_v1 s \
              WHERE s.tenant_id = $1 AND s.id = $4)) \
@@ -877,6 +885,7 @@ pub async fn registry_page(
     .bind::<Nullable<SqlUuid>, _>(page.after.map(|l| l.as_uuid()))
     .bind::<Integer, _>(i32::from(page.limit))
     .bind::<Nullable<Text>, _>(page.born.map(|d| d.to_string()))
+    .bind::<Nullable<Text>, _>(page.grade.map(GradeCode::as_str))
     .load(tx.pg())
     .await?;
     let ids: Vec<uuid::Uuid> = people.iter().map(|p| p.id).collect();

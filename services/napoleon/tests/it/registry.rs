@@ -443,6 +443,7 @@ async fn a_name_search_is_served_by_the_words_index_under_row_level_security() {
             .bind::<Nullable<SqlUuid>, _>(None::<uuid::Uuid>)
             .bind::<Integer, _>(51)
             .bind::<Nullable<Text>, _>(None::<&str>)
+            .bind::<Nullable<Text>, _>(None::<&str>)
             .load(tx.pg())
             .await
             .unwrap();
@@ -499,5 +500,83 @@ async fn a_search_pages_through_every_match_whether_its_beginning_is_rare_or_com
         assert_eq!(all, sorted, "{typed}: in name order, each once");
         assert!(all.iter().all(|n| folded(n).starts_with(typed)), "{typed}");
     }
+    app.finish().await;
+}
+
+/// The registry filtered by grade, alone, with a distinction, with a name; a grade the
+/// catalogue (or the chosen distinction) does not have is refused naming the field.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_registry_is_filtered_by_grade_with_or_without_a_distinction_or_a_name() {
+    let app = TestApp::services().await;
+    let cast = cast(&app).await;
+    let person = |name: &str| {
+        json!({"birth_name": name, "usual_name": "", "given_names": "Claire", "sex": "F",
+               "birth_date": "1960-05-04", "birth_place": "Lyon", "nationality": "FR"})
+    };
+    import(&app, cast.tenant, person("Aubert"), "LH", "officier").await;
+    import(&app, cast.tenant, person("Barbier"), "ONM", "officier").await;
+    import(&app, cast.tenant, person("Caron"), "LH", "chevalier").await;
+    let me = &cast.integrateur;
+    assert_eq!(
+        names(&page(&app, me, "?grade=officier").await),
+        ["AUBERT Claire", "BARBIER Claire"]
+    );
+    assert_eq!(
+        names(&page(&app, me, "?distinction=LH&grade=officier").await),
+        ["AUBERT Claire"]
+    );
+    assert_eq!(
+        names(&page(&app, me, "?name=barb&grade=officier").await),
+        ["BARBIER Claire"]
+    );
+    assert!(names(&page(&app, me, "?name=caron&grade=officier").await).is_empty());
+    for query in ["?grade=amiral", "?distinction=ACD&grade=officier"] {
+        let refused = page(&app, me, query).await;
+        assert_eq!(refused.status, 422, "{query}: {}", refused.json);
+        assert!(
+            refused.json.to_string().contains("\"grade\""),
+            "{}",
+            refused.json
+        );
+    }
+    // The page: the grade kept in the form and in the export's link; a refusal on the form.
+    let html = app
+        .call(
+            me,
+            Method::GET,
+            "/promotion/registre?grade=officier",
+            json!({}),
+        )
+        .await;
+    assert_eq!(html.status, 200);
+    let text = html.text();
+    assert!(
+        text.contains("AUBERT Claire") && !text.contains("CARON"),
+        "{text}"
+    );
+    assert!(
+        text.contains("<option value=\"officier\" selected>"),
+        "{text}"
+    );
+    assert!(
+        text.contains("href=\"/promotion/registre/export?grade&#x3D;officier\""),
+        "{text}"
+    );
+    let refused = app
+        .call(
+            me,
+            Method::GET,
+            "/promotion/registre?distinction=ACD&grade=officier",
+            json!({}),
+        )
+        .await;
+    assert_eq!(refused.status, 422);
+    assert!(
+        refused
+            .text()
+            .contains("Grade : choisissez l&#x27;un des grades de la distinction choisie."),
+        "{}",
+        refused.text()
+    );
     app.finish().await;
 }

@@ -117,7 +117,8 @@ fn may_export_radar(access: &Access) -> Result<(), napoleon_authz::Refusal> {
 
 /// The registry's search as the job keeps it (the page's field names).
 fn filter_json(ask: &RegistryAsk) -> serde_json::Value {
-    json!({"nom": ask.name, "distinction": ask.distinction, "naissance": ask.born})
+    json!({"nom": ask.name, "distinction": ask.distinction, "grade": ask.grade,
+           "naissance": ask.born})
 }
 
 /// The search kept in a job, read back (anything else than text is ignored).
@@ -132,6 +133,7 @@ fn ask_of(filter: &serde_json::Value, after: Option<&str>) -> RegistryAsk {
     RegistryAsk {
         name: text("nom"),
         distinction: text("distinction"),
+        grade: text("grade"),
         born: text("naissance"),
         after: after.unwrap_or_default().to_owned(),
     }
@@ -166,6 +168,7 @@ impl ExportSource for RegistrySource {
             &RegistryPage {
                 name: filter.name.as_deref(),
                 distinction: filter.distinction.as_ref(),
+                grade: filter.grade.as_ref(),
                 born: filter.born,
                 after: filter.after,
                 limit: BATCH + 1,
@@ -409,6 +412,15 @@ pub(crate) async fn registry_export_page(
                 distinction_name(&catalogue, code)
             ));
         }
+        if let Some(grade) = &filter.grade {
+            let label = catalogue
+                .distinctions()
+                .iter()
+                .flat_map(|d| d.grades.iter())
+                .find(|g| g.code == *grade)
+                .map_or_else(|| grade.to_string(), |g| g.label.clone());
+            summary.push(format!("Grade : {label}"));
+        }
         if let Some(born) = filter.born {
             summary.push(format!("Date de naissance : {}", fr_date(born)));
         }
@@ -420,6 +432,14 @@ pub(crate) async fn registry_export_page(
                     "distinction".to_owned(),
                     filter
                         .distinction
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default(),
+                ),
+                (
+                    "grade".to_owned(),
+                    filter
+                        .grade
                         .as_ref()
                         .map(ToString::to_string)
                         .unwrap_or_default(),
@@ -498,6 +518,7 @@ mod tests {
         let ask = RegistryAsk {
             name: "Lefèvre".to_owned(),
             distinction: "LH".to_owned(),
+            grade: "officier".to_owned(),
             born: "14/03/1961".to_owned(),
             after: String::new(),
         };

@@ -19,7 +19,9 @@ pub(crate) use radar::{Held, PendingAward, RadarEntry};
 #[cfg(test)]
 pub(crate) use radar::{OpenCampaign, laureate_radar};
 pub(crate) use radar::{Radar, parse_limit, radar};
-pub(crate) use registry::{Registry, RegistryAsk, distinctions, registry};
+#[cfg(test)]
+pub(crate) use registry::FilterChoices;
+pub(crate) use registry::{Registry, RegistryAsk, choices, registry};
 #[cfg(test)]
 pub(crate) use registry::{RegistryAward, RegistryFilter, RegistryRow};
 

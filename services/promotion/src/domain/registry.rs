@@ -11,7 +11,7 @@ use napoleon_db::contracts::{LaureateView, RegistryPage};
 use napoleon_db::readlog::{ReadChannel, ReadSubject};
 use napoleon_identity::Identity;
 use napoleon_kernel::{AwardId, LaureateId};
-use napoleon_rules::{Catalogue, DistinctionCode};
+use napoleon_rules::{Catalogue, DistinctionCode, GradeCode};
 use napoleon_web::{ActionError, ActionResult, FieldError, WebContext};
 
 use super::{LaureateIdentity, UNNAMED, distinction_name, grade_label, tenant_catalogue};
@@ -31,6 +31,7 @@ const NAME_WORDS: usize = 8;
 pub(crate) struct RegistryAsk {
     pub(crate) name: String,
     pub(crate) distinction: String,
+    pub(crate) grade: String,
     pub(crate) born: String,
     pub(crate) after: String,
 }
@@ -40,6 +41,8 @@ pub(crate) struct RegistryAsk {
 pub(crate) struct RegistryFilter {
     pub(crate) name: Option<String>,
     pub(crate) distinction: Option<DistinctionCode>,
+    /// A grade of `distinction` when there is one, else of any distinction of the catalogue.
+    pub(crate) grade: Option<GradeCode>,
     pub(crate) born: Option<NaiveDate>,
     pub(crate) after: Option<LaureateId>,
 }
@@ -85,6 +88,29 @@ pub(crate) fn parse_ask(
             }
         },
     };
+    let grade = match ask.grade.trim() {
+        "" => None,
+        raw => {
+            let known = GradeCode::parse(raw).ok().filter(|code| {
+                catalogue
+                    .distinctions()
+                    .iter()
+                    .filter(|d| distinction.as_ref().is_none_or(|chosen| d.code == *chosen))
+                    .any(|d| d.grade_index(code).is_some())
+            });
+            if known.is_none() {
+                errors.push(FieldError::new(
+                    "grade",
+                    if distinction.is_some() {
+                        "Grade : choisissez l'un des grades de la distinction choisie."
+                    } else {
+                        "Grade : choisissez l'un des grades de la liste."
+                    },
+                ));
+            }
+            known
+        }
+    };
     let born = match ask.born.trim() {
         "" => None,
         raw => match NaiveDate::parse_from_str(raw, "%d/%m/%Y")
@@ -117,6 +143,7 @@ pub(crate) fn parse_ask(
         Ok(RegistryFilter {
             name,
             distinction,
+            grade,
             born,
             after,
         })
@@ -151,8 +178,8 @@ pub(crate) struct Registry {
     pub(crate) rows: Vec<RegistryRow>,
     /// The last laureate of this page, when another page follows.
     pub(crate) next_after: Option<LaureateId>,
-    /// The catalogue's distinctions (code, name), for the filter.
-    pub(crate) distinctions: Vec<(String, String)>,
+    /// The catalogue's distinctions and grades, for the filter.
+    pub(crate) choices: FilterChoices,
     /// Whether the agent may see the radar (for the link).
     pub(crate) may_radar: bool,
     /// Whether the agent may import into the registry (for the link).
@@ -204,6 +231,7 @@ pub(crate) async fn registry(
         &RegistryPage {
             name: filter.name.as_deref(),
             distinction: filter.distinction.as_ref(),
+            grade: filter.grade.as_ref(),
             born: filter.born,
             after: filter.after,
             limit: PAGE + 1,
@@ -217,7 +245,7 @@ pub(crate) async fn registry(
     Ok(Registry {
         next_after: people.last().map(|l| l.id).filter(|_| more),
         rows: people.iter().map(|l| row(&catalogue, l)).collect(),
-        distinctions: filter_choices(&catalogue),
+        choices: filter_choices(&catalogue),
         filter,
         may_radar,
         may_import,
@@ -225,11 +253,8 @@ pub(crate) async fn registry(
     })
 }
 
-/// The distinctions of the filter, for a page refused before anything was read.
-pub(crate) async fn distinctions(
-    ctx: &WebContext,
-    identity: &Identity,
-) -> ActionResult<Vec<(String, String)>> {
+/// The distinctions and grades of the filter, for a page refused before anything was read.
+pub(crate) async fn choices(ctx: &WebContext, identity: &Identity) -> ActionResult<FilterChoices> {
     let (mut tx, access) = ctx.begin(identity).await?;
     access.require::<perm::RegistryRead>(Scope::Central)?;
     let catalogue = tenant_catalogue(&mut tx, &access).await?;
@@ -237,13 +262,34 @@ pub(crate) async fn distinctions(
     Ok(filter_choices(&catalogue))
 }
 
-/// The catalogue's distinctions (code, name), in its order.
-fn filter_choices(catalogue: &Catalogue) -> Vec<(String, String)> {
-    catalogue
+/// The filter's lists, as (code, label) in the catalogue's order.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct FilterChoices {
+    pub(crate) distinctions: Vec<(String, String)>,
+    /// Every grade of every distinction, each code once (« chevalier » is the Légion
+    /// d'honneur's and the Mérite's: chosen with a distinction, it is that one's).
+    pub(crate) grades: Vec<(String, String)>,
+}
+
+fn filter_choices(catalogue: &Catalogue) -> FilterChoices {
+    let mut grades: Vec<(String, String)> = Vec::new();
+    for grade in catalogue
         .distinctions()
         .iter()
-        .map(|d| (d.code.to_string(), d.name.clone()))
-        .collect()
+        .flat_map(|d| d.grades.iter())
+    {
+        if !grades.iter().any(|(code, _)| code == grade.code.as_str()) {
+            grades.push((grade.code.to_string(), grade.label.clone()));
+        }
+    }
+    FilterChoices {
+        distinctions: catalogue
+            .distinctions()
+            .iter()
+            .map(|d| (d.code.to_string(), d.name.clone()))
+            .collect(),
+        grades,
+    }
 }
 
 #[cfg(test)]
@@ -255,6 +301,7 @@ mod tests {
         RegistryAsk {
             name: name.to_owned(),
             distinction: distinction.to_owned(),
+            grade: String::new(),
             born: String::new(),
             after: after.to_owned(),
         }
@@ -268,6 +315,7 @@ mod tests {
             Ok(RegistryFilter {
                 name: Some("Lefèvre".to_owned()),
                 distinction: DistinctionCode::parse("LH").ok(),
+                grade: None,
                 born: None,
                 after: None,
             })
@@ -307,6 +355,21 @@ mod tests {
             ["nom", "distinction", "apres"]
         );
         assert_eq!(fields(ask("a\u{0}b", "", "")), ["nom"]);
+        // A grade of the catalogue; with a distinction, one of its grades.
+        let graded = |distinction: &str, grade: &str| {
+            let mut a = ask("", distinction, "");
+            a.grade = grade.to_owned();
+            parse_ask(&catalogue, &a).map(|f| f.grade.map(|g| g.to_string()))
+        };
+        assert_eq!(graded("", "officier"), Ok(Some("officier".to_owned())));
+        assert_eq!(
+            graded("LH", "grand_croix"),
+            Ok(Some("grand_croix".to_owned()))
+        );
+        assert_eq!(
+            graded("", "amiral").err().map(|e| e[0].field.clone()),
+            Some("grade".to_owned())
+        );
         assert_eq!(fields(ask("a b c d e f g h i", "", "")), ["nom"]);
         assert_eq!(fields(ask("a b c d e f g h", "", "")), Vec::<String>::new());
         assert_eq!(fields(ask(&"é".repeat(100), "", "")), Vec::<String>::new());

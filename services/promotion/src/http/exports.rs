@@ -60,18 +60,16 @@ fn show_form(
 
 /// The registry's page with the same search, where a refused search is explained.
 fn back_to_registry(ask: &crate::domain::RegistryAsk) -> Response {
-    Redirect::to(&napoleon_web::query_href(
-        REGISTRY_LIST.href,
-        &[
-            ("nom", ask.name.as_str()),
-            ("distinction", ask.distinction.as_str()),
-            ("naissance", ask.born.as_str()),
-        ],
-    ))
-    .into_response()
+    let words = super::registry::Words {
+        name: &ask.name,
+        distinction: &ask.distinction,
+        grade: &ask.grade,
+        born: &ask.born,
+    };
+    Redirect::to(&words.href(REGISTRY_LIST.href, None)).into_response()
 }
 
-/// `GET /promotion/registre/export?nom=…&distinction=…&naissance=…`: the format and the
+/// `GET /promotion/registre/export?nom=…&distinction=…&grade=…&naissance=…`: the format and the
 /// columns; a refused search goes back to the registry's page, which names the field.
 pub(crate) async fn export_form(
     State(ctx): State<WebContext>,

@@ -20,6 +20,7 @@ use crate::domain::{self, Registry, RegistryAsk};
 pub(crate) struct RegistryQuery {
     nom: String,
     distinction: String,
+    grade: String,
     naissance: String,
     apres: String,
 }
@@ -30,6 +31,7 @@ impl RegistryQuery {
         Self {
             nom: form.get("nom").to_owned(),
             distinction: form.get("distinction").to_owned(),
+            grade: form.get("grade").to_owned(),
             naissance: form.get("naissance").to_owned(),
             apres: String::new(),
         }
@@ -39,6 +41,7 @@ impl RegistryQuery {
         RegistryAsk {
             name: self.nom.clone(),
             distinction: self.distinction.clone(),
+            grade: self.grade.clone(),
             born: self.naissance.clone(),
             after: self.apres.clone(),
         }
@@ -75,6 +78,7 @@ struct RegistryView {
     /// The birth date searched, as the agent typed it (jj/mm/aaaa once parsed).
     born: String,
     distinctions: Vec<Choice>,
+    grades: Vec<Choice>,
     searched: bool,
     rows: Vec<RowView>,
     count: String,
@@ -87,20 +91,32 @@ struct RegistryView {
     errors: Vec<FieldError>,
     name_error: Option<String>,
     distinction_error: Option<String>,
+    grade_error: Option<String>,
     born_error: Option<String>,
 }
 
-/// The page's address for `nom`, `distinction`, `naissance` and a page after `after`.
-fn href(name: &str, distinction: &str, born: &str, after: Option<&str>) -> String {
-    napoleon_web::query_href(
-        "/promotion/registre",
-        &[
-            ("nom", name),
-            ("distinction", distinction),
-            ("naissance", born),
-            ("apres", after.unwrap_or_default()),
-        ],
-    )
+/// The search's words as an address's (`nom`, `distinction`, `grade`, `naissance`).
+pub(crate) struct Words<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) distinction: &'a str,
+    pub(crate) grade: &'a str,
+    pub(crate) born: &'a str,
+}
+
+impl Words<'_> {
+    /// `path` with the search's words and, for a page after the first, `after`.
+    pub(crate) fn href(&self, path: &str, after: Option<&str>) -> String {
+        napoleon_web::query_href(
+            path,
+            &[
+                ("nom", self.name),
+                ("distinction", self.distinction),
+                ("grade", self.grade),
+                ("naissance", self.born),
+                ("apres", after.unwrap_or_default()),
+            ],
+        )
+    }
 }
 
 fn choices(distinctions: &[(String, String)], selected: &str) -> Vec<Choice> {
@@ -122,10 +138,26 @@ fn registry_view(registry: &Registry, query: &RegistryQuery) -> RegistryView {
         .as_ref()
         .map(ToString::to_string)
         .unwrap_or_default();
+    let grade = registry
+        .filter
+        .grade
+        .as_ref()
+        .map(ToString::to_string)
+        .unwrap_or_default();
     let born = registry.filter.born.map(fr_date).unwrap_or_default();
+    let words = Words {
+        name: &name,
+        distinction: &distinction,
+        grade: &grade,
+        born: &born,
+    };
     RegistryView {
-        distinctions: choices(&registry.distinctions, &distinction),
-        searched: !name.is_empty() || !distinction.is_empty() || !born.is_empty(),
+        distinctions: choices(&registry.choices.distinctions, &distinction),
+        grades: choices(&registry.choices.grades, &grade),
+        searched: !name.is_empty()
+            || !distinction.is_empty()
+            || !grade.is_empty()
+            || !born.is_empty(),
         rows: registry
             .rows
             .iter()
@@ -147,23 +179,17 @@ fn registry_view(registry: &Registry, query: &RegistryQuery) -> RegistryView {
         count: plural(registry.rows.len(), "lauréat", "lauréats"),
         next: registry
             .next_after
-            .map(|after| href(&name, &distinction, &born, Some(&after.to_string()))),
-        first: (!query.apres.trim().is_empty()).then(|| href(&name, &distinction, &born, None)),
+            .map(|after| words.href("/promotion/registre", Some(&after.to_string()))),
+        first: (!query.apres.trim().is_empty()).then(|| words.href("/promotion/registre", None)),
         may_radar: registry.may_radar,
         may_import: registry.may_import,
-        export: registry.may_export.then(|| {
-            napoleon_web::query_href(
-                "/promotion/registre/export",
-                &[
-                    ("nom", name.as_str()),
-                    ("distinction", distinction.as_str()),
-                    ("naissance", born.as_str()),
-                ],
-            )
-        }),
+        export: registry
+            .may_export
+            .then(|| words.href("/promotion/registre/export", None)),
         errors: Vec::new(),
         name_error: None,
         distinction_error: None,
+        grade_error: None,
         born_error: None,
         name,
         born,
@@ -190,7 +216,7 @@ pub(crate) async fn registry(
                 .into_response())
         }
         Err(ActionError::Invalid(errors)) => {
-            let distinctions = domain::distinctions(&ctx, &identity).await?;
+            let lists = domain::choices(&ctx, &identity).await?;
             let error_of = |field: &str| {
                 errors
                     .iter()
@@ -200,17 +226,19 @@ pub(crate) async fn registry(
             let view = RegistryView {
                 name: query.nom.trim().chars().take(200).collect(),
                 born: query.naissance.trim().chars().take(20).collect(),
-                distinctions: choices(&distinctions, query.distinction.trim()),
+                distinctions: choices(&lists.distinctions, query.distinction.trim()),
+                grades: choices(&lists.grades, query.grade.trim()),
                 searched: true,
                 rows: Vec::new(),
                 count: String::new(),
                 next: None,
-                first: Some(href("", "", "", None)),
+                first: Some("/promotion/registre".to_owned()),
                 may_radar: false,
                 may_import: false,
                 export: None,
                 name_error: error_of("nom"),
                 distinction_error: error_of("distinction"),
+                grade_error: error_of("grade"),
                 born_error: error_of("naissance"),
                 errors,
             };
@@ -245,6 +273,7 @@ mod tests {
             filter: RegistryFilter {
                 name: Some("lefèvre".to_owned()),
                 distinction: None,
+                grade: None,
                 born: None,
                 after: None,
             },
@@ -263,7 +292,10 @@ mod tests {
                 }],
             }],
             next_after: Some(after),
-            distinctions: vec![("LH".to_owned(), "Légion d'honneur".to_owned())],
+            choices: crate::domain::FilterChoices {
+                distinctions: vec![("LH".to_owned(), "Légion d'honneur".to_owned())],
+                grades: vec![("officier".to_owned(), "officier".to_owned())],
+            },
             may_radar: true,
             may_import: true,
             may_export: true,

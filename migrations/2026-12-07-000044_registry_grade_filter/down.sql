@@ -1,0 +1,1 @@
+DROP INDEX registry.awards_by_grade;
