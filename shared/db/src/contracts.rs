@@ -786,6 +786,18 @@ macro_rules! word_conditions {
     };
 }
 
+/// The conditions and order of a registry page walked without a name: after the page's
+/// start, the birth date; in name order.
+macro_rules! walk_conditions {
+    () => {
+        "AND ($4::uuid IS NULL OR (l.sort_name, l.id) > \
+              (SELECT s.sort_name, s.id FROM registry.laureates_v1 s \
+               WHERE s.tenant_id = $1 AND s.id = $4)) \
+         AND ($6::text IS NULL OR l.born = $6) \
+         ORDER BY l.sort_name, l.id LIMIT $5"
+    };
+}
+
 /// The statement of a registry page searched by name (`registry_page`): $1 the tenant, $2 the
 /// name as typed, $3 a distinction, $4 the laureate the page starts after, $5 the page's
 /// length, $6 a birth date (ISO), $7 a grade (of the distinction when there is one). Public so that the suite checks its plan (the words' index
@@ -841,20 +853,29 @@ pub const REGISTRY_NAME_SEARCH: &str = concat!(
      ORDER BY h.sort_name, h.laureate_id"
 );
 
-/// The statement of a registry page without a name (`registry_page`); same parameters
-/// (public for the load tests, which run it through `pgbench` beside the page).
-pub const REGISTRY_WALK: &str = "SELECT l.id, l.identity FROM registry.laureates_v1 l \
+/// The statement of a registry page without a name nor an award's filter (`registry_page`);
+/// same parameters (public for the load tests, which run it through `pgbench` beside the
+/// page). The pages walk the name order's index (or the birth date's).
+pub const REGISTRY_WALK: &str = concat!(
+    "SELECT l.id, l.identity FROM registry.laureates_v1 l \
+     WHERE l.tenant_id = $1 AND $2::text IS NULL AND $3::text IS NULL AND $7::text IS NULL ",
+    walk_conditions!(),
+);
+
+/// The statement of a registry page without a name, filtered by distinction or grade
+/// (`registry_page`); same parameters. The award's condition stands alone among the
+/// statement's conditions (never inside an OR), so that the planner may read it as a join:
+/// from the grade's awards when they are few (« grand-croix »: their index, then the few
+/// laureates sorted), walking the name order when they are many.
+pub const REGISTRY_WALK_AWARDS: &str = concat!(
+    "SELECT l.id, l.identity FROM registry.laureates_v1 l \
      WHERE l.tenant_id = $1 AND $2::text IS NULL \
-       AND (($3::text IS NULL AND $7::text IS NULL) \
-            OR EXISTS (SELECT 1 FROM registry.awards_v1 a \
+       AND EXISTS (SELECT 1 FROM registry.awards_v1 a \
             WHERE a.tenant_id = l.tenant_id AND a.laureate_id = l.id \
               AND ($3::text IS NULL OR a.distinction = $3) \
-              AND ($7::text IS NULL OR a.grade = $7))) \
-       AND ($4::uuid IS NULL OR (l.sort_name, l.id) > \
-            (SELECT s.sort_name, s.id FROM registry.laureates_v1 s \
-             WHERE s.tenant_id = $1 AND s.id = $4)) \
-       AND ($6::text IS NULL OR l.born = $6) \
-     ORDER BY l.sort_name, l.id LIMIT $5";
+              AND ($7::text IS NULL OR a.grade = $7)) ",
+    walk_conditions!(),
+);
 
 /// A page of the tenant's registry (`registry.laureates_v1`, `registry.awards_v1`, a name
 /// searched through `registry.laureate_words_v1`): laureates in name order (accents and case
@@ -873,9 +894,13 @@ pub async fn registry_page(
     // words in byte order (leakproof comparisons, so the index serves under forced
     // row-level security), the other words checked on the folded names the index carries;
     // only the page's laureates are read from their table. Without a name, the pages walk
-    // the name order's index (or the birth date's).
+    // the name order's index (or the birth date's), or, filtered by distinction or grade,
+    // start from the awards when the planner finds them few (an EXISTS at the top level: one
+    // inside an OR is never made a join, and a rare grade walked the whole registry).
     let people: Vec<LaureatePageRow> = diesel::sql_query(if page.name.is_some() {
         REGISTRY_NAME_SEARCH
+    } else if page.distinction.is_some() || page.grade.is_some() {
+        REGISTRY_WALK_AWARDS
     } else {
         REGISTRY_WALK
     })
