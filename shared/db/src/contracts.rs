@@ -13,7 +13,9 @@ use napoleon_rules::{DistinctionCode, GradeCode};
 use crate::{DbError, TenantConn, TenantRead};
 
 mod search;
-pub use search::{DossierCursor, DossierSearch, DossierSort, dossier_search};
+pub use search::{
+    DossierCursor, DossierSearch, DossierSort, QueueList, dossier_search, queue_batch,
+};
 
 diesel::table! {
     /// `intake.campaigns_v1`.

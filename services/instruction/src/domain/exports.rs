@@ -427,18 +427,7 @@ impl ExportSource for DossierSource {
             ExportAsk::Search(query) => {
                 search_batch(&*tx, access, &query, after, &roots, BATCH).await?
             }
-            ExportAsk::Queue(tab) => {
-                let offset = match after {
-                    None => 0,
-                    Some(n) => n
-                        .parse::<i64>()
-                        .map_err(|_| refused("liste", "La demande d'export est illisible."))?,
-                };
-                let mut rows = tab_batch(&*tx, access, tab, &roots, offset, BATCH + 1).await?;
-                let more = rows.len() > usize::try_from(BATCH).unwrap_or(usize::MAX);
-                rows.truncate(usize::try_from(BATCH).unwrap_or(usize::MAX));
-                (rows, more.then(|| (offset + BATCH).to_string()))
-            }
+            ExportAsk::Queue(tab) => tab_batch(&*tx, access, tab, &roots, after, BATCH).await?,
             ExportAsk::Selection(ids) => (selection_rows(tx, access, &ids, &roots).await?, None),
         };
         let names = Names::read(tx, access).await?;

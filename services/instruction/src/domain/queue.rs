@@ -102,31 +102,63 @@ fn tab_rows(
     (states, extra)
 }
 
-/// `limit` dossiers of `tab` from `offset`, under `roots` (where the agent instructs or
-/// validates; for « traités », filed below them), as the queue orders them; each checked
-/// again as its page would ([`Access::read_dossier`]). For an export, a batch at a time.
+/// `limit` dossiers of `tab` after `after` (a cursor this function gave; `None`: from the
+/// first), under `roots` (where the agent instructs or validates; for « traités », filed
+/// below them), oldest submission first, each checked again as its page would
+/// ([`Access::read_dossier`]); and where the next batch starts. For an export, a batch at a
+/// time, by key: a dossier leaving the tab meanwhile moves no other out of the next batch.
+///
+/// # Errors
+/// An unreadable cursor is `Invalid`; the database's.
 pub(crate) async fn tab_batch(
     tx: &impl TenantRead,
     access: &Access,
     tab: Tab,
     roots: &[OrgUnitId],
-    offset: i64,
+    after: Option<&str>,
     limit: i64,
-) -> ActionResult<Vec<DossierView>> {
-    let (states, extra) = tab_rows(tab, access.agent());
-    let mut found = match tab {
-        Tab::Done => {
-            contracts::dossier_page_filed_by(tx, &access.subtree(roots), states, offset, limit)
-                .await?
-        }
-        _ => contracts::dossier_page_under(tx, roots, states, &extra, offset, limit).await?,
+) -> ActionResult<(Vec<DossierView>, Option<String>)> {
+    let after = match after {
+        None => None,
+        Some(raw) => Some(
+            contracts::DossierCursor::parse(raw)
+                .filter(|c| c.fits(contracts::DossierSort::SubmittedFirst))
+                .ok_or_else(|| {
+                    napoleon_web::ActionError::Invalid(vec![napoleon_web::FieldError::new(
+                        "onglet",
+                        "La demande d'export est illisible.",
+                    )])
+                })?,
+        ),
     };
-    found.dossiers.retain(|d| {
+    let (states, extra) = tab_rows(tab, access.agent());
+    let units = access.subtree(roots);
+    let list = match tab {
+        Tab::Done => contracts::QueueList::FiledBy {
+            units: &units,
+            states,
+        },
+        _ => contracts::QueueList::Under {
+            roots,
+            states,
+            extra: &extra,
+        },
+    };
+    // One more than the batch: whether another follows.
+    let mut found = contracts::queue_batch(tx, list, after.as_ref(), limit + 1).await?;
+    let batch = usize::try_from(limit).unwrap_or(usize::MAX);
+    let more = found.len() > batch;
+    found.truncate(batch);
+    // From the last row read, whatever the check below keeps.
+    let next = found.last().filter(|_| more).map(|d| {
+        contracts::DossierCursor::after(contracts::DossierSort::SubmittedFirst, d).render()
+    });
+    found.retain(|d| {
         access
             .read_dossier(d.unit_id, d.level_unit_id, d.is_draft())
             .is_ok()
     });
-    Ok(found.dossiers)
+    Ok((found, next))
 }
 
 /// How many dossiers a page of the queue shows, by default and at most (the API may ask for

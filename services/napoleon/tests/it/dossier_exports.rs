@@ -582,3 +582,58 @@ async fn the_decisions_board_is_exported_with_its_decisions_and_a_formula_stays_
     assert!(!board_page.contains("/export\""), "{board_page}");
     app.finish().await;
 }
+
+/// A queue tab's export reads its batches by key: a dossier taken between two batches (out of
+/// « à traiter ») moves no other out of the next one (by offset, the next would have started
+/// one too far), and none is read twice.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_queue_batch_after_a_dossier_left_the_tab_still_starts_at_the_next_one() {
+    use napoleon_db::contracts::{self, DossierCursor, DossierSort, QueueList};
+    use napoleon_rules::dossier::DossierState;
+
+    let app = TestApp::services().await;
+    let cast: Cast = cast(&app).await;
+    let campaign = open_campaign(&app, &cast).await;
+    let (first_id, first) = submitted(&app, &cast, &campaign, "Aubert", "F").await;
+    let (_, second) = submitted(&app, &cast, &campaign, "Barbier", "F").await;
+    let (_, third) = submitted(&app, &cast, &campaign, "Caron", "F").await;
+    let rhone = app
+        .unit(
+            cast.tenant,
+            napoleon_kernel::OrgUnitKind::PrefectureDepartement,
+            "69",
+        )
+        .await;
+    let roots = [rhone];
+    let states = [DossierState::Submitted];
+    let same = |q: contracts::DossierQuery| q;
+    let list = QueueList::Under {
+        roots: &roots,
+        states: &states,
+        extra: &same,
+    };
+    let batch = |after: Option<DossierCursor>| {
+        let app = &app;
+        async move {
+            let tx = app.ctx.db.tenant(cast.tenant).await.unwrap();
+            let rows = contracts::queue_batch(&tx, list, after.as_ref(), 1)
+                .await
+                .unwrap();
+            tx.rollback().await;
+            rows
+        }
+    };
+    let one = batch(None).await;
+    assert_eq!(one[0].number.as_deref(), Some(first.as_str()));
+    // The first, already written, is taken meanwhile: it leaves the tab.
+    assert_eq!(app.take(&cast.instructeur, &first_id).await.status, 204);
+    let cursor = DossierCursor::after(DossierSort::SubmittedFirst, &one[0]);
+    let two = batch(Some(cursor)).await;
+    assert_eq!(two[0].number.as_deref(), Some(second.as_str()));
+    let cursor = DossierCursor::after(DossierSort::SubmittedFirst, &two[0]);
+    let three = batch(Some(cursor)).await;
+    assert_eq!(three[0].number.as_deref(), Some(third.as_str()));
+    let cursor = DossierCursor::after(DossierSort::SubmittedFirst, &three[0]);
+    assert!(batch(Some(cursor)).await.is_empty());
+    app.finish().await;
+}

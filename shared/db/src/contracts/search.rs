@@ -226,16 +226,22 @@ pub async fn dossier_search(
     s: &DossierSearch<'_>,
     extra: &DossierFilter,
 ) -> Result<DossierPage, DbError> {
+    let page = keyset(filtered(tx, s, extra), s.sort, s.after).limit(s.limit);
+    page_and_count(tx, page, filtered(tx, s, extra)).await
+}
+
+/// `query` in `sort`'s order, from after `after` (from the first row without one).
+fn keyset(query: DossierQuery, sort: DossierSort, after: Option<&DossierCursor>) -> DossierQuery {
     use dossiers_v1::{folded_name, id, number, submitted_at};
-    let mut page = filtered(tx, s, extra);
-    if let Some(after) = s.after {
+    let mut page = query;
+    if let Some(after) = after {
         let at = after.id.as_uuid();
-        page = match s.sort {
+        page = match sort {
             DossierSort::SubmittedFirst | DossierSort::SubmittedLast => {
                 let key = DateTime::parse_from_rfc3339(&after.key)
                     .map(|t| t.with_timezone(&Utc))
                     .unwrap_or_default();
-                if s.sort == DossierSort::SubmittedFirst {
+                if sort == DossierSort::SubmittedFirst {
                     page.filter(submitted_at.gt(key).or(submitted_at.eq(key).and(id.gt(at))))
                 } else {
                     page.filter(submitted_at.lt(key).or(submitted_at.eq(key).and(id.lt(at))))
@@ -253,12 +259,78 @@ pub async fn dossier_search(
             ),
         };
     }
-    let page = match s.sort {
+    match sort {
         DossierSort::SubmittedFirst => page.order((submitted_at.asc(), id.asc())),
         DossierSort::SubmittedLast => page.order((submitted_at.desc(), id.desc())),
         DossierSort::Name => page.order((folded_name.asc(), id.asc())),
         DossierSort::Number => page.order((number.asc(), id.asc())),
     }
-    .limit(s.limit);
-    page_and_count(tx, page, filtered(tx, s, extra)).await
+}
+
+/// Which of a queue's lists a batch reads.
+#[derive(Clone, Copy)]
+pub enum QueueList<'a> {
+    /// Sitting at one of `roots` or below, in one of `states`, with `extra`'s conditions.
+    Under {
+        /// Where the agent instructs.
+        roots: &'a [OrgUnitId],
+        /// The tab's states.
+        states: &'a [DossierState],
+        /// The service's own conditions.
+        extra: &'a DossierFilter,
+    },
+    /// Filed by one of `units`, in one of `states`.
+    FiledBy {
+        /// The units (their subtrees already expanded).
+        units: &'a [OrgUnitId],
+        /// The tab's states.
+        states: &'a [DossierState],
+    },
+}
+
+// The service's conditions are a closure: the list says which it is and its states.
+impl std::fmt::Debug for QueueList<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Under { roots, states, .. } => f
+                .debug_struct("Under")
+                .field("roots", roots)
+                .field("states", states)
+                .finish_non_exhaustive(),
+            Self::FiledBy { units, states } => f
+                .debug_struct("FiledBy")
+                .field("units", units)
+                .field("states", states)
+                .finish(),
+        }
+    }
+}
+
+/// `limit` dossiers of `list` after `after`, oldest submission first, without a count: an
+/// export's batch, by key, so that a dossier moving out of the list meanwhile (taken,
+/// transmitted) shifts no other row out of the next batch, and none is read twice.
+///
+/// # Errors
+/// [`DbError`].
+pub async fn queue_batch(
+    tx: &impl TenantRead,
+    list: QueueList<'_>,
+    after: Option<&DossierCursor>,
+    limit: i64,
+) -> Result<Vec<DossierView>, DbError> {
+    let query = match list {
+        QueueList::Under {
+            roots,
+            states,
+            extra,
+        } => super::under(tx, roots, states, extra),
+        QueueList::FiledBy { units, states } => {
+            let units: Vec<uuid::Uuid> = units.iter().map(OrgUnitId::as_uuid).collect();
+            tenant_dossiers(tx)
+                .filter(dossiers_v1::unit_id.eq_any(units))
+                .filter(dossiers_v1::state.eq_any(state_names(states)))
+        }
+    };
+    let page = keyset(query, DossierSort::SubmittedFirst, after).limit(limit);
+    super::load_dossiers(tx, page).await
 }
