@@ -79,6 +79,13 @@ impl ExportCell {
     pub fn date(value: Option<NaiveDate>) -> Self {
         value.map_or(Self::Empty, Self::Date)
     }
+
+    /// A day as it was `read` from `typed` (a date cell), or, when it did not read, the text
+    /// as typed: a birth date kept in a person's identity.
+    #[must_use]
+    pub fn day_or_text(read: Option<NaiveDate>, typed: &str) -> Self {
+        read.map_or_else(|| Self::text(typed.trim()), Self::Date)
+    }
 }
 
 /// What the agent chose on the export page.

@@ -162,8 +162,7 @@ impl ExportSource for BoardSource {
                     .push(ReadSubject::Laureate(award.laureate_id));
             }
             let who = &row.candidate;
-            let born = napoleon_rules::parse_typed_date(&who.birth_date)
-                .map_or_else(|| ExportCell::text(who.birth_date.trim()), ExportCell::Date);
+            let born = ExportCell::day_or_text(who.birth_date(), &who.birth_date);
             batch.rows.push(vec![
                 ExportCell::text(row.rank.to_string()),
                 ExportCell::text(row.dossier.number.clone().unwrap_or_default()),

@@ -343,8 +343,7 @@ impl Names {
                 .unwrap_or_default()
         };
         let distinction = self.catalogue.distinction(&d.distinction);
-        let born = napoleon_rules::parse_typed_date(&who.birth_date)
-            .map_or_else(|| ExportCell::text(who.birth_date.trim()), ExportCell::Date);
+        let born = ExportCell::day_or_text(who.birth_date(), &who.birth_date);
         vec![
             ExportCell::text(d.number.clone().unwrap_or_default()),
             ExportCell::text(who.birth_name.trim()),
@@ -453,33 +452,37 @@ pub(crate) async fn export_page(
     ask: &ExportAsk,
 ) -> ActionResult<ExportScope> {
     let (mut tx, access) = ctx.begin(identity).await?;
-    let names = async {
+    let summary: ActionResult<Vec<String>> = async {
         exportable_roots(&access)?;
-        Names::read(&mut tx, &access).await
+        Ok(match ask {
+            ExportAsk::Search(query) => {
+                super::search::parse(query).map_err(ActionError::Invalid)?;
+                // Only a search's summary names units, campaigns and grades.
+                let names = Names::read(&mut tx, &access).await?;
+                let described = query.described(&access, &names.campaigns, &names.catalogue);
+                if described.is_empty() {
+                    vec![
+                        "Tous les dossiers de vos unités, à tous les stades après le dépôt"
+                            .to_owned(),
+                    ]
+                } else {
+                    described
+                }
+            }
+            ExportAsk::Queue(tab) => vec![format!(
+                "L'onglet « {} » de la file, pour les unités où l'export vous est ouvert",
+                tab.label_fr()
+            )],
+            ExportAsk::Selection(ids) => vec![if ids.len() == 1 {
+                "Le dossier coché".to_owned()
+            } else {
+                format!("Les {} dossiers cochés", ids.len())
+            }],
+        })
     }
     .await;
     tx.rollback().await;
-    let names = names?;
-    let summary = match ask {
-        ExportAsk::Search(query) => {
-            super::search::parse(query).map_err(ActionError::Invalid)?;
-            let described = query.described(&access, &names.campaigns, &names.catalogue);
-            if described.is_empty() {
-                vec!["Tous les dossiers de vos unités, à tous les stades après le dépôt".to_owned()]
-            } else {
-                described
-            }
-        }
-        ExportAsk::Queue(tab) => vec![format!(
-            "L'onglet « {} » de la file, pour les unités où l'export vous est ouvert",
-            tab.label_fr()
-        )],
-        ExportAsk::Selection(ids) => vec![if ids.len() == 1 {
-            "Le dossier coché".to_owned()
-        } else {
-            format!("Les {} dossiers cochés", ids.len())
-        }],
-    };
+    let summary = summary?;
     Ok(ExportScope {
         summary,
         hidden: ask.fields(),

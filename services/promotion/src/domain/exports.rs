@@ -184,10 +184,7 @@ impl ExportSource for RegistrySource {
         for laureate in &people {
             batch.subjects.push(ReadSubject::Laureate(laureate.id));
             let who = LaureateIdentity::from_json(laureate.identity.expose());
-            let born = who.birth_date().map_or_else(
-                || ExportCell::text(who.birth_date.clone()),
-                ExportCell::Date,
-            );
+            let born = ExportCell::day_or_text(who.birth_date(), &who.birth_date);
             let person = [
                 ExportCell::text(who.birth_name.trim()),
                 ExportCell::text(who.usual_name.trim()),
